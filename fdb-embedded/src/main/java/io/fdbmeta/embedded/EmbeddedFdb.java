@@ -1,0 +1,103 @@
+package io.fdbmeta.embedded;
+
+import com.apple.foundationdb.Database;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Opens an in-process FoundationDB: a {@link Database} with FoundationDB's semantics, kept in
+ * memory or durably in a directory.
+ *
+ * <pre>{@code
+ * Database db = EmbeddedFdb.open(Path.of("data"));   // durable; one process at a time
+ * Database mem = EmbeddedFdb.inMemory();              // gone when closed
+ * Database faulty = EmbeddedFdb.builder()
+ *     .clock(fakeClock)
+ *     .faults(FaultPlan.seeded(42).notCommitted(0.05).commitUnknownResultApplied(0.02).build())
+ *     .build();
+ * }</pre>
+ *
+ * Nothing here loads {@code com.apple.foundationdb.FDB} or the native client.
+ */
+public final class EmbeddedFdb {
+  private EmbeddedFdb() {}
+
+  /**
+   * Opens (creating if needed) a durable database in {@code dir}.
+   *
+   * @throws IllegalStateException if another process, or another open database in this one, holds
+   *     the directory
+   * @throws java.io.UncheckedIOException if the directory cannot be read or its contents are corrupt
+   */
+  public static EmbeddedDatabase open(Path dir) {
+    return builder().directory(dir).build();
+  }
+
+  /** A fresh database that lives in memory until closed. */
+  public static EmbeddedDatabase inMemory() {
+    return builder().build();
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Options of an embedded database; every one has a sensible default. */
+  public static final class Builder {
+    @Nullable Path directory;
+    Clock clock = Clock.systemUTC();
+    FaultPlan faults = FaultPlan.none();
+    Executor executor = ForkJoinPool.commonPool();
+    int maxWatches = 10_000;
+    long checkpointBytes = 64L << 20;
+
+    private Builder() {}
+
+    /** Keep data durably in this directory; without it the database is in memory. */
+    public Builder directory(Path dir) {
+      this.directory = Objects.requireNonNull(dir, "directory");
+      return this;
+    }
+
+    /** The clock behind versions, the 5 s transaction lifetime and timeouts. */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    public Builder faults(FaultPlan faults) {
+      this.faults = Objects.requireNonNull(faults, "faults");
+      return this;
+    }
+
+    /** The default executor for transactions and callbacks, as FoundationDB's network thread pool. */
+    public Builder executor(Executor executor) {
+      this.executor = Objects.requireNonNull(executor, "executor");
+      return this;
+    }
+
+    /** Outstanding watches allowed before 1032 {@code too_many_watches}; FoundationDB's default is 10,000. */
+    public Builder maxWatches(int maxWatches) {
+      if (maxWatches < 0 || maxWatches > 1_000_000) {
+        throw new IllegalArgumentException("maxWatches must be in [0, 1000000], got " + maxWatches);
+      }
+      this.maxWatches = maxWatches;
+      return this;
+    }
+
+    /** Log bytes after which a durable database writes a checkpoint and truncates its log. */
+    public Builder checkpointBytes(long bytes) {
+      if (bytes < 4096) throw new IllegalArgumentException("checkpointBytes must be >= 4096, got " + bytes);
+      this.checkpointBytes = bytes;
+      return this;
+    }
+
+    public EmbeddedDatabase build() {
+      return new EmbeddedDatabase(this);
+    }
+  }
+}

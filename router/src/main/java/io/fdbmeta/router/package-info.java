@@ -1,0 +1,2 @@
+/** The Netty routing proxy. */
+package io.fdbmeta.router;
