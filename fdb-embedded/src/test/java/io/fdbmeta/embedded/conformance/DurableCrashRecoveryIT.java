@@ -56,7 +56,7 @@ class DurableCrashRecoveryIT {
             .isGreaterThanOrEqualTo(highestAcked);
         for (int i : acked) assertThat(groups).containsKey(i);
         // The atomic count was applied exactly once per surviving commit.
-        long count = Fdb.le64(db.read(tr -> tr.get(b("count")).join()));
+        long count = Fdb.le64(Fdb.get(db, b("count")));
         assertThat(count).isEqualTo(m + 1);
         next = m + 1;
       }
@@ -97,7 +97,7 @@ class DurableCrashRecoveryIT {
   }
 
   private static TreeMap<Integer, List<String>> readGroups(Database db) {
-    List<KeyValue> rows = db.read(tr -> tr.getRange(Range.startsWith(b("c/"))).asList().join());
+    List<KeyValue> rows = Fdb.range(db, Range.startsWith(b("c/")));
     TreeMap<Integer, List<String>> groups = new TreeMap<>();
     for (KeyValue kv : rows) {
       String[] key = s(kv.getKey()).split("/"); // c/<i>/<part>

@@ -4,12 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
 
+import com.apple.foundationdb.Database;
 import com.apple.foundationdb.FDBException;
+import com.apple.foundationdb.KeyValue;
+import com.apple.foundationdb.Range;
+import com.apple.foundationdb.ReadTransaction;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
@@ -37,6 +42,20 @@ final class Fdb {
   static final int KEY_TOO_LARGE = 2102;
   static final int VALUE_TOO_LARGE = 2103;
   static final int EXACT_MODE_WITHOUT_LIMITS = 2210;
+
+  /** The committed value of {@code key}, read in a transaction of its own. */
+  static byte[] get(Database db, byte[] key) {
+    return db.read((ReadTransaction tr) -> tr.get(key).join());
+  }
+
+  /** The committed key-values between {@code begin} and {@code end}. */
+  static List<KeyValue> range(Database db, byte[] begin, byte[] end) {
+    return db.read((ReadTransaction tr) -> tr.getRange(begin, end).asList().join());
+  }
+
+  static List<KeyValue> range(Database db, Range range) {
+    return db.read((ReadTransaction tr) -> tr.getRange(range).asList().join());
+  }
 
   /** Latin-1 bytes, so "\u00ff" is the byte 0xff. */
   static byte[] b(String s) {
@@ -110,10 +129,14 @@ final class Fdb {
 
   /** Waits (bounded) for {@code f}; a hang is a test failure, not a stuck build. */
   static <T> T await(CompletableFuture<T> f) {
+    return await(f, 15);
+  }
+
+  static <T> T await(CompletableFuture<T> f, int seconds) {
     try {
-      return f.get(30, TimeUnit.SECONDS);
+      return f.get(seconds, TimeUnit.SECONDS);
     } catch (java.util.concurrent.TimeoutException e) {
-      return fail("future did not complete within 30 s");
+      return fail("future did not complete within " + seconds + " s");
     } catch (java.util.concurrent.ExecutionException e) {
       throw new java.util.concurrent.CompletionException(e.getCause());
     } catch (InterruptedException e) {

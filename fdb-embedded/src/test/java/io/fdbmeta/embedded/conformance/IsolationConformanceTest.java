@@ -26,7 +26,7 @@ class IsolationConformanceTest {
   }
 
   private static String get(Database db, String key) {
-    return s(db.read(tr -> tr.get(b(key)).join()));
+    return s(Fdb.get(db, b(key)));
   }
 
   @ConformanceTest
@@ -93,7 +93,7 @@ class IsolationConformanceTest {
       t.get(b("k")).join();
       put(db, "k", "2");
       t.commit().join();
-      assertThat(t.getCommittedVersion().join()).isEqualTo(-1L);
+      assertThat(t.getCommittedVersion()).isEqualTo(-1L);
     }
   }
 
@@ -254,7 +254,7 @@ class IsolationConformanceTest {
       t1.commit().join();
       t2.commit().join(); // blind atomic adds never conflict
     }
-    assertThat(Fdb.le64(db.read(tr -> tr.get(b("n")).join()))).isEqualTo(2);
+    assertThat(Fdb.le64(Fdb.get(db, b("n")))).isEqualTo(2);
   }
 
   @ConformanceTest

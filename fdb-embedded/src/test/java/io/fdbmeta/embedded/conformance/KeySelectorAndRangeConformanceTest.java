@@ -96,7 +96,7 @@ class KeySelectorAndRangeConformanceTest {
       assertThat(keys(tr.getRange(KeySelector.lastLessOrEqual(b("b")),
           KeySelector.firstGreaterThan(b("d"))).asList().join())).containsExactly("b", "c", "d");
       assertThat(keys(tr.getRange(KeySelector.firstGreaterOrEqual(b("a")).add(-5),
-          KeySelector.firstGreaterOrEqual(b("a")).add(2))).asList().join()).containsExactly("a", "b");
+          KeySelector.firstGreaterOrEqual(b("a")).add(2)).asList().join())).containsExactly("a", "b");
       // A range whose begin resolves at or after its end is empty, not an error.
       assertThat(tr.getRange(b("d"), b("b")).asList().join()).isEmpty();
       assertThat(tr.getRange(KeySelector.firstGreaterOrEqual(b("d")),

@@ -67,7 +67,7 @@ final class RealCluster {
       Database db = FDB.selectAPIVersion(API_VERSION).open(clusterFile);
       db.options().setTransactionTimeout(30_000);
       List<KeyValue> existing =
-          db.read(tr -> tr.getRange(new byte[0], new byte[] {(byte) 0xff}, 1).asList().join());
+          db.read((com.apple.foundationdb.ReadTransaction tr) -> tr.getRange(new byte[0], new byte[] {(byte) 0xff}, 1).asList().join());
       if (!existing.isEmpty()) {
         db.close();
         return new Availability(

@@ -70,7 +70,7 @@ class StressConformanceTest {
     try {
       Future<?> auditor = pool.submit(() -> {
         while (running.get()) {
-          long total = db.read(tr -> sum(tr));
+          long total = db.read((ReadTransaction tr) -> sum(tr));
           assertThat(total).as("total seen by a concurrent reader").isEqualTo(ACCOUNTS * INITIAL);
           audits.incrementAndGet();
         }
@@ -105,7 +105,7 @@ class StressConformanceTest {
     // Replay the transfer records: each applied once, balances follow from them exactly.
     long[] expected = new long[ACCOUNTS];
     java.util.Arrays.fill(expected, INITIAL);
-    List<KeyValue> records = db.read(tr -> tr.getRange(DONE.range()).asList().join());
+    List<KeyValue> records = Fdb.range(db, DONE.range());
     for (KeyValue kv : records) {
       Tuple r = Tuple.fromBytes(kv.getValue());
       if (r.getBoolean(3)) {
@@ -115,7 +115,7 @@ class StressConformanceTest {
     }
     assertThat(completed.get()).as("transfers done within the time budget").isPositive();
     assertThat(records).as("one record per completed transfer").hasSize(completed.get());
-    long[] actual = db.read(tr -> {
+    long[] actual = db.read((ReadTransaction tr) -> {
       long[] out = new long[ACCOUNTS];
       for (int a = 0; a < ACCOUNTS; a++) {
         out[a] = Tuple.fromBytes(tr.get(BALANCE.pack(Tuple.from(a))).join()).getLong(0);

@@ -54,15 +54,15 @@ class VersionstampConformanceTest {
       assertThat(stamp).as("versionstamp before commit").isNotDone();
       tr.commit().join();
       vs = await(stamp);
-      committedVersion = tr.getCommittedVersion().join();
+      committedVersion = tr.getCommittedVersion();
     }
     assertThat(vs).hasSize(10);
     assertThat(commitVersionOf(vs)).isEqualTo(committedVersion);
-    List<KeyValue> stamped = db.read(tr -> tr.getRange(Range.startsWith(PREFIX)).asList().join());
+    List<KeyValue> stamped = Fdb.range(db, Range.startsWith(PREFIX));
     assertThat(stamped).hasSize(1);
     assertThat(hex(stamped.get(0).getKey())).isEqualTo(hex(concat(PREFIX, vs, b("/k"))));
     assertThat(hex(stamped.get(0).getValue())).isEqualTo(hex(b("payload")));
-    assertThat(hex(db.read(tr -> tr.get(b("latest")).join())))
+    assertThat(hex(Fdb.get(db, b("latest"))))
         .isEqualTo(hex(concat(b("pre"), vs, b("post"))));
   }
 
@@ -74,7 +74,7 @@ class VersionstampConformanceTest {
       tr.mutate(MutationType.SET_VERSIONSTAMPED_KEY, versionstampParam(PREFIX, b("/2")), b(""));
       return null;
     });
-    List<KeyValue> kvs = db.read(tr -> tr.getRange(Range.startsWith(PREFIX)).asList().join());
+    List<KeyValue> kvs = Fdb.range(db, Range.startsWith(PREFIX));
     assertThat(kvs).hasSize(2);
     assertThat(hex(Arrays.copyOfRange(kvs.get(0).getKey(), 3, 13)))
         .isEqualTo(hex(Arrays.copyOfRange(kvs.get(1).getKey(), 3, 13)));
@@ -98,7 +98,7 @@ class VersionstampConformanceTest {
               CompletableFuture<byte[]> vs = tr.getVersionstamp();
               tr.commit().join();
               byte[] stamp = await(vs);
-              assertThat(commitVersionOf(stamp)).isEqualTo(tr.getCommittedVersion().join());
+              assertThat(commitVersionOf(stamp)).isEqualTo(tr.getCommittedVersion());
               mine.add(stamp);
             }
           }
@@ -118,7 +118,7 @@ class VersionstampConformanceTest {
       }
       assertThat(distinct).hasSize(threads * perThread);
       // The keys sort by versionstamp and match what getVersionstamp() reported.
-      List<KeyValue> kvs = db.read(tr -> tr.getRange(Range.startsWith(PREFIX)).asList().join());
+      List<KeyValue> kvs = Fdb.range(db, Range.startsWith(PREFIX));
       assertThat(kvs).hasSize(threads * perThread);
       List<String> fromKeys = new ArrayList<>();
       for (KeyValue kv : kvs) fromKeys.add(hex(Arrays.copyOfRange(kv.getKey(), 3, 13)));
@@ -179,6 +179,19 @@ class VersionstampConformanceTest {
       assertFdbError(NOT_COMMITTED, () -> loser.commit().join());
       // NativeAPI.actor.cpp commitAndWatch: versionstampPromise.sendError(transaction_invalid_version()).
       assertFdbError(2020, () -> await(vs));
+    }
+  }
+
+  @ConformanceTest
+  void versionstampFutureFailsForAReadOnlyCommit(Backend backend) {
+    Database db = backend.db();
+    try (Transaction tr = db.createTransaction()) {
+      tr.get(b("k")).join();
+      CompletableFuture<byte[]> vs = tr.getVersionstamp();
+      tr.commit().join();
+      // api-common.rst.inc: read-only transactions complete the future with an error;
+      // NativeAPI.actor.cpp commitMutations sends no_commit_version (2021).
+      assertFdbError(2021, () -> await(vs));
     }
   }
 }

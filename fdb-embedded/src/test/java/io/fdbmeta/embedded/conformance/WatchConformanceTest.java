@@ -109,7 +109,7 @@ class WatchConformanceTest {
     try (Transaction tr = db.createTransaction()) {
       CompletableFuture<Void> w = tr.watch(b("own"));
       tr.set(b("own"), b("2"));
-      await(w);
+      await(w, 3); // before, and without, any commit
     }
   }
 
