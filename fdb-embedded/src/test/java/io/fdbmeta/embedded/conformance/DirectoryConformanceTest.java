@@ -4,7 +4,6 @@ import static io.fdbmeta.embedded.conformance.Fdb.await;
 import static io.fdbmeta.embedded.conformance.Fdb.b;
 import static io.fdbmeta.embedded.conformance.Fdb.s;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.apple.foundationdb.Database;
 import com.apple.foundationdb.KeyValue;
@@ -39,10 +38,8 @@ class DirectoryConformanceTest {
     assertThat(await(dl.list(db, List.of("app")))).containsExactlyInAnyOrder("users", "orders");
     assertThat(await(dl.exists(db, List.of("app", "users")))).isTrue();
     assertThat(await(dl.exists(db, List.of("app", "nope")))).isFalse();
-    assertThatThrownBy(() -> await(dl.create(db, List.of("app", "users"))))
-        .hasRootCauseInstanceOf(DirectoryAlreadyExistsException.class);
-    assertThatThrownBy(() -> await(dl.open(db, List.of("app", "missing"))))
-        .hasRootCauseInstanceOf(NoSuchDirectoryException.class);
+    Fdb.assertFailsWith(DirectoryAlreadyExistsException.class, () -> await(dl.create(db, List.of("app", "users"))));
+    Fdb.assertFailsWith(NoSuchDirectoryException.class, () -> await(dl.open(db, List.of("app", "missing"))));
 
     // Reopening finds the same prefix and the data under it.
     DirectorySubspace reopened = await(dl.open(db, List.of("app", "users")));
@@ -72,8 +69,7 @@ class DirectoryConformanceTest {
     Database db = backend.db();
     DirectoryLayer dl = new DirectoryLayer();
     await(dl.create(db, List.of("typed"), b("my-layer")));
-    assertThatThrownBy(() -> await(dl.open(db, List.of("typed"), b("other-layer"))))
-        .hasRootCauseInstanceOf(MismatchedLayerException.class);
+    Fdb.assertFailsWith(MismatchedLayerException.class, () -> await(dl.open(db, List.of("typed"), b("other-layer"))));
     DirectorySubspace partition = await(dl.create(db, List.of("part"), b("partition")));
     DirectorySubspace inside = await(partition.create(db, List.of("child")));
     assertThat(inside.getPath()).containsExactly("part", "child");

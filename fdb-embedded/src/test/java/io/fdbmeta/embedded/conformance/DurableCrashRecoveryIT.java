@@ -90,7 +90,8 @@ class DurableCrashRecoveryIT {
           .isInstanceOf(IllegalStateException.class)
           .hasMessageContaining(dir.getFileName().toString());
     } finally {
-      child.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      child.toHandle().destroyForcibly();
+      child.waitFor(10, TimeUnit.SECONDS);
     }
     // The kill released the lock.
     EmbeddedFdb.open(dir).close();
@@ -119,7 +120,10 @@ class DurableCrashRecoveryIT {
         if (line.startsWith("ACK ")) acked.add(Integer.parseInt(line.substring(4)));
         if (System.nanoTime() > deadline) break;
       }
-      child.destroyForcibly(); // SIGKILL: no shutdown hooks, no flush
+      // SIGKILL through the handle: Process.destroyForcibly() would also close our end of the pipe,
+      // losing lines the child wrote before it died.
+      child.toHandle().destroyForcibly();
+      assertThat(child.waitFor(10, TimeUnit.SECONDS)).as("child died").isTrue();
       // Lines already written before the kill are acknowledged commits too.
       while ((line = out.readLine()) != null) {
         if (line.startsWith("ACK ") && line.length() > 4) {
@@ -132,7 +136,7 @@ class DurableCrashRecoveryIT {
       }
     } finally {
       child.destroyForcibly();
-      assertThat(child.waitFor(10, TimeUnit.SECONDS)).as("child died").isTrue();
+      child.waitFor(10, TimeUnit.SECONDS);
     }
     return acked;
   }

@@ -127,6 +127,20 @@ final class Fdb {
                     .isEqualTo(code));
   }
 
+  /**
+   * Asserts that {@code call} fails with {@code type} itself or wrapped (FoundationDB's {@code run}
+   * hands a body's exception back inside a {@code CompletionException}; both are accepted).
+   */
+  static void assertFailsWith(Class<? extends Throwable> type, ThrowingCallable call) {
+    assertThatThrownBy(call)
+        .satisfies(t -> {
+          for (Throwable c = t; c != null; c = c.getCause()) {
+            if (type.isInstance(c)) return;
+          }
+          fail("expected %s in the cause chain of %s", type.getName(), t);
+        });
+  }
+
   /** Waits (bounded) for {@code f}; a hang is a test failure, not a stuck build. */
   static <T> T await(CompletableFuture<T> f) {
     return await(f, 15);
