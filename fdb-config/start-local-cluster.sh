@@ -106,10 +106,14 @@ fdbcli_run() {
 }
 
 deadline=$((SECONDS + timeout_s))
-until fdbcli_run "status minimal" | grep -q "The database is available"; do
+while true; do
+  # Checked first: a status reply proves nothing if our server is gone.
   if ! kill -0 "$server_pid" 2>/dev/null; then
     tail -n 20 "$dir/fdbserver.out" >&2 || true
     die "$EXIT_START_FAILED" "fdbserver exited; is port $port in use? Output: $dir/fdbserver.out"
+  fi
+  if fdbcli_run "status minimal" | grep -q "The database is available"; then
+    break
   fi
   ((SECONDS < deadline)) ||
     die "$EXIT_START_FAILED" "database not available after ${timeout_s}s; logs in $dir/logs"

@@ -7,6 +7,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * A cluster as deployed: which {@code foundationdb.conf} runs on which host, plus the cluster file
@@ -28,7 +29,7 @@ record Deployment(Map<String, MonitorConf> hosts, ClusterFile clusterFile) {
     for (Address coordinator : coordinators) {
       MonitorConf conf = hosts.get(coordinator.ip());
       if (conf == null) {
-        problems.add("coordinator " + coordinator + " is not one of the hosts " + hosts.keySet());
+        problems.add("coordinator " + coordinator + " is not one of the hosts " + new TreeSet<>(hosts.keySet()));
         continue;
       }
       Server server =
