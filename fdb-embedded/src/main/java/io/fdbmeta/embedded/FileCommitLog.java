@@ -615,7 +615,8 @@ final class FileCommitLog implements CommitLog {
     }
     b.flip();
     CRC32C crc = new CRC32C();
-    crc.update(b.duplicate().position(8).limit(total));
+    crc.update(b.duplicate().position(8).limit(12)); // the length field
+    crc.update(b.duplicate().position(RECORD_HEADER_BYTES)); // the body
     b.putInt(12, (int) crc.getValue());
     FileChannel ch = segment;
     long pos = segmentEnd;
