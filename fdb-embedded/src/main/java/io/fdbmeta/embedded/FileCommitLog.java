@@ -5,6 +5,7 @@ import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -283,6 +284,10 @@ final class FileCommitLog implements CommitLog {
       if (end != null) bytes += end.end - FILE_HEADER_BYTES;
     }
 
+    if (live.isEmpty() && !snapshots.isEmpty()) {
+      // The roll made this segment durable before the snapshot existed; only deletion loses it.
+      throw corrupt(dir.resolve(segmentName(firstLive)), "log segment is missing");
+    }
     if (end == null) {
       // No segment yet, or the last one's header was torn while it was being created.
       createSegment(live.isEmpty() ? firstLive : live.get(live.size() - 1).getKey());
@@ -501,11 +506,12 @@ final class FileCommitLog implements CommitLog {
 
   @Override
   public CompletableFuture<Void> append(long version, List<Effect> effects) {
-    int bytes = 12;
-    for (Effect e : effects) bytes += 9 + e.key().length + e.valueOrEnd().length;
-    if (bytes > MAX_RECORD_BYTES - 4) {
-      throw new IllegalArgumentException("commit at version " + version + " is too large to log: " + bytes + " bytes");
+    long size = 12;
+    for (Effect e : effects) size += 9L + e.key().length + e.valueOrEnd().length;
+    if (size > MAX_RECORD_BYTES - 4) {
+      throw new IllegalArgumentException("commit at version " + version + " is too large to log: " + size + " bytes");
     }
+    int bytes = (int) size;
     mu.lock();
     try {
       if (closing) return CompletableFuture.failedFuture(new IllegalStateException("commit log in " + dir + " is closed"));
@@ -820,6 +826,7 @@ final class FileCommitLog implements CommitLog {
   }
 
   private void fsyncDirectory() throws IOException {
+    if (File.separatorChar == '\\') return; // Windows cannot open a directory; NTFS journals renames
     try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
       d.force(true);
     }

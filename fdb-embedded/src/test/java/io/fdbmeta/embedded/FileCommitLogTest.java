@@ -11,7 +11,9 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
+import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -304,6 +306,7 @@ class FileCommitLogTest {
       assertThat(last).isGreaterThanOrEqualTo(acked.last());
       assertConsistent(state, last);
     }
+    assertThat(files("*.snap")).as("the child checkpointed while committing").isNotEmpty();
   }
 
   /** The state after commits 1..last of the child's workload, each applied whole. */
@@ -370,6 +373,37 @@ class FileCommitLogTest {
       for (Thread th : threads) th.join();
       return version.get() / ((System.nanoTime() - start) / 1e9);
     }
+  }
+
+  @Test
+  void ioErrorPoisonsTheLog() throws Exception {
+    try (FileCommitLog log = openInto(new State(), 0)) {
+      commit(log, new State(), 1).get(10, TimeUnit.SECONDS);
+      // Pull the file out from under the writer, as a failing disk would.
+      Field segment = FileCommitLog.class.getDeclaredField("segment");
+      segment.setAccessible(true);
+      ((FileChannel) segment.get(log)).close();
+      CompletableFuture<Void> failed = commit(log, new State(), 2);
+      assertThatThrownBy(() -> failed.get(10, TimeUnit.SECONDS))
+          .hasCauseInstanceOf(IOException.class)
+          .hasMessageContaining("accepts no further commits")
+          .hasRootCauseInstanceOf(ClosedChannelException.class);
+      assertThat(commit(log, new State(), 3)).isCompletedExceptionally();
+      CommitLog.Checkpoint cp = log.beginCheckpoint(3);
+      assertThatThrownBy(() -> cp.write(new State().scanner())).isInstanceOf(IOException.class);
+    }
+    recovered(dir, 1);
+  }
+
+  @Test
+  void missingSnapshotSegmentIsDetected() throws Exception {
+    State model = new State();
+    try (FileCommitLog log = openInto(new State(), 0)) {
+      commit(log, model, 1);
+      log.beginCheckpoint(1).write(model.scanner());
+    }
+    Files.delete(dir.resolve(FileCommitLog.segmentName(2)));
+    assertThatThrownBy(() -> recovered(dir, 1)).isInstanceOf(UncheckedIOException.class).hasMessageContaining("missing");
   }
 
   @Test
