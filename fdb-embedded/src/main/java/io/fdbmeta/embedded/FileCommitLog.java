@@ -265,15 +265,13 @@ final class FileCommitLog implements CommitLog {
       var newest = snapshots.lastEntry();
       firstLive = loadSnapshot(newest.getValue(), newest.getKey(), sink);
       snapshotVersion = newest.getKey();
-      for (Path old : snapshots.headMap(newest.getKey()).values()) Files.deleteIfExists(old);
     }
-    for (Path covered : segments.headMap(firstLive).values()) Files.deleteIfExists(covered);
 
     long[] last = {0}; // the last version read from the log, to check versions only increase
     long expected = firstLive;
     var live = new ArrayList<>(segments.tailMap(firstLive).entrySet());
     long bytes = 0;
-    SegmentEnd end = null;
+    @Nullable SegmentEnd end = null;
     for (int i = 0; i < live.size(); i++) {
       var e = live.get(i);
       if (e.getKey() != expected) {
@@ -288,6 +286,9 @@ final class FileCommitLog implements CommitLog {
       // The roll made this segment durable before the snapshot existed; only deletion loses it.
       throw corrupt(dir.resolve(segmentName(firstLive)), "log segment is missing");
     }
+    // Only now that everything replayed: drop what the newest snapshot covers (a crash left it).
+    for (Path old : snapshots.headMap(snapshotVersion).values()) Files.deleteIfExists(old);
+    for (Path covered : segments.headMap(firstLive).values()) Files.deleteIfExists(covered);
     if (end == null) {
       // No segment yet, or the last one's header was torn while it was being created.
       createSegment(live.isEmpty() ? firstLive : live.get(live.size() - 1).getKey());

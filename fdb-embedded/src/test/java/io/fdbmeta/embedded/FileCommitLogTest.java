@@ -403,7 +403,9 @@ class FileCommitLogTest {
       log.beginCheckpoint(1).write(model.scanner());
     }
     Files.delete(dir.resolve(FileCommitLog.segmentName(2)));
+    Files.write(dir.resolve(FileCommitLog.segmentName(1)), new byte[] {1}); // a leftover covered segment
     assertThatThrownBy(() -> recovered(dir, 1)).isInstanceOf(UncheckedIOException.class).hasMessageContaining("missing");
+    assertThat(dir.resolve(FileCommitLog.segmentName(1))).as("nothing deleted after a failed recovery").exists();
   }
 
   @Test
