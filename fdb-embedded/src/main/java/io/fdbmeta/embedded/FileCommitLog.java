@@ -97,8 +97,14 @@ import org.jspecify.annotations.Nullable;
  * one directory, which one process at a time may open. See the comment at the top of the source
  * for the formats and the checkpoint protocol.
  *
- * <p>Futures returned by {@link #append} complete on the log's ack thread; callbacks that may
- * block should use the {@code *Async} variants with their own executor.
+ * <p>Errors: {@link #open} throws {@link IllegalStateException} if the directory is held by
+ * another process or another open log in this JVM. {@link #recover} throws {@link
+ * UncheckedIOException} for corrupt content and {@link IOException} for I/O failures; either way
+ * nothing has been deleted, and the caller must still {@link #close} the log. A future returned by
+ * {@link #append} completes exceptionally with an {@link IOException} (cause attached) once a write
+ * or fsync has failed, which also fails every later append, or with an {@link
+ * IllegalStateException} after close. Futures complete in version order on the log's ack thread;
+ * callbacks that may block should use the {@code *Async} variants with their own executor.
  */
 final class FileCommitLog implements CommitLog {
   private static final System.Logger LOG = System.getLogger(FileCommitLog.class.getName());
