@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
@@ -158,12 +159,11 @@ public final class StoreBenchmark {
         return () -> db.readAsync(tr -> tr.get(randomKey()), pool).thenApply(StoreBenchmark::one);
       case POINT_READ_BATCH:
         return () -> db.readAsync(tr -> {
-          @SuppressWarnings("unchecked")
-          CompletableFuture<byte[]>[] gets = new CompletableFuture[w.keysPerOp];
-          for (int i = 0; i < gets.length; i++) gets[i] = tr.get(randomKey());
-          return CompletableFuture.allOf(gets).thenApply(x -> {
+          List<CompletableFuture<byte[]>> gets = new ArrayList<>(w.keysPerOp);
+          for (int i = 0; i < w.keysPerOp; i++) gets.add(tr.get(randomKey()));
+          return CompletableFuture.allOf(gets.toArray(CompletableFuture<?>[]::new)).thenApply(x -> {
             for (CompletableFuture<byte[]> g : gets) one(g.join());
-            return gets.length;
+            return gets.size();
           });
         }, pool);
       case COMMIT_1:
