@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.IntSupplier;
@@ -68,15 +69,32 @@ public final class StoreBenchmark {
     }
   }
 
+  /** Opens the database a run measures: in memory when {@code dir} is null, else durable in it. */
+  interface Opener {
+    Database open(@Nullable Path dir, Executor executor);
+  }
+
+  private static final Opener EMBEDDED = (dir, executor) -> {
+    EmbeddedFdb.Builder b = EmbeddedFdb.builder().executor(executor);
+    if (dir != null) b.directory(dir);
+    return database(b.build());
+  };
+
   private final Config config;
   private final @Nullable PrintWriter progress;
+  private final Opener opener;
   private final byte[][] keys;
   private final byte[] value;
   private final byte[] endKey;
 
   public StoreBenchmark(Config config, @Nullable PrintWriter progress) {
+    this(config, progress, EMBEDDED);
+  }
+
+  StoreBenchmark(Config config, @Nullable PrintWriter progress, Opener opener) {
     this.config = config;
     this.progress = progress;
+    this.opener = opener;
     this.keys = new byte[config.keys()][];
     for (int i = 0; i < keys.length; i++) keys[i] = key(i);
     this.value = new byte[VALUE_BYTES];
@@ -90,6 +108,7 @@ public final class StoreBenchmark {
 
   public BenchReport run() throws InterruptedException {
     Map<Backend, Map<Workload, Measurement>> results = new EnumMap<>(Backend.class);
+    for (Backend b : Backend.values()) results.put(b, new EnumMap<>(Workload.class));
     int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
     ForkJoinPool pool = new ForkJoinPool(threads, ForkJoinPool.defaultForkJoinWorkerThreadFactory, null, true);
     Path durableDir = config.durableDir();
@@ -97,14 +116,29 @@ public final class StoreBenchmark {
     try {
       Path dir = temporary ? Files.createTempDirectory("fdbmeta-bench-") : durableDir;
       try {
-        results.put(Backend.SKIPLIST, runSkipList());
-        try (Database db = database(EmbeddedFdb.builder().executor(pool).build())) {
-          results.put(Backend.MEMORY, runEmbedded(Backend.MEMORY, db, pool));
-        }
         Files.createDirectories(dir);
-        try (Database db = database(EmbeddedFdb.builder().executor(pool).directory(dir).build())) {
-          results.put(Backend.DURABLE, runEmbedded(Backend.DURABLE, db, pool));
-          db.run(tr -> { tr.clear(new Range(PREFIX, endKey)); return null; });
+        ConcurrentSkipListMap<byte[], byte[]> map = new ConcurrentSkipListMap<>(Arrays::compareUnsigned);
+        try (Database memory = opener.open(null, pool);
+            Database durable = opener.open(dir, pool)) {
+          say("bench store: loading " + keys.length + " keys into each store");
+          for (byte[] k : keys) map.put(k, value);
+          load(memory);
+          load(durable);
+          say("bench store: warming up the JIT on every workload");
+          for (Workload w : Workload.values()) {
+            AsyncLoad.run("warm-up", w.clients, Window.startingNow(0, config.warmupSeconds()), pool, embeddedOp(w, memory, pool));
+          }
+          // Backends take turns per workload, so drift (JIT, other load on the machine) hits them alike.
+          for (Workload w : Workload.values()) {
+            say("bench store: " + w.label + ", " + w.perTransaction + " per transaction, " + w.clients + " clients");
+            results.get(Backend.MEMORY).put(w, AsyncLoad.run("memory " + w.label, w.clients, window(), pool, embeddedOp(w, memory, pool)));
+            results.get(Backend.DURABLE).put(w, AsyncLoad.run("durable " + w.label, w.clients, window(), pool, embeddedOp(w, durable, pool)));
+            results.get(Backend.SKIPLIST).put(w, ThreadLoad.run("skiplist", w.clients, window(), skipListOp(w, map)));
+          }
+          durable.run(tr -> {
+            tr.clear(new Range(PREFIX, endKey));
+            return null;
+          });
         }
       } finally {
         if (temporary) deleteRecursively(dir);
@@ -134,9 +168,8 @@ public final class StoreBenchmark {
     }
   }
 
-  private Map<Workload, Measurement> runEmbedded(Backend backend, Database db, ForkJoinPool pool)
-      throws InterruptedException {
-    say("bench store: loading " + keys.length + " keys into " + backend.description);
+  /** Writes every bench key, 1000 to a transaction, after clearing earlier bench keys. */
+  private void load(Database db) {
     for (int start = 0; start < keys.length; start += 1000) {
       int from = start, to = Math.min(keys.length, start + 1000);
       db.run(tr -> {
@@ -145,12 +178,6 @@ public final class StoreBenchmark {
         return null;
       });
     }
-    Map<Workload, Measurement> out = new EnumMap<>(Workload.class);
-    for (Workload w : Workload.values()) {
-      say("bench store: " + backend.id + ": " + w.label + ", " + w.perTransaction + ", " + w.clients + " clients");
-      out.put(w, AsyncLoad.run(backend.id + " " + w.label, w.clients, window(), pool, embeddedOp(w, db, pool)));
-    }
-    return out;
   }
 
   private Supplier<CompletableFuture<Integer>> embeddedOp(Workload w, Database db, ForkJoinPool pool) {
@@ -191,18 +218,6 @@ public final class StoreBenchmark {
   private static int one(byte @Nullable [] value) {
     if (value == null) throw new IllegalStateException("a loaded bench key read back as missing");
     return 1;
-  }
-
-  private Map<Workload, Measurement> runSkipList() throws InterruptedException {
-    ConcurrentSkipListMap<byte[], byte[]> map = new ConcurrentSkipListMap<>(Arrays::compareUnsigned);
-    say("bench store: loading " + keys.length + " keys into a " + Backend.SKIPLIST.description);
-    for (byte[] k : keys) map.put(k, value);
-    Map<Workload, Measurement> out = new EnumMap<>(Workload.class);
-    for (Workload w : Workload.values()) {
-      say("bench store: skiplist: " + w.label + ", " + w.perTransaction + ", " + w.clients + " threads");
-      out.put(w, ThreadLoad.run("skiplist", w.clients, window(), skipListOp(w, map)));
-    }
-    return out;
   }
 
   private IntSupplier skipListOp(Workload w, ConcurrentSkipListMap<byte[], byte[]> map) {
