@@ -1,8 +1,253 @@
 package io.fdbmeta.embedded;
 
-/** Placeholder while the engine is written; replaced by the real Database implementation. */
-public final class EmbeddedDatabase {
+import com.apple.foundationdb.Database;
+import com.apple.foundationdb.DatabaseOptions;
+import com.apple.foundationdb.EventKeeper;
+import com.apple.foundationdb.KeyRangeArrayResult;
+import com.apple.foundationdb.ReadTransaction;
+import com.apple.foundationdb.Tenant;
+import com.apple.foundationdb.Transaction;
+import com.apple.foundationdb.tuple.Tuple;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A {@link Database} backed by the in-process engine; obtain one from {@link EmbeddedFdb}. Layer
+ * code should depend on {@code Database} only; this class adds nothing it may rely on except
+ * {@link #describe()} for diagnostics.
+ */
+public final class EmbeddedDatabase implements Database {
+  private final Store store;
+  private final Executor executor;
+  private final @Nullable ExecutorService ownedExecutor;
+  private final Defaults defaults = new Defaults();
+  private final String description;
+
+  /** Transaction defaults set through {@link #options()}. */
+  static final class Defaults {
+    volatile long timeoutMillis;
+    volatile long retryLimit = -1;
+    volatile long maxRetryDelayMillis = 1000;
+    volatile long sizeLimit = EmbeddedTransaction.DEFAULT_SIZE_LIMIT;
+    volatile boolean snapshotRywDisabled;
+  }
+
   EmbeddedDatabase(EmbeddedFdb.Builder config) {
-    throw new UnsupportedOperationException("in progress");
+    if (config.executor == null) {
+      AtomicInteger n = new AtomicInteger();
+      this.ownedExecutor = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "fdb-embedded-" + n.incrementAndGet());
+        t.setDaemon(true);
+        return t;
+      });
+      this.executor = ownedExecutor;
+    } else {
+      this.ownedExecutor = null;
+      this.executor = config.executor;
+    }
+    CommitLog log = config.directory == null ? new MemoryCommitLog() : FileCommitLog.open(config.directory);
+    this.description = config.directory == null ? "fdb-embedded (memory)" : "fdb-embedded (" + config.directory + ")";
+    this.store = new Store(log, config.directory != null, config, executor);
+  }
+
+  /** Where the data lives and the engine's counters, for logs and diagnostics. */
+  public String describe() {
+    return description + " " + store.stats();
+  }
+
+  @Override
+  public Transaction createTransaction(Executor e) {
+    return new EmbeddedTransaction(this, store, e, defaults);
+  }
+
+  @Override
+  public Transaction createTransaction(Executor e, EventKeeper eventKeeper) {
+    return createTransaction(e);
+  }
+
+  @Override
+  public DatabaseOptions options() {
+    return new DatabaseOptions(this::setOption);
+  }
+
+  private void setOption(int code, byte @Nullable [] param) {
+    switch (code) {
+      case 500: defaults.timeoutMillis = EmbeddedTransaction.longParam(param); break;
+      case 501: defaults.retryLimit = EmbeddedTransaction.longParam(param); break;
+      case 502: defaults.maxRetryDelayMillis = EmbeddedTransaction.longParam(param); break;
+      case 503: defaults.sizeLimit = EmbeddedTransaction.longParam(param); break;
+      case 26: defaults.snapshotRywDisabled = false; break;
+      case 27: defaults.snapshotRywDisabled = true; break;
+      default: break; // location cache, machine/datacenter ids, logging: nothing to do in one process
+    }
+  }
+
+  @Override
+  public double getMainThreadBusyness() {
+    return 0;
+  }
+
+  @Override
+  public Executor getExecutor() {
+    return executor;
+  }
+
+  // ---------------------------------------------------------------- retry loops, as FDBDatabase
+
+  @Override
+  public <T> T run(Function<? super Transaction, T> retryable, Executor e) {
+    Transaction tr = createTransaction(e);
+    try {
+      while (true) {
+        try {
+          T result = retryable.apply(tr);
+          tr.commit().join();
+          return result;
+        } catch (RuntimeException err) {
+          tr = tr.onError(err).join();
+        }
+      }
+    } finally {
+      tr.close();
+    }
+  }
+
+  @Override
+  public <T> T read(Function<? super ReadTransaction, T> retryable, Executor e) {
+    Transaction tr = createTransaction(e);
+    try {
+      while (true) {
+        try {
+          return retryable.apply(tr);
+        } catch (RuntimeException err) {
+          tr = tr.onError(err).join();
+        }
+      }
+    } finally {
+      tr.close();
+    }
+  }
+
+  @Override
+  public <T> CompletableFuture<T> runAsync(Function<? super Transaction, ? extends CompletableFuture<T>> retryable, Executor e) {
+    Transaction tr = createTransaction(e);
+    CompletableFuture<T> result = new CompletableFuture<>();
+    attempt(tr, t -> AsyncCalls.call(retryable, t).thenCompose(r -> t.commit().thenApply(v -> r)), result);
+    return result.whenComplete((r, err) -> tr.close());
+  }
+
+  @Override
+  public <T> CompletableFuture<T> readAsync(Function<? super ReadTransaction, ? extends CompletableFuture<T>> retryable, Executor e) {
+    Transaction tr = createTransaction(e);
+    CompletableFuture<T> result = new CompletableFuture<>();
+    attempt(tr, t -> AsyncCalls.call(retryable, t), result);
+    return result.whenComplete((r, err) -> tr.close());
+  }
+
+  /** One attempt of an async retry loop; on failure asks onError and, if it allows, tries again. */
+  private static <T> void attempt(Transaction tr, Function<Transaction, CompletableFuture<T>> body, CompletableFuture<T> result) {
+    body.apply(tr).whenComplete((r, err) -> {
+      if (err == null) {
+        result.complete(r);
+        return;
+      }
+      tr.onError(err).whenComplete((next, fatal) -> {
+        if (fatal != null) {
+          result.completeExceptionally(fatal instanceof CompletionException && fatal.getCause() != null ? fatal.getCause() : fatal);
+        } else {
+          attempt(next, body, result);
+        }
+      });
+    });
+  }
+
+  // ---------------------------------------------------------------- not supported in one process
+
+  private static UnsupportedOperationException unsupported(String what) {
+    return new UnsupportedOperationException(what + " is not supported by fdb-embedded");
+  }
+
+  @Override
+  public Tenant openTenant(Tuple tenantName) {
+    throw unsupported("tenants");
+  }
+
+  @Override
+  public Tenant openTenant(byte[] tenantName, Executor e) {
+    throw unsupported("tenants");
+  }
+
+  @Override
+  public Tenant openTenant(Tuple tenantName, Executor e) {
+    throw unsupported("tenants");
+  }
+
+  @Override
+  public Tenant openTenant(byte[] tenantName, Executor e, EventKeeper eventKeeper) {
+    throw unsupported("tenants");
+  }
+
+  @Override
+  public Tenant openTenant(Tuple tenantName, Executor e, EventKeeper eventKeeper) {
+    throw unsupported("tenants");
+  }
+
+  @Override
+  public CompletableFuture<byte[]> purgeBlobGranules(byte[] begin, byte[] end, long purgeVersion, boolean force, Executor e) {
+    return Errors.failed(Errors.UNSUPPORTED_OPERATION);
+  }
+
+  @Override
+  public CompletableFuture<Void> waitPurgeGranulesComplete(byte[] purgeKey, Executor e) {
+    return Errors.failed(Errors.UNSUPPORTED_OPERATION);
+  }
+
+  @Override
+  public CompletableFuture<Boolean> blobbifyRange(byte[] begin, byte[] end, Executor e) {
+    return Errors.failed(Errors.UNSUPPORTED_OPERATION);
+  }
+
+  @Override
+  public CompletableFuture<Boolean> blobbifyRangeBlocking(byte[] begin, byte[] end, Executor e) {
+    return Errors.failed(Errors.UNSUPPORTED_OPERATION);
+  }
+
+  @Override
+  public CompletableFuture<Boolean> unblobbifyRange(byte[] begin, byte[] end, Executor e) {
+    return Errors.failed(Errors.UNSUPPORTED_OPERATION);
+  }
+
+  @Override
+  public CompletableFuture<KeyRangeArrayResult> listBlobbifiedRanges(byte[] begin, byte[] end, int rangeLimit, Executor e) {
+    return Errors.failed(Errors.UNSUPPORTED_OPERATION);
+  }
+
+  @Override
+  public CompletableFuture<Long> verifyBlobRange(byte[] begin, byte[] end, long version, Executor e) {
+    return Errors.failed(Errors.UNSUPPORTED_OPERATION);
+  }
+
+  @Override
+  public CompletableFuture<Boolean> flushBlobRange(byte[] begin, byte[] end, boolean compact, long version, Executor e) {
+    return Errors.failed(Errors.UNSUPPORTED_OPERATION);
+  }
+
+  @Override
+  public CompletableFuture<byte[]> getClientStatus(Executor e) {
+    String status = "{\"Healthy\":true,\"ClusterID\":\"fdb-embedded\",\"Description\":\"" + description.replace("\"", "'") + "\"}";
+    return CompletableFuture.completedFuture(status.getBytes(StandardCharsets.UTF_8));
+  }
+
+  @Override
+  public void close() {
+    store.close();
+    if (ownedExecutor != null) ownedExecutor.shutdown();
   }
 }

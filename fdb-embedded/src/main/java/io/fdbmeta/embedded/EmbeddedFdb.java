@@ -5,7 +5,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Objects;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ForkJoinPool;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -51,7 +50,7 @@ public final class EmbeddedFdb {
     @Nullable Path directory;
     Clock clock = Clock.systemUTC();
     FaultPlan faults = FaultPlan.none();
-    Executor executor = ForkJoinPool.commonPool();
+    @Nullable Executor executor;
     int maxWatches = 10_000;
     long checkpointBytes = 64L << 20;
 
@@ -74,7 +73,10 @@ public final class EmbeddedFdb {
       return this;
     }
 
-    /** The default executor for transactions and callbacks, as FoundationDB's network thread pool. */
+    /**
+     * The default executor for transactions and callbacks; without one the database uses its own
+     * cached daemon thread pool, as FoundationDB's client does.
+     */
     public Builder executor(Executor executor) {
       this.executor = Objects.requireNonNull(executor, "executor");
       return this;

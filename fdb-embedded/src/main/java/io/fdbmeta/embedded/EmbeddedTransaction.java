@@ -1,0 +1,964 @@
+package io.fdbmeta.embedded;
+
+import com.apple.foundationdb.Database;
+import com.apple.foundationdb.FDBException;
+import com.apple.foundationdb.KeyArrayResult;
+import com.apple.foundationdb.KeyRangeArrayResult;
+import com.apple.foundationdb.KeySelector;
+import com.apple.foundationdb.KeyValue;
+import com.apple.foundationdb.MappedKeyValue;
+import com.apple.foundationdb.MutationType;
+import com.apple.foundationdb.Range;
+import com.apple.foundationdb.ReadTransaction;
+import com.apple.foundationdb.StreamingMode;
+import com.apple.foundationdb.Transaction;
+import com.apple.foundationdb.TransactionOptions;
+import com.apple.foundationdb.async.AsyncIterable;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+
+/*
+ * A FoundationDB transaction on the embedded store.
+ *
+ * Reads run synchronously against the store at the transaction's read version and return completed
+ * futures; the read-conflict ranges of non-snapshot reads are collected for the commit check.
+ * Writes go to an ordered mutation list (replayed at commit) and, unless read-your-writes is
+ * disabled, to a WriteBuffer that later reads merge with the database. Public methods synchronize
+ * on the transaction, so it may be used from several threads as FoundationDB's can.
+ *
+ * Options that FoundationDB keeps across onError (timeout, retry limit, max retry delay, size
+ * limit) live outside the per-attempt state; everything else is reset on retry.
+ */
+final class EmbeddedTransaction implements Transaction {
+  static final int KEY_SIZE_LIMIT = 10_000;
+  static final int SYSTEM_KEY_SIZE_LIMIT = 30_000;
+  static final int VALUE_SIZE_LIMIT = 100_000;
+  static final long DEFAULT_SIZE_LIMIT = 10_000_000;
+
+  private static final int EXACT_MODE_WITHOUT_LIMITS = 2210;
+  private static final int NO_COMMIT_VERSION = 2021;
+
+  private enum State { ACTIVE, COMMITTING, COMMITTED, FAILED, CANCELLED, TIMED_OUT }
+
+  private final EmbeddedDatabase db;
+  private final Store store;
+  private final Executor executor;
+  private final ReadTransaction snapshotView = new SnapshotView();
+
+  // Kept across onError, as FoundationDB does.
+  private long timeoutMillis;
+  private long retryLimit;
+  private long maxRetryDelayMillis;
+  private long sizeLimit;
+  private long startMillis;
+  private int retries;
+  private double backoffSeconds = 0.01;
+
+  // Per attempt.
+  private State state = State.ACTIVE;
+  private boolean closed;
+  private long readVersion = -1;
+  private long readVersionMillis;
+  private boolean readYourWritesDisabled;
+  private boolean snapshotRywDisabled;
+  private boolean nextWriteNoConflict;
+  private boolean accessSystemKeys;
+  private boolean readSystemKeys;
+  private List<KeyRange> reads = new ArrayList<>();
+  private List<KeyRange> writes = new ArrayList<>();
+  private List<Mutation> mutations = new ArrayList<>();
+  private @Nullable WriteBuffer buffer = new WriteBuffer();
+  private long approximateSize;
+  private long committedVersion = -1;
+  private CompletableFuture<byte[]> versionstamp = new CompletableFuture<>();
+  private List<PendingWatch> watches = new ArrayList<>();
+
+  private record PendingWatch(byte[] key, byte @Nullable [] expected, CompletableFuture<Void> future) {}
+
+  EmbeddedTransaction(EmbeddedDatabase db, Store store, Executor executor, EmbeddedDatabase.Defaults defaults) {
+    this.db = db;
+    this.store = store;
+    this.executor = executor;
+    this.timeoutMillis = defaults.timeoutMillis;
+    this.retryLimit = defaults.retryLimit;
+    this.maxRetryDelayMillis = defaults.maxRetryDelayMillis;
+    this.sizeLimit = defaults.sizeLimit;
+    this.snapshotRywDisabled = defaults.snapshotRywDisabled;
+    this.startMillis = store.clock().millis();
+  }
+
+  // ---------------------------------------------------------------- state checks
+
+  private void checkUsable() {
+    if (closed) throw new IllegalStateException("Cannot access closed object");
+    if (state == State.CANCELLED) throw Errors.error(Errors.TRANSACTION_CANCELLED);
+    if (state == State.TIMED_OUT) throw Errors.error(Errors.TRANSACTION_TIMED_OUT);
+    if (state == State.COMMITTING) throw Errors.error(Errors.USED_DURING_COMMIT);
+    if (timeoutMillis > 0 && store.clock().millis() - startMillis >= timeoutMillis) {
+      state = State.TIMED_OUT;
+      failWatches(Errors.error(Errors.TRANSACTION_TIMED_OUT));
+      throw Errors.error(Errors.TRANSACTION_TIMED_OUT);
+    }
+  }
+
+  private void checkWritable() {
+    checkUsable();
+    if (state == State.COMMITTED) throw Errors.error(Errors.USED_DURING_COMMIT, "transaction already committed");
+  }
+
+  /** The read version, taken on first use; throws 1007 once the transaction outlived 5 s. */
+  private long readVersionForRead() {
+    if (readVersion < 0) {
+      readVersion = store.readVersion();
+      readVersionMillis = store.clock().millis();
+    } else if (store.clock().millis() - readVersionMillis > Store.LIFETIME_MILLIS) {
+      throw Errors.error(Errors.TRANSACTION_TOO_OLD);
+    }
+    return readVersion;
+  }
+
+  private byte[] maxReadKey() {
+    return readSystemKeys || accessSystemKeys ? Bytes.ALL_KEYS_END : Bytes.SYSTEM_PREFIX;
+  }
+
+  private byte[] maxWriteKey() {
+    return accessSystemKeys ? Bytes.ALL_KEYS_END : Bytes.SYSTEM_PREFIX;
+  }
+
+  private static <T> CompletableFuture<T> run(java.util.function.Supplier<T> body) {
+    try {
+      return CompletableFuture.completedFuture(body.get());
+    } catch (FDBException | IllegalStateException | IllegalArgumentException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  @Override
+  public boolean isSnapshot() {
+    return false;
+  }
+
+  @Override
+  public ReadTransaction snapshot() {
+    return snapshotView;
+  }
+
+  @Override
+  public synchronized CompletableFuture<Long> getReadVersion() {
+    return run(() -> {
+      checkUsable();
+      return readVersionForRead();
+    });
+  }
+
+  @Override
+  public synchronized void setReadVersion(long version) {
+    checkUsable();
+    if (version < 0) throw Errors.error(Errors.CLIENT_INVALID_OPERATION, "negative read version");
+    readVersion = version;
+    readVersionMillis = store.clock().millis();
+  }
+
+  @Override
+  public synchronized boolean addReadConflictRangeIfNotSnapshot(byte[] begin, byte[] end) {
+    addReadConflictRange(begin, end);
+    return true;
+  }
+
+  @Override
+  public synchronized boolean addReadConflictKeyIfNotSnapshot(byte[] key) {
+    addReadConflictKey(key);
+    return true;
+  }
+
+  @Override
+  public CompletableFuture<byte[]> get(byte[] key) {
+    return get(key, false);
+  }
+
+  synchronized CompletableFuture<byte[]> get(byte[] key, boolean snapshot) {
+    return run(() -> {
+      checkUsable();
+      if (Bytes.compare(key, maxReadKey()) >= 0) throw Errors.error(Errors.KEY_OUTSIDE_LEGAL_RANGE);
+      long rv = readVersionForRead();
+      if (key.length > keyLimit(key)) return null; // such a key cannot exist
+      WriteBuffer buf = ownWrites(snapshot);
+      if (buf != null && buf.lookup(key) == WriteBuffer.Lookup.KNOWN) return buf.value(key, null);
+      byte[] dbValue = store.get(key, rv);
+      if (!snapshot) reads.add(KeyRange.single(key));
+      return buf == null ? dbValue : buf.value(key, dbValue);
+    });
+  }
+
+  private @Nullable WriteBuffer ownWrites(boolean snapshot) {
+    return snapshot && snapshotRywDisabled ? null : buffer;
+  }
+
+  @Override
+  public CompletableFuture<byte[]> getKey(KeySelector selector) {
+    return getKey(selector, false);
+  }
+
+  synchronized CompletableFuture<byte[]> getKey(KeySelector selector, boolean snapshot) {
+    return run(() -> {
+      checkUsable();
+      return resolve(selector, snapshot);
+    });
+  }
+
+  /**
+   * Resolves a key selector: the key {@code offset} positions after the last key below (or, with
+   * orEqual, at or below) the selector's key; "" before the first key, the end of the readable
+   * keyspace past the last.
+   */
+  private byte[] resolve(KeySelector sel, boolean snapshot) {
+    byte[] key = sel.getKey();
+    byte[] max = maxReadKey();
+    if (Bytes.compare(key, max) > 0) throw Errors.error(Errors.KEY_OUTSIDE_LEGAL_RANGE);
+    long rv = readVersionForRead();
+    int offset = sel.getOffset();
+    byte[] result;
+    if (offset >= 1) {
+      byte[] start = sel.orEqual() ? Bytes.keyAfter(key) : key;
+      Iterator<KeyValue> it = visible(Bytes.min(start, max), max, false, rv, snapshot);
+      result = nth(it, offset);
+      if (!snapshot) reads.add(new KeyRange(key, result == null ? max : Bytes.keyAfter(result)));
+      if (result == null) result = max;
+    } else {
+      byte[] end = Bytes.min(sel.orEqual() ? Bytes.keyAfter(key) : key, max);
+      Iterator<KeyValue> it = visible(Bytes.EMPTY, end, true, rv, snapshot);
+      result = nth(it, 1 - offset);
+      if (!snapshot) reads.add(new KeyRange(result == null ? Bytes.EMPTY : result, sel.orEqual() ? Bytes.keyAfter(key) : key));
+      if (result == null) result = Bytes.EMPTY;
+    }
+    store.checkReadable(rv);
+    return result;
+  }
+
+  private static byte @Nullable [] nth(Iterator<KeyValue> it, int n) {
+    KeyValue kv = null;
+    for (int i = 0; i < n; i++) {
+      if (!it.hasNext()) return null;
+      kv = it.next();
+    }
+    return kv == null ? null : kv.getKey();
+  }
+
+  /** What this transaction sees in [begin, end): the database at rv merged with its own writes. */
+  private Iterator<KeyValue> visible(byte[] begin, byte[] end, boolean reverse, long rv, boolean snapshot) {
+    Iterator<Map.Entry<byte[], byte[]>> database = store.range(begin, end, reverse, rv);
+    WriteBuffer buf = ownWrites(snapshot);
+    if (buf == null) {
+      return new Iterator<>() {
+        @Override
+        public boolean hasNext() {
+          return database.hasNext();
+        }
+
+        @Override
+        public KeyValue next() {
+          Map.Entry<byte[], byte[]> e = database.next();
+          return new KeyValue(e.getKey(), e.getValue());
+        }
+      };
+    }
+    return buf.merge(database, begin, end, reverse);
+  }
+
+  @Override
+  public AsyncIterable<KeyValue> getRange(KeySelector begin, KeySelector end) {
+    return getRange(begin, end, ROW_LIMIT_UNLIMITED, false, StreamingMode.ITERATOR);
+  }
+
+  @Override
+  public AsyncIterable<KeyValue> getRange(KeySelector begin, KeySelector end, int limit) {
+    return getRange(begin, end, limit, false, StreamingMode.ITERATOR);
+  }
+
+  @Override
+  public AsyncIterable<KeyValue> getRange(KeySelector begin, KeySelector end, int limit, boolean reverse) {
+    return getRange(begin, end, limit, reverse, StreamingMode.ITERATOR);
+  }
+
+  @Override
+  public AsyncIterable<KeyValue> getRange(KeySelector begin, KeySelector end, int limit, boolean reverse, StreamingMode mode) {
+    return new RangeQuery(this, begin, end, limit, reverse, mode, false);
+  }
+
+  @Override
+  public AsyncIterable<KeyValue> getRange(byte[] begin, byte[] end) {
+    return getRange(KeySelector.firstGreaterOrEqual(begin), KeySelector.firstGreaterOrEqual(end));
+  }
+
+  @Override
+  public AsyncIterable<KeyValue> getRange(byte[] begin, byte[] end, int limit) {
+    return getRange(KeySelector.firstGreaterOrEqual(begin), KeySelector.firstGreaterOrEqual(end), limit);
+  }
+
+  @Override
+  public AsyncIterable<KeyValue> getRange(byte[] begin, byte[] end, int limit, boolean reverse) {
+    return getRange(KeySelector.firstGreaterOrEqual(begin), KeySelector.firstGreaterOrEqual(end), limit, reverse);
+  }
+
+  @Override
+  public AsyncIterable<KeyValue> getRange(byte[] begin, byte[] end, int limit, boolean reverse, StreamingMode mode) {
+    return getRange(KeySelector.firstGreaterOrEqual(begin), KeySelector.firstGreaterOrEqual(end), limit, reverse, mode);
+  }
+
+  @Override
+  public AsyncIterable<KeyValue> getRange(Range range) {
+    return getRange(range.begin, range.end);
+  }
+
+  @Override
+  public AsyncIterable<KeyValue> getRange(Range range, int limit) {
+    return getRange(range.begin, range.end, limit);
+  }
+
+  @Override
+  public AsyncIterable<KeyValue> getRange(Range range, int limit, boolean reverse) {
+    return getRange(range.begin, range.end, limit, reverse);
+  }
+
+  @Override
+  public AsyncIterable<KeyValue> getRange(Range range, int limit, boolean reverse, StreamingMode mode) {
+    return getRange(range.begin, range.end, limit, reverse, mode);
+  }
+
+  /**
+   * Runs a range read and returns its rows, up to {@code limit} (0 = all). Called by {@link
+   * RangeQuery} when iteration starts, so each iteration of an AsyncIterable reads anew.
+   */
+  synchronized List<KeyValue> readRange(KeySelector beginSel, KeySelector endSel, int limit, boolean reverse, StreamingMode mode, boolean snapshot) {
+    checkUsable();
+    if (limit < 0) throw Errors.error(Errors.INVALID_OPTION_VALUE, "negative row limit " + limit);
+    if (mode == StreamingMode.EXACT && limit == 0) {
+      throw Errors.error(EXACT_MODE_WITHOUT_LIMITS, "EXACT streaming mode requires a row limit");
+    }
+    byte[] max = maxReadKey();
+    if (Bytes.compare(beginSel.getKey(), max) > 0 || Bytes.compare(endSel.getKey(), max) > 0) {
+      throw Errors.error(Errors.KEY_OUTSIDE_LEGAL_RANGE);
+    }
+    long rv = readVersionForRead();
+    byte[] begin = isFirstGreaterOrEqual(beginSel) ? beginSel.getKey() : resolve(beginSel, snapshot);
+    byte[] end = isFirstGreaterOrEqual(endSel) ? endSel.getKey() : resolve(endSel, snapshot);
+    List<KeyValue> rows = new ArrayList<>();
+    if (Bytes.compare(begin, end) >= 0) return rows;
+    Iterator<KeyValue> it = visible(begin, end, reverse, rv, snapshot);
+    while (it.hasNext() && (limit == 0 || rows.size() < limit)) rows.add(it.next());
+    store.checkReadable(rv);
+    if (!snapshot) {
+      boolean truncated = limit > 0 && rows.size() == limit && it.hasNext();
+      if (!truncated) {
+        reads.add(new KeyRange(begin, end));
+      } else if (reverse) {
+        reads.add(new KeyRange(rows.get(rows.size() - 1).getKey(), end));
+      } else {
+        reads.add(new KeyRange(begin, Bytes.keyAfter(rows.get(rows.size() - 1).getKey())));
+      }
+    }
+    return rows;
+  }
+
+  private static boolean isFirstGreaterOrEqual(KeySelector s) {
+    return !s.orEqual() && s.getOffset() == 1;
+  }
+
+  @Override
+  public AsyncIterable<MappedKeyValue> getMappedRange(KeySelector begin, KeySelector end, byte[] mapper, int limit, boolean reverse, StreamingMode mode) {
+    throw Errors.error(Errors.UNSUPPORTED_OPERATION, "getMappedRange is not supported by fdb-embedded");
+  }
+
+  @Override
+  public synchronized CompletableFuture<Long> getEstimatedRangeSizeBytes(byte[] begin, byte[] end) {
+    return run(() -> {
+      checkUsable();
+      long rv = readVersionForRead();
+      long size = 0;
+      for (Iterator<Map.Entry<byte[], byte[]>> it = store.range(begin, Bytes.min(end, maxReadKey()), false, rv); it.hasNext(); ) {
+        Map.Entry<byte[], byte[]> e = it.next();
+        size += e.getKey().length + e.getValue().length;
+      }
+      return size;
+    });
+  }
+
+  @Override
+  public CompletableFuture<Long> getEstimatedRangeSizeBytes(Range range) {
+    return getEstimatedRangeSizeBytes(range.begin, range.end);
+  }
+
+  @Override
+  public synchronized CompletableFuture<KeyArrayResult> getRangeSplitPoints(byte[] begin, byte[] end, long chunkSize) {
+    return run(() -> {
+      checkUsable();
+      if (chunkSize <= 0) throw Errors.error(Errors.INVALID_OPTION_VALUE, "chunk size must be positive");
+      long rv = readVersionForRead();
+      ByteArrayOutputStream keys = new ByteArrayOutputStream();
+      List<Integer> lengths = new ArrayList<>();
+      keys.writeBytes(begin);
+      lengths.add(begin.length);
+      long acc = 0;
+      for (Iterator<Map.Entry<byte[], byte[]>> it = store.range(begin, Bytes.min(end, maxReadKey()), false, rv); it.hasNext(); ) {
+        Map.Entry<byte[], byte[]> e = it.next();
+        if (acc >= chunkSize) {
+          keys.writeBytes(e.getKey());
+          lengths.add(e.getKey().length);
+          acc = 0;
+        }
+        acc += e.getKey().length + e.getValue().length;
+      }
+      keys.writeBytes(end);
+      lengths.add(end.length);
+      return new KeyArrayResult(keys.toByteArray(), lengths.stream().mapToInt(Integer::intValue).toArray());
+    });
+  }
+
+  @Override
+  public CompletableFuture<KeyArrayResult> getRangeSplitPoints(Range range, long chunkSize) {
+    return getRangeSplitPoints(range.begin, range.end, chunkSize);
+  }
+
+  @Override
+  public CompletableFuture<KeyRangeArrayResult> getBlobGranuleRanges(byte[] begin, byte[] end, int rowLimit) {
+    return Errors.failed(Errors.UNSUPPORTED_OPERATION);
+  }
+
+  // ---------------------------------------------------------------- conflict ranges
+
+  @Override
+  public synchronized void addReadConflictRange(byte[] begin, byte[] end) {
+    checkUsable();
+    checkRange(begin, end, maxReadKey());
+    reads.add(new KeyRange(begin, end));
+    approximateSize += begin.length + end.length;
+  }
+
+  @Override
+  public synchronized void addReadConflictKey(byte[] key) {
+    addReadConflictRange(key, Bytes.keyAfter(key));
+  }
+
+  @Override
+  public synchronized void addWriteConflictRange(byte[] begin, byte[] end) {
+    checkWritable();
+    checkRange(begin, end, maxWriteKey());
+    writes.add(new KeyRange(begin, end));
+    approximateSize += begin.length + end.length;
+  }
+
+  @Override
+  public synchronized void addWriteConflictKey(byte[] key) {
+    addWriteConflictRange(key, Bytes.keyAfter(key));
+  }
+
+  private static void checkRange(byte[] begin, byte[] end, byte[] max) {
+    if (Bytes.compare(begin, end) > 0) throw Errors.error(Errors.INVERTED_RANGE);
+    if (Bytes.compare(begin, max) > 0 || Bytes.compare(end, max) > 0) {
+      throw Errors.error(Errors.KEY_OUTSIDE_LEGAL_RANGE);
+    }
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  private int keyLimit(byte[] key) {
+    return key.length > 0 && key[0] == (byte) 0xff ? SYSTEM_KEY_SIZE_LIMIT : KEY_SIZE_LIMIT;
+  }
+
+  private void checkKey(byte[] key) {
+    if (Bytes.compare(key, maxWriteKey()) >= 0) throw Errors.error(Errors.KEY_OUTSIDE_LEGAL_RANGE);
+    if (key.length > keyLimit(key)) throw Errors.error(Errors.KEY_TOO_LARGE);
+  }
+
+  private static void checkValue(byte[] value) {
+    if (value.length > VALUE_SIZE_LIMIT) throw Errors.error(Errors.VALUE_TOO_LARGE);
+  }
+
+  private void addWrite(Mutation m, KeyRange conflict) {
+    mutations.add(m);
+    approximateSize += m.byteSize();
+    if (nextWriteNoConflict) {
+      nextWriteNoConflict = false;
+    } else {
+      writes.add(conflict);
+      approximateSize += conflict.byteSize();
+    }
+  }
+
+  @Override
+  public synchronized void set(byte[] key, byte[] value) {
+    checkWritable();
+    checkKey(key);
+    checkValue(value);
+    addWrite(Mutation.set(key, value), KeyRange.single(key));
+    if (buffer != null) buffer.set(key, value);
+  }
+
+  @Override
+  public synchronized void clear(byte[] key) {
+    checkWritable();
+    checkKey(key);
+    addWrite(Mutation.clearRange(key, Bytes.keyAfter(key)), KeyRange.single(key));
+    if (buffer != null) buffer.clear(key);
+  }
+
+  @Override
+  public synchronized void clear(byte[] begin, byte[] end) {
+    checkWritable();
+    checkRange(begin, end, maxWriteKey());
+    if (Bytes.compare(begin, end) == 0) return;
+    addWrite(Mutation.clearRange(begin, end), new KeyRange(begin, end));
+    if (buffer != null) buffer.clearRange(begin, end);
+  }
+
+  @Override
+  public void clear(Range range) {
+    clear(range.begin, range.end);
+  }
+
+  @Override
+  @Deprecated
+  public void clearRangeStartsWith(byte[] prefix) {
+    clear(Range.startsWith(prefix));
+  }
+
+  @Override
+  public synchronized void mutate(MutationType type, byte[] key, byte[] param) {
+    checkWritable();
+    checkValue(param);
+    if (type == MutationType.SET_VERSIONSTAMPED_KEY) {
+      int offset = Atomics.versionstampOffset(key);
+      byte[] target = Arrays.copyOf(key, key.length - 4);
+      checkKey(target);
+      KeyRange possible = possibleVersionstampKeys(target, offset);
+      addWrite(Mutation.atomic(type, key, param), possible);
+      if (buffer != null) buffer.versionstampedKeyRange(possible);
+      return;
+    }
+    checkKey(key);
+    if (type == MutationType.SET_VERSIONSTAMPED_VALUE) {
+      Atomics.versionstampOffset(param);
+      addWrite(Mutation.atomic(type, key, param), KeyRange.single(key));
+      if (buffer != null) buffer.versionstampedValue(key);
+      return;
+    }
+    addWrite(Mutation.atomic(type, key, param), KeyRange.single(key));
+    if (buffer != null) buffer.atomic(type, key, param);
+  }
+
+  /** Every key a versionstamped key can become: placeholder filled from this read version up. */
+  private KeyRange possibleVersionstampKeys(byte[] key, int offset) {
+    long floor = readVersion >= 0 ? readVersion : 0;
+    byte[] low = key.clone();
+    ByteBuffer.wrap(low, offset, 10).putLong(floor).putShort((short) 0);
+    byte[] high = key.clone();
+    Arrays.fill(high, offset, offset + 10, (byte) 0xff);
+    return new KeyRange(low, Bytes.keyAfter(high));
+  }
+
+  // ---------------------------------------------------------------- commit
+
+  @Override
+  public synchronized CompletableFuture<Void> commit() {
+    try {
+      checkUsable();
+    } catch (FDBException | IllegalStateException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    if (state == State.COMMITTED) return CompletableFuture.completedFuture(null);
+    if (mutations.isEmpty() && writes.isEmpty()) {
+      state = State.COMMITTED;
+      versionstamp.completeExceptionally(Errors.error(NO_COMMIT_VERSION));
+      armWatches();
+      return CompletableFuture.completedFuture(null);
+    }
+    if (readVersion >= 0 && store.clock().millis() - readVersionMillis > Store.LIFETIME_MILLIS) {
+      return fail(Errors.error(Errors.TRANSACTION_TOO_OLD));
+    }
+    if (approximateSize > sizeLimit) return fail(Errors.error(Errors.TRANSACTION_TOO_LARGE));
+    long rv = readVersion >= 0 ? readVersion : store.readVersion();
+    state = State.COMMITTING;
+    CompletableFuture<Store.CommitResult> committed;
+    try {
+      committed = store.commit(new Store.CommitRequest(rv, reads, writes, mutations));
+    } catch (FDBException e) {
+      return fail(e);
+    }
+    return committed.handle((r, err) -> {
+      synchronized (this) {
+        if (err != null) {
+          FDBException e = Errors.unwrap(err);
+          fail(e != null ? e : Errors.error(Errors.OPERATION_FAILED, String.valueOf(err)));
+          throw new java.util.concurrent.CompletionException(e != null ? e : err);
+        }
+        state = State.COMMITTED;
+        committedVersion = r.version();
+        versionstamp.complete(r.versionstamp());
+        armWatches();
+        return (Void) null;
+      }
+    });
+  }
+
+  private CompletableFuture<Void> fail(FDBException e) {
+    if (state != State.CANCELLED && state != State.TIMED_OUT) state = State.FAILED;
+    versionstamp.completeExceptionally(e);
+    failWatches(e);
+    return CompletableFuture.failedFuture(e);
+  }
+
+  @Override
+  public synchronized Long getCommittedVersion() {
+    return committedVersion;
+  }
+
+  @Override
+  public synchronized CompletableFuture<byte[]> getVersionstamp() {
+    return versionstamp;
+  }
+
+  @Override
+  public synchronized CompletableFuture<Long> getApproximateSize() {
+    return CompletableFuture.completedFuture(approximateSize);
+  }
+
+  // ---------------------------------------------------------------- watches
+
+  @Override
+  public synchronized CompletableFuture<Void> watch(byte[] key) throws FDBException {
+    checkUsable();
+    if (buffer == null) return Errors.failed(Errors.WATCHES_DISABLED);
+    if (Bytes.compare(key, maxReadKey()) >= 0) return Errors.failed(Errors.KEY_OUTSIDE_LEGAL_RANGE);
+    if (key.length > keyLimit(key)) return Errors.failed(Errors.KEY_TOO_LARGE);
+    CompletableFuture<Void> future = new CompletableFuture<>();
+    if (!store.watches.reserve(future)) return Errors.failed(Errors.TOO_MANY_WATCHES);
+    long rv = readVersionForRead();
+    byte[] expected = buffer.lookup(key) == WriteBuffer.Lookup.KNOWN ? buffer.value(key, null) : buffer.value(key, store.get(key, rv));
+    watches.add(new PendingWatch(key, expected, future));
+    return future;
+  }
+
+  private void armWatches() {
+    for (PendingWatch w : watches) {
+      store.watches.register(w.key, w.expected, w.future, k -> {
+        long rv = store.readVersion();
+        return store.get(k, rv);
+      });
+    }
+    watches = new ArrayList<>();
+  }
+
+  private void failWatches(FDBException e) {
+    for (PendingWatch w : watches) w.future.completeExceptionally(e);
+    watches = new ArrayList<>();
+  }
+
+  // ---------------------------------------------------------------- retry
+
+  @Override
+  public synchronized CompletableFuture<Transaction> onError(Throwable error) {
+    Throwable t = error;
+    while ((t instanceof java.util.concurrent.CompletionException || t instanceof java.util.concurrent.ExecutionException) && t.getCause() != null) {
+      t = t.getCause();
+    }
+    if (!(t instanceof FDBException)) return CompletableFuture.failedFuture(t);
+    FDBException e = (FDBException) t;
+    if (closed) return CompletableFuture.failedFuture(new IllegalStateException("Cannot access closed object"));
+    int code = e.getCode();
+    if (!Errors.isRetryable(code) || (retryLimit >= 0 && retries >= retryLimit) || state == State.CANCELLED) {
+      return CompletableFuture.failedFuture(e);
+    }
+    retries++;
+    double maxDelay = maxRetryDelayMillis / 1000.0;
+    double delaySeconds;
+    if (Errors.isVersionError(code)) {
+      delaySeconds = Math.min(0.01, maxDelay);
+    } else {
+      delaySeconds = Math.min(backoffSeconds, maxDelay) * ThreadLocalRandom.current().nextDouble();
+      backoffSeconds = Math.min(backoffSeconds * 2, maxDelay);
+    }
+    resetAttempt(Errors.error(Errors.TRANSACTION_CANCELLED));
+    long delayMicros = (long) (delaySeconds * 1e6);
+    CompletableFuture<Transaction> next = new CompletableFuture<>();
+    CompletableFuture.delayedExecutor(delayMicros, TimeUnit.MICROSECONDS, executor).execute(() -> next.complete(this));
+    return next;
+  }
+
+  private void resetAttempt(FDBException forWatches) {
+    failWatches(forWatches);
+    state = State.ACTIVE;
+    readVersion = -1;
+    readYourWritesDisabled = false;
+    nextWriteNoConflict = false;
+    accessSystemKeys = false;
+    readSystemKeys = false;
+    reads = new ArrayList<>();
+    writes = new ArrayList<>();
+    mutations = new ArrayList<>();
+    buffer = new WriteBuffer();
+    approximateSize = 0;
+    committedVersion = -1;
+    if (!versionstamp.isDone()) versionstamp.completeExceptionally(forWatches);
+    versionstamp = new CompletableFuture<>();
+  }
+
+  @Override
+  public synchronized void cancel() {
+    if (closed || state == State.COMMITTED) return;
+    state = State.CANCELLED;
+    FDBException e = Errors.error(Errors.TRANSACTION_CANCELLED);
+    failWatches(e);
+    if (!versionstamp.isDone()) versionstamp.completeExceptionally(e);
+  }
+
+  @Override
+  public synchronized void close() {
+    if (closed) return;
+    if (state != State.COMMITTED) failWatches(Errors.error(Errors.TRANSACTION_CANCELLED));
+    closed = true;
+  }
+
+  // ---------------------------------------------------------------- options
+
+  @Override
+  public TransactionOptions options() {
+    return new TransactionOptions(this::setOption);
+  }
+
+  private synchronized void setOption(int code, byte @Nullable [] param) {
+    checkUsable();
+    switch (code) {
+      case 30: nextWriteNoConflict = true; break;
+      case 51:
+        if (!mutations.isEmpty() || !reads.isEmpty() || readVersion >= 0) {
+          throw Errors.error(Errors.CLIENT_INVALID_OPERATION, "READ_YOUR_WRITES_DISABLE must be set before any read or write");
+        }
+        readYourWritesDisabled = true;
+        buffer = null;
+        break;
+      case 301: accessSystemKeys = true; break;
+      case 302: readSystemKeys = true; break;
+      case 500: timeoutMillis = nonNegative(param, "timeout"); startMillis = store.clock().millis(); break;
+      case 501: retryLimit = longParam(param); break;
+      case 502: maxRetryDelayMillis = nonNegative(param, "max retry delay"); break;
+      case 503:
+        long limit = longParam(param);
+        if (limit < 32 || limit > DEFAULT_SIZE_LIMIT) throw Errors.error(Errors.INVALID_OPTION_VALUE, "size limit must be in [32, 10000000]");
+        sizeLimit = limit;
+        break;
+      case 600: snapshotRywDisabled = false; break;
+      case 601: snapshotRywDisabled = true; break;
+      default: break; // priorities, tags, tracing, lock awareness, causal risk: no effect in one process
+    }
+  }
+
+  static long longParam(byte @Nullable [] param) {
+    if (param == null || param.length != 8) throw Errors.error(Errors.INVALID_OPTION_VALUE);
+    return ByteBuffer.wrap(param).order(ByteOrder.LITTLE_ENDIAN).getLong();
+  }
+
+  private static long nonNegative(byte @Nullable [] param, String what) {
+    long v = longParam(param);
+    if (v < 0) throw Errors.error(Errors.INVALID_OPTION_VALUE, what + " must be >= 0, got " + v);
+    return v;
+  }
+
+  // ---------------------------------------------------------------- contexts
+
+  @Override
+  public Database getDatabase() {
+    return db;
+  }
+
+  @Override
+  public Executor getExecutor() {
+    return executor;
+  }
+
+  @Override
+  public <T> T run(Function<? super Transaction, T> retryable) {
+    return retryable.apply(this);
+  }
+
+  @Override
+  public <T> CompletableFuture<T> runAsync(Function<? super Transaction, ? extends CompletableFuture<T>> retryable) {
+    return AsyncCalls.call(retryable, this);
+  }
+
+  @Override
+  public <T> T read(Function<? super ReadTransaction, T> retryable) {
+    return retryable.apply(this);
+  }
+
+  @Override
+  public <T> CompletableFuture<T> readAsync(Function<? super ReadTransaction, ? extends CompletableFuture<T>> retryable) {
+    return AsyncCalls.call(retryable, this);
+  }
+
+  /** The snapshot view: the same transaction, reading without conflict ranges. */
+  private final class SnapshotView implements ReadTransaction {
+    @Override
+    public boolean isSnapshot() {
+      return true;
+    }
+
+    @Override
+    public ReadTransaction snapshot() {
+      return this;
+    }
+
+    @Override
+    public CompletableFuture<Long> getReadVersion() {
+      return EmbeddedTransaction.this.getReadVersion();
+    }
+
+    @Override
+    public void setReadVersion(long version) {
+      EmbeddedTransaction.this.setReadVersion(version);
+    }
+
+    @Override
+    public boolean addReadConflictRangeIfNotSnapshot(byte[] begin, byte[] end) {
+      return false;
+    }
+
+    @Override
+    public boolean addReadConflictKeyIfNotSnapshot(byte[] key) {
+      return false;
+    }
+
+    @Override
+    public CompletableFuture<byte[]> get(byte[] key) {
+      return EmbeddedTransaction.this.get(key, true);
+    }
+
+    @Override
+    public CompletableFuture<byte[]> getKey(KeySelector selector) {
+      return EmbeddedTransaction.this.getKey(selector, true);
+    }
+
+    @Override
+    public AsyncIterable<KeyValue> getRange(KeySelector begin, KeySelector end) {
+      return getRange(begin, end, ROW_LIMIT_UNLIMITED, false, StreamingMode.ITERATOR);
+    }
+
+    @Override
+    public AsyncIterable<KeyValue> getRange(KeySelector begin, KeySelector end, int limit) {
+      return getRange(begin, end, limit, false, StreamingMode.ITERATOR);
+    }
+
+    @Override
+    public AsyncIterable<KeyValue> getRange(KeySelector begin, KeySelector end, int limit, boolean reverse) {
+      return getRange(begin, end, limit, reverse, StreamingMode.ITERATOR);
+    }
+
+    @Override
+    public AsyncIterable<KeyValue> getRange(KeySelector begin, KeySelector end, int limit, boolean reverse, StreamingMode mode) {
+      return new RangeQuery(EmbeddedTransaction.this, begin, end, limit, reverse, mode, true);
+    }
+
+    @Override
+    public AsyncIterable<KeyValue> getRange(byte[] begin, byte[] end) {
+      return getRange(KeySelector.firstGreaterOrEqual(begin), KeySelector.firstGreaterOrEqual(end));
+    }
+
+    @Override
+    public AsyncIterable<KeyValue> getRange(byte[] begin, byte[] end, int limit) {
+      return getRange(KeySelector.firstGreaterOrEqual(begin), KeySelector.firstGreaterOrEqual(end), limit);
+    }
+
+    @Override
+    public AsyncIterable<KeyValue> getRange(byte[] begin, byte[] end, int limit, boolean reverse) {
+      return getRange(KeySelector.firstGreaterOrEqual(begin), KeySelector.firstGreaterOrEqual(end), limit, reverse);
+    }
+
+    @Override
+    public AsyncIterable<KeyValue> getRange(byte[] begin, byte[] end, int limit, boolean reverse, StreamingMode mode) {
+      return getRange(KeySelector.firstGreaterOrEqual(begin), KeySelector.firstGreaterOrEqual(end), limit, reverse, mode);
+    }
+
+    @Override
+    public AsyncIterable<KeyValue> getRange(Range range) {
+      return getRange(range.begin, range.end);
+    }
+
+    @Override
+    public AsyncIterable<KeyValue> getRange(Range range, int limit) {
+      return getRange(range.begin, range.end, limit);
+    }
+
+    @Override
+    public AsyncIterable<KeyValue> getRange(Range range, int limit, boolean reverse) {
+      return getRange(range.begin, range.end, limit, reverse);
+    }
+
+    @Override
+    public AsyncIterable<KeyValue> getRange(Range range, int limit, boolean reverse, StreamingMode mode) {
+      return getRange(range.begin, range.end, limit, reverse, mode);
+    }
+
+    @Override
+    public AsyncIterable<MappedKeyValue> getMappedRange(KeySelector begin, KeySelector end, byte[] mapper, int limit, boolean reverse, StreamingMode mode) {
+      return EmbeddedTransaction.this.getMappedRange(begin, end, mapper, limit, reverse, mode);
+    }
+
+    @Override
+    public CompletableFuture<Long> getEstimatedRangeSizeBytes(byte[] begin, byte[] end) {
+      return EmbeddedTransaction.this.getEstimatedRangeSizeBytes(begin, end);
+    }
+
+    @Override
+    public CompletableFuture<Long> getEstimatedRangeSizeBytes(Range range) {
+      return EmbeddedTransaction.this.getEstimatedRangeSizeBytes(range);
+    }
+
+    @Override
+    public CompletableFuture<KeyArrayResult> getRangeSplitPoints(byte[] begin, byte[] end, long chunkSize) {
+      return EmbeddedTransaction.this.getRangeSplitPoints(begin, end, chunkSize);
+    }
+
+    @Override
+    public CompletableFuture<KeyArrayResult> getRangeSplitPoints(Range range, long chunkSize) {
+      return EmbeddedTransaction.this.getRangeSplitPoints(range, chunkSize);
+    }
+
+    @Override
+    public CompletableFuture<KeyRangeArrayResult> getBlobGranuleRanges(byte[] begin, byte[] end, int rowLimit) {
+      return EmbeddedTransaction.this.getBlobGranuleRanges(begin, end, rowLimit);
+    }
+
+    @Override
+    public TransactionOptions options() {
+      return EmbeddedTransaction.this.options();
+    }
+
+    @Override
+    public <T> T read(Function<? super ReadTransaction, T> retryable) {
+      return retryable.apply(this);
+    }
+
+    @Override
+    public <T> CompletableFuture<T> readAsync(Function<? super ReadTransaction, ? extends CompletableFuture<T>> retryable) {
+      return AsyncCalls.call(retryable, this);
+    }
+
+    @Override
+    public Executor getExecutor() {
+      return executor;
+    }
+  }
+}

@@ -1,0 +1,460 @@
+package io.fdbmeta.embedded;
+
+import com.apple.foundationdb.MutationType;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.time.Clock;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.NoSuchElementException;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
+
+/*
+ * The storage engine behind an embedded database: a multi-version key-value map, the commit
+ * pipeline and background maintenance.
+ *
+ * Every key maps to a chain of versions, newest first; a reader at read version rv sees, for each
+ * key, the newest entry at or below rv. Commits are serialized by one lock (FoundationDB's
+ * resolver and proxies rolled into one): check the transaction's read-conflict ranges against the
+ * writes of later commits (ConflictHistory), take a version, apply the mutations, hand the
+ * resolved effects to the CommitLog, release the lock. A commit becomes readable only once its
+ * log append is durable, so a read version is always a durable, fully applied version.
+ *
+ * Old versions are kept for the 5 s transaction lifetime. Maintenance samples (time, readable
+ * version) and, once a sample is older than the lifetime, raises `prunedBelow` to its version,
+ * forgets conflict history up to it and trims version chains the commits touched. Reads check
+ * `prunedBelow` after reading, so a read that raced with pruning reports transaction_too_old
+ * instead of returning a truncated view.
+ */
+final class Store implements AutoCloseable {
+  static final long LIFETIME_MILLIS = 5_000;
+  private static final long MAINTENANCE_PERIOD_MILLIS = 100;
+  private static final int GC_BATCH = 50_000;
+
+  /** One version of one key; value null is a tombstone. */
+  static final class Node {
+    final long version;
+    final byte @Nullable [] value;
+    volatile @Nullable Node older;
+
+    Node(long version, byte @Nullable [] value, @Nullable Node older) {
+      this.version = version;
+      this.value = value;
+      this.older = older;
+    }
+  }
+
+  /** What a transaction hands over at commit. */
+  record CommitRequest(
+      long readVersion,
+      List<KeyRange> reads,
+      List<KeyRange> writes,
+      List<Mutation> mutations) {}
+
+  record CommitResult(long version, byte[] versionstamp) {}
+
+  private record GcEntry(long version, byte[] key) {}
+
+  private record Sample(long millis, long version) {}
+
+  private final ConcurrentSkipListMap<byte[], Node> data = new ConcurrentSkipListMap<>(Bytes.ORDER);
+  private final ReentrantLock commitLock = new ReentrantLock();
+  private final ConflictHistory history = new ConflictHistory();
+  private final ArrayDeque<GcEntry> gcQueue = new ArrayDeque<>();
+  private final ArrayDeque<Sample> samples = new ArrayDeque<>();
+  private final CommitLog log;
+  private final Clock clock;
+  private final Executor executor;
+  private final FaultPlan faults;
+  private final SplittableRandom faultRandom;
+  private final boolean durable;
+  private final long checkpointBytes;
+  final Watches watches;
+  private final ScheduledExecutorService maintenance;
+
+  private long committedVersion; // guarded by commitLock
+  private volatile long readableVersion;
+  private volatile long prunedBelow;
+  private volatile boolean closed;
+
+  Store(CommitLog log, boolean durable, EmbeddedFdb.Builder config, Executor executor) {
+    this.log = log;
+    this.durable = durable;
+    this.clock = config.clock;
+    this.executor = executor;
+    this.faults = config.faults;
+    this.faultRandom = faults.newRandom();
+    this.checkpointBytes = config.checkpointBytes;
+    this.watches = new Watches(config.maxWatches, executor);
+    try {
+      long recovered = log.recover(new CommitLog.RecoverySink() {
+        @Override
+        public void set(byte[] key, byte[] value) {
+          data.put(key, new Node(0, value, null));
+        }
+
+        @Override
+        public void clearRange(byte[] begin, byte[] end) {
+          data.subMap(begin, end).clear();
+        }
+      });
+      this.committedVersion = recovered;
+      this.readableVersion = recovered;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot recover fdb-embedded state: " + e.getMessage(), e);
+    }
+    if (faults.isActive()) {
+      System.err.println("fdb-embedded: fault injection on: " + faults + " (replay with this seed)");
+    }
+    this.maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "fdb-embedded-maintenance");
+      t.setDaemon(true);
+      return t;
+    });
+    maintenance.scheduleWithFixedDelay(this::maintain, MAINTENANCE_PERIOD_MILLIS, MAINTENANCE_PERIOD_MILLIS, TimeUnit.MILLISECONDS);
+  }
+
+  Clock clock() {
+    return clock;
+  }
+
+  Executor executor() {
+    return executor;
+  }
+
+  /** The newest durable, fully applied version: what a new transaction reads at. */
+  long readVersion() {
+    checkOpen();
+    return readableVersion;
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /** Throws 1007 or 1009 if {@code rv} cannot be read now. Call before and after a read. */
+  void checkReadable(long rv) {
+    checkOpen();
+    if (rv < prunedBelow) throw Errors.error(Errors.TRANSACTION_TOO_OLD);
+    if (rv > readableVersion) throw Errors.error(Errors.FUTURE_VERSION);
+  }
+
+  byte @Nullable [] get(byte[] key, long rv) {
+    checkReadable(rv);
+    byte[] value = valueAt(data.get(key), rv);
+    checkReadable(rv);
+    return value;
+  }
+
+  /**
+   * Live keys in [begin, end) at {@code rv}, in order or reversed, read lazily. The caller checks
+   * {@link #checkReadable} again once it has consumed what it needs.
+   */
+  Iterator<Map.Entry<byte[], byte[]>> range(byte[] begin, byte[] end, boolean reverse, long rv) {
+    checkReadable(rv);
+    if (Bytes.compare(begin, end) >= 0) return java.util.Collections.emptyIterator();
+    NavigableMap<byte[], Node> sub = data.subMap(begin, true, end, false);
+    Iterator<Map.Entry<byte[], Node>> it = (reverse ? sub.descendingMap() : sub).entrySet().iterator();
+    return new Iterator<>() {
+      private Map.@Nullable Entry<byte[], byte[]> next = advance();
+
+      private Map.@Nullable Entry<byte[], byte[]> advance() {
+        while (it.hasNext()) {
+          Map.Entry<byte[], Node> e = it.next();
+          byte[] v = valueAt(e.getValue(), rv);
+          if (v != null) return Map.entry(e.getKey(), v);
+        }
+        return null;
+      }
+
+      @Override
+      public boolean hasNext() {
+        return next != null;
+      }
+
+      @Override
+      public Map.Entry<byte[], byte[]> next() {
+        Map.Entry<byte[], byte[]> r = next;
+        if (r == null) throw new NoSuchElementException();
+        next = advance();
+        return r;
+      }
+    };
+  }
+
+  private static byte @Nullable [] valueAt(@Nullable Node n, long rv) {
+    while (n != null && n.version > rv) n = n.older;
+    return n == null ? null : n.value;
+  }
+
+  /** The newest value of a key, including commits not yet durable. */
+  private byte @Nullable [] latest(byte[] key) {
+    Node n = data.get(key);
+    return n == null ? null : n.value;
+  }
+
+  // ---------------------------------------------------------------- commits
+
+  /**
+   * Commits a transaction. The future completes with the commit version once the commit is
+   * durable and readable, or exceptionally with 1020, 1007, 1031, 1021 (injected) or an I/O
+   * failure of the log.
+   */
+  CompletableFuture<CommitResult> commit(CommitRequest req) {
+    FaultPlan.CommitFault fault;
+    long delayNanos;
+    commitLock.lock();
+    try {
+      fault = faults.isActive() ? faults.drawCommitFault(faultRandom) : FaultPlan.CommitFault.NONE;
+      delayNanos = faults.isActive() ? faults.drawDelayNanos(faultRandom) : 0;
+    } catch (RuntimeException e) {
+      commitLock.unlock();
+      throw e;
+    }
+    if (delayNanos == 0) {
+      return commitLocked(req, fault);
+    }
+    commitLock.unlock();
+    CompletableFuture<CommitResult> result = new CompletableFuture<>();
+    CompletableFuture.delayedExecutor(delayNanos, TimeUnit.NANOSECONDS, executor).execute(() -> {
+      commitLock.lock();
+      commitLocked(req, fault).whenComplete((r, e) -> {
+        if (e != null) result.completeExceptionally(e);
+        else result.complete(r);
+      });
+    });
+    return result;
+  }
+
+  /** Runs with commitLock held; releases it. */
+  private CompletableFuture<CommitResult> commitLocked(CommitRequest req, FaultPlan.CommitFault fault) {
+    long version;
+    byte[] versionstamp;
+    List<byte[]> touched;
+    CompletableFuture<Void> durableFuture;
+    boolean spurious;
+    try {
+      if (closed) return Errors.failed(Errors.OPERATION_CANCELLED);
+      switch (fault) {
+        case NOT_COMMITTED: return injected(Errors.NOT_COMMITTED);
+        case TOO_OLD: return injected(Errors.TRANSACTION_TOO_OLD);
+        case TIMED_OUT: return injected(Errors.TRANSACTION_TIMED_OUT);
+        case UNKNOWN_RESULT_DROPPED: return injected(Errors.COMMIT_UNKNOWN_RESULT);
+        default: break;
+      }
+      if (req.readVersion < prunedBelow) return Errors.failed(Errors.TRANSACTION_TOO_OLD);
+      if (history.conflicts(req.reads, req.readVersion)) return Errors.failed(Errors.NOT_COMMITTED);
+
+      version = Math.max(committedVersion + 1, clockMicros());
+      versionstamp = ByteBuffer.allocate(10).putLong(version).putShort((short) 0).array();
+      List<CommitLog.Effect> effects = new ArrayList<>(req.mutations.size());
+      touched = new ArrayList<>(req.mutations.size());
+      for (Mutation m : req.mutations) {
+        apply(m, version, versionstamp, effects, touched);
+      }
+      history.record(req.writes, version);
+      committedVersion = version;
+      for (byte[] key : touched) gcQueue.addLast(new GcEntry(version, key));
+      spurious = faults.isActive() && faults.drawSpuriousWatchFire(faultRandom);
+      durableFuture = log.append(version, effects);
+    } finally {
+      commitLock.unlock();
+    }
+    CommitResult result = new CommitResult(version, versionstamp);
+    boolean spuriousFire = spurious;
+    CompletableFuture<CommitResult> visible = durable
+        ? durableFuture.thenApplyAsync(x -> publish(result, touched, spuriousFire), executor)
+        : durableFuture.thenApply(x -> publish(result, touched, spuriousFire));
+    if (fault == FaultPlan.CommitFault.UNKNOWN_RESULT_APPLIED) {
+      return visible.thenCompose(r -> injected(Errors.COMMIT_UNKNOWN_RESULT));
+    }
+    return visible;
+  }
+
+  private <T> CompletableFuture<T> injected(int code) {
+    return CompletableFuture.failedFuture(Errors.error(code, "injected by fdb-embedded " + faults));
+  }
+
+  private CommitResult publish(CommitResult r, List<byte[]> touched, boolean spuriousFire) {
+    long v = r.version();
+    synchronized (this) {
+      if (v > readableVersion) readableVersion = v;
+    }
+    if (!touched.isEmpty() || spuriousFire) {
+      watches.onCommitted(touched, key -> valueAt(data.get(key), readableVersion), spuriousFire);
+    }
+    return r;
+  }
+
+  private void apply(Mutation m, long version, byte[] stamp, List<CommitLog.Effect> effects, List<byte[]> touched) {
+    switch (m.kind()) {
+      case SET:
+        put(m.key(), m.param(), version, effects, touched);
+        break;
+      case CLEAR_RANGE:
+        clearRange(m.key(), m.param(), version, effects, touched);
+        break;
+      case ATOMIC:
+        MutationType type = m.type();
+        if (type == MutationType.SET_VERSIONSTAMPED_KEY) {
+          put(Atomics.fillVersionstamp(m.key(), stamp), m.param(), version, effects, touched);
+        } else if (type == MutationType.SET_VERSIONSTAMPED_VALUE) {
+          put(m.key(), Atomics.fillVersionstamp(m.param(), stamp), version, effects, touched);
+        } else {
+          byte[] existing = latest(m.key());
+          byte[] updated = Atomics.apply(type, existing, m.param());
+          if (updated != null) {
+            put(m.key(), updated, version, effects, touched);
+          } else if (existing != null) {
+            clearRange(m.key(), Bytes.keyAfter(m.key()), version, effects, touched);
+          }
+        }
+        break;
+      default:
+        throw new IllegalStateException("unknown mutation " + m.kind());
+    }
+  }
+
+  private void put(byte[] key, byte[] value, long version, List<CommitLog.Effect> effects, List<byte[]> touched) {
+    writeVersion(key, value, version);
+    effects.add(CommitLog.Effect.set(key, value));
+    touched.add(key);
+  }
+
+  private void clearRange(byte[] begin, byte[] end, long version, List<CommitLog.Effect> effects, List<byte[]> touched) {
+    for (Map.Entry<byte[], Node> e : data.subMap(begin, true, end, false).entrySet()) {
+      if (e.getValue().value != null) {
+        writeVersion(e.getKey(), null, version);
+        touched.add(e.getKey());
+      }
+    }
+    effects.add(CommitLog.Effect.clear(begin, end));
+  }
+
+  private void writeVersion(byte[] key, byte @Nullable [] value, long version) {
+    Node head = data.get(key);
+    if (head != null && head.version == version) {
+      data.put(key, new Node(version, value, head.older)); // written twice by one commit
+    } else if (head != null || value != null) {
+      data.put(key, new Node(version, value, head));
+    }
+  }
+
+  private long clockMicros() {
+    java.time.Instant now = clock.instant();
+    return now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
+  }
+
+  // ---------------------------------------------------------------- maintenance
+
+  private void maintain() {
+    try {
+      long now = clock.millis();
+      samples.addLast(new Sample(now, readableVersion));
+      long horizon = -1;
+      while (!samples.isEmpty() && samples.peekFirst().millis <= now - LIFETIME_MILLIS - MAINTENANCE_PERIOD_MILLIS) {
+        horizon = samples.pollFirst().version;
+      }
+      if (horizon > prunedBelow) prune(horizon);
+      if (durable && log.bytesSinceCheckpoint() > checkpointBytes) checkpoint();
+    } catch (RuntimeException | IOException | Error e) {
+      if (!closed) {
+        System.err.println("fdb-embedded: maintenance failed: " + e);
+        e.printStackTrace();
+      }
+    }
+  }
+
+  /** Forgets versions below {@code horizon}; reads and commits older than it get 1007 from now on. */
+  private void prune(long horizon) {
+    prunedBelow = horizon;
+    commitLock.lock();
+    try {
+      history.prune(horizon);
+      int n = 0;
+      while (!gcQueue.isEmpty() && gcQueue.peekFirst().version <= horizon && n++ < GC_BATCH) {
+        trim(gcQueue.pollFirst().key, horizon);
+      }
+    } finally {
+      commitLock.unlock();
+    }
+  }
+
+  /** Drops versions of {@code key} no reader at or above {@code horizon} can see. */
+  private void trim(byte[] key, long horizon) {
+    Node head = data.get(key);
+    if (head == null) return;
+    Node keep = head;
+    while (keep != null && keep.version > horizon) keep = keep.older;
+    if (keep == null) return;
+    keep.older = null;
+    if (keep == head && head.value == null) data.remove(key, head);
+  }
+
+  private void checkpoint() throws IOException {
+    CommitLog.Checkpoint cp;
+    long version;
+    commitLock.lock();
+    try {
+      version = committedVersion;
+      cp = log.beginCheckpoint(version);
+    } finally {
+      commitLock.unlock();
+    }
+    while (readableVersion < version && !closed) {
+      java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+    }
+    // Maintenance runs on this thread, so nothing prunes below `version` while the scan runs.
+    cp.write(sink -> {
+      for (Map.Entry<byte[], Node> e : data.entrySet()) {
+        byte[] v = valueAt(e.getValue(), version);
+        if (v != null) sink.accept(e.getKey(), v);
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  private void checkOpen() {
+    if (closed) throw Errors.error(Errors.OPERATION_CANCELLED, "database is closed");
+  }
+
+  boolean isClosed() {
+    return closed;
+  }
+
+  @Override
+  public void close() {
+    if (closed) return;
+    commitLock.lock();
+    try {
+      closed = true;
+    } finally {
+      commitLock.unlock();
+    }
+    maintenance.shutdownNow();
+    try {
+      maintenance.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    log.close();
+  }
+
+  /** Counts for diagnostics and tests. */
+  String stats() {
+    return "keys=" + data.size() + " readable=" + readableVersion + " prunedBelow=" + prunedBelow
+        + " conflictEntries=" + history.size() + " watches=" + watches.outstanding();
+  }
+}

@@ -1,0 +1,232 @@
+package io.fdbmeta.layer;
+
+import com.apple.foundationdb.Range;
+import com.apple.foundationdb.TransactionContext;
+import com.apple.foundationdb.directory.DirectoryLayer;
+import com.apple.foundationdb.subspace.Subspace;
+import com.apple.foundationdb.tuple.Tuple;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The one owner of fdbmeta's key layout. Everything lives in a DirectoryLayer directory per
+ * cluster, and every key below it is tuple-encoded:
+ *
+ * <pre>
+ * /fdbmeta/&lt;cluster&gt;/
+ *   ("range", endKey)                      -> RangeDescriptor   keyed by END key: the range holding
+ *                                                               k is the first entry with endKey &gt; k;
+ *                                                               the last range's end is the
+ *                                                               sentinel (true,), after every key
+ *   ("range_by_id", rangeId)               -> endKey element (bytes, or true for the sentinel)
+ *   ("range_by_node", nodeId, rangeId)     -> role              LEASEHOLDER or REPLICA
+ *   ("lease", rangeId)                     -> Lease
+ *   ("node", nodeId)                       -> NodeRecord
+ *   ("liveness", status, expiresAt, nodeId)-> ''                scanned up to "now" to find expired nodes
+ *   ("meta_version",)                      -> versionstamp of the last routing change (watched)
+ *   ("changelog", versionstamp)            -> ChangeEvent       route deltas, in commit order
+ *   ("changelog_floor",)                   -> versionstamp below which the changelog was trimmed
+ *   ("controller",)                        -> Lease             the active controller
+ *   ("config", name)                       -> setting
+ *   ("ops", opId)                          -> OpRecord          a split/merge/move and its phases
+ *   ("schema_version",)                    -> active metadata format
+ * </pre>
+ *
+ * Values are tuples whose first element is a format version (see the record classes). The user
+ * keyspace routed by fdbmeta is every byte string; ranges tile it from the empty key to the
+ * sentinel.
+ */
+public final class Keyspace {
+  /** The tuple element that stands for "past every key", used as the last range's end. */
+  static final Object END_SENTINEL = Boolean.TRUE;
+
+  private final String cluster;
+  private final Subspace root;
+  private final Subspace range;
+  private final Subspace rangeById;
+  private final Subspace rangeByNode;
+  private final Subspace lease;
+  private final Subspace node;
+  private final Subspace liveness;
+  private final Subspace changelog;
+  private final Subspace config;
+  private final Subspace ops;
+
+  Keyspace(String cluster, Subspace root) {
+    this.cluster = cluster;
+    this.root = root;
+    this.range = root.get("range");
+    this.rangeById = root.get("range_by_id");
+    this.rangeByNode = root.get("range_by_node");
+    this.lease = root.get("lease");
+    this.node = root.get("node");
+    this.liveness = root.get("liveness");
+    this.changelog = root.get("changelog");
+    this.config = root.get("config");
+    this.ops = root.get("ops");
+  }
+
+  /**
+   * Opens (creating if needed) the directory of {@code cluster}.
+   *
+   * @throws IllegalArgumentException if the cluster name is empty, too long or not printable
+   */
+  public static CompletableFuture<Keyspace> openAsync(TransactionContext db, String cluster) {
+    validateClusterName(cluster);
+    return DirectoryLayer.getDefault()
+        .createOrOpen(db, List.of("fdbmeta", cluster))
+        .thenApply(dir -> new Keyspace(cluster, dir));
+  }
+
+  public static Keyspace open(TransactionContext db, String cluster) {
+    return openAsync(db, cluster).join();
+  }
+
+  /** A keyspace rooted at a fixed prefix, for tests and tools that manage the directory themselves. */
+  static Keyspace atPrefix(String cluster, byte[] prefix) {
+    return new Keyspace(cluster, new Subspace(prefix));
+  }
+
+  static void validateClusterName(String cluster) {
+    if (cluster.isEmpty() || cluster.length() > 64 || !cluster.matches("[A-Za-z0-9._-]+")) {
+      throw new IllegalArgumentException(
+          "cluster name must be 1-64 characters of [A-Za-z0-9._-], got '" + cluster + "'");
+    }
+  }
+
+  public String cluster() {
+    return cluster;
+  }
+
+  /** Everything this cluster's metadata occupies. */
+  public Range all() {
+    return root.range();
+  }
+
+  // ranges
+
+  /** The tuple element of a range end: the key itself, or the sentinel for "no end". */
+  static Object endElement(byte @Nullable [] endKey) {
+    return endKey == null ? END_SENTINEL : endKey;
+  }
+
+  static byte @Nullable [] endKeyOf(Object element) {
+    return element instanceof byte[] ? (byte[]) element : null;
+  }
+
+  byte[] rangeKey(byte @Nullable [] endKey) {
+    return range.pack(Tuple.from(endElement(endKey)));
+  }
+
+  Range rangeIndex() {
+    return range.range();
+  }
+
+  Subspace rangeSubspace() {
+    return range;
+  }
+
+  byte[] rangeByIdKey(long rangeId) {
+    return rangeById.pack(Tuple.from(rangeId));
+  }
+
+  Range rangeByIdIndex() {
+    return rangeById.range();
+  }
+
+  Subspace rangeByIdSubspace() {
+    return rangeById;
+  }
+
+  byte[] rangeByNodeKey(String nodeId, long rangeId) {
+    return rangeByNode.pack(Tuple.from(nodeId, rangeId));
+  }
+
+  Range rangesOfNode(String nodeId) {
+    return rangeByNode.range(Tuple.from(nodeId));
+  }
+
+  Subspace rangeByNodeSubspace() {
+    return rangeByNode;
+  }
+
+  // leases, nodes, liveness
+
+  byte[] leaseKey(long rangeId) {
+    return lease.pack(Tuple.from(rangeId));
+  }
+
+  byte[] nodeKey(String nodeId) {
+    return node.pack(Tuple.from(nodeId));
+  }
+
+  Range nodes() {
+    return node.range();
+  }
+
+  Subspace nodeSubspace() {
+    return node;
+  }
+
+  byte[] livenessKey(NodeStatus status, long expiresAtMillis, String nodeId) {
+    return liveness.pack(Tuple.from(status.name(), expiresAtMillis, nodeId));
+  }
+
+  /** Liveness entries of {@code status} that expired at or before {@code millis}. */
+  Range livenessExpiredBy(NodeStatus status, long millis) {
+    return new Range(liveness.range(Tuple.from(status.name())).begin, liveness.pack(Tuple.from(status.name(), millis + 1)));
+  }
+
+  Range livenessOf(NodeStatus status) {
+    return liveness.range(Tuple.from(status.name()));
+  }
+
+  Subspace livenessSubspace() {
+    return liveness;
+  }
+
+  // routing change feed
+
+  byte[] metaVersionKey() {
+    return root.pack(Tuple.from("meta_version"));
+  }
+
+  Subspace changelogSubspace() {
+    return changelog;
+  }
+
+  Range changelogRange() {
+    return changelog.range();
+  }
+
+  byte[] changelogFloorKey() {
+    return root.pack(Tuple.from("changelog_floor"));
+  }
+
+  // control plane
+
+  byte[] controllerKey() {
+    return root.pack(Tuple.from("controller"));
+  }
+
+  byte[] configKey(String name) {
+    return config.pack(Tuple.from(name));
+  }
+
+  byte[] opKey(String opId) {
+    return ops.pack(Tuple.from(opId));
+  }
+
+  Range opsRange() {
+    return ops.range();
+  }
+
+  Subspace opsSubspace() {
+    return ops;
+  }
+
+  byte[] schemaVersionKey() {
+    return root.pack(Tuple.from("schema_version"));
+  }
+}

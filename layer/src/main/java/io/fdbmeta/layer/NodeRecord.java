@@ -1,0 +1,128 @@
+package io.fdbmeta.layer;
+
+import com.apple.foundationdb.tuple.Tuple;
+import java.util.Objects;
+
+/**
+ * A storage node: where it is (address, region, zone, rack), what it can take (capacity), what it
+ * carries (load), its status, the incarnation of its current process and when its liveness
+ * expires.
+ */
+public final class NodeRecord {
+  static final int FORMAT = 1;
+
+  private final String nodeId;
+  private final String address;
+  private final Locality locality;
+  private final Capacity capacity;
+  private final Load load;
+  private final NodeStatus status;
+  private final long incarnation;
+  private final long livenessExpiresAt;
+
+  /** Where a node sits, for placement: replicas of a range go to distinct racks and zones. */
+  public record Locality(String region, String zone, String rack) {
+    public Locality {
+      Objects.requireNonNull(region, "region");
+      Objects.requireNonNull(zone, "zone");
+      Objects.requireNonNull(rack, "rack");
+    }
+  }
+
+  /** What a node offers: disk bytes and CPU cores. */
+  public record Capacity(long diskBytes, double cpuCores) {}
+
+  /** What a node carries, as reported by its heartbeats. */
+  public record Load(long rangeCount, double requestsPerSecond, long bytesUsed, double cpuUsed) {
+    public static final Load NONE = new Load(0, 0, 0, 0);
+  }
+
+  public NodeRecord(String nodeId, String address, Locality locality, Capacity capacity, Load load, NodeStatus status, long incarnation, long livenessExpiresAt) {
+    this.nodeId = Objects.requireNonNull(nodeId, "nodeId");
+    this.address = Objects.requireNonNull(address, "address");
+    this.locality = Objects.requireNonNull(locality, "locality");
+    this.capacity = Objects.requireNonNull(capacity, "capacity");
+    this.load = Objects.requireNonNull(load, "load");
+    this.status = Objects.requireNonNull(status, "status");
+    this.incarnation = incarnation;
+    this.livenessExpiresAt = livenessExpiresAt;
+  }
+
+  public String nodeId() {
+    return nodeId;
+  }
+
+  public String address() {
+    return address;
+  }
+
+  public Locality locality() {
+    return locality;
+  }
+
+  public Capacity capacity() {
+    return capacity;
+  }
+
+  public Load load() {
+    return load;
+  }
+
+  public NodeStatus status() {
+    return status;
+  }
+
+  public long incarnation() {
+    return incarnation;
+  }
+
+  /** Epoch millis after which, plus the max clock offset, the node counts as dead. */
+  public long livenessExpiresAt() {
+    return livenessExpiresAt;
+  }
+
+  NodeRecord with(NodeStatus newStatus, long newExpiresAt, Load newLoad) {
+    return new NodeRecord(nodeId, address, locality, capacity, newLoad, newStatus, incarnation, newExpiresAt);
+  }
+
+  public byte[] encode() {
+    return Tuple.from(FORMAT, nodeId, address, locality.region, locality.zone, locality.rack,
+        capacity.diskBytes, capacity.cpuCores,
+        load.rangeCount, load.requestsPerSecond, load.bytesUsed, load.cpuUsed,
+        status.name(), incarnation, livenessExpiresAt).pack();
+  }
+
+  public static NodeRecord decode(byte[] value) {
+    String what = "node record";
+    Tuple t = Records.unpack(value, what, FORMAT);
+    try {
+      return new NodeRecord(t.getString(1), t.getString(2),
+          new Locality(t.getString(3), t.getString(4), t.getString(5)),
+          new Capacity(t.getLong(6), t.getDouble(7)),
+          new Load(t.getLong(8), t.getDouble(9), t.getLong(10), t.getDouble(11)),
+          NodeStatus.valueOf(t.getString(12)), t.getLong(13), t.getLong(14));
+    } catch (RuntimeException e) {
+      throw MetaException.of(MetaException.Code.CORRUPT_RECORD, "cannot decode " + what + ": " + e);
+    }
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    if (this == o) return true;
+    if (!(o instanceof NodeRecord)) return false;
+    NodeRecord n = (NodeRecord) o;
+    return incarnation == n.incarnation && livenessExpiresAt == n.livenessExpiresAt && nodeId.equals(n.nodeId)
+        && address.equals(n.address) && locality.equals(n.locality) && capacity.equals(n.capacity)
+        && load.equals(n.load) && status == n.status;
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(nodeId, address, locality, capacity, load, status, incarnation, livenessExpiresAt);
+  }
+
+  @Override
+  public String toString() {
+    return "Node{" + nodeId + " " + address + " " + locality + " " + status + " inc=" + incarnation + " expires=" + livenessExpiresAt + "}";
+  }
+}

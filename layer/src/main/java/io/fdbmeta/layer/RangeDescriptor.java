@@ -1,0 +1,131 @@
+package io.fdbmeta.layer;
+
+import com.apple.foundationdb.tuple.ByteArrayUtil;
+import com.apple.foundationdb.tuple.Tuple;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One range of the user keyspace: [startKey, endKey), where a null endKey means "to the end".
+ * {@code generation} increases on every split, merge and replica change; {@code leaseEpoch} on
+ * every lease grant. Storage nodes and routers compare both to fence stale requests.
+ */
+public final class RangeDescriptor {
+  static final int FORMAT = 1;
+
+  private final long rangeId;
+  private final byte[] startKey;
+  private final byte @Nullable [] endKey;
+  private final long generation;
+  private final List<String> replicas;
+  private final @Nullable String leaseholder;
+  private final long leaseEpoch;
+
+  public RangeDescriptor(long rangeId, byte[] startKey, byte @Nullable [] endKey, long generation, List<String> replicas, @Nullable String leaseholder, long leaseEpoch) {
+    if (endKey != null && ByteArrayUtil.compareUnsigned(startKey, endKey) >= 0) {
+      throw new IllegalArgumentException("range " + rangeId + " is empty or inverted: [" + ByteArrayUtil.printable(startKey) + ", " + ByteArrayUtil.printable(endKey) + ")");
+    }
+    this.rangeId = rangeId;
+    this.startKey = startKey.clone();
+    this.endKey = endKey == null ? null : endKey.clone();
+    this.generation = generation;
+    this.replicas = List.copyOf(replicas);
+    this.leaseholder = leaseholder;
+    this.leaseEpoch = leaseEpoch;
+  }
+
+  public long rangeId() {
+    return rangeId;
+  }
+
+  public byte[] startKey() {
+    return startKey.clone();
+  }
+
+  /** The exclusive end, or null for the last range. */
+  public byte @Nullable [] endKey() {
+    return endKey == null ? null : endKey.clone();
+  }
+
+  public long generation() {
+    return generation;
+  }
+
+  public List<String> replicas() {
+    return replicas;
+  }
+
+  public @Nullable String leaseholder() {
+    return leaseholder;
+  }
+
+  public long leaseEpoch() {
+    return leaseEpoch;
+  }
+
+  public boolean contains(byte[] key) {
+    return ByteArrayUtil.compareUnsigned(startKey, key) <= 0 && (endKey == null || ByteArrayUtil.compareUnsigned(key, endKey) < 0);
+  }
+
+  /** True if {@code key} lies strictly inside, so splitting there leaves two non-empty ranges. */
+  public boolean isInterior(byte[] key) {
+    return ByteArrayUtil.compareUnsigned(startKey, key) < 0 && (endKey == null || ByteArrayUtil.compareUnsigned(key, endKey) < 0);
+  }
+
+  RangeDescriptor withBounds(long newId, byte[] start, byte @Nullable [] end, long newGeneration) {
+    return new RangeDescriptor(newId, start, end, newGeneration, replicas, leaseholder, leaseEpoch);
+  }
+
+  RangeDescriptor withReplicas(List<String> newReplicas, long newGeneration) {
+    return new RangeDescriptor(rangeId, startKey, endKey, newGeneration, newReplicas, leaseholder, leaseEpoch);
+  }
+
+  RangeDescriptor withLease(@Nullable String holder, long epoch) {
+    return new RangeDescriptor(rangeId, startKey, endKey, generation, replicas, holder, epoch);
+  }
+
+  public byte[] encode() {
+    return Tuple.from(FORMAT, rangeId, startKey, Keyspace.endElement(endKey), generation, Tuple.fromList(new ArrayList<Object>(replicas)), leaseholder, leaseEpoch).pack();
+  }
+
+  public static RangeDescriptor decode(byte[] value) {
+    Tuple t = Records.unpack(value, "range descriptor", FORMAT);
+    String what = "range descriptor";
+    Tuple replicaTuple = Records.field(t, 5, Tuple.class, what);
+    List<String> replicas = new ArrayList<>(replicaTuple.size());
+    for (Object o : replicaTuple.getItems()) replicas.add((String) o);
+    Object end = t.get(3);
+    return new RangeDescriptor(
+        Records.field(t, 1, Long.class, what),
+        Records.field(t, 2, byte[].class, what),
+        Keyspace.endKeyOf(end),
+        Records.field(t, 4, Long.class, what),
+        replicas,
+        t.size() > 6 ? (String) t.get(6) : null,
+        t.size() > 7 ? t.getLong(7) : 0);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    if (this == o) return true;
+    if (!(o instanceof RangeDescriptor)) return false;
+    RangeDescriptor d = (RangeDescriptor) o;
+    return rangeId == d.rangeId && generation == d.generation && leaseEpoch == d.leaseEpoch
+        && Arrays.equals(startKey, d.startKey) && Arrays.equals(endKey, d.endKey)
+        && replicas.equals(d.replicas) && Objects.equals(leaseholder, d.leaseholder);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(rangeId, generation, leaseEpoch, Arrays.hashCode(startKey), Arrays.hashCode(endKey), replicas, leaseholder);
+  }
+
+  @Override
+  public String toString() {
+    return "Range{" + rangeId + " [" + ByteArrayUtil.printable(startKey) + ", " + (endKey == null ? "∞" : ByteArrayUtil.printable(endKey)) + ") gen=" + generation
+        + " replicas=" + replicas + " leaseholder=" + leaseholder + " epoch=" + leaseEpoch + "}";
+  }
+}
