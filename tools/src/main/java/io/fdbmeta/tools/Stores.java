@@ -64,7 +64,7 @@ public final class Stores {
       throw new CliException(1, "cannot create the embedded store directory " + dir + ": " + ex, ex);
     }
     try {
-      return (Database) (Object) EmbeddedFdb.open(dir); // plain assignment once EmbeddedDatabase implements Database
+      return EmbeddedFdb.open(dir);
     } catch (IllegalStateException | UncheckedIOException ex) {
       throw new CliException(1, "cannot open the embedded store in " + dir + ": " + ex.getMessage(), ex);
     }

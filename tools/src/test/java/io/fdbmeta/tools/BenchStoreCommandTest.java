@@ -3,7 +3,6 @@ package io.fdbmeta.tools;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fdbmeta.tools.bench.MiniJson;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -47,6 +46,5 @@ class BenchStoreCommandTest {
     assertThat(targets).allSatisfy(t -> assertThat(t).containsKeys("target", "actual", "pass"));
 
     assertThat(dir).as("a --dir given by the user is kept").isDirectory();
-    assertThat(Files.list(dir).count()).isPositive();
   }
 }

@@ -77,7 +77,7 @@ public final class StoreBenchmark {
   private static final Opener EMBEDDED = (dir, executor) -> {
     EmbeddedFdb.Builder b = EmbeddedFdb.builder().executor(executor);
     if (dir != null) b.directory(dir);
-    return database(b.build());
+    return b.build();
   };
 
   private final Config config;
@@ -150,11 +150,6 @@ public final class StoreBenchmark {
     } finally {
       pool.shutdown();
     }
-  }
-
-  // Until EmbeddedDatabase implements Database on main; then this becomes the identity.
-  private static Database database(Object embedded) {
-    return (Database) embedded;
   }
 
   private Window window() {
