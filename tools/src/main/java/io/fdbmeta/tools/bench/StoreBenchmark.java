@@ -33,10 +33,12 @@ import org.jspecify.annotations.Nullable;
 /*
  * How the store benchmark works.
  *
- * Every workload runs on three backends in one JVM, one after the other: fdb-embedded in memory,
- * fdb-embedded durable in a directory, and a bare ConcurrentSkipListMap with an unsigned
- * lexicographic comparator (the ceiling: what the data structure alone costs, with no
- * transactions, MVCC, conflict checks or log).
+ * Every workload runs on three backends in one JVM: fdb-embedded in memory, fdb-embedded durable in
+ * a directory, and a bare ConcurrentSkipListMap with an unsigned lexicographic comparator (the
+ * ceiling: what the data structure alone costs, with no transactions, MVCC, conflict checks or
+ * log). After one unmeasured pass over every workload (to compile the hot paths), the backends
+ * take turns workload by workload, so drift during the run (JIT, GC, other load on the machine)
+ * falls on all three alike. Figures still vary run to run on a busy machine; compare within a run.
  *
  * Each backend is loaded with the same KEYS keys (prefix + 8-byte big-endian index) and 100-byte
  * values; reads hit random existing keys, writes overwrite random existing keys, so every write
