@@ -19,6 +19,7 @@ public final class BenchReport {
   private final String durableDir;
   private final Map<Backend, Map<Workload, Measurement>> results;
   private final List<Target> targets = new ArrayList<>();
+  private final double loadAverage;
 
   /** One target: {@code actual >= target} passes. */
   public record Target(String id, String description, double target, double actual) {
@@ -31,7 +32,9 @@ public final class BenchReport {
       StoreBenchmark.Config config,
       int executorThreads,
       String durableDir,
-      Map<Backend, Map<Workload, Measurement>> results) {
+      Map<Backend, Map<Workload, Measurement>> results,
+      double loadAverage) {
+    this.loadAverage = loadAverage;
     this.config = config;
     this.executorThreads = executorThreads;
     this.durableDir = durableDir;
@@ -81,8 +84,15 @@ public final class BenchReport {
         StoreBenchmark.VALUE_BYTES, Runtime.getRuntime().availableProcessors(), Runtime.version()));
     sb.append(String.format(Locale.ROOT,
         "fdb-embedded clients: async (runAsync/readAsync chains, 1 transaction outstanding each) on a ForkJoinPool of %d;%n"
-            + "skiplist clients: threads in a tight loop, one map operation per key; durable store: %s%n%n",
+            + "skiplist clients: threads in a tight loop, one map operation per key; durable store: %s%n",
         executorThreads, durableDir));
+    int cpus = Runtime.getRuntime().availableProcessors();
+    if (loadAverage >= cpus) {
+      sb.append(String.format(Locale.ROOT,
+          "WARNING: load average %.1f on %d cpus when the run started: other work shares the cpus, figures will be low and noisy%n",
+          loadAverage, cpus));
+    }
+    sb.append('\n');
     sb.append(String.format(Locale.ROOT, ROW, "operation", "per txn", "clients", "memory", "durable", "skiplist", "target (memory)"));
     for (Workload w : Workload.values()) {
       String t = "";
@@ -133,6 +143,7 @@ public final class BenchReport {
         .put("valueBytes", StoreBenchmark.VALUE_BYTES)
         .put("cpus", Runtime.getRuntime().availableProcessors())
         .put("executorThreads", executorThreads)
+        .put("loadAverageAtStart", loadAverage)
         .put("java", Runtime.version().toString())
         .put("clients", "fdb-embedded: async runAsync/readAsync chains; skiplist: threads");
     for (Backend b : Backend.values()) {

@@ -8,6 +8,7 @@ import io.fdbmeta.embedded.EmbeddedFdb;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileVisitResult;
@@ -109,6 +110,7 @@ public final class StoreBenchmark {
   }
 
   public BenchReport run() throws InterruptedException {
+    double loadAverage = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     Map<Backend, Map<Workload, Measurement>> results = new EnumMap<>(Backend.class);
     for (Backend b : Backend.values()) results.put(b, new EnumMap<>(Workload.class));
     int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
@@ -146,7 +148,7 @@ public final class StoreBenchmark {
         if (temporary) deleteRecursively(dir);
       }
       String where = temporary ? "a temporary directory, deleted afterwards" : dir.toString();
-      return new BenchReport(config, threads, where, results);
+      return new BenchReport(config, threads, where, results, loadAverage);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } finally {
