@@ -114,7 +114,11 @@ final class Store implements AutoCloseable {
       this.committedVersion = recovered;
       this.readableVersion = recovered;
     } catch (IOException e) {
+      log.close();
       throw new UncheckedIOException("cannot recover fdb-embedded state: " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      log.close(); // releases the directory lock
+      throw e;
     }
     if (faults.isActive()) {
       System.err.println("fdb-embedded: fault injection on: " + faults + " (replay with this seed)");
@@ -443,9 +447,9 @@ final class Store implements AutoCloseable {
     } finally {
       commitLock.unlock();
     }
-    maintenance.shutdownNow();
+    maintenance.shutdown(); // lets a checkpoint in progress finish before the log closes
     try {
-      maintenance.awaitTermination(10, TimeUnit.SECONDS);
+      maintenance.awaitTermination(60, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

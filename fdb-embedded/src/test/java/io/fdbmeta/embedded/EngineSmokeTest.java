@@ -94,6 +94,24 @@ class EngineSmokeTest {
   }
 
   @Test
+  void durableStoreKeepsCommitsAcrossReopenAndCheckpoints(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    try (Database db = EmbeddedFdb.builder().directory(dir).checkpointBytes(4096).build()) {
+      for (int i = 0; i < 2000; i++) {
+        int n = i;
+        db.run(tr -> { tr.set(b("k" + (n % 300)), b("v" + n)); return null; });
+      }
+      Thread.sleep(300); // let maintenance write at least one checkpoint
+    }
+    try (Database db = EmbeddedFdb.open(dir)) {
+      List<KeyValue> rows = db.run(tr -> tr.getRange(b("k"), b("l")).asList().join());
+      assertThat(rows).hasSize(300);
+      byte[] last = db.run(tr -> tr.get(b("k" + (1999 % 300))).join());
+      assertThat(last).isEqualTo(b("v1999"));
+      assertThatThrownBy(() -> EmbeddedFdb.open(dir)).isInstanceOf(IllegalStateException.class).hasMessageContaining("already open");
+    }
+  }
+
+  @Test
   void directoryLayerWorks() {
     try (Database db = EmbeddedFdb.inMemory()) {
       DirectorySubspace dir = DirectoryLayer.getDefault().createOrOpen(db, List.of("fdbmeta", "test")).join();

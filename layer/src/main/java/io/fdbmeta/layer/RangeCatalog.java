@@ -1,0 +1,384 @@
+package io.fdbmeta.layer;
+
+import com.apple.foundationdb.KeySelector;
+import com.apple.foundationdb.KeyValue;
+import com.apple.foundationdb.ReadTransactionContext;
+import com.apple.foundationdb.Transaction;
+import com.apple.foundationdb.TransactionContext;
+import com.apple.foundationdb.tuple.ByteArrayUtil;
+import com.apple.foundationdb.tuple.Tuple;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import org.jspecify.annotations.Nullable;
+
+/*
+ * The range catalog: which key range exists, where its replicas are, who holds its lease.
+ *
+ * Ranges tile the user keyspace from the empty key to "no end". They are stored by END key, so the
+ * range holding key k is the first entry whose end is greater than k: one range read of one row.
+ *
+ * Splits take two phases so that no request fails because of one. Phase 1 (prepareSplit) records
+ * an op with the parent's generation and the children's ids; the leaseholder then prepares both
+ * halves while it keeps serving the parent. Phase 2 (commitSplit) replaces the parent with the two
+ * children (generation + 1, same replicas, the parent's lease) in one transaction that also bumps
+ * meta_version and appends to the changelog. Routers then learn the new layout through the feed or
+ * from the node's redirect.
+ *
+ * Every mutating call is safe under FoundationDB's retry of a commit whose result was unknown:
+ * ids come from outside the retry loop, splits and merges are keyed by an op record whose phase
+ * makes a second run return the first run's result, and replica changes check the state they are
+ * about to create.
+ */
+public final class RangeCatalog {
+  private final Keyspace ks;
+  private final LayerConfig config;
+  private final RouteWriter writer;
+
+  public RangeCatalog(Keyspace ks, LayerConfig config) {
+    this.ks = ks;
+    this.config = config;
+    this.writer = new RouteWriter(ks);
+  }
+
+  RouteWriter writer() {
+    return writer;
+  }
+
+  public Keyspace keyspace() {
+    return ks;
+  }
+
+  // ---------------------------------------------------------------- bootstrap and reads
+
+  /**
+   * Creates the root range covering the whole keyspace if the catalog is empty; otherwise returns
+   * the range that holds the empty key. Safe to call any number of times.
+   */
+  public CompletableFuture<RangeDescriptor> bootstrapAsync(TransactionContext db) {
+    return db.runAsync(tr -> tr.getRange(ks.rangeIndex(), 1).asList().thenApply(rows -> {
+      if (!rows.isEmpty()) return RangeDescriptor.decode(rows.get(0).getValue());
+      RangeDescriptor root = new RangeDescriptor(Ids.ROOT_RANGE_ID, new byte[0], null, 1, List.of(), null, 0);
+      writer.put(tr, null, root);
+      tr.set(ks.schemaVersionKey(), Tuple.from(1L).pack());
+      return root;
+    }));
+  }
+
+  /**
+   * The range holding {@code key}, in one read.
+   *
+   * @throws MetaException NOT_BOOTSTRAPPED (through the future) if the catalog has no ranges
+   */
+  public CompletableFuture<RangeDescriptor> lookupAsync(ReadTransactionContext db, byte[] key) {
+    return db.readAsync(tr -> tr.getRange(KeySelector.firstGreaterThan(ks.rangeKey(key)), KeySelector.firstGreaterOrEqual(ks.rangeIndex().end), 1)
+        .asList()
+        .thenApply(rows -> {
+          if (rows.isEmpty()) throw notBootstrapped();
+          return RangeDescriptor.decode(rows.get(0).getValue());
+        }));
+  }
+
+  public RangeDescriptor lookup(ReadTransactionContext db, byte[] key) {
+    return join(lookupAsync(db, key));
+  }
+
+  public CompletableFuture<Optional<RangeDescriptor>> getAsync(ReadTransactionContext db, long rangeId) {
+    return db.readAsync(tr -> tr.get(ks.rangeByIdKey(rangeId)).thenCompose(endValue -> {
+      if (endValue == null) return CompletableFuture.completedFuture(Optional.<RangeDescriptor>empty());
+      byte[] endKey = Keyspace.endKeyOf(Tuple.fromBytes(endValue).get(0));
+      return tr.get(ks.rangeKey(endKey)).thenApply(v -> Optional.ofNullable(v).map(RangeDescriptor::decode));
+    }));
+  }
+
+  public Optional<RangeDescriptor> get(ReadTransactionContext db, long rangeId) {
+    return join(getAsync(db, rangeId));
+  }
+
+  /**
+   * One page of ranges in key order, starting after {@code cursor} (null for the first page). Each
+   * page is one transaction, so any page size that reads well under 5 s is fine.
+   */
+  public CompletableFuture<Page<RangeDescriptor>> listAsync(ReadTransactionContext db, byte @Nullable [] cursor, int limit) {
+    if (limit < 1) throw new IllegalArgumentException("page size must be >= 1, got " + limit);
+    KeySelector begin = cursor == null ? KeySelector.firstGreaterOrEqual(ks.rangeIndex().begin) : KeySelector.firstGreaterThan(cursor);
+    return db.readAsync(tr -> tr.getRange(begin, KeySelector.firstGreaterOrEqual(ks.rangeIndex().end), limit + 1).asList().thenApply(rows -> {
+      List<RangeDescriptor> items = new ArrayList<>(Math.min(rows.size(), limit));
+      for (int i = 0; i < Math.min(rows.size(), limit); i++) items.add(RangeDescriptor.decode(rows.get(i).getValue()));
+      byte[] next = rows.size() > limit ? rows.get(limit - 1).getKey() : null;
+      return new Page<>(items, next);
+    }));
+  }
+
+  public Page<RangeDescriptor> list(ReadTransactionContext db, byte @Nullable [] cursor, int limit) {
+    return join(listAsync(db, cursor, limit));
+  }
+
+  /** A replica a node holds and its role there. */
+  public record Assignment(long rangeId, boolean leaseholder) {}
+
+  /** The ranges a node holds, from the node-centric index: one scan, however many ranges exist. */
+  public CompletableFuture<List<Assignment>> rangesOfNodeAsync(ReadTransactionContext db, String nodeId) {
+    return db.readAsync(tr -> tr.getRange(ks.rangesOfNode(nodeId)).asList().thenApply(rows -> {
+      List<Assignment> out = new ArrayList<>(rows.size());
+      for (KeyValue kv : rows) {
+        long rangeId = ks.rangeByNodeSubspace().unpack(kv.getKey()).getLong(1);
+        out.add(new Assignment(rangeId, RouteWriter.ROLE_LEASEHOLDER.equals(Tuple.fromBytes(kv.getValue()).getString(0))));
+      }
+      return out;
+    }));
+  }
+
+  public List<Assignment> rangesOfNode(ReadTransactionContext db, String nodeId) {
+    return join(rangesOfNodeAsync(db, nodeId));
+  }
+
+  // ---------------------------------------------------------------- splits
+
+  /** Phase 1's outcome: what the leaseholder prepares before phase 2 commits. */
+  public record SplitPlan(String opId, RangeDescriptor parent, byte[] splitKey, long leftId, long rightId) {}
+
+  /**
+   * Phase 1 of a split: validates the split key and records the op. The parent keeps serving; its
+   * leaseholder prepares [start, splitKey) as {@code leftId} and [splitKey, end) as {@code rightId}.
+   *
+   * @throws MetaException (through the future) UNKNOWN_RANGE, INVALID_ARGUMENT if the key is not
+   *     strictly inside the range, STALE_GENERATION if the range changed since {@code
+   *     expectedGeneration} (pass -1 to accept the current one)
+   */
+  public CompletableFuture<SplitPlan> prepareSplitAsync(TransactionContext db, String opId, long rangeId, byte[] splitKey, long expectedGeneration, long leftId, long rightId) {
+    Validation.key(splitKey);
+    return db.runAsync(tr -> tr.get(ks.opKey(opId)).thenCompose(existing -> {
+      if (existing != null) {
+        OpRecord op = OpRecord.decode(existing);
+        return writer.read(tr, rangeId).thenApply(parent -> planOf(op, parent));
+      }
+      return requireRange(tr, rangeId).thenApply(parent -> {
+        checkGeneration(parent, expectedGeneration);
+        if (!parent.isInterior(splitKey)) {
+          throw MetaException.forKey(MetaException.Code.INVALID_ARGUMENT, splitKey, rangeId, "split key must lie strictly inside " + parent);
+        }
+        long now = config.now();
+        OpRecord op = new OpRecord(opId, OpRecord.Kind.SPLIT, OpRecord.Phase.PREPARED, List.of(rangeId), List.of(parent.generation()), splitKey, List.of(leftId, rightId), now, now, "prepared");
+        tr.set(ks.opKey(opId), op.encode());
+        return new SplitPlan(opId, parent, splitKey, leftId, rightId);
+      });
+    }));
+  }
+
+  private SplitPlan planOf(OpRecord op, @Nullable RangeDescriptor parent) {
+    if (op.kind() != OpRecord.Kind.SPLIT) {
+      throw MetaException.of(MetaException.Code.CONFLICTING_OPERATION, "op " + op.opId() + " is a " + op.kind() + ", not a split");
+    }
+    long parentId = op.rangeIds().get(0);
+    if (parent == null) {
+      throw MetaException.forRange(MetaException.Code.CONFLICTING_OPERATION, parentId, "split " + op.opId() + " is " + op.phase() + " and its parent no longer exists");
+    }
+    return new SplitPlan(op.opId(), parent, op.key(), op.resultIds().get(0), op.resultIds().get(1));
+  }
+
+  /** The two halves a split produced. */
+  public record SplitResult(RangeDescriptor left, RangeDescriptor right) {}
+
+  /**
+   * Phase 2 of a split: in one transaction, replaces the parent by its two children with
+   * generation + 1, moves the parent's lease and replicas to both, bumps meta_version and logs the
+   * change. Running it again after success returns the same children.
+   *
+   * @throws MetaException (through the future) CONFLICTING_OPERATION if the op is unknown or
+   *     aborted, STALE_GENERATION (and the op is aborted) if the parent changed since phase 1
+   */
+  public CompletableFuture<SplitResult> commitSplitAsync(TransactionContext db, String opId) {
+    return db.runAsync(tr -> readOp(tr, opId).thenCompose(op -> commitSplit(tr, op))).thenApply(outcome -> {
+      if (outcome.abort != null) throw outcome.abort;
+      return outcome.result;
+    });
+  }
+
+  /**
+   * A split's phase 2 result, or the error of an abort: the abort is returned rather than thrown so
+   * the op record's ABORTED phase commits before the caller sees the error.
+   */
+  private record SplitOutcome(@Nullable SplitResult result, @Nullable MetaException abort) {}
+
+  private CompletableFuture<SplitOutcome> commitSplit(Transaction tr, OpRecord op) {
+    String opId = op.opId();
+    long leftId = op.resultIds().get(0);
+    long rightId = op.resultIds().get(1);
+    if (op.phase() == OpRecord.Phase.COMMITTED) {
+      return writer.read(tr, leftId).thenCombine(writer.read(tr, rightId), (l, r) -> {
+        if (l == null || r == null) {
+          throw MetaException.of(MetaException.Code.CONFLICTING_OPERATION, "split " + opId + " committed but its children changed since");
+        }
+        return new SplitOutcome(new SplitResult(l, r), null);
+      });
+    }
+    if (op.phase() == OpRecord.Phase.ABORTED) {
+      throw MetaException.of(MetaException.Code.CONFLICTING_OPERATION, "split " + opId + " was aborted: " + op.detail());
+    }
+    long parentId = op.rangeIds().get(0);
+    return writer.read(tr, parentId).thenCompose(parent -> {
+      long expected = op.expectedGenerations().get(0);
+      if (parent == null || parent.generation() != expected) {
+        String why = parent == null ? "parent range is gone" : "parent generation is " + parent.generation() + ", split prepared at " + expected;
+        tr.set(ks.opKey(opId), op.advance(OpRecord.Phase.ABORTED, op.resultIds(), config.now(), why).encode());
+        MetaException abort = MetaException.forRange(MetaException.Code.STALE_GENERATION, parentId, "split " + opId + " aborted: " + why);
+        return CompletableFuture.completedFuture(new SplitOutcome(null, abort));
+      }
+      long gen = parent.generation() + 1;
+      RangeDescriptor left = parent.withBounds(leftId, parent.startKey(), op.key(), gen);
+      RangeDescriptor right = parent.withBounds(rightId, op.key(), parent.endKey(), gen);
+      return tr.get(ks.leaseKey(parentId)).thenApply(lease -> {
+        writer.remove(tr, parent, true);
+        writer.put(tr, null, left);
+        writer.put(tr, null, right);
+        if (lease != null) {
+          tr.set(ks.leaseKey(leftId), lease);
+          tr.set(ks.leaseKey(rightId), lease);
+        }
+        tr.set(ks.opKey(opId), op.advance(OpRecord.Phase.COMMITTED, op.resultIds(), config.now(), "committed").encode());
+        return new SplitOutcome(new SplitResult(left, right), null);
+      });
+    });
+  }
+
+  /** Both phases, for callers with nothing to prepare between them (tools, tests). */
+  public CompletableFuture<SplitResult> splitAsync(TransactionContext db, long rangeId, byte[] splitKey) {
+    String opId = Ids.newOpId();
+    long leftId = Ids.newRangeId();
+    long rightId = Ids.newRangeId();
+    return prepareSplitAsync(db, opId, rangeId, splitKey, -1, leftId, rightId).thenCompose(plan -> commitSplitAsync(db, opId));
+  }
+
+  public SplitResult split(TransactionContext db, long rangeId, byte[] splitKey) {
+    return join(splitAsync(db, rangeId, splitKey));
+  }
+
+  // ---------------------------------------------------------------- merges
+
+  /**
+   * Merges two adjacent ranges with the same replicas into the left one (its id and lease stay;
+   * generation becomes max + 1). Retrying with the same {@code opId} returns the same result.
+   *
+   * @throws MetaException (through the future) UNKNOWN_RANGE, INVALID_ARGUMENT if the ranges are
+   *     not adjacent, NOT_ALLOWED if their replicas differ
+   */
+  public CompletableFuture<RangeDescriptor> mergeAsync(TransactionContext db, String opId, long leftId, long rightId) {
+    return db.runAsync(tr -> tr.get(ks.opKey(opId)).thenCompose(existing -> {
+      if (existing != null) {
+        OpRecord op = OpRecord.decode(existing);
+        if (op.kind() != OpRecord.Kind.MERGE || op.phase() != OpRecord.Phase.COMMITTED) {
+          throw MetaException.of(MetaException.Code.CONFLICTING_OPERATION, "op " + opId + " is a " + op.kind() + " in phase " + op.phase());
+        }
+        return requireRange(tr, leftId);
+      }
+      return requireRange(tr, leftId).thenCombine(requireRange(tr, rightId), (left, right) -> {
+        if (!java.util.Arrays.equals(left.endKey(), right.startKey()) || left.endKey() == null) {
+          throw MetaException.forRange(MetaException.Code.INVALID_ARGUMENT, leftId, "cannot merge: " + left + " and " + right + " are not adjacent");
+        }
+        if (!new java.util.HashSet<>(left.replicas()).equals(new java.util.HashSet<>(right.replicas()))) {
+          throw MetaException.forRange(MetaException.Code.NOT_ALLOWED, leftId, "cannot merge: replicas differ (" + left.replicas() + " vs " + right.replicas() + "); move replicas first");
+        }
+        RangeDescriptor merged = left.withBounds(leftId, left.startKey(), right.endKey(), Math.max(left.generation(), right.generation()) + 1);
+        writer.remove(tr, right, true);
+        writer.put(tr, left, merged);
+        long now = config.now();
+        tr.set(ks.opKey(opId), new OpRecord(opId, OpRecord.Kind.MERGE, OpRecord.Phase.COMMITTED, List.of(leftId, rightId), List.of(left.generation(), right.generation()), null, List.of(leftId), now, now, "committed").encode());
+        return merged;
+      });
+    }));
+  }
+
+  public RangeDescriptor merge(TransactionContext db, long leftId, long rightId) {
+    return join(mergeAsync(db, Ids.newOpId(), leftId, rightId));
+  }
+
+  // ---------------------------------------------------------------- replicas
+
+  /**
+   * Adds {@code nodeId} as a replica of the range (generation + 1). Idempotent: if the node is
+   * already a replica the descriptor is returned unchanged.
+   *
+   * @throws MetaException (through the future) UNKNOWN_RANGE, UNKNOWN_NODE, NOT_ALLOWED if the node
+   *     is not live, STALE_GENERATION if the range changed since {@code expectedGeneration} (-1:
+   *     accept the current)
+   */
+  public CompletableFuture<RangeDescriptor> addReplicaAsync(TransactionContext db, long rangeId, String nodeId, long expectedGeneration) {
+    return db.runAsync(tr -> requireRange(tr, rangeId).thenCombine(tr.get(ks.nodeKey(nodeId)), (d, nodeValue) -> {
+      if (d.replicas().contains(nodeId)) return d;
+      checkGeneration(d, expectedGeneration);
+      if (nodeValue == null) throw MetaException.forNode(MetaException.Code.UNKNOWN_NODE, nodeId, "no such node");
+      NodeRecord node = NodeRecord.decode(nodeValue);
+      if (node.status() != NodeStatus.LIVE) {
+        throw MetaException.forNode(MetaException.Code.NOT_ALLOWED, nodeId, "node is " + node.status() + "; only LIVE nodes receive replicas");
+      }
+      List<String> replicas = new ArrayList<>(d.replicas());
+      replicas.add(nodeId);
+      RangeDescriptor next = d.withReplicas(replicas, d.generation() + 1);
+      writer.put(tr, d, next);
+      return next;
+    }));
+  }
+
+  /**
+   * Removes a replica (generation + 1). Idempotent: removing a non-replica returns the descriptor
+   * unchanged.
+   *
+   * @throws MetaException (through the future) NOT_ALLOWED if the node holds the lease (transfer it
+   *     first), STALE_GENERATION as for add
+   */
+  public CompletableFuture<RangeDescriptor> removeReplicaAsync(TransactionContext db, long rangeId, String nodeId, long expectedGeneration) {
+    return db.runAsync(tr -> requireRange(tr, rangeId).thenApply(d -> {
+      if (!d.replicas().contains(nodeId)) return d;
+      checkGeneration(d, expectedGeneration);
+      if (nodeId.equals(d.leaseholder())) {
+        throw MetaException.forRange(MetaException.Code.NOT_ALLOWED, rangeId, "node " + nodeId + " holds the lease; transfer it before removing the replica");
+      }
+      List<String> replicas = new ArrayList<>(d.replicas());
+      replicas.remove(nodeId);
+      RangeDescriptor next = d.withReplicas(replicas, d.generation() + 1);
+      writer.put(tr, d, next);
+      return next;
+    }));
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  CompletableFuture<RangeDescriptor> requireRange(Transaction tr, long rangeId) {
+    return writer.read(tr, rangeId).thenApply(d -> {
+      if (d == null) throw MetaException.forRange(MetaException.Code.UNKNOWN_RANGE, rangeId, "no such range");
+      return d;
+    });
+  }
+
+  private CompletableFuture<OpRecord> readOp(Transaction tr, String opId) {
+    return tr.get(ks.opKey(opId)).thenApply(v -> {
+      if (v == null) throw MetaException.of(MetaException.Code.CONFLICTING_OPERATION, "no such op " + opId + "; run prepareSplit first");
+      return OpRecord.decode(v);
+    });
+  }
+
+  private static void checkGeneration(RangeDescriptor d, long expected) {
+    if (expected >= 0 && d.generation() != expected) {
+      throw MetaException.forRange(MetaException.Code.STALE_GENERATION, d.rangeId(), "expected generation " + expected + ", range is at " + d.generation());
+    }
+  }
+
+  private MetaException notBootstrapped() {
+    return MetaException.of(MetaException.Code.NOT_BOOTSTRAPPED, "cluster '" + ks.cluster() + "' has no ranges; run init first");
+  }
+
+  static <T> T join(CompletableFuture<T> f) {
+    try {
+      return f.join();
+    } catch (CompletionException e) {
+      throw FdbErrors.translate(e);
+    }
+  }
+
+  static String printable(byte[] key) {
+    return ByteArrayUtil.printable(key);
+  }
+}
