@@ -42,7 +42,7 @@ class BenchStoreCommandTest {
     @SuppressWarnings("unchecked")
     List<Map<String, Object>> targets = (List<Map<String, Object>>) json.get("targets");
     assertThat(targets).extracting(t -> t.get("id")).containsExactly(
-        "memoryPointReads", "memoryCommits16Clients", "memoryTenKeyWrites", "durableOverMemoryCommits16Clients");
+        "memoryPointReads", "memoryCommits16Clients", "memoryTenKeyWrites", "durableOverMemoryCommits256Clients");
     assertThat(targets).allSatisfy(t -> assertThat(t).containsKeys("target", "actual", "pass"));
 
     assertThat(dir).as("a --dir given by the user is kept").isDirectory();

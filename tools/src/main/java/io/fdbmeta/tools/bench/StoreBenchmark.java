@@ -194,6 +194,7 @@ public final class StoreBenchmark {
         }, pool);
       case COMMIT_1:
       case COMMIT_16:
+      case COMMIT_256:
       case COMMIT_10_KEYS:
         return () -> db.runAsync(tr -> setRandom(tr, w.keysPerOp), pool);
       case RANGE_READ:
@@ -229,6 +230,7 @@ public final class StoreBenchmark {
         };
       case COMMIT_1:
       case COMMIT_16:
+      case COMMIT_256:
       case COMMIT_10_KEYS:
         return () -> {
           for (int i = 0; i < w.keysPerOp; i++) map.put(randomKey(), value);

@@ -6,6 +6,8 @@ public enum Workload {
   POINT_READ_BATCH("batchedPointReads", "point reads/s", "10 gets", 16, 10),
   COMMIT_1("commits1Client", "single-key commits/s", "1 set", 1, 1),
   COMMIT_16("commits16Clients", "single-key commits/s", "1 set", 16, 1),
+  /** Enough concurrent commits for group commit to amortize each log flush over many commits. */
+  COMMIT_256("commits256Clients", "single-key commits/s", "1 set", 256, 1),
   COMMIT_10_KEYS("tenKeyCommits", "key-writes/s (txn/s x 10)", "10 sets", 100, 10),
   RANGE_READ("rangeReads", "range-read keys/s", "1000 keys", 4, 1000);
 
