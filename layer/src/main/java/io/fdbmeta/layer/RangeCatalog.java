@@ -58,13 +58,29 @@ public final class RangeCatalog {
    * the range that holds the empty key. Safe to call any number of times.
    */
   public CompletableFuture<RangeDescriptor> bootstrapAsync(TransactionContext db) {
+    return initAsync(db).thenApply(Bootstrap::first);
+  }
+
+  /**
+   * What {@link #initAsync} found: the range holding the empty key, and whether this call created
+   * it. {@code created} is false when the catalog already had ranges, including when a commit of
+   * this same call was retried after commit_unknown_result and found its own first attempt.
+   */
+  public record Bootstrap(RangeDescriptor first, boolean created) {}
+
+  /** {@link #bootstrapAsync}, also saying whether the root range was created or found. */
+  public CompletableFuture<Bootstrap> initAsync(TransactionContext db) {
     return db.runAsync(tr -> tr.getRange(ks.rangeIndex(), 1).asList().thenApply(rows -> {
-      if (!rows.isEmpty()) return RangeDescriptor.decode(rows.get(0).getValue());
+      if (!rows.isEmpty()) return new Bootstrap(RangeDescriptor.decode(rows.get(0).getValue()), false);
       RangeDescriptor root = new RangeDescriptor(Ids.ROOT_RANGE_ID, new byte[0], null, 1, List.of(), null, 0);
       writer.put(tr, null, root);
       tr.set(ks.schemaVersionKey(), Tuple.from(1L).pack());
-      return root;
+      return new Bootstrap(root, true);
     }));
+  }
+
+  public Bootstrap init(TransactionContext db) {
+    return join(initAsync(db));
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.fdbmeta.tools;
 
 import com.apple.foundationdb.FDBException;
+import io.fdbmeta.layer.MetaException;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.CompletionException;
@@ -74,7 +75,7 @@ final class ErrorHandlers {
   }
 
   static String describe(Throwable t) {
-    if (t instanceof CliException) return String.valueOf(t.getMessage());
+    if (t instanceof CliException || t instanceof MetaException) return String.valueOf(t.getMessage());
     if (t instanceof FDBException f) return "FoundationDB error " + f.getCode() + ": " + f.getMessage();
     String m = t.getMessage();
     return m == null || m.isBlank() ? t.getClass().getName() : m + " (" + t.getClass().getSimpleName() + ")";

@@ -20,7 +20,9 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     description = "Metadata control plane of a range-sharded storage system, built as a FoundationDB layer.",
-    subcommands = {PingCommand.class, BenchCommand.class})
+    subcommands = {
+      InitCommand.class, StatusCommand.class, RangesCommand.class, PingCommand.class, BenchCommand.class
+    })
 public final class Main implements Callable<Integer> {
   @Mixin StoreOptions store = new StoreOptions();
 

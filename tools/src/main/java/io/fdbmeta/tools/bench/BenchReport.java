@@ -1,5 +1,6 @@
 package io.fdbmeta.tools.bench;
 
+import io.fdbmeta.tools.Json;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;

@@ -1,4 +1,4 @@
-package io.fdbmeta.tools.bench;
+package io.fdbmeta.tools;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -1,23 +1,25 @@
-package io.fdbmeta.tools.bench;
+package io.fdbmeta.tools;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
- * Just enough JSON writing for one report line: objects keep insertion order; values are strings,
- * numbers, booleans, nested {@link Json} objects or lists of them. Non-finite numbers become null.
+ * Just enough JSON writing for one output line: objects keep insertion order; values are strings,
+ * numbers, booleans, null, nested {@link Json} objects or lists of them. Non-finite numbers become
+ * null. Shared by every command's {@code --json} output and the benchmark reports.
  */
-final class Json {
-  private final Map<String, Object> fields = new LinkedHashMap<>();
+public final class Json {
+  private final Map<String, @Nullable Object> fields = new LinkedHashMap<>();
 
-  static Json object() {
+  public static Json object() {
     return new Json();
   }
 
-  Json put(String name, Object value) {
+  public Json put(String name, @Nullable Object value) {
     fields.put(name, value);
     return this;
   }
@@ -29,11 +31,13 @@ final class Json {
     return sb.toString();
   }
 
-  private static void write(StringBuilder sb, Object v) {
-    if (v instanceof Json j) {
+  private static void write(StringBuilder sb, @Nullable Object v) {
+    if (v == null) {
+      sb.append("null");
+    } else if (v instanceof Json j) {
       sb.append('{');
       boolean first = true;
-      for (Map.Entry<String, Object> e : j.fields.entrySet()) {
+      for (Map.Entry<String, @Nullable Object> e : j.fields.entrySet()) {
         if (!first) sb.append(',');
         first = false;
         string(sb, e.getKey());
@@ -79,7 +83,7 @@ final class Json {
     sb.append('"');
   }
 
-  static <T> List<T> list() {
+  public static <T> List<T> list() {
     return new ArrayList<>();
   }
 }

@@ -1,4 +1,4 @@
-package io.fdbmeta.tools.bench;
+package io.fdbmeta.tools;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -33,15 +33,11 @@ class JsonTest {
   }
 
   @Test
-  void percentilesComeFromSortedSamples() {
-    long[] samples = new long[100];
-    for (int i = 0; i < 100; i++) samples[i] = (100 - i) * 1000L;
-    Measurement m = new Measurement(100, 1000, 0, 2_000_000_000L, samples);
-    assertThat(m.opsPerSecond()).isEqualTo(50.0);
-    assertThat(m.unitsPerSecond()).isEqualTo(500.0);
-    assertThat(m.latencyMicros(50)).isEqualTo(50.0);
-    assertThat(m.latencyMicros(99)).isEqualTo(99.0);
-    assertThat(m.latencyMicros(100)).isEqualTo(100.0);
-    assertThat(new Measurement(0, 0, 0, 1, new long[0]).latencyMicros(50)).isNaN();
+  void nullAndLongsAndNonAscii() {
+    Json j = Json.object().put("none", null).put("big", 4503599627370495L).put("key", "caf\u00e9 \u221e");
+    assertThat(j.toString()).isEqualTo("{\"none\":null,\"big\":4503599627370495,\"key\":\"caf\u00e9 \u221e\"}");
+    @SuppressWarnings("unchecked")
+    Map<String, Object> m = (Map<String, Object>) MiniJson.parse(j.toString());
+    assertThat(m).containsEntry("none", null).containsEntry("key", "caf\u00e9 \u221e");
   }
 }

@@ -1,0 +1,60 @@
+package io.fdbmeta.tools;
+
+import com.apple.foundationdb.Database;
+import io.fdbmeta.layer.ClusterStats;
+import io.fdbmeta.layer.Keyspace;
+import io.fdbmeta.layer.LayerConfig;
+import io.fdbmeta.layer.RangeCatalog;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * The store the global options name, opened, with the layer services of the {@code --cluster}
+ * inside it. Commands take what they need from here and call it; closing closes the store.
+ */
+final class MetaSession implements AutoCloseable {
+  private final Stores.OpenStore store;
+  private final Keyspace keyspace;
+  private final LayerConfig config = LayerConfig.defaults();
+
+  private MetaSession(Stores.OpenStore store, Keyspace keyspace) {
+    this.store = store;
+    this.keyspace = keyspace;
+  }
+
+  /** Opens the store of {@code spec}'s command line and the directory of its cluster. */
+  static MetaSession open(CommandSpec spec) {
+    Stores.OpenStore store = Stores.open(spec);
+    try {
+      return new MetaSession(store, Keyspace.open(store.db(), Main.storeOptions(spec).cluster()));
+    } catch (RuntimeException e) {
+      store.close();
+      throw e;
+    }
+  }
+
+  Database db() {
+    return store.db();
+  }
+
+  /** Which store this is, e.g. "fdb-embedded /tmp/x". */
+  String storeDescription() {
+    return store.description();
+  }
+
+  String cluster() {
+    return keyspace.cluster();
+  }
+
+  RangeCatalog catalog() {
+    return new RangeCatalog(keyspace, config);
+  }
+
+  ClusterStats stats() {
+    return new ClusterStats(keyspace);
+  }
+
+  @Override
+  public void close() {
+    store.close();
+  }
+}
