@@ -272,6 +272,63 @@ public final class RangeCatalog {
     return join(splitAsync(db, rangeId, splitKey));
   }
 
+  /** Most split keys one {@link #splitManyAsync} call takes: its writes stay far below FoundationDB's limits. */
+  public static final int MAX_SPLIT_KEYS = 5_000;
+
+  /**
+   * Splits one range at many keys in one transaction, for pre-splitting a new or empty key space
+   * (bulk loads, benchmarks). Unlike {@link #splitAsync} there is no prepare phase, so use it
+   * before the range carries traffic. The children get generation + 1, the parent's replicas and
+   * lease. Retrying with the same {@code opId} returns the first run's children.
+   *
+   * @param sortedKeys strictly increasing keys, each strictly inside the range, at most {@link
+   *     #MAX_SPLIT_KEYS}
+   * @param childIds one id per child: {@code sortedKeys.size() + 1}, chosen outside the retry loop
+   */
+  public CompletableFuture<List<RangeDescriptor>> splitManyAsync(TransactionContext db, String opId, long rangeId, List<byte[]> sortedKeys, List<Long> childIds) {
+    if (sortedKeys.isEmpty() || sortedKeys.size() > MAX_SPLIT_KEYS) {
+      throw new IllegalArgumentException("splitMany takes 1 to " + MAX_SPLIT_KEYS + " keys, got " + sortedKeys.size());
+    }
+    if (childIds.size() != sortedKeys.size() + 1) {
+      throw new IllegalArgumentException("splitMany needs " + (sortedKeys.size() + 1) + " child ids, got " + childIds.size());
+    }
+    for (int i = 0; i < sortedKeys.size(); i++) {
+      Validation.key(sortedKeys.get(i));
+      if (i > 0 && ByteArrayUtil.compareUnsigned(sortedKeys.get(i - 1), sortedKeys.get(i)) >= 0) {
+        throw new IllegalArgumentException("split keys must be strictly increasing; key " + i + " is not");
+      }
+    }
+    return db.runAsync(tr -> tr.get(ks.opKey(opId)).thenCompose(existing -> {
+      if (existing != null) {
+        OpRecord op = OpRecord.decode(existing);
+        List<CompletableFuture<RangeDescriptor>> reads = new ArrayList<>();
+        for (long id : op.resultIds()) reads.add(requireRange(tr, id));
+        return CompletableFuture.allOf(reads.toArray(CompletableFuture<?>[]::new))
+            .thenApply(x -> reads.stream().map(CompletableFuture::join).toList());
+      }
+      return requireRange(tr, rangeId).thenCompose(parent -> tr.get(ks.leaseKey(rangeId)).thenApply(lease -> {
+        if (!parent.isInterior(sortedKeys.get(0)) || !parent.isInterior(sortedKeys.get(sortedKeys.size() - 1))) {
+          throw MetaException.forRange(MetaException.Code.INVALID_ARGUMENT, rangeId, "every split key must lie strictly inside " + parent);
+        }
+        long gen = parent.generation() + 1;
+        List<RangeDescriptor> children = new ArrayList<>(childIds.size());
+        writer.remove(tr, parent, true);
+        byte[] start = parent.startKey();
+        for (int i = 0; i <= sortedKeys.size(); i++) {
+          byte[] end = i < sortedKeys.size() ? sortedKeys.get(i) : parent.endKey();
+          RangeDescriptor child = parent.withBounds(childIds.get(i), start, end, gen);
+          writer.put(tr, null, child);
+          if (lease != null) tr.set(ks.leaseKey(child.rangeId()), lease);
+          children.add(child);
+          start = end;
+        }
+        long now = config.now();
+        tr.set(ks.opKey(opId), new OpRecord(opId, OpRecord.Kind.SPLIT, OpRecord.Phase.COMMITTED, List.of(rangeId), List.of(parent.generation()), null, childIds, now, now, "split at " + sortedKeys.size() + " keys").encode());
+        return children;
+      }));
+    }));
+  }
+
   // ---------------------------------------------------------------- merges
 
   /**

@@ -117,6 +117,25 @@ class RangeCatalogTest {
   }
 
   @Test
+  void splitManyCutsOneRangeAtEveryKeyInOneCommit() {
+    RangeCatalog catalog = catalog();
+    RangeDescriptor root = catalog.bootstrapAsync(db).join();
+    List<byte[]> keys = List.of(b("c"), b("f"), b("k"));
+    List<Long> ids = List.of(11L + 1000, 12L + 1000, 13L + 1000, 14L + 1000);
+    String op = Ids.newOpId();
+    List<RangeDescriptor> children = catalog.splitManyAsync(db, op, root.rangeId(), keys, ids).join();
+    assertThat(children).extracting(RangeDescriptor::rangeId).containsExactlyElementsOf(ids);
+    assertThat(catalog.splitManyAsync(db, op, root.rangeId(), keys, ids).join()).as("retry returns the same children").isEqualTo(children);
+    assertThat(all(catalog, db)).isEqualTo(children);
+    assertTiles(children);
+    assertThat(catalog.lookup(db, b("g"))).isEqualTo(children.get(2));
+    assertThatThrownBy(() -> catalog.splitManyAsync(db, Ids.newOpId(), children.get(0).rangeId(), List.of(b("b"), b("a")), List.of(1L, 2L, 3L)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("strictly increasing");
+    assertThatThrownBy(() -> RangeCatalog.join(catalog.splitManyAsync(db, Ids.newOpId(), children.get(0).rangeId(), List.of(b("x")), List.of(5001L, 5002L))))
+        .hasMessageContaining("strictly inside");
+  }
+
+  @Test
   void mergeJoinsAdjacentRangesWithTheSameReplicas() {
     RangeCatalog catalog = catalog();
     RangeDescriptor root = catalog.bootstrapAsync(db).join();
