@@ -44,6 +44,14 @@ class NativeClientIsolationTest {
       cli.run(Map.of(), "--embedded", tmp.toString(), "--help");
       cli.run(Map.of(), "--version");
       cli.run(Map.of(), "bench", "store", "--seconds", "-1");
+      String store = tmp.resolve("store").toString();
+      for (String[] args : new String[][] {
+          {"init"}, {"status"}, {"ranges", "split", "1", "m"}, {"ranges", "list"}, {"ranges", "lookup", "k"}}) {
+        List<String> line = new ArrayList<>(List.of("--embedded", store));
+        line.addAll(List.of(args));
+        Result r = cli.run(Map.of(), line.toArray(String[]::new));
+        assertThat(r.code).as(String.join(" ", args) + ": " + r.err).isZero();
+      }
       assertThat(cli.loaded(FDB)).isFalse();
     }
   }
