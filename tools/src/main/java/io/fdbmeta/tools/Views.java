@@ -1,6 +1,9 @@
 package io.fdbmeta.tools;
 
+import io.fdbmeta.layer.NodeRecord;
 import io.fdbmeta.layer.RangeDescriptor;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 
 /**
@@ -42,5 +45,53 @@ final class Views {
         .put("replicas", List.copyOf(d.replicas()))
         .put("leaseholder", d.leaseholder())
         .put("leaseEpoch", d.leaseEpoch());
+  }
+
+  static final String[] NODE_HEADER = {"NODE_ID", "ADDRESS", "REGION", "ZONE", "RACK", "STATUS", "INCARNATION", "DISK_BYTES", "CPU_CORES", "LIVENESS"};
+
+  static Object[] nodeRow(NodeRecord n, long now) {
+    return new Object[] {
+      n.nodeId(), n.address(), n.locality().region(), n.locality().zone(), n.locality().rack(), n.status(), n.incarnation(),
+      n.capacity().diskBytes(), cores(n.capacity().cpuCores()), liveness(n.livenessExpiresAt(), now)
+    };
+  }
+
+  /** One line: {@code node n1 10.0.0.1:7000 (region default, zone z1, rack r1) LIVE, incarnation 1}. */
+  static String nodeLine(NodeRecord n) {
+    NodeRecord.Locality l = n.locality();
+    return "node " + n.nodeId() + " " + n.address() + " (region " + l.region() + ", zone " + l.zone() + ", rack " + l.rack() + ") "
+        + n.status() + ", incarnation " + n.incarnation();
+  }
+
+  /**
+   * {@code {"nodeId", "address", "region", "zone", "rack", "status", "incarnation", "diskBytes",
+   * "cpuCores", "livenessExpiresAt" (ISO-8601), "livenessExpired"}}.
+   */
+  static Json nodeJson(NodeRecord n, long now) {
+    return Json.object()
+        .put("nodeId", n.nodeId())
+        .put("address", n.address())
+        .put("region", n.locality().region())
+        .put("zone", n.locality().zone())
+        .put("rack", n.locality().rack())
+        .put("status", n.status().name())
+        .put("incarnation", n.incarnation())
+        .put("diskBytes", n.capacity().diskBytes())
+        .put("cpuCores", n.capacity().cpuCores())
+        .put("livenessExpiresAt", Instant.ofEpochMilli(n.livenessExpiresAt()).toString())
+        .put("livenessExpired", n.livenessExpiresAt() <= now);
+  }
+
+  private static String cores(double c) {
+    return c == Math.rint(c) ? Long.toString((long) c) : Double.toString(c);
+  }
+
+  /** "expires in 8s" or "expired 3m12s ago". */
+  static String liveness(long expiresAt, long now) {
+    Duration d = Duration.ofMillis(Math.abs(expiresAt - now));
+    String span = d.toHours() > 0 ? d.toHours() + "h" + d.toMinutesPart() + "m"
+        : d.toMinutes() > 0 ? d.toMinutes() + "m" + d.toSecondsPart() + "s"
+        : d.toSeconds() + "s";
+    return expiresAt > now ? "expires in " + span : "expired " + span + " ago";
   }
 }

@@ -1,0 +1,31 @@
+package io.fdbmeta.tools;
+
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** A HOST:PORT argument: a host name, IPv4 address or [IPv6] address, and a port 1-65535. */
+record HostPort(String host, int port) {
+  private static final Pattern FORM = Pattern.compile("(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?):([0-9]{1,5})");
+
+  /**
+   * Parses HOST:PORT.
+   *
+   * @throws IllegalArgumentException with a message fit for the user
+   */
+  static HostPort parse(String text) {
+    Matcher m = FORM.matcher(text);
+    if (!m.matches()) {
+      throw new IllegalArgumentException("'" + text + "' is not HOST:PORT (e.g. 10.0.0.7:7000, node1.example:7000 or [::1]:7000)");
+    }
+    int port = Integer.parseInt(m.group(3));
+    if (port < 1 || port > 65535) {
+      throw new IllegalArgumentException("'" + text + "': port " + port + " is outside 1-65535");
+    }
+    return new HostPort(m.group(1), port);
+  }
+
+  @Override
+  public String toString() {
+    return host + ":" + port;
+  }
+}
