@@ -49,6 +49,8 @@ final class EmbeddedTransaction implements Transaction {
 
   private static final int EXACT_MODE_WITHOUT_LIMITS = 2210;
   private static final int NO_COMMIT_VERSION = 2021;
+  private static final int TRANSACTION_INVALID_VERSION = 2020;
+  private static final int VERSION_INVALID = 2011;
 
   private enum State { ACTIVE, COMMITTING, COMMITTED, FAILED, CANCELLED, TIMED_OUT }
 
@@ -168,7 +170,7 @@ final class EmbeddedTransaction implements Transaction {
   @Override
   public synchronized void setReadVersion(long version) {
     checkUsable();
-    if (version < 0) throw Errors.error(Errors.CLIENT_INVALID_OPERATION, "negative read version");
+    if (version <= 0) throw Errors.error(VERSION_INVALID, "read version must be positive, got " + version);
     readVersion = version;
     readVersionMillis = store.clock().millis();
   }
@@ -506,6 +508,7 @@ final class EmbeddedTransaction implements Transaction {
     checkValue(value);
     addWrite(Mutation.set(key, value), KeyRange.single(key));
     if (buffer != null) buffer.set(key, value);
+    triggerOwnWatches();
   }
 
   @Override
@@ -514,6 +517,7 @@ final class EmbeddedTransaction implements Transaction {
     checkKey(key);
     addWrite(Mutation.clearRange(key, Bytes.keyAfter(key)), KeyRange.single(key));
     if (buffer != null) buffer.clear(key);
+    triggerOwnWatches();
   }
 
   @Override
@@ -523,6 +527,7 @@ final class EmbeddedTransaction implements Transaction {
     if (Bytes.compare(begin, end) == 0) return;
     addWrite(Mutation.clearRange(begin, end), new KeyRange(begin, end));
     if (buffer != null) buffer.clearRange(begin, end);
+    triggerOwnWatches();
   }
 
   @Override
@@ -558,6 +563,7 @@ final class EmbeddedTransaction implements Transaction {
     }
     addWrite(Mutation.atomic(type, key, param), KeyRange.single(key));
     if (buffer != null) buffer.atomic(type, key, param);
+    triggerOwnWatches();
   }
 
   /** Every key a versionstamped key can become: placeholder filled from this read version up. */
@@ -616,7 +622,7 @@ final class EmbeddedTransaction implements Transaction {
 
   private CompletableFuture<Void> fail(FDBException e) {
     if (state != State.CANCELLED && state != State.TIMED_OUT) state = State.FAILED;
-    versionstamp.completeExceptionally(e);
+    versionstamp.completeExceptionally(Errors.error(TRANSACTION_INVALID_VERSION, "the commit failed: " + e.getMessage()));
     failWatches(e);
     return CompletableFuture.failedFuture(e);
   }
@@ -650,6 +656,30 @@ final class EmbeddedTransaction implements Transaction {
     byte[] expected = buffer.lookup(key) == WriteBuffer.Lookup.KNOWN ? buffer.value(key, null) : buffer.value(key, store.get(key, rv));
     watches.add(new PendingWatch(key, expected, future));
     return future;
+  }
+
+  /**
+   * Fires pending watches whose key this transaction has changed: FoundationDB's watches report the
+   * creating transaction's own changes at once, before it commits.
+   */
+  private void triggerOwnWatches() {
+    if (watches.isEmpty() || buffer == null) return;
+    List<PendingWatch> still = new ArrayList<>(watches.size());
+    for (PendingWatch w : watches) {
+      byte[] now;
+      try {
+        now = buffer.lookup(w.key) == WriteBuffer.Lookup.KNOWN ? buffer.value(w.key, null) : buffer.value(w.key, store.get(w.key, readVersionForRead()));
+      } catch (FDBException unreadable) {
+        still.add(w); // a versionstamped value is unknown until commit
+        continue;
+      }
+      if (Arrays.equals(now, w.expected)) {
+        still.add(w);
+      } else {
+        executor.execute(() -> w.future.complete(null));
+      }
+    }
+    watches = still;
   }
 
   private void armWatches() {

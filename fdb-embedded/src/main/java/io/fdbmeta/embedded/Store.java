@@ -111,8 +111,9 @@ final class Store implements AutoCloseable {
           data.subMap(begin, end).clear();
         }
       });
-      this.committedVersion = recovered;
-      this.readableVersion = recovered;
+      // FoundationDB's read versions are positive; an empty store starts at version 1.
+      this.committedVersion = Math.max(recovered, 1);
+      this.readableVersion = committedVersion;
     } catch (IOException e) {
       log.close();
       throw new UncheckedIOException("cannot recover fdb-embedded state: " + e.getMessage(), e);

@@ -92,20 +92,15 @@ public final class RangeDescriptor {
   }
 
   public static RangeDescriptor decode(byte[] value) {
-    Tuple t = Records.unpack(value, "range descriptor", FORMAT);
     String what = "range descriptor";
-    Tuple replicaTuple = Records.field(t, 5, Tuple.class, what);
-    List<String> replicas = new ArrayList<>(replicaTuple.size());
-    for (Object o : replicaTuple.getItems()) replicas.add((String) o);
-    Object end = t.get(3);
-    return new RangeDescriptor(
-        Records.field(t, 1, Long.class, what),
-        Records.field(t, 2, byte[].class, what),
-        Keyspace.endKeyOf(end),
-        Records.field(t, 4, Long.class, what),
-        replicas,
-        t.size() > 6 ? (String) t.get(6) : null,
-        t.size() > 7 ? t.getLong(7) : 0);
+    Tuple t = Records.unpack(value, what, FORMAT);
+    try {
+      List<String> replicas = new ArrayList<>();
+      for (Object o : t.getNestedList(5)) replicas.add((String) o);
+      return new RangeDescriptor(t.getLong(1), t.getBytes(2), Keyspace.endKeyOf(t.get(3)), t.getLong(4), replicas, t.getString(6), t.getLong(7));
+    } catch (RuntimeException e) {
+      throw MetaException.of(MetaException.Code.CORRUPT_RECORD, "cannot decode " + what + ": " + e);
+    }
   }
 
   @Override

@@ -1,0 +1,82 @@
+package io.fdbmeta.tools;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ScopeType;
+
+/**
+ * Global options naming the store and the fdbmeta cluster inside it; inherited by every command.
+ * Which store is used is decided by {@link Stores#resolve}.
+ */
+public final class StoreOptions {
+  private static final Pattern CLUSTER_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
+
+  @Option(
+      names = "--embedded",
+      paramLabel = "DIR",
+      scope = ScopeType.INHERIT,
+      description = "Use fdb-embedded, durable in DIR (default when no cluster file is given: ~/.fdbmeta/data).")
+  @Nullable Path embeddedDir;
+
+  @Option(
+      names = "--cluster-file",
+      paramLabel = "FILE",
+      scope = ScopeType.INHERIT,
+      description = "Use the real FoundationDB cluster of this cluster file (also: FDB_CLUSTER_FILE). Needs libfdb_c.")
+  @Nullable Path clusterFile;
+
+  @Option(
+      names = "--cluster",
+      paramLabel = "NAME",
+      scope = ScopeType.INHERIT,
+      defaultValue = "default",
+      description = "The fdbmeta cluster: its metadata lives under /fdbmeta/NAME/ (default: ${DEFAULT-VALUE}).")
+  String cluster = "default";
+
+  public @Nullable Path embeddedDir() {
+    return embeddedDir;
+  }
+
+  public @Nullable Path clusterFile() {
+    return clusterFile;
+  }
+
+  public String cluster() {
+    return cluster;
+  }
+
+  /**
+   * Checks the options before any command runs, so mistakes surface as one usage line (exit 2)
+   * whatever the command. Only checks files named on the command line; FDB_CLUSTER_FILE is checked
+   * when a command actually opens the store.
+   */
+  void validate(CommandSpec spec) {
+    if (embeddedDir != null && clusterFile != null) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "--embedded and --cluster-file are mutually exclusive: choose the embedded store or a real cluster");
+    }
+    if (!CLUSTER_NAME.matcher(cluster).matches()) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "--cluster '" + cluster + "' is not a valid name: use 1-64 letters, digits, '.', '_' or '-'");
+    }
+    if (clusterFile != null) {
+      checkClusterFile(spec, clusterFile, "--cluster-file");
+    }
+  }
+
+  static void checkClusterFile(CommandSpec spec, Path file, String source) {
+    if (!Files.isRegularFile(file)) {
+      throw new ParameterException(spec.commandLine(), source + " " + file + ": no such file");
+    }
+    if (!Files.isReadable(file)) {
+      throw new ParameterException(spec.commandLine(), source + " " + file + ": not readable");
+    }
+  }
+}

@@ -1,0 +1,172 @@
+package io.fdbmeta.tools.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** The figures of one {@code bench store} run, as an aligned table and as one JSON line. */
+public final class BenchReport {
+  /** FoundationDB's published single-process figures, applied to fdb-embedded in memory. */
+  static final double POINT_READS_TARGET = 90_000;
+  static final double COMMITS_TARGET = 35_000;
+  static final double TEN_KEY_WRITES_TARGET = 46_000;
+  /** Durable 16-client commits/s must be at least this fraction of memory's. */
+  static final double DURABLE_RATIO_TARGET = 0.5;
+
+  private final StoreBenchmark.Config config;
+  private final int executorThreads;
+  private final String durableDir;
+  private final Map<Backend, Map<Workload, Measurement>> results;
+  private final List<Target> targets = new ArrayList<>();
+  private final double loadAverage;
+
+  /** One target: {@code actual >= target} passes. */
+  public record Target(String id, String description, double target, double actual) {
+    public boolean pass() {
+      return actual >= target;
+    }
+  }
+
+  BenchReport(
+      StoreBenchmark.Config config,
+      int executorThreads,
+      String durableDir,
+      Map<Backend, Map<Workload, Measurement>> results,
+      double loadAverage) {
+    this.loadAverage = loadAverage;
+    this.config = config;
+    this.executorThreads = executorThreads;
+    this.durableDir = durableDir;
+    this.results = results;
+    targets.add(new Target("memoryPointReads", "memory point reads/s, 1 get per read transaction, 16 clients",
+        POINT_READS_TARGET, get(Backend.MEMORY, Workload.POINT_READ).unitsPerSecond()));
+    targets.add(new Target("memoryCommits16Clients", "memory single-key commits/s, 16 clients",
+        COMMITS_TARGET, get(Backend.MEMORY, Workload.COMMIT_16).opsPerSecond()));
+    targets.add(new Target("memoryTenKeyWrites", "memory key-writes/s, 100 clients x 10 keys",
+        TEN_KEY_WRITES_TARGET, get(Backend.MEMORY, Workload.COMMIT_10_KEYS).unitsPerSecond()));
+    targets.add(new Target("durableOverMemoryCommits16Clients",
+        "durable / memory single-key commits/s, 16 clients (within 2x)",
+        DURABLE_RATIO_TARGET, durableRatio()));
+  }
+
+  public Measurement get(Backend backend, Workload workload) {
+    return results.get(backend).get(workload);
+  }
+
+  public List<Target> targets() {
+    return List.copyOf(targets);
+  }
+
+  public boolean allTargetsPass() {
+    return targets.stream().allMatch(Target::pass);
+  }
+
+  private double durableRatio() {
+    return get(Backend.DURABLE, Workload.COMMIT_16).opsPerSecond()
+        / get(Backend.MEMORY, Workload.COMMIT_16).opsPerSecond();
+  }
+
+  private Target target(String id) {
+    return targets.stream().filter(t -> t.id().equals(id)).findFirst().orElseThrow();
+  }
+
+  private static final String ROW = "%-27s %-10s %7s %12s %12s %12s  %s%n";
+
+  /** The human report; its second line is the command that reproduces it. */
+  public String table(String reproduce) {
+    StringBuilder sb = new StringBuilder();
+    sb.append("fdbmeta bench store: fdb-embedded (memory, durable) beside a raw ConcurrentSkipListMap, same run\n");
+    sb.append("reproduce: ").append(reproduce).append('\n');
+    sb.append(String.format(Locale.ROOT,
+        "%.2f s per measurement after %.2f s warm-up; %,d keys of %d bytes, %d-byte values; %d cpus; Java %s%n",
+        config.seconds(), config.warmupSeconds(), config.keys(), StoreBenchmark.key(0).length,
+        StoreBenchmark.VALUE_BYTES, Runtime.getRuntime().availableProcessors(), Runtime.version()));
+    sb.append(String.format(Locale.ROOT,
+        "fdb-embedded clients: async (runAsync/readAsync chains, 1 transaction outstanding each) on a ForkJoinPool of %d;%n"
+            + "skiplist clients: threads in a tight loop, one map operation per key; durable store: %s%n",
+        executorThreads, durableDir));
+    int cpus = Runtime.getRuntime().availableProcessors();
+    if (loadAverage >= cpus) {
+      sb.append(String.format(Locale.ROOT,
+          "WARNING: load average %.1f on %d cpus when the run started: other work shares the cpus, figures will be low and noisy%n",
+          loadAverage, cpus));
+    }
+    sb.append('\n');
+    sb.append(String.format(Locale.ROOT, ROW, "operation", "per txn", "clients", "memory", "durable", "skiplist", "target (memory)"));
+    for (Workload w : Workload.values()) {
+      String t = "";
+      if (w == Workload.POINT_READ) t = verdict(target("memoryPointReads"), "%,.0f");
+      if (w == Workload.COMMIT_16) t = verdict(target("memoryCommits16Clients"), "%,.0f");
+      if (w == Workload.COMMIT_10_KEYS) t = verdict(target("memoryTenKeyWrites"), "%,.0f");
+      sb.append(String.format(Locale.ROOT, ROW, w.label, w.perTransaction, w.clients,
+          rate(Backend.MEMORY, w), rate(Backend.DURABLE, w), rate(Backend.SKIPLIST, w), t));
+    }
+    for (Workload w : List.of(Workload.COMMIT_1, Workload.COMMIT_16)) {
+      for (double p : new double[] {50, 99}) {
+        sb.append(String.format(Locale.ROOT, ROW, String.format(Locale.ROOT, "commit latency p%.0f (us)", p),
+            w.perTransaction, w.clients, micros(Backend.MEMORY, w, p), micros(Backend.DURABLE, w, p),
+            micros(Backend.SKIPLIST, w, p), ""));
+      }
+    }
+    Target ratio = target("durableOverMemoryCommits16Clients");
+    sb.append(String.format(Locale.ROOT, ROW, "durable/memory commits/s", "1 set", 16, "",
+        String.format(Locale.ROOT, "%.2fx", ratio.actual()), "",
+        String.format(Locale.ROOT, ">= %.2fx  %s", ratio.target(), ratio.pass() ? "PASS" : "MISS")));
+    long errors = results.values().stream().flatMap(m -> m.values().stream()).mapToLong(Measurement::errors).sum();
+    sb.append(String.format(Locale.ROOT,
+        "%nskiplist latency rows time one map put; %d failed operations in all; targets: %s%n",
+        errors, allTargetsPass() ? "all PASS" : "some MISS"));
+    return sb.toString();
+  }
+
+  private static String verdict(Target t, String format) {
+    return ">= " + String.format(Locale.ROOT, format, t.target()) + "  " + (t.pass() ? "PASS" : "MISS");
+  }
+
+  private String rate(Backend b, Workload w) {
+    return String.format(Locale.ROOT, "%,.0f", get(b, w).unitsPerSecond());
+  }
+
+  private String micros(Backend b, Workload w, double p) {
+    return String.format(Locale.ROOT, "%,.1f", get(b, w).latencyMicros(p));
+  }
+
+  /** Every figure in one line of JSON. */
+  public String json(String reproduce) {
+    Json root = Json.object()
+        .put("bench", "store")
+        .put("reproduce", reproduce)
+        .put("seconds", config.seconds())
+        .put("warmupSeconds", config.warmupSeconds())
+        .put("keys", config.keys())
+        .put("valueBytes", StoreBenchmark.VALUE_BYTES)
+        .put("cpus", Runtime.getRuntime().availableProcessors())
+        .put("executorThreads", executorThreads)
+        .put("loadAverageAtStart", loadAverage)
+        .put("java", Runtime.version().toString())
+        .put("clients", "fdb-embedded: async runAsync/readAsync chains; skiplist: threads");
+    for (Backend b : Backend.values()) {
+      Json backend = Json.object().put("description", b.description);
+      long errors = 0;
+      for (Workload w : Workload.values()) {
+        Measurement m = get(b, w);
+        backend.put(w.id + "TxnPerSec", m.opsPerSecond());
+        backend.put(w.id + "KeysPerSec", m.unitsPerSecond());
+        backend.put(w.id + "P50Micros", m.latencyMicros(50));
+        backend.put(w.id + "P99Micros", m.latencyMicros(99));
+        errors += m.errors();
+      }
+      backend.put("errors", errors);
+      root.put(b.id, backend);
+    }
+    List<Object> ts = Json.list();
+    for (Target t : targets) {
+      ts.add(Json.object().put("id", t.id()).put("description", t.description())
+          .put("target", t.target()).put("actual", t.actual()).put("pass", t.pass()));
+    }
+    root.put("targets", ts);
+    root.put("allTargetsPass", allTargetsPass());
+    return root.toString();
+  }
+}
