@@ -48,13 +48,14 @@ public final class LeaseManager {
    * epoch). A grant to a new holder takes the next epoch and updates the descriptor.
    *
    * @throws MetaException (through the future) UNKNOWN_RANGE; UNKNOWN_NODE; NOT_ALLOWED if the
-   *     node is not a replica of the range or not LIVE; LEASE_CONFLICT if another holder's lease
-   *     is not yet free for others
+   *     node is not a replica of the range, not LIVE, or its liveness expired; LEASE_CONFLICT if
+   *     another holder's lease is not yet free for others
    */
   public CompletableFuture<Lease> acquireAsync(TransactionContext db, long rangeId, String nodeId) {
     return db.runAsync(tr -> readState(tr, rangeId, nodeId).thenApply(s -> {
-      requireLiveReplica(s, nodeId);
-      Lease next = rules.grant(s.lease, s.range.leaseEpoch(), nodeId, config.now(), conflict(rangeId));
+      long now = config.now();
+      requireLiveReplica(s, nodeId, now);
+      Lease next = rules.grant(s.lease, s.range.leaseEpoch(), nodeId, now, conflict(rangeId));
       write(tr, s.range, next);
       return next;
     }));
@@ -103,7 +104,7 @@ public final class LeaseManager {
    *
    * @throws MetaException (through the future) UNKNOWN_RANGE; UNKNOWN_NODE; INVALID_ARGUMENT if
    *     both nodes are the same; LEASE_CONFLICT if {@code fromNode} does not hold a valid lease at
-   *     {@code fromEpoch}; NOT_ALLOWED if {@code toNode} is not a LIVE replica
+   *     {@code fromEpoch}; NOT_ALLOWED if {@code toNode} is not a LIVE replica with unexpired liveness
    */
   public CompletableFuture<Lease> transferAsync(TransactionContext db, long rangeId, String fromNode, long fromEpoch, String toNode) {
     if (fromNode.equals(toNode)) {
@@ -111,9 +112,10 @@ public final class LeaseManager {
     }
     return db.runAsync(tr -> readState(tr, rangeId, toNode).thenApply(s -> {
       if (s.lease != null && s.lease.holder().equals(toNode) && s.lease.epoch() == fromEpoch + 1) return s.lease; // already done
-      rules.requireHeld(s.lease, fromNode, fromEpoch, config.now(), conflict(rangeId));
-      requireLiveReplica(s, toNode);
-      Lease next = new Lease(toNode, Math.max(fromEpoch, s.range.leaseEpoch()) + 1, config.now() + config.leaseMillis());
+      long now = config.now();
+      rules.requireHeld(s.lease, fromNode, fromEpoch, now, conflict(rangeId));
+      requireLiveReplica(s, toNode, now);
+      Lease next = new Lease(toNode, Math.max(fromEpoch, s.range.leaseEpoch()) + 1, now + config.leaseMillis());
       write(tr, s.range, next);
       return next;
     }));
@@ -240,7 +242,7 @@ public final class LeaseManager {
         new State(d, l == null ? null : Lease.decode(l), n == null ? null : NodeRecord.decode(n))));
   }
 
-  private static void requireLiveReplica(State s, String nodeId) {
+  private void requireLiveReplica(State s, String nodeId, long now) {
     long rangeId = s.range.rangeId();
     if (s.node == null) throw MetaException.forNode(MetaException.Code.UNKNOWN_NODE, nodeId, "no such node; register it first");
     if (!s.range.replicas().contains(nodeId)) {
@@ -248,6 +250,10 @@ public final class LeaseManager {
     }
     if (s.node.status() != NodeStatus.LIVE) {
       throw new MetaException(MetaException.Code.NOT_ALLOWED, "node is " + s.node.status() + "; only LIVE nodes take leases", rangeId, nodeId, null, 0, false, null);
+    }
+    // not yet marked DEAD, but the failure detector may do so any moment: a lease would be wasted
+    if (now > s.node.livenessExpiresAt() + config.maxClockOffsetMillis()) {
+      throw new MetaException(MetaException.Code.NOT_ALLOWED, "node's liveness expired at " + s.node.livenessExpiresAt() + "; it must heartbeat first", rangeId, nodeId, null, 0, false, null);
     }
   }
 
