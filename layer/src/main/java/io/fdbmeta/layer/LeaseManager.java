@@ -108,7 +108,7 @@ public final class LeaseManager {
    */
   public CompletableFuture<Lease> transferAsync(TransactionContext db, long rangeId, String fromNode, long fromEpoch, String toNode) {
     if (fromNode.equals(toNode)) {
-      throw MetaException.forRange(MetaException.Code.INVALID_ARGUMENT, rangeId, "cannot transfer a lease from " + fromNode + " to itself");
+      return CompletableFuture.failedFuture(MetaException.forRange(MetaException.Code.INVALID_ARGUMENT, rangeId, "cannot transfer a lease from " + fromNode + " to itself"));
     }
     return db.runAsync(tr -> readState(tr, rangeId, toNode).thenApply(s -> {
       if (s.lease != null && s.lease.holder().equals(toNode) && s.lease.epoch() == fromEpoch + 1) return s.lease; // already done
