@@ -6,7 +6,8 @@ import java.util.Objects;
 /**
  * A storage node: where it is (address, region, zone, rack), what it can take (capacity), what it
  * carries (load), its status, the incarnation of its current process and when its liveness
- * expires.
+ * expires. {@code processToken} is the token of the registration that created the current
+ * incarnation; a register retried with the same token finds it and does not count again.
  */
 public final class NodeRecord {
   static final int FORMAT = 1;
@@ -19,6 +20,7 @@ public final class NodeRecord {
   private final NodeStatus status;
   private final long incarnation;
   private final long livenessExpiresAt;
+  private final String processToken;
 
   /** Where a node sits, for placement: replicas of a range go to distinct racks and zones. */
   public record Locality(String region, String zone, String rack) {
@@ -38,6 +40,10 @@ public final class NodeRecord {
   }
 
   public NodeRecord(String nodeId, String address, Locality locality, Capacity capacity, Load load, NodeStatus status, long incarnation, long livenessExpiresAt) {
+    this(nodeId, address, locality, capacity, load, status, incarnation, livenessExpiresAt, "");
+  }
+
+  public NodeRecord(String nodeId, String address, Locality locality, Capacity capacity, Load load, NodeStatus status, long incarnation, long livenessExpiresAt, String processToken) {
     this.nodeId = Objects.requireNonNull(nodeId, "nodeId");
     this.address = Objects.requireNonNull(address, "address");
     this.locality = Objects.requireNonNull(locality, "locality");
@@ -46,6 +52,7 @@ public final class NodeRecord {
     this.status = Objects.requireNonNull(status, "status");
     this.incarnation = incarnation;
     this.livenessExpiresAt = livenessExpiresAt;
+    this.processToken = Objects.requireNonNull(processToken, "processToken");
   }
 
   public String nodeId() {
@@ -81,15 +88,28 @@ public final class NodeRecord {
     return livenessExpiresAt;
   }
 
+  /** The token of the registration that started this incarnation ("" if it predates tokens). */
+  public String processToken() {
+    return processToken;
+  }
+
   NodeRecord with(NodeStatus newStatus, long newExpiresAt, Load newLoad) {
-    return new NodeRecord(nodeId, address, locality, capacity, newLoad, newStatus, incarnation, newExpiresAt);
+    return new NodeRecord(nodeId, address, locality, capacity, newLoad, newStatus, incarnation, newExpiresAt, processToken);
+  }
+
+  NodeRecord withStatus(NodeStatus newStatus) {
+    return with(newStatus, livenessExpiresAt, load);
+  }
+
+  NodeRecord withHeartbeat(long newExpiresAt, Load newLoad, Capacity newCapacity) {
+    return new NodeRecord(nodeId, address, locality, newCapacity, newLoad, status, incarnation, newExpiresAt, processToken);
   }
 
   public byte[] encode() {
     return Tuple.from(FORMAT, nodeId, address, locality.region, locality.zone, locality.rack,
         capacity.diskBytes, capacity.cpuCores,
         load.rangeCount, load.requestsPerSecond, load.bytesUsed, load.cpuUsed,
-        status.name(), incarnation, livenessExpiresAt).pack();
+        status.name(), incarnation, livenessExpiresAt, processToken).pack();
   }
 
   public static NodeRecord decode(byte[] value) {
@@ -100,7 +120,8 @@ public final class NodeRecord {
           new Locality(t.getString(3), t.getString(4), t.getString(5)),
           new Capacity(t.getLong(6), t.getDouble(7)),
           new Load(t.getLong(8), t.getDouble(9), t.getLong(10), t.getDouble(11)),
-          NodeStatus.valueOf(t.getString(12)), t.getLong(13), t.getLong(14));
+          NodeStatus.valueOf(t.getString(12)), t.getLong(13), t.getLong(14),
+          t.size() > 15 ? t.getString(15) : ""); // field 15 was added within format 1
     } catch (RuntimeException e) {
       throw MetaException.of(MetaException.Code.CORRUPT_RECORD, "cannot decode " + what + ": " + e);
     }
@@ -113,12 +134,12 @@ public final class NodeRecord {
     NodeRecord n = (NodeRecord) o;
     return incarnation == n.incarnation && livenessExpiresAt == n.livenessExpiresAt && nodeId.equals(n.nodeId)
         && address.equals(n.address) && locality.equals(n.locality) && capacity.equals(n.capacity)
-        && load.equals(n.load) && status == n.status;
+        && load.equals(n.load) && status == n.status && processToken.equals(n.processToken);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(nodeId, address, locality, capacity, load, status, incarnation, livenessExpiresAt);
+    return Objects.hash(nodeId, address, locality, capacity, load, status, incarnation, livenessExpiresAt, processToken);
   }
 
   @Override

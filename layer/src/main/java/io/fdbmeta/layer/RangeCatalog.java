@@ -47,6 +47,10 @@ public final class RangeCatalog {
     return writer;
   }
 
+  LayerConfig config() {
+    return config;
+  }
+
   public Keyspace keyspace() {
     return ks;
   }

@@ -1,0 +1,272 @@
+package io.fdbmeta.layer;
+
+import com.apple.foundationdb.ReadTransactionContext;
+import com.apple.foundationdb.Transaction;
+import com.apple.foundationdb.TransactionContext;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+
+/*
+ * Range leases (lease/<rangeId>) and the controller lease (controller), one set of rules
+ * (LeaseRules) for both.
+ *
+ * Who may hold what: a range lease only goes to a LIVE replica of the range; the controller lease
+ * to any holder id. A new holder is granted only once the old lease is free for others (expiresAt
+ * + maxClockOffset has passed), or at once when the holder hands it over (transfer) or gives it up
+ * (release): in those two cases the old holder stopped serving before asking.
+ *
+ * What changes where: a change of holder or epoch is a routing change, so it rewrites the range
+ * descriptor (leaseholder, leaseEpoch, range_by_node roles) through RouteWriter in the same commit,
+ * which bumps meta_version and appends to the changelog. A renewal only moves the expiry, which
+ * routers do not need, so it writes the lease record alone.
+ *
+ * Retries after commit_unknown_result: a retried grant finds the caller already holding the lease
+ * and only extends it (epoch counted once); a retried transfer finds the target holding it at
+ * fromEpoch + 1 and returns that; a retried release finds the lease no longer held by the caller
+ * and does nothing.
+ */
+public final class LeaseManager {
+  private final RangeCatalog catalog;
+  private final Keyspace ks;
+  private final LayerConfig config;
+  private final LeaseRules rules;
+
+  public LeaseManager(RangeCatalog catalog) {
+    this.catalog = Objects.requireNonNull(catalog, "catalog");
+    this.ks = catalog.keyspace();
+    this.config = catalog.config();
+    this.rules = new LeaseRules(config);
+  }
+
+  // ---------------------------------------------------------------- range leases
+
+  /**
+   * Grants the range's lease to {@code nodeId}, or extends it if the node already holds it (same
+   * epoch). A grant to a new holder takes the next epoch and updates the descriptor.
+   *
+   * @throws MetaException (through the future) UNKNOWN_RANGE; UNKNOWN_NODE; NOT_ALLOWED if the
+   *     node is not a replica of the range, not LIVE, or its liveness expired; LEASE_CONFLICT if
+   *     another holder's lease is not yet free for others
+   */
+  public CompletableFuture<Lease> acquireAsync(TransactionContext db, long rangeId, String nodeId) {
+    return db.runAsync(tr -> readState(tr, rangeId, nodeId).thenApply(s -> {
+      long now = config.now();
+      requireLiveReplica(s, nodeId, now);
+      Lease next = rules.grant(s.lease, s.range.leaseEpoch(), nodeId, now, conflict(rangeId));
+      write(tr, s.range, next);
+      return next;
+    }));
+  }
+
+  public Lease acquire(TransactionContext db, long rangeId, String nodeId) {
+    return RangeCatalog.join(acquireAsync(db, rangeId, nodeId));
+  }
+
+  /**
+   * Extends the holder's lease to now + leaseDuration. Writes only the lease record.
+   *
+   * @throws MetaException (through the future) UNKNOWN_RANGE; LEASE_CONFLICT if {@code nodeId}
+   *     does not hold the lease at {@code epoch}, the lease is no longer valid for it (acquire it
+   *     again), or the node is DEAD or DECOMMISSIONED
+   */
+  public CompletableFuture<Lease> renewAsync(TransactionContext db, long rangeId, String nodeId, long epoch) {
+    return db.runAsync(tr -> tr.get(ks.leaseKey(rangeId)).thenCombine(tr.get(ks.nodeKey(nodeId)), (leaseValue, nodeValue) -> {
+      Lease current = leaseValue == null ? null : Lease.decode(leaseValue);
+      // a node marked dead must not keep its leases alive, or failover would wait forever
+      NodeStatus status = nodeValue == null ? null : NodeRecord.decode(nodeValue).status();
+      if (current != null && (status == NodeStatus.DEAD || status == NodeStatus.DECOMMISSIONED)) {
+        throw conflict(rangeId).apply("node " + nodeId + " is " + status + " and cannot renew");
+      }
+      return current;
+    }).thenCompose(current -> {
+      if (current == null) {
+        return catalog.requireRange(tr, rangeId).<Lease>thenApply(d -> {
+          throw conflict(rangeId).apply("range has no lease; acquire it");
+        });
+      }
+      Lease next = rules.renew(current, nodeId, epoch, config.now(), conflict(rangeId));
+      tr.set(ks.leaseKey(rangeId), next.encode());
+      return CompletableFuture.completedFuture(next);
+    }));
+  }
+
+  public Lease renew(TransactionContext db, long rangeId, String nodeId, long epoch) {
+    return RangeCatalog.join(renewAsync(db, rangeId, nodeId, epoch));
+  }
+
+  /**
+   * Hands the lease from its current holder to another LIVE replica at once, with epoch + 1. The
+   * caller must have stopped serving the range under {@code fromEpoch} first (see {@link
+   * LeaseGuard#revoke()}), since the new holder may serve as soon as this commits.
+   *
+   * @throws MetaException (through the future) UNKNOWN_RANGE; UNKNOWN_NODE; INVALID_ARGUMENT if
+   *     both nodes are the same; LEASE_CONFLICT if {@code fromNode} does not hold a valid lease at
+   *     {@code fromEpoch}; NOT_ALLOWED if {@code toNode} is not a LIVE replica with unexpired liveness
+   */
+  public CompletableFuture<Lease> transferAsync(TransactionContext db, long rangeId, String fromNode, long fromEpoch, String toNode) {
+    if (fromNode.equals(toNode)) {
+      return CompletableFuture.failedFuture(MetaException.forRange(MetaException.Code.INVALID_ARGUMENT, rangeId, "cannot transfer a lease from " + fromNode + " to itself"));
+    }
+    return db.runAsync(tr -> readState(tr, rangeId, toNode).thenApply(s -> {
+      if (s.lease != null && s.lease.holder().equals(toNode) && s.lease.epoch() == fromEpoch + 1) return s.lease; // already done
+      long now = config.now();
+      rules.requireHeld(s.lease, fromNode, fromEpoch, now, conflict(rangeId));
+      requireLiveReplica(s, toNode, now);
+      Lease next = new Lease(toNode, Math.max(fromEpoch, s.range.leaseEpoch()) + 1, now + config.leaseMillis());
+      write(tr, s.range, next);
+      return next;
+    }));
+  }
+
+  public Lease transfer(TransactionContext db, long rangeId, String fromNode, long fromEpoch, String toNode) {
+    return RangeCatalog.join(transferAsync(db, rangeId, fromNode, fromEpoch, toNode));
+  }
+
+  /**
+   * Gives up the lease so another replica can be granted it at once (epoch + 1); the descriptor's
+   * leaseholder becomes null. The caller must have stopped serving first. Does nothing if {@code
+   * nodeId} does not hold the lease at {@code epoch}, so a retry is harmless.
+   *
+   * @throws MetaException (through the future) UNKNOWN_RANGE
+   */
+  public CompletableFuture<Void> releaseAsync(TransactionContext db, long rangeId, String nodeId, long epoch) {
+    return db.runAsync(tr -> catalog.requireRange(tr, rangeId).thenCombine(tr.get(ks.leaseKey(rangeId)), (d, leaseValue) -> {
+      Lease current = leaseValue == null ? null : Lease.decode(leaseValue);
+      if (current == null || !current.holder().equals(nodeId) || current.epoch() != epoch) return null;
+      write(tr, d, LeaseRules.vacated(current));
+      return null;
+    }));
+  }
+
+  public void release(TransactionContext db, long rangeId, String nodeId, long epoch) {
+    RangeCatalog.join(releaseAsync(db, rangeId, nodeId, epoch));
+  }
+
+  /** The range's lease record, if any (a released lease has holder "" and no longer counts). */
+  public CompletableFuture<Optional<Lease>> getAsync(ReadTransactionContext db, long rangeId) {
+    return db.readAsync(tr -> tr.get(ks.leaseKey(rangeId)).thenApply(v -> Optional.ofNullable(v).map(Lease::decode).filter(l -> !LeaseRules.isVacant(l))));
+  }
+
+  public Optional<Lease> get(ReadTransactionContext db, long rangeId) {
+    return RangeCatalog.join(getAsync(db, rangeId));
+  }
+
+  // ---------------------------------------------------------------- controller lease
+
+  /**
+   * Makes {@code holderId} the active controller, or extends its term if it already is (same
+   * epoch). A new controller takes the next epoch; act on controller decisions only with it.
+   *
+   * @throws MetaException (through the future) LEASE_CONFLICT if another controller's lease is not
+   *     yet free for others
+   */
+  public CompletableFuture<Lease> acquireControllerAsync(TransactionContext db, String holderId) {
+    requireHolderId(holderId);
+    return db.runAsync(tr -> readController(tr).thenApply(current -> {
+      Lease next = rules.grant(current, 0, holderId, config.now(), CONTROLLER_CONFLICT);
+      tr.set(ks.controllerKey(), next.encode());
+      return next;
+    }));
+  }
+
+  public Lease acquireController(TransactionContext db, String holderId) {
+    return RangeCatalog.join(acquireControllerAsync(db, holderId));
+  }
+
+  /**
+   * Extends the controller's term.
+   *
+   * @throws MetaException (through the future) LEASE_CONFLICT if {@code holderId} is not the
+   *     controller at {@code epoch} or its lease is no longer valid
+   */
+  public CompletableFuture<Lease> renewControllerAsync(TransactionContext db, String holderId, long epoch) {
+    return db.runAsync(tr -> readController(tr).thenApply(current -> {
+      Lease next = rules.renew(current, holderId, epoch, config.now(), CONTROLLER_CONFLICT);
+      tr.set(ks.controllerKey(), next.encode());
+      return next;
+    }));
+  }
+
+  public Lease renewController(TransactionContext db, String holderId, long epoch) {
+    return RangeCatalog.join(renewControllerAsync(db, holderId, epoch));
+  }
+
+  /** Steps down so another controller can take over at once. Does nothing unless {@code holderId} is the controller at {@code epoch}. */
+  public CompletableFuture<Void> resignControllerAsync(TransactionContext db, String holderId, long epoch) {
+    return db.runAsync(tr -> readController(tr).thenApply(current -> {
+      if (current != null && current.holder().equals(holderId) && current.epoch() == epoch) {
+        tr.set(ks.controllerKey(), LeaseRules.vacated(current).encode());
+      }
+      return null;
+    }));
+  }
+
+  public void resignController(TransactionContext db, String holderId, long epoch) {
+    RangeCatalog.join(resignControllerAsync(db, holderId, epoch));
+  }
+
+  /** The controller lease, if someone holds or held it and has not resigned (check its expiry). */
+  public CompletableFuture<Optional<Lease>> controllerAsync(ReadTransactionContext db) {
+    return db.readAsync(tr -> tr.get(ks.controllerKey()).thenApply(v -> Optional.ofNullable(v).map(Lease::decode).filter(l -> !LeaseRules.isVacant(l))));
+  }
+
+  public Optional<Lease> controller(ReadTransactionContext db) {
+    return RangeCatalog.join(controllerAsync(db));
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private static final Function<String, MetaException> CONTROLLER_CONFLICT =
+      msg -> MetaException.of(MetaException.Code.LEASE_CONFLICT, "controller: " + msg);
+
+  private static Function<String, MetaException> conflict(long rangeId) {
+    return msg -> MetaException.forRange(MetaException.Code.LEASE_CONFLICT, rangeId, msg);
+  }
+
+  private static void requireHolderId(String holderId) {
+    if (holderId.isEmpty() || holderId.length() > 128) {
+      throw new IllegalArgumentException("controller holder id must be 1-128 characters, got '" + holderId + "'");
+    }
+  }
+
+  /** What a range lease decision needs: the descriptor, its lease record and one node's record. */
+  private record State(RangeDescriptor range, @Nullable Lease lease, @Nullable NodeRecord node) {}
+
+  private CompletableFuture<State> readState(Transaction tr, long rangeId, String nodeId) {
+    CompletableFuture<byte @Nullable []> lease = tr.get(ks.leaseKey(rangeId));
+    CompletableFuture<byte @Nullable []> node = tr.get(ks.nodeKey(nodeId));
+    return catalog.requireRange(tr, rangeId).thenCompose(d -> lease.thenCombine(node, (l, n) ->
+        new State(d, l == null ? null : Lease.decode(l), n == null ? null : NodeRecord.decode(n))));
+  }
+
+  private void requireLiveReplica(State s, String nodeId, long now) {
+    long rangeId = s.range.rangeId();
+    if (s.node == null) throw MetaException.forNode(MetaException.Code.UNKNOWN_NODE, nodeId, "no such node; register it first");
+    if (!s.range.replicas().contains(nodeId)) {
+      throw new MetaException(MetaException.Code.NOT_ALLOWED, "node is not a replica of the range (replicas " + s.range.replicas() + ")", rangeId, nodeId, null, 0, false, null);
+    }
+    if (s.node.status() != NodeStatus.LIVE) {
+      throw new MetaException(MetaException.Code.NOT_ALLOWED, "node is " + s.node.status() + "; only LIVE nodes take leases", rangeId, nodeId, null, 0, false, null);
+    }
+    // not yet marked DEAD, but the failure detector may do so any moment: a lease would be wasted
+    if (now > s.node.livenessExpiresAt() + config.maxClockOffsetMillis()) {
+      throw new MetaException(MetaException.Code.NOT_ALLOWED, "node's liveness expired at " + s.node.livenessExpiresAt() + "; it must heartbeat first", rangeId, nodeId, null, 0, false, null);
+    }
+  }
+
+  /** Stores {@code next}; if the holder or epoch changed, rewrites the descriptor through RouteWriter. */
+  private void write(Transaction tr, RangeDescriptor range, Lease next) {
+    tr.set(ks.leaseKey(range.rangeId()), next.encode());
+    String holder = LeaseRules.isVacant(next) ? null : next.holder();
+    if (!Objects.equals(holder, range.leaseholder()) || next.epoch() != range.leaseEpoch()) {
+      catalog.writer().put(tr, range, range.withLease(holder, next.epoch()));
+    }
+  }
+
+  private CompletableFuture<@Nullable Lease> readController(Transaction tr) {
+    return tr.get(ks.controllerKey()).thenApply(v -> v == null ? null : Lease.decode(v));
+  }
+}
