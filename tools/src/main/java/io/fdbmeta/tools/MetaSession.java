@@ -4,6 +4,7 @@ import com.apple.foundationdb.Database;
 import io.fdbmeta.layer.ClusterStats;
 import io.fdbmeta.layer.Keyspace;
 import io.fdbmeta.layer.LayerConfig;
+import io.fdbmeta.layer.NodeRegistry;
 import io.fdbmeta.layer.RangeCatalog;
 import picocli.CommandLine.Model.CommandSpec;
 
@@ -47,6 +48,15 @@ final class MetaSession implements AutoCloseable {
 
   RangeCatalog catalog() {
     return new RangeCatalog(keyspace, config);
+  }
+
+  NodeRegistry registry() {
+    return new NodeRegistry(keyspace, config);
+  }
+
+  /** The layer clock's now, in epoch millis. */
+  long now() {
+    return config.now();
   }
 
   ClusterStats stats() {

@@ -101,6 +101,53 @@ class AdminCommandsTest {
   }
 
   @Test
+  void nodesAddAndList() {
+    assertThat(ok("nodes", "list").outLines()).singleElement().asString().startsWith("no nodes; add one with 'fdbmeta nodes add");
+    assertThat(ok("nodes", "add", "n1", "--addr", "10.0.0.1:7000", "--zone", "z1", "--rack", "r1").outLines())
+        .singleElement().asString().isEqualTo("added node n1 10.0.0.1:7000 (region default, zone z1, rack r1) LIVE, incarnation 1");
+    ok("nodes", "add", "n2", "--addr", "node2.example:7000", "--zone", "z2", "--rack", "r2", "--region", "eu", "--disk-bytes", "1000000", "--cpu-cores", "4");
+    Map<String, Object> added = obj(json(ok("nodes", "add", "n3", "--addr", "[::1]:7002", "--zone", "z3", "--rack", "r3", "--json")).get("node"));
+    assertThat(added).containsEntry("nodeId", "n3").containsEntry("address", "[::1]:7002").containsEntry("status", "LIVE")
+        .containsEntry("incarnation", 1.0).containsEntry("livenessExpired", false).containsKey("livenessExpiresAt");
+
+    Cli list = ok("nodes", "list");
+    assertThat(list.outLines()).hasSize(5);
+    assertThat(list.outLines().get(0)).startsWith("NODE_ID").contains("ADDRESS", "ZONE", "RACK", "STATUS", "INCARNATION", "LIVENESS");
+    assertThat(list.outLines().get(2)).matches("n2 +node2\\.example:7000 +eu +z2 +r2 +LIVE +1 +1000000 +4 +expire.*");
+    assertThat(list.outLines().get(4)).isEqualTo("3 nodes");
+    Map<String, Object> j = json(ok("nodes", "list", "--json"));
+    assertThat(j).containsEntry("count", 3.0).containsEntry("truncated", false);
+    List<Object> nodes = arr(j.get("nodes"));
+    assertThat(nodes).extracting(n -> obj(n).get("nodeId")).containsExactly("n1", "n2", "n3");
+    assertThat(obj(nodes.get(1))).containsEntry("region", "eu").containsEntry("zone", "z2").containsEntry("rack", "r2")
+        .containsEntry("diskBytes", 1000000.0).containsEntry("cpuCores", 4.0);
+    assertThat(json(ok("nodes", "list", "--limit", "2", "--json"))).containsEntry("count", 2.0).containsEntry("truncated", true);
+    Map<String, Object> status = json(ok("status", "--json"));
+    assertThat(obj(status.get("nodes"))).containsEntry("total", 3.0).containsEntry("LIVE", 3.0);
+  }
+
+  @Test
+  void badNodeArgumentsAreOneLine() {
+    String[] rest = {"--zone", "z", "--rack", "r"};
+    for (String addr : List.of("10.0.0.1", "10.0.0.1:0", "10.0.0.1:65536", "host:port", ":7000", "a b:1", "10.0.0.1:7000:1")) {
+      List<String> args = new ArrayList<>(List.of("nodes", "add", "n1", "--addr", addr));
+      args.addAll(List.of(rest));
+      assertThat(fails(2, args.toArray(String[]::new)).err()).as(addr).startsWith("fdbmeta nodes add: --addr '" + addr + "'");
+    }
+    assertThat(fails(2, "nodes", "add", "n1", "--addr", "h:99999", "--zone", "z", "--rack", "r").err()).contains("port 99999 is outside 1-65535");
+    assertThat(fails(2, "nodes", "add", "bad/id", "--addr", "h:1", "--zone", "z", "--rack", "r").err())
+        .contains("node id must be 1-128 characters").contains("'bad/id'");
+    assertThat(fails(2, "nodes", "add", "n1", "--addr", "h:1", "--zone", "z").err()).contains("Missing required option").contains("--rack");
+    assertThat(fails(2, "nodes", "add", "n1", "--addr", "h:1", "--zone", "", "--rack", "r").err()).contains("--zone must not be empty");
+    assertThat(fails(2, "nodes", "add", "n1", "--addr", "h:1", "--zone", "z", "--rack", "r", "--disk-bytes", "-1").err()).contains("--disk-bytes must be >= 0");
+    assertThat(fails(2, "nodes", "add", "n1", "--addr", "h:1", "--zone", "z", "--rack", "r", "--cpu-cores", "many").err()).contains("--cpu-cores");
+    assertThat(fails(2, "nodes").err()).contains("missing command: add or list");
+    ok("nodes", "add", "n1", "--addr", "h:1", "--zone", "z", "--rack", "r");
+    assertThat(fails(1, "nodes", "add", "n1", "--addr", "h:2", "--zone", "z", "--rack", "r").errLines().get(0))
+        .isEqualTo("fdbmeta: node n1 already exists (h:1, LIVE, incarnation 1); see 'fdbmeta nodes list'");
+  }
+
+  @Test
   void splitAndMergeByText() {
     ok("init");
     Cli split = ok("ranges", "split", "1", "café");
