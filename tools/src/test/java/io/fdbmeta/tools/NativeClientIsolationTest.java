@@ -46,7 +46,7 @@ class NativeClientIsolationTest {
       cli.run(Map.of(), "bench", "store", "--seconds", "-1");
       String store = tmp.resolve("store").toString();
       for (String[] args : new String[][] {
-          {"init"}, {"status"}, {"ranges", "split", "1", "m"}, {"ranges", "list"}, {"ranges", "lookup", "k"}}) {
+          {"init"}, {"status"}, {"nodes", "add", "n1", "--addr", "h:1", "--zone", "z", "--rack", "r"}, {"nodes", "list"}, {"ranges", "split", "1", "m"}, {"ranges", "list"}, {"ranges", "lookup", "k"}}) {
         List<String> line = new ArrayList<>(List.of("--embedded", store));
         line.addAll(List.of(args));
         Result r = cli.run(Map.of(), line.toArray(String[]::new));
