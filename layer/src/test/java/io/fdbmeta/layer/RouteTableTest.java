@@ -204,7 +204,7 @@ class RouteTableTest {
     }
     long id = 100_000;
     Random rnd = new Random(1);
-    for (int step = 1; step <= 20_000 && failure.get() == null; step++) {
+    for (int step = 1; step <= 5_000 && failure.get() == null; step++) {
       byte[] mid = b(String.format("k%06d", rnd.nextInt(20_000)));
       RangeDescriptor p = t.lookup(mid);
       if (p.isInterior(mid) && t.size() < 4_000 && rnd.nextBoolean()) {
