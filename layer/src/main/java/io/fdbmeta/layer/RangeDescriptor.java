@@ -99,7 +99,8 @@ public final class RangeDescriptor {
   public static RangeDescriptor decode(byte[] value) {
     Tuple t = Records.unpack(value, "range descriptor", FORMAT);
     String what = "range descriptor";
-    Tuple replicaTuple = Records.field(t, 5, Tuple.class, what);
+    // Nested tuples decode as lists, not Tuple instances.
+    Tuple replicaTuple = Tuple.fromList(Records.field(t, 5, List.class, what));
     List<String> replicas = new ArrayList<>(replicaTuple.size());
     for (Object o : replicaTuple.getItems()) replicas.add((String) o);
     Object end = t.get(3);
