@@ -26,10 +26,30 @@ final class IdIndex {
     this.size = size;
   }
 
+  /**
+   * An index of {@code ranges}, built in one pass (no per-entry copying).
+   *
+   * @throws IllegalArgumentException if two ranges share an id
+   */
   static IdIndex of(Collection<RangeDescriptor> ranges) {
-    Editor e = new Editor(new IdIndex(new Bucket[bucketsFor(ranges.size())], 0));
-    for (RangeDescriptor d : ranges) e.put(d);
-    return e.build();
+    int n = bucketsFor(ranges.size());
+    int[] counts = new int[n];
+    for (RangeDescriptor d : ranges) counts[slot(d.rangeId(), n)]++;
+    Bucket[] buckets = new Bucket[n];
+    for (int i = 0; i < n; i++) {
+      if (counts[i] > 0) buckets[i] = new Bucket(new long[counts[i]], new RangeDescriptor[counts[i]]);
+      counts[i] = 0;
+    }
+    for (RangeDescriptor d : ranges) {
+      int s = slot(d.rangeId(), n);
+      Bucket b = buckets[s];
+      for (int j = 0; j < counts[s]; j++) {
+        if (b.ids[j] == d.rangeId()) throw new IllegalArgumentException("range id " + d.rangeId() + " appears twice");
+      }
+      b.ids[counts[s]] = d.rangeId();
+      b.values[counts[s]++] = d;
+    }
+    return new IdIndex(buckets, ranges.size());
   }
 
   int size() {

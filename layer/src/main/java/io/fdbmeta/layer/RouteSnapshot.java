@@ -71,16 +71,24 @@ public final class RouteSnapshot {
   private final Versionstamp cursor;
 
   private RouteSnapshot(Chunk[] chunks, IdIndex ids, int size, Versionstamp cursor) {
+    this(chunks, topIndex(chunks), ids, size, cursor);
+  }
+
+  private RouteSnapshot(Chunk[] chunks, EndKeyIndex top, IdIndex ids, int size, Versionstamp cursor) {
     this.chunks = chunks;
-    List<byte @Nullable []> lastEnds = new ArrayList<>(chunks.length);
-    for (Chunk c : chunks) lastEnds.add(c.lastEnd());
-    this.top = new EndKeyIndex(lastEnds);
+    this.top = top;
     this.ids = ids;
     this.size = size;
     this.cursor = cursor;
     if (ids.size() != size) {
       throw new IllegalArgumentException("range ids are not unique: " + size + " ranges, " + ids.size() + " ids");
     }
+  }
+
+  private static EndKeyIndex topIndex(Chunk[] chunks) {
+    List<byte @Nullable []> lastEnds = new ArrayList<>(chunks.length);
+    for (Chunk c : chunks) lastEnds.add(c.lastEnd());
+    return new EndKeyIndex(lastEnds);
   }
 
   /**
@@ -222,7 +230,9 @@ public final class RouteSnapshot {
 
     RouteSnapshot build(Versionstamp position) {
       IdIndex newIds = ids.build();
-      if (touched.isEmpty()) return new RouteSnapshot(base.chunks, newIds, size, position);
+      if (touched.isEmpty()) return new RouteSnapshot(base.chunks, base.top, newIds, size, position);
+      RouteSnapshot inPlace = buildInPlace(newIds, position);
+      if (inPlace != null) return inPlace;
       List<Chunk> out = new ArrayList<>(base.chunks.length + 2);
       List<RangeDescriptor> carry = new ArrayList<>();
       int n = Math.max(base.chunks.length, 1);
@@ -240,6 +250,22 @@ public final class RouteSnapshot {
       }
       if (!carry.isEmpty()) emit(out, carry);
       return new RouteSnapshot(out.toArray(new Chunk[0]), newIds, size, position);
+    }
+
+    /**
+     * The common case: every touched chunk keeps a healthy size and its last end, so chunk
+     * boundaries and the top index stay as they are and only the touched chunks are rebuilt.
+     */
+    private @Nullable RouteSnapshot buildInPlace(IdIndex newIds, Versionstamp position) {
+      Chunk[] out = base.chunks.clone();
+      for (Map.Entry<Integer, List<RangeDescriptor>> e : touched.entrySet()) {
+        int c = e.getKey();
+        List<RangeDescriptor> t = e.getValue();
+        if (c >= out.length || t.size() < CHUNK_MIN || t.size() > CHUNK_MAX) return null;
+        if (!Arrays.equals(t.get(t.size() - 1).rawEndKey(), base.chunks[c].lastEnd())) return null;
+        out[c] = new Chunk(t);
+      }
+      return new RouteSnapshot(out, base.top, newIds, size, position);
     }
 
     private static void emit(List<Chunk> out, List<RangeDescriptor> ranges) {

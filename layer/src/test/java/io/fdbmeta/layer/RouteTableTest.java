@@ -180,7 +180,7 @@ class RouteTableTest {
     AtomicReference<Throwable> failure = new AtomicReference<>();
     AtomicLong lookups = new AtomicLong();
     List<Thread> readers = new ArrayList<>();
-    for (int r = 0; r < 3; r++) {
+    for (int r = 0; r < 2; r++) {
       long seed = r;
       Thread th = new Thread(() -> {
         Random rnd = new Random(seed);
