@@ -26,7 +26,8 @@ import org.jspecify.annotations.Nullable;
  *   ("liveness", status, expiresAt, nodeId)-> ''                scanned up to "now" to find expired nodes
  *   ("meta_version",)                      -> versionstamp of the last routing change (watched)
  *   ("changelog", versionstamp)            -> ChangeEvent       route deltas, in commit order
- *   ("changelog_floor",)                   -> versionstamp below which the changelog was trimmed
+ *   ("changelog_floor",)                   -> (format, versionstamp): the newest trimmed entry;
+ *                                                               entries at or before it are gone
  *   ("controller",)                        -> Lease             the active controller
  *   ("config", name)                       -> setting
  *   ("ops", opId)                          -> OpRecord          a split/merge/move and its phases

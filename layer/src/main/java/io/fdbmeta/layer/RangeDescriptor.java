@@ -50,6 +50,11 @@ public final class RangeDescriptor {
     return endKey == null ? null : endKey.clone();
   }
 
+  /** The end key without a defensive copy, for indexes inside the layer; never modify it. */
+  byte @Nullable [] rawEndKey() {
+    return endKey;
+  }
+
   public long generation() {
     return generation;
   }

@@ -3,9 +3,12 @@ package io.fdbmeta.layer;
 import com.apple.foundationdb.MutationType;
 import com.apple.foundationdb.Transaction;
 import com.apple.foundationdb.subspace.Subspace;
+import com.apple.foundationdb.tuple.Tuple;
 import com.apple.foundationdb.tuple.Versionstamp;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Versionstamped keys and values without {@code Tuple.packWithVersionstamp}, which loads the native
@@ -15,6 +18,7 @@ import java.nio.ByteOrder;
  */
 final class Versionstamps {
   private static final byte VERSIONSTAMP_CODE = 0x33;
+  private static final int POSITION_FORMAT = 1;
 
   private Versionstamps() {}
 
@@ -37,6 +41,31 @@ final class Versionstamps {
 
   /** The changelog key for a completed position: subspace + (versionstamp,). */
   static byte[] key(Subspace subspace, Versionstamp position) {
-    return subspace.pack(com.apple.foundationdb.tuple.Tuple.from(position));
+    return subspace.pack(Tuple.from(position));
+  }
+
+  /** The position of a changelog key. */
+  static Versionstamp position(Subspace subspace, byte[] key) {
+    return subspace.unpack(key).getVersionstamp(0);
+  }
+
+  /** A stored changelog position (the {@code changelog_floor} value): (format, versionstamp). */
+  static byte[] encodePosition(Versionstamp position) {
+    return Tuple.from(POSITION_FORMAT, position).pack();
+  }
+
+  /**
+   * Decodes {@link #encodePosition}; null bytes (no floor yet) decode to the origin.
+   *
+   * @throws MetaException CORRUPT_RECORD if the bytes are not a stored position
+   */
+  static Versionstamp decodePosition(byte @Nullable [] value) {
+    if (value == null) return RouteSnapshot.ORIGIN;
+    return Records.field(Records.unpack(value, "changelog position", POSITION_FORMAT), 1, Versionstamp.class, "changelog position");
+  }
+
+  /** True if the 10-byte commit version {@code metaVersion} is after the commit of {@code position}. */
+  static boolean isAfter(byte[] metaVersion, Versionstamp position) {
+    return Arrays.compareUnsigned(metaVersion, position.getTransactionVersion()) > 0;
   }
 }
