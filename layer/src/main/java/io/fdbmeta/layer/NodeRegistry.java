@@ -104,6 +104,29 @@ public final class NodeRegistry {
   }
 
   /**
+   * Adds a node that must not exist yet (an operator's "nodes add"), in one transaction, so two
+   * concurrent adds of one id cannot both succeed. A retry with the same token returns the record.
+   *
+   * @throws MetaException (through the future) CONFLICTING_OPERATION if the id is already taken
+   */
+  public CompletableFuture<NodeRecord> addAsync(TransactionContext db, Registration reg, String processToken) {
+    return db.runAsync(tr -> tr.get(ks.nodeKey(reg.nodeId())).thenCompose(value -> {
+      if (value != null) {
+        NodeRecord current = NodeRecord.decode(value);
+        if (!current.processToken().equals(processToken)) {
+          throw MetaException.forNode(MetaException.Code.CONFLICTING_OPERATION, reg.nodeId(), "node already exists ("
+              + current.address() + ", " + current.status() + ", incarnation " + current.incarnation() + ")");
+        }
+      }
+      return registerAsync(tr, reg, processToken);
+    }));
+  }
+
+  public NodeRecord add(TransactionContext db, Registration reg, String processToken) {
+    return RangeCatalog.join(addAsync(db, reg, processToken));
+  }
+
+  /**
    * Renews a node's liveness to now + livenessDuration (never shortening it) and records its load
    * and capacity. Reads only the node's own key, so heartbeats of different nodes never conflict.
    * Safe to retry.

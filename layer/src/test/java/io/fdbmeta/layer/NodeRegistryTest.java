@@ -30,6 +30,17 @@ class NodeRegistryTest {
   }
 
   @Test
+  void addRefusesATakenIdButAcceptsItsOwnRetry() {
+    NodeRecord added = registry.add(f.db, Fixture.reg("n1"), "token-a");
+    assertThat(registry.add(f.db, Fixture.reg("n1"), "token-a")).as("retry with the same token").isEqualTo(added);
+    assertThatThrownBy(() -> registry.add(f.db, Fixture.reg("n1"), "token-b"))
+        .isInstanceOf(MetaException.class).hasMessageContaining("node already exists")
+        .satisfies(e -> assertThat(((MetaException) e).code()).isEqualTo(MetaException.Code.CONFLICTING_OPERATION));
+    assertThat(registry.get(f.db, "n1")).contains(added);
+    f.assertLivenessMatchesRecords();
+  }
+
+  @Test
   void sameTokenIsTheSameRegistrationAndNewTokenIsANewIncarnation() {
     NodeRecord first = registry.register(f.db, Fixture.reg("n1"), "token-a");
     f.clock.advanceMillis(1000);

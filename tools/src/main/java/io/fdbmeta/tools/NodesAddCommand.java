@@ -3,7 +3,6 @@ package io.fdbmeta.tools;
 import io.fdbmeta.layer.NodeRecord;
 import io.fdbmeta.layer.NodeRegistry;
 import java.io.PrintWriter;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -53,14 +52,7 @@ final class NodesAddCommand implements Callable<Integer> {
   public Integer call() {
     NodeRegistry.Registration registration = registration();
     try (MetaSession session = MetaSession.open(spec)) {
-      NodeRegistry registry = session.registry();
-      Optional<NodeRecord> existing = registry.get(session.db(), nodeId);
-      if (existing.isPresent()) {
-        NodeRecord n = existing.get();
-        throw new CliException(ErrorHandlers.FAILURE, "node " + nodeId + " already exists (" + n.address() + ", "
-            + n.status() + ", incarnation " + n.incarnation() + "); see 'fdbmeta nodes list'");
-      }
-      NodeRecord node = registry.register(session.db(), registration, "fdbmeta-cli-" + UUID.randomUUID());
+      NodeRecord node = session.registry().add(session.db(), registration, "fdbmeta-cli-" + UUID.randomUUID());
       PrintWriter out = spec.commandLine().getOut();
       if (output.json) {
         out.println(Json.object().put("node", Views.nodeJson(node, session.now())));

@@ -144,7 +144,7 @@ class AdminCommandsTest {
     assertThat(fails(2, "nodes").err()).contains("missing command: add or list");
     ok("nodes", "add", "n1", "--addr", "h:1", "--zone", "z", "--rack", "r");
     assertThat(fails(1, "nodes", "add", "n1", "--addr", "h:2", "--zone", "z", "--rack", "r").errLines().get(0))
-        .isEqualTo("fdbmeta: node n1 already exists (h:1, LIVE, incarnation 1); see 'fdbmeta nodes list'");
+        .isEqualTo("fdbmeta: node already exists (h:1, LIVE, incarnation 1) [node n1]");
   }
 
   @Test
