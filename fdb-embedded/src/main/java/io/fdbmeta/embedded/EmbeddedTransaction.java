@@ -41,7 +41,7 @@ import org.jspecify.annotations.Nullable;
  * Options that FoundationDB keeps across onError (timeout, retry limit, max retry delay, size
  * limit) live outside the per-attempt state; everything else is reset on retry.
  */
-final class EmbeddedTransaction implements Transaction {
+final class EmbeddedTransaction extends RangeOverloads implements Transaction {
   static final int KEY_SIZE_LIMIT = 10_000;
   static final int SYSTEM_KEY_SIZE_LIMIT = 30_000;
   static final int VALUE_SIZE_LIMIT = 100_000;
@@ -264,81 +264,13 @@ final class EmbeddedTransaction implements Transaction {
   private Iterator<KeyValue> visible(byte[] begin, byte[] end, boolean reverse, long rv, boolean snapshot) {
     Iterator<Map.Entry<byte[], byte[]>> database = store.range(begin, end, reverse, rv);
     WriteBuffer buf = ownWrites(snapshot);
-    if (buf == null) {
-      return new Iterator<>() {
-        @Override
-        public boolean hasNext() {
-          return database.hasNext();
-        }
-
-        @Override
-        public KeyValue next() {
-          Map.Entry<byte[], byte[]> e = database.next();
-          return new KeyValue(e.getKey(), e.getValue());
-        }
-      };
-    }
+    if (buf == null) return WriteBuffer.keyValues(database);
     return buf.merge(database, begin, end, reverse);
-  }
-
-  @Override
-  public AsyncIterable<KeyValue> getRange(KeySelector begin, KeySelector end) {
-    return getRange(begin, end, ROW_LIMIT_UNLIMITED, false, StreamingMode.ITERATOR);
-  }
-
-  @Override
-  public AsyncIterable<KeyValue> getRange(KeySelector begin, KeySelector end, int limit) {
-    return getRange(begin, end, limit, false, StreamingMode.ITERATOR);
-  }
-
-  @Override
-  public AsyncIterable<KeyValue> getRange(KeySelector begin, KeySelector end, int limit, boolean reverse) {
-    return getRange(begin, end, limit, reverse, StreamingMode.ITERATOR);
   }
 
   @Override
   public AsyncIterable<KeyValue> getRange(KeySelector begin, KeySelector end, int limit, boolean reverse, StreamingMode mode) {
     return new RangeQuery(this, begin, end, limit, reverse, mode, false);
-  }
-
-  @Override
-  public AsyncIterable<KeyValue> getRange(byte[] begin, byte[] end) {
-    return getRange(KeySelector.firstGreaterOrEqual(begin), KeySelector.firstGreaterOrEqual(end));
-  }
-
-  @Override
-  public AsyncIterable<KeyValue> getRange(byte[] begin, byte[] end, int limit) {
-    return getRange(KeySelector.firstGreaterOrEqual(begin), KeySelector.firstGreaterOrEqual(end), limit);
-  }
-
-  @Override
-  public AsyncIterable<KeyValue> getRange(byte[] begin, byte[] end, int limit, boolean reverse) {
-    return getRange(KeySelector.firstGreaterOrEqual(begin), KeySelector.firstGreaterOrEqual(end), limit, reverse);
-  }
-
-  @Override
-  public AsyncIterable<KeyValue> getRange(byte[] begin, byte[] end, int limit, boolean reverse, StreamingMode mode) {
-    return getRange(KeySelector.firstGreaterOrEqual(begin), KeySelector.firstGreaterOrEqual(end), limit, reverse, mode);
-  }
-
-  @Override
-  public AsyncIterable<KeyValue> getRange(Range range) {
-    return getRange(range.begin, range.end);
-  }
-
-  @Override
-  public AsyncIterable<KeyValue> getRange(Range range, int limit) {
-    return getRange(range.begin, range.end, limit);
-  }
-
-  @Override
-  public AsyncIterable<KeyValue> getRange(Range range, int limit, boolean reverse) {
-    return getRange(range.begin, range.end, limit, reverse);
-  }
-
-  @Override
-  public AsyncIterable<KeyValue> getRange(Range range, int limit, boolean reverse, StreamingMode mode) {
-    return getRange(range.begin, range.end, limit, reverse, mode);
   }
 
   /**
@@ -400,11 +332,6 @@ final class EmbeddedTransaction implements Transaction {
   }
 
   @Override
-  public CompletableFuture<Long> getEstimatedRangeSizeBytes(Range range) {
-    return getEstimatedRangeSizeBytes(range.begin, range.end);
-  }
-
-  @Override
   public synchronized CompletableFuture<KeyArrayResult> getRangeSplitPoints(byte[] begin, byte[] end, long chunkSize) {
     return run(() -> {
       checkUsable();
@@ -428,11 +355,6 @@ final class EmbeddedTransaction implements Transaction {
       lengths.add(end.length);
       return new KeyArrayResult(keys.toByteArray(), lengths.stream().mapToInt(Integer::intValue).toArray());
     });
-  }
-
-  @Override
-  public CompletableFuture<KeyArrayResult> getRangeSplitPoints(Range range, long chunkSize) {
-    return getRangeSplitPoints(range.begin, range.end, chunkSize);
   }
 
   @Override
@@ -840,7 +762,7 @@ final class EmbeddedTransaction implements Transaction {
   }
 
   /** The snapshot view: the same transaction, reading without conflict ranges. */
-  private final class SnapshotView implements ReadTransaction {
+  private final class SnapshotView extends RangeOverloads {
     @Override
     public boolean isSnapshot() {
       return true;
@@ -881,67 +803,12 @@ final class EmbeddedTransaction implements Transaction {
       return EmbeddedTransaction.this.getKey(selector, true);
     }
 
-    @Override
-    public AsyncIterable<KeyValue> getRange(KeySelector begin, KeySelector end) {
-      return getRange(begin, end, ROW_LIMIT_UNLIMITED, false, StreamingMode.ITERATOR);
-    }
-
-    @Override
-    public AsyncIterable<KeyValue> getRange(KeySelector begin, KeySelector end, int limit) {
-      return getRange(begin, end, limit, false, StreamingMode.ITERATOR);
-    }
-
-    @Override
-    public AsyncIterable<KeyValue> getRange(KeySelector begin, KeySelector end, int limit, boolean reverse) {
-      return getRange(begin, end, limit, reverse, StreamingMode.ITERATOR);
-    }
-
-    @Override
+          @Override
     public AsyncIterable<KeyValue> getRange(KeySelector begin, KeySelector end, int limit, boolean reverse, StreamingMode mode) {
       return new RangeQuery(EmbeddedTransaction.this, begin, end, limit, reverse, mode, true);
     }
 
-    @Override
-    public AsyncIterable<KeyValue> getRange(byte[] begin, byte[] end) {
-      return getRange(KeySelector.firstGreaterOrEqual(begin), KeySelector.firstGreaterOrEqual(end));
-    }
-
-    @Override
-    public AsyncIterable<KeyValue> getRange(byte[] begin, byte[] end, int limit) {
-      return getRange(KeySelector.firstGreaterOrEqual(begin), KeySelector.firstGreaterOrEqual(end), limit);
-    }
-
-    @Override
-    public AsyncIterable<KeyValue> getRange(byte[] begin, byte[] end, int limit, boolean reverse) {
-      return getRange(KeySelector.firstGreaterOrEqual(begin), KeySelector.firstGreaterOrEqual(end), limit, reverse);
-    }
-
-    @Override
-    public AsyncIterable<KeyValue> getRange(byte[] begin, byte[] end, int limit, boolean reverse, StreamingMode mode) {
-      return getRange(KeySelector.firstGreaterOrEqual(begin), KeySelector.firstGreaterOrEqual(end), limit, reverse, mode);
-    }
-
-    @Override
-    public AsyncIterable<KeyValue> getRange(Range range) {
-      return getRange(range.begin, range.end);
-    }
-
-    @Override
-    public AsyncIterable<KeyValue> getRange(Range range, int limit) {
-      return getRange(range.begin, range.end, limit);
-    }
-
-    @Override
-    public AsyncIterable<KeyValue> getRange(Range range, int limit, boolean reverse) {
-      return getRange(range.begin, range.end, limit, reverse);
-    }
-
-    @Override
-    public AsyncIterable<KeyValue> getRange(Range range, int limit, boolean reverse, StreamingMode mode) {
-      return getRange(range.begin, range.end, limit, reverse, mode);
-    }
-
-    @Override
+                    @Override
     public AsyncIterable<MappedKeyValue> getMappedRange(KeySelector begin, KeySelector end, byte[] mapper, int limit, boolean reverse, StreamingMode mode) {
       return EmbeddedTransaction.this.getMappedRange(begin, end, mapper, limit, reverse, mode);
     }
@@ -951,22 +818,12 @@ final class EmbeddedTransaction implements Transaction {
       return EmbeddedTransaction.this.getEstimatedRangeSizeBytes(begin, end);
     }
 
-    @Override
-    public CompletableFuture<Long> getEstimatedRangeSizeBytes(Range range) {
-      return EmbeddedTransaction.this.getEstimatedRangeSizeBytes(range);
-    }
-
-    @Override
+      @Override
     public CompletableFuture<KeyArrayResult> getRangeSplitPoints(byte[] begin, byte[] end, long chunkSize) {
       return EmbeddedTransaction.this.getRangeSplitPoints(begin, end, chunkSize);
     }
 
-    @Override
-    public CompletableFuture<KeyArrayResult> getRangeSplitPoints(Range range, long chunkSize) {
-      return EmbeddedTransaction.this.getRangeSplitPoints(range, chunkSize);
-    }
-
-    @Override
+      @Override
     public CompletableFuture<KeyRangeArrayResult> getBlobGranuleRanges(byte[] begin, byte[] end, int rowLimit) {
       return EmbeddedTransaction.this.getBlobGranuleRanges(begin, end, rowLimit);
     }

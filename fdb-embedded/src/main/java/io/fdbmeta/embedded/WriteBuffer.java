@@ -3,7 +3,6 @@ package io.fdbmeta.embedded;
 import com.apple.foundationdb.KeyValue;
 import com.apple.foundationdb.MutationType;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -147,20 +146,7 @@ final class WriteBuffer {
    */
   Iterator<KeyValue> merge(Iterator<Map.Entry<byte[], byte[]>> database, byte[] begin, byte[] end, boolean reverse) {
     checkRangeReadable(begin, end);
-    if (points.isEmpty() && cleared.isEmpty()) {
-      return new Iterator<>() {
-        @Override
-        public boolean hasNext() {
-          return database.hasNext();
-        }
-
-        @Override
-        public KeyValue next() {
-          Map.Entry<byte[], byte[]> e = database.next();
-          return new KeyValue(e.getKey(), e.getValue());
-        }
-      };
-    }
+    if (points.isEmpty() && cleared.isEmpty()) return keyValues(database);
     NavigableMap<byte[], Entry> own = points.subMap(begin, true, end, false);
     Iterator<Map.Entry<byte[], Entry>> mine = (reverse ? own.descendingMap() : own).entrySet().iterator();
     return new Iterator<>() {
@@ -211,7 +197,19 @@ final class WriteBuffer {
     return it.hasNext() ? it.next() : null;
   }
 
-  static Iterator<Map.Entry<byte[], byte[]>> none() {
-    return Collections.emptyIterator();
+  /** The database's rows as KeyValues, for reads with nothing of the transaction's own to merge. */
+  static Iterator<KeyValue> keyValues(Iterator<Map.Entry<byte[], byte[]>> database) {
+    return new Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return database.hasNext();
+      }
+
+      @Override
+      public KeyValue next() {
+        Map.Entry<byte[], byte[]> e = database.next();
+        return new KeyValue(e.getKey(), e.getValue());
+      }
+    };
   }
 }
