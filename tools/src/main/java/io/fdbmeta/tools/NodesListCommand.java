@@ -21,8 +21,6 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = "List nodes in id order: address, region/zone/rack, status, incarnation, capacity, liveness.")
 final class NodesListCommand implements Callable<Integer> {
-  static final int PAGE_SIZE = 1000;
-
   @Spec CommandSpec spec;
 
   @Mixin JsonOption output = new JsonOption();
@@ -35,16 +33,9 @@ final class NodesListCommand implements Callable<Integer> {
     if (limit != null && limit < 1) throw new ParameterException(spec.commandLine(), "--limit must be at least 1, got " + limit);
     int max = limit == null ? Integer.MAX_VALUE : limit;
     try (MetaSession session = MetaSession.open(spec)) {
-      NodeRegistry registry = session.registry();
-      List<NodeRecord> nodes = new ArrayList<>();
-      byte[] cursor = null;
-      boolean more;
-      do {
-        Page<NodeRecord> page = registry.list(session.db(), cursor, Math.min(PAGE_SIZE, max - nodes.size()));
-        nodes.addAll(page.items());
-        cursor = page.nextCursor();
-        more = page.hasMore();
-      } while (more && nodes.size() < max);
+      Paging.Collected<NodeRecord> read = Paging.collect((cursor, n) -> session.registry().list(session.db(), cursor, n), max);
+      List<NodeRecord> nodes = read.items();
+      boolean more = read.more();
       print(nodes, more, session.now());
       return 0;
     }

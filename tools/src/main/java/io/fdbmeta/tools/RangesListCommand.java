@@ -21,8 +21,6 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = "List ranges in key order: id, [start, end) (∞: no end), generation, replicas, leaseholder, lease epoch.")
 final class RangesListCommand implements Callable<Integer> {
-  static final int PAGE_SIZE = 1000;
-
   @Spec CommandSpec spec;
 
   @Mixin JsonOption output = new JsonOption();
@@ -35,16 +33,9 @@ final class RangesListCommand implements Callable<Integer> {
     if (limit != null && limit < 1) throw new ParameterException(spec.commandLine(), "--limit must be at least 1, got " + limit);
     int max = limit == null ? Integer.MAX_VALUE : limit;
     try (MetaSession session = MetaSession.open(spec)) {
-      RangeCatalog catalog = session.catalog();
-      List<RangeDescriptor> ranges = new ArrayList<>();
-      byte[] cursor = null;
-      boolean more;
-      do {
-        Page<RangeDescriptor> page = catalog.list(session.db(), cursor, Math.min(PAGE_SIZE, max - ranges.size()));
-        ranges.addAll(page.items());
-        cursor = page.nextCursor();
-        more = page.hasMore();
-      } while (more && ranges.size() < max);
+      Paging.Collected<RangeDescriptor> read = Paging.collect((cursor, n) -> session.catalog().list(session.db(), cursor, n), max);
+      List<RangeDescriptor> ranges = read.items();
+      boolean more = read.more();
       if (ranges.isEmpty()) {
         throw new CliException(ErrorHandlers.FAILURE, "cluster '" + session.cluster() + "' has no ranges; run init first");
       }
