@@ -1,10 +1,7 @@
 package io.fdbmeta.tools;
 
 import io.fdbmeta.layer.NodeRecord;
-import io.fdbmeta.layer.NodeRegistry;
-import io.fdbmeta.layer.Page;
 import java.io.PrintWriter;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
