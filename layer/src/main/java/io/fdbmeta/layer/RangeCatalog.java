@@ -339,8 +339,16 @@ public final class RangeCatalog {
    * Merges two adjacent ranges with the same replicas into the left one (its id and lease stay;
    * generation becomes max + 1). Retrying with the same {@code opId} returns the same result.
    *
+   * <p>The right range's keys must not be served by two nodes once the merged range exists, so
+   * its lease must be out of the way: vacant (released), free for others ({@code now > expiresAt
+   * + maxClockOffset}, so its holder stopped serving), or held by the left range's leaseholder,
+   * in which case the merged lease runs until the later of the two expiries (that holder may go
+   * on serving the right half until then, and nobody else may be granted it before).
+   *
    * @throws MetaException (through the future) UNKNOWN_RANGE, INVALID_ARGUMENT if the ranges are
-   *     not adjacent, NOT_ALLOWED if their replicas differ
+   *     not adjacent, NOT_ALLOWED if their replicas differ, LEASE_CONFLICT if the right range's
+   *     lease is held by a node that does not hold the left one's (transfer or release it first,
+   *     or wait until it is free for others)
    */
   public CompletableFuture<RangeDescriptor> mergeAsync(TransactionContext db, String opId, long leftId, long rightId) {
     return db.runAsync(tr -> tr.get(ks.opKey(opId)).thenCompose(existing -> {
@@ -351,17 +359,25 @@ public final class RangeCatalog {
         }
         return requireRange(tr, leftId);
       }
-      return requireRange(tr, leftId).thenCombine(requireRange(tr, rightId), (left, right) -> {
+      CompletableFuture<byte @Nullable []> leftLease = tr.get(ks.leaseKey(leftId));
+      CompletableFuture<byte @Nullable []> rightLease = tr.get(ks.leaseKey(rightId));
+      CompletableFuture<RangeDescriptor> leftRange = requireRange(tr, leftId);
+      CompletableFuture<RangeDescriptor> rightRange = requireRange(tr, rightId);
+      return CompletableFuture.allOf(leftRange, rightRange, leftLease, rightLease).thenApply(ignored -> {
+        RangeDescriptor left = leftRange.join();
+        RangeDescriptor right = rightRange.join();
         if (!java.util.Arrays.equals(left.endKey(), right.startKey()) || left.endKey() == null) {
           throw MetaException.forRange(MetaException.Code.INVALID_ARGUMENT, leftId, "cannot merge: " + left + " and " + right + " are not adjacent");
         }
         if (!new java.util.HashSet<>(left.replicas()).equals(new java.util.HashSet<>(right.replicas()))) {
           throw MetaException.forRange(MetaException.Code.NOT_ALLOWED, leftId, "cannot merge: replicas differ (" + left.replicas() + " vs " + right.replicas() + "); move replicas first");
         }
+        long now = config.now();
+        Lease mergedLease = mergedLease(leftId, rightId, decodeLease(leftLease.join()), decodeLease(rightLease.join()), now);
         RangeDescriptor merged = left.withBounds(leftId, left.startKey(), right.endKey(), Math.max(left.generation(), right.generation()) + 1);
         writer.remove(tr, right, true);
         writer.put(tr, left, merged);
-        long now = config.now();
+        if (mergedLease != null) tr.set(ks.leaseKey(leftId), mergedLease.encode());
         tr.set(ks.opKey(opId), new OpRecord(opId, OpRecord.Kind.MERGE, OpRecord.Phase.COMMITTED, List.of(leftId, rightId), List.of(left.generation(), right.generation()), null, List.of(leftId), now, now, "committed").encode());
         return merged;
       });
@@ -419,6 +435,27 @@ public final class RangeCatalog {
       writer.put(tr, d, next);
       return next;
     }));
+  }
+
+  /**
+   * The lease the merged range needs written, or null to keep the left one's as it is.
+   *
+   * @throws MetaException LEASE_CONFLICT if another node may still serve the right range's keys
+   */
+  private @Nullable Lease mergedLease(long leftId, long rightId, @Nullable Lease left, @Nullable Lease right, long now) {
+    long offset = config.maxClockOffsetMillis();
+    if (right == null || LeaseRules.isVacant(right) || right.isFreeForOthers(now, offset)) return null;
+    boolean sameHolder = left != null && !LeaseRules.isVacant(left) && left.holder().equals(right.holder());
+    if (!sameHolder) {
+      throw MetaException.forRange(MetaException.Code.LEASE_CONFLICT, leftId, "cannot merge: range " + rightId + " is leased to " + right.holder() + " until "
+          + right.expiresAt() + " and its keys would be served by " + (left == null || LeaseRules.isVacant(left) ? "a new holder" : left.holder())
+          + " too; transfer that lease to the left range's leaseholder or release it first");
+    }
+    return right.expiresAt() > left.expiresAt() ? new Lease(left.holder(), left.epoch(), right.expiresAt()) : null;
+  }
+
+  private static @Nullable Lease decodeLease(byte @Nullable [] value) {
+    return value == null ? null : Lease.decode(value);
   }
 
   // ---------------------------------------------------------------- helpers
