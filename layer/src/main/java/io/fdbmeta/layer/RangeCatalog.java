@@ -207,8 +207,9 @@ public final class RangeCatalog {
    * generation + 1, moves the parent's lease and replicas to both, bumps meta_version and logs the
    * change. Running it again after success returns the same children.
    *
-   * @throws MetaException (through the future) CONFLICTING_OPERATION if the op is unknown or
-   *     aborted, STALE_GENERATION (and the op is aborted) if the parent changed since phase 1
+   * @throws MetaException (through the future) CONFLICTING_OPERATION if the op is unknown,
+   *     STALE_GENERATION (and the op is aborted) if the parent changed since phase 1, and again on
+   *     every later call for an aborted op, so a retry after commit_unknown_result sees the same
    */
   public CompletableFuture<SplitResult> commitSplitAsync(TransactionContext db, String opId) {
     return db.runAsync(tr -> readOp(tr, opId).thenCompose(op -> commitSplit(tr, op))).thenApply(outcome -> {
@@ -236,7 +237,8 @@ public final class RangeCatalog {
       });
     }
     if (op.phase() == OpRecord.Phase.ABORTED) {
-      throw MetaException.of(MetaException.Code.CONFLICTING_OPERATION, "split " + opId + " was aborted: " + op.detail());
+      // the same error as the run that aborted it: after commit_unknown_result the retried body lands here
+      throw MetaException.forRange(MetaException.Code.STALE_GENERATION, op.rangeIds().get(0), "split " + opId + " aborted: " + op.detail());
     }
     long parentId = op.rangeIds().get(0);
     return writer.read(tr, parentId).thenCompose(parent -> {
