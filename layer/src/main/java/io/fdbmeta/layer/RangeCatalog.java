@@ -343,9 +343,12 @@ public final class RangeCatalog {
    *
    * <p>The right range's keys must not be served by two nodes once the merged range exists, so
    * its lease must be out of the way: vacant (released), free for others ({@code now > expiresAt
-   * + maxClockOffset}, so its holder stopped serving), or held by the left range's leaseholder,
-   * in which case the merged lease runs until the later of the two expiries (that holder may go
-   * on serving the right half until then, and nobody else may be granted it before).
+   * + maxClockOffset}, so its holder stopped serving), or held by the left range's leaseholder.
+   * In that last case the merged range's lease stays with that holder but takes a new epoch and
+   * runs until the later of the two expiries: the holder may go on serving the right half under
+   * its old lease until then, so nobody else may be granted the merged range before; and a holder
+   * that has not yet learned of the merge cannot renew, transfer or release the merged range
+   * with the old epoch while its guard of the right half still serves.
    *
    * @throws MetaException (through the future) UNKNOWN_RANGE, INVALID_ARGUMENT if the ranges are
    *     not adjacent, NOT_ALLOWED if their replicas differ, LEASE_CONFLICT if the right range's
@@ -377,6 +380,7 @@ public final class RangeCatalog {
         long now = config.now();
         Lease mergedLease = mergedLease(leftId, rightId, decodeLease(leftLease.join()), decodeLease(rightLease.join()), now);
         RangeDescriptor merged = left.withBounds(leftId, left.startKey(), right.endKey(), Math.max(left.generation(), right.generation()) + 1);
+        if (mergedLease != null) merged = merged.withLease(mergedLease.holder(), mergedLease.epoch());
         writer.remove(tr, right, true);
         writer.put(tr, left, merged);
         if (mergedLease != null) tr.set(ks.leaseKey(leftId), mergedLease.encode());
@@ -440,7 +444,8 @@ public final class RangeCatalog {
   }
 
   /**
-   * The lease the merged range needs written, or null to keep the left one's as it is.
+   * The lease the merged range needs written, or null to keep the left one's as it is (nobody
+   * may still serve the right range's keys).
    *
    * @throws MetaException LEASE_CONFLICT if another node may still serve the right range's keys
    */
@@ -453,7 +458,7 @@ public final class RangeCatalog {
           + right.expiresAt() + " and its keys would be served by " + (left == null || LeaseRules.isVacant(left) ? "a new holder" : left.holder())
           + " too; transfer that lease to the left range's leaseholder or release it first");
     }
-    return right.expiresAt() > left.expiresAt() ? new Lease(left.holder(), left.epoch(), right.expiresAt()) : null;
+    return new Lease(left.holder(), Math.max(left.epoch(), right.epoch()) + 1, Math.max(left.expiresAt(), right.expiresAt()));
   }
 
   private static @Nullable Lease decodeLease(byte @Nullable [] value) {

@@ -218,8 +218,13 @@ class LeaseManagerTest {
     assertThat(f.catalog.rangesOfNode(f.db, "b")).containsExactly(new RangeCatalog.Assignment(left, false));
   }
 
+  /*
+   * Regression (found by LayerPropertiesTest): after a merge of two halves leased to a, a, not yet
+   * aware of the merge, transferred the merged range under its old epoch, revoking only its guard
+   * of the left half; b then served the whole range while a's guard of the right half still served.
+   */
   @Test
-  void mergeOfHalvesLeasedToOneNodeKeepsTheLaterExpiry() {
+  void mergeOfHalvesLeasedToOneNodeTakesANewEpochAndTheLaterExpiry() {
     f.rootWithReplicas("a", "b");
     leases.acquire(f.db, rangeId, "a");
     RangeCatalog.SplitResult split = f.catalog.split(f.db, rangeId, new byte[] {'m'});
@@ -228,8 +233,12 @@ class LeaseManagerTest {
 
     RangeDescriptor merged = f.catalog.merge(f.db, split.left().rangeId(), split.right().rangeId());
 
-    assertThat(leases.get(f.db, merged.rangeId())).contains(new Lease("a", 1, right.expiresAt()));
-    f.clock.set(right.expiresAt() - 1_000 + offsetMs + 1); // past the left half's lease, not the right's
+    assertThat(leases.get(f.db, merged.rangeId())).contains(new Lease("a", 2, right.expiresAt()));
+    assertThat(merged.leaseholder()).isEqualTo("a");
+    assertThat(merged.leaseEpoch()).isEqualTo(2);
+    assertConflict(() -> leases.transfer(f.db, merged.rangeId(), "a", 1, "b"), "does not hold the lease");
+    assertConflict(() -> leases.renew(f.db, merged.rangeId(), "a", 1), "does not hold the lease");
+    f.clock.set(right.expiresAt() - 1_000 + offsetMs + 1); // the left half's lease is free for others, the right's is not
     keepAlive("b");
     assertConflict(() -> leases.acquire(f.db, merged.rangeId(), "b"), "held by a");
   }
