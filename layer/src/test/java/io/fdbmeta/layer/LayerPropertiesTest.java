@@ -74,7 +74,10 @@ import org.jspecify.annotations.Nullable;
  *  - at most one node would SERVE a request carrying a range's current (id, generation, epoch),
  *    and that node is the range's leaseholder;
  *  - at no instant do two nodes both SERVE the same key, whatever (possibly stale) header each
- *    serves: a guard serves the span its range had at the guard's generation.
+ *    serves: a guard serves the span its range had at the guard's generation; and no serving
+ *    guard believes in a longer lease than the catalog granted at its epoch;
+ *  - at most one node acts as controller (its term valid on its own clock), under the recorded
+ *    term, and controller epochs never decrease.
  * On Sync (and at the end) the route follower must equal the catalog, and every commit it applied
  * must be exactly the next commit of the changelog (as read directly from the keyspace before any
  * trimming), in order, nothing skipped, except across a reload after falling behind the floor.
@@ -97,7 +100,6 @@ import org.jspecify.annotations.Nullable;
  *     -Dtest=LayerPropertiesTest -Dfdbmeta.props.tries=2000
  * </pre>
  */
-@AddLifecycleHook(LayerPropertiesTest.SoakSettings.class)
 class LayerPropertiesTest {
   static final String TRIES_PROPERTY = "fdbmeta.props.tries";
   static final String SEED_PROPERTY = "fdbmeta.props.seed";
@@ -131,7 +133,7 @@ class LayerPropertiesTest {
   }
 
   sealed interface Action permits Advance, Register, Heartbeat, DetectFailures, Drain, Decommission, Acquire, Renew, Transfer, Release, Split, Merge,
-      AddReplica, RemoveReplica, Learn, Trim, Sync {}
+      AddReplica, RemoveReplica, Learn, Trim, Sync, Controller {}
 
   /** True time moves on; nothing is in flight. */
   record Advance(int millis) implements Action {}
@@ -186,6 +188,15 @@ class LayerPropertiesTest {
 
   record Trim() implements Action {}
 
+  enum ControllerCall {
+    ACQUIRE,
+    RENEW,
+    RESIGN
+  }
+
+  /** A node runs for controller, renews its term, or steps down (after it stops acting as one). */
+  record Controller(int node, ControllerCall call) implements Action {}
+
   record Sync() implements Action {}
 
   @Provide
@@ -217,11 +228,13 @@ class LayerPropertiesTest {
         net.jqwik.api.Tuple.of(3, Combinators.combine(i, i).as(RemoveReplica::new)),
         net.jqwik.api.Tuple.of(8, i.map(Learn::new)),
         net.jqwik.api.Tuple.of(2, Arbitraries.just(new Trim())),
-        net.jqwik.api.Tuple.of(4, Arbitraries.just(new Sync())));
+        net.jqwik.api.Tuple.of(4, Arbitraries.just(new Sync())),
+        net.jqwik.api.Tuple.of(4, Combinators.combine(i, Arbitraries.of(ControllerCall.class)).as(Controller::new)));
     return action.list().ofMinSize(40).ofMaxSize(80);
   }
 
   @Property(tries = 40)
+  @AddLifecycleHook(SoakSettings.class)
   void layerInvariantsHoldUnderFaultsAndClockSkew(@ForAll("worlds") World world, @ForAll("actions") List<Action> actions, @ForAll long faultSeed) {
     FaultPlan faults = FaultPlan.seeded(faultSeed).notCommitted(0.05).commitUnknownResultApplied(0.05).commitUnknownResultDropped(0.05)
         .transactionTooOld(0.03).build();
@@ -292,6 +305,8 @@ class LayerPropertiesTest {
     int starts;
     /** By range id, in the order the node learned of them (deterministic picks). */
     final Map<Long, LeaseGuard> guards = new LinkedHashMap<>();
+    /** The controller term this node believes it holds, or null. */
+    @Nullable Lease controllerTerm;
 
     SimNode(Actor actor) {
       this.actor = actor;
@@ -346,6 +361,7 @@ class LayerPropertiesTest {
     final Map<Long, Long> maxGeneration = new HashMap<>();
     final Map<Long, Long> maxEpoch = new HashMap<>();
     final Map<Long, Long> maxLeaseRecordEpoch = new HashMap<>();
+    long maxControllerEpoch;
     final Map<String, Span> spans = new HashMap<>();
     final List<Commit> log = new ArrayList<>();
     Versionstamp logCursor = RouteSnapshot.ORIGIN;
@@ -480,6 +496,8 @@ class LayerPropertiesTest {
         learn(node(l.node()));
       } else if (a instanceof Trim) {
         trace.add("    trimmed " + call(trimmer.trimBatchAsync(db, 1_000)));
+      } else if (a instanceof Controller c) {
+        controller(node(c.node()), c.call());
       } else if (a instanceof Sync) {
         follower.sync();
         checkFollower();
@@ -498,8 +516,26 @@ class LayerPropertiesTest {
       return all.get(pick % all.size());
     }
 
+    void controller(SimNode n, ControllerCall call) {
+      Lease term = n.controllerTerm;
+      switch (call) {
+        case ACQUIRE -> n.controllerTerm = n.actor.leases.acquireController(db, n.id());
+        case RENEW -> {
+          if (term == null) throw MetaException.of(MetaException.Code.LEASE_CONFLICT, n.id() + " does not believe it is the controller");
+          n.controllerTerm = n.actor.leases.renewController(db, n.id(), term.epoch());
+        }
+        case RESIGN -> {
+          if (term == null) throw MetaException.of(MetaException.Code.LEASE_CONFLICT, n.id() + " does not believe it is the controller");
+          n.controllerTerm = null; // stop acting first
+          n.actor.leases.resignController(db, n.id(), term.epoch());
+        }
+      }
+      trace.add("    " + n.id() + " controller term " + n.controllerTerm);
+    }
+
     void register(SimNode n) {
       n.guards.clear(); // a new process: whatever the old one believed is gone with it
+      n.controllerTerm = null;
       n.starts++;
       NodeRecord rec = n.actor.registry.register(db, new NodeRegistry.Registration(n.id(), n.id() + ":7000",
           new NodeRecord.Locality("r", "z" + n.id(), "k" + n.id()), CAPACITY), n.id() + "-process-" + n.starts);
@@ -685,6 +721,26 @@ class LayerPropertiesTest {
       checkLiveness();
       checkChangelog(ranges);
       checkServing(ranges, leases);
+      checkController();
+    }
+
+    /** At most one node acts as controller at any instant, and only under the recorded term. */
+    void checkController() {
+      byte[] v = db.read(tr -> tr.get(ks.controllerKey()).join());
+      Lease recorded = v == null ? null : Lease.decode(v);
+      List<String> acting = new ArrayList<>();
+      for (SimNode n : nodes) {
+        Lease term = n.controllerTerm;
+        if (term == null || !term.isValidForHolder(n.actor.clock.millis(), MAX_OFFSET)) continue;
+        acting.add(n.id());
+        require(recorded != null && recorded.holder().equals(n.id()) && recorded.epoch() == term.epoch() && term.expiresAt() <= recorded.expiresAt(),
+            "%s acts as controller with %s, the record is %s", n.id(), term, recorded);
+      }
+      require(acting.size() <= 1, "%s all act as controller at once", acting);
+      if (recorded != null) {
+        require(recorded.epoch() >= maxControllerEpoch, "controller epoch went back from %d to %d", maxControllerEpoch, recorded.epoch());
+        maxControllerEpoch = recorded.epoch();
+      }
     }
 
     void checkRangeByNode(List<RangeDescriptor> ranges) {
