@@ -870,7 +870,7 @@ class LayerPropertiesTest {
     // ---------------------------------------------------------------- helpers
 
     List<RangeDescriptor> ranges() {
-      return CatalogProperties.listAll(controller.catalog, db);
+      return CatalogPropertiesTest.listAll(controller.catalog, db);
     }
 
     RangeDescriptor pickRange(int i) {
