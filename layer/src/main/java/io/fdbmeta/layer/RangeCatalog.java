@@ -207,8 +207,9 @@ public final class RangeCatalog {
    * generation + 1, moves the parent's lease and replicas to both, bumps meta_version and logs the
    * change. Running it again after success returns the same children.
    *
-   * @throws MetaException (through the future) CONFLICTING_OPERATION if the op is unknown or
-   *     aborted, STALE_GENERATION (and the op is aborted) if the parent changed since phase 1
+   * @throws MetaException (through the future) CONFLICTING_OPERATION if the op is unknown,
+   *     STALE_GENERATION (and the op is aborted) if the parent changed since phase 1, and again on
+   *     every later call for an aborted op, so a retry after commit_unknown_result sees the same
    */
   public CompletableFuture<SplitResult> commitSplitAsync(TransactionContext db, String opId) {
     return db.runAsync(tr -> readOp(tr, opId).thenCompose(op -> commitSplit(tr, op))).thenApply(outcome -> {
@@ -236,7 +237,8 @@ public final class RangeCatalog {
       });
     }
     if (op.phase() == OpRecord.Phase.ABORTED) {
-      throw MetaException.of(MetaException.Code.CONFLICTING_OPERATION, "split " + opId + " was aborted: " + op.detail());
+      // the same error as the run that aborted it: after commit_unknown_result the retried body lands here
+      throw MetaException.forRange(MetaException.Code.STALE_GENERATION, op.rangeIds().get(0), "split " + opId + " aborted: " + op.detail());
     }
     long parentId = op.rangeIds().get(0);
     return writer.read(tr, parentId).thenCompose(parent -> {
@@ -339,8 +341,19 @@ public final class RangeCatalog {
    * Merges two adjacent ranges with the same replicas into the left one (its id and lease stay;
    * generation becomes max + 1). Retrying with the same {@code opId} returns the same result.
    *
+   * <p>The right range's keys must not be served by two nodes once the merged range exists, so
+   * its lease must be out of the way: vacant (released), free for others ({@code now > expiresAt
+   * + maxClockOffset}, so its holder stopped serving), or held by the left range's leaseholder.
+   * In that last case the merged range's lease stays with that holder but takes a new epoch and
+   * runs until the later of the two expiries: the holder may go on serving the right half under
+   * its old lease until then, so nobody else may be granted the merged range before; and a holder
+   * that has not yet learned of the merge cannot renew, transfer or release the merged range
+   * with the old epoch while its guard of the right half still serves.
+   *
    * @throws MetaException (through the future) UNKNOWN_RANGE, INVALID_ARGUMENT if the ranges are
-   *     not adjacent, NOT_ALLOWED if their replicas differ
+   *     not adjacent, NOT_ALLOWED if their replicas differ, LEASE_CONFLICT if the right range's
+   *     lease is held by a node that does not hold the left one's (transfer or release it first,
+   *     or wait until it is free for others)
    */
   public CompletableFuture<RangeDescriptor> mergeAsync(TransactionContext db, String opId, long leftId, long rightId) {
     return db.runAsync(tr -> tr.get(ks.opKey(opId)).thenCompose(existing -> {
@@ -351,17 +364,26 @@ public final class RangeCatalog {
         }
         return requireRange(tr, leftId);
       }
-      return requireRange(tr, leftId).thenCombine(requireRange(tr, rightId), (left, right) -> {
+      CompletableFuture<byte @Nullable []> leftLease = tr.get(ks.leaseKey(leftId));
+      CompletableFuture<byte @Nullable []> rightLease = tr.get(ks.leaseKey(rightId));
+      CompletableFuture<RangeDescriptor> leftRange = requireRange(tr, leftId);
+      CompletableFuture<RangeDescriptor> rightRange = requireRange(tr, rightId);
+      return CompletableFuture.allOf(leftRange, rightRange, leftLease, rightLease).thenApply(ignored -> {
+        RangeDescriptor left = leftRange.join();
+        RangeDescriptor right = rightRange.join();
         if (!java.util.Arrays.equals(left.endKey(), right.startKey()) || left.endKey() == null) {
           throw MetaException.forRange(MetaException.Code.INVALID_ARGUMENT, leftId, "cannot merge: " + left + " and " + right + " are not adjacent");
         }
         if (!new java.util.HashSet<>(left.replicas()).equals(new java.util.HashSet<>(right.replicas()))) {
           throw MetaException.forRange(MetaException.Code.NOT_ALLOWED, leftId, "cannot merge: replicas differ (" + left.replicas() + " vs " + right.replicas() + "); move replicas first");
         }
+        long now = config.now();
+        Lease mergedLease = mergedLease(leftId, rightId, decodeLease(leftLease.join()), decodeLease(rightLease.join()), now);
         RangeDescriptor merged = left.withBounds(leftId, left.startKey(), right.endKey(), Math.max(left.generation(), right.generation()) + 1);
+        if (mergedLease != null) merged = merged.withLease(mergedLease.holder(), mergedLease.epoch());
         writer.remove(tr, right, true);
         writer.put(tr, left, merged);
-        long now = config.now();
+        if (mergedLease != null) tr.set(ks.leaseKey(leftId), mergedLease.encode());
         tr.set(ks.opKey(opId), new OpRecord(opId, OpRecord.Kind.MERGE, OpRecord.Phase.COMMITTED, List.of(leftId, rightId), List.of(left.generation(), right.generation()), null, List.of(leftId), now, now, "committed").encode());
         return merged;
       });
@@ -419,6 +441,28 @@ public final class RangeCatalog {
       writer.put(tr, d, next);
       return next;
     }));
+  }
+
+  /**
+   * The lease the merged range needs written, or null to keep the left one's as it is (nobody
+   * may still serve the right range's keys).
+   *
+   * @throws MetaException LEASE_CONFLICT if another node may still serve the right range's keys
+   */
+  private @Nullable Lease mergedLease(long leftId, long rightId, @Nullable Lease left, @Nullable Lease right, long now) {
+    long offset = config.maxClockOffsetMillis();
+    if (right == null || LeaseRules.isVacant(right) || right.isFreeForOthers(now, offset)) return null;
+    boolean sameHolder = left != null && !LeaseRules.isVacant(left) && left.holder().equals(right.holder());
+    if (!sameHolder) {
+      throw MetaException.forRange(MetaException.Code.LEASE_CONFLICT, leftId, "cannot merge: range " + rightId + " is leased to " + right.holder() + " until "
+          + right.expiresAt() + " and its keys would be served by " + (left == null || LeaseRules.isVacant(left) ? "a new holder" : left.holder())
+          + " too; transfer that lease to the left range's leaseholder or release it first");
+    }
+    return new Lease(left.holder(), Math.max(left.epoch(), right.epoch()) + 1, Math.max(left.expiresAt(), right.expiresAt()));
+  }
+
+  private static @Nullable Lease decodeLease(byte @Nullable [] value) {
+    return value == null ? null : Lease.decode(value);
   }
 
   // ---------------------------------------------------------------- helpers

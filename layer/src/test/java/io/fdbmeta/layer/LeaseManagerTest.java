@@ -192,6 +192,57 @@ class LeaseManagerTest {
     assertThat(f.range(split.right().rangeId()).leaseholder()).isEqualTo("b");
   }
 
+  /*
+   * Regression (found by LayerPropertiesTest): a merge kept the left range's lease and dropped the
+   * right one's, so while the right range's holder still served its keys, the merged range could
+   * be granted at once to another node (left lease vacant or expired), or after the left lease's
+   * earlier expiry: two nodes serving one key at the same instant.
+   */
+  @Test
+  void mergeWhileTheRightHalfIsLeasedToAnotherNodeIsRefused() {
+    f.rootWithReplicas("a", "b");
+    leases.acquire(f.db, rangeId, "a");
+    RangeCatalog.SplitResult split = f.catalog.split(f.db, rangeId, new byte[] {'m'});
+    long left = split.left().rangeId();
+    long right = split.right().rangeId();
+    leases.release(f.db, left, "a", 1);
+
+    assertConflict(() -> f.catalog.merge(f.db, left, right), "is leased to a");
+    leases.transfer(f.db, right, "a", 1, "b");
+    leases.acquire(f.db, left, "a");
+    assertConflict(() -> f.catalog.merge(f.db, left, right), "is leased to b");
+
+    f.clock.advanceMillis(leaseMs + offsetMs + 1); // b's lease is free for others: b stopped serving
+    RangeDescriptor merged = f.catalog.merge(f.db, left, right);
+    assertThat(merged.leaseholder()).isEqualTo("a");
+    assertThat(f.catalog.rangesOfNode(f.db, "b")).containsExactly(new RangeCatalog.Assignment(left, false));
+  }
+
+  /*
+   * Regression (found by LayerPropertiesTest): after a merge of two halves leased to a, a, not yet
+   * aware of the merge, transferred the merged range under its old epoch, revoking only its guard
+   * of the left half; b then served the whole range while a's guard of the right half still served.
+   */
+  @Test
+  void mergeOfHalvesLeasedToOneNodeTakesANewEpochAndTheLaterExpiry() {
+    f.rootWithReplicas("a", "b");
+    leases.acquire(f.db, rangeId, "a");
+    RangeCatalog.SplitResult split = f.catalog.split(f.db, rangeId, new byte[] {'m'});
+    f.clock.advanceMillis(1_000);
+    Lease right = leases.renew(f.db, split.right().rangeId(), "a", 1);
+
+    RangeDescriptor merged = f.catalog.merge(f.db, split.left().rangeId(), split.right().rangeId());
+
+    assertThat(leases.get(f.db, merged.rangeId())).contains(new Lease("a", 2, right.expiresAt()));
+    assertThat(merged.leaseholder()).isEqualTo("a");
+    assertThat(merged.leaseEpoch()).isEqualTo(2);
+    assertConflict(() -> leases.transfer(f.db, merged.rangeId(), "a", 1, "b"), "does not hold the lease");
+    assertConflict(() -> leases.renew(f.db, merged.rangeId(), "a", 1), "does not hold the lease");
+    f.clock.set(right.expiresAt() - 1_000 + offsetMs + 1); // the left half's lease is free for others, the right's is not
+    keepAlive("b");
+    assertConflict(() -> leases.acquire(f.db, merged.rangeId(), "b"), "held by a");
+  }
+
   @Test
   void epochsOnlyGrowAcrossHolders() {
     f.rootWithReplicas("a", "b", "c");

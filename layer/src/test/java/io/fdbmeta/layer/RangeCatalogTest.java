@@ -116,6 +116,26 @@ class RangeCatalogTest {
     assertThatThrownBy(() -> RangeCatalog.join(catalog.commitSplitAsync(db, op))).hasMessageContaining("aborted");
   }
 
+  /*
+   * Regression (found by LayerPropertiesTest): when the commit that aborted a split came back with
+   * commit_unknown_result, the retried body found the op ABORTED and failed with
+   * CONFLICTING_OPERATION, not the STALE_GENERATION a fault-free run gives.
+   */
+  @Test
+  void commitSplitOfAnAbortedOpSaysStaleGenerationAgainAsARetriedCommitWould() {
+    RangeCatalog catalog = catalog();
+    RangeDescriptor root = catalog.bootstrapAsync(db).join();
+    String op = Ids.newOpId();
+    catalog.prepareSplitAsync(db, op, root.rangeId(), b("m"), -1, Ids.newRangeId(), Ids.newRangeId()).join();
+    registerLiveNode("n1");
+    catalog.addReplicaAsync(db, root.rangeId(), "n1", -1).join();
+    for (int run = 0; run < 2; run++) {
+      assertThatThrownBy(() -> RangeCatalog.join(catalog.commitSplitAsync(db, op)))
+          .isInstanceOfSatisfying(MetaException.class, e -> assertThat(e.code()).isEqualTo(MetaException.Code.STALE_GENERATION))
+          .hasMessageContaining("aborted: parent generation is 2, split prepared at 1");
+    }
+  }
+
   @Test
   void splitManyCutsOneRangeAtEveryKeyInOneCommit() {
     RangeCatalog catalog = catalog();

@@ -26,7 +26,7 @@ import net.jqwik.api.Provide;
  * never decrease, and the node index must agree with the descriptors. jqwik prints the seed of a
  * failing run; the fault plan's seed is part of the generated input.
  */
-class CatalogProperties {
+class CatalogPropertiesTest {
   private static final List<String> NODES = List.of("n1", "n2", "n3", "n4");
 
   sealed interface Op permits Split, Merge, AddReplica, RemoveReplica {}
