@@ -55,7 +55,7 @@ public final class LeaseManager {
     return db.runAsync(tr -> readState(tr, rangeId, nodeId).thenApply(s -> {
       long now = config.now();
       requireLiveReplica(s, nodeId, now);
-      Lease next = rules.grant(s.lease, s.range.leaseEpoch(), nodeId, now, conflict(rangeId));
+      Lease next = rules.grant(s.lease, s.range.leaseEpoch(), nodeId, s.node.incarnation(), now, conflict(rangeId));
       write(tr, s.range, next);
       return next;
     }));
@@ -76,9 +76,13 @@ public final class LeaseManager {
     return db.runAsync(tr -> tr.get(ks.leaseKey(rangeId)).thenCombine(tr.get(ks.nodeKey(nodeId)), (leaseValue, nodeValue) -> {
       Lease current = leaseValue == null ? null : Lease.decode(leaseValue);
       // a node marked dead must not keep its leases alive, or failover would wait forever
-      NodeStatus status = nodeValue == null ? null : NodeRecord.decode(nodeValue).status();
+      NodeRecord node = nodeValue == null ? null : NodeRecord.decode(nodeValue);
+      NodeStatus status = node == null ? null : node.status();
       if (current != null && (status == NodeStatus.DEAD || status == NodeStatus.DECOMMISSIONED)) {
         throw conflict(rangeId).apply("node " + nodeId + " is " + status + " and cannot renew");
+      }
+      if (current != null && node != null && current.holder().equals(nodeId)) {
+        LeaseRules.requireSameProcess(current, node.incarnation(), conflict(rangeId));
       }
       return current;
     }).thenCompose(current -> {
@@ -110,12 +114,13 @@ public final class LeaseManager {
     if (fromNode.equals(toNode)) {
       return CompletableFuture.failedFuture(MetaException.forRange(MetaException.Code.INVALID_ARGUMENT, rangeId, "cannot transfer a lease from " + fromNode + " to itself"));
     }
-    return db.runAsync(tr -> readState(tr, rangeId, toNode).thenApply(s -> {
+    return db.runAsync(tr -> readState(tr, rangeId, toNode).thenCombine(tr.get(ks.nodeKey(fromNode)), (s, fromValue) -> {
       if (s.lease != null && s.lease.holder().equals(toNode) && s.lease.epoch() == fromEpoch + 1) return s.lease; // already done
       long now = config.now();
       rules.requireHeld(s.lease, fromNode, fromEpoch, now, conflict(rangeId));
+      if (fromValue != null) LeaseRules.requireSameProcess(s.lease, NodeRecord.decode(fromValue).incarnation(), conflict(rangeId));
       requireLiveReplica(s, toNode, now);
-      Lease next = new Lease(toNode, Math.max(fromEpoch, s.range.leaseEpoch()) + 1, now + config.leaseMillis());
+      Lease next = new Lease(toNode, Math.max(fromEpoch, s.range.leaseEpoch()) + 1, now + config.leaseMillis(), s.node.incarnation());
       write(tr, s.range, next);
       return next;
     }));
@@ -166,7 +171,7 @@ public final class LeaseManager {
   public CompletableFuture<Lease> acquireControllerAsync(TransactionContext db, String holderId) {
     requireHolderId(holderId);
     return db.runAsync(tr -> readController(tr).thenApply(current -> {
-      Lease next = rules.grant(current, 0, holderId, config.now(), CONTROLLER_CONFLICT);
+      Lease next = rules.grant(current, 0, holderId, 0, config.now(), CONTROLLER_CONFLICT);
       tr.set(ks.controllerKey(), next.encode());
       return next;
     }));

@@ -8,8 +8,8 @@ import org.jspecify.annotations.Nullable;
  * the controller lease, so they can be checked without a database.
  *
  * <ul>
- *   <li>A grant succeeds if there is no lease, if the caller already holds it (same epoch, later
- *       expiry), or if the lease is free for others ({@code now > expiresAt + maxClockOffset});
+ *   <li>A grant succeeds if there is no lease, if the caller already holds it in the same
+ *       incarnation (same epoch, later expiry), or if the lease is free for others ({@code now > expiresAt + maxClockOffset});
  *       a grant to anyone but the recorded holder takes epoch {@code max(current, floor) + 1}.
  *   <li>A renewal succeeds only for the recorded holder at the recorded epoch while the lease is
  *       still valid for it ({@code now < expiresAt - maxClockOffset}).
@@ -36,16 +36,17 @@ final class LeaseRules {
    *
    * @throws MetaException built by {@code conflict} if another holder's lease is not yet free
    */
-  Lease grant(@Nullable Lease current, long epochFloor, String caller, long now, Function<String, MetaException> conflict) {
-    if (current != null && current.holder().equals(caller)) {
-      return new Lease(caller, current.epoch(), Math.max(current.expiresAt(), now + leaseMillis));
+  Lease grant(@Nullable Lease current, long epochFloor, String caller, long callerIncarnation, long now, Function<String, MetaException> conflict) {
+    if (current != null && current.holder().equals(caller) && current.holderIncarnation() == callerIncarnation) {
+      return new Lease(caller, current.epoch(), Math.max(current.expiresAt(), now + leaseMillis), callerIncarnation);
     }
     if (current != null && !current.isFreeForOthers(now, maxOffsetMillis)) {
-      throw conflict.apply("lease is held by " + current.holder() + " at epoch " + current.epoch() + " until " + current.expiresAt()
+      String previous = current.holder().equals(caller) ? " (a previous process of this node, incarnation " + current.holderIncarnation() + ")" : "";
+      throw conflict.apply("lease is held by " + current.holder() + previous + " at epoch " + current.epoch() + " until " + current.expiresAt()
           + "; free for others after " + (current.expiresAt() + maxOffsetMillis) + ", now is " + now);
     }
     long epoch = Math.max(current == null ? 0 : current.epoch(), epochFloor) + 1;
-    return new Lease(caller, epoch, now + leaseMillis);
+    return new Lease(caller, epoch, now + leaseMillis, callerIncarnation);
   }
 
   /**
@@ -56,7 +57,19 @@ final class LeaseRules {
    */
   Lease renew(@Nullable Lease current, String caller, long epoch, long now, Function<String, MetaException> conflict) {
     requireHeld(current, caller, epoch, now, conflict);
-    return new Lease(caller, epoch, Math.max(current.expiresAt(), now + leaseMillis));
+    return new Lease(caller, epoch, Math.max(current.expiresAt(), now + leaseMillis), current.holderIncarnation());
+  }
+
+  /**
+   * Checks that the holder's node still runs the process the lease was granted to.
+   *
+   * @throws MetaException built by {@code conflict} if the node restarted since the grant
+   */
+  static void requireSameProcess(Lease current, long nodeIncarnation, Function<String, MetaException> conflict) {
+    if (current.holderIncarnation() != 0 && current.holderIncarnation() != nodeIncarnation) {
+      throw conflict.apply("lease was granted to incarnation " + current.holderIncarnation() + " of " + current.holder()
+          + ", which has restarted (now incarnation " + nodeIncarnation + "); acquire it again once it expires");
+    }
   }
 
   /**
@@ -76,7 +89,7 @@ final class LeaseRules {
 
   /** The lease a holder leaves behind when it releases: nobody holds it, the epoch stays. */
   static Lease vacated(Lease released) {
-    return new Lease(VACANT, released.epoch(), 0);
+    return new Lease(VACANT, released.epoch(), 0, 0);
   }
 
   static boolean isVacant(Lease lease) {

@@ -452,13 +452,14 @@ public final class RangeCatalog {
   private @Nullable Lease mergedLease(long leftId, long rightId, @Nullable Lease left, @Nullable Lease right, long now) {
     long offset = config.maxClockOffsetMillis();
     if (right == null || LeaseRules.isVacant(right) || right.isFreeForOthers(now, offset)) return null;
-    boolean sameHolder = left != null && !LeaseRules.isVacant(left) && left.holder().equals(right.holder());
+    boolean sameHolder = left != null && !LeaseRules.isVacant(left) && left.holder().equals(right.holder())
+        && left.holderIncarnation() == right.holderIncarnation();
     if (!sameHolder) {
       throw MetaException.forRange(MetaException.Code.LEASE_CONFLICT, leftId, "cannot merge: range " + rightId + " is leased to " + right.holder() + " until "
           + right.expiresAt() + " and its keys would be served by " + (left == null || LeaseRules.isVacant(left) ? "a new holder" : left.holder())
           + " too; transfer that lease to the left range's leaseholder or release it first");
     }
-    return new Lease(left.holder(), Math.max(left.epoch(), right.epoch()) + 1, Math.max(left.expiresAt(), right.expiresAt()));
+    return new Lease(left.holder(), Math.max(left.epoch(), right.epoch()) + 1, Math.max(left.expiresAt(), right.expiresAt()), left.holderIncarnation());
   }
 
   private static @Nullable Lease decodeLease(byte @Nullable [] value) {

@@ -27,7 +27,7 @@ class LeaseManagerTest {
 
     Lease lease = leases.acquire(f.db, rangeId, "a");
 
-    assertThat(lease).isEqualTo(new Lease("a", 1, Fixture.START + leaseMs));
+    assertThat(lease).isEqualTo(new Lease("a", 1, Fixture.START + leaseMs, 1));
     RangeDescriptor d = f.range(rangeId);
     assertThat(d.leaseholder()).isEqualTo("a");
     assertThat(d.leaseEpoch()).isEqualTo(1);
@@ -62,7 +62,7 @@ class LeaseManagerTest {
 
     Lease again = leases.acquire(f.db, rangeId, "a");
 
-    assertThat(again).isEqualTo(new Lease("a", 1, Fixture.START + 1000 + leaseMs));
+    assertThat(again).isEqualTo(new Lease("a", 1, Fixture.START + 1000 + leaseMs, 1));
     assertThat(metaVersion()).isEqualTo(metaVersion);
   }
 
@@ -100,7 +100,7 @@ class LeaseManagerTest {
 
     f.clock.advanceMillis(3000);
     Lease renewed = leases.renew(f.db, rangeId, "a", 1);
-    assertThat(renewed).isEqualTo(new Lease("a", 1, Fixture.START + 3000 + leaseMs));
+    assertThat(renewed).isEqualTo(new Lease("a", 1, Fixture.START + 3000 + leaseMs, 1));
     assertThat(metaVersion()).as("a renewal is not a routing change").isEqualTo(metaVersion);
 
     assertConflict(() -> leases.renew(f.db, rangeId, "b", 1), "does not hold");
@@ -138,7 +138,7 @@ class LeaseManagerTest {
 
     Lease moved = leases.transfer(f.db, rangeId, "a", 1, "b");
 
-    assertThat(moved).isEqualTo(new Lease("b", 2, Fixture.START + 1000 + leaseMs));
+    assertThat(moved).isEqualTo(new Lease("b", 2, Fixture.START + 1000 + leaseMs, 1));
     assertThat(f.range(rangeId).leaseholder()).isEqualTo("b");
     assertThat(f.range(rangeId).leaseEpoch()).isEqualTo(2);
     assertThat(f.catalog.rangesOfNode(f.db, "a")).containsExactly(new RangeCatalog.Assignment(rangeId, false));
@@ -147,6 +147,24 @@ class LeaseManagerTest {
     assertConflict(() -> leases.renew(f.db, rangeId, "a", 1), "b holds it at epoch 2");
     assertConflict(() -> leases.transfer(f.db, rangeId, "a", 1, "c"), "does not hold");
     assertConflict(() -> leases.acquire(f.db, rangeId, "a"), "held by b");
+  }
+
+  @Test
+  void aRestartedNodeIsANewHolderSoItsOldProcessCannotServeBesideIt() {
+    f.rootWithReplicas("a", "b");
+    Lease old = leases.acquire(f.db, rangeId, "a");
+    f.clock.advanceMillis(1000);
+    f.register("a"); // the node restarts: incarnation 2, while its old process may still be serving
+
+    assertConflict(() -> leases.acquire(f.db, rangeId, "a"), "previous process");
+    assertConflict(() -> leases.renew(f.db, rangeId, "a", old.epoch()), "has restarted");
+    assertConflict(() -> leases.transfer(f.db, rangeId, "a", old.epoch(), "b"), "has restarted");
+
+    f.clock.advanceMillis(leaseMs + f.config.maxClockOffsetMillis()); // the old grant is free for others now
+    f.heartbeat("a", 2);
+    Lease fresh = leases.acquire(f.db, rangeId, "a");
+    assertThat(fresh.epoch()).isEqualTo(old.epoch() + 1);
+    assertThat(fresh.holderIncarnation()).isEqualTo(2);
   }
 
   @Test
@@ -233,7 +251,7 @@ class LeaseManagerTest {
 
     RangeDescriptor merged = f.catalog.merge(f.db, split.left().rangeId(), split.right().rangeId());
 
-    assertThat(leases.get(f.db, merged.rangeId())).contains(new Lease("a", 2, right.expiresAt()));
+    assertThat(leases.get(f.db, merged.rangeId())).contains(new Lease("a", 2, right.expiresAt(), 1));
     assertThat(merged.leaseholder()).isEqualTo("a");
     assertThat(merged.leaseEpoch()).isEqualTo(2);
     assertConflict(() -> leases.transfer(f.db, merged.rangeId(), "a", 1, "b"), "does not hold the lease");
