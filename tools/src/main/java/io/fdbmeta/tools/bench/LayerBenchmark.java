@@ -9,13 +9,13 @@ import io.fdbmeta.layer.HeartbeatBatcher;
 import io.fdbmeta.layer.Ids;
 import io.fdbmeta.layer.Keyspace;
 import io.fdbmeta.layer.LayerConfig;
-import io.fdbmeta.layer.LeaseManager;
 import io.fdbmeta.layer.NodeRecord;
 import io.fdbmeta.layer.NodeRegistry;
 import io.fdbmeta.layer.RangeCatalog;
 import io.fdbmeta.layer.RangeDescriptor;
 import io.fdbmeta.layer.RouteFollower;
 import java.io.PrintWriter;
+import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -42,16 +42,18 @@ import org.jspecify.annotations.Nullable;
  * Everything runs in one JVM on one fdb-embedded store (in memory, or durable in --dir), through
  * the layer's public API only, in this order:
  *
- *  1. Fleet: register N nodes (500 per transaction). Give the root range 3 replicas and a lease, so
- *     every descriptor built later carries replicas and a leaseholder like a real one.
+ *  1. Fleet: register N nodes (500 per transaction).
  *  2. Heartbeats: an open-loop load at a fixed offered rate through one HeartbeatBatcher (default
  *     limits), node i % N sending heartbeat i. Latency runs from each heartbeat's due time to its
  *     commit acknowledgement (OpenLoop: no coordinated omission), after an unmeasured warm-up at
  *     the same rate. Then, for information, the saturated rate: every node keeps one heartbeat
  *     outstanding (closed loop).
  *  3. Catalog: pre-split the root into R ranges with splitManyAsync, 5,000 keys per commit, each
- *     call splitting the last range; range i is [user:i*10, user:(i+1)*10). Then the
- *     ChangelogTrimmer trims the log to its retention, as a controller would.
+ *     call splitting the last range; range i is [user:i*10, user:(i+1)*10). The ranges have no
+ *     replicas yet, as after a bulk pre-split: with 3 replicas and a lease every range also writes
+ *     4 index and lease keys, which makes the build about 3 times slower, while the cold load
+ *     measured about the same. Then the ChangelogTrimmer trims the log to its retention, as a
+ *     controller would.
  *  4. Cold load beside a raw scan, alternating, several rounds: the raw scan reads the same
  *     range-index rows with the same page size and one read transaction per page, without
  *     decoding (RangeCatalog.scanIndexAsync shares the loader's paging code); the cold load is a
@@ -118,7 +120,27 @@ public final class LayerBenchmark {
       Measurement propagation,
       Measurement propagationWatchesOnly,
       RouteFollower.Metrics followerMetrics,
+      Gc heartbeatGc,
+      Gc propagationGc,
+      Gc totalGc,
       double totalSeconds) {}
+
+  /** Garbage collections and their accumulated time (ms) since the JVM started, or in a phase. */
+  record Gc(long count, long millis) {
+    static Gc now() {
+      long count = 0;
+      long millis = 0;
+      for (GarbageCollectorMXBean b : ManagementFactory.getGarbageCollectorMXBeans()) {
+        count += Math.max(0, b.getCollectionCount());
+        millis += Math.max(0, b.getCollectionTime());
+      }
+      return new Gc(count, millis);
+    }
+
+    Gc minus(Gc earlier) {
+      return new Gc(count - earlier.count, millis - earlier.millis);
+    }
+  }
 
   private final Config config;
   private final @Nullable PrintWriter progress;
@@ -181,8 +203,6 @@ public final class LayerBenchmark {
     long t0 = System.nanoTime();
     registerFleet(db, registry);
     double registerSeconds = seconds(t0);
-    for (int i = 0; i < 3; i++) catalog.addReplicaAsync(db, root.rangeId(), nodeId(i), -1).join();
-    new LeaseManager(catalog).acquire(db, root.rangeId(), nodeId(0));
 
     // 2. heartbeats
     NodeRegistry.Heartbeat[] beats = new NodeRegistry.Heartbeat[config.nodes()];
@@ -191,10 +211,13 @@ public final class LayerBenchmark {
     }
     Measurement open;
     Measurement saturated;
+    Gc heartbeatGc;
     try (HeartbeatBatcher batcher = new HeartbeatBatcher(registry, db)) {
       say(String.format(Locale.ROOT, "bench layer: heartbeats, open loop at %,.0f/s from %,d nodes", config.heartbeatRate(), config.nodes()));
       OpenLoop.run(config.heartbeatRate(), config.warmupSeconds(), i -> batcher.submit(beats[i % beats.length]));
+      Gc gc0 = Gc.now();
       open = OpenLoop.run(config.heartbeatRate(), config.seconds(), i -> batcher.submit(beats[i % beats.length])).measurement();
+      heartbeatGc = Gc.now().minus(gc0);
       say("bench layer: heartbeats, saturated (every node keeps one outstanding)");
       saturated = AsyncLoad.run("saturated heartbeats", beats.length, window(), pool,
           (int node) -> batcher.submit(beats[node]).thenApply(rec -> 1));
@@ -215,6 +238,7 @@ public final class LayerBenchmark {
     long[] scanNanos = new long[COLD_LOAD_ROUNDS];
     long[] loadNanos = new long[COLD_LOAD_ROUNDS];
     long loaded = 0;
+    RouteFollower running = null; // the last round's follower keeps running for the propagation phase
     for (int round = 0; round < COLD_LOAD_ROUNDS; round++) {
       say(String.format(Locale.ROOT, "bench layer: cold load and raw scan, round %d of %d", round + 1, COLD_LOAD_ROUNDS));
       // alternate which goes first, so neither always runs right after the other's garbage
@@ -225,13 +249,14 @@ public final class LayerBenchmark {
           scanNanos[round] = System.nanoTime() - t0;
           check(rows == config.ranges(), "raw scan read " + rows + " rows, expected " + config.ranges());
         } else {
-          try (RouteFollower f = new RouteFollower(db, ks, loadOptions)) {
-            t0 = System.nanoTime();
-            f.start();
-            loadNanos[round] = System.nanoTime() - t0;
-            loaded = f.table().size();
-            check(loaded == config.ranges(), "cold load holds " + loaded + " ranges, expected " + config.ranges());
-          }
+          RouteFollower f = new RouteFollower(db, ks, loadOptions);
+          t0 = System.nanoTime();
+          f.start();
+          loadNanos[round] = System.nanoTime() - t0;
+          loaded = f.table().size();
+          if (running != null) running.close();
+          running = f;
+          check(loaded == config.ranges(), "cold load holds " + loaded + " ranges, expected " + config.ranges());
         }
       }
     }
@@ -260,14 +285,22 @@ public final class LayerBenchmark {
 
     // 7. propagation
     say("bench layer: propagation, commit acknowledged -> follower applied (watch + poll)");
-    Propagation p1 = propagation(db, catalog, ks, RouteFollower.Options.builder().loadPageSize(LOAD_PAGE_SIZE).build(), keySpace);
+    Gc propagationGc0 = Gc.now();
+    Propagation p1;
+    try (RouteFollower f = java.util.Objects.requireNonNull(running)) {
+      p1 = propagation(db, catalog, f, keySpace);
+    }
+    Gc propagationGc = Gc.now().minus(propagationGc0);
     say("bench layer: propagation, watches only");
-    Propagation p2 = propagation(db, catalog, ks,
-        RouteFollower.Options.builder().loadPageSize(LOAD_PAGE_SIZE).pollInterval(Duration.ofHours(1)).build(), keySpace);
+    Propagation p2;
+    try (RouteFollower f = new RouteFollower(db, ks, RouteFollower.Options.builder().loadPageSize(LOAD_PAGE_SIZE).pollInterval(Duration.ofHours(1)).build())) {
+      f.start();
+      p2 = propagation(db, catalog, f, keySpace);
+    }
 
     return new Results(loadAverage, threads, registerSeconds, open, config.heartbeatRate(), saturated, buildSeconds, commits,
         trimSeconds, trimmed, scanNanos, loadNanos, loaded, lookups, commitSeq, twoPhaseSeq, commitConc, twoPhaseConc,
-        p1.latencies, p2.latencies, p1.metrics, seconds(runStart));
+        p1.latencies, p2.latencies, p1.metrics, heartbeatGc, propagationGc, Gc.now(), seconds(runStart));
   }
 
   static final NodeRecord.Locality LOCALITY = new NodeRecord.Locality("region-1", "zone-1", "rack-1");
@@ -374,13 +407,13 @@ public final class LayerBenchmark {
   private record Propagation(Measurement latencies, RouteFollower.Metrics metrics) {}
 
   /**
-   * Starts a follower with {@code options}, then commits splits one at a time for the phase's
-   * seconds (at most {@link #MAX_PROPAGATION_SAMPLES}); each sample is the time from the commit's
-   * acknowledgement to the follower's listener seeing the split's left child.
+   * With {@code follower} running, commits splits one at a time for the phase's seconds (at most
+   * {@link #MAX_PROPAGATION_SAMPLES}); each sample is the time from the commit's acknowledgement
+   * to the follower's listener seeing the split's left child.
    */
-  private Propagation propagation(Database db, RangeCatalog catalog, Keyspace ks, RouteFollower.Options options, long keySpace) {
+  private Propagation propagation(Database db, RangeCatalog catalog, RouteFollower follower, long keySpace) {
     Map<Long, CompletableFuture<Long>> expected = new ConcurrentHashMap<>();
-    try (RouteFollower follower = new RouteFollower(db, ks, options)) {
+    {
       follower.addListener((position, events) -> {
         long now = System.nanoTime();
         for (ChangeEvent e : events) {
@@ -389,7 +422,6 @@ public final class LayerBenchmark {
           if (f != null) f.complete(now);
         }
       });
-      follower.start();
       LatencySamples samples = new LatencySamples(MAX_PROPAGATION_SAMPLES);
       long n = 0;
       long warmupEnd = System.nanoTime() + (long) (config.warmupSeconds() * 1e9);

@@ -133,10 +133,15 @@ public final class LayerReport {
         ratio.verdict("%.2f", "x") + String.format(Locale.ROOT, " (medians: %.2fx)", medianRatio())));
     sb.append(row("propagation commit -> applied (watch + 1 s poll)", r.propagation(), target("propagationP99Millis").verdict("%.0f", " ms") + " (p99)"));
     sb.append(row("propagation commit -> applied (watches only)", r.propagationWatchesOnly(), "(information)"));
+    sb.append(String.format(Locale.ROOT,
+        "%ngarbage collection (same JVM as the store): %d collections, %,d ms during the open-loop heartbeats;"
+            + " %d, %,d ms during propagation (watch + poll); %d, %,d ms in the whole run%n",
+        r.heartbeatGc().count(), r.heartbeatGc().millis(), r.propagationGc().count(), r.propagationGc().millis(),
+        r.totalGc().count(), r.totalGc().millis()));
     long errors = r.heartbeatsOpenLoop().errors() + r.heartbeatsSaturated().errors() + r.coldLookups().errors()
         + r.splitTwoPhaseSequential().errors() + r.splitTwoPhaseConcurrent().errors();
     sb.append(String.format(Locale.ROOT,
-        "%nrates are per second (heartbeats, splits, lookups, keys or descriptors); propagation rows count samples, not a rate;%n"
+        "rates are per second (heartbeats, splits, lookups, keys or descriptors); propagation rows count samples, not a rate;%n"
             + "%,d propagation samples (%,d watch-only); %d failed operations in all; targets: %s%n",
         r.propagation().ops(), r.propagationWatchesOnly().ops(), errors, allTargetsPass() ? "all PASS" : "some MISS"));
     return sb.toString();
@@ -216,6 +221,10 @@ public final class LayerReport {
         .put("polls", r.followerMetrics().polls())
         .put("reloads", r.followerMetrics().reloads())
         .put("failures", r.followerMetrics().failures()));
+    root.put("gc", Json.object()
+        .put("heartbeatCollections", r.heartbeatGc().count()).put("heartbeatMillis", r.heartbeatGc().millis())
+        .put("propagationCollections", r.propagationGc().count()).put("propagationMillis", r.propagationGc().millis())
+        .put("totalCollections", r.totalGc().count()).put("totalMillis", r.totalGc().millis()));
     List<Object> ts = Json.list();
     for (Target t : targets) {
       ts.add(Json.object().put("id", t.id()).put("description", t.description())
