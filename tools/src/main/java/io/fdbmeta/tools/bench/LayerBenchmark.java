@@ -11,6 +11,7 @@ import io.fdbmeta.layer.Keyspace;
 import io.fdbmeta.layer.LayerConfig;
 import io.fdbmeta.layer.NodeRecord;
 import io.fdbmeta.layer.NodeRegistry;
+import io.fdbmeta.layer.Page;
 import io.fdbmeta.layer.RangeCatalog;
 import io.fdbmeta.layer.RangeDescriptor;
 import io.fdbmeta.layer.RouteFollower;
@@ -28,12 +29,15 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.jspecify.annotations.Nullable;
 
 /*
@@ -57,7 +61,9 @@ import org.jspecify.annotations.Nullable;
  *  4. Cold load beside a raw scan, alternating, several rounds: the raw scan reads the same
  *     range-index rows with the same page size and one read transaction per page, without
  *     decoding (RangeCatalog.scanIndexAsync shares the loader's paging code); the cold load is a
- *     new RouteFollower's start(): pages, decode, build the table, catch up. Best of the rounds.
+ *     new RouteFollower's start(): pages, decode, build the table, catch up. Between the two, for
+ *     information, RangeCatalog's listing of the same pages: decoded, but no table. Best of the
+ *     rounds (the medians are printed beside).
  *  5. Cold lookups: one new read transaction and RangeCatalog.lookupAsync per sample, random keys.
  *  6. Splits on the big catalog: sequentially (prepare untimed, then the phase-2 commit timed,
  *     and the two phases together), then 8 concurrent clients each looking up a random range,
@@ -110,6 +116,7 @@ public final class LayerBenchmark {
       double trimSeconds,
       long trimmedEntries,
       long[] scanNanos,
+      long[] decodeNanos,
       long[] loadNanos,
       long loadedRanges,
       Measurement coldLookups,
@@ -237,17 +244,24 @@ public final class LayerBenchmark {
     RouteFollower.Options loadOptions = RouteFollower.Options.builder().loadPageSize(LOAD_PAGE_SIZE).build();
     long[] scanNanos = new long[COLD_LOAD_ROUNDS];
     long[] loadNanos = new long[COLD_LOAD_ROUNDS];
+    long[] decodeNanos = new long[COLD_LOAD_ROUNDS];
     long loaded = 0;
     RouteFollower running = null; // the last round's follower keeps running for the propagation phase
     for (int round = 0; round < COLD_LOAD_ROUNDS; round++) {
       say(String.format(Locale.ROOT, "bench layer: cold load and raw scan, round %d of %d", round + 1, COLD_LOAD_ROUNDS));
-      // alternate which goes first, so neither always runs right after the other's garbage
-      for (int k = 0; k < 2; k++) {
-        if ((k == 0) == (round % 2 == 0)) {
+      // rotate which goes first, so none always runs right after another's garbage
+      for (int k = 0; k < 3; k++) {
+        int which = (k + round) % 3;
+        if (which == 0) {
           t0 = System.nanoTime();
           long rows = catalog.scanIndexAsync(db, LOAD_PAGE_SIZE, pool).join();
           scanNanos[round] = System.nanoTime() - t0;
           check(rows == config.ranges(), "raw scan read " + rows + " rows, expected " + config.ranges());
+        } else if (which == 1) {
+          t0 = System.nanoTime();
+          long rows = listAll(db, catalog);
+          decodeNanos[round] = System.nanoTime() - t0;
+          check(rows == config.ranges(), "listing read " + rows + " descriptors, expected " + config.ranges());
         } else {
           RouteFollower f = new RouteFollower(db, ks, loadOptions);
           t0 = System.nanoTime();
@@ -287,7 +301,7 @@ public final class LayerBenchmark {
     say("bench layer: propagation, commit acknowledged -> follower applied (watch + poll)");
     Gc propagationGc0 = Gc.now();
     Propagation p1;
-    try (RouteFollower f = java.util.Objects.requireNonNull(running)) {
+    try (RouteFollower f = Objects.requireNonNull(running)) {
       p1 = propagation(db, catalog, f, keySpace);
     }
     Gc propagationGc = Gc.now().minus(propagationGc0);
@@ -299,7 +313,7 @@ public final class LayerBenchmark {
     }
 
     return new Results(loadAverage, threads, registerSeconds, open, config.heartbeatRate(), saturated, buildSeconds, commits,
-        trimSeconds, trimmed, scanNanos, loadNanos, loaded, lookups, commitSeq, twoPhaseSeq, commitConc, twoPhaseConc,
+        trimSeconds, trimmed, scanNanos, decodeNanos, loadNanos, loaded, lookups, commitSeq, twoPhaseSeq, commitConc, twoPhaseConc,
         p1.latencies, p2.latencies, p1.metrics, heartbeatGc, propagationGc, Gc.now(), seconds(runStart));
   }
 
@@ -341,6 +355,18 @@ public final class LayerBenchmark {
       commits++;
     }
     return commits;
+  }
+
+  /** Every descriptor through RangeCatalog's listing: the same pages as the raw scan, decoded, no table. */
+  private static long listAll(Database db, RangeCatalog catalog) {
+    long n = 0;
+    byte[] cursor = null;
+    do {
+      Page<RangeDescriptor> page = catalog.listAsync(db, cursor, LOAD_PAGE_SIZE).join();
+      n += page.items().size();
+      cursor = page.nextCursor();
+    } while (cursor != null);
+    return n;
   }
 
   private static CompletableFuture<Integer> lookupRandom(Database db, RangeCatalog catalog, long keySpace) {
@@ -411,49 +437,47 @@ public final class LayerBenchmark {
    * {@link #MAX_PROPAGATION_SAMPLES}); each sample is the time from the commit's acknowledgement
    * to the follower's listener seeing the split's left child.
    */
-  private Propagation propagation(Database db, RangeCatalog catalog, RouteFollower follower, long keySpace) {
+  private Propagation propagation(Database db, RangeCatalog catalog, RouteFollower follower, long keySpace)
+      throws InterruptedException {
     Map<Long, CompletableFuture<Long>> expected = new ConcurrentHashMap<>();
-    {
-      follower.addListener((position, events) -> {
-        long now = System.nanoTime();
-        for (ChangeEvent e : events) {
-          if (e.kind() != ChangeEvent.Kind.UPSERT || e.descriptor() == null) continue;
-          CompletableFuture<Long> f = expected.get(e.descriptor().rangeId());
-          if (f != null) f.complete(now);
-        }
-      });
-      LatencySamples samples = new LatencySamples(MAX_PROPAGATION_SAMPLES);
-      long n = 0;
-      long warmupEnd = System.nanoTime() + (long) (config.warmupSeconds() * 1e9);
-      long end = warmupEnd + (long) (config.seconds() * 1e9);
-      while (n < MAX_PROPAGATION_SAMPLES) {
-        long now = System.nanoTime();
-        if (now >= end) break;
-        byte[] k = splitKey(keySpace);
-        RangeDescriptor parent = catalog.lookupAsync(db, k).join();
-        if (!parent.isInterior(k)) continue;
-        String opId = Ids.newOpId();
-        long left = Ids.newRangeId();
-        CompletableFuture<Long> applied = new CompletableFuture<>();
-        expected.put(left, applied);
-        catalog.prepareSplitAsync(db, opId, parent.rangeId(), k, parent.generation(), left, Ids.newRangeId()).join();
-        catalog.commitSplitAsync(db, opId).join();
-        long acked = System.nanoTime();
-        long appliedAt;
-        try {
-          appliedAt = applied.get(10, TimeUnit.SECONDS);
-        } catch (Exception e) {
-          throw new IllegalStateException("the follower did not apply a committed split within 10 s: " + e, e);
-        }
-        expected.remove(left);
-        if (acked >= warmupEnd) {
-          samples.add(Math.max(0, appliedAt - acked)); // the listener may run before the caller sees the ack
-          n++;
-        }
+    follower.addListener((position, events) -> {
+      long now = System.nanoTime();
+      for (ChangeEvent e : events) {
+        RangeDescriptor d = e.descriptor();
+        if (e.kind() != ChangeEvent.Kind.UPSERT || d == null) continue;
+        CompletableFuture<Long> f = expected.get(d.rangeId());
+        if (f != null) f.complete(now);
       }
-      long[] values = LatencySamples.merge(List.of(samples));
-      return new Propagation(new Measurement(values.length, values.length, 0, Math.max(1, end - warmupEnd), values), follower.metrics());
+    });
+    LatencySamples samples = new LatencySamples(MAX_PROPAGATION_SAMPLES);
+    long warmupEnd = System.nanoTime() + (long) (config.warmupSeconds() * 1e9);
+    long end = warmupEnd + (long) (config.seconds() * 1e9);
+    int n = 0;
+    while (n < MAX_PROPAGATION_SAMPLES && System.nanoTime() < end) {
+      byte[] k = splitKey(keySpace);
+      RangeDescriptor parent = catalog.lookupAsync(db, k).join();
+      if (!parent.isInterior(k)) continue;
+      String opId = Ids.newOpId();
+      long left = Ids.newRangeId();
+      CompletableFuture<Long> applied = new CompletableFuture<>();
+      expected.put(left, applied);
+      catalog.prepareSplitAsync(db, opId, parent.rangeId(), k, parent.generation(), left, Ids.newRangeId()).join();
+      catalog.commitSplitAsync(db, opId).join();
+      long acked = System.nanoTime();
+      long appliedAt;
+      try {
+        appliedAt = applied.get(10, TimeUnit.SECONDS);
+      } catch (ExecutionException | TimeoutException e) {
+        throw new IllegalStateException("the follower did not apply a committed split within 10 s: " + e, e);
+      }
+      expected.remove(left);
+      if (acked >= warmupEnd) {
+        samples.add(Math.max(0, appliedAt - acked)); // the listener may run before the caller sees the ack
+        n++;
+      }
     }
+    long[] values = LatencySamples.merge(List.of(samples));
+    return new Propagation(new Measurement(values.length, values.length, 0, Math.max(1, end - warmupEnd), values), follower.metrics());
   }
 
   private Window window() {
