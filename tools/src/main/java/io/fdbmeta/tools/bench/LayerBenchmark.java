@@ -64,11 +64,12 @@ import org.jspecify.annotations.Nullable;
  *     new RouteFollower's start(): pages, decode, build the table, catch up. Between the two, for
  *     information, RangeCatalog's listing of the same pages: decoded, but no table. Best of the
  *     rounds (the medians are printed beside).
+ *     The last round's follower keeps running (as a router would) through phases 5 to 7.
  *  5. Cold lookups: one new read transaction and RangeCatalog.lookupAsync per sample, random keys.
  *  6. Splits on the big catalog: sequentially (prepare untimed, then the phase-2 commit timed,
  *     and the two phases together), then 8 concurrent clients each looking up a random range,
  *     preparing and committing its split.
- *  7. Propagation: a running RouteFollower; splits committed one at a time; for each, the time
+ *  7. Propagation: a running RouteFollower (the one from step 4, then a new one); splits committed one at a time; for each, the time
  *     from the commit's acknowledgement to the follower's listener seeing the left child. Once
  *     with default options (watch on meta_version plus a 1 s poll), once with watches only.
  *
