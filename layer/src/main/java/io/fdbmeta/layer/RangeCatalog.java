@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
 import org.jspecify.annotations.Nullable;
 
 /*
@@ -134,6 +135,21 @@ public final class RangeCatalog {
 
   public Page<RangeDescriptor> list(ReadTransactionContext db, byte @Nullable [] cursor, int limit) {
     return join(listAsync(db, cursor, limit));
+  }
+
+  /**
+   * Reads every row of the range index without decoding it, in pages of {@code pageSize} rows,
+   * one read transaction per page, exactly as {@link RouteFollower}'s load reads them: the raw cost
+   * a load is measured against ({@code fdbmeta bench layer}), and a cheap count of the ranges.
+   * Pages read at different versions, so concurrent splits and merges can make the count differ
+   * from any one moment's.
+   *
+   * @return the number of rows read; fails with the store's error
+   * @throws IllegalArgumentException if {@code pageSize} is not in [1, 100000]
+   */
+  public CompletableFuture<Long> scanIndexAsync(ReadTransactionContext db, int pageSize, Executor executor) {
+    if (pageSize < 1 || pageSize > 100_000) throw new IllegalArgumentException("page size must be in [1, 100000], got " + pageSize);
+    return RouteLoader.scanPagesAsync(db, ks, pageSize, executor, rows -> {});
   }
 
   /** A replica a node holds and its role there. */

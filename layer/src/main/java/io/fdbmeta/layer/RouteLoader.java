@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 
 /*
@@ -89,11 +90,10 @@ final class RouteLoader {
   /** Every range, page by page; of two versions of one id (see the header) the newer one. */
   private CompletableFuture<List<RangeDescriptor>> loadPagesAsync() {
     var state = new Object() {
-      byte @Nullable [] after;
       final List<RangeDescriptor> ranges = new ArrayList<>();
       final Map<Long, Integer> indexById = new HashMap<>();
     };
-    return AsyncUtil.whileTrue(() -> readPage(state.after).thenApply(rows -> {
+    return scanPagesAsync(db, ks, pageSize, executor, rows -> {
       for (KeyValue kv : rows) {
         RangeDescriptor d = RangeDescriptor.decode(kv.getValue());
         Integer seen = state.indexById.putIfAbsent(d.rangeId(), state.ranges.size());
@@ -103,15 +103,32 @@ final class RouteLoader {
           state.ranges.set(seen, d);
         }
       }
-      if (rows.size() < pageSize) return false;
-      state.after = rows.get(rows.size() - 1).getKey();
-      return true;
-    }), executor).thenApply(v -> state.ranges);
+    }).thenApply(n -> state.ranges);
   }
 
-  private CompletableFuture<List<KeyValue>> readPage(byte @Nullable [] after) {
-    KeySelector begin = after == null ? KeySelector.firstGreaterOrEqual(ks.rangeIndex().begin) : KeySelector.firstGreaterThan(after);
+  /**
+   * Reads the whole range index in pages of {@code pageSize} rows, each page its own read
+   * transaction starting after the last key of the one before, and hands each page to {@code
+   * sink} (one page at a time, in key order). The load reads exactly this way; {@link
+   * RangeCatalog#scanIndexAsync} exposes it without decoding, as the load's baseline.
+   *
+   * @return the number of rows read; fails with the store's error (or what {@code sink} threw)
+   */
+  static CompletableFuture<Long> scanPagesAsync(ReadTransactionContext db, Keyspace ks, int pageSize, Executor executor, Consumer<List<KeyValue>> sink) {
+    var state = new Object() {
+      byte @Nullable [] after;
+      long rows;
+    };
     KeySelector end = KeySelector.firstGreaterOrEqual(ks.rangeIndex().end);
-    return db.readAsync(tr -> tr.getRange(begin, end, pageSize).asList());
+    return AsyncUtil.whileTrue(() -> {
+      KeySelector begin = state.after == null ? KeySelector.firstGreaterOrEqual(ks.rangeIndex().begin) : KeySelector.firstGreaterThan(state.after);
+      return db.readAsync(tr -> tr.getRange(begin, end, pageSize).asList()).thenApply(rows -> {
+        sink.accept(rows);
+        state.rows += rows.size();
+        if (rows.size() < pageSize) return false;
+        state.after = rows.get(rows.size() - 1).getKey();
+        return true;
+      });
+    }, executor).thenApply(v -> state.rows);
   }
 }

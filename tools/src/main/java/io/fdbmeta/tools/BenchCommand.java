@@ -11,12 +11,12 @@ import picocli.CommandLine.Spec;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Benchmarks; each prints the command that reproduces it.",
-    subcommands = {BenchStoreCommand.class})
+    subcommands = {BenchStoreCommand.class, BenchLayerCommand.class})
 final class BenchCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Override
   public Integer call() {
-    throw new ParameterException(spec.commandLine(), "missing benchmark, e.g. 'fdbmeta bench store'");
+    throw new ParameterException(spec.commandLine(), "missing benchmark, e.g. 'fdbmeta bench store' or 'fdbmeta bench layer'");
   }
 }

@@ -6,6 +6,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
@@ -21,10 +22,17 @@ final class AsyncLoad {
   static Measurement run(
       String what, int clients, Window window, Executor executor, Supplier<CompletableFuture<Integer>> op)
       throws InterruptedException {
+    return run(what, clients, window, executor, (IntFunction<CompletableFuture<Integer>>) client -> op.get());
+  }
+
+  /** As above; the operation learns which client (0 to clients - 1) runs it. */
+  static Measurement run(
+      String what, int clients, Window window, Executor executor, IntFunction<CompletableFuture<Integer>> op)
+      throws InterruptedException {
     CountDownLatch done = new CountDownLatch(clients);
     List<Client> all = new ArrayList<>();
     for (int i = 0; i < clients; i++) {
-      Client c = new Client(window, executor, op, done, LatencySamples.capPerClient(clients));
+      Client c = new Client(i, window, executor, op, done, LatencySamples.capPerClient(clients));
       all.add(c);
       executor.execute(c);
     }
@@ -51,9 +59,10 @@ final class AsyncLoad {
   }
 
   private static final class Client implements Runnable {
+    private final int index;
     private final Window window;
     private final Executor executor;
-    private final Supplier<CompletableFuture<Integer>> op;
+    private final IntFunction<CompletableFuture<Integer>> op;
     private final CountDownLatch done;
     private final LatencySamples latencies;
     // Written by one operation's completion at a time; each completion happens-before the next.
@@ -62,7 +71,8 @@ final class AsyncLoad {
     long errors;
     @Nullable Throwable firstError;
 
-    Client(Window window, Executor executor, Supplier<CompletableFuture<Integer>> op, CountDownLatch done, int cap) {
+    Client(int index, Window window, Executor executor, IntFunction<CompletableFuture<Integer>> op, CountDownLatch done, int cap) {
+      this.index = index;
       this.window = window;
       this.executor = executor;
       this.op = op;
@@ -79,7 +89,7 @@ final class AsyncLoad {
       }
       CompletableFuture<Integer> f;
       try {
-        f = op.get();
+        f = op.apply(index);
       } catch (RuntimeException e) {
         f = CompletableFuture.failedFuture(e);
       }

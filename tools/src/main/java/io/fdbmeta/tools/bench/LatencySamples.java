@@ -18,6 +18,10 @@ final class LatencySamples {
     values[size++] = nanos;
   }
 
+  void clear() {
+    size = 0;
+  }
+
   static long[] merge(Iterable<LatencySamples> all) {
     int n = 0;
     for (LatencySamples s : all) n += s.size;
