@@ -2,7 +2,6 @@ package io.fdbmeta.tools;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fdbmeta.tools.bench.MiniJson;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,7 @@
 package io.fdbmeta.tools.bench;
 
 import io.fdbmeta.layer.HeartbeatBatcher;
+import io.fdbmeta.tools.Json;
 import io.fdbmeta.layer.RangeCatalog;
 import java.util.ArrayList;
 import java.util.List;
