@@ -7,7 +7,7 @@ import java.util.concurrent.ExecutionException;
 
 /**
  * FoundationDB error codes used by the embedded store, and the retry classification of
- * FoundationDB's client ({@code Transaction::onError}). {@link FDBException#isRetryable()} cannot
+ * FoundationDB's client ({@code Transaction::onError}). FDBException's own retry predicate cannot
  * be used here: it calls into the native client.
  */
 final class Errors {

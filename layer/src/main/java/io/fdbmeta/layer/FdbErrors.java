@@ -6,9 +6,9 @@ import java.util.concurrent.ExecutionException;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The one place FoundationDB error codes are classified and translated. {@code
- * FDBException.isRetryable()} and {@code isMaybeCommitted()} call into the native client, which
- * may be absent, so the classification is by code, as FoundationDB documents it.
+ * The one place FoundationDB error codes are classified and translated. FDBException's own
+ * retryable and maybe-committed predicates call into the native client, which may be absent, so
+ * the classification is by code, as FoundationDB documents it.
  */
 public final class FdbErrors {
   public static final int TRANSACTION_TOO_OLD = 1007;

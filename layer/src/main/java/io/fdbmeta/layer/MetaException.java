@@ -5,7 +5,7 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The one unchecked exception of the layer. It carries a {@link Code} callers can switch on and
- * the context it happened in (range id, node id, key); {@link #isRetryable()} says whether the
+ * the context it happened in (range id, node id, key); {@link #retryable()} says whether the
  * same call may simply be tried again.
  */
 public class MetaException extends RuntimeException {
@@ -96,7 +96,7 @@ public class MetaException extends RuntimeException {
   }
 
   /** True if calling again may succeed without changing anything. */
-  public boolean isRetryable() {
+  public boolean retryable() {
     return retryable;
   }
 }

@@ -246,7 +246,7 @@ public final class RouteFollower implements AutoCloseable {
   private void failed(String what, Throwable e, List<CompletableFuture<Void>> served) {
     failures.incrementAndGet();
     RuntimeException error = FdbErrors.translate(e);
-    boolean retryable = error instanceof MetaException && ((MetaException) error).isRetryable();
+    boolean retryable = error instanceof MetaException && ((MetaException) error).retryable();
     LOG.log(System.Logger.Level.WARNING, "route follower " + what + " failed" + (retryable ? ", retrying: " : ": ") + error);
     if (retryable) {
       waiters.addAll(served); // the next run serves them

@@ -11,7 +11,7 @@ import java.util.Arrays;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Versionstamped keys and values without {@code Tuple.packWithVersionstamp}, which loads the native
+ * Versionstamped keys and values without Tuple's own versionstamp packing, which loads the native
  * client. A key is the subspace prefix followed by one tuple-encoded incomplete versionstamp
  * (type code 0x33, 10 placeholder bytes, 2-byte user version), so completed keys unpack with the
  * ordinary tuple code.

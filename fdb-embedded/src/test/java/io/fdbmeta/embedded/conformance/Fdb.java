@@ -103,7 +103,7 @@ final class Fdb {
   /**
    * The param of a SET_VERSIONSTAMPED_KEY/VALUE at API 730: {@code before}, 10 placeholder bytes,
    * {@code after}, then the placeholder's offset as 4 little-endian bytes. Written by hand because
-   * {@code Tuple.packWithVersionstamp} loads the native client.
+   * Tuple's own versionstamp packing loads the native client.
    */
   static byte[] versionstampParam(byte[] before, byte[] after) {
     return concat(before, new byte[10], after, le32(before.length));
