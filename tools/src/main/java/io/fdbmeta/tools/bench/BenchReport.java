@@ -22,13 +22,6 @@ public final class BenchReport {
   private final List<Target> targets = new ArrayList<>();
   private final double loadAverage;
 
-  /** One target: {@code actual >= target} passes. */
-  public record Target(String id, String description, double target, double actual) {
-    public boolean pass() {
-      return actual >= target;
-    }
-  }
-
   BenchReport(
       StoreBenchmark.Config config,
       int executorThreads,
@@ -40,13 +33,13 @@ public final class BenchReport {
     this.executorThreads = executorThreads;
     this.durableDir = durableDir;
     this.results = results;
-    targets.add(new Target("memoryPointReads", "memory point reads/s, 1 get per read transaction, 16 clients",
+    targets.add(Target.atLeast("memoryPointReads", "memory point reads/s, 1 get per read transaction, 16 clients",
         POINT_READS_TARGET, get(Backend.MEMORY, Workload.POINT_READ).unitsPerSecond()));
-    targets.add(new Target("memoryCommits16Clients", "memory single-key commits/s, 16 clients",
+    targets.add(Target.atLeast("memoryCommits16Clients", "memory single-key commits/s, 16 clients",
         COMMITS_TARGET, get(Backend.MEMORY, Workload.COMMIT_16).opsPerSecond()));
-    targets.add(new Target("memoryTenKeyWrites", "memory key-writes/s, 100 clients x 10 keys",
+    targets.add(Target.atLeast("memoryTenKeyWrites", "memory key-writes/s, 100 clients x 10 keys",
         TEN_KEY_WRITES_TARGET, get(Backend.MEMORY, Workload.COMMIT_10_KEYS).unitsPerSecond()));
-    targets.add(new Target("durableOverMemoryCommits256Clients",
+    targets.add(Target.atLeast("durableOverMemoryCommits256Clients",
         "durable / memory single-key commits/s, 256 clients (within 2x, group commit)",
         DURABLE_RATIO_TARGET, durableRatio(Workload.COMMIT_256)));
   }
@@ -60,7 +53,7 @@ public final class BenchReport {
   }
 
   public boolean allTargetsPass() {
-    return targets.stream().allMatch(Target::pass);
+    return Target.allPass(targets);
   }
 
   /**
@@ -73,7 +66,7 @@ public final class BenchReport {
   }
 
   private Target target(String id) {
-    return targets.stream().filter(t -> t.id().equals(id)).findFirst().orElseThrow();
+    return Target.byId(targets, id);
   }
 
   private static final String ROW = "%-27s %-10s %7s %12s %12s %12s  %s%n";
@@ -91,19 +84,14 @@ public final class BenchReport {
         "fdb-embedded clients: async (runAsync/readAsync chains, 1 transaction outstanding each) on a ForkJoinPool of %d;%n"
             + "skiplist clients: threads in a tight loop, one map operation per key; durable store: %s%n",
         executorThreads, durableDir));
-    int cpus = Runtime.getRuntime().availableProcessors();
-    if (loadAverage >= cpus) {
-      sb.append(String.format(Locale.ROOT,
-          "WARNING: load average %.1f on %d cpus when the run started: other work shares the cpus, figures will be low and noisy%n",
-          loadAverage, cpus));
-    }
+    sb.append(Target.loadWarning(loadAverage));
     sb.append('\n');
     sb.append(String.format(Locale.ROOT, ROW, "operation", "per txn", "clients", "memory", "durable", "skiplist", "target (memory)"));
     for (Workload w : Workload.values()) {
       String t = "";
-      if (w == Workload.POINT_READ) t = verdict(target("memoryPointReads"), "%,.0f");
-      if (w == Workload.COMMIT_16) t = verdict(target("memoryCommits16Clients"), "%,.0f");
-      if (w == Workload.COMMIT_10_KEYS) t = verdict(target("memoryTenKeyWrites"), "%,.0f");
+      if (w == Workload.POINT_READ) t = target("memoryPointReads").verdict("%,.0f", "");
+      if (w == Workload.COMMIT_16) t = target("memoryCommits16Clients").verdict("%,.0f", "");
+      if (w == Workload.COMMIT_10_KEYS) t = target("memoryTenKeyWrites").verdict("%,.0f", "");
       sb.append(String.format(Locale.ROOT, ROW, w.label, w.perTransaction, w.clients,
           rate(Backend.MEMORY, w), rate(Backend.DURABLE, w), rate(Backend.SKIPLIST, w), t));
     }
@@ -120,16 +108,12 @@ public final class BenchReport {
     Target ratio = target("durableOverMemoryCommits256Clients");
     sb.append(String.format(Locale.ROOT, ROW, "durable/memory commits/s", "1 set", 256, "",
         String.format(Locale.ROOT, "%.2fx", ratio.actual()), "",
-        String.format(Locale.ROOT, ">= %.2fx  %s", ratio.target(), ratio.pass() ? "PASS" : "MISS")));
+        ratio.verdict("%.2f", "x")));
     long errors = results.values().stream().flatMap(m -> m.values().stream()).mapToLong(Measurement::errors).sum();
     sb.append(String.format(Locale.ROOT,
         "%nskiplist latency rows time one map put; %d failed operations in all; targets: %s%n",
         errors, allTargetsPass() ? "all PASS" : "some MISS"));
     return sb.toString();
-  }
-
-  private static String verdict(Target t, String format) {
-    return ">= " + String.format(Locale.ROOT, format, t.target()) + "  " + (t.pass() ? "PASS" : "MISS");
   }
 
   private String rate(Backend b, Workload w) {
@@ -168,12 +152,7 @@ public final class BenchReport {
       backend.put("errors", errors);
       root.put(b.id, backend);
     }
-    List<Object> ts = Json.list();
-    for (Target t : targets) {
-      ts.add(Json.object().put("id", t.id()).put("description", t.description())
-          .put("target", t.target()).put("actual", t.actual()).put("pass", t.pass()));
-    }
-    root.put("targets", ts);
+    root.put("targets", Target.json(targets));
     root.put("durableOverMemoryCommits16Clients", durableRatio(Workload.COMMIT_16));
     root.put("allTargetsPass", allTargetsPass());
     return root.toString();

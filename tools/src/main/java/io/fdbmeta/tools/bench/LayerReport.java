@@ -18,29 +18,18 @@ public final class LayerReport {
   private final LayerBenchmark.Results r;
   private final List<Target> targets = new ArrayList<>();
 
-  /** One target: {@code actual >= target}, or {@code actual <= target} when {@code atMost}. */
-  public record Target(String id, String description, double target, double actual, boolean atMost) {
-    public boolean pass() {
-      return atMost ? actual <= target : actual >= target;
-    }
-
-    String verdict(String format, String unit) {
-      return (atMost ? "<= " : ">= ") + String.format(Locale.ROOT, format, target) + unit + "  " + (pass() ? "PASS" : "MISS");
-    }
-  }
-
   LayerReport(LayerBenchmark.Config config, LayerBenchmark.Results r) {
     this.config = config;
     this.r = r;
-    targets.add(new Target("heartbeatsPerSec",
+    targets.add(Target.atLeast("heartbeatsPerSec",
         String.format(Locale.ROOT, "heartbeats committed/s from %,d nodes, open loop at %,.0f/s offered", config.nodes(), r.heartbeatRate()),
-        HEARTBEATS_TARGET, r.heartbeatsOpenLoop().opsPerSecond(), false));
-    targets.add(new Target("heartbeatP99Millis", "heartbeat latency p99 (ms) from due time to commit, open loop",
-        HEARTBEAT_P99_MILLIS_TARGET, millis(r.heartbeatsOpenLoop(), 99), true));
-    targets.add(new Target("coldLoadOverRawScan", "cold load descriptors/s over raw scan keys/s (best of " + r.scanNanos().length + " each)",
-        COLD_LOAD_RATIO_TARGET, coldLoadRatio(), false));
-    targets.add(new Target("propagationP99Millis", "commit acknowledged -> follower applied p99 (ms), watch + poll",
-        PROPAGATION_P99_MILLIS_TARGET, millis(r.propagation(), 99), true));
+        HEARTBEATS_TARGET, r.heartbeatsOpenLoop().opsPerSecond()));
+    targets.add(Target.atMost("heartbeatP99Millis", "heartbeat latency p99 (ms) from due time to commit, open loop",
+        HEARTBEAT_P99_MILLIS_TARGET, millis(r.heartbeatsOpenLoop(), 99)));
+    targets.add(Target.atLeast("coldLoadOverRawScan", "cold load descriptors/s over raw scan keys/s (best of " + r.scanNanos().length + " each)",
+        COLD_LOAD_RATIO_TARGET, coldLoadRatio()));
+    targets.add(Target.atMost("propagationP99Millis", "commit acknowledged -> follower applied p99 (ms), watch + poll",
+        PROPAGATION_P99_MILLIS_TARGET, millis(r.propagation(), 99)));
   }
 
   public List<Target> targets() {
@@ -48,7 +37,7 @@ public final class LayerReport {
   }
 
   public boolean allTargetsPass() {
-    return targets.stream().allMatch(Target::pass);
+    return Target.allPass(targets);
   }
 
   private static double millis(Measurement m, double p) {
@@ -81,7 +70,7 @@ public final class LayerReport {
   }
 
   private Target target(String id) {
-    return targets.stream().filter(t -> t.id().equals(id)).findFirst().orElseThrow();
+    return Target.byId(targets, id);
   }
 
   private static final String ROW = "%-50s %14s %8s %8s %8s  %s%n";
@@ -99,11 +88,7 @@ public final class LayerReport {
     sb.append(String.format(Locale.ROOT,
         "async clients on a ForkJoinPool of %d (also the store's executor); HeartbeatBatcher maxBatch %d, maxInFlight %d; load page %,d rows%n",
         r.executorThreads(), HeartbeatBatcher.DEFAULT_MAX_BATCH, HeartbeatBatcher.DEFAULT_MAX_IN_FLIGHT, LayerBenchmark.LOAD_PAGE_SIZE));
-    if (r.loadAverage() >= cpus) {
-      sb.append(String.format(Locale.ROOT,
-          "WARNING: load average %.1f on %d cpus when the run started: other work shares the cpus, figures will be low and noisy%n",
-          r.loadAverage(), cpus));
-    }
+    sb.append(Target.loadWarning(r.loadAverage()));
     sb.append('\n');
     sb.append(String.format(Locale.ROOT, ROW, "measurement", "rate", "p50 ms", "p99 ms", "max ms", "target"));
     sb.append(String.format(Locale.ROOT, ROW, String.format(Locale.ROOT, "register %,d nodes (%d per transaction)", config.nodes(), LayerBenchmark.REGISTER_PER_TXN),
@@ -238,12 +223,7 @@ public final class LayerReport {
         .put("heartbeatCollections", r.heartbeatGc().count()).put("heartbeatMillis", r.heartbeatGc().millis())
         .put("propagationCollections", r.propagationGc().count()).put("propagationMillis", r.propagationGc().millis())
         .put("totalCollections", r.totalGc().count()).put("totalMillis", r.totalGc().millis()));
-    List<Object> ts = Json.list();
-    for (Target t : targets) {
-      ts.add(Json.object().put("id", t.id()).put("description", t.description())
-          .put("target", t.target()).put("actual", t.actual()).put("atMost", t.atMost()).put("pass", t.pass()));
-    }
-    root.put("targets", ts);
+    root.put("targets", Target.json(targets));
     root.put("allTargetsPass", allTargetsPass());
     return root.toString();
   }
