@@ -139,7 +139,8 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
     return accessSystemKeys ? Bytes.ALL_KEYS_END : Bytes.SYSTEM_PREFIX;
   }
 
-  private static <T> CompletableFuture<T> run(java.util.function.Supplier<T> body) {
+  /** Runs a synchronous read and returns its result, or its FoundationDB error, as a completed future. */
+  private static <T> CompletableFuture<T> completedOrFailed(java.util.function.Supplier<T> body) {
     try {
       return CompletableFuture.completedFuture(body.get());
     } catch (FDBException | IllegalStateException | IllegalArgumentException e) {
@@ -161,7 +162,7 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
 
   @Override
   public synchronized CompletableFuture<Long> getReadVersion() {
-    return run(() -> {
+    return completedOrFailed(() -> {
       checkUsable();
       return readVersionForRead();
     });
@@ -193,7 +194,7 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
   }
 
   synchronized CompletableFuture<byte[]> get(byte[] key, boolean snapshot) {
-    return run(() -> {
+    return completedOrFailed(() -> {
       checkUsable();
       if (Bytes.compare(key, maxReadKey()) >= 0) throw Errors.error(Errors.KEY_OUTSIDE_LEGAL_RANGE);
       long rv = readVersionForRead();
@@ -216,7 +217,7 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
   }
 
   synchronized CompletableFuture<byte[]> getKey(KeySelector selector, boolean snapshot) {
-    return run(() -> {
+    return completedOrFailed(() -> {
       checkUsable();
       return resolve(selector, snapshot);
     });
@@ -319,7 +320,7 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
 
   @Override
   public synchronized CompletableFuture<Long> getEstimatedRangeSizeBytes(byte[] begin, byte[] end) {
-    return run(() -> {
+    return completedOrFailed(() -> {
       checkUsable();
       long rv = readVersionForRead();
       long size = 0;
@@ -333,7 +334,7 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
 
   @Override
   public synchronized CompletableFuture<KeyArrayResult> getRangeSplitPoints(byte[] begin, byte[] end, long chunkSize) {
-    return run(() -> {
+    return completedOrFailed(() -> {
       checkUsable();
       if (chunkSize <= 0) throw Errors.error(Errors.INVALID_OPTION_VALUE, "chunk size must be positive");
       long rv = readVersionForRead();
