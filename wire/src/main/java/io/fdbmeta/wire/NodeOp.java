@@ -1,0 +1,46 @@
+package io.fdbmeta.wire;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Operations of the node protocol. Client operations come from routers; the rest are between
+ * storage nodes. Codes are part of the wire format and never reused.
+ */
+public enum NodeOp {
+  /** Liveness of the connection; no routing header needed. */
+  PING(0),
+  /** Values of {@code keys}; reply values in the same order, null for absent. */
+  GET(1),
+  /** Writes {@code values[i]} at {@code keys[i]}; reply number = keys written. */
+  SET(2),
+  /** Deletes {@code keys}; reply number = keys that existed. */
+  DEL(3),
+  /** Reply number = how many of {@code keys} exist. */
+  EXISTS(4),
+  /**
+   * Pairs in [keys[0], keys[1]) (keys[1] empty: to the range's end), at most {@code limit}; reply
+   * values alternate key, value, and number is 1 if more pairs follow.
+   */
+  SCAN(5),
+  /** Leader to follower: apply {@code keys}/{@code values} (null value: delete) at a sequence number; reply number = the follower's applied sequence. */
+  REPLICATE(16),
+  /** Like SCAN, for a node copying a range's data (replica creation, lease handover); served by any replica. */
+  FETCH(17);
+
+  private static final NodeOp[] BY_CODE = new NodeOp[32];
+
+  static {
+    for (NodeOp op : values()) BY_CODE[op.code] = op;
+  }
+
+  public final int code;
+
+  NodeOp(int code) {
+    this.code = code;
+  }
+
+  /** The op with this code, or null if there is none. */
+  public static @Nullable NodeOp ofCode(int code) {
+    return code >= 0 && code < BY_CODE.length ? BY_CODE[code] : null;
+  }
+}

@@ -1,0 +1,127 @@
+package io.fdbmeta.wire;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class RespDecoderTest {
+  private static final RespDecoder.Limits SMALL = new RespDecoder.Limits(8, 64, 32, 128);
+
+  private static List<Object> decode(RespDecoder.Limits limits, byte[]... chunks) {
+    EmbeddedChannel ch = new EmbeddedChannel(new RespDecoder(limits));
+    for (byte[] c : chunks) ch.writeInbound(Unpooled.wrappedBuffer(c));
+    List<Object> out = new ArrayList<>();
+    for (Object o; (o = ch.readInbound()) != null; ) out.add(o);
+    ch.finishAndReleaseAll();
+    return out;
+  }
+
+  private static List<Object> decode(String... chunks) {
+    byte[][] b = new byte[chunks.length][];
+    for (int i = 0; i < chunks.length; i++) b[i] = chunks[i].getBytes(StandardCharsets.ISO_8859_1);
+    return decode(SMALL, b);
+  }
+
+  private static List<String> words(Object o) {
+    List<String> w = new ArrayList<>();
+    for (byte[] a : ((RespCommand) o).args()) w.add(new String(a, StandardCharsets.ISO_8859_1));
+    return w;
+  }
+
+  @Test
+  void decodesPipelinedArrayCommands() {
+    List<Object> out = decode("*2\r\n$3\r\nGET\r\n$1\r\na\r\n*3\r\n$3\r\nset\r\n$1\r\nb\r\n$0\r\n\r\n");
+    assertThat(out).hasSize(2);
+    assertThat(words(out.get(0))).containsExactly("GET", "a");
+    assertThat(words(out.get(1))).containsExactly("set", "b", "");
+    assertThat(((RespCommand) out.get(1)).name()).isEqualTo("SET");
+  }
+
+  @Test
+  void bulkStringsAreBinarySafe() {
+    byte[] value = {0, '\r', '\n', (byte) 0xff, '*', '$'};
+    ByteBuf b = Unpooled.buffer();
+    Resp.command(b, "SET".getBytes(StandardCharsets.US_ASCII), new byte[] {'\n', 0}, value);
+    byte[] bytes = new byte[b.readableBytes()];
+    b.readBytes(bytes);
+    List<Object> out = decode(SMALL, bytes);
+    assertThat(out).hasSize(1);
+    RespCommand c = (RespCommand) out.get(0);
+    assertThat(c.arg(1)).containsExactly('\n', 0);
+    assertThat(c.arg(2)).containsExactly(value);
+  }
+
+  @Test
+  void aCommandTrickledOneByteAtATimeDecodesOnce() {
+    String cmd = "*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nvalue\r\n*1\r\n$4\r\nPING\r\n";
+    String[] bytes = new String[cmd.length()];
+    for (int i = 0; i < cmd.length(); i++) bytes[i] = cmd.substring(i, i + 1);
+    List<Object> out = decode(bytes);
+    assertThat(out).hasSize(2);
+    assertThat(words(out.get(0))).containsExactly("SET", "key", "value");
+    assertThat(words(out.get(1))).containsExactly("PING");
+  }
+
+  @Test
+  void inlineCommandsSplitOnWhitespace() {
+    List<Object> out = decode("PING\r\n", "  echo \t hello  \n", "\r\n");
+    assertThat(out).hasSize(2);
+    assertThat(words(out.get(0))).containsExactly("PING");
+    assertThat(words(out.get(1))).containsExactly("echo", "hello");
+  }
+
+  @Test
+  void emptyArraysAreIgnored() {
+    assertThat(decode("*0\r\n*-1\r\n*1\r\n$4\r\nPING\r\n")).hasSize(1);
+  }
+
+  @Test
+  void garbageAfterValidCommandsYieldsTheCommandsThenOneError() {
+    List<Object> out = decode("*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPING\r\n*1\r\n%4\r\nPING\r\n*1\r\n$4\r\nPING\r\n");
+    assertThat(out).hasSize(3);
+    assertThat(words(out.get(1))).containsExactly("PING");
+    assertThat(out.get(2)).isInstanceOfSatisfying(RespProtocolError.class, e -> assertThat(e.message()).contains("expected '$', got '%'"));
+  }
+
+  @Test
+  void inputAfterAnErrorIsDiscarded() {
+    List<Object> out = decode("*x\r\n", "*1\r\n$4\r\nPING\r\n");
+    assertThat(out).singleElement().isInstanceOf(RespProtocolError.class);
+  }
+
+  @Test
+  void rejectsLengthsBeyondTheLimitsBeforeReadingTheBody() {
+    assertThat(decode("*9\r\n")).singleElement().isInstanceOfSatisfying(RespProtocolError.class, e -> assertThat(e.message()).contains("multibulk length 9"));
+    assertThat(decode("*1\r\n$65\r\n")).singleElement().isInstanceOfSatisfying(RespProtocolError.class, e -> assertThat(e.message()).contains("bulk length 65"));
+    assertThat(decode("*1\r\n$-1\r\n")).singleElement().isInstanceOfSatisfying(RespProtocolError.class, e -> assertThat(e.message()).contains("bulk length -1"));
+    assertThat(decode("*1\r\n$99999999999999999999\r\n")).singleElement().isInstanceOf(RespProtocolError.class);
+    assertThat(decode("*3\r\n$60\r\n" + "x".repeat(60) + "\r\n$60\r\n" + "y".repeat(60) + "\r\n$60\r\n"))
+        .singleElement().isInstanceOfSatisfying(RespProtocolError.class, e -> assertThat(e.message()).contains("command larger than 128"));
+  }
+
+  @Test
+  void rejectsHeaderLinesThatNeverEnd() {
+    assertThat(decode("*1111111111111111111111111111")).singleElement().isInstanceOf(RespProtocolError.class);
+    assertThat(decode("*1\r\n$1234")).isEmpty(); // may still complete
+    assertThat(decode("PING " + "x".repeat(40))).singleElement().isInstanceOfSatisfying(RespProtocolError.class, e -> assertThat(e.message()).contains("inline"));
+  }
+
+  @Test
+  void rejectsBulkWithoutCrlfAndBadDigits() {
+    assertThat(decode("*1\r\n$4\r\nPINGxx")).singleElement().isInstanceOfSatisfying(RespProtocolError.class, e -> assertThat(e.message()).contains("CRLF"));
+    assertThat(decode("*1\r\n$4x\r\n")).singleElement().isInstanceOfSatisfying(RespProtocolError.class, e -> assertThat(e.message()).contains("not a digit"));
+    assertThat(decode("*\r\n")).singleElement().isInstanceOf(RespProtocolError.class);
+    assertThat(decode("*1\n")).singleElement().isInstanceOf(RespProtocolError.class);
+  }
+
+  @Test
+  void truncatedCommandProducesNothingYet() {
+    assertThat(decode("*2\r\n$3\r\nGET\r\n$1\r\n")).isEmpty();
+  }
+}
