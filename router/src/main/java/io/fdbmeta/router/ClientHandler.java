@@ -62,6 +62,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
   private final int maxInFlight;
   private final long timeoutNanos;
   private final ArrayDeque<Op> queue = new ArrayDeque<>();
+  /** Decoded but not yet started: what one read brought beyond maxInFlight. */
+  private final ArrayDeque<Object> held = new ArrayDeque<>();
   private @Nullable ChannelHandlerContext ctx;
   private @Nullable Upstream upstream;
   private @Nullable EventLoop loop;
@@ -98,6 +100,14 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (!held.isEmpty() || queue.size() >= maxInFlight) {
+      held.add(msg);
+      return;
+    }
+    dispatch(msg);
+  }
+
+  private void dispatch(Object msg) {
     if (msg instanceof RespCommand) {
       if (!closing) handle((RespCommand) msg);
     } else if (msg instanceof RespProtocolError) {
@@ -130,7 +140,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
     if (evt == DRAIN) {
       draining = true;
-      if (queue.isEmpty()) ctx.close();
+      if (queue.isEmpty() && held.isEmpty()) ctx.close();
       return;
     }
     if (evt instanceof IdleStateEvent) {
@@ -146,6 +156,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     inactive = true;
+    held.clear();
     for (Op op : queue) {
       if (op.reply != null) {
         op.reply.release();
@@ -162,7 +173,13 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void maybeRead() {
-    if (!closing && !draining && !inactive && queue.size() < maxInFlight && ctx.channel().isWritable()) ctx.read();
+    if (!closing && !draining && !inactive && held.isEmpty() && queue.size() < maxInFlight && ctx.channel().isWritable()) ctx.read();
+  }
+
+  /** Starts held commands while there is room. */
+  private void release() {
+    Object msg;
+    while (!inactive && queue.size() < maxInFlight && (msg = held.poll()) != null) dispatch(msg);
   }
 
   private long now() {
@@ -211,7 +228,14 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
       wrote = true;
     }
     if (wrote) ctx.flush();
-    if (draining && queue.isEmpty()) {
+    if (!held.isEmpty()) {
+      release();
+      if (queue.peek() != null && queue.peek().reply != null) {
+        drain();
+        return;
+      }
+    }
+    if (draining && queue.isEmpty() && held.isEmpty()) {
       ctx.close();
       return;
     }

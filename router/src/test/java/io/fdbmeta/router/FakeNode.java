@@ -180,8 +180,12 @@ final class FakeNode implements AutoCloseable {
     return NodeReply.redirect(req.id(), status, d == null ? null : d.encode(), why);
   }
 
+  private boolean closed;
+
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (closed) return;
+    closed = true;
     server.close().syncUninterruptibly();
     group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
   }
