@@ -11,10 +11,12 @@ import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Cuts off a client that takes longer than the request deadline to send one command: sits before
- * the RESP decoder, notes when a command's first bytes arrive (the decoder was idle before them)
- * and, if the decoder still holds a partial command a deadline later, answers {@code -ERR} and
- * closes. A command that is complete is the routing path's business (it has its own deadline).
+ * Cuts off a client that takes longer than the request deadline to send one command. Sits after
+ * the RESP decoder: every decoded command ends the clock of the command before; after each read,
+ * if the decoder holds part of a command and no clock runs, one starts (the part arrived within
+ * that read). If the decoder still holds a partial command a deadline later, the client is told
+ * {@code -ERR} and the connection closes. A complete command is the routing path's business (it
+ * has its own deadline).
  */
 final class RequestDeadlineHandler extends ChannelInboundHandlerAdapter {
   private final RespDecoder decoder;
@@ -31,16 +33,19 @@ final class RequestDeadlineHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    boolean idleBefore = !decoder.hasPartialCommand();
-    long now = Services.nanoTime(ctx.executor());
+    partialSince = -1; // a command (or the protocol error) is complete: whatever follows is new
     ctx.fireChannelRead(msg);
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
     if (!decoder.hasPartialCommand()) {
       partialSince = -1;
-    } else if (idleBefore || partialSince < 0) {
-      // The partial command at the end of these bytes started within them.
-      partialSince = now;
+    } else if (partialSince < 0) {
+      partialSince = Services.nanoTime(ctx.executor());
       arm(ctx, timeoutNanos);
     }
+    ctx.fireChannelReadComplete();
   }
 
   private void arm(ChannelHandlerContext ctx, long delay) {

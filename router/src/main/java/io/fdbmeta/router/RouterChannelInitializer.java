@@ -16,8 +16,8 @@ import java.util.concurrent.TimeUnit;
  * flush      FlushConsolidationHandler  one flush per read batch, or per loop turn for async replies
  * limit      ConnectionLimiter          connection cap (shared)
  * idle       IdleStateHandler           all-idle timer; ClientHandler closes if nothing is in flight
- * deadline   RequestDeadlineHandler     a command must arrive whole within the request deadline
  * resp       RespDecoder                bytes to RespCommand, lengths checked before allocation
+ * deadline   RequestDeadlineHandler     a command must arrive whole within the request deadline
  * client     ClientHandler              commands, routing, replies in order, backpressure
  * </pre>
  */
@@ -40,8 +40,8 @@ final class RouterChannelInitializer extends ChannelInitializer<Channel> {
     limiting(p);
     idling(p);
     RespDecoder decoder = new RespDecoder(svc.config.respLimits());
-    deadlines(p, decoder);
     decoding(p, decoder);
+    deadlines(p, decoder);
     serving(p);
   }
 
