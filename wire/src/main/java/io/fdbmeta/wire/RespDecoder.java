@@ -72,6 +72,15 @@ public final class RespDecoder extends ByteToMessageDecoder {
     this.limits = limits;
   }
 
+  /**
+   * True while part of a command has arrived but not all of it (bytes are buffered, or the
+   * decoder is between a command's header and its last argument). A channel's request deadline
+   * uses it to cut off a client that trickles a command; false after a protocol error.
+   */
+  public boolean hasPartialCommand() {
+    return state == State.BULK_HEADER || state == State.BULK_BODY || (state == State.COMMAND && actualReadableBytes() > 0);
+  }
+
   @Override
   protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
     try {

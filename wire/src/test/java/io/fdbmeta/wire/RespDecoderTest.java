@@ -124,4 +124,22 @@ class RespDecoderTest {
   void truncatedCommandProducesNothingYet() {
     assertThat(decode("*2\r\n$3\r\nGET\r\n$1\r\n")).isEmpty();
   }
+
+  @Test
+  void tellsWhetherACommandIsPartlyBuffered() {
+    RespDecoder d = new RespDecoder(SMALL);
+    EmbeddedChannel ch = new EmbeddedChannel(d);
+    assertThat(d.hasPartialCommand()).isFalse();
+    ch.writeInbound(Unpooled.wrappedBuffer("*2\r\n$3\r\nGE".getBytes(StandardCharsets.ISO_8859_1)));
+    assertThat(d.hasPartialCommand()).isTrue();
+    ch.writeInbound(Unpooled.wrappedBuffer("T\r\n$1\r\na\r\nPI".getBytes(StandardCharsets.ISO_8859_1)));
+    assertThat(d.hasPartialCommand()).isTrue(); // an inline command's first bytes
+    ch.writeInbound(Unpooled.wrappedBuffer("NG\r\n".getBytes(StandardCharsets.ISO_8859_1)));
+    assertThat(d.hasPartialCommand()).isFalse();
+    ch.writeInbound(Unpooled.wrappedBuffer("*1\r\n".getBytes(StandardCharsets.ISO_8859_1)));
+    assertThat(d.hasPartialCommand()).isTrue(); // between a header and its arguments
+    ch.writeInbound(Unpooled.wrappedBuffer("?".getBytes(StandardCharsets.ISO_8859_1)));
+    assertThat(d.hasPartialCommand()).isFalse(); // failed: nothing more will be decoded
+    ch.finishAndReleaseAll();
+  }
 }

@@ -1,0 +1,45 @@
+package io.fdbmeta.router;
+
+import java.util.Locale;
+
+/** The commands the router answers, for dispatch and metric tags. */
+public enum Command {
+  GET,
+  SET,
+  DEL,
+  EXISTS,
+  MGET,
+  MSET,
+  RANGE,
+  PING,
+  ECHO,
+  QUIT,
+  INFO,
+  SELECT,
+  COMMAND,
+  /** Anything else: answered with an error. */
+  UNKNOWN;
+
+  /** The metric tag: the name in lower case. */
+  public final String tag = name().toLowerCase(Locale.ROOT);
+
+  private static final Command[] ALL = values();
+
+  /** The command named by {@code name} (ASCII, any case), or UNKNOWN; allocates nothing. */
+  static Command of(byte[] name) {
+    for (Command c : ALL) {
+      if (c != UNKNOWN && matches(c.name(), name)) return c;
+    }
+    return UNKNOWN;
+  }
+
+  private static boolean matches(String upper, byte[] name) {
+    if (upper.length() != name.length) return false;
+    for (int i = 0; i < name.length; i++) {
+      int b = name[i] & 0xff;
+      if (b >= 'a' && b <= 'z') b -= 32;
+      if (b != upper.charAt(i)) return false;
+    }
+    return true;
+  }
+}

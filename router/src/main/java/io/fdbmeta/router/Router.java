@@ -1,0 +1,233 @@
+package io.fdbmeta.router;
+
+import com.apple.foundationdb.Database;
+import io.fdbmeta.layer.ChangeFeed;
+import io.fdbmeta.layer.FdbErrors;
+import io.fdbmeta.layer.Keyspace;
+import io.fdbmeta.layer.LayerConfig;
+import io.fdbmeta.layer.NodeRegistry;
+import io.fdbmeta.layer.RangeCatalog;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A running router: RESP on {@link #address()}, Prometheus metrics and health on {@link
+ * #adminAddress()}, routing by a bounded route cache that follows the catalog's change feed.
+ *
+ * <pre>{@code
+ * try (Router r = Router.start(RouterConfig.builder().port(0).build(), db, keyspace)) {
+ *   InetSocketAddress resp = r.address();   // any Redis client
+ * }                                          // close() drains commands in flight
+ * }</pre>
+ */
+public final class Router implements AutoCloseable {
+  private final RouterConfig config;
+  private final RouterMetrics metrics;
+  private final RouteCache cache;
+  private final RouteSync sync;
+  private final EventLoopGroup boss;
+  private final EventLoopGroup workers;
+  private final Map<EventLoop, Upstream> upstreams = new IdentityHashMap<>();
+  private final ChannelGroup clients = new DefaultChannelGroup("router-clients", GlobalEventExecutor.INSTANCE);
+  private final ConnectionLimiter limiter;
+  private final Channel server;
+  private final @Nullable AdminServer admin;
+  private volatile boolean serving;
+  private volatile boolean closed;
+
+  private Router(RouterConfig config, Database db, Keyspace ks) {
+    this.config = config;
+    this.metrics = new RouterMetrics();
+    LayerConfig layer = LayerConfig.defaults();
+    RangeCatalog catalog = new RangeCatalog(ks, layer);
+    NodeRegistry registry = new NodeRegistry(ks, layer);
+    this.cache = new RouteCache(config.routeCacheBytes(),
+        key -> db.readAsync(tr -> catalog.lookupAsync(tr, key).thenCombine(tr.getReadVersion(), RouteCache.Loaded::new)));
+    this.sync = new RouteSync(db, catalog, cache, config.feedOptions(), config.loadPageSize(), config.fillFraction());
+    boolean ok = false;
+    EventLoopGroup b = null;
+    EventLoopGroup w = null;
+    AdminServer a = null;
+    try {
+      join(sync.startAsync());
+      NodeDirectory directory = new NodeDirectory(id -> registry.getAsync(db, id), System::nanoTime, TimeUnit.MILLISECONDS.toNanos(200));
+      b = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("router-accept", true), NioIoHandler.newFactory());
+      w = new MultiThreadIoEventLoopGroup(config.ioThreads(), new DefaultThreadFactory("router-io", true), NioIoHandler.newFactory());
+      for (EventExecutor e : w) upstreams.put((EventLoop) e, new Upstream((EventLoop) e, directory, config, System::nanoTime));
+      this.limiter = new ConnectionLimiter(config.maxConnections(), metrics);
+      Services svc = new Services(config, cache, directory, metrics, Services.fixed(upstreams), this::info);
+      ServerBootstrap sb = new ServerBootstrap()
+          .group(b, w)
+          .channel(NioServerSocketChannel.class)
+          .option(ChannelOption.SO_BACKLOG, 1024)
+          .childOption(ChannelOption.AUTO_READ, false)
+          .childOption(ChannelOption.TCP_NODELAY, true)
+          .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(config.writeLowWaterMark(), config.writeHighWaterMark()))
+          .childHandler(new RouterChannelInitializer(svc, limiter, clients));
+      this.server = sb.bind(config.host(), config.port()).syncUninterruptibly().channel();
+      a = config.adminPort() < 0 ? null : new AdminServer(config.host(), config.adminPort(), metrics::prometheus, () -> serving);
+      this.admin = a;
+      registerGauges();
+      ok = true;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot open the router's admin port " + config.adminPort(), e);
+    } finally {
+      if (!ok) {
+        sync.close();
+        if (a != null) a.close();
+        if (b != null) b.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        if (w != null) w.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      }
+    }
+    this.boss = b;
+    this.workers = w;
+    this.serving = true;
+  }
+
+  /**
+   * Loads the route cache from the catalog of {@code keyspace}, binds the RESP and admin ports and
+   * starts serving.
+   *
+   * @throws io.fdbmeta.layer.MetaException if the catalog cannot be read
+   * @throws io.netty.channel.ChannelException or an IOException wrapper if a port cannot be bound
+   */
+  public static Router start(RouterConfig config, Database db, Keyspace keyspace) {
+    return new Router(Objects.requireNonNull(config, "config"), Objects.requireNonNull(db, "db"), Objects.requireNonNull(keyspace, "keyspace"));
+  }
+
+  private static void join(java.util.concurrent.CompletableFuture<?> f) {
+    try {
+      f.join();
+    } catch (CompletionException e) {
+      throw FdbErrors.translate(e);
+    }
+  }
+
+  private void registerGauges() {
+    metrics.gauge("route_cache_ranges", "Ranges in the route cache.", cache::size);
+    metrics.gauge("route_cache_bytes", "Estimated bytes of the route cache's descriptors.", cache::weight);
+    metrics.gauge("route_cache_max_bytes", "The route cache's configured weight.", cache::maxWeight);
+    metrics.gauge("route_cache_loads_total", "Descriptors loaded from the catalog on a miss or a redirect without one.", () -> cache.stats().loads());
+    metrics.gauge("route_cache_evictions_total", "Descriptors evicted to stay within the weight.", () -> cache.stats().evictions());
+    metrics.gauge("route_lag_versions", "How far the route cache is behind meta_version, in database versions.", this::lagVersions);
+    metrics.gauge("route_staleness_millis", "Milliseconds since the last successful catch-up with the change feed began.",
+        () -> System.currentTimeMillis() - sync.feed().metrics().lastSyncedAtMillis());
+    metrics.gauge("connections", "Open client connections.", limiter::open);
+  }
+
+  private long lagVersions() {
+    ChangeFeed.Metrics m = sync.feed().metrics();
+    return Math.max(0, m.metaVersion() - ChangeFeed.commitVersion(m.position()));
+  }
+
+  /** The RESP address (with the actual port if 0 was configured). */
+  public InetSocketAddress address() {
+    return (InetSocketAddress) server.localAddress();
+  }
+
+  /** The admin HTTP address, or null if disabled. */
+  public @Nullable InetSocketAddress adminAddress() {
+    return admin == null ? null : admin.address();
+  }
+
+  public RouterConfig config() {
+    return config;
+  }
+
+  public RouteCache routeCache() {
+    return cache;
+  }
+
+  public RouterMetrics metrics() {
+    return metrics;
+  }
+
+  public ChangeFeed.Metrics feedMetrics() {
+    return sync.feed().metrics();
+  }
+
+  /** Open client connections. */
+  public int connections() {
+    return limiter.open();
+  }
+
+  /** The text of the INFO command. */
+  public String info(String section) {
+    RouteCache.Stats s = cache.stats();
+    ChangeFeed.Metrics f = sync.feed().metrics();
+    StringBuilder sb = new StringBuilder(512);
+    sb.append("# Router\r\n");
+    sb.append("requests:").append(metrics.requests()).append("\r\n");
+    sb.append("errors:").append(metrics.failures()).append("\r\n");
+    sb.append("protocol_errors:").append(metrics.protocolErrors()).append("\r\n");
+    sb.append("client_errors:").append(metrics.clientErrors()).append("\r\n");
+    sb.append("redirects:").append(metrics.redirects()).append("\r\n");
+    sb.append("retries:").append(metrics.retries()).append("\r\n");
+    sb.append("connected_clients:").append(limiter.open()).append("\r\n");
+    sb.append("rejected_connections:").append(metrics.rejectedConnections()).append("\r\n");
+    sb.append("get_p50_micros_max:").append(metrics.latency(Command.GET).quantileMicrosUpperBound(0.5)).append("\r\n");
+    sb.append("get_p99_micros_max:").append(metrics.latency(Command.GET).quantileMicrosUpperBound(0.99)).append("\r\n");
+    sb.append("# Routes\r\n");
+    sb.append("route_cache_ranges:").append(s.size()).append("\r\n");
+    sb.append("route_cache_bytes:").append(s.weight()).append("\r\n");
+    sb.append("route_cache_max_bytes:").append(s.maxWeight()).append("\r\n");
+    sb.append("route_cache_loads:").append(s.loads()).append("\r\n");
+    sb.append("route_cache_evictions:").append(s.evictions()).append("\r\n");
+    sb.append("route_cache_redirects_applied:").append(s.offersApplied()).append("\r\n");
+    sb.append("route_feed_commits:").append(f.commits()).append("\r\n");
+    sb.append("route_feed_resets:").append(f.resets()).append("\r\n");
+    sb.append("route_lag_versions:").append(lagVersions()).append("\r\n");
+    return sb.toString();
+  }
+
+  /**
+   * Stops accepting connections, lets every connection finish the commands it has read (up to the
+   * drain timeout), then closes connections, upstreams and the change feed. Idempotent.
+   */
+  @Override
+  public void close() {
+    synchronized (this) {
+      if (closed) return;
+      closed = true;
+    }
+    serving = false;
+    server.close().syncUninterruptibly();
+    for (Channel c : clients) c.pipeline().fireUserEventTriggered(ClientHandler.DRAIN);
+    long deadline = System.nanoTime() + config.drainTimeout().toNanos();
+    while (!clients.isEmpty() && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    clients.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
+    for (Map.Entry<EventLoop, Upstream> e : upstreams.entrySet()) e.getKey().submit(e.getValue()::close).awaitUninterruptibly(1, TimeUnit.SECONDS);
+    if (admin != null) admin.close();
+    sync.close();
+    boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(2, TimeUnit.SECONDS);
+    workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(2, TimeUnit.SECONDS);
+  }
+}

@@ -1,0 +1,71 @@
+package io.fdbmeta.router;
+
+import io.fdbmeta.wire.RespDecoder;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.handler.flush.FlushConsolidationHandler;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Builds a client connection's pipeline from small named steps, in this order:
+ *
+ * <pre>
+ * flush      FlushConsolidationHandler  one flush per read batch, or per loop turn for async replies
+ * limit      ConnectionLimiter          connection cap (shared)
+ * idle       IdleStateHandler           all-idle timer; ClientHandler closes if nothing is in flight
+ * resp       RespDecoder                bytes to RespCommand, lengths checked before allocation
+ * deadline   RequestDeadlineHandler     a command must arrive whole within the request deadline
+ * client     ClientHandler              commands, routing, replies in order, backpressure
+ * </pre>
+ */
+final class RouterChannelInitializer extends ChannelInitializer<Channel> {
+  private final Services svc;
+  private final ConnectionLimiter limiter;
+  private final ChannelGroup clients;
+
+  RouterChannelInitializer(Services svc, ConnectionLimiter limiter, ChannelGroup clients) {
+    this.svc = svc;
+    this.limiter = limiter;
+    this.clients = clients;
+  }
+
+  @Override
+  protected void initChannel(Channel ch) {
+    ChannelPipeline p = ch.pipeline();
+    clients.add(ch);
+    flushing(p);
+    limiting(p);
+    idling(p);
+    RespDecoder decoder = new RespDecoder(svc.config.respLimits());
+    decoding(p, decoder);
+    deadlines(p, decoder);
+    serving(p);
+  }
+
+  void flushing(ChannelPipeline p) {
+    p.addLast("flush", new FlushConsolidationHandler(256, true));
+  }
+
+  void limiting(ChannelPipeline p) {
+    p.addLast("limit", limiter);
+  }
+
+  void idling(ChannelPipeline p) {
+    p.addLast("idle", new IdleStateHandler(0, 0, svc.config.idleTimeout().toNanos(), TimeUnit.NANOSECONDS));
+  }
+
+  void deadlines(ChannelPipeline p, RespDecoder decoder) {
+    p.addLast("deadline", new RequestDeadlineHandler(decoder, svc.config.requestTimeout().toNanos(), svc.metrics));
+  }
+
+  void decoding(ChannelPipeline p, RespDecoder decoder) {
+    p.addLast("resp", decoder);
+  }
+
+  void serving(ChannelPipeline p) {
+    p.addLast("client", new ClientHandler(svc));
+  }
+}

@@ -1,0 +1,282 @@
+package io.fdbmeta.router;
+
+import io.fdbmeta.layer.ChangeFeed;
+import io.fdbmeta.wire.NodeCodec;
+import io.fdbmeta.wire.RespDecoder;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How a router runs. Built with {@link #builder()}; every setting is validated when set, with a
+ * message naming it. Defaults suit a local demo: RESP on 127.0.0.1:6380, admin HTTP on an
+ * ephemeral port.
+ */
+public final class RouterConfig {
+  private final String host;
+  private final int port;
+  private final int adminPort;
+  private final String cluster;
+  private final long routeCacheBytes;
+  private final double fillFraction;
+  private final int loadPageSize;
+  private final ChangeFeed.Options feedOptions;
+  private final int ioThreads;
+  private final int maxConnections;
+  private final int maxInFlightPerConnection;
+  private final Duration requestTimeout;
+  private final Duration idleTimeout;
+  private final Duration connectTimeout;
+  private final int maxAttempts;
+  private final Duration backoffBase;
+  private final Duration backoffMax;
+  private final Duration drainTimeout;
+  private final int writeLowWaterMark;
+  private final int writeHighWaterMark;
+  private final RespDecoder.Limits respLimits;
+  private final int nodeMaxFrameBytes;
+  private final int rangeDefaultLimit;
+  private final int rangeMaxLimit;
+
+  private RouterConfig(Builder b) {
+    this.host = b.host;
+    this.port = b.port;
+    this.adminPort = b.adminPort;
+    this.cluster = b.cluster;
+    this.routeCacheBytes = b.routeCacheBytes;
+    this.fillFraction = b.fillFraction;
+    this.loadPageSize = b.loadPageSize;
+    this.feedOptions = b.feedOptions;
+    this.ioThreads = b.ioThreads;
+    this.maxConnections = b.maxConnections;
+    this.maxInFlightPerConnection = b.maxInFlightPerConnection;
+    this.requestTimeout = b.requestTimeout;
+    this.idleTimeout = b.idleTimeout;
+    this.connectTimeout = b.connectTimeout;
+    this.maxAttempts = b.maxAttempts;
+    this.backoffBase = b.backoffBase;
+    this.backoffMax = b.backoffMax;
+    this.drainTimeout = b.drainTimeout;
+    this.writeLowWaterMark = b.writeLowWaterMark;
+    this.writeHighWaterMark = b.writeHighWaterMark;
+    this.respLimits = b.respLimits;
+    this.nodeMaxFrameBytes = b.nodeMaxFrameBytes;
+    this.rangeDefaultLimit = b.rangeDefaultLimit;
+    this.rangeMaxLimit = b.rangeMaxLimit;
+    if (backoffMax.compareTo(backoffBase) < 0) throw new IllegalArgumentException("backoffMax " + backoffMax + " must be >= backoffBase " + backoffBase);
+    if (writeLowWaterMark > writeHighWaterMark) {
+      throw new IllegalArgumentException("writeLowWaterMark " + writeLowWaterMark + " must be <= writeHighWaterMark " + writeHighWaterMark);
+    }
+    if (rangeDefaultLimit > rangeMaxLimit) throw new IllegalArgumentException("rangeDefaultLimit " + rangeDefaultLimit + " must be <= rangeMaxLimit " + rangeMaxLimit);
+  }
+
+  public static RouterConfig defaults() {
+    return builder().build();
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  public String host() { return host; }
+  /** RESP port; 0 picks a free one (see {@link Router#address()}). */
+  public int port() { return port; }
+  /** Admin HTTP port; 0 picks a free one, -1 disables it. */
+  public int adminPort() { return adminPort; }
+  /** The fdbmeta cluster whose catalog routes requests. */
+  public String cluster() { return cluster; }
+  public long routeCacheBytes() { return routeCacheBytes; }
+  public double fillFraction() { return fillFraction; }
+  public int loadPageSize() { return loadPageSize; }
+  public ChangeFeed.Options feedOptions() { return feedOptions; }
+  public int ioThreads() { return ioThreads; }
+  public int maxConnections() { return maxConnections; }
+  public int maxInFlightPerConnection() { return maxInFlightPerConnection; }
+  public Duration requestTimeout() { return requestTimeout; }
+  public Duration idleTimeout() { return idleTimeout; }
+  public Duration connectTimeout() { return connectTimeout; }
+  public int maxAttempts() { return maxAttempts; }
+  public Duration backoffBase() { return backoffBase; }
+  public Duration backoffMax() { return backoffMax; }
+  public Duration drainTimeout() { return drainTimeout; }
+  public int writeLowWaterMark() { return writeLowWaterMark; }
+  public int writeHighWaterMark() { return writeHighWaterMark; }
+  public RespDecoder.Limits respLimits() { return respLimits; }
+  public int nodeMaxFrameBytes() { return nodeMaxFrameBytes; }
+  public int rangeDefaultLimit() { return rangeDefaultLimit; }
+  public int rangeMaxLimit() { return rangeMaxLimit; }
+
+  /** Builder; each setter validates its argument. */
+  public static final class Builder {
+    private String host = "127.0.0.1";
+    private int port = 6380;
+    private int adminPort = 0;
+    private String cluster = "default";
+    private long routeCacheBytes = 256L << 20;
+    private double fillFraction = 0.9;
+    private int loadPageSize = 10_000;
+    private ChangeFeed.Options feedOptions = ChangeFeed.Options.defaults();
+    private int ioThreads = Math.max(1, Runtime.getRuntime().availableProcessors());
+    private int maxConnections = 10_000;
+    private int maxInFlightPerConnection = 1_024;
+    private Duration requestTimeout = Duration.ofSeconds(5);
+    private Duration idleTimeout = Duration.ofMinutes(5);
+    private Duration connectTimeout = Duration.ofSeconds(2);
+    private int maxAttempts = 8;
+    private Duration backoffBase = Duration.ofMillis(1);
+    private Duration backoffMax = Duration.ofMillis(100);
+    private Duration drainTimeout = Duration.ofSeconds(10);
+    private int writeLowWaterMark = 64 << 10;
+    private int writeHighWaterMark = 256 << 10;
+    private RespDecoder.Limits respLimits = RespDecoder.Limits.DEFAULT;
+    private int nodeMaxFrameBytes = NodeCodec.DEFAULT_MAX_FRAME_BYTES;
+    private int rangeDefaultLimit = 100;
+    private int rangeMaxLimit = 10_000;
+
+    private Builder() {}
+
+    public Builder host(String h) {
+      this.host = Objects.requireNonNull(h, "host");
+      return this;
+    }
+
+    public Builder port(int p) {
+      if (p < 0 || p > 65535) throw new IllegalArgumentException("port must be in [0, 65535], got " + p);
+      this.port = p;
+      return this;
+    }
+
+    public Builder adminPort(int p) {
+      if (p < -1 || p > 65535) throw new IllegalArgumentException("adminPort must be in [-1, 65535] (-1: off), got " + p);
+      this.adminPort = p;
+      return this;
+    }
+
+    public Builder cluster(String c) {
+      if (Objects.requireNonNull(c, "cluster").isEmpty()) throw new IllegalArgumentException("cluster must not be empty");
+      this.cluster = c;
+      return this;
+    }
+
+    /** Estimated bytes of descriptors the route cache may hold (at least 1 KiB). */
+    public Builder routeCacheBytes(long n) {
+      if (n < 1024) throw new IllegalArgumentException("routeCacheBytes must be >= 1024, got " + n);
+      this.routeCacheBytes = n;
+      return this;
+    }
+
+    /** How full the start-up load fills the route cache, in (0, 1]. */
+    public Builder fillFraction(double f) {
+      if (!(f > 0 && f <= 1)) throw new IllegalArgumentException("fillFraction must be in (0, 1], got " + f);
+      this.fillFraction = f;
+      return this;
+    }
+
+    /** Descriptors per catalog read when filling the cache. */
+    public Builder loadPageSize(int n) {
+      if (n < 1 || n > 100_000) throw new IllegalArgumentException("loadPageSize must be in [1, 100000], got " + n);
+      this.loadPageSize = n;
+      return this;
+    }
+
+    public Builder feedOptions(ChangeFeed.Options o) {
+      this.feedOptions = Objects.requireNonNull(o, "feedOptions");
+      return this;
+    }
+
+    public Builder ioThreads(int n) {
+      if (n < 1 || n > 1024) throw new IllegalArgumentException("ioThreads must be in [1, 1024], got " + n);
+      this.ioThreads = n;
+      return this;
+    }
+
+    public Builder maxConnections(int n) {
+      if (n < 1) throw new IllegalArgumentException("maxConnections must be >= 1, got " + n);
+      this.maxConnections = n;
+      return this;
+    }
+
+    /** Commands one client connection may have in flight before the router stops reading from it. */
+    public Builder maxInFlightPerConnection(int n) {
+      if (n < 1 || n > 1_000_000) throw new IllegalArgumentException("maxInFlightPerConnection must be in [1, 1000000], got " + n);
+      this.maxInFlightPerConnection = n;
+      return this;
+    }
+
+    /** Longest a command may take, from its first byte to its reply, retries included. */
+    public Builder requestTimeout(Duration d) {
+      this.requestTimeout = positive(d, "requestTimeout");
+      return this;
+    }
+
+    /** A connection with nothing in flight and no traffic for this long is closed. */
+    public Builder idleTimeout(Duration d) {
+      this.idleTimeout = positive(d, "idleTimeout");
+      return this;
+    }
+
+    public Builder connectTimeout(Duration d) {
+      this.connectTimeout = positive(d, "connectTimeout");
+      return this;
+    }
+
+    /** Sends of one command part to storage nodes, first one included (redirects and overloads retry). */
+    public Builder maxAttempts(int n) {
+      if (n < 1 || n > 100) throw new IllegalArgumentException("maxAttempts must be in [1, 100], got " + n);
+      this.maxAttempts = n;
+      return this;
+    }
+
+    public Builder backoffBase(Duration d) {
+      this.backoffBase = positive(d, "backoffBase");
+      return this;
+    }
+
+    public Builder backoffMax(Duration d) {
+      this.backoffMax = positive(d, "backoffMax");
+      return this;
+    }
+
+    /** How long {@link Router#close()} waits for commands in flight. */
+    public Builder drainTimeout(Duration d) {
+      this.drainTimeout = positive(d, "drainTimeout");
+      return this;
+    }
+
+    /** Bytes of unsent replies at which a client connection stops being read (high) and resumes (low). */
+    public Builder writeWaterMarks(int low, int high) {
+      if (low < 1 || high < low) throw new IllegalArgumentException("write water marks need 1 <= low <= high, got " + low + ", " + high);
+      this.writeLowWaterMark = low;
+      this.writeHighWaterMark = high;
+      return this;
+    }
+
+    public Builder respLimits(RespDecoder.Limits l) {
+      this.respLimits = Objects.requireNonNull(l, "respLimits");
+      return this;
+    }
+
+    public Builder nodeMaxFrameBytes(int n) {
+      if (n < 1024) throw new IllegalArgumentException("nodeMaxFrameBytes must be >= 1024, got " + n);
+      this.nodeMaxFrameBytes = n;
+      return this;
+    }
+
+    /** Pairs a RANGE command returns without LIMIT, and the most it may ask for. */
+    public Builder rangeLimits(int defaultLimit, int maxLimit) {
+      if (defaultLimit < 1 || maxLimit < defaultLimit) throw new IllegalArgumentException("range limits need 1 <= default <= max, got " + defaultLimit + ", " + maxLimit);
+      this.rangeDefaultLimit = defaultLimit;
+      this.rangeMaxLimit = maxLimit;
+      return this;
+    }
+
+    private static Duration positive(Duration d, String name) {
+      Objects.requireNonNull(d, name);
+      if (d.isNegative() || d.isZero()) throw new IllegalArgumentException(name + " must be positive, got " + d);
+      return d;
+    }
+
+    public RouterConfig build() {
+      return new RouterConfig(this);
+    }
+  }
+}
