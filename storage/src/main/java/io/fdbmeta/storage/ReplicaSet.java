@@ -31,7 +31,7 @@ import org.jspecify.annotations.Nullable;
  */
 /** This node's replicas by id and by key, reconciled with the catalog's change feed. */
 final class ReplicaSet {
-  /** What the node does about a change; called outside the lock, must not block. */
+  /** What the node does about a change; must not block ({@link #dropped} runs under the set's lock, the others after it). */
   interface Hooks {
     /** The replica's data must be copied from another replica before it may serve. */
     void syncNeeded(Replica r);
@@ -91,7 +91,7 @@ final class ReplicaSet {
           upsert(ev.descriptor(), gone, actions);
         }
       }
-      dropUncovered(gone, actions);
+      dropUncovered(gone);
     }
     actions.run(hooks);
   }
@@ -111,7 +111,7 @@ final class ReplicaSet {
       for (RangeDescriptor d : table) {
         if (mine.contains(d.rangeId())) upsert(d, gone, actions);
       }
-      dropUncovered(gone, actions);
+      dropUncovered(gone);
     }
     actions.run(hooks);
   }
@@ -157,12 +157,13 @@ final class ReplicaSet {
     return spans;
   }
 
-  private void dropUncovered(List<Replica> gone, Actions actions) {
+  /** Drops data no replica covers any more; under the lock, so a replica attached later never loses data to it. */
+  private void dropUncovered(List<Replica> gone) {
     for (Replica g : gone) {
       Span span = Span.of(g.descriptor());
       List<Span> kept = new ArrayList<>();
       for (Replica r : byId.values()) kept.add(Span.of(r.descriptor()));
-      actions.dropped.addAll(span.uncovered(kept));
+      for (Span s : span.uncovered(kept)) hooks.dropped(s);
     }
   }
 
@@ -212,10 +213,8 @@ final class ReplicaSet {
   private static final class Actions {
     final List<Replica> sync = new ArrayList<>();
     final List<Replica> lease = new ArrayList<>();
-    final List<Span> dropped = new ArrayList<>();
 
     void run(Hooks hooks) {
-      for (Span s : dropped) hooks.dropped(s);
       for (Replica r : sync) hooks.syncNeeded(r);
       for (Replica r : lease) hooks.leaseNeeded(r);
     }

@@ -206,8 +206,8 @@ final class RequestProcessor {
       byte[][] values = req.op() == NodeOp.SET ? req.values() : new byte[req.keys().length][];
       targets = new ArrayList<>(r.descriptor().replicas());
       targets.remove(me);
-      r.writeStarted();
       applied = store.applyAsLeader(me, seq, req.keys(), values, clock.millis());
+      r.writeStarted();
       w = new ReplicatedWrite(applied.seq(), req.keys(), values);
     } finally {
       if (lock != null) lock.unlock();
