@@ -205,18 +205,20 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   /**
-   * Waits until every range has a leaseholder that is running here and serves it.
+   * Waits until every range has a leaseholder that is running here and serves it, and every running
+   * node's route table knows each range at least as recent as the catalog read.
    *
-   * @throws IllegalStateException naming the ranges not served in time
+   * @throws IllegalStateException naming the ranges not served (or not known everywhere) in time
    */
   public void awaitServing(Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     List<RangeDescriptor> unserved;
     do {
       unserved = new ArrayList<>();
+      List<StorageNode> nodes = nodes();
       for (RangeDescriptor d : ranges()) {
         StorageNode n = d.leaseholder() == null ? null : runningNode(d.leaseholder());
-        if (n == null || !n.isServing(d.rangeId())) unserved.add(d);
+        if (n == null || !n.isServing(d.rangeId()) || !nodes.stream().allMatch(m -> knows(m, d))) unserved.add(d);
       }
       if (unserved.isEmpty()) return;
       try {
@@ -227,6 +229,11 @@ public final class LocalCluster implements AutoCloseable {
       }
     } while (System.nanoTime() - deadline < 0);
     throw new IllegalStateException("ranges not served within " + timeout + ": " + unserved);
+  }
+
+  private static boolean knows(StorageNode n, RangeDescriptor d) {
+    RangeDescriptor known = n.routes().byId(d.rangeId());
+    return known != null && known.generation() >= d.generation() && known.leaseEpoch() >= d.leaseEpoch();
   }
 
   private @Nullable StorageNode runningNode(String nodeId) {

@@ -92,8 +92,10 @@ final class Replica {
    * Takes in a descriptor of this range learned from the catalog. Ignored if older than the one
    * held (lower generation, or same generation and lower epoch).
    *
-   * @return true if the descriptor names this node leaseholder at an epoch whose lease this
-   *     process does not know yet (a transfer to it, or a grant made for it): acquire it to serve
+   * @return true if the lease needs this node's attention: the descriptor names this node
+   *     leaseholder at an epoch whose lease this process does not know yet (a transfer to it, or a
+   *     grant made for it; acquire it to serve), or names no leaseholder (released: any replica may
+   *     acquire it now)
    */
   boolean learn(RangeDescriptor d) {
     viewLock.writeLock().lock();
@@ -112,7 +114,7 @@ final class Replica {
       }
       lease = null;
       guard.update(d.generation(), new Lease(Objects.requireNonNullElse(d.leaseholder(), ""), d.leaseEpoch(), 0, 0));
-      return false;
+      return d.leaseholder() == null;
     } finally {
       viewLock.writeLock().unlock();
     }

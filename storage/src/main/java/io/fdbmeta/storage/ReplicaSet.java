@@ -36,7 +36,7 @@ final class ReplicaSet {
     /** The replica's data must be copied from another replica before it may serve. */
     void syncNeeded(Replica r);
 
-    /** The catalog names this node leaseholder at an epoch this process has not acquired yet. */
+    /** The catalog names this node leaseholder at an epoch this process has not acquired yet, or names no leaseholder. */
     void leaseNeeded(Replica r);
 
     /** No replica of this node covers [start, end) any more. */
