@@ -59,8 +59,9 @@ public final class LocalCluster implements AutoCloseable {
    * Initializes the cluster's catalog, starts the nodes, places and leases the ranges, and waits
    * until each range has a serving leaseholder.
    *
-   * @throws IllegalStateException if ranges are not served within the start timeout (the nodes are
-   *     stopped); MetaException or the node's start failure otherwise
+   * @throws IllegalStateException if the cluster's ranges were already placed (nodes keep data in
+   *     memory: use a new cluster name), or ranges are not served within the start timeout (the
+   *     nodes are stopped); MetaException or the node's start failure otherwise
    */
   public static LocalCluster start(Database db, String cluster, LayerConfig layer, Options options) {
     Keyspace ks = Keyspace.open(db, cluster);
@@ -76,6 +77,12 @@ public final class LocalCluster implements AutoCloseable {
 
   private void boot() {
     RangeDescriptor root = catalog.init(db).first();
+    for (RangeDescriptor d : ranges()) {
+      if (!d.replicas().isEmpty()) {
+        throw new IllegalStateException("cluster '" + ks.cluster() + "' already has placed ranges (" + d + "); its nodes kept their data in memory, "
+            + "so start a LocalCluster on a new cluster name or an in-memory store");
+      }
+    }
     List<CompletableFuture<StorageNode>> starting = new ArrayList<>();
     for (int i = 0; i < options.nodes; i++) {
       String id = "n" + (i + 1);
@@ -91,7 +98,7 @@ public final class LocalCluster implements AutoCloseable {
         running.put(n.nodeId(), n);
       }
     }
-    if (!options.splitKeys.isEmpty() && ranges().size() == 1 && root.replicas().isEmpty()) {
+    if (!options.splitKeys.isEmpty() && ranges().size() == 1) {
       List<byte[]> keys = new ArrayList<>(options.splitKeys);
       keys.sort(Arrays::compareUnsigned);
       List<Long> ids = new ArrayList<>();

@@ -74,7 +74,7 @@ class RespDirectIT {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() throws java.io.IOException {
       s.close();
     }
   }

@@ -97,8 +97,13 @@ final class Writers implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
-    stop();
-    client.close();
+  public void close() {
+    try {
+      stop();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      client.close();
+    }
   }
 }
