@@ -78,7 +78,11 @@ final class ReplicaSet {
 
   // ---------------------------------------------------------------- from the change feed
 
-  /** One commit's routing events, in order. */
+  /**
+   * One commit's routing events, in order. Removed ranges are detached only after the commit's
+   * other events are in, so a lookup by key never finds a gap between a split's parent and its
+   * children.
+   */
   void apply(List<ChangeEvent> events) {
     Actions actions = new Actions();
     synchronized (topology) {
@@ -86,11 +90,15 @@ final class ReplicaSet {
       for (ChangeEvent ev : events) {
         if (ev.kind() == ChangeEvent.Kind.REMOVE) {
           Replica r = byId.get(ev.removedRangeId());
-          if (r != null) gone.add(detach(r));
+          if (r != null && !gone.contains(r)) gone.add(r);
         } else {
+          Replica r = byId.get(ev.descriptor().rangeId());
+          if (r != null) gone.remove(r); // removed and put again in one commit: it stays
           upsert(ev.descriptor(), gone, actions);
         }
       }
+      actions.attachByKey(byStart);
+      for (Replica g : gone) detach(g);
       dropUncovered(gone);
     }
     actions.run(hooks);
@@ -106,11 +114,13 @@ final class ReplicaSet {
       }
       List<Replica> gone = new ArrayList<>();
       for (Replica r : List.copyOf(byId.values())) {
-        if (!mine.contains(r.rangeId)) gone.add(detach(r));
+        if (!mine.contains(r.rangeId)) gone.add(r);
       }
       for (RangeDescriptor d : table) {
         if (mine.contains(d.rangeId())) upsert(d, gone, actions);
       }
+      actions.attachByKey(byStart);
+      for (Replica g : gone) detach(g);
       dropUncovered(gone);
     }
     actions.run(hooks);
@@ -123,13 +133,14 @@ final class ReplicaSet {
       if (!listed) return;
       boolean synced = d.leaseEpoch() == 0 || Span.of(d).coveredBy(syncedSpans(gone, null));
       r = new Replica(me, d, new LeaseGuard(me, d.rangeId(), d.generation(), config.clock(), config.maxClockOffsetMillis()), synced);
-      attach(r);
+      byId.put(r.rangeId, r);
+      actions.attach.add(r); // by key at the end of the commit
       if (!synced) actions.sync.add(r);
       if (r.learn(d)) actions.lease.add(r);
       return;
     }
     if (!listed) {
-      gone.add(detach(r));
+      if (!gone.contains(r)) gone.add(r);
       return;
     }
     RangeDescriptor old = r.descriptor();
@@ -202,17 +213,29 @@ final class ReplicaSet {
     byId.put(r.rangeId, r);
   }
 
-  private Replica detach(Replica r) {
+  private void detach(Replica r) {
     byId.remove(r.rangeId, r);
     byStart.remove(r.descriptor().startKey(), r);
     r.markRemoved();
-    return r;
   }
 
-  /** Hook calls collected under the lock and made after it. */
+  /** Work collected under the lock: replicas to index by key, and hook calls made after the lock. */
   private static final class Actions {
+    final List<Replica> attach = new ArrayList<>();
     final List<Replica> sync = new ArrayList<>();
     final List<Replica> lease = new ArrayList<>();
+
+    /**
+     * Indexes new replicas by start key, the highest start first: a replica displacing an old one
+     * at the same start (a split's left child) goes in after the rest of the old one's span is
+     * covered (the right child), so a lookup by key never finds a gap.
+     */
+    void attachByKey(ConcurrentSkipListMap<byte[], Replica> byStart) {
+      attach.sort((a, b) -> Arrays.compareUnsigned(b.descriptor().startKey(), a.descriptor().startKey()));
+      for (Replica r : attach) {
+        if (!r.removed()) byStart.put(r.descriptor().startKey(), r);
+      }
+    }
 
     void run(Hooks hooks) {
       for (Replica r : sync) hooks.syncNeeded(r);
