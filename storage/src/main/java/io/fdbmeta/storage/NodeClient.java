@@ -13,6 +13,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.nio.channels.ClosedChannelException;
@@ -100,7 +101,7 @@ final class NodeClient implements AutoCloseable {
 
   /** One channel and the requests waiting on it. */
   private static final class Connection {
-    static final io.netty.util.AttributeKey<Connection> KEY = io.netty.util.AttributeKey.valueOf("fdbmeta.node-connection");
+    static final AttributeKey<Connection> KEY = AttributeKey.valueOf("fdbmeta.node-connection");
     final CompletableFuture<Channel> connected = new CompletableFuture<>();
     final ConcurrentHashMap<Long, CompletableFuture<NodeReply>> pending = new ConcurrentHashMap<>();
     volatile @Nullable Channel channel;

@@ -2,7 +2,6 @@ package io.fdbmeta.storage;
 
 import io.fdbmeta.layer.RangeDescriptor;
 import io.fdbmeta.wire.NodeOp;
-import io.fdbmeta.wire.NodeReply;
 import io.fdbmeta.wire.NodeRequest;
 import io.fdbmeta.wire.ReplyStatus;
 import java.util.ArrayList;

@@ -7,6 +7,7 @@ import io.fdbmeta.layer.LeaseGuard;
 import io.fdbmeta.layer.RangeCatalog;
 import io.fdbmeta.layer.RangeDescriptor;
 import java.util.concurrent.CompletableFuture;
+import org.jspecify.annotations.Nullable;
 
 /*
  * A split run by the range's leaseholder, in two phases, while it keeps serving the parent:
@@ -69,7 +70,7 @@ final class RangeSplitter {
   }
 
   /** A child's replica as phase 2 will create it, guarded by the parent's lease. */
-  private Replica prepare(RangeDescriptor parent, long id, byte[] start, byte @org.jspecify.annotations.Nullable [] end, Replica from) {
+  private Replica prepare(RangeDescriptor parent, long id, byte[] start, byte @Nullable [] end, Replica from) {
     RangeDescriptor child = new RangeDescriptor(id, start, end, parent.generation() + 1, parent.replicas(), parent.leaseholder(), parent.leaseEpoch());
     return new Replica(me, child, LeaseGuard.forRange(me, child, from.lease(), config), from.synced());
   }

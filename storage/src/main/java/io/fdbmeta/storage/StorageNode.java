@@ -1,6 +1,8 @@
 package io.fdbmeta.storage;
 
 import com.apple.foundationdb.Database;
+import com.apple.foundationdb.tuple.Versionstamp;
+import io.fdbmeta.layer.ChangeEvent;
 import io.fdbmeta.layer.Keyspace;
 import io.fdbmeta.layer.LayerConfig;
 import io.fdbmeta.layer.Lease;
@@ -16,6 +18,7 @@ import io.fdbmeta.wire.NodeCodec;
 import io.fdbmeta.wire.RespDecoder;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -248,7 +251,7 @@ public final class StorageNode implements AutoCloseable {
   private CompletableFuture<Void> begin() {
     follower.addListener(new RouteFollower.Listener() {
       @Override
-      public void onChanges(com.apple.foundationdb.tuple.Versionstamp position, List<io.fdbmeta.layer.ChangeEvent> events) {
+      public void onChanges(Versionstamp position, List<ChangeEvent> events) {
         replicas.apply(events);
       }
 
@@ -292,7 +295,7 @@ public final class StorageNode implements AutoCloseable {
         .childOption(ChannelOption.TCP_NODELAY, true)
         .childHandler(init);
     b.bind(config.host, port).addListener(f -> {
-      io.netty.channel.ChannelFuture cf = (io.netty.channel.ChannelFuture) f;
+      ChannelFuture cf = (ChannelFuture) f;
       if (!f.isSuccess()) {
         out.completeExceptionally(new IllegalStateException("cannot bind " + config.host + ":" + port + ": " + f.cause(), f.cause()));
         return;
