@@ -1,0 +1,174 @@
+package io.fdbmeta.storage;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ConcurrentNavigableMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
+
+/*
+ * One sorted map per node holds every range's data, ordered by unsigned bytes like the catalog.
+ * Ranges are views of it, so a split moves no data and the children of a split need nothing
+ * copied: the two-phase split only has to prepare their lease guards. The price is that dropping a
+ * range (this node stopped being a replica) clears a sub-map instead of dropping a map.
+ *
+ * Every entry remembers the write that produced it: the writer (the leaseholder node that applied
+ * it) and that writer's sequence number. A sequence number carries the writer's incarnation in its
+ * high bits (WriteSequence), so "same writer process" is "same writer and same high bits". A
+ * replica applies a replicated write to a key unless the key holds a later write of the same
+ * process; a write of another process always wins, because a replica only takes writes at the
+ * lease epoch it currently knows (RequestProcessor), so anything stored before came from an
+ * earlier leaseholder. This is what keeps a reordered or duplicated REPLICATE from regressing a
+ * value. Deletes leave tombstones for the same reason; they are swept after TOMBSTONE_MILLIS, long
+ * after any retry of the write that made them.
+ *
+ * The leaseholder applies its own writes under one lock so that, for every key, the order of
+ * sequence numbers is the order in which values were stored: followers then converge on the
+ * leaseholder's value whatever order the REPLICATEs arrive in.
+ */
+/** The node's in-memory data: all ranges in one unsigned-ordered map, with per-key write versions. */
+final class DataStore {
+  /** Writer of values copied by FETCH: any replicated write supersedes them. */
+  static final String FETCHED = "";
+  /** How long a tombstone stays after the delete that made it. */
+  static final long TOMBSTONE_MILLIS = 60_000;
+
+  /** A stored value and the write that produced it; {@code value == null} is a tombstone. */
+  record Entry(byte @Nullable [] value, String writer, long seq, long deletedAt) {
+    long size(byte[] key) {
+      return value == null ? 0 : key.length + value.length;
+    }
+  }
+
+  /** The result of a leaseholder's write: its sequence number and what the op counts. */
+  record Applied(long seq, long count) {}
+
+  /** One page of a scan: alternating keys and values, and whether more live pairs follow. */
+  record Page(List<byte[]> pairs, boolean more) {}
+
+  private final ConcurrentSkipListMap<byte[], Entry> map = new ConcurrentSkipListMap<>(Arrays::compareUnsigned);
+  private final ConcurrentLinkedQueue<Map.Entry<byte[], Long>> tombstones = new ConcurrentLinkedQueue<>();
+  private final AtomicLong bytes = new AtomicLong();
+  private final Object leaderOrder = new Object();
+
+  byte @Nullable [] get(byte[] key) {
+    Entry e = map.get(key);
+    return e == null ? null : e.value;
+  }
+
+  boolean exists(byte[] key) {
+    Entry e = map.get(key);
+    return e != null && e.value != null;
+  }
+
+  /** Live pairs in [start, end) (end null: no end), at most {@code limit}. */
+  Page scan(byte[] start, byte @Nullable [] end, int limit) {
+    ConcurrentNavigableMap<byte[], Entry> view = end == null ? map.tailMap(start, true) : map.subMap(start, true, end, false);
+    List<byte[]> pairs = new ArrayList<>();
+    int n = 0;
+    Iterator<Map.Entry<byte[], Entry>> it = view.entrySet().iterator();
+    while (it.hasNext()) {
+      Map.Entry<byte[], Entry> e = it.next();
+      byte[] value = e.getValue().value;
+      if (value == null) continue;
+      if (n == limit) return new Page(pairs, true);
+      pairs.add(e.getKey());
+      pairs.add(value);
+      n++;
+    }
+    return new Page(pairs, false);
+  }
+
+  /**
+   * The leaseholder's write: takes the next sequence number and stores every key under it, in one
+   * step with respect to other leaseholder writes. A null value deletes.
+   *
+   * @return the sequence number and, for a delete, how many keys existed; for a set, how many keys
+   */
+  Applied applyAsLeader(String writer, WriteSequence sequence, byte[][] keys, byte[] @Nullable [] values, long now) {
+    synchronized (leaderOrder) {
+      long seq = sequence.next();
+      long count = 0;
+      for (int i = 0; i < keys.length; i++) {
+        byte[] value = values[i];
+        Entry next = new Entry(value, writer, seq, value == null ? now : 0);
+        Entry old = map.put(keys[i], next);
+        account(keys[i], old, next);
+        if (value != null || (old != null && old.value != null)) count++;
+      }
+      return new Applied(seq, count);
+    }
+  }
+
+  /**
+   * A replicated write of {@code key}: stored unless the key holds a later write of the same
+   * writer process. Returns true if it was stored.
+   */
+  boolean applyReplicated(byte[] key, byte @Nullable [] value, String writer, long seq, long now) {
+    Entry incoming = new Entry(value, writer, seq, value == null ? now : 0);
+    Entry[] replaced = new Entry[1];
+    Entry result = map.compute(key, (k, old) -> {
+      replaced[0] = old; // compute may call this again; the last call is the one that took effect
+      return supersedes(incoming, old) ? incoming : old;
+    });
+    if (result != incoming) return false;
+    account(key, replaced[0], incoming);
+    return true;
+  }
+
+  /** A value copied by FETCH: stored only where the key holds nothing yet (not even a tombstone). */
+  boolean applyFetched(byte[] key, byte[] value) {
+    Entry e = new Entry(value, FETCHED, 0, 0);
+    if (map.putIfAbsent(key, e) != null) return false;
+    account(key, null, e);
+    return true;
+  }
+
+  static boolean supersedes(Entry incoming, @Nullable Entry old) {
+    if (old == null) return true;
+    boolean sameProcess = old.writer.equals(incoming.writer) && WriteSequence.sameProcess(old.seq, incoming.seq);
+    return !sameProcess || incoming.seq > old.seq;
+  }
+
+  /** Removes everything in [start, end) (end null: no end). */
+  void clear(byte[] start, byte @Nullable [] end) {
+    ConcurrentNavigableMap<byte[], Entry> view = end == null ? map.tailMap(start, true) : map.subMap(start, true, end, false);
+    for (Iterator<Map.Entry<byte[], Entry>> it = view.entrySet().iterator(); it.hasNext();) {
+      Map.Entry<byte[], Entry> e = it.next();
+      if (map.remove(e.getKey(), e.getValue())) bytes.addAndGet(-e.getValue().size(e.getKey()));
+    }
+  }
+
+  /** Drops tombstones older than {@link #TOMBSTONE_MILLIS}; returns how many. */
+  int sweepTombstones(long now) {
+    int n = 0;
+    Map.Entry<byte[], Long> t;
+    while ((t = tombstones.peek()) != null && t.getValue() < now - TOMBSTONE_MILLIS) {
+      tombstones.poll();
+      Entry e = map.get(t.getKey());
+      if (e != null && e.value == null && e.deletedAt == t.getValue() && map.remove(t.getKey(), e)) n++;
+    }
+    return n;
+  }
+
+  /** Bytes of live keys and values. */
+  long bytes() {
+    return bytes.get();
+  }
+
+  /** Keys stored, tombstones included (approximate under concurrent writes). */
+  int entries() {
+    return map.size();
+  }
+
+  private void account(byte[] key, @Nullable Entry old, Entry next) {
+    long delta = next.size(key) - (old == null ? 0 : old.size(key));
+    if (delta != 0) bytes.addAndGet(delta);
+    if (next.value == null) tombstones.add(Map.entry(key, next.deletedAt));
+  }
+}

@@ -1,0 +1,136 @@
+package io.fdbmeta.storage;
+
+import com.apple.foundationdb.Database;
+import io.fdbmeta.layer.FdbErrors;
+import io.fdbmeta.layer.LayerConfig;
+import io.fdbmeta.layer.Lease;
+import io.fdbmeta.layer.LeaseManager;
+import io.fdbmeta.layer.MetaException;
+import io.fdbmeta.layer.RangeDescriptor;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/*
+ * Lease policy while there is no controller: the catalog decides, nodes only ask.
+ *  - The descriptor's leaseholder renews its lease every tick (a third of the lease by default,
+ *    so a renewal fails twice before the guard stops serving).
+ *  - If the descriptor names this node but this process holds no lease at that epoch (a transfer
+ *    to it, a grant made for it by an operator or LocalCluster, a renewal that came too late) it
+ *    acquires: a grant to the recorded holder process only extends the lease, keeping the epoch.
+ *  - Any synced replica acquires a range whose lease is vacant (released) or free for others
+ *    (expired + maxClockOffset). All replicas may try at once; the transaction admits one
+ *    winner, the others get LEASE_CONFLICT and see the winner through the change feed.
+ *  - A replica still copying its data never asks, and nothing is asked during a handover or after
+ *    close() began.
+ */
+/** Renews and acquires this node's range leases. */
+final class LeaseKeeper {
+  private static final System.Logger LOG = System.getLogger(LeaseKeeper.class.getName());
+
+  private final String me;
+  private final Database db;
+  private final LeaseManager leases;
+  private final ReplicaSet replicas;
+  private final LayerConfig config;
+  private final ScheduledExecutorService timer;
+  private volatile boolean active = true;
+
+  LeaseKeeper(String me, Database db, LeaseManager leases, ReplicaSet replicas, LayerConfig config, ScheduledExecutorService timer) {
+    this.me = me;
+    this.db = db;
+    this.leases = leases;
+    this.replicas = replicas;
+    this.config = config;
+    this.timer = timer;
+  }
+
+  void start(long intervalMillis) {
+    timer.scheduleWithFixedDelay(this::tick, intervalMillis, intervalMillis, TimeUnit.MILLISECONDS);
+  }
+
+  /** No more renewals or acquisitions (close() is releasing the leases). */
+  void stop() {
+    active = false;
+  }
+
+  /** True while a renewal or acquisition is in flight for some replica. */
+  boolean busy() {
+    for (Replica r : replicas.all()) {
+      if (r.leaseWork.get()) return true;
+    }
+    return false;
+  }
+
+  void tick() {
+    for (Replica r : replicas.all()) maintain(r);
+  }
+
+  /** Looks after one replica's lease now rather than at the next tick. */
+  void attend(Replica r) {
+    try {
+      timer.execute(() -> maintain(r));
+    } catch (RejectedExecutionException e) {
+      // shutting down
+    }
+  }
+
+  private void maintain(Replica r) {
+    if (!active || r.removed() || !r.synced()) return;
+    if (!r.leaseWork.compareAndSet(false, true)) return;
+    CompletableFuture<Void> work;
+    try {
+      work = work(r);
+    } catch (RuntimeException e) {
+      work = CompletableFuture.failedFuture(e);
+    }
+    work.whenComplete((x, e) -> {
+      r.leaseWork.set(false);
+      if (e != null) LOG.log(System.Logger.Level.DEBUG, "lease work on range " + r.rangeId + " failed: " + Async.describe(e));
+    });
+  }
+
+  private CompletableFuture<Void> work(Replica r) {
+    RangeDescriptor d = r.descriptor();
+    Lease mine = r.lease();
+    if (me.equals(d.leaseholder())) {
+      if (mine != null && mine.epoch() == d.leaseEpoch()) {
+        return r.guard.isHolder() ? renew(r, mine) : done(); // revoked: a handover or close is under way
+      }
+      return acquire(r);
+    }
+    if (r.busy.get()) return done();
+    if (d.leaseholder() == null) return acquire(r);
+    return leases.getAsync(db, r.rangeId).thenCompose(l -> l.isEmpty() || l.get().isFreeForOthers(config.now(), config.maxClockOffsetMillis()) ? acquire(r) : done());
+  }
+
+  private CompletableFuture<Void> renew(Replica r, Lease mine) {
+    return leases.renewAsync(db, r.rangeId, me, mine.epoch()).<Void>handle((l, e) -> {
+      if (e == null) {
+        r.leaseChanged(l);
+      } else if (code(e) == MetaException.Code.LEASE_CONFLICT) {
+        r.leaseLost(mine);
+        LOG.log(System.Logger.Level.INFO, "node " + me + " could not renew range " + r.rangeId + ": " + Async.describe(e));
+      }
+      return null;
+    });
+  }
+
+  private CompletableFuture<Void> acquire(Replica r) {
+    if (!active) return done();
+    return leases.acquireAsync(db, r.rangeId, me).<Void>handle((l, e) -> {
+      if (e == null) r.leaseChanged(l); // even when stopping: close() releases what it knows of
+      return null;
+    });
+  }
+
+  static MetaException.Code code(Throwable e) {
+    RuntimeException t = FdbErrors.translate(e);
+    return t instanceof MetaException ? ((MetaException) t).code() : MetaException.Code.STORE_ERROR;
+  }
+
+  private static CompletableFuture<Void> done() {
+    return CompletableFuture.completedFuture(null);
+  }
+}

@@ -1,0 +1,387 @@
+package io.fdbmeta.storage;
+
+import com.apple.foundationdb.Database;
+import io.fdbmeta.layer.Ids;
+import io.fdbmeta.layer.Keyspace;
+import io.fdbmeta.layer.LayerConfig;
+import io.fdbmeta.layer.LeaseManager;
+import io.fdbmeta.layer.MetaException;
+import io.fdbmeta.layer.Page;
+import io.fdbmeta.layer.RangeCatalog;
+import io.fdbmeta.layer.RangeDescriptor;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.UnaryOperator;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A small cluster of storage nodes in this JVM, for {@code fdbmeta demo} and tests. Nodes are
+ * {@code n1..nN} on 127.0.0.1 with free ports, spread over 3 zones and 2 racks ({@code n1} z1/r1,
+ * {@code n2} z2/r1, {@code n3} z3/r1, {@code n4} z1/r2, ...). The cluster's ranges (the initial one,
+ * or the pre-split ones) get {@code replication} replicas in distinct zones and a leaseholder
+ * each, round robin over their replicas; {@link #start} returns once every range is served.
+ *
+ * <pre>{@code
+ * try (LocalCluster c = LocalCluster.start(db, "demo", LayerConfig.defaults(), LocalCluster.Options.builder().build())) {
+ *   StorageNode leader = c.leaseholderOf(c.rangeFor(key).rangeId());
+ *   c.split(key);
+ * }
+ * }</pre>
+ *
+ * Use a cluster name that is new in the store: nodes keep data in memory only. The database is the
+ * caller's; {@link #close} leaves it open.
+ */
+public final class LocalCluster implements AutoCloseable {
+  private final Database db;
+  private final Keyspace ks;
+  private final LayerConfig layer;
+  private final RangeCatalog catalog;
+  private final Options options;
+  private final Map<String, StorageNode.Config> configs = new LinkedHashMap<>();
+  private final Map<String, StorageNode> running = new LinkedHashMap<>();
+
+  private LocalCluster(Database db, Keyspace ks, LayerConfig layer, Options options) {
+    this.db = db;
+    this.ks = ks;
+    this.layer = layer;
+    this.catalog = new RangeCatalog(ks, layer);
+    this.options = options;
+  }
+
+  /**
+   * Initializes the cluster's catalog, starts the nodes, places and leases the ranges, and waits
+   * until each range has a serving leaseholder.
+   *
+   * @throws IllegalStateException if the cluster's ranges were already placed (nodes keep data in
+   *     memory: use a new cluster name), or ranges are not served within the start timeout (the
+   *     nodes are stopped); MetaException or the node's start failure otherwise
+   */
+  public static LocalCluster start(Database db, String cluster, LayerConfig layer, Options options) {
+    Keyspace ks = Keyspace.open(db, cluster);
+    LocalCluster c = new LocalCluster(db, ks, layer, options);
+    try {
+      c.boot();
+      return c;
+    } catch (RuntimeException e) {
+      c.close();
+      throw e;
+    }
+  }
+
+  private void boot() {
+    RangeDescriptor root = catalog.init(db).first();
+    for (RangeDescriptor d : ranges()) {
+      if (!d.replicas().isEmpty()) {
+        throw new IllegalStateException("cluster '" + ks.cluster() + "' already has placed ranges (" + d + "); its nodes kept their data in memory, "
+            + "so start a LocalCluster on a new cluster name or an in-memory store");
+      }
+    }
+    List<CompletableFuture<StorageNode>> starting = new ArrayList<>();
+    for (int i = 0; i < options.nodes; i++) {
+      String id = "n" + (i + 1);
+      StorageNode.Config.Builder b = StorageNode.Config.builder(id).host("127.0.0.1").locality("local", "z" + (i % 3 + 1), "r" + (i / 3 % 2 + 1));
+      if (options.respPorts) b.respPort(0);
+      StorageNode.Config config = options.nodeConfig.apply(b).build();
+      configs.put(id, config);
+      starting.add(StorageNode.startAsync(db, ks, layer, config));
+    }
+    for (CompletableFuture<StorageNode> f : starting) {
+      StorageNode n = join(f);
+      synchronized (running) {
+        running.put(n.nodeId(), n);
+      }
+    }
+    if (!options.splitKeys.isEmpty() && ranges().size() == 1) {
+      List<byte[]> keys = new ArrayList<>(options.splitKeys);
+      keys.sort(Arrays::compareUnsigned);
+      List<Long> ids = new ArrayList<>();
+      for (int i = 0; i <= keys.size(); i++) ids.add(Ids.newRangeId());
+      join(catalog.splitManyAsync(db, Ids.newOpId(), root.rangeId(), keys, ids));
+    }
+    placeAndLease();
+    awaitServing(options.startTimeout);
+  }
+
+  /** Gives every range without replicas its replicas and a leaseholder, one transaction per range. */
+  private void placeAndLease() {
+    List<String> placement = distinctZones();
+    LeaseManager leases = new LeaseManager(catalog);
+    int i = 0;
+    for (RangeDescriptor d : ranges()) {
+      if (!d.replicas().isEmpty()) continue;
+      String holder = placement.get(i++ % placement.size());
+      join(db.runAsync(tr -> {
+        CompletableFuture<RangeDescriptor> added = CompletableFuture.completedFuture(d);
+        for (String n : placement) added = added.thenCompose(x -> catalog.addReplicaAsync(tr, d.rangeId(), n, -1));
+        return added.thenCompose(x -> leases.acquireAsync(tr, d.rangeId(), holder));
+      }));
+    }
+  }
+
+  /** The first {@code replication} nodes of distinct zones, then of distinct racks, then any. */
+  private List<String> distinctZones() {
+    List<String> out = new ArrayList<>();
+    List<String> zones = new ArrayList<>();
+    for (StorageNode.Config c : configs.values()) {
+      if (out.size() < options.replication && !zones.contains(c.locality().zone())) {
+        out.add(c.nodeId());
+        zones.add(c.locality().zone());
+      }
+    }
+    for (StorageNode.Config c : configs.values()) {
+      if (out.size() < options.replication && !out.contains(c.nodeId())) out.add(c.nodeId());
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- what is there
+
+  public Database database() {
+    return db;
+  }
+
+  public Keyspace keyspace() {
+    return ks;
+  }
+
+  public LayerConfig layerConfig() {
+    return layer;
+  }
+
+  public RangeCatalog catalog() {
+    return catalog;
+  }
+
+  /** The running nodes, in id order. */
+  public List<StorageNode> nodes() {
+    synchronized (running) {
+      return List.copyOf(running.values());
+    }
+  }
+
+  /** @throws IllegalArgumentException if no node by that id is running */
+  public StorageNode node(String nodeId) {
+    synchronized (running) {
+      StorageNode n = running.get(nodeId);
+      if (n == null) throw new IllegalArgumentException("no running node " + nodeId + " (running: " + running.keySet() + ")");
+      return n;
+    }
+  }
+
+  /** Every range, from the catalog, in key order. */
+  public List<RangeDescriptor> ranges() {
+    List<RangeDescriptor> out = new ArrayList<>();
+    byte[] cursor = null;
+    do {
+      Page<RangeDescriptor> p = catalog.list(db, cursor, 1000);
+      out.addAll(p.items());
+      cursor = p.nextCursor();
+    } while (cursor != null);
+    return out;
+  }
+
+  /** The range holding {@code key}, from the catalog. */
+  public RangeDescriptor rangeFor(byte[] key) {
+    return catalog.lookup(db, key);
+  }
+
+  /** The running node the catalog names leaseholder of the range. */
+  public StorageNode leaseholderOf(long rangeId) {
+    RangeDescriptor d = catalog.get(db, rangeId).orElseThrow(() -> new IllegalArgumentException("no range " + rangeId));
+    if (d.leaseholder() == null) throw new IllegalStateException("range " + rangeId + " has no leaseholder");
+    return node(d.leaseholder());
+  }
+
+  // ---------------------------------------------------------------- doing things
+
+  /** Splits the range holding {@code key} at {@code key}, run by its leaseholder (two-phase, while serving). */
+  public CompletableFuture<RangeCatalog.SplitResult> splitAsync(byte[] key) {
+    RangeDescriptor d = rangeFor(key);
+    return leaseholderOf(d.rangeId()).splitAsync(d.rangeId(), key);
+  }
+
+  public RangeCatalog.SplitResult split(byte[] key) {
+    return join(splitAsync(key));
+  }
+
+  /**
+   * Waits until every range has a leaseholder that is running here and serves it, and every running
+   * node's route table knows each range at least as recent as the catalog read.
+   *
+   * @throws IllegalStateException naming the ranges not served (or not known everywhere) in time
+   */
+  public void awaitServing(Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    List<RangeDescriptor> unserved;
+    do {
+      unserved = new ArrayList<>();
+      List<StorageNode> nodes = nodes();
+      for (RangeDescriptor d : ranges()) {
+        StorageNode n = d.leaseholder() == null ? null : runningNode(d.leaseholder());
+        if (n == null || !n.isServing(d.rangeId()) || !nodes.stream().allMatch(m -> knows(m, d))) unserved.add(d);
+      }
+      if (unserved.isEmpty()) return;
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for ranges to be served", e);
+      }
+    } while (System.nanoTime() - deadline < 0);
+    throw new IllegalStateException("ranges not served within " + timeout + ": " + unserved);
+  }
+
+  private static boolean knows(StorageNode n, RangeDescriptor d) {
+    RangeDescriptor known = n.routes().byId(d.rangeId());
+    return known != null && known.generation() >= d.generation() && known.leaseEpoch() >= d.leaseEpoch();
+  }
+
+  private @Nullable StorageNode runningNode(String nodeId) {
+    synchronized (running) {
+      return running.get(nodeId);
+    }
+  }
+
+  /** Stops a node gracefully (it releases its leases). */
+  public void stop(String nodeId) {
+    node(nodeId).close();
+    synchronized (running) {
+      running.remove(nodeId);
+    }
+  }
+
+  /** Stops a node abruptly, as a crash would (its leases run out on their own). */
+  public void kill(String nodeId) {
+    node(nodeId).kill();
+    synchronized (running) {
+      running.remove(nodeId);
+    }
+  }
+
+  /**
+   * Starts a stopped or killed node again with the same settings: a new process (incarnation) on a
+   * new port, which copies its ranges' data before serving.
+   */
+  public StorageNode restart(String nodeId) {
+    StorageNode.Config config = configs.get(nodeId);
+    if (config == null) throw new IllegalArgumentException("no node " + nodeId + " in this cluster");
+    synchronized (running) {
+      if (running.containsKey(nodeId)) throw new IllegalStateException("node " + nodeId + " is running");
+    }
+    StorageNode n = StorageNode.start(db, ks, layer, config);
+    synchronized (running) {
+      running.put(nodeId, n);
+    }
+    return n;
+  }
+
+  /** Stops every node gracefully, in parallel. The database stays open. */
+  @Override
+  public void close() {
+    List<StorageNode> all;
+    synchronized (running) {
+      all = List.copyOf(running.values());
+      running.clear();
+    }
+    List<CompletableFuture<Void>> closing = new ArrayList<>();
+    for (StorageNode n : all) closing.add(CompletableFuture.runAsync(n::close));
+    CompletableFuture.allOf(closing.toArray(new CompletableFuture<?>[0])).join();
+  }
+
+  private static <T> T join(CompletableFuture<T> f) {
+    try {
+      return f.join();
+    } catch (CompletionException e) {
+      Throwable c = Async.cause(e);
+      if (c instanceof MetaException || c instanceof RuntimeException) throw (RuntimeException) c;
+      throw e;
+    }
+  }
+
+  // ---------------------------------------------------------------- options
+
+  /** How to build the cluster; validated when built. */
+  public static final class Options {
+    private final int nodes;
+    private final int replication;
+    private final List<byte[]> splitKeys;
+    private final boolean respPorts;
+    private final UnaryOperator<StorageNode.Config.Builder> nodeConfig;
+    private final Duration startTimeout;
+
+    private Options(Builder b) {
+      this.nodes = b.nodes;
+      this.replication = Math.min(b.replication, b.nodes);
+      this.splitKeys = List.copyOf(b.splitKeys);
+      this.respPorts = b.respPorts;
+      this.nodeConfig = b.nodeConfig;
+      this.startTimeout = b.startTimeout;
+    }
+
+    public static Builder builder() {
+      return new Builder();
+    }
+
+    public static final class Builder {
+      private int nodes = 6;
+      private int replication = 3;
+      private List<byte[]> splitKeys = List.of();
+      private boolean respPorts;
+      private UnaryOperator<StorageNode.Config.Builder> nodeConfig = b -> b;
+      private Duration startTimeout = Duration.ofSeconds(20);
+
+      private Builder() {}
+
+      /** Nodes to start (default 6: 3 zones x 2 racks). */
+      public Builder nodes(int n) {
+        if (n < 1 || n > 64) throw new IllegalArgumentException("nodes must be in [1, 64], got " + n);
+        this.nodes = n;
+        return this;
+      }
+
+      /** Replicas per range (default 3, at most the node count). */
+      public Builder replication(int n) {
+        if (n < 1) throw new IllegalArgumentException("replication must be >= 1, got " + n);
+        this.replication = n;
+        return this;
+      }
+
+      /** Keys to pre-split the initial range at, before it carries traffic. */
+      public Builder splitKeys(List<byte[]> keys) {
+        for (byte[] k : keys) Objects.requireNonNull(k, "split key");
+        if (keys.size() > RangeCatalog.MAX_SPLIT_KEYS) throw new IllegalArgumentException("at most " + RangeCatalog.MAX_SPLIT_KEYS + " split keys, got " + keys.size());
+        this.splitKeys = List.copyOf(keys);
+        return this;
+      }
+
+      /** Whether every node also opens a RESP port (ephemeral). */
+      public Builder respPorts(boolean on) {
+        this.respPorts = on;
+        return this;
+      }
+
+      /** Adjusts each node's config (timeouts, intervals) after the cluster set id, host and locality. */
+      public Builder nodeConfig(UnaryOperator<StorageNode.Config.Builder> adjust) {
+        this.nodeConfig = Objects.requireNonNull(adjust, "nodeConfig");
+        return this;
+      }
+
+      public Builder startTimeout(Duration d) {
+        if (d.isNegative() || d.isZero()) throw new IllegalArgumentException("startTimeout must be positive, got " + d);
+        this.startTimeout = d;
+        return this;
+      }
+
+      public Options build() {
+        return new Options(this);
+      }
+    }
+  }
+}

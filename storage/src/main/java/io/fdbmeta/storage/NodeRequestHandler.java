@@ -1,0 +1,56 @@
+package io.fdbmeta.storage;
+
+import io.fdbmeta.wire.NodeReply;
+import io.fdbmeta.wire.NodeRequest;
+import io.fdbmeta.wire.ReplyStatus;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.DecoderException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The node protocol's last handler: hands each request to the {@link RequestProcessor} and writes
+ * its reply (replies may leave in another order than requests came; ids match them). Reading stops
+ * while {@value #MAX_PENDING} requests of the connection are unanswered. A frame that cannot be
+ * decoded gets an ERROR reply with id 0 saying why, and the connection is closed: nothing after it
+ * can be trusted to be framed right. Other connections are not affected.
+ */
+final class NodeRequestHandler extends SimpleChannelInboundHandler<NodeRequest> {
+  static final int MAX_PENDING = 256;
+  private static final System.Logger LOG = System.getLogger(NodeRequestHandler.class.getName());
+
+  private final RequestProcessor processor;
+  private final AtomicInteger nodeInFlight;
+  private int pending; // event loop only
+
+  NodeRequestHandler(RequestProcessor processor, AtomicInteger nodeInFlight) {
+    this.processor = processor;
+    this.nodeInFlight = nodeInFlight;
+  }
+
+  @Override
+  protected void channelRead0(ChannelHandlerContext ctx, NodeRequest req) {
+    nodeInFlight.incrementAndGet();
+    if (++pending >= MAX_PENDING) ctx.channel().config().setAutoRead(false);
+    processor.handle(req).whenComplete((reply, e) -> {
+      NodeReply out = e == null ? reply : NodeReply.failure(req.id(), ReplyStatus.ERROR, "internal error: " + Async.describe(e));
+      ctx.writeAndFlush(out).addListener(w -> nodeInFlight.decrementAndGet());
+      ctx.executor().execute(() -> {
+        if (--pending < MAX_PENDING / 2 && !ctx.channel().config().isAutoRead()) ctx.channel().config().setAutoRead(true);
+      });
+    });
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (cause instanceof DecoderException) {
+      String why = cause.getCause() != null && cause.getMessage() == null ? cause.getCause().toString() : cause.getMessage();
+      LOG.log(System.Logger.Level.INFO, "closing node protocol connection from " + ctx.channel().remoteAddress() + ": malformed frame: " + why);
+      ctx.writeAndFlush(NodeReply.failure(0, ReplyStatus.ERROR, "malformed frame: " + why + "; closing the connection")).addListener(ChannelFutureListener.CLOSE);
+      return;
+    }
+    LOG.log(System.Logger.Level.WARNING, "closing node protocol connection from " + ctx.channel().remoteAddress() + ": " + cause);
+    ctx.close();
+  }
+}

@@ -1,0 +1,381 @@
+package io.fdbmeta.storage;
+
+import io.fdbmeta.layer.RangeDescriptor;
+import io.fdbmeta.wire.NodeOp;
+import io.fdbmeta.wire.NodeReply;
+import io.fdbmeta.wire.NodeRequest;
+import io.fdbmeta.wire.ReplyStatus;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Lock;
+import org.jspecify.annotations.Nullable;
+
+/*
+ * Every node protocol request goes through here, from a router, another node, or this node's own
+ * RESP port.
+ *
+ * Client requests (GET, SET, DEL, EXISTS, SCAN) pass the range's LeaseGuard with their routing
+ * header and must keep every key inside the range. What a refusal says:
+ *  - WRONG_RANGE: this node has no replica of the named range (split, merged, never here) or a key
+ *    lies outside it; carries the descriptor of the range that holds the (first offending) key as
+ *    this node knows it.
+ *  - STALE_EPOCH: the header is older than this node's descriptor; carries that descriptor.
+ *  - NOT_LEASEHOLDER: another node (or none) holds the lease; carries the descriptor naming it.
+ *  - OVERLOADED: retry later, nothing to learn: this node is behind the header (it catches up at
+ *    once), its lease is being renewed or handed over, its replica is still fetching data, or a
+ *    write could not be replicated in time.
+ *  - ERROR: the request itself is wrong.
+ *
+ * Writes: the leaseholder stores the write, then replicates it to every other replica of the range
+ * and acknowledges only when all have stored it. A write that is not acknowledged (OVERLOADED) may
+ * or may not be visible later; an acknowledged one is on every replica.
+ *
+ * Node-to-node requests: REPLICATE is taken only at exactly the (generation, epoch) this node knows
+ * for the range, from the leaseholder it names, so a deposed leaseholder gets no acknowledgements
+ * once a replica learned the new epoch; a newer header makes this node catch up and answer
+ * OVERLOADED, and the sender retries. FETCH is served by a synced replica at the generation the
+ * fetching replica names, so the source already sends it every write it did not copy.
+ */
+/** Checks and executes node protocol requests against this node's replicas and data. */
+final class RequestProcessor {
+  static final int DEFAULT_SCAN_LIMIT = 1_000;
+  static final int MAX_SCAN_LIMIT = 10_000;
+  private static final byte[][] NO_VALUES = new byte[0][];
+
+  /** What the processor needs from the rest of the node. */
+  interface Environment {
+    /** A request showed this node is behind the catalog: refresh the route table soon. */
+    void catchUp();
+
+    /** The descriptor of the range holding {@code key} in the node's route table, or null. */
+    @Nullable RangeDescriptor routeOf(byte[] key);
+
+    /** Replicates a stored write to {@code targets}; completes when every one has stored it. */
+    CompletableFuture<Void> replicate(ReplicatedWrite write, List<String> targets);
+
+    /** The replica's lease is expired or about to: renew or acquire it now. */
+    void leaseAttention(Replica r);
+  }
+
+  private final String me;
+  private final ReplicaSet replicas;
+  private final DataStore store;
+  private final Environment env;
+  private final Clock clock;
+  private final AtomicLong requests = new AtomicLong();
+  private volatile @Nullable WriteSequence sequence;
+  private volatile @Nullable String closedReason = "node is starting";
+
+  RequestProcessor(String me, ReplicaSet replicas, DataStore store, Environment env, Clock clock) {
+    this.me = me;
+    this.replicas = replicas;
+    this.store = store;
+    this.env = env;
+    this.clock = clock;
+  }
+
+  /** Starts serving, with the write sequence of this node's registered incarnation. */
+  void open(WriteSequence seq) {
+    this.sequence = seq;
+    this.closedReason = null;
+  }
+
+  /** Answers OVERLOADED with {@code reason} from now on (shutting down). */
+  void refuse(String reason) {
+    this.closedReason = reason;
+  }
+
+  /** Requests handled so far. */
+  long requests() {
+    return requests.get();
+  }
+
+  /** Handles one request; the future never completes exceptionally. */
+  CompletableFuture<NodeReply> handle(NodeRequest req) {
+    requests.incrementAndGet();
+    try {
+      if (req.op() == NodeOp.PING) return done(NodeReply.ok(req.id(), 0));
+      String closed = closedReason;
+      if (closed != null) return done(NodeReply.failure(req.id(), ReplyStatus.OVERLOADED, closed));
+      String bad = validate(req);
+      if (bad != null) return done(NodeReply.failure(req.id(), ReplyStatus.ERROR, req.op() + ": " + bad));
+      switch (req.op()) {
+        case GET:
+        case EXISTS:
+        case SCAN:
+          return done(read(req));
+        case SET:
+        case DEL:
+          return write(req);
+        case REPLICATE:
+          return done(replicate(req));
+        case FETCH:
+          return done(fetch(req));
+        default:
+          return done(NodeReply.failure(req.id(), ReplyStatus.ERROR, "unsupported op " + req.op()));
+      }
+    } catch (RuntimeException e) {
+      return done(NodeReply.failure(req.id(), ReplyStatus.ERROR, "internal error: " + Async.describe(e)));
+    }
+  }
+
+  private static @Nullable String validate(NodeRequest req) {
+    int keys = req.keys().length;
+    switch (req.op()) {
+      case GET:
+      case EXISTS:
+      case DEL:
+        if (keys == 0) return "needs at least one key";
+        if (req.values().length != 0) return "takes no values";
+        return null;
+      case SET:
+        if (keys == 0) return "needs at least one key";
+        if (req.values().length != keys) return "needs one value per key";
+        for (byte[] v : req.values()) {
+          if (v == null) return "values must not be null";
+        }
+        return null;
+      case REPLICATE:
+        if (keys == 0) return "needs at least one key";
+        if (req.values().length != keys) return "needs one value (or null) per key";
+        return null;
+      case SCAN:
+      case FETCH:
+        if (keys != 2) return "needs a start and an end key (empty end: the range's end)";
+        if (req.keys()[1].length > 0 && Arrays.compareUnsigned(req.keys()[0], req.keys()[1]) >= 0) return "start must be before end";
+        return null;
+      default:
+        return null;
+    }
+  }
+
+  // ---------------------------------------------------------------- client requests
+
+  private NodeReply read(NodeRequest req) {
+    Replica r = replicas.byId(req.rangeId());
+    NodeReply refusal = fence(req, r);
+    if (refusal != null) return refusal;
+    byte[][] keys = req.keys();
+    switch (req.op()) {
+      case GET: {
+        byte[][] values = new byte[keys.length][];
+        long found = 0;
+        for (int i = 0; i < keys.length; i++) {
+          values[i] = store.get(keys[i]);
+          if (values[i] != null) found++;
+        }
+        return NodeReply.values(req.id(), found, values);
+      }
+      case EXISTS: {
+        long n = 0;
+        for (byte[] k : keys) {
+          if (store.exists(k)) n++;
+        }
+        return NodeReply.ok(req.id(), n);
+      }
+      default:
+        return scan(req, r.descriptor());
+    }
+  }
+
+  private NodeReply scan(NodeRequest req, RangeDescriptor d) {
+    byte[] start = req.keys()[0];
+    byte[] end = req.keys()[1].length == 0 ? d.endKey() : req.keys()[1];
+    int limit = req.limit() == 0 ? DEFAULT_SCAN_LIMIT : Math.min(req.limit(), MAX_SCAN_LIMIT);
+    DataStore.Page page = store.scan(start, end, limit);
+    return NodeReply.values(req.id(), page.more() ? 1 : 0, page.pairs().toArray(NO_VALUES));
+  }
+
+  private CompletableFuture<NodeReply> write(NodeRequest req) {
+    Replica r = replicas.byId(req.rangeId());
+    WriteSequence seq = sequence;
+    if (seq == null) return done(NodeReply.failure(req.id(), ReplyStatus.OVERLOADED, "node is starting"));
+    ReplicatedWrite w;
+    List<String> targets;
+    DataStore.Applied applied;
+    Lock lock = r == null ? null : r.readLock();
+    if (lock != null) lock.lock();
+    try {
+      NodeReply refusal = fence(req, r);
+      if (refusal != null) return done(refusal);
+      if (r.writesBlocked()) return done(NodeReply.failure(req.id(), ReplyStatus.OVERLOADED, "lease of range " + r.rangeId + " is being handed over; retry"));
+      byte[][] values = req.op() == NodeOp.SET ? req.values() : new byte[req.keys().length][];
+      targets = new ArrayList<>(r.descriptor().replicas());
+      targets.remove(me);
+      applied = store.applyAsLeader(me, seq, req.keys(), values, clock.millis());
+      r.writeStarted();
+      w = new ReplicatedWrite(applied.seq(), req.keys(), values);
+    } finally {
+      if (lock != null) lock.unlock();
+    }
+    if (targets.isEmpty()) {
+      r.writeEnded();
+      return done(NodeReply.ok(req.id(), applied.count()));
+    }
+    return env.replicate(w, targets).handle((v, e) -> {
+      r.writeEnded();
+      if (e == null) return NodeReply.ok(req.id(), applied.count());
+      return NodeReply.failure(req.id(), ReplyStatus.OVERLOADED, "write not acknowledged: " + Async.describe(e));
+    });
+  }
+
+  /**
+   * The routing-header and key check of a client request; null means serve it. Holds no lock of
+   * its own; writes call it under the replica's read lock.
+   */
+  private @Nullable NodeReply fence(NodeRequest req, @Nullable Replica r) {
+    byte[] firstKey = req.keys()[0];
+    if (r == null || r.removed()) return unknownRange(req, firstKey);
+    RangeDescriptor d = r.descriptor();
+    switch (r.guard.check(req.rangeId(), req.generation(), req.epoch())) {
+      case SERVE:
+        break;
+      case STALE_REQUEST:
+        return redirect(req, ReplyStatus.STALE_EPOCH, d, "request for range " + req.rangeId() + " at generation " + req.generation() + " epoch " + req.epoch()
+            + " is older than this node's generation " + d.generation() + " epoch " + d.leaseEpoch());
+      case NODE_BEHIND:
+        env.catchUp();
+        return behind(req);
+      case NOT_LEASEHOLDER:
+        if (me.equals(d.leaseholder())) return overloaded(req, "lease of range " + r.rangeId + " is being handed over; retry");
+        return redirect(req, ReplyStatus.NOT_LEASEHOLDER, d, "node " + me + " does not hold the lease of range " + r.rangeId
+            + (d.leaseholder() == null ? "; it has no leaseholder right now" : "; " + d.leaseholder() + " does"));
+      case LEASE_EXPIRED:
+        env.leaseAttention(r);
+        return overloaded(req, "lease of range " + r.rangeId + " is being renewed; retry");
+      default:
+        return redirect(req, ReplyStatus.WRONG_RANGE, d, "request names range " + req.rangeId() + ", this replica is range " + r.rangeId);
+    }
+    if (!r.synced()) return overloaded(req, "replica of range " + r.rangeId + " is still copying its data; retry");
+    if (req.op() == NodeOp.SCAN) {
+      byte[] end = req.keys()[1];
+      if (!d.contains(firstKey)) return outside(req, firstKey, d);
+      if (end.length > 0 && Span.compareEnds(end, d.endKey()) > 0) {
+        return redirect(req, ReplyStatus.WRONG_RANGE, d, "scan end " + printable(end) + " is past the end of range " + d.rangeId() + " " + printableBounds(d));
+      }
+      return null;
+    }
+    for (byte[] k : req.keys()) {
+      if (!d.contains(k)) return outside(req, k, d);
+    }
+    return null;
+  }
+
+  private NodeReply outside(NodeRequest req, byte[] key, RangeDescriptor named) {
+    RangeDescriptor holder = descriptorFor(key);
+    return redirect(req, ReplyStatus.WRONG_RANGE, holder != null ? holder : named,
+        "key " + printable(key) + " is outside range " + named.rangeId() + " " + printableBounds(named));
+  }
+
+  /** The request names a range this node has no (live) replica of. */
+  private NodeReply unknownRange(NodeRequest req, byte[] key) {
+    RangeDescriptor d = descriptorFor(key);
+    if (d == null || d.generation() < req.generation()) {
+      env.catchUp();
+      return behind(req);
+    }
+    String why = d.rangeId() == req.rangeId() ? "range " + req.rangeId() + " has no replica on node " + me
+        : "range " + req.rangeId() + " is not on node " + me + "; key " + printable(key) + " is in range " + d.rangeId();
+    return redirect(req, ReplyStatus.WRONG_RANGE, d, why);
+  }
+
+  /** This node's newest knowledge of the range holding {@code key}: its own replica, else its route table. */
+  @Nullable RangeDescriptor descriptorFor(byte[] key) {
+    Replica r = replicas.forKey(key);
+    if (r != null && !r.removed()) return r.descriptor();
+    return env.routeOf(key);
+  }
+
+  // ---------------------------------------------------------------- node-to-node requests
+
+  private NodeReply replicate(NodeRequest req) {
+    Replica r = replicas.byId(req.rangeId());
+    if (r == null) return unknownToFollower(req);
+    Lock lock = r.readLock();
+    lock.lock();
+    try {
+      if (r.removed()) return unknownToFollower(req);
+      RangeDescriptor d = r.descriptor();
+      int order = compare(req.generation(), req.epoch(), d.generation(), d.leaseEpoch());
+      if (order < 0) return redirect(req, ReplyStatus.STALE_EPOCH, d, "REPLICATE at generation " + req.generation() + " epoch " + req.epoch() + " is older than this replica's");
+      if (order > 0) {
+        env.catchUp();
+        return behind(req);
+      }
+      String writer = d.leaseholder();
+      if (writer == null || writer.equals(me)) return redirect(req, ReplyStatus.STALE_EPOCH, d, "no other node holds range " + r.rangeId + " at epoch " + d.leaseEpoch());
+      for (byte[] k : req.keys()) {
+        if (!d.contains(k)) return redirect(req, ReplyStatus.WRONG_RANGE, d, "key " + printable(k) + " is outside range " + r.rangeId);
+      }
+      long now = clock.millis();
+      byte[][] keys = req.keys();
+      for (int i = 0; i < keys.length; i++) store.applyReplicated(keys[i], req.values()[i], writer, req.id(), now);
+      return NodeReply.ok(req.id(), req.id());
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private NodeReply unknownToFollower(NodeRequest req) {
+    RangeDescriptor d = descriptorFor(req.keys()[0]);
+    if (d == null || d.generation() < req.generation()) {
+      env.catchUp();
+      return behind(req);
+    }
+    return redirect(req, ReplyStatus.STALE_EPOCH, d, "range " + req.rangeId() + " is not replicated on node " + me + " at generation " + req.generation());
+  }
+
+  private NodeReply fetch(NodeRequest req) {
+    Replica r = replicas.byId(req.rangeId());
+    if (r == null || r.removed()) return unknownToFollower(req);
+    RangeDescriptor d = r.descriptor();
+    if (req.generation() > d.generation()) {
+      env.catchUp();
+      return behind(req);
+    }
+    if (req.generation() < d.generation()) return redirect(req, ReplyStatus.STALE_EPOCH, d, "FETCH at generation " + req.generation() + " is older than this replica's");
+    if (!r.synced()) return overloaded(req, "replica of range " + r.rangeId + " on " + me + " is still copying its data");
+    byte[] start = d.contains(req.keys()[0]) ? req.keys()[0] : d.startKey();
+    byte[] end = req.keys()[1].length == 0 || Span.compareEnds(req.keys()[1], d.endKey()) > 0 ? d.endKey() : req.keys()[1];
+    if (end != null && Arrays.compareUnsigned(start, end) >= 0) return NodeReply.values(req.id(), 0, NO_VALUES);
+    int limit = req.limit() == 0 ? DEFAULT_SCAN_LIMIT : Math.min(req.limit(), MAX_SCAN_LIMIT);
+    DataStore.Page page = store.scan(start, end, limit);
+    return NodeReply.values(req.id(), page.more() ? 1 : 0, page.pairs().toArray(NO_VALUES));
+  }
+
+  // ---------------------------------------------------------------- replies
+
+  private NodeReply behind(NodeRequest req) {
+    return overloaded(req, "node " + me + " has not yet learned range " + req.rangeId() + " at generation " + req.generation() + " epoch " + req.epoch()
+        + "; it is catching up, retry");
+  }
+
+  private static NodeReply overloaded(NodeRequest req, String why) {
+    return NodeReply.failure(req.id(), ReplyStatus.OVERLOADED, why);
+  }
+
+  private static NodeReply redirect(NodeRequest req, ReplyStatus status, RangeDescriptor d, String why) {
+    return NodeReply.redirect(req.id(), status, d.encode(), why);
+  }
+
+  private static CompletableFuture<NodeReply> done(NodeReply r) {
+    return CompletableFuture.completedFuture(r);
+  }
+
+  private static int compare(long gen1, long epoch1, long gen2, long epoch2) {
+    int c = Long.compare(gen1, gen2);
+    return c != 0 ? c : Long.compare(epoch1, epoch2);
+  }
+
+  static String printable(byte[] key) {
+    return com.apple.foundationdb.tuple.ByteArrayUtil.printable(key);
+  }
+
+  private static String printableBounds(RangeDescriptor d) {
+    return "[" + printable(d.startKey()) + ", " + (d.endKey() == null ? "∞" : printable(d.endKey())) + ")";
+  }
+}

@@ -1,0 +1,731 @@
+package io.fdbmeta.storage;
+
+import com.apple.foundationdb.Database;
+import com.apple.foundationdb.tuple.Versionstamp;
+import io.fdbmeta.layer.ChangeEvent;
+import io.fdbmeta.layer.Keyspace;
+import io.fdbmeta.layer.LayerConfig;
+import io.fdbmeta.layer.Lease;
+import io.fdbmeta.layer.LeaseManager;
+import io.fdbmeta.layer.NodeRecord;
+import io.fdbmeta.layer.NodeRegistry;
+import io.fdbmeta.layer.RangeCatalog;
+import io.fdbmeta.layer.RangeDescriptor;
+import io.fdbmeta.layer.RouteFollower;
+import io.fdbmeta.layer.RouteSnapshot;
+import io.fdbmeta.layer.RouteTable;
+import io.fdbmeta.wire.NodeCodec;
+import io.fdbmeta.wire.RespDecoder;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.jspecify.annotations.Nullable;
+
+/*
+ * A storage node assembled from small parts, each named for what it does:
+ *
+ *   NodeRequestHandler / RespHandler   Netty ends of the node protocol and RESP ports
+ *   RequestProcessor                   header check (LeaseGuard + key bounds) and the ops
+ *   DataStore                          one unsigned-ordered map with per-key write versions
+ *   ReplicaSet / Replica               the ranges this node replicates, from the change feed
+ *   Replicator                         leaseholder -> other replicas, before acknowledging
+ *   RangeFetcher                       a joining replica copies its range with FETCH
+ *   LeaseKeeper                        renews and acquires leases (policy in its header)
+ *   Heartbeats                         liveness with load
+ *   RangeSplitter / LeaseHandover      two-phase split, lease transfer and release
+ *   PeerClients / NodeClient           connections to the other nodes
+ *
+ * Threads: Netty's event loops run requests (nothing there blocks: data is in memory, replication
+ * and catalog calls are asynchronous); one timer thread runs ticks, retries and backoffs; the
+ * RouteFollower's thread applies catalog changes; database callbacks run on the database's
+ * executor. Time comes from the LayerConfig's clock; timeouts use System.nanoTime.
+ */
+/**
+ * The reference storage node: keeps data in memory per range, serves it under the layer's leases
+ * over the node protocol (and optionally RESP), and replicates every write to the range's other
+ * replicas before acknowledging it. Built only on the public {@code io.fdbmeta.layer} API.
+ *
+ * <pre>{@code
+ * StorageNode n = StorageNode.start(db, keyspace, layerConfig, StorageNode.Config.builder("n1").zone("z1").build());
+ * n.address();                 // "127.0.0.1:41234", as registered
+ * n.splitAsync(rangeId, key);  // on the leaseholder
+ * n.close();                   // drain, release leases, stop
+ * }</pre>
+ */
+public final class StorageNode implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(StorageNode.class.getName());
+
+  private enum State {
+    STARTING,
+    RUNNING,
+    CLOSING,
+    CLOSED
+  }
+
+  private final Config config;
+  private final LayerConfig layer;
+  private final Database db;
+  private final NodeRegistry registry;
+  private final RangeCatalog catalog;
+  private final EventLoopGroup group;
+  private final ScheduledThreadPoolExecutor timer;
+  private final ChannelGroup channels = new DefaultChannelGroup("storage-node", GlobalEventExecutor.INSTANCE);
+  private final List<Channel> listeners = new ArrayList<>();
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final AtomicLong fetchIds = new AtomicLong();
+  private final AtomicBoolean catchUpRunning = new AtomicBoolean();
+  private final AtomicReference<State> state = new AtomicReference<>(State.STARTING);
+
+  private final DataStore store = new DataStore();
+  private final ReplicaSet replicas;
+  private final RouteFollower follower;
+  private final RequestProcessor processor;
+  private final PeerClients peers;
+  private final Replicator replicator;
+  private final LeaseKeeper keeper;
+  private final RangeFetcher fetcher;
+  private final RangeSplitter splitter;
+  private final LeaseHandover handover;
+  private final Heartbeats heartbeats;
+
+  private volatile @Nullable InetSocketAddress nodeAddress;
+  private volatile @Nullable InetSocketAddress respAddress;
+  private volatile long incarnation;
+
+  private StorageNode(Database db, Keyspace ks, LayerConfig layer, Config config) {
+    this.config = config;
+    this.layer = layer;
+    this.db = db;
+    String me = config.nodeId;
+    this.registry = new NodeRegistry(ks, layer);
+    this.catalog = new RangeCatalog(ks, layer);
+    LeaseManager leases = new LeaseManager(catalog);
+    this.group = new MultiThreadIoEventLoopGroup(config.ioThreads, NioIoHandler.newFactory());
+    this.timer = new ScheduledThreadPoolExecutor(1, r -> {
+      Thread t = new Thread(r, "storage-" + me + "-timer");
+      t.setDaemon(true);
+      return t;
+    });
+    timer.setRemoveOnCancelPolicy(true);
+    this.replicas = new ReplicaSet(me, layer, new ReplicaSet.Hooks() {
+      @Override
+      public void syncNeeded(Replica r) {
+        fetcher.start(r);
+      }
+
+      @Override
+      public void leaseNeeded(Replica r) {
+        keeper.attend(r);
+      }
+
+      @Override
+      public void dropped(Span span) {
+        store.clear(span.start(), span.end());
+      }
+    });
+    this.follower = new RouteFollower(db, ks, RouteFollower.Options.builder().clock(layer.clock()).pollInterval(config.routePollInterval).build());
+    this.peers = new PeerClients(db, registry, group, config.maxFrameBytes, (int) Math.min(Integer.MAX_VALUE, config.replicationTimeout.toMillis()));
+    this.replicator = new Replicator(me, replicas, peers, timer, config.replicationTimeout.toMillis(), this::catchUp);
+    this.processor = new RequestProcessor(me, replicas, store, new RequestProcessor.Environment() {
+      @Override
+      public void catchUp() {
+        StorageNode.this.catchUp();
+      }
+
+      @Override
+      public @Nullable RangeDescriptor routeOf(byte[] key) {
+        return follower.table().lookup(key);
+      }
+
+      @Override
+      public CompletableFuture<Void> replicate(ReplicatedWrite write, List<String> targets) {
+        return replicator.replicate(write, targets);
+      }
+
+      @Override
+      public void leaseAttention(Replica r) {
+        keeper.attend(r);
+      }
+    }, layer.clock());
+    this.keeper = new LeaseKeeper(me, db, leases, replicas, layer, timer);
+    this.fetcher = new RangeFetcher(me, store, peers, timer, config.replicationTimeout.toMillis(), this::catchUp, keeper::attend, () -> -fetchIds.incrementAndGet());
+    this.splitter = new RangeSplitter(me, db, catalog, replicas, layer);
+    this.handover = new LeaseHandover(me, db, leases, registry, replicas, timer, config.drainTimeout.toMillis());
+    this.heartbeats = new Heartbeats(db, registry, me, config.capacity, new Heartbeats.Source() {
+      @Override
+      public long incarnation() {
+        return incarnation;
+      }
+
+      @Override
+      public long requests() {
+        return processor.requests();
+      }
+
+      @Override
+      public long bytes() {
+        return store.bytes();
+      }
+
+      @Override
+      public int ranges() {
+        return replicas.size();
+      }
+
+      @Override
+      public void reRegister() {
+        register().whenComplete((rec, e) -> {
+          if (e != null) LOG.log(System.Logger.Level.WARNING, "node " + me + " could not register again: " + Async.describe(e));
+        });
+      }
+    }, timer, System::nanoTime);
+  }
+
+  // ---------------------------------------------------------------- start
+
+  /**
+   * Starts a node: binds its ports, registers it (a fresh process token; the registered address is
+   * the node protocol's bound host:port), loads the route table, and from then on heartbeats,
+   * follows the change feed and looks after its leases.
+   *
+   * @return completes with the running node; fails with the bind, registration or load error (the
+   *     node is then stopped)
+   */
+  public static CompletableFuture<StorageNode> startAsync(Database db, Keyspace ks, LayerConfig layer, Config config) {
+    Objects.requireNonNull(db, "db");
+    Objects.requireNonNull(ks, "ks");
+    Objects.requireNonNull(layer, "layer");
+    Objects.requireNonNull(config, "config");
+    config.validateAgainst(layer);
+    StorageNode n = new StorageNode(db, ks, layer, config);
+    CompletableFuture<Void> started;
+    try {
+      started = n.begin();
+    } catch (RuntimeException e) {
+      started = CompletableFuture.failedFuture(e);
+    }
+    return started.handle((x, e) -> {
+      if (e != null) {
+        n.kill();
+        throw new CompletionException("storage node " + config.nodeId + " failed to start: " + Async.describe(e), Async.cause(e));
+      }
+      return n;
+    });
+  }
+
+  /** Blocking {@link #startAsync}. */
+  public static StorageNode start(Database db, Keyspace ks, LayerConfig layer, Config config) {
+    try {
+      return startAsync(db, ks, layer, config).join();
+    } catch (CompletionException e) {
+      Throwable c = e.getCause();
+      throw c instanceof RuntimeException ? (RuntimeException) c : e;
+    }
+  }
+
+  private CompletableFuture<Void> begin() {
+    follower.addListener(new RouteFollower.Listener() {
+      @Override
+      public void onChanges(Versionstamp position, List<ChangeEvent> events) {
+        replicas.apply(events);
+      }
+
+      @Override
+      public void onReload(RouteSnapshot snapshot) {
+        replicas.reload(snapshot.ranges());
+      }
+    });
+    return bind(config.port, new ChannelInitializer<SocketChannel>() {
+      @Override
+      protected void initChannel(SocketChannel ch) {
+        channels.add(ch);
+        NodeCodec.serverPipeline(ch.pipeline(), config.maxFrameBytes);
+        ch.pipeline().addLast("requests", new NodeRequestHandler(processor, inFlight));
+      }
+    }).thenCompose(node -> {
+      nodeAddress = node;
+      if (config.respPort < 0) return CompletableFuture.completedFuture(null);
+      RespCommands commands = new RespCommands(config.nodeId, replicas, processor, peers::addressOf);
+      return bind(config.respPort, new ChannelInitializer<SocketChannel>() {
+        @Override
+        protected void initChannel(SocketChannel ch) {
+          channels.add(ch);
+          ch.pipeline().addLast("resp-decoder", new RespDecoder());
+          ch.pipeline().addLast("commands", new RespHandler(commands, inFlight));
+        }
+      }).thenAccept(resp -> respAddress = resp);
+    }).thenCompose(x -> register()).thenCompose(rec -> follower.startAsync()).thenRun(() -> {
+      processor.open(new WriteSequence(incarnation));
+      heartbeats.start(config.heartbeatInterval(layer).toMillis());
+      keeper.start(config.leaseRenewInterval(layer).toMillis());
+      timer.scheduleWithFixedDelay(() -> store.sweepTombstones(layer.now()), 10, 10, TimeUnit.SECONDS);
+      if (!state.compareAndSet(State.STARTING, State.RUNNING)) throw new IllegalStateException("node was stopped while starting");
+      keeper.tick();
+    });
+  }
+
+  private CompletableFuture<InetSocketAddress> bind(int port, ChannelInitializer<SocketChannel> init) {
+    CompletableFuture<InetSocketAddress> out = new CompletableFuture<>();
+    ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        .childHandler(init);
+    b.bind(config.host, port).addListener(f -> {
+      ChannelFuture cf = (ChannelFuture) f;
+      if (!f.isSuccess()) {
+        out.completeExceptionally(new IllegalStateException("cannot bind " + config.host + ":" + port + ": " + f.cause(), f.cause()));
+        return;
+      }
+      synchronized (listeners) {
+        listeners.add(cf.channel());
+      }
+      channels.add(cf.channel());
+      out.complete((InetSocketAddress) cf.channel().localAddress());
+    });
+    return out;
+  }
+
+  private CompletableFuture<NodeRecord> register() {
+    NodeRegistry.Registration reg = new NodeRegistry.Registration(config.nodeId, address(), new NodeRecord.Locality(config.region, config.zone, config.rack), config.capacity);
+    return registry.registerAsync(db, reg, UUID.randomUUID().toString()).thenApply(rec -> {
+      incarnation = rec.incarnation();
+      return rec;
+    });
+  }
+
+  /** Asks the route follower to catch up now; at most one such request at a time. */
+  private void catchUp() {
+    if (state.get() != State.RUNNING || !catchUpRunning.compareAndSet(false, true)) return;
+    follower.syncAsync().whenComplete((x, e) -> catchUpRunning.set(false));
+  }
+
+  // ---------------------------------------------------------------- what it is
+
+  public String nodeId() {
+    return config.nodeId;
+  }
+
+  /** The node protocol address as registered: the bound host and port, "host:port". */
+  public String address() {
+    InetSocketAddress a = nodeAddress;
+    if (a == null) throw new IllegalStateException("node " + config.nodeId + " is not bound yet");
+    return config.host + ":" + a.getPort();
+  }
+
+  /** The node protocol's bound socket address. */
+  public InetSocketAddress nodeSocketAddress() {
+    InetSocketAddress a = nodeAddress;
+    if (a == null) throw new IllegalStateException("node " + config.nodeId + " is not bound yet");
+    return a;
+  }
+
+  /** The RESP port's bound address, if the config asked for one. */
+  public Optional<InetSocketAddress> respSocketAddress() {
+    return Optional.ofNullable(respAddress);
+  }
+
+  /** The incarnation this process registered as. */
+  public long incarnation() {
+    return incarnation;
+  }
+
+  public Config config() {
+    return config;
+  }
+
+  /** The node's route table, as its RouteFollower keeps it. */
+  public RouteTable routes() {
+    return follower.table();
+  }
+
+  /** True if this node serves clients for the range now: leaseholder, lease valid, data complete. */
+  public boolean isServing(long rangeId) {
+    Replica r = replicas.byId(rangeId);
+    return r != null && r.isServing();
+  }
+
+  /** Ranges this node serves now. */
+  public List<Long> servingRanges() {
+    List<Long> out = new ArrayList<>();
+    for (Replica r : replicas.all()) {
+      if (r.isServing()) out.add(r.rangeId);
+    }
+    return out;
+  }
+
+  /** The descriptors of the ranges this node replicates, as it knows them. */
+  public List<RangeDescriptor> replicaRanges() {
+    List<RangeDescriptor> out = new ArrayList<>();
+    for (Replica r : replicas.all()) out.add(r.descriptor());
+    return out;
+  }
+
+  /** True if this node replicates the range and has all its data (it finished any FETCH). */
+  public boolean isSynced(long rangeId) {
+    Replica r = replicas.byId(rangeId);
+    return r != null && r.synced();
+  }
+
+  /** The value this node stores for {@code key}, whatever its role: for tests and tools, not a read path. */
+  public byte @Nullable [] localValue(byte[] key) {
+    return store.get(key);
+  }
+
+  /** Counters for tests, benchmarks and the demo. */
+  public record Stats(long requests, long bytes, int keys, int replicas, int serving, int inFlight) {}
+
+  public Stats stats() {
+    return new Stats(processor.requests(), store.bytes(), store.entries(), replicas.size(), servingRanges().size(), inFlight.get());
+  }
+
+  // ---------------------------------------------------------------- range operations
+
+  /**
+   * Splits a range this node leads at {@code splitKey}, in two phases while it keeps serving (see
+   * {@link RangeCatalog#prepareSplitAsync} and {@link RangeCatalog#commitSplitAsync}); both
+   * children stay led by this node under the same lease.
+   *
+   * @return the children; fails with IllegalStateException if this node does not serve the range
+   *     now or it is already splitting or handing over, IllegalArgumentException if the key is not
+   *     strictly inside it, MetaException STALE_GENERATION if the range changed meanwhile
+   */
+  public CompletableFuture<RangeCatalog.SplitResult> splitAsync(long rangeId, byte[] splitKey) {
+    return splitter.split(rangeId, splitKey.clone());
+  }
+
+  /**
+   * Hands the lease of a range this node leads to another replica: stops accepting writes for it,
+   * waits for those in flight to be replicated, stops serving, and transfers the lease. The new
+   * holder serves once it learns the new epoch.
+   *
+   * @return the new holder's lease; fails with IllegalStateException if this node does not serve
+   *     the range, the target is not LIVE or writes did not drain in time, IllegalArgumentException
+   *     if the target is not another replica, MetaException from the transfer (this node then takes
+   *     the lease again under a new epoch)
+   */
+  public CompletableFuture<Lease> transferLeaseAsync(long rangeId, String toNode) {
+    return handover.transfer(rangeId, toNode);
+  }
+
+  // ---------------------------------------------------------------- stopping
+
+  /**
+   * Stops gracefully: stops accepting connections, blocks writes of its ranges and waits for those
+   * in flight, releases its leases (others may take them at once), refuses what arrives later, waits
+   * for requests in flight up to the drain timeout, then stops heartbeats, the route follower and
+   * its threads. Idempotent.
+   */
+  @Override
+  public void close() {
+    if (!state.compareAndSet(State.RUNNING, State.CLOSING) && !state.compareAndSet(State.STARTING, State.CLOSING)) return;
+    long drain = config.drainTimeout.toMillis();
+    keeper.stop();
+    fetcher.stop();
+    synchronized (listeners) {
+      for (Channel c : listeners) c.close().awaitUninterruptibly(1000);
+    }
+    Async.until(timer, () -> !keeper.busy(), drain).join();
+    List<CompletableFuture<Void>> releases = new ArrayList<>();
+    for (Replica r : replicas.all()) {
+      if (r.lease() == null || !r.guard.isHolder()) continue;
+      releases.add(handover.quiesce(r).thenCompose(x -> handover.release(r)).exceptionally(e -> {
+        LOG.log(System.Logger.Level.WARNING, "node " + config.nodeId + " could not release range " + r.rangeId + ": " + Async.describe(e));
+        return null;
+      }));
+    }
+    try {
+      CompletableFuture.allOf(releases.toArray(new CompletableFuture<?>[0])).get(drain + 2000, TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      LOG.log(System.Logger.Level.WARNING, "node " + config.nodeId + ": releasing leases did not finish: " + Async.describe(e));
+    }
+    processor.refuse("node " + config.nodeId + " is shutting down");
+    Async.until(timer, () -> inFlight.get() == 0, drain).join();
+    stopEverything();
+  }
+
+  /**
+   * Stops abruptly, as a crash would: closes every socket at once, releases nothing (its leases
+   * run out on their own), stops heartbeats. For failure tests. Idempotent.
+   */
+  public void kill() {
+    if (state.getAndSet(State.CLOSING) == State.CLOSED) {
+      state.set(State.CLOSED);
+      return;
+    }
+    keeper.stop();
+    fetcher.stop();
+    processor.refuse("node " + config.nodeId + " is stopped");
+    stopEverything();
+  }
+
+  private void stopEverything() {
+    heartbeats.stop();
+    keeper.stop();
+    fetcher.stop();
+    follower.close();
+    channels.close().awaitUninterruptibly(1000);
+    peers.close();
+    timer.shutdownNow();
+    group.shutdownGracefully(0, 200, TimeUnit.MILLISECONDS).awaitUninterruptibly(2000);
+    state.set(State.CLOSED);
+  }
+
+  @Override
+  public String toString() {
+    InetSocketAddress a = nodeAddress;
+    return "StorageNode{" + config.nodeId + (a == null ? "" : " " + config.host + ":" + a.getPort()) + " " + state.get() + "}";
+  }
+
+  // ---------------------------------------------------------------- configuration
+
+  /** A node's settings; validated when built. */
+  public static final class Config {
+    private final String nodeId;
+    private final String host;
+    private final int port;
+    private final int respPort;
+    private final String region;
+    private final String zone;
+    private final String rack;
+    private final NodeRecord.Capacity capacity;
+    private final @Nullable Duration heartbeatInterval;
+    private final @Nullable Duration leaseRenewInterval;
+    private final Duration replicationTimeout;
+    private final Duration drainTimeout;
+    private final Duration routePollInterval;
+    private final int maxFrameBytes;
+    private final int ioThreads;
+
+    private Config(Builder b) {
+      this.nodeId = b.nodeId;
+      this.host = b.host;
+      this.port = b.port;
+      this.respPort = b.respPort;
+      this.region = b.region;
+      this.zone = b.zone;
+      this.rack = b.rack;
+      this.capacity = b.capacity;
+      this.heartbeatInterval = b.heartbeatInterval;
+      this.leaseRenewInterval = b.leaseRenewInterval;
+      this.replicationTimeout = b.replicationTimeout;
+      this.drainTimeout = b.drainTimeout;
+      this.routePollInterval = b.routePollInterval;
+      this.maxFrameBytes = b.maxFrameBytes;
+      this.ioThreads = b.ioThreads;
+    }
+
+    /** @throws IllegalArgumentException if the node id is not 1-128 characters of [A-Za-z0-9._:-] */
+    public static Builder builder(String nodeId) {
+      return new Builder(nodeId);
+    }
+
+    public String nodeId() {
+      return nodeId;
+    }
+
+    public String host() {
+      return host;
+    }
+
+    /** The node protocol port; 0 picks a free one. */
+    public int port() {
+      return port;
+    }
+
+    /** The RESP port; 0 picks a free one, -1 means none. */
+    public int respPort() {
+      return respPort;
+    }
+
+    public NodeRecord.Locality locality() {
+      return new NodeRecord.Locality(region, zone, rack);
+    }
+
+    public NodeRecord.Capacity capacity() {
+      return capacity;
+    }
+
+    /** Liveness renewal period: as set, else a third of the layer's liveness duration. */
+    public Duration heartbeatInterval(LayerConfig layer) {
+      return heartbeatInterval != null ? heartbeatInterval : Duration.ofMillis(Math.max(10, layer.livenessMillis() / 3));
+    }
+
+    /** Lease renewal period: as set, else a third of the layer's lease duration. */
+    public Duration leaseRenewInterval(LayerConfig layer) {
+      return leaseRenewInterval != null ? leaseRenewInterval : Duration.ofMillis(Math.max(10, layer.leaseMillis() / 3));
+    }
+
+    /**
+     * @throws IllegalArgumentException if heartbeats or renewals would come too late for the
+     *     layer's liveness and lease durations
+     */
+    void validateAgainst(LayerConfig layer) {
+      long hb = heartbeatInterval(layer).toMillis();
+      if (hb >= layer.livenessMillis()) {
+        throw new IllegalArgumentException("heartbeatInterval " + hb + " ms must be shorter than the liveness duration " + layer.livenessMillis() + " ms");
+      }
+      long renew = leaseRenewInterval(layer).toMillis();
+      long serving = layer.leaseMillis() - layer.maxClockOffsetMillis();
+      if (renew >= serving) {
+        throw new IllegalArgumentException("leaseRenewInterval " + renew + " ms must be shorter than the time a lease serves (" + serving
+            + " ms: lease duration minus max clock offset)");
+      }
+    }
+
+    /** How long a write may take to reach every replica before it is answered as not acknowledged. */
+    public Duration replicationTimeout() {
+      return replicationTimeout;
+    }
+
+    /** How long close() waits for writes and requests in flight. */
+    public Duration drainTimeout() {
+      return drainTimeout;
+    }
+
+    public static final class Builder {
+      private final String nodeId;
+      private String host = "127.0.0.1";
+      private int port;
+      private int respPort = -1;
+      private String region = "local";
+      private String zone = "z1";
+      private String rack = "r1";
+      private NodeRecord.Capacity capacity = new NodeRecord.Capacity(1L << 40, Runtime.getRuntime().availableProcessors());
+      private @Nullable Duration heartbeatInterval;
+      private @Nullable Duration leaseRenewInterval;
+      private Duration replicationTimeout = Duration.ofSeconds(2);
+      private Duration drainTimeout = Duration.ofSeconds(5);
+      private Duration routePollInterval = Duration.ofSeconds(1);
+      private int maxFrameBytes = NodeCodec.DEFAULT_MAX_FRAME_BYTES;
+      private int ioThreads = 2;
+
+      private Builder(String nodeId) {
+        if (nodeId.isEmpty() || nodeId.length() > 128 || !nodeId.matches("[A-Za-z0-9._:-]+")) {
+          throw new IllegalArgumentException("node id must be 1-128 characters of [A-Za-z0-9._:-], got '" + nodeId + "'");
+        }
+        this.nodeId = nodeId;
+      }
+
+      /** The address to bind and to register (peers and routers connect to it); default 127.0.0.1. */
+      public Builder host(String host) {
+        if (host.isBlank() || host.equals("0.0.0.0") || host.equals("::")) {
+          throw new IllegalArgumentException("host must be an address others can connect to (it is registered), got '" + host + "'");
+        }
+        this.host = host;
+        return this;
+      }
+
+      /** Node protocol port, 0 (default) for a free one. */
+      public Builder port(int port) {
+        this.port = checkPort("port", port, false);
+        return this;
+      }
+
+      /** RESP port, 0 for a free one, -1 (default) for none. */
+      public Builder respPort(int port) {
+        this.respPort = checkPort("respPort", port, true);
+        return this;
+      }
+
+      public Builder locality(String region, String zone, String rack) {
+        this.region = Objects.requireNonNull(region, "region");
+        this.zone = Objects.requireNonNull(zone, "zone");
+        this.rack = Objects.requireNonNull(rack, "rack");
+        return this;
+      }
+
+      public Builder zone(String zone) {
+        this.zone = Objects.requireNonNull(zone, "zone");
+        return this;
+      }
+
+      public Builder rack(String rack) {
+        this.rack = Objects.requireNonNull(rack, "rack");
+        return this;
+      }
+
+      public Builder capacity(long diskBytes, double cpuCores) {
+        if (diskBytes < 0 || cpuCores < 0) throw new IllegalArgumentException("capacity must be >= 0, got " + diskBytes + " bytes, " + cpuCores + " cores");
+        this.capacity = new NodeRecord.Capacity(diskBytes, cpuCores);
+        return this;
+      }
+
+      public Builder heartbeatInterval(Duration d) {
+        this.heartbeatInterval = positive("heartbeatInterval", d);
+        return this;
+      }
+
+      public Builder leaseRenewInterval(Duration d) {
+        this.leaseRenewInterval = positive("leaseRenewInterval", d);
+        return this;
+      }
+
+      public Builder replicationTimeout(Duration d) {
+        this.replicationTimeout = positive("replicationTimeout", d);
+        return this;
+      }
+
+      public Builder drainTimeout(Duration d) {
+        this.drainTimeout = positive("drainTimeout", d);
+        return this;
+      }
+
+      /** The route follower's safety-net poll, beside its watch. */
+      public Builder routePollInterval(Duration d) {
+        this.routePollInterval = positive("routePollInterval", d);
+        return this;
+      }
+
+      public Builder maxFrameBytes(int bytes) {
+        if (bytes < 1024) throw new IllegalArgumentException("maxFrameBytes must be >= 1024, got " + bytes);
+        this.maxFrameBytes = bytes;
+        return this;
+      }
+
+      public Builder ioThreads(int n) {
+        if (n < 1 || n > 64) throw new IllegalArgumentException("ioThreads must be in [1, 64], got " + n);
+        this.ioThreads = n;
+        return this;
+      }
+
+      public Config build() {
+        return new Config(this);
+      }
+
+      private static int checkPort(String what, int port, boolean allowNone) {
+        if (port < (allowNone ? -1 : 0) || port > 65535) throw new IllegalArgumentException(what + " must be in [" + (allowNone ? -1 : 0) + ", 65535], got " + port);
+        return port;
+      }
+
+      private static Duration positive(String what, Duration d) {
+        Objects.requireNonNull(d, what);
+        if (d.isNegative() || d.isZero()) throw new IllegalArgumentException(what + " must be positive, got " + d);
+        return d;
+      }
+    }
+  }
+}
