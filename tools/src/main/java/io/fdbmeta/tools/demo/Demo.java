@@ -42,7 +42,7 @@ public final class Demo {
     public Options {
       if (nodes < 3) throw new IllegalArgumentException("--nodes must be at least 3 (3 replicas in distinct zones), got " + nodes);
       if (routers < 1) throw new IllegalArgumentException("--routers must be at least 1, got " + routers);
-      if (port < 1 || port + routers - 1 > 65535) throw new IllegalArgumentException("--port must leave room for " + routers + " router port(s) below 65536, got " + port);
+      if (port < 0 || port + routers - 1 > 65535) throw new IllegalArgumentException("--port must leave room for " + routers + " router port(s) below 65536 (0: any free port), got " + port);
       if (duration != null && duration.isNegative()) throw new IllegalArgumentException("--duration must not be negative");
       if (clients < 1) throw new IllegalArgumentException("--clients must be at least 1, got " + clients);
     }
@@ -76,7 +76,7 @@ public final class Demo {
     try (Database db = EmbeddedFdb.open(options.dataDir());
         LocalCluster cluster0 = startCluster(db, cluster)) {
       LocalCluster c = cluster0;
-      for (int i = 0; i < options.routers(); i++) routers.add(startRouter(db, c, cluster, options.port() + i));
+      for (int i = 0; i < options.routers(); i++) routers.add(startRouter(db, c, cluster, options.port() == 0 ? 0 : options.port() + i));
       banner(c, routers);
 
       for (int i = 0; i < options.clients(); i++) clients.add(RespClient.connect(clientLoops, routers.get(i % routers.size()).address()));
