@@ -135,6 +135,54 @@ class RouterIT {
   }
 
   @Test
+  void pipelinedCommandsOnOneKeyTakeEffectInOrderWhenTheFirstIsRetried() throws Exception {
+    cluster = new TestCluster("n1");
+    Router router = cluster.router();
+    try (RespClient c = new RespClient(router.address())) {
+      assertThat(c.call("SET", "k", "v0")).isEqualTo("OK");
+      cluster.node("n1").overloadNext.set(1); // the first SET below is answered OVERLOADED and retried after a backoff
+      ByteArrayOutputStream batch = new ByteArrayOutputStream();
+      batch.write(RespClient.command("SET", "k", "v1"));
+      batch.write(RespClient.command("GET", "k"));
+      batch.write(RespClient.command("SET", "k", "v2"));
+      batch.write(RespClient.command("EXISTS", "k", "other"));
+      batch.write(RespClient.command("MGET", "other", "k"));
+      batch.write(RespClient.command("DEL", "k"));
+      batch.write(RespClient.command("RANGE", "a", "z"));
+      batch.write(RespClient.command("MSET", "k", "v3", "other", "o"));
+      c.raw(batch.toByteArray());
+      assertThat(c.read()).isEqualTo("OK");
+      assertThat(str(c.read())).as("GET after SET v1 on the same connection").isEqualTo("v1");
+      assertThat(c.read()).isEqualTo("OK");
+      assertThat(c.read()).isEqualTo(1L);
+      assertThat((List<?>) c.read()).extracting(RespClient::str).containsExactly("null", "v2");
+      assertThat(c.read()).isEqualTo(1L);
+      assertThat((List<?>) c.read()).isEmpty();
+      assertThat(c.read()).isEqualTo("OK");
+      assertThat(str(c.call("GET", "k"))).as("the last write of the pipeline wins").isEqualTo("v3");
+    }
+    assertThat(router.metrics().retries()).isPositive();
+  }
+
+  @Test
+  void pipelinedCommandsOnDifferentKeysAndReadsOfOneKeyStillRunInParallel() throws Exception {
+    cluster = new TestCluster("n1");
+    FakeNode n1 = cluster.node("n1");
+    Router router = cluster.router();
+    try (RespClient c = new RespClient(router.address())) {
+      assertThat(c.call("SET", "k", "v")).isEqualTo("OK");
+      n1.delayMillis = 100;
+      ByteArrayOutputStream batch = new ByteArrayOutputStream();
+      for (int i = 0; i < 10; i++) batch.write(RespClient.command("SET", "k" + i, "v" + i));
+      for (int i = 0; i < 10; i++) batch.write(RespClient.command("GET", "k"));
+      c.raw(batch.toByteArray());
+      for (int i = 0; i < 10; i++) assertThat(c.read()).isEqualTo("OK");
+      for (int i = 0; i < 10; i++) assertThat(str(c.read())).isEqualTo("v");
+    }
+    assertThat(n1.peakOutstanding.get()).as("requests at the node at once").isEqualTo(20);
+  }
+
+  @Test
   void adminPortServesMetricsAndHealth() throws Exception {
     cluster = new TestCluster("n1");
     Router router = cluster.router();
