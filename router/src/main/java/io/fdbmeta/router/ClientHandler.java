@@ -544,6 +544,12 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
               // an undecodable descriptor is no descriptor: reload from the catalog below
             }
           }
+          if (!moved) {
+            // Another request's redirect (or the feed) may have moved the cache past this send's range
+            // already: then the cache has what the node told us, and a catalog read would only repeat it.
+            CachedRange now = svc.cache.find(firstKey());
+            moved = now != null && now != range && now.newerThan(range);
+          }
           if (!moved && reply.status() == ReplyStatus.WRONG_RANGE) svc.cache.invalidate(range.rangeId);
           String detail = reply.status() + " from " + range.descriptor.leaseholder() + (reply.message() == null ? "" : " (" + reply.message() + ")");
           retry(UpstreamFailure.REDIRECT_BUDGET, detail, !moved, !moved);

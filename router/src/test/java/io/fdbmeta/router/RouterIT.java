@@ -111,6 +111,24 @@ class RouterIT {
   }
 
   @Test
+  void redirectsOfRequestsBehindOneThatAlreadyHealedTheCacheDoNotReadTheCatalog() throws Exception {
+    cluster = new TestCluster("n1");
+    Router router = cluster.router(b -> b.feedOptions(ChangeFeed.Options.builder().watches(false).pollInterval(Duration.ofHours(1)).build()));
+    cluster.split("m");
+    cluster.syncNodes();
+    long loads = router.routeCache().stats().loads();
+    try (RespClient c = new RespClient(router.address())) {
+      ByteArrayOutputStream batch = new ByteArrayOutputStream();
+      for (int i = 0; i < 50; i++) batch.write(RespClient.command("SET", "a" + i, "v" + i)); // all in [, m), all sent to the gone root at once
+      c.raw(batch.toByteArray());
+      for (int i = 0; i < 50; i++) assertThat(c.read()).isEqualTo("OK");
+    }
+    assertThat(router.metrics().redirects(ReplyStatus.WRONG_RANGE)).isPositive();
+    assertThat(router.routeCache().stats().loads() - loads).as("catalog reads for %d redirects", router.metrics().redirects()).isLessThanOrEqualTo(1);
+    assertThat(router.metrics().failures()).isZero();
+  }
+
+  @Test
   void theChangeFeedKeepsTheCacheEqualToTheCatalog() {
     cluster = new TestCluster("n1");
     Router router = cluster.router();
