@@ -36,6 +36,14 @@ import org.jspecify.annotations.Nullable;
  * connection uses are on the same loop (Upstream), so upstream replies arrive here without a hand
  * off. Only catalog loads and node lookups complete elsewhere; they hop back with loop.execute.
  *
+ * Order of effects. Commands run at once, in parallel, but Redis runs one connection's commands one
+ * after another, and a pipelining client may rely on that for a key: SET k then GET k must read
+ * the SET, SET k a then SET k b must leave b, whatever retries and redirects each one meets. So a
+ * command that writes a key an unanswered earlier command touches, or touches a key an unanswered
+ * earlier command writes (a RANGE touches what is left of its interval), waits in held until that
+ * one is answered; everything after it waits too, so held stays in command order. Commands on
+ * different keys, and reads of the same key, still run in parallel.
+ *
  * Backpressure (auto-read is off). The handler asks for the next read only while fewer than
  * maxInFlight commands are queued and the channel is writable; drain() and writability changes
  * ask again. A client that pipelines without reading replies therefore stops being read once its
@@ -64,6 +72,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
   private final ArrayDeque<Op> queue = new ArrayDeque<>();
   /** Decoded but not yet started: what one read brought beyond maxInFlight. */
   private final ArrayDeque<Object> held = new ArrayDeque<>();
+  /** Unanswered SET, MSET and DEL commands: while there are none, reads never wait. */
+  private int runningWrites;
   private @Nullable ChannelHandlerContext ctx;
   private @Nullable Upstream upstream;
   private @Nullable EventLoop loop;
@@ -100,7 +110,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    if (!held.isEmpty() || queue.size() >= maxInFlight) {
+    if (!held.isEmpty() || queue.size() >= maxInFlight || mustWait(msg)) {
       held.add(msg);
       return;
     }
@@ -176,10 +186,57 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     if (!closing && !draining && !inactive && held.isEmpty() && queue.size() < maxInFlight && ctx.channel().isWritable()) ctx.read();
   }
 
-  /** Starts held commands while there is room. */
+  /** Starts held commands, in order, while there is room and the next one need not wait. */
   private void release() {
     Object msg;
-    while (!inactive && queue.size() < maxInFlight && (msg = held.poll()) != null) dispatch(msg);
+    while (!inactive && queue.size() < maxInFlight && (msg = held.peek()) != null && !mustWait(msg)) {
+      held.poll();
+      dispatch(msg);
+    }
+  }
+
+  /**
+   * True if {@code msg} must not start before an unanswered earlier command: it writes a key that
+   * one touches, or touches a key that one writes (see "Order of effects" above). Free when nothing
+   * is in flight; otherwise compares keys with the unanswered commands.
+   */
+  private boolean mustWait(Object msg) {
+    if (queue.isEmpty() || !(msg instanceof RespCommand c)) return false;
+    int n = c.arity();
+    switch (Command.of(c.arg(0))) {
+      case GET, MGET, EXISTS -> {
+        if (runningWrites == 0) return false;
+        for (int i = 1; i <= n; i++) if (touched(c.arg(i), false)) return true;
+      }
+      case SET -> {
+        return n == 2 && touched(c.arg(1), true);
+      }
+      case DEL -> {
+        for (int i = 1; i <= n; i++) if (touched(c.arg(i), true)) return true;
+      }
+      case MSET -> {
+        for (int i = 1; i < n; i += 2) if (touched(c.arg(i), true)) return true;
+      }
+      case RANGE -> {
+        if (n != 2 && n != 4 || runningWrites == 0) return false;
+        for (Op op : queue) if (op.writesWithin(c.arg(1), c.arg(2))) return true;
+      }
+      default -> {
+        return false;
+      }
+    }
+    return false;
+  }
+
+  /** True if an unanswered command writes {@code key}, or, for a write, reads it. */
+  private boolean touched(byte[] key, boolean write) {
+    for (Op op : queue) if (op.touches(key, write)) return true;
+    return false;
+  }
+
+  /** True if {@code from <= key < to}; an empty {@code to} has no end. */
+  private static boolean within(byte[] key, byte[] from, byte[] to) {
+    return Arrays.compareUnsigned(from, key) <= 0 && (to.length == 0 || Arrays.compareUnsigned(key, to) < 0);
   }
 
   private long now() {
@@ -199,10 +256,21 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
       this.cmd = cmd;
       this.start = start;
     }
+
+    /** While unanswered: true if this command writes {@code key}, or reads it and {@code write} says the asker writes it. */
+    boolean touches(byte[] key, boolean write) {
+      return false;
+    }
+
+    /** While unanswered: true if this command writes a key in [from, to) (empty {@code to}: no end). */
+    boolean writesWithin(byte[] from, byte[] to) {
+      return false;
+    }
   }
 
   /** Parks {@code reply} in {@code op} and writes every finished reply at the head of the queue. */
   private void complete(Op op, ByteBuf reply) {
+    if (op instanceof KeysOp k && k.writes()) runningWrites--;
     if (inactive) {
       reply.release();
       return;
@@ -476,6 +544,12 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
               // an undecodable descriptor is no descriptor: reload from the catalog below
             }
           }
+          if (!moved) {
+            // Another request's redirect (or the feed) may have moved the cache past this send's range
+            // already: then the cache has what the node told us, and a catalog read would only repeat it.
+            CachedRange now = svc.cache.find(firstKey());
+            moved = now != null && now != range && now.newerThan(range);
+          }
           if (!moved && reply.status() == ReplyStatus.WRONG_RANGE) svc.cache.invalidate(range.rangeId);
           String detail = reply.status() + " from " + range.descriptor.leaseholder() + (reply.message() == null ? "" : " (" + reply.message() + ")");
           retry(UpstreamFailure.REDIRECT_BUDGET, detail, !moved, !moved);
@@ -555,8 +629,27 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
       this.got = nodeOp == NodeOp.GET ? new byte[keys.length][] : null;
     }
 
+    private boolean writes() {
+      return nodeOp == NodeOp.SET || nodeOp == NodeOp.DEL;
+    }
+
+    @Override
+    boolean touches(byte[] key, boolean write) {
+      if (reply != null || !(write || writes())) return false;
+      for (byte[] k : keys) if (Arrays.equals(k, key)) return true;
+      return false;
+    }
+
+    @Override
+    boolean writesWithin(byte[] from, byte[] to) {
+      if (reply != null || !writes()) return false;
+      for (byte[] k : keys) if (within(k, from, to)) return true;
+      return false;
+    }
+
     void start() {
       queue.add(this);
+      if (writes()) runningWrites++;
       int[] all;
       if (keys.length == 1) {
         all = FIRST;
@@ -748,6 +841,12 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
       this.end = end;
       this.remaining = limit;
       queue.add(this);
+    }
+
+    /** A write conflicts with what the walk has yet to read: keys below the cursor are read already. */
+    @Override
+    boolean touches(byte[] key, boolean write) {
+      return write && !finished && within(key, cursor, end);
     }
 
     void step() {

@@ -5,7 +5,11 @@
  * <h2>Commands</h2>
  *
  * Keys and values are binary safe. Commands are case-insensitive; replies on one connection come
- * in the order of the commands, also when pipelined.
+ * in the order of the commands, also when pipelined. Pipelined commands run in parallel, except
+ * that, as in Redis, a command that writes a key an earlier command of the same connection touches,
+ * or touches a key an earlier one writes ({@code RANGE} touches its interval), runs after that one
+ * is answered: {@code SET k v} then {@code GET k} reads {@code v}, and of two pipelined writes of a
+ * key the later one wins, whatever retries either of them needed.
  *
  * <ul>
  *   <li>{@code GET key}, {@code SET key value} (no options), {@code DEL key...}, {@code EXISTS

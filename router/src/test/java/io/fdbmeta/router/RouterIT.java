@@ -111,6 +111,24 @@ class RouterIT {
   }
 
   @Test
+  void redirectsOfRequestsBehindOneThatAlreadyHealedTheCacheDoNotReadTheCatalog() throws Exception {
+    cluster = new TestCluster("n1");
+    Router router = cluster.router(b -> b.feedOptions(ChangeFeed.Options.builder().watches(false).pollInterval(Duration.ofHours(1)).build()));
+    cluster.split("m");
+    cluster.syncNodes();
+    long loads = router.routeCache().stats().loads();
+    try (RespClient c = new RespClient(router.address())) {
+      ByteArrayOutputStream batch = new ByteArrayOutputStream();
+      for (int i = 0; i < 50; i++) batch.write(RespClient.command("SET", "a" + i, "v" + i)); // all in [, m), all sent to the gone root at once
+      c.raw(batch.toByteArray());
+      for (int i = 0; i < 50; i++) assertThat(c.read()).isEqualTo("OK");
+    }
+    assertThat(router.metrics().redirects(ReplyStatus.WRONG_RANGE)).isPositive();
+    assertThat(router.routeCache().stats().loads() - loads).as("catalog reads for %d redirects", router.metrics().redirects()).isLessThanOrEqualTo(1);
+    assertThat(router.metrics().failures()).isZero();
+  }
+
+  @Test
   void theChangeFeedKeepsTheCacheEqualToTheCatalog() {
     cluster = new TestCluster("n1");
     Router router = cluster.router();
@@ -132,6 +150,54 @@ class RouterIT {
       for (int i = 0; i < 200; i++) assertThat(c.read()).isEqualTo("OK");
       for (int i = 0; i < 200; i++) assertThat(str(c.read())).isEqualTo("v" + i);
     }
+  }
+
+  @Test
+  void pipelinedCommandsOnOneKeyTakeEffectInOrderWhenTheFirstIsRetried() throws Exception {
+    cluster = new TestCluster("n1");
+    Router router = cluster.router();
+    try (RespClient c = new RespClient(router.address())) {
+      assertThat(c.call("SET", "k", "v0")).isEqualTo("OK");
+      cluster.node("n1").overloadNext.set(1); // the first SET below is answered OVERLOADED and retried after a backoff
+      ByteArrayOutputStream batch = new ByteArrayOutputStream();
+      batch.write(RespClient.command("SET", "k", "v1"));
+      batch.write(RespClient.command("GET", "k"));
+      batch.write(RespClient.command("SET", "k", "v2"));
+      batch.write(RespClient.command("EXISTS", "k", "other"));
+      batch.write(RespClient.command("MGET", "other", "k"));
+      batch.write(RespClient.command("DEL", "k"));
+      batch.write(RespClient.command("RANGE", "a", "z"));
+      batch.write(RespClient.command("MSET", "k", "v3", "other", "o"));
+      c.raw(batch.toByteArray());
+      assertThat(c.read()).isEqualTo("OK");
+      assertThat(str(c.read())).as("GET after SET v1 on the same connection").isEqualTo("v1");
+      assertThat(c.read()).isEqualTo("OK");
+      assertThat(c.read()).isEqualTo(1L);
+      assertThat((List<?>) c.read()).extracting(RespClient::str).containsExactly("null", "v2");
+      assertThat(c.read()).isEqualTo(1L);
+      assertThat((List<?>) c.read()).isEmpty();
+      assertThat(c.read()).isEqualTo("OK");
+      assertThat(str(c.call("GET", "k"))).as("the last write of the pipeline wins").isEqualTo("v3");
+    }
+    assertThat(router.metrics().retries()).isPositive();
+  }
+
+  @Test
+  void pipelinedCommandsOnDifferentKeysAndReadsOfOneKeyStillRunInParallel() throws Exception {
+    cluster = new TestCluster("n1");
+    FakeNode n1 = cluster.node("n1");
+    Router router = cluster.router();
+    try (RespClient c = new RespClient(router.address())) {
+      assertThat(c.call("SET", "k", "v")).isEqualTo("OK");
+      n1.delayMillis = 100;
+      ByteArrayOutputStream batch = new ByteArrayOutputStream();
+      for (int i = 0; i < 10; i++) batch.write(RespClient.command("SET", "k" + i, "v" + i));
+      for (int i = 0; i < 10; i++) batch.write(RespClient.command("GET", "k"));
+      c.raw(batch.toByteArray());
+      for (int i = 0; i < 10; i++) assertThat(c.read()).isEqualTo("OK");
+      for (int i = 0; i < 10; i++) assertThat(str(c.read())).isEqualTo("v");
+    }
+    assertThat(n1.peakOutstanding.get()).as("requests at the node at once").isEqualTo(20);
   }
 
   @Test

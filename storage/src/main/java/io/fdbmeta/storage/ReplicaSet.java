@@ -28,6 +28,14 @@ import org.jspecify.annotations.Nullable;
  * here: it is the child of a split or merge of synced replicas of this node, or the range never had
  * a lease (epoch 0: no write was ever accepted). Otherwise it copies the data with FETCH first.
  * Key spans no replica of this node covers any more have their data dropped.
+ *
+ * The feed can bring news this node has already outrun: it splits a range and at once splits a child
+ * again, and only then does the feed deliver the first split, naming the child that is gone here.
+ * A descriptor for a range this node does not have is therefore taken only if no replica here
+ * overlapping it has a higher generation (splits and merges give their results a generation above
+ * every range they replace, so along any key's history generations only rise). Taking it would
+ * put the old child back over its own children in the key index, and when the feed then removed it,
+ * its start key would leave the index with it: a gap no lookup by key could cross.
  */
 /** This node's replicas by id and by key, reconciled with the catalog's change feed. */
 final class ReplicaSet {
@@ -130,7 +138,7 @@ final class ReplicaSet {
     Replica r = byId.get(d.rangeId());
     boolean listed = d.replicas().contains(me);
     if (r == null) {
-      if (!listed) return;
+      if (!listed || outrun(d)) return;
       boolean synced = d.leaseEpoch() == 0 || Span.of(d).coveredBy(syncedSpans(gone, null));
       r = new Replica(me, d, new LeaseGuard(me, d.rangeId(), d.generation(), config.clock(), config.maxClockOffsetMillis()), synced);
       byId.put(r.rangeId, r);
@@ -157,6 +165,22 @@ final class ReplicaSet {
       return;
     }
     if (r.learn(d)) actions.lease.add(r);
+  }
+
+  /** True if a replica here overlapping {@code d} has a higher generation: {@code d} is history this node's own splits moved past. */
+  private boolean outrun(RangeDescriptor d) {
+    Map.Entry<byte[], Replica> first = byStart.floorEntry(d.startKey());
+    if (first != null && newerOverlap(first.getValue(), d)) return true;
+    Map<byte[], Replica> rest = d.endKey() == null ? byStart.tailMap(d.startKey(), false) : byStart.subMap(d.startKey(), false, d.endKey(), false);
+    for (Replica r : rest.values()) {
+      if (newerOverlap(r, d)) return true;
+    }
+    return false;
+  }
+
+  private static boolean newerOverlap(Replica r, RangeDescriptor d) {
+    RangeDescriptor have = r.descriptor();
+    return have.generation() > d.generation() && Span.of(have).overlaps(Span.of(d));
   }
 
   private static List<Span> syncedSpans(List<Replica> gone, @Nullable RangeDescriptor also) {

@@ -24,6 +24,11 @@ record Span(byte[] start, byte @Nullable [] end) {
     return Arrays.equals(start, o.start) && Arrays.equals(end, o.end);
   }
 
+  /** True if this span and {@code o} share a key. */
+  boolean overlaps(Span o) {
+    return (o.end == null || Arrays.compareUnsigned(start, o.end) < 0) && (end == null || Arrays.compareUnsigned(o.start, end) < 0);
+  }
+
   /** True if {@code parts} together cover all of this span. */
   boolean coveredBy(List<Span> parts) {
     return uncovered(parts).isEmpty();

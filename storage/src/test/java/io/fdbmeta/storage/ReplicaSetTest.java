@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fdbmeta.layer.ChangeEvent;
 import io.fdbmeta.layer.LayerConfig;
+import io.fdbmeta.layer.LeaseGuard;
+import io.fdbmeta.layer.RangeCatalog;
 import io.fdbmeta.layer.RangeDescriptor;
 import java.util.ArrayList;
 import java.util.List;
@@ -69,6 +71,42 @@ class ReplicaSetTest {
     assertThat(set.forKey(b("b")).rangeId).isEqualTo(7);
     assertThat(dropped).isEmpty();
     assertThat(synced).containsExactly(1L);
+  }
+
+  /** What RangeSplitter does when this node's split commits: children prepared from the parent, installed at once. */
+  private void splitHere(long parentId, RangeDescriptor left, RangeDescriptor right) {
+    Replica parent = set.byId(parentId);
+    Replica l = new Replica("n1", left, new LeaseGuard("n1", left.rangeId(), left.generation(), clock, 0), parent.synced());
+    Replica r = new Replica("n1", right, new LeaseGuard("n1", right.rangeId(), right.generation(), clock, 0), parent.synced());
+    set.installSplit(parent, new RangeCatalog.SplitResult(left, right), l, r);
+  }
+
+  @Test
+  void aLateFeedEventAboutARangeThisNodeSplitAgainDoesNotBringItBackNorHideItsChildren() {
+    set.apply(List.of(ChangeEvent.upsert(range(1, "", null, 2, "n1", 4, "n1", "n2"))));
+    set.byId(1).markSynced();
+    synced.clear();
+    // This node splits 1 at "m", then its right child 3 at "t", before its route feed brings either split.
+    RangeDescriptor left2 = range(2, "", "m", 3, "n1", 4, "n1", "n2");
+    RangeDescriptor right3 = range(3, "m", null, 3, "n1", 4, "n1", "n2");
+    splitHere(1, left2, right3);
+    RangeDescriptor left4 = range(4, "m", "t", 4, "n1", 4, "n1", "n2");
+    RangeDescriptor right5 = range(5, "t", null, 4, "n1", 4, "n1", "n2");
+    splitHere(3, left4, right5);
+    assertThat(set.forKey(b("n")).rangeId).isEqualTo(4);
+
+    // The feed catches up: first split, then second.
+    set.apply(List.of(ChangeEvent.remove(1, null), ChangeEvent.upsert(left2), ChangeEvent.upsert(right3)));
+    assertThat(set.byId(3)).as("range 3, already split again here, does not come back").isNull();
+    assertThat(set.forKey(b("n")).rangeId).isEqualTo(4);
+    set.apply(List.of(ChangeEvent.remove(3, null), ChangeEvent.upsert(left4), ChangeEvent.upsert(right5)));
+    assertThat(set.forKey(b("a")).rangeId).isEqualTo(2);
+    assertThat(set.forKey(b("m"))).as("the key index has no gap where range 3 was").isNotNull();
+    assertThat(set.forKey(b("n")).rangeId).isEqualTo(4);
+    assertThat(set.forKey(b("u")).rangeId).isEqualTo(5);
+    assertThat(set.all()).extracting(x -> x.rangeId).containsExactlyInAnyOrder(2L, 4L, 5L);
+    assertThat(synced).as("nothing to fetch").isEmpty();
+    assertThat(dropped).isEmpty();
   }
 
   @Test

@@ -25,4 +25,14 @@ class SpanTest {
     assertThat(parent.coveredBy(List.of(new Span(b("a"), b("g"))))).isFalse();
     assertThat(parent.coveredBy(List.of())).isFalse();
   }
+
+  @Test
+  void overlapsMeansAKeyInBoth() {
+    Span am = new Span(b("a"), b("m"));
+    assertThat(am.overlaps(new Span(b("l"), null))).isTrue();
+    assertThat(am.overlaps(new Span(b("m"), null))).as("end is exclusive").isFalse();
+    assertThat(new Span(b("m"), null).overlaps(am)).isFalse();
+    assertThat(am.overlaps(new Span(new byte[0], b("b")))).isTrue();
+    assertThat(new Span(b("x"), null).overlaps(new Span(b("z"), null))).isTrue();
+  }
 }
