@@ -1,0 +1,145 @@
+package io.fdbmeta.layer;
+
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
+
+/*
+ * The controller's picture of the fleet between reads of the node registry: every node record,
+ * and per node a smoothed load in three dimensions (replica count, request rate, bytes).
+ *
+ * Request rates are noisy, so each report enters a moving average (weight loadSmoothing); without
+ * it a node near the threshold would flap in and out of rebalancing on noise alone. The average
+ * would also lag behind the controller's own moves and make it shed twice, so every move the
+ * controller commits is applied to the averages at once (applyMove), and later reports confirm it.
+ *
+ * Load of a node relative to the fleet is per dimension load / mean over LIVE nodes; its
+ * deviation is the dimension furthest from 1 (signed), its score the largest ratio. A move's load
+ * is estimated as the source's load per replica, since per-range loads are reported only for
+ * ranges outside the normal band.
+ */
+/** Node records and smoothed loads, as the controller last read them. Single-threaded (the controller's tick). */
+final class FleetView {
+  static final int DIMENSIONS = 3;
+
+  private final TreeMap<String, NodeRecord> nodes = new TreeMap<>();
+  private final Map<String, double[]> smoothed = new HashMap<>();
+  private final double[] mean = new double[DIMENSIONS];
+  private final double alpha;
+  private long readAt = Long.MIN_VALUE;
+
+  FleetView(double alpha) {
+    this.alpha = alpha;
+  }
+
+  /** Takes in a full read of the registry. */
+  void refresh(List<NodeRecord> all, long now) {
+    nodes.clear();
+    for (NodeRecord n : all) {
+      nodes.put(n.nodeId(), n);
+      double[] report = {n.load().rangeCount(), n.load().requestsPerSecond(), n.load().bytesUsed()};
+      double[] s = smoothed.get(n.nodeId());
+      if (s == null || n.status() != NodeStatus.LIVE) {
+        smoothed.put(n.nodeId(), report);
+      } else {
+        s[0] = report[0]; // replica counts are exact: no noise to smooth
+        for (int d = 1; d < DIMENSIONS; d++) s[d] = alpha * report[d] + (1 - alpha) * s[d];
+      }
+    }
+    smoothed.keySet().retainAll(nodes.keySet());
+    readAt = now;
+    recomputeMean(now);
+  }
+
+  private void recomputeMean(long now) {
+    double[] sum = new double[DIMENSIONS];
+    int live = 0;
+    for (NodeRecord n : nodes.values()) {
+      if (!isLive(n, now)) continue;
+      live++;
+      double[] s = smoothed.get(n.nodeId());
+      for (int d = 0; d < DIMENSIONS; d++) sum[d] += s[d];
+    }
+    for (int d = 0; d < DIMENSIONS; d++) mean[d] = live == 0 ? 0 : sum[d] / live;
+  }
+
+  static boolean isLive(NodeRecord n, long now) {
+    return n.status() == NodeStatus.LIVE && n.livenessExpiresAt() >= now;
+  }
+
+  long readAt() {
+    return readAt;
+  }
+
+  boolean isEmpty() {
+    return nodes.isEmpty();
+  }
+
+  Collection<NodeRecord> all() {
+    return nodes.values();
+  }
+
+  @Nullable NodeRecord get(String nodeId) {
+    return nodes.get(nodeId);
+  }
+
+  /** Replaces one record (a node the controller just marked dead, or read again). */
+  void update(NodeRecord n) {
+    nodes.put(n.nodeId(), n);
+    smoothed.computeIfAbsent(n.nodeId(), id -> new double[] {n.load().rangeCount(), n.load().requestsPerSecond(), n.load().bytesUsed()});
+  }
+
+  /** The largest of the node's load ratios to the fleet mean (1 = average); what placement minimises. */
+  double score(String nodeId) {
+    double[] s = smoothed.get(nodeId);
+    if (s == null) return 0;
+    double best = 0;
+    for (int d = 0; d < DIMENSIONS; d++) if (mean[d] > 0) best = Math.max(best, s[d] / mean[d]);
+    return best;
+  }
+
+  /** Signed deviation from the mean in the dimension furthest from it (0.25: 25% above). */
+  double deviation(String nodeId) {
+    double[] s = smoothed.get(nodeId);
+    if (s == null) return 0;
+    double worst = 0;
+    for (int d = 0; d < DIMENSIONS; d++) {
+      if (mean[d] <= 0) continue;
+      double dev = s[d] / mean[d] - 1;
+      if (Math.abs(dev) > Math.abs(worst)) worst = dev;
+    }
+    return worst;
+  }
+
+  /** Estimated load of one replica on the node, per dimension. */
+  double[] perReplica(String nodeId) {
+    double[] s = smoothed.get(nodeId);
+    double[] out = new double[DIMENSIONS];
+    if (s == null) return out;
+    double count = Math.max(1, s[0]);
+    out[0] = 1;
+    for (int d = 1; d < DIMENSIONS; d++) out[d] = s[d] / count;
+    return out;
+  }
+
+  /** Applies a committed (or planned) move to the averages, so the next decisions see it. */
+  void applyMove(@Nullable String source, String target, double[] load) {
+    if (source != null) add(source, load, -1);
+    add(target, load, 1);
+  }
+
+  /** Gives back what {@link #applyMove} took, for a move that was aborted. */
+  void revertMove(@Nullable String source, String target, double[] load) {
+    add(target, load, -1);
+    if (source != null) add(source, load, 1);
+  }
+
+  private void add(String nodeId, double[] load, int sign) {
+    double[] s = smoothed.get(nodeId);
+    if (s == null) return;
+    for (int d = 0; d < DIMENSIONS; d++) s[d] = Math.max(0, s[d] + sign * load[d]);
+  }
+}

@@ -1,0 +1,154 @@
+package io.fdbmeta.layer;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import com.apple.foundationdb.ReadTransactionContext;
+import org.jspecify.annotations.Nullable;
+
+/*
+ * Load balancing with hysteresis and a rate limit.
+ *
+ * A node becomes active when its (smoothed) load deviates from the fleet mean by more than
+ * rebalanceStart (20%) in any dimension, and stays active until it is back within rebalanceStop
+ * (15%). Between the two thresholds nothing starts, so load that wanders a few percent never
+ * moves a replica, and a node that started is brought well inside the band instead of hovering at
+ * the edge (the "Rebalancing on Every Minor Imbalance" note in shared/seeds).
+ *
+ * Each cycle, within the budget (maxMovesPerCycle, and maxMovesPerMinute over a sliding minute),
+ * the most deviant active node gets one move, then the next, until the budget is spent or no node
+ * is active: an overloaded node gives a replica to the least loaded node placement allows; an
+ * underloaded node takes a replica from the most loaded node that has one it may take. Every
+ * target comes from Placement.choose, so a move never breaks a constraint. Only replicas that do
+ * not hold the range's lease are moved: taking a lease from a live holder needs the holder to
+ * hand it over (LeaseManager.transfer), which is the storage node's part.
+ */
+/** Moves replicas from nodes above the mean to nodes below it; see the comment at the top. */
+final class Rebalancer {
+  private static final int SOURCES_TRIED = 4;
+
+  private final RangeCatalog catalog;
+  private final ControllerConfig config;
+  private final Set<String> active = new TreeSet<>();
+  private final ArrayDeque<Long> recentMoves = new ArrayDeque<>();
+
+  Rebalancer(RangeCatalog catalog, ControllerConfig config) {
+    this.catalog = catalog;
+    this.config = config;
+  }
+
+  /** Nodes currently rebalancing (hysteresis state). */
+  Set<String> active() {
+    return active;
+  }
+
+  /** Starts and stops nodes by the hysteresis thresholds. */
+  void updateActive(FleetView fleet, long now) {
+    for (NodeRecord n : fleet.all()) {
+      double dev = Math.abs(fleet.deviation(n.nodeId()));
+      if (!FleetView.isLive(n, now) || dev < config.rebalanceStop()) active.remove(n.nodeId());
+      else if (dev > config.rebalanceStart()) active.add(n.nodeId());
+    }
+  }
+
+  /** Moves the rate limit allows now. */
+  int budget(long now) {
+    while (!recentMoves.isEmpty() && recentMoves.peekFirst() <= now - 60_000) recentMoves.pollFirst();
+    return Math.max(0, Math.min(config.maxMovesPerCycle(), config.maxMovesPerMinute() - recentMoves.size()));
+  }
+
+  /** One cycle; returns the moves it started. */
+  int cycle(ReadTransactionContext db, long now, FleetView fleet, Moves moves, ControllerActions actions) {
+    updateActive(fleet, now);
+    int started = 0;
+    Map<String, List<RangeCatalog.Assignment>> rangesOf = new HashMap<>();
+    Set<String> stuck = new HashSet<>();
+    for (int budget = budget(now); budget > 0; budget--) {
+      String node = mostDeviant(fleet, stuck);
+      if (node == null) break;
+      Move m = fleet.deviation(node) > 0 ? shed(db, node, fleet, moves, rangesOf, now) : fill(db, node, fleet, moves, rangesOf, now);
+      if (m == null || !moves.start(m, actions, fleet)) {
+        stuck.add(node); // nothing it can give or take this cycle
+        budget++;
+        continue;
+      }
+      recentMoves.addLast(now);
+      started++;
+      if (Math.abs(fleet.deviation(node)) < config.rebalanceStop()) active.remove(node);
+    }
+    return started;
+  }
+
+  private @Nullable String mostDeviant(FleetView fleet, Set<String> stuck) {
+    String best = null;
+    for (String n : active) {
+      if (stuck.contains(n)) continue;
+      if (best == null || Math.abs(fleet.deviation(n)) > Math.abs(fleet.deviation(best))) best = n;
+    }
+    return best;
+  }
+
+  /** A move of one of {@code source}'s replicas to the least loaded node placement allows. */
+  private @Nullable Move shed(ReadTransactionContext db, String source, FleetView fleet, Moves moves, Map<String, List<RangeCatalog.Assignment>> rangesOf, long now) {
+    for (RangeCatalog.Assignment a : movable(db, source, moves, rangesOf)) {
+      RangeDescriptor d = catalog.get(db, a.rangeId()).orElse(null);
+      if (d == null || source.equals(d.leaseholder())) continue;
+      double[] load = fleet.perReplica(source);
+      Placement.Choice c = Placement.choose(fleet.all(), keep(d, source, fleet), new HashSet<>(d.replicas()), (long) load[2], Placement.Constraints.of(config, d), now,
+          n -> fleet.score(n.nodeId()));
+      if (c instanceof Placement.Chosen chosen && fleet.score(chosen.target().nodeId()) < fleet.score(source)) {
+        rangesOf.get(source).remove(a);
+        return new Move(config.ids().newOpId(), d.rangeId(), d.generation(), source, chosen.target().nodeId(), Move.Reason.REBALANCE, now, load);
+      }
+    }
+    return null;
+  }
+
+  /** A move to {@code target} of a replica from one of the most loaded nodes that has one placement allows there. */
+  private @Nullable Move fill(ReadTransactionContext db, String target, FleetView fleet, Moves moves, Map<String, List<RangeCatalog.Assignment>> rangesOf, long now) {
+    NodeRecord t = fleet.get(target);
+    if (t == null) return null;
+    List<NodeRecord> sources = new ArrayList<>();
+    for (NodeRecord n : fleet.all()) if (FleetView.isLive(n, now) && !n.nodeId().equals(target)) sources.add(n);
+    sources.sort(Comparator.comparingDouble((NodeRecord n) -> -fleet.score(n.nodeId())).thenComparing(NodeRecord::nodeId));
+    for (NodeRecord s : sources.subList(0, Math.min(SOURCES_TRIED, sources.size()))) {
+      for (RangeCatalog.Assignment a : movable(db, s.nodeId(), moves, rangesOf)) {
+        RangeDescriptor d = catalog.get(db, a.rangeId()).orElse(null);
+        if (d == null || s.nodeId().equals(d.leaseholder())) continue;
+        double[] load = fleet.perReplica(s.nodeId());
+        Placement.Choice c = Placement.choose(List.of(t), keep(d, s.nodeId(), fleet), new HashSet<>(d.replicas()), (long) load[2], Placement.Constraints.of(config, d), now, n -> 0);
+        if (c instanceof Placement.Chosen) {
+          rangesOf.get(s.nodeId()).remove(a);
+          return new Move(config.ids().newOpId(), d.rangeId(), d.generation(), s.nodeId(), target, Move.Reason.REBALANCE, now, load);
+        }
+      }
+    }
+    return null;
+  }
+
+  /** The node's replicas that are not its leases and not already moving, read once per cycle. */
+  private List<RangeCatalog.Assignment> movable(ReadTransactionContext db, String nodeId, Moves moves, Map<String, List<RangeCatalog.Assignment>> rangesOf) {
+    List<RangeCatalog.Assignment> list = rangesOf.computeIfAbsent(nodeId, id -> {
+      List<RangeCatalog.Assignment> all = new ArrayList<>(RangeCatalog.join(catalog.rangesOfNodeAsync(db, id)));
+      all.removeIf(RangeCatalog.Assignment::leaseholder);
+      return all;
+    });
+    list.removeIf(a -> moves.busy(a.rangeId()));
+    return List.copyOf(list);
+  }
+
+  private static List<NodeRecord> keep(RangeDescriptor d, String leaving, FleetView fleet) {
+    List<NodeRecord> keep = new ArrayList<>();
+    for (String r : d.replicas()) {
+      NodeRecord n = fleet.get(r);
+      if (!r.equals(leaving) && n != null) keep.add(n);
+    }
+    return keep;
+  }
+}
