@@ -21,7 +21,7 @@ import picocli.CommandLine.Spec;
     versionProvider = VersionProvider.class,
     description = "Metadata control plane of a range-sharded storage system, built as a FoundationDB layer.",
     subcommands = {
-      InitCommand.class, StatusCommand.class, NodesCommand.class, RangesCommand.class, PingCommand.class, BenchCommand.class
+      InitCommand.class, StatusCommand.class, NodesCommand.class, RangesCommand.class, PingCommand.class, BenchCommand.class, SimCommand.class, PlanCommand.class
     })
 public final class Main implements Callable<Integer> {
   @Mixin StoreOptions store = new StoreOptions();
