@@ -40,6 +40,8 @@ final class FailureDetector {
   /** Ranges already reported unsatisfiable, so a stuck range does not repeat its event every cycle. */
   private final Set<Long> reported = new HashSet<>();
   private long keysRead;
+  /** Node records read this cycle, for choosing new leaseholders. */
+  private final java.util.Map<String, @Nullable NodeRecord> fresh = new java.util.HashMap<>();
 
   FailureDetector(RangeCatalog catalog, NodeRegistry registry, ControllerConfig config) {
     this.catalog = catalog;
@@ -70,6 +72,7 @@ final class FailureDetector {
   /** One cycle at {@code now}: see the comment at the top. */
   void cycle(ReadTransactionContext db, long now, FleetView fleet, Moves moves, ControllerActions actions) {
     keysRead = 0;
+    fresh.clear();
     List<NodeRecord> expired = RangeCatalog.join(registry.expiredAsync(db, now, config.maxDeadPerCycle()));
     keysRead += 2L * expired.size(); // the liveness entry and the record of each
     for (NodeRecord n : expired) {
@@ -80,6 +83,11 @@ final class FailureDetector {
     }
     int recreations = 0;
     for (String nodeId : new ArrayList<>(pending)) {
+      List<Affected> ranges = affected(db, nodeId);
+      if (ranges.isEmpty()) {
+        pending.remove(nodeId);
+        continue;
+      }
       Optional<NodeRecord> rec = registry.get(db, nodeId);
       keysRead++;
       if (rec.isEmpty() || rec.get().status() != NodeStatus.DEAD) {
@@ -87,17 +95,12 @@ final class FailureDetector {
         rec.ifPresent(fleet::update);
         continue;
       }
-      List<Affected> ranges = affected(db, nodeId);
-      if (ranges.isEmpty()) {
-        pending.remove(nodeId);
-        continue;
-      }
       for (Affected a : ranges) {
         RangeDescriptor d = a.range;
         if (moves.busy(d.rangeId())) continue;
         if (nodeId.equals(d.leaseholder())) {
           if (a.lease == null || !a.lease.isFreeForOthers(now, maxOffset)) continue; // not yet: next cycle
-          String to = liveReplica(d, nodeId, fleet, now);
+          String to = liveReplica(db, d, nodeId, fleet, now);
           if (to == null) {
             report(actions, d.rangeId(), nodeId, "move lease from dead " + nodeId, new Placement.Unsatisfiable("live-replica", "no other replica of " + d.replicas() + " is LIVE"));
             continue;
@@ -121,7 +124,7 @@ final class FailureDetector {
       if (!r.equals(dead) && n != null) keep.add(n);
     }
     double[] load = fleet.perReplica(dead);
-    Placement.Choice choice = Placement.choose(fleet.all(), keep, new HashSet<>(d.replicas()), (long) load[2], Placement.Constraints.of(config, d), now, n -> fleet.score(n.nodeId()));
+    Placement.Choice choice = Placement.choose(fleet.all(), keep, new HashSet<>(d.replicas()), (long) load[2], Placement.Constraints.of(config, d), fleet.readAt(), n -> fleet.score(n.nodeId()));
     if (choice instanceof Placement.Unsatisfiable u) {
       report(actions, d.rangeId(), dead, "recreate replica of dead " + dead, u);
       return false;
@@ -136,15 +139,26 @@ final class FailureDetector {
     if (reported.add(rangeId)) actions.unsatisfiable(rangeId, node, what, u);
   }
 
-  /** The least loaded LIVE replica other than {@code dead}, or null. */
-  private static @Nullable String liveReplica(RangeDescriptor d, String dead, FleetView fleet, long now) {
-    String best = null;
+  /**
+   * The replica other than {@code dead} most likely to live through the lease: LIVE with the
+   * latest liveness expiry, read now (the fleet view may be seconds old, and a replica that died
+   * since would take the lease only to lose it again), then the least loaded. Null if none.
+   */
+  private @Nullable String liveReplica(ReadTransactionContext db, RangeDescriptor d, String dead, FleetView fleet, long now) {
+    NodeRecord best = null;
     for (String r : d.replicas()) {
-      NodeRecord n = fleet.get(r);
-      if (r.equals(dead) || n == null || !FleetView.isLive(n, now)) continue;
-      if (best == null || fleet.score(r) < fleet.score(best)) best = r;
+      if (r.equals(dead)) continue;
+      NodeRecord n = fresh.computeIfAbsent(r, id -> {
+        keysRead++;
+        return registry.get(db, id).orElse(null);
+      });
+      if (n == null || !FleetView.isLive(n, now)) continue;
+      if (best == null || n.livenessExpiresAt() > best.livenessExpiresAt()
+          || (n.livenessExpiresAt() == best.livenessExpiresAt() && fleet.score(r) < fleet.score(best.nodeId()))) {
+        best = n;
+      }
     }
-    return best;
+    return best == null ? null : best.nodeId();
   }
 
   private record Affected(RangeDescriptor range, @Nullable Lease lease) {}

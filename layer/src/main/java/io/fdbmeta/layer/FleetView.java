@@ -27,6 +27,8 @@ final class FleetView {
 
   private final TreeMap<String, NodeRecord> nodes = new TreeMap<>();
   private final Map<String, double[]> smoothed = new HashMap<>();
+  /** Reports taken into each node's average since it (re)appeared: the first ones weigh more. */
+  private final Map<String, Integer> samples = new HashMap<>();
   private final double[] mean = new double[DIMENSIONS];
   private final double alpha;
   private long readAt = Long.MIN_VALUE;
@@ -44,21 +46,26 @@ final class FleetView {
       double[] s = smoothed.get(n.nodeId());
       if (s == null || n.status() != NodeStatus.LIVE) {
         smoothed.put(n.nodeId(), report);
+        samples.put(n.nodeId(), 1);
       } else {
+        // a plain mean of the first reports, then the moving average: one noisy first report must not decide
+        int k = samples.merge(n.nodeId(), 1, Integer::sum);
+        double a = Math.max(alpha, 1.0 / k);
         s[0] = report[0]; // replica counts are exact: no noise to smooth
-        for (int d = 1; d < DIMENSIONS; d++) s[d] = alpha * report[d] + (1 - alpha) * s[d];
+        for (int d = 1; d < DIMENSIONS; d++) s[d] = a * report[d] + (1 - a) * s[d];
       }
     }
     smoothed.keySet().retainAll(nodes.keySet());
+    samples.keySet().retainAll(nodes.keySet());
     readAt = now;
-    recomputeMean(now);
+    recomputeMean();
   }
 
-  private void recomputeMean(long now) {
+  private void recomputeMean() {
     double[] sum = new double[DIMENSIONS];
     int live = 0;
     for (NodeRecord n : nodes.values()) {
-      if (!isLive(n, now)) continue;
+      if (!isLive(n)) continue;
       live++;
       double[] s = smoothed.get(n.nodeId());
       for (int d = 0; d < DIMENSIONS; d++) sum[d] += s[d];
@@ -68,6 +75,15 @@ final class FleetView {
 
   static boolean isLive(NodeRecord n, long now) {
     return n.status() == NodeStatus.LIVE && n.livenessExpiresAt() >= now;
+  }
+
+  /**
+   * True if the node was LIVE with unexpired liveness when the view was read. Records age between
+   * reads, so liveness is judged at the read, not now; the transaction that acts on the node
+   * checks its status again.
+   */
+  boolean isLive(NodeRecord n) {
+    return isLive(n, readAt);
   }
 
   long readAt() {

@@ -49,10 +49,10 @@ final class Rebalancer {
   }
 
   /** Starts and stops nodes by the hysteresis thresholds. */
-  void updateActive(FleetView fleet, long now) {
+  void updateActive(FleetView fleet) {
     for (NodeRecord n : fleet.all()) {
       double dev = Math.abs(fleet.deviation(n.nodeId()));
-      if (!FleetView.isLive(n, now) || dev < config.rebalanceStop()) active.remove(n.nodeId());
+      if (!fleet.isLive(n) || dev < config.rebalanceStop()) active.remove(n.nodeId());
       else if (dev > config.rebalanceStart()) active.add(n.nodeId());
     }
   }
@@ -65,7 +65,7 @@ final class Rebalancer {
 
   /** One cycle; returns the moves it started. */
   int cycle(ReadTransactionContext db, long now, FleetView fleet, Moves moves, ControllerActions actions) {
-    updateActive(fleet, now);
+    updateActive(fleet);
     int started = 0;
     Map<String, List<RangeCatalog.Assignment>> rangesOf = new HashMap<>();
     Set<String> stuck = new HashSet<>();
@@ -100,7 +100,7 @@ final class Rebalancer {
       RangeDescriptor d = catalog.get(db, a.rangeId()).orElse(null);
       if (d == null || source.equals(d.leaseholder())) continue;
       double[] load = fleet.perReplica(source);
-      Placement.Choice c = Placement.choose(fleet.all(), keep(d, source, fleet), new HashSet<>(d.replicas()), (long) load[2], Placement.Constraints.of(config, d), now,
+      Placement.Choice c = Placement.choose(fleet.all(), keep(d, source, fleet), new HashSet<>(d.replicas()), (long) load[2], Placement.Constraints.of(config, d), fleet.readAt(),
           n -> fleet.score(n.nodeId()));
       if (c instanceof Placement.Chosen chosen && fleet.score(chosen.target().nodeId()) < fleet.score(source)) {
         rangesOf.get(source).remove(a);
@@ -115,14 +115,14 @@ final class Rebalancer {
     NodeRecord t = fleet.get(target);
     if (t == null) return null;
     List<NodeRecord> sources = new ArrayList<>();
-    for (NodeRecord n : fleet.all()) if (FleetView.isLive(n, now) && !n.nodeId().equals(target)) sources.add(n);
+    for (NodeRecord n : fleet.all()) if (fleet.isLive(n) && !n.nodeId().equals(target)) sources.add(n);
     sources.sort(Comparator.comparingDouble((NodeRecord n) -> -fleet.score(n.nodeId())).thenComparing(NodeRecord::nodeId));
     for (NodeRecord s : sources.subList(0, Math.min(SOURCES_TRIED, sources.size()))) {
       for (RangeCatalog.Assignment a : movable(db, s.nodeId(), moves, rangesOf)) {
         RangeDescriptor d = catalog.get(db, a.rangeId()).orElse(null);
         if (d == null || s.nodeId().equals(d.leaseholder())) continue;
         double[] load = fleet.perReplica(s.nodeId());
-        Placement.Choice c = Placement.choose(List.of(t), keep(d, s.nodeId(), fleet), new HashSet<>(d.replicas()), (long) load[2], Placement.Constraints.of(config, d), now, n -> 0);
+        Placement.Choice c = Placement.choose(List.of(t), keep(d, s.nodeId(), fleet), new HashSet<>(d.replicas()), (long) load[2], Placement.Constraints.of(config, d), fleet.readAt(), n -> 0);
         if (c instanceof Placement.Chosen) {
           rangesOf.get(s.nodeId()).remove(a);
           return new Move(config.ids().newOpId(), d.rangeId(), d.generation(), s.nodeId(), target, Move.Reason.REBALANCE, now, load);

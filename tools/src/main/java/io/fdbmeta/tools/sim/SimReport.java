@@ -92,6 +92,7 @@ public final class SimReport {
     private double initialSkew;
     private long steadyFrom;
     private long steadyTo;
+    private long eventsFrom;
     private final List<Long> rebalanceMoveTimes = new ArrayList<>();
     private long detectorCycles;
     private long detectorKeys;
@@ -126,9 +127,10 @@ public final class SimReport {
       initialSkew = skew;
     }
 
-    void phases(long from, long to) {
-      steadyFrom = from;
-      steadyTo = to;
+    void phases(long steady, long failures, long events) {
+      steadyFrom = steady;
+      steadyTo = failures;
+      eventsFrom = events;
     }
 
     void rebalanceMove(long at) {
@@ -209,7 +211,8 @@ public final class SimReport {
       long lastConvergenceMove = rebalanceMoveTimes.stream().filter(t -> t < steadyFrom).mapToLong(Long::longValue).max().orElse(Simulation.START);
       double steadyHours = (steadyTo - steadyFrom) / 3_600_000.0;
       long steadyMoves = rebalanceMoveTimes.stream().filter(t -> t >= steadyFrom && t < steadyTo).count();
-      long lateMoves = rebalanceMoveTimes.stream().filter(t -> t >= steadyTo).count();
+      long failureMoves = rebalanceMoveTimes.stream().filter(t -> t >= steadyTo && t < eventsFrom).count();
+      long lateMoves = rebalanceMoveTimes.stream().filter(t -> t >= eventsFrom).count();
       boolean converged = steadyFrom - lastConvergenceMove >= 120_000;
       f.put("initial skew (max node / mean - 1)", initialSkew);
       f.put("convergence: lower bound of moves", lowerBound);
@@ -217,16 +220,22 @@ public final class SimReport {
       f.put("convergence: moves / lower bound", ratio(convergenceMoves, lowerBound));
       f.put("convergence: minutes to converge", converged ? (lastConvergenceMove - Simulation.START) / 60_000.0 : Double.NaN);
       f.put("steady state: rebalance moves per hour", steadyMoves / steadyHours);
-      f.put("after rack failure and additions: moves", lateMoves);
+      f.put("failures phase: rebalance moves (refilling resumed nodes)", failureMoves);
+      f.put("rack failure and additions phase: rebalance moves", lateMoves);
       List<Double> detect = new ArrayList<>();
       List<Double> failover = new ArrayList<>();
       int undetected = 0;
       int notFailedOver = 0;
+      List<String> slow = new ArrayList<>();
       for (Simulation.StopRecord s : stops) {
         if (s.detectAt >= 0) detect.add((s.detectAt - s.at) / 1000.0);
         else undetected++;
         if (s.failoverAt >= 0) failover.add((s.failoverAt - s.at) / 1000.0);
         else notFailedOver++;
+        if (s.failoverAt < 0 || s.failoverAt - s.at > FAILOVER_BOUND_SECONDS * 1000) {
+          slow.add(s.kind + " of " + s.node.id + " at +" + (s.at - Simulation.START) / 1000 + " s: detected after " + (s.detectAt < 0 ? "never" : (s.detectAt - s.at) / 1000 + " s")
+              + ", failed over after " + (s.failoverAt < 0 ? "never" : (s.failoverAt - s.at) / 1000 + " s"));
+        }
       }
       f.put("nodes stopped (deaths, pauses, rack " + rack + ": " + rackNodes + ")", (long) stops.size());
       f.put("nodes added", (long) added);
@@ -271,6 +280,7 @@ public final class SimReport {
       t.add(new Target("simulation_errors", "simulation errors", 0, simErrors, false));
       List<String> notes = new ArrayList<>(observer.examples);
       notes.addAll(errors);
+      notes.addAll(slow.subList(0, Math.min(5, slow.size())));
       notes.addAll(unsatisfiableEvents);
       notes.addAll(takeovers);
       for (Map.Entry<String, ControllerStats> e : stats.entrySet()) notes.add(e.getKey() + ": " + e.getValue());

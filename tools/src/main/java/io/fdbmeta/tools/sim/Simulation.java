@@ -61,9 +61,7 @@ import org.jspecify.annotations.Nullable;
  * renewal would have written. The Observer's double-leader check uses the same model: a running
  * holder serves for ever, a stopped one until that expiry.
  *
- * Phases: [0, 35%) convergence from a 40% skew (no failures); [35%, 80%) steady state with load
- * noise, hot ranges, deaths, pauses and two controller failures, where moves per hour are
- * measured; [80%, 100%) a rack failure and node additions.
+ * Phases: see scheduleEvents().
  */
 /** Runs one simulation; see the comment at the top of this file. */
 public final class Simulation {
@@ -244,7 +242,9 @@ public final class Simulation {
 
   private void addController(String id, long skew, ControllerConfig cc) {
     Controller c = Controller.create(db, ks, config(skew), cc, id);
+    String trace = System.getenv("FDBMETA_SIM_TRACE");
     c.addListener(e -> {
+      if (trace != null && (trace.equals(e.node()) || trace.equals(e.target()) || trace.equals(String.valueOf(e.rangeId())))) say("trace " + id + ": " + e);
       if (e.kind() == io.fdbmeta.layer.ControllerEvent.Kind.UNSATISFIABLE) report.unsatisfiable(e.toString());
     });
     controllers.add(new SimController(id, skew, c));
@@ -364,16 +364,35 @@ public final class Simulation {
     return out;
   }
 
-  /** Moves needed at least to bring every node above the start threshold back under the stop threshold. */
+  /**
+   * The lower bound of moves to converge: for every node above the start threshold in some
+   * dimension (replicas, request rate, bytes), the replicas of its average load it must give away
+   * to get under the stop threshold in every dimension. The controller knows per-range load only
+   * for reported (hot or cold) ranges, so moving average replicas is the best it can plan for.
+   */
   private long lowerBound() {
-    double mean = meanReplicas();
-    long shed = 0;
-    long fill = 0;
+    double[] mean = new double[3];
+    int live = 0;
     for (SimNode n : nodes) {
-      if (n.replicas > mean * 1.20) shed += (long) Math.ceil(n.replicas - mean * 1.15);
-      if (n.replicas < mean * 0.80) fill += (long) Math.ceil(mean * 0.85 - n.replicas);
+      if (!n.up()) continue;
+      live++;
+      mean[0] += n.replicas;
+      mean[1] += n.rps;
+      mean[2] += n.bytes;
     }
-    return Math.max(shed, fill);
+    for (int d = 0; d < 3; d++) mean[d] /= Math.max(1, live);
+    long moves = 0;
+    for (SimNode n : nodes) {
+      double[] load = {n.replicas, n.rps, n.bytes};
+      boolean over = false;
+      double needed = 0;
+      for (int d = 0; d < 3; d++) {
+        over |= load[d] > mean[d] * 1.20;
+        needed = Math.max(needed, (load[d] - mean[d] * 1.15) / (load[d] / Math.max(1, n.replicas)));
+      }
+      if (over) moves += (long) Math.ceil(needed);
+    }
+    return moves;
   }
 
   private double initialSkew() {
@@ -401,24 +420,31 @@ public final class Simulation {
     schedule.computeIfAbsent(aligned, k -> new ArrayList<>()).add(r);
   }
 
+  /**
+   * Convergence [0, 30%): the skewed start, noise only. Steady state [30%, 55%): noise, hot ranges,
+   * a controller pause and a controller death; moves per hour are measured here. Failures [55%,
+   * 80%): node deaths and pauses (a node back from a pause was replaced meanwhile and is refilled,
+   * which is counted apart). Events [80%, 100%): a rack failure, then node additions.
+   */
   private void scheduleEvents() {
     long d = cfg.durationMillis();
-    long steadyFrom = START + Math.round(d * 0.35);
-    long steadyTo = START + Math.round(d * 0.80);
-    report.phases(steadyFrom, steadyTo);
-    double steadyHours = (steadyTo - steadyFrom) / 3_600_000.0;
-    int deaths = Math.max(2, (int) Math.round(6 * steadyHours));
-    int pauses = Math.max(2, (int) Math.round(4 * steadyHours));
-    int hot = Math.max(2, (int) Math.round(20 * steadyHours));
-    for (int i = 0; i < deaths; i++) at(uniform(steadyFrom, steadyTo - 60_000), () -> stopRandomNode(false));
-    for (int i = 0; i < pauses; i++) at(uniform(steadyFrom, steadyTo - 60_000), () -> stopRandomNode(true));
+    long steadyFrom = START + Math.round(d * 0.30);
+    long failuresFrom = START + Math.round(d * 0.55);
+    long eventsFrom = START + Math.round(d * 0.80);
+    report.phases(steadyFrom, failuresFrom, eventsFrom);
+    double failureHours = (eventsFrom - failuresFrom) / 3_600_000.0;
+    int deaths = Math.max(2, (int) Math.round(8 * failureHours));
+    int pauses = Math.max(2, (int) Math.round(6 * failureHours));
+    for (int i = 0; i < deaths; i++) at(uniform(failuresFrom, eventsFrom - 60_000), () -> stopRandomNode(false));
+    for (int i = 0; i < pauses; i++) at(uniform(failuresFrom, eventsFrom - 60_000), () -> stopRandomNode(true));
+    int hot = Math.max(2, (int) Math.round(20 * (eventsFrom - steadyFrom) / 3_600_000.0));
     for (int i = 0; i < hot; i++) {
-      long from = uniform(steadyFrom, steadyTo - 5 * 60_000);
+      long from = uniform(steadyFrom, eventsFrom - 5 * 60_000);
       long minutes = 5 + random.nextInt(11);
       at(from, () -> startHotspot(minutes));
     }
-    at(steadyFrom + (steadyTo - steadyFrom) / 5, () -> pauseActiveController(30_000));
-    at(START + Math.round(d * 0.70), this::killActiveController);
+    at(steadyFrom + (failuresFrom - steadyFrom) / 3, () -> pauseActiveController(30_000));
+    at(steadyFrom + 2 * (failuresFrom - steadyFrom) / 3, this::killActiveController);
     at(START + Math.round(d * 0.82), this::failRandomRack);
     int added = Math.max(2, cfg.nodes() / 2000);
     at(START + Math.round(d * 0.90), () -> addNodes(added));
