@@ -21,7 +21,7 @@ import org.jspecify.annotations.Nullable;
  *
  * A cycle (tick) is, in order: renew or acquire the term; if active, refresh the fleet view when
  * it is older than the rebalance interval; run the failure detector; commit the moves whose target
- * is ready; every rebalance interval, the rebalancer (and one changelog trim batch); every
+ * is ready; every rebalance interval, the rebalancer; every minute, one changelog trim batch; every
  * split/merge interval, the split/merge planner. Nothing in a tick reads a wall clock or depends on
  * thread timing: time is LayerConfig's clock, ids come from ControllerConfig's IdSource, and every
  * call completes before the next starts. So a simulation that moves a virtual clock and calls
@@ -38,6 +38,9 @@ import org.jspecify.annotations.Nullable;
  * {@link #create} plus {@link #tick} (driven, e.g. by a simulation); see the comment at the top.
  */
 public final class Controller implements AutoCloseable {
+  /** How often the controller trims the changelog (one batch): finding the cut point walks the retained entries. */
+  static final long TRIM_INTERVAL_MILLIS = 60_000;
+
   private final TransactionContext db;
   private final Keyspace ks;
   private final LayerConfig layer;
@@ -69,6 +72,7 @@ public final class Controller implements AutoCloseable {
     final Moves moves = new Moves();
     long nextRebalance;
     long nextSplitMerge;
+    long nextTrim;
 
     Loops(RangeCatalog catalog, NodeRegistry registry, ControllerConfig config) {
       fleet = new FleetView(config.loadSmoothing());
@@ -151,6 +155,9 @@ public final class Controller implements AutoCloseable {
         l.nextRebalance = now + config.rebalanceMillis();
         l.rebalancer.cycle(db, now, l.fleet, l.moves, actions);
         l.moves.commitReady(actions, l.fleet, config.readiness(), now);
+      }
+      if (now >= l.nextTrim) {
+        l.nextTrim = now + TRIM_INTERVAL_MILLIS;
         RangeCatalog.join(trimmer.trimBatchAsync(db, ChangelogTrimmer.DEFAULT_BATCH));
       }
       if (now >= l.nextSplitMerge) {

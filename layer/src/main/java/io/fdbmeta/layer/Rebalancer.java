@@ -69,10 +69,17 @@ final class Rebalancer {
     int started = 0;
     Map<String, List<RangeCatalog.Assignment>> rangesOf = new HashMap<>();
     Set<String> stuck = new HashSet<>();
+    List<NodeRecord> sources = null; // most loaded first, for filling; sorted once per cycle
     for (int budget = budget(now); budget > 0; budget--) {
       String node = mostDeviant(fleet, stuck);
       if (node == null) break;
-      Move m = fleet.deviation(node) > 0 ? shed(db, node, fleet, moves, rangesOf, now) : fill(db, node, fleet, moves, rangesOf, now);
+      Move m;
+      if (fleet.deviation(node) > 0) {
+        m = shed(db, node, fleet, moves, rangesOf, now);
+      } else {
+        if (sources == null) sources = byLoadDescending(fleet);
+        m = fill(db, node, sources, fleet, moves, rangesOf, now);
+      }
       if (m == null || !moves.start(m, actions, fleet)) {
         stuck.add(node); // nothing it can give or take this cycle
         budget++;
@@ -111,13 +118,21 @@ final class Rebalancer {
   }
 
   /** A move to {@code target} of a replica from one of the most loaded nodes that has one placement allows there. */
-  private @Nullable Move fill(ReadTransactionContext db, String target, FleetView fleet, Moves moves, Map<String, List<RangeCatalog.Assignment>> rangesOf, long now) {
+  private static List<NodeRecord> byLoadDescending(FleetView fleet) {
+    List<NodeRecord> sources = new ArrayList<>();
+    for (NodeRecord n : fleet.all()) if (fleet.isLive(n)) sources.add(n);
+    sources.sort(Comparator.comparingDouble((NodeRecord n) -> -fleet.score(n.nodeId())).thenComparing(NodeRecord::nodeId));
+    return sources;
+  }
+
+  private @Nullable Move fill(ReadTransactionContext db, String target, List<NodeRecord> sources, FleetView fleet, Moves moves,
+      Map<String, List<RangeCatalog.Assignment>> rangesOf, long now) {
     NodeRecord t = fleet.get(target);
     if (t == null) return null;
-    List<NodeRecord> sources = new ArrayList<>();
-    for (NodeRecord n : fleet.all()) if (fleet.isLive(n) && !n.nodeId().equals(target)) sources.add(n);
-    sources.sort(Comparator.comparingDouble((NodeRecord n) -> -fleet.score(n.nodeId())).thenComparing(NodeRecord::nodeId));
-    for (NodeRecord s : sources.subList(0, Math.min(SOURCES_TRIED, sources.size()))) {
+    int tried = 0;
+    for (NodeRecord s : sources) {
+      if (s.nodeId().equals(target)) continue;
+      if (tried++ == SOURCES_TRIED) break;
       for (RangeCatalog.Assignment a : movable(db, s.nodeId(), moves, rangesOf)) {
         RangeDescriptor d = catalog.get(db, a.rangeId()).orElse(null);
         if (d == null || s.nodeId().equals(d.leaseholder())) continue;
