@@ -90,7 +90,7 @@ final class FailureDetector {
       }
       Optional<NodeRecord> rec = registry.get(db, nodeId);
       keysRead++;
-      if (rec.isEmpty() || rec.get().status() != NodeStatus.DEAD) {
+      if (rec.isEmpty() || (rec.get().status() != NodeStatus.DEAD && FleetView.isLive(rec.get(), now))) {
         pending.remove(nodeId); // registered again: its replicas count as live again
         rec.ifPresent(fleet::update);
         continue;

@@ -63,6 +63,10 @@ final class Rebalancer {
     return Math.max(0, Math.min(config.maxMovesPerCycle(), config.maxMovesPerMinute() - recentMoves.size()));
   }
 
+  void recordMoveForTest(long at) {
+    recentMoves.addLast(at);
+  }
+
   /** One cycle; returns the moves it started. */
   int cycle(ReadTransactionContext db, long now, FleetView fleet, Moves moves, ControllerActions actions) {
     updateActive(fleet);

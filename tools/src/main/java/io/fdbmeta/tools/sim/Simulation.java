@@ -6,7 +6,6 @@ import io.fdbmeta.layer.CatalogImport;
 import io.fdbmeta.layer.ChangelogTrimmer;
 import io.fdbmeta.layer.Controller;
 import io.fdbmeta.layer.ControllerConfig;
-import io.fdbmeta.layer.HeartbeatBatcher;
 import io.fdbmeta.layer.Keyspace;
 import io.fdbmeta.layer.LayerConfig;
 import io.fdbmeta.layer.Lease;
@@ -47,7 +46,7 @@ import org.jspecify.annotations.Nullable;
  * starts, so a seed replays exactly.
  *
  * A step (one simulated second): scheduled events; resumed nodes rejoin; the nodes due send
- * heartbeats (every 3 s, through HeartbeatBatchers); leaseholders write range load reports for
+ * heartbeats (every 4 s, a transaction per clock skew class); leaseholders write range load reports for
  * ranges that became hot or cold; each running controller ticks; the Observer reads the changelog
  * and checks invariants; stopped nodes are checked for detection and failover.
  *
@@ -111,7 +110,6 @@ public final class Simulation {
   private Database db;
   private Keyspace ks;
   private NodeRegistry[] registries;
-  private HeartbeatBatcher[] batchers;
   private LeaseManager adminLeases;
   private NodeRegistry adminRegistry;
   private RangeLoads loads;
@@ -194,10 +192,8 @@ public final class Simulation {
     adminRegistry = new NodeRegistry(ks, config(0));
     loads = new RangeLoads(ks);
     registries = new NodeRegistry[SKEWS.length];
-    batchers = new HeartbeatBatcher[SKEWS.length];
     for (int i = 0; i < SKEWS.length; i++) {
       registries[i] = new NodeRegistry(ks, config(SKEWS[i]));
-      batchers[i] = new HeartbeatBatcher(registries[i], db);
     }
     say(String.format(Locale.ROOT, "sim: registering %,d nodes", cfg.nodes()));
     List<SimNode> fresh = new ArrayList<>();
@@ -489,9 +485,11 @@ public final class Simulation {
 
   /**
    * The nodes due (every HEARTBEAT_STEPS steps, spread by index) send a heartbeat with their load,
-   * request rate with +/-10% noise. Each skew class's batcher is fed from a pool thread, so batch
-   * bodies run on both cores; heartbeats of different nodes touch disjoint keys, so the order in
-   * which batches commit changes nothing the simulation reads.
+   * request rate with +/-10% noise: one transaction per skew class (each class's registry runs on
+   * its clock), as a HeartbeatBatcher would group them. (The batcher itself forms batches only
+   * while commits are in flight; on fdb-embedded in memory a commit completes inside the call, so
+   * every heartbeat would be its own transaction.) Two classes run at a time on the pool;
+   * heartbeats of different nodes touch disjoint keys, so their commit order changes nothing.
    */
   private void heartbeats(long now) {
     long stepIndex = (now - START) / STEP;
@@ -503,19 +501,23 @@ public final class Simulation {
       NodeRecord.Load load = new NodeRecord.Load(n.replicas, noisy, n.bytes, noisy / 2000);
       byClass.get(n.skewClass).add(new NodeRegistry.Heartbeat(n.id, n.incarnation, load, CAPACITY));
     }
-    List<CompletableFuture<List<CompletableFuture<NodeRecord>>>> submitted = new ArrayList<>();
+    List<CompletableFuture<Void>> sent = new ArrayList<>();
     for (int i = 0; i < SKEWS.length; i++) {
-      HeartbeatBatcher b = batchers[i];
+      NodeRegistry registry = registries[i];
       List<NodeRegistry.Heartbeat> beats = byClass.get(i);
-      if (!beats.isEmpty()) submitted.add(CompletableFuture.supplyAsync(() -> beats.stream().map(b::submit).toList(), pool));
+      if (beats.isEmpty()) continue;
+      sent.add(CompletableFuture.runAsync(() -> db.run(tr -> {
+        List<CompletableFuture<NodeRecord>> fs = new ArrayList<>(beats.size());
+        for (NodeRegistry.Heartbeat hb : beats) fs.add(registry.heartbeatAsync(tr, hb));
+        fs.forEach(CompletableFuture::join);
+        return null;
+      }), pool));
     }
-    for (CompletableFuture<List<CompletableFuture<NodeRecord>>> f : submitted) {
-      for (CompletableFuture<NodeRecord> hb : f.join()) {
-        try {
-          hb.join();
-        } catch (RuntimeException e) {
-          report.simError("heartbeat of a running node refused: " + e.getMessage());
-        }
+    for (CompletableFuture<Void> f : sent) {
+      try {
+        f.join();
+      } catch (RuntimeException e) {
+        report.simError("heartbeats of running nodes refused: " + e.getMessage());
       }
     }
   }
