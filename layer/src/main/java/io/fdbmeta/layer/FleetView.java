@@ -119,13 +119,23 @@ final class FleetView {
 
   /** Signed deviation from the mean in the dimension furthest from it (0.25: 25% above). */
   double deviation(String nodeId) {
+    int d = dominantDimension(nodeId);
+    return d < 0 ? 0 : smoothed.get(nodeId)[d] / mean[d] - 1;
+  }
+
+  /** The dimension (0 replicas, 1 request rate, 2 bytes) in which the node is furthest from the mean, or -1. */
+  int dominantDimension(String nodeId) {
     double[] s = smoothed.get(nodeId);
-    if (s == null) return 0;
-    double worst = 0;
+    if (s == null) return -1;
+    int worst = -1;
+    double dev = 0;
     for (int d = 0; d < DIMENSIONS; d++) {
       if (mean[d] <= 0) continue;
-      double dev = s[d] / mean[d] - 1;
-      if (Math.abs(dev) > Math.abs(worst)) worst = dev;
+      double x = Math.abs(s[d] / mean[d] - 1);
+      if (worst < 0 || x > dev) {
+        worst = d;
+        dev = x;
+      }
     }
     return worst;
   }

@@ -24,7 +24,9 @@ import org.jspecify.annotations.Nullable;
  * Each cycle, within the budget (maxMovesPerCycle, and maxMovesPerMinute over a sliding minute),
  * the most deviant active node gets one move, then the next, until the budget is spent or no node
  * is active: an overloaded node gives a replica to the least loaded node placement allows; an
- * underloaded node takes a replica from the most loaded node that has one it may take. Every
+ * underloaded node takes a replica from the most loaded node that has one it may take. A node
+ * over the mean mostly in request rate or bytes gives first the replicas of ranges reported with
+ * the most of that load (a hot range), so one move does what many average ones would. Every
  * target comes from Placement.choose, so a move never breaks a constraint. Only replicas that do
  * not hold the range's lease are moved: taking a lease from a live holder needs the holder to
  * hand it over (LeaseManager.transfer), which is the storage node's part.
@@ -34,12 +36,14 @@ final class Rebalancer {
   private static final int SOURCES_TRIED = 4;
 
   private final RangeCatalog catalog;
+  private final RangeLoads loads;
   private final ControllerConfig config;
   private final Set<String> active = new TreeSet<>();
   private final ArrayDeque<Long> recentMoves = new ArrayDeque<>();
 
   Rebalancer(RangeCatalog catalog, ControllerConfig config) {
     this.catalog = catalog;
+    this.loads = new RangeLoads(catalog.keyspace());
     this.config = config;
   }
 
@@ -74,12 +78,17 @@ final class Rebalancer {
     Map<String, List<RangeCatalog.Assignment>> rangesOf = new HashMap<>();
     Set<String> stuck = new HashSet<>();
     List<NodeRecord> sources = null; // most loaded first, for filling; sorted once per cycle
+    Map<Long, RangeLoad> reported = null; // range load reports, read once per cycle when a node sheds
     for (int budget = budget(now); budget > 0; budget--) {
       String node = mostDeviant(fleet, stuck);
       if (node == null) break;
       Move m;
       if (fleet.deviation(node) > 0) {
-        m = shed(db, node, fleet, moves, rangesOf, now);
+        if (reported == null) {
+          reported = new HashMap<>();
+          for (RangeLoad r : RangeCatalog.join(loads.listAsync(db))) reported.put(r.rangeId(), r);
+        }
+        m = shed(db, node, fleet, moves, rangesOf, reported, now);
       } else {
         if (sources == null) sources = byLoadDescending(fleet);
         m = fill(db, node, sources, fleet, moves, rangesOf, now);
@@ -106,11 +115,13 @@ final class Rebalancer {
   }
 
   /** A move of one of {@code source}'s replicas to the least loaded node placement allows. */
-  private @Nullable Move shed(ReadTransactionContext db, String source, FleetView fleet, Moves moves, Map<String, List<RangeCatalog.Assignment>> rangesOf, long now) {
-    for (RangeCatalog.Assignment a : movable(db, source, moves, rangesOf)) {
+  private @Nullable Move shed(ReadTransactionContext db, String source, FleetView fleet, Moves moves, Map<String, List<RangeCatalog.Assignment>> rangesOf,
+      Map<Long, RangeLoad> reported, long now) {
+    for (RangeCatalog.Assignment a : heaviestFirst(movable(db, source, moves, rangesOf), reported, fleet.dominantDimension(source))) {
       RangeDescriptor d = catalog.get(db, a.rangeId()).orElse(null);
       if (d == null || source.equals(d.leaseholder())) continue;
-      double[] load = fleet.perReplica(source);
+      RangeLoad r = reported.get(a.rangeId());
+      double[] load = r == null ? fleet.perReplica(source) : new double[] {1, r.requestsPerSecond(), r.bytes()};
       Placement.Choice c = Placement.choose(fleet.all(), keep(d, source, fleet), new HashSet<>(d.replicas()), (long) load[2], Placement.Constraints.of(config, d), fleet.readAt(),
           n -> fleet.score(n.nodeId()));
       if (c instanceof Placement.Chosen chosen && fleet.score(chosen.target().nodeId()) < fleet.score(source)) {
@@ -121,7 +132,21 @@ final class Rebalancer {
     return null;
   }
 
-  /** A move to {@code target} of a replica from one of the most loaded nodes that has one placement allows there. */
+  /**
+   * The node's movable replicas, those of reported ranges heaviest first in {@code dimension}
+   * (request rate or bytes) ahead of the rest, which keep their order.
+   */
+  private static List<RangeCatalog.Assignment> heaviestFirst(List<RangeCatalog.Assignment> movable, Map<Long, RangeLoad> reported, int dimension) {
+    if (dimension != 1 && dimension != 2) return movable;
+    List<RangeCatalog.Assignment> out = new ArrayList<>(movable);
+    Comparator<RangeCatalog.Assignment> byLoad = Comparator.comparingDouble(a -> {
+      RangeLoad r = reported.get(a.rangeId());
+      return r == null ? 0 : -(dimension == 1 ? r.requestsPerSecond() : (double) r.bytes());
+    });
+    out.sort(byLoad); // stable: unreported replicas keep their order
+    return out;
+  }
+
   private static List<NodeRecord> byLoadDescending(FleetView fleet) {
     List<NodeRecord> sources = new ArrayList<>();
     for (NodeRecord n : fleet.all()) if (fleet.isLive(n)) sources.add(n);

@@ -169,7 +169,7 @@ final class Observer {
     if (added.size() == 1 && gone.size() == 1) {
       if (sim.node(gone.get(0)).up()) {
         rebalanceMoves++;
-        sim.onRebalanceMove();
+        sim.onRebalanceMove(sim.node(gone.get(0)), sim.node(added.get(0)));
       } else {
         recreations++;
       }

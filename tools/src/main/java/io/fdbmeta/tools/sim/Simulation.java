@@ -774,8 +774,25 @@ public final class Simulation {
     n.bytes += bytes;
   }
 
-  void onRebalanceMove() {
+  void onRebalanceMove(SimNode from, SimNode to) {
     report.rebalanceMove(clock.millis());
+    if ("moves".equals(System.getenv("FDBMETA_SIM_TRACE"))) say("move at +" + (clock.millis() - START) / 1000 + " s: " + describe(from) + " -> " + describe(to));
+  }
+
+  private String describe(SimNode n) {
+    double[] mean = new double[3];
+    int live = 0;
+    for (SimNode m : nodes) {
+      if (!m.up()) continue;
+      live++;
+      mean[0] += m.replicas;
+      mean[1] += m.rps;
+      mean[2] += m.bytes;
+    }
+    boolean hot = false;
+    for (long id : n.leases) hot |= ranges.get(id) != null && ranges.get(id).hot;
+    return String.format(Locale.ROOT, "%s(count %+.0f%% rps %+.0f%% bytes %+.0f%%%s)", n.id, 100 * (n.replicas * live / mean[0] - 1), 100 * (n.rps * live / mean[1] - 1),
+        100 * (n.bytes * live / mean[2] - 1), hot ? " leads a hot range" : "");
   }
 
   SimNode node(int i) {
