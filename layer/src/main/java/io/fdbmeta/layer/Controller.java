@@ -75,7 +75,7 @@ public final class Controller implements AutoCloseable {
     long nextTrim;
 
     Loops(RangeCatalog catalog, NodeRegistry registry, ControllerConfig config) {
-      fleet = new FleetView(config.loadSmoothing());
+      fleet = new FleetView(config.loadSmoothing(), catalog.config().livenessMillis());
       detector = new FailureDetector(catalog, registry, config);
       rebalancer = new Rebalancer(catalog, config);
       planner = new SplitMergePlanner(catalog, new RangeLoads(catalog.keyspace()), config);

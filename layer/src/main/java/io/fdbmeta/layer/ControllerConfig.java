@@ -219,7 +219,7 @@ public final class ControllerConfig {
     private int replicationFactor = 3;
     private double rebalanceStart = 0.20;
     private double rebalanceStop = 0.15;
-    private double loadSmoothing = 0.2;
+    private double loadSmoothing = 0.1;
     private int maxMovesPerCycle = 20;
     private int maxMovesPerMinute = 120;
     private double minFreeDiskFraction = 0.10;

@@ -1,5 +1,6 @@
 package io.fdbmeta.layer;
 
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
@@ -31,10 +32,27 @@ final class FleetView {
   private final Map<String, Integer> samples = new HashMap<>();
   private final double[] mean = new double[DIMENSIONS];
   private final double alpha;
+  private final long livenessMillis;
   private long readAt = Long.MIN_VALUE;
 
-  FleetView(double alpha) {
+  /** A move applied to the view that the node's reports may not include yet; {@code at} null until it commits. */
+  private static final class Pending {
+    final double[] delta;
+    @Nullable Long at;
+
+    Pending(double[] delta) {
+      this.delta = delta;
+    }
+  }
+
+  private final Map<String, List<Pending>> pending = new HashMap<>();
+  /** Load of reported (hot or heavy) ranges each node leads: the rebalancer cannot move it. */
+  private Map<String, double[]> leadLoad = Map.of();
+  private int refreshes;
+
+  FleetView(double alpha, long livenessMillis) {
     this.alpha = alpha;
+    this.livenessMillis = livenessMillis;
   }
 
   /** Takes in a full read of the registry. */
@@ -51,13 +69,17 @@ final class FleetView {
         // a plain mean of the first reports, then the moving average: one noisy first report must not decide
         int k = samples.merge(n.nodeId(), 1, Integer::sum);
         double a = Math.max(alpha, 1.0 / k);
-        s[0] = report[0]; // replica counts are exact: no noise to smooth
-        for (int d = 1; d < DIMENSIONS; d++) s[d] = a * report[d] + (1 - a) * s[d];
+        // replica counts are exact: no noise to smooth
+        double[] adjust = unreported(n);
+        s[0] = report[0] + adjust[0];
+        for (int d = 1; d < DIMENSIONS; d++) s[d] = a * (report[d] + adjust[d]) + (1 - a) * s[d];
       }
     }
     smoothed.keySet().retainAll(nodes.keySet());
+    pending.keySet().retainAll(nodes.keySet());
     samples.keySet().retainAll(nodes.keySet());
     readAt = now;
+    refreshes++;
     recomputeMean();
   }
 
@@ -108,6 +130,28 @@ final class FleetView {
     smoothed.computeIfAbsent(n.nodeId(), id -> new double[] {n.load().rangeCount(), n.load().requestsPerSecond(), n.load().bytesUsed()});
   }
 
+  /**
+   * Sets the load of reported (hot or heavy) ranges each node leads. It is left out of the
+   * deviation that starts and stops rebalancing: the rebalancer moves only replicas that do not
+   * hold the lease, so a node over the mean because of a hot range it leads would otherwise shed
+   * many average replicas, to be moved back when the spike passes; splitting the range, or a
+   * lease transfer by the storage node, is the remedy. Scores (target choice) keep all load.
+   */
+  void setLeadLoad(Map<String, double[]> byNode) {
+    leadLoad = byNode;
+  }
+
+  /** Full refreshes since this view was created: a new controller first learns the load. */
+  int refreshes() {
+    return refreshes;
+  }
+
+  /** The node's smoothed load in dimension {@code d}, without the load of reported ranges it leads. */
+  private double movableLoad(String nodeId, double[] s, int d) {
+    double[] lead = leadLoad.get(nodeId);
+    return lead == null ? s[d] : Math.max(0, s[d] - lead[d]);
+  }
+
   /** The largest of the node's load ratios to the fleet mean (1 = average); what placement minimises. */
   double score(String nodeId) {
     double[] s = smoothed.get(nodeId);
@@ -120,7 +164,7 @@ final class FleetView {
   /** Signed deviation from the mean in the dimension furthest from it (0.25: 25% above). */
   double deviation(String nodeId) {
     int d = dominantDimension(nodeId);
-    return d < 0 ? 0 : smoothed.get(nodeId)[d] / mean[d] - 1;
+    return d < 0 ? 0 : movableLoad(nodeId, smoothed.get(nodeId), d) / mean[d] - 1;
   }
 
   /** The dimension (0 replicas, 1 request rate, 2 bytes) in which the node is furthest from the mean, or -1. */
@@ -131,7 +175,7 @@ final class FleetView {
     double dev = 0;
     for (int d = 0; d < DIMENSIONS; d++) {
       if (mean[d] <= 0) continue;
-      double x = Math.abs(s[d] / mean[d] - 1);
+      double x = Math.abs(movableLoad(nodeId, s, d) / mean[d] - 1);
       if (worst < 0 || x > dev) {
         worst = d;
         dev = x;
@@ -151,21 +195,59 @@ final class FleetView {
     return out;
   }
 
-  /** Applies a committed (or planned) move to the averages, so the next decisions see it. */
-  void applyMove(@Nullable String source, String target, double[] load) {
-    if (source != null) add(source, load, -1);
-    add(target, load, 1);
+  /**
+   * The adjustments a node's report does not include: moves not yet committed, or committed after
+   * the heartbeat that carried the report (liveness expiry - liveness duration, on the node's
+   * clock). Those it includes are dropped.
+   */
+  private double[] unreported(NodeRecord n) {
+    double[] sum = new double[DIMENSIONS];
+    List<Pending> list = pending.get(n.nodeId());
+    if (list == null) return sum;
+    long reportedAt = n.livenessExpiresAt() - livenessMillis;
+    list.removeIf(p -> p.at != null && p.at < reportedAt);
+    for (Pending p : list) for (int d = 0; d < DIMENSIONS; d++) sum[d] += p.delta[d];
+    return sum;
+  }
+
+  /** One node's share of a move applied to the view. */
+  private record Share(String nodeId, Pending pending) {}
+
+  /** A move applied to the view: confirmed when it commits, given back if it is aborted. */
+  static final class Applied {
+    private final List<Share> shares = new ArrayList<>(2);
+  }
+
+  /** Applies a prepared move to the view, so the next decisions see it. */
+  Applied applyMove(@Nullable String source, String target, double[] load) {
+    Applied a = new Applied();
+    if (source != null) a.shares.add(new Share(source, add(source, load, -1)));
+    a.shares.add(new Share(target, add(target, load, 1)));
+    return a;
+  }
+
+  /** The move committed at {@code now}: reports sent after it include it. */
+  void committed(Applied a, long now) {
+    for (Share s : a.shares) s.pending.at = now;
   }
 
   /** Gives back what {@link #applyMove} took, for a move that was aborted. */
-  void revertMove(@Nullable String source, String target, double[] load) {
-    add(target, load, -1);
-    if (source != null) add(source, load, 1);
+  void reverted(Applied a) {
+    for (Share s : a.shares) {
+      List<Pending> list = pending.get(s.nodeId);
+      if (list != null) list.remove(s.pending);
+      double[] v = smoothed.get(s.nodeId);
+      if (v != null) for (int d = 0; d < DIMENSIONS; d++) v[d] = Math.max(0, v[d] - s.pending.delta[d]);
+    }
   }
 
-  private void add(String nodeId, double[] load, int sign) {
+  private Pending add(String nodeId, double[] load, int sign) {
+    double[] delta = new double[DIMENSIONS];
+    for (int d = 0; d < DIMENSIONS; d++) delta[d] = sign * load[d];
+    Pending p = new Pending(delta);
     double[] s = smoothed.get(nodeId);
-    if (s == null) return;
-    for (int d = 0; d < DIMENSIONS; d++) s[d] = Math.max(0, s[d] + sign * load[d]);
+    if (s != null) for (int d = 0; d < DIMENSIONS; d++) s[d] = Math.max(0, s[d] + delta[d]);
+    pending.computeIfAbsent(nodeId, id -> new ArrayList<>()).add(p);
+    return p;
   }
 }

@@ -5,7 +5,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Load of one range as its leaseholder measures it, reported only while the range is outside the
- * normal band: hot (request rate or bytes at or above the split thresholds, since {@code hotSince})
+ * normal band: hot (request rate or bytes at or above the split thresholds, since {@code hotSince}),
+ * heavy (a large share of its node's load, hotSince 0: the rebalancer moves such replicas first),
  * or small and cold (a merge candidate). {@code splitKey} is where the leaseholder would split it
  * (the load's median key), null if it has none. Stored at {@code range_load/<rangeId>}.
  */

@@ -26,7 +26,9 @@ import org.jspecify.annotations.Nullable;
  * is active: an overloaded node gives a replica to the least loaded node placement allows; an
  * underloaded node takes a replica from the most loaded node that has one it may take. A node
  * over the mean mostly in request rate or bytes gives first the replicas of ranges reported with
- * the most of that load (a hot range), so one move does what many average ones would. Every
+ * the most of that load (a heavy range), so one move does what many average ones would. Load of
+ * reported ranges a node leads does not count toward starting or stopping (FleetView.setLeadLoad),
+ * and a new controller first averages a minute of reports before it moves anything. Every
  * target comes from Placement.choose, so a move never breaks a constraint. Only replicas that do
  * not hold the range's lease are moved: taking a lease from a live holder needs the holder to
  * hand it over (LeaseManager.transfer), which is the storage node's part.
@@ -34,6 +36,8 @@ import org.jspecify.annotations.Nullable;
 /** Moves replicas from nodes above the mean to nodes below it; see the comment at the top. */
 final class Rebalancer {
   private static final int SOURCES_TRIED = 4;
+  /** Fleet reads (one per rebalance interval) a new controller averages before it moves anything. */
+  static final int WARM_UP_REFRESHES = 6;
 
   private final RangeCatalog catalog;
   private final RangeLoads loads;
@@ -73,21 +77,20 @@ final class Rebalancer {
 
   /** One cycle; returns the moves it started. */
   int cycle(ReadTransactionContext db, long now, FleetView fleet, Moves moves, ControllerActions actions) {
+    Map<Long, RangeLoad> reported = new HashMap<>();
+    for (RangeLoad r : RangeCatalog.join(loads.listAsync(db))) reported.put(r.rangeId(), r);
+    fleet.setLeadLoad(leadLoadByNode(db, reported));
     updateActive(fleet);
+    if (fleet.refreshes() < WARM_UP_REFRESHES) return 0;
     int started = 0;
     Map<String, List<RangeCatalog.Assignment>> rangesOf = new HashMap<>();
     Set<String> stuck = new HashSet<>();
     List<NodeRecord> sources = null; // most loaded first, for filling; sorted once per cycle
-    Map<Long, RangeLoad> reported = null; // range load reports, read once per cycle when a node sheds
     for (int budget = budget(now); budget > 0; budget--) {
       String node = mostDeviant(fleet, stuck);
       if (node == null) break;
       Move m;
       if (fleet.deviation(node) > 0) {
-        if (reported == null) {
-          reported = new HashMap<>();
-          for (RangeLoad r : RangeCatalog.join(loads.listAsync(db))) reported.put(r.rangeId(), r);
-        }
         m = shed(db, node, fleet, moves, rangesOf, reported, now);
       } else {
         if (sources == null) sources = byLoadDescending(fleet);
@@ -144,6 +147,20 @@ final class Rebalancer {
       return r == null ? 0 : -(dimension == 1 ? r.requestsPerSecond() : (double) r.bytes());
     });
     out.sort(byLoad); // stable: unreported replicas keep their order
+    return out;
+  }
+
+  /** The load of reported hot or heavy ranges, per leaseholder (a few reads: such ranges are few). */
+  private Map<String, double[]> leadLoadByNode(ReadTransactionContext db, Map<Long, RangeLoad> reported) {
+    Map<String, double[]> out = new HashMap<>();
+    for (RangeLoad r : reported.values()) {
+      if (r.requestsPerSecond() < config.mergeRps()) continue; // cold ones weigh nothing
+      RangeDescriptor d = catalog.get(db, r.rangeId()).orElse(null);
+      if (d == null || d.leaseholder() == null) continue;
+      double[] sum = out.computeIfAbsent(d.leaseholder(), k -> new double[FleetView.DIMENSIONS]);
+      sum[1] += r.requestsPerSecond();
+      sum[2] += r.bytes();
+    }
     return out;
   }
 

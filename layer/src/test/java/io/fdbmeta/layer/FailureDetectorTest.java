@@ -19,7 +19,7 @@ class FailureDetectorTest {
     try (ControlFixture c = new ControlFixture(RANGES)) {
       ControllerConfig cc = ControllerConfig.defaults();
       FailureDetector detector = new FailureDetector(c.f.catalog, c.f.registry, cc);
-      FleetView fleet = new FleetView(1);
+      FleetView fleet = new FleetView(1, 9_000);
       fleet.refresh(c.f.registry.list(c.f.db, null, 100).items(), c.f.clock.millis());
       CountingReads counting = new CountingReads(c.f.db);
       ControllerActions.Recording plan = new ControllerActions.Recording();
@@ -47,7 +47,7 @@ class FailureDetectorTest {
   void aNodeIsMarkedDeadOnlyAfterItsLivenessExpiredByMoreThanTheOffset() {
     try (ControlFixture c = new ControlFixture(6)) {
       FailureDetector detector = new FailureDetector(c.f.catalog, c.f.registry, ControllerConfig.defaults());
-      FleetView fleet = new FleetView(1);
+      FleetView fleet = new FleetView(1, 9_000);
       long expiresAt = c.f.registry.get(c.f.db, "n0").orElseThrow().livenessExpiresAt();
       c.f.clock.set(expiresAt + c.f.config.maxClockOffsetMillis()); // not yet: expiry + offset must have passed
       ControllerActions.Recording plan = new ControllerActions.Recording();

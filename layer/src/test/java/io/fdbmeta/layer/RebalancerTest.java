@@ -22,7 +22,7 @@ class RebalancerTest {
     List<NodeRecord> nodes = new ArrayList<>();
     nodes.add(node("a", first));
     for (int i = 0; i < 10; i++) nodes.add(node("n" + i, 100));
-    FleetView v = new FleetView(1.0);
+    FleetView v = new FleetView(1.0, 9_000);
     v.refresh(nodes, NOW);
     return v;
   }
@@ -51,7 +51,7 @@ class RebalancerTest {
 
   @Test
   void smoothingKeepsNoiseBelowTheStartThreshold() {
-    FleetView v = new FleetView(0.2);
+    FleetView v = new FleetView(0.2, 9_000);
     List<NodeRecord> base = new ArrayList<>();
     for (int i = 0; i < 10; i++) base.add(node("n" + i, 100));
     for (int round = 0; round < 20; round++) {

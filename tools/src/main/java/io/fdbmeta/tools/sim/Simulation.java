@@ -82,6 +82,8 @@ public final class Simulation {
   static final double SPLIT_RPS = 1_000;
   static final long SPLIT_BYTES = 512L << 20;
   static final double MERGE_RPS = 10;
+  /** A range with this request rate is a large share of its node's load (about 5%): its leaseholder reports it. */
+  static final double HEAVY_RPS = 10 * TYPICAL_RPS;
   static final long MERGE_BYTES = 64L << 20;
   static final long COPY_BYTES_PER_SECOND = 200L << 20;
   static final NodeRecord.Capacity CAPACITY = new NodeRecord.Capacity(100L << 30, 16);
@@ -689,7 +691,7 @@ public final class Simulation {
     }
   }
 
-  /** Each leaseholder reports its ranges that changed band: hot (with a split key), small and cold, or back to normal. */
+  /** Each leaseholder reports its ranges that changed band: hot (with a split key), heavy, small and cold, or back to normal. */
   private void writeReports(long now) {
     if (dirtyReports.isEmpty()) return;
     List<Long> done = new ArrayList<>();
@@ -705,7 +707,7 @@ public final class Simulation {
         long holderNow = now + nodes.get(r.holder).skew;
         if (r.hot && r.rps >= SPLIT_RPS) {
           loads.reportAsync(tr, new RangeLoad(r.id, r.rps, r.bytes, r.hotSince + nodes.get(r.holder).skew, key(r.mid()), holderNow)).join();
-        } else if (r.rps < MERGE_RPS && r.bytes < MERGE_BYTES) {
+        } else if ((r.rps < MERGE_RPS && r.bytes < MERGE_BYTES) || r.rps >= HEAVY_RPS) {
           loads.reportAsync(tr, new RangeLoad(r.id, r.rps, r.bytes, 0, null, holderNow)).join();
         } else {
           loads.clearAsync(tr, r.id).join();
@@ -728,7 +730,7 @@ public final class Simulation {
     byStart.put(r.start, r);
     for (int i : r.replicas) adjust(nodes.get(i), 1, r.rps, r.bytes);
     if (r.holder >= 0) nodes.get(r.holder).leases.add(r.id);
-    if (r.hot || r.rps < MERGE_RPS) dirtyReports.add(r.id);
+    if (r.hot || r.rps < MERGE_RPS || r.rps >= HEAVY_RPS) dirtyReports.add(r.id);
   }
 
   @Nullable SimRange removeRange(long id) {
