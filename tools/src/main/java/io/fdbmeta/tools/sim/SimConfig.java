@@ -16,7 +16,7 @@ public record SimConfig(int nodes, int ranges, double hours, long seed) {
   }
 
   /** Simulated milliseconds. */
-  long durationMillis() {
+  public long durationMillis() {
     return Math.round(hours * 3_600_000);
   }
 

@@ -114,6 +114,8 @@ public final class SimReport {
     private Observer observer;
     private List<Simulation.StopRecord> stops = List.of();
 
+    private final double loadAverage = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+
     void setUpSeconds(double s) {
       setUpSeconds = s;
     }
@@ -206,6 +208,7 @@ public final class SimReport {
     SimReport build(SimConfig cfg) {
       Map<String, Object> f = new LinkedHashMap<>();
       f.put("wall seconds (set-up included)", wallSeconds);
+      f.put("load average when the run started", loadAverage);
       f.put("set-up seconds (fleet, catalog import)", setUpSeconds);
       long convergenceMoves = rebalanceMoveTimes.stream().filter(t -> t < steadyFrom).count();
       long lastConvergenceMove = rebalanceMoveTimes.stream().filter(t -> t < steadyFrom).mapToLong(Long::longValue).max().orElse(Simulation.START);
@@ -213,7 +216,8 @@ public final class SimReport {
       long steadyMoves = rebalanceMoveTimes.stream().filter(t -> t >= steadyFrom && t < steadyTo).count();
       long failureMoves = rebalanceMoveTimes.stream().filter(t -> t >= steadyTo && t < eventsFrom).count();
       long lateMoves = rebalanceMoveTimes.stream().filter(t -> t >= eventsFrom).count();
-      boolean converged = steadyFrom - lastConvergenceMove >= 120_000;
+      // converged: no move for the last 2 minutes (5% of a short run) before the steady state began
+      boolean converged = steadyFrom - lastConvergenceMove >= Math.min(120_000, cfg.durationMillis() / 20);
       f.put("initial skew (max node / mean - 1)", initialSkew);
       f.put("convergence: lower bound of moves", lowerBound);
       f.put("convergence: moves", convergenceMoves);
