@@ -138,11 +138,11 @@ public final class Controller implements AutoCloseable {
   public synchronized void tick() {
     ticks++;
     ControllerElection.Change change = election.tick(db);
-    if (change == ControllerElection.Change.TOOK_OVER) takeOver();
     if (change == ControllerElection.Change.DEPOSED) depose("renewal refused");
-    Loops l = loops;
-    if (l == null || !election.isActive()) return;
     try {
+      if (change == ControllerElection.Change.TOOK_OVER) takeOver();
+      Loops l = loops;
+      if (l == null || !election.isActive()) return;
       long now = layer.now();
       if (l.fleet.isEmpty() || now - l.fleet.readAt() >= config.rebalanceMillis()) l.fleet.refresh(allNodes(), now);
       l.detector.cycle(db, now, l.fleet, l.moves, actions);

@@ -1,5 +1,6 @@
 package io.fdbmeta.layer;
 
+import com.apple.foundationdb.ReadTransactionContext;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -9,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import com.apple.foundationdb.ReadTransactionContext;
 import org.jspecify.annotations.Nullable;
 
 /*
