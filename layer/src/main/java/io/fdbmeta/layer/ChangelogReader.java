@@ -38,6 +38,6 @@ public final class ChangelogReader {
 
   /** True if two positions belong to the same commit (their entries must be applied together). */
   public static boolean sameCommit(Versionstamp a, Versionstamp b) {
-    return java.util.Arrays.equals(a.getTransactionVersion(), b.getTransactionVersion());
+    return ChangelogTail.sameCommit(a, b);
   }
 }

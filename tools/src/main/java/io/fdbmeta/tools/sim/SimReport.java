@@ -2,6 +2,7 @@ package io.fdbmeta.tools.sim;
 
 import io.fdbmeta.layer.ControllerStats;
 import io.fdbmeta.tools.Json;
+import io.fdbmeta.tools.bench.Target;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,13 +15,6 @@ public final class SimReport {
   static final double FAILOVER_BOUND_SECONDS = 9 + 0.5 + 1;
   static final double STEADY_MOVES_PER_HOUR = 150;
   static final double CONVERGENCE_RATIO = 1.2;
-
-  /** One target: {@code actual <= limit} (or {@code >=} when {@code atLeast}). */
-  public record Target(String id, String description, double limit, double actual, boolean atLeast) {
-    public boolean pass() {
-      return atLeast ? actual >= limit : actual <= limit;
-    }
-  }
 
   private final SimConfig config;
   private final Map<String, Object> figures;
@@ -65,7 +59,7 @@ public final class SimReport {
     }
     sb.append("targets:\n");
     for (Target t : targets) {
-      sb.append(String.format(Locale.ROOT, "  %-44s %,12.2f  %s %,.2f  %s%n", t.description(), t.actual(), t.atLeast() ? ">=" : "<=", t.limit(), t.pass() ? "PASS" : "MISS"));
+      sb.append(String.format(Locale.ROOT, "  %-44s %,12.2f  %s %,.2f  %s%n", t.description(), t.actual(), t.atMost() ? "<=" : ">=", t.target(), t.pass() ? "PASS" : "MISS"));
     }
     for (String n : notes) sb.append("  ! ").append(n).append('\n');
     if (!pass()) sb.append("FAILED with seed ").append(config.seed()).append(": replay with the command below\n");
@@ -78,7 +72,7 @@ public final class SimReport {
     figures.forEach(f::put);
     List<Object> ts = Json.list();
     for (Target t : targets) {
-      ts.add(Json.object().put("id", t.id()).put("limit", t.limit()).put("actual", t.actual()).put("atLeast", t.atLeast()).put("pass", t.pass()));
+      ts.add(Json.object().put("id", t.id()).put("limit", t.target()).put("actual", t.actual()).put("atMost", t.atMost()).put("pass", t.pass()));
     }
     return Json.object().put("nodes", config.nodes()).put("ranges", config.ranges()).put("hours", config.hours()).put("seed", config.seed())
         .put("figures", f).put("targets", ts).put("pass", pass()).put("notes", new ArrayList<Object>(notes)).put("reproduce", reproduce).toString();
@@ -274,14 +268,14 @@ public final class SimReport {
       f.put("deposed-controller cycles fenced off", fenced);
       f.put("simulation errors", simErrors);
       List<Target> t = new ArrayList<>();
-      t.add(new Target("placement_violations", "placement violations", 0, observer.placementViolations, false));
-      t.add(new Target("double_leaders", "double-leader intervals", 0, observer.doubleLeaders, false));
-      t.add(new Target("two_controllers", "instants with two active controllers", 0, twoActive, false));
-      t.add(new Target("steady_moves_per_hour", "steady-state moves per hour", STEADY_MOVES_PER_HOUR, steadyMoves / steadyHours, false));
-      t.add(new Target("convergence_ratio", "convergence moves / lower bound", CONVERGENCE_RATIO, converged ? ratio(convergenceMoves, lowerBound) : Double.NaN, false));
-      t.add(new Target("failover_seconds", "max time to fail over (s)", FAILOVER_BOUND_SECONDS, notFailedOver > 0 ? Double.NaN : max(failover), false));
-      t.add(new Target("detector_quiet_keys", "detector keys per cycle with no node down", 0, detectorQuietMax, false));
-      t.add(new Target("simulation_errors", "simulation errors", 0, simErrors, false));
+      t.add(new Target("placement_violations", "placement violations", 0, observer.placementViolations, true));
+      t.add(new Target("double_leaders", "double-leader intervals", 0, observer.doubleLeaders, true));
+      t.add(new Target("two_controllers", "instants with two active controllers", 0, twoActive, true));
+      t.add(new Target("steady_moves_per_hour", "steady-state moves per hour", STEADY_MOVES_PER_HOUR, steadyMoves / steadyHours, true));
+      t.add(new Target("convergence_ratio", "convergence moves / lower bound", CONVERGENCE_RATIO, converged ? ratio(convergenceMoves, lowerBound) : Double.NaN, true));
+      t.add(new Target("failover_seconds", "max time to fail over (s)", FAILOVER_BOUND_SECONDS, notFailedOver > 0 ? Double.NaN : max(failover), true));
+      t.add(new Target("detector_quiet_keys", "detector keys per cycle with no node down", 0, detectorQuietMax, true));
+      t.add(new Target("simulation_errors", "simulation errors", 0, simErrors, true));
       List<String> notes = new ArrayList<>(observer.examples);
       notes.addAll(errors);
       notes.addAll(slow.subList(0, Math.min(5, slow.size())));

@@ -22,7 +22,7 @@ class SimulationTest {
   void invariantsHoldInEveryRun(long seed) {
     SimReport r = run(seed);
     String why = r.text("fdbmeta sim --nodes 300 --ranges 30000 --hours 0.2 --seed " + seed);
-    Map<String, SimReport.Target> t = new java.util.HashMap<>();
+    Map<String, io.fdbmeta.tools.bench.Target> t = new java.util.HashMap<>();
     r.targets().forEach(x -> t.put(x.id(), x));
     for (String id : new String[] {"placement_violations", "double_leaders", "two_controllers", "failover_seconds", "detector_quiet_keys", "simulation_errors"}) {
       assertThat(t.get(id).pass()).as("%s with seed %d:%n%s", id, seed, why).isTrue();
