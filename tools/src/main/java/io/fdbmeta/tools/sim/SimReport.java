@@ -20,12 +20,15 @@ public final class SimReport {
   private final Map<String, Object> figures;
   private final List<Target> targets;
   private final List<String> notes;
+  /** Per stopped node: kind, node, seconds to detect, seconds to fail over (-1: never). */
+  private final List<String[]> stops;
 
-  private SimReport(SimConfig config, Map<String, Object> figures, List<Target> targets, List<String> notes) {
+  private SimReport(SimConfig config, Map<String, Object> figures, List<Target> targets, List<String> notes, List<String[]> stops) {
     this.config = config;
     this.figures = figures;
     this.targets = targets;
     this.notes = notes;
+    this.stops = stops;
   }
 
   public SimConfig config() {
@@ -57,6 +60,9 @@ public final class SimReport {
       String s = v instanceof Double d ? String.format(Locale.ROOT, "%,.2f", d) : v instanceof Long l ? String.format(Locale.ROOT, "%,d", l) : String.valueOf(v);
       sb.append(String.format(Locale.ROOT, "  %-44s %s%n", e.getKey(), s));
     }
+    StringBuilder perNode = new StringBuilder();
+    for (String[] st : stops) perNode.append(perNode.length() == 0 ? "" : ", ").append(st[1]).append(' ').append(st[2]).append('/').append(st[3]);
+    sb.append("  detect/fail over (s) per stopped node: ").append(perNode).append('\n');
     sb.append("targets:\n");
     for (Target t : targets) {
       sb.append(String.format(Locale.ROOT, "  %-44s %,12.2f  %s %,.2f  %s%n", t.description(), t.actual(), t.atMost() ? "<=" : ">=", t.target(), t.pass() ? "PASS" : "MISS"));
@@ -75,7 +81,15 @@ public final class SimReport {
       ts.add(Json.object().put("id", t.id()).put("limit", t.target()).put("actual", t.actual()).put("atMost", t.atMost()).put("pass", t.pass()));
     }
     return Json.object().put("nodes", config.nodes()).put("ranges", config.ranges()).put("hours", config.hours()).put("seed", config.seed())
-        .put("figures", f).put("targets", ts).put("pass", pass()).put("notes", new ArrayList<Object>(notes)).put("reproduce", reproduce).toString();
+        .put("figures", f).put("stops", stopsJson()).put("targets", ts).put("pass", pass()).put("notes", new ArrayList<Object>(notes)).put("reproduce", reproduce).toString();
+  }
+
+  private List<Object> stopsJson() {
+    List<Object> out = Json.list();
+    for (String[] st : stops) {
+      out.add(Json.object().put("kind", st[0]).put("node", st[1]).put("detectSeconds", Long.parseLong(st[2])).put("failoverSeconds", Long.parseLong(st[3])));
+    }
+    return out;
   }
 
   /** Collects figures during a run. */
@@ -225,11 +239,13 @@ public final class SimReport {
       int undetected = 0;
       int notFailedOver = 0;
       List<String> slow = new ArrayList<>();
+      List<String[]> perStop = new ArrayList<>();
       for (Simulation.StopRecord s : stops) {
         if (s.detectAt >= 0) detect.add((s.detectAt - s.at) / 1000.0);
         else undetected++;
         if (s.failoverAt >= 0) failover.add((s.failoverAt - s.at) / 1000.0);
         else notFailedOver++;
+        perStop.add(new String[] {s.kind, s.node.id, String.valueOf(s.detectAt < 0 ? -1 : (s.detectAt - s.at) / 1000), String.valueOf(s.failoverAt < 0 ? -1 : (s.failoverAt - s.at) / 1000)});
         if (s.failoverAt < 0 || s.failoverAt - s.at > FAILOVER_BOUND_SECONDS * 1000) {
           slow.add(s.kind + " of " + s.node.id + " at +" + (s.at - Simulation.START) / 1000 + " s: detected after " + (s.detectAt < 0 ? "never" : (s.detectAt - s.at) / 1000 + " s")
               + ", failed over after " + (s.failoverAt < 0 ? "never" : (s.failoverAt - s.at) / 1000 + " s"));
@@ -282,7 +298,7 @@ public final class SimReport {
       notes.addAll(unsatisfiableEvents);
       notes.addAll(takeovers);
       for (Map.Entry<String, ControllerStats> e : stats.entrySet()) notes.add(e.getKey() + ": " + e.getValue());
-      return new SimReport(cfg, f, t, notes);
+      return new SimReport(cfg, f, t, notes, perStop);
     }
 
     private static double ratio(long a, long b) {
