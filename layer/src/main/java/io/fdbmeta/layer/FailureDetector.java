@@ -3,8 +3,10 @@ package io.fdbmeta.layer;
 import com.apple.foundationdb.KeyValue;
 import com.apple.foundationdb.ReadTransactionContext;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -41,7 +43,7 @@ final class FailureDetector {
   private final Set<Long> reported = new HashSet<>();
   private long keysRead;
   /** Node records read this cycle, for choosing new leaseholders. */
-  private final java.util.Map<String, @Nullable NodeRecord> fresh = new java.util.HashMap<>();
+  private final Map<String, @Nullable NodeRecord> fresh = new HashMap<>();
 
   FailureDetector(RangeCatalog catalog, NodeRegistry registry, ControllerConfig config) {
     this.catalog = catalog;
@@ -53,10 +55,6 @@ final class FailureDetector {
   /** Keys the last cycle read. */
   long keysRead() {
     return keysRead;
-  }
-
-  Set<String> pending() {
-    return pending;
   }
 
   /** Rebuilds the pending set after a takeover: dead nodes that still hold replicas. */

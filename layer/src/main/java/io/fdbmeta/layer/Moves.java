@@ -18,10 +18,6 @@ final class Moves {
     return inFlight.containsKey(rangeId);
   }
 
-  int size() {
-    return inFlight.size();
-  }
-
   /** Prepares {@code m} (phase 1) and tracks it; false if the prepare was refused. */
   boolean start(Move m, ControllerActions actions, FleetView fleet) {
     if (busy(m.rangeId()) || !actions.prepareMove(m)) return false;
