@@ -62,17 +62,11 @@ public final class Placement {
    */
   public static Choice choose(Iterable<NodeRecord> candidates, List<NodeRecord> keep, Set<String> excluded, long addedBytes, Constraints c, long now,
       ToDoubleFunction<NodeRecord> load) {
-    Set<String> racks = new HashSet<>();
-    Set<String> zones = new HashSet<>();
-    for (NodeRecord k : keep) {
-      racks.add(rackPath(k));
-      zones.add(zonePath(k));
-    }
     int[] reached = new int[STAGES.length + 1];
     NodeRecord best = null;
     double bestLoad = 0;
     for (NodeRecord n : candidates) {
-      int stage = firstFailed(n, excluded, racks, zones, addedBytes, c, now);
+      int stage = firstFailed(n, excluded, keep, addedBytes, c, now);
       for (int i = 0; i < stage; i++) reached[i + 1]++;
       if (stage < STAGES.length) continue;
       double l = load.applyAsDouble(n);
@@ -87,17 +81,22 @@ public final class Placement {
     return new Unsatisfiable(STAGES[failed], why(failed, failed == 0 ? countAll(candidates) : reached[failed], keep, c));
   }
 
-  /** Index of the first constraint {@code n} fails, or STAGES.length if it passes all. */
-  private static int firstFailed(NodeRecord n, Set<String> excluded, Set<String> racks, Set<String> zones, long addedBytes, Constraints c, long now) {
+  /** Index of the first constraint {@code n} fails, or STAGES.length if it passes all. Allocates nothing: it runs per node per decision. */
+  private static int firstFailed(NodeRecord n, Set<String> excluded, List<NodeRecord> keep, long addedBytes, Constraints c, long now) {
     if (n.status() != NodeStatus.LIVE || n.livenessExpiresAt() < now) return 0;
     if (excluded.contains(n.nodeId())) return 1;
-    if (!c.regions().isEmpty() && !c.regions().contains(n.locality().region())) return 2;
-    if (racks.contains(rackPath(n))) return 3;
-    if (zones.contains(zonePath(n))) return 4;
+    NodeRecord.Locality loc = n.locality();
+    if (!c.regions().isEmpty() && !c.regions().contains(loc.region())) return 2;
+    for (NodeRecord k : keep) if (k.locality().equals(loc)) return 3;
+    for (NodeRecord k : keep) if (sameZone(k.locality(), loc)) return 4;
     long disk = n.capacity().diskBytes();
     if (disk <= 0 || n.load().bytesUsed() + addedBytes > disk * (1 - c.minFreeDiskFraction())) return 5;
     if (n.capacity().cpuCores() <= 0 || n.load().cpuUsed() > n.capacity().cpuCores() * c.maxCpuFraction()) return 6;
     return STAGES.length;
+  }
+
+  private static boolean sameZone(NodeRecord.Locality a, NodeRecord.Locality b) {
+    return a.zone().equals(b.zone()) && a.region().equals(b.region());
   }
 
   private static String why(int stage, int reached, List<NodeRecord> keep, Constraints c) {
