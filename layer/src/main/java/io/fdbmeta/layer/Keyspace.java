@@ -31,6 +31,9 @@ import org.jspecify.annotations.Nullable;
  *   ("controller",)                        -> Lease             the active controller
  *   ("config", name)                       -> setting
  *   ("ops", opId)                          -> OpRecord          a split/merge/move and its phases
+ *   ("range_load", rangeId)                -> RangeLoad         load a leaseholder reports for a range
+ *                                                               outside the normal band (hot, or small
+ *                                                               and cold); cleared when back inside
  *   ("schema_version",)                    -> active metadata format
  * </pre>
  *
@@ -53,6 +56,7 @@ public final class Keyspace {
   private final Subspace changelog;
   private final Subspace config;
   private final Subspace ops;
+  private final Subspace rangeLoad;
 
   Keyspace(String cluster, Subspace root) {
     this.cluster = cluster;
@@ -66,6 +70,7 @@ public final class Keyspace {
     this.changelog = root.get("changelog");
     this.config = root.get("config");
     this.ops = root.get("ops");
+    this.rangeLoad = root.get("range_load");
   }
 
   /**
@@ -225,6 +230,14 @@ public final class Keyspace {
 
   Subspace opsSubspace() {
     return ops;
+  }
+
+  byte[] rangeLoadKey(long rangeId) {
+    return rangeLoad.pack(Tuple.from(rangeId));
+  }
+
+  Range rangeLoads() {
+    return rangeLoad.range();
   }
 
   byte[] schemaVersionKey() {

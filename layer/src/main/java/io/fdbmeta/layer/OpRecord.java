@@ -28,7 +28,9 @@ public record OpRecord(
     MERGE,
     ADD_REPLICA,
     REMOVE_REPLICA,
-    TRANSFER_LEASE
+    TRANSFER_LEASE,
+    /** A replica moved from one node to another (rebalance, or re-creating a dead node's replica): see Moves. */
+    MOVE
   }
 
   public enum Phase {

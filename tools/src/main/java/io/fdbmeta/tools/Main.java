@@ -21,7 +21,8 @@ import picocli.CommandLine.Spec;
     versionProvider = VersionProvider.class,
     description = "Metadata control plane of a range-sharded storage system, built as a FoundationDB layer.",
     subcommands = {
-      DemoCommand.class, InitCommand.class, StatusCommand.class, NodesCommand.class, RangesCommand.class, PingCommand.class, BenchCommand.class
+      DemoCommand.class, InitCommand.class, StatusCommand.class, NodesCommand.class, RangesCommand.class, PlanCommand.class, PingCommand.class, SimCommand.class,
+      BenchCommand.class
     })
 public final class Main implements Callable<Integer> {
   @Mixin StoreOptions store = new StoreOptions();

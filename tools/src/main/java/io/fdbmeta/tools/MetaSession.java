@@ -46,6 +46,14 @@ final class MetaSession implements AutoCloseable {
     return keyspace.cluster();
   }
 
+  Keyspace keyspace() {
+    return keyspace;
+  }
+
+  LayerConfig config() {
+    return config;
+  }
+
   RangeCatalog catalog() {
     return new RangeCatalog(keyspace, config);
   }

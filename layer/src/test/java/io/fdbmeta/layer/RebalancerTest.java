@@ -1,0 +1,88 @@
+package io.fdbmeta.layer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Hysteresis and the rate limit, on a fleet view with chosen loads (no database). */
+class RebalancerTest {
+  static final long NOW = 1_000_000;
+  static final RangeCatalog CATALOG = new RangeCatalog(Keyspace.atPrefix("t", new byte[] {1}), LayerConfig.defaults());
+
+  static NodeRecord node(String id, long replicas) {
+    return new NodeRecord(id, id + ":1", new NodeRecord.Locality("r", "z" + id, "k"), new NodeRecord.Capacity(1L << 40, 16),
+        new NodeRecord.Load(replicas, replicas * 10.0, replicas * 100, 1), NodeStatus.LIVE, 1, NOW + 9_000);
+  }
+
+  /** Ten nodes at 100 replicas and one at {@code first}, so its deviation is known. */
+  static FleetView fleet(long first) {
+    List<NodeRecord> nodes = new ArrayList<>();
+    nodes.add(node("a", first));
+    for (int i = 0; i < 10; i++) nodes.add(node("n" + i, 100));
+    FleetView v = new FleetView(1.0, 9_000);
+    v.refresh(nodes, NOW);
+    return v;
+  }
+
+  final Rebalancer rebalancer = new Rebalancer(CATALOG, ControllerConfig.builder().moveLimits(5, 12).build());
+
+  @Test
+  void startsAboveTwentyPercentAndStopsOnlyBelowFifteen() {
+    rebalancer.updateActive(fleet(118)); // +16%: inside the dead zone, nothing starts
+    assertThat(rebalancer.active()).isEmpty();
+    rebalancer.updateActive(fleet(130)); // +27%
+    assertThat(rebalancer.active()).containsExactly("a");
+    rebalancer.updateActive(fleet(119)); // +17%: still active until under the stop threshold
+    assertThat(rebalancer.active()).containsExactly("a");
+    rebalancer.updateActive(fleet(116)); // +14%
+    assertThat(rebalancer.active()).isEmpty();
+    rebalancer.updateActive(fleet(119)); // +17% again: does not restart
+    assertThat(rebalancer.active()).isEmpty();
+  }
+
+  @Test
+  void underloadedNodesStartBelowMinusTwentyPercent() {
+    rebalancer.updateActive(fleet(70));
+    assertThat(rebalancer.active()).containsExactly("a");
+  }
+
+  @Test
+  void smoothingKeepsNoiseBelowTheStartThreshold() {
+    FleetView v = new FleetView(0.2, 9_000);
+    List<NodeRecord> base = new ArrayList<>();
+    for (int i = 0; i < 10; i++) base.add(node("n" + i, 100));
+    for (int round = 0; round < 20; round++) {
+      List<NodeRecord> nodes = new ArrayList<>(base);
+      // +12% structural, with a noisy request rate swinging +/-10% around it
+      double rate = 1120 * (round % 2 == 0 ? 1.10 : 0.90);
+      nodes.add(new NodeRecord("a", "a:1", new NodeRecord.Locality("r", "za", "k"), new NodeRecord.Capacity(1L << 40, 16),
+          new NodeRecord.Load(112, rate, 11_200, 1), NodeStatus.LIVE, 1, NOW + 9_000));
+      v.refresh(nodes, NOW);
+      if (round >= 5) {
+        rebalancer.updateActive(v);
+        assertThat(rebalancer.active()).as("round %d", round).isEmpty();
+      }
+    }
+  }
+
+  @Test
+  void movesAreLimitedPerCycleAndPerMinute() {
+    assertThat(rebalancer.budget(NOW)).isEqualTo(5);
+    Rebalancer limited = new Rebalancer(CATALOG, ControllerConfig.builder().moveLimits(5, 12).build());
+    // the sliding minute: spend 12 moves, then the budget is 0 until the first of them is a minute old
+    for (int i = 0; i < 12; i++) limited.recordMoveForTest(NOW + i * 1000);
+    assertThat(limited.budget(NOW + 20_000)).isZero();
+    assertThat(limited.budget(NOW + 60_000)).isEqualTo(1);
+    assertThat(limited.budget(NOW + 72_000)).isEqualTo(5);
+  }
+
+  @Test
+  void zeroLimitsStopRebalancing() {
+    assertThat(new Rebalancer(CATALOG, ControllerConfig.builder().moveLimits(0, 0).build()).budget(NOW)).isZero();
+    assertThat(ControllerConfig.builder().rebalanceThresholds(0.2, 0.15).splitThresholds(10, 100, Duration.ofSeconds(1)).mergeThresholds(1, 10, Duration.ZERO).build()
+        .rebalanceStart()).isEqualTo(0.2);
+  }
+}
