@@ -19,7 +19,7 @@ import picocli.CommandLine.Spec;
     description = {
       "Run the controller, unchanged, on fdb-embedded with a virtual clock against a simulated fleet: heartbeats with"
           + " noisy load, deaths, pauses longer than a lease, clock skew within maxClockOffset, a rack failure, node"
-          + " additions, hot ranges, controller failures. Prints moves per hour at steady state, convergence from a 40%"
+          + " additions, hot ranges, controller failures. Prints moves per hour at steady state, convergence from a 40%%"
           + " skew against the lower bound, detection and failover times, detector keys read per cycle, placement"
           + " violations, double-leader intervals and takeovers, and checks the targets. A seed replays a run exactly.",
       "Always runs on its own in-memory store, not on the one --embedded/--cluster-file names. Exit code 1 if a target is missed."
