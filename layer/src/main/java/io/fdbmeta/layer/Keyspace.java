@@ -50,6 +50,8 @@ public final class Keyspace {
   private final Subspace lease;
   private final Subspace node;
   private final Subspace liveness;
+  private final byte[] nodePrefix; // raw keys of node and liveness, for the heartbeat's keys
+  private final byte[] livenessPrefix;
   private final Subspace changelog;
   private final Subspace config;
   private final Subspace ops;
@@ -63,6 +65,8 @@ public final class Keyspace {
     this.lease = root.get("lease");
     this.node = root.get("node");
     this.liveness = root.get("liveness");
+    this.nodePrefix = node.getKey();
+    this.livenessPrefix = liveness.getKey();
     this.changelog = root.get("changelog");
     this.config = root.get("config");
     this.ops = root.get("ops");
@@ -159,7 +163,7 @@ public final class Keyspace {
   }
 
   byte[] nodeKey(String nodeId) {
-    return node.pack(Tuple.from(nodeId));
+    return new TupleBytes.Writer(nodePrefix, nodePrefix.length + nodeId.length() + 2).string(nodeId).toBytes();
   }
 
   Range nodes() {
@@ -171,7 +175,8 @@ public final class Keyspace {
   }
 
   byte[] livenessKey(NodeStatus status, long expiresAtMillis, String nodeId) {
-    return liveness.pack(Tuple.from(status.name(), expiresAtMillis, nodeId));
+    int size = livenessPrefix.length + status.name().length() + 2 + 9 + nodeId.length() + 2;
+    return new TupleBytes.Writer(livenessPrefix, size).string(status.name()).integer(expiresAtMillis).string(nodeId).toBytes();
   }
 
   /** Liveness entries of {@code status} that expired at or before {@code millis}. */
