@@ -462,7 +462,8 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
   public synchronized void clear(byte[] key) {
     checkWritable();
     checkKey(key);
-    addWrite(Mutation.clearRange(key, Bytes.keyAfter(key)), KeyRange.single(key));
+    byte[] end = Bytes.keyAfter(key);
+    addWrite(Mutation.clearRange(key, end), new KeyRange(key, end));
     if (buffer != null) buffer.clear(key);
     triggerOwnWatches();
   }
