@@ -163,7 +163,7 @@ public final class Keyspace {
   }
 
   byte[] nodeKey(String nodeId) {
-    return new TupleBytes.Writer(nodePrefix, nodePrefix.length + nodeId.length() + 2).string(nodeId).toBytes();
+    return new TupleBytes.Writer(nodePrefix, nodePrefix.length + TupleBytes.sizeOf(nodeId)).string(nodeId).toBytes();
   }
 
   Range nodes() {
@@ -175,7 +175,7 @@ public final class Keyspace {
   }
 
   byte[] livenessKey(NodeStatus status, long expiresAtMillis, String nodeId) {
-    int size = livenessPrefix.length + status.name().length() + 2 + 9 + nodeId.length() + 2;
+    int size = livenessPrefix.length + TupleBytes.sizeOf(status.name()) + TupleBytes.sizeOf(expiresAtMillis) + TupleBytes.sizeOf(nodeId);
     return new TupleBytes.Writer(livenessPrefix, size).string(status.name()).integer(expiresAtMillis).string(nodeId).toBytes();
   }
 

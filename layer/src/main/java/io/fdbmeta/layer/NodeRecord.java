@@ -111,9 +111,12 @@ public final class NodeRecord {
    * packed. Written with TupleBytes because every heartbeat does this; the bytes are Tuple's.
    */
   public byte[] encode() {
-    int strings = nodeId.length() + address.length() + locality.region.length() + locality.zone.length()
-        + locality.rack.length() + status.name().length() + processToken.length();
-    return new TupleBytes.Writer(new byte[0], strings + 2 * 7 + 9 * 9)
+    int size = TupleBytes.sizeOf(FORMAT) + TupleBytes.sizeOf(nodeId) + TupleBytes.sizeOf(address)
+        + TupleBytes.sizeOf(locality.region) + TupleBytes.sizeOf(locality.zone) + TupleBytes.sizeOf(locality.rack)
+        + TupleBytes.sizeOf(capacity.diskBytes) + TupleBytes.sizeOf(load.rangeCount) + TupleBytes.sizeOf(load.bytesUsed)
+        + 4 * TupleBytes.DOUBLE_SIZE + TupleBytes.sizeOf(status.name()) + TupleBytes.sizeOf(incarnation)
+        + TupleBytes.sizeOf(livenessExpiresAt) + TupleBytes.sizeOf(processToken);
+    return new TupleBytes.Writer(new byte[0], size)
         .integer(FORMAT).string(nodeId).string(address).string(locality.region).string(locality.zone).string(locality.rack)
         .integer(capacity.diskBytes).floating(capacity.cpuCores)
         .integer(load.rangeCount).floating(load.requestsPerSecond).integer(load.bytesUsed).floating(load.cpuUsed)

@@ -23,13 +23,29 @@ final class TupleBytes {
 
   private TupleBytes() {}
 
-  /** Appends tuple elements after a raw prefix (a subspace's key, or nothing for a value). */
+  /** What {@link Writer#string} writes for an ASCII string without NUL; others take more. */
+  static int sizeOf(String s) {
+    return s.length() + 2;
+  }
+
+  /** What {@link Writer#integer} writes for {@code v}. */
+  static int sizeOf(long v) {
+    return v == Long.MIN_VALUE ? 9 : 1 + 8 - Long.numberOfLeadingZeros(Math.abs(v)) / 8;
+  }
+
+  /** What {@link Writer#floating} writes. */
+  static final int DOUBLE_SIZE = 9;
+
+  /**
+   * Appends tuple elements after a raw prefix (a subspace's key, or nothing for a value). Give the
+   * exact size (prefix included, see sizeOf) and the bytes are built in place, without a final copy.
+   */
   static final class Writer {
     private byte[] buf;
     private int len;
 
     Writer(byte[] prefix, int expectedSize) {
-      buf = Arrays.copyOf(prefix, Math.max(expectedSize, prefix.length + 16));
+      buf = Arrays.copyOf(prefix, Math.max(expectedSize, prefix.length));
       len = prefix.length;
     }
 
@@ -79,7 +95,7 @@ final class TupleBytes {
     }
 
     private void ensure(int more) {
-      if (len + more > buf.length) buf = Arrays.copyOf(buf, Math.max(buf.length * 2, len + more));
+      if (len + more > buf.length) buf = Arrays.copyOf(buf, Math.max(buf.length * 2, len + more + 16));
     }
   }
 

@@ -34,6 +34,7 @@ class TupleBytesTest {
     boolean simple = s.chars().allMatch(c -> c > 0 && c < 0x80);
     if (simple) {
       assertThat(new TupleBytes.Reader(packed).string()).isEqualTo(s);
+      assertThat(TupleBytes.sizeOf(s)).isEqualTo(packed.length);
     } else {
       assertThatThrownBy(() -> new TupleBytes.Reader(packed).string()).isInstanceOf(TupleBytes.NotSimple.class);
     }
@@ -62,6 +63,7 @@ class TupleBytesTest {
     byte[] packed = Tuple.from(v).pack();
     assertThat(writer().integer(v).toBytes()).isEqualTo(withPrefix(packed));
     assertThat(new TupleBytes.Reader(packed).integer()).isEqualTo(v);
+    assertThat(TupleBytes.sizeOf(v)).isEqualTo(packed.length);
   }
 
   @Provide
@@ -78,6 +80,7 @@ class TupleBytesTest {
     byte[] packed = Tuple.from(d).pack();
     assertThat(writer().floating(d).toBytes()).isEqualTo(withPrefix(packed));
     assertThat(Double.doubleToRawLongBits(new TupleBytes.Reader(packed).floating())).isEqualTo(Double.doubleToRawLongBits(d));
+    assertThat(TupleBytes.DOUBLE_SIZE).isEqualTo(packed.length);
   }
 
   @Provide
