@@ -5,6 +5,7 @@ import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
+import org.jspecify.annotations.Nullable;
 
 /*
  * The read versions still in use, so the store can forget older versions long before the 5 s
@@ -39,14 +40,26 @@ final class ReadVersions {
   private final ConcurrentSkipListMap<Long, Holder> held = new ConcurrentSkipListMap<>();
   private final ConcurrentSkipListSet<Long> pinned = new ConcurrentSkipListSet<>();
   private volatile long announced; // the last horizon computed; new holds must be at or above it
+  private volatile @Nullable Holder newest; // most transactions hold this one: skips the map lookup
 
-  /** The transactions holding one version. A count of -1 means retired by oldest(): take a new one. */
+  /**
+   * The transactions holding one version. A negative count means retired by oldest() and gone
+   * from the map: take a new one. So a holder that can still be taken is always in the map.
+   */
   static final class Holder {
     final long version;
     private final AtomicInteger count = new AtomicInteger(1);
 
     private Holder(long version) {
       this.version = version;
+    }
+
+    private boolean tryTake() {
+      while (true) {
+        int c = count.get();
+        if (c < 0) return false;
+        if (count.compareAndSet(c, c + 1)) return true;
+      }
     }
 
     /** Called exactly once per {@link #hold}. */
@@ -62,7 +75,8 @@ final class ReadVersions {
   Holder holdNewest(LongSupplier readableVersion) {
     while (true) {
       long v = readableVersion.getAsLong();
-      Holder h = hold(v);
+      Holder h = newest;
+      if (h == null || h.version != v || !h.tryTake()) newest = h = hold(v);
       if (v >= announced) return h;
       h.release(); // a horizon passed v before our hold was visible; a newer version is readable
     }
@@ -88,13 +102,10 @@ final class ReadVersions {
       if (h == null) {
         h = new Holder(version);
         if (held.putIfAbsent(version, h) == null) return h;
-        continue;
-      }
-      int c = h.count.get();
-      if (c < 0) {
-        held.remove(version, h);
-      } else if (h.count.compareAndSet(c, c + 1)) {
+      } else if (h.tryTake()) {
         return h;
+      } else {
+        held.remove(version, h);
       }
     }
   }
@@ -116,8 +127,11 @@ final class ReadVersions {
     long oldest = Long.MAX_VALUE;
     for (Iterator<Holder> it = held.values().iterator(); it.hasNext(); ) {
       Holder h = it.next();
-      if (h.version < floor || h.count.compareAndSet(0, -1)) {
-        it.remove(); // below the floor the store answers 1007 anyway, held or not
+      if (h.version < floor) {
+        h.count.set(Integer.MIN_VALUE / 2); // below the floor the store answers 1007 anyway, held or not
+        it.remove();
+      } else if (h.count.compareAndSet(0, -1)) {
+        it.remove();
       } else if (h.count.get() > 0) {
         oldest = Math.min(oldest, h.version);
       }

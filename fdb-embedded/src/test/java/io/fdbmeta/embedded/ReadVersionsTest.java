@@ -60,6 +60,20 @@ class ReadVersionsTest {
     assertThat(versions.horizon(READABLE, 0)).isEqualTo(READABLE);
   }
 
+  @Test
+  void theNewestHolderIsSharedUntilRetired() {
+    ReadVersions.Holder a = versions.holdNewest(() -> READABLE);
+    ReadVersions.Holder b = versions.holdNewest(() -> READABLE);
+    assertThat(b).isSameAs(a);
+    a.release();
+    b.release();
+    assertThat(versions.horizon(READABLE, 0)).isEqualTo(READABLE); // retires it
+    ReadVersions.Holder c = versions.holdNewest(() -> READABLE);
+    assertThat(c).isNotSameAs(a);
+    assertThat(versions.horizon(READABLE + 50, 0)).isEqualTo(READABLE);
+    c.release();
+  }
+
   /**
    * The race holdNewest guards against: the pruner runs after a new transaction read the readable
    * version but before its hold is visible, and prunes past it. The transaction must notice and
