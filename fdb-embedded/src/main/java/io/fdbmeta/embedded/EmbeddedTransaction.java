@@ -637,6 +637,7 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
   }
 
   private void armWatches() {
+    if (watches.isEmpty()) return;
     for (PendingWatch w : watches) {
       store.watches.register(w.key, w.expected, w.future, store::readLatest);
     }
@@ -644,6 +645,7 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
   }
 
   private void failWatches(FDBException e) {
+    if (watches.isEmpty()) return;
     for (PendingWatch w : watches) w.future.completeExceptionally(e);
     watches = new ArrayList<>();
   }

@@ -35,13 +35,7 @@ final class KeyRange {
 
   /** True if this range holds exactly one key (end is begin + \x00). */
   boolean isSingleKey() {
-    byte[] e = end;
-    if (e == null) return true;
-    if (e.length != begin.length + 1 || e[begin.length] != 0) return false;
-    for (int i = 0; i < begin.length; i++) {
-      if (begin[i] != e[i]) return false;
-    }
-    return true;
+    return end == null || Bytes.isKeyAfter(begin, end);
   }
 
   boolean intersects(byte[] otherBegin, byte[] otherEnd) {

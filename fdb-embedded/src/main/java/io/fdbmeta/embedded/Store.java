@@ -307,16 +307,14 @@ final class Store implements AutoCloseable {
 
       version = Math.max(committedVersion + 1, clockMicros());
       versionstamp = ByteBuffer.allocate(10).putLong(version).putShort((short) 0).array();
-      List<CommitLog.Effect> effects = new ArrayList<>(req.mutations.size());
-      touched = new ArrayList<>(req.mutations.size());
-      for (Mutation m : req.mutations) {
-        apply(m, version, versionstamp, effects, touched);
-      }
+      Application applied = new Application(version, versionstamp, req.mutations.size());
+      for (Mutation m : req.mutations) applied.apply(m);
+      touched = applied.touched;
       history.record(req.writes, version);
       committedVersion = version;
       if (!touched.isEmpty()) gcQueue.addLast(new GcEntry(version, touched));
       spurious = faults.isActive() && faults.drawSpuriousWatchFire(faultRandom);
-      durableFuture = log.append(version, effects);
+      durableFuture = log.append(version, applied.effects != null ? applied.effects : List.of());
     } finally {
       commitLock.unlock();
     }
@@ -346,49 +344,74 @@ final class Store implements AutoCloseable {
     return r;
   }
 
-  private void apply(Mutation m, long version, byte[] stamp, List<CommitLog.Effect> effects, List<byte[]> touched) {
-    switch (m.kind()) {
-      case SET:
-        put(m.key(), m.param(), version, effects, touched);
-        break;
-      case CLEAR_RANGE:
-        clearRange(m.key(), m.param(), version, effects, touched);
-        break;
-      case ATOMIC:
-        MutationType type = m.type();
-        if (type == MutationType.SET_VERSIONSTAMPED_KEY) {
-          put(Atomics.fillVersionstamp(m.key(), stamp), m.param(), version, effects, touched);
-        } else if (type == MutationType.SET_VERSIONSTAMPED_VALUE) {
-          put(m.key(), Atomics.fillVersionstamp(m.param(), stamp), version, effects, touched);
-        } else {
-          byte[] existing = latest(m.key());
-          byte[] updated = Atomics.apply(type, existing, m.param());
-          if (updated != null) {
-            put(m.key(), updated, version, effects, touched);
-          } else if (existing != null) {
-            clearRange(m.key(), Bytes.keyAfter(m.key()), version, effects, touched);
-          }
-        }
-        break;
-      default:
-        throw new IllegalStateException("unknown mutation " + m.kind());
+  /**
+   * Applies one commit's mutations at its version, collecting the keys it changed (for watches and
+   * trimming) and, if the log keeps them, its resolved effects. Runs under the commit lock.
+   */
+  private final class Application {
+    final long version;
+    final byte[] stamp;
+    final List<byte[]> touched;
+    final @Nullable List<CommitLog.Effect> effects;
+
+    Application(long version, byte[] stamp, int mutations) {
+      this.version = version;
+      this.stamp = stamp;
+      this.touched = new ArrayList<>(mutations);
+      this.effects = log.keepsEffects() ? new ArrayList<>(mutations) : null;
     }
-  }
 
-  private void put(byte[] key, byte[] value, long version, List<CommitLog.Effect> effects, List<byte[]> touched) {
-    writeVersion(key, value, version);
-    effects.add(CommitLog.Effect.set(key, value));
-    touched.add(key);
-  }
-
-  private void clearRange(byte[] begin, byte[] end, long version, List<CommitLog.Effect> effects, List<byte[]> touched) {
-    for (Map.Entry<byte[], Node> e : data.subMap(begin, true, end, false).entrySet()) {
-      if (e.getValue().value != null) {
-        writeVersion(e.getKey(), null, version);
-        touched.add(e.getKey());
+    void apply(Mutation m) {
+      switch (m.kind()) {
+        case SET:
+          put(m.key(), m.param());
+          break;
+        case CLEAR_RANGE:
+          clearRange(m.key(), m.param());
+          break;
+        case ATOMIC:
+          MutationType type = m.type();
+          if (type == MutationType.SET_VERSIONSTAMPED_KEY) {
+            put(Atomics.fillVersionstamp(m.key(), stamp), m.param());
+          } else if (type == MutationType.SET_VERSIONSTAMPED_VALUE) {
+            put(m.key(), Atomics.fillVersionstamp(m.param(), stamp));
+          } else {
+            byte[] existing = latest(m.key());
+            byte[] updated = Atomics.apply(type, existing, m.param());
+            if (updated != null) {
+              put(m.key(), updated);
+            } else if (existing != null) {
+              clearRange(m.key(), Bytes.keyAfter(m.key()));
+            }
+          }
+          break;
+        default:
+          throw new IllegalStateException("unknown mutation " + m.kind());
       }
     }
-    effects.add(CommitLog.Effect.clear(begin, end));
+
+    private void put(byte[] key, byte[] value) {
+      writeVersion(key, value, version);
+      touched.add(key);
+      if (effects != null) effects.add(CommitLog.Effect.set(key, value));
+    }
+
+    private void clearRange(byte[] begin, byte[] end) {
+      if (Bytes.isKeyAfter(begin, end)) { // one key (clear(key)): no sub-map view needed
+        Node head = data.get(begin);
+        if (head != null && head.value != null) clearKey(begin);
+      } else {
+        for (Map.Entry<byte[], Node> e : data.subMap(begin, true, end, false).entrySet()) {
+          if (e.getValue().value != null) clearKey(e.getKey());
+        }
+      }
+      if (effects != null) effects.add(CommitLog.Effect.clear(begin, end));
+    }
+
+    private void clearKey(byte[] key) {
+      writeVersion(key, null, version);
+      touched.add(key);
+    }
   }
 
   private void writeVersion(byte[] key, byte @Nullable [] value, long version) {
