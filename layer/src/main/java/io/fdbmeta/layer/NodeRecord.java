@@ -114,7 +114,7 @@ public final class NodeRecord {
     int size = TupleBytes.sizeOf(FORMAT) + TupleBytes.sizeOf(nodeId) + TupleBytes.sizeOf(address)
         + TupleBytes.sizeOf(locality.region) + TupleBytes.sizeOf(locality.zone) + TupleBytes.sizeOf(locality.rack)
         + TupleBytes.sizeOf(capacity.diskBytes) + TupleBytes.sizeOf(load.rangeCount) + TupleBytes.sizeOf(load.bytesUsed)
-        + 4 * TupleBytes.DOUBLE_SIZE + TupleBytes.sizeOf(status.name()) + TupleBytes.sizeOf(incarnation)
+        + 3 * TupleBytes.DOUBLE_SIZE + TupleBytes.sizeOf(status.name()) + TupleBytes.sizeOf(incarnation)
         + TupleBytes.sizeOf(livenessExpiresAt) + TupleBytes.sizeOf(processToken);
     return new TupleBytes.Writer(new byte[0], size)
         .integer(FORMAT).string(nodeId).string(address).string(locality.region).string(locality.zone).string(locality.rack)
