@@ -39,9 +39,10 @@ import org.jspecify.annotations.Nullable;
  * close() cannot pin memory for longer). Every 20 ms maintenance raises `prunedBelow` to the
  * oldest such version, forgets conflict history up to it and trims the version chains the commits
  * touched. Under a steady write load this keeps a few milliseconds of old versions instead of 5 s,
- * so little of it is still alive when a young garbage collection copies what survives. Reads check `prunedBelow` after reading, so a read that
- * raced with pruning (only possible at a version nobody held, e.g. an old one given to
- * setReadVersion) reports transaction_too_old instead of returning a truncated view.
+ * so little of it is still alive when a young garbage collection copies what survives. Reads
+ * check `prunedBelow` after reading, so a read that raced with pruning (only possible at a version
+ * nobody held, e.g. an old one given to setReadVersion) reports transaction_too_old instead of
+ * returning a truncated view.
  */
 final class Store implements AutoCloseable {
   static final long LIFETIME_MILLIS = 5_000;
@@ -175,7 +176,7 @@ final class Store implements AutoCloseable {
     return versions.hold(version);
   }
 
-  /** Keeps a version the client was shown readable for the transaction lifetime. */
+  /** Keeps a version the client asked for readable for the transaction lifetime (see ReadVersions). */
   void pin(long version) {
     versions.pin(version);
   }
