@@ -32,6 +32,11 @@ final class Bytes {
     return Arrays.copyOf(key, key.length + 1);
   }
 
+  /** True if {@code end} is {@code key} + \x00, so [key, end) holds exactly the key. */
+  static boolean isKeyAfter(byte[] key, byte[] end) {
+    return end.length == key.length + 1 && end[key.length] == 0 && Arrays.equals(key, 0, key.length, end, 0, key.length);
+  }
+
   static String printable(byte[] bytes) {
     StringBuilder sb = new StringBuilder(bytes.length + 2);
     for (byte b : bytes) {

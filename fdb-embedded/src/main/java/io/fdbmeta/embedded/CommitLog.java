@@ -27,6 +27,11 @@ interface CommitLog extends AutoCloseable {
    */
   CompletableFuture<Void> append(long version, List<Effect> effects);
 
+  /** False if {@link #append} ignores the effects, so the engine need not collect them. */
+  default boolean keepsEffects() {
+    return true;
+  }
+
   /** Bytes appended since the last completed checkpoint; the engine uses it to decide when to checkpoint. */
   long bytesSinceCheckpoint();
 

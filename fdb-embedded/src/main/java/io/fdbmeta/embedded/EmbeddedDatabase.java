@@ -57,6 +57,10 @@ public final class EmbeddedDatabase implements Database {
     this.store = new Store(log, config.directory != null, config, executor);
   }
 
+  Store store() {
+    return store;
+  }
+
   /** Where the data lives and the engine's counters, for logs and diagnostics. */
   public String describe() {
     return description + " " + store.stats();

@@ -72,7 +72,9 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
   private State state = State.ACTIVE;
   private boolean closed;
   private long readVersion = -1;
+  private ReadVersions.@Nullable Holder readHold; // keeps readVersion readable until released
   private long readVersionMillis;
+  private boolean versionstampWanted;
   private boolean readYourWritesDisabled;
   private boolean snapshotRywDisabled;
   private boolean nextWriteNoConflict;
@@ -123,7 +125,8 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
   /** The read version, taken on first use; throws 1007 once the transaction outlived 5 s. */
   private long readVersionForRead() {
     if (readVersion < 0) {
-      readVersion = store.readVersion();
+      readHold = store.holdReadVersion();
+      readVersion = readHold.version;
       readVersionMillis = store.clock().millis();
     } else if (store.clock().millis() - readVersionMillis > Store.LIFETIME_MILLIS) {
       throw Errors.error(Errors.TRANSACTION_TOO_OLD);
@@ -164,7 +167,9 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
   public synchronized CompletableFuture<Long> getReadVersion() {
     return completedOrFailed(() -> {
       checkUsable();
-      return readVersionForRead();
+      long rv = readVersionForRead();
+      store.pin(rv); // the client may pass it to setReadVersion after this transaction is gone
+      return rv;
     });
   }
 
@@ -172,8 +177,27 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
   public synchronized void setReadVersion(long version) {
     checkUsable();
     if (version <= 0) throw Errors.error(VERSION_INVALID, "read version must be positive, got " + version);
+    releaseReadVersion();
+    readHold = store.holdReadVersion(version);
     readVersion = version;
     readVersionMillis = store.clock().millis();
+  }
+
+  private void releaseReadVersion() {
+    if (readHold != null) {
+      readHold.release();
+      readHold = null;
+    }
+  }
+
+  /**
+   * Keeps the version just before this transaction's commit readable for the transaction lifetime,
+   * once the client can learn the commit version: a client may read at it, or at one below it to
+   * see the database just before its commit. Called while the transaction still holds its read
+   * version (at most the commit version - 1), so pruning cannot have passed it yet.
+   */
+  private void pinCommitVersion() {
+    if (committedVersion > 0) store.pin(committedVersion - 1);
   }
 
   @Override
@@ -438,7 +462,8 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
   public synchronized void clear(byte[] key) {
     checkWritable();
     checkKey(key);
-    addWrite(Mutation.clearRange(key, Bytes.keyAfter(key)), KeyRange.single(key));
+    byte[] end = Bytes.keyAfter(key);
+    addWrite(Mutation.clearRange(key, end), new KeyRange(key, end));
     if (buffer != null) buffer.clear(key);
     triggerOwnWatches();
   }
@@ -519,10 +544,12 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
       return fail(Errors.error(Errors.TRANSACTION_TOO_OLD));
     }
     if (approximateSize > sizeLimit) return fail(Errors.error(Errors.TRANSACTION_TOO_LARGE));
-    long rv = readVersion >= 0 ? readVersion : store.readVersion();
-    state = State.COMMITTING;
     CompletableFuture<Store.CommitResult> committed;
     try {
+      // A blind write takes (and holds) a read version too, as FoundationDB's commit does, so its
+      // commit version can be pinned after commit.
+      long rv = readVersionForRead();
+      state = State.COMMITTING;
       committed = store.commit(new Store.CommitRequest(rv, reads, writes, mutations));
     } catch (FDBException e) {
       return fail(e);
@@ -536,6 +563,7 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
         }
         state = State.COMMITTED;
         committedVersion = r.version();
+        if (versionstampWanted) pinCommitVersion(); // before the client sees the stamp
         versionstamp.complete(r.versionstamp());
         armWatches();
         return (Void) null;
@@ -552,11 +580,14 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
 
   @Override
   public synchronized Long getCommittedVersion() {
+    pinCommitVersion();
     return committedVersion;
   }
 
   @Override
   public synchronized CompletableFuture<byte[]> getVersionstamp() {
+    versionstampWanted = true;
+    if (state == State.COMMITTED) pinCommitVersion();
     return versionstamp;
   }
 
@@ -606,16 +637,15 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
   }
 
   private void armWatches() {
+    if (watches.isEmpty()) return;
     for (PendingWatch w : watches) {
-      store.watches.register(w.key, w.expected, w.future, k -> {
-        long rv = store.readVersion();
-        return store.get(k, rv);
-      });
+      store.watches.register(w.key, w.expected, w.future, store::readLatest);
     }
     watches = new ArrayList<>();
   }
 
   private void failWatches(FDBException e) {
+    if (watches.isEmpty()) return;
     for (PendingWatch w : watches) w.future.completeExceptionally(e);
     watches = new ArrayList<>();
   }
@@ -654,7 +684,9 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
   private void resetAttempt(FDBException forWatches) {
     failWatches(forWatches);
     state = State.ACTIVE;
+    releaseReadVersion();
     readVersion = -1;
+    versionstampWanted = false;
     readYourWritesDisabled = false;
     nextWriteNoConflict = false;
     accessSystemKeys = false;
@@ -682,6 +714,7 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
   public synchronized void close() {
     if (closed) return;
     if (state != State.COMMITTED) failWatches(Errors.error(Errors.TRANSACTION_CANCELLED));
+    releaseReadVersion();
     closed = true;
   }
 

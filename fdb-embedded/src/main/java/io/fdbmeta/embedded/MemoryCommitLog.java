@@ -13,6 +13,11 @@ final class MemoryCommitLog implements CommitLog {
   }
 
   @Override
+  public boolean keepsEffects() {
+    return false;
+  }
+
+  @Override
   public CompletableFuture<Void> append(long version, List<Effect> effects) {
     return DONE;
   }

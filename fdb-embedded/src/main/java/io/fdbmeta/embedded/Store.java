@@ -33,16 +33,26 @@ import org.jspecify.annotations.Nullable;
  * resolved effects to the CommitLog, release the lock. A commit becomes readable only once its
  * log append is durable, so a read version is always a durable, fully applied version.
  *
- * Old versions are kept for the 5 s transaction lifetime. Maintenance samples (time, readable
- * version) and, once a sample is older than the lifetime, raises `prunedBelow` to its version,
- * forgets conflict history up to it and trims version chains the commits touched. Reads check
- * `prunedBelow` after reading, so a read that raced with pruning reports transaction_too_old
- * instead of returning a truncated view.
+ * Old versions are kept only while someone may read them (ReadVersions): a read version a
+ * transaction holds, or a version the client asked for. Whatever holds them, nothing older than the
+ * version readable 5 s ago is kept (the transaction lifetime; so a transaction abandoned without
+ * close() cannot pin memory for longer). Every 20 ms maintenance raises `prunedBelow` to the
+ * oldest such version, forgets conflict history up to it and trims the version chains the commits
+ * touched. Under a steady write load this keeps a few milliseconds of old versions instead of 5 s,
+ * so little of it is still alive when a young garbage collection copies what survives. Reads
+ * check `prunedBelow` after reading, so a read that raced with pruning (only possible at a version
+ * nobody held, e.g. an old one given to setReadVersion) reports transaction_too_old instead of
+ * returning a truncated view.
  */
 final class Store implements AutoCloseable {
   static final long LIFETIME_MILLIS = 5_000;
-  private static final long MAINTENANCE_PERIOD_MILLIS = 100;
-  private static final int GC_BATCH = 50_000;
+  /**
+   * How often maintenance prunes. Old versions live about this long under a steady load, so it is
+   * short: what is still alive at a young collection is what the collection copies.
+   */
+  private static final long MAINTENANCE_PERIOD_MILLIS = 20;
+  /** Keys trimmed per hold of the commit lock, so a long trim does not hold commits up. */
+  private static final int TRIM_CHUNK = 1_000;
 
   /** One version of one key; value null is a tombstone. */
   static final class Node {
@@ -66,7 +76,17 @@ final class Store implements AutoCloseable {
 
   record CommitResult(long version, byte[] versionstamp) {}
 
-  private record GcEntry(long version, byte[] key) {}
+  /** The keys one commit wrote, to trim once no reader needs the versions they replaced. */
+  private static final class GcEntry {
+    final long version;
+    final List<byte[]> keys;
+    int next;
+
+    GcEntry(long version, List<byte[]> keys) {
+      this.version = version;
+      this.keys = keys;
+    }
+  }
 
   private record Sample(long millis, long version) {}
 
@@ -75,6 +95,7 @@ final class Store implements AutoCloseable {
   private final ConflictHistory history = new ConflictHistory();
   private final ArrayDeque<GcEntry> gcQueue = new ArrayDeque<>();
   private final ArrayDeque<Sample> samples = new ArrayDeque<>();
+  private final ReadVersions versions = new ReadVersions();
   private final CommitLog log;
   private final Clock clock;
   private final Executor executor;
@@ -88,6 +109,7 @@ final class Store implements AutoCloseable {
   private long committedVersion; // guarded by commitLock
   private volatile long readableVersion;
   private volatile long prunedBelow;
+  private long lifetimeFloor; // what was readable 5 s ago; maintenance thread only
   private volatile boolean closed;
 
   Store(CommitLog log, boolean durable, EmbeddedFdb.Builder config, Executor executor) {
@@ -140,10 +162,23 @@ final class Store implements AutoCloseable {
     return executor;
   }
 
-  /** The newest durable, fully applied version: what a new transaction reads at. */
-  long readVersion() {
+  /**
+   * The newest durable, fully applied version, held for a new transaction until it releases the
+   * holder.
+   */
+  ReadVersions.Holder holdReadVersion() {
     checkOpen();
-    return readableVersion;
+    return versions.holdNewest(() -> readableVersion);
+  }
+
+  /** Holds a version a client chose (setReadVersion); it may already be gone, and reads then fail with 1007. */
+  ReadVersions.Holder holdReadVersion(long version) {
+    return versions.hold(version);
+  }
+
+  /** Keeps a version the client asked for readable for the transaction lifetime (see ReadVersions). */
+  void pin(long version) {
+    versions.pin(version);
   }
 
   // ---------------------------------------------------------------- reads
@@ -201,6 +236,16 @@ final class Store implements AutoCloseable {
   private static byte @Nullable [] valueAt(@Nullable Node n, long rv) {
     while (n != null && n.version > rv) n = n.older;
     return n == null ? null : n.value;
+  }
+
+  /** The value of {@code key} at the newest readable version, for watches. */
+  byte @Nullable [] readLatest(byte[] key) {
+    ReadVersions.Holder h = versions.holdNewest(() -> readableVersion);
+    try {
+      return valueAt(data.get(key), h.version);
+    } finally {
+      h.release();
+    }
   }
 
   /** The newest value of a key, including commits not yet durable. */
@@ -263,16 +308,14 @@ final class Store implements AutoCloseable {
 
       version = Math.max(committedVersion + 1, clockMicros());
       versionstamp = ByteBuffer.allocate(10).putLong(version).putShort((short) 0).array();
-      List<CommitLog.Effect> effects = new ArrayList<>(req.mutations.size());
-      touched = new ArrayList<>(req.mutations.size());
-      for (Mutation m : req.mutations) {
-        apply(m, version, versionstamp, effects, touched);
-      }
+      Application applied = new Application(version, versionstamp, req.mutations.size());
+      for (Mutation m : req.mutations) applied.apply(m);
+      touched = applied.touched;
       history.record(req.writes, version);
       committedVersion = version;
-      for (byte[] key : touched) gcQueue.addLast(new GcEntry(version, key));
+      if (!touched.isEmpty()) gcQueue.addLast(new GcEntry(version, touched));
       spurious = faults.isActive() && faults.drawSpuriousWatchFire(faultRandom);
-      durableFuture = log.append(version, effects);
+      durableFuture = log.append(version, applied.effects != null ? applied.effects : List.of());
     } finally {
       commitLock.unlock();
     }
@@ -297,54 +340,79 @@ final class Store implements AutoCloseable {
       if (v > readableVersion) readableVersion = v;
     }
     if (!touched.isEmpty() || spuriousFire) {
-      watches.onCommitted(touched, key -> valueAt(data.get(key), readableVersion), spuriousFire);
+      watches.onCommitted(touched, this::readLatest, spuriousFire);
     }
     return r;
   }
 
-  private void apply(Mutation m, long version, byte[] stamp, List<CommitLog.Effect> effects, List<byte[]> touched) {
-    switch (m.kind()) {
-      case SET:
-        put(m.key(), m.param(), version, effects, touched);
-        break;
-      case CLEAR_RANGE:
-        clearRange(m.key(), m.param(), version, effects, touched);
-        break;
-      case ATOMIC:
-        MutationType type = m.type();
-        if (type == MutationType.SET_VERSIONSTAMPED_KEY) {
-          put(Atomics.fillVersionstamp(m.key(), stamp), m.param(), version, effects, touched);
-        } else if (type == MutationType.SET_VERSIONSTAMPED_VALUE) {
-          put(m.key(), Atomics.fillVersionstamp(m.param(), stamp), version, effects, touched);
-        } else {
-          byte[] existing = latest(m.key());
-          byte[] updated = Atomics.apply(type, existing, m.param());
-          if (updated != null) {
-            put(m.key(), updated, version, effects, touched);
-          } else if (existing != null) {
-            clearRange(m.key(), Bytes.keyAfter(m.key()), version, effects, touched);
-          }
-        }
-        break;
-      default:
-        throw new IllegalStateException("unknown mutation " + m.kind());
+  /**
+   * Applies one commit's mutations at its version, collecting the keys it changed (for watches and
+   * trimming) and, if the log keeps them, its resolved effects. Runs under the commit lock.
+   */
+  private final class Application {
+    final long version;
+    final byte[] stamp;
+    final List<byte[]> touched;
+    final @Nullable List<CommitLog.Effect> effects;
+
+    Application(long version, byte[] stamp, int mutations) {
+      this.version = version;
+      this.stamp = stamp;
+      this.touched = new ArrayList<>(mutations);
+      this.effects = log.keepsEffects() ? new ArrayList<>(mutations) : null;
     }
-  }
 
-  private void put(byte[] key, byte[] value, long version, List<CommitLog.Effect> effects, List<byte[]> touched) {
-    writeVersion(key, value, version);
-    effects.add(CommitLog.Effect.set(key, value));
-    touched.add(key);
-  }
-
-  private void clearRange(byte[] begin, byte[] end, long version, List<CommitLog.Effect> effects, List<byte[]> touched) {
-    for (Map.Entry<byte[], Node> e : data.subMap(begin, true, end, false).entrySet()) {
-      if (e.getValue().value != null) {
-        writeVersion(e.getKey(), null, version);
-        touched.add(e.getKey());
+    void apply(Mutation m) {
+      switch (m.kind()) {
+        case SET:
+          put(m.key(), m.param());
+          break;
+        case CLEAR_RANGE:
+          clearRange(m.key(), m.param());
+          break;
+        case ATOMIC:
+          MutationType type = m.type();
+          if (type == MutationType.SET_VERSIONSTAMPED_KEY) {
+            put(Atomics.fillVersionstamp(m.key(), stamp), m.param());
+          } else if (type == MutationType.SET_VERSIONSTAMPED_VALUE) {
+            put(m.key(), Atomics.fillVersionstamp(m.param(), stamp));
+          } else {
+            byte[] existing = latest(m.key());
+            byte[] updated = Atomics.apply(type, existing, m.param());
+            if (updated != null) {
+              put(m.key(), updated);
+            } else if (existing != null) {
+              clearRange(m.key(), Bytes.keyAfter(m.key()));
+            }
+          }
+          break;
+        default:
+          throw new IllegalStateException("unknown mutation " + m.kind());
       }
     }
-    effects.add(CommitLog.Effect.clear(begin, end));
+
+    private void put(byte[] key, byte[] value) {
+      writeVersion(key, value, version);
+      touched.add(key);
+      if (effects != null) effects.add(CommitLog.Effect.set(key, value));
+    }
+
+    private void clearRange(byte[] begin, byte[] end) {
+      if (Bytes.isKeyAfter(begin, end)) { // one key (clear(key)): no sub-map view needed
+        Node head = data.get(begin);
+        if (head != null && head.value != null) clearKey(begin);
+      } else {
+        for (Map.Entry<byte[], Node> e : data.subMap(begin, true, end, false).entrySet()) {
+          if (e.getValue().value != null) clearKey(e.getKey());
+        }
+      }
+      if (effects != null) effects.add(CommitLog.Effect.clear(begin, end));
+    }
+
+    private void clearKey(byte[] key) {
+      writeVersion(key, null, version);
+      touched.add(key);
+    }
   }
 
   private void writeVersion(byte[] key, byte @Nullable [] value, long version) {
@@ -367,10 +435,10 @@ final class Store implements AutoCloseable {
     try {
       long now = clock.millis();
       samples.addLast(new Sample(now, readableVersion));
-      long horizon = -1;
       while (!samples.isEmpty() && samples.peekFirst().millis <= now - LIFETIME_MILLIS - MAINTENANCE_PERIOD_MILLIS) {
-        horizon = samples.pollFirst().version;
+        lifetimeFloor = samples.pollFirst().version;
       }
+      long horizon = versions.horizon(readableVersion, lifetimeFloor);
       if (horizon > prunedBelow) prune(horizon);
       if (durable && log.bytesSinceCheckpoint() > checkpointBytes) checkpoint();
     } catch (RuntimeException | IOException | Error e) {
@@ -387,13 +455,29 @@ final class Store implements AutoCloseable {
     commitLock.lock();
     try {
       history.prune(horizon);
-      int n = 0;
-      while (!gcQueue.isEmpty() && gcQueue.peekFirst().version <= horizon && n++ < GC_BATCH) {
-        trim(gcQueue.pollFirst().key, horizon);
-      }
     } finally {
       commitLock.unlock();
     }
+    boolean more = true;
+    while (more) {
+      commitLock.lock();
+      try {
+        more = trimSome(horizon, TRIM_CHUNK);
+      } finally {
+        commitLock.unlock();
+      }
+    }
+  }
+
+  /** Trims up to {@code budget} keys written at or below {@code horizon}; true if more are due. */
+  private boolean trimSome(long horizon, int budget) {
+    for (int n = 0; n < budget; n++) {
+      GcEntry e = gcQueue.peekFirst();
+      if (e == null || e.version > horizon) return false;
+      trim(e.keys.get(e.next++), horizon);
+      if (e.next == e.keys.size()) gcQueue.pollFirst();
+    }
+    return true;
   }
 
   /** Drops versions of {@code key} no reader at or above {@code horizon} can see. */
@@ -457,9 +541,34 @@ final class Store implements AutoCloseable {
     log.close();
   }
 
+  // ---------------------------------------------------------------- for tests
+
+  /** Runs one round of maintenance now, on the maintenance thread, and waits for it. */
+  void maintainNow() {
+    try {
+      maintenance.submit(this::maintain).get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException(e.getCause());
+    }
+  }
+
+  long prunedBelow() {
+    return prunedBelow;
+  }
+
+  /** Versions kept for {@code key}, tombstones included (0 if the key is gone). */
+  int versionCount(byte[] key) {
+    int n = 0;
+    for (Node v = data.get(key); v != null; v = v.older) n++;
+    return n;
+  }
+
   /** Counts for diagnostics and tests. */
   String stats() {
     return "keys=" + data.size() + " readable=" + readableVersion + " prunedBelow=" + prunedBelow
-        + " conflictEntries=" + history.size() + " watches=" + watches.outstanding();
+        + " conflictEntries=" + history.size() + " readVersionsInUse=" + versions.size() + " watches=" + watches.outstanding();
   }
 }

@@ -117,7 +117,7 @@ public final class HeartbeatBatcher implements AutoCloseable {
   }
 
   private List<Pending> takeBatch() {
-    List<Pending> batch = new ArrayList<>(Math.min(maxBatch, 64));
+    List<Pending> batch = new ArrayList<>(); // batches are often small: under light load each one starts at once
     List<Pending> later = new ArrayList<>();
     Set<String> nodes = new HashSet<>();
     Pending p;

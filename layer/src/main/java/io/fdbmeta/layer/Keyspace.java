@@ -53,6 +53,8 @@ public final class Keyspace {
   private final Subspace lease;
   private final Subspace node;
   private final Subspace liveness;
+  private final byte[] nodePrefix; // raw keys of node and liveness, for the heartbeat's keys
+  private final byte[] livenessPrefix;
   private final Subspace changelog;
   private final Subspace config;
   private final Subspace ops;
@@ -67,6 +69,8 @@ public final class Keyspace {
     this.lease = root.get("lease");
     this.node = root.get("node");
     this.liveness = root.get("liveness");
+    this.nodePrefix = node.getKey();
+    this.livenessPrefix = liveness.getKey();
     this.changelog = root.get("changelog");
     this.config = root.get("config");
     this.ops = root.get("ops");
@@ -164,7 +168,7 @@ public final class Keyspace {
   }
 
   byte[] nodeKey(String nodeId) {
-    return node.pack(Tuple.from(nodeId));
+    return new TupleBytes.Writer(nodePrefix, nodePrefix.length + TupleBytes.sizeOf(nodeId)).string(nodeId).toBytes();
   }
 
   Range nodes() {
@@ -176,7 +180,8 @@ public final class Keyspace {
   }
 
   byte[] livenessKey(NodeStatus status, long expiresAtMillis, String nodeId) {
-    return liveness.pack(Tuple.from(status.name(), expiresAtMillis, nodeId));
+    int size = livenessPrefix.length + TupleBytes.sizeOf(status.name()) + TupleBytes.sizeOf(expiresAtMillis) + TupleBytes.sizeOf(nodeId);
+    return new TupleBytes.Writer(livenessPrefix, size).string(status.name()).integer(expiresAtMillis).string(nodeId).toBytes();
   }
 
   /** Liveness entries of {@code status} that expired at or before {@code millis}. */

@@ -105,14 +105,51 @@ public final class NodeRecord {
     return new NodeRecord(nodeId, address, locality, newCapacity, newLoad, status, incarnation, newExpiresAt, processToken);
   }
 
+  /**
+   * The tuple (FORMAT, nodeId, address, region, zone, rack, diskBytes, cpuCores, rangeCount,
+   * requestsPerSecond, bytesUsed, cpuUsed, status, incarnation, livenessExpiresAt, processToken),
+   * packed. Written with TupleBytes because every heartbeat does this; the bytes are Tuple's.
+   */
   public byte[] encode() {
-    return Tuple.from(FORMAT, nodeId, address, locality.region, locality.zone, locality.rack,
-        capacity.diskBytes, capacity.cpuCores,
-        load.rangeCount, load.requestsPerSecond, load.bytesUsed, load.cpuUsed,
-        status.name(), incarnation, livenessExpiresAt, processToken).pack();
+    int size = TupleBytes.sizeOf(FORMAT) + TupleBytes.sizeOf(nodeId) + TupleBytes.sizeOf(address)
+        + TupleBytes.sizeOf(locality.region) + TupleBytes.sizeOf(locality.zone) + TupleBytes.sizeOf(locality.rack)
+        + TupleBytes.sizeOf(capacity.diskBytes) + TupleBytes.sizeOf(load.rangeCount) + TupleBytes.sizeOf(load.bytesUsed)
+        + 3 * TupleBytes.DOUBLE_SIZE + TupleBytes.sizeOf(status.name()) + TupleBytes.sizeOf(incarnation)
+        + TupleBytes.sizeOf(livenessExpiresAt) + TupleBytes.sizeOf(processToken);
+    return new TupleBytes.Writer(new byte[0], size)
+        .integer(FORMAT).string(nodeId).string(address).string(locality.region).string(locality.zone).string(locality.rack)
+        .integer(capacity.diskBytes).floating(capacity.cpuCores)
+        .integer(load.rangeCount).floating(load.requestsPerSecond).integer(load.bytesUsed).floating(load.cpuUsed)
+        .string(status.name()).integer(incarnation).integer(livenessExpiresAt).string(processToken)
+        .toBytes();
   }
 
+  /**
+   * Decodes {@link #encode}'s bytes.
+   *
+   * @throws MetaException CORRUPT_RECORD if they are not a node record this build can read
+   */
   public static NodeRecord decode(byte[] value) {
+    try {
+      return decodeSimple(value);
+    } catch (RuntimeException notSimple) {
+      return decodeTuple(value); // anything unusual: Tuple decides, and reports what is wrong
+    }
+  }
+
+  /** The short path for the usual shape: ASCII strings, longs and doubles, the current format. */
+  private static NodeRecord decodeSimple(byte[] value) {
+    TupleBytes.Reader r = new TupleBytes.Reader(value);
+    if (r.integer() != FORMAT) throw new IllegalArgumentException("format");
+    NodeRecord n = new NodeRecord(r.string(), r.string(), new Locality(r.string(), r.string(), r.string()),
+        new Capacity(r.integer(), r.floating()),
+        new Load(r.integer(), r.floating(), r.integer(), r.floating()),
+        NodeStatus.valueOf(r.string()), r.integer(), r.integer(), r.atEnd() ? "" : r.string());
+    if (!r.atEnd()) throw new IllegalArgumentException("trailing elements");
+    return n;
+  }
+
+  private static NodeRecord decodeTuple(byte[] value) {
     String what = "node record";
     Tuple t = Records.unpack(value, what, FORMAT);
     try {

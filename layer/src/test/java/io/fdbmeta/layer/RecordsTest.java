@@ -49,6 +49,30 @@ class RecordsTest {
   }
 
   @Test
+  void nodeRecordBytesAreTheTupleOfItsFields() {
+    NodeRecord n = new NodeRecord("node-1", "127.0.0.1:7001", new NodeRecord.Locality("us-east", "z1", "r2"),
+        new NodeRecord.Capacity(1L << 40, 16), new NodeRecord.Load(-120, 3500.5, 1L << 30, -3.25), NodeStatus.LIVE, 3, 1_700_000_000_000L, "tok");
+    byte[] tuple = Tuple.from(NodeRecord.FORMAT, "node-1", "127.0.0.1:7001", "us-east", "z1", "r2", 1L << 40, 16.0,
+        -120L, 3500.5, 1L << 30, -3.25, "LIVE", 3L, 1_700_000_000_000L, "tok").pack();
+    assertThat(n.encode()).isEqualTo(tuple);
+  }
+
+  @Test
+  void nodeRecordsOfUnusualShapesDecodeThroughTuple() {
+    NodeRecord unicode = new NodeRecord("node-\u00e9", "\u0430\u0434\u0440\u0435\u0441:1", new NodeRecord.Locality("eu-\u00fc", "z", "r"),
+        new NodeRecord.Capacity(0, 0.5), NodeRecord.Load.NONE, NodeStatus.DEAD, 1, -5, "t\u0000k");
+    assertThat(NodeRecord.decode(unicode.encode())).isEqualTo(unicode);
+    byte[] beforeTokens = Tuple.from(1L, "n", "a", "r", "z", "k", 5L, 2.0, 0L, 0.0, 0L, 0.0, "LIVE", 1L, 9L).pack();
+    assertThat(NodeRecord.decode(beforeTokens).processToken()).isEmpty();
+    byte[] wholeNumberCpus = Tuple.from(1L, "n", "a", "r", "z", "k", 5L, 2L, 0L, 0.0, 0L, 0.0, "LIVE", 1L, 9L, "t").pack();
+    assertThat(NodeRecord.decode(wholeNumberCpus).capacity().cpuCores()).isEqualTo(2.0);
+    byte[] badStatus = Tuple.from(1L, "n", "a", "r", "z", "k", 5L, 2.0, 0L, 0.0, 0L, 0.0, "ASLEEP", 1L, 9L, "t").pack();
+    assertThatThrownBy(() -> NodeRecord.decode(badStatus)).isInstanceOf(MetaException.class);
+    byte[] laterFormat = Tuple.from(2L, "n", "a", "r", "z", "k", 5L, 2.0, 0L, 0.0, 0L, 0.0, "LIVE", 1L, 9L, "t").pack();
+    assertThatThrownBy(() -> NodeRecord.decode(laterFormat)).isInstanceOf(MetaException.class);
+  }
+
+  @Test
   void leaseChangeEventAndOpRoundTrip() {
     Lease lease = new Lease("n1", 5, 123_456L);
     assertThat(Lease.decode(lease.encode())).isEqualTo(lease);
