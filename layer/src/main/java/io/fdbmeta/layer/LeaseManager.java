@@ -267,7 +267,9 @@ public final class LeaseManager {
     tr.set(ks.leaseKey(range.rangeId()), next.encode());
     String holder = LeaseRules.isVacant(next) ? null : next.holder();
     if (!Objects.equals(holder, range.leaseholder()) || next.epoch() != range.leaseEpoch()) {
-      catalog.writer().put(tr, range, range.withLease(holder, next.epoch()));
+      try (RouteWriter.Changes changes = catalog.writer().changes(tr)) {
+        changes.put(range, range.withLease(holder, next.epoch()));
+      }
     }
   }
 

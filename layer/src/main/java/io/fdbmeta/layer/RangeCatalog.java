@@ -78,7 +78,9 @@ public final class RangeCatalog {
     return db.runAsync(tr -> tr.getRange(ks.rangeIndex(), 1).asList().thenApply(rows -> {
       if (!rows.isEmpty()) return new Bootstrap(RangeDescriptor.decode(rows.get(0).getValue()), false);
       RangeDescriptor root = new RangeDescriptor(Ids.ROOT_RANGE_ID, new byte[0], null, 1, List.of(), null, 0);
-      writer.put(tr, null, root);
+      try (RouteWriter.Changes changes = writer.changes(tr)) {
+        changes.put(null, root);
+      }
       tr.set(ks.schemaVersionKey(), Tuple.from(1L).pack());
       return new Bootstrap(root, true);
     }));
@@ -269,9 +271,9 @@ public final class RangeCatalog {
       RangeDescriptor left = parent.withBounds(leftId, parent.startKey(), op.key(), gen);
       RangeDescriptor right = parent.withBounds(rightId, op.key(), parent.endKey(), gen);
       return tr.get(ks.leaseKey(parentId)).thenApply(lease -> {
-        writer.remove(tr, parent, true);
-        writer.put(tr, null, left);
-        writer.put(tr, null, right);
+        try (RouteWriter.Changes changes = writer.changes(tr)) {
+          changes.remove(parent, true).put(null, left).put(null, right);
+        }
         if (lease != null) {
           tr.set(ks.leaseKey(leftId), lease);
           tr.set(ks.leaseKey(rightId), lease);
@@ -334,15 +336,17 @@ public final class RangeCatalog {
         }
         long gen = parent.generation() + 1;
         List<RangeDescriptor> children = new ArrayList<>(childIds.size());
-        writer.remove(tr, parent, true);
-        byte[] start = parent.startKey();
-        for (int i = 0; i <= sortedKeys.size(); i++) {
-          byte[] end = i < sortedKeys.size() ? sortedKeys.get(i) : parent.endKey();
-          RangeDescriptor child = parent.withBounds(childIds.get(i), start, end, gen);
-          writer.put(tr, null, child);
-          if (lease != null) tr.set(ks.leaseKey(child.rangeId()), lease);
-          children.add(child);
-          start = end;
+        try (RouteWriter.Changes changes = writer.changes(tr)) {
+          changes.remove(parent, true);
+          byte[] start = parent.startKey();
+          for (int i = 0; i <= sortedKeys.size(); i++) {
+            byte[] end = i < sortedKeys.size() ? sortedKeys.get(i) : parent.endKey();
+            RangeDescriptor child = parent.withBounds(childIds.get(i), start, end, gen);
+            changes.put(null, child);
+            if (lease != null) tr.set(ks.leaseKey(child.rangeId()), lease);
+            children.add(child);
+            start = end;
+          }
         }
         long now = config.now();
         tr.set(ks.opKey(opId), new OpRecord(opId, OpRecord.Kind.SPLIT, OpRecord.Phase.COMMITTED, List.of(rangeId), List.of(parent.generation()), null, childIds, now, now, "split at " + sortedKeys.size() + " keys").encode());
@@ -397,8 +401,9 @@ public final class RangeCatalog {
         Lease mergedLease = mergedLease(leftId, rightId, decodeLease(leftLease.join()), decodeLease(rightLease.join()), now);
         RangeDescriptor merged = left.withBounds(leftId, left.startKey(), right.endKey(), Math.max(left.generation(), right.generation()) + 1);
         if (mergedLease != null) merged = merged.withLease(mergedLease.holder(), mergedLease.epoch());
-        writer.remove(tr, right, true);
-        writer.put(tr, left, merged);
+        try (RouteWriter.Changes changes = writer.changes(tr)) {
+          changes.remove(right, true).put(left, merged);
+        }
         if (mergedLease != null) tr.set(ks.leaseKey(leftId), mergedLease.encode());
         tr.set(ks.opKey(opId), new OpRecord(opId, OpRecord.Kind.MERGE, OpRecord.Phase.COMMITTED, List.of(leftId, rightId), List.of(left.generation(), right.generation()), null, List.of(leftId), now, now, "committed").encode());
         return merged;
@@ -432,7 +437,9 @@ public final class RangeCatalog {
       List<String> replicas = new ArrayList<>(d.replicas());
       replicas.add(nodeId);
       RangeDescriptor next = d.withReplicas(replicas, d.generation() + 1);
-      writer.put(tr, d, next);
+      try (RouteWriter.Changes changes = writer.changes(tr)) {
+        changes.put(d, next);
+      }
       return next;
     }));
   }
@@ -454,7 +461,9 @@ public final class RangeCatalog {
       List<String> replicas = new ArrayList<>(d.replicas());
       replicas.remove(nodeId);
       RangeDescriptor next = d.withReplicas(replicas, d.generation() + 1);
-      writer.put(tr, d, next);
+      try (RouteWriter.Changes changes = writer.changes(tr)) {
+        changes.put(d, next);
+      }
       return next;
     }));
   }

@@ -5,10 +5,7 @@ import com.apple.foundationdb.KeyValue;
 import com.apple.foundationdb.ReadTransactionContext;
 import com.apple.foundationdb.async.AsyncUtil;
 import com.apple.foundationdb.tuple.Versionstamp;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
@@ -26,6 +23,14 @@ import org.jspecify.annotations.Nullable;
  *    UPSERT never replaces a strictly newer version of its id and displaces another range at the
  *    same end key; a REMOVE deletes its id). The result is published only after this, so nobody
  *    sees the intermediate mix.
+ *
+ * Step 2 keeps rows encoded and indexes only their end keys (RouteSnapshot.Loader); ids are read
+ * and compared only if step 3 finds at least one commit after C0 (RouteSnapshot.withUniqueIds,
+ * before applying it). If it finds none, no routing change committed between reading C0 and
+ * reading the changelog, a window that holds every page's read version (every change appends to
+ * the changelog, RouteWriter), so all pages read one catalog state and no id can appear twice. That
+ * is what lets a cold load cost little more than the scan: the id index, which has to read every
+ * value and scatter a million random ids, is left to the first byId() or applied change.
  *
  * Why the result equals the catalog at the head H that step 3 reached. Range ids are never reused,
  * every removal of a range is logged as REMOVE(id), and per id (generation, leaseEpoch) never
@@ -73,10 +78,19 @@ final class RouteLoader {
   }
 
   private CompletableFuture<RouteSnapshot> attempt(int n) {
-    return tail.headAsync().thenCompose(head -> loadPagesAsync().thenComposeAsync(ranges -> {
+    return tail.headAsync().thenCompose(head -> loadPagesAsync(head).thenComposeAsync(loaded -> {
       RouteTable table = new RouteTable();
-      table.replaceAll(ranges, head);
-      return tail.catchUpAsync(head, b -> table.applyBatch(b.position(), b.events())).thenCompose(result -> {
+      table.replace(loaded);
+      var catchUp = new Object() {
+        boolean changed;
+      };
+      return tail.catchUpAsync(head, b -> {
+        if (!catchUp.changed) {
+          catchUp.changed = true; // pages may have read different versions of a range (see the header)
+          table.replace(table.snapshot().withUniqueIds());
+        }
+        table.applyBatch(b.position(), b.events());
+      }).thenCompose(result -> {
         if (result == ChangelogTail.Result.CAUGHT_UP) return CompletableFuture.completedFuture(table.snapshot());
         if (n >= MAX_ATTEMPTS) {
           throw new MetaException(MetaException.Code.CONFLICTING_OPERATION, "changelog was trimmed past the load position " + n + " times; raise changelog retention",
@@ -87,23 +101,12 @@ final class RouteLoader {
     }, executor));
   }
 
-  /** Every range, page by page; of two versions of one id (see the header) the newer one. */
-  private CompletableFuture<List<RangeDescriptor>> loadPagesAsync() {
-    var state = new Object() {
-      final List<RangeDescriptor> ranges = new ArrayList<>();
-      final Map<Long, Integer> indexById = new HashMap<>();
-    };
+  /** Every range, page by page, kept encoded (RouteSnapshot.Loader), positioned at {@code head} for the catch-up. */
+  private CompletableFuture<RouteSnapshot> loadPagesAsync(Versionstamp head) {
+    RouteSnapshot.Loader loader = new RouteSnapshot.Loader(ks.rangeSubspace().getKey().length);
     return scanPagesAsync(db, ks, pageSize, executor, rows -> {
-      for (KeyValue kv : rows) {
-        RangeDescriptor d = RangeDescriptor.decode(kv.getValue());
-        Integer seen = state.indexById.putIfAbsent(d.rangeId(), state.ranges.size());
-        if (seen == null) {
-          state.ranges.add(d);
-        } else if (RouteSnapshot.newer(d, state.ranges.get(seen))) {
-          state.ranges.set(seen, d);
-        }
-      }
-    }).thenApply(n -> state.ranges);
+      for (KeyValue kv : rows) loader.add(kv.getKey(), kv.getValue());
+    }).thenApply(n -> loader.build(head));
   }
 
   /**

@@ -2,10 +2,7 @@ package io.fdbmeta.layer;
 
 import com.apple.foundationdb.tuple.Versionstamp;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
-import java.util.Collections;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,12 +12,24 @@ import org.jspecify.annotations.Nullable;
  * One immutable version of a route table. Readers get every answer from a single snapshot, so they
  * never see half of a commit's events.
  *
- * Layout: ranges sorted by end key, cut into chunks of at most CHUNK_MAX. Each chunk has an
+ * Layout: ranges sorted by end key, cut into RouteChunks of at most CHUNK_MAX. Each chunk has an
  * EndKeyIndex over its ends; a top EndKeyIndex holds each chunk's last end. A lookup is two binary
  * searches over contiguous long[]s (the top one small enough to stay in cache) and no allocation.
  *
+ * A loaded table is lazy, so that a cold load costs little more than the scan that reads it:
+ *  - Ranges stay encoded until first asked for (RouteChunk says why and how the decode is cached).
+ *    The id index caches a decoded descriptor too; each of lookup() and byId() takes the other's
+ *    if it has one (an id index built later takes the chunks' routes), so both return the same
+ *    instance of a range, except that two threads decoding it at the same moment may each get
+ *    their own, equal one.
+ *  - The id index is built on first use (byId, or the first change applied), from the chunks: a
+ *    million random ids cannot be indexed without scattering writes over tens of megabytes, which
+ *    costs more than the whole scan (IdIndex). A loaded table has one version per id without it:
+ *    RouteLoader resolves duplicates (withUniqueIds) whenever the catalog changed during the load,
+ *    and when it did not, every page read the same catalog.
+ *
  * Applying a commit copies only what it touches: the chunk array (one reference per ~256 ranges),
- * the chunks holding changed ranges, the top index and the id index's bucket array. At 1,000,000
+ * the chunks holding changed ranges, the top index and the id index's directory. At 1,000,000
  * ranges that is tens of kilobytes per commit instead of the whole table, which an immutable sorted
  * array would need, while lookups stay close to a binary search over a flat array. A
  * ConcurrentSkipListMap would need no copying at all, but its lookups chase ~20 pointers at that
@@ -30,6 +39,7 @@ import org.jspecify.annotations.Nullable;
 /**
  * An immutable, consistent version of the route table: the ranges as of {@link #cursor()}. Obtain
  * one from {@link RouteTable#snapshot()} to make several reads that must agree with each other.
+ * Reads are thread-safe, take no lock and, once a range has been decoded, allocate nothing.
  */
 public final class RouteSnapshot {
   static final int CHUNK_MAX = 512;
@@ -39,56 +49,38 @@ public final class RouteSnapshot {
   /** The position before any changelog entry. */
   public static final Versionstamp ORIGIN = Versionstamp.complete(new byte[10], 0);
 
-  static final RouteSnapshot EMPTY = new RouteSnapshot(new Chunk[0], IdIndex.EMPTY, 0, ORIGIN);
+  static final RouteSnapshot EMPTY = new RouteSnapshot(new RouteChunk[0], IdIndex.EMPTY, 0, ORIGIN);
 
-  private static final Comparator<byte @Nullable []> END_ORDER = (a, b) -> {
-    if (a == null) return b == null ? 0 : 1;
-    if (b == null) return -1;
-    return Arrays.compareUnsigned(a, b);
-  };
-
-  /** A run of ranges in end-key order with the index over their ends. */
-  private static final class Chunk {
-    final EndKeyIndex index;
-    final RangeDescriptor[] ranges;
-
-    Chunk(List<RangeDescriptor> ranges) {
-      this.ranges = ranges.toArray(new RangeDescriptor[0]);
-      List<byte @Nullable []> ends = new ArrayList<>(ranges.size());
-      for (RangeDescriptor d : ranges) ends.add(d.rawEndKey());
-      this.index = new EndKeyIndex(ends);
-    }
-
-    byte @Nullable [] lastEnd() {
-      return ranges[ranges.length - 1].rawEndKey();
-    }
-  }
-
-  private final Chunk[] chunks;
+  private final RouteChunk[] chunks;
   private final EndKeyIndex top;
-  private final IdIndex ids;
+  private final LazyIds ids;
   private final int size;
   private final Versionstamp cursor;
 
-  private RouteSnapshot(Chunk[] chunks, IdIndex ids, int size, Versionstamp cursor) {
+  private RouteSnapshot(RouteChunk[] chunks, @Nullable IdIndex ids, int size, Versionstamp cursor) {
     this(chunks, topIndex(chunks), ids, size, cursor);
   }
 
-  private RouteSnapshot(Chunk[] chunks, EndKeyIndex top, IdIndex ids, int size, Versionstamp cursor) {
+  /** @param ids null to build it from the chunks on first use */
+  private RouteSnapshot(RouteChunk[] chunks, EndKeyIndex top, @Nullable IdIndex ids, int size, Versionstamp cursor) {
     this.chunks = chunks;
     this.top = top;
-    this.ids = ids;
+    this.ids = new LazyIds(ids);
     this.size = size;
     this.cursor = cursor;
-    if (ids.size() != size) {
+    if (ids != null && ids.size() != size) {
       throw new IllegalArgumentException("range ids are not unique: " + size + " ranges, " + ids.size() + " ids");
     }
   }
 
-  private static EndKeyIndex topIndex(Chunk[] chunks) {
-    List<byte @Nullable []> lastEnds = new ArrayList<>(chunks.length);
-    for (Chunk c : chunks) lastEnds.add(c.lastEnd());
-    return new EndKeyIndex(lastEnds);
+  private static EndKeyIndex topIndex(RouteChunk[] chunks) {
+    byte[][] lastEnds = new byte[chunks.length][];
+    int[] froms = new int[chunks.length];
+    for (int c = 0; c < chunks.length; c++) {
+      lastEnds[c] = chunks[c].lastEndArray();
+      froms[c] = chunks[c].lastEndFrom();
+    }
+    return new EndKeyIndex(lastEnds, froms);
   }
 
   /**
@@ -98,28 +90,60 @@ public final class RouteSnapshot {
    */
   static RouteSnapshot of(Collection<RangeDescriptor> ranges, Versionstamp cursor) {
     List<RangeDescriptor> sorted = new ArrayList<>(ranges);
-    sorted.sort((a, b) -> END_ORDER.compare(a.rawEndKey(), b.rawEndKey()));
-    List<Chunk> chunks = new ArrayList<>(sorted.size() / CHUNK_TARGET + 1);
-    for (int i = 0; i < sorted.size(); i += CHUNK_TARGET) {
-      chunks.add(new Chunk(sorted.subList(i, Math.min(sorted.size(), i + CHUNK_TARGET))));
+    sorted.sort((a, b) -> EndKeyIndex.compare(a.rawEndKey(), 0, b.rawEndKey(), 0));
+    Loader loader = new Loader(0);
+    for (int i = 0; i < sorted.size(); i++) {
+      RangeDescriptor d = sorted.get(i);
+      if (i > 0 && EndKeyIndex.compare(sorted.get(i - 1).rawEndKey(), 0, d.rawEndKey(), 0) == 0) {
+        throw new IllegalArgumentException("ranges " + sorted.get(i - 1).rangeId() + " and " + d.rangeId() + " share an end key");
+      }
+      loader.add(d);
     }
-    return new RouteSnapshot(chunks.toArray(new Chunk[0]), IdIndex.of(sorted), sorted.size(), cursor);
+    RouteChunk[] chunks = loader.chunks();
+    IdIndex ids = IdIndex.of(chunks, (id, earlier, later) -> {
+      throw new IllegalArgumentException("range id " + id + " appears twice");
+    });
+    return new RouteSnapshot(chunks, ids, sorted.size(), cursor);
   }
 
   /**
    * The range holding {@code key}: the one with the smallest end key greater than {@code key}
    * (a range without end is greater than every key), or null if the table has none.
+   *
+   * @throws MetaException CORRUPT_RECORD if that range's stored descriptor does not decode
    */
   public @Nullable RangeDescriptor lookup(byte[] key) {
     int c = top.upperBound(key);
     if (c == chunks.length) return null;
-    Chunk chunk = chunks[c];
-    return chunk.ranges[chunk.index.upperBound(key)];
+    RouteChunk chunk = chunks[c];
+    int i = chunk.upperBound(key);
+    Object r = chunk.route(i);
+    return r instanceof RangeDescriptor ? (RangeDescriptor) r : decode(chunk, i, r);
   }
 
-  /** The range with this id, or null. */
+  /** The descriptor at {@code i} of {@code chunk}, still {@code encoded} there: the id index's if it has one decoded, else decoded now. */
+  private RangeDescriptor decode(RouteChunk chunk, int i, Object encoded) {
+    IdIndex index = ids.ifBuilt();
+    Object known = index == null ? null : index.get(RouteChunk.idOf(encoded));
+    if (known instanceof RangeDescriptor) return chunk.cache(i, (RangeDescriptor) known);
+    RangeDescriptor d = chunk.descriptor(i);
+    if (index != null) index.cache(d.rangeId(), encoded, d);
+    return d;
+  }
+
+  /**
+   * The range with this id, or null. The first call on a freshly loaded table builds the id index
+   * (about as long as the load itself); later calls are hash lookups.
+   *
+   * @throws MetaException CORRUPT_RECORD if its stored descriptor does not decode
+   */
   public @Nullable RangeDescriptor byId(long rangeId) {
-    return ids.get(rangeId);
+    IdIndex index = ids();
+    Object r = index.get(rangeId);
+    if (r == null || r instanceof RangeDescriptor) return (RangeDescriptor) r;
+    RangeDescriptor d = RouteChunk.decode(r, rangeId, null);
+    index.cache(rangeId, r, d);
+    return d;
   }
 
   public int size() {
@@ -131,10 +155,20 @@ public final class RouteSnapshot {
     return cursor;
   }
 
-  /** All ranges in key order; O(n), for tools and tests rather than the request path. */
+  /**
+   * All ranges in key order; O(n) and decodes every range, for tools and tests rather than the
+   * request path.
+   *
+   * @throws MetaException CORRUPT_RECORD if a stored descriptor does not decode
+   */
   public List<RangeDescriptor> ranges() {
     List<RangeDescriptor> out = new ArrayList<>(size);
-    for (Chunk c : chunks) Collections.addAll(out, c.ranges);
+    for (RouteChunk c : chunks) {
+      for (int i = 0; i < c.size(); i++) {
+        Object r = c.route(i);
+        out.add(r instanceof RangeDescriptor ? (RangeDescriptor) r : decode(c, i, r));
+      }
+    }
     return out;
   }
 
@@ -161,59 +195,178 @@ public final class RouteSnapshot {
     return a.generation() > b.generation() || (a.generation() == b.generation() && a.leaseEpoch() > b.leaseEpoch());
   }
 
+  private IdIndex ids() {
+    return ids.get(this);
+  }
+
   /**
-   * Edits of one batch. Chunks are copied into mutable lists when first touched; every end key is
+   * The id index of a snapshot: given, or built from the chunks on first use. The build runs under
+   * this holder's lock, so concurrent first callers wait for one build instead of each doing it.
+   */
+  private static final class LazyIds {
+    private volatile @Nullable IdIndex index;
+
+    LazyIds(@Nullable IdIndex index) {
+      this.index = index;
+    }
+
+    @Nullable IdIndex ifBuilt() {
+      return index;
+    }
+
+    IdIndex get(RouteSnapshot s) {
+      IdIndex i = index;
+      return i != null ? i : build(s);
+    }
+
+    private synchronized IdIndex build(RouteSnapshot s) {
+      IdIndex i = index;
+      if (i == null) {
+        i = IdIndex.of(s.chunks, (id, earlier, later) -> {
+          // A load resolves duplicates whenever the catalog changed while it read (withUniqueIds).
+          throw MetaException.forRange(MetaException.Code.CORRUPT_RECORD, id, "range id appears twice in the range index");
+        });
+        index = i;
+      }
+      return i;
+    }
+  }
+
+  /**
+   * This snapshot with one version per range id: of two versions of one id (pages of a load read
+   * at different versions) the first unless the second is strictly newer, compared decoded. The
+   * id index is built here, eagerly.
+   *
+   * @throws MetaException CORRUPT_RECORD if two versions of one id must be compared and one does
+   *     not decode
+   */
+  RouteSnapshot withUniqueIds() {
+    IdIndex index = IdIndex.of(chunks, (id, earlier, later) -> {
+      if (earlier instanceof RangeDescriptor && later instanceof RangeDescriptor) {
+        throw new IllegalArgumentException("range id " + id + " appears twice");
+      }
+      return newer(RouteChunk.decode(later, id, null), RouteChunk.decode(earlier, id, null)) ? later : earlier;
+    });
+    if (index.size() == size) return new RouteSnapshot(chunks, top, index, size, cursor);
+    Loader kept = new Loader(0);
+    for (RouteChunk c : chunks) {
+      for (int i = 0; i < c.size(); i++) {
+        if (index.get(c.id(i)) == c.route(i)) kept.add(c, i);
+      }
+    }
+    return new RouteSnapshot(kept.chunks(), index, index.size(), cursor);
+  }
+
+  /**
+   * A snapshot built from ranges in strictly increasing end-key order: the rows of a load (kept
+   * encoded), or descriptors. The order is the caller's to keep (a range index scan returns rows
+   * in key order, which is end-key order); it is not checked row by row.
+   */
+  static final class Loader {
+    private final RangeRow row;
+    private final RouteChunk.Builder current = new RouteChunk.Builder(CHUNK_TARGET);
+    private final List<RouteChunk> chunks = new ArrayList<>();
+    private int size;
+
+    /** @param keyPrefixLength the length of the range subspace's prefix in the rows' keys */
+    Loader(int keyPrefixLength) {
+      this.row = new RangeRow(keyPrefixLength);
+    }
+
+    /**
+     * Adds a range-index row, keeping its value encoded; reads only the end key, from the row's key.
+     *
+     * @throws MetaException CORRUPT_RECORD if the key holds no end key
+     */
+    void add(byte[] key, byte[] value) {
+      RangeRow r = row;
+      r.readEnd(key);
+      add(value, r.endArray, r.endFrom);
+    }
+
+    void add(RangeDescriptor d) {
+      add(d, d.rawEndKey(), 0);
+    }
+
+    void add(RouteChunk c, int i) {
+      add(c.route(i), c.array(i), c.from(i));
+    }
+
+    private void add(Object route, byte @Nullable [] endArray, int endFrom) {
+      current.add(route, endArray, endFrom);
+      size++;
+      if (current.size() == CHUNK_TARGET) chunks.add(current.take());
+    }
+
+    RouteChunk[] chunks() {
+      if (current.size() > 0) chunks.add(current.take());
+      return chunks.toArray(new RouteChunk[0]);
+    }
+
+    /**
+     * The snapshot of every row added, at {@code cursor}; its id index is built on first use,
+     * which assumes one row per id (see the top of this file, and withUniqueIds).
+     */
+    RouteSnapshot build(Versionstamp cursor) {
+      return new RouteSnapshot(chunks(), null, size, cursor);
+    }
+  }
+
+  /**
+   * Edits of one batch. Chunks are copied into builders when first touched; every end key is
    * placed by the chunk boundaries of the base snapshot, which stay fixed for the batch.
    */
   private static final class Editor {
     private final RouteSnapshot base;
     private final IdIndex.Editor ids;
-    private final Map<Integer, List<RangeDescriptor>> touched = new HashMap<>();
+    private final Map<Integer, RouteChunk.Builder> touched = new HashMap<>();
     private int size;
 
     Editor(RouteSnapshot base) {
       this.base = base;
-      this.ids = base.ids.edit();
+      this.ids = base.ids().edit();
       this.size = base.size;
     }
 
     void upsert(RangeDescriptor d) {
-      RangeDescriptor old = ids.get(d.rangeId());
+      Object old = ids.get(d.rangeId());
       if (old != null) {
-        if (newer(old, d)) return;
-        removeFromChunk(old);
+        RangeDescriptor previous = RouteChunk.decode(old, d.rangeId(), null);
+        if (newer(previous, d)) return;
+        removeFromChunk(previous);
       }
-      List<RangeDescriptor> chunk = chunkFor(d.rawEndKey());
-      int i = Collections.binarySearch(chunk, d, (a, b) -> END_ORDER.compare(a.rawEndKey(), b.rawEndKey()));
+      byte[] end = d.rawEndKey();
+      RouteChunk.Builder chunk = chunkFor(end);
+      int i = chunk.find(end, 0);
       if (i >= 0) {
-        RangeDescriptor displaced = chunk.set(i, d);
-        ids.remove(displaced.rangeId());
+        ids.remove(chunk.id(i));
+        chunk.set(i, d, end, 0);
       } else {
-        chunk.add(-i - 1, d);
+        chunk.insert(-i - 1, d, end, 0);
         size++;
       }
-      ids.put(d);
+      ids.put(d.rangeId(), d);
     }
 
     void remove(long rangeId) {
-      RangeDescriptor old = ids.get(rangeId);
+      Object old = ids.get(rangeId);
       if (old == null) return;
-      removeFromChunk(old);
+      removeFromChunk(RouteChunk.decode(old, rangeId, null));
       ids.remove(rangeId);
     }
 
     private void removeFromChunk(RangeDescriptor old) {
-      List<RangeDescriptor> chunk = chunkFor(old.rawEndKey());
-      int i = Collections.binarySearch(chunk, old, (a, b) -> END_ORDER.compare(a.rawEndKey(), b.rawEndKey()));
-      if (i < 0 || chunk.get(i).rangeId() != old.rangeId()) {
+      RouteChunk.Builder chunk = chunkFor(old.rawEndKey());
+      int i = chunk.find(old.rawEndKey(), 0);
+      if (i < 0 || chunk.id(i) != old.rangeId()) {
         throw new IllegalStateException("route table index out of step: range " + old.rangeId() + " not at its end key");
       }
       chunk.remove(i);
       size--;
     }
 
-    /** The mutable chunk that holds (or would hold) a range ending at {@code end}. */
-    private List<RangeDescriptor> chunkFor(byte @Nullable [] end) {
+    /** The builder of the chunk that holds (or would hold) a range ending at {@code end}. */
+    private RouteChunk.Builder chunkFor(byte @Nullable [] end) {
       int n = base.chunks.length;
       int c;
       if (n == 0) {
@@ -222,10 +375,11 @@ public final class RouteSnapshot {
         c = n - 1;
       } else {
         c = base.top.upperBound(end);
-        if (c > 0 && Arrays.equals(base.top.end(c - 1), end)) c--; // the chunk whose last end is exactly this one
+        // the chunk whose last end is exactly this one
+        if (c > 0 && EndKeyIndex.compare(base.top.array(c - 1), base.top.from(c - 1), end, 0) == 0) c--;
         if (c == n) c = n - 1;
       }
-      return touched.computeIfAbsent(c, k -> k < base.chunks.length ? new ArrayList<>(Arrays.asList(base.chunks[k].ranges)) : new ArrayList<>());
+      return touched.computeIfAbsent(c, k -> k < n ? RouteChunk.Builder.copyOf(base.chunks[k]) : new RouteChunk.Builder(CHUNK_TARGET));
     }
 
     RouteSnapshot build(Versionstamp position) {
@@ -233,23 +387,24 @@ public final class RouteSnapshot {
       if (touched.isEmpty()) return new RouteSnapshot(base.chunks, base.top, newIds, size, position);
       RouteSnapshot inPlace = buildInPlace(newIds, position);
       if (inPlace != null) return inPlace;
-      List<Chunk> out = new ArrayList<>(base.chunks.length + 2);
-      List<RangeDescriptor> carry = new ArrayList<>();
+      List<RouteChunk> out = new ArrayList<>(base.chunks.length + 2);
+      RouteChunk.Builder carry = new RouteChunk.Builder(CHUNK_TARGET);
       int n = Math.max(base.chunks.length, 1);
       for (int c = 0; c < n; c++) {
-        List<RangeDescriptor> t = touched.get(c);
-        if (t == null && carry.isEmpty()) {
+        RouteChunk.Builder t = touched.get(c);
+        if (t == null && carry.size() == 0) {
           if (c < base.chunks.length) out.add(base.chunks[c]);
           continue;
         }
-        carry.addAll(t != null ? t : Arrays.asList(base.chunks[c].ranges));
+        if (t != null) carry.addAll(t, 0, t.size());
+        else carry.addAll(base.chunks[c], 0, base.chunks[c].size());
         // A small chunk joins its successor, so merges cannot leave a trail of tiny chunks.
         if (carry.size() < CHUNK_MIN && c < n - 1) continue;
         emit(out, carry);
-        carry = new ArrayList<>();
+        carry = new RouteChunk.Builder(CHUNK_TARGET);
       }
-      if (!carry.isEmpty()) emit(out, carry);
-      return new RouteSnapshot(out.toArray(new Chunk[0]), newIds, size, position);
+      emit(out, carry);
+      return new RouteSnapshot(out.toArray(new RouteChunk[0]), newIds, size, position);
     }
 
     /**
@@ -257,27 +412,27 @@ public final class RouteSnapshot {
      * boundaries and the top index stay as they are and only the touched chunks are rebuilt.
      */
     private @Nullable RouteSnapshot buildInPlace(IdIndex newIds, Versionstamp position) {
-      Chunk[] out = base.chunks.clone();
-      for (Map.Entry<Integer, List<RangeDescriptor>> e : touched.entrySet()) {
+      RouteChunk[] out = base.chunks.clone();
+      for (Map.Entry<Integer, RouteChunk.Builder> e : touched.entrySet()) {
         int c = e.getKey();
-        List<RangeDescriptor> t = e.getValue();
+        RouteChunk.Builder t = e.getValue();
         if (c >= out.length || t.size() < CHUNK_MIN || t.size() > CHUNK_MAX) return null;
-        if (!Arrays.equals(t.get(t.size() - 1).rawEndKey(), base.chunks[c].lastEnd())) return null;
-        out[c] = new Chunk(t);
+        int last = t.size() - 1;
+        if (EndKeyIndex.compare(t.endArray(last), t.endFrom(last), base.chunks[c].lastEndArray(), base.chunks[c].lastEndFrom()) != 0) return null;
+        out[c] = t.build(0, t.size());
       }
       return new RouteSnapshot(out, base.top, newIds, size, position);
     }
 
-    private static void emit(List<Chunk> out, List<RangeDescriptor> ranges) {
-      if (ranges.isEmpty()) return;
-      if (ranges.size() <= CHUNK_MAX) {
-        out.add(new Chunk(ranges));
+    private static void emit(List<RouteChunk> out, RouteChunk.Builder ranges) {
+      int n = ranges.size();
+      if (n == 0) return;
+      if (n <= CHUNK_MAX) {
+        out.add(ranges.build(0, n));
         return;
       }
-      int pieces = (ranges.size() + CHUNK_TARGET - 1) / CHUNK_TARGET;
-      for (int p = 0; p < pieces; p++) {
-        out.add(new Chunk(ranges.subList(p * ranges.size() / pieces, (p + 1) * ranges.size() / pieces)));
-      }
+      int pieces = (n + CHUNK_TARGET - 1) / CHUNK_TARGET;
+      for (int p = 0; p < pieces; p++) out.add(ranges.build(p * n / pieces, (p + 1) * n / pieces));
     }
   }
 }

@@ -2,6 +2,7 @@ package io.fdbmeta.layer;
 
 import com.apple.foundationdb.Transaction;
 import com.apple.foundationdb.tuple.Tuple;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.Map;
@@ -15,6 +16,13 @@ import org.jspecify.annotations.Nullable;
  * its indexes ({@code range}, {@code range_by_id}, {@code range_by_node}), appends a delta to the
  * changelog and bumps {@code meta_version}, all in the same commit. Every catalog and lease change
  * goes through here, which is what lets a follower trust the changelog to be complete.
+ *
+ * <p>Changes are written through a {@link Changes} opened by one call of a layer operation inside
+ * its transaction body, and closed when the call has written them all; closing sets {@code
+ * meta_version} once for all of them. A split of one range into 5,001 writes 5,002 changelog
+ * entries but one {@code meta_version} mutation. The scope is the call, not the transaction:
+ * fdb-embedded hands a retried body the same Transaction object, so a once-per-transaction flag
+ * would skip the bump on every attempt after the first, while a retried body opens a new Changes.
  */
 final class RouteWriter {
   static final String ROLE_LEASEHOLDER = "LEASEHOLDER";
@@ -37,44 +45,66 @@ final class RouteWriter {
     });
   }
 
-  /** Stores {@code next}, replacing {@code previous} (null for a new range), and logs the change. */
-  void put(Transaction tr, @Nullable RangeDescriptor previous, RangeDescriptor next) {
-    if (previous != null && previous.rangeId() != next.rangeId()) {
-      throw new IllegalArgumentException("put replaces a range by itself; use remove for range " + previous.rangeId());
-    }
-    if (previous != null && !java.util.Arrays.equals(previous.endKey(), next.endKey())) {
-      tr.clear(ks.rangeKey(previous.endKey()));
-    }
-    tr.set(ks.rangeKey(next.endKey()), next.encode());
-    tr.set(ks.rangeByIdKey(next.rangeId()), Tuple.from(Keyspace.endElement(next.endKey())).pack());
-    Set<String> stale = new HashSet<>(previous == null ? Set.of() : previous.replicas());
-    stale.removeAll(next.replicas());
-    for (String node : stale) tr.clear(ks.rangeByNodeKey(node, next.rangeId()));
-    for (String node : next.replicas()) {
-      String role = node.equals(next.leaseholder()) ? ROLE_LEASEHOLDER : ROLE_REPLICA;
-      tr.set(ks.rangeByNodeKey(node, next.rangeId()), Tuple.from(role).pack());
-    }
-    log(tr, ChangeEvent.upsert(next));
+  /** Opens the routing changes of one call in {@code tr}; close it (try-with-resources) after the last one. */
+  Changes changes(Transaction tr) {
+    return new Changes(tr);
   }
 
-  /**
-   * Deletes a range's records. Its key in the range index is cleared only if {@code keepRangeKey}
-   * is false; a split overwrites the parent's end key with the right child in the same commit.
-   */
-  void remove(Transaction tr, RangeDescriptor gone, boolean keepRangeKey) {
-    if (!keepRangeKey) tr.clear(ks.rangeKey(gone.endKey()));
-    tr.clear(ks.rangeByIdKey(gone.rangeId()));
-    tr.clear(ks.leaseKey(gone.rangeId()));
-    for (String node : gone.replicas()) tr.clear(ks.rangeByNodeKey(node, gone.rangeId()));
-    log(tr, ChangeEvent.remove(gone.rangeId(), gone.endKey()));
-  }
+  /** The routing changes of one call in one transaction attempt; see the class comment. Not thread-safe. */
+  final class Changes implements AutoCloseable {
+    private final Transaction tr;
+    private boolean logged;
 
-  private void log(Transaction tr, ChangeEvent event) {
-    int userVersion = entriesByTransaction.merge(tr, 1, Integer::sum) - 1;
-    if (userVersion > 0xffff) {
-      throw MetaException.of(MetaException.Code.INVALID_ARGUMENT, "more than 65536 routing changes in one transaction");
+    private Changes(Transaction tr) {
+      this.tr = tr;
     }
-    Versionstamps.setVersionstampedKey(tr, ks.changelogSubspace(), userVersion, event.encode());
-    Versionstamps.setVersionstampValue(tr, ks.metaVersionKey());
+
+    /** Stores {@code next}, replacing {@code previous} (null for a new range), and logs the change. */
+    Changes put(@Nullable RangeDescriptor previous, RangeDescriptor next) {
+      if (previous != null && previous.rangeId() != next.rangeId()) {
+        throw new IllegalArgumentException("put replaces a range by itself; use remove for range " + previous.rangeId());
+      }
+      if (previous != null && !Arrays.equals(previous.endKey(), next.endKey())) {
+        tr.clear(ks.rangeKey(previous.endKey()));
+      }
+      tr.set(ks.rangeKey(next.endKey()), next.encode());
+      tr.set(ks.rangeByIdKey(next.rangeId()), Tuple.from(Keyspace.endElement(next.endKey())).pack());
+      Set<String> stale = new HashSet<>(previous == null ? Set.of() : previous.replicas());
+      stale.removeAll(next.replicas());
+      for (String node : stale) tr.clear(ks.rangeByNodeKey(node, next.rangeId()));
+      for (String node : next.replicas()) {
+        String role = node.equals(next.leaseholder()) ? ROLE_LEASEHOLDER : ROLE_REPLICA;
+        tr.set(ks.rangeByNodeKey(node, next.rangeId()), Tuple.from(role).pack());
+      }
+      return log(ChangeEvent.upsert(next));
+    }
+
+    /**
+     * Deletes a range's records. Its key in the range index is cleared only if {@code keepRangeKey}
+     * is false; a split overwrites the parent's end key with the right child in the same commit.
+     */
+    Changes remove(RangeDescriptor gone, boolean keepRangeKey) {
+      if (!keepRangeKey) tr.clear(ks.rangeKey(gone.endKey()));
+      tr.clear(ks.rangeByIdKey(gone.rangeId()));
+      tr.clear(ks.leaseKey(gone.rangeId()));
+      for (String node : gone.replicas()) tr.clear(ks.rangeByNodeKey(node, gone.rangeId()));
+      return log(ChangeEvent.remove(gone.rangeId(), gone.endKey()));
+    }
+
+    private Changes log(ChangeEvent event) {
+      int userVersion = entriesByTransaction.merge(tr, 1, Integer::sum) - 1;
+      if (userVersion > 0xffff) {
+        throw MetaException.of(MetaException.Code.INVALID_ARGUMENT, "more than 65536 routing changes in one transaction");
+      }
+      Versionstamps.setVersionstampedKey(tr, ks.changelogSubspace(), userVersion, event.encode());
+      logged = true;
+      return this;
+    }
+
+    /** Sets meta_version to this commit's versionstamp, once, if anything was logged. */
+    @Override
+    public void close() {
+      if (logged) Versionstamps.setVersionstampValue(tr, ks.metaVersionKey());
+    }
   }
 }

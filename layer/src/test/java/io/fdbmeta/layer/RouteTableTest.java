@@ -35,7 +35,7 @@ class RouteTableTest {
     for (int i = 0; i < ranges.size(); i++) {
       RangeDescriptor d = ranges.get(i);
       assertThat(d.startKey()).as("start of %s (range %d of %d)", d, i, ranges.size()).isEqualTo(expectedStart);
-      assertThat(s.byId(d.rangeId())).isSameAs(d);
+      assertThat(s.byId(d.rangeId())).isEqualTo(d);
       expectedStart = d.endKey();
       if (i < ranges.size() - 1) assertThat(expectedStart).as("end of %s", d).isNotNull();
     }
