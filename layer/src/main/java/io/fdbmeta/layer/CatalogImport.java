@@ -60,22 +60,24 @@ public final class CatalogImport {
         if (rest == null || !rest.replicas().isEmpty() || lease != null || rest.endKey() != null) {
           throw MetaException.forRange(MetaException.Code.NOT_ALLOWED, Ids.ROOT_RANGE_ID, "import needs a fresh catalog: the last range must be range 1 with no replicas and no lease, found " + rest);
         }
-        catalog.writer().remove(tr, rest, true);
-        byte[] start = rest.startKey();
-        for (ImportedRange r : chunk) {
-          byte[] end = r.endKey();
-          if (end != null && ByteArrayUtil.compareUnsigned(start, end) >= 0) {
-            throw MetaException.forRange(MetaException.Code.INVALID_ARGUMENT, r.rangeId(), "imported end keys must increase");
+        try (RouteWriter.Changes changes = catalog.writer().changes(tr)) {
+          changes.remove(rest, true);
+          byte[] start = rest.startKey();
+          for (ImportedRange r : chunk) {
+            byte[] end = r.endKey();
+            if (end != null && ByteArrayUtil.compareUnsigned(start, end) >= 0) {
+              throw MetaException.forRange(MetaException.Code.INVALID_ARGUMENT, r.rangeId(), "imported end keys must increase");
+            }
+            long epoch = r.leaseholder() == null ? 0 : 1;
+            RangeDescriptor d = new RangeDescriptor(r.rangeId(), start, end, 1, r.replicas(), r.leaseholder(), epoch);
+            changes.put(null, d);
+            if (r.leaseholder() != null) tr.set(ks.leaseKey(r.rangeId()), new Lease(r.leaseholder(), epoch, r.leaseExpiresAt(), r.holderIncarnation()).encode());
+            if (end == null) return null;
+            start = end;
           }
-          long epoch = r.leaseholder() == null ? 0 : 1;
-          RangeDescriptor d = new RangeDescriptor(r.rangeId(), start, end, 1, r.replicas(), r.leaseholder(), epoch);
-          catalog.writer().put(tr, null, d);
-          if (r.leaseholder() != null) tr.set(ks.leaseKey(r.rangeId()), new Lease(r.leaseholder(), epoch, r.leaseExpiresAt(), r.holderIncarnation()).encode());
-          if (end == null) return null;
-          start = end;
+          changes.put(null, new RangeDescriptor(Ids.ROOT_RANGE_ID, start, null, rest.generation() + 1, List.of(), null, 0));
+          return null;
         }
-        catalog.writer().put(tr, null, new RangeDescriptor(Ids.ROOT_RANGE_ID, start, null, rest.generation() + 1, List.of(), null, 0));
-        return null;
       });
     }));
   }

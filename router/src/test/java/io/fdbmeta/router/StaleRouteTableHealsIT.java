@@ -12,13 +12,18 @@ import io.fdbmeta.wire.RespValue;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -34,10 +39,10 @@ class StaleRouteTableHealsIT {
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     try (NodesBehindRouter e = NodesBehindRouter.start("e2e-stale")) {
       LocalCluster c = e.cluster;
-      Router router = e.router(b -> b.feedOptions(ChangeFeed.Options.builder().watches(false).pollInterval(Duration.ofHours(1)).build()));
-      // The feed polls once at start; let that catch-up finish so nothing below reaches the router through it.
-      TestCluster.await("the feed's first poll", Duration.ofSeconds(5), () -> router.feedMetrics().polls() >= 1, () -> router.feedMetrics().toString());
-      Thread.sleep(200);
+      Router router = e.router(b -> b.feedOptions(ChangeFeed.Options.builder().watches(false).pollInterval(Duration.ofHours(1)).clock(new Ticks()).build()));
+      // The feed polls once at start; that catch-up must be over before anything changes, so nothing below reaches the router through it.
+      TestCluster.await("the feed's start-up catch-up", Duration.ofSeconds(10), () -> router.feedMetrics().lastSyncedAtMillis() >= 2,
+          () -> router.feedMetrics().toString());
       long feedCommits = router.feedMetrics().commits();
       List<RangeDescriptor> started = router.routeCache().snapshot();
       assertThat(started).as("the router's table at start").isEqualTo(c.ranges()).hasSize(1);
@@ -51,6 +56,7 @@ class StaleRouteTableHealsIT {
         c.awaitServing(Duration.ofSeconds(5));
         assertThat(router.routeCache().snapshot()).as("the router did not hear of the splits").isEqualTo(started);
         drive(client, 0, values, errors, examples);
+        assertThat(errors).as("requests that failed or read wrong after the splits, by kind; examples %s", examples).isEmpty();
         assertThat(router.metrics().redirects(ReplyStatus.WRONG_RANGE)).as("WRONG_RANGE redirects after the splits").isPositive();
 
         // 2. Every lease moves to another replica, then some ranges split again on their new holders.
@@ -63,6 +69,7 @@ class StaleRouteTableHealsIT {
         c.awaitServing(Duration.ofSeconds(5));
         long wrongRange = router.metrics().redirects(ReplyStatus.WRONG_RANGE);
         drive(client, 1, values, errors, examples);
+        assertThat(errors).as("requests that failed or read wrong after the lease moves, by kind; examples %s", examples).isEmpty();
         assertThat(router.metrics().redirects(ReplyStatus.STALE_EPOCH) + router.metrics().redirects(ReplyStatus.NOT_LEASEHOLDER))
             .as("STALE_EPOCH / NOT_LEASEHOLDER redirects after the lease moves").isPositive();
         assertThat(router.metrics().redirects(ReplyStatus.WRONG_RANGE)).as("WRONG_RANGE redirects after the second splits").isGreaterThan(wrongRange);
@@ -71,7 +78,6 @@ class StaleRouteTableHealsIT {
           values.size(), router.metrics().redirects(), router.metrics().redirects(ReplyStatus.WRONG_RANGE), router.metrics().redirects(ReplyStatus.STALE_EPOCH),
           router.metrics().redirects(ReplyStatus.NOT_LEASEHOLDER), router.metrics().retries(), router.routeCache().stats().loads());
 
-      assertThat(errors).as("requests that failed or read wrong, by kind; examples %s", examples).isEmpty();
       assertThat(router.metrics().failures()).isZero();
       assertThat(router.feedMetrics().commits()).as("commits the feed delivered: the router healed without it").isEqualTo(feedCommits);
       assertThat(router.routeCache().stats().loads()).as("catalog reads for %d redirects: the nodes' descriptors heal the table", router.metrics().redirects())
@@ -85,6 +91,35 @@ class StaleRouteTableHealsIT {
       assertThat(disagree).as("touched keys whose cached range is not the catalog's").isEmpty();
     } finally {
       group.shutdownGracefully(0, 100, TimeUnit.MILLISECONDS).awaitUninterruptibly(2000);
+    }
+  }
+
+  /**
+   * A clock that counts its reads. The feed stamps lastSyncedAtMillis with one read when it starts
+   * and, when a catch-up ends, with the read taken as that catch-up began; so a stamp of 2 or more
+   * says the first catch-up has finished.
+   */
+  private static final class Ticks extends Clock {
+    private final AtomicLong reads = new AtomicLong();
+
+    @Override
+    public long millis() {
+      return reads.incrementAndGet();
+    }
+
+    @Override
+    public Instant instant() {
+      return Instant.ofEpochMilli(millis());
+    }
+
+    @Override
+    public ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      return this;
     }
   }
 

@@ -23,9 +23,12 @@ class MainTest {
   void helpListsCommandsAndGlobalOptions() {
     Cli r = Cli.run("--help");
     assertThat(r.exitCode()).isZero();
-    assertThat(r.out()).contains("Usage: fdbmeta").contains("bench").contains("ping")
+    assertThat(r.out()).contains("Usage: fdbmeta").contains("bench").contains("ping").contains("demo")
         .contains("--embedded").contains("--cluster-file").contains("--cluster=NAME");
+<<<<<<< HEAD
     assertThat(r.out()).contains("demo");
+=======
+>>>>>>> wt-e2e
   }
 
   @Test
