@@ -25,10 +25,6 @@ class MainTest {
     assertThat(r.exitCode()).isZero();
     assertThat(r.out()).contains("Usage: fdbmeta").contains("bench").contains("ping").contains("demo")
         .contains("--embedded").contains("--cluster-file").contains("--cluster=NAME");
-<<<<<<< HEAD
-    assertThat(r.out()).contains("demo");
-=======
->>>>>>> wt-e2e
   }
 
   @Test
