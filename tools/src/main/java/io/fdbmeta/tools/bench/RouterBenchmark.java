@@ -76,8 +76,9 @@ import org.jspecify.annotations.Nullable;
  * best of each is compared. This phase runs after the cluster is closed.
  *
  * redis-benchmark. If the program is on PATH, it runs against the same node's RESP port and the
- * router (set,get, -c clients, -P 1 and -P P, -r KEYS, -d 100), sized from the measured rates to
- * take about --seconds each, and its figures are printed beside ours.
+ * router (-t set and -t get, -c clients, -P 1 and -P P, -r KEYS, -d 100), each run sized from our
+ * rate for the same workload to take about --seconds, direct and routed alternating, and its
+ * figures are printed beside ours.
  */
 
 /** Runs {@code fdbmeta bench router}; see the comment at the top of this file for the method. */
@@ -92,7 +93,7 @@ public final class RouterBenchmark {
   static final int NODES = 3;
   static final int REPLICATION = 3;
   static final int VALUE_BYTES = 100;
-  static final int LOOKUP_ROUNDS = 5;
+  static final int LOOKUP_ROUNDS = 3;
   static final int PRELOAD_BATCH = 100;
   static final long REDIS_BENCHMARK_TIMEOUT_SECONDS = 120;
   static final byte[] GET = "GET".getBytes(StandardCharsets.US_ASCII);
@@ -163,6 +164,7 @@ public final class RouterBenchmark {
   /** Everything a run measured; {@link RouterReport} formats it. */
   record Results(
       double loadAverage,
+      double loadAverageAtEnd,
       int clientThreads,
       int routerIoThreads,
       String targetNode,
@@ -287,7 +289,8 @@ public final class RouterBenchmark {
     }
 
     RouteLookups.Results lookups = RouteLookups.run(config.ranges(), config.lookups(), LOOKUP_ROUNDS, this::say);
-    Results r = new Results(loadAverage, clientThreads, routerIoThreads, targetNode, benchRange, preloadSeconds, data, lookups, redis, redisNote, dataGc,
+    double loadAverageAtEnd = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    Results r = new Results(loadAverage, loadAverageAtEnd, clientThreads, routerIoThreads, targetNode, benchRange, preloadSeconds, data, lookups, redis, redisNote, dataGc,
         LayerBenchmark.Gc.now(), seconds(runStart));
     return new RouterReport(config, r);
   }
@@ -417,20 +420,20 @@ public final class RouterBenchmark {
     if (!config.redisBenchmark()) return "redis-benchmark: skipped (--no-redis-benchmark)";
     Optional<Path> program = RedisBenchmarkRun.find(path);
     if (program.isEmpty()) return "redis-benchmark: not on PATH, skipped (Debian/Ubuntu: apt-get install redis-tools)";
-    int round = 0;
-    for (int pipeline : new int[] {1, config.pipeline()}) {
-      Workload w = pipeline == 1 ? Workload.GET : Workload.GET_PIPELINED;
-      // sized from our GET rates so that set + get take about --seconds per run
+    int turn = 0;
+    for (Workload w : Workload.values()) {
+      int pipeline = w.pipelined ? config.pipeline() : 1;
+      // sized from our rates for the same workload, so that each run takes about --seconds
       double rate = Math.sqrt(data.get(w).get(Route.DIRECT).measurement().unitsPerSecond() * data.get(w).get(Route.ROUTED).measurement().unitsPerSecond());
-      long requests = Math.max(1000, Math.round(rate * config.seconds() / 2 / 1000) * 1000);
+      long requests = Math.max(1000, Math.round(rate * config.seconds() / 1000) * 1000);
       for (int k = 0; k < 2; k++) {
-        Route r = Route.values()[(k + round) % 2];
-        List<String> command = RedisBenchmarkRun.command(program.get(), r == Route.DIRECT ? directPort : routerPort, "set,get", requests, config.clients(), pipeline,
-            config.keys(), VALUE_BYTES);
+        Route r = Route.values()[(k + turn) % 2];
+        List<String> command = RedisBenchmarkRun.command(program.get(), r == Route.DIRECT ? directPort : routerPort, w.command.toLowerCase(Locale.ROOT), requests,
+            config.clients(), pipeline, config.keys(), VALUE_BYTES);
         say("bench router: " + String.join(" ", command));
         out.add(new RedisRun(r, pipeline, requests, RedisBenchmarkRun.run(command, REDIS_BENCHMARK_TIMEOUT_SECONDS), String.join(" ", command.subList(1, command.size()))));
       }
-      round++;
+      turn++;
     }
     return "redis-benchmark: " + program.get();
   }

@@ -71,7 +71,7 @@ public final class RouterReport {
             + "%.2f s per run after %.2f s warm-up, %d round(s) per path and workload, direct and routed alternating%n",
         r.targetNode(), r.benchRange(), config.keys(), RouterBenchmark.VALUE_BYTES, r.preloadSeconds(), config.seconds(), config.warmupSeconds(), config.rounds()));
     sb.append(Target.loadWarning(r.loadAverage()));
-    sb.append(String.format(Locale.ROOT, "load average at start: %.2f%n", r.loadAverage()));
+    sb.append(String.format(Locale.ROOT, "load average at start: %.2f, at end: %.2f%n", r.loadAverage(), r.loadAverageAtEnd()));
     sb.append('\n');
     sb.append(String.format(Locale.ROOT, ROW, "data path (" + config.clients() + " clients)", "commands/s", "p50 us", "p99 us", "max us", "cpu us/cmd", "routed / direct"));
     for (Workload w : Workload.values()) {
@@ -122,7 +122,12 @@ public final class RouterReport {
     sb.append(r.redisNote()).append('\n');
     if (r.redis().isEmpty()) return sb.toString();
     sb.append(String.format(Locale.ROOT, ROW, "redis-benchmark (-c " + config.clients() + ")", "requests/s", "p50 us", "p99 us", "", "", "routed / direct"));
-    for (RouterBenchmark.RedisRun run : r.redis()) {
+    List<RouterBenchmark.RedisRun> runs = new ArrayList<>(r.redis());
+    // grouped by pipeline depth and test, direct before routed, whatever order they ran in
+    runs.sort(java.util.Comparator.comparingInt(RouterBenchmark.RedisRun::pipeline)
+        .thenComparing(run -> run.figures().isEmpty() ? "" : run.figures().get(0).test(), java.util.Comparator.reverseOrder())
+        .thenComparing(RouterBenchmark.RedisRun::route));
+    for (RouterBenchmark.RedisRun run : runs) {
       for (RedisBenchmarkRun.Figures f : run.figures()) {
         String right = "";
         if (run.route() == Route.ROUTED) {
@@ -133,7 +138,10 @@ public final class RouterReport {
             perSec(f.requestsPerSec()), micros(f.p50Millis()), micros(f.p99Millis()), "", "", right));
       }
     }
-    sb.append(String.format(Locale.ROOT, "(redis-benchmark %s ...; its -P latencies are per request)%n", r.redis().get(0).command().replaceFirst(" -p \\d+", " -p PORT")));
+    sb.append(String.format(Locale.ROOT,
+        "(redis-benchmark -h 127.0.0.1 -p PORT -t set|get -n N -c %d -P 1|%d -r %d -d %d --csv, N sized from our rate for the same workload;%n"
+            + " its latencies are per request, also when pipelined)%n",
+        config.clients(), config.pipeline(), config.keys(), RouterBenchmark.VALUE_BYTES));
     return sb.toString();
   }
 
@@ -188,6 +196,7 @@ public final class RouterReport {
         .put("clientThreads", r.clientThreads())
         .put("routerIoThreads", r.routerIoThreads())
         .put("loadAverageAtStart", r.loadAverage())
+        .put("loadAverageAtEnd", r.loadAverageAtEnd())
         .put("java", Runtime.version().toString())
         .put("totalSeconds", r.totalSeconds())
         .put("preloadSeconds", r.preloadSeconds());

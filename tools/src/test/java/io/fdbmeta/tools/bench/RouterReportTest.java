@@ -35,7 +35,7 @@ class RouterReportTest {
     RouterBenchmark.Config config = new RouterBenchmark.Config(1, 8, 16, 1000, 1000, 1000, 2, !redis.isEmpty());
     LayerBenchmark.Gc gc = new LayerBenchmark.Gc(3, 40);
     String note = redis.isEmpty() ? "redis-benchmark: skipped (--no-redis-benchmark)" : "redis-benchmark: /usr/bin/redis-benchmark";
-    return new RouterReport(config, new RouterBenchmark.Results(0.5, 2, 2, "n2", "Range{7 [key:, key;)}", 0.1, data, lookups, redis, note, gc, gc, 9.5));
+    return new RouterReport(config, new RouterBenchmark.Results(0.5, 0.7, 2, 2, "n2", "Range{7 [key:, key;)}", 0.1, data, lookups, redis, note, gc, gc, 9.5));
   }
 
   static final RouteLookups.Figures ZIPF_FAST = new RouteLookups.Figures(RouteLookups.Distribution.ZIPF, new double[] {3e6}, new double[] {6e6}, 500, 1000);
@@ -66,7 +66,7 @@ class RouterReportTest {
     String table = report(36_000, 160, ZIPF_FAST, List.of(direct, routed)).table("java -jar tools/target/fdbmeta.jar bench router --seconds 1.0");
     List<String> lines = table.lines().toList();
     assertThat(lines.get(1)).isEqualTo("reproduce: java -jar tools/target/fdbmeta.jar bench router --seconds 1.0");
-    assertThat(table).contains("load average at start: 0.50")
+    assertThat(table).contains("load average at start: 0.50, at end: 0.70")
         .contains("GET, 1 outstanding per client, direct", "GET, 1 outstanding per client, router", "SET, pipelined x16 (latency per batch), router")
         .contains("RouteCache.lookup, uniform keys", "ConcurrentHashMap.get, Zipf 0.99 keys")
         .contains("GET -P 1, router", "0.80x; p50 +50 us", "-p PORT")
