@@ -7,23 +7,36 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
+import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The RESP port's last handler. Replies leave in command order, as RESP requires, even though
- * writes complete later than reads: each reply waits for the one before it. QUIT, and a protocol
- * error ({@code -ERR Protocol error: ...}), close the connection after the replies before them.
- * Reading stops while {@value #MAX_PENDING} commands are unanswered.
+ * writes complete later than reads: each command takes a slot in a queue, and the replies at the
+ * head are written as soon as they are ready, all of them with one flush (so a pipelined batch of
+ * reads is answered with one write). QUIT, and a protocol error ({@code -ERR Protocol error:
+ * ...}), close the connection after the replies before them. Reading stops while {@value
+ * #MAX_PENDING} commands are unanswered.
  */
 final class RespHandler extends SimpleChannelInboundHandler<Object> {
   static final int MAX_PENDING = 256;
 
+  /** A command's place in the reply order. */
+  private static final class Slot {
+    final boolean closeAfter;
+    RespCommands.@Nullable Reply reply;
+
+    Slot(boolean closeAfter) {
+      this.closeAfter = closeAfter;
+    }
+  }
+
   private final RespCommands commands;
   private final AtomicInteger nodeInFlight;
-  private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null); // event loop only
-  private int pending; // event loop only
-  private boolean closing;
+  private final ArrayDeque<Slot> queue = new ArrayDeque<>(); // event loop only
+  private boolean closing; // event loop only
 
   RespHandler(RespCommands commands, AtomicInteger nodeInFlight) {
     this.commands = commands;
@@ -48,18 +61,36 @@ final class RespHandler extends SimpleChannelInboundHandler<Object> {
 
   private void enqueue(ChannelHandlerContext ctx, CompletableFuture<RespCommands.Reply> reply, boolean closeAfter) {
     nodeInFlight.incrementAndGet();
-    if (++pending >= MAX_PENDING) ctx.channel().config().setAutoRead(false);
-    CompletableFuture<RespCommands.Reply> safe = reply.exceptionally(e -> out -> Resp.error(out, "ERR " + Async.describe(e)));
-    tail = tail.thenCombine(safe, (x, r) -> r).thenAcceptAsync(r -> {
-      ByteBuf out = ctx.alloc().buffer();
-      r.write(out);
-      ctx.writeAndFlush(out).addListener(w -> nodeInFlight.decrementAndGet());
-      if (closeAfter) {
-        ctx.writeAndFlush(ctx.alloc().buffer(0)).addListener(ChannelFutureListener.CLOSE);
-      } else if (--pending < MAX_PENDING / 2 && !closing && !ctx.channel().config().isAutoRead()) {
-        ctx.channel().config().setAutoRead(true);
+    Slot slot = new Slot(closeAfter);
+    queue.add(slot);
+    if (queue.size() >= MAX_PENDING) ctx.channel().config().setAutoRead(false);
+    reply.whenComplete((r, e) -> {
+      RespCommands.Reply out = e == null ? r : o -> Resp.error(o, "ERR " + Async.describe(e));
+      if (ctx.executor().inEventLoop()) {
+        ready(ctx, slot, out);
+      } else {
+        ctx.executor().execute(() -> ready(ctx, slot, out));
       }
-    }, ctx.executor());
+    });
+  }
+
+  /** Parks {@code reply} in its slot and writes every reply ready at the head of the queue. On the event loop. */
+  private void ready(ChannelHandlerContext ctx, Slot slot, RespCommands.Reply reply) {
+    slot.reply = reply;
+    boolean wrote = false;
+    for (Slot head; (head = queue.peek()) != null && head.reply != null; ) {
+      queue.poll();
+      ByteBuf out = ctx.alloc().buffer();
+      head.reply.write(out);
+      ctx.write(out).addListener(w -> nodeInFlight.decrementAndGet());
+      wrote = true;
+      if (head.closeAfter) {
+        ctx.writeAndFlush(ctx.alloc().buffer(0)).addListener(ChannelFutureListener.CLOSE);
+        return;
+      }
+    }
+    if (wrote) ctx.flush();
+    if (queue.size() < MAX_PENDING / 2 && !closing && !ctx.channel().config().isAutoRead()) ctx.channel().config().setAutoRead(true);
   }
 
   @Override

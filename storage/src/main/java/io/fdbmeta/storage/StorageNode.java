@@ -28,6 +28,7 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -79,6 +80,8 @@ import org.jspecify.annotations.Nullable;
  */
 public final class StorageNode implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(StorageNode.class.getName());
+  /** Replies written during one read (or one loop turn, for replies completed later) leave in one flush, up to this many. */
+  static final int FLUSH_BATCH = 256;
 
   private enum State {
     STARTING,
@@ -264,6 +267,7 @@ public final class StorageNode implements AutoCloseable {
       @Override
       protected void initChannel(SocketChannel ch) {
         channels.add(ch);
+        ch.pipeline().addLast("flush", new FlushConsolidationHandler(FLUSH_BATCH, true));
         NodeCodec.serverPipeline(ch.pipeline(), config.maxFrameBytes);
         ch.pipeline().addLast("requests", new NodeRequestHandler(processor, inFlight));
       }
@@ -275,6 +279,7 @@ public final class StorageNode implements AutoCloseable {
         @Override
         protected void initChannel(SocketChannel ch) {
           channels.add(ch);
+          ch.pipeline().addLast("flush", new FlushConsolidationHandler(FLUSH_BATCH, true));
           ch.pipeline().addLast("resp-decoder", new RespDecoder());
           ch.pipeline().addLast("commands", new RespHandler(commands, inFlight));
         }

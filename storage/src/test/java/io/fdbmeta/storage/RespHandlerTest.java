@@ -10,6 +10,8 @@ import io.fdbmeta.layer.RangeDescriptor;
 import io.fdbmeta.wire.RespDecoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -89,6 +91,24 @@ class RespHandlerTest {
     assertThat(exchange("SET a 1\r\nPING\r\nGET a\r\n")).as("nothing may overtake the SET").isEmpty();
     replication.complete(null);
     assertThat(output()).isEqualTo("+OK\r\n+PONG\r\n$1\r\n1\r\n");
+  }
+
+  @Test
+  void repliesReadyTogetherLeaveInOneFlush() {
+    AtomicInteger flushes = new AtomicInteger();
+    ch.pipeline().addFirst(new ChannelOutboundHandlerAdapter() {
+      @Override
+      public void flush(ChannelHandlerContext ctx) {
+        flushes.incrementAndGet();
+        ctx.flush();
+      }
+    });
+    replication = new CompletableFuture<>();
+    assertThat(exchange("SET a 1\r\nPING\r\nGET a\r\nPING\r\n")).isEmpty();
+    assertThat(flushes).hasValue(0);
+    replication.complete(null);
+    assertThat(output()).isEqualTo("+OK\r\n+PONG\r\n$1\r\n1\r\n+PONG\r\n");
+    assertThat(flushes).as("the SET's reply releases the three behind it: one flush for all four").hasValue(1);
   }
 
   @Test
