@@ -9,6 +9,7 @@ import io.fdbmeta.layer.HeartbeatBatcher;
 import io.fdbmeta.layer.Ids;
 import io.fdbmeta.layer.Keyspace;
 import io.fdbmeta.layer.LayerConfig;
+import io.fdbmeta.layer.MetaException;
 import io.fdbmeta.layer.NodeRecord;
 import io.fdbmeta.layer.NodeRegistry;
 import io.fdbmeta.layer.Page;
@@ -26,12 +27,15 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ForkJoinPool;
@@ -418,8 +422,22 @@ public final class LayerBenchmark {
                 return 1;
               });
             });
-      });
+      }).exceptionally(Split::lostRace);
     }
+
+    /**
+     * Concurrent clients can pick the same range: the loser's lookup or prepare then sees a newer
+     * generation, a parent already gone or an op aborted by the winner. That is the catalog doing its
+     * job, so it counts as a skipped split (0 units), not an error.
+     */
+    private static int lostRace(Throwable t) {
+      Throwable cause = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+      if (cause instanceof MetaException m && RACE_CODES.contains(m.code())) return 0;
+      throw t instanceof CompletionException c ? c : new CompletionException(cause);
+    }
+
+    private static final Set<MetaException.Code> RACE_CODES = EnumSet.of(
+        MetaException.Code.STALE_GENERATION, MetaException.Code.UNKNOWN_RANGE, MetaException.Code.CONFLICTING_OPERATION);
 
     synchronized void reset() {
       commitLatencies.clear();
