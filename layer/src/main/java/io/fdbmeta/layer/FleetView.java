@@ -21,6 +21,11 @@ import org.jspecify.annotations.Nullable;
  * deviation is the dimension furthest from 1 (signed), its score the largest ratio. A move's load
  * is estimated as the source's load per replica, since per-range loads are reported only for
  * ranges outside the normal band.
+ *
+ * Load the rebalancer must not move (setUnmovableLoad: hot ranges, heavy ranges a node leads) is
+ * taken out of each report before it enters the average, not out of the average afterwards: such
+ * load comes and goes at once (a hot spot ends, a split), and an average that still held it would
+ * show the node overloaded for minutes after it left, and make it shed replicas it needs.
  */
 /** Node records and smoothed loads, as the controller last read them. Single-threaded (the controller's tick). */
 final class FleetView {
@@ -46,8 +51,8 @@ final class FleetView {
   }
 
   private final Map<String, List<Pending>> pending = new HashMap<>();
-  /** Load of reported (hot or heavy) ranges each node leads: the rebalancer cannot move it. */
-  private Map<String, double[]> leadLoad = Map.of();
+  /** Load of reported ranges the rebalancer does not move, per node (see setUnmovableLoad). */
+  private Map<String, double[]> unmovable = Map.of();
   private int refreshes;
 
   FleetView(double alpha, long livenessMillis) {
@@ -60,7 +65,7 @@ final class FleetView {
     nodes.clear();
     for (NodeRecord n : all) {
       nodes.put(n.nodeId(), n);
-      double[] report = {n.load().rangeCount(), n.load().requestsPerSecond(), n.load().bytesUsed()};
+      double[] report = movable(n);
       double[] s = smoothed.get(n.nodeId());
       if (s == null || n.status() != NodeStatus.LIVE) {
         smoothed.put(n.nodeId(), report);
@@ -83,6 +88,14 @@ final class FleetView {
     recomputeMean();
   }
 
+  /** The node's reported load less the load it carries that the rebalancer does not move. */
+  private double[] movable(NodeRecord n) {
+    double[] report = {n.load().rangeCount(), n.load().requestsPerSecond(), n.load().bytesUsed()};
+    double[] fixed = unmovable.get(n.nodeId());
+    if (fixed != null) for (int d = 1; d < DIMENSIONS; d++) report[d] = Math.max(0, report[d] - fixed[d]);
+    return report;
+  }
+
   private void recomputeMean() {
     double[] sum = new double[DIMENSIONS];
     int live = 0;
@@ -90,7 +103,8 @@ final class FleetView {
       if (!isLive(n)) continue;
       live++;
       double[] s = smoothed.get(n.nodeId());
-      for (int d = 0; d < DIMENSIONS; d++) sum[d] += s[d];
+      double[] fixed = unmovable.get(n.nodeId());
+      for (int d = 0; d < DIMENSIONS; d++) sum[d] += s[d] + (fixed == null ? 0 : fixed[d]);
     }
     for (int d = 0; d < DIMENSIONS; d++) mean[d] = live == 0 ? 0 : sum[d] / live;
   }
@@ -127,18 +141,19 @@ final class FleetView {
   /** Replaces one record (a node the controller just marked dead, or read again). */
   void update(NodeRecord n) {
     nodes.put(n.nodeId(), n);
-    smoothed.computeIfAbsent(n.nodeId(), id -> new double[] {n.load().rangeCount(), n.load().requestsPerSecond(), n.load().bytesUsed()});
+    smoothed.computeIfAbsent(n.nodeId(), id -> movable(n));
   }
 
   /**
-   * Sets the load of reported (hot or heavy) ranges each node leads. It is left out of the
-   * deviation that starts and stops rebalancing: the rebalancer moves only replicas that do not
-   * hold the lease, so a node over the mean because of a hot range it leads would otherwise shed
-   * many average replicas, to be moved back when the spike passes; splitting the range, or a
-   * lease transfer by the storage node, is the remedy. Scores (target choice) keep all load.
+   * Sets, per node, the load of reported ranges the rebalancer does not move: hot ranges (on every
+   * replica: moving one only moves the hot spot, and splitting the range is the remedy) and heavy
+   * ranges the node leads (the rebalancer moves only replicas that do not hold the lease). From the
+   * next refresh on it is left out of the reports that make the deviation which starts and stops
+   * rebalancing; otherwise a node over the mean because of such a range would shed many average
+   * replicas, to be moved back when the spike passes. Scores (target choice) keep all load.
    */
-  void setLeadLoad(Map<String, double[]> byNode) {
-    leadLoad = byNode;
+  void setUnmovableLoad(Map<String, double[]> byNode) {
+    unmovable = byNode;
   }
 
   /** Full refreshes since this view was created: a new controller first learns the load. */
@@ -146,25 +161,27 @@ final class FleetView {
     return refreshes;
   }
 
-  /** The node's smoothed load in dimension {@code d}, without the load of reported ranges it leads. */
-  private double movableLoad(String nodeId, double[] s, int d) {
-    double[] lead = leadLoad.get(nodeId);
-    return lead == null ? s[d] : Math.max(0, s[d] - lead[d]);
+  /** The largest of the node's load ratios to the fleet mean (1 = average), all load counted; what placement minimises. */
+  double score(String nodeId) {
+    return scoreWith(nodeId, new double[DIMENSIONS]);
   }
 
-  /** The largest of the node's load ratios to the fleet mean (1 = average); what placement minimises. */
-  double score(String nodeId) {
+  /** {@link #score} of the node if it also carried {@code added} (a replica it may receive). */
+  double scoreWith(String nodeId, double[] added) {
     double[] s = smoothed.get(nodeId);
     if (s == null) return 0;
+    double[] fixed = unmovable.get(nodeId);
     double best = 0;
-    for (int d = 0; d < DIMENSIONS; d++) if (mean[d] > 0) best = Math.max(best, s[d] / mean[d]);
+    for (int d = 0; d < DIMENSIONS; d++) {
+      if (mean[d] > 0) best = Math.max(best, (s[d] + (fixed == null ? 0 : fixed[d]) + added[d]) / mean[d]);
+    }
     return best;
   }
 
-  /** Signed deviation from the mean in the dimension furthest from it (0.25: 25% above). */
+  /** Signed deviation of the node's movable load from the mean, in the dimension furthest from it (0.25: 25% above). */
   double deviation(String nodeId) {
     int d = dominantDimension(nodeId);
-    return d < 0 ? 0 : movableLoad(nodeId, smoothed.get(nodeId), d) / mean[d] - 1;
+    return d < 0 ? 0 : smoothed.get(nodeId)[d] / mean[d] - 1;
   }
 
   /** The dimension (0 replicas, 1 request rate, 2 bytes) in which the node is furthest from the mean, or -1. */
@@ -175,7 +192,7 @@ final class FleetView {
     double dev = 0;
     for (int d = 0; d < DIMENSIONS; d++) {
       if (mean[d] <= 0) continue;
-      double x = Math.abs(movableLoad(nodeId, s, d) / mean[d] - 1);
+      double x = Math.abs(s[d] / mean[d] - 1);
       if (worst < 0 || x > dev) {
         worst = d;
         dev = x;

@@ -26,18 +26,22 @@ import org.jspecify.annotations.Nullable;
  * is active: an overloaded node gives a replica to the least loaded node placement allows; an
  * underloaded node takes a replica from the most loaded node that has one it may take. A node
  * over the mean mostly in request rate or bytes gives first the replicas of ranges reported with
- * the most of that load (a heavy range), so one move does what many average ones would. Load of
- * reported ranges a node leads does not count toward starting or stopping (FleetView.setLeadLoad),
- * and a new controller first averages a minute of reports before it moves anything. Every
- * target comes from Placement.choose, so a move never breaks a constraint. Only replicas that do
- * not hold the range's lease are moved: taking a lease from a live holder needs the holder to
- * hand it over (LeaseManager.transfer), which is the storage node's part.
+ * the most of that load (a heavy range), so one move does what many average ones would. A move is
+ * made only if the target stays under the stop threshold with the replica, so no move makes a
+ * node that has to give it back. Ranges reported hot are never moved (the split planner splits
+ * them, and a move in flight would hold the split off), and their load, like that of heavy ranges
+ * a node leads, does not count toward starting or stopping (FleetView.setUnmovableLoad). A new
+ * controller first averages two minutes of reports, and starts no node meanwhile: a node that
+ * stopped just under the stop threshold would otherwise start again on the noise of its first
+ * reports. Every target comes from Placement.choose, so a move never breaks a constraint. Only
+ * replicas that do not hold the range's lease are moved: taking a lease from a live holder needs
+ * the holder to hand it over (LeaseManager.transfer), which is the storage node's part.
  */
 /** Moves replicas from nodes above the mean to nodes below it; see the comment at the top. */
 final class Rebalancer {
   private static final int SOURCES_TRIED = 4;
   /** Fleet reads (one per rebalance interval) a new controller averages before it moves anything. */
-  static final int WARM_UP_REFRESHES = 6;
+  static final int WARM_UP_REFRESHES = 12;
 
   private final RangeCatalog catalog;
   private final RangeLoads loads;
@@ -79,9 +83,9 @@ final class Rebalancer {
   int cycle(ReadTransactionContext db, long now, FleetView fleet, Moves moves, ControllerActions actions) {
     Map<Long, RangeLoad> reported = new HashMap<>();
     for (RangeLoad r : RangeCatalog.join(loads.listAsync(db))) reported.put(r.rangeId(), r);
-    fleet.setLeadLoad(leadLoadByNode(db, reported));
-    updateActive(fleet);
+    fleet.setUnmovableLoad(unmovableByNode(db, reported));
     if (fleet.refreshes() < WARM_UP_REFRESHES) return 0;
+    updateActive(fleet);
     int started = 0;
     Map<String, List<RangeCatalog.Assignment>> rangesOf = new HashMap<>();
     Set<String> stuck = new HashSet<>();
@@ -94,7 +98,7 @@ final class Rebalancer {
         m = shed(db, node, fleet, moves, rangesOf, reported, now);
       } else {
         if (sources == null) sources = byLoadDescending(fleet);
-        m = fill(db, node, sources, fleet, moves, rangesOf, now);
+        m = fill(db, node, sources, fleet, moves, rangesOf, reported, now);
       }
       if (m == null || !moves.start(m, actions, fleet)) {
         stuck.add(node); // nothing it can give or take this cycle
@@ -120,14 +124,14 @@ final class Rebalancer {
   /** A move of one of {@code source}'s replicas to the least loaded node placement allows. */
   private @Nullable Move shed(ReadTransactionContext db, String source, FleetView fleet, Moves moves, Map<String, List<RangeCatalog.Assignment>> rangesOf,
       Map<Long, RangeLoad> reported, long now) {
-    for (RangeCatalog.Assignment a : heaviestFirst(movable(db, source, moves, rangesOf), reported, fleet.dominantDimension(source))) {
+    for (RangeCatalog.Assignment a : heaviestFirst(movable(db, source, moves, rangesOf, reported), reported, fleet.dominantDimension(source))) {
       RangeDescriptor d = catalog.get(db, a.rangeId()).orElse(null);
       if (d == null || source.equals(d.leaseholder())) continue;
       RangeLoad r = reported.get(a.rangeId());
       double[] load = r == null ? fleet.perReplica(source) : new double[] {1, r.requestsPerSecond(), r.bytes()};
       Placement.Choice c = Placement.choose(fleet.all(), keep(d, source, fleet), new HashSet<>(d.replicas()), (long) load[2], Placement.Constraints.of(config, d), fleet.readAt(),
           n -> fleet.score(n.nodeId()));
-      if (c instanceof Placement.Chosen chosen && fleet.score(chosen.target().nodeId()) < fleet.score(source)) {
+      if (c instanceof Placement.Chosen chosen && fleet.scoreWith(chosen.target().nodeId(), load) < Math.min(fleet.score(source), 1 + config.rebalanceStop())) {
         rangesOf.get(source).remove(a);
         return new Move(config.ids().newOpId(), d.rangeId(), d.generation(), source, chosen.target().nodeId(), Move.Reason.REBALANCE, now, load);
       }
@@ -150,18 +154,29 @@ final class Rebalancer {
     return out;
   }
 
-  /** The load of reported hot or heavy ranges, per leaseholder (a few reads: such ranges are few). */
-  private Map<String, double[]> leadLoadByNode(ReadTransactionContext db, Map<Long, RangeLoad> reported) {
+  /**
+   * Per node, the load of reported ranges it carries that the rebalancer does not move: hot ranges
+   * on every replica, heavy ones on their leaseholder (a few reads: such ranges are few).
+   */
+  private Map<String, double[]> unmovableByNode(ReadTransactionContext db, Map<Long, RangeLoad> reported) {
     Map<String, double[]> out = new HashMap<>();
     for (RangeLoad r : reported.values()) {
-      if (r.requestsPerSecond() < config.mergeRps()) continue; // cold ones weigh nothing
+      if (r.requestsPerSecond() < config.mergeRps() && !isHot(r)) continue; // cold ones weigh nothing
       RangeDescriptor d = catalog.get(db, r.rangeId()).orElse(null);
-      if (d == null || d.leaseholder() == null) continue;
-      double[] sum = out.computeIfAbsent(d.leaseholder(), k -> new double[FleetView.DIMENSIONS]);
-      sum[1] += r.requestsPerSecond();
-      sum[2] += r.bytes();
+      if (d == null) continue;
+      List<String> carriers = isHot(r) ? d.replicas() : d.leaseholder() == null ? List.of() : List.of(d.leaseholder());
+      for (String node : carriers) {
+        double[] sum = out.computeIfAbsent(node, k -> new double[FleetView.DIMENSIONS]);
+        sum[1] += r.requestsPerSecond();
+        sum[2] += r.bytes();
+      }
     }
     return out;
+  }
+
+  /** Reported hot: the split planner will split it, so it is not moved. */
+  private static boolean isHot(@Nullable RangeLoad r) {
+    return r != null && r.hot();
   }
 
   private static List<NodeRecord> byLoadDescending(FleetView fleet) {
@@ -172,14 +187,14 @@ final class Rebalancer {
   }
 
   private @Nullable Move fill(ReadTransactionContext db, String target, List<NodeRecord> sources, FleetView fleet, Moves moves,
-      Map<String, List<RangeCatalog.Assignment>> rangesOf, long now) {
+      Map<String, List<RangeCatalog.Assignment>> rangesOf, Map<Long, RangeLoad> reported, long now) {
     NodeRecord t = fleet.get(target);
     if (t == null) return null;
     int tried = 0;
     for (NodeRecord s : sources) {
       if (s.nodeId().equals(target)) continue;
       if (tried++ == SOURCES_TRIED) break;
-      for (RangeCatalog.Assignment a : movable(db, s.nodeId(), moves, rangesOf)) {
+      for (RangeCatalog.Assignment a : movable(db, s.nodeId(), moves, rangesOf, reported)) {
         RangeDescriptor d = catalog.get(db, a.rangeId()).orElse(null);
         if (d == null || s.nodeId().equals(d.leaseholder())) continue;
         double[] load = fleet.perReplica(s.nodeId());
@@ -193,11 +208,12 @@ final class Rebalancer {
     return null;
   }
 
-  /** The node's replicas that are not its leases and not already moving, read once per cycle. */
-  private List<RangeCatalog.Assignment> movable(ReadTransactionContext db, String nodeId, Moves moves, Map<String, List<RangeCatalog.Assignment>> rangesOf) {
+  /** The node's replicas that are not its leases, not of ranges reported hot and not already moving, read once per cycle. */
+  private List<RangeCatalog.Assignment> movable(ReadTransactionContext db, String nodeId, Moves moves, Map<String, List<RangeCatalog.Assignment>> rangesOf,
+      Map<Long, RangeLoad> reported) {
     List<RangeCatalog.Assignment> list = rangesOf.computeIfAbsent(nodeId, id -> {
       List<RangeCatalog.Assignment> all = new ArrayList<>(RangeCatalog.join(catalog.rangesOfNodeAsync(db, id)));
-      all.removeIf(RangeCatalog.Assignment::leaseholder);
+      all.removeIf(a -> a.leaseholder() || isHot(reported.get(a.rangeId())));
       return all;
     });
     list.removeIf(a -> moves.busy(a.rangeId()));

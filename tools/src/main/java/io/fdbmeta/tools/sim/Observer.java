@@ -147,7 +147,7 @@ final class Observer {
       sim.setEnd(r, newEnd);
     }
     int[] replicas = sim.indexes(d.replicas());
-    countMove(r.replicas, replicas);
+    countMove(r, r.replicas, replicas);
     sim.setReplicas(r, replicas);
     if (newHolder != r.holder) {
       checkHandover(r, r.holder, newHolder, now, "lease of range " + r.id);
@@ -161,7 +161,7 @@ final class Observer {
     r.epoch = d.leaseEpoch();
   }
 
-  private void countMove(int[] before, int[] after) {
+  private void countMove(SimRange r, int[] before, int[] after) {
     List<Integer> added = new ArrayList<>();
     List<Integer> gone = new ArrayList<>();
     for (int n : after) if (!contains(before, n)) added.add(n);
@@ -169,7 +169,7 @@ final class Observer {
     if (added.size() == 1 && gone.size() == 1) {
       if (sim.node(gone.get(0)).up()) {
         rebalanceMoves++;
-        sim.onRebalanceMove(sim.node(gone.get(0)), sim.node(added.get(0)));
+        sim.onRebalanceMove(r, sim.node(gone.get(0)), sim.node(added.get(0)));
       } else {
         recreations++;
       }

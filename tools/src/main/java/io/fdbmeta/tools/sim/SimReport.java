@@ -15,6 +15,12 @@ public final class SimReport {
   static final double FAILOVER_BOUND_SECONDS = 9 + 0.5 + 1;
   static final double STEADY_MOVES_PER_HOUR = 150;
   static final double CONVERGENCE_RATIO = 1.2;
+  /**
+   * Detector reads per cycle, per down node plus each replica it holds: its liveness entry and
+   * record, and per replica its range_by_node entry, range_by_id, range and lease, and the record
+   * of a replica to take the lease. Proportional to the down nodes' own ranges, never to the catalog.
+   */
+  static final double DETECTOR_KEYS_PER_DOWN = 6;
 
   private final SimConfig config;
   private final Map<String, Object> figures;
@@ -107,6 +113,7 @@ public final class SimReport {
     private long detectorMax;
     private long detectorQuietMax;
     private double detectorMaxPerNode;
+    private double detectorMaxPerReplica;
     private long twoActive;
     private final List<String> takeovers = new ArrayList<>();
     private long pendingFailureAt = -1;
@@ -147,12 +154,16 @@ public final class SimReport {
       rebalanceMoveTimes.add(at);
     }
 
-    void detectorCycle(long keys, int pendingStops) {
+    void detectorCycle(long keys, int pendingStops, int theirReplicas) {
       detectorCycles++;
       detectorKeys += keys;
       detectorMax = Math.max(detectorMax, keys);
-      if (pendingStops == 0) detectorQuietMax = Math.max(detectorQuietMax, keys);
-      else detectorMaxPerNode = Math.max(detectorMaxPerNode, (double) keys / pendingStops);
+      if (pendingStops == 0) {
+        detectorQuietMax = Math.max(detectorQuietMax, keys);
+      } else {
+        detectorMaxPerNode = Math.max(detectorMaxPerNode, (double) keys / pendingStops);
+        detectorMaxPerReplica = Math.max(detectorMaxPerReplica, (double) keys / (pendingStops + theirReplicas));
+      }
     }
 
     void twoActiveControllers(long at) {
@@ -263,6 +274,7 @@ public final class SimReport {
       f.put("detector keys read per cycle: max", detectorMax);
       f.put("detector keys read per cycle: max with no node down", detectorQuietMax);
       f.put("detector keys read per cycle: max per down node", detectorMaxPerNode);
+      f.put("detector keys read per cycle: max per (down node + its replica)", detectorMaxPerReplica);
       f.put("placement violations", observer.placementViolations);
       f.put("double-leader intervals", observer.doubleLeaders);
       f.put("double-leader milliseconds", observer.doubleLeaderMillis);
@@ -291,6 +303,7 @@ public final class SimReport {
       t.add(new Target("convergence_ratio", "convergence moves / lower bound", CONVERGENCE_RATIO, converged ? ratio(convergenceMoves, lowerBound) : Double.NaN, true));
       t.add(new Target("failover_seconds", "max time to fail over (s)", FAILOVER_BOUND_SECONDS, notFailedOver > 0 ? Double.NaN : max(failover), true));
       t.add(new Target("detector_quiet_keys", "detector keys per cycle with no node down", 0, detectorQuietMax, true));
+      t.add(new Target("detector_keys_per_down", "detector keys per (down node + its replica)", DETECTOR_KEYS_PER_DOWN, detectorMaxPerReplica, true));
       t.add(new Target("simulation_errors", "simulation errors", 0, simErrors, true));
       List<String> notes = new ArrayList<>(observer.examples);
       notes.addAll(errors);

@@ -208,7 +208,6 @@ public final class Simulation {
     observer = new Observer(this, db, ks, adminLeases);
     observer.skipTo(new io.fdbmeta.layer.ChangelogReader(ks).readAfterAsync(db, null, Integer.MAX_VALUE).join().entries().stream()
         .reduce((a, b) -> b).map(at -> at.position()).orElse(null));
-    report.lowerBound(lowerBound(), initialSkew());
     ControllerConfig cc = ControllerConfig.builder()
         .regionPins(d -> isPinned(keyOf(d.startKey())) ? Set.of(PINNED_REGION) : Set.of())
         .ids(new ControllerConfig.IdSource() {
@@ -229,6 +228,7 @@ public final class Simulation {
         .splitThresholds(SPLIT_RPS, SPLIT_BYTES, Duration.ofSeconds(60))
         .mergeThresholds(MERGE_RPS, MERGE_BYTES, Duration.ofMinutes(10))
         .build();
+    report.lowerBound(lowerBound(cc), initialSkew());
     addController("ctl-a", -150, cc);
     addController("ctl-b", 200, cc);
     scheduleEvents();
@@ -242,7 +242,10 @@ public final class Simulation {
     Controller c = Controller.create(db, ks, config(skew), cc, id);
     String trace = System.getenv("FDBMETA_SIM_TRACE");
     c.addListener(e -> {
-      if (trace != null && (trace.equals(e.node()) || trace.equals(e.target()) || trace.equals(String.valueOf(e.rangeId())))) say("trace " + id + ": " + e);
+      if (trace != null && (trace.equals(e.node()) || trace.equals(e.target()) || trace.equals(String.valueOf(e.rangeId()))
+          || ("moves".equals(trace) && (e.kind() == io.fdbmeta.layer.ControllerEvent.Kind.SPLIT || e.kind() == io.fdbmeta.layer.ControllerEvent.Kind.TOOK_OVER)))) {
+        say("trace " + id + ": " + e);
+      }
       if (e.kind() == io.fdbmeta.layer.ControllerEvent.Kind.UNSATISFIABLE) report.unsatisfiable(e.toString());
     });
     controllers.add(new SimController(id, skew, c));
@@ -362,35 +365,24 @@ public final class Simulation {
     return out;
   }
 
-  /**
-   * The lower bound of moves to converge: for every node above the start threshold in some
-   * dimension (replicas, request rate, bytes), the replicas of its average load it must give away
-   * to get under the stop threshold in every dimension. The controller knows per-range load only
-   * for reported (hot or cold) ranges, so moving average replicas is the best it can plan for.
-   */
-  private long lowerBound() {
-    double[] mean = new double[3];
-    int live = 0;
+  /** The fewest moves any rebalancer needs from the skewed start (MoveLowerBound), from every replica's true load. */
+  private long lowerBound(ControllerConfig rules) {
+    int[] filled = new int[nodes.size()];
+    double[][] rps = new double[nodes.size()][];
+    double[][] bytes = new double[nodes.size()][];
     for (SimNode n : nodes) {
-      if (!n.up()) continue;
-      live++;
-      mean[0] += n.replicas;
-      mean[1] += n.rps;
-      mean[2] += n.bytes;
+      rps[n.index] = new double[n.replicas];
+      bytes[n.index] = new double[n.replicas];
     }
-    for (int d = 0; d < 3; d++) mean[d] /= Math.max(1, live);
-    long moves = 0;
-    for (SimNode n : nodes) {
-      double[] load = {n.replicas, n.rps, n.bytes};
-      boolean over = false;
-      double needed = 0;
-      for (int d = 0; d < 3; d++) {
-        over |= load[d] > mean[d] * 1.20;
-        needed = Math.max(needed, (load[d] - mean[d] * 1.15) / (load[d] / Math.max(1, n.replicas)));
+    for (SimRange r : byStart.values()) {
+      for (int i : r.replicas) {
+        rps[i][filled[i]] = r.rps;
+        bytes[i][filled[i]++] = r.bytes;
       }
-      if (over) moves += (long) Math.ceil(needed);
     }
-    return moves;
+    List<MoveLowerBound.NodeLoad> fleet = new ArrayList<>();
+    for (SimNode n : nodes) if (n.up()) fleet.add(new MoveLowerBound.NodeLoad(rps[n.index], bytes[n.index]));
+    return MoveLowerBound.of(fleet, rules.rebalanceStart(), rules.rebalanceStop());
   }
 
   private double initialSkew() {
@@ -468,7 +460,8 @@ public final class Simulation {
       c.controller.tick();
       if (c.controller.isActive()) {
         c.lastActiveTick = now;
-        report.detectorCycle(c.controller.stats().lastDetectorKeys(), nodesDownWithReplicas());
+        int[] down = nodesDownWithReplicas();
+        report.detectorCycle(c.controller.stats().lastDetectorKeys(), down[0], down[1]);
       }
     }
     long active = controllers.stream().filter(c -> c.running && c.controller.isActive()).count();
@@ -478,11 +471,13 @@ public final class Simulation {
     watchStops(now);
   }
 
-  /** Nodes the detector still has work for: down (or marked dead) and still holding replicas. */
-  private int nodesDownWithReplicas() {
-    int n = 0;
-    for (StopRecord s : stops) if (s.node.replicas > 0 && (!s.node.up() || s.detectAt >= 0)) n++;
-    return n;
+  /** Nodes the detector still has work for (down, or marked dead, and still holding replicas), and their replicas. */
+  private int[] nodesDownWithReplicas() {
+    Set<SimNode> down = new java.util.HashSet<>();
+    for (StopRecord s : stops) if (s.node.replicas > 0 && (!s.node.up() || s.detectAt >= 0)) down.add(s.node);
+    int replicas = 0;
+    for (SimNode n : down) replicas += n.replicas;
+    return new int[] {down.size(), replicas};
   }
 
   /**
@@ -776,9 +771,11 @@ public final class Simulation {
     n.bytes += bytes;
   }
 
-  void onRebalanceMove(SimNode from, SimNode to) {
+  void onRebalanceMove(SimRange r, SimNode from, SimNode to) {
     report.rebalanceMove(clock.millis());
-    if ("moves".equals(System.getenv("FDBMETA_SIM_TRACE"))) say("move at +" + (clock.millis() - START) / 1000 + " s: " + describe(from) + " -> " + describe(to));
+    if ("moves".equals(System.getenv("FDBMETA_SIM_TRACE"))) {
+      say(String.format(Locale.ROOT, "move at +%d s: range %d (%.0f req/s%s) %s -> %s", (clock.millis() - START) / 1000, r.id, r.rps, r.hot ? ", hot" : "", describe(from), describe(to)));
+    }
   }
 
   private String describe(SimNode n) {
