@@ -24,7 +24,7 @@ class SimulationTest {
     String why = r.text("fdbmeta sim --nodes 300 --ranges 30000 --hours 0.2 --seed " + seed);
     Map<String, io.fdbmeta.tools.bench.Target> t = new java.util.HashMap<>();
     r.targets().forEach(x -> t.put(x.id(), x));
-    for (String id : new String[] {"placement_violations", "double_leaders", "two_controllers", "failover_seconds", "detector_quiet_keys", "detector_keys_per_down", "simulation_errors"}) {
+    for (String id : new String[] {"placement_violations", "double_leaders", "two_controllers", "failover_seconds", "detector_quiet_keys", "detector_keys_per_down", "takeover_seconds", "simulation_errors"}) {
       assertThat(t.get(id).pass()).as("%s with seed %d:%n%s", id, seed, why).isTrue();
     }
     assertThat((Long) r.figure("controller takeovers")).as(why).isEqualTo(3);
