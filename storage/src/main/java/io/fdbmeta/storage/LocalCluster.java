@@ -1,6 +1,8 @@
 package io.fdbmeta.storage;
 
 import com.apple.foundationdb.Database;
+import io.fdbmeta.layer.Controller;
+import io.fdbmeta.layer.ControllerConfig;
 import io.fdbmeta.layer.Ids;
 import io.fdbmeta.layer.Keyspace;
 import io.fdbmeta.layer.LayerConfig;
@@ -16,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.UnaryOperator;
@@ -26,7 +29,11 @@ import org.jspecify.annotations.Nullable;
  * {@code n1..nN} on 127.0.0.1 with free ports, spread over 3 zones and 2 racks ({@code n1} z1/r1,
  * {@code n2} z2/r1, {@code n3} z3/r1, {@code n4} z1/r2, ...). The cluster's ranges (the initial one,
  * or the pre-split ones) get {@code replication} replicas in distinct zones and a leaseholder
- * each, round robin over their replicas; {@link #start} returns once every range is served.
+ * each, round robin over their replicas; {@link #start} returns once every range is served. With
+ * {@link Options.Builder#controller} it also runs the layer's {@link Controller} (failure detection
+ * and failover, re-creating lost replicas, rebalancing), so killed nodes' ranges fail over and
+ * nodes added later take replicas; without it leases still move (replicas acquire expired ones),
+ * but a dead replica stays in its ranges and blocks their writes until its node returns.
  *
  * <pre>{@code
  * try (LocalCluster c = LocalCluster.start(db, "demo", LayerConfig.defaults(), LocalCluster.Options.builder().build())) {
@@ -46,6 +53,7 @@ public final class LocalCluster implements AutoCloseable {
   private final Options options;
   private final Map<String, StorageNode.Config> configs = new LinkedHashMap<>();
   private final Map<String, StorageNode> running = new LinkedHashMap<>();
+  private volatile @Nullable Controller controller;
 
   private LocalCluster(Database db, Keyspace ks, LayerConfig layer, Options options) {
     this.db = db;
@@ -84,14 +92,7 @@ public final class LocalCluster implements AutoCloseable {
       }
     }
     List<CompletableFuture<StorageNode>> starting = new ArrayList<>();
-    for (int i = 0; i < options.nodes; i++) {
-      String id = "n" + (i + 1);
-      StorageNode.Config.Builder b = StorageNode.Config.builder(id).host("127.0.0.1").locality("local", "z" + (i % 3 + 1), "r" + (i / 3 % 2 + 1));
-      if (options.respPorts) b.respPort(0);
-      StorageNode.Config config = options.nodeConfig.apply(b).build();
-      configs.put(id, config);
-      starting.add(StorageNode.startAsync(db, ks, layer, config));
-    }
+    for (int i = 0; i < options.nodes; i++) starting.add(StorageNode.startAsync(db, ks, layer, newConfig()));
     for (CompletableFuture<StorageNode> f : starting) {
       StorageNode n = join(f);
       synchronized (running) {
@@ -107,6 +108,20 @@ public final class LocalCluster implements AutoCloseable {
     }
     placeAndLease();
     awaitServing(options.startTimeout);
+    if (options.controller != null) controller = Controller.start(db, ks, layer, options.controller, "controller-" + ks.cluster());
+  }
+
+  /** The next node's settings: id n(k+1) for the k-th node, zones round robin, racks every 3 nodes. */
+  private StorageNode.Config newConfig() {
+    synchronized (configs) {
+      int i = configs.size();
+      String id = "n" + (i + 1);
+      StorageNode.Config.Builder b = StorageNode.Config.builder(id).host("127.0.0.1").locality("local", "z" + (i % 3 + 1), "r" + (i / 3 % 2 + 1));
+      if (options.respPorts) b.respPort(0);
+      StorageNode.Config config = options.nodeConfig.apply(b).build();
+      configs.put(id, config);
+      return config;
+    }
   }
 
   /** Gives every range without replicas its replicas and a leaseholder, one transaction per range. */
@@ -157,6 +172,11 @@ public final class LocalCluster implements AutoCloseable {
 
   public RangeCatalog catalog() {
     return catalog;
+  }
+
+  /** The controller this cluster runs, if its options asked for one. */
+  public Optional<Controller> controller() {
+    return Optional.ofNullable(controller);
   }
 
   /** The running nodes, in id order. */
@@ -266,11 +286,26 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   /**
+   * Starts one more node, the next in the locality pattern (n7 after six: zone z1, rack r1). It
+   * joins empty; the controller's rebalancer, if running, moves replicas onto it.
+   */
+  public StorageNode addNode() {
+    StorageNode n = StorageNode.start(db, ks, layer, newConfig());
+    synchronized (running) {
+      running.put(n.nodeId(), n);
+    }
+    return n;
+  }
+
+  /**
    * Starts a stopped or killed node again with the same settings: a new process (incarnation) on a
    * new port, which copies its ranges' data before serving.
    */
   public StorageNode restart(String nodeId) {
-    StorageNode.Config config = configs.get(nodeId);
+    StorageNode.Config config;
+    synchronized (configs) {
+      config = configs.get(nodeId);
+    }
     if (config == null) throw new IllegalArgumentException("no node " + nodeId + " in this cluster");
     synchronized (running) {
       if (running.containsKey(nodeId)) throw new IllegalStateException("node " + nodeId + " is running");
@@ -282,9 +317,12 @@ public final class LocalCluster implements AutoCloseable {
     return n;
   }
 
-  /** Stops every node gracefully, in parallel. The database stays open. */
+  /** Stops the controller (it resigns), then every node gracefully, in parallel. The database stays open. */
   @Override
   public void close() {
+    Controller c = controller;
+    controller = null;
+    if (c != null) c.stop();
     List<StorageNode> all;
     synchronized (running) {
       all = List.copyOf(running.values());
@@ -315,6 +353,7 @@ public final class LocalCluster implements AutoCloseable {
     private final boolean respPorts;
     private final UnaryOperator<StorageNode.Config.Builder> nodeConfig;
     private final Duration startTimeout;
+    private final @Nullable ControllerConfig controller;
 
     private Options(Builder b) {
       this.nodes = b.nodes;
@@ -323,6 +362,7 @@ public final class LocalCluster implements AutoCloseable {
       this.respPorts = b.respPorts;
       this.nodeConfig = b.nodeConfig;
       this.startTimeout = b.startTimeout;
+      this.controller = b.controller;
     }
 
     public static Builder builder() {
@@ -336,6 +376,7 @@ public final class LocalCluster implements AutoCloseable {
       private boolean respPorts;
       private UnaryOperator<StorageNode.Config.Builder> nodeConfig = b -> b;
       private Duration startTimeout = Duration.ofSeconds(20);
+      private @Nullable ControllerConfig controller;
 
       private Builder() {}
 
@@ -376,6 +417,12 @@ public final class LocalCluster implements AutoCloseable {
       public Builder startTimeout(Duration d) {
         if (d.isNegative() || d.isZero()) throw new IllegalArgumentException("startTimeout must be positive, got " + d);
         this.startTimeout = d;
+        return this;
+      }
+
+      /** Runs a controller with these settings once the ranges are served (default: none). */
+      public Builder controller(ControllerConfig config) {
+        this.controller = Objects.requireNonNull(config, "controller");
         return this;
       }
 
