@@ -29,11 +29,12 @@ import org.jspecify.annotations.Nullable;
  * {@code n1..nN} on 127.0.0.1 with free ports, spread over 3 zones and 2 racks ({@code n1} z1/r1,
  * {@code n2} z2/r1, {@code n3} z3/r1, {@code n4} z1/r2, ...). The cluster's ranges (the initial one,
  * or the pre-split ones) get {@code replication} replicas in distinct zones and a leaseholder
- * each, round robin over their replicas; {@link #start} returns once every range is served. With
- * {@link Options.Builder#controller} it also runs the layer's {@link Controller} (failure detection
- * and failover, re-creating lost replicas, rebalancing), so killed nodes' ranges fail over and
- * nodes added later take replicas; without it leases still move (replicas acquire expired ones),
- * but a dead replica stays in its ranges and blocks their writes until its node returns.
+ * each, spread round robin over the zones and each zone's nodes; {@link #start} returns once
+ * every range is served. With {@link Options.Builder#controller} it also runs the layer's {@link
+ * Controller} (failure detection and failover, re-creating lost replicas, rebalancing), so a
+ * killed node's ranges fail over and nodes added later take replicas; without it leases still move
+ * (replicas acquire expired ones), but a dead replica stays in its ranges and blocks their writes
+ * until its node returns.
  *
  * <pre>{@code
  * try (LocalCluster c = LocalCluster.start(db, "demo", LayerConfig.defaults(), LocalCluster.Options.builder().build())) {
@@ -126,29 +127,32 @@ public final class LocalCluster implements AutoCloseable {
 
   /** Gives every range without replicas its replicas and a leaseholder, one transaction per range. */
   private void placeAndLease() {
-    List<String> placement = distinctZones();
     LeaseManager leases = new LeaseManager(catalog);
     int i = 0;
     for (RangeDescriptor d : ranges()) {
       if (!d.replicas().isEmpty()) continue;
-      String holder = placement.get(i++ % placement.size());
+      List<String> placement = placement(i++);
       join(db.runAsync(tr -> {
         CompletableFuture<RangeDescriptor> added = CompletableFuture.completedFuture(d);
         for (String n : placement) added = added.thenCompose(x -> catalog.addReplicaAsync(tr, d.rangeId(), n, -1));
-        return added.thenCompose(x -> leases.acquireAsync(tr, d.rangeId(), holder));
+        return added.thenCompose(x -> leases.acquireAsync(tr, d.rangeId(), placement.get(0)));
       }));
     }
   }
 
-  /** The first {@code replication} nodes of distinct zones, then of distinct racks, then any. */
-  private List<String> distinctZones() {
+  /**
+   * The replicas of the i-th range, its leaseholder first: one node from each of {@code
+   * replication} zones, starting at zone i mod zones and rotating through each zone's nodes, so
+   * replicas and leases spread over every node; then other nodes if zones are fewer than replicas.
+   */
+  private List<String> placement(int i) {
+    Map<String, List<String>> byZone = new LinkedHashMap<>();
+    for (StorageNode.Config c : configs.values()) byZone.computeIfAbsent(c.locality().zone(), z -> new ArrayList<>()).add(c.nodeId());
+    List<List<String>> zones = new ArrayList<>(byZone.values());
     List<String> out = new ArrayList<>();
-    List<String> zones = new ArrayList<>();
-    for (StorageNode.Config c : configs.values()) {
-      if (out.size() < options.replication && !zones.contains(c.locality().zone())) {
-        out.add(c.nodeId());
-        zones.add(c.locality().zone());
-      }
+    for (int j = 0; j < zones.size() && out.size() < options.replication; j++) {
+      List<String> members = zones.get((i + j) % zones.size());
+      out.add(members.get((i / zones.size() + j) % members.size()));
     }
     for (StorageNode.Config c : configs.values()) {
       if (out.size() < options.replication && !out.contains(c.nodeId())) out.add(c.nodeId());

@@ -80,7 +80,7 @@ public final class Demo {
       banner(c, routers);
 
       for (int i = 0; i < options.clients(); i++) clients.add(RespClient.connect(clientLoops, routers.get(i % routers.size()).address()));
-      DemoWorkload workload = new DemoWorkload(clients);
+      DemoWorkload workload = new DemoWorkload(clients, true);
       Splitter splitter = new Splitter(c, workload);
       long start = System.nanoTime();
       workload.start(options.seed());
