@@ -109,7 +109,29 @@ public final class LocalCluster implements AutoCloseable {
     }
     placeAndLease();
     awaitServing(options.startTimeout);
-    if (options.controller != null) controller = Controller.start(db, ks, layer, options.controller, "controller-" + ks.cluster());
+    if (options.controller != null) {
+      ControllerConfig config = options.controller.apply(ControllerConfig.builder()).readiness(this::replicasHaveTheirData).build();
+      controller = Controller.start(db, ks, layer, config, "controller-" + ks.cluster());
+    }
+  }
+
+  /*
+   * The controller commits a replica move (target in, source out, one transaction) when its
+   * readiness check says so; the target copies the range's data only after that commit makes it a
+   * replica. Committing at once would let moves in quick succession leave a range whose only
+   * replica with all its data is the leaseholder, and losing that node would lose data. So a move
+   * commits only when every replica the range has on a running node holds its data: at most one
+   * replica of a range copies at a time, and any one node can die without taking the data with
+   * it. The nodes of this JVM answer directly; a real data path would have the nodes report it.
+   */
+  private boolean replicasHaveTheirData(long rangeId, String target, long preparedAt, long now) {
+    RangeDescriptor d = catalog.get(db, rangeId).orElse(null);
+    if (d == null) return true; // merged away: the commit aborts
+    for (String n : d.replicas()) {
+      StorageNode node = runningNode(n);
+      if (node != null && !node.isSynced(rangeId)) return false;
+    }
+    return true;
   }
 
   /** The next node's settings: id n(k+1) for the k-th node, zones round robin, racks every 3 nodes. */
@@ -357,7 +379,7 @@ public final class LocalCluster implements AutoCloseable {
     private final boolean respPorts;
     private final UnaryOperator<StorageNode.Config.Builder> nodeConfig;
     private final Duration startTimeout;
-    private final @Nullable ControllerConfig controller;
+    private final @Nullable UnaryOperator<ControllerConfig.Builder> controller;
 
     private Options(Builder b) {
       this.nodes = b.nodes;
@@ -380,7 +402,7 @@ public final class LocalCluster implements AutoCloseable {
       private boolean respPorts;
       private UnaryOperator<StorageNode.Config.Builder> nodeConfig = b -> b;
       private Duration startTimeout = Duration.ofSeconds(20);
-      private @Nullable ControllerConfig controller;
+      private @Nullable UnaryOperator<ControllerConfig.Builder> controller;
 
       private Builder() {}
 
@@ -424,9 +446,12 @@ public final class LocalCluster implements AutoCloseable {
         return this;
       }
 
-      /** Runs a controller with these settings once the ranges are served (default: none). */
-      public Builder controller(ControllerConfig config) {
-        this.controller = Objects.requireNonNull(config, "controller");
+      /**
+       * Runs a controller once the ranges are served (default: none), with these settings; its
+       * readiness check for replica moves is the cluster's own (see replicasHaveTheirData).
+       */
+      public Builder controller(UnaryOperator<ControllerConfig.Builder> settings) {
+        this.controller = Objects.requireNonNull(settings, "controller");
         return this;
       }
 

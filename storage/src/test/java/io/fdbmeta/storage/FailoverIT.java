@@ -3,7 +3,6 @@ package io.fdbmeta.storage;
 import static io.fdbmeta.storage.Bytes.b;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fdbmeta.layer.ControllerConfig;
 import io.fdbmeta.layer.ControllerEvent;
 import io.fdbmeta.layer.RangeDescriptor;
 import io.fdbmeta.wire.NodeOp;
@@ -23,12 +22,12 @@ import org.junit.jupiter.api.Test;
  * of its ranges serves again within the failover bound, and no acknowledged write is lost.
  */
 class FailoverIT {
-  static final ControllerConfig CONTROLLER = ControllerConfig.builder().tickInterval(Duration.ofMillis(100)).moveLimits(0, 0).build();
+  static final Duration TICK = Duration.ofMillis(100);
 
   @Test
   void aKilledNodesRangesServeAgainWithinTheBoundAndNoAcknowledgedWriteIsLost() throws Exception {
     List<byte[]> splits = List.of(b(Writers.key(400)), b(Writers.key(800)), b(Writers.key(1200)), b(Writers.key(1600)));
-    try (TestClusters t = TestClusters.start("failover", o -> o.nodes(6).splitKeys(splits).controller(CONTROLLER));
+    try (TestClusters t = TestClusters.start("failover", o -> o.nodes(6).splitKeys(splits).controller(cc -> cc.tickInterval(TICK).moveLimits(0, 0)));
         RedirectingClient probe = new RedirectingClient(t.cluster)) {
       LocalCluster c = t.cluster;
       List<ControllerEvent> events = new CopyOnWriteArrayList<>();
@@ -53,7 +52,7 @@ class FailoverIT {
         w.close();
       }
       // lease + maxClockOffset + one detector tick (liveness here is longer than the lease, and counts the same way), plus room for a busy machine
-      long bound = Math.max(TestClusters.LAYER.leaseMillis(), TestClusters.LAYER.livenessMillis()) + TestClusters.LAYER.maxClockOffsetMillis() + CONTROLLER.tickMillis();
+      long bound = Math.max(TestClusters.LAYER.leaseMillis(), TestClusters.LAYER.livenessMillis()) + TestClusters.LAYER.maxClockOffsetMillis() + TICK.toMillis();
       System.out.printf("failover: %s killed, %d ranges served again after %d ms (bound %d ms); %d writes, %d reads, %d redirects, %d retries; events %s%n", victim,
           affected.size(), tookMillis, bound, w.writes.get(), w.reads.get(), w.client.redirects.get(), w.client.retries.get(), events);
       assertThat(tookMillis).as("failover time").isLessThan(bound + 2_000);

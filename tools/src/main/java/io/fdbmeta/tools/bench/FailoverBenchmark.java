@@ -102,8 +102,8 @@ public final class FailoverBenchmark {
       return LayerConfig.builder().leaseDuration(lease).maxClockOffset(MAX_CLOCK_OFFSET).livenessDuration(lease).build();
     }
 
-    ControllerConfig controller() {
-      return ControllerConfig.builder().tickInterval(CONTROLLER_TICK).rebalanceInterval(lease).build();
+    ControllerConfig.Builder controller(ControllerConfig.Builder b) {
+      return b.tickInterval(CONTROLLER_TICK).rebalanceInterval(lease);
     }
   }
 
@@ -171,7 +171,7 @@ public final class FailoverBenchmark {
     try (Database db = EmbeddedFdb.inMemory()) {
       say(String.format(Locale.ROOT, "bench failover: starting %d storage nodes (replication %d, %d ranges), the controller and a router; lease %d ms", config.nodes(), REPLICATION,
           config.ranges(), config.lease().toMillis()));
-      LocalCluster.Options options = LocalCluster.Options.builder().nodes(config.nodes()).replication(REPLICATION).splitKeys(splitKeys()).controller(config.controller()).build();
+      LocalCluster.Options options = LocalCluster.Options.builder().nodes(config.nodes()).replication(REPLICATION).splitKeys(splitKeys()).controller(config::controller).build();
       try (LocalCluster cluster = LocalCluster.start(db, CLUSTER, config.layer(), options);
           Router router = Router.start(RouterConfig.builder().host("127.0.0.1").port(0).adminPort(-1).cluster(CLUSTER).build(), db, cluster.keyspace())) {
         Controller controller = cluster.controller().orElseThrow();
