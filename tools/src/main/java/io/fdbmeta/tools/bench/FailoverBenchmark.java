@@ -107,7 +107,7 @@ public final class FailoverBenchmark {
     }
   }
 
-  /** One kill and what followed it. Times are millis from the kill; -1: did not happen. */
+  /** One kill and what followed it. Times are millis from the kill; -1: nothing to time, -2: never happened. */
   record Kill(
       int round,
       String node,
@@ -239,7 +239,7 @@ public final class FailoverBenchmark {
     for (int i = 0; i < affected.size(); i++) {
       long ms = served.get(i).join();
       RangeDescriptor d = affected.get(i);
-      if (ms < 0) all = -1;
+      if (ms < 0) all = -2;
       else if (all >= 0 && ms > all) {
         all = ms;
         slowest = d.rangeId();
@@ -248,7 +248,7 @@ public final class FailoverBenchmark {
       else followedMax = worst(followedMax, ms);
     }
     long errors = load.errors() - errors0;
-    long dead = -1;
+    long dead = -2; // never, unless an event says when
     int leasesMoved = 0, recreated = 0;
     for (ControllerEvent e : events) {
       if (!victim.equals(e.node())) continue;

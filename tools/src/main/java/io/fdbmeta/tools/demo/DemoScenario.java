@@ -79,7 +79,7 @@ public final class DemoScenario {
   void step(long elapsed) {
     report(elapsed);
     if (killAt >= 0 && killedAt < 0 && skipped == null && elapsed >= killAt) kill(elapsed);
-    if (victim != null && recoveredAfter < 0 && elapsed - killedAt >= 0 && recovered()) {
+    if (victim != null && recoveredAfter < 0 && recovered()) {
       recoveredAfter = elapsed - killedAt;
       out.printf(Locale.ROOT, "demo: every range of %s serves again, %.1f s after the kill (lease %.1f s); no range lists it any more%n", victim, recoveredAfter / 1e3,
           leaseMillis / 1e3);
