@@ -186,13 +186,15 @@ public final class DemoScenario {
       }
     }
     for (String s : other) out.println("demo: " + s);
-    if (!leases.isEmpty()) out.println("demo: controller moved the leases of " + sum(leases) + " ranges from the dead node: " + leases);
-    if (!recreates.isEmpty()) out.println("demo: controller re-created " + sum(recreates) + " replicas of the dead node elsewhere: " + recreates);
-    if (!rebalances.isEmpty()) out.println("demo: rebalancer moved " + sum(rebalances) + " replicas: " + rebalances);
+    if (!leases.isEmpty()) out.println("demo: controller moved the lease of " + count(leases, "range") + " from the dead node: " + leases);
+    if (!recreates.isEmpty()) out.println("demo: controller re-created " + count(recreates, "replica") + " of the dead node elsewhere: " + recreates);
+    if (!rebalances.isEmpty()) out.println("demo: rebalancer moved " + count(rebalances, "replica") + ": " + rebalances);
   }
 
-  private static int sum(Map<String, Integer> m) {
-    return m.values().stream().mapToInt(Integer::intValue).sum();
+  /** "1 replica", "3 replicas": the sum of the counts. */
+  private static String count(Map<String, Integer> m, String noun) {
+    int n = m.values().stream().mapToInt(Integer::intValue).sum();
+    return n + " " + noun + (n == 1 ? "" : "s");
   }
 
   /** What happened, for the summary. */
