@@ -3,6 +3,7 @@ package io.fdbmeta.router;
 import io.fdbmeta.wire.NodeCodec;
 import io.fdbmeta.wire.NodeReply;
 import io.fdbmeta.wire.NodeRequest;
+import io.fdbmeta.wire.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -12,7 +13,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.util.collection.LongObjectHashMap;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -67,7 +67,7 @@ final class Upstream {
     this.maxFrameBytes = config.nodeMaxFrameBytes();
     this.bootstrap = new Bootstrap()
         .group(loop)
-        .channel(NioSocketChannel.class)
+        .channel(Transport.of(loop).socketChannel())
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, config.connectTimeout().toMillis()));
   }
