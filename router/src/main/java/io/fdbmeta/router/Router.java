@@ -74,7 +74,7 @@ public final class Router implements AutoCloseable {
       NodeDirectory directory = new NodeDirectory(id -> registry.getAsync(db, id), System::nanoTime, TimeUnit.MILLISECONDS.toNanos(200));
       b = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("router-accept", true), transport.ioHandlerFactory());
       w = new MultiThreadIoEventLoopGroup(config.ioThreads(), new DefaultThreadFactory("router-io", true), transport.ioHandlerFactory());
-      for (EventExecutor e : w) upstreams.put((EventLoop) e, new Upstream((EventLoop) e, directory, config, System::nanoTime));
+      for (EventExecutor e : w) upstreams.put((EventLoop) e, new Upstream((EventLoop) e, directory, config, metrics, System::nanoTime));
       this.limiter = new ConnectionLimiter(config.maxConnections(), metrics);
       Services svc = new Services(config, cache, directory, metrics, Services.fixed(upstreams), this::info);
       ServerBootstrap sb = new ServerBootstrap()
@@ -184,6 +184,7 @@ public final class Router implements AutoCloseable {
     sb.append("client_errors:").append(metrics.clientErrors()).append("\r\n");
     sb.append("redirects:").append(metrics.redirects()).append("\r\n");
     sb.append("retries:").append(metrics.retries()).append("\r\n");
+    sb.append("coalesced_gets:").append(metrics.coalescedGets()).append("\r\n");
     sb.append("connected_clients:").append(limiter.open()).append("\r\n");
     sb.append("rejected_connections:").append(metrics.rejectedConnections()).append("\r\n");
     sb.append("get_p50_micros_max:").append(metrics.latency(Command.GET).quantileMicrosUpperBound(0.5)).append("\r\n");

@@ -76,12 +76,14 @@ final class Upstream {
   private final long timeoutNanos;
   private final LongSupplier nanoTime;
   private final NodeDirectory directory;
+  private final RouterMetrics metrics;
   private final int maxFrameBytes;
   private final Map<NodeDirectory.Node, Connection> connections = new HashMap<>();
   private boolean closed;
 
-  Upstream(EventLoop loop, NodeDirectory directory, RouterConfig config, LongSupplier nanoTime) {
+  Upstream(EventLoop loop, NodeDirectory directory, RouterConfig config, RouterMetrics metrics, LongSupplier nanoTime) {
     this.loop = loop;
+    this.metrics = metrics;
     this.directory = directory;
     this.timeoutNanos = config.requestTimeout().toNanos();
     this.nanoTime = nanoTime;
@@ -225,8 +227,12 @@ final class Upstream {
     }
 
     private void sendBatch(Batch b) {
-      if (b.calls.size() == 1) write(b.calls.get(0));
-      else write(b);
+      if (b.calls.size() == 1) {
+        write(b.calls.get(0));
+      } else {
+        metrics.coalesced(b.calls.size());
+        write(b);
+      }
     }
 
     private void write(Call call) {

@@ -142,7 +142,9 @@ class RouterIT {
       for (int i = 0; i < 40; i++) assertThat(str(c.read())).as("GET k%d", i).isEqualTo(i % 2 == 0 ? "v" + i : "null");
       assertThat((List<?>) c.read()).extracting(RespClient::str).containsExactly("v0", "null", "v2");
       assertThat(cluster.node("n1").served.get() - served).as("node requests for 41 pipelined reads").isLessThanOrEqualTo(4);
+      assertThat(str(c.call("INFO"))).contains("coalesced_gets:");
     }
+    assertThat(router.metrics().coalescedGets()).isGreaterThanOrEqualTo(41 - 3);
     assertThat(router.metrics().failures()).isZero();
   }
 
