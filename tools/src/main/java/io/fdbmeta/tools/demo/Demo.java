@@ -11,9 +11,9 @@ import io.fdbmeta.router.RouterConfig;
 import io.fdbmeta.storage.LocalCluster;
 import io.fdbmeta.storage.StorageNode;
 import io.fdbmeta.wire.RespClient;
+import io.fdbmeta.wire.Transport;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -116,7 +116,7 @@ public final class Demo {
    */
   public Summary run(BooleanSupplier stop) throws IOException {
     String cluster = "demo-" + Long.toString(System.currentTimeMillis(), 36);
-    EventLoopGroup clientLoops = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    EventLoopGroup clientLoops = new MultiThreadIoEventLoopGroup(1, Transport.preferred().ioHandlerFactory());
     List<Router> routers = new ArrayList<>();
     List<RespClient> clients = new ArrayList<>();
     try (Database db = EmbeddedFdb.open(options.dataDir());
