@@ -14,9 +14,9 @@ import io.fdbmeta.storage.StorageNode;
 import io.fdbmeta.tools.demo.DemoWorkload;
 import io.fdbmeta.wire.RespClient;
 import io.fdbmeta.wire.RespValue;
+import io.fdbmeta.wire.Transport;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -163,7 +163,7 @@ public final class FailoverBenchmark {
   public FailoverReport run() throws InterruptedException {
     long runStart = System.nanoTime();
     double loadAverage = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-    EventLoopGroup clientLoops = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("bench-failover-client", true), NioIoHandler.newFactory());
+    EventLoopGroup clientLoops = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("bench-failover-client", true), Transport.preferred().ioHandlerFactory());
     ExecutorService probeThreads = Executors.newCachedThreadPool(new DefaultThreadFactory("bench-failover-probe", true));
     List<RespClient> clients = new ArrayList<>();
     List<Kill> kills = new ArrayList<>();
