@@ -161,6 +161,14 @@ final class FleetView {
     return best;
   }
 
+  /** The node's {@link #score} if it also carried {@code load} (a replica it would take). */
+  double scoreWith(String nodeId, double[] load) {
+    double[] s = smoothed.get(nodeId);
+    double best = 0;
+    for (int d = 0; d < DIMENSIONS; d++) if (mean[d] > 0) best = Math.max(best, ((s == null ? 0 : s[d]) + load[d]) / mean[d]);
+    return best;
+  }
+
   /** Signed deviation from the mean in the dimension furthest from it (0.25: 25% above). */
   double deviation(String nodeId) {
     int d = dominantDimension(nodeId);

@@ -26,7 +26,10 @@ import org.jspecify.annotations.Nullable;
  * is active: an overloaded node gives a replica to the least loaded node placement allows; an
  * underloaded node takes a replica from the most loaded node that has one it may take. A node
  * over the mean mostly in request rate or bytes gives first the replicas of ranges reported with
- * the most of that load (a heavy range), so one move does what many average ones would. Load of
+ * the most of that load (a heavy range), so one move does what many average ones would. A move is
+ * made only if the receiving node, with the replica, stays below where the giving node was: in a
+ * small fleet one replica is a large share of the mean, and a move that overshoots would be moved
+ * back next cycle, and again, forever. Load of
  * reported ranges a node leads does not count toward starting or stopping (FleetView.setLeadLoad),
  * and a new controller first averages a minute of reports before it moves anything. Every
  * target comes from Placement.choose, so a move never breaks a constraint. Only replicas that do
@@ -127,7 +130,7 @@ final class Rebalancer {
       double[] load = r == null ? fleet.perReplica(source) : new double[] {1, r.requestsPerSecond(), r.bytes()};
       Placement.Choice c = Placement.choose(fleet.all(), keep(d, source, fleet), new HashSet<>(d.replicas()), (long) load[2], Placement.Constraints.of(config, d), fleet.readAt(),
           n -> fleet.score(n.nodeId()));
-      if (c instanceof Placement.Chosen chosen && fleet.score(chosen.target().nodeId()) < fleet.score(source)) {
+      if (c instanceof Placement.Chosen chosen && fleet.scoreWith(chosen.target().nodeId(), load) < fleet.score(source)) {
         rangesOf.get(source).remove(a);
         return new Move(config.ids().newOpId(), d.rangeId(), d.generation(), source, chosen.target().nodeId(), Move.Reason.REBALANCE, now, load);
       }
@@ -179,10 +182,11 @@ final class Rebalancer {
     for (NodeRecord s : sources) {
       if (s.nodeId().equals(target)) continue;
       if (tried++ == SOURCES_TRIED) break;
+      double[] load = fleet.perReplica(s.nodeId());
+      if (fleet.scoreWith(target, load) >= fleet.score(s.nodeId())) continue; // it would end above where the source was
       for (RangeCatalog.Assignment a : movable(db, s.nodeId(), moves, rangesOf)) {
         RangeDescriptor d = catalog.get(db, a.rangeId()).orElse(null);
         if (d == null || s.nodeId().equals(d.leaseholder())) continue;
-        double[] load = fleet.perReplica(s.nodeId());
         Placement.Choice c = Placement.choose(List.of(t), keep(d, s.nodeId(), fleet), new HashSet<>(d.replicas()), (long) load[2], Placement.Constraints.of(config, d), fleet.readAt(), n -> 0);
         if (c instanceof Placement.Chosen) {
           rangesOf.get(s.nodeId()).remove(a);
