@@ -23,7 +23,8 @@ import org.jspecify.annotations.Nullable;
  *  - if the dead node holds the lease: once the lease is free for others (now > expiresAt +
  *    maxClockOffset on our clock, which LeaseManager.acquire enforces again), grant it to the
  *    least loaded LIVE replica;
- *  - then replace its replica with one on a node chosen by Placement (a RECREATE move).
+ *  - then replace its replica with one on a node chosen by Placement (a RECREATE move), unless a
+ *    move of the range is in flight (it waits for its target's data); the lease moves regardless.
  * A node leaves the pending set when it holds no replicas, or when it registered again (LIVE at a
  * new incarnation: its replicas are back). A new controller rebuilds the pending set from the
  * DEAD liveness entries, one range_by_node probe per dead node.
@@ -95,7 +96,8 @@ final class FailureDetector {
       }
       for (Affected a : ranges) {
         RangeDescriptor d = a.range;
-        if (moves.busy(d.rangeId())) continue;
+        // The lease moves even while a replica move of the range waits to commit: that move may be
+        // waiting for a new replica to copy its data, which it can do only from a live leaseholder.
         if (nodeId.equals(d.leaseholder())) {
           if (a.lease == null || !a.lease.isFreeForOthers(now, maxOffset)) continue; // not yet: next cycle
           String to = liveReplica(db, d, nodeId, fleet, now);
@@ -109,7 +111,7 @@ final class FailureDetector {
           }
           d = d.withLease(to, d.leaseEpoch() + 1);
         }
-        if (recreations >= config.maxRecreationsPerCycle()) continue;
+        if (moves.busy(d.rangeId()) || recreations >= config.maxRecreationsPerCycle()) continue; // re-created after the move in flight
         if (recreate(d, nodeId, fleet, moves, actions, now)) recreations++;
       }
     }

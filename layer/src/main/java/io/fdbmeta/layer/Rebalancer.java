@@ -27,21 +27,23 @@ import org.jspecify.annotations.Nullable;
  * underloaded node takes a replica from the most loaded node that has one it may take. A node
  * over the mean mostly in request rate or bytes gives first the replicas of ranges reported with
  * the most of that load (a heavy range), so one move does what many average ones would. A move is
- * made only if the target stays under the stop threshold with the replica, so no move makes a
- * node that has to give it back. Ranges reported hot are never moved (the split planner splits
- * them, and a move in flight would hold the split off), and their load, like that of heavy ranges
- * a node leads, does not count toward starting or stopping (FleetView.setUnmovableLoad). A new
- * controller first averages two minutes of reports, and starts no node meanwhile: a node that
- * stopped just under the stop threshold would otherwise start again on the noise of its first
- * reports. Every target comes from Placement.choose, so a move never breaks a constraint. Only
- * replicas that do not hold the range's lease are moved: taking a lease from a live holder needs
- * the holder to hand it over (LeaseManager.transfer), which is the storage node's part.
+ * made only if the receiving node, with the replica, stays below where the giving node was: in a
+ * small fleet one replica is a large share of the mean, and a move that overshoots would be moved
+ * back next cycle, and again, forever. Ranges reported hot are never moved (the split planner
+ * splits them; moving one only moves the hot spot, and a move in flight would hold the split
+ * off), and their load, like that of heavy ranges a node leads, does not count toward starting or
+ * stopping (FleetView.setUnmovableLoad). A new controller first averages a minute of reports
+ * (six rebalance intervals), and starts no node meanwhile: a node that stopped just under the stop
+ * threshold would otherwise start, and stay started, on the noise of its first reports. Every
+ * target comes from Placement.choose, so a move never breaks a constraint. Only replicas that do
+ * not hold the range's lease are moved: taking a lease from a live holder needs the holder to
+ * hand it over (LeaseManager.transfer), which is the storage node's part.
  */
 /** Moves replicas from nodes above the mean to nodes below it; see the comment at the top. */
 final class Rebalancer {
   private static final int SOURCES_TRIED = 4;
   /** Fleet reads (one per rebalance interval) a new controller averages before it moves anything. */
-  static final int WARM_UP_REFRESHES = 12;
+  static final int WARM_UP_REFRESHES = 6;
 
   private final RangeCatalog catalog;
   private final RangeLoads loads;
@@ -131,7 +133,7 @@ final class Rebalancer {
       double[] load = r == null ? fleet.perReplica(source) : new double[] {1, r.requestsPerSecond(), r.bytes()};
       Placement.Choice c = Placement.choose(fleet.all(), keep(d, source, fleet), new HashSet<>(d.replicas()), (long) load[2], Placement.Constraints.of(config, d), fleet.readAt(),
           n -> fleet.score(n.nodeId()));
-      if (c instanceof Placement.Chosen chosen && fleet.scoreWith(chosen.target().nodeId(), load) < Math.min(fleet.score(source), 1 + config.rebalanceStop())) {
+      if (c instanceof Placement.Chosen chosen && fleet.scoreWith(chosen.target().nodeId(), load) < fleet.score(source)) {
         rangesOf.get(source).remove(a);
         return new Move(config.ids().newOpId(), d.rangeId(), d.generation(), source, chosen.target().nodeId(), Move.Reason.REBALANCE, now, load);
       }
@@ -194,10 +196,11 @@ final class Rebalancer {
     for (NodeRecord s : sources) {
       if (s.nodeId().equals(target)) continue;
       if (tried++ == SOURCES_TRIED) break;
+      double[] load = fleet.perReplica(s.nodeId());
+      if (fleet.scoreWith(target, load) >= fleet.score(s.nodeId())) continue; // it would end above where the source was
       for (RangeCatalog.Assignment a : movable(db, s.nodeId(), moves, rangesOf, reported)) {
         RangeDescriptor d = catalog.get(db, a.rangeId()).orElse(null);
         if (d == null || s.nodeId().equals(d.leaseholder())) continue;
-        double[] load = fleet.perReplica(s.nodeId());
         Placement.Choice c = Placement.choose(List.of(t), keep(d, s.nodeId(), fleet), new HashSet<>(d.replicas()), (long) load[2], Placement.Constraints.of(config, d), fleet.readAt(), n -> 0);
         if (c instanceof Placement.Chosen) {
           rangesOf.get(s.nodeId()).remove(a);

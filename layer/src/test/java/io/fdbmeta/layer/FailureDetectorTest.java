@@ -44,6 +44,31 @@ class FailureDetectorTest {
   }
 
   @Test
+  void aDeadLeaseholdersLeaseMovesWhileAReplicaMoveOfItsRangeWaitsAndItsReplicaIsRecreatedOnlyAfter() {
+    try (ControlFixture c = new ControlFixture(6)) {
+      FailureDetector detector = new FailureDetector(c.f.catalog, c.f.registry, ControllerConfig.defaults());
+      FleetView fleet = new FleetView(1, 9_000);
+      fleet.refresh(c.f.registry.list(c.f.db, null, 100).items(), c.f.clock.millis());
+      RangeDescriptor led = c.ranges.stream().filter(d -> "n0".equals(d.leaseholder())).findFirst().orElseThrow();
+      String follower = led.replicas().get(1);
+      Moves moves = new Moves();
+      ControllerActions.Recording plan = new ControllerActions.Recording();
+      // a rebalance move of the range, prepared and waiting for its target's data
+      assertThat(moves.start(new Move("op-wait", led.rangeId(), led.generation(), follower, "n8", Move.Reason.REBALANCE, c.f.clock.millis(), new double[3]), plan, fleet)).isTrue();
+      for (int s = 0; s < 10; s++) { // n0 stops heartbeating and renewing: past its liveness and its leases, plus the offset
+        c.f.clock.advanceMillis(1_000);
+        c.heartbeatAllBut("n0");
+        c.renewLeasesBut("n0");
+      }
+      detector.cycle(c.f.db, c.f.clock.millis(), fleet, moves, plan);
+      assertThat(plan.dead).extracting(ControllerPlan.DeadNode::nodeId).containsExactly("n0");
+      assertThat(plan.leaseMoves).extracting(ControllerPlan.LeaseMove::rangeId).contains(led.rangeId());
+      assertThat(plan.moves).filteredOn(m -> m.rangeId() == led.rangeId()).as("the waiting move only; no re-creation beside it").hasSize(1);
+      assertThat(plan.moves).filteredOn(m -> m.rangeId() != led.rangeId()).isNotEmpty();
+    }
+  }
+
+  @Test
   void aNodeIsMarkedDeadOnlyAfterItsLivenessExpiredByMoreThanTheOffset() {
     try (ControlFixture c = new ControlFixture(6)) {
       FailureDetector detector = new FailureDetector(c.f.catalog, c.f.registry, ControllerConfig.defaults());

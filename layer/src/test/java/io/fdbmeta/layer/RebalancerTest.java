@@ -110,6 +110,33 @@ class RebalancerTest {
     }
   }
 
+
+  /**
+   * ControlFixture's n7 holds only follower replicas, which can go to n1 or n4 (its zone); the
+   * fleet view says n7 carries {@code n7Replicas} and every other node 2.
+   */
+  private static int movesFromN7(int n7Replicas) {
+    try (ControlFixture c = new ControlFixture(6)) {
+      List<NodeRecord> nodes = new ArrayList<>();
+      for (NodeRecord n : c.f.registry.list(c.f.db, null, 100).items()) {
+        long r = n.nodeId().equals("n7") ? n7Replicas : 2;
+        nodes.add(new NodeRecord(n.nodeId(), n.address(), n.locality(), n.capacity(), new NodeRecord.Load(r, r * 10.0, r * 100, 1), NodeStatus.LIVE, n.incarnation(),
+            c.f.clock.millis() + 9_000));
+      }
+      FleetView fleet = new FleetView(1.0, 9_000);
+      for (int i = 0; i < Rebalancer.WARM_UP_REFRESHES; i++) fleet.refresh(nodes, c.f.clock.millis());
+      ControllerActions.Recording plan = new ControllerActions.Recording();
+      new Rebalancer(c.f.catalog, ControllerConfig.defaults()).cycle(c.f.db, c.f.clock.millis(), fleet, new Moves(), plan);
+      return plan.moves.size();
+    }
+  }
+
+  @Test
+  void aMoveThatWouldLeaveTheTargetWhereTheSourceWasIsNotMadeSoNothingSwapsBackAndForth() {
+    assertThat(movesFromN7(3)).as("3 vs 2 (+42%%): a move only swaps which node has 3").isZero();
+    assertThat(movesFromN7(4)).as("4 vs 2: one move leaves 3 and 3").isEqualTo(1);
+  }
+
   @Test
   void movesAreLimitedPerCycleAndPerMinute() {
     assertThat(rebalancer.budget(NOW)).isEqualTo(5);

@@ -778,6 +778,11 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     }
 
     @Override
+    public boolean coalescible() {
+      return attempts == 0 && op.nodeOp == NodeOp.GET;
+    }
+
+    @Override
     public NodeRequest request(long id) {
       byte[][] ks;
       byte[][] vs;

@@ -7,6 +7,7 @@ import io.fdbmeta.layer.Keyspace;
 import io.fdbmeta.layer.LayerConfig;
 import io.fdbmeta.layer.NodeRegistry;
 import io.fdbmeta.layer.RangeCatalog;
+import io.fdbmeta.wire.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
@@ -16,8 +17,6 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -71,15 +70,16 @@ public final class Router implements AutoCloseable {
     AdminServer a = null;
     try {
       join(sync.startAsync());
+      Transport transport = Transport.preferred();
       NodeDirectory directory = new NodeDirectory(id -> registry.getAsync(db, id), System::nanoTime, TimeUnit.MILLISECONDS.toNanos(200));
-      b = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("router-accept", true), NioIoHandler.newFactory());
-      w = new MultiThreadIoEventLoopGroup(config.ioThreads(), new DefaultThreadFactory("router-io", true), NioIoHandler.newFactory());
-      for (EventExecutor e : w) upstreams.put((EventLoop) e, new Upstream((EventLoop) e, directory, config, System::nanoTime));
+      b = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("router-accept", true), transport.ioHandlerFactory());
+      w = new MultiThreadIoEventLoopGroup(config.ioThreads(), new DefaultThreadFactory("router-io", true), transport.ioHandlerFactory());
+      for (EventExecutor e : w) upstreams.put((EventLoop) e, new Upstream((EventLoop) e, directory, config, metrics, System::nanoTime));
       this.limiter = new ConnectionLimiter(config.maxConnections(), metrics);
       Services svc = new Services(config, cache, directory, metrics, Services.fixed(upstreams), this::info);
       ServerBootstrap sb = new ServerBootstrap()
           .group(b, w)
-          .channel(NioServerSocketChannel.class)
+          .channel(transport.serverSocketChannel())
           .option(ChannelOption.SO_BACKLOG, 1024)
           .childOption(ChannelOption.AUTO_READ, false)
           .childOption(ChannelOption.TCP_NODELAY, true)
@@ -184,6 +184,7 @@ public final class Router implements AutoCloseable {
     sb.append("client_errors:").append(metrics.clientErrors()).append("\r\n");
     sb.append("redirects:").append(metrics.redirects()).append("\r\n");
     sb.append("retries:").append(metrics.retries()).append("\r\n");
+    sb.append("coalesced_gets:").append(metrics.coalescedGets()).append("\r\n");
     sb.append("connected_clients:").append(limiter.open()).append("\r\n");
     sb.append("rejected_connections:").append(metrics.rejectedConnections()).append("\r\n");
     sb.append("get_p50_micros_max:").append(metrics.latency(Command.GET).quantileMicrosUpperBound(0.5)).append("\r\n");

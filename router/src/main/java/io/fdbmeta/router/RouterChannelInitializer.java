@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  * flush      FlushConsolidationHandler  one flush per read batch, or per loop turn for async replies
  * limit      ConnectionLimiter          connection cap (shared)
- * idle       IdleStateHandler           all-idle timer; ClientHandler closes if nothing is in flight
+ * idle       IdleStateHandler           read-idle timer; ClientHandler closes if nothing is in flight
  * resp       RespDecoder                bytes to RespCommand, lengths checked before allocation
  * deadline   RequestDeadlineHandler     a command must arrive whole within the request deadline
  * client     ClientHandler              commands, routing, replies in order, backpressure
@@ -53,8 +53,13 @@ final class RouterChannelInitializer extends ChannelInitializer<Channel> {
     p.addLast("limit", limiter);
   }
 
+  /**
+   * Idle means no command read for the idle timeout and none in flight (ClientHandler checks the
+   * latter). Writes only ever answer reads, so a read timer is enough, and unlike a write or
+   * all-idle timer it puts no listener on every reply.
+   */
   void idling(ChannelPipeline p) {
-    p.addLast("idle", new IdleStateHandler(0, 0, svc.config.idleTimeout().toNanos(), TimeUnit.NANOSECONDS));
+    p.addLast("idle", new IdleStateHandler(svc.config.idleTimeout().toNanos(), 0, 0, TimeUnit.NANOSECONDS));
   }
 
   void deadlines(ChannelPipeline p, RespDecoder decoder) {

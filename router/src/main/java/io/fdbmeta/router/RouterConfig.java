@@ -208,7 +208,7 @@ public final class RouterConfig {
       return this;
     }
 
-    /** A connection with nothing in flight and no traffic for this long is closed. */
+    /** A connection that sent no command for this long and has none in flight is closed (checked once per idle timeout). */
     public Builder idleTimeout(Duration d) {
       this.idleTimeout = positive(d, "idleTimeout");
       return this;

@@ -16,6 +16,7 @@ import java.util.function.LongSupplier;
  * fdbmeta_router_errors_total{kind}} (an {@link UpstreamFailure} tag, or {@code protocol}, {@code
  * client} for bad commands, {@code rejected} for connections over the cap), {@code
  * fdbmeta_router_redirects_total{status}}, {@code fdbmeta_router_retries_total}, {@code
+ * fdbmeta_router_coalesced_gets_total}, {@code
  * fdbmeta_router_request_seconds{command}} (histogram), connection gauges, and the route cache's
  * size, weight and lag behind {@code meta_version}.
  */
@@ -70,6 +71,7 @@ public final class RouterMetrics {
   private final LongAdder rejectedConnections = new LongAdder();
   private final LongAdder[] redirects = adders(ReplyStatus.values().length);
   private final LongAdder retries = new LongAdder();
+  private final LongAdder coalescedGets = new LongAdder();
   private final LongAdder acceptedConnections = new LongAdder();
   private final LongAdder deadlineCloses = new LongAdder();
   private final LongAdder idleCloses = new LongAdder();
@@ -121,6 +123,11 @@ public final class RouterMetrics {
 
   void retry() {
     retries.increment();
+  }
+
+  /** {@code calls} GETs left in one node request. */
+  void coalesced(int calls) {
+    coalescedGets.add(calls);
   }
 
   void deadlineClose() {
@@ -178,6 +185,11 @@ public final class RouterMetrics {
     return retries.sum();
   }
 
+  /** GETs that shared a node request with others. */
+  public long coalescedGets() {
+    return coalescedGets.sum();
+  }
+
   public long deadlineCloses() {
     return deadlineCloses.sum();
   }
@@ -207,6 +219,8 @@ public final class RouterMetrics {
     }
     header(sb, "fdbmeta_router_retries_total", "counter", "Requests sent again after a redirect, overload or lost route.");
     sb.append("fdbmeta_router_retries_total ").append(retries.sum()).append('\n');
+    header(sb, "fdbmeta_router_coalesced_gets_total", "counter", "GETs sent in one node request with other GETs of the same range.");
+    sb.append("fdbmeta_router_coalesced_gets_total ").append(coalescedGets.sum()).append('\n');
     header(sb, "fdbmeta_router_connections_accepted_total", "counter", "Client connections accepted.");
     sb.append("fdbmeta_router_connections_accepted_total ").append(acceptedConnections.sum()).append('\n');
     header(sb, "fdbmeta_router_idle_closes_total", "counter", "Client connections closed for being idle.");

@@ -1,8 +1,11 @@
 package io.fdbmeta.router;
 
 import io.fdbmeta.wire.NodeCodec;
+import io.fdbmeta.wire.NodeOp;
 import io.fdbmeta.wire.NodeReply;
 import io.fdbmeta.wire.NodeRequest;
+import io.fdbmeta.wire.ReplyStatus;
+import io.fdbmeta.wire.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -12,13 +15,13 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.util.collection.LongObjectHashMap;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,6 +40,16 @@ import org.jspecify.annotations.Nullable;
  * ring of (id, sent-at); a sweep every few milliseconds pops answered ids from the front and fails
  * the front while it is older than the timeout. Since every send gets the same timeout, the front
  * is always the first to expire.
+ *
+ * Coalescing: a first-attempt GET is not written at once but parked in its connection's batch for
+ * its range; when the loop turn ends, each range's batch leaves as one multi-key GET with the
+ * shared routing header, and the reply's values are handed back to each call in order. A pipelined
+ * client's GETs, and concurrent clients' GETs on the same loop, then cost the node and the router
+ * one frame per range and turn instead of one per command. Only reads are coalesced (they may be
+ * served in any order within the batch), and only first attempts: a retried GET goes alone, so a
+ * batch whose reply is too large for a frame cannot fail the same GETs twice. A batch answered
+ * with anything but OK (a redirect names the range of the first key only) is sent again call by
+ * call, so each GET meets the redirect about its own key, as if it had never been coalesced.
  */
 /** Per-event-loop pool of connections to storage nodes speaking the node protocol. */
 final class Upstream {
@@ -48,26 +61,36 @@ final class Upstream {
     void onReply(NodeReply reply);
 
     void onFailure(UpstreamFailure failure, String detail);
+
+    /** True if this is a first-attempt GET whose keys may share one request with other GETs of the same range. */
+    default boolean coalescible() {
+      return false;
+    }
   }
+
+  /** At most this many keys in one coalesced GET: keeps its request and reply frames small. */
+  static final int MAX_BATCH_KEYS = 64;
 
   private final EventLoop loop;
   private final Bootstrap bootstrap;
   private final long timeoutNanos;
   private final LongSupplier nanoTime;
   private final NodeDirectory directory;
+  private final RouterMetrics metrics;
   private final int maxFrameBytes;
   private final Map<NodeDirectory.Node, Connection> connections = new HashMap<>();
   private boolean closed;
 
-  Upstream(EventLoop loop, NodeDirectory directory, RouterConfig config, LongSupplier nanoTime) {
+  Upstream(EventLoop loop, NodeDirectory directory, RouterConfig config, RouterMetrics metrics, LongSupplier nanoTime) {
     this.loop = loop;
+    this.metrics = metrics;
     this.directory = directory;
     this.timeoutNanos = config.requestTimeout().toNanos();
     this.nanoTime = nanoTime;
     this.maxFrameBytes = config.nodeMaxFrameBytes();
     this.bootstrap = new Bootstrap()
         .group(loop)
-        .channel(NioSocketChannel.class)
+        .channel(Transport.of(loop).socketChannel())
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, config.connectTimeout().toMillis()));
   }
@@ -116,6 +139,9 @@ final class Upstream {
     final InetSocketAddress address;
     final LongObjectHashMap<Call> pending = new LongObjectHashMap<>();
     private final List<Call> waiting = new ArrayList<>();
+    /** Coalescible GETs of this loop turn by range id; sent by {@link #sendBatches}. */
+    private final LongObjectHashMap<Batch> batches = new LongObjectHashMap<>();
+    private boolean batchesScheduled;
     private final Channel channel;
     private long nextId = 1;
     private long[] ring = new long[64]; // pairs: id, sentAt
@@ -158,8 +184,55 @@ final class Upstream {
         waiting.add(call);
         return;
       }
+      if (call.coalescible()) {
+        park(call);
+        return;
+      }
       write(call);
       channel.flush();
+    }
+
+    /** Adds {@code call} to its range's batch for this turn; a full batch, or one with another header, leaves first. */
+    private void park(Call call) {
+      NodeRequest req = call.request(0);
+      Batch b = batches.get(req.rangeId());
+      if (b != null && (!b.sameHeader(req) || b.keyCount + req.keys().length > MAX_BATCH_KEYS)) {
+        batches.remove(req.rangeId());
+        sendBatch(b);
+        channel.flush();
+        b = null;
+      }
+      if (b == null) {
+        b = new Batch(req);
+        batches.put(req.rangeId(), b);
+      }
+      b.add(call, req);
+      if (!batchesScheduled) {
+        batchesScheduled = true;
+        loop.execute(this::sendBatches);
+      }
+    }
+
+    private void sendBatches() {
+      batchesScheduled = false;
+      if (batches.isEmpty()) return;
+      List<Batch> all = new ArrayList<>(batches.values());
+      batches.clear();
+      if (closed) {
+        for (Batch b : all) b.onFailure(UpstreamFailure.CONNECTION_LOST, "connection to " + node.id + " at " + address + " closed");
+        return;
+      }
+      for (Batch b : all) sendBatch(b);
+      channel.flush();
+    }
+
+    private void sendBatch(Batch b) {
+      if (b.calls.size() == 1) {
+        write(b.calls.get(0));
+      } else {
+        metrics.coalesced(b.calls.size());
+        write(b);
+      }
     }
 
     private void write(Call call) {
@@ -237,6 +310,8 @@ final class Upstream {
       waiting.clear();
       calls.addAll(pending.values());
       pending.clear();
+      calls.addAll(batches.values());
+      batches.clear();
       ringSize = 0;
       for (Call c : calls) c.onFailure(f, why);
     }
@@ -248,5 +323,79 @@ final class Upstream {
       channel.close();
       failAll(UpstreamFailure.CONNECTION_LOST, "connection to " + node.id + " closed by the router");
     }
+
+    /** Sends each call uncoalesced, as its own request. */
+    private void sendAlone(List<Call> calls) {
+      if (closed) {
+        for (Call c : calls) c.onFailure(UpstreamFailure.CONNECTION_LOST, "connection to " + node.id + " at " + address + " closed");
+        return;
+      }
+      for (Call c : calls) write(c);
+      channel.flush();
+    }
+
+    /** GETs of one range, with one routing header, sent as one request; the reply is split back in key order. */
+    private final class Batch implements Call {
+      final long rangeId;
+      final long generation;
+      final long epoch;
+      final List<Call> calls = new ArrayList<>(4);
+      final List<byte[][]> keys = new ArrayList<>(4);
+      int keyCount;
+
+      Batch(NodeRequest first) {
+        this.rangeId = first.rangeId();
+        this.generation = first.generation();
+        this.epoch = first.epoch();
+      }
+
+      boolean sameHeader(NodeRequest r) {
+        return r.generation() == generation && r.epoch() == epoch && r.op() == NodeOp.GET;
+      }
+
+      void add(Call call, NodeRequest req) {
+        calls.add(call);
+        keys.add(req.keys());
+        keyCount += req.keys().length;
+      }
+
+      @Override
+      public NodeRequest request(long id) {
+        byte[][] all = new byte[keyCount][];
+        int at = 0;
+        for (byte[][] ks : keys) {
+          System.arraycopy(ks, 0, all, at, ks.length);
+          at += ks.length;
+        }
+        return new NodeRequest(id, NodeOp.GET, rangeId, generation, epoch, 0, all, NO_VALUES);
+      }
+
+      @Override
+      public void onReply(NodeReply reply) {
+        byte[][] values = reply.values();
+        if (reply.status() != ReplyStatus.OK || values == null || values.length != keyCount) {
+          // A redirect's descriptor is the one range holding the first key; the other calls' keys
+          // may lie in others. Each call is sent again alone, so each gets the answer about its keys.
+          sendAlone(calls);
+          return;
+        }
+        int at = 0;
+        for (int i = 0; i < calls.size(); i++) {
+          int n = keys.get(i).length;
+          byte[][] mine = Arrays.copyOfRange(values, at, at + n);
+          at += n;
+          long found = 0;
+          for (byte[] v : mine) if (v != null) found++;
+          calls.get(i).onReply(NodeReply.values(reply.id(), found, mine));
+        }
+      }
+
+      @Override
+      public void onFailure(UpstreamFailure failure, String detail) {
+        for (Call c : calls) c.onFailure(failure, detail);
+      }
+    }
   }
+
+  private static final byte[][] NO_VALUES = new byte[0][];
 }

@@ -1,6 +1,8 @@
 package io.fdbmeta.storage;
 
 import com.apple.foundationdb.Database;
+import io.fdbmeta.layer.Controller;
+import io.fdbmeta.layer.ControllerConfig;
 import io.fdbmeta.layer.Ids;
 import io.fdbmeta.layer.Keyspace;
 import io.fdbmeta.layer.LayerConfig;
@@ -16,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.UnaryOperator;
@@ -26,7 +29,12 @@ import org.jspecify.annotations.Nullable;
  * {@code n1..nN} on 127.0.0.1 with free ports, spread over 3 zones and 2 racks ({@code n1} z1/r1,
  * {@code n2} z2/r1, {@code n3} z3/r1, {@code n4} z1/r2, ...). The cluster's ranges (the initial one,
  * or the pre-split ones) get {@code replication} replicas in distinct zones and a leaseholder
- * each, round robin over their replicas; {@link #start} returns once every range is served.
+ * each, spread round robin over the zones and each zone's nodes; {@link #start} returns once
+ * every range is served. With {@link Options.Builder#controller} it also runs the layer's {@link
+ * Controller} (failure detection and failover, re-creating lost replicas, rebalancing), so a
+ * killed node's ranges fail over and nodes added later take replicas; without it leases still move
+ * (replicas acquire expired ones), but a dead replica stays in its ranges and blocks their writes
+ * until its node returns.
  *
  * <pre>{@code
  * try (LocalCluster c = LocalCluster.start(db, "demo", LayerConfig.defaults(), LocalCluster.Options.builder().build())) {
@@ -46,6 +54,7 @@ public final class LocalCluster implements AutoCloseable {
   private final Options options;
   private final Map<String, StorageNode.Config> configs = new LinkedHashMap<>();
   private final Map<String, StorageNode> running = new LinkedHashMap<>();
+  private volatile @Nullable Controller controller;
 
   private LocalCluster(Database db, Keyspace ks, LayerConfig layer, Options options) {
     this.db = db;
@@ -84,14 +93,7 @@ public final class LocalCluster implements AutoCloseable {
       }
     }
     List<CompletableFuture<StorageNode>> starting = new ArrayList<>();
-    for (int i = 0; i < options.nodes; i++) {
-      String id = "n" + (i + 1);
-      StorageNode.Config.Builder b = StorageNode.Config.builder(id).host("127.0.0.1").locality("local", "z" + (i % 3 + 1), "r" + (i / 3 % 2 + 1));
-      if (options.respPorts) b.respPort(0);
-      StorageNode.Config config = options.nodeConfig.apply(b).build();
-      configs.put(id, config);
-      starting.add(StorageNode.startAsync(db, ks, layer, config));
-    }
+    for (int i = 0; i < options.nodes; i++) starting.add(StorageNode.startAsync(db, ks, layer, newConfig()));
     for (CompletableFuture<StorageNode> f : starting) {
       StorageNode n = join(f);
       synchronized (running) {
@@ -107,33 +109,72 @@ public final class LocalCluster implements AutoCloseable {
     }
     placeAndLease();
     awaitServing(options.startTimeout);
+    if (options.controller != null) {
+      ControllerConfig config = options.controller.apply(ControllerConfig.builder()).readiness(this::replicasHaveTheirData).build();
+      controller = Controller.start(db, ks, layer, config, "controller-" + ks.cluster());
+    }
+  }
+
+  /*
+   * The controller commits a replica move (target in, source out, one transaction) when its
+   * readiness check says so; the target copies the range's data only after that commit makes it a
+   * replica. Committing at once would let moves in quick succession leave a range whose only
+   * replica with all its data is the leaseholder, and losing that node would lose data. So a move
+   * commits only when every replica the range has on a running node holds its data: at most one
+   * replica of a range copies at a time, and any one node can die without taking the data with
+   * it. The nodes of this JVM answer directly; a real data path would have the nodes report it.
+   */
+  private boolean replicasHaveTheirData(long rangeId, String target, long preparedAt, long now) {
+    RangeDescriptor d = catalog.get(db, rangeId).orElse(null);
+    if (d == null) return true; // merged away: the commit aborts
+    for (String n : d.replicas()) {
+      StorageNode node = runningNode(n);
+      if (node != null && !node.isSynced(rangeId)) return false;
+    }
+    return true;
+  }
+
+  /** The next node's settings: id n(k+1) for the k-th node, zones round robin, racks every 3 nodes. */
+  private StorageNode.Config newConfig() {
+    synchronized (configs) {
+      int i = configs.size();
+      String id = "n" + (i + 1);
+      StorageNode.Config.Builder b = StorageNode.Config.builder(id).host("127.0.0.1").locality("local", "z" + (i % 3 + 1), "r" + (i / 3 % 2 + 1));
+      if (options.respPorts) b.respPort(0);
+      StorageNode.Config config = options.nodeConfig.apply(b).build();
+      configs.put(id, config);
+      return config;
+    }
   }
 
   /** Gives every range without replicas its replicas and a leaseholder, one transaction per range. */
   private void placeAndLease() {
-    List<String> placement = distinctZones();
     LeaseManager leases = new LeaseManager(catalog);
     int i = 0;
     for (RangeDescriptor d : ranges()) {
       if (!d.replicas().isEmpty()) continue;
-      String holder = placement.get(i++ % placement.size());
+      List<String> placement = placement(i++);
       join(db.runAsync(tr -> {
         CompletableFuture<RangeDescriptor> added = CompletableFuture.completedFuture(d);
         for (String n : placement) added = added.thenCompose(x -> catalog.addReplicaAsync(tr, d.rangeId(), n, -1));
-        return added.thenCompose(x -> leases.acquireAsync(tr, d.rangeId(), holder));
+        return added.thenCompose(x -> leases.acquireAsync(tr, d.rangeId(), placement.get(0)));
       }));
     }
   }
 
-  /** The first {@code replication} nodes of distinct zones, then of distinct racks, then any. */
-  private List<String> distinctZones() {
+  /**
+   * The replicas of the i-th range, its leaseholder first: one node from each of {@code
+   * replication} zones, starting at zone i mod zones and rotating through each zone's nodes, so
+   * replicas and leases spread over every node; then other nodes if zones are fewer than replicas.
+   */
+  private List<String> placement(int i) {
+    Map<String, List<String>> byZone = new LinkedHashMap<>();
+    for (StorageNode.Config c : configs.values()) byZone.computeIfAbsent(c.locality().zone(), z -> new ArrayList<>()).add(c.nodeId());
+    List<List<String>> zones = new ArrayList<>(byZone.values());
     List<String> out = new ArrayList<>();
-    List<String> zones = new ArrayList<>();
-    for (StorageNode.Config c : configs.values()) {
-      if (out.size() < options.replication && !zones.contains(c.locality().zone())) {
-        out.add(c.nodeId());
-        zones.add(c.locality().zone());
-      }
+    for (int j = 0; j < zones.size() && out.size() < options.replication; j++) {
+      List<String> members = zones.get((i + j) % zones.size());
+      out.add(members.get((i / zones.size() + j) % members.size()));
     }
     for (StorageNode.Config c : configs.values()) {
       if (out.size() < options.replication && !out.contains(c.nodeId())) out.add(c.nodeId());
@@ -157,6 +198,11 @@ public final class LocalCluster implements AutoCloseable {
 
   public RangeCatalog catalog() {
     return catalog;
+  }
+
+  /** The controller this cluster runs, if its options asked for one. */
+  public Optional<Controller> controller() {
+    return Optional.ofNullable(controller);
   }
 
   /** The running nodes, in id order. */
@@ -266,11 +312,26 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   /**
+   * Starts one more node, the next in the locality pattern (n7 after six: zone z1, rack r1). It
+   * joins empty; the controller's rebalancer, if running, moves replicas onto it.
+   */
+  public StorageNode addNode() {
+    StorageNode n = StorageNode.start(db, ks, layer, newConfig());
+    synchronized (running) {
+      running.put(n.nodeId(), n);
+    }
+    return n;
+  }
+
+  /**
    * Starts a stopped or killed node again with the same settings: a new process (incarnation) on a
    * new port, which copies its ranges' data before serving.
    */
   public StorageNode restart(String nodeId) {
-    StorageNode.Config config = configs.get(nodeId);
+    StorageNode.Config config;
+    synchronized (configs) {
+      config = configs.get(nodeId);
+    }
     if (config == null) throw new IllegalArgumentException("no node " + nodeId + " in this cluster");
     synchronized (running) {
       if (running.containsKey(nodeId)) throw new IllegalStateException("node " + nodeId + " is running");
@@ -282,9 +343,12 @@ public final class LocalCluster implements AutoCloseable {
     return n;
   }
 
-  /** Stops every node gracefully, in parallel. The database stays open. */
+  /** Stops the controller (it resigns), then every node gracefully, in parallel. The database stays open. */
   @Override
   public void close() {
+    Controller c = controller;
+    controller = null;
+    if (c != null) c.stop();
     List<StorageNode> all;
     synchronized (running) {
       all = List.copyOf(running.values());
@@ -315,6 +379,7 @@ public final class LocalCluster implements AutoCloseable {
     private final boolean respPorts;
     private final UnaryOperator<StorageNode.Config.Builder> nodeConfig;
     private final Duration startTimeout;
+    private final @Nullable UnaryOperator<ControllerConfig.Builder> controller;
 
     private Options(Builder b) {
       this.nodes = b.nodes;
@@ -323,6 +388,7 @@ public final class LocalCluster implements AutoCloseable {
       this.respPorts = b.respPorts;
       this.nodeConfig = b.nodeConfig;
       this.startTimeout = b.startTimeout;
+      this.controller = b.controller;
     }
 
     public static Builder builder() {
@@ -336,6 +402,7 @@ public final class LocalCluster implements AutoCloseable {
       private boolean respPorts;
       private UnaryOperator<StorageNode.Config.Builder> nodeConfig = b -> b;
       private Duration startTimeout = Duration.ofSeconds(20);
+      private @Nullable UnaryOperator<ControllerConfig.Builder> controller;
 
       private Builder() {}
 
@@ -376,6 +443,15 @@ public final class LocalCluster implements AutoCloseable {
       public Builder startTimeout(Duration d) {
         if (d.isNegative() || d.isZero()) throw new IllegalArgumentException("startTimeout must be positive, got " + d);
         this.startTimeout = d;
+        return this;
+      }
+
+      /**
+       * Runs a controller once the ranges are served (default: none), with these settings; its
+       * readiness check for replica moves is the cluster's own (see replicasHaveTheirData).
+       */
+      public Builder controller(UnaryOperator<ControllerConfig.Builder> settings) {
+        this.controller = Objects.requireNonNull(settings, "controller");
         return this;
       }
 

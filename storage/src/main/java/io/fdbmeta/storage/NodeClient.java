@@ -3,6 +3,7 @@ package io.fdbmeta.storage;
 import io.fdbmeta.wire.NodeCodec;
 import io.fdbmeta.wire.NodeReply;
 import io.fdbmeta.wire.NodeRequest;
+import io.fdbmeta.wire.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -12,7 +13,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
@@ -41,7 +41,7 @@ final class NodeClient implements AutoCloseable {
 
   NodeClient(EventLoopGroup group, InetSocketAddress address, int maxFrameBytes, int connectTimeoutMillis) {
     this.address = address;
-    this.bootstrap = new Bootstrap().group(group).channel(NioSocketChannel.class)
+    this.bootstrap = new Bootstrap().group(group).channel(Transport.of(group).socketChannel())
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
         .handler(new ChannelInitializer<SocketChannel>() {

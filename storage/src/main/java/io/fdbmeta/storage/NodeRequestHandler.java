@@ -8,6 +8,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.DecoderException;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The node protocol's last handler: hands each request to the {@link RequestProcessor} and writes
@@ -34,12 +35,18 @@ final class NodeRequestHandler extends SimpleChannelInboundHandler<NodeRequest> 
     nodeInFlight.incrementAndGet();
     if (++pending >= MAX_PENDING) ctx.channel().config().setAutoRead(false);
     processor.handle(req).whenComplete((reply, e) -> {
-      NodeReply out = e == null ? reply : NodeReply.failure(req.id(), ReplyStatus.ERROR, "internal error: " + Async.describe(e));
-      ctx.writeAndFlush(out).addListener(w -> nodeInFlight.decrementAndGet());
-      ctx.executor().execute(() -> {
-        if (--pending < MAX_PENDING / 2 && !ctx.channel().config().isAutoRead()) ctx.channel().config().setAutoRead(true);
-      });
+      // reads complete at once, on this loop: answer inline; replicated writes complete elsewhere
+      if (ctx.executor().inEventLoop()) answer(ctx, req, reply, e);
+      else ctx.executor().execute(() -> answer(ctx, req, reply, e));
     });
+  }
+
+  /** Writes one reply and reads again if the connection was paused. On the event loop. */
+  private void answer(ChannelHandlerContext ctx, NodeRequest req, @Nullable NodeReply reply, @Nullable Throwable e) {
+    NodeReply out = reply != null && e == null ? reply
+        : NodeReply.failure(req.id(), ReplyStatus.ERROR, "internal error: " + (e == null ? "no reply" : Async.describe(e)));
+    ctx.writeAndFlush(out).addListener(w -> nodeInFlight.decrementAndGet());
+    if (--pending < MAX_PENDING / 2 && !ctx.channel().config().isAutoRead()) ctx.channel().config().setAutoRead(true);
   }
 
   @Override

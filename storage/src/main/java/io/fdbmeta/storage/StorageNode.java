@@ -16,6 +16,7 @@ import io.fdbmeta.layer.RouteSnapshot;
 import io.fdbmeta.layer.RouteTable;
 import io.fdbmeta.wire.NodeCodec;
 import io.fdbmeta.wire.RespDecoder;
+import io.fdbmeta.wire.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -25,9 +26,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
@@ -128,7 +127,7 @@ public final class StorageNode implements AutoCloseable {
     this.registry = new NodeRegistry(ks, layer);
     this.catalog = new RangeCatalog(ks, layer);
     LeaseManager leases = new LeaseManager(catalog);
-    this.group = new MultiThreadIoEventLoopGroup(config.ioThreads, NioIoHandler.newFactory());
+    this.group = new MultiThreadIoEventLoopGroup(config.ioThreads, Transport.preferred().ioHandlerFactory());
     this.timer = new ScheduledThreadPoolExecutor(1, r -> {
       Thread t = new Thread(r, "storage-" + me + "-timer");
       t.setDaemon(true);
@@ -296,7 +295,7 @@ public final class StorageNode implements AutoCloseable {
 
   private CompletableFuture<InetSocketAddress> bind(int port, ChannelInitializer<SocketChannel> init) {
     CompletableFuture<InetSocketAddress> out = new CompletableFuture<>();
-    ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+    ServerBootstrap b = new ServerBootstrap().group(group).channel(Transport.of(group).serverSocketChannel())
         .childOption(ChannelOption.TCP_NODELAY, true)
         .childHandler(init);
     b.bind(config.host, port).addListener(f -> {

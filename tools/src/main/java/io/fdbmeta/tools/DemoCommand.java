@@ -21,11 +21,13 @@ import picocli.CommandLine.Spec;
     name = "demo",
     mixinStandardHelpOptions = true,
     description = {
-      "Start storage nodes over 3 zones x 2 racks and RESP routers on 127.0.0.1, all on fdb-embedded, and run a built-in"
-          + " workload that writes keys, reads them back and splits hot ranges while serving. Any Redis client can connect"
+      "Start storage nodes over 3 zones x 2 racks, the controller and RESP routers on 127.0.0.1, all on fdb-embedded, and run a"
+          + " built-in workload that writes keys, reads them back and splits hot ranges while serving. Any Redis client can connect"
           + " to the router meanwhile (redis-cli -p 6380).",
-      "Prints progress every 2 s and a summary at the end (requests, errors, redirects, splits, acknowledged writes lost)."
-          + " Without --duration it serves until Ctrl-C. Exit code 1 if an acknowledged write was lost."
+      "Mid-run a node is killed (its ranges fail over, it restarts and rejoins), then a node is added (the rebalancer moves"
+          + " replicas onto it): at a fifth and half of --duration, or at 20 s and 45 s without it; --steady skips both.",
+      "Prints progress every 2 s and a summary at the end (requests, errors, redirects, splits, the failover, rebalance moves,"
+          + " acknowledged writes lost). Without --duration it serves until Ctrl-C. Exit code 1 if an acknowledged write was lost."
     })
 final class DemoCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -58,13 +60,20 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "Workload random seed (default: ${DEFAULT-VALUE}).")
   long seed;
 
+  @Option(names = "--lease", paramLabel = "DURATION", defaultValue = "3s", converter = DurationConverter.class,
+      description = "Range lease and node liveness duration, short so a failover shows within seconds (default: ${DEFAULT-VALUE}; production's is 9s).")
+  Duration lease;
+
+  @Option(names = "--steady", description = "No node failure and no node added: only the workload, splits and the controller watching.")
+  boolean steady;
+
   @Override
   public Integer call() throws IOException, InterruptedException {
     boolean temporary = dataDir == null;
     Path dir = temporary ? Files.createTempDirectory("fdbmeta-demo-") : dataDir;
     Demo.Options options;
     try {
-      options = new Demo.Options(nodes, routers, port, duration, dir, clients, splitEvery, maxRanges, seed);
+      options = new Demo.Options(nodes, routers, port, duration, dir, clients, splitEvery, maxRanges, seed, lease, steady);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), "demo: " + e.getMessage());
     }
@@ -89,7 +98,7 @@ final class DemoCommand implements Callable<Integer> {
           return stopRequested[0];
         }
       });
-      return s.lostWrites() == 0 ? 0 : ErrorHandlers.FAILURE;
+      return s.lostWrites() + s.lostOnReplicas() == 0 ? 0 : ErrorHandlers.FAILURE;
     } finally {
       if (temporary) deleteTree(dir);
       finished.countDown();

@@ -10,7 +10,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.ClosedChannelException;
@@ -35,13 +34,13 @@ public final class RespClient implements AutoCloseable {
   }
 
   /**
-   * Connects to {@code address} on {@code group} (NIO).
+   * Connects to {@code address} on {@code group} (NIO or epoll, see {@link Transport}).
    *
    * @throws IOException if the connection cannot be made
    */
   public static RespClient connect(EventLoopGroup group, InetSocketAddress address) throws IOException {
     RespClient[] client = new RespClient[1];
-    Bootstrap b = new Bootstrap().group(group).channel(NioSocketChannel.class).option(ChannelOption.TCP_NODELAY, true).handler(new ChannelInitializer<SocketChannel>() {
+    Bootstrap b = new Bootstrap().group(group).channel(Transport.of(group).socketChannel()).option(ChannelOption.TCP_NODELAY, true).handler(new ChannelInitializer<SocketChannel>() {
       @Override
       protected void initChannel(SocketChannel ch) {
         client[0] = new RespClient(ch);

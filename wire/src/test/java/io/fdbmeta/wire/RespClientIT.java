@@ -10,6 +10,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.epoll.Epoll;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
@@ -18,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -85,6 +87,18 @@ class RespClientIT {
           .withCauseInstanceOf(java.nio.channels.ClosedChannelException.class);
       assertThat(c.send("ECHO", "x")).failsWithin(java.time.Duration.ofSeconds(5));
       assertThat(c.isOpen()).isFalse();
+    }
+  }
+
+  @Test
+  void aClientOnTheOtherTransportTalksToThisOne() throws Exception {
+    Assumptions.assumeTrue(Epoll.isAvailable(), "native epoll does not load here: " + Epoll.unavailabilityCause());
+    EventLoopGroup epoll = new MultiThreadIoEventLoopGroup(1, Transport.EPOLL.ioHandlerFactory());
+    try (RespClient c = RespClient.connect(epoll, (InetSocketAddress) server.localAddress())) {
+      RespValue.Array a = (RespValue.Array) c.send("ECHO", "over epoll").get();
+      assertThat(((RespValue.Bulk) a.elements().get(0)).utf8()).isEqualTo("over epoll");
+    } finally {
+      epoll.shutdownGracefully().syncUninterruptibly();
     }
   }
 }

@@ -3,6 +3,7 @@ package io.fdbmeta.tools.bench;
 import io.fdbmeta.tools.Json;
 import io.fdbmeta.tools.bench.RouterBenchmark.Route;
 import io.fdbmeta.tools.bench.RouterBenchmark.Workload;
+import io.fdbmeta.wire.Transport;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -55,6 +56,8 @@ public final class RouterReport {
     return Target.byId(targets, id);
   }
 
+  /** Every socket of the run (client, router, nodes) uses the same one. */
+  private static final String TRANSPORT = Transport.preferred().name().toLowerCase(Locale.ROOT);
   private static final String ROW = "%-44s %13s %9s %9s %9s %9s  %s%n";
 
   /** The human report; its second line is the command that reproduces it. */
@@ -64,8 +67,8 @@ public final class RouterReport {
     sb.append("reproduce: ").append(reproduce).append('\n');
     int cpus = Runtime.getRuntime().availableProcessors();
     sb.append(String.format(Locale.ROOT,
-        "%d storage nodes (replication %d) + 1 router (%d io threads) + client (%d event loops) in one JVM, fdb-embedded in memory; %d cpus; Java %s; total %.1f s%n",
-        RouterBenchmark.NODES, RouterBenchmark.REPLICATION, r.routerIoThreads(), r.clientThreads(), cpus, Runtime.version(), r.totalSeconds()));
+        "%d storage nodes (replication %d) + 1 router (%d io threads) + client (%d event loops) in one JVM, fdb-embedded in memory; sockets: %s; %d cpus; Java %s; total %.1f s%n",
+        RouterBenchmark.NODES, RouterBenchmark.REPLICATION, r.routerIoThreads(), r.clientThreads(), TRANSPORT, cpus, Runtime.version(), r.totalSeconds()));
     sb.append(String.format(Locale.ROOT,
         "direct: %s's own RESP port (it leads %s); %,d keys of %d bytes written through the router in %.1f s;%n"
             + "%.2f s per run after %.2f s warm-up, %d round(s) per path and workload, direct and routed alternating%n",
@@ -195,6 +198,7 @@ public final class RouterReport {
         .put("cpus", Runtime.getRuntime().availableProcessors())
         .put("clientThreads", r.clientThreads())
         .put("routerIoThreads", r.routerIoThreads())
+        .put("transport", TRANSPORT)
         .put("loadAverageAtStart", r.loadAverage())
         .put("loadAverageAtEnd", r.loadAverageAtEnd())
         .put("java", Runtime.version().toString())

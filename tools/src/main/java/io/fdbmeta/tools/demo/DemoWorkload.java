@@ -1,9 +1,13 @@
 package io.fdbmeta.tools.demo;
 
+import io.fdbmeta.layer.RangeDescriptor;
+import io.fdbmeta.storage.LocalCluster;
+import io.fdbmeta.storage.StorageNode;
 import io.fdbmeta.wire.RespClient;
 import io.fdbmeta.wire.RespValue;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
@@ -13,24 +17,33 @@ import java.util.concurrent.atomic.AtomicLongArray;
 import org.jspecify.annotations.Nullable;
 
 /*
- * The demo's built-in client load, and the check that no acknowledged write is lost.
+ * The built-in client load of the demo and of `bench failover`, and the check that no acknowledged
+ * write is lost.
  *
  * Each client owns the keys whose index is congruent to its number modulo the client count and
- * has one command outstanding at a time, so for each key there is one writer and no write in
- * flight while it reads: a GET must return exactly the last acknowledged value of that key. Any
- * other answer is counted as a stale read. Keys are drawn with a skew (the square of a uniform
- * draw), so some ranges are hotter than others and the demo has something to split.
+ * has one command outstanding at a time, so every key has one writer and no write in flight while
+ * it reads. Its values are "c<client>-<seq>" with seq rising per client, and per key it remembers
+ * the seq of the last acknowledged write and of the last write tried. A write that failed may
+ * still have taken effect (the node stored it but could not replicate it in time; the connection
+ * broke after the send), so a key may legitimately hold any value from its last acknowledged write
+ * up to its last tried one. Anything older, or nothing at all, is an acknowledged write lost (or,
+ * for a read during the run, a stale read). The demo draws keys with a skew (the square of a
+ * uniform draw), so some ranges are hotter than others and it has something to split; the
+ * failover bench draws them uniformly, so every range carries writes.
  *
  * "Acknowledged" means the router answered +OK. At the end every acknowledged key is read back
- * through the router; a missing or different value is a lost write.
+ * through the router, and can be checked on every replica of its range.
  */
 /** Closed-loop clients writing and reading back keys through RESP, remembering every acknowledged write. */
-final class DemoWorkload {
-  static final String PREFIX = "demo:";
-  static final int KEYS = 100_000;
+public final class DemoWorkload {
+  public static final String PREFIX = "demo:";
+  public static final int KEYS = 100_000;
 
   private final List<RespClient> clients;
-  private final String[] acked = new String[KEYS];
+  private final boolean skewed;
+  /** Per key: seq of the last acknowledged write (0: none) and of the last write sent. */
+  private final long[] acked = new long[KEYS];
+  private final long[] tried = new long[KEYS];
   private final AtomicLongArray hits = new AtomicLongArray(KEYS);
   private final AtomicLong requests = new AtomicLong();
   private final AtomicLong writes = new AtomicLong();
@@ -40,19 +53,22 @@ final class DemoWorkload {
   private final List<CompletableFuture<Void>> loops = new ArrayList<>();
   private volatile boolean running;
 
-  DemoWorkload(List<RespClient> clients) {
+  /** {@code skewed}: keys drawn towards low indexes (the demo), else uniformly. */
+  public DemoWorkload(List<RespClient> clients, boolean skewed) {
+    if (clients.isEmpty()) throw new IllegalArgumentException("at least one client");
     this.clients = List.copyOf(clients);
+    this.skewed = skewed;
   }
 
-  static String key(int index) {
+  public static String key(int index) {
     return String.format("%s%06d", PREFIX, index);
   }
 
-  static byte[] keyBytes(int index) {
+  public static byte[] keyBytes(int index) {
     return key(index).getBytes(StandardCharsets.US_ASCII);
   }
 
-  void start(long seed) {
+  public void start(long seed) {
     running = true;
     for (int c = 0; c < clients.size(); c++) {
       CompletableFuture<Void> done = new CompletableFuture<>();
@@ -62,29 +78,29 @@ final class DemoWorkload {
   }
 
   /** Stops issuing commands and waits for the outstanding ones. */
-  void stop() {
+  public void stop() {
     running = false;
     CompletableFuture.allOf(loops.toArray(new CompletableFuture<?>[0])).join();
   }
 
-  long requests() {
+  public long requests() {
     return requests.get();
   }
 
-  long acknowledgedWrites() {
+  public long acknowledgedWrites() {
     return writes.get();
   }
 
-  long errors() {
+  public long errors() {
     return errors.get();
   }
 
-  long staleReads() {
+  public long staleReads() {
     return staleReads.get();
   }
 
   /** Error replies and failures by their first word, e.g. "TRYAGAIN" or "ClosedChannelException". */
-  java.util.Map<String, Long> errorKinds() {
+  public java.util.Map<String, Long> errorKinds() {
     java.util.Map<String, Long> out = new java.util.TreeMap<>();
     errorKinds.forEach((k, v) -> out.put(k, v.get()));
     return out;
@@ -98,14 +114,15 @@ final class DemoWorkload {
   }
 
   /**
-   * Reads every acknowledged key back through {@code client} and counts those whose value is not
-   * the last acknowledged one. Call after {@link #stop()}.
+   * Reads every acknowledged key back through {@code client} and counts those whose value is older
+   * than the last acknowledged one, or missing (see the comment at the top). Call after {@link
+   * #stop()}.
    */
-  Verification verify(RespClient client) {
+  public Verification verify(RespClient client) {
     long checked = 0, lost = 0;
     List<Integer> batch = new ArrayList<>();
     for (int i = 0; i <= KEYS; i++) {
-      if (i < KEYS && acked[i] != null) batch.add(i);
+      if (i < KEYS && acked[i] != 0) batch.add(i);
       if (batch.size() == 500 || (i == KEYS && !batch.isEmpty())) {
         byte[][] args = new byte[batch.size() + 1][];
         args[0] = "MGET".getBytes(StandardCharsets.US_ASCII);
@@ -114,9 +131,8 @@ final class DemoWorkload {
         if (!(reply instanceof RespValue.Array a) || a.elements() == null) throw new IllegalStateException("MGET during verification answered " + reply);
         for (int j = 0; j < batch.size(); j++) {
           checked++;
-          String expected = acked[batch.get(j)];
           RespValue v = a.elements().get(j);
-          if (!(v instanceof RespValue.Bulk b) || !expected.equals(b.utf8())) lost++;
+          if (!(v instanceof RespValue.Bulk b) || !holds(batch.get(j), b.bytes())) lost++;
         }
         batch.clear();
       }
@@ -124,7 +140,48 @@ final class DemoWorkload {
     return new Verification(checked, lost);
   }
 
-  record Verification(long checked, long lost) {}
+  /**
+   * Checks every acknowledged key on every replica of its range, as the catalog lists them now:
+   * the value each replica's node stores must be the last acknowledged one or a later try. Call
+   * after {@link #stop()}, once every replica finished copying its data. {@code checked} counts
+   * copies (keys x replicas).
+   *
+   * @throws IllegalStateException if a replica's node is not running
+   */
+  public Verification verifyOnReplicas(LocalCluster cluster) {
+    List<RangeDescriptor> ranges = cluster.ranges();
+    long checked = 0, lost = 0;
+    int r = 0;
+    for (int i = 0; i < KEYS; i++) {
+      if (acked[i] == 0) continue;
+      byte[] key = keyBytes(i);
+      while (!ranges.get(r).contains(key)) r++; // keys and ranges both ascend
+      for (String nodeId : ranges.get(r).replicas()) {
+        StorageNode node = cluster.node(nodeId);
+        checked++;
+        if (!holds(i, node.localValue(key))) lost++;
+      }
+    }
+    return new Verification(checked, lost);
+  }
+
+  /** True if {@code value} is key {@code index}'s last acknowledged write or a later try of its writer. */
+  private boolean holds(int index, byte @Nullable [] value) {
+    if (value == null) return acked[index] == 0;
+    String v = new String(value, StandardCharsets.US_ASCII);
+    int dash = v.indexOf('-');
+    if (dash < 0 || !v.substring(0, dash).equals("c" + index % clients.size())) return false;
+    long seq;
+    try {
+      seq = Long.parseLong(v.substring(dash + 1));
+    } catch (NumberFormatException e) {
+      return false;
+    }
+    return seq >= acked[index] && seq <= tried[index];
+  }
+
+  /** {@code checked} keys (or copies), {@code lost} of them without their last acknowledged write. */
+  public record Verification(long checked, long lost) {}
 
   private final class Client {
     private final int number;
@@ -146,18 +203,20 @@ final class DemoWorkload {
       }
       int n = clients.size();
       double u = random.nextDouble();
-      int index = (int) (u * u * (KEYS / n)) * n + number; // skewed towards low keys, owned by this client
+      int index = (int) ((skewed ? u * u : u) * (KEYS / n)) * n + number; // owned by this client
       if (index >= KEYS) index = number;
       hits.incrementAndGet(index);
       requests.incrementAndGet();
       int key = index;
       RespClient c = clients.get(number);
-      if (acked[key] == null || random.nextInt(10) < 6) {
-        String value = "c" + number + "-" + (++seq);
+      if (acked[key] == 0 || random.nextInt(10) < 6) {
+        long mine = ++seq;
+        tried[key] = mine;
+        String value = "c" + number + "-" + mine;
         c.send(new byte[][] {"SET".getBytes(StandardCharsets.US_ASCII), keyBytes(key), value.getBytes(StandardCharsets.US_ASCII)})
             .whenComplete((reply, failure) -> {
               if (failure == null && reply instanceof RespValue.Simple s && s.text().equals("OK")) {
-                acked[key] = value;
+                acked[key] = mine;
                 writes.incrementAndGet();
               } else {
                 error(reply, failure);
@@ -165,10 +224,9 @@ final class DemoWorkload {
               proceed(failure);
             });
       } else {
-        String expected = acked[key];
         c.send(new byte[][] {"GET".getBytes(StandardCharsets.US_ASCII), keyBytes(key)}).whenComplete((reply, failure) -> {
           if (failure == null && reply instanceof RespValue.Bulk b) {
-            if (!expected.equals(b.utf8())) staleReads.incrementAndGet();
+            if (!holds(key, b.bytes())) staleReads.incrementAndGet();
           } else {
             error(reply, failure);
           }

@@ -1,0 +1,75 @@
+package io.fdbmeta.tools;
+
+import io.fdbmeta.tools.bench.FailoverBenchmark;
+import io.fdbmeta.tools.bench.FailoverReport;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code fdbmeta bench failover}: storage nodes killed under load, time until their ranges serve again, and no acknowledged write lost. */
+@Command(
+    name = "failover",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Kill storage nodes one at a time under load through the router, with the controller running, and measure the time until"
+          + " every range of the killed node serves a write and a read again, over the lease (target <= 1.2); then check every"
+          + " acknowledged write through the router and on every replica (target: none lost).",
+      "Always runs its own cluster (fdb-embedded in memory, short leases), not the store --embedded/--cluster-file names."
+    })
+final class BenchFailoverCommand implements Callable<Integer> {
+  static final String REPRODUCE = "java -jar tools/target/fdbmeta.jar bench failover";
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--json", description = "Also print every figure as one JSON object, as the last line.")
+  boolean json;
+
+  @Option(names = "--kills", paramLabel = "N", defaultValue = "3", description = "Nodes killed, one after another (default: ${DEFAULT-VALUE}).")
+  int kills = FailoverBenchmark.DEFAULT_KILLS;
+
+  @Option(names = "--lease", paramLabel = "DURATION", defaultValue = "4s", converter = DurationConverter.class,
+      description = "Range lease and liveness duration (default: ${DEFAULT-VALUE}; production's is 9s).")
+  Duration lease = FailoverBenchmark.DEFAULT_LEASE;
+
+  @Option(names = "--nodes", paramLabel = "N", defaultValue = "6", description = "Storage nodes (default: ${DEFAULT-VALUE}).")
+  int nodes = FailoverBenchmark.DEFAULT_NODES;
+
+  @Option(names = "--ranges", paramLabel = "N", defaultValue = "12", description = "Ranges the keyspace is split into (default: ${DEFAULT-VALUE}).")
+  int ranges = FailoverBenchmark.DEFAULT_RANGES;
+
+  @Option(names = "--clients", paramLabel = "N", defaultValue = "8", description = "Load connections through the router (default: ${DEFAULT-VALUE}).")
+  int clients = FailoverBenchmark.DEFAULT_CLIENTS;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    FailoverBenchmark.Config config;
+    try {
+      config = new FailoverBenchmark.Config(kills, lease, nodes, ranges, clients, 1);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "bench failover: " + e.getMessage());
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    FailoverReport report = new FailoverBenchmark(config, spec.commandLine().getErr()).run();
+    String reproduce = reproduce();
+    out.print(report.table(reproduce));
+    if (json) out.println(report.json(reproduce));
+    out.flush();
+    return 0;
+  }
+
+  private String reproduce() {
+    StringBuilder sb = new StringBuilder(REPRODUCE);
+    if (json) sb.append(" --json");
+    if (kills != FailoverBenchmark.DEFAULT_KILLS) sb.append(" --kills ").append(kills);
+    if (!lease.equals(FailoverBenchmark.DEFAULT_LEASE)) sb.append(" --lease ").append(lease.toMillis()).append("ms");
+    if (nodes != FailoverBenchmark.DEFAULT_NODES) sb.append(" --nodes ").append(nodes);
+    if (ranges != FailoverBenchmark.DEFAULT_RANGES) sb.append(" --ranges ").append(ranges);
+    if (clients != FailoverBenchmark.DEFAULT_CLIENTS) sb.append(" --clients ").append(clients);
+    return sb.toString();
+  }
+}
