@@ -24,9 +24,9 @@ import org.jspecify.annotations.Nullable;
  *    same end key; a REMOVE deletes its id). The result is published only after this, so nobody
  *    sees the intermediate mix.
  *
- * Step 2 keeps rows encoded and indexes only their end keys (RouteSnapshot.Loader); ids are read
- * and compared only if step 3 finds at least one commit after C0 (RouteSnapshot.withUniqueIds,
- * before applying it). If it finds none, no routing change committed between reading C0 and
+ * Step 2 keeps rows encoded and indexes only their end keys (RouteSnapshot.chunksOf), each page
+ * while the scan reads the next (PageIndexer); ids are read and compared only if step 3 finds at
+ * least one commit after C0 (RouteSnapshot.withUniqueIds, before applying it). If it finds none, no routing change committed between reading C0 and
  * reading the changelog, a window that holds every page's read version (every change appends to
  * the changelog, RouteWriter), so all pages read one catalog state and no id can appear twice. That
  * is what lets a cold load cost little more than the scan: the id index, which has to read every
