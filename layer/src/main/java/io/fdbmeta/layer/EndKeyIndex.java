@@ -29,7 +29,7 @@ import org.jspecify.annotations.Nullable;
  */
 class EndKeyIndex {
   private static final VarHandle BIG_ENDIAN_LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
-  private static final byte[] NO_PREFIX = new byte[0];
+  static final byte[] NO_PREFIX = new byte[0];
 
   private static final int FANOUT_BITS = 4;
   private static final int FANOUT = 1 << FANOUT_BITS;
@@ -52,11 +52,23 @@ class EndKeyIndex {
    * @param arrays only the last may be null (no end)
    */
   EndKeyIndex(byte[] @Nullable [] arrays, int[] froms) {
+    this(arrays, froms, null, null);
+  }
+
+  /**
+   * As {@link #EndKeyIndex(byte[][], int[])}, with the ends' longs computed by the caller (a load
+   * computes them in the same pass that reads each key): {@code longs} has {@link #longsFor}(finite
+   * ends) entries, the last ones {@link #next8} of each finite end past {@code shared}, the shared
+   * prefix of the first and last finite ends. Both null: computed here.
+   */
+  EndKeyIndex(byte[] @Nullable [] arrays, int[] froms, byte @Nullable [] shared, long @Nullable [] longs) {
     int n = arrays.length;
     this.arrays = arrays;
     this.froms = froms;
     this.finite = n > 0 && arrays[n - 1] == null ? n - 1 : n;
-    if (finite == 0) {
+    if (shared != null) {
+      this.shared = shared;
+    } else if (finite == 0) {
       this.shared = NO_PREFIX;
     } else {
       this.shared = sharedPrefix(arrays[0], froms[0], arrays[finite - 1], froms[finite - 1]);
@@ -71,15 +83,30 @@ class EndKeyIndex {
       total += len;
     }
     for (int l = levels - 1, at = 0; l >= 0; at += levelLength[l], l--) levelStart[l] = at;
-    this.next8 = new long[total];
     int ends = levelStart[0];
-    for (int i = 0; i < finite; i++) {
-      byte[] a = arrays[i];
-      next8[ends + i] = next8(a, froms[i], to(a, froms[i]), shared.length);
+    if (longs != null) {
+      if (longs.length != total) throw new IllegalArgumentException(longs.length + " longs for " + finite + " ends, expected " + total);
+      this.next8 = longs;
+    } else {
+      this.next8 = new long[total];
+      for (int i = 0; i < finite; i++) {
+        byte[] a = arrays[i];
+        next8[ends + i] = next8(a, froms[i], to(a, froms[i]), this.shared.length);
+      }
     }
     for (int l = 1; l < levels; l++) {
       for (int j = 0; j < levelLength[l]; j++) next8[levelStart[l] + j] = next8[ends + lastEnd(l, j)];
     }
+  }
+
+  /** How many longs an index of {@code finite} finite ends holds: its ends' and the levels' above. */
+  static int longsFor(int finite) {
+    int total = finite;
+    for (int len = finite; len > FANOUT; ) {
+      len = (len + FANOUT - 1) >>> FANOUT_BITS;
+      total += len;
+    }
+    return total;
   }
 
   /** The last end under entry {@code j} of level {@code l}. */
@@ -180,7 +207,7 @@ class EndKeyIndex {
    * The 8 bytes of {@code a[from, to)} from {@code offset} on, zero padded, as a long whose signed
    * order is their unsigned order.
    */
-  private static long next8(byte[] a, int from, int to, int offset) {
+  static long next8(byte[] a, int from, int to, int offset) {
     int p = from + offset;
     if (p + 8 <= to) return (long) BIG_ENDIAN_LONG.get(a, p) ^ Long.MIN_VALUE;
     if (p >= to) return Long.MIN_VALUE;
@@ -192,7 +219,7 @@ class EndKeyIndex {
     return v ^ Long.MIN_VALUE;
   }
 
-  private static byte[] sharedPrefix(byte[] a, int aFrom, byte[] b, int bFrom) {
+  static byte[] sharedPrefix(byte[] a, int aFrom, byte[] b, int bFrom) {
     int len = Math.min(to(a, aFrom) - aFrom, to(b, bFrom) - bFrom);
     int i = Arrays.mismatch(a, aFrom, aFrom + len, b, bFrom, bFrom + len);
     return Arrays.copyOfRange(a, aFrom, aFrom + (i < 0 ? len : i));

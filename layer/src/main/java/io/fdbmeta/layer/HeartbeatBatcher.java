@@ -10,6 +10,8 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 
@@ -18,8 +20,14 @@ import org.jspecify.annotations.Nullable;
  * thousands of tiny transactions per second; most of their cost is per transaction (read
  * version, commit, conflict check), not per key. So heartbeats queue here and run together: at
  * most maxInFlight transactions at a time, each taking up to maxBatch queued heartbeats. There is
- * no timer: a heartbeat that finds a free slot starts a transaction at once, and under load the
- * batches grow by themselves while earlier ones commit, which keeps latency near one commit.
+ * no timer: a heartbeat that finds a free slot starts a batch at once, and under load the batches
+ * grow by themselves while earlier ones commit, which keeps latency near one commit.
+ *
+ * Batches run on an executor, never on the thread that submits: a batch takes what is queued when
+ * it starts, so heartbeats submitted while one commits join the next. Run inline, a store that
+ * commits synchronously (fdb-embedded) would finish each batch inside submit() and never see a
+ * second heartbeat queued: one transaction per heartbeat, all on the submitter's thread, which at
+ * 20,000/s is most of a core and the tail latency of every heartbeat behind it.
  *
  * Heartbeats of different nodes read and write disjoint keys, so they cannot conflict with each
  * other inside a batch; two heartbeats of the same node are never put in one batch (the later waits
@@ -47,6 +55,7 @@ public final class HeartbeatBatcher implements AutoCloseable {
   private final TransactionContext db;
   private final int maxBatch;
   private final int maxInFlight;
+  private final Executor executor;
   private final ConcurrentLinkedQueue<Pending> queue = new ConcurrentLinkedQueue<>();
   private final AtomicInteger inFlight = new AtomicInteger();
   private volatile boolean closed;
@@ -54,15 +63,22 @@ public final class HeartbeatBatcher implements AutoCloseable {
   /**
    * @param maxBatch heartbeats per transaction at most (keeps each transaction small and short)
    * @param maxInFlight batch transactions running at once
+   * @param executor runs the batches (and completes their futures)
    * @throws IllegalArgumentException if a limit is out of range
    */
-  public HeartbeatBatcher(NodeRegistry registry, TransactionContext db, int maxBatch, int maxInFlight) {
+  public HeartbeatBatcher(NodeRegistry registry, TransactionContext db, int maxBatch, int maxInFlight, Executor executor) {
     if (maxBatch < 1 || maxBatch > 10_000) throw new IllegalArgumentException("maxBatch must be in [1, 10000], got " + maxBatch);
     if (maxInFlight < 1 || maxInFlight > 64) throw new IllegalArgumentException("maxInFlight must be in [1, 64], got " + maxInFlight);
     this.registry = Objects.requireNonNull(registry, "registry");
     this.db = Objects.requireNonNull(db, "db");
     this.maxBatch = maxBatch;
     this.maxInFlight = maxInFlight;
+    this.executor = Objects.requireNonNull(executor, "executor");
+  }
+
+  /** Batches run on the database's executor. */
+  public HeartbeatBatcher(NodeRegistry registry, TransactionContext db, int maxBatch, int maxInFlight) {
+    this(registry, db, maxBatch, maxInFlight, db.getExecutor());
   }
 
   public HeartbeatBatcher(NodeRegistry registry, TransactionContext db) {
@@ -98,22 +114,40 @@ public final class HeartbeatBatcher implements AutoCloseable {
   }
 
   /**
-   * Starts batches while there is work and a free slot. Called after every submit and after every
-   * batch ends, so a heartbeat queued while all slots were busy is picked up by the batch that
-   * frees one.
+   * Starts batches on the executor while there is work and a free slot. Called after every submit
+   * and after every batch ends, so a heartbeat queued while all slots were busy is picked up by the
+   * batch that frees one.
    */
   private void pump() {
     while (!queue.isEmpty()) {
       int n = inFlight.get();
       if (n >= maxInFlight) return;
       if (!inFlight.compareAndSet(n, n + 1)) continue;
-      List<Pending> batch = takeBatch();
-      if (batch.isEmpty()) {
+      try {
+        executor.execute(this::runBatch);
+      } catch (RejectedExecutionException e) {
         inFlight.decrementAndGet();
-        continue;
+        failQueued(e);
+        return;
       }
-      run(batch);
     }
+  }
+
+  /** One slot's batch: whatever is queued by the time it runs. */
+  private void runBatch() {
+    List<Pending> batch = takeBatch();
+    if (batch.isEmpty()) { // an earlier batch took it all
+      inFlight.decrementAndGet();
+      pump(); // anything queued since was left to this slot
+      return;
+    }
+    run(batch);
+  }
+
+  /** The executor refused work (shut down): nothing queued can run. */
+  private void failQueued(RejectedExecutionException e) {
+    Pending p;
+    while ((p = queue.poll()) != null) p.result().completeExceptionally(new IllegalStateException("heartbeat batcher's executor refused a batch", e));
   }
 
   private List<Pending> takeBatch() {

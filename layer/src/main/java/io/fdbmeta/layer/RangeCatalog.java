@@ -151,7 +151,7 @@ public final class RangeCatalog {
    */
   public CompletableFuture<Long> scanIndexAsync(ReadTransactionContext db, int pageSize, Executor executor) {
     if (pageSize < 1 || pageSize > 100_000) throw new IllegalArgumentException("page size must be in [1, 100000], got " + pageSize);
-    return RouteLoader.scanPagesAsync(db, ks, pageSize, executor, rows -> {});
+    return RouteLoader.scanPagesAsync(db, ks, pageSize, executor, rows -> CompletableFuture.completedFuture(null));
   }
 
   /** A replica a node holds and its role there. */

@@ -44,6 +44,20 @@ final class RangeRow {
     this.prefixLength = prefixLength;
   }
 
+  int prefixLength() {
+    return prefixLength;
+  }
+
+  /**
+   * True if the end key of range-index key {@code key} is simply its bytes from {@code
+   * prefixLength + 1} up to its last one (the common case, see the top of this file): a byte string
+   * element with no 0x00 to unescape.
+   */
+  static boolean isPlainEnd(byte[] key, int prefixLength) {
+    int last = key.length - 1;
+    return last > prefixLength && key[prefixLength] == BYTES_CODE && key[last] == 0 && indexOfZero(key, prefixLength + 1, last) < 0;
+  }
+
   /**
    * Reads the end key of a range-index key into {@link #endArray} and {@link #endFrom}.
    *
@@ -74,18 +88,32 @@ final class RangeRow {
     endFrom = 0;
   }
 
-  /** The first 0x00 in a[from, to), or -1; eight bytes at a time (SWAR: the classic has-zero-byte test). */
+  /**
+   * The first 0x00 in a[from, to), or -1; eight bytes at a time (SWAR, the classic has-zero-byte
+   * test), the last eight overlapping the ones before instead of a loop over the tail.
+   */
   private static int indexOfZero(byte[] a, int from, int to) {
+    if (to - from < 8) {
+      for (int i = from; i < to; i++) {
+        if (a[i] == 0) return i;
+      }
+      return -1;
+    }
     int i = from;
-    for (; i + 8 <= to; i += 8) {
-      long v = (long) LITTLE_ENDIAN_LONG.get(a, i);
-      long zeros = (v - 0x0101010101010101L) & ~v & 0x8080808080808080L;
+    for (; i + 8 < to; i += 8) {
+      long zeros = zeroBytes((long) LITTLE_ENDIAN_LONG.get(a, i));
       if (zeros != 0) return i + (Long.numberOfTrailingZeros(zeros) >>> 3);
     }
-    for (; i < to; i++) {
-      if (a[i] == 0) return i;
-    }
-    return -1;
+    long zeros = zeroBytes((long) LITTLE_ENDIAN_LONG.get(a, to - 8)); // bytes before i are known non-zero
+    return zeros == 0 ? -1 : to - 8 + (Long.numberOfTrailingZeros(zeros) >>> 3);
+  }
+
+  /**
+   * The high bit of every byte of {@code v} that is 0x00. Exact up to the lowest zero byte (a
+   * borrow can mark a 0x01 above one), which is the only one read.
+   */
+  private static long zeroBytes(long v) {
+    return (v - 0x0101010101010101L) & ~v & 0x8080808080808080L;
   }
 
   /** The bytes of [from, to) with each 0x00 0xff turned into 0x00, or null if a 0x00 is not followed by 0xff. */

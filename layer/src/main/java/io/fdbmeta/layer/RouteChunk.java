@@ -1,7 +1,9 @@
 package io.fdbmeta.layer;
 
+import com.apple.foundationdb.KeyValue;
 import com.apple.foundationdb.tuple.ByteArrayUtil;
 import java.util.Arrays;
+import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /*
@@ -30,6 +32,62 @@ final class RouteChunk extends EndKeyIndex {
   private RouteChunk(Object[] routes, byte[] @Nullable [] ends, int[] froms) {
     super(ends, froms);
     this.routes = routes;
+  }
+
+  private RouteChunk(Object[] routes, byte[] @Nullable [] ends, int[] froms, byte[] shared, long[] longs) {
+    super(ends, froms, shared, longs);
+    this.routes = routes;
+  }
+
+  /**
+   * A chunk of the range-index rows [from, to) of a page, in key order, values kept encoded. One
+   * pass over the keys reads each end and computes its long for the index (EndKeyIndex): the
+   * shared prefix those longs skip comes from the first and last rows, read first.
+   *
+   * @param row reads ends off the common fast path
+   * @throws MetaException CORRUPT_RECORD if a key holds no end key, or "no end" is not last
+   */
+  static RouteChunk ofRows(List<KeyValue> rows, int from, int to, RangeRow row) {
+    int m = to - from;
+    int finite = m;
+    row.readEnd(rows.get(to - 1).getKey());
+    if (row.endArray == null) {
+      finite--;
+      if (m > 1) row.readEnd(rows.get(to - 2).getKey());
+    }
+    byte[] shared = EndKeyIndex.NO_PREFIX;
+    if (finite > 0) {
+      byte[] lastArray = row.endArray;
+      int lastFrom = row.endFrom;
+      row.readEnd(rows.get(from).getKey());
+      shared = EndKeyIndex.sharedPrefix(row.endArray, row.endFrom, lastArray, lastFrom);
+    }
+    Object[] routes = new Object[m];
+    byte[][] ends = new byte[m][];
+    int[] froms = new int[m];
+    long[] longs = new long[EndKeyIndex.longsFor(finite)];
+    int base = longs.length - finite;
+    int p = row.prefixLength();
+    int skip = shared.length;
+    for (int i = 0; i < finite; i++) {
+      KeyValue kv = rows.get(from + i);
+      byte[] key = kv.getKey();
+      routes[i] = kv.getValue();
+      if (RangeRow.isPlainEnd(key, p)) { // the end is the key's own bytes: nothing to copy
+        ends[i] = key;
+        froms[i] = p + 1;
+        longs[base + i] = EndKeyIndex.next8(key, p + 1, key.length - 1, skip);
+      } else {
+        row.readEnd(key);
+        byte[] a = row.endArray;
+        if (a == null) throw MetaException.forKey(MetaException.Code.CORRUPT_RECORD, key, null, "a range without end key is not the last in the range index");
+        ends[i] = a;
+        froms[i] = row.endFrom;
+        longs[base + i] = EndKeyIndex.next8(a, row.endFrom, to(a, row.endFrom), skip);
+      }
+    }
+    if (finite < m) routes[m - 1] = rows.get(to - 1).getValue(); // the range without end: its end stays null
+    return new RouteChunk(routes, ends, froms, shared, longs);
   }
 
   /** The route at {@code i}: a RangeDescriptor, or its encoded bytes. */

@@ -8,7 +8,7 @@ import com.apple.foundationdb.tuple.Versionstamp;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.function.Consumer;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
 /*
@@ -24,9 +24,9 @@ import org.jspecify.annotations.Nullable;
  *    same end key; a REMOVE deletes its id). The result is published only after this, so nobody
  *    sees the intermediate mix.
  *
- * Step 2 keeps rows encoded and indexes only their end keys (RouteSnapshot.Loader); ids are read
- * and compared only if step 3 finds at least one commit after C0 (RouteSnapshot.withUniqueIds,
- * before applying it). If it finds none, no routing change committed between reading C0 and
+ * Step 2 keeps rows encoded and indexes only their end keys (RouteSnapshot.chunksOf), each page
+ * while the scan reads the next (PageIndexer); ids are read and compared only if step 3 finds at
+ * least one commit after C0 (RouteSnapshot.withUniqueIds, before applying it). If it finds none, no routing change committed between reading C0 and
  * reading the changelog, a window that holds every page's read version (every change appends to
  * the changelog, RouteWriter), so all pages read one catalog state and no id can appear twice. That
  * is what lets a cold load cost little more than the scan: the id index, which has to read every
@@ -101,23 +101,27 @@ final class RouteLoader {
     }, executor));
   }
 
-  /** Every range, page by page, kept encoded (RouteSnapshot.Loader), positioned at {@code head} for the catch-up. */
+  /**
+   * Every range, page by page, kept encoded, positioned at {@code head} for the catch-up; pages are
+   * indexed while the scan reads on (PageIndexer).
+   */
   private CompletableFuture<RouteSnapshot> loadPagesAsync(Versionstamp head) {
-    RouteSnapshot.Loader loader = new RouteSnapshot.Loader(ks.rangeSubspace().getKey().length);
-    return scanPagesAsync(db, ks, pageSize, executor, rows -> {
-      for (KeyValue kv : rows) loader.add(kv.getKey(), kv.getValue());
-    }).thenApply(n -> loader.build(head));
+    PageIndexer indexer = new PageIndexer(ks.rangeSubspace().getKey().length, executor);
+    return scanPagesAsync(db, ks, pageSize, db.getExecutor(), indexer::submit).thenCompose(n -> indexer.finish(head));
   }
 
   /**
    * Reads the whole range index in pages of {@code pageSize} rows, each page its own read
    * transaction starting after the last key of the one before, and hands each page to {@code
-   * sink} (one page at a time, in key order). The load reads exactly this way; {@link
-   * RangeCatalog#scanIndexAsync} exposes it without decoding, as the load's baseline.
+   * sink} (one page at a time, in key order); the next page is read once the future the sink
+   * returned completes. The load reads exactly this way; {@link RangeCatalog#scanIndexAsync}
+   * exposes it without decoding, as the load's baseline.
    *
-   * @return the number of rows read; fails with the store's error (or what {@code sink} threw)
+   * @return the number of rows read; fails with the store's error (or what {@code sink} threw or
+   *     its future failed with)
    */
-  static CompletableFuture<Long> scanPagesAsync(ReadTransactionContext db, Keyspace ks, int pageSize, Executor executor, Consumer<List<KeyValue>> sink) {
+  static CompletableFuture<Long> scanPagesAsync(ReadTransactionContext db, Keyspace ks, int pageSize, Executor executor,
+      Function<List<KeyValue>, CompletableFuture<?>> sink) {
     var state = new Object() {
       byte @Nullable [] after;
       long rows;
@@ -125,12 +129,11 @@ final class RouteLoader {
     KeySelector end = KeySelector.firstGreaterOrEqual(ks.rangeIndex().end);
     return AsyncUtil.whileTrue(() -> {
       KeySelector begin = state.after == null ? KeySelector.firstGreaterOrEqual(ks.rangeIndex().begin) : KeySelector.firstGreaterThan(state.after);
-      return db.readAsync(tr -> tr.getRange(begin, end, pageSize).asList()).thenApply(rows -> {
-        sink.accept(rows);
+      return db.readAsync(tr -> tr.getRange(begin, end, pageSize).asList()).thenCompose(rows -> {
         state.rows += rows.size();
-        if (rows.size() < pageSize) return false;
-        state.after = rows.get(rows.size() - 1).getKey();
-        return true;
+        boolean more = rows.size() == pageSize;
+        if (more) state.after = rows.get(rows.size() - 1).getKey();
+        return sink.apply(rows).thenApply(v -> more);
       });
     }, executor).thenApply(v -> state.rows);
   }

@@ -1,5 +1,6 @@
 package io.fdbmeta.layer;
 
+import com.apple.foundationdb.KeyValue;
 import com.apple.foundationdb.tuple.Versionstamp;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -91,7 +92,7 @@ public final class RouteSnapshot {
   static RouteSnapshot of(Collection<RangeDescriptor> ranges, Versionstamp cursor) {
     List<RangeDescriptor> sorted = new ArrayList<>(ranges);
     sorted.sort((a, b) -> EndKeyIndex.compare(a.rawEndKey(), 0, b.rawEndKey(), 0));
-    Loader loader = new Loader(0);
+    Loader loader = new Loader();
     for (int i = 0; i < sorted.size(); i++) {
       RangeDescriptor d = sorted.get(i);
       if (i > 0 && EndKeyIndex.compare(sorted.get(i - 1).rawEndKey(), 0, d.rawEndKey(), 0) == 0) {
@@ -248,7 +249,7 @@ public final class RouteSnapshot {
       return newer(RouteChunk.decode(later, id, null), RouteChunk.decode(earlier, id, null)) ? later : earlier;
     });
     if (index.size() == size) return new RouteSnapshot(chunks, top, index, size, cursor);
-    Loader kept = new Loader(0);
+    Loader kept = new Loader();
     for (RouteChunk c : chunks) {
       for (int i = 0; i < c.size(); i++) {
         if (index.get(c.id(i)) == c.route(i)) kept.add(c, i);
@@ -258,31 +259,43 @@ public final class RouteSnapshot {
   }
 
   /**
-   * A snapshot built from ranges in strictly increasing end-key order: the rows of a load (kept
-   * encoded), or descriptors. The order is the caller's to keep (a range index scan returns rows
-   * in key order, which is end-key order); it is not checked row by row.
+   * The chunks of one page of range-index rows (in key order), values kept encoded and only the
+   * ends read, from the keys: CHUNK_TARGET to 2 * CHUNK_TARGET - 1 rows each, fewer only if the
+   * page has fewer. A page is cut on its own, so pages can be indexed in any order (PageIndexer).
+   *
+   * @param row reads the ends; used by this call only
+   * @throws MetaException CORRUPT_RECORD if a key holds no end key
+   */
+  static RouteChunk[] chunksOf(List<KeyValue> rows, RangeRow row) {
+    int n = rows.size();
+    if (n == 0) return new RouteChunk[0];
+    int pieces = Math.max(1, n / CHUNK_TARGET);
+    RouteChunk[] out = new RouteChunk[pieces];
+    for (int p = 0; p < pieces; p++) {
+      int from = (int) ((long) p * n / pieces);
+      int to = (int) ((long) (p + 1) * n / pieces);
+      out[p] = RouteChunk.ofRows(rows, from, to, row);
+    }
+    return out;
+  }
+
+  /**
+   * A snapshot of loaded chunks (their ends strictly increasing across them) at {@code cursor};
+   * its id index is built on first use, which assumes one row per id (see the top of this file).
+   */
+  static RouteSnapshot loaded(RouteChunk[] chunks, int size, Versionstamp cursor) {
+    return new RouteSnapshot(chunks, null, size, cursor);
+  }
+
+  /**
+   * A snapshot built from ranges in strictly increasing end-key order: descriptors, or ranges of
+   * other chunks. The order is the caller's to keep; it is not checked range by range. (A load's
+   * rows become chunks through {@link #chunksOf} instead.)
    */
   static final class Loader {
-    private final RangeRow row;
     private final RouteChunk.Builder current = new RouteChunk.Builder(CHUNK_TARGET);
     private final List<RouteChunk> chunks = new ArrayList<>();
     private int size;
-
-    /** @param keyPrefixLength the length of the range subspace's prefix in the rows' keys */
-    Loader(int keyPrefixLength) {
-      this.row = new RangeRow(keyPrefixLength);
-    }
-
-    /**
-     * Adds a range-index row, keeping its value encoded; reads only the end key, from the row's key.
-     *
-     * @throws MetaException CORRUPT_RECORD if the key holds no end key
-     */
-    void add(byte[] key, byte[] value) {
-      RangeRow r = row;
-      r.readEnd(key);
-      add(value, r.endArray, r.endFrom);
-    }
 
     void add(RangeDescriptor d) {
       add(d, d.rawEndKey(), 0);
@@ -301,14 +314,6 @@ public final class RouteSnapshot {
     RouteChunk[] chunks() {
       if (current.size() > 0) chunks.add(current.take());
       return chunks.toArray(new RouteChunk[0]);
-    }
-
-    /**
-     * The snapshot of every row added, at {@code cursor}; its id index is built on first use,
-     * which assumes one row per id (see the top of this file, and withUniqueIds).
-     */
-    RouteSnapshot build(Versionstamp cursor) {
-      return new RouteSnapshot(chunks(), null, size, cursor);
     }
   }
 

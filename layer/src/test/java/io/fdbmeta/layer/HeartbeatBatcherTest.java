@@ -3,6 +3,13 @@ package io.fdbmeta.layer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.apple.foundationdb.Database;
+import com.apple.foundationdb.ReadTransaction;
+import com.apple.foundationdb.Transaction;
+import com.apple.foundationdb.TransactionContext;
+import java.util.ArrayDeque;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -35,6 +42,52 @@ class HeartbeatBatcherTest {
       for (CompletableFuture<NodeRecord> r : results) {
         assertThat(r.join().livenessExpiresAt()).isEqualTo(f.clock.millis() + f.config.livenessMillis());
       }
+    }
+    f.assertLivenessMatchesRecords();
+  }
+
+  /** Regression: on a store that commits synchronously, every heartbeat ran as its own transaction inside submit(). */
+  @Test
+  void batchesRunOnTheExecutorAndTakeEverythingQueuedWhenTheyStart() {
+    int nodes = 300;
+    registerFleet(f.db, nodes);
+    ArrayDeque<Runnable> executor = new ArrayDeque<>();
+    AtomicInteger transactions = new AtomicInteger();
+    TransactionContext counting = new TransactionContext() {
+      @Override
+      public <T> T run(Function<? super Transaction, T> body) {
+        throw new UnsupportedOperationException();
+      }
+
+      @Override
+      public <T> CompletableFuture<T> runAsync(Function<? super Transaction, ? extends CompletableFuture<T>> body) {
+        transactions.incrementAndGet();
+        return f.db.runAsync(body);
+      }
+
+      @Override
+      public <T> T read(Function<? super ReadTransaction, T> body) {
+        throw new UnsupportedOperationException();
+      }
+
+      @Override
+      public <T> CompletableFuture<T> readAsync(Function<? super ReadTransaction, ? extends CompletableFuture<T>> body) {
+        throw new UnsupportedOperationException();
+      }
+
+      @Override
+      public Executor getExecutor() {
+        return executor::add;
+      }
+    };
+    try (HeartbeatBatcher batcher = new HeartbeatBatcher(f.registry, counting, 100, 2)) {
+      List<CompletableFuture<NodeRecord>> results = new ArrayList<>();
+      for (int i = 0; i < nodes; i++) results.add(batcher.submit(heartbeat(i, 1)));
+      assertThat(transactions).as("nothing runs on the submitting thread").hasValue(0);
+      assertThat(executor).hasSize(2); // one task per slot
+      for (Runnable task; (task = executor.poll()) != null; ) task.run();
+      assertThat(results).allMatch(r -> r.isDone() && !r.isCompletedExceptionally());
+      assertThat(transactions).hasValue(3);
     }
     f.assertLivenessMatchesRecords();
   }

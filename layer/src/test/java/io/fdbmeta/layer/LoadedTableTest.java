@@ -4,6 +4,7 @@ import static io.fdbmeta.layer.RouteTableTest.at;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.apple.foundationdb.KeyValue;
 import com.apple.foundationdb.tuple.ByteArrayUtil;
 import com.apple.foundationdb.tuple.Tuple;
 import java.util.ArrayList;
@@ -28,13 +29,25 @@ import org.junit.jupiter.api.Test;
 class LoadedTableTest {
   private static final Keyspace KS = Keyspace.atPrefix("test", new byte[] {0x15, 0x09});
 
-  /** A table loaded from the rows of {@code ranges}, as a range-index scan returns them; {@code values} may replace a row's value. */
+  /** Page sizes of a load: below, at and above the chunk sizes, so chunks of every size occur. */
+  private static final int[] PAGE_SIZES = {1, 700, 255, 256, 3, 511, 512, 64, 1000};
+
+  /**
+   * A table loaded from the rows of {@code ranges} as RouteLoader loads it: range-index rows in
+   * pages of varied sizes, indexed by a PageIndexer; {@code values} may replace a row's value.
+   */
   static RouteSnapshot load(List<RangeDescriptor> ranges, Function<RangeDescriptor, byte[]> values) {
     List<RangeDescriptor> sorted = new ArrayList<>(ranges);
     sorted.sort((a, b) -> Arrays.compareUnsigned(KS.rangeKey(a.endKey()), KS.rangeKey(b.endKey())));
-    RouteSnapshot.Loader loader = new RouteSnapshot.Loader(KS.rangeSubspace().getKey().length);
-    for (RangeDescriptor d : sorted) loader.add(KS.rangeKey(d.endKey()), values.apply(d));
-    return loader.build(at(1));
+    PageIndexer indexer = new PageIndexer(KS.rangeSubspace().getKey().length, Runnable::run);
+    for (int from = 0, p = 0; from < sorted.size(); p++) {
+      int to = Math.min(sorted.size(), from + PAGE_SIZES[p % PAGE_SIZES.length]);
+      List<KeyValue> page = new ArrayList<>();
+      for (RangeDescriptor d : sorted.subList(from, to)) page.add(new KeyValue(KS.rangeKey(d.endKey()), values.apply(d)));
+      indexer.submit(page).join();
+      from = to;
+    }
+    return indexer.finish(at(1)).join();
   }
 
   /** Ranges tiling the key space at random keys, some with 0x00 bytes, with random ids and fields. */

@@ -31,6 +31,18 @@ class RangeRowTest {
     assertThat(RangeRow.rangeId(d.encode())).isEqualTo(d.rangeId());
   }
 
+  /** The load's shortcut: a key it takes as a plain end reads as that span of the key. */
+  @Property(tries = 5000)
+  void plainEndIsTheKeyBetweenItsCodeAndTerminator(@ForAll("tupleish") byte[] suffix) {
+    byte[] key = concat(KS.rangeSubspace().getKey(), suffix);
+    if (!RangeRow.isPlainEnd(key, PREFIX)) return;
+    RangeRow row = new RangeRow(PREFIX);
+    row.readEnd(key);
+    assertThat(row.endArray).isSameAs(key);
+    assertThat(row.endFrom).isEqualTo(PREFIX + 1);
+    assertThat(EndKeyIndex.copy(row.endArray, row.endFrom)).isEqualTo(RangeRow.endBySlowPath(key, PREFIX));
+  }
+
   /** Arbitrary bytes after the prefix: whenever Tuple reads an end, so does the fast path, the same. */
   @Property(tries = 5000)
   void anyKeyReadsAsTupleReadsIt(@ForAll("tupleish") byte[] suffix) {
