@@ -90,7 +90,7 @@ public final class LayerBenchmark {
   static final String CLUSTER = "fdbmeta-bench-layer";
   static final int REGISTER_PER_TXN = 500;
   static final int LOAD_PAGE_SIZE = 10_000;
-  static final int COLD_LOAD_ROUNDS = 3;
+  static final int COLD_LOAD_ROUNDS = 7;
   static final int SPLIT_CLIENTS = 8;
   static final int MAX_PROPAGATION_SAMPLES = 5_000;
   static final int KEY_STRIDE = 10;
