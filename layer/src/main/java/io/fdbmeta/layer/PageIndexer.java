@@ -23,8 +23,9 @@ import org.jspecify.annotations.Nullable;
  * queued pages until the queue is empty. When the scan has read the last page, the scan thread
  * indexes whatever is still queued itself, and waits only for a page the helper is in the middle
  * of. So a helper that is slow to get a core (a busy machine) never holds the load up by more than
- * one page; and if the queue grows past MAX_QUEUED pages, the scan thread indexes one itself before
- * reading on, which bounds the rows held in memory.
+ * one page; and while MAX_QUEUED pages are queued, the scan thread indexes the page it has just read
+ * itself before reading on, which bounds the rows held in memory (that page, still in the scan
+ * thread's cache, indexes about a third faster than an older one would).
  *
  * The helper keeps up with the scan only just (indexing a page costs about as much as reading it),
  * and waking a parked helper cost the scan thread 30 to 500 us per wake on a 2-core VM, as much as
@@ -42,7 +43,7 @@ import org.jspecify.annotations.Nullable;
  */
 /** Indexes the pages of one load, on the scan's thread and a helper; see the comment above. */
 final class PageIndexer {
-  /** Pages queued at most before the scan thread indexes one itself. */
+  /** Pages queued at most; the scan thread indexes further pages itself. */
   static final int MAX_QUEUED = 4;
 
   /** How long the helper waits for the next page before it parks, if there is a core to spin on. */
@@ -108,9 +109,13 @@ final class PageIndexer {
     Page page = new Page(rows);
     pages.add(page);
     outstanding.incrementAndGet();
-    queue.add(page);
-    if (queued.incrementAndGet() > MAX_QUEUED) indexOne();
-    else wakeHelper();
+    if (queued.get() >= MAX_QUEUED) {
+      index(page); // the page just read, still in this core's cache, not an older queued one
+    } else {
+      queued.incrementAndGet();
+      queue.add(page);
+      wakeHelper();
+    }
     return CompletableFuture.completedFuture(null);
   }
 
@@ -187,6 +192,11 @@ final class PageIndexer {
     Page page = queue.poll();
     if (page == null) return false;
     queued.decrementAndGet();
+    index(page);
+    return true;
+  }
+
+  private void index(Page page) {
     try {
       if (failure == null) page.index(page.rows, new RangeRow(keyPrefixLength));
     } catch (RuntimeException e) {
@@ -195,7 +205,6 @@ final class PageIndexer {
       page.rows = null;
       arrive();
     }
-    return true;
   }
 
   private void arrive() {
