@@ -282,9 +282,11 @@ public final class RouteSnapshot {
   /**
    * A snapshot of loaded chunks (their ends strictly increasing across them) at {@code cursor};
    * its id index is built on first use, which assumes one row per id (see the top of this file).
+   * {@code lastEnds[c]} and {@code lastFroms[c]} are chunk c's last end (lastEndArray, lastEndFrom),
+   * gathered by the caller while each chunk was still in cache.
    */
-  static RouteSnapshot loaded(RouteChunk[] chunks, int size, Versionstamp cursor) {
-    return new RouteSnapshot(chunks, null, size, cursor);
+  static RouteSnapshot loaded(RouteChunk[] chunks, byte[] @Nullable [] lastEnds, int[] lastFroms, int size, Versionstamp cursor) {
+    return new RouteSnapshot(chunks, new EndKeyIndex(lastEnds, lastFroms), null, size, cursor);
   }
 
   /**
