@@ -55,10 +55,7 @@ final class BenchFailoverCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     FailoverReport report = new FailoverBenchmark(config, spec.commandLine().getErr()).run();
-    String reproduce = reproduce();
-    out.print(report.table(reproduce));
-    if (json) out.println(report.json(reproduce));
-    out.flush();
+    report.print(out, reproduce(), json);
     return 0;
   }
 

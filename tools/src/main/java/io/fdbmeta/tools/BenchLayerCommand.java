@@ -64,10 +64,7 @@ final class BenchLayerCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     LayerReport report = new LayerBenchmark(config, err).run();
-    String reproduce = reproduce();
-    out.print(report.table(reproduce));
-    if (json) out.println(report.json(reproduce));
-    out.flush();
+    report.print(out, reproduce(), json);
     return 0;
   }
 

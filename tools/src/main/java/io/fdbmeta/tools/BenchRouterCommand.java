@@ -73,10 +73,7 @@ final class BenchRouterCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     RouterReport report = new RouterBenchmark(config, err, Main.env(spec).get("PATH")).run();
-    String reproduce = reproduce();
-    out.print(report.table(reproduce));
-    if (json) out.println(report.json(reproduce));
-    out.flush();
+    report.print(out, reproduce(), json);
     return 0;
   }
 

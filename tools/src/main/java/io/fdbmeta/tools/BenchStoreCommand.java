@@ -54,10 +54,7 @@ final class BenchStoreCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     StoreBenchmark.Config config = StoreBenchmark.Config.of(seconds, dir);
     BenchReport report = new StoreBenchmark(config, err).run();
-    String reproduce = reproduce();
-    out.print(report.table(reproduce));
-    if (json) out.println(report.json(reproduce));
-    out.flush();
+    report.print(out, reproduce(), json);
     return 0;
   }
 

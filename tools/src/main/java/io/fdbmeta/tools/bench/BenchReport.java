@@ -7,7 +7,7 @@ import java.util.Locale;
 import java.util.Map;
 
 /** The figures of one {@code bench store} run, as an aligned table and as one JSON line. */
-public final class BenchReport {
+public final class BenchReport implements Report {
   /** FoundationDB's published single-process figures, applied to fdb-embedded in memory. */
   static final double POINT_READS_TARGET = 90_000;
   static final double COMMITS_TARGET = 35_000;
@@ -72,6 +72,7 @@ public final class BenchReport {
   private static final String ROW = "%-27s %-10s %7s %12s %12s %12s  %s%n";
 
   /** The human report; its second line is the command that reproduces it. */
+  @Override
   public String table(String reproduce) {
     StringBuilder sb = new StringBuilder();
     sb.append("fdbmeta bench store: fdb-embedded (memory, durable) beside a raw ConcurrentSkipListMap, same run\n");
@@ -125,6 +126,7 @@ public final class BenchReport {
   }
 
   /** Every figure in one line of JSON. */
+  @Override
   public String json(String reproduce) {
     Json root = Json.object()
         .put("bench", "store")

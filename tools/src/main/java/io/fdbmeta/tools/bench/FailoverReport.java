@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Locale;
 
 /** The figures of one {@code bench failover} run, as an aligned table and as one JSON line. */
-public final class FailoverReport {
+public final class FailoverReport implements Report {
   /** Slowest range served again after a kill, over the lease duration. */
   static final double FAILOVER_OVER_LEASE_TARGET = 1.2;
 
@@ -47,6 +47,7 @@ public final class FailoverReport {
   private static final String ROW = "%-5s %-5s %-13s %-12s %-14s %-10s %-12s %-13s %-11s %-8s %s%n";
 
   /** The human report; its second line is the command that reproduces it. */
+  @Override
   public String table(String reproduce) {
     StringBuilder sb = new StringBuilder();
     sb.append("fdbmeta bench failover: storage nodes killed under load through the router; time until every range of the killed node serves again\n");
@@ -96,6 +97,7 @@ public final class FailoverReport {
   }
 
   /** Every figure in one line of JSON. */
+  @Override
   public String json(String reproduce) {
     List<Object> kills = Json.list();
     for (Kill k : r.kills()) {

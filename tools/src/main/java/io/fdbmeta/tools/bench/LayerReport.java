@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Locale;
 
 /** The figures of one {@code bench layer} run, as an aligned table and as one JSON line. */
-public final class LayerReport {
+public final class LayerReport implements Report {
   static final double HEARTBEATS_TARGET = 20_000;
   static final double HEARTBEAT_P99_MILLIS_TARGET = 10;
   static final double COLD_LOAD_RATIO_TARGET = 0.8;
@@ -76,6 +76,7 @@ public final class LayerReport {
   private static final String ROW = "%-50s %14s %8s %8s %8s  %s%n";
 
   /** The human report; its second line is the command that reproduces it. */
+  @Override
   public String table(String reproduce) {
     StringBuilder sb = new StringBuilder();
     sb.append("fdbmeta bench layer: heartbeats, splits, lookups, cold load and change propagation on fdb-embedded, same run\n");
@@ -164,6 +165,7 @@ public final class LayerReport {
   }
 
   /** Every figure in one line of JSON. */
+  @Override
   public String json(String reproduce) {
     Json root = Json.object()
         .put("bench", "layer")

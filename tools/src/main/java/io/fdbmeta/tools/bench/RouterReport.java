@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Locale;
 
 /** The figures of one {@code bench router} run, as an aligned table and as one JSON line. */
-public final class RouterReport {
+public final class RouterReport implements Report {
   static final double THROUGHPUT_RATIO_TARGET = 0.7;
   static final double ADDED_P50_MICROS_TARGET = 100;
   static final double LOOKUP_RATIO_UNIFORM_TARGET = 0.2;
@@ -61,6 +61,7 @@ public final class RouterReport {
   private static final String ROW = "%-44s %13s %9s %9s %9s %9s  %s%n";
 
   /** The human report; its second line is the command that reproduces it. */
+  @Override
   public String table(String reproduce) {
     StringBuilder sb = new StringBuilder();
     sb.append("fdbmeta bench router: the same RESP client straight to a storage node and through the router; route lookups beside a hash map\n");
@@ -181,6 +182,7 @@ public final class RouterReport {
   }
 
   /** Every figure in one line of JSON. */
+  @Override
   public String json(String reproduce) {
     Json root = Json.object()
         .put("bench", "router")
