@@ -14,6 +14,7 @@ import io.fdbmeta.layer.RangeDescriptor;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -243,6 +244,32 @@ public final class LocalCluster implements AutoCloseable {
     RangeDescriptor d = catalog.get(db, rangeId).orElseThrow(() -> new IllegalArgumentException("no range " + rangeId));
     if (d.leaseholder() == null) throw new IllegalStateException("range " + rangeId + " has no leaseholder");
     return node(d.leaseholder());
+  }
+
+  /** True if every replica of every range is a running node that holds the range's data. */
+  public boolean allReplicasSynced() {
+    for (RangeDescriptor d : ranges()) {
+      for (String n : d.replicas()) {
+        StorageNode node = runningNode(n);
+        if (node == null || !node.isSynced(d.rangeId())) return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The running node that leads the most ranges, among those whose zone has another running node
+   * (so placement can re-create its replicas if it dies); ties go to the lowest id. Empty if no
+   * node shares its zone.
+   */
+  public Optional<String> busiestReplaceableNode() {
+    List<StorageNode> nodes = nodes();
+    List<RangeDescriptor> ranges = ranges();
+    return nodes.stream()
+        .filter(n -> nodes.stream().anyMatch(m -> m != n && m.config().locality().zone().equals(n.config().locality().zone())))
+        .max(Comparator.<StorageNode>comparingLong(n -> ranges.stream().filter(d -> n.nodeId().equals(d.leaseholder())).count())
+            .thenComparing(StorageNode::nodeId, Comparator.reverseOrder()))
+        .map(StorageNode::nodeId);
   }
 
   // ---------------------------------------------------------------- doing things

@@ -98,17 +98,6 @@ class FailoverIT {
   }
 
   private static void awaitAllSynced(LocalCluster c) throws InterruptedException {
-    ReplicaJoinIT.await("every replica synced", () -> {
-      for (RangeDescriptor d : c.ranges()) {
-        for (String n : d.replicas()) {
-          try {
-            if (!c.node(n).isSynced(d.rangeId())) return false;
-          } catch (IllegalArgumentException notRunning) {
-            return false;
-          }
-        }
-      }
-      return true;
-    });
+    ReplicaJoinIT.await("every replica synced", c::allReplicasSynced);
   }
 }

@@ -26,7 +26,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -223,7 +222,8 @@ public final class FailoverBenchmark {
 
   private Kill killOne(int round, LocalCluster cluster, Router router, EventLoopGroup loops, ExecutorService threads, DemoWorkload load, List<ControllerEvent> events,
       ProbeLog probes) throws InterruptedException {
-    String victim = chooseVictim(cluster);
+    String victim = cluster.busiestReplaceableNode()
+        .orElseThrow(() -> new IllegalStateException("no node shares its zone with another; cannot re-create a killed node's replicas"));
     List<RangeDescriptor> affected = cluster.ranges().stream().filter(d -> d.replicas().contains(victim)).toList();
     long led = affected.stream().filter(d -> victim.equals(d.leaseholder())).count();
     say(String.format(Locale.ROOT, "bench failover: kill %d of %d: %s (replica of %d ranges, leads %d)", round, config.kills(), victim, affected.size(), led));
@@ -272,18 +272,6 @@ public final class FailoverBenchmark {
     return Math.max(sofar, ms);
   }
 
-  /** The running node that leads the most ranges, among those whose zone has another running node. */
-  static String chooseVictim(LocalCluster cluster) {
-    List<StorageNode> nodes = cluster.nodes();
-    List<RangeDescriptor> ranges = cluster.ranges();
-    return nodes.stream()
-        .filter(n -> nodes.stream().anyMatch(m -> m != n && m.config().locality().zone().equals(n.config().locality().zone())))
-        .max(Comparator.<StorageNode>comparingLong(n -> ranges.stream().filter(d -> n.nodeId().equals(d.leaseholder())).count())
-            .thenComparing(StorageNode::nodeId, Comparator.reverseOrder()))
-        .orElseThrow(() -> new IllegalStateException("no node shares its zone with another; cannot re-create a killed node's replicas"))
-        .nodeId();
-  }
-
   /**
    * Writes a probe key of {@code d} through the router and reads it back until both succeed;
    * millis from the kill, or -1 if it gave up.
@@ -321,18 +309,7 @@ public final class FailoverBenchmark {
   /** Waits until every range is served and every replica of every range has its data. */
   private void settle(LocalCluster cluster) throws InterruptedException {
     cluster.awaitServing(SETTLE_TIMEOUT);
-    await("every replica has its range's data", () -> {
-      for (RangeDescriptor d : cluster.ranges()) {
-        for (String n : d.replicas()) {
-          try {
-            if (!cluster.node(n).isSynced(d.rangeId())) return false;
-          } catch (IllegalArgumentException notRunning) {
-            return false;
-          }
-        }
-      }
-      return true;
-    });
+    await("every replica has its range's data", cluster::allReplicasSynced);
   }
 
   private static void await(String what, BooleanSupplier done) throws InterruptedException {

@@ -186,11 +186,7 @@ public final class Demo {
   private static void awaitReplicasSynced(LocalCluster c) {
     long deadline = System.nanoTime() + 30_000_000_000L;
     while (System.nanoTime() - deadline < 0) {
-      boolean synced = true;
-      for (RangeDescriptor d : c.ranges()) {
-        for (String n : d.replicas()) synced &= c.nodes().stream().anyMatch(node -> node.nodeId().equals(n) && node.isSynced(d.rangeId()));
-      }
-      if (synced) return;
+      if (c.allReplicasSynced()) return;
       sleep(20);
     }
     throw new IllegalStateException("replicas still copying their data after 30 s");

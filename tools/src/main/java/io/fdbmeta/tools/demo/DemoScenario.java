@@ -6,7 +6,6 @@ import io.fdbmeta.storage.LocalCluster;
 import io.fdbmeta.storage.StorageNode;
 import java.io.PrintWriter;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -98,7 +97,7 @@ public final class DemoScenario {
   }
 
   private void kill(long elapsed) {
-    String v = chooseVictim();
+    String v = cluster.busiestReplaceableNode().orElse(null);
     if (v == null) {
       skipped = "no node shares its zone with another, so a killed node's replicas could not be re-created (use --nodes 4 or more)";
       out.println("demo: skipping the node failure: " + skipped);
@@ -113,18 +112,6 @@ public final class DemoScenario {
     cluster.kill(v);
     victim = v;
     killedAt = elapsed;
-  }
-
-  /** The running node leading the most ranges among those whose zone has another running node; null if none. */
-  private @Nullable String chooseVictim() {
-    List<StorageNode> nodes = cluster.nodes();
-    List<RangeDescriptor> ranges = cluster.ranges();
-    return nodes.stream()
-        .filter(n -> nodes.stream().anyMatch(m -> m != n && m.config().locality().zone().equals(n.config().locality().zone())))
-        .max(Comparator.<StorageNode>comparingLong(n -> ranges.stream().filter(d -> n.nodeId().equals(d.leaseholder())).count())
-            .thenComparing(StorageNode::nodeId, Comparator.reverseOrder()))
-        .map(StorageNode::nodeId)
-        .orElse(null);
   }
 
   /** No range lists the victim, and every range's leaseholder runs and serves it. */
