@@ -5,6 +5,8 @@ import com.apple.foundationdb.KeyValue;
 import com.apple.foundationdb.ReadTransactionContext;
 import com.apple.foundationdb.async.AsyncUtil;
 import com.apple.foundationdb.tuple.Versionstamp;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -24,13 +26,14 @@ import org.jspecify.annotations.Nullable;
  *    same end key; a REMOVE deletes its id). The result is published only after this, so nobody
  *    sees the intermediate mix.
  *
- * Step 2 keeps rows encoded and indexes only their end keys (RouteSnapshot.chunksOf), each page
- * while the scan reads the next (PageIndexer); ids are read and compared only if step 3 finds at
- * least one commit after C0 (RouteSnapshot.withUniqueIds, before applying it). If it finds none, no routing change committed between reading C0 and
- * reading the changelog, a window that holds every page's read version (every change appends to
- * the changelog, RouteWriter), so all pages read one catalog state and no id can appear twice. That
- * is what lets a cold load cost little more than the scan: the id index, which has to read every
- * value and scatter a million random ids, is left to the first byId() or applied change.
+ * Step 2 keeps the pages as read, cut into runs that are indexed on first use (UnindexedChunk); ids
+ * are read and compared only if step 3 finds at least one commit after C0
+ * (RouteSnapshot.withUniqueIds, before applying it). If it finds none, no routing change committed
+ * between reading C0 and reading the changelog, a window that holds every page's read version
+ * (every change appends to the changelog, RouteWriter), so all pages read one catalog state and no
+ * id can appear twice. That is what lets a cold load cost little more than the scan: the id index,
+ * which has to read every value and scatter a million random ids, is left to the first byId() or
+ * applied change, and each chunk's index over its end keys to the first lookup in it.
  *
  * Why the result equals the catalog at the head H that step 3 reached. Range ids are never reused,
  * every removal of a range is logged as REMOVE(id), and per id (generation, leaseEpoch) never
@@ -101,13 +104,14 @@ final class RouteLoader {
     }, executor));
   }
 
-  /**
-   * Every range, page by page, kept encoded, positioned at {@code head} for the catch-up; pages are
-   * indexed while the scan reads on (PageIndexer).
-   */
+  /** Every range, page by page, as read (indexed on first use), positioned at {@code head} for the catch-up. */
   private CompletableFuture<RouteSnapshot> loadPagesAsync(Versionstamp head) {
-    PageIndexer indexer = new PageIndexer(ks.rangeSubspace().getKey().length, executor);
-    return scanPagesAsync(db, ks, pageSize, db.getExecutor(), indexer::submit).thenCompose(n -> indexer.finish(head));
+    List<UnindexedChunk> runs = new ArrayList<>();
+    RangeRow row = new RangeRow(ks.rangeSubspace().getKey().length);
+    return scanPagesAsync(db, ks, pageSize, db.getExecutor(), page -> {
+      Collections.addAll(runs, RouteSnapshot.chunksOf(page, row));
+      return CompletableFuture.completedFuture(null);
+    }).thenApply(n -> RouteSnapshot.loaded(runs, head));
   }
 
   /**

@@ -18,6 +18,10 @@ import org.jspecify.annotations.Nullable;
  * searches over contiguous long[]s (the top one small enough to stay in cache) and no allocation.
  *
  * A loaded table is lazy, so that a cold load costs little more than the scan that reads it:
+ *  - Chunks are indexed on first use: until then a chunk is an UnindexedChunk, a run of the rows the
+ *    scan read, and its slot in `chunks` is null. The first reader to need it indexes it and stores
+ *    the result in the slot, a benign race like RouteChunk's decode cache (RouteChunk is immutable,
+ *    with final fields only; two racing readers store equal chunks, UnindexedChunk builds one).
  *  - Ranges stay encoded until first asked for (RouteChunk says why and how the decode is cached).
  *    The id index caches a decoded descriptor too; each of lookup() and byId() takes the other's
  *    if it has one (an id index built later takes the chunks' routes), so both return the same
@@ -50,21 +54,25 @@ public final class RouteSnapshot {
   /** The position before any changelog entry. */
   public static final Versionstamp ORIGIN = Versionstamp.complete(new byte[10], 0);
 
-  static final RouteSnapshot EMPTY = new RouteSnapshot(new RouteChunk[0], IdIndex.EMPTY, 0, ORIGIN);
+  static final RouteSnapshot EMPTY = new RouteSnapshot(new RouteChunk[0], null, IdIndex.EMPTY, 0, ORIGIN);
 
+  /** The chunks in end order; a null slot is indexed from {@code unindexed} on first use. */
   private final RouteChunk[] chunks;
+  /** A loaded table's runs of rows, in the same slots as {@code chunks}; null if every chunk was built indexed. */
+  private final UnindexedChunk @Nullable [] unindexed;
   private final EndKeyIndex top;
   private final LazyIds ids;
   private final int size;
   private final Versionstamp cursor;
 
-  private RouteSnapshot(RouteChunk[] chunks, @Nullable IdIndex ids, int size, Versionstamp cursor) {
-    this(chunks, topIndex(chunks), ids, size, cursor);
+  private RouteSnapshot(RouteChunk[] chunks, UnindexedChunk @Nullable [] unindexed, @Nullable IdIndex ids, int size, Versionstamp cursor) {
+    this(chunks, unindexed, topIndex(chunks, unindexed), ids, size, cursor);
   }
 
   /** @param ids null to build it from the chunks on first use */
-  private RouteSnapshot(RouteChunk[] chunks, EndKeyIndex top, @Nullable IdIndex ids, int size, Versionstamp cursor) {
+  private RouteSnapshot(RouteChunk[] chunks, UnindexedChunk @Nullable [] unindexed, EndKeyIndex top, @Nullable IdIndex ids, int size, Versionstamp cursor) {
     this.chunks = chunks;
+    this.unindexed = unindexed;
     this.top = top;
     this.ids = new LazyIds(ids);
     this.size = size;
@@ -74,14 +82,38 @@ public final class RouteSnapshot {
     }
   }
 
-  private static EndKeyIndex topIndex(RouteChunk[] chunks) {
+  private static EndKeyIndex topIndex(RouteChunk[] chunks, UnindexedChunk @Nullable [] unindexed) {
     byte[][] lastEnds = new byte[chunks.length][];
     int[] froms = new int[chunks.length];
     for (int c = 0; c < chunks.length; c++) {
-      lastEnds[c] = chunks[c].lastEndArray();
-      froms[c] = chunks[c].lastEndFrom();
+      RouteChunk built = chunks[c];
+      lastEnds[c] = built != null ? built.lastEndArray() : unindexed[c].lastEndArray();
+      froms[c] = built != null ? built.lastEndFrom() : unindexed[c].lastEndFrom();
     }
     return new EndKeyIndex(lastEnds, froms);
+  }
+
+  /** Chunk {@code c}, indexed now if it was not yet. */
+  private RouteChunk chunk(int c) {
+    RouteChunk built = chunks[c];
+    return built != null ? built : index(c);
+  }
+
+  /**
+   * Indexes chunk {@code c} and stores it in its slot (benign race, see the top of this file).
+   *
+   * @throws MetaException CORRUPT_RECORD if one of its keys holds no end key
+   */
+  private RouteChunk index(int c) {
+    RouteChunk built = unindexed[c].index();
+    chunks[c] = built;
+    return built;
+  }
+
+  /** Every chunk, each indexed now if it was not yet. */
+  private RouteChunk[] indexedChunks() {
+    for (int c = 0; c < chunks.length; c++) chunk(c);
+    return chunks;
   }
 
   /**
@@ -104,19 +136,21 @@ public final class RouteSnapshot {
     IdIndex ids = IdIndex.of(chunks, (id, earlier, later) -> {
       throw new IllegalArgumentException("range id " + id + " appears twice");
     });
-    return new RouteSnapshot(chunks, ids, sorted.size(), cursor);
+    return new RouteSnapshot(chunks, null, ids, sorted.size(), cursor);
   }
 
   /**
    * The range holding {@code key}: the one with the smallest end key greater than {@code key}
    * (a range without end is greater than every key), or null if the table has none.
    *
-   * @throws MetaException CORRUPT_RECORD if that range's stored descriptor does not decode
+   * @throws MetaException CORRUPT_RECORD if that range's stored descriptor does not decode, or a
+   *     key of its chunk in the range index holds no end key
    */
   public @Nullable RangeDescriptor lookup(byte[] key) {
     int c = top.upperBound(key);
     if (c == chunks.length) return null;
     RouteChunk chunk = chunks[c];
+    if (chunk == null) chunk = index(c);
     int i = chunk.upperBound(key);
     Object r = chunk.route(i);
     return r instanceof RangeDescriptor ? (RangeDescriptor) r : decode(chunk, i, r);
@@ -133,8 +167,9 @@ public final class RouteSnapshot {
   }
 
   /**
-   * The range with this id, or null. The first call on a freshly loaded table builds the id index
-   * (about as long as the load itself); later calls are hash lookups.
+   * The range with this id, or null. The first call on a freshly loaded table indexes every chunk
+   * not yet indexed and builds the id index (more than the load itself costs); later calls are hash
+   * lookups.
    *
    * @throws MetaException CORRUPT_RECORD if its stored descriptor does not decode
    */
@@ -164,7 +199,7 @@ public final class RouteSnapshot {
    */
   public List<RangeDescriptor> ranges() {
     List<RangeDescriptor> out = new ArrayList<>(size);
-    for (RouteChunk c : chunks) {
+    for (RouteChunk c : indexedChunks()) {
       for (int i = 0; i < c.size(); i++) {
         Object r = c.route(i);
         out.add(r instanceof RangeDescriptor ? (RangeDescriptor) r : decode(c, i, r));
@@ -223,7 +258,7 @@ public final class RouteSnapshot {
     private synchronized IdIndex build(RouteSnapshot s) {
       IdIndex i = index;
       if (i == null) {
-        i = IdIndex.of(s.chunks, (id, earlier, later) -> {
+        i = IdIndex.of(s.indexedChunks(), (id, earlier, later) -> {
           // A load resolves duplicates whenever the catalog changed while it read (withUniqueIds).
           throw MetaException.forRange(MetaException.Code.CORRUPT_RECORD, id, "range id appears twice in the range index");
         });
@@ -242,57 +277,68 @@ public final class RouteSnapshot {
    *     not decode
    */
   RouteSnapshot withUniqueIds() {
-    IdIndex index = IdIndex.of(chunks, (id, earlier, later) -> {
+    IdIndex index = IdIndex.of(indexedChunks(), (id, earlier, later) -> {
       if (earlier instanceof RangeDescriptor && later instanceof RangeDescriptor) {
         throw new IllegalArgumentException("range id " + id + " appears twice");
       }
       return newer(RouteChunk.decode(later, id, null), RouteChunk.decode(earlier, id, null)) ? later : earlier;
     });
-    if (index.size() == size) return new RouteSnapshot(chunks, top, index, size, cursor);
+    if (index.size() == size) return new RouteSnapshot(chunks, null, top, index, size, cursor);
     Loader kept = new Loader();
     for (RouteChunk c : chunks) {
       for (int i = 0; i < c.size(); i++) {
         if (index.get(c.id(i)) == c.route(i)) kept.add(c, i);
       }
     }
-    return new RouteSnapshot(kept.chunks(), index, index.size(), cursor);
+    return new RouteSnapshot(kept.chunks(), null, index, index.size(), cursor);
   }
 
   /**
-   * The chunks of one page of range-index rows (in key order), values kept encoded and only the
-   * ends read, from the keys: CHUNK_TARGET to 2 * CHUNK_TARGET - 1 rows each, fewer only if the
-   * page has fewer. A page is cut on its own, so pages can be indexed in any order (PageIndexer).
+   * One page of range-index rows (in key order) as runs of CHUNK_TARGET to 2 * CHUNK_TARGET - 1
+   * rows, fewer only if the page has fewer, each indexed on first use; values stay encoded. Only
+   * each run's last key is read here.
    *
    * @param row reads the ends; used by this call only
-   * @throws MetaException CORRUPT_RECORD if a key holds no end key
+   * @throws MetaException CORRUPT_RECORD if a run's last key holds no end key
    */
-  static RouteChunk[] chunksOf(List<KeyValue> rows, RangeRow row) {
+  static UnindexedChunk[] chunksOf(List<KeyValue> rows, RangeRow row) {
     int n = rows.size();
-    if (n == 0) return new RouteChunk[0];
+    if (n == 0) return new UnindexedChunk[0];
     int pieces = Math.max(1, n / CHUNK_TARGET);
-    RouteChunk[] out = new RouteChunk[pieces];
+    UnindexedChunk[] out = new UnindexedChunk[pieces];
     for (int p = 0; p < pieces; p++) {
       int from = (int) ((long) p * n / pieces);
       int to = (int) ((long) (p + 1) * n / pieces);
-      out[p] = RouteChunk.ofRows(rows, from, to, row);
+      row.readEnd(rows.get(to - 1).getKey());
+      out[p] = new UnindexedChunk(rows, from, to, row);
     }
     return out;
   }
 
   /**
-   * A snapshot of loaded chunks (their ends strictly increasing across them) at {@code cursor};
-   * its id index is built on first use, which assumes one row per id (see the top of this file).
-   * {@code lastEnds[c]} and {@code lastFroms[c]} are chunk c's last end (lastEndArray, lastEndFrom),
-   * gathered by the caller while each chunk was still in cache.
+   * A snapshot of a load's runs of rows (their ends strictly increasing across them) at {@code
+   * cursor}; its chunks are indexed and its id index built on first use, which assumes one row per
+   * id (see the top of this file).
+   *
+   * @throws MetaException CORRUPT_RECORD if a run other than the last ends with a range without end
    */
-  static RouteSnapshot loaded(RouteChunk[] chunks, byte[] @Nullable [] lastEnds, int[] lastFroms, int size, Versionstamp cursor) {
-    return new RouteSnapshot(chunks, new EndKeyIndex(lastEnds, lastFroms), null, size, cursor);
+  static RouteSnapshot loaded(List<UnindexedChunk> runs, Versionstamp cursor) {
+    int n = runs.size();
+    int size = 0;
+    for (int c = 0; c < n; c++) {
+      UnindexedChunk run = runs.get(c);
+      if (run.lastEndArray() == null && c < n - 1) {
+        throw new MetaException(MetaException.Code.CORRUPT_RECORD, "a range without end key is not the last in the range index", null, null, null, 0, false, null);
+      }
+      size += run.size();
+    }
+    return new RouteSnapshot(new RouteChunk[n], runs.toArray(new UnindexedChunk[0]), null, size, cursor);
   }
 
   /**
    * A snapshot built from ranges in strictly increasing end-key order: descriptors, or ranges of
    * other chunks. The order is the caller's to keep; it is not checked range by range. (A load's
-   * rows become chunks through {@link #chunksOf} instead.)
+   * rows become runs through {@link #chunksOf} instead.)
    */
   static final class Loader {
     private final RouteChunk.Builder current = new RouteChunk.Builder(CHUNK_TARGET);
@@ -386,32 +432,41 @@ public final class RouteSnapshot {
         if (c > 0 && EndKeyIndex.compare(base.top.array(c - 1), base.top.from(c - 1), end, 0) == 0) c--;
         if (c == n) c = n - 1;
       }
-      return touched.computeIfAbsent(c, k -> k < n ? RouteChunk.Builder.copyOf(base.chunks[k]) : new RouteChunk.Builder(CHUNK_TARGET));
+      return touched.computeIfAbsent(c, k -> k < n ? RouteChunk.Builder.copyOf(base.chunk(k)) : new RouteChunk.Builder(CHUNK_TARGET));
     }
 
     RouteSnapshot build(Versionstamp position) {
       IdIndex newIds = ids.build();
-      if (touched.isEmpty()) return new RouteSnapshot(base.chunks, base.top, newIds, size, position);
+      if (touched.isEmpty()) return new RouteSnapshot(base.chunks, base.unindexed, base.top, newIds, size, position);
       RouteSnapshot inPlace = buildInPlace(newIds, position);
       if (inPlace != null) return inPlace;
       List<RouteChunk> out = new ArrayList<>(base.chunks.length + 2);
+      List<@Nullable UnindexedChunk> outUnindexed = new ArrayList<>(base.chunks.length + 2); // in step with `out`
       RouteChunk.Builder carry = new RouteChunk.Builder(CHUNK_TARGET);
       int n = Math.max(base.chunks.length, 1);
       for (int c = 0; c < n; c++) {
         RouteChunk.Builder t = touched.get(c);
         if (t == null && carry.size() == 0) {
-          if (c < base.chunks.length) out.add(base.chunks[c]);
+          if (c < base.chunks.length) {
+            out.add(base.chunks[c]); // still unindexed if it was
+            outUnindexed.add(base.unindexed == null ? null : base.unindexed[c]);
+          }
           continue;
         }
-        if (t != null) carry.addAll(t, 0, t.size());
-        else carry.addAll(base.chunks[c], 0, base.chunks[c].size());
+        if (t != null) {
+          carry.addAll(t, 0, t.size());
+        } else {
+          RouteChunk whole = base.chunk(c);
+          carry.addAll(whole, 0, whole.size());
+        }
         // A small chunk joins its successor, so merges cannot leave a trail of tiny chunks.
         if (carry.size() < CHUNK_MIN && c < n - 1) continue;
-        emit(out, carry);
+        emit(out, outUnindexed, carry);
         carry = new RouteChunk.Builder(CHUNK_TARGET);
       }
-      emit(out, carry);
-      return new RouteSnapshot(out.toArray(new RouteChunk[0]), newIds, size, position);
+      emit(out, outUnindexed, carry);
+      UnindexedChunk[] unindexed = base.unindexed == null ? null : outUnindexed.toArray(new UnindexedChunk[0]);
+      return new RouteSnapshot(out.toArray(new RouteChunk[0]), unindexed, newIds, size, position);
     }
 
     /**
@@ -425,21 +480,19 @@ public final class RouteSnapshot {
         RouteChunk.Builder t = e.getValue();
         if (c >= out.length || t.size() < CHUNK_MIN || t.size() > CHUNK_MAX) return null;
         int last = t.size() - 1;
-        if (EndKeyIndex.compare(t.endArray(last), t.endFrom(last), base.chunks[c].lastEndArray(), base.chunks[c].lastEndFrom()) != 0) return null;
+        if (EndKeyIndex.compare(t.endArray(last), t.endFrom(last), base.top.array(c), base.top.from(c)) != 0) return null;
         out[c] = t.build(0, t.size());
       }
-      return new RouteSnapshot(out, base.top, newIds, size, position);
+      return new RouteSnapshot(out, base.unindexed, base.top, newIds, size, position);
     }
 
-    private static void emit(List<RouteChunk> out, RouteChunk.Builder ranges) {
+    private static void emit(List<RouteChunk> out, List<@Nullable UnindexedChunk> outUnindexed, RouteChunk.Builder ranges) {
       int n = ranges.size();
-      if (n == 0) return;
-      if (n <= CHUNK_MAX) {
-        out.add(ranges.build(0, n));
-        return;
+      int pieces = n <= CHUNK_MAX ? Math.min(n, 1) : (n + CHUNK_TARGET - 1) / CHUNK_TARGET;
+      for (int p = 0; p < pieces; p++) {
+        out.add(ranges.build(p * n / pieces, (p + 1) * n / pieces));
+        outUnindexed.add(null);
       }
-      int pieces = (n + CHUNK_TARGET - 1) / CHUNK_TARGET;
-      for (int p = 0; p < pieces; p++) out.add(ranges.build(p * n / pieces, (p + 1) * n / pieces));
     }
   }
 }

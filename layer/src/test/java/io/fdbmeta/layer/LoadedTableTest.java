@@ -21,10 +21,10 @@ import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 
 /**
- * A table loaded from range-index rows keeps them encoded and its id index unbuilt: what it returns
- * decoded equals what Tuple decoding gives, a corrupt row fails when it is decoded and names its
- * range, and readers racing a writer see whole commits while decodes and the id index build race
- * them.
+ * A table loaded from range-index rows keeps them encoded, its chunks unindexed and its id index
+ * unbuilt: what it returns decoded equals what Tuple decoding gives, a corrupt row fails when it is
+ * decoded or indexed and names its range or key, and readers racing a writer see whole commits while
+ * decodes, chunk indexing and the id index build race them.
  */
 class LoadedTableTest {
   private static final Keyspace KS = Keyspace.atPrefix("test", new byte[] {0x15, 0x09});
@@ -34,20 +34,27 @@ class LoadedTableTest {
 
   /**
    * A table loaded from the rows of {@code ranges} as RouteLoader loads it: range-index rows in
-   * pages of varied sizes, indexed by a PageIndexer; {@code values} may replace a row's value.
+   * pages of varied sizes, cut into runs indexed on first use; {@code values} may replace a row's
+   * value.
    */
   static RouteSnapshot load(List<RangeDescriptor> ranges, Function<RangeDescriptor, byte[]> values) {
     List<RangeDescriptor> sorted = new ArrayList<>(ranges);
     sorted.sort((a, b) -> Arrays.compareUnsigned(KS.rangeKey(a.endKey()), KS.rangeKey(b.endKey())));
-    PageIndexer indexer = new PageIndexer(KS.rangeSubspace().getKey().length, Runnable::run);
-    for (int from = 0, p = 0; from < sorted.size(); p++) {
-      int to = Math.min(sorted.size(), from + PAGE_SIZES[p % PAGE_SIZES.length]);
-      List<KeyValue> page = new ArrayList<>();
-      for (RangeDescriptor d : sorted.subList(from, to)) page.add(new KeyValue(KS.rangeKey(d.endKey()), values.apply(d)));
-      indexer.submit(page).join();
+    List<KeyValue> rows = new ArrayList<>();
+    for (RangeDescriptor d : sorted) rows.add(new KeyValue(KS.rangeKey(d.endKey()), values.apply(d)));
+    return loadRows(rows);
+  }
+
+  /** A table loaded from range-index rows in key order, as {@link #load} cuts them into pages. */
+  static RouteSnapshot loadRows(List<KeyValue> rows) {
+    List<UnindexedChunk> runs = new ArrayList<>();
+    RangeRow row = new RangeRow(KS.rangeSubspace().getKey().length);
+    for (int from = 0, p = 0; from < rows.size(); p++) {
+      int to = Math.min(rows.size(), from + PAGE_SIZES[p % PAGE_SIZES.length]);
+      runs.addAll(Arrays.asList(RouteSnapshot.chunksOf(new ArrayList<>(rows.subList(from, to)), row)));
       from = to;
     }
-    return indexer.finish(at(1)).join();
+    return RouteSnapshot.loaded(runs, at(1));
   }
 
   /** Ranges tiling the key space at random keys, some with 0x00 bytes, with random ids and fields. */
@@ -115,6 +122,37 @@ class LoadedTableTest {
       });
     }
     assertThatThrownBy(() -> s.lookup(bad.startKey())).hasMessageContaining(ByteArrayUtil.printable(bad.endKey()));
+  }
+
+  @Test
+  void keyWithoutEndFailsLookupsInItsChunkOnlyNamingTheKey() {
+    List<RangeDescriptor> ranges = tiling(new Random(9), 2_000);
+    List<KeyValue> rows = new ArrayList<>();
+    for (RangeDescriptor d : ranges) rows.add(new KeyValue(KS.rangeKey(d.endKey()), d.encode()));
+    int bad = 1_000; // inside a run, not its last row: the load reads only runs' last keys
+    byte[] key = rows.get(bad).getKey().clone();
+    key[KS.rangeSubspace().getKey().length] = 0x02; // a string, not a byte string: no end key
+    rows.set(bad, new KeyValue(key, rows.get(bad).getValue()));
+    RouteSnapshot s = loadRows(rows);
+    assertThat(s.size()).isEqualTo(ranges.size());
+    for (int attempt = 0; attempt < 2; attempt++) { // fails every time, not once
+      assertThatThrownBy(() -> s.lookup(ranges.get(bad).startKey())).isInstanceOfSatisfying(MetaException.class, e -> {
+        assertThat(e.code()).isEqualTo(MetaException.Code.CORRUPT_RECORD);
+        assertThat(e.getMessage()).contains(ByteArrayUtil.printable(key));
+      });
+    }
+    assertThat(s.lookup(ranges.get(0).startKey())).isEqualTo(ranges.get(0));
+    assertThat(s.lookup(ranges.get(1_999).startKey())).isEqualTo(ranges.get(1_999));
+  }
+
+  @Test
+  void rangeWithoutEndBeforeTheLastRunFailsTheLoad() {
+    List<RangeDescriptor> ranges = tiling(new Random(10), 2_000);
+    List<KeyValue> rows = new ArrayList<>();
+    for (RangeDescriptor d : ranges) rows.add(new KeyValue(KS.rangeKey(d.endKey()), d.encode()));
+    rows.set(700, new KeyValue(KS.rangeKey(null), rows.get(700).getValue())); // the last row of the second page (PAGE_SIZES)
+    assertThatThrownBy(() -> loadRows(rows)).isInstanceOfSatisfying(MetaException.class,
+        e -> assertThat(e.code()).isEqualTo(MetaException.Code.CORRUPT_RECORD));
   }
 
   @Test

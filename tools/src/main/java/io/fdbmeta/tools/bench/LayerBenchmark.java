@@ -16,6 +16,7 @@ import io.fdbmeta.layer.Page;
 import io.fdbmeta.layer.RangeCatalog;
 import io.fdbmeta.layer.RangeDescriptor;
 import io.fdbmeta.layer.RouteFollower;
+import io.fdbmeta.layer.RouteTable;
 import java.io.PrintWriter;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
@@ -65,7 +66,10 @@ import org.jspecify.annotations.Nullable;
  *  4. Cold load beside a raw scan, alternating which goes first, several rounds: the raw scan
  *     reads the same range-index rows with the same page size and one read transaction per page,
  *     without decoding (RangeCatalog.scanIndexAsync shares the loader's paging code); the cold
- *     load is a new RouteFollower's start(): pages, index, build the table, catch up. Then, for
+ *     load is a new RouteFollower's start(): pages, build the table, catch up. The table indexes
+ *     each chunk of ~256 ranges on its first lookup, so after each load (outside its time) lookups
+ *     of one range in FIRST_LOOKUP_STRIDE, in key order, are timed, then the same again: the cost
+ *     the load leaves to first use is printed beside it. Then, for
  *     information, RangeCatalog's listing of the same pages: decoded, but no table (not between
  *     the two: its garbage would land on whichever ran next). Best of the rounds (the medians are
  *     printed beside).
@@ -90,7 +94,9 @@ public final class LayerBenchmark {
   static final String CLUSTER = "fdbmeta-bench-layer";
   static final int REGISTER_PER_TXN = 500;
   static final int LOAD_PAGE_SIZE = 10_000;
-  static final int COLD_LOAD_ROUNDS = 7;
+  static final int COLD_LOAD_ROUNDS = 15;
+  /** After the cold load, one lookup per this many ranges: a few in every chunk, each chunk indexed on its first. */
+  static final int FIRST_LOOKUP_STRIDE = 64;
   static final int SPLIT_CLIENTS = 8;
   static final int MAX_PROPAGATION_SAMPLES = 5_000;
   static final int KEY_STRIDE = 10;
@@ -125,6 +131,7 @@ public final class LayerBenchmark {
       long[] decodeNanos,
       long[] loadNanos,
       long loadedRanges,
+      FirstLookups firstLookups,
       Measurement coldLookups,
       Measurement splitCommitSequential,
       Measurement splitTwoPhaseSequential,
@@ -137,6 +144,13 @@ public final class LayerBenchmark {
       Gc propagationGc,
       Gc totalGc,
       double totalSeconds) {}
+
+  /**
+   * Lookups right after each cold load, one per FIRST_LOOKUP_STRIDE ranges in key order, which
+   * index every chunk (the load leaves that to first use), then the same lookups again; best of the
+   * rounds each (the first rounds also warm the lookup code up).
+   */
+  record FirstLookups(int lookups, long firstNanos, long againNanos) {}
 
   /** Garbage collections and their accumulated time (ms) since the JVM started, or in a phase. */
   record Gc(long count, long millis) {
@@ -252,6 +266,9 @@ public final class LayerBenchmark {
     long[] loadNanos = new long[COLD_LOAD_ROUNDS];
     long[] decodeNanos = new long[COLD_LOAD_ROUNDS];
     long loaded = 0;
+    long[] firstLookupNanos = new long[COLD_LOAD_ROUNDS];
+    long[] againLookupNanos = new long[COLD_LOAD_ROUNDS];
+    int firstLookupCount = 0;
     RouteFollower running = null; // the last round's follower keeps running for the propagation phase
     for (int round = 0; round < COLD_LOAD_ROUNDS; round++) {
       say(String.format(Locale.ROOT, "bench layer: cold load and raw scan, round %d of %d", round + 1, COLD_LOAD_ROUNDS));
@@ -271,9 +288,17 @@ public final class LayerBenchmark {
           if (running != null) running.close();
           running = f;
           check(loaded == config.ranges(), "cold load holds " + loaded + " ranges, expected " + config.ranges());
+          t0 = System.nanoTime();
+          firstLookupCount = lookupEvery(f.table());
+          firstLookupNanos[round] = System.nanoTime() - t0;
+          t0 = System.nanoTime();
+          lookupEvery(f.table());
+          againLookupNanos[round] = System.nanoTime() - t0;
         }
       }
     }
+    FirstLookups firstLookups = new FirstLookups(firstLookupCount, Arrays.stream(firstLookupNanos).min().orElseThrow(),
+        Arrays.stream(againLookupNanos).min().orElseThrow());
     // after, not between them: decoding a million descriptors leaves far more garbage than either,
     // and whichever ran next would pay its collection
     for (int round = 0; round < COLD_LOAD_ROUNDS; round++) {
@@ -322,8 +347,19 @@ public final class LayerBenchmark {
     }
 
     return new Results(loadAverage, threads, registerSeconds, open, config.heartbeatRate(), saturated, buildSeconds, commits,
-        trimSeconds, trimmed, scanNanos, decodeNanos, loadNanos, loaded, lookups, commitSeq, twoPhaseSeq, commitConc, twoPhaseConc,
+        trimSeconds, trimmed, scanNanos, decodeNanos, loadNanos, loaded, firstLookups, lookups, commitSeq, twoPhaseSeq, commitConc, twoPhaseConc,
         p1.latencies, p2.latencies, p1.metrics, heartbeatGc, propagationGc, Gc.now(), seconds(runStart));
+  }
+
+  /** Looks up a key of every FIRST_LOOKUP_STRIDE-th range, in key order, and checks the answers; returns the number of lookups. */
+  private int lookupEvery(RouteTable table) {
+    int n = 0;
+    for (long i = 0; i < config.ranges(); i += FIRST_LOOKUP_STRIDE, n++) {
+      byte[] key = userKey(i * KEY_STRIDE);
+      RangeDescriptor d = table.lookup(key);
+      check(d != null && d.contains(key), "lookup of range " + i + " after the cold load found " + d);
+    }
+    return n;
   }
 
   static final NodeRecord.Locality LOCALITY = new NodeRecord.Locality("region-1", "zone-1", "rack-1");

@@ -121,6 +121,10 @@ public final class LayerReport implements Report {
     Target ratio = target("coldLoadOverRawScan");
     sb.append(String.format(Locale.ROOT, ROW, "cold load / raw scan", String.format(Locale.ROOT, "%.2fx", ratio.actual()), "", "", "",
         ratio.verdict("%.2f", "x") + String.format(Locale.ROOT, " (medians: %.2fx)", medianRatio())));
+    LayerBenchmark.FirstLookups first = r.firstLookups();
+    sb.append(String.format(Locale.ROOT, ROW, String.format(Locale.ROOT, "lookups after each load, 1 per %d ranges, best", LayerBenchmark.FIRST_LOOKUP_STRIDE),
+        perSec(first.lookups() * 1e9 / first.firstNanos()), "", "", "",
+        String.format(Locale.ROOT, "(%.3f s: each chunk indexed on its first; the same again: %.3f s)", first.firstNanos() / 1e9, first.againNanos() / 1e9)));
     sb.append(samplesRow("propagation commit -> applied (watch + 1 s poll)", r.propagation(), target("propagationP99Millis").verdict("%.0f", " ms") + " (p99)"));
     sb.append(samplesRow("propagation commit -> applied (watches only)", r.propagationWatchesOnly(), "(information)"));
     sb.append(String.format(Locale.ROOT,
@@ -210,6 +214,10 @@ public final class LayerReport implements Report {
         .put("rawScanKeysPerSec", scanKeysPerSec())
         .put("listDecodePerSec", config.ranges() * 1e9 / best(r.decodeNanos()))
         .put("loadDescriptorsPerSec", loadDescriptorsPerSec())
+        .put("firstLookups", Json.object()
+            .put("lookups", r.firstLookups().lookups())
+            .put("seconds", r.firstLookups().firstNanos() / 1e9)
+            .put("againSeconds", r.firstLookups().againNanos() / 1e9))
         .put("ratio", coldLoadRatio())
         .put("medianRatio", medianRatio())
         .put("figure", "best of rounds"));
