@@ -4,6 +4,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /*
@@ -27,7 +28,12 @@ import org.jspecify.annotations.Nullable;
  * compare, as a binary search would, whose next load waits for the last compare). A chunk of 256
  * ends is two levels, a top index over 4,000 chunks three.
  */
-class EndKeyIndex {
+/**
+ * An immutable sorted array of range end keys with an allocation-free upper-bound search, for
+ * tables of ranges keyed by end (the route table, a router's route cache). Build one with {@link
+ * #of}.
+ */
+public class EndKeyIndex {
   private static final VarHandle BIG_ENDIAN_LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
   static final byte[] NO_PREFIX = new byte[0];
 
@@ -36,12 +42,16 @@ class EndKeyIndex {
 
   private final byte[] @Nullable [] arrays;
   private final int[] froms;
-  /** The levels of the tree, top first; the last level holds one long per finite end. */
-  private final long[] next8;
-  /** Where each level starts in {@link #next8}, and its length; index 0 is level 0 (the ends). */
-  private final int[] levelStart;
-  private final int[] levelLength;
-  private final byte[] shared;
+  /**
+   * The shared prefix packed 8 bytes to a long (big-endian, zero padded), then the levels of the
+   * tree, top first; the last level holds one long per finite end. One array, so that a search
+   * that finds it cold pays one miss for the prefix and the top of the tree together.
+   */
+  private final long[] words;
+  private final int sharedLength;
+  /** Where the top level starts in {@link #words}: after the shared prefix. */
+  private final int treeStart;
+  private final int levels;
   private final int finite;
 
   /**
@@ -58,55 +68,82 @@ class EndKeyIndex {
   /**
    * As {@link #EndKeyIndex(byte[][], int[])}, with the ends' longs computed by the caller (a load
    * computes them in the same pass that reads each key): {@code longs} has {@link #longsFor}(finite
-   * ends) entries, the last ones {@link #next8} of each finite end past {@code shared}, the shared
-   * prefix of the first and last finite ends. Both null: computed here.
+   * ends, shared length) entries, the last ones {@link #next8} of each finite end past {@code
+   * shared}, the shared prefix of the first and last finite ends. Both null: computed here.
    */
   EndKeyIndex(byte[] @Nullable [] arrays, int[] froms, byte @Nullable [] shared, long @Nullable [] longs) {
     int n = arrays.length;
     this.arrays = arrays;
     this.froms = froms;
     this.finite = n > 0 && arrays[n - 1] == null ? n - 1 : n;
-    if (shared != null) {
-      this.shared = shared;
-    } else if (finite == 0) {
-      this.shared = NO_PREFIX;
-    } else {
-      this.shared = sharedPrefix(arrays[0], froms[0], arrays[finite - 1], froms[finite - 1]);
-    }
+    if (shared == null) shared = finite == 0 ? NO_PREFIX : sharedPrefix(arrays[0], froms[0], arrays[finite - 1], froms[finite - 1]);
+    this.sharedLength = shared.length;
+    this.treeStart = (sharedLength + 7) >>> 3;
     int levels = 1;
     for (int len = finite; len > FANOUT; len = (len + FANOUT - 1) >>> FANOUT_BITS) levels++;
-    this.levelStart = new int[levels];
-    this.levelLength = new int[levels];
-    int total = 0;
-    for (int l = 0, len = finite; l < levels; l++, len = (len + FANOUT - 1) >>> FANOUT_BITS) {
-      levelLength[l] = len;
-      total += len;
-    }
-    for (int l = levels - 1, at = 0; l >= 0; at += levelLength[l], l--) levelStart[l] = at;
-    int ends = levelStart[0];
+    this.levels = levels;
+    int total = longsFor(finite, sharedLength);
+    int ends = total - finite;
     if (longs != null) {
       if (longs.length != total) throw new IllegalArgumentException(longs.length + " longs for " + finite + " ends, expected " + total);
-      this.next8 = longs;
+      this.words = longs;
     } else {
-      this.next8 = new long[total];
+      this.words = new long[total];
       for (int i = 0; i < finite; i++) {
         byte[] a = arrays[i];
-        next8[ends + i] = next8(a, froms[i], to(a, froms[i]), this.shared.length);
+        words[ends + i] = next8(a, froms[i], to(a, froms[i]), sharedLength);
       }
     }
-    for (int l = 1; l < levels; l++) {
-      for (int j = 0; j < levelLength[l]; j++) next8[levelStart[l] + j] = next8[ends + lastEnd(l, j)];
+    for (int i = 0; i < sharedLength; i++) words[i >>> 3] |= (shared[i] & 0xffL) << (56 - ((i & 7) << 3));
+    for (int l = levels - 1, at = treeStart; l > 0; at += levelLength(l), l--) {
+      for (int j = 0; j < levelLength(l); j++) words[at + j] = words[ends + lastEnd(l, j)];
     }
   }
 
-  /** How many longs an index of {@code finite} finite ends holds: its ends' and the levels' above. */
-  static int longsFor(int finite) {
-    int total = finite;
+  /**
+   * An index of {@code ends}, whose arrays it keeps (not copies); for subclasses that keep a value
+   * per end, as a chunk of a route table does.
+   *
+   * @param ends strictly increasing in unsigned byte order; only the last may be null (no end)
+   * @throws IllegalArgumentException if they are not
+   */
+  protected EndKeyIndex(List<byte @Nullable []> ends) {
+    this(checked(ends), new int[ends.size()]);
+  }
+
+  /** As {@link #EndKeyIndex(List)}. */
+  public static EndKeyIndex of(List<byte @Nullable []> ends) {
+    return new EndKeyIndex(ends);
+  }
+
+  private static byte[] @Nullable [] checked(List<byte @Nullable []> ends) {
+    int n = ends.size();
+    byte[][] arrays = new byte[n][];
+    for (int i = 0; i < n; i++) {
+      byte[] e = ends.get(i);
+      if (e == null && i < n - 1) throw new IllegalArgumentException("only the last end may be null (no end), not the one at index " + i);
+      if (i > 0 && compare(arrays[i - 1], 0, e, 0) >= 0) throw new IllegalArgumentException("end keys are not strictly increasing at index " + i);
+      arrays[i] = e;
+    }
+    return arrays;
+  }
+
+  /**
+   * How many longs an index of {@code finite} finite ends sharing a prefix of {@code sharedLength}
+   * bytes holds: the packed prefix, the ends' longs and the levels' above.
+   */
+  static int longsFor(int finite, int sharedLength) {
+    int total = ((sharedLength + 7) >>> 3) + finite;
     for (int len = finite; len > FANOUT; ) {
       len = (len + FANOUT - 1) >>> FANOUT_BITS;
       total += len;
     }
     return total;
+  }
+
+  /** Entries at level {@code l}: one per block of 16 below, ceil(finite / 16^l) (ceilings of ceilings are one ceiling). */
+  private int levelLength(int l) {
+    return finite == 0 ? 0 : ((finite - 1) >>> (l * FANOUT_BITS)) + 1;
   }
 
   /** The last end under entry {@code j} of level {@code l}. */
@@ -120,7 +157,7 @@ class EndKeyIndex {
   }
 
   /** Number of ends, the unbounded one included. */
-  final int size() {
+  public final int size() {
     return arrays.length;
   }
 
@@ -133,35 +170,43 @@ class EndKeyIndex {
     return froms[i];
   }
 
+  /** End {@code i} as an array of its own (copied if embedded in a key), or null for no end. */
+  public final byte @Nullable [] end(int i) {
+    return copy(arrays[i], froms[i]);
+  }
+
   /** Index of the first end greater than {@code key}, or {@link #size()} if there is none. */
-  final int upperBound(byte[] key) {
+  public final int upperBound(byte[] key) {
     if (finite == 0) return 0;
     int c = compareToShared(key);
     if (c < 0) return 0;
     if (c > 0) return finite;
-    long k = next8(key, 0, key.length, shared.length);
+    long k = next8(key, 0, key.length, sharedLength);
     int j = 0; // the block to scan at the current level, then the entry found in it
-    for (int l = levelStart.length - 1; l >= 0; l--) {
+    for (int l = levels - 1, at = treeStart; l >= 0; l--) {
+      int length = levelLength(l);
       int from = j << FANOUT_BITS;
-      int to = Math.min(from + FANOUT, levelLength[l]);
-      j = from + countNotAfter(l, from, to, k, key);
+      int to = Math.min(from + FANOUT, length);
+      j = from + countNotAfter(l, at, from, to, k, key);
       // Below the top the block's last entry is the one above that was after the key, so only the
       // top block can be passed whole: every end is before the key.
       if (j == to) return finite;
+      at += length;
     }
     return j;
   }
 
   /**
-   * How many entries at [from, to) of level {@code l} stand for ends not after {@code key}: all
-   * loads independent, no branch but on a tie of the longs, where the ends themselves decide.
+   * How many entries at [from, to) of level {@code l}, which starts at {@code at} in the words,
+   * stand for ends not after {@code key}: all loads independent, no branch but on a tie of the
+   * longs, where the ends themselves decide.
    */
-  private int countNotAfter(int l, int from, int to, long k, byte[] key) {
-    int base = levelStart[l];
+  private int countNotAfter(int l, int at, int from, int to, long k, byte[] key) {
+    long[] w = words;
     int n = 0;
-    for (int j = base + from; j < base + to; j++) n += next8[j] < k ? 1 : 0;
+    for (int j = at + from; j < at + to; j++) n += w[j] < k ? 1 : 0;
     // Longs equal to k follow those below it; of their ends, those not after the key count too.
-    for (int j = from + n; j < to && next8[base + j] == k && compareWithKey(lastEnd(l, j), key) <= 0; j++) n++;
+    for (int j = from + n; j < to && w[at + j] == k && compareWithKey(lastEnd(l, j), key) <= 0; j++) n++;
     return n;
   }
 
@@ -169,6 +214,11 @@ class EndKeyIndex {
     byte[] a = arrays[i];
     int from = froms[i];
     return Arrays.compareUnsigned(a, from, to(a, from), key, 0, key.length);
+  }
+
+  /** Unsigned byte order of two whole ends, where null (no end) is after every key. */
+  public static int compareEnds(byte @Nullable [] a, byte @Nullable [] b) {
+    return compare(a, 0, b, 0);
   }
 
   /** Compares two ends; a null array is the unbounded end, after every key. */
@@ -188,19 +238,28 @@ class EndKeyIndex {
    * that prefix, positive if after every one, 0 if the key starts with the prefix.
    */
   private int compareToShared(byte[] key) {
-    byte[] p = shared;
-    int n = Math.min(key.length, p.length);
+    long[] w = words;
+    int n = Math.min(key.length, sharedLength);
     int i = 0;
     for (; i + 8 <= n; i += 8) { // prefixes are short: eight bytes at a time beats a call to Arrays.mismatch
       long a = (long) BIG_ENDIAN_LONG.get(key, i);
-      long b = (long) BIG_ENDIAN_LONG.get(p, i);
+      long b = w[i >>> 3];
       if (a != b) return Long.compareUnsigned(a, b);
     }
-    for (; i < n; i++) {
-      int d = (key[i] & 0xff) - (p[i] & 0xff);
-      if (d != 0) return d;
+    if (i < n) { // the last 1 to 7 bytes of the prefix: one masked compare if the key has 8 bytes from i
+      long mask = -1L << ((8 - (n - i)) << 3);
+      long b = w[i >>> 3] & mask;
+      if (i + 8 <= key.length) {
+        long a = (long) BIG_ENDIAN_LONG.get(key, i) & mask;
+        if (a != b) return Long.compareUnsigned(a, b);
+      } else {
+        for (; i < n; i++) {
+          int d = (key[i] & 0xff) - (int) ((w[i >>> 3] >>> (56 - ((i & 7) << 3))) & 0xff);
+          if (d != 0) return d;
+        }
+      }
     }
-    return key.length < p.length ? -1 : 0;
+    return key.length < sharedLength ? -1 : 0;
   }
 
   /**

@@ -65,7 +65,7 @@ final class RouteChunk extends EndKeyIndex {
     Object[] routes = new Object[m];
     byte[][] ends = new byte[m][];
     int[] froms = new int[m];
-    long[] longs = new long[EndKeyIndex.longsFor(finite)];
+    long[] longs = new long[EndKeyIndex.longsFor(finite, shared.length)];
     int base = longs.length - finite;
     int p = row.prefixLength();
     int skip = shared.length;

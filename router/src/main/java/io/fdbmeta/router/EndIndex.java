@@ -1,5 +1,6 @@
 package io.fdbmeta.router;
 
+import io.fdbmeta.layer.EndKeyIndex;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -10,8 +11,9 @@ import org.jspecify.annotations.Nullable;
 
 /*
  * One immutable version of the route cache's ordered index: cached ranges sorted by end key, cut
- * into chunks of at most CHUNK_MAX, each with SortedEnds over its ends, and a top SortedEnds over
- * each chunk's last end. A lookup is two binary searches over long[]s and no allocation.
+ * into chunks of at most CHUNK_MAX, each with an EndKeyIndex (the layer's, as in its route table)
+ * over its ends, and a top one over each chunk's last end. A lookup is two searches over long[]s
+ * and no allocation.
  *
  * The cache is partial: neighbouring entries need not be adjacent ranges. So the entry a lookup
  * finds (the smallest end above the key) holds the key only if its start is at or below it; the
@@ -25,17 +27,21 @@ final class EndIndex {
   static final int CHUNK_MAX = 512;
   static final int CHUNK_TARGET = 256;
   static final int CHUNK_MIN = 64;
-  static final EndIndex EMPTY = new EndIndex(new Chunk[0], SortedEnds.EMPTY, 0);
+  static final EndIndex EMPTY = new EndIndex(new Chunk[0], EndKeyIndex.of(List.of()), 0);
 
-  private static final class Chunk {
-    final SortedEnds ends;
+  /** The ends of a run of entries, and the entries: one object, to spare lookups a dependent load. */
+  private static final class Chunk extends EndKeyIndex {
     final CachedRange[] ranges;
 
     Chunk(List<CachedRange> ranges) {
+      super(endsOf(ranges));
       this.ranges = ranges.toArray(new CachedRange[0]);
+    }
+
+    private static List<byte @Nullable []> endsOf(List<CachedRange> ranges) {
       List<byte @Nullable []> e = new ArrayList<>(ranges.size());
       for (CachedRange r : ranges) e.add(r.end);
-      this.ends = new SortedEnds(e);
+      return e;
     }
 
     byte @Nullable [] lastEnd() {
@@ -44,10 +50,10 @@ final class EndIndex {
   }
 
   private final Chunk[] chunks;
-  private final SortedEnds top;
+  private final EndKeyIndex top;
   private final int size;
 
-  private EndIndex(Chunk[] chunks, SortedEnds top, int size) {
+  private EndIndex(Chunk[] chunks, EndKeyIndex top, int size) {
     this.chunks = chunks;
     this.top = top;
     this.size = size;
@@ -56,7 +62,7 @@ final class EndIndex {
   private static EndIndex of(Chunk[] chunks, int size) {
     List<byte @Nullable []> lastEnds = new ArrayList<>(chunks.length);
     for (Chunk c : chunks) lastEnds.add(c.lastEnd());
-    return new EndIndex(chunks, new SortedEnds(lastEnds), size);
+    return new EndIndex(chunks, EndKeyIndex.of(lastEnds), size);
   }
 
   /**
@@ -66,7 +72,7 @@ final class EndIndex {
    */
   static EndIndex of(List<CachedRange> ranges) {
     List<CachedRange> sorted = new ArrayList<>(ranges);
-    sorted.sort((a, b) -> SortedEnds.compareEnds(a.end, b.end));
+    sorted.sort((a, b) -> EndKeyIndex.compareEnds(a.end, b.end));
     List<Chunk> out = new ArrayList<>(sorted.size() / CHUNK_TARGET + 1);
     for (int i = 0; i < sorted.size(); i += CHUNK_TARGET) out.add(new Chunk(sorted.subList(i, Math.min(sorted.size(), i + CHUNK_TARGET))));
     return of(out.toArray(new Chunk[0]), sorted.size());
@@ -77,7 +83,7 @@ final class EndIndex {
     int c = top.upperBound(key);
     if (c == chunks.length) return null;
     Chunk chunk = chunks[c];
-    return chunk.ranges[chunk.ends.upperBound(key)];
+    return chunk.ranges[chunk.upperBound(key)];
   }
 
   int size() {
@@ -137,7 +143,7 @@ final class EndIndex {
       int hi = chunk.size() - 1;
       while (lo <= hi) {
         int mid = (lo + hi) >>> 1;
-        int c = SortedEnds.compareEnds(chunk.get(mid).end, end);
+        int c = EndKeyIndex.compareEnds(chunk.get(mid).end, end);
         if (c < 0) {
           lo = mid + 1;
         } else if (c > 0) {
@@ -158,7 +164,7 @@ final class EndIndex {
         c = n - 1;
       } else {
         c = base.top.upperBound(end);
-        if (c > 0 && Arrays.equals(base.top.end(c - 1), end)) c--;
+        if (c > 0 && Arrays.equals(base.top.end(c - 1), end)) c--; // whole ends: end() copies nothing
         if (c == n) c = n - 1;
       }
       return touched.computeIfAbsent(c, k -> k < n ? new ArrayList<>(Arrays.asList(base.chunks[k].ranges)) : new ArrayList<>());

@@ -3,6 +3,7 @@ package io.fdbmeta.router;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.fdbmeta.layer.ChangeEvent;
+import io.fdbmeta.layer.EndKeyIndex;
 import io.fdbmeta.layer.RangeDescriptor;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -321,7 +322,7 @@ public final class RouteCache {
     reloads.increment();
     List<CachedRange> sorted = new ArrayList<>(ranges.size());
     for (RangeDescriptor d : ranges) sorted.add(new CachedRange(d));
-    sorted.sort(Comparator.comparing((CachedRange r) -> r.end, SortedEnds::compareEnds));
+    sorted.sort(Comparator.comparing((CachedRange r) -> r.end, EndKeyIndex::compareEnds));
     List<CachedRange> kept = new ArrayList<>(sorted.size());
     for (CachedRange r : sorted) {
       boolean drop = false;

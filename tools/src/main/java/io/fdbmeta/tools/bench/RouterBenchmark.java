@@ -93,7 +93,7 @@ public final class RouterBenchmark {
   static final int NODES = 3;
   static final int REPLICATION = 3;
   static final int VALUE_BYTES = 100;
-  static final int LOOKUP_ROUNDS = 3;
+  static final int LOOKUP_ROUNDS = 5;
   static final int PRELOAD_BATCH = 100;
   static final long REDIS_BENCHMARK_TIMEOUT_SECONDS = 120;
   static final byte[] GET = "GET".getBytes(StandardCharsets.US_ASCII);
