@@ -66,7 +66,7 @@ final class RouteChunk extends EndKeyIndex {
     byte[][] ends = new byte[m][];
     int[] froms = new int[m];
     long[] longs = new long[EndKeyIndex.longsFor(finite, shared.length)];
-    int base = longs.length - finite;
+    int base = EndKeyIndex.endsStart(finite, shared.length);
     int p = row.prefixLength();
     int skip = shared.length;
     for (int i = 0; i < finite; i++) {

@@ -1,6 +1,7 @@
 package io.fdbmeta.layer;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -9,7 +10,7 @@ import java.util.Random;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
-/** upperBound agrees with a linear search, across sizes (one to four levels), ties and key shapes. */
+/** upperBound agrees with a linear search, across sizes (one to four levels), ties and key shapes; of() checks its ends. */
 class EndKeyIndexTest {
 
   @Test
@@ -50,6 +51,17 @@ class EndKeyIndexTest {
       while (expected < ends.size() && Arrays.compareUnsigned(ends.get(expected), probe) <= 0) expected++;
       assertThat(index.upperBound(probe)).as("size %d, shape %d, probe %s", size, shape, Arrays.toString(probe)).isEqualTo(expected);
     }
+  }
+
+  @Test
+  void ofChecksItsEnds() {
+    byte[] a = {'a'};
+    byte[] b = {'b'};
+    assertThat(EndKeyIndex.of(Arrays.asList(a, b, null)).upperBound(new byte[] {'a'})).isEqualTo(1);
+    assertThat(EndKeyIndex.of(Arrays.asList(a, b, null)).end(1)).isSameAs(b);
+    assertThatThrownBy(() -> EndKeyIndex.of(Arrays.asList(b, a))).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("index 1");
+    assertThatThrownBy(() -> EndKeyIndex.of(Arrays.asList(a, a))).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> EndKeyIndex.of(Arrays.asList(a, null, b))).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("only the last");
   }
 
   /** Keys of one of three shapes: random bytes with zeros; a long shared prefix; equal in their first 8+ bytes after it. */

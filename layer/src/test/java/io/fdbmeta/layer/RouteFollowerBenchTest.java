@@ -13,9 +13,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.Test;
 
 /**
- * Where the follower stands against the issue's targets (propagation p99 <= 20 ms, cold load >=
- * 0.8x a raw scan, lookups >= 0.2-0.33x of ConcurrentHashMap.get at 1,000,000 ranges). Prints
- * figures; asserts only correctness, so a slow machine does not fail the build.
+ * The follower at benchmark sizes: propagation over many splits, a cold load beside a raw scan,
+ * lookups and applied commits at 1,000,000 ranges. Asserts only correctness, so a slow machine does
+ * not fail the build; the figures it prints are for information (the targets are judged by
+ * {@code fdbmeta bench layer} and {@code fdbmeta bench router}, which measure them properly).
  *
  * <p>Reproduce: {@code mvn -B -q -pl layer -am verify -Dtest=RouteFollowerBenchTest -Dsurefire.failIfNoSpecifiedTests=false}
  */
@@ -55,7 +56,7 @@ class RouteFollowerBenchTest {
         List<Long> micros = new ArrayList<>();
         for (int i = 0; i < splits; i++) micros.add(Math.max(0, appliedAt.get(leftIds[i]) - ackedAt[i]) / 1_000);
         Collections.sort(micros);
-        System.out.printf("propagation commit-ack -> applied over %d splits: p50 %.2f ms, p99 %.2f ms, max %.2f ms (target p99 <= 20 ms); metrics %s%n  reproduce: %s%n",
+        System.out.printf("propagation commit-ack -> applied over %d splits: p50 %.2f ms, p99 %.2f ms, max %.2f ms; metrics %s%n  reproduce: %s%n",
             splits, RouteFixtures.percentile(micros, 0.50) / 1000.0, RouteFixtures.percentile(micros, 0.99) / 1000.0, micros.get(micros.size() - 1) / 1000.0,
             follower.metrics(), REPRODUCE);
         assertThat(follower.table().size()).isEqualTo(splits + 1);
@@ -83,7 +84,7 @@ class RouteFollowerBenchTest {
           assertThat(f.table().size()).isEqualTo(ranges);
         }
       }
-      System.out.printf("cold load of %,d descriptors: %.0f/s (%.3f s); raw scan of the same keys: %.0f/s (%.3f s); ratio %.2fx (target >= 0.8x)%n  reproduce: %s%n",
+      System.out.printf("cold load of %,d descriptors: %.0f/s (%.3f s); raw scan of the same keys: %.0f/s (%.3f s); ratio %.2fx%n  reproduce: %s%n",
           ranges, ranges / bestLoad, bestLoad, ranges / bestScan, bestScan, bestScan / bestLoad, REPRODUCE);
     }
   }
@@ -122,7 +123,7 @@ class RouteFollowerBenchTest {
       for (Long id : ids) sink += map.get(id).rangeId();
       bestMap = Math.min(bestMap, (System.nanoTime() - t0) / (double) probes);
     }
-    System.out.printf("lookup at %,d ranges: %.0f ns; ConcurrentHashMap.get: %.0f ns; throughput ratio %.2fx (target >= 0.2-0.33x) [%d]%n  reproduce: %s%n",
+    System.out.printf("lookup at %,d ranges: %.0f ns; ConcurrentHashMap<Long, _>.get by range id: %.0f ns; ratio %.2fx [%d]%n  reproduce: %s%n",
         n, bestLookup, bestMap, bestMap / bestLookup, sink & 1, REPRODUCE);
     // applying one split at this size stays cheap: copy-on-write touches a chunk, not the table
     RangeDescriptor p = table.lookup(RouteFixtures.key(5_000_005));
