@@ -54,7 +54,9 @@ import org.jspecify.annotations.Nullable;
  * paths: GET and SET with one command outstanding per client (AsyncLoad, N clients), and GET and
  * SET pipelined: each client sends P commands in one write (RespClient.sendAll) and waits for all P
  * replies, as redis-benchmark -P does. Keys are uniform over the KEYS keys; every reply is checked
- * (GET: the 100-byte value, SET: OK) and anything else counts as an error. Each run has a warm-up,
+ * (GET: the 100-byte value, SET: OK) and anything else counts as an error. Before the first round
+ * every workload runs on both paths untimed (JIT warm-up: the routed path has more code to compile,
+ * and the first measured runs used to pay for it). Each run has a warm-up,
  * then a timed window; only operations completing inside the window count. Direct and routed
  * alternate, in an order that rotates by workload and round, so neither always runs right after
  * the other's garbage; the rounds of one (workload, path) are merged (operations and windows
@@ -109,6 +111,11 @@ public final class RouterBenchmark {
       if (ranges < 1000 || ranges > 10_000_000) throw new IllegalArgumentException("ranges must be in [1000, 10000000], got " + ranges);
       if (lookups < 1000 || lookups > 100_000_000) throw new IllegalArgumentException("lookups must be in [1000, 100000000], got " + lookups);
       if (rounds < 1 || rounds > 100) throw new IllegalArgumentException("rounds must be in [1, 100], got " + rounds);
+    }
+
+    /** Before the first round, each workload runs this long on each path, untimed. */
+    double jitWarmupSeconds() {
+      return Math.min(1.0, seconds);
     }
 
     double warmupSeconds() {
@@ -252,6 +259,13 @@ public final class RouterBenchmark {
           RespValue probe = directClients.get(0).send(GET, keys[keys.length - 1]).get(10, TimeUnit.SECONDS);
           check(valid(Workload.GET, probe), "a direct GET to " + targetNode + " answered " + describe(probe));
 
+          // Untimed: until the JIT has compiled both paths, whichever ran first would pay for it.
+          for (Workload w : Workload.values()) {
+            for (Route r : Route.values()) {
+              say(String.format(Locale.ROOT, "bench router: JIT warm-up, %s %s, %s", w.command, w.pipelined ? "pipelined" : "1 outstanding", r.label));
+              warmUp(w, r == Route.DIRECT ? directClients : routedClients);
+            }
+          }
           LayerBenchmark.Gc gc0 = LayerBenchmark.Gc.now();
           Map<Workload, Map<Route, List<Run>>> runs = new EnumMap<>(Workload.class);
           for (int round = 0; round < config.rounds(); round++) {
@@ -333,6 +347,12 @@ public final class RouterBenchmark {
 
   /** A run's figures and the process's cpu time during its timed window. */
   record Run(Measurement measurement, long cpuNanos) {}
+
+  /** A workload on the given clients for JIT_WARMUP_SECONDS, measuring nothing. */
+  private void warmUp(Workload w, List<RespClient> clients) throws InterruptedException {
+    AsyncLoad.run(w.id, clients.size(), Window.startingNow(0, config.jitWarmupSeconds()), Runnable::run,
+        (int c) -> w.pipelined ? batch(clients.get(c), w) : single(clients.get(c), w));
+  }
 
   /** One run of a workload on the given clients: warm-up, then the timed window. */
   private Run measure(Workload w, List<RespClient> clients) throws InterruptedException {

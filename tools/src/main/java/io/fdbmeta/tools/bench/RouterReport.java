@@ -72,8 +72,9 @@ public final class RouterReport implements Report {
         RouterBenchmark.NODES, RouterBenchmark.REPLICATION, r.routerIoThreads(), r.clientThreads(), TRANSPORT, cpus, Runtime.version(), r.totalSeconds()));
     sb.append(String.format(Locale.ROOT,
         "direct: %s's own RESP port (it leads %s); %,d keys of %d bytes written through the router in %.1f s;%n"
-            + "%.2f s per run after %.2f s warm-up, %d round(s) per path and workload, direct and routed alternating%n",
-        r.targetNode(), r.benchRange(), config.keys(), RouterBenchmark.VALUE_BYTES, r.preloadSeconds(), config.seconds(), config.warmupSeconds(), config.rounds()));
+            + "%.2f s per run after %.2f s warm-up, %d round(s) per path and workload, direct and routed alternating, after %.2f s of each untimed (JIT warm-up)%n",
+        r.targetNode(), r.benchRange(), config.keys(), RouterBenchmark.VALUE_BYTES, r.preloadSeconds(), config.seconds(), config.warmupSeconds(), config.rounds(),
+        config.jitWarmupSeconds()));
     sb.append(Target.loadWarning(r.loadAverage()));
     sb.append(String.format(Locale.ROOT, "load average at start: %.2f, at end: %.2f%n", r.loadAverage(), r.loadAverageAtEnd()));
     sb.append('\n');
