@@ -7,10 +7,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 
@@ -18,9 +14,8 @@ import org.jspecify.annotations.Nullable;
  * The routing changelog as a stream, without a table. RouteFollower keeps the whole catalog in
  * memory; a consumer that keeps only part of it (a router's bounded route cache) needs the same
  * push-not-poll delivery but decides itself what to keep. This class is that delivery: the watch on
- * meta_version, the safety-net poll and the reading of the changelog one commit at a time, exactly
- * as RouteFollower does them (see its header for why arming reads meta_version in the watch's own
- * transaction), handing each commit's events to one listener.
+ * meta_version (MetaVersionWatch), the safety-net poll and the reading of the changelog one commit
+ * at a time, as RouteFollower does them, handing each commit's events to one listener.
  *
  * When the position falls behind the changelog floor (entries were trimmed), the events in between
  * are gone: the feed reads the current head, tells the listener to rebuild from the catalog
@@ -69,13 +64,13 @@ public final class ChangeFeed implements AutoCloseable {
   private final Database db;
   private final Keyspace ks;
   private final Options options;
-  private final ScheduledExecutorService executor;
+  private final FollowerThread thread;
   private final ChangelogTail tail;
+  private final MetaVersionWatch watch;
 
   private final AtomicLong commits = new AtomicLong();
   private final AtomicLong events = new AtomicLong();
   private final AtomicLong resets = new AtomicLong();
-  private final AtomicLong watchFires = new AtomicLong();
   private final AtomicLong polls = new AtomicLong();
   private final AtomicLong failures = new AtomicLong();
   private volatile long lastSyncedAtMillis;
@@ -83,8 +78,7 @@ public final class ChangeFeed implements AutoCloseable {
   private volatile Versionstamp position = RouteSnapshot.ORIGIN;
   private volatile boolean started;
   private volatile boolean stopped;
-  private volatile @Nullable CompletableFuture<Void> watch;
-  // Confined to the executor thread.
+  // Confined to the feed's thread.
   private @Nullable Listener listener;
   private boolean running;
   private boolean again;
@@ -93,12 +87,9 @@ public final class ChangeFeed implements AutoCloseable {
     this.db = Objects.requireNonNull(db, "db");
     this.ks = Objects.requireNonNull(ks, "ks");
     this.options = Objects.requireNonNull(options, "options");
-    this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "change-feed-" + ks.cluster());
-      t.setDaemon(true);
-      return t;
-    });
-    this.tail = new ChangelogTail(db, ks, options.logPageSize, executor);
+    this.thread = new FollowerThread("change-feed-" + ks.cluster());
+    this.tail = new ChangelogTail(db, ks, options.logPageSize, thread);
+    this.watch = new MetaVersionWatch(db, ks, thread, options.retryDelay(), failures, () -> !stopped, this::armedAt, this::runCatchUp);
   }
 
   /**
@@ -121,22 +112,21 @@ public final class ChangeFeed implements AutoCloseable {
     Objects.requireNonNull(l, "listener");
     if (started) throw new IllegalStateException("change feed already started");
     started = true;
-    execute(() -> {
+    thread.submit(() -> {
       listener = l;
       position = from;
       lastSyncedAtMillis = options.clock.millis();
-      armWatch();
-      long poll = options.pollInterval.toMillis();
-      executor.scheduleWithFixedDelay(() -> {
+      if (options.watches) watch.arm();
+      thread.every(Duration.ZERO, options.pollInterval, () -> {
         polls.incrementAndGet();
         runCatchUp();
-      }, 0, poll, TimeUnit.MILLISECONDS);
+      });
     });
   }
 
   /** Catches up now, bypassing watches and the poll (for tests and for a consumer that knows it is behind). */
   public void poke() {
-    execute(this::runCatchUp);
+    thread.submit(this::runCatchUp);
   }
 
   /** The position of the last delivered commit. */
@@ -145,7 +135,7 @@ public final class ChangeFeed implements AutoCloseable {
   }
 
   public Metrics metrics() {
-    return new Metrics(position, metaVersion, commits.get(), events.get(), resets.get(), watchFires.get(), polls.get(), failures.get(), lastSyncedAtMillis);
+    return new Metrics(position, metaVersion, commits.get(), events.get(), resets.get(), watch.fires(), polls.get(), failures.get(), lastSyncedAtMillis);
   }
 
   /** The 8-byte commit version of a changelog position, as a number comparable with read versions. */
@@ -166,12 +156,11 @@ public final class ChangeFeed implements AutoCloseable {
       if (stopped) return;
       stopped = true;
     }
-    CompletableFuture<Void> w = watch;
-    if (w != null) w.cancel(false);
-    executor.shutdown();
+    watch.cancel();
+    thread.shutdown();
   }
 
-  // ---------------------------------------------------------------- catching up (executor thread)
+  // ---------------------------------------------------------------- catching up (the feed's thread)
 
   private void runCatchUp() {
     if (stopped || listener == null) return;
@@ -184,18 +173,23 @@ public final class ChangeFeed implements AutoCloseable {
     long startedAt = options.clock.millis();
     tail.catchUpAsync(position, this::deliver).thenCompose(result -> {
       if (result == ChangelogTail.Result.CAUGHT_UP) return CompletableFuture.<Void>completedFuture(null);
-      return tail.headAsync().thenAcceptAsync(this::reset, executor);
+      return tail.headAsync().thenAcceptAsync(this::reset, thread);
     }).whenCompleteAsync((v, e) -> {
       running = false;
       if (e != null) {
         failures.incrementAndGet();
         LOG.log(System.Logger.Level.WARNING, "change feed catch-up failed, retrying: " + FdbErrors.translate(e));
-        schedule(this::runCatchUp, options.retryDelay());
+        thread.schedule(this::runCatchUp, options.retryDelay());
         return;
       }
       lastSyncedAtMillis = startedAt;
       if (again) runCatchUp();
-    }, executor);
+    }, thread);
+  }
+
+  private void armedAt(byte[] v) {
+    if (v.length >= 8) metaVersion = Math.max(metaVersion, commitVersion(v));
+    if (Versionstamps.isAfter(v, position)) runCatchUp();
   }
 
   private void deliver(ChangelogTail.Batch batch) {
@@ -216,59 +210,6 @@ public final class ChangeFeed implements AutoCloseable {
       listener.onReset(head);
     } catch (RuntimeException e) {
       LOG.log(System.Logger.Level.WARNING, "change feed listener failed", e);
-    }
-  }
-
-  // ---------------------------------------------------------------- watching
-
-  private record Armed(byte @Nullable [] metaVersion, CompletableFuture<Void> watch) {}
-
-  private void armWatch() {
-    if (stopped || !options.watches) return;
-    byte[] key = ks.metaVersionKey();
-    db.runAsync(tr -> tr.get(key).thenApply(v -> new Armed(v, tr.watch(key))), executor).whenCompleteAsync((armed, e) -> {
-      if (e != null) {
-        failures.incrementAndGet();
-        schedule(this::armWatch, options.retryDelay());
-        return;
-      }
-      watch = armed.watch();
-      if (stopped) {
-        armed.watch().cancel(false);
-        return;
-      }
-      if (armed.metaVersion() != null) {
-        if (armed.metaVersion().length >= 8) metaVersion = Math.max(metaVersion, commitVersion(armed.metaVersion()));
-        if (Versionstamps.isAfter(armed.metaVersion(), position)) runCatchUp();
-      }
-      armed.watch().whenCompleteAsync((v, err) -> {
-        if (stopped) return;
-        if (err == null) {
-          watchFires.incrementAndGet();
-          runCatchUp();
-          armWatch();
-        } else {
-          failures.incrementAndGet();
-          runCatchUp();
-          schedule(this::armWatch, options.retryDelay());
-        }
-      }, executor);
-    }, executor);
-  }
-
-  private void execute(Runnable r) {
-    try {
-      executor.execute(r);
-    } catch (RejectedExecutionException e) {
-      // closed
-    }
-  }
-
-  private void schedule(Runnable r, Duration delay) {
-    try {
-      executor.schedule(r, delay.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (RejectedExecutionException e) {
-      // closed
     }
   }
 

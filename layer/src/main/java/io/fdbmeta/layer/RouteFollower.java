@@ -10,12 +10,7 @@ import java.util.Objects;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import org.jspecify.annotations.Nullable;
 
 /*
  * Keeps a local RouteTable equal to the catalog, pushed rather than polled (DESIGN.md,
@@ -23,12 +18,8 @@ import org.jspecify.annotations.Nullable;
  *
  * start() loads the table in pages and catches it up through the changelog (RouteLoader explains
  * why that is exact). Afterwards a watch on meta_version triggers a catch-up: read the changelog
- * after the table's cursor, apply it one commit at a time. Watches can fire spuriously, can fail,
- * and a change between two reads can slip past the next watch's arming, so
- *  - arming reads meta_version in the watch's own transaction and catches up at once if it is
- *    past the cursor (nothing committed before the watch's read version is missed; anything after
- *    fires it);
- *  - a periodic poll catches up anyway, so propagation never depends on a watch firing.
+ * after the table's cursor, apply it one commit at a time. MetaVersionWatch says why a watch alone
+ * is not trusted: arming also reads meta_version, and a periodic poll catches up anyway.
  * If the cursor fell behind the changelog floor (trimmed), the table is reloaded off to the side
  * and swapped in whole.
  *
@@ -77,21 +68,20 @@ public final class RouteFollower implements AutoCloseable {
   private final Options options;
   private final RouteTable table = new RouteTable();
   private final List<Listener> listeners = new CopyOnWriteArrayList<>();
-  private final ScheduledExecutorService executor;
+  private final FollowerThread thread;
   private final ChangelogTail tail;
   private final RouteLoader loader;
+  private final MetaVersionWatch watch;
 
   private final AtomicLong appliedEvents = new AtomicLong();
   private final AtomicLong appliedCommits = new AtomicLong();
   private final AtomicLong reloads = new AtomicLong();
-  private final AtomicLong watchFires = new AtomicLong();
   private final AtomicLong polls = new AtomicLong();
   private final AtomicLong failures = new AtomicLong();
   private volatile long lastSyncedAtMillis;
 
   private volatile State state = State.NEW;
-  private volatile @Nullable CompletableFuture<Void> watch;
-  // Confined to the executor thread.
+  // Confined to the follower's thread.
   private boolean running;
   private boolean again;
   private List<CompletableFuture<Void>> waiters = new ArrayList<>();
@@ -104,13 +94,12 @@ public final class RouteFollower implements AutoCloseable {
     this.db = Objects.requireNonNull(db, "db");
     this.ks = Objects.requireNonNull(ks, "ks");
     this.options = Objects.requireNonNull(options, "options");
-    this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "route-follower-" + ks.cluster());
-      t.setDaemon(true);
-      return t;
-    });
-    this.tail = new ChangelogTail(db, ks, options.logPageSize, executor);
-    this.loader = new RouteLoader(db, ks, options.loadPageSize, tail, executor);
+    this.thread = new FollowerThread("route-follower-" + ks.cluster());
+    this.tail = new ChangelogTail(db, ks, options.logPageSize, thread);
+    this.loader = new RouteLoader(db, ks, options.loadPageSize, tail, thread);
+    this.watch = new MetaVersionWatch(db, ks, thread, options.retryDelay(), failures, () -> state == State.RUNNING, v -> {
+      if (Versionstamps.isAfter(v, table.cursor())) runCatchUp();
+    }, this::runCatchUp);
   }
 
   /** The local table; empty until {@link #startAsync()} completes. */
@@ -139,14 +128,13 @@ public final class RouteFollower implements AutoCloseable {
     return loader.loadAsync().thenAcceptAsync(snapshot -> {
       publishReload(snapshot, false);
       lastSyncedAtMillis = options.clock.millis();
-      armWatch();
-      long poll = options.pollInterval.toMillis();
-      executor.scheduleWithFixedDelay(() -> {
+      if (options.watches) watch.arm();
+      thread.every(options.pollInterval, options.pollInterval, () -> {
         polls.incrementAndGet();
         runCatchUp();
-      }, poll, poll, TimeUnit.MILLISECONDS);
+      });
       if (!waiters.isEmpty()) runCatchUp(); // sync() called during the load
-    }, executor).whenComplete((v, e) -> {
+    }, thread).whenComplete((v, e) -> {
       if (e != null) stop();
     });
   }
@@ -169,7 +157,7 @@ public final class RouteFollower implements AutoCloseable {
    */
   public CompletableFuture<Void> syncAsync() {
     CompletableFuture<Void> done = new CompletableFuture<>();
-    if (!execute(() -> {
+    if (!thread.submit(() -> {
       waiters.add(done);
       runCatchUp();
     })) {
@@ -185,7 +173,7 @@ public final class RouteFollower implements AutoCloseable {
 
   public Metrics metrics() {
     RouteSnapshot s = table.snapshot();
-    return new Metrics(s.cursor(), s.size(), appliedEvents.get(), appliedCommits.get(), reloads.get(), watchFires.get(), polls.get(), failures.get(),
+    return new Metrics(s.cursor(), s.size(), appliedEvents.get(), appliedCommits.get(), reloads.get(), watch.fires(), polls.get(), failures.get(),
         lastSyncedAtMillis);
   }
 
@@ -195,13 +183,12 @@ public final class RouteFollower implements AutoCloseable {
       if (state == State.STOPPED) return;
       state = State.STOPPED;
     }
-    CompletableFuture<Void> w = watch;
-    if (w != null) w.cancel(false);
-    execute(() -> {
+    watch.cancel();
+    thread.submit(() -> {
       for (CompletableFuture<Void> f : waiters) f.completeExceptionally(new CancellationException("route follower stopped"));
       waiters.clear();
     });
-    executor.shutdown();
+    thread.shutdown();
   }
 
   @Override
@@ -209,12 +196,7 @@ public final class RouteFollower implements AutoCloseable {
     stop();
   }
 
-  // ---------------------------------------------------------------- catching up (executor thread)
-
-  /** Requests a catch-up from any thread; coalesces with one already running. */
-  private void requestCatchUp() {
-    execute(this::runCatchUp);
-  }
+  // ---------------------------------------------------------------- catching up (the follower's thread)
 
   private void runCatchUp() {
     if (state != State.RUNNING) return;
@@ -230,7 +212,7 @@ public final class RouteFollower implements AutoCloseable {
     tail.catchUpAsync(table.cursor(), this::publishBatch)
         .thenCompose(result -> result == ChangelogTail.Result.CAUGHT_UP
             ? CompletableFuture.<Void>completedFuture(null)
-            : loader.loadAsync().thenAcceptAsync(s -> publishReload(s, true), executor))
+            : loader.loadAsync().thenAcceptAsync(s -> publishReload(s, true), thread))
         .whenCompleteAsync((v, e) -> {
           running = false;
           if (e != null) {
@@ -240,7 +222,7 @@ public final class RouteFollower implements AutoCloseable {
           lastSyncedAtMillis = startedAt;
           served.forEach(f -> f.complete(null));
           if (again || !waiters.isEmpty()) runCatchUp();
-        }, executor);
+        }, thread);
   }
 
   private void failed(String what, Throwable e, List<CompletableFuture<Void>> served) {
@@ -250,7 +232,7 @@ public final class RouteFollower implements AutoCloseable {
     LOG.log(System.Logger.Level.WARNING, "route follower " + what + " failed" + (retryable ? ", retrying: " : ": ") + error);
     if (retryable) {
       waiters.addAll(served); // the next run serves them
-      schedule(this::runCatchUp, options.retryDelay());
+      thread.schedule(this::runCatchUp, options.retryDelay());
     } else {
       served.forEach(f -> f.completeExceptionally(error));
     }
@@ -278,57 +260,6 @@ public final class RouteFollower implements AutoCloseable {
       } catch (RuntimeException e) {
         LOG.log(System.Logger.Level.WARNING, "route listener failed", e);
       }
-    }
-  }
-
-  // ---------------------------------------------------------------- watching
-
-  private record Armed(byte @Nullable [] metaVersion, CompletableFuture<Void> watch) {}
-
-  private void armWatch() {
-    if (state != State.RUNNING || !options.watches) return;
-    byte[] key = ks.metaVersionKey();
-    db.runAsync(tr -> tr.get(key).thenApply(v -> new Armed(v, tr.watch(key))), executor).whenCompleteAsync((armed, e) -> {
-      if (e != null) {
-        failures.incrementAndGet();
-        schedule(this::armWatch, options.retryDelay());
-        return;
-      }
-      watch = armed.watch();
-      if (state != State.RUNNING) {
-        armed.watch().cancel(false);
-        return;
-      }
-      if (armed.metaVersion() != null && Versionstamps.isAfter(armed.metaVersion(), table.cursor())) runCatchUp();
-      armed.watch().whenCompleteAsync((v, err) -> {
-        if (state != State.RUNNING) return;
-        if (err == null) {
-          watchFires.incrementAndGet();
-          runCatchUp();
-          armWatch();
-        } else {
-          failures.incrementAndGet();
-          runCatchUp();
-          schedule(this::armWatch, options.retryDelay());
-        }
-      }, executor);
-    }, executor);
-  }
-
-  private boolean execute(Runnable r) {
-    try {
-      executor.execute(r);
-      return true;
-    } catch (RejectedExecutionException e) {
-      return false;
-    }
-  }
-
-  private void schedule(Runnable r, Duration delay) {
-    try {
-      executor.schedule(r, delay.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (RejectedExecutionException e) {
-      // stopped
     }
   }
 
