@@ -9,7 +9,7 @@ import org.jspecify.annotations.Nullable;
  * load itself does nothing per row: it keeps each page the scan returned, cuts it into runs, and
  * reads only each run's last end (for the snapshot's top index). Indexing a run (reading every end,
  * RouteChunk.ofRows) cost as much as reading the rows did, and doing it during the load made the
- * load twice the scan on a busy 2-core machine; on first use it is ~10 us per chunk of 256 ranges,
+ * load twice the scan on a busy 2-core machine; on first use it is ~5 us per chunk of 256 ranges,
  * paid once.
  *
  * Indexing happens under this object's monitor, so concurrent first users build one chunk and the
