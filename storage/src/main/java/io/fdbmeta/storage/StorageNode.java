@@ -28,6 +28,7 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.flush.FlushConsolidationHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -127,7 +128,7 @@ public final class StorageNode implements AutoCloseable {
     this.registry = new NodeRegistry(ks, layer);
     this.catalog = new RangeCatalog(ks, layer);
     LeaseManager leases = new LeaseManager(catalog);
-    this.group = new MultiThreadIoEventLoopGroup(config.ioThreads, Transport.preferred().ioHandlerFactory());
+    this.group = new MultiThreadIoEventLoopGroup(config.ioThreads, new DefaultThreadFactory("storage-" + me + "-io"), Transport.preferred().ioHandlerFactory());
     this.timer = new ScheduledThreadPoolExecutor(1, r -> {
       Thread t = new Thread(r, "storage-" + me + "-timer");
       t.setDaemon(true);

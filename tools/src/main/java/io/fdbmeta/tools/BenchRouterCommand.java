@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "Measure the router in one run: the same RESP client straight to a storage node and through the router"
-          + " (GET and SET, one command outstanding per client and pipelined), then route lookups at a million ranges"
+          + " (GET and SET, one command outstanding per client and pipelined; GET from few clients for the latency it adds), then route lookups at a million ranges"
           + " beside ConcurrentHashMap.get on the same keys (uniform and Zipf); check the targets. Where redis-benchmark"
           + " is on PATH, its figures through the router and direct are printed too.",
       "Always runs its own cluster (3 nodes, fdb-embedded in memory), not the store --embedded/--cluster-file names."
@@ -39,9 +39,13 @@ final class BenchRouterCommand implements Callable<Integer> {
       description = "Rounds of every data-path run, direct and routed alternating (default: ${DEFAULT-VALUE}).")
   int rounds = RouterBenchmark.DEFAULT_ROUNDS;
 
-  @Option(names = "--clients", paramLabel = "N", defaultValue = "8",
-      description = "Client connections per path, also redis-benchmark's -c (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--clients", paramLabel = "N", defaultValue = "50",
+      description = "Client connections per path for the throughput runs, also redis-benchmark's -c (default: ${DEFAULT-VALUE}, as redis-benchmark's).")
   int clients = RouterBenchmark.DEFAULT_CLIENTS;
+
+  @Option(names = "--light-clients", paramLabel = "L", defaultValue = "8",
+      description = "Client connections per path for the light-load GET run that judges added latency (default: ${DEFAULT-VALUE}).")
+  int lightClients = RouterBenchmark.DEFAULT_LIGHT_CLIENTS;
 
   @Option(names = "--pipeline", paramLabel = "P", defaultValue = "16",
       description = "Commands per pipelined batch, also redis-benchmark's -P (default: ${DEFAULT-VALUE}).")
@@ -66,7 +70,7 @@ final class BenchRouterCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     RouterBenchmark.Config config;
     try {
-      config = new RouterBenchmark.Config(seconds, clients, pipeline, keys, ranges, lookups, rounds, !noRedisBenchmark);
+      config = new RouterBenchmark.Config(seconds, clients, lightClients, pipeline, keys, ranges, lookups, rounds, !noRedisBenchmark);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), "bench router: " + e.getMessage());
     }
@@ -83,6 +87,7 @@ final class BenchRouterCommand implements Callable<Integer> {
     if (seconds != DEFAULT_SECONDS) sb.append(String.format(Locale.ROOT, " --seconds %s", seconds));
     if (rounds != RouterBenchmark.DEFAULT_ROUNDS) sb.append(" --rounds ").append(rounds);
     if (clients != RouterBenchmark.DEFAULT_CLIENTS) sb.append(" --clients ").append(clients);
+    if (lightClients != RouterBenchmark.DEFAULT_LIGHT_CLIENTS) sb.append(" --light-clients ").append(lightClients);
     if (pipeline != RouterBenchmark.DEFAULT_PIPELINE) sb.append(" --pipeline ").append(pipeline);
     if (keys != RouterBenchmark.DEFAULT_KEYS) sb.append(" --keys ").append(keys);
     if (ranges != RouterBenchmark.DEFAULT_RANGES) sb.append(" --ranges ").append(ranges);

@@ -11,16 +11,17 @@ class BenchRouterCommandTest {
   @Test
   void tinyRunEndsWithOneJsonLine() {
     Cli r = Cli.run("bench", "router", "--json", "--seconds", "0.3", "--rounds", "1", "--keys", "200", "--ranges", "1000", "--lookups", "2000",
-        "--no-redis-benchmark");
+        "--clients", "4", "--light-clients", "2", "--no-redis-benchmark");
     assertThat(r.exitCode()).as(r.err()).isZero();
     List<String> lines = r.outLines();
     assertThat(lines.get(1)).isEqualTo(
-        "reproduce: java -jar tools/target/fdbmeta.jar bench router --json --seconds 0.3 --rounds 1 --keys 200 --ranges 1000 --lookups 2000 --no-redis-benchmark");
+        "reproduce: java -jar tools/target/fdbmeta.jar bench router --json --seconds 0.3 --rounds 1 --clients 4 --light-clients 2 --keys 200 --ranges 1000 --lookups 2000"
+            + " --no-redis-benchmark");
     assertThat(r.out()).contains("GET, 1 outstanding per client, router", "RouteCache.lookup, uniform keys", "redis-benchmark: skipped").containsPattern("(PASS|MISS)");
     @SuppressWarnings("unchecked")
     Map<String, Object> json = (Map<String, Object>) MiniJson.parse(lines.get(lines.size() - 1));
-    assertThat(json).containsEntry("bench", "router").containsEntry("keys", 200.0).containsKeys("targets", "allTargetsPass");
-    for (String w : List.of("get", "set", "getPipelined", "setPipelined")) {
+    assertThat(json).containsEntry("bench", "router").containsEntry("keys", 200.0).containsEntry("clients", 4.0).containsEntry("lightLoadClients", 2.0).containsKeys("targets", "allTargetsPass");
+    for (String w : List.of("get", "set", "getPipelined", "setPipelined", "getLightLoad")) {
       for (String route : List.of("direct", "routed")) {
         @SuppressWarnings("unchecked")
         Map<String, Object> f = (Map<String, Object>) ((Map<String, Object>) json.get(w)).get(route);
@@ -35,5 +36,8 @@ class BenchRouterCommandTest {
     Cli r = Cli.run("bench", "router", "--pipeline", "1");
     assertThat(r.exitCode()).isEqualTo(2);
     assertThat(r.err()).contains("pipeline must be in [2, 1000], got 1");
+    Cli light = Cli.run("bench", "router", "--light-clients", "0");
+    assertThat(light.exitCode()).isEqualTo(2);
+    assertThat(light.err()).contains("light-load clients must be in [1, 1000], got 0");
   }
 }

@@ -50,10 +50,19 @@ import org.jspecify.annotations.Nullable;
  *
  * The same client code drives both paths: RespClient (wire), one connection per client, on a
  * client event loop group of its own; a client's next command is sent from the event loop that
- * completed the previous one (no hand-off to another pool). Four workloads, each against both
- * paths: GET and SET with one command outstanding per client (AsyncLoad, N clients), and GET and
- * SET pipelined: each client sends P commands in one write (RespClient.sendAll) and waits for all P
- * replies, as redis-benchmark -P does. Keys are uniform over the KEYS keys; every reply is checked
+ * completed the previous one (no hand-off to another pool). Five workloads, each against both
+ * paths: GET and SET with one command outstanding per client (AsyncLoad, N clients), GET and SET
+ * pipelined: each client sends P commands in one write (RespClient.sendAll) and waits for all P
+ * replies, as redis-benchmark -P does; and GET with one command outstanding from few clients (L).
+ *
+ * Throughput and latency are judged at different loads. Throughput is what a path sustains, so it
+ * is measured with enough commands in flight to keep the cpus busy on both paths: N = 50 clients
+ * by default, redis-benchmark's own default. With few commands in flight a path's rate is bounded
+ * by its latency instead (Little's law: rate = commands in flight / latency), so the routed rate
+ * over the direct one is only the inverse of their latency ratio (on 2 cpus, 0.65-0.75x at 8
+ * clients, with the cpus not yet busy, against 0.8-0.9x at 50). The light-load run (L = 8 clients)
+ * therefore judges the latency the router adds, queueing aside, and shows its rate ratio without
+ * judging it. Keys are uniform over the KEYS keys; every reply is checked
  * (GET: the 100-byte value, SET: OK) and anything else counts as an error. Before the first round
  * every workload runs on both paths untimed (JIT warm-up: the routed path has more code to compile,
  * and the first measured runs used to pay for it). Each run has a warm-up,
@@ -86,7 +95,8 @@ import org.jspecify.annotations.Nullable;
 /** Runs {@code fdbmeta bench router}; see the comment at the top of this file for the method. */
 public final class RouterBenchmark {
   public static final int DEFAULT_RANGES = 1_000_000;
-  public static final int DEFAULT_CLIENTS = 8;
+  public static final int DEFAULT_CLIENTS = 50;
+  public static final int DEFAULT_LIGHT_CLIENTS = 8;
   public static final int DEFAULT_PIPELINE = 16;
   public static final int DEFAULT_KEYS = 10_000;
   public static final int DEFAULT_ROUNDS = 4;
@@ -102,10 +112,11 @@ public final class RouterBenchmark {
   static final byte[] SET = "SET".getBytes(StandardCharsets.US_ASCII);
 
   /** Options of one run. */
-  public record Config(double seconds, int clients, int pipeline, int keys, int ranges, int lookups, int rounds, boolean redisBenchmark) {
+  public record Config(double seconds, int clients, int lightClients, int pipeline, int keys, int ranges, int lookups, int rounds, boolean redisBenchmark) {
     public Config {
       if (!(seconds > 0 && seconds <= 600)) throw new IllegalArgumentException("seconds must be in (0, 600], got " + seconds);
       if (clients < 1 || clients > 1000) throw new IllegalArgumentException("clients must be in [1, 1000], got " + clients);
+      if (lightClients < 1 || lightClients > 1000) throw new IllegalArgumentException("light-load clients must be in [1, 1000], got " + lightClients);
       if (pipeline < 2 || pipeline > 1000) throw new IllegalArgumentException("pipeline must be in [2, 1000], got " + pipeline);
       if (keys < 100 || keys > 10_000_000) throw new IllegalArgumentException("keys must be in [100, 10000000], got " + keys);
       if (ranges < 1000 || ranges > 10_000_000) throw new IllegalArgumentException("ranges must be in [1000, 10000000], got " + ranges);
@@ -120,6 +131,11 @@ public final class RouterBenchmark {
 
     double warmupSeconds() {
       return Math.min(1.0, Math.max(0.1, seconds / 4));
+    }
+
+    /** Client connections a workload uses. */
+    int clientsOf(Workload w) {
+      return w.lightLoad ? lightClients : clients;
     }
   }
 
@@ -137,18 +153,22 @@ public final class RouterBenchmark {
 
   /** The data-path workloads. */
   enum Workload {
-    GET("GET", false, "get"),
-    SET("SET", false, "set"),
-    GET_PIPELINED("GET", true, "getPipelined"),
-    SET_PIPELINED("SET", true, "setPipelined");
+    GET("GET", false, false, "get"),
+    SET("SET", false, false, "set"),
+    GET_PIPELINED("GET", true, false, "getPipelined"),
+    SET_PIPELINED("SET", true, false, "setPipelined"),
+    GET_LIGHT_LOAD("GET", false, true, "getLightLoad");
 
     final String command;
     final boolean pipelined;
+    /** Run with the few light-load clients: judges latency, not throughput. */
+    final boolean lightLoad;
     final String id;
 
-    Workload(String command, boolean pipelined, String id) {
+    Workload(String command, boolean pipelined, boolean lightLoad, String id) {
       this.command = command;
       this.pipelined = pipelined;
+      this.lightLoad = lightLoad;
       this.id = id;
     }
 
@@ -166,7 +186,7 @@ public final class RouterBenchmark {
   }
 
   /** One redis-benchmark invocation: where, which pipeline depth, what it printed. */
-  record RedisRun(Route route, int pipeline, long requests, List<RedisBenchmarkRun.Figures> figures, String command) {}
+  record RedisRun(Route route, int clients, int pipeline, long requests, List<RedisBenchmarkRun.Figures> figures, String command) {}
 
   /** Everything a run measured; {@link RouterReport} formats it. */
   record Results(
@@ -247,7 +267,7 @@ public final class RouterBenchmark {
         List<RespClient> directClients = new ArrayList<>();
         List<RespClient> routedClients = new ArrayList<>();
         try {
-          for (int i = 0; i < config.clients(); i++) {
+          for (int i = 0; i < Math.max(config.clients(), config.lightClients()); i++) {
             directClients.add(RespClient.connect(clientLoops, direct));
             routedClients.add(RespClient.connect(clientLoops, router.address()));
           }
@@ -262,8 +282,9 @@ public final class RouterBenchmark {
           // Untimed: until the JIT has compiled both paths, whichever ran first would pay for it.
           for (Workload w : Workload.values()) {
             for (Route r : Route.values()) {
-              say(String.format(Locale.ROOT, "bench router: JIT warm-up, %s %s, %s", w.command, w.pipelined ? "pipelined" : "1 outstanding", r.label));
-              warmUp(w, r == Route.DIRECT ? directClients : routedClients);
+              say(String.format(Locale.ROOT, "bench router: JIT warm-up, %s %s, %d clients, %s", w.command, w.pipelined ? "pipelined" : "1 outstanding",
+                  config.clientsOf(w), r.label));
+              warmUp(w, clientsOf(w, r == Route.DIRECT ? directClients : routedClients));
             }
           }
           LayerBenchmark.Gc gc0 = LayerBenchmark.Gc.now();
@@ -272,9 +293,9 @@ public final class RouterBenchmark {
             for (Workload w : Workload.values()) {
               for (int k = 0; k < 2; k++) {
                 Route r = Route.values()[(k + round + w.ordinal()) % 2];
-                say(String.format(Locale.ROOT, "bench router: round %d of %d, %s %s, %s", round + 1, config.rounds(), w.command,
-                    w.pipelined ? "pipelined x" + config.pipeline() : "1 outstanding", r.label));
-                Run run = measure(w, r == Route.DIRECT ? directClients : routedClients);
+                say(String.format(Locale.ROOT, "bench router: round %d of %d, %s %s, %d clients, %s", round + 1, config.rounds(), w.command,
+                    w.pipelined ? "pipelined x" + config.pipeline() : "1 outstanding", config.clientsOf(w), r.label));
+                Run run = measure(w, clientsOf(w, r == Route.DIRECT ? directClients : routedClients));
                 runs.computeIfAbsent(w, x -> new EnumMap<>(Route.class)).computeIfAbsent(r, x -> new ArrayList<>()).add(run);
               }
             }
@@ -312,6 +333,10 @@ public final class RouterBenchmark {
   /** The router as the demo runs it: default settings (one io thread per cpu), on a free port, no admin port. */
   private static RouterConfig routerConfig() {
     return RouterConfig.builder().host("127.0.0.1").port(0).adminPort(-1).cluster(CLUSTER).build();
+  }
+
+  private List<RespClient> clientsOf(Workload w, List<RespClient> connected) {
+    return connected.subList(0, config.clientsOf(w));
   }
 
   /** Writes every key through the router, a batch per client at a time. */
@@ -443,15 +468,16 @@ public final class RouterBenchmark {
     int turn = 0;
     for (Workload w : Workload.values()) {
       int pipeline = w.pipelined ? config.pipeline() : 1;
+      int clients = config.clientsOf(w);
       // sized from our rates for the same workload, so that each run takes about --seconds
       double rate = Math.sqrt(data.get(w).get(Route.DIRECT).measurement().unitsPerSecond() * data.get(w).get(Route.ROUTED).measurement().unitsPerSecond());
       long requests = Math.max(1000, Math.round(rate * config.seconds() / 1000) * 1000);
       for (int k = 0; k < 2; k++) {
         Route r = Route.values()[(k + turn) % 2];
         List<String> command = RedisBenchmarkRun.command(program.get(), r == Route.DIRECT ? directPort : routerPort, w.command.toLowerCase(Locale.ROOT), requests,
-            config.clients(), pipeline, config.keys(), VALUE_BYTES);
+            clients, pipeline, config.keys(), VALUE_BYTES);
         say("bench router: " + String.join(" ", command));
-        out.add(new RedisRun(r, pipeline, requests, RedisBenchmarkRun.run(command, REDIS_BENCHMARK_TIMEOUT_SECONDS), String.join(" ", command.subList(1, command.size()))));
+        out.add(new RedisRun(r, clients, pipeline, requests, RedisBenchmarkRun.run(command, REDIS_BENCHMARK_TIMEOUT_SECONDS), String.join(" ", command.subList(1, command.size()))));
       }
       turn++;
     }
