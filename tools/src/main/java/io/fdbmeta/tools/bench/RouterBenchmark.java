@@ -87,9 +87,9 @@ import org.jspecify.annotations.Nullable;
  * best of each is compared. This phase runs after the cluster is closed.
  *
  * redis-benchmark. If the program is on PATH, it runs against the same node's RESP port and the
- * router (-t set and -t get, -c clients, -P 1 and -P P, -r KEYS, -d 100), each run sized from our
- * rate for the same workload to take about --seconds, direct and routed alternating, and its
- * figures are printed beside ours.
+ * router, once per workload with its clients and pipeline depth (-t set or -t get, -c N or L,
+ * -P 1 or -P P, -r KEYS, -d 100), each run sized from our rate for the same workload to take about
+ * --seconds, direct and routed alternating, and its figures are printed beside ours.
  */
 
 /** Runs {@code fdbmeta bench router}; see the comment at the top of this file for the method. */
@@ -185,7 +185,7 @@ public final class RouterBenchmark {
     }
   }
 
-  /** One redis-benchmark invocation: where, which pipeline depth, what it printed. */
+  /** One redis-benchmark invocation: where, how many clients, which pipeline depth, what it printed. */
   record RedisRun(Route route, int clients, int pipeline, long requests, List<RedisBenchmarkRun.Figures> figures, String command) {}
 
   /** Everything a run measured; {@link RouterReport} formats it. */

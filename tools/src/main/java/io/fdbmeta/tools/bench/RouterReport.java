@@ -91,7 +91,7 @@ public final class RouterReport implements Report {
           right = String.format(Locale.ROOT, "%.2fx", ratio(w));
           if (w == Workload.GET) right += "  " + target("getThroughputRatio").verdict("%.1f", "x");
           if (w == Workload.GET_PIPELINED) right += "  " + target("getPipelinedThroughputRatio").verdict("%.1f", "x");
-          if (w.lightLoad) right += " (latency-bound)";
+          if (w == Workload.GET_LIGHT_LOAD) right += " (latency-bound)";
           right += String.format(Locale.ROOT, "; p50 %+.0f us", addedP50Micros(w));
           if (w == Workload.GET_LIGHT_LOAD) right += " " + target("getAddedP50Micros").verdict("%.0f", " us");
         }
