@@ -27,6 +27,13 @@ import org.jspecify.annotations.Nullable;
  * cache lines, loaded at once: it counts the longs below the key instead of branching on each
  * compare, as a binary search would, whose next load waits for the last compare). A chunk of 256
  * ends is two levels, a top index over 4,000 chunks three.
+ *
+ * A search reads nothing but the words (the ends only on a tie): their first long holds the shape
+ * of the tree (finite ends, prefix length, levels), the prefix follows, then the top level. A
+ * container of many indexes, such as a router's route cache, keeps each index's words beside it and
+ * searches them with the static methods, so that a cold lookup does not first wait for the index
+ * object: one dependent cache miss fewer. valueAbove also loads the cache line of the container's
+ * values for the leaf block alongside that block, rather than after the block is searched.
  */
 /**
  * An immutable sorted array of range end keys with an allocation-free upper-bound search, for
@@ -40,19 +47,18 @@ public class EndKeyIndex {
   private static final int FANOUT_BITS = 4;
   private static final int FANOUT = 1 << FANOUT_BITS;
 
+  /** The longest shared prefix the shape word can hold (end keys are far shorter). */
+  private static final int MAX_SHARED = (1 << 24) - 1;
+
   private final byte[] @Nullable [] arrays;
   private final int[] froms;
   /**
-   * The shared prefix packed 8 bytes to a long (big-endian, zero padded), then the levels of the
-   * tree, top first; the last level holds one long per finite end. One array, so that a search
-   * that finds it cold pays one miss for the prefix and the top of the tree together.
+   * The shape word ({@link #shape}), the shared prefix packed 8 bytes to a long (big-endian, zero
+   * padded), then the levels of the tree, top first; the last level holds one long per finite end.
+   * One array, so that a search that finds it cold pays one miss for its shape, the prefix and the
+   * top of the tree together.
    */
   private final long[] words;
-  private final int sharedLength;
-  /** Where the top level starts in {@link #words}: after the shared prefix. */
-  private final int treeStart;
-  private final int levels;
-  private final int finite;
 
   /**
    * Indexes the ends {@code (arrays[i], froms[i])}. Takes ownership of both arrays. The ends must
@@ -75,13 +81,12 @@ public class EndKeyIndex {
     int n = arrays.length;
     this.arrays = arrays;
     this.froms = froms;
-    this.finite = n > 0 && arrays[n - 1] == null ? n - 1 : n;
+    int finite = n > 0 && arrays[n - 1] == null ? n - 1 : n;
     if (shared == null) shared = finite == 0 ? NO_PREFIX : sharedPrefix(arrays[0], froms[0], arrays[finite - 1], froms[finite - 1]);
-    this.sharedLength = shared.length;
-    this.treeStart = (sharedLength + 7) >>> 3;
+    int sharedLength = shared.length;
+    if (sharedLength > MAX_SHARED) throw new IllegalArgumentException("end keys share a prefix of " + sharedLength + " bytes, more than " + MAX_SHARED);
     int levels = 1;
     for (int len = finite; len > FANOUT; len = (len + FANOUT - 1) >>> FANOUT_BITS) levels++;
-    this.levels = levels;
     int total = longsFor(finite, sharedLength);
     int ends = endsStart(finite, sharedLength);
     if (longs != null) {
@@ -94,11 +99,12 @@ public class EndKeyIndex {
         words[ends + i] = next8(a, froms[i], to(a, froms[i]), sharedLength);
       }
     }
-    for (int i = 0; i < sharedLength; i++) words[i >>> 3] |= (shared[i] & 0xffL) << (56 - ((i & 7) << 3));
-    for (int l = levels - 1, at = treeStart; l >= 0; at += padded(levelLength(l)), l--) {
-      int length = levelLength(l);
+    words[0] = shape(finite, sharedLength, levels);
+    for (int i = 0; i < sharedLength; i++) words[1 + (i >>> 3)] |= (shared[i] & 0xffL) << (56 - ((i & 7) << 3));
+    for (int l = levels - 1, at = treeStart(sharedLength); l >= 0; at += padded(levelLength(finite, l)), l--) {
+      int length = levelLength(finite, l);
       if (l > 0) {
-        for (int j = 0; j < length; j++) words[at + j] = words[ends + lastEnd(l, j)];
+        for (int j = 0; j < length; j++) words[at + j] = words[ends + lastEnd(finite, l, j)];
       }
       Arrays.fill(words, at + length, at + padded(length), Long.MAX_VALUE); // after every key: never counted
     }
@@ -134,10 +140,11 @@ public class EndKeyIndex {
 
   /**
    * How many longs an index of {@code finite} finite ends sharing a prefix of {@code sharedLength}
-   * bytes holds: the packed prefix, then each level padded to whole blocks of 16, the ends' last.
+   * bytes holds: the shape word, the packed prefix, then each level padded to whole blocks of 16,
+   * the ends' last.
    */
   static int longsFor(int finite, int sharedLength) {
-    int total = ((sharedLength + 7) >>> 3) + padded(finite);
+    int total = treeStart(sharedLength) + padded(finite);
     for (int len = finite; len > FANOUT; ) {
       len = (len + FANOUT - 1) >>> FANOUT_BITS;
       total += padded(len);
@@ -150,18 +157,40 @@ public class EndKeyIndex {
     return longsFor(finite, sharedLength) - padded(finite);
   }
 
+  /** The first word of an index: what a search needs before it reads the prefix and the tree. */
+  private static long shape(int finite, int sharedLength, int levels) {
+    return finite | (long) sharedLength << 32 | (long) levels << 56;
+  }
+
+  private static int finiteOf(long shape) {
+    return (int) shape;
+  }
+
+  private static int sharedLengthOf(long shape) {
+    return (int) (shape >>> 32) & MAX_SHARED;
+  }
+
+  private static int levelsOf(long shape) {
+    return (int) (shape >>> 56);
+  }
+
+  /** Where the top level starts in the words: after the shape word and the shared prefix. */
+  private static int treeStart(int sharedLength) {
+    return 1 + ((sharedLength + 7) >>> 3);
+  }
+
   /** {@code length} rounded up to whole blocks, so that a block scan always reads 16 longs. */
   private static int padded(int length) {
     return (length + FANOUT - 1) & -FANOUT;
   }
 
   /** Entries at level {@code l}: one per block of 16 below, ceil(finite / 16^l) (ceilings of ceilings are one ceiling). */
-  private int levelLength(int l) {
+  private static int levelLength(int finite, int l) {
     return finite == 0 ? 0 : ((finite - 1) >>> (l * FANOUT_BITS)) + 1;
   }
 
   /** The last end under entry {@code j} of level {@code l}. */
-  private int lastEnd(int l, int j) {
+  private static int lastEnd(int finite, int l, int j) {
     return Math.min((j + 1) << (l * FANOUT_BITS), finite) - 1;
   }
 
@@ -191,23 +220,74 @@ public class EndKeyIndex {
 
   /** Index of the first end greater than {@code key}, or {@link #size()} if there is none. */
   public final int upperBound(byte[] key) {
-    if (finite == 0) return 0;
-    int c = compareToShared(key);
-    if (c < 0) return 0;
-    if (c > 0) return finite;
+    int from = leafBlock(words, this, key);
+    return from < 0 ? ~from : from + countInLeaf(words, this, from, key);
+  }
+
+  /**
+   * This index's search words, for a container that keeps them beside the index to call {@link
+   * #valueAbove} with (see the top of this file). Not a copy: never to be modified.
+   */
+  public final long[] searchWords() {
+    return words;
+  }
+
+  /**
+   * {@code values[ends.upperBound(key)]}, or null if that is {@code values.length}, without loading
+   * {@code ends} but on a tie of longs; the line of {@code values} under the key's leaf block is
+   * loaded while that block is searched.
+   *
+   * @param words {@code ends.searchWords()}
+   * @param values one per end of {@code ends}, in order, none null
+   * @throws NullPointerException if the first value under the key's leaf block is null
+   */
+  public static <V> @Nullable V valueAbove(long[] words, EndKeyIndex ends, V[] values, byte[] key) {
+    assert words == ends.words && values.length == ends.size();
+    int from = leafBlock(words, ends, key);
+    if (from < 0) return ~from < values.length ? values[~from] : null;
+    // An independent load whose cache miss overlaps the leaf block's. The null check keeps it here:
+    // a value used only when n == 0 would be loaded only then, after the block is searched.
+    V first = values[from];
+    if (first == null) throw new NullPointerException("values[" + from + "] is null");
+    int n = countInLeaf(words, ends, from, key);
+    if (n == 0) return first;
+    return from + n < values.length ? values[from + n] : null; // past the last end: a lone leaf block
+  }
+
+  /**
+   * Where in level 0 the block holding the key's upper bound starts, found through the levels above
+   * it; or {@code ~upperBound} if the key is decided before level 0 (outside the shared prefix, or
+   * after every end).
+   */
+  private static int leafBlock(long[] w, EndKeyIndex ends, byte[] key) {
+    long shape = w[0];
+    int finite = finiteOf(shape);
+    if (finite == 0) return ~0;
+    int sharedLength = sharedLengthOf(shape);
+    int c = compareToShared(w, sharedLength, key);
+    if (c < 0) return ~0;
+    if (c > 0) return ~finite;
     long k = next8(key, 0, key.length, sharedLength);
     int j = 0; // the block to scan at the current level, then the entry found in it
-    for (int l = levels - 1, at = treeStart; l >= 0; l--) {
-      int length = levelLength(l);
+    for (int l = levelsOf(shape) - 1, at = treeStart(sharedLength); l > 0; l--) {
+      int length = levelLength(finite, l);
       int from = j << FANOUT_BITS;
       int to = Math.min(from + FANOUT, length);
-      j = from + countNotAfter(l, at, from, to, k, key);
+      j = from + countNotAfter(w, ends, finite, l, at, from, to, k, key);
       // Below the top the block's last entry is the one above that was after the key, so only the
       // top block can be passed whole: every end is before the key.
-      if (j == to) return finite;
+      if (j == to) return ~finite;
       at += padded(length);
     }
-    return j;
+    return j << FANOUT_BITS;
+  }
+
+  /** How many ends of the leaf block at {@code from} are not after {@code key}. */
+  private static int countInLeaf(long[] w, EndKeyIndex ends, int from, byte[] key) {
+    long shape = w[0];
+    int finite = finiteOf(shape);
+    long k = next8(key, 0, key.length, sharedLengthOf(shape));
+    return countNotAfter(w, ends, finite, 0, w.length - padded(finite), from, Math.min(from + FANOUT, finite), k, key);
   }
 
   /**
@@ -216,12 +296,11 @@ public class EndKeyIndex {
    * longs, where the ends themselves decide. Levels are padded to whole blocks with longs after
    * every key, so the scan always reads 16 (a fixed trip count: ~10% faster than up to `to`).
    */
-  private int countNotAfter(int l, int at, int from, int to, long k, byte[] key) {
-    long[] w = words;
+  private static int countNotAfter(long[] w, EndKeyIndex ends, int finite, int l, int at, int from, int to, long k, byte[] key) {
     int n = 0;
     for (int j = at + from, end = j + FANOUT; j < end; j++) n += w[j] < k ? 1 : 0; // a whole block: padding counts 0
     // Longs equal to k follow those below it; of their ends, those not after the key count too.
-    for (int j = from + n; j < to && w[at + j] == k && compareWithKey(lastEnd(l, j), key) <= 0; j++) n++;
+    for (int j = from + n; j < to && w[at + j] == k && ends.compareWithKey(lastEnd(finite, l, j), key) <= 0; j++) n++;
     return n;
   }
 
@@ -252,24 +331,23 @@ public class EndKeyIndex {
    * Compares {@code key} with the shared prefix: negative if the key sorts before every end with
    * that prefix, positive if after every one, 0 if the key starts with the prefix.
    */
-  private int compareToShared(byte[] key) {
-    long[] w = words;
+  private static int compareToShared(long[] w, int sharedLength, byte[] key) {
     int n = Math.min(key.length, sharedLength);
     int i = 0;
     for (; i + 8 <= n; i += 8) { // prefixes are short: eight bytes at a time beats a call to Arrays.mismatch
       long a = (long) BIG_ENDIAN_LONG.get(key, i);
-      long b = w[i >>> 3];
+      long b = w[1 + (i >>> 3)];
       if (a != b) return Long.compareUnsigned(a, b);
     }
     if (i < n) { // the last 1 to 7 bytes of the prefix: one masked compare if the key has 8 bytes from i
       long mask = -1L << ((8 - (n - i)) << 3);
-      long b = w[i >>> 3] & mask;
+      long b = w[1 + (i >>> 3)] & mask;
       if (i + 8 <= key.length) {
         long a = (long) BIG_ENDIAN_LONG.get(key, i) & mask;
         if (a != b) return Long.compareUnsigned(a, b);
       } else {
         for (; i < n; i++) {
-          int d = (key[i] & 0xff) - (int) ((w[i >>> 3] >>> (56 - ((i & 7) << 3))) & 0xff);
+          int d = (key[i] & 0xff) - (int) ((w[1 + (i >>> 3)] >>> (56 - ((i & 7) << 3))) & 0xff);
           if (d != 0) return d;
         }
       }

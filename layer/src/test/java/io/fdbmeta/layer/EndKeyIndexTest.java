@@ -10,11 +10,14 @@ import java.util.Random;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
-/** upperBound agrees with a linear search, across sizes (one to four levels), ties and key shapes; of() checks its ends. */
+/**
+ * upperBound and valueAbove agree with a linear search, across sizes (one to four levels), ties and
+ * key shapes; of() checks its ends.
+ */
 class EndKeyIndexTest {
 
   @Test
-  void upperBoundMatchesLinearSearch() {
+  void upperBoundAndValueAboveMatchLinearSearch() {
     Random rnd = new Random(42);
     int[] sizes = {0, 1, 2, 15, 16, 17, 255, 256, 257, 4095, 4097, 70_000};
     for (int size : sizes) {
@@ -45,11 +48,15 @@ class EndKeyIndexTest {
     }
     EndKeyIndex index = new EndKeyIndex(arrays, froms);
     assertThat(index.size()).isEqualTo(n);
+    Integer[] values = new Integer[n];
+    Arrays.setAll(values, i -> i);
     for (int p = 0; p < 2_000; p++) {
       byte[] probe = rnd.nextInt(3) == 0 && !ends.isEmpty() ? variant(rnd, ends.get(rnd.nextInt(ends.size()))) : key(rnd, shape);
       int expected = 0;
       while (expected < ends.size() && Arrays.compareUnsigned(ends.get(expected), probe) <= 0) expected++;
       assertThat(index.upperBound(probe)).as("size %d, shape %d, probe %s", size, shape, Arrays.toString(probe)).isEqualTo(expected);
+      assertThat(EndKeyIndex.valueAbove(index.searchWords(), index, values, probe)).as("value above, size %d, shape %d, probe %s", size, shape, Arrays.toString(probe))
+          .isEqualTo(expected < n ? values[expected] : null);
     }
   }
 
