@@ -85,8 +85,7 @@ public class EndKeyIndex {
     if (shared == null) shared = finite == 0 ? NO_PREFIX : sharedPrefix(arrays[0], froms[0], arrays[finite - 1], froms[finite - 1]);
     int sharedLength = shared.length;
     if (sharedLength > MAX_SHARED) throw new IllegalArgumentException("end keys share a prefix of " + sharedLength + " bytes, more than " + MAX_SHARED);
-    int levels = 1;
-    for (int len = finite; len > FANOUT; len = (len + FANOUT - 1) >>> FANOUT_BITS) levels++;
+    int levels = levels(finite);
     int total = longsFor(finite, sharedLength);
     int ends = endsStart(finite, sharedLength);
     if (longs != null) {
@@ -144,12 +143,16 @@ public class EndKeyIndex {
    * the ends' last.
    */
   static int longsFor(int finite, int sharedLength) {
-    int total = treeStart(sharedLength) + padded(finite);
-    for (int len = finite; len > FANOUT; ) {
-      len = (len + FANOUT - 1) >>> FANOUT_BITS;
-      total += padded(len);
-    }
+    int total = treeStart(sharedLength);
+    for (int l = 0, levels = levels(finite); l < levels; l++) total += padded(levelLength(finite, l));
     return total;
+  }
+
+  /** Levels of the tree over {@code finite} ends: up to a top level of at most 16 entries. */
+  private static int levels(int finite) {
+    int levels = 1;
+    for (int len = finite; len > FANOUT; len = (len + FANOUT - 1) >>> FANOUT_BITS) levels++;
+    return levels;
   }
 
   /** Where the ends' longs start in such an index (see {@link #longsFor}). */

@@ -149,8 +149,7 @@ public final class RouteSnapshot {
   public @Nullable RangeDescriptor lookup(byte[] key) {
     int c = top.upperBound(key);
     if (c == chunks.length) return null;
-    RouteChunk chunk = chunks[c];
-    if (chunk == null) chunk = index(c);
+    RouteChunk chunk = chunk(c);
     int i = chunk.upperBound(key);
     Object r = chunk.route(i);
     return r instanceof RangeDescriptor ? (RangeDescriptor) r : decode(chunk, i, r);

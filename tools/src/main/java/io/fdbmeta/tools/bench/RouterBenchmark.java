@@ -373,7 +373,7 @@ public final class RouterBenchmark {
   /** A run's figures and the process's cpu time during its timed window. */
   record Run(Measurement measurement, long cpuNanos) {}
 
-  /** A workload on the given clients for JIT_WARMUP_SECONDS, measuring nothing. */
+  /** A workload on the given clients for Config.jitWarmupSeconds(), measuring nothing. */
   private void warmUp(Workload w, List<RespClient> clients) throws InterruptedException {
     AsyncLoad.run(w.id, clients.size(), Window.startingNow(0, config.jitWarmupSeconds()), Runnable::run,
         (int c) -> w.pipelined ? batch(clients.get(c), w) : single(clients.get(c), w));
