@@ -42,7 +42,8 @@ class CheckersTest {
     // fdbmonitor reads cluster-file and cluster_file as one setting.
     assertThatThrownBy(() -> IniFile.parse("[general]\ncluster_file = a\ncluster-file = b\n"))
         .hasMessageContaining("line 3: duplicate key cluster_file");
-    assertThatThrownBy(() -> IniFile.parse("cluster_file = a\n")).hasMessageContaining("outside any section");
+    assertThatThrownBy(() -> IniFile.parse("cluster_file = a\n"))
+        .hasMessageContaining("outside any section");
   }
 
   @Test
@@ -60,12 +61,16 @@ class CheckersTest {
 
   @Test
   void clusterFileRejectsMalformedStrings() {
-    assertThatThrownBy(() -> ClusterFile.parse("dev@127.0.0.1:4500")).hasMessageContaining("description:id@");
-    assertThatThrownBy(() -> ClusterFile.parse("dev-x:abc@127.0.0.1:4500")).hasMessageContaining("description:id@");
+    assertThatThrownBy(() -> ClusterFile.parse("dev@127.0.0.1:4500"))
+        .hasMessageContaining("description:id@");
+    assertThatThrownBy(() -> ClusterFile.parse("dev-x:abc@127.0.0.1:4500"))
+        .hasMessageContaining("description:id@");
     assertThatThrownBy(() -> ClusterFile.parse("dev:abc@127.0.0.1:4500,127.0.0.1:4500"))
         .hasMessageContaining("listed twice");
-    assertThatThrownBy(() -> ClusterFile.parse("dev:abc@127.0.0.1")).hasMessageContaining("bad coordinator");
-    assertThatThrownBy(() -> ClusterFile.parse("dev:abc@300.0.0.1:4500")).hasMessageContaining("bad IPv4");
+    assertThatThrownBy(() -> ClusterFile.parse("dev:abc@127.0.0.1"))
+        .hasMessageContaining("bad coordinator");
+    assertThatThrownBy(() -> ClusterFile.parse("dev:abc@300.0.0.1:4500"))
+        .hasMessageContaining("bad IPv4");
   }
 
   @Test
@@ -100,18 +105,23 @@ class CheckersTest {
   void configureCommandMustNameAModeAndAKnownEngine() {
     assertThat(ConfigureNew.parse("configure new double ssd-2"))
         .isEqualTo(new ConfigureNew(Redundancy.DOUBLE, "ssd-2"));
-    assertThatThrownBy(() -> ConfigureNew.parse("configure new triple")).hasMessageContaining("not 'configure new");
+    assertThatThrownBy(() -> ConfigureNew.parse("configure new triple"))
+        .hasMessageContaining("not 'configure new");
     assertThatThrownBy(() -> ConfigureNew.parse("configure new triple ssd-redwood"))
         .hasMessageContaining("unknown storage engine");
-    assertThatThrownBy(() -> ConfigureNew.parse("configure new quadruple ssd")).hasMessageContaining("quadruple");
+    assertThatThrownBy(() -> ConfigureNew.parse("configure new quadruple ssd"))
+        .hasMessageContaining("quadruple");
   }
 
   @Test
   void regionsRejectBrokenLayouts() {
-    assertThatThrownBy(() -> regions("[{datacenters: [{id: a, priority: 1}, {id: b, priority: 0}]}]"))
+    assertThatThrownBy(
+            () -> regions("[{datacenters: [{id: a, priority: 1}, {id: b, priority: 0}]}]"))
         .hasMessageContaining("one primary datacenter, got a and b");
     assertThatThrownBy(
-            () -> regions("[{datacenters: [{id: a, priority: 1}, {id: s, priority: 1, satellite: 1}]}]"))
+            () ->
+                regions(
+                    "[{datacenters: [{id: a, priority: 1}, {id: s, priority: 1, satellite: 1}]}]"))
         .hasMessageContaining("satellite_redundancy_mode goes with satellite datacenters");
     assertThatThrownBy(
             () ->
@@ -121,13 +131,20 @@ class CheckersTest {
         .hasMessageContaining("satellite_logs 1 below the 2 copies");
     assertThatThrownBy(() -> regions("[{datacenters: [{id: a, priority: -1}]}]"))
         .hasMessageContaining("no primary datacenter with priority >= 0");
-    assertThatThrownBy(() -> regions("[{datacenters: [{id: a, priority: 1}]}, {datacenters: [{id: a, priority: 0}]}]"))
+    assertThatThrownBy(
+            () ->
+                regions(
+                    "[{datacenters: [{id: a, priority: 1}]}, {datacenters: [{id: a, priority: 0}]}]"))
         .hasMessageContaining("unique: a");
   }
 
   private static Regions regions(String regionsYaml) {
     Map<String, Object> doc =
-        new Yaml().load("{redundancy_mode: double, storage_engine: ssd-2, usable_regions: 1, regions: " + regionsYaml + "}");
+        new Yaml()
+            .load(
+                "{redundancy_mode: double, storage_engine: ssd-2, usable_regions: 1, regions: "
+                    + regionsYaml
+                    + "}");
     return Regions.parse(doc);
   }
 }

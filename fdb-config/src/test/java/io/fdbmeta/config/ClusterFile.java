@@ -9,8 +9,8 @@ import java.util.regex.Pattern;
 /**
  * An {@code fdb.cluster} connection string, {@code description:id@ip:port,ip:port,...}.
  *
- * <p>FoundationDB allows letters, digits and underscores in the description and letters and
- * digits in the id. Only IPv4 coordinators are accepted: every file here uses them.
+ * <p>FoundationDB allows letters, digits and underscores in the description and letters and digits
+ * in the id. Only IPv4 coordinators are accepted: every file here uses them.
  */
 record ClusterFile(String description, String id, List<Address> coordinators) {
 

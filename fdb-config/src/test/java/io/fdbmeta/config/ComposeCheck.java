@@ -12,8 +12,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Consistency of a docker-compose file that runs a FoundationDB cluster from the official image.
- * A server is a service that keeps the image's entrypoint (it starts fdbserver); the configure
+ * Consistency of a docker-compose file that runs a FoundationDB cluster from the official image. A
+ * server is a service that keeps the image's entrypoint (it starts fdbserver); the configure
  * service overrides the entrypoint and runs {@code fdbcli ... configure new}.
  *
  * <p>The image advertises the container's IP on {@code FDB_PORT} and uses the hostname as zone id,
@@ -27,6 +27,7 @@ final class ComposeCheck {
 
   /** What the file declares; filled while checking. */
   String clusterString;
+
   final Set<String> zones = new HashSet<>();
   FaultTolerance.ConfigureNew configure;
   final List<String> problems = new ArrayList<>();
@@ -42,7 +43,8 @@ final class ComposeCheck {
   private void run(Map<String, Object> compose) {
     Map<String, Object> services = map(compose.get("services"));
     Map<String, Object> networks = map(compose.get("networks"));
-    Map<String, Object> volumes = compose.get("volumes") == null ? Map.of() : map(compose.get("volumes"));
+    Map<String, Object> volumes =
+        compose.get("volumes") == null ? Map.of() : map(compose.get("volumes"));
     Set<String> tags = new HashSet<>();
     Map<String, Map<String, Object>> servers = new LinkedHashMap<>();
     Map<String, Map<String, Object>> configurers = new LinkedHashMap<>();
@@ -55,7 +57,11 @@ final class ComposeCheck {
       if (image.matches()) {
         tags.add(image.group(1));
       } else {
-        problems.add(name + ": image " + service.get("image") + " is not foundationdb/foundationdb:7.3.<patch>");
+        problems.add(
+            name
+                + ": image "
+                + service.get("image")
+                + " is not foundationdb/foundationdb:7.3.<patch>");
       }
       for (Object port : list(service.get("ports"))) {
         String hostPort = String.valueOf(port).replaceAll("^(?:[\\d.]+:)?(\\d+):.*", "$1");
@@ -73,7 +79,8 @@ final class ComposeCheck {
       problems.add("servers and tools must run one FoundationDB version, found " + tags);
     }
     if (clusterStrings.size() != 1) {
-      problems.add("expected one FDB_CLUSTER_FILE_CONTENTS shared by all services, found " + clusterStrings);
+      problems.add(
+          "expected one FDB_CLUSTER_FILE_CONTENTS shared by all services, found " + clusterStrings);
       return;
     }
     clusterString = clusterStrings.iterator().next();
@@ -86,7 +93,8 @@ final class ComposeCheck {
       Map<String, Object> server = entry.getValue();
       Map<String, Object> env = map(server.get("environment"));
       if (!"container".equals(env.get("FDB_NETWORKING_MODE"))) {
-        problems.add(name + ": FDB_NETWORKING_MODE must be container so each server advertises its own IP");
+        problems.add(
+            name + ": FDB_NETWORKING_MODE must be container so each server advertises its own IP");
       }
       Object hostname = server.get("hostname");
       if (hostname == null || !zones.add(hostname.toString())) {
@@ -100,11 +108,13 @@ final class ComposeCheck {
       var net = serverNetworks.entrySet().iterator().next();
       String ip = net.getValue() == null ? null : (String) map(net.getValue()).get("ipv4_address");
       if (ip == null) {
-        problems.add(name + ": needs a static ipv4_address: the cluster file names coordinators by IP");
+        problems.add(
+            name + ": needs a static ipv4_address: the cluster file names coordinators by IP");
         continue;
       }
       checkAddressInNetwork(name, ip, map(map(networks.get(net.getKey())).get("ipam")));
-      if (!serverAddresses.add(new Address(ip, Integer.parseInt(String.valueOf(env.get("FDB_PORT")))))) {
+      if (!serverAddresses.add(
+          new Address(ip, Integer.parseInt(String.valueOf(env.get("FDB_PORT")))))) {
         problems.add(name + ": address " + ip + ":" + env.get("FDB_PORT") + " used twice");
       }
       boolean hasData = false;
@@ -118,7 +128,8 @@ final class ComposeCheck {
         }
       }
       if (!hasData) {
-        problems.add(name + ": /var/fdb/data is not on a named volume; data dies with the container");
+        problems.add(
+            name + ": /var/fdb/data is not on a named volume; data dies with the container");
       }
     }
     for (Address coordinator : clusterFile.coordinators()) {
@@ -144,7 +155,8 @@ final class ComposeCheck {
       configure = FaultTolerance.ConfigureNew.parse(m.group());
     }
     if (script.replace("$$", "").contains("$")) {
-      problems.add(configurer.getKey() + ": single '$' in command: compose interpolates it, write '$$'");
+      problems.add(
+          configurer.getKey() + ": single '$' in command: compose interpolates it, write '$$'");
     }
     Object dependsOn = service.get("depends_on");
     Collection<?> deps = dependsOn instanceof Map<?, ?> d ? d.keySet() : list(dependsOn);
@@ -158,7 +170,9 @@ final class ComposeCheck {
 
   int toleratedFailures() {
     return FaultTolerance.toleratedFailures(
-        configure.redundancy(), zones.size(), ClusterFile.parse(clusterString).coordinators().size());
+        configure.redundancy(),
+        zones.size(),
+        ClusterFile.parse(clusterString).coordinators().size());
   }
 
   /** Inside the subnet, outside the dynamic ip_range (so no other container can take it). */

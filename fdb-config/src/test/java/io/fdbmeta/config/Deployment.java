@@ -29,11 +29,18 @@ record Deployment(Map<String, MonitorConf> hosts, ClusterFile clusterFile) {
     for (Address coordinator : coordinators) {
       MonitorConf conf = hosts.get(coordinator.ip());
       if (conf == null) {
-        problems.add("coordinator " + coordinator + " is not one of the hosts " + new TreeSet<>(hosts.keySet()));
+        problems.add(
+            "coordinator "
+                + coordinator
+                + " is not one of the hosts "
+                + new TreeSet<>(hosts.keySet()));
         continue;
       }
       Server server =
-          conf.servers().stream().filter(s -> s.port() == coordinator.port()).findFirst().orElse(null);
+          conf.servers().stream()
+              .filter(s -> s.port() == coordinator.port())
+              .findFirst()
+              .orElse(null);
       if (server == null) {
         problems.add("coordinator " + coordinator + " names no fdbserver port on its host");
       } else if (!coordinatorZones.add(zone(coordinator.ip(), server))) {

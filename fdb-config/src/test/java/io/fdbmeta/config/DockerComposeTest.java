@@ -43,9 +43,12 @@ class DockerComposeTest {
     service(compose, "fdb2").put("image", "foundationdb/foundationdb:latest");
     service(compose, "fdb3").put("hostname", "fdb1");
     @SuppressWarnings("unchecked")
-    var fdb4Net = (Map<String, Object>) ((Map<String, Object>) service(compose, "fdb4").get("networks")).get("fdb");
+    var fdb4Net =
+        (Map<String, Object>)
+            ((Map<String, Object>) service(compose, "fdb4").get("networks")).get("fdb");
     fdb4Net.put("ipv4_address", "172.29.45.200");
-    service(compose, "fdb-configure").put("command", "fdbcli --exec 'configure new triple ssd' -C $FILE");
+    service(compose, "fdb-configure")
+        .put("command", "fdbcli --exec 'configure new triple ssd' -C $FILE");
 
     var problems = ComposeCheck.check(compose).problems;
     assertThat(problems)
@@ -54,7 +57,8 @@ class DockerComposeTest {
             "fdb3: needs its own hostname, the image's zone id (got fdb1)",
             "fdb4: 172.29.45.200 inside the dynamic ip_range 172.29.45.128/25",
             "fdb-configure: single '$' in command: compose interpolates it, write '$$'");
-    assertThat(problems).anyMatch(p -> p.startsWith("coordinator 172.29.45.14:4500 is not a server address"));
+    assertThat(problems)
+        .anyMatch(p -> p.startsWith("coordinator 172.29.45.14:4500 is not a server address"));
   }
 
   @SuppressWarnings("unchecked")

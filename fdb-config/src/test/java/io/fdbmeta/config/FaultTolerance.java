@@ -9,8 +9,8 @@ import java.util.regex.Pattern;
  * available and losing no data. Three limits, the smallest wins:
  *
  * <ul>
- *   <li>coordinators: a majority must stay reachable, so {@code n} coordinators survive {@code
- *       (n - 1) / 2} failures (5 survive 2, 4 survive only 1, which is why counts are odd);
+ *   <li>coordinators: a majority must stay reachable, so {@code n} coordinators survive {@code (n -
+ *       1) / 2} failures (5 survive 2, 4 survive only 1, which is why counts are odd);
  *   <li>data: each shard and each log entry lives on {@code replicas} distinct zones, so losing
  *       {@code replicas} zones at once may lose data: at most {@code replicas - 1};
  *   <li>recruitment: a new storage team or log set needs {@code replicas} live zones, so {@code
@@ -49,8 +49,14 @@ final class FaultTolerance {
     // Storage engine names FoundationDB 7.3 accepts.
     static final Set<String> ENGINES =
         Set.of(
-            "memory", "memory-radixtree-beta", "ssd", "ssd-1", "ssd-2", "ssd-redwood-1",
-            "ssd-rocksdb-v1", "ssd-sharded-rocksdb");
+            "memory",
+            "memory-radixtree-beta",
+            "ssd",
+            "ssd-1",
+            "ssd-2",
+            "ssd-redwood-1",
+            "ssd-rocksdb-v1",
+            "ssd-sharded-rocksdb");
 
     static ConfigureNew parse(String command) {
       Matcher m = FORMAT.matcher(command.strip());

@@ -11,8 +11,8 @@ import java.util.regex.Pattern;
 
 /**
  * The fdbserver processes one {@code foundationdb.conf} starts on its host, as fdbmonitor would
- * resolve them: {@code [fdbserver]} defaults overlaid by each {@code [fdbserver.<ID>]}, with
- * {@code $ID} substituted.
+ * resolve them: {@code [fdbserver]} defaults overlaid by each {@code [fdbserver.<ID>]}, with {@code
+ * $ID} substituted.
  *
  * <p>{@link #parse} rejects what would stop a process or silently break the cluster: missing
  * required settings, unknown process classes, two processes on one port or one data directory.
@@ -25,12 +25,23 @@ record MonitorConf(String clusterFile, List<Server> servers) {
 
   private static final Pattern PUBLIC_ADDRESS =
       Pattern.compile("(auto|\\d{1,3}(?:\\.\\d{1,3}){3}):(\\d{1,5})(:tls)?");
-  private static final Set<String> REQUIRED = Set.of("command", "public_address", "datadir", "logdir");
+  private static final Set<String> REQUIRED =
+      Set.of("command", "public_address", "datadir", "logdir");
   // Process classes an operator sets in foundationdb.conf (fdbserver --class).
   private static final Set<String> CLASSES =
       Set.of(
-          "unset", "storage", "transaction", "log", "stateless", "commit_proxy", "grv_proxy",
-          "resolution", "master", "cluster_controller", "coordinator", "test");
+          "unset",
+          "storage",
+          "transaction",
+          "log",
+          "stateless",
+          "commit_proxy",
+          "grv_proxy",
+          "resolution",
+          "master",
+          "cluster_controller",
+          "coordinator",
+          "test");
 
   static MonitorConf parse(String text) {
     IniFile ini = IniFile.parse(text);
@@ -58,7 +69,9 @@ record MonitorConf(String clusterFile, List<Server> servers) {
       Matcher address = PUBLIC_ADDRESS.matcher(settings.get("public_address"));
       if (!address.matches()) {
         throw new IllegalArgumentException(
-            "[" + section + "] public_address is not auto:PORT or IP:PORT: "
+            "["
+                + section
+                + "] public_address is not auto:PORT or IP:PORT: "
                 + settings.get("public_address"));
       }
       int port = Integer.parseInt(address.group(2));

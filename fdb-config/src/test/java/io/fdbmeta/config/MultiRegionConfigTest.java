@@ -32,7 +32,9 @@ class MultiRegionConfigTest {
     assertThat(remote.primary().id()).isEqualTo("dc3");
     assertThat(remote.satellites()).isEmpty();
     // Non-negative on both sides means automatic failover; higher priority keeps dc1 preferred.
-    assertThat(remote.primary().priority()).isNotNegative().isLessThan(primary.primary().priority());
+    assertThat(remote.primary().priority())
+        .isNotNegative()
+        .isLessThan(primary.primary().priority());
   }
 
   @Test
@@ -53,11 +55,17 @@ class MultiRegionConfigTest {
     int replicas = regions.redundancy().replicas;
     // Primary and remote hold `replicas` copies each; one zone more survives a host failure.
     for (String dc : List.of("dc1", "dc3")) {
-      assertThat(zonesWithClass(dc, "storage")).as(dc + " storage zones").isGreaterThanOrEqualTo(replicas + 1);
-      assertThat(zonesWithClass(dc, "transaction")).as(dc + " log zones").isGreaterThanOrEqualTo(replicas + 1);
+      assertThat(zonesWithClass(dc, "storage"))
+          .as(dc + " storage zones")
+          .isGreaterThanOrEqualTo(replicas + 1);
+      assertThat(zonesWithClass(dc, "transaction"))
+          .as(dc + " log zones")
+          .isGreaterThanOrEqualTo(replicas + 1);
     }
     int copies = regions.regions().get(0).copiesPerSatellite();
-    assertThat(zonesWithClass("dc2", "transaction")).as("dc2 log zones").isGreaterThanOrEqualTo(copies + 1);
+    assertThat(zonesWithClass("dc2", "transaction"))
+        .as("dc2 log zones")
+        .isGreaterThanOrEqualTo(copies + 1);
   }
 
   @Test
@@ -85,12 +93,16 @@ class MultiRegionConfigTest {
   private static List<String> datacentersWhoseLossPlusOneHostBreaksQuorum(ClusterFile clusterFile) {
     int n = clusterFile.coordinators().size();
     return DCS.stream()
-        .filter(dc -> n - clusterFile.coordinators().stream().filter(c -> dcOf(c).equals(dc)).count() - 1 <= n / 2)
+        .filter(
+            dc ->
+                n - clusterFile.coordinators().stream().filter(c -> dcOf(c).equals(dc)).count() - 1
+                    <= n / 2)
         .toList();
   }
 
   private long zonesWithClass(String dc, String processClass) {
-    long perHost = conf(dc).servers().stream().anyMatch(s -> s.processClass().equals(processClass)) ? 1 : 0;
+    long perHost =
+        conf(dc).servers().stream().anyMatch(s -> s.processClass().equals(processClass)) ? 1 : 0;
     return perHost * hostsOf(dc).size(); // one zone per host: no locality_zoneid is set
   }
 

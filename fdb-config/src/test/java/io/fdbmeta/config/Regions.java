@@ -12,7 +12,10 @@ import java.util.Set;
  * "Configuring regions" documentation; it throws on the first violation.
  */
 record Regions(
-    FaultTolerance.Redundancy redundancy, String storageEngine, int usableRegions, List<Region> regions) {
+    FaultTolerance.Redundancy redundancy,
+    String storageEngine,
+    int usableRegions,
+    List<Region> regions) {
 
   record Datacenter(String id, int priority, boolean satellite) {}
 
@@ -32,16 +35,28 @@ record Regions(
 
   private static final Set<String> TOP_LEVEL =
       Set.of(
-          "redundancy_mode", "storage_engine", "usable_regions", "regions", "logs", "log_routers",
-          "remote_logs", "remote_redundancy_mode", "commit_proxies", "grv_proxies", "resolvers");
+          "redundancy_mode",
+          "storage_engine",
+          "usable_regions",
+          "regions",
+          "logs",
+          "log_routers",
+          "remote_logs",
+          "remote_redundancy_mode",
+          "commit_proxies",
+          "grv_proxies",
+          "resolvers");
   private static final Set<String> REGION_KEYS =
       Set.of("datacenters", "satellite_redundancy_mode", "satellite_logs");
   private static final Set<String> DATACENTER_KEYS =
       Set.of("id", "priority", "satellite", "satellite_logs");
   private static final Set<String> SATELLITE_MODES =
       Set.of(
-          "one_satellite_single", "one_satellite_double", "one_satellite_triple",
-          "two_satellite_safe", "two_satellite_fast");
+          "one_satellite_single",
+          "one_satellite_double",
+          "one_satellite_triple",
+          "two_satellite_safe",
+          "two_satellite_fast");
 
   static Regions parse(Map<String, Object> doc) {
     requireKnownKeys("top level", doc, TOP_LEVEL);
@@ -52,11 +67,13 @@ record Regions(
     var redundancy = FaultTolerance.Redundancy.of(string(doc, "redundancy_mode"));
     List<Object> regionList = list(doc, "regions");
     if (regionList.isEmpty() || regionList.size() > 2) {
-      throw new IllegalArgumentException("FoundationDB supports one or two regions, got " + regionList.size());
+      throw new IllegalArgumentException(
+          "FoundationDB supports one or two regions, got " + regionList.size());
     }
     int usable = integer(doc, "usable_regions");
     if (usable < 1 || usable > regionList.size()) {
-      throw new IllegalArgumentException("usable_regions " + usable + " with " + regionList.size() + " regions");
+      throw new IllegalArgumentException(
+          "usable_regions " + usable + " with " + regionList.size() + " regions");
     }
     Set<String> ids = new HashSet<>();
     List<Region> regions = new ArrayList<>();
@@ -71,7 +88,8 @@ record Regions(
         requireKnownKeys("datacenter", dc, DATACENTER_KEYS);
         String id = string(dc, "id");
         if (!id.matches("[A-Za-z0-9]+") || !ids.add(id)) {
-          throw new IllegalArgumentException("datacenter id must be alphanumeric and unique: " + id);
+          throw new IllegalArgumentException(
+              "datacenter id must be alphanumeric and unique: " + id);
         }
         int satellite = dc.containsKey("satellite") ? integer(dc, "satellite") : 0;
         if (satellite != 0 && satellite != 1) {
@@ -94,7 +112,8 @@ record Regions(
       String mode = (String) region.get("satellite_redundancy_mode");
       if (satellites.isEmpty() != (mode == null)) {
         throw new IllegalArgumentException(
-            primary.id() + ": satellite_redundancy_mode goes with satellite datacenters, no more, no less");
+            primary.id()
+                + ": satellite_redundancy_mode goes with satellite datacenters, no more, no less");
       }
       Region parsed = new Region(primary, List.copyOf(satellites), mode == null ? "" : mode);
       if (mode != null) {
@@ -108,15 +127,22 @@ record Regions(
           Object logs = dc.getOrDefault("satellite_logs", region.get("satellite_logs"));
           if (logs != null && (Integer) logs < parsed.copiesPerSatellite()) {
             throw new IllegalArgumentException(
-                dc.get("id") + ": satellite_logs " + logs + " below the " + parsed.copiesPerSatellite()
-                    + " copies " + mode + " keeps");
+                dc.get("id")
+                    + ": satellite_logs "
+                    + logs
+                    + " below the "
+                    + parsed.copiesPerSatellite()
+                    + " copies "
+                    + mode
+                    + " keeps");
           }
         }
       }
       regions.add(parsed);
     }
     if (regions.stream().allMatch(r -> r.primary().priority() < 0)) {
-      throw new IllegalArgumentException("no primary datacenter with priority >= 0: nothing can be active");
+      throw new IllegalArgumentException(
+          "no primary datacenter with priority >= 0: nothing can be active");
     }
     return new Regions(redundancy, engine, usable, List.copyOf(regions));
   }

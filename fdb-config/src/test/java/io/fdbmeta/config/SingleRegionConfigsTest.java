@@ -24,7 +24,8 @@ class SingleRegionConfigsTest {
     var deployment = new Deployment(Map.of("127.0.0.1", conf), cluster);
     assertThat(deployment.problems()).isEmpty();
 
-    ConfigureNew configure = ConfigureNew.parse(ConfigFiles.read("single-process/configure.fdbcli"));
+    ConfigureNew configure =
+        ConfigureNew.parse(ConfigFiles.read("single-process/configure.fdbcli"));
     assertThat(configure.redundancy()).isEqualTo(Redundancy.SINGLE);
     // One process cannot survive losing itself; the file claims nothing more.
     assertThat(deployment.toleratedFailures(configure.redundancy())).isZero();
@@ -47,7 +48,8 @@ class SingleRegionConfigsTest {
   void tripleClusterWithThreeCoordinatorsWouldSurviveOnlyOneFailure() {
     // The reason triple-5/fdb.cluster lists all five hosts: three coordinators lose quorum at two.
     ClusterFile three =
-        ClusterFile.parse("fdbmeta_prod:fdbmetaprod01@10.0.1.11:4500,10.0.1.12:4500,10.0.1.13:4500");
+        ClusterFile.parse(
+            "fdbmeta_prod:fdbmetaprod01@10.0.1.11:4500,10.0.1.12:4500,10.0.1.13:4500");
     Deployment deployment = new Deployment(tripleFiveHosts(), three);
 
     assertThat(deployment.problems()).isEmpty();
@@ -64,10 +66,14 @@ class SingleRegionConfigsTest {
             "multi-region/dc2/foundationdb.conf",
             "multi-region/dc3/foundationdb.conf")) {
       IniFile ini = IniFile.parse(ConfigFiles.read(path));
-      assertThat(ini.sections()).as(path).containsKeys("fdbmonitor", "general", "fdbserver", "backup_agent");
+      assertThat(ini.sections())
+          .as(path)
+          .containsKeys("fdbmonitor", "general", "fdbserver", "backup_agent");
       assertThat(ini.section("fdbserver").get("command")).as(path).isEqualTo("/usr/sbin/fdbserver");
       assertThat(ini.section("fdbserver").get("datadir")).as(path).contains("$ID");
-      assertThat(ini.section("general").get("cluster_file")).as(path).isEqualTo("/etc/foundationdb/fdb.cluster");
+      assertThat(ini.section("general").get("cluster_file"))
+          .as(path)
+          .isEqualTo("/etc/foundationdb/fdb.cluster");
     }
   }
 

@@ -16,15 +16,17 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * start-local-cluster.sh, run with a PATH built for each test: only the tools the script needs,
- * plus stand-ins for fdbserver and fdbcli where a test wants them. So the result does not depend
- * on whether FoundationDB happens to be installed.
+ * plus stand-ins for fdbserver and fdbcli where a test wants them. So the result does not depend on
+ * whether FoundationDB happens to be installed.
  */
 class StartLocalClusterScriptTest {
 
   private static final Path SCRIPT = ConfigFiles.ROOT.resolve("start-local-cluster.sh");
   // External commands the script runs, besides fdbserver and fdbcli.
   private static final List<String> TOOLS =
-      List.of("bash", "cat", "grep", "kill", "mkdir", "mktemp", "nohup", "od", "rm", "sleep", "tail", "tr");
+      List.of(
+          "bash", "cat", "grep", "kill", "mkdir", "mktemp", "nohup", "od", "rm", "sleep", "tail",
+          "tr");
 
   @TempDir Path tmp;
   private Path bin;
@@ -46,7 +48,8 @@ class StartLocalClusterScriptTest {
   @Test
   void scriptIsExecutableAndValidBash() throws Exception {
     assertThat(Files.isExecutable(SCRIPT)).isTrue();
-    Process p = new ProcessBuilder("bash", "-n", SCRIPT.toString()).redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder("bash", "-n", SCRIPT.toString()).redirectErrorStream(true).start();
     assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
     assertThat(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isEmpty();
     assertThat(p.exitValue()).isZero();
@@ -124,7 +127,8 @@ class StartLocalClusterScriptTest {
   private Run run(String... args) throws IOException, InterruptedException {
     bin = bin == null ? toolsOnlyBin() : bin;
     Files.createDirectories(tmp.resolve("tmp"));
-    List<String> command = new ArrayList<>(List.of(bin.resolve("bash").toString(), SCRIPT.toString()));
+    List<String> command =
+        new ArrayList<>(List.of(bin.resolve("bash").toString(), SCRIPT.toString()));
     command.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(command);
     pb.environment().put("PATH", bin.toString());
@@ -133,7 +137,10 @@ class StartLocalClusterScriptTest {
     pb.redirectOutput(tmp.resolve("stdout").toFile()).redirectError(tmp.resolve("stderr").toFile());
     Process p = pb.start();
     assertThat(p.waitFor(30, TimeUnit.SECONDS)).as("script finished").isTrue();
-    return new Run(p.exitValue(), Files.readString(tmp.resolve("stdout")), Files.readString(tmp.resolve("stderr")));
+    return new Run(
+        p.exitValue(),
+        Files.readString(tmp.resolve("stdout")),
+        Files.readString(tmp.resolve("stderr")));
   }
 
   private Path toolsOnlyBin() throws IOException {

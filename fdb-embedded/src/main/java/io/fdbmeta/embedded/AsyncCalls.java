@@ -7,7 +7,8 @@ import java.util.function.Function;
 final class AsyncCalls {
   private AsyncCalls() {}
 
-  static <A, T> CompletableFuture<T> call(Function<? super A, ? extends CompletableFuture<T>> fn, A arg) {
+  static <A, T> CompletableFuture<T> call(
+      Function<? super A, ? extends CompletableFuture<T>> fn, A arg) {
     try {
       CompletableFuture<T> f = fn.apply(arg);
       return f != null ? f : CompletableFuture.completedFuture(null);

@@ -20,20 +20,31 @@ final class Atomics {
 
   static byte @Nullable [] apply(MutationType type, byte @Nullable [] existing, byte[] operand) {
     switch (type) {
-      case ADD: return add(existing, operand);
+      case ADD:
+        return add(existing, operand);
       case BIT_AND:
-      case AND: return and(existing, operand);
+      case AND:
+        return and(existing, operand);
       case BIT_OR:
-      case OR: return or(existing, operand);
+      case OR:
+        return or(existing, operand);
       case BIT_XOR:
-      case XOR: return xor(existing, operand);
-      case APPEND_IF_FITS: return appendIfFits(existing, operand);
-      case MAX: return max(existing, operand);
-      case MIN: return min(existing, operand);
-      case BYTE_MIN: return existing == null || Bytes.compare(existing, operand) > 0 ? operand : existing;
-      case BYTE_MAX: return existing == null || Bytes.compare(existing, operand) < 0 ? operand : existing;
-      case COMPARE_AND_CLEAR: return existing != null && Arrays.equals(existing, operand) ? null : existing;
-      default: throw new IllegalArgumentException("not a value-evaluated mutation: " + type);
+      case XOR:
+        return xor(existing, operand);
+      case APPEND_IF_FITS:
+        return appendIfFits(existing, operand);
+      case MAX:
+        return max(existing, operand);
+      case MIN:
+        return min(existing, operand);
+      case BYTE_MIN:
+        return existing == null || Bytes.compare(existing, operand) > 0 ? operand : existing;
+      case BYTE_MAX:
+        return existing == null || Bytes.compare(existing, operand) < 0 ? operand : existing;
+      case COMPARE_AND_CLEAR:
+        return existing != null && Arrays.equals(existing, operand) ? null : existing;
+      default:
+        throw new IllegalArgumentException("not a value-evaluated mutation: " + type);
     }
   }
 
@@ -131,12 +142,20 @@ final class Atomics {
    */
   static int versionstampOffset(byte[] param) {
     if (param.length < 4) {
-      throw Errors.error(Errors.CLIENT_INVALID_OPERATION, "versionstamped parameter shorter than its 4-byte offset");
+      throw Errors.error(
+          Errors.CLIENT_INVALID_OPERATION,
+          "versionstamped parameter shorter than its 4-byte offset");
     }
     int n = param.length;
-    int offset = (param[n - 4] & 0xff) | (param[n - 3] & 0xff) << 8 | (param[n - 2] & 0xff) << 16 | (param[n - 1] & 0xff) << 24;
+    int offset =
+        (param[n - 4] & 0xff)
+            | (param[n - 3] & 0xff) << 8
+            | (param[n - 2] & 0xff) << 16
+            | (param[n - 1] & 0xff) << 24;
     if (offset < 0 || offset + 10 > n - 4) {
-      throw Errors.error(Errors.CLIENT_INVALID_OPERATION, "versionstamp offset " + offset + " out of bounds for " + (n - 4) + " bytes");
+      throw Errors.error(
+          Errors.CLIENT_INVALID_OPERATION,
+          "versionstamp offset " + offset + " out of bounds for " + (n - 4) + " bytes");
     }
     return offset;
   }

@@ -6,8 +6,10 @@ import java.util.Comparator;
 /** Byte-string helpers with FoundationDB's ordering (unsigned lexicographic). */
 final class Bytes {
   static final byte[] EMPTY = new byte[0];
+
   /** The first key of the system keyspace; user keys are below it. */
   static final byte[] SYSTEM_PREFIX = {(byte) 0xff};
+
   /** The end of everything readable with system-key access. */
   static final byte[] ALL_KEYS_END = {(byte) 0xff, (byte) 0xff};
 
@@ -34,7 +36,9 @@ final class Bytes {
 
   /** True if {@code end} is {@code key} + \x00, so [key, end) holds exactly the key. */
   static boolean isKeyAfter(byte[] key, byte[] end) {
-    return end.length == key.length + 1 && end[key.length] == 0 && Arrays.equals(key, 0, key.length, end, 0, key.length);
+    return end.length == key.length + 1
+        && end[key.length] == 0
+        && Arrays.equals(key, 0, key.length, end, 0, key.length);
   }
 
   static String printable(byte[] bytes) {

@@ -9,8 +9,8 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p>The engine resolves every mutation before logging it (atomic operations are evaluated,
  * versionstamps substituted), so a log only ever replays plain sets and range clears. Two
- * implementations exist: {@link MemoryCommitLog}, which keeps nothing, and {@link FileCommitLog},
- * a write-ahead log with group commit and periodic checkpoints in a directory.
+ * implementations exist: {@link MemoryCommitLog}, which keeps nothing, and {@link FileCommitLog}, a
+ * write-ahead log with group commit and periodic checkpoints in a directory.
  */
 interface CommitLog extends AutoCloseable {
 
@@ -32,7 +32,10 @@ interface CommitLog extends AutoCloseable {
     return true;
   }
 
-  /** Bytes appended since the last completed checkpoint; the engine uses it to decide when to checkpoint. */
+  /**
+   * Bytes appended since the last completed checkpoint; the engine uses it to decide when to
+   * checkpoint.
+   */
   long bytesSinceCheckpoint();
 
   /**

@@ -24,7 +24,10 @@ final class ConflictHistory {
 
   private record Commit(long version, List<KeyRange> writes) {}
 
-  /** True if any range in {@code reads} was written by a commit with a version above {@code readVersion}. */
+  /**
+   * True if any range in {@code reads} was written by a commit with a version above {@code
+   * readVersion}.
+   */
   boolean conflicts(List<KeyRange> reads, long readVersion) {
     for (KeyRange read : reads) {
       if (read.isEmpty()) continue;
@@ -68,7 +71,8 @@ final class ConflictHistory {
       for (KeyRange w : c.writes) {
         if (w.isEmpty() || !w.isSingleKey()) continue;
         Long last = pointWrites.get(w.begin());
-        if (last != null && last == c.version) pointWrites.remove(w.begin()); // unless written again since
+        if (last != null && last == c.version)
+          pointWrites.remove(w.begin()); // unless written again since
       }
     }
     while (!rangeWrites.isEmpty() && rangeWrites.peekFirst().version <= version) {

@@ -20,8 +20,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A {@link Database} backed by the in-process engine; obtain one from {@link EmbeddedFdb}. Layer
- * code should depend on {@code Database} only; this class adds nothing it may rely on except
- * {@link #describe()} for diagnostics.
+ * code should depend on {@code Database} only; this class adds nothing it may rely on except {@link
+ * #describe()} for diagnostics.
  */
 public final class EmbeddedDatabase implements Database {
   private final Store store;
@@ -42,18 +42,24 @@ public final class EmbeddedDatabase implements Database {
   EmbeddedDatabase(EmbeddedFdb.Builder config) {
     if (config.executor == null) {
       AtomicInteger n = new AtomicInteger();
-      this.ownedExecutor = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "fdb-embedded-" + n.incrementAndGet());
-        t.setDaemon(true);
-        return t;
-      });
+      this.ownedExecutor =
+          Executors.newCachedThreadPool(
+              r -> {
+                Thread t = new Thread(r, "fdb-embedded-" + n.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+              });
       this.executor = ownedExecutor;
     } else {
       this.ownedExecutor = null;
       this.executor = config.executor;
     }
-    CommitLog log = config.directory == null ? new MemoryCommitLog() : FileCommitLog.open(config.directory);
-    this.description = config.directory == null ? "fdb-embedded (memory)" : "fdb-embedded (" + config.directory + ")";
+    CommitLog log =
+        config.directory == null ? new MemoryCommitLog() : FileCommitLog.open(config.directory);
+    this.description =
+        config.directory == null
+            ? "fdb-embedded (memory)"
+            : "fdb-embedded (" + config.directory + ")";
     this.store = new Store(log, config.directory != null, config, executor);
   }
 
@@ -83,13 +89,26 @@ public final class EmbeddedDatabase implements Database {
 
   private void setOption(int code, byte @Nullable [] param) {
     switch (code) {
-      case 500: defaults.timeoutMillis = EmbeddedTransaction.longParam(param); break;
-      case 501: defaults.retryLimit = EmbeddedTransaction.longParam(param); break;
-      case 502: defaults.maxRetryDelayMillis = EmbeddedTransaction.longParam(param); break;
-      case 503: defaults.sizeLimit = EmbeddedTransaction.longParam(param); break;
-      case 26: defaults.snapshotRywDisabled = false; break;
-      case 27: defaults.snapshotRywDisabled = true; break;
-      default: break; // location cache, machine/datacenter ids, logging: nothing to do in one process
+      case 500:
+        defaults.timeoutMillis = EmbeddedTransaction.longParam(param);
+        break;
+      case 501:
+        defaults.retryLimit = EmbeddedTransaction.longParam(param);
+        break;
+      case 502:
+        defaults.maxRetryDelayMillis = EmbeddedTransaction.longParam(param);
+        break;
+      case 503:
+        defaults.sizeLimit = EmbeddedTransaction.longParam(param);
+        break;
+      case 26:
+        defaults.snapshotRywDisabled = false;
+        break;
+      case 27:
+        defaults.snapshotRywDisabled = true;
+        break;
+      default:
+        break; // location cache, machine/datacenter ids, logging: nothing to do in one process
     }
   }
 
@@ -140,15 +159,20 @@ public final class EmbeddedDatabase implements Database {
   }
 
   @Override
-  public <T> CompletableFuture<T> runAsync(Function<? super Transaction, ? extends CompletableFuture<T>> retryable, Executor e) {
+  public <T> CompletableFuture<T> runAsync(
+      Function<? super Transaction, ? extends CompletableFuture<T>> retryable, Executor e) {
     Transaction tr = createTransaction(e);
     CompletableFuture<T> result = new CompletableFuture<>();
-    attempt(tr, t -> AsyncCalls.call(retryable, t).thenCompose(r -> t.commit().thenApply(v -> r)), result);
+    attempt(
+        tr,
+        t -> AsyncCalls.call(retryable, t).thenCompose(r -> t.commit().thenApply(v -> r)),
+        result);
     return result.whenComplete((r, err) -> tr.close());
   }
 
   @Override
-  public <T> CompletableFuture<T> readAsync(Function<? super ReadTransaction, ? extends CompletableFuture<T>> retryable, Executor e) {
+  public <T> CompletableFuture<T> readAsync(
+      Function<? super ReadTransaction, ? extends CompletableFuture<T>> retryable, Executor e) {
     Transaction tr = createTransaction(e);
     CompletableFuture<T> result = new CompletableFuture<>();
     attempt(tr, t -> AsyncCalls.call(retryable, t), result);
@@ -156,20 +180,30 @@ public final class EmbeddedDatabase implements Database {
   }
 
   /** One attempt of an async retry loop; on failure asks onError and, if it allows, tries again. */
-  private static <T> void attempt(Transaction tr, Function<Transaction, CompletableFuture<T>> body, CompletableFuture<T> result) {
-    body.apply(tr).whenComplete((r, err) -> {
-      if (err == null) {
-        result.complete(r);
-        return;
-      }
-      tr.onError(err).whenComplete((next, fatal) -> {
-        if (fatal != null) {
-          result.completeExceptionally(fatal instanceof CompletionException && fatal.getCause() != null ? fatal.getCause() : fatal);
-        } else {
-          attempt(next, body, result);
-        }
-      });
-    });
+  private static <T> void attempt(
+      Transaction tr,
+      Function<Transaction, CompletableFuture<T>> body,
+      CompletableFuture<T> result) {
+    body.apply(tr)
+        .whenComplete(
+            (r, err) -> {
+              if (err == null) {
+                result.complete(r);
+                return;
+              }
+              tr.onError(err)
+                  .whenComplete(
+                      (next, fatal) -> {
+                        if (fatal != null) {
+                          result.completeExceptionally(
+                              fatal instanceof CompletionException && fatal.getCause() != null
+                                  ? fatal.getCause()
+                                  : fatal);
+                        } else {
+                          attempt(next, body, result);
+                        }
+                      });
+            });
   }
 
   // ---------------------------------------------------------------- not supported in one process
@@ -204,7 +238,8 @@ public final class EmbeddedDatabase implements Database {
   }
 
   @Override
-  public CompletableFuture<byte[]> purgeBlobGranules(byte[] begin, byte[] end, long purgeVersion, boolean force, Executor e) {
+  public CompletableFuture<byte[]> purgeBlobGranules(
+      byte[] begin, byte[] end, long purgeVersion, boolean force, Executor e) {
     return Errors.failed(Errors.UNSUPPORTED_OPERATION);
   }
 
@@ -229,23 +264,29 @@ public final class EmbeddedDatabase implements Database {
   }
 
   @Override
-  public CompletableFuture<KeyRangeArrayResult> listBlobbifiedRanges(byte[] begin, byte[] end, int rangeLimit, Executor e) {
+  public CompletableFuture<KeyRangeArrayResult> listBlobbifiedRanges(
+      byte[] begin, byte[] end, int rangeLimit, Executor e) {
     return Errors.failed(Errors.UNSUPPORTED_OPERATION);
   }
 
   @Override
-  public CompletableFuture<Long> verifyBlobRange(byte[] begin, byte[] end, long version, Executor e) {
+  public CompletableFuture<Long> verifyBlobRange(
+      byte[] begin, byte[] end, long version, Executor e) {
     return Errors.failed(Errors.UNSUPPORTED_OPERATION);
   }
 
   @Override
-  public CompletableFuture<Boolean> flushBlobRange(byte[] begin, byte[] end, boolean compact, long version, Executor e) {
+  public CompletableFuture<Boolean> flushBlobRange(
+      byte[] begin, byte[] end, boolean compact, long version, Executor e) {
     return Errors.failed(Errors.UNSUPPORTED_OPERATION);
   }
 
   @Override
   public CompletableFuture<byte[]> getClientStatus(Executor e) {
-    String status = "{\"Healthy\":true,\"ClusterID\":\"fdb-embedded\",\"Description\":\"" + description.replace("\"", "'") + "\"}";
+    String status =
+        "{\"Healthy\":true,\"ClusterID\":\"fdb-embedded\",\"Description\":\""
+            + description.replace("\"", "'")
+            + "\"}";
     return CompletableFuture.completedFuture(status.getBytes(StandardCharsets.UTF_8));
   }
 

@@ -30,7 +30,8 @@ public final class EmbeddedFdb {
    *
    * @throws IllegalStateException if another process, or another open database in this one, holds
    *     the directory
-   * @throws java.io.UncheckedIOException if the directory cannot be read or its contents are corrupt
+   * @throws java.io.UncheckedIOException if the directory cannot be read or its contents are
+   *     corrupt
    */
   public static EmbeddedDatabase open(Path dir) {
     return builder().directory(dir).build();
@@ -82,7 +83,10 @@ public final class EmbeddedFdb {
       return this;
     }
 
-    /** Outstanding watches allowed before 1032 {@code too_many_watches}; FoundationDB's default is 10,000. */
+    /**
+     * Outstanding watches allowed before 1032 {@code too_many_watches}; FoundationDB's default is
+     * 10,000.
+     */
     public Builder maxWatches(int maxWatches) {
       if (maxWatches < 0 || maxWatches > 1_000_000) {
         throw new IllegalArgumentException("maxWatches must be in [0, 1000000], got " + maxWatches);
@@ -93,7 +97,8 @@ public final class EmbeddedFdb {
 
     /** Log bytes after which a durable database writes a checkpoint and truncates its log. */
     public Builder checkpointBytes(long bytes) {
-      if (bytes < 4096) throw new IllegalArgumentException("checkpointBytes must be >= 4096, got " + bytes);
+      if (bytes < 4096)
+        throw new IllegalArgumentException("checkpointBytes must be >= 4096, got " + bytes);
       this.checkpointBytes = bytes;
       return this;
     }

@@ -52,7 +52,14 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
   private static final int TRANSACTION_INVALID_VERSION = 2020;
   private static final int VERSION_INVALID = 2011;
 
-  private enum State { ACTIVE, COMMITTING, COMMITTED, FAILED, CANCELLED, TIMED_OUT }
+  private enum State {
+    ACTIVE,
+    COMMITTING,
+    COMMITTED,
+    FAILED,
+    CANCELLED,
+    TIMED_OUT
+  }
 
   private final EmbeddedDatabase db;
   private final Store store;
@@ -89,9 +96,11 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
   private CompletableFuture<byte[]> versionstamp = new CompletableFuture<>();
   private List<PendingWatch> watches = new ArrayList<>();
 
-  private record PendingWatch(byte[] key, byte @Nullable [] expected, CompletableFuture<Void> future) {}
+  private record PendingWatch(
+      byte[] key, byte @Nullable [] expected, CompletableFuture<Void> future) {}
 
-  EmbeddedTransaction(EmbeddedDatabase db, Store store, Executor executor, EmbeddedDatabase.Defaults defaults) {
+  EmbeddedTransaction(
+      EmbeddedDatabase db, Store store, Executor executor, EmbeddedDatabase.Defaults defaults) {
     this.db = db;
     this.store = store;
     this.executor = executor;
@@ -119,7 +128,8 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
 
   private void checkWritable() {
     checkUsable();
-    if (state == State.COMMITTED) throw Errors.error(Errors.USED_DURING_COMMIT, "transaction already committed");
+    if (state == State.COMMITTED)
+      throw Errors.error(Errors.USED_DURING_COMMIT, "transaction already committed");
   }
 
   /** The read version, taken on first use; throws 1007 once the transaction outlived 5 s. */
@@ -142,7 +152,10 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
     return accessSystemKeys ? Bytes.ALL_KEYS_END : Bytes.SYSTEM_PREFIX;
   }
 
-  /** Runs a synchronous read and returns its result, or its FoundationDB error, as a completed future. */
+  /**
+   * Runs a synchronous read and returns its result, or its FoundationDB error, as a completed
+   * future.
+   */
   private static <T> CompletableFuture<T> completedOrFailed(java.util.function.Supplier<T> body) {
     try {
       return CompletableFuture.completedFuture(body.get());
@@ -165,18 +178,20 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
 
   @Override
   public synchronized CompletableFuture<Long> getReadVersion() {
-    return completedOrFailed(() -> {
-      checkUsable();
-      long rv = readVersionForRead();
-      store.pin(rv); // the client may pass it to setReadVersion after this transaction is gone
-      return rv;
-    });
+    return completedOrFailed(
+        () -> {
+          checkUsable();
+          long rv = readVersionForRead();
+          store.pin(rv); // the client may pass it to setReadVersion after this transaction is gone
+          return rv;
+        });
   }
 
   @Override
   public synchronized void setReadVersion(long version) {
     checkUsable();
-    if (version <= 0) throw Errors.error(VERSION_INVALID, "read version must be positive, got " + version);
+    if (version <= 0)
+      throw Errors.error(VERSION_INVALID, "read version must be positive, got " + version);
     releaseReadVersion();
     readHold = store.holdReadVersion(version);
     readVersion = version;
@@ -218,17 +233,20 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
   }
 
   synchronized CompletableFuture<byte[]> get(byte[] key, boolean snapshot) {
-    return completedOrFailed(() -> {
-      checkUsable();
-      if (Bytes.compare(key, maxReadKey()) >= 0) throw Errors.error(Errors.KEY_OUTSIDE_LEGAL_RANGE);
-      long rv = readVersionForRead();
-      if (key.length > keyLimit(key)) return null; // such a key cannot exist
-      WriteBuffer buf = ownWrites(snapshot);
-      if (buf != null && buf.lookup(key) == WriteBuffer.Lookup.KNOWN) return buf.value(key, null);
-      byte[] dbValue = store.get(key, rv);
-      if (!snapshot) reads.add(KeyRange.single(key));
-      return buf == null ? dbValue : buf.value(key, dbValue);
-    });
+    return completedOrFailed(
+        () -> {
+          checkUsable();
+          if (Bytes.compare(key, maxReadKey()) >= 0)
+            throw Errors.error(Errors.KEY_OUTSIDE_LEGAL_RANGE);
+          long rv = readVersionForRead();
+          if (key.length > keyLimit(key)) return null; // such a key cannot exist
+          WriteBuffer buf = ownWrites(snapshot);
+          if (buf != null && buf.lookup(key) == WriteBuffer.Lookup.KNOWN)
+            return buf.value(key, null);
+          byte[] dbValue = store.get(key, rv);
+          if (!snapshot) reads.add(KeyRange.single(key));
+          return buf == null ? dbValue : buf.value(key, dbValue);
+        });
   }
 
   private @Nullable WriteBuffer ownWrites(boolean snapshot) {
@@ -241,10 +259,11 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
   }
 
   synchronized CompletableFuture<byte[]> getKey(KeySelector selector, boolean snapshot) {
-    return completedOrFailed(() -> {
-      checkUsable();
-      return resolve(selector, snapshot);
-    });
+    return completedOrFailed(
+        () -> {
+          checkUsable();
+          return resolve(selector, snapshot);
+        });
   }
 
   /**
@@ -269,7 +288,10 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
       byte[] end = Bytes.min(sel.orEqual() ? Bytes.keyAfter(key) : key, max);
       Iterator<KeyValue> it = visible(Bytes.EMPTY, end, true, rv, snapshot);
       result = nth(it, 1 - offset);
-      if (!snapshot) reads.add(new KeyRange(result == null ? Bytes.EMPTY : result, sel.orEqual() ? Bytes.keyAfter(key) : key));
+      if (!snapshot)
+        reads.add(
+            new KeyRange(
+                result == null ? Bytes.EMPTY : result, sel.orEqual() ? Bytes.keyAfter(key) : key));
       if (result == null) result = Bytes.EMPTY;
     }
     store.checkReadable(rv);
@@ -286,7 +308,8 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
   }
 
   /** What this transaction sees in [begin, end): the database at rv merged with its own writes. */
-  private Iterator<KeyValue> visible(byte[] begin, byte[] end, boolean reverse, long rv, boolean snapshot) {
+  private Iterator<KeyValue> visible(
+      byte[] begin, byte[] end, boolean reverse, long rv, boolean snapshot) {
     Iterator<Map.Entry<byte[], byte[]>> database = store.range(begin, end, reverse, rv);
     WriteBuffer buf = ownWrites(snapshot);
     if (buf == null) return WriteBuffer.keyValues(database);
@@ -294,7 +317,8 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
   }
 
   @Override
-  public AsyncIterable<KeyValue> getRange(KeySelector begin, KeySelector end, int limit, boolean reverse, StreamingMode mode) {
+  public AsyncIterable<KeyValue> getRange(
+      KeySelector begin, KeySelector end, int limit, boolean reverse, StreamingMode mode) {
     return new RangeQuery(this, begin, end, limit, reverse, mode, false);
   }
 
@@ -302,7 +326,13 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
    * Runs a range read and returns its rows, up to {@code limit} (0 = all). Called by {@link
    * RangeQuery} when iteration starts, so each iteration of an AsyncIterable reads anew.
    */
-  synchronized List<KeyValue> readRange(KeySelector beginSel, KeySelector endSel, int limit, boolean reverse, StreamingMode mode, boolean snapshot) {
+  synchronized List<KeyValue> readRange(
+      KeySelector beginSel,
+      KeySelector endSel,
+      int limit,
+      boolean reverse,
+      StreamingMode mode,
+      boolean snapshot) {
     checkUsable();
     if (limit < 0) throw Errors.error(Errors.INVALID_OPTION_VALUE, "negative row limit " + limit);
     if (mode == StreamingMode.EXACT && limit == 0) {
@@ -313,7 +343,8 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
       throw Errors.error(Errors.KEY_OUTSIDE_LEGAL_RANGE);
     }
     long rv = readVersionForRead();
-    byte[] begin = isFirstGreaterOrEqual(beginSel) ? beginSel.getKey() : resolve(beginSel, snapshot);
+    byte[] begin =
+        isFirstGreaterOrEqual(beginSel) ? beginSel.getKey() : resolve(beginSel, snapshot);
     byte[] end = isFirstGreaterOrEqual(endSel) ? endSel.getKey() : resolve(endSel, snapshot);
     List<KeyValue> rows = new ArrayList<>();
     if (Bytes.compare(begin, end) >= 0) return rows;
@@ -338,52 +369,69 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
   }
 
   @Override
-  public AsyncIterable<MappedKeyValue> getMappedRange(KeySelector begin, KeySelector end, byte[] mapper, int limit, boolean reverse, StreamingMode mode) {
-    throw Errors.error(Errors.UNSUPPORTED_OPERATION, "getMappedRange is not supported by fdb-embedded");
+  public AsyncIterable<MappedKeyValue> getMappedRange(
+      KeySelector begin,
+      KeySelector end,
+      byte[] mapper,
+      int limit,
+      boolean reverse,
+      StreamingMode mode) {
+    throw Errors.error(
+        Errors.UNSUPPORTED_OPERATION, "getMappedRange is not supported by fdb-embedded");
   }
 
   @Override
   public synchronized CompletableFuture<Long> getEstimatedRangeSizeBytes(byte[] begin, byte[] end) {
-    return completedOrFailed(() -> {
-      checkUsable();
-      long rv = readVersionForRead();
-      long size = 0;
-      for (Iterator<Map.Entry<byte[], byte[]>> it = store.range(begin, Bytes.min(end, maxReadKey()), false, rv); it.hasNext(); ) {
-        Map.Entry<byte[], byte[]> e = it.next();
-        size += e.getKey().length + e.getValue().length;
-      }
-      return size;
-    });
+    return completedOrFailed(
+        () -> {
+          checkUsable();
+          long rv = readVersionForRead();
+          long size = 0;
+          for (Iterator<Map.Entry<byte[], byte[]>> it =
+                  store.range(begin, Bytes.min(end, maxReadKey()), false, rv);
+              it.hasNext(); ) {
+            Map.Entry<byte[], byte[]> e = it.next();
+            size += e.getKey().length + e.getValue().length;
+          }
+          return size;
+        });
   }
 
   @Override
-  public synchronized CompletableFuture<KeyArrayResult> getRangeSplitPoints(byte[] begin, byte[] end, long chunkSize) {
-    return completedOrFailed(() -> {
-      checkUsable();
-      if (chunkSize <= 0) throw Errors.error(Errors.INVALID_OPTION_VALUE, "chunk size must be positive");
-      long rv = readVersionForRead();
-      ByteArrayOutputStream keys = new ByteArrayOutputStream();
-      List<Integer> lengths = new ArrayList<>();
-      keys.writeBytes(begin);
-      lengths.add(begin.length);
-      long acc = 0;
-      for (Iterator<Map.Entry<byte[], byte[]>> it = store.range(begin, Bytes.min(end, maxReadKey()), false, rv); it.hasNext(); ) {
-        Map.Entry<byte[], byte[]> e = it.next();
-        if (acc >= chunkSize) {
-          keys.writeBytes(e.getKey());
-          lengths.add(e.getKey().length);
-          acc = 0;
-        }
-        acc += e.getKey().length + e.getValue().length;
-      }
-      keys.writeBytes(end);
-      lengths.add(end.length);
-      return new KeyArrayResult(keys.toByteArray(), lengths.stream().mapToInt(Integer::intValue).toArray());
-    });
+  public synchronized CompletableFuture<KeyArrayResult> getRangeSplitPoints(
+      byte[] begin, byte[] end, long chunkSize) {
+    return completedOrFailed(
+        () -> {
+          checkUsable();
+          if (chunkSize <= 0)
+            throw Errors.error(Errors.INVALID_OPTION_VALUE, "chunk size must be positive");
+          long rv = readVersionForRead();
+          ByteArrayOutputStream keys = new ByteArrayOutputStream();
+          List<Integer> lengths = new ArrayList<>();
+          keys.writeBytes(begin);
+          lengths.add(begin.length);
+          long acc = 0;
+          for (Iterator<Map.Entry<byte[], byte[]>> it =
+                  store.range(begin, Bytes.min(end, maxReadKey()), false, rv);
+              it.hasNext(); ) {
+            Map.Entry<byte[], byte[]> e = it.next();
+            if (acc >= chunkSize) {
+              keys.writeBytes(e.getKey());
+              lengths.add(e.getKey().length);
+              acc = 0;
+            }
+            acc += e.getKey().length + e.getValue().length;
+          }
+          keys.writeBytes(end);
+          lengths.add(end.length);
+          return new KeyArrayResult(
+              keys.toByteArray(), lengths.stream().mapToInt(Integer::intValue).toArray());
+        });
   }
 
   @Override
-  public CompletableFuture<KeyRangeArrayResult> getBlobGranuleRanges(byte[] begin, byte[] end, int rowLimit) {
+  public CompletableFuture<KeyRangeArrayResult> getBlobGranuleRanges(
+      byte[] begin, byte[] end, int rowLimit) {
     return Errors.failed(Errors.UNSUPPORTED_OPERATION);
   }
 
@@ -554,26 +602,28 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
     } catch (FDBException e) {
       return fail(e);
     }
-    return committed.handle((r, err) -> {
-      synchronized (this) {
-        if (err != null) {
-          FDBException e = Errors.unwrap(err);
-          fail(e != null ? e : Errors.error(Errors.OPERATION_FAILED, String.valueOf(err)));
-          throw new java.util.concurrent.CompletionException(e != null ? e : err);
-        }
-        state = State.COMMITTED;
-        committedVersion = r.version();
-        if (versionstampWanted) pinCommitVersion(); // before the client sees the stamp
-        versionstamp.complete(r.versionstamp());
-        armWatches();
-        return (Void) null;
-      }
-    });
+    return committed.handle(
+        (r, err) -> {
+          synchronized (this) {
+            if (err != null) {
+              FDBException e = Errors.unwrap(err);
+              fail(e != null ? e : Errors.error(Errors.OPERATION_FAILED, String.valueOf(err)));
+              throw new java.util.concurrent.CompletionException(e != null ? e : err);
+            }
+            state = State.COMMITTED;
+            committedVersion = r.version();
+            if (versionstampWanted) pinCommitVersion(); // before the client sees the stamp
+            versionstamp.complete(r.versionstamp());
+            armWatches();
+            return (Void) null;
+          }
+        });
   }
 
   private CompletableFuture<Void> fail(FDBException e) {
     if (state != State.CANCELLED && state != State.TIMED_OUT) state = State.FAILED;
-    versionstamp.completeExceptionally(Errors.error(TRANSACTION_INVALID_VERSION, "the commit failed: " + e.getMessage()));
+    versionstamp.completeExceptionally(
+        Errors.error(TRANSACTION_INVALID_VERSION, "the commit failed: " + e.getMessage()));
     failWatches(e);
     return CompletableFuture.failedFuture(e);
   }
@@ -607,7 +657,10 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
     CompletableFuture<Void> future = new CompletableFuture<>();
     if (!store.watches.reserve(future)) return Errors.failed(Errors.TOO_MANY_WATCHES);
     long rv = readVersionForRead();
-    byte[] expected = buffer.lookup(key) == WriteBuffer.Lookup.KNOWN ? buffer.value(key, null) : buffer.value(key, store.get(key, rv));
+    byte[] expected =
+        buffer.lookup(key) == WriteBuffer.Lookup.KNOWN
+            ? buffer.value(key, null)
+            : buffer.value(key, store.get(key, rv));
     watches.add(new PendingWatch(key, expected, future));
     return future;
   }
@@ -622,7 +675,10 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
     for (PendingWatch w : watches) {
       byte[] now;
       try {
-        now = buffer.lookup(w.key) == WriteBuffer.Lookup.KNOWN ? buffer.value(w.key, null) : buffer.value(w.key, store.get(w.key, readVersionForRead()));
+        now =
+            buffer.lookup(w.key) == WriteBuffer.Lookup.KNOWN
+                ? buffer.value(w.key, null)
+                : buffer.value(w.key, store.get(w.key, readVersionForRead()));
       } catch (FDBException unreadable) {
         still.add(w); // a versionstamped value is unknown until commit
         continue;
@@ -655,14 +711,20 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
   @Override
   public synchronized CompletableFuture<Transaction> onError(Throwable error) {
     Throwable t = error;
-    while ((t instanceof java.util.concurrent.CompletionException || t instanceof java.util.concurrent.ExecutionException) && t.getCause() != null) {
+    while ((t instanceof java.util.concurrent.CompletionException
+            || t instanceof java.util.concurrent.ExecutionException)
+        && t.getCause() != null) {
       t = t.getCause();
     }
     if (!(t instanceof FDBException)) return CompletableFuture.failedFuture(t);
     FDBException e = (FDBException) t;
-    if (closed) return CompletableFuture.failedFuture(new IllegalStateException("Cannot access closed object"));
+    if (closed)
+      return CompletableFuture.failedFuture(
+          new IllegalStateException("Cannot access closed object"));
     int code = e.getCode();
-    if (!Errors.isRetryable(code) || (retryLimit >= 0 && retries >= retryLimit) || state == State.CANCELLED) {
+    if (!Errors.isRetryable(code)
+        || (retryLimit >= 0 && retries >= retryLimit)
+        || state == State.CANCELLED) {
       return CompletableFuture.failedFuture(e);
     }
     retries++;
@@ -677,7 +739,8 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
     resetAttempt(Errors.error(Errors.TRANSACTION_CANCELLED));
     long delayMicros = (long) (delaySeconds * 1e6);
     CompletableFuture<Transaction> next = new CompletableFuture<>();
-    CompletableFuture.delayedExecutor(delayMicros, TimeUnit.MICROSECONDS, executor).execute(() -> next.complete(this));
+    CompletableFuture.delayedExecutor(delayMicros, TimeUnit.MICROSECONDS, executor)
+        .execute(() -> next.complete(this));
     return next;
   }
 
@@ -728,27 +791,48 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
   private synchronized void setOption(int code, byte @Nullable [] param) {
     checkUsable();
     switch (code) {
-      case 30: nextWriteNoConflict = true; break;
+      case 30:
+        nextWriteNoConflict = true;
+        break;
       case 51:
         if (!mutations.isEmpty() || !reads.isEmpty() || readVersion >= 0) {
-          throw Errors.error(Errors.CLIENT_INVALID_OPERATION, "READ_YOUR_WRITES_DISABLE must be set before any read or write");
+          throw Errors.error(
+              Errors.CLIENT_INVALID_OPERATION,
+              "READ_YOUR_WRITES_DISABLE must be set before any read or write");
         }
         readYourWritesDisabled = true;
         buffer = null;
         break;
-      case 301: accessSystemKeys = true; break;
-      case 302: readSystemKeys = true; break;
-      case 500: timeoutMillis = nonNegative(param, "timeout"); startMillis = store.clock().millis(); break;
-      case 501: retryLimit = longParam(param); break;
-      case 502: maxRetryDelayMillis = nonNegative(param, "max retry delay"); break;
+      case 301:
+        accessSystemKeys = true;
+        break;
+      case 302:
+        readSystemKeys = true;
+        break;
+      case 500:
+        timeoutMillis = nonNegative(param, "timeout");
+        startMillis = store.clock().millis();
+        break;
+      case 501:
+        retryLimit = longParam(param);
+        break;
+      case 502:
+        maxRetryDelayMillis = nonNegative(param, "max retry delay");
+        break;
       case 503:
         long limit = longParam(param);
-        if (limit < 32 || limit > DEFAULT_SIZE_LIMIT) throw Errors.error(Errors.INVALID_OPTION_VALUE, "size limit must be in [32, 10000000]");
+        if (limit < 32 || limit > DEFAULT_SIZE_LIMIT)
+          throw Errors.error(Errors.INVALID_OPTION_VALUE, "size limit must be in [32, 10000000]");
         sizeLimit = limit;
         break;
-      case 600: snapshotRywDisabled = false; break;
-      case 601: snapshotRywDisabled = true; break;
-      default: break; // priorities, tags, tracing, lock awareness, causal risk: no effect in one process
+      case 600:
+        snapshotRywDisabled = false;
+        break;
+      case 601:
+        snapshotRywDisabled = true;
+        break;
+      default:
+        break; // priorities, tags, tracing, lock awareness, causal risk: no effect in one process
     }
   }
 
@@ -781,7 +865,8 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
   }
 
   @Override
-  public <T> CompletableFuture<T> runAsync(Function<? super Transaction, ? extends CompletableFuture<T>> retryable) {
+  public <T> CompletableFuture<T> runAsync(
+      Function<? super Transaction, ? extends CompletableFuture<T>> retryable) {
     return AsyncCalls.call(retryable, this);
   }
 
@@ -791,7 +876,8 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
   }
 
   @Override
-  public <T> CompletableFuture<T> readAsync(Function<? super ReadTransaction, ? extends CompletableFuture<T>> retryable) {
+  public <T> CompletableFuture<T> readAsync(
+      Function<? super ReadTransaction, ? extends CompletableFuture<T>> retryable) {
     return AsyncCalls.call(retryable, this);
   }
 
@@ -837,13 +923,20 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
       return EmbeddedTransaction.this.getKey(selector, true);
     }
 
-          @Override
-    public AsyncIterable<KeyValue> getRange(KeySelector begin, KeySelector end, int limit, boolean reverse, StreamingMode mode) {
+    @Override
+    public AsyncIterable<KeyValue> getRange(
+        KeySelector begin, KeySelector end, int limit, boolean reverse, StreamingMode mode) {
       return new RangeQuery(EmbeddedTransaction.this, begin, end, limit, reverse, mode, true);
     }
 
-                    @Override
-    public AsyncIterable<MappedKeyValue> getMappedRange(KeySelector begin, KeySelector end, byte[] mapper, int limit, boolean reverse, StreamingMode mode) {
+    @Override
+    public AsyncIterable<MappedKeyValue> getMappedRange(
+        KeySelector begin,
+        KeySelector end,
+        byte[] mapper,
+        int limit,
+        boolean reverse,
+        StreamingMode mode) {
       return EmbeddedTransaction.this.getMappedRange(begin, end, mapper, limit, reverse, mode);
     }
 
@@ -852,13 +945,15 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
       return EmbeddedTransaction.this.getEstimatedRangeSizeBytes(begin, end);
     }
 
-      @Override
-    public CompletableFuture<KeyArrayResult> getRangeSplitPoints(byte[] begin, byte[] end, long chunkSize) {
+    @Override
+    public CompletableFuture<KeyArrayResult> getRangeSplitPoints(
+        byte[] begin, byte[] end, long chunkSize) {
       return EmbeddedTransaction.this.getRangeSplitPoints(begin, end, chunkSize);
     }
 
-      @Override
-    public CompletableFuture<KeyRangeArrayResult> getBlobGranuleRanges(byte[] begin, byte[] end, int rowLimit) {
+    @Override
+    public CompletableFuture<KeyRangeArrayResult> getBlobGranuleRanges(
+        byte[] begin, byte[] end, int rowLimit) {
       return EmbeddedTransaction.this.getBlobGranuleRanges(begin, end, rowLimit);
     }
 
@@ -873,7 +968,8 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
     }
 
     @Override
-    public <T> CompletableFuture<T> readAsync(Function<? super ReadTransaction, ? extends CompletableFuture<T>> retryable) {
+    public <T> CompletableFuture<T> readAsync(
+        Function<? super ReadTransaction, ? extends CompletableFuture<T>> retryable) {
       return AsyncCalls.call(retryable, this);
     }
 

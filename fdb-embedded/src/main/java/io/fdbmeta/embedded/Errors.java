@@ -79,7 +79,8 @@ final class Errors {
 
   /** The FDBException inside a future's failure, or null if the failure is something else. */
   static FDBException unwrap(Throwable t) {
-    while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+    while ((t instanceof CompletionException || t instanceof ExecutionException)
+        && t.getCause() != null) {
       t = t.getCause();
     }
     return t instanceof FDBException ? (FDBException) t : null;
@@ -87,28 +88,50 @@ final class Errors {
 
   static String describe(int code) {
     switch (code) {
-      case OPERATION_FAILED: return "Operation failed";
-      case TRANSACTION_TOO_OLD: return "Transaction is too old to perform reads or be committed";
-      case FUTURE_VERSION: return "Request for future version";
-      case NOT_COMMITTED: return "Transaction not committed due to conflict with another transaction";
-      case COMMIT_UNKNOWN_RESULT: return "Transaction may or may not have committed";
-      case TRANSACTION_CANCELLED: return "Operation aborted because the transaction was cancelled";
-      case TRANSACTION_TIMED_OUT: return "Operation aborted because the transaction timed out";
-      case TOO_MANY_WATCHES: return "Too many watches currently set";
-      case WATCHES_DISABLED: return "Watches cannot be set if read your writes is disabled";
-      case ACCESSED_UNREADABLE: return "Read or wrote an unreadable key";
-      case OPERATION_CANCELLED: return "Asynchronous operation cancelled";
-      case CLIENT_INVALID_OPERATION: return "Invalid API call";
-      case KEY_OUTSIDE_LEGAL_RANGE: return "Key outside legal range";
-      case INVERTED_RANGE: return "Range begin key larger than end key";
-      case INVALID_OPTION_VALUE: return "Option set with an invalid value";
-      case INVALID_MUTATION_TYPE: return "Invalid mutation type";
-      case USED_DURING_COMMIT: return "Operation issued while a commit was outstanding";
-      case TRANSACTION_TOO_LARGE: return "Transaction exceeds byte limit";
-      case KEY_TOO_LARGE: return "Key length exceeds limit";
-      case VALUE_TOO_LARGE: return "Value length exceeds limit";
-      case UNSUPPORTED_OPERATION: return "Operation is not supported";
-      default: return "Error " + code;
+      case OPERATION_FAILED:
+        return "Operation failed";
+      case TRANSACTION_TOO_OLD:
+        return "Transaction is too old to perform reads or be committed";
+      case FUTURE_VERSION:
+        return "Request for future version";
+      case NOT_COMMITTED:
+        return "Transaction not committed due to conflict with another transaction";
+      case COMMIT_UNKNOWN_RESULT:
+        return "Transaction may or may not have committed";
+      case TRANSACTION_CANCELLED:
+        return "Operation aborted because the transaction was cancelled";
+      case TRANSACTION_TIMED_OUT:
+        return "Operation aborted because the transaction timed out";
+      case TOO_MANY_WATCHES:
+        return "Too many watches currently set";
+      case WATCHES_DISABLED:
+        return "Watches cannot be set if read your writes is disabled";
+      case ACCESSED_UNREADABLE:
+        return "Read or wrote an unreadable key";
+      case OPERATION_CANCELLED:
+        return "Asynchronous operation cancelled";
+      case CLIENT_INVALID_OPERATION:
+        return "Invalid API call";
+      case KEY_OUTSIDE_LEGAL_RANGE:
+        return "Key outside legal range";
+      case INVERTED_RANGE:
+        return "Range begin key larger than end key";
+      case INVALID_OPTION_VALUE:
+        return "Option set with an invalid value";
+      case INVALID_MUTATION_TYPE:
+        return "Invalid mutation type";
+      case USED_DURING_COMMIT:
+        return "Operation issued while a commit was outstanding";
+      case TRANSACTION_TOO_LARGE:
+        return "Transaction exceeds byte limit";
+      case KEY_TOO_LARGE:
+        return "Key length exceeds limit";
+      case VALUE_TOO_LARGE:
+        return "Value length exceeds limit";
+      case UNSUPPORTED_OPERATION:
+        return "Operation is not supported";
+      default:
+        return "Error " + code;
     }
   }
 }

@@ -6,8 +6,8 @@ import java.util.SplittableRandom;
 /**
  * Seeded, reproducible fault injection for an embedded database.
  *
- * <p>Each commit draws once from a random stream seeded by {@link #seed()}: it may fail with
- * 1020 {@code not_committed}, 1007 {@code transaction_too_old} or 1031 {@code transaction_timed_out}
+ * <p>Each commit draws once from a random stream seeded by {@link #seed()}: it may fail with 1020
+ * {@code not_committed}, 1007 {@code transaction_too_old} or 1031 {@code transaction_timed_out}
  * without applying, fail with 1021 {@code commit_unknown_result} either after applying
  * ("applied-then-error") or without applying ("dropped-then-error"), or be delayed. Watches may
  * fire spuriously, as FoundationDB's may. The same seed and the same sequence of commits give the
@@ -54,7 +54,13 @@ public final class FaultPlan {
 
   /** True if this plan can inject anything at all. */
   public boolean isActive() {
-    return notCommitted + tooOld + timedOut + unknownApplied + unknownDropped + delay + spuriousWatch
+    return notCommitted
+            + tooOld
+            + timedOut
+            + unknownApplied
+            + unknownDropped
+            + delay
+            + spuriousWatch
         > 0;
   }
 
@@ -95,13 +101,17 @@ public final class FaultPlan {
   @Override
   public String toString() {
     if (!isActive()) return "FaultPlan.none()";
-    return "FaultPlan.seeded(" + seed + "L)"
+    return "FaultPlan.seeded("
+        + seed
+        + "L)"
         + (notCommitted > 0 ? ".notCommitted(" + notCommitted + ")" : "")
         + (tooOld > 0 ? ".transactionTooOld(" + tooOld + ")" : "")
         + (timedOut > 0 ? ".timedOut(" + timedOut + ")" : "")
         + (unknownApplied > 0 ? ".commitUnknownResultApplied(" + unknownApplied + ")" : "")
         + (unknownDropped > 0 ? ".commitUnknownResultDropped(" + unknownDropped + ")" : "")
-        + (delay > 0 ? ".commitDelay(" + delay + ", Duration.ofNanos(" + maxDelay.toNanos() + "))" : "")
+        + (delay > 0
+            ? ".commitDelay(" + delay + ", Duration.ofNanos(" + maxDelay.toNanos() + "))"
+            : "")
         + (spuriousWatch > 0 ? ".spuriousWatchFires(" + spuriousWatch + ")" : "");
   }
 
@@ -149,7 +159,8 @@ public final class FaultPlan {
     }
 
     public Builder commitDelay(double p, Duration max) {
-      if (max.isNegative()) throw new IllegalArgumentException("commitDelay max must be >= 0, got " + max);
+      if (max.isNegative())
+        throw new IllegalArgumentException("commitDelay max must be >= 0, got " + max);
       this.delay = probability("commitDelay", p);
       this.maxDelay = max;
       return this;

@@ -94,17 +94,17 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The durable {@link CommitLog}: a write-ahead log with group commit, segments and checkpoints in
- * one directory, which one process at a time may open. See the comment at the top of the source
- * for the formats and the checkpoint protocol.
+ * one directory, which one process at a time may open. See the comment at the top of the source for
+ * the formats and the checkpoint protocol.
  *
- * <p>Errors: {@link #open} throws {@link IllegalStateException} if the directory is held by
- * another process or another open log in this JVM. {@link #recover} throws {@link
- * UncheckedIOException} for corrupt content and {@link IOException} for I/O failures; either way
- * nothing has been deleted, and the caller must still {@link #close} the log. A future returned by
- * {@link #append} completes exceptionally with an {@link IOException} (cause attached) once a write
- * or fsync has failed, which also fails every later append, or with an {@link
- * IllegalStateException} after close. Futures complete in version order on the log's ack thread;
- * callbacks that may block should use the {@code *Async} variants with their own executor.
+ * <p>Errors: {@link #open} throws {@link IllegalStateException} if the directory is held by another
+ * process or another open log in this JVM. {@link #recover} throws {@link UncheckedIOException} for
+ * corrupt content and {@link IOException} for I/O failures; either way nothing has been deleted,
+ * and the caller must still {@link #close} the log. A future returned by {@link #append} completes
+ * exceptionally with an {@link IOException} (cause attached) once a write or fsync has failed,
+ * which also fails every later append, or with an {@link IllegalStateException} after close.
+ * Futures complete in version order on the log's ack thread; callbacks that may block should use
+ * the {@code *Async} variants with their own executor.
  */
 final class FileCommitLog implements CommitLog {
   private static final System.Logger LOG = System.getLogger(FileCommitLog.class.getName());
@@ -115,10 +115,13 @@ final class FileCommitLog implements CommitLog {
   private static final byte[] SNAPSHOT_MAGIC = "FDBMSNAP".getBytes(StandardCharsets.US_ASCII);
   static final int FILE_HEADER_BYTES = 32;
   static final int RECORD_HEADER_BYTES = 16;
+
   /** Upper bound on one batch record; a single commit is far below it (10 MB transactions). */
   static final int MAX_RECORD_BYTES = 256 << 20;
+
   /** The writer stops adding commits to a batch once it is this big. */
   private static final int BATCH_TARGET_BYTES = 4 << 20;
+
   private static final int MAX_SNAPSHOT_KEY_BYTES = 1 << 20;
   private static final int MAX_SNAPSHOT_VALUE_BYTES = 16 << 20;
   private static final int SNAPSHOT_END = -1;
@@ -127,8 +130,10 @@ final class FileCommitLog implements CommitLog {
   private static final Pattern SEGMENT_NAME = Pattern.compile("wal-(\\d{20})\\.log");
   private static final Pattern SNAPSHOT_NAME = Pattern.compile("snapshot-(\\d{20})\\.snap");
 
-  /** Directories open in this JVM: checked before touching LOCK, because closing any channel to a
-   * file drops every POSIX lock this process holds on it, including the first opener's. */
+  /**
+   * Directories open in this JVM: checked before touching LOCK, because closing any channel to a
+   * file drops every POSIX lock this process holds on it, including the first opener's.
+   */
   private static final Set<Path> OPEN_DIRS = ConcurrentHashMap.newKeySet();
 
   private final Path dir;
@@ -175,8 +180,8 @@ final class FileCommitLog implements CommitLog {
    * Opens (creating if needed) the log in {@code dir} and locks the directory. Call {@link
    * #recover} next.
    *
-   * @throws IllegalStateException if another process, or another open log in this JVM, holds
-   *     the directory
+   * @throws IllegalStateException if another process, or another open log in this JVM, holds the
+   *     directory
    * @throws UncheckedIOException if the directory cannot be created or locked
    */
   static FileCommitLog open(Path dir) {
@@ -192,7 +197,12 @@ final class FileCommitLog implements CommitLog {
     }
     @Nullable FileChannel ch = null;
     try {
-      ch = FileChannel.open(real.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      ch =
+          FileChannel.open(
+              real.resolve(LOCK_FILE),
+              StandardOpenOption.CREATE,
+              StandardOpenOption.READ,
+              StandardOpenOption.WRITE);
       FileLock lock;
       try {
         lock = ch.tryLock();
@@ -202,19 +212,25 @@ final class FileCommitLog implements CommitLog {
       if (lock == null) {
         String pid = readPid(ch);
         throw new IllegalStateException(
-            "fdb-embedded directory " + real + " is in use by another process"
+            "fdb-embedded directory "
+                + real
+                + " is in use by another process"
                 + (pid == null ? "" : " (pid " + pid + ")")
                 + "; only one process may open it at a time");
       }
       ch.truncate(0);
-      ch.write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII)), 0);
+      ch.write(
+          ByteBuffer.wrap(
+              (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII)),
+          0);
       ch.force(false);
       return new FileCommitLog(real, ch, lock);
     } catch (IOException | RuntimeException e) {
       OPEN_DIRS.remove(real);
       closeQuietly(ch);
       if (e instanceof IOException io) {
-        throw new UncheckedIOException("cannot lock fdb-embedded directory " + real + ": " + io, io);
+        throw new UncheckedIOException(
+            "cannot lock fdb-embedded directory " + real + ": " + io, io);
       }
       throw (RuntimeException) e;
     }
@@ -222,8 +238,11 @@ final class FileCommitLog implements CommitLog {
 
   private static IllegalStateException inUseHere(Path dir) {
     return new IllegalStateException(
-        "fdb-embedded directory " + dir + " is already open in this process (pid "
-            + ProcessHandle.current().pid() + "); close it first, only one process may open it at a time");
+        "fdb-embedded directory "
+            + dir
+            + " is already open in this process (pid "
+            + ProcessHandle.current().pid()
+            + "); close it first, only one process may open it at a time");
   }
 
   private static @Nullable String readPid(FileChannel ch) {
@@ -281,10 +300,14 @@ final class FileCommitLog implements CommitLog {
     for (int i = 0; i < live.size(); i++) {
       var e = live.get(i);
       if (e.getKey() != expected) {
-        throw corrupt(dir.resolve(segmentName(expected)), "log segment is missing (found " + e.getValue().getFileName() + " after it)");
+        throw corrupt(
+            dir.resolve(segmentName(expected)),
+            "log segment is missing (found " + e.getValue().getFileName() + " after it)");
       }
       expected++;
-      end = replaySegment(e.getValue(), e.getKey(), i == live.size() - 1, snapshotVersion, last, sink);
+      end =
+          replaySegment(
+              e.getValue(), e.getKey(), i == live.size() - 1, snapshotVersion, last, sink);
       if (end != null) bytes += end.end - FILE_HEADER_BYTES;
     }
 
@@ -327,8 +350,10 @@ final class FileCommitLog implements CommitLog {
    * null if this (last) segment's header was torn.
    */
   private @Nullable SegmentEnd replaySegment(
-      Path path, long seq, boolean isLast, long after, long[] last, RecoverySink sink) throws IOException {
-    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      Path path, long seq, boolean isLast, long after, long[] last, RecoverySink sink)
+      throws IOException {
+    try (FileChannel ch =
+        FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       long size = ch.size();
       ByteBuffer h = ByteBuffer.allocate(FILE_HEADER_BYTES);
       if (size < FILE_HEADER_BYTES || readFully(ch, h, 0) < FILE_HEADER_BYTES || !headerCrcOk(h)) {
@@ -337,20 +362,31 @@ final class FileCommitLog implements CommitLog {
       }
       checkHeader(path, h, SEGMENT_MAGIC, "log segment");
       long headerSeq = h.getLong(12);
-      if (headerSeq != seq) throw corrupt(path, "log segment header says it is segment " + headerSeq);
+      if (headerSeq != seq)
+        throw corrupt(path, "log segment header says it is segment " + headerSeq);
       long salt = h.getLong(20);
 
       long pos = FILE_HEADER_BYTES;
       while (pos < size) {
         byte[] body = readRecord(ch, pos, size, salt);
         if (body == null) {
-          if (!isLast) throw corrupt(path, "bad log record at offset " + pos + " in a sealed segment");
+          if (!isLast)
+            throw corrupt(path, "bad log record at offset " + pos + " in a sealed segment");
           if (validRecordAfter(ch, pos + 1, size, salt)) {
-            throw corrupt(path, "bad log record at offset " + pos + " followed by valid records;"
-                + " refusing to drop committed data");
+            throw corrupt(
+                path,
+                "bad log record at offset "
+                    + pos
+                    + " followed by valid records;"
+                    + " refusing to drop committed data");
           }
-          LOG.log(System.Logger.Level.WARNING, "fdb-embedded: discarding " + (size - pos)
-              + " bytes of an interrupted write at the end of " + path + " (never acknowledged)");
+          LOG.log(
+              System.Logger.Level.WARNING,
+              "fdb-embedded: discarding "
+                  + (size - pos)
+                  + " bytes of an interrupted write at the end of "
+                  + path
+                  + " (never acknowledged)");
           ch.truncate(pos);
           ch.force(true); // so stale bytes cannot reappear after later writes at pos
           break;
@@ -362,14 +398,17 @@ final class FileCommitLog implements CommitLog {
     }
   }
 
-  private void replayBatch(Path path, long pos, byte[] body, long after, long[] last, RecoverySink sink) {
+  private void replayBatch(
+      Path path, long pos, byte[] body, long after, long[] last, RecoverySink sink) {
     ByteBuffer b = ByteBuffer.wrap(body);
     try {
       int commits = b.getInt();
       for (int c = 0; c < commits; c++) {
         long version = b.getLong();
         if (version <= last[0]) {
-          throw corrupt(path, "log record at offset " + pos + " has version " + version + " after " + last[0]);
+          throw corrupt(
+              path,
+              "log record at offset " + pos + " has version " + version + " after " + last[0]);
         }
         last[0] = version;
         boolean apply = version > after;
@@ -381,10 +420,12 @@ final class FileCommitLog implements CommitLog {
           if (!apply) continue;
           if (kind == KIND_SET) sink.set(key, other);
           else if (kind == KIND_CLEAR) sink.clearRange(key, other);
-          else throw corrupt(path, "log record at offset " + pos + " has unknown effect kind " + kind);
+          else
+            throw corrupt(path, "log record at offset " + pos + " has unknown effect kind " + kind);
         }
       }
-      if (b.hasRemaining()) throw corrupt(path, "log record at offset " + pos + " has trailing bytes");
+      if (b.hasRemaining())
+        throw corrupt(path, "log record at offset " + pos + " has trailing bytes");
     } catch (java.nio.BufferUnderflowException | IllegalArgumentException e) {
       throw corrupt(path, "log record at offset " + pos + " is malformed");
     }
@@ -399,12 +440,16 @@ final class FileCommitLog implements CommitLog {
   }
 
   /** The body of a valid record at {@code pos}, or null if there is none there. */
-  private static byte @Nullable [] readRecord(FileChannel ch, long pos, long size, long salt) throws IOException {
+  private static byte @Nullable [] readRecord(FileChannel ch, long pos, long size, long salt)
+      throws IOException {
     if (size - pos < RECORD_HEADER_BYTES) return null;
     ByteBuffer h = ByteBuffer.allocate(RECORD_HEADER_BYTES);
     if (readFully(ch, h, pos) < RECORD_HEADER_BYTES) return null;
     int len = h.getInt(8);
-    if (h.getLong(0) != salt || len < 4 || len > MAX_RECORD_BYTES || len > size - pos - RECORD_HEADER_BYTES) {
+    if (h.getLong(0) != salt
+        || len < 4
+        || len > MAX_RECORD_BYTES
+        || len > size - pos - RECORD_HEADER_BYTES) {
       return null;
     }
     ByteBuffer body = ByteBuffer.allocate(len);
@@ -416,7 +461,8 @@ final class FileCommitLog implements CommitLog {
   }
 
   /** Whether any valid record starts in [from, size): tells a torn tail from mid-log corruption. */
-  private static boolean validRecordAfter(FileChannel ch, long from, long size, long salt) throws IOException {
+  private static boolean validRecordAfter(FileChannel ch, long from, long size, long salt)
+      throws IOException {
     byte[] s = ByteBuffer.allocate(8).putLong(salt).array();
     ByteBuffer buf = ByteBuffer.allocate(1 << 16);
     for (long start = from; start + RECORD_HEADER_BYTES <= size; start += buf.capacity() - 7) {
@@ -424,7 +470,8 @@ final class FileCommitLog implements CommitLog {
       int n = readFully(ch, buf, start);
       byte[] a = buf.array();
       for (int i = 0; i + 8 <= n; i++) {
-        if (a[i] == s[0] && matches(a, i, s) && readRecord(ch, start + i, size, salt) != null) return true;
+        if (a[i] == s[0] && matches(a, i, s) && readRecord(ch, start + i, size, salt) != null)
+          return true;
       }
     }
     return false;
@@ -445,7 +492,8 @@ final class FileCommitLog implements CommitLog {
       ByteBuffer h = ByteBuffer.wrap(hb);
       if (!headerCrcOk(h)) throw corrupt(path, "snapshot header is damaged");
       checkHeader(path, h, SNAPSHOT_MAGIC, "snapshot");
-      if (h.getLong(12) != version) throw corrupt(path, "snapshot header says version " + h.getLong(12));
+      if (h.getLong(12) != version)
+        throw corrupt(path, "snapshot header says version " + h.getLong(12));
       long firstLive = h.getLong(20);
       long pos = FILE_HEADER_BYTES;
       long count = 0;
@@ -466,9 +514,14 @@ final class FileCommitLog implements CommitLog {
         }
         in.readFully(lens, 4, 4);
         int valueLen = ByteBuffer.wrap(lens).getInt(4);
-        if (keyLen < 0 || keyLen > MAX_SNAPSHOT_KEY_BYTES || valueLen < 0 || valueLen > MAX_SNAPSHOT_VALUE_BYTES
+        if (keyLen < 0
+            || keyLen > MAX_SNAPSHOT_KEY_BYTES
+            || valueLen < 0
+            || valueLen > MAX_SNAPSHOT_VALUE_BYTES
             || 8L + keyLen + valueLen + 4 > size - pos) {
-          throw corrupt(path, "snapshot entry at offset " + pos + " has bad lengths " + keyLen + "/" + valueLen);
+          throw corrupt(
+              path,
+              "snapshot entry at offset " + pos + " has bad lengths " + keyLen + "/" + valueLen);
         }
         byte[] key = new byte[keyLen];
         byte[] value = new byte[valueLen];
@@ -478,7 +531,8 @@ final class FileCommitLog implements CommitLog {
         crc.update(lens);
         crc.update(key);
         crc.update(value);
-        if ((int) crc.getValue() != in.readInt()) throw corrupt(path, "snapshot entry at offset " + pos + " fails its checksum");
+        if ((int) crc.getValue() != in.readInt())
+          throw corrupt(path, "snapshot entry at offset " + pos + " fails its checksum");
         sink.set(key, value);
         count++;
         pos += 8L + keyLen + valueLen + 4;
@@ -501,12 +555,15 @@ final class FileCommitLog implements CommitLog {
     }
     int format = h.getInt(8);
     if (format != FORMAT_VERSION) {
-      throw corrupt(path, what + " has format version " + format + "; this build reads only " + FORMAT_VERSION);
+      throw corrupt(
+          path,
+          what + " has format version " + format + "; this build reads only " + FORMAT_VERSION);
     }
   }
 
   private static UncheckedIOException corrupt(Path path, String what) {
-    return new UncheckedIOException(new IOException("fdb-embedded data is corrupt: " + path + ": " + what));
+    return new UncheckedIOException(
+        new IOException("fdb-embedded data is corrupt: " + path + ": " + what));
   }
 
   // ------------------------------------------------------------------------------------ append
@@ -516,15 +573,19 @@ final class FileCommitLog implements CommitLog {
     long size = 12;
     for (Effect e : effects) size += 9L + e.key().length + e.valueOrEnd().length;
     if (size > MAX_RECORD_BYTES - 4) {
-      throw new IllegalArgumentException("commit at version " + version + " is too large to log: " + size + " bytes");
+      throw new IllegalArgumentException(
+          "commit at version " + version + " is too large to log: " + size + " bytes");
     }
     int bytes = (int) size;
     mu.lock();
     try {
-      if (closing) return CompletableFuture.failedFuture(new IllegalStateException("commit log in " + dir + " is closed"));
+      if (closing)
+        return CompletableFuture.failedFuture(
+            new IllegalStateException("commit log in " + dir + " is closed"));
       if (!recovered) throw new IllegalStateException("recover must be called before append");
       if (version <= lastVersion) {
-        throw new IllegalArgumentException("version " + version + " is not after the last logged version " + lastVersion);
+        throw new IllegalArgumentException(
+            "version " + version + " is not after the last logged version " + lastVersion);
       }
       if (poison != null) return CompletableFuture.failedFuture(poison);
       lastVersion = version;
@@ -538,7 +599,8 @@ final class FileCommitLog implements CommitLog {
     }
   }
 
-  private record Pending(long version, List<Effect> effects, int bytes, CompletableFuture<Void> future) {}
+  private record Pending(
+      long version, List<Effect> effects, int bytes, CompletableFuture<Void> future) {}
 
   private record Roll(CompletableFuture<Long> firstSegment) {}
 
@@ -565,7 +627,8 @@ final class FileCommitLog implements CommitLog {
           roll = r;
         } else {
           long size = 4;
-          while (queue.peekFirst() instanceof Pending p && (batch.isEmpty() || size + p.bytes <= BATCH_TARGET_BYTES)) {
+          while (queue.peekFirst() instanceof Pending p
+              && (batch.isEmpty() || size + p.bytes <= BATCH_TARGET_BYTES)) {
             queue.pollFirst();
             batch.add(p);
             size += p.bytes;
@@ -585,8 +648,13 @@ final class FileCommitLog implements CommitLog {
           acks.execute(() -> batch.forEach(p -> p.future.complete(null)));
         }
       } catch (Throwable t) {
-        IOException failure = new IOException(
-            "fdb-embedded commit log in " + dir + " failed; it accepts no further commits: " + t, t);
+        IOException failure =
+            new IOException(
+                "fdb-embedded commit log in "
+                    + dir
+                    + " failed; it accepts no further commits: "
+                    + t,
+                t);
         List<Object> failed = new ArrayList<>(batch);
         if (roll != null) failed.add(roll);
         mu.lock();
@@ -643,8 +711,13 @@ final class FileCommitLog implements CommitLog {
     if (segment != null) segment.close(); // already forced after its last batch
     segment = null;
     Path path = dir.resolve(segmentName(seq));
-    FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-        StandardOpenOption.READ, StandardOpenOption.WRITE);
+    FileChannel ch =
+        FileChannel.open(
+            path,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING,
+            StandardOpenOption.READ,
+            StandardOpenOption.WRITE);
     try {
       long salt = ThreadLocalRandom.current().nextLong();
       ByteBuffer h = ByteBuffer.allocate(FILE_HEADER_BYTES);
@@ -676,9 +749,11 @@ final class FileCommitLog implements CommitLog {
   public Checkpoint beginCheckpoint(long version) {
     mu.lock();
     try {
-      if (!recovered || closing) throw new IllegalStateException("commit log in " + dir + " is not open");
+      if (!recovered || closing)
+        throw new IllegalStateException("commit log in " + dir + " is not open");
       if (version < lastVersion) {
-        throw new IllegalArgumentException("checkpoint version " + version + " is before the last logged version " + lastVersion);
+        throw new IllegalArgumentException(
+            "checkpoint version " + version + " is before the last logged version " + lastVersion);
       }
       lastVersion = version;
       Roll roll = new Roll(new CompletableFuture<>());
@@ -694,7 +769,8 @@ final class FileCommitLog implements CommitLog {
     }
   }
 
-  private void writeCheckpoint(long version, CompletableFuture<Long> rolled, long coveredBytes, StateScanner state)
+  private void writeCheckpoint(
+      long version, CompletableFuture<Long> rolled, long coveredBytes, StateScanner state)
       throws IOException {
     long firstLive;
     try {
@@ -703,13 +779,19 @@ final class FileCommitLog implements CommitLog {
       Thread.currentThread().interrupt();
       throw new InterruptedIOException("interrupted while waiting to checkpoint " + dir);
     } catch (ExecutionException e) {
-      throw new IOException("cannot checkpoint " + dir + " at version " + version + ": the log failed", e.getCause());
+      throw new IOException(
+          "cannot checkpoint " + dir + " at version " + version + ": the log failed", e.getCause());
     }
     Path target = dir.resolve(snapshotName(version));
     Path tmp = dir.resolve(snapshotName(version) + ".tmp");
-    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-            StandardOpenOption.WRITE);
-        DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16))) {
+    try (FileChannel ch =
+            FileChannel.open(
+                tmp,
+                StandardOpenOption.CREATE,
+                StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE);
+        DataOutputStream out =
+            new DataOutputStream(new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16))) {
       ByteBuffer h = ByteBuffer.allocate(FILE_HEADER_BYTES);
       h.put(SNAPSHOT_MAGIC).putInt(FORMAT_VERSION).putLong(version).putLong(firstLive);
       putHeaderCrc(h);
@@ -717,19 +799,20 @@ final class FileCommitLog implements CommitLog {
       CRC32C crc = new CRC32C();
       ByteBuffer lens = ByteBuffer.allocate(8);
       long[] count = {0};
-      state.scan((key, value) -> {
-        lens.clear();
-        lens.putInt(key.length).putInt(value.length);
-        crc.reset();
-        crc.update(lens.array());
-        crc.update(key);
-        crc.update(value);
-        out.write(lens.array());
-        out.write(key);
-        out.write(value);
-        out.writeInt((int) crc.getValue());
-        count[0]++;
-      });
+      state.scan(
+          (key, value) -> {
+            lens.clear();
+            lens.putInt(key.length).putInt(value.length);
+            crc.reset();
+            crc.update(lens.array());
+            crc.update(key);
+            crc.update(value);
+            out.write(lens.array());
+            out.write(key);
+            out.write(value);
+            out.writeInt((int) crc.getValue());
+            count[0]++;
+          });
       ByteBuffer trailer = ByteBuffer.allocate(12).putInt(SNAPSHOT_END).putLong(count[0]);
       crc.reset();
       crc.update(trailer.array());
@@ -749,7 +832,8 @@ final class FileCommitLog implements CommitLog {
         String name = p.getFileName().toString();
         Matcher m;
         if ((m = SEGMENT_NAME.matcher(name)).matches() && Long.parseLong(m.group(1)) < firstLive
-            || (m = SNAPSHOT_NAME.matcher(name)).matches() && Long.parseLong(m.group(1)) < version) {
+            || (m = SNAPSHOT_NAME.matcher(name)).matches()
+                && Long.parseLong(m.group(1)) < version) {
           Files.deleteIfExists(p);
         }
       }
@@ -785,7 +869,8 @@ final class FileCommitLog implements CommitLog {
       if (w != null && w != Thread.currentThread()) joinUninterruptibly(w);
       closeQuietly(segment);
       acks.shutdown();
-      if (Thread.currentThread() != ackThread) awaitUninterruptibly(acks); // else: close from a callback
+      if (Thread.currentThread() != ackThread)
+        awaitUninterruptibly(acks); // else: close from a callback
     } finally {
       try {
         lock.release();
@@ -833,7 +918,8 @@ final class FileCommitLog implements CommitLog {
   }
 
   private void fsyncDirectory() throws IOException {
-    if (File.separatorChar == '\\') return; // Windows cannot open a directory; NTFS journals renames
+    if (File.separatorChar == '\\')
+      return; // Windows cannot open a directory; NTFS journals renames
     try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
       d.force(true);
     }

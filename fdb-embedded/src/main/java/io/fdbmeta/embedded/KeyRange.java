@@ -39,7 +39,8 @@ final class KeyRange {
   }
 
   boolean intersects(byte[] otherBegin, byte[] otherEnd) {
-    if (end == null) return Bytes.compare(otherBegin, begin) <= 0 && Bytes.compare(begin, otherEnd) < 0;
+    if (end == null)
+      return Bytes.compare(otherBegin, begin) <= 0 && Bytes.compare(begin, otherEnd) < 0;
     return Bytes.compare(begin, otherEnd) < 0 && Bytes.compare(otherBegin, end) < 0;
   }
 

@@ -4,8 +4,8 @@ import com.apple.foundationdb.MutationType;
 import org.jspecify.annotations.Nullable;
 
 /**
- * One write of a transaction, kept in issue order and replayed at commit: a set, a clear of
- * [key, param), or an atomic operation (including versionstamped sets) with its operand.
+ * One write of a transaction, kept in issue order and replayed at commit: a set, a clear of [key,
+ * param), or an atomic operation (including versionstamped sets) with its operand.
  */
 record Mutation(Kind kind, byte[] key, byte[] param, @Nullable MutationType type) {
   enum Kind {

@@ -25,7 +25,8 @@ abstract class RangeOverloads implements ReadTransaction {
   }
 
   @Override
-  public final AsyncIterable<KeyValue> getRange(KeySelector begin, KeySelector end, int limit, boolean reverse) {
+  public final AsyncIterable<KeyValue> getRange(
+      KeySelector begin, KeySelector end, int limit, boolean reverse) {
     return getRange(begin, end, limit, reverse, StreamingMode.ITERATOR);
   }
 
@@ -40,13 +41,20 @@ abstract class RangeOverloads implements ReadTransaction {
   }
 
   @Override
-  public final AsyncIterable<KeyValue> getRange(byte[] begin, byte[] end, int limit, boolean reverse) {
+  public final AsyncIterable<KeyValue> getRange(
+      byte[] begin, byte[] end, int limit, boolean reverse) {
     return getRange(begin, end, limit, reverse, StreamingMode.ITERATOR);
   }
 
   @Override
-  public final AsyncIterable<KeyValue> getRange(byte[] begin, byte[] end, int limit, boolean reverse, StreamingMode mode) {
-    return getRange(KeySelector.firstGreaterOrEqual(begin), KeySelector.firstGreaterOrEqual(end), limit, reverse, mode);
+  public final AsyncIterable<KeyValue> getRange(
+      byte[] begin, byte[] end, int limit, boolean reverse, StreamingMode mode) {
+    return getRange(
+        KeySelector.firstGreaterOrEqual(begin),
+        KeySelector.firstGreaterOrEqual(end),
+        limit,
+        reverse,
+        mode);
   }
 
   @Override
@@ -65,7 +73,8 @@ abstract class RangeOverloads implements ReadTransaction {
   }
 
   @Override
-  public final AsyncIterable<KeyValue> getRange(Range range, int limit, boolean reverse, StreamingMode mode) {
+  public final AsyncIterable<KeyValue> getRange(
+      Range range, int limit, boolean reverse, StreamingMode mode) {
     return getRange(range.begin, range.end, limit, reverse, mode);
   }
 

@@ -11,8 +11,8 @@ import java.util.NoSuchElementException;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * A range read, run each time it is iterated or collected, as FoundationDB's range queries are.
- * The read happens when iteration starts; a failure surfaces from {@code onHasNext()} or {@code
+ * A range read, run each time it is iterated or collected, as FoundationDB's range queries are. The
+ * read happens when iteration starts; a failure surfaces from {@code onHasNext()} or {@code
  * asList()} as FoundationDB's does.
  */
 final class RangeQuery implements AsyncIterable<KeyValue> {
@@ -24,7 +24,14 @@ final class RangeQuery implements AsyncIterable<KeyValue> {
   private final StreamingMode mode;
   private final boolean snapshot;
 
-  RangeQuery(EmbeddedTransaction tr, KeySelector begin, KeySelector end, int limit, boolean reverse, StreamingMode mode, boolean snapshot) {
+  RangeQuery(
+      EmbeddedTransaction tr,
+      KeySelector begin,
+      KeySelector end,
+      int limit,
+      boolean reverse,
+      StreamingMode mode,
+      boolean snapshot) {
     this.tr = tr;
     this.begin = begin;
     this.end = end;
@@ -36,7 +43,8 @@ final class RangeQuery implements AsyncIterable<KeyValue> {
 
   private CompletableFuture<List<KeyValue>> read() {
     try {
-      return CompletableFuture.completedFuture(tr.readRange(begin, end, limit, reverse, mode, snapshot));
+      return CompletableFuture.completedFuture(
+          tr.readRange(begin, end, limit, reverse, mode, snapshot));
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
@@ -57,10 +65,11 @@ final class RangeQuery implements AsyncIterable<KeyValue> {
       @Override
       public CompletableFuture<Boolean> onHasNext() {
         if (cancelled) return CompletableFuture.completedFuture(false);
-        return rows.thenApply(list -> {
-          if (it == null) it = list.iterator();
-          return it.hasNext();
-        });
+        return rows.thenApply(
+            list -> {
+              if (it == null) it = list.iterator();
+              return it.hasNext();
+            });
       }
 
       @Override

@@ -43,8 +43,8 @@ final class ReadVersions {
   private volatile @Nullable Holder newest; // most transactions hold this one: skips the map lookup
 
   /**
-   * The transactions holding one version. A negative count means retired by oldest() and gone
-   * from the map: take a new one. So a holder that can still be taken is always in the map.
+   * The transactions holding one version. A negative count means retired by oldest() and gone from
+   * the map: take a new one. So a holder that can still be taken is always in the map.
    */
   static final class Holder {
     final long version;
@@ -116,9 +116,9 @@ final class ReadVersions {
   }
 
   /**
-   * The oldest version held or pinned at or above {@code floor}, or Long.MAX_VALUE if none.
-   * Forgets versions below the floor and versions nobody holds any more (a new transaction at
-   * such a version makes a new holder).
+   * The oldest version held or pinned at or above {@code floor}, or Long.MAX_VALUE if none. Forgets
+   * versions below the floor and versions nobody holds any more (a new transaction at such a
+   * version makes a new holder).
    *
    * <p>Held versions are read before pinned ones: a transaction pins its commit version before it
    * releases its read version, so a scan that sees the release also sees the pin.
@@ -128,7 +128,8 @@ final class ReadVersions {
     for (Iterator<Holder> it = held.values().iterator(); it.hasNext(); ) {
       Holder h = it.next();
       if (h.version < floor) {
-        h.count.set(Integer.MIN_VALUE / 2); // below the floor the store answers 1007 anyway, held or not
+        h.count.set(
+            Integer.MIN_VALUE / 2); // below the floor the store answers 1007 anyway, held or not
         it.remove();
       } else if (h.count.compareAndSet(0, -1)) {
         it.remove();

@@ -46,11 +46,13 @@ import org.jspecify.annotations.Nullable;
  */
 final class Store implements AutoCloseable {
   static final long LIFETIME_MILLIS = 5_000;
+
   /**
    * How often maintenance prunes. Old versions live about this long under a steady load, so it is
    * short: what is still alive at a young collection is what the collection copies.
    */
   private static final long MAINTENANCE_PERIOD_MILLIS = 20;
+
   /** Keys trimmed per hold of the commit lock, so a long trim does not hold commits up. */
   private static final int TRIM_CHUNK = 1_000;
 
@@ -69,10 +71,7 @@ final class Store implements AutoCloseable {
 
   /** What a transaction hands over at commit. */
   record CommitRequest(
-      long readVersion,
-      List<KeyRange> reads,
-      List<KeyRange> writes,
-      List<Mutation> mutations) {}
+      long readVersion, List<KeyRange> reads, List<KeyRange> writes, List<Mutation> mutations) {}
 
   record CommitResult(long version, byte[] versionstamp) {}
 
@@ -122,17 +121,19 @@ final class Store implements AutoCloseable {
     this.checkpointBytes = config.checkpointBytes;
     this.watches = new Watches(config.maxWatches, executor);
     try {
-      long recovered = log.recover(new CommitLog.RecoverySink() {
-        @Override
-        public void set(byte[] key, byte[] value) {
-          data.put(key, new Node(0, value, null));
-        }
+      long recovered =
+          log.recover(
+              new CommitLog.RecoverySink() {
+                @Override
+                public void set(byte[] key, byte[] value) {
+                  data.put(key, new Node(0, value, null));
+                }
 
-        @Override
-        public void clearRange(byte[] begin, byte[] end) {
-          data.subMap(begin, end).clear();
-        }
-      });
+                @Override
+                public void clearRange(byte[] begin, byte[] end) {
+                  data.subMap(begin, end).clear();
+                }
+              });
       // FoundationDB's read versions are positive; an empty store starts at version 1.
       this.committedVersion = Math.max(recovered, 1);
       this.readableVersion = committedVersion;
@@ -144,14 +145,21 @@ final class Store implements AutoCloseable {
       throw e;
     }
     if (faults.isActive()) {
-      System.err.println("fdb-embedded: fault injection on: " + faults + " (replay with this seed)");
+      System.err.println(
+          "fdb-embedded: fault injection on: " + faults + " (replay with this seed)");
     }
-    this.maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "fdb-embedded-maintenance");
-      t.setDaemon(true);
-      return t;
-    });
-    maintenance.scheduleWithFixedDelay(this::maintain, MAINTENANCE_PERIOD_MILLIS, MAINTENANCE_PERIOD_MILLIS, TimeUnit.MILLISECONDS);
+    this.maintenance =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "fdb-embedded-maintenance");
+              t.setDaemon(true);
+              return t;
+            });
+    maintenance.scheduleWithFixedDelay(
+        this::maintain,
+        MAINTENANCE_PERIOD_MILLIS,
+        MAINTENANCE_PERIOD_MILLIS,
+        TimeUnit.MILLISECONDS);
   }
 
   Clock clock() {
@@ -171,12 +179,17 @@ final class Store implements AutoCloseable {
     return versions.holdNewest(() -> readableVersion);
   }
 
-  /** Holds a version a client chose (setReadVersion); it may already be gone, and reads then fail with 1007. */
+  /**
+   * Holds a version a client chose (setReadVersion); it may already be gone, and reads then fail
+   * with 1007.
+   */
   ReadVersions.Holder holdReadVersion(long version) {
     return versions.hold(version);
   }
 
-  /** Keeps a version the client asked for readable for the transaction lifetime (see ReadVersions). */
+  /**
+   * Keeps a version the client asked for readable for the transaction lifetime (see ReadVersions).
+   */
   void pin(long version) {
     versions.pin(version);
   }
@@ -205,7 +218,8 @@ final class Store implements AutoCloseable {
     checkReadable(rv);
     if (Bytes.compare(begin, end) >= 0) return java.util.Collections.emptyIterator();
     NavigableMap<byte[], Node> sub = data.subMap(begin, true, end, false);
-    Iterator<Map.Entry<byte[], Node>> it = (reverse ? sub.descendingMap() : sub).entrySet().iterator();
+    Iterator<Map.Entry<byte[], Node>> it =
+        (reverse ? sub.descendingMap() : sub).entrySet().iterator();
     return new Iterator<>() {
       private Map.@Nullable Entry<byte[], byte[]> next = advance();
 
@@ -257,9 +271,9 @@ final class Store implements AutoCloseable {
   // ---------------------------------------------------------------- commits
 
   /**
-   * Commits a transaction. The future completes with the commit version once the commit is
-   * durable and readable, or exceptionally with 1020, 1007, 1031, 1021 (injected) or an I/O
-   * failure of the log.
+   * Commits a transaction. The future completes with the commit version once the commit is durable
+   * and readable, or exceptionally with 1020, 1007, 1031, 1021 (injected) or an I/O failure of the
+   * log.
    */
   CompletableFuture<CommitResult> commit(CommitRequest req) {
     FaultPlan.CommitFault fault;
@@ -277,18 +291,23 @@ final class Store implements AutoCloseable {
     }
     commitLock.unlock();
     CompletableFuture<CommitResult> result = new CompletableFuture<>();
-    CompletableFuture.delayedExecutor(delayNanos, TimeUnit.NANOSECONDS, executor).execute(() -> {
-      commitLock.lock();
-      commitLocked(req, fault).whenComplete((r, e) -> {
-        if (e != null) result.completeExceptionally(e);
-        else result.complete(r);
-      });
-    });
+    CompletableFuture.delayedExecutor(delayNanos, TimeUnit.NANOSECONDS, executor)
+        .execute(
+            () -> {
+              commitLock.lock();
+              commitLocked(req, fault)
+                  .whenComplete(
+                      (r, e) -> {
+                        if (e != null) result.completeExceptionally(e);
+                        else result.complete(r);
+                      });
+            });
     return result;
   }
 
   /** Runs with commitLock held; releases it. */
-  private CompletableFuture<CommitResult> commitLocked(CommitRequest req, FaultPlan.CommitFault fault) {
+  private CompletableFuture<CommitResult> commitLocked(
+      CommitRequest req, FaultPlan.CommitFault fault) {
     long version;
     byte[] versionstamp;
     List<byte[]> touched;
@@ -297,11 +316,16 @@ final class Store implements AutoCloseable {
     try {
       if (closed) return Errors.failed(Errors.OPERATION_CANCELLED);
       switch (fault) {
-        case NOT_COMMITTED: return injected(Errors.NOT_COMMITTED);
-        case TOO_OLD: return injected(Errors.TRANSACTION_TOO_OLD);
-        case TIMED_OUT: return injected(Errors.TRANSACTION_TIMED_OUT);
-        case UNKNOWN_RESULT_DROPPED: return injected(Errors.COMMIT_UNKNOWN_RESULT);
-        default: break;
+        case NOT_COMMITTED:
+          return injected(Errors.NOT_COMMITTED);
+        case TOO_OLD:
+          return injected(Errors.TRANSACTION_TOO_OLD);
+        case TIMED_OUT:
+          return injected(Errors.TRANSACTION_TIMED_OUT);
+        case UNKNOWN_RESULT_DROPPED:
+          return injected(Errors.COMMIT_UNKNOWN_RESULT);
+        default:
+          break;
       }
       if (req.readVersion < prunedBelow) return Errors.failed(Errors.TRANSACTION_TOO_OLD);
       if (history.conflicts(req.reads, req.readVersion)) return Errors.failed(Errors.NOT_COMMITTED);
@@ -321,9 +345,10 @@ final class Store implements AutoCloseable {
     }
     CommitResult result = new CommitResult(version, versionstamp);
     boolean spuriousFire = spurious;
-    CompletableFuture<CommitResult> visible = durable
-        ? durableFuture.thenApplyAsync(x -> publish(result, touched, spuriousFire), executor)
-        : durableFuture.thenApply(x -> publish(result, touched, spuriousFire));
+    CompletableFuture<CommitResult> visible =
+        durable
+            ? durableFuture.thenApplyAsync(x -> publish(result, touched, spuriousFire), executor)
+            : durableFuture.thenApply(x -> publish(result, touched, spuriousFire));
     if (fault == FaultPlan.CommitFault.UNKNOWN_RESULT_APPLIED) {
       return visible.thenCompose(r -> injected(Errors.COMMIT_UNKNOWN_RESULT));
     }
@@ -435,7 +460,8 @@ final class Store implements AutoCloseable {
     try {
       long now = clock.millis();
       samples.addLast(new Sample(now, readableVersion));
-      while (!samples.isEmpty() && samples.peekFirst().millis <= now - LIFETIME_MILLIS - MAINTENANCE_PERIOD_MILLIS) {
+      while (!samples.isEmpty()
+          && samples.peekFirst().millis <= now - LIFETIME_MILLIS - MAINTENANCE_PERIOD_MILLIS) {
         lifetimeFloor = samples.pollFirst().version;
       }
       long horizon = versions.horizon(readableVersion, lifetimeFloor);
@@ -449,7 +475,9 @@ final class Store implements AutoCloseable {
     }
   }
 
-  /** Forgets versions below {@code horizon}; reads and commits older than it get 1007 from now on. */
+  /**
+   * Forgets versions below {@code horizon}; reads and commits older than it get 1007 from now on.
+   */
   private void prune(long horizon) {
     prunedBelow = horizon;
     commitLock.lock();
@@ -505,12 +533,13 @@ final class Store implements AutoCloseable {
       java.util.concurrent.locks.LockSupport.parkNanos(100_000);
     }
     // Maintenance runs on this thread, so nothing prunes below `version` while the scan runs.
-    cp.write(sink -> {
-      for (Map.Entry<byte[], Node> e : data.entrySet()) {
-        byte[] v = valueAt(e.getValue(), version);
-        if (v != null) sink.accept(e.getKey(), v);
-      }
-    });
+    cp.write(
+        sink -> {
+          for (Map.Entry<byte[], Node> e : data.entrySet()) {
+            byte[] v = valueAt(e.getValue(), version);
+            if (v != null) sink.accept(e.getKey(), v);
+          }
+        });
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -568,7 +597,17 @@ final class Store implements AutoCloseable {
 
   /** Counts for diagnostics and tests. */
   String stats() {
-    return "keys=" + data.size() + " readable=" + readableVersion + " prunedBelow=" + prunedBelow
-        + " conflictEntries=" + history.size() + " readVersionsInUse=" + versions.size() + " watches=" + watches.outstanding();
+    return "keys="
+        + data.size()
+        + " readable="
+        + readableVersion
+        + " prunedBelow="
+        + prunedBelow
+        + " conflictEntries="
+        + history.size()
+        + " readVersionsInUse="
+        + versions.size()
+        + " watches="
+        + watches.outstanding();
   }
 }

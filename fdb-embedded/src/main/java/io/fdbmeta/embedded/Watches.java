@@ -74,7 +74,8 @@ final class Watches {
   }
 
   /** Called after a commit is visible, with the keys it changed and a reader of current values. */
-  void onCommitted(List<byte[]> keys, Function<byte[], byte @Nullable []> currentValue, boolean spuriousFire) {
+  void onCommitted(
+      List<byte[]> keys, Function<byte[], byte @Nullable []> currentValue, boolean spuriousFire) {
     List<Watch> toFire = new ArrayList<>();
     synchronized (this) {
       if (byKey.isEmpty()) return;

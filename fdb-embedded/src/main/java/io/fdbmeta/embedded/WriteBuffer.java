@@ -22,8 +22,10 @@ import org.jspecify.annotations.Nullable;
  */
 final class WriteBuffer {
   private final TreeMap<byte[], Entry> points = new TreeMap<>(Bytes.ORDER);
+
   /** Disjoint cleared ranges, begin to end. */
   private final TreeMap<byte[], byte[]> cleared = new TreeMap<>(Bytes.ORDER);
+
   /** Ranges where a versionstamped key may land, begin to end. */
   private final List<KeyRange> unreadable = new ArrayList<>();
 
@@ -144,11 +146,13 @@ final class WriteBuffer {
    * Merges the database's live keys in [begin, end) (in the iteration order) with this buffer,
    * yielding what the transaction sees. The database iterator must be in the same order.
    */
-  Iterator<KeyValue> merge(Iterator<Map.Entry<byte[], byte[]>> database, byte[] begin, byte[] end, boolean reverse) {
+  Iterator<KeyValue> merge(
+      Iterator<Map.Entry<byte[], byte[]>> database, byte[] begin, byte[] end, boolean reverse) {
     checkRangeReadable(begin, end);
     if (points.isEmpty() && cleared.isEmpty()) return keyValues(database);
     NavigableMap<byte[], Entry> own = points.subMap(begin, true, end, false);
-    Iterator<Map.Entry<byte[], Entry>> mine = (reverse ? own.descendingMap() : own).entrySet().iterator();
+    Iterator<Map.Entry<byte[], Entry>> mine =
+        (reverse ? own.descendingMap() : own).entrySet().iterator();
     return new Iterator<>() {
       private Map.@Nullable Entry<byte[], byte[]> db = nextOrNull(database);
       private Map.@Nullable Entry<byte[], Entry> buf = nextOrNull(mine);
@@ -159,7 +163,11 @@ final class WriteBuffer {
           int c;
           if (db == null) c = 1;
           else if (buf == null) c = -1;
-          else c = reverse ? Bytes.compare(buf.getKey(), db.getKey()) : Bytes.compare(db.getKey(), buf.getKey());
+          else
+            c =
+                reverse
+                    ? Bytes.compare(buf.getKey(), db.getKey())
+                    : Bytes.compare(db.getKey(), buf.getKey());
           byte[] key;
           byte[] value;
           if (c < 0) { // only in the database

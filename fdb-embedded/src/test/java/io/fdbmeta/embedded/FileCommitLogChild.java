@@ -51,31 +51,39 @@ final class FileCommitLogChild {
     Object commitLock = new Object();
     ExecutorService checkpointer = Executors.newSingleThreadExecutor();
     for (int t = 0; t < THREADS; t++) {
-      new Thread(() -> {
-        while (true) {
-          long v;
-          CompletableFuture<Void> durable;
-          synchronized (commitLock) { // plays the engine's commit lock
-            v = ++version[0];
-            List<CommitLog.Effect> effects = commit(v);
-            state.apply(effects);
-            durable = log.append(v, effects);
-            if (v % CHECKPOINT_EVERY == 0) {
-              CommitLog.Checkpoint cp = log.beginCheckpoint(v);
-              TreeMap<byte[], byte[]> copy = new TreeMap<>(state.map);
-              checkpointer.execute(() -> {
-                try {
-                  cp.write(sink -> { for (var e : copy.entrySet()) sink.accept(e.getKey(), e.getValue()); });
-                } catch (IOException e) {
-                  throw new RuntimeException(e);
+      new Thread(
+              () -> {
+                while (true) {
+                  long v;
+                  CompletableFuture<Void> durable;
+                  synchronized (commitLock) { // plays the engine's commit lock
+                    v = ++version[0];
+                    List<CommitLog.Effect> effects = commit(v);
+                    state.apply(effects);
+                    durable = log.append(v, effects);
+                    if (v % CHECKPOINT_EVERY == 0) {
+                      CommitLog.Checkpoint cp = log.beginCheckpoint(v);
+                      TreeMap<byte[], byte[]> copy = new TreeMap<>(state.map);
+                      checkpointer.execute(
+                          () -> {
+                            try {
+                              cp.write(
+                                  sink -> {
+                                    for (var e : copy.entrySet())
+                                      sink.accept(e.getKey(), e.getValue());
+                                  });
+                            } catch (IOException e) {
+                              throw new RuntimeException(e);
+                            }
+                          });
+                    }
+                  }
+                  durable.join();
+                  System.out.println("ACK " + v);
                 }
-              });
-            }
-          }
-          durable.join();
-          System.out.println("ACK " + v);
-        }
-      }, "committer-" + t).start();
+              },
+              "committer-" + t)
+          .start();
     }
   }
 
@@ -83,7 +91,8 @@ final class FileCommitLogChild {
   static List<CommitLog.Effect> commit(long v) {
     byte[] value = ByteBuffer.allocate(8).putLong(v).array();
     List<CommitLog.Effect> effects = new ArrayList<>();
-    for (int i = 0; i < KEYS_PER_COMMIT; i++) effects.add(CommitLog.Effect.set(key("k" + i), value));
+    for (int i = 0; i < KEYS_PER_COMMIT; i++)
+      effects.add(CommitLog.Effect.set(key("k" + i), value));
     effects.add(CommitLog.Effect.set(logKey(v), value));
     effects.add(CommitLog.Effect.clear(key("scratch/"), key("scratch0")));
     effects.add(CommitLog.Effect.set(key("scratch/" + v), value));

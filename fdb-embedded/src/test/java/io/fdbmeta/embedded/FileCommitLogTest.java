@@ -58,7 +58,9 @@ class FileCommitLogTest {
   private static void assertSameState(State actual, State expected) {
     assertThat(actual.map).hasSameSizeAs(expected.map);
     for (Map.Entry<byte[], byte[]> e : expected.map.entrySet()) {
-      assertThat(actual.map.get(e.getKey())).as(new String(e.getKey(), StandardCharsets.UTF_8)).isEqualTo(e.getValue());
+      assertThat(actual.map.get(e.getKey()))
+          .as(new String(e.getKey(), StandardCharsets.UTF_8))
+          .isEqualTo(e.getValue());
     }
   }
 
@@ -84,7 +86,8 @@ class FileCommitLogTest {
     // And it keeps going where it left off.
     try (FileCommitLog log = openInto(new State(), 200)) {
       commit(log, model, 201).get(10, TimeUnit.SECONDS);
-      assertThatThrownBy(() -> log.append(201, List.of())).isInstanceOf(IllegalArgumentException.class);
+      assertThatThrownBy(() -> log.append(201, List.of()))
+          .isInstanceOf(IllegalArgumentException.class);
     }
     assertSameState(recovered(dir, 201), model);
   }
@@ -115,9 +118,11 @@ class FileCommitLogTest {
       assertThat(log.bytesSinceCheckpoint()).isLessThan(before).isPositive();
       commit(log, model, 81).get(10, TimeUnit.SECONDS);
     }
-    assertThat(files("snapshot-*")).extracting(p -> p.getFileName().toString())
+    assertThat(files("snapshot-*"))
+        .extracting(p -> p.getFileName().toString())
         .containsExactly(FileCommitLog.snapshotName(50));
-    assertThat(files("wal-*")).extracting(p -> p.getFileName().toString())
+    assertThat(files("wal-*"))
+        .extracting(p -> p.getFileName().toString())
         .containsExactly(FileCommitLog.segmentName(2));
     assertSameState(recovered(dir, 81), model);
 
@@ -126,7 +131,8 @@ class FileCommitLogTest {
       commit(log, model, 82);
       log.beginCheckpoint(82).write(model.scanner());
     }
-    assertThat(files("*.snap")).extracting(p -> p.getFileName().toString())
+    assertThat(files("*.snap"))
+        .extracting(p -> p.getFileName().toString())
         .containsExactly(FileCommitLog.snapshotName(82));
     assertSameState(recovered(dir, 82), model);
   }
@@ -139,7 +145,8 @@ class FileCommitLogTest {
       log.beginCheckpoint(30); // rolled, but the snapshot is never written
       for (long v = 31; v <= 40; v++) commit(log, model, v);
     }
-    Files.write(dir.resolve(FileCommitLog.snapshotName(30) + ".tmp"), new byte[] {1, 2, 3}); // half-written
+    Files.write(
+        dir.resolve(FileCommitLog.snapshotName(30) + ".tmp"), new byte[] {1, 2, 3}); // half-written
     assertSameState(recovered(dir, 40), model);
     assertThat(files("*.tmp")).isEmpty();
   }
@@ -151,7 +158,8 @@ class FileCommitLogTest {
       for (long v = 1; v <= 30; v++) commit(log, model, v);
       CommitLog.Checkpoint cp = log.beginCheckpoint(30);
       for (long v = 31; v <= 40; v++) commit(log, model, v);
-      cp.write(model.scanner()); // the snapshot holds 31..40 too; replaying them again must be harmless
+      cp.write(
+          model.scanner()); // the snapshot holds 31..40 too; replaying them again must be harmless
     }
     // Resurrect the covered segment, as if the process died before deleting it.
     Path stale = dir.resolve(FileCommitLog.segmentName(1));
@@ -183,7 +191,9 @@ class FileCommitLogTest {
       commit(log, upTo2, 3).get(10, TimeUnit.SECONDS);
     }
     // Garbage after the last record (a batch whose header never made it) is a torn tail too.
-    Files.write(segment, new byte[] {9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9},
+    Files.write(
+        segment,
+        new byte[] {9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9},
         StandardOpenOption.APPEND);
     assertSameState(recovered(dir, 3), upTo2);
   }
@@ -213,9 +223,12 @@ class FileCommitLogTest {
       for (int v = 1; v <= 3; v++) commit(log, new State(), v).get(10, TimeUnit.SECONDS);
     }
     try (FileChannel ch = FileChannel.open(segment, StandardOpenOption.WRITE)) {
-      ch.write(ByteBuffer.allocate(4).putInt(0, Integer.MAX_VALUE), firstRecord + 8); // absurd length
+      ch.write(
+          ByteBuffer.allocate(4).putInt(0, Integer.MAX_VALUE), firstRecord + 8); // absurd length
     }
-    assertThatThrownBy(() -> recovered(dir, 3)).isInstanceOf(UncheckedIOException.class).hasMessageContaining("offset " + firstRecord);
+    assertThatThrownBy(() -> recovered(dir, 3))
+        .isInstanceOf(UncheckedIOException.class)
+        .hasMessageContaining("offset " + firstRecord);
   }
 
   @Test
@@ -227,11 +240,14 @@ class FileCommitLogTest {
     }
     Path snapshot = dir.resolve(FileCommitLog.snapshotName(20));
     flipByte(snapshot, Files.size(snapshot) / 2);
-    assertThatThrownBy(() -> recovered(dir, 20)).isInstanceOf(UncheckedIOException.class).hasMessageContaining(snapshot.toString());
+    assertThatThrownBy(() -> recovered(dir, 20))
+        .isInstanceOf(UncheckedIOException.class)
+        .hasMessageContaining(snapshot.toString());
   }
 
   private static void flipByte(Path file, long pos) throws IOException {
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+    try (FileChannel ch =
+        FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       ByteBuffer b = ByteBuffer.allocate(1);
       ch.read(b, pos);
       b.put(0, (byte) (b.get(0) ^ 0x5a)).rewind();
@@ -257,7 +273,8 @@ class FileCommitLogTest {
   void secondProcessIsRefused() throws Exception {
     Process child = startChild("hold");
     try {
-      BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+      BufferedReader out =
+          new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
       assertThat(out.readLine()).isEqualTo("LOCKED");
       assertThatThrownBy(() -> FileCommitLog.open(dir))
           .isInstanceOf(IllegalStateException.class)
@@ -283,7 +300,9 @@ class FileCommitLogTest {
     for (int round = 0; round < 3; round++) {
       Process child = startChild("crash");
       try {
-        BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+        BufferedReader out =
+            new BufferedReader(
+                new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
         assertThat(out.readLine()).isEqualTo("RECOVERED " + last);
         int ackedThisRound = 0;
         int killAfter = 1500 + 700 * round; // spans several checkpoints
@@ -316,7 +335,9 @@ class FileCommitLogTest {
       assertThat(state.map.get(key("k" + i))).as("k%d", i).isEqualTo(lastValue);
     }
     for (long v = 1; v <= last; v++) {
-      assertThat(state.map.get(logKey(v))).as("log/%d", v).isEqualTo(ByteBuffer.allocate(8).putLong(v).array());
+      assertThat(state.map.get(logKey(v)))
+          .as("log/%d", v)
+          .isEqualTo(ByteBuffer.allocate(8).putLong(v).array());
     }
     var scratch = state.map.subMap(key("scratch/"), true, key("scratch0"), false);
     assertThat(scratch).hasSize(1);
@@ -326,8 +347,13 @@ class FileCommitLogTest {
 
   private Process startChild(String mode) throws IOException {
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-    return new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"),
-            FileCommitLogChild.class.getName(), mode, dir.toString())
+    return new ProcessBuilder(
+            java.toString(),
+            "-cp",
+            System.getProperty("java.class.path"),
+            FileCommitLogChild.class.getName(),
+            mode,
+            dir.toString())
         .redirectError(ProcessBuilder.Redirect.INHERIT)
         .start();
   }
@@ -335,14 +361,15 @@ class FileCommitLogTest {
   /**
    * Appends per second with 1 and 16 committers that each wait for durability before the next
    * commit. Group commit shows as the 16-committer rate being many times the 1-committer rate.
-   * Reproduce: {@code mvn -B -q -pl fdb-embedded -am verify -Dtest=FileCommitLogTest#groupCommitThroughput
-   * -Dsurefire.failIfNoSpecifiedTests=false}
+   * Reproduce: {@code mvn -B -q -pl fdb-embedded -am verify
+   * -Dtest=FileCommitLogTest#groupCommitThroughput -Dsurefire.failIfNoSpecifiedTests=false}
    */
   @Test
   void groupCommitThroughput() throws Exception {
     double one = appendsPerSecond(1);
     double sixteen = appendsPerSecond(16);
-    System.out.printf("FileCommitLog group commit: 1 committer %.0f appends/s, 16 committers %.0f appends/s (%.1fx)%n",
+    System.out.printf(
+        "FileCommitLog group commit: 1 committer %.0f appends/s, 16 committers %.0f appends/s (%.1fx)%n",
         one, sixteen, sixteen / one);
     assertThat(sixteen).isPositive();
   }
@@ -354,19 +381,22 @@ class FileCommitLogTest {
       Object commitLock = new Object();
       AtomicLong version = new AtomicLong();
       long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(700);
-      List<Effect> effects = List.of(Effect.set(new byte[16], new byte[100]), Effect.set(new byte[20], new byte[50]));
+      List<Effect> effects =
+          List.of(Effect.set(new byte[16], new byte[100]), Effect.set(new byte[20], new byte[50]));
       long start = System.nanoTime();
       List<Thread> threads = new ArrayList<>();
       for (int t = 0; t < committers; t++) {
-        Thread th = new Thread(() -> {
-          while (System.nanoTime() < deadline) {
-            CompletableFuture<Void> f;
-            synchronized (commitLock) {
-              f = log.append(version.incrementAndGet(), effects);
-            }
-            f.join();
-          }
-        });
+        Thread th =
+            new Thread(
+                () -> {
+                  while (System.nanoTime() < deadline) {
+                    CompletableFuture<Void> f;
+                    synchronized (commitLock) {
+                      f = log.append(version.incrementAndGet(), effects);
+                    }
+                    f.join();
+                  }
+                });
         th.start();
         threads.add(th);
       }
@@ -403,16 +433,25 @@ class FileCommitLogTest {
       log.beginCheckpoint(1).write(model.scanner());
     }
     Files.delete(dir.resolve(FileCommitLog.segmentName(2)));
-    Files.write(dir.resolve(FileCommitLog.segmentName(1)), new byte[] {1}); // a leftover covered segment
-    assertThatThrownBy(() -> recovered(dir, 1)).isInstanceOf(UncheckedIOException.class).hasMessageContaining("missing");
-    assertThat(dir.resolve(FileCommitLog.segmentName(1))).as("nothing deleted after a failed recovery").exists();
+    Files.write(
+        dir.resolve(FileCommitLog.segmentName(1)), new byte[] {1}); // a leftover covered segment
+    assertThatThrownBy(() -> recovered(dir, 1))
+        .isInstanceOf(UncheckedIOException.class)
+        .hasMessageContaining("missing");
+    assertThat(dir.resolve(FileCommitLog.segmentName(1)))
+        .as("nothing deleted after a failed recovery")
+        .exists();
   }
 
   @Test
   void corruptFilesAreNamedInTheError() throws Exception {
-    Files.write(dir.resolve(FileCommitLog.segmentName(1)), "this is not a log segment, it is long enough".getBytes(StandardCharsets.UTF_8));
+    Files.write(
+        dir.resolve(FileCommitLog.segmentName(1)),
+        "this is not a log segment, it is long enough".getBytes(StandardCharsets.UTF_8));
     Files.write(dir.resolve(FileCommitLog.segmentName(2)), new byte[0]);
-    assertThatThrownBy(() -> recovered(dir, 0)).isInstanceOf(UncheckedIOException.class).hasMessageContaining(FileCommitLog.segmentName(1));
+    assertThatThrownBy(() -> recovered(dir, 0))
+        .isInstanceOf(UncheckedIOException.class)
+        .hasMessageContaining(FileCommitLog.segmentName(1));
   }
 
   @Test
@@ -426,7 +465,9 @@ class FileCommitLogTest {
       commit(log, model, 3);
     }
     Files.delete(dir.resolve(FileCommitLog.segmentName(2)));
-    assertThatThrownBy(() -> recovered(dir, 3)).isInstanceOf(UncheckedIOException.class).hasMessageContaining("missing");
+    assertThatThrownBy(() -> recovered(dir, 3))
+        .isInstanceOf(UncheckedIOException.class)
+        .hasMessageContaining("missing");
     try (Stream<Path> s = Files.list(dir)) {
       assertThat(s.count()).isEqualTo(3); // LOCK and two segments: nothing was deleted
     }

@@ -83,14 +83,17 @@ class ReadVersionsTest {
   void aNewTransactionNeverKeepsAVersionAHorizonPassedBeforeItsHoldWasVisible() {
     long[] readable = {10};
     long[] horizon = {0};
-    ReadVersions.Holder h = versions.holdNewest(() -> {
-      long v = readable[0];
-      if (v == 10) { // first attempt: commits move on and the pruner runs before the hold lands
-        readable[0] = 20;
-        horizon[0] = versions.horizon(readable[0], 0);
-      }
-      return v;
-    });
+    ReadVersions.Holder h =
+        versions.holdNewest(
+            () -> {
+              long v = readable[0];
+              if (v == 10) { // first attempt: commits move on and the pruner runs before the hold
+                // lands
+                readable[0] = 20;
+                horizon[0] = versions.horizon(readable[0], 0);
+              }
+              return v;
+            });
     assertThat(horizon[0]).isEqualTo(20);
     assertThat(h.version).isGreaterThanOrEqualTo(horizon[0]);
     assertThat(versions.horizon(30, 0)).isEqualTo(20); // and it holds that newer version

@@ -33,17 +33,19 @@ class RetentionTest {
   }
 
   private static void set(EmbeddedDatabase db, String key, String value) {
-    db.run(tr -> {
-      tr.set(b(key), b(value));
-      return null;
-    });
+    db.run(
+        tr -> {
+          tr.set(b(key), b(value));
+          return null;
+        });
   }
 
   private static void clear(EmbeddedDatabase db, String key) {
-    db.run(tr -> {
-      tr.clear(b(key));
-      return null;
-    });
+    db.run(
+        tr -> {
+          tr.clear(b(key));
+          return null;
+        });
   }
 
   private static int errorCode(Throwable t) {
@@ -58,7 +60,8 @@ class RetentionTest {
       for (int i = 0; i < 5; i++) set(db, "k", "v" + i);
       set(db, "gone", "x");
       try (Transaction reader = db.createTransaction()) {
-        assertThat(s(reader.get(b("k")).join())).isEqualTo("v4"); // takes and holds the read version
+        assertThat(s(reader.get(b("k")).join()))
+            .isEqualTo("v4"); // takes and holds the read version
         for (int i = 0; i < 200; i++) {
           set(db, "k", "w" + i);
           set(db, "n/" + (i % 10), "w" + i);
@@ -70,7 +73,9 @@ class RetentionTest {
         assertThat(s(reader.get(b("k")).join())).isEqualTo("v4");
         assertThat(s(reader.get(b("gone")).join())).isEqualTo("x");
         assertThat(reader.getRange(b("n/"), b("n0")).asList().join()).isEmpty();
-        assertThat(reader.getRange(b(""), b("z")).asList().join()).extracting(kv -> s(kv.getKey())).containsExactly("gone", "k");
+        assertThat(reader.getRange(b(""), b("z")).asList().join())
+            .extracting(kv -> s(kv.getKey()))
+            .containsExactly("gone", "k");
       }
       store.maintainNow();
       // Once the reader is gone, so is everything but the newest version; the cleared key entirely.
@@ -157,7 +162,8 @@ class RetentionTest {
       store.maintainNow();
       assertThat(store.versionCount(b("k"))).isLessThanOrEqualTo(2);
       assertThat(store.stats()).contains("readVersionsInUse=0");
-      assertThatThrownBy(() -> abandoned.get(b("k")).join()).satisfies(e -> assertThat(errorCode(e)).isEqualTo(Errors.TRANSACTION_TOO_OLD));
+      assertThatThrownBy(() -> abandoned.get(b("k")).join())
+          .satisfies(e -> assertThat(errorCode(e)).isEqualTo(Errors.TRANSACTION_TOO_OLD));
     }
   }
 
@@ -173,7 +179,8 @@ class RetentionTest {
       clock.advance(Duration.ofSeconds(6));
       set(db, "k", "v2");
       db.store().maintainNow();
-      assertThatThrownBy(() -> readAt(db, readVersion, "k")).satisfies(e -> assertThat(errorCode(e)).isEqualTo(Errors.TRANSACTION_TOO_OLD));
+      assertThatThrownBy(() -> readAt(db, readVersion, "k"))
+          .satisfies(e -> assertThat(errorCode(e)).isEqualTo(Errors.TRANSACTION_TOO_OLD));
     }
   }
 
@@ -186,26 +193,32 @@ class RetentionTest {
       AtomicLong tooOld = new AtomicLong();
       AtomicLong reads = new AtomicLong();
       List<Thread> threads = new ArrayList<>();
-      threads.add(new Thread(() -> {
-        while (!stop.get()) store.maintainNow();
-      }));
-      threads.add(new Thread(() -> {
-        for (int i = 0; !stop.get(); i++) set(db, "k" + (i % 100), "v" + i);
-      }));
+      threads.add(
+          new Thread(
+              () -> {
+                while (!stop.get()) store.maintainNow();
+              }));
+      threads.add(
+          new Thread(
+              () -> {
+                for (int i = 0; !stop.get(); i++) set(db, "k" + (i % 100), "v" + i);
+              }));
       for (int t = 0; t < 2; t++) {
-        threads.add(new Thread(() -> {
-          while (!stop.get()) {
-            try (Transaction tr = db.createTransaction()) {
-              tr.get(b("k1")).join();
-              Thread.yield(); // let the writer and the pruner move on before reading again
-              tr.getRange(b("k"), b("l")).asList().join();
-              reads.incrementAndGet();
-            } catch (CompletionException e) {
-              if (errorCode(e) == Errors.TRANSACTION_TOO_OLD) tooOld.incrementAndGet();
-              else throw e;
-            }
-          }
-        }));
+        threads.add(
+            new Thread(
+                () -> {
+                  while (!stop.get()) {
+                    try (Transaction tr = db.createTransaction()) {
+                      tr.get(b("k1")).join();
+                      Thread.yield(); // let the writer and the pruner move on before reading again
+                      tr.getRange(b("k"), b("l")).asList().join();
+                      reads.incrementAndGet();
+                    } catch (CompletionException e) {
+                      if (errorCode(e) == Errors.TRANSACTION_TOO_OLD) tooOld.incrementAndGet();
+                      else throw e;
+                    }
+                  }
+                }));
       }
       threads.forEach(Thread::start);
       Thread.sleep(1_000);

@@ -35,13 +35,24 @@ public final class CatalogImport {
     this.ks = catalog.keyspace();
   }
 
-  /** One range to import; {@code endKey} null for the last range. A null leaseholder means no lease. */
-  public record ImportedRange(long rangeId, byte @Nullable [] endKey, List<String> replicas, @Nullable String leaseholder, long leaseExpiresAt,
+  /**
+   * One range to import; {@code endKey} null for the last range. A null leaseholder means no lease.
+   */
+  public record ImportedRange(
+      long rangeId,
+      byte @Nullable [] endKey,
+      List<String> replicas,
+      @Nullable String leaseholder,
+      long leaseExpiresAt,
       long holderIncarnation) {
     public ImportedRange {
-      if (rangeId == Ids.ROOT_RANGE_ID) throw new IllegalArgumentException("range id " + Ids.ROOT_RANGE_ID + " is the import's rest range");
+      if (rangeId == Ids.ROOT_RANGE_ID)
+        throw new IllegalArgumentException(
+            "range id " + Ids.ROOT_RANGE_ID + " is the import's rest range");
       replicas = List.copyOf(replicas);
-      if (leaseholder != null && !replicas.contains(leaseholder)) throw new IllegalArgumentException("leaseholder " + leaseholder + " is not a replica of range " + rangeId);
+      if (leaseholder != null && !replicas.contains(leaseholder))
+        throw new IllegalArgumentException(
+            "leaseholder " + leaseholder + " is not a replica of range " + rangeId);
     }
   }
 
@@ -52,33 +63,81 @@ public final class CatalogImport {
    *     replicas or a lease (the catalog is not fresh), INVALID_ARGUMENT if the chunk's end keys do
    *     not increase from the rest's start
    */
-  public CompletableFuture<Void> importChunkAsync(TransactionContext db, List<ImportedRange> chunk) {
+  public CompletableFuture<Void> importChunkAsync(
+      TransactionContext db, List<ImportedRange> chunk) {
     if (chunk.isEmpty()) throw new IllegalArgumentException("empty chunk");
-    return db.runAsync(tr -> tr.get(ks.rangeByIdKey(chunk.get(0).rangeId())).thenCompose(done -> {
-      if (done != null) return CompletableFuture.completedFuture(null); // a retry of a chunk that committed
-      return catalog.writer().read(tr, Ids.ROOT_RANGE_ID).thenCombine(tr.get(ks.leaseKey(Ids.ROOT_RANGE_ID)), (rest, lease) -> {
-        if (rest == null || !rest.replicas().isEmpty() || lease != null || rest.endKey() != null) {
-          throw MetaException.forRange(MetaException.Code.NOT_ALLOWED, Ids.ROOT_RANGE_ID, "import needs a fresh catalog: the last range must be range 1 with no replicas and no lease, found " + rest);
-        }
-        try (RouteWriter.Changes changes = catalog.writer().changes(tr)) {
-          changes.remove(rest, true);
-          byte[] start = rest.startKey();
-          for (ImportedRange r : chunk) {
-            byte[] end = r.endKey();
-            if (end != null && ByteArrayUtil.compareUnsigned(start, end) >= 0) {
-              throw MetaException.forRange(MetaException.Code.INVALID_ARGUMENT, r.rangeId(), "imported end keys must increase");
-            }
-            long epoch = r.leaseholder() == null ? 0 : 1;
-            RangeDescriptor d = new RangeDescriptor(r.rangeId(), start, end, 1, r.replicas(), r.leaseholder(), epoch);
-            changes.put(null, d);
-            if (r.leaseholder() != null) tr.set(ks.leaseKey(r.rangeId()), new Lease(r.leaseholder(), epoch, r.leaseExpiresAt(), r.holderIncarnation()).encode());
-            if (end == null) return null;
-            start = end;
-          }
-          changes.put(null, new RangeDescriptor(Ids.ROOT_RANGE_ID, start, null, rest.generation() + 1, List.of(), null, 0));
-          return null;
-        }
-      });
-    }));
+    return db.runAsync(
+        tr ->
+            tr.get(ks.rangeByIdKey(chunk.get(0).rangeId()))
+                .thenCompose(
+                    done -> {
+                      if (done != null)
+                        return CompletableFuture.completedFuture(
+                            null); // a retry of a chunk that committed
+                      return catalog
+                          .writer()
+                          .read(tr, Ids.ROOT_RANGE_ID)
+                          .thenCombine(
+                              tr.get(ks.leaseKey(Ids.ROOT_RANGE_ID)),
+                              (rest, lease) -> {
+                                if (rest == null
+                                    || !rest.replicas().isEmpty()
+                                    || lease != null
+                                    || rest.endKey() != null) {
+                                  throw MetaException.forRange(
+                                      MetaException.Code.NOT_ALLOWED,
+                                      Ids.ROOT_RANGE_ID,
+                                      "import needs a fresh catalog: the last range must be range 1 with no replicas and no lease, found "
+                                          + rest);
+                                }
+                                try (RouteWriter.Changes changes = catalog.writer().changes(tr)) {
+                                  changes.remove(rest, true);
+                                  byte[] start = rest.startKey();
+                                  for (ImportedRange r : chunk) {
+                                    byte[] end = r.endKey();
+                                    if (end != null
+                                        && ByteArrayUtil.compareUnsigned(start, end) >= 0) {
+                                      throw MetaException.forRange(
+                                          MetaException.Code.INVALID_ARGUMENT,
+                                          r.rangeId(),
+                                          "imported end keys must increase");
+                                    }
+                                    long epoch = r.leaseholder() == null ? 0 : 1;
+                                    RangeDescriptor d =
+                                        new RangeDescriptor(
+                                            r.rangeId(),
+                                            start,
+                                            end,
+                                            1,
+                                            r.replicas(),
+                                            r.leaseholder(),
+                                            epoch);
+                                    changes.put(null, d);
+                                    if (r.leaseholder() != null)
+                                      tr.set(
+                                          ks.leaseKey(r.rangeId()),
+                                          new Lease(
+                                                  r.leaseholder(),
+                                                  epoch,
+                                                  r.leaseExpiresAt(),
+                                                  r.holderIncarnation())
+                                              .encode());
+                                    if (end == null) return null;
+                                    start = end;
+                                  }
+                                  changes.put(
+                                      null,
+                                      new RangeDescriptor(
+                                          Ids.ROOT_RANGE_ID,
+                                          start,
+                                          null,
+                                          rest.generation() + 1,
+                                          List.of(),
+                                          null,
+                                          0));
+                                  return null;
+                                }
+                              });
+                    }));
   }
 }

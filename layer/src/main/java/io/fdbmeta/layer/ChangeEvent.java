@@ -9,7 +9,11 @@ import org.jspecify.annotations.Nullable;
  * key), or a range that no longer exists. Applying a transaction's events in order turns the route
  * table before it into the one after it.
  */
-public record ChangeEvent(Kind kind, @Nullable RangeDescriptor descriptor, long removedRangeId, byte @Nullable [] removedEndKey) {
+public record ChangeEvent(
+    Kind kind,
+    @Nullable RangeDescriptor descriptor,
+    long removedRangeId,
+    byte @Nullable [] removedEndKey) {
   static final int FORMAT = 1;
 
   public enum Kind {
@@ -29,7 +33,8 @@ public record ChangeEvent(Kind kind, @Nullable RangeDescriptor descriptor, long 
     if (kind == Kind.UPSERT) {
       return Tuple.from(FORMAT, kind.name(), descriptor.encode()).pack();
     }
-    return Tuple.from(FORMAT, kind.name(), removedRangeId, Keyspace.endElement(removedEndKey)).pack();
+    return Tuple.from(FORMAT, kind.name(), removedRangeId, Keyspace.endElement(removedEndKey))
+        .pack();
   }
 
   public static ChangeEvent decode(byte[] value) {
@@ -39,7 +44,8 @@ public record ChangeEvent(Kind kind, @Nullable RangeDescriptor descriptor, long 
     try {
       kind = Kind.valueOf(Records.field(t, 1, String.class, what));
     } catch (IllegalArgumentException e) {
-      throw MetaException.of(MetaException.Code.CORRUPT_RECORD, what + " has unknown kind " + t.get(1));
+      throw MetaException.of(
+          MetaException.Code.CORRUPT_RECORD, what + " has unknown kind " + t.get(1));
     }
     if (kind == Kind.UPSERT) {
       return upsert(RangeDescriptor.decode(Records.field(t, 2, byte[].class, what)));

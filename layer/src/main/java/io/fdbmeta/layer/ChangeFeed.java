@@ -58,7 +58,15 @@ public final class ChangeFeed implements AutoCloseable {
    * {@code metaVersion - commitVersion(position)} is how far behind the feed is, in database
    * versions. {@code lastSyncedAtMillis} is when the last successful catch-up began.
    */
-  public record Metrics(Versionstamp position, long metaVersion, long commits, long events, long resets, long watchFires, long polls, long failures,
+  public record Metrics(
+      Versionstamp position,
+      long metaVersion,
+      long commits,
+      long events,
+      long resets,
+      long watchFires,
+      long polls,
+      long failures,
       long lastSyncedAtMillis) {}
 
   private final Database db;
@@ -89,7 +97,16 @@ public final class ChangeFeed implements AutoCloseable {
     this.options = Objects.requireNonNull(options, "options");
     this.thread = new FollowerThread("change-feed-" + ks.cluster());
     this.tail = new ChangelogTail(db, ks, options.logPageSize, thread);
-    this.watch = new MetaVersionWatch(db, ks, thread, options.retryDelay(), failures, () -> !stopped, this::armedAt, this::runCatchUp);
+    this.watch =
+        new MetaVersionWatch(
+            db,
+            ks,
+            thread,
+            options.retryDelay(),
+            failures,
+            () -> !stopped,
+            this::armedAt,
+            this::runCatchUp);
   }
 
   /**
@@ -112,19 +129,26 @@ public final class ChangeFeed implements AutoCloseable {
     Objects.requireNonNull(l, "listener");
     if (started) throw new IllegalStateException("change feed already started");
     started = true;
-    thread.submit(() -> {
-      listener = l;
-      position = from;
-      lastSyncedAtMillis = options.clock.millis();
-      if (options.watches) watch.arm();
-      thread.every(Duration.ZERO, options.pollInterval, () -> {
-        polls.incrementAndGet();
-        runCatchUp();
-      });
-    });
+    thread.submit(
+        () -> {
+          listener = l;
+          position = from;
+          lastSyncedAtMillis = options.clock.millis();
+          if (options.watches) watch.arm();
+          thread.every(
+              Duration.ZERO,
+              options.pollInterval,
+              () -> {
+                polls.incrementAndGet();
+                runCatchUp();
+              });
+        });
   }
 
-  /** Catches up now, bypassing watches and the poll (for tests and for a consumer that knows it is behind). */
+  /**
+   * Catches up now, bypassing watches and the poll (for tests and for a consumer that knows it is
+   * behind).
+   */
   public void poke() {
     thread.submit(this::runCatchUp);
   }
@@ -135,10 +159,21 @@ public final class ChangeFeed implements AutoCloseable {
   }
 
   public Metrics metrics() {
-    return new Metrics(position, metaVersion, commits.get(), events.get(), resets.get(), watch.fires(), polls.get(), failures.get(), lastSyncedAtMillis);
+    return new Metrics(
+        position,
+        metaVersion,
+        commits.get(),
+        events.get(),
+        resets.get(),
+        watch.fires(),
+        polls.get(),
+        failures.get(),
+        lastSyncedAtMillis);
   }
 
-  /** The 8-byte commit version of a changelog position, as a number comparable with read versions. */
+  /**
+   * The 8-byte commit version of a changelog position, as a number comparable with read versions.
+   */
   public static long commitVersion(Versionstamp position) {
     return commitVersion(position.getTransactionVersion());
   }
@@ -160,7 +195,8 @@ public final class ChangeFeed implements AutoCloseable {
     thread.shutdown();
   }
 
-  // ---------------------------------------------------------------- catching up (the feed's thread)
+  // ---------------------------------------------------------------- catching up (the feed's
+  // thread)
 
   private void runCatchUp() {
     if (stopped || listener == null) return;
@@ -171,20 +207,28 @@ public final class ChangeFeed implements AutoCloseable {
     running = true;
     again = false;
     long startedAt = options.clock.millis();
-    tail.catchUpAsync(position, this::deliver).thenCompose(result -> {
-      if (result == ChangelogTail.Result.CAUGHT_UP) return CompletableFuture.<Void>completedFuture(null);
-      return tail.headAsync().thenAcceptAsync(this::reset, thread);
-    }).whenCompleteAsync((v, e) -> {
-      running = false;
-      if (e != null) {
-        failures.incrementAndGet();
-        LOG.log(System.Logger.Level.WARNING, "change feed catch-up failed, retrying: " + FdbErrors.translate(e));
-        thread.schedule(this::runCatchUp, options.retryDelay());
-        return;
-      }
-      lastSyncedAtMillis = startedAt;
-      if (again) runCatchUp();
-    }, thread);
+    tail.catchUpAsync(position, this::deliver)
+        .thenCompose(
+            result -> {
+              if (result == ChangelogTail.Result.CAUGHT_UP)
+                return CompletableFuture.<Void>completedFuture(null);
+              return tail.headAsync().thenAcceptAsync(this::reset, thread);
+            })
+        .whenCompleteAsync(
+            (v, e) -> {
+              running = false;
+              if (e != null) {
+                failures.incrementAndGet();
+                LOG.log(
+                    System.Logger.Level.WARNING,
+                    "change feed catch-up failed, retrying: " + FdbErrors.translate(e));
+                thread.schedule(this::runCatchUp, options.retryDelay());
+                return;
+              }
+              lastSyncedAtMillis = startedAt;
+              if (again) runCatchUp();
+            },
+            thread);
   }
 
   private void armedAt(byte[] v) {
@@ -236,7 +280,9 @@ public final class ChangeFeed implements AutoCloseable {
     }
 
     Duration retryDelay() {
-      return pollInterval.compareTo(Duration.ofMillis(100)) < 0 ? pollInterval : Duration.ofMillis(100);
+      return pollInterval.compareTo(Duration.ofMillis(100)) < 0
+          ? pollInterval
+          : Duration.ofMillis(100);
     }
 
     public static final class Builder {
@@ -249,7 +295,8 @@ public final class ChangeFeed implements AutoCloseable {
 
       /** Changelog entries per catch-up transaction. */
       public Builder logPageSize(int n) {
-        if (n < 1 || n > 100_000) throw new IllegalArgumentException("logPageSize must be in [1, 100000], got " + n);
+        if (n < 1 || n > 100_000)
+          throw new IllegalArgumentException("logPageSize must be in [1, 100000], got " + n);
         this.logPageSize = n;
         return this;
       }
@@ -257,7 +304,8 @@ public final class ChangeFeed implements AutoCloseable {
       /** Safety-net catch-up period, independent of watches. */
       public Builder pollInterval(Duration d) {
         Objects.requireNonNull(d, "pollInterval");
-        if (d.toMillis() < 1) throw new IllegalArgumentException("pollInterval must be >= 1 ms, got " + d);
+        if (d.toMillis() < 1)
+          throw new IllegalArgumentException("pollInterval must be >= 1 ms, got " + d);
         this.pollInterval = d;
         return this;
       }

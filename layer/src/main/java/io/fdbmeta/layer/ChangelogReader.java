@@ -21,19 +21,34 @@ public final class ChangelogReader {
     this.ks = ks;
   }
 
-  /** One page read in one transaction; whether entries after {@code after} were trimmed is the caller's floor check. */
+  /**
+   * One page read in one transaction; whether entries after {@code after} were trimmed is the
+   * caller's floor check.
+   */
   public record Page(List<ChangeEvent.At> entries, Versionstamp floor) {}
 
   /** Up to {@code limit} entries after {@code after} (null: from the start), and the trim floor. */
-  public CompletableFuture<Page> readAfterAsync(ReadTransactionContext db, @Nullable Versionstamp after, int limit) {
-    KeySelector begin = after == null ? KeySelector.firstGreaterOrEqual(ks.changelogRange().begin)
-        : KeySelector.firstGreaterThan(Versionstamps.key(ks.changelogSubspace(), after));
+  public CompletableFuture<Page> readAfterAsync(
+      ReadTransactionContext db, @Nullable Versionstamp after, int limit) {
+    KeySelector begin =
+        after == null
+            ? KeySelector.firstGreaterOrEqual(ks.changelogRange().begin)
+            : KeySelector.firstGreaterThan(Versionstamps.key(ks.changelogSubspace(), after));
     KeySelector end = KeySelector.firstGreaterOrEqual(ks.changelogRange().end);
-    return db.readAsync(tr -> tr.get(ks.changelogFloorKey()).thenCombine(tr.getRange(begin, end, limit).asList(), (floor, rows) -> {
-      List<ChangeEvent.At> out = new ArrayList<>(rows.size());
-      for (KeyValue kv : rows) out.add(new ChangeEvent.At(Versionstamps.position(ks.changelogSubspace(), kv.getKey()), ChangeEvent.decode(kv.getValue())));
-      return new Page(out, Versionstamps.decodePosition(floor));
-    }));
+    return db.readAsync(
+        tr ->
+            tr.get(ks.changelogFloorKey())
+                .thenCombine(
+                    tr.getRange(begin, end, limit).asList(),
+                    (floor, rows) -> {
+                      List<ChangeEvent.At> out = new ArrayList<>(rows.size());
+                      for (KeyValue kv : rows)
+                        out.add(
+                            new ChangeEvent.At(
+                                Versionstamps.position(ks.changelogSubspace(), kv.getKey()),
+                                ChangeEvent.decode(kv.getValue())));
+                      return new Page(out, Versionstamps.decodePosition(floor));
+                    }));
   }
 
   /** True if two positions belong to the same commit (their entries must be applied together). */

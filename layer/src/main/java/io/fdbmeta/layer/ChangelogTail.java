@@ -50,56 +50,81 @@ final class ChangelogTail {
    *     stay handed on, so the caller's cursor is where to resume)
    */
   CompletableFuture<Result> catchUpAsync(Versionstamp from, Consumer<Batch> sink) {
-    var state = new Object() {
-      Versionstamp readPos = from;
-      List<ChangeEvent> pending = new ArrayList<>();
-      Versionstamp pendingPos = from;
-      Result result = Result.CAUGHT_UP;
+    var state =
+        new Object() {
+          Versionstamp readPos = from;
+          List<ChangeEvent> pending = new ArrayList<>();
+          Versionstamp pendingPos = from;
+          Result result = Result.CAUGHT_UP;
 
-      void flush() {
-        if (pending.isEmpty()) return;
-        sink.accept(new Batch(pendingPos, List.copyOf(pending)));
-        pending = new ArrayList<>();
-      }
-    };
-    return AsyncUtil.whileTrue(() -> readPage(state.readPos).thenApplyAsync(page -> {
-      // Entries after readPos are complete only if none of them was trimmed.
-      if (page.floor().compareTo(state.readPos) > 0) {
-        state.result = Result.BEHIND_FLOOR;
-        return false;
-      }
-      for (ChangeEvent.At at : page.entries()) {
-        if (!state.pending.isEmpty() && !sameCommit(at.position(), state.pendingPos)) state.flush();
-        state.pending.add(at.event());
-        state.pendingPos = at.position();
-        state.readPos = at.position();
-      }
-      if (page.more()) return true;
-      state.flush();
-      return false;
-    }, executor), executor).thenApply(v -> state.result);
+          void flush() {
+            if (pending.isEmpty()) return;
+            sink.accept(new Batch(pendingPos, List.copyOf(pending)));
+            pending = new ArrayList<>();
+          }
+        };
+    return AsyncUtil.whileTrue(
+            () ->
+                readPage(state.readPos)
+                    .thenApplyAsync(
+                        page -> {
+                          // Entries after readPos are complete only if none of them was trimmed.
+                          if (page.floor().compareTo(state.readPos) > 0) {
+                            state.result = Result.BEHIND_FLOOR;
+                            return false;
+                          }
+                          for (ChangeEvent.At at : page.entries()) {
+                            if (!state.pending.isEmpty()
+                                && !sameCommit(at.position(), state.pendingPos)) state.flush();
+                            state.pending.add(at.event());
+                            state.pendingPos = at.position();
+                            state.readPos = at.position();
+                          }
+                          if (page.more()) return true;
+                          state.flush();
+                          return false;
+                        },
+                        executor),
+            executor)
+        .thenApply(v -> state.result);
   }
 
   /** The newest changelog position, or the floor if the log is empty (origin if never written). */
   CompletableFuture<Versionstamp> headAsync() {
-    return db.readAsync(tr -> tr.get(ks.changelogFloorKey()).thenCombine(tr.getRange(ks.changelogRange(), 1, true).asList(), (floor, rows) -> {
-      Versionstamp f = Versionstamps.decodePosition(floor);
-      if (rows.isEmpty()) return f;
-      Versionstamp last = Versionstamps.position(ks.changelogSubspace(), rows.get(0).getKey());
-      return last.compareTo(f) > 0 ? last : f;
-    }));
+    return db.readAsync(
+        tr ->
+            tr.get(ks.changelogFloorKey())
+                .thenCombine(
+                    tr.getRange(ks.changelogRange(), 1, true).asList(),
+                    (floor, rows) -> {
+                      Versionstamp f = Versionstamps.decodePosition(floor);
+                      if (rows.isEmpty()) return f;
+                      Versionstamp last =
+                          Versionstamps.position(ks.changelogSubspace(), rows.get(0).getKey());
+                      return last.compareTo(f) > 0 ? last : f;
+                    }));
   }
 
   private CompletableFuture<Page> readPage(Versionstamp after) {
-    KeySelector begin = KeySelector.firstGreaterThan(Versionstamps.key(ks.changelogSubspace(), after));
+    KeySelector begin =
+        KeySelector.firstGreaterThan(Versionstamps.key(ks.changelogSubspace(), after));
     KeySelector end = KeySelector.firstGreaterOrEqual(ks.changelogRange().end);
-    return db.readAsync(tr -> tr.get(ks.changelogFloorKey()).thenCombine(tr.getRange(begin, end, pageSize).asList(), (floor, rows) -> {
-      List<ChangeEvent.At> entries = new ArrayList<>(rows.size());
-      for (KeyValue kv : rows) {
-        entries.add(new ChangeEvent.At(Versionstamps.position(ks.changelogSubspace(), kv.getKey()), ChangeEvent.decode(kv.getValue())));
-      }
-      return new Page(Versionstamps.decodePosition(floor), entries, rows.size() == pageSize);
-    }));
+    return db.readAsync(
+        tr ->
+            tr.get(ks.changelogFloorKey())
+                .thenCombine(
+                    tr.getRange(begin, end, pageSize).asList(),
+                    (floor, rows) -> {
+                      List<ChangeEvent.At> entries = new ArrayList<>(rows.size());
+                      for (KeyValue kv : rows) {
+                        entries.add(
+                            new ChangeEvent.At(
+                                Versionstamps.position(ks.changelogSubspace(), kv.getKey()),
+                                ChangeEvent.decode(kv.getValue())));
+                      }
+                      return new Page(
+                          Versionstamps.decodePosition(floor), entries, rows.size() == pageSize);
+                    }));
   }
 
   static boolean sameCommit(Versionstamp a, Versionstamp b) {

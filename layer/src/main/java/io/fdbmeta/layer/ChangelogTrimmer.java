@@ -42,7 +42,8 @@ public final class ChangelogTrimmer {
    * @throws IllegalArgumentException if {@code maxEntries < 1}
    */
   public CompletableFuture<Integer> trimBatchAsync(TransactionContext db, int maxEntries) {
-    if (maxEntries < 1) throw new IllegalArgumentException("maxEntries must be >= 1, got " + maxEntries);
+    if (maxEntries < 1)
+      throw new IllegalArgumentException("maxEntries must be >= 1, got " + maxEntries);
     return db.runAsync(tr -> trimBatch(tr, maxEntries));
   }
 
@@ -52,20 +53,29 @@ public final class ChangelogTrimmer {
     // The newest entry to drop: `keep` entries before the last. A snapshot read, because writers
     // keep appending at the end and must not make this transaction conflict.
     KeySelector newestToDrop = KeySelector.lastLessThan(log.end).add(-keep);
-    return tr.snapshot().getKey(newestToDrop).thenCompose(cutoff -> {
-      if (ByteArrayUtil.compareUnsigned(cutoff, log.begin) < 0) return CompletableFuture.completedFuture(0);
-      byte[] endExclusive = ByteArrayUtil.join(cutoff, new byte[] {0});
-      return tr.getRange(log.begin, endExclusive, maxEntries).asList().thenCombine(tr.get(ks.changelogFloorKey()), (rows, floorValue) -> {
-        if (rows.isEmpty()) return 0;
-        KeyValue last = rows.get(rows.size() - 1);
-        tr.clear(log.begin, ByteArrayUtil.join(last.getKey(), new byte[] {0}));
-        Versionstamp newFloor = Versionstamps.position(ks.changelogSubspace(), last.getKey());
-        if (newFloor.compareTo(Versionstamps.decodePosition(floorValue)) > 0) {
-          tr.set(ks.changelogFloorKey(), Versionstamps.encodePosition(newFloor));
-        }
-        return rows.size();
-      });
-    });
+    return tr.snapshot()
+        .getKey(newestToDrop)
+        .thenCompose(
+            cutoff -> {
+              if (ByteArrayUtil.compareUnsigned(cutoff, log.begin) < 0)
+                return CompletableFuture.completedFuture(0);
+              byte[] endExclusive = ByteArrayUtil.join(cutoff, new byte[] {0});
+              return tr.getRange(log.begin, endExclusive, maxEntries)
+                  .asList()
+                  .thenCombine(
+                      tr.get(ks.changelogFloorKey()),
+                      (rows, floorValue) -> {
+                        if (rows.isEmpty()) return 0;
+                        KeyValue last = rows.get(rows.size() - 1);
+                        tr.clear(log.begin, ByteArrayUtil.join(last.getKey(), new byte[] {0}));
+                        Versionstamp newFloor =
+                            Versionstamps.position(ks.changelogSubspace(), last.getKey());
+                        if (newFloor.compareTo(Versionstamps.decodePosition(floorValue)) > 0) {
+                          tr.set(ks.changelogFloorKey(), Versionstamps.encodePosition(newFloor));
+                        }
+                        return rows.size();
+                      });
+            });
   }
 
   /**
@@ -81,10 +91,16 @@ public final class ChangelogTrimmer {
 
   CompletableFuture<Long> trimAsync(Database db, int batch, Executor executor) {
     AtomicLong total = new AtomicLong();
-    return AsyncUtil.whileTrue(() -> trimBatchAsync(db, batch).thenApply(n -> {
-      total.addAndGet(n);
-      return n == batch;
-    }), executor).thenApply(v -> total.get());
+    return AsyncUtil.whileTrue(
+            () ->
+                trimBatchAsync(db, batch)
+                    .thenApply(
+                        n -> {
+                          total.addAndGet(n);
+                          return n == batch;
+                        }),
+            executor)
+        .thenApply(v -> total.get());
   }
 
   /** Blocking {@link #trimAsync(Database)}. */

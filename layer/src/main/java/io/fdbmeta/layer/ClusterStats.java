@@ -66,36 +66,63 @@ public final class ClusterStats {
     Map<NodeStatus, CompletableFuture<Long>> nodes = new EnumMap<>(NodeStatus.class);
     for (NodeStatus s : NodeStatus.values()) nodes.put(s, countAsync(db, ks.livenessOf(s)));
     CompletableFuture<Long> changes = countAsync(db, ks.changelogRange());
-    CompletableFuture<Head> head = db.readAsync(tr -> {
-      CompletableFuture<byte @Nullable []> schema = tr.get(ks.schemaVersionKey());
-      CompletableFuture<byte @Nullable []> meta = tr.get(ks.metaVersionKey());
-      CompletableFuture<byte @Nullable []> floor = tr.get(ks.changelogFloorKey());
-      CompletableFuture<List<KeyValue>> first = tr.getRange(ks.changelogRange(), 1).asList();
-      CompletableFuture<List<KeyValue>> last = tr.getRange(ks.changelogRange(), 1, true).asList();
-      return CompletableFuture.allOf(schema, meta, floor, first, last).thenApply(ignored -> {
-        byte[] s = schema.join();
-        return new Head(s == null ? 0 : Tuple.fromBytes(s).getLong(0), meta.join(), floor.join(), position(first.join()), position(last.join()));
-      });
-    });
+    CompletableFuture<Head> head =
+        db.readAsync(
+            tr -> {
+              CompletableFuture<byte @Nullable []> schema = tr.get(ks.schemaVersionKey());
+              CompletableFuture<byte @Nullable []> meta = tr.get(ks.metaVersionKey());
+              CompletableFuture<byte @Nullable []> floor = tr.get(ks.changelogFloorKey());
+              CompletableFuture<List<KeyValue>> first =
+                  tr.getRange(ks.changelogRange(), 1).asList();
+              CompletableFuture<List<KeyValue>> last =
+                  tr.getRange(ks.changelogRange(), 1, true).asList();
+              return CompletableFuture.allOf(schema, meta, floor, first, last)
+                  .thenApply(
+                      ignored -> {
+                        byte[] s = schema.join();
+                        return new Head(
+                            s == null ? 0 : Tuple.fromBytes(s).getLong(0),
+                            meta.join(),
+                            floor.join(),
+                            position(first.join()),
+                            position(last.join()));
+                      });
+            });
     CompletableFuture<?>[] all = new CompletableFuture<?>[nodes.size() + 3];
     int i = 0;
     for (CompletableFuture<Long> f : nodes.values()) all[i++] = f;
     all[i++] = ranges;
     all[i++] = changes;
     all[i] = head;
-    return CompletableFuture.allOf(all).thenApply(ignored -> {
-      Map<NodeStatus, Long> counts = new EnumMap<>(NodeStatus.class);
-      nodes.forEach((s, f) -> counts.put(s, f.join()));
-      Head h = head.join();
-      return new Summary(ks.cluster(), ranges.join(), counts, h.schemaVersion, h.metaVersion, changes.join(), h.oldest, h.newest, h.floor);
-    });
+    return CompletableFuture.allOf(all)
+        .thenApply(
+            ignored -> {
+              Map<NodeStatus, Long> counts = new EnumMap<>(NodeStatus.class);
+              nodes.forEach((s, f) -> counts.put(s, f.join()));
+              Head h = head.join();
+              return new Summary(
+                  ks.cluster(),
+                  ranges.join(),
+                  counts,
+                  h.schemaVersion,
+                  h.metaVersion,
+                  changes.join(),
+                  h.oldest,
+                  h.newest,
+                  h.floor);
+            });
   }
 
   public Summary summary(ReadTransactionContext db) {
     return RangeCatalog.join(summaryAsync(db));
   }
 
-  private record Head(long schemaVersion, byte @Nullable [] metaVersion, byte @Nullable [] floor, @Nullable Versionstamp oldest, @Nullable Versionstamp newest) {}
+  private record Head(
+      long schemaVersion,
+      byte @Nullable [] metaVersion,
+      byte @Nullable [] floor,
+      @Nullable Versionstamp oldest,
+      @Nullable Versionstamp newest) {}
 
   private @Nullable Versionstamp position(List<KeyValue> rows) {
     if (rows.isEmpty()) return null;
@@ -108,12 +135,16 @@ public final class ClusterStats {
     return countFrom(db, range, KeySelector.firstGreaterOrEqual(range.begin), 0);
   }
 
-  private CompletableFuture<Long> countFrom(ReadTransactionContext db, Range range, KeySelector begin, long sofar) {
-    return db.readAsync(tr -> tr.getRange(begin, KeySelector.firstGreaterOrEqual(range.end), PAGE).asList())
-        .thenCompose(rows -> {
-          long n = sofar + rows.size();
-          if (rows.size() < PAGE) return CompletableFuture.completedFuture(n);
-          return countFrom(db, range, KeySelector.firstGreaterThan(rows.get(rows.size() - 1).getKey()), n);
-        });
+  private CompletableFuture<Long> countFrom(
+      ReadTransactionContext db, Range range, KeySelector begin, long sofar) {
+    return db.readAsync(
+            tr -> tr.getRange(begin, KeySelector.firstGreaterOrEqual(range.end), PAGE).asList())
+        .thenCompose(
+            rows -> {
+              long n = sofar + rows.size();
+              if (rows.size() < PAGE) return CompletableFuture.completedFuture(n);
+              return countFrom(
+                  db, range, KeySelector.firstGreaterThan(rows.get(rows.size() - 1).getKey()), n);
+            });
   }
 }

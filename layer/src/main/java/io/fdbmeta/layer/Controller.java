@@ -33,12 +33,15 @@ import org.jspecify.annotations.Nullable;
  * times from the SPLIT op records.
  */
 /**
- * The control loops: controller election, failure detection and failover, placement,
- * rebalancing and load-based splits and merges. Embed it with {@link #start} (real time) or
- * {@link #create} plus {@link #tick} (driven, e.g. by a simulation); see the comment at the top.
+ * The control loops: controller election, failure detection and failover, placement, rebalancing
+ * and load-based splits and merges. Embed it with {@link #start} (real time) or {@link #create}
+ * plus {@link #tick} (driven, e.g. by a simulation); see the comment at the top.
  */
 public final class Controller implements AutoCloseable {
-  /** How often the controller trims the changelog (one batch): finding the cut point walks the retained entries. */
+  /**
+   * How often the controller trims the changelog (one batch): finding the cut point walks the
+   * retained entries.
+   */
   static final long TRIM_INTERVAL_MILLIS = 60_000;
 
   private final TransactionContext db;
@@ -82,7 +85,12 @@ public final class Controller implements AutoCloseable {
     }
   }
 
-  private Controller(TransactionContext db, Keyspace ks, LayerConfig layer, ControllerConfig config, String controllerId) {
+  private Controller(
+      TransactionContext db,
+      Keyspace ks,
+      LayerConfig layer,
+      ControllerConfig config,
+      String controllerId) {
     this.db = Objects.requireNonNull(db, "db");
     this.ks = Objects.requireNonNull(ks, "ks");
     this.layer = Objects.requireNonNull(layer, "layer");
@@ -91,12 +99,21 @@ public final class Controller implements AutoCloseable {
     this.registry = new NodeRegistry(ks, layer);
     LeaseManager leases = new LeaseManager(catalog);
     this.election = new ControllerElection(leases, layer, controllerId);
-    this.actions = new ControllerActions.Applying(db, catalog, registry, leases, config, election, this::emit);
+    this.actions =
+        new ControllerActions.Applying(db, catalog, registry, leases, config, election, this::emit);
     this.trimmer = new ChangelogTrimmer(ks, layer);
   }
 
-  /** A controller that acts only when {@link #tick} is called (simulations, tests, custom schedulers). */
-  public static Controller create(TransactionContext db, Keyspace ks, LayerConfig layer, ControllerConfig config, String controllerId) {
+  /**
+   * A controller that acts only when {@link #tick} is called (simulations, tests, custom
+   * schedulers).
+   */
+  public static Controller create(
+      TransactionContext db,
+      Keyspace ks,
+      LayerConfig layer,
+      ControllerConfig config,
+      String controllerId) {
     return new Controller(db, ks, layer, config, controllerId);
   }
 
@@ -104,20 +121,27 @@ public final class Controller implements AutoCloseable {
    * A controller that ticks every {@link ControllerConfig#tickMillis()} on its own daemon thread
    * until {@link #stop}. A failed tick (store error) is reported on stderr and the next one runs.
    */
-  public static Controller start(Database db, Keyspace ks, LayerConfig layer, ControllerConfig config, String controllerId) {
+  public static Controller start(
+      Database db, Keyspace ks, LayerConfig layer, ControllerConfig config, String controllerId) {
     Controller c = new Controller(db, ks, layer, config, controllerId);
-    c.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "fdbmeta-controller-" + controllerId);
-      t.setDaemon(true);
-      return t;
-    });
-    c.scheduler.scheduleWithFixedDelay(() -> {
-      try {
-        c.tick();
-      } catch (RuntimeException e) {
-        System.err.println("fdbmeta controller " + controllerId + ": tick failed: " + e);
-      }
-    }, 0, config.tickMillis(), TimeUnit.MILLISECONDS);
+    c.scheduler =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "fdbmeta-controller-" + controllerId);
+              t.setDaemon(true);
+              return t;
+            });
+    c.scheduler.scheduleWithFixedDelay(
+        () -> {
+          try {
+            c.tick();
+          } catch (RuntimeException e) {
+            System.err.println("fdbmeta controller " + controllerId + ": tick failed: " + e);
+          }
+        },
+        0,
+        config.tickMillis(),
+        TimeUnit.MILLISECONDS);
     return c;
   }
 
@@ -144,7 +168,8 @@ public final class Controller implements AutoCloseable {
       Loops l = loops;
       if (l == null || !election.isActive()) return;
       long now = layer.now();
-      if (l.fleet.isEmpty() || now - l.fleet.readAt() >= config.rebalanceMillis()) l.fleet.refresh(allNodes(), now);
+      if (l.fleet.isEmpty() || now - l.fleet.readAt() >= config.rebalanceMillis())
+        l.fleet.refresh(allNodes(), now);
       l.detector.cycle(db, now, l.fleet, l.moves, actions);
       detectorCycles++;
       lastDetectorKeys = l.detector.keysRead();
@@ -178,22 +203,50 @@ public final class Controller implements AutoCloseable {
     l.nextRebalance = now;
     l.nextSplitMerge = now;
     loops = l;
-    emit(new ControllerEvent(ControllerEvent.Kind.TOOK_OVER, now, election.epoch(), 0, election.holderId(), null, "term epoch " + election.epoch()));
+    emit(
+        new ControllerEvent(
+            ControllerEvent.Kind.TOOK_OVER,
+            now,
+            election.epoch(),
+            0,
+            election.holderId(),
+            null,
+            "term epoch " + election.epoch()));
     List<OpRecord> ops = SplitMergePlanner.readOps(db, ks);
     l.planner.recover(ops, now);
     l.detector.recover(db);
     for (OpRecord op : ops) {
       if (op.kind() != OpRecord.Kind.MOVE || op.phase() != OpRecord.Phase.PREPARED) continue;
-      election.fencedJoin(db, tr -> {
-        tr.set(ks.opKey(op.opId()), op.advance(OpRecord.Phase.ABORTED, List.of(), now, op.detail() + "; aborted@" + now + ": the controller that prepared it was replaced").encode());
-        return java.util.concurrent.CompletableFuture.completedFuture(null);
-      });
+      election.fencedJoin(
+          db,
+          tr -> {
+            tr.set(
+                ks.opKey(op.opId()),
+                op.advance(
+                        OpRecord.Phase.ABORTED,
+                        List.of(),
+                        now,
+                        op.detail()
+                            + "; aborted@"
+                            + now
+                            + ": the controller that prepared it was replaced")
+                    .encode());
+            return java.util.concurrent.CompletableFuture.completedFuture(null);
+          });
     }
   }
 
   private void depose(String why) {
     loops = null;
-    emit(new ControllerEvent(ControllerEvent.Kind.DEPOSED, layer.now(), election.epoch(), 0, election.holderId(), null, why));
+    emit(
+        new ControllerEvent(
+            ControllerEvent.Kind.DEPOSED,
+            layer.now(),
+            election.epoch(),
+            0,
+            election.holderId(),
+            null,
+            why));
   }
 
   private List<NodeRecord> allNodes() {
@@ -239,10 +292,24 @@ public final class Controller implements AutoCloseable {
   /** Totals since this instance was created. */
   public ControllerStats stats() {
     synchronized (counts) {
-      return new ControllerStats(ticks, n(ControllerEvent.Kind.TOOK_OVER), n(ControllerEvent.Kind.DEPOSED), n(ControllerEvent.Kind.NODE_DEAD),
-          n(ControllerEvent.Kind.LEASE_MOVED), recreated, rebalanced, n(ControllerEvent.Kind.MOVE_ABORTED), n(ControllerEvent.Kind.SPLIT),
-          n(ControllerEvent.Kind.MERGE), n(ControllerEvent.Kind.UNSATISFIABLE), n(ControllerEvent.Kind.REFUSED), fencedOff, detectorCycles, detectorKeys,
-          lastDetectorKeys, maxDetectorKeys);
+      return new ControllerStats(
+          ticks,
+          n(ControllerEvent.Kind.TOOK_OVER),
+          n(ControllerEvent.Kind.DEPOSED),
+          n(ControllerEvent.Kind.NODE_DEAD),
+          n(ControllerEvent.Kind.LEASE_MOVED),
+          recreated,
+          rebalanced,
+          n(ControllerEvent.Kind.MOVE_ABORTED),
+          n(ControllerEvent.Kind.SPLIT),
+          n(ControllerEvent.Kind.MERGE),
+          n(ControllerEvent.Kind.UNSATISFIABLE),
+          n(ControllerEvent.Kind.REFUSED),
+          fencedOff,
+          detectorCycles,
+          detectorKeys,
+          lastDetectorKeys,
+          maxDetectorKeys);
     }
   }
 
@@ -282,7 +349,8 @@ public final class Controller implements AutoCloseable {
    * and without taking the controller lease (so it can run beside the active controller). Nodes it
    * would mark dead count as dead for the rest of the plan.
    */
-  public static ControllerPlan plan(TransactionContext db, Keyspace ks, LayerConfig layer, ControllerConfig config) {
+  public static ControllerPlan plan(
+      TransactionContext db, Keyspace ks, LayerConfig layer, ControllerConfig config) {
     RangeCatalog catalog = new RangeCatalog(ks, layer);
     NodeRegistry registry = new NodeRegistry(ks, layer);
     Loops l = new Loops(catalog, registry, config);

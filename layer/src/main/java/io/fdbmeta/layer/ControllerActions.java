@@ -29,7 +29,8 @@ interface ControllerActions {
   boolean commitMove(Move move);
 
   /** Both phases of a split, with ids the caller chose (outside any retry loop). */
-  boolean split(RangeDescriptor range, byte[] key, String why, String opId, long leftId, long rightId);
+  boolean split(
+      RangeDescriptor range, byte[] key, String why, String opId, long leftId, long rightId);
 
   boolean merge(RangeDescriptor left, RangeDescriptor right);
 
@@ -47,7 +48,13 @@ interface ControllerActions {
     private final LeaseManager leases;
     private final Consumer<ControllerEvent> events;
 
-    Applying(TransactionContext db, RangeCatalog catalog, NodeRegistry registry, LeaseManager leases, ControllerConfig config, ControllerElection election,
+    Applying(
+        TransactionContext db,
+        RangeCatalog catalog,
+        NodeRegistry registry,
+        LeaseManager leases,
+        ControllerConfig config,
+        ControllerElection election,
         Consumer<ControllerEvent> events) {
       this.db = db;
       this.ks = catalog.keyspace();
@@ -60,12 +67,25 @@ interface ControllerActions {
       this.events = events;
     }
 
-    private void emit(ControllerEvent.Kind kind, long rangeId, @Nullable String node, @Nullable String target, String detail) {
-      events.accept(new ControllerEvent(kind, layer.now(), election.epoch(), rangeId, node, target, detail));
+    private void emit(
+        ControllerEvent.Kind kind,
+        long rangeId,
+        @Nullable String node,
+        @Nullable String target,
+        String detail) {
+      events.accept(
+          new ControllerEvent(kind, layer.now(), election.epoch(), rangeId, node, target, detail));
     }
 
-    /** Runs a fenced action; a refusal becomes false and a REFUSED event, a lost term is rethrown. */
-    private <T> boolean attempt(String what, long rangeId, @Nullable String node, java.util.function.Function<com.apple.foundationdb.Transaction, CompletableFuture<T>> body) {
+    /**
+     * Runs a fenced action; a refusal becomes false and a REFUSED event, a lost term is rethrown.
+     */
+    private <T> boolean attempt(
+        String what,
+        long rangeId,
+        @Nullable String node,
+        java.util.function.Function<com.apple.foundationdb.Transaction, CompletableFuture<T>>
+            body) {
       try {
         election.fencedJoin(db, body);
         return true;
@@ -78,14 +98,33 @@ interface ControllerActions {
 
     @Override
     public boolean markDead(NodeRecord node) {
-      boolean ok = attempt("mark dead", 0, node.nodeId(), tr -> registry.markDeadAsync(tr, node.nodeId(), node.incarnation()));
-      if (ok) emit(ControllerEvent.Kind.NODE_DEAD, 0, node.nodeId(), null, "liveness expired at " + node.livenessExpiresAt() + ", incarnation " + node.incarnation());
+      boolean ok =
+          attempt(
+              "mark dead",
+              0,
+              node.nodeId(),
+              tr -> registry.markDeadAsync(tr, node.nodeId(), node.incarnation()));
+      if (ok)
+        emit(
+            ControllerEvent.Kind.NODE_DEAD,
+            0,
+            node.nodeId(),
+            null,
+            "liveness expired at "
+                + node.livenessExpiresAt()
+                + ", incarnation "
+                + node.incarnation());
       return ok;
     }
 
     @Override
     public boolean moveLease(RangeDescriptor range, String from, String to) {
-      boolean ok = attempt("move lease", range.rangeId(), from, tr -> leases.acquireAsync(tr, range.rangeId(), to));
+      boolean ok =
+          attempt(
+              "move lease",
+              range.rangeId(),
+              from,
+              tr -> leases.acquireAsync(tr, range.rangeId(), to));
       if (ok) emit(ControllerEvent.Kind.LEASE_MOVED, range.rangeId(), from, to, "");
       return ok;
     }
@@ -93,89 +132,218 @@ interface ControllerActions {
     @Override
     public boolean prepareMove(Move m) {
       long now = layer.now();
-      OpRecord op = new OpRecord(m.opId(), OpRecord.Kind.MOVE, OpRecord.Phase.PREPARED, List.of(m.rangeId()), List.of(m.generation()), null, List.of(), now, now,
-          m.describe() + "; prepared@" + now);
-      boolean ok = attempt("prepare move", m.rangeId(), m.source(), tr -> {
-        tr.set(ks.opKey(m.opId()), op.encode());
-        return CompletableFuture.completedFuture(null);
-      });
-      if (ok) emit(ControllerEvent.Kind.MOVE_PREPARED, m.rangeId(), m.source(), m.target(), m.reason().name());
+      OpRecord op =
+          new OpRecord(
+              m.opId(),
+              OpRecord.Kind.MOVE,
+              OpRecord.Phase.PREPARED,
+              List.of(m.rangeId()),
+              List.of(m.generation()),
+              null,
+              List.of(),
+              now,
+              now,
+              m.describe() + "; prepared@" + now);
+      boolean ok =
+          attempt(
+              "prepare move",
+              m.rangeId(),
+              m.source(),
+              tr -> {
+                tr.set(ks.opKey(m.opId()), op.encode());
+                return CompletableFuture.completedFuture(null);
+              });
+      if (ok)
+        emit(
+            ControllerEvent.Kind.MOVE_PREPARED,
+            m.rangeId(),
+            m.source(),
+            m.target(),
+            m.reason().name());
       return ok;
     }
 
     @Override
     public boolean commitMove(Move m) {
       String[] abort = {null};
-      boolean ok = attempt("commit move", m.rangeId(), m.source(), tr -> tr.get(ks.opKey(m.opId())).thenCompose(v -> {
-        abort[0] = null;
-        if (v == null) throw MetaException.of(MetaException.Code.CONFLICTING_OPERATION, "no op " + m.opId());
-        OpRecord op = OpRecord.decode(v);
-        if (op.phase() != OpRecord.Phase.PREPARED) {
-          if (op.phase() == OpRecord.Phase.ABORTED) abort[0] = op.detail();
-          return CompletableFuture.completedFuture(null); // a retry after commit_unknown_result
-        }
-        CompletableFuture<byte[]> targetValue = tr.get(ks.nodeKey(m.target()));
-        return catalog.writer().read(tr, m.rangeId()).thenCompose(d -> targetValue.thenCompose(tv -> {
-          long now = layer.now();
-          String why = whyNot(d, tv == null ? null : NodeRecord.decode(tv), m);
-          if (why != null) {
-            abort[0] = why;
-            tr.set(ks.opKey(m.opId()), op.advance(OpRecord.Phase.ABORTED, List.of(), now, op.detail() + "; aborted@" + now + ": " + why).encode());
-            return CompletableFuture.completedFuture(null);
-          }
-          // the checks above are what add and remove would refuse, so neither throws here
-          return catalog.addReplicaAsync(tr, m.rangeId(), m.target(), d.generation())
-              .thenCompose(added -> catalog.removeReplicaAsync(tr, m.rangeId(), m.source(), added.generation()))
-              .thenApply(done -> {
-                tr.set(ks.opKey(m.opId()), op.advance(OpRecord.Phase.COMMITTED, List.of(), now,
-                    op.detail() + "; committed@" + now + " (copy took " + (now - op.createdAt()) + " ms)").encode());
-                return null;
-              });
-        }));
-      }));
+      boolean ok =
+          attempt(
+              "commit move",
+              m.rangeId(),
+              m.source(),
+              tr ->
+                  tr.get(ks.opKey(m.opId()))
+                      .thenCompose(
+                          v -> {
+                            abort[0] = null;
+                            if (v == null)
+                              throw MetaException.of(
+                                  MetaException.Code.CONFLICTING_OPERATION, "no op " + m.opId());
+                            OpRecord op = OpRecord.decode(v);
+                            if (op.phase() != OpRecord.Phase.PREPARED) {
+                              if (op.phase() == OpRecord.Phase.ABORTED) abort[0] = op.detail();
+                              return CompletableFuture.completedFuture(
+                                  null); // a retry after commit_unknown_result
+                            }
+                            CompletableFuture<byte[]> targetValue = tr.get(ks.nodeKey(m.target()));
+                            return catalog
+                                .writer()
+                                .read(tr, m.rangeId())
+                                .thenCompose(
+                                    d ->
+                                        targetValue.thenCompose(
+                                            tv -> {
+                                              long now = layer.now();
+                                              String why =
+                                                  whyNot(
+                                                      d,
+                                                      tv == null ? null : NodeRecord.decode(tv),
+                                                      m);
+                                              if (why != null) {
+                                                abort[0] = why;
+                                                tr.set(
+                                                    ks.opKey(m.opId()),
+                                                    op.advance(
+                                                            OpRecord.Phase.ABORTED,
+                                                            List.of(),
+                                                            now,
+                                                            op.detail()
+                                                                + "; aborted@"
+                                                                + now
+                                                                + ": "
+                                                                + why)
+                                                        .encode());
+                                                return CompletableFuture.completedFuture(null);
+                                              }
+                                              // the checks above are what add and remove would
+                                              // refuse, so neither throws here
+                                              return catalog
+                                                  .addReplicaAsync(
+                                                      tr, m.rangeId(), m.target(), d.generation())
+                                                  .thenCompose(
+                                                      added ->
+                                                          catalog.removeReplicaAsync(
+                                                              tr,
+                                                              m.rangeId(),
+                                                              m.source(),
+                                                              added.generation()))
+                                                  .thenApply(
+                                                      done -> {
+                                                        tr.set(
+                                                            ks.opKey(m.opId()),
+                                                            op.advance(
+                                                                    OpRecord.Phase.COMMITTED,
+                                                                    List.of(),
+                                                                    now,
+                                                                    op.detail()
+                                                                        + "; committed@"
+                                                                        + now
+                                                                        + " (copy took "
+                                                                        + (now - op.createdAt())
+                                                                        + " ms)")
+                                                                .encode());
+                                                        return null;
+                                                      });
+                                            }));
+                          }));
       if (!ok || abort[0] != null) {
-        emit(ControllerEvent.Kind.MOVE_ABORTED, m.rangeId(), m.source(), m.target(), abort[0] == null ? "refused" : abort[0]);
+        emit(
+            ControllerEvent.Kind.MOVE_ABORTED,
+            m.rangeId(),
+            m.source(),
+            m.target(),
+            abort[0] == null ? "refused" : abort[0]);
         return false;
       }
-      emit(ControllerEvent.Kind.MOVE_COMMITTED, m.rangeId(), m.source(), m.target(), m.reason().name());
+      emit(
+          ControllerEvent.Kind.MOVE_COMMITTED,
+          m.rangeId(),
+          m.source(),
+          m.target(),
+          m.reason().name());
       return true;
     }
 
     /** Why phase 2 of a move cannot commit now, or null if it can. */
-    private static @Nullable String whyNot(@Nullable RangeDescriptor d, @Nullable NodeRecord target, Move m) {
+    private static @Nullable String whyNot(
+        @Nullable RangeDescriptor d, @Nullable NodeRecord target, Move m) {
       if (d == null) return "range is gone (merged away)";
-      if (d.generation() != m.generation()) return "range changed since the move was prepared (generation " + d.generation() + ", prepared at " + m.generation() + ")";
+      if (d.generation() != m.generation())
+        return "range changed since the move was prepared (generation "
+            + d.generation()
+            + ", prepared at "
+            + m.generation()
+            + ")";
       if (!d.replicas().contains(m.source())) return m.source() + " is no longer a replica";
       if (d.replicas().contains(m.target())) return m.target() + " is already a replica";
       if (m.source().equals(d.leaseholder())) return m.source() + " holds the lease";
-      if (target == null || target.status() != NodeStatus.LIVE) return "target " + m.target() + " is " + (target == null ? "unknown" : target.status());
+      if (target == null || target.status() != NodeStatus.LIVE)
+        return "target " + m.target() + " is " + (target == null ? "unknown" : target.status());
       return null;
     }
 
     @Override
-    public boolean split(RangeDescriptor range, byte[] key, String why, String opId, long left, long right) {
-      boolean prepared = attempt("prepare split", range.rangeId(), null, tr -> catalog.prepareSplitAsync(tr, opId, range.rangeId(), key, range.generation(), left, right));
+    public boolean split(
+        RangeDescriptor range, byte[] key, String why, String opId, long left, long right) {
+      boolean prepared =
+          attempt(
+              "prepare split",
+              range.rangeId(),
+              null,
+              tr ->
+                  catalog.prepareSplitAsync(
+                      tr, opId, range.rangeId(), key, range.generation(), left, right));
       if (!prepared) return false;
-      // the abort of a split whose parent changed must commit its ABORTED record, so it is not thrown out of the body
+      // the abort of a split whose parent changed must commit its ABORTED record, so it is not
+      // thrown out of the body
       boolean[] committed = {false};
-      attempt("commit split", range.rangeId(), null, tr -> catalog.commitSplitAsync(tr, opId).handle((r, e) -> {
-        committed[0] = e == null;
-        if (e == null) tr.clear(ks.rangeLoadKey(range.rangeId()));
-        return null;
-      }));
-      if (committed[0]) emit(ControllerEvent.Kind.SPLIT, range.rangeId(), null, null, why + "; children " + left + ", " + right);
+      attempt(
+          "commit split",
+          range.rangeId(),
+          null,
+          tr ->
+              catalog
+                  .commitSplitAsync(tr, opId)
+                  .handle(
+                      (r, e) -> {
+                        committed[0] = e == null;
+                        if (e == null) tr.clear(ks.rangeLoadKey(range.rangeId()));
+                        return null;
+                      }));
+      if (committed[0])
+        emit(
+            ControllerEvent.Kind.SPLIT,
+            range.rangeId(),
+            null,
+            null,
+            why + "; children " + left + ", " + right);
       return committed[0];
     }
 
     @Override
     public boolean merge(RangeDescriptor l, RangeDescriptor r) {
       String opId = config.ids().newOpId();
-      boolean ok = attempt("merge", l.rangeId(), null, tr -> catalog.mergeAsync(tr, opId, l.rangeId(), r.rangeId()).thenApply(m -> {
-        tr.clear(ks.rangeLoadKey(l.rangeId()));
-        tr.clear(ks.rangeLoadKey(r.rangeId()));
-        return m;
-      }));
-      if (ok) emit(ControllerEvent.Kind.MERGE, l.rangeId(), null, null, "merged range " + r.rangeId() + " into it");
+      boolean ok =
+          attempt(
+              "merge",
+              l.rangeId(),
+              null,
+              tr ->
+                  catalog
+                      .mergeAsync(tr, opId, l.rangeId(), r.rangeId())
+                      .thenApply(
+                          m -> {
+                            tr.clear(ks.rangeLoadKey(l.rangeId()));
+                            tr.clear(ks.rangeLoadKey(r.rangeId()));
+                            return m;
+                          }));
+      if (ok)
+        emit(
+            ControllerEvent.Kind.MERGE,
+            l.rangeId(),
+            null,
+            null,
+            "merged range " + r.rangeId() + " into it");
       return ok;
     }
 
@@ -196,7 +364,8 @@ interface ControllerActions {
 
     @Override
     public boolean markDead(NodeRecord node) {
-      dead.add(new ControllerPlan.DeadNode(node.nodeId(), node.incarnation(), node.livenessExpiresAt()));
+      dead.add(
+          new ControllerPlan.DeadNode(node.nodeId(), node.incarnation(), node.livenessExpiresAt()));
       return true;
     }
 
@@ -208,7 +377,8 @@ interface ControllerActions {
 
     @Override
     public boolean prepareMove(Move m) {
-      moves.add(new ControllerPlan.ReplicaMove(m.rangeId(), m.source(), m.target(), m.reason().name()));
+      moves.add(
+          new ControllerPlan.ReplicaMove(m.rangeId(), m.source(), m.target(), m.reason().name()));
       return true;
     }
 
@@ -218,7 +388,8 @@ interface ControllerActions {
     }
 
     @Override
-    public boolean split(RangeDescriptor range, byte[] key, String why, String opId, long leftId, long rightId) {
+    public boolean split(
+        RangeDescriptor range, byte[] key, String why, String opId, long leftId, long rightId) {
       splits.add(new ControllerPlan.Split(range.rangeId(), key, why));
       return true;
     }
@@ -231,12 +402,18 @@ interface ControllerActions {
 
     @Override
     public void unsatisfiable(long rangeId, String node, String what, Placement.Unsatisfiable why) {
-      unsatisfiable.add(new ControllerPlan.Unsatisfiable(rangeId, node, what, why.constraint(), why.why()));
+      unsatisfiable.add(
+          new ControllerPlan.Unsatisfiable(rangeId, node, what, why.constraint(), why.why()));
     }
 
     ControllerPlan plan() {
-      return new ControllerPlan(List.copyOf(dead), List.copyOf(leaseMoves), List.copyOf(moves), List.copyOf(splits), List.copyOf(merges), List.copyOf(unsatisfiable));
+      return new ControllerPlan(
+          List.copyOf(dead),
+          List.copyOf(leaseMoves),
+          List.copyOf(moves),
+          List.copyOf(splits),
+          List.copyOf(merges),
+          List.copyOf(unsatisfiable));
     }
   }
-
 }

@@ -17,23 +17,24 @@ public final class ControllerConfig {
 
     String newOpId();
 
-    IdSource RANDOM = new IdSource() {
-      @Override
-      public long newRangeId() {
-        return Ids.newRangeId();
-      }
+    IdSource RANDOM =
+        new IdSource() {
+          @Override
+          public long newRangeId() {
+            return Ids.newRangeId();
+          }
 
-      @Override
-      public String newOpId() {
-        return Ids.newOpId();
-      }
-    };
+          @Override
+          public String newOpId() {
+            return Ids.newOpId();
+          }
+        };
   }
 
   /**
-   * Says whether a new replica has its data yet, so a move's second phase may commit. The data
-   * path answers this in production (the target reports the replica caught up); the default says
-   * yes at once, the simulation models copy time.
+   * Says whether a new replica has its data yet, so a move's second phase may commit. The data path
+   * answers this in production (the target reports the replica caught up); the default says yes at
+   * once, the simulation models copy time.
    */
   public interface ReplicaReadiness {
     boolean isReady(long rangeId, String targetNode, long preparedAt, long now);
@@ -90,26 +91,44 @@ public final class ControllerConfig {
     positive(tickInterval, "tickInterval");
     positive(rebalanceInterval, "rebalanceInterval");
     positive(splitMergeInterval, "splitMergeInterval");
-    if (maxDeadPerCycle < 1) throw new IllegalArgumentException("maxDeadPerCycle must be >= 1, got " + maxDeadPerCycle);
-    if (maxRecreationsPerCycle < 1) throw new IllegalArgumentException("maxRecreationsPerCycle must be >= 1, got " + maxRecreationsPerCycle);
-    if (replicationFactor < 1 || replicationFactor > 9) throw new IllegalArgumentException("replicationFactor must be in [1, 9], got " + replicationFactor);
+    if (maxDeadPerCycle < 1)
+      throw new IllegalArgumentException("maxDeadPerCycle must be >= 1, got " + maxDeadPerCycle);
+    if (maxRecreationsPerCycle < 1)
+      throw new IllegalArgumentException(
+          "maxRecreationsPerCycle must be >= 1, got " + maxRecreationsPerCycle);
+    if (replicationFactor < 1 || replicationFactor > 9)
+      throw new IllegalArgumentException(
+          "replicationFactor must be in [1, 9], got " + replicationFactor);
     if (!(rebalanceStop > 0 && rebalanceStop < rebalanceStart)) {
-      throw new IllegalArgumentException("rebalance thresholds need 0 < stop < start (hysteresis), got start " + rebalanceStart + " stop " + rebalanceStop);
+      throw new IllegalArgumentException(
+          "rebalance thresholds need 0 < stop < start (hysteresis), got start "
+              + rebalanceStart
+              + " stop "
+              + rebalanceStop);
     }
-    if (!(loadSmoothing > 0 && loadSmoothing <= 1)) throw new IllegalArgumentException("loadSmoothing must be in (0, 1], got " + loadSmoothing);
-    if (maxMovesPerCycle < 0 || maxMovesPerMinute < 0) throw new IllegalArgumentException("move limits must be >= 0");
-    if (!(minFreeDiskFraction >= 0 && minFreeDiskFraction < 1)) throw new IllegalArgumentException("minFreeDiskFraction must be in [0, 1), got " + minFreeDiskFraction);
-    if (!(maxCpuFraction > 0 && maxCpuFraction <= 1)) throw new IllegalArgumentException("maxCpuFraction must be in (0, 1], got " + maxCpuFraction);
-    if (!(splitRps > 0) || splitBytes <= 0) throw new IllegalArgumentException("split thresholds must be > 0");
+    if (!(loadSmoothing > 0 && loadSmoothing <= 1))
+      throw new IllegalArgumentException("loadSmoothing must be in (0, 1], got " + loadSmoothing);
+    if (maxMovesPerCycle < 0 || maxMovesPerMinute < 0)
+      throw new IllegalArgumentException("move limits must be >= 0");
+    if (!(minFreeDiskFraction >= 0 && minFreeDiskFraction < 1))
+      throw new IllegalArgumentException(
+          "minFreeDiskFraction must be in [0, 1), got " + minFreeDiskFraction);
+    if (!(maxCpuFraction > 0 && maxCpuFraction <= 1))
+      throw new IllegalArgumentException("maxCpuFraction must be in (0, 1], got " + maxCpuFraction);
+    if (!(splitRps > 0) || splitBytes <= 0)
+      throw new IllegalArgumentException("split thresholds must be > 0");
     if (!(mergeRps >= 0 && mergeRps < splitRps) || mergeBytes < 0 || mergeBytes >= splitBytes) {
-      throw new IllegalArgumentException("merge thresholds must be below the split thresholds, or a merge would be split again");
+      throw new IllegalArgumentException(
+          "merge thresholds must be below the split thresholds, or a merge would be split again");
     }
     positive(splitWindow, "splitWindow");
-    if (mergeCooldown.isNegative()) throw new IllegalArgumentException("mergeCooldown must be >= 0");
+    if (mergeCooldown.isNegative())
+      throw new IllegalArgumentException("mergeCooldown must be >= 0");
   }
 
   private static void positive(Duration d, String name) {
-    if (d.isZero() || d.isNegative()) throw new IllegalArgumentException(name + " must be > 0, got " + d);
+    if (d.isZero() || d.isNegative())
+      throw new IllegalArgumentException(name + " must be > 0, got " + d);
   }
 
   public static ControllerConfig defaults() {
@@ -266,7 +285,10 @@ public final class ControllerConfig {
       return this;
     }
 
-    /** Hysteresis: a node starts rebalancing above {@code start} deviation from the mean, stops below {@code stop}. */
+    /**
+     * Hysteresis: a node starts rebalancing above {@code start} deviation from the mean, stops
+     * below {@code stop}.
+     */
     public Builder rebalanceThresholds(double start, double stop) {
       rebalanceStart = start;
       rebalanceStop = stop;
@@ -279,21 +301,28 @@ public final class ControllerConfig {
       return this;
     }
 
-    /** Rate limit of rebalance moves: per cycle, and per minute across cycles (0 stops rebalancing). */
+    /**
+     * Rate limit of rebalance moves: per cycle, and per minute across cycles (0 stops rebalancing).
+     */
     public Builder moveLimits(int perCycle, int perMinute) {
       maxMovesPerCycle = perCycle;
       maxMovesPerMinute = perMinute;
       return this;
     }
 
-    /** Placement headroom: a target keeps this fraction of its disk free and its CPU use under this fraction. */
+    /**
+     * Placement headroom: a target keeps this fraction of its disk free and its CPU use under this
+     * fraction.
+     */
     public Builder headroom(double minFreeDisk, double maxCpu) {
       minFreeDiskFraction = minFreeDisk;
       maxCpuFraction = maxCpu;
       return this;
     }
 
-    /** A range is split when its request rate or bytes stay at or above these for {@code window}. */
+    /**
+     * A range is split when its request rate or bytes stay at or above these for {@code window}.
+     */
     public Builder splitThresholds(double rps, long bytes, Duration window) {
       splitRps = rps;
       splitBytes = bytes;
@@ -301,7 +330,10 @@ public final class ControllerConfig {
       return this;
     }
 
-    /** Two neighbours merge when both are below these, and neither was split within {@code cooldown}. */
+    /**
+     * Two neighbours merge when both are below these, and neither was split within {@code
+     * cooldown}.
+     */
     public Builder mergeThresholds(double rps, long bytes, Duration cooldown) {
       mergeRps = rps;
       mergeBytes = bytes;

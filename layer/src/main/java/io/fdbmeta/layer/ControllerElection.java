@@ -48,7 +48,10 @@ public final class ControllerElection {
   public Change tick(TransactionContext db) {
     boolean wasActive = term != null;
     try {
-      term = term == null ? leases.acquireController(db, holderId) : leases.renewController(db, holderId, term.epoch());
+      term =
+          term == null
+              ? leases.acquireController(db, holderId)
+              : leases.renewController(db, holderId, term.epoch());
     } catch (MetaException e) {
       if (e.code() != MetaException.Code.LEASE_CONFLICT) throw e;
       term = null;
@@ -85,26 +88,48 @@ public final class ControllerElection {
   }
 
   /**
-   * Runs {@code body} in one transaction that also checks this controller's term: the body's
-   * writes commit only if the term is still this controller's, at the epoch it believes.
+   * Runs {@code body} in one transaction that also checks this controller's term: the body's writes
+   * commit only if the term is still this controller's, at the epoch it believes.
    *
    * @throws MetaException (through the future) LEASE_CONFLICT with "deposed" if the term is gone,
    *     and whatever the body fails with
    */
-  public <T> CompletableFuture<T> fenced(TransactionContext db, Function<Transaction, CompletableFuture<T>> body) {
+  public <T> CompletableFuture<T> fenced(
+      TransactionContext db, Function<Transaction, CompletableFuture<T>> body) {
     Lease believed = term;
-    if (believed == null) return CompletableFuture.failedFuture(deposed("this process holds no controller term"));
-    return db.runAsync(tr -> leases.controllerAsync(tr).thenCompose(current -> {
-      long now = config.now();
-      if (current.isEmpty() || !current.get().holder().equals(holderId) || current.get().epoch() != believed.epoch()) {
-        throw deposed("controller " + holderId + " acted at epoch " + believed.epoch() + " but the term is now "
-            + current.map(l -> l.holder() + " at epoch " + l.epoch()).orElse("vacant"));
-      }
-      if (!current.get().isValidForHolder(now, config.maxClockOffsetMillis())) {
-        throw deposed("controller term at epoch " + believed.epoch() + " expired at " + current.get().expiresAt() + ", now is " + now);
-      }
-      return body.apply(tr);
-    }));
+    if (believed == null)
+      return CompletableFuture.failedFuture(deposed("this process holds no controller term"));
+    return db.runAsync(
+        tr ->
+            leases
+                .controllerAsync(tr)
+                .thenCompose(
+                    current -> {
+                      long now = config.now();
+                      if (current.isEmpty()
+                          || !current.get().holder().equals(holderId)
+                          || current.get().epoch() != believed.epoch()) {
+                        throw deposed(
+                            "controller "
+                                + holderId
+                                + " acted at epoch "
+                                + believed.epoch()
+                                + " but the term is now "
+                                + current
+                                    .map(l -> l.holder() + " at epoch " + l.epoch())
+                                    .orElse("vacant"));
+                      }
+                      if (!current.get().isValidForHolder(now, config.maxClockOffsetMillis())) {
+                        throw deposed(
+                            "controller term at epoch "
+                                + believed.epoch()
+                                + " expired at "
+                                + current.get().expiresAt()
+                                + ", now is "
+                                + now);
+                      }
+                      return body.apply(tr);
+                    }));
   }
 
   /** Blocking {@link #fenced}, translating errors. */
@@ -114,7 +139,9 @@ public final class ControllerElection {
 
   static boolean isDeposed(Throwable t) {
     Throwable c = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
-    return c instanceof MetaException m && m.code() == MetaException.Code.LEASE_CONFLICT && m.getMessage().startsWith("deposed");
+    return c instanceof MetaException m
+        && m.code() == MetaException.Code.LEASE_CONFLICT
+        && m.getMessage().startsWith("deposed");
   }
 
   private static MetaException deposed(String why) {

@@ -6,7 +6,14 @@ import org.jspecify.annotations.Nullable;
  * Something the controller did or found, for logs and demos: {@code at} is the controller's clock
  * (millis), {@code rangeId} 0 and {@code node}/{@code target} null where they do not apply.
  */
-public record ControllerEvent(Kind kind, long at, long epoch, long rangeId, @Nullable String node, @Nullable String target, String detail) {
+public record ControllerEvent(
+    Kind kind,
+    long at,
+    long epoch,
+    long rangeId,
+    @Nullable String node,
+    @Nullable String target,
+    String detail) {
   public enum Kind {
     /** This controller became active (epoch is its new term). */
     TOOK_OVER,
@@ -18,7 +25,10 @@ public record ControllerEvent(Kind kind, long at, long epoch, long rangeId, @Nul
     LEASE_MOVED,
     /** A replica move was prepared (phase 1: the target starts copying). */
     MOVE_PREPARED,
-    /** A replica of {@code rangeId} moved from {@code node} to {@code target}; detail says why (REBALANCE or RECREATE). */
+    /**
+     * A replica of {@code rangeId} moved from {@code node} to {@code target}; detail says why
+     * (REBALANCE or RECREATE).
+     */
     MOVE_COMMITTED,
     /** A prepared move was given up; detail says why. */
     MOVE_ABORTED,
@@ -32,7 +42,8 @@ public record ControllerEvent(Kind kind, long at, long epoch, long rangeId, @Nul
 
   @Override
   public String toString() {
-    StringBuilder sb = new StringBuilder().append(kind).append(" @").append(at).append(" epoch ").append(epoch);
+    StringBuilder sb =
+        new StringBuilder().append(kind).append(" @").append(at).append(" epoch ").append(epoch);
     if (rangeId != 0) sb.append(" range ").append(rangeId);
     if (node != null) sb.append(' ').append(node);
     if (target != null) sb.append(" -> ").append(target);

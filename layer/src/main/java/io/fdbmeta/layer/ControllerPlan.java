@@ -4,9 +4,9 @@ import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
- * What the controller would do now, without doing it ({@link Controller#plan}): nodes it would
- * mark dead, leases it would move, replica moves (re-creations and rebalancing), splits, merges,
- * and the placement constraints it could not meet.
+ * What the controller would do now, without doing it ({@link Controller#plan}): nodes it would mark
+ * dead, leases it would move, replica moves (re-creations and rebalancing), splits, merges, and the
+ * placement constraints it could not meet.
  */
 public record ControllerPlan(
     List<DeadNode> markDead,
@@ -27,9 +27,15 @@ public record ControllerPlan(
   public record Merge(long leftId, long rightId) {}
 
   /** {@code what} is the action that needed placement, e.g. "recreate replica of dead n7". */
-  public record Unsatisfiable(long rangeId, @Nullable String node, String what, String constraint, String why) {}
+  public record Unsatisfiable(
+      long rangeId, @Nullable String node, String what, String constraint, String why) {}
 
   public boolean isEmpty() {
-    return markDead.isEmpty() && leaseMoves.isEmpty() && moves.isEmpty() && splits.isEmpty() && merges.isEmpty() && unsatisfiable.isEmpty();
+    return markDead.isEmpty()
+        && leaseMoves.isEmpty()
+        && moves.isEmpty()
+        && splits.isEmpty()
+        && merges.isEmpty()
+        && unsatisfiable.isEmpty();
   }
 }

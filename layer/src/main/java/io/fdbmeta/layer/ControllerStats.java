@@ -2,8 +2,8 @@ package io.fdbmeta.layer;
 
 /**
  * Running totals of one controller instance (since it was created), for demos and the simulation.
- * {@code detectorKeysRead} counts every key the failure detector read; {@code lastDetectorKeys}
- * is the last cycle's count and {@code maxDetectorKeys} the largest.
+ * {@code detectorKeysRead} counts every key the failure detector read; {@code lastDetectorKeys} is
+ * the last cycle's count and {@code maxDetectorKeys} the largest.
  */
 public record ControllerStats(
     long ticks,

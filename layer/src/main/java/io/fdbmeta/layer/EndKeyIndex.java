@@ -41,7 +41,8 @@ import org.jspecify.annotations.Nullable;
  * #of}.
  */
 public class EndKeyIndex {
-  private static final VarHandle BIG_ENDIAN_LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+  private static final VarHandle BIG_ENDIAN_LONG =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
   static final byte[] NO_PREFIX = new byte[0];
 
   private static final int FANOUT_BITS = 4;
@@ -52,6 +53,7 @@ public class EndKeyIndex {
 
   private final byte[] @Nullable [] arrays;
   private final int[] froms;
+
   /**
    * The shape word ({@link #shape}), the shared prefix packed 8 bytes to a long (big-endian, zero
    * padded), then the levels of the tree, top first; the last level holds one long per finite end.
@@ -77,19 +79,28 @@ public class EndKeyIndex {
    * ends, shared length) entries, the last ones {@link #next8} of each finite end past {@code
    * shared}, the shared prefix of the first and last finite ends. Both null: computed here.
    */
-  EndKeyIndex(byte[] @Nullable [] arrays, int[] froms, byte @Nullable [] shared, long @Nullable [] longs) {
+  EndKeyIndex(
+      byte[] @Nullable [] arrays, int[] froms, byte @Nullable [] shared, long @Nullable [] longs) {
     int n = arrays.length;
     this.arrays = arrays;
     this.froms = froms;
     int finite = n > 0 && arrays[n - 1] == null ? n - 1 : n;
-    if (shared == null) shared = finite == 0 ? NO_PREFIX : sharedPrefix(arrays[0], froms[0], arrays[finite - 1], froms[finite - 1]);
+    if (shared == null)
+      shared =
+          finite == 0
+              ? NO_PREFIX
+              : sharedPrefix(arrays[0], froms[0], arrays[finite - 1], froms[finite - 1]);
     int sharedLength = shared.length;
-    if (sharedLength > MAX_SHARED) throw new IllegalArgumentException("end keys share a prefix of " + sharedLength + " bytes, more than " + MAX_SHARED);
+    if (sharedLength > MAX_SHARED)
+      throw new IllegalArgumentException(
+          "end keys share a prefix of " + sharedLength + " bytes, more than " + MAX_SHARED);
     int levels = levels(finite);
     int total = longsFor(finite, sharedLength);
     int ends = endsStart(finite, sharedLength);
     if (longs != null) {
-      if (longs.length != total) throw new IllegalArgumentException(longs.length + " longs for " + finite + " ends, expected " + total);
+      if (longs.length != total)
+        throw new IllegalArgumentException(
+            longs.length + " longs for " + finite + " ends, expected " + total);
       this.words = longs;
     } else {
       this.words = new long[total];
@@ -99,13 +110,20 @@ public class EndKeyIndex {
       }
     }
     words[0] = shape(finite, sharedLength, levels);
-    for (int i = 0; i < sharedLength; i++) words[1 + (i >>> 3)] |= (shared[i] & 0xffL) << (56 - ((i & 7) << 3));
-    for (int l = levels - 1, at = treeStart(sharedLength); l >= 0; at += padded(levelLength(finite, l)), l--) {
+    for (int i = 0; i < sharedLength; i++)
+      words[1 + (i >>> 3)] |= (shared[i] & 0xffL) << (56 - ((i & 7) << 3));
+    for (int l = levels - 1, at = treeStart(sharedLength);
+        l >= 0;
+        at += padded(levelLength(finite, l)), l--) {
       int length = levelLength(finite, l);
       if (l > 0) {
         for (int j = 0; j < length; j++) words[at + j] = words[ends + lastEnd(finite, l, j)];
       }
-      Arrays.fill(words, at + length, at + padded(length), Long.MAX_VALUE); // after every key: never counted
+      Arrays.fill(
+          words,
+          at + length,
+          at + padded(length),
+          Long.MAX_VALUE); // after every key: never counted
     }
   }
 
@@ -130,8 +148,11 @@ public class EndKeyIndex {
     byte[][] arrays = new byte[n][];
     for (int i = 0; i < n; i++) {
       byte[] e = ends.get(i);
-      if (e == null && i < n - 1) throw new IllegalArgumentException("only the last end may be null (no end), not the one at index " + i);
-      if (i > 0 && compare(arrays[i - 1], 0, e, 0) >= 0) throw new IllegalArgumentException("end keys are not strictly increasing at index " + i);
+      if (e == null && i < n - 1)
+        throw new IllegalArgumentException(
+            "only the last end may be null (no end), not the one at index " + i);
+      if (i > 0 && compare(arrays[i - 1], 0, e, 0) >= 0)
+        throw new IllegalArgumentException("end keys are not strictly increasing at index " + i);
       arrays[i] = e;
     }
     return arrays;
@@ -144,7 +165,8 @@ public class EndKeyIndex {
    */
   static int longsFor(int finite, int sharedLength) {
     int total = treeStart(sharedLength);
-    for (int l = 0, levels = levels(finite); l < levels; l++) total += padded(levelLength(finite, l));
+    for (int l = 0, levels = levels(finite); l < levels; l++)
+      total += padded(levelLength(finite, l));
     return total;
   }
 
@@ -187,7 +209,10 @@ public class EndKeyIndex {
     return (length + FANOUT - 1) & -FANOUT;
   }
 
-  /** Entries at level {@code l}: one per block of 16 below, ceil(finite / 16^l) (ceilings of ceilings are one ceiling). */
+  /**
+   * Entries at level {@code l}: one per block of 16 below, ceil(finite / 16^l) (ceilings of
+   * ceilings are one ceiling).
+   */
   private static int levelLength(int finite, int l) {
     return finite == 0 ? 0 : ((finite - 1) >>> (l * FANOUT_BITS)) + 1;
   }
@@ -254,7 +279,9 @@ public class EndKeyIndex {
     if (first == null) throw new NullPointerException("values[" + from + "] is null");
     int n = countInLeaf(words, ends, from, key);
     if (n == 0) return first;
-    return from + n < values.length ? values[from + n] : null; // past the last end: a lone leaf block
+    return from + n < values.length
+        ? values[from + n]
+        : null; // past the last end: a lone leaf block
   }
 
   /**
@@ -290,7 +317,16 @@ public class EndKeyIndex {
     long shape = w[0];
     int finite = finiteOf(shape);
     long k = next8(key, 0, key.length, sharedLengthOf(shape));
-    return countNotAfter(w, ends, finite, 0, w.length - padded(finite), from, Math.min(from + FANOUT, finite), k, key);
+    return countNotAfter(
+        w,
+        ends,
+        finite,
+        0,
+        w.length - padded(finite),
+        from,
+        Math.min(from + FANOUT, finite),
+        k,
+        key);
   }
 
   /**
@@ -299,11 +335,15 @@ public class EndKeyIndex {
    * longs, where the ends themselves decide. Levels are padded to whole blocks with longs after
    * every key, so the scan always reads 16 (a fixed trip count: ~10% faster than up to `to`).
    */
-  private static int countNotAfter(long[] w, EndKeyIndex ends, int finite, int l, int at, int from, int to, long k, byte[] key) {
+  private static int countNotAfter(
+      long[] w, EndKeyIndex ends, int finite, int l, int at, int from, int to, long k, byte[] key) {
     int n = 0;
-    for (int j = at + from, end = j + FANOUT; j < end; j++) n += w[j] < k ? 1 : 0; // a whole block: padding counts 0
+    for (int j = at + from, end = j + FANOUT; j < end; j++)
+      n += w[j] < k ? 1 : 0; // a whole block: padding counts 0
     // Longs equal to k follow those below it; of their ends, those not after the key count too.
-    for (int j = from + n; j < to && w[at + j] == k && ends.compareWithKey(lastEnd(finite, l, j), key) <= 0; j++) n++;
+    for (int j = from + n;
+        j < to && w[at + j] == k && ends.compareWithKey(lastEnd(finite, l, j), key) <= 0;
+        j++) n++;
     return n;
   }
 
@@ -337,12 +377,15 @@ public class EndKeyIndex {
   private static int compareToShared(long[] w, int sharedLength, byte[] key) {
     int n = Math.min(key.length, sharedLength);
     int i = 0;
-    for (; i + 8 <= n; i += 8) { // prefixes are short: eight bytes at a time beats a call to Arrays.mismatch
+    for (;
+        i + 8 <= n;
+        i += 8) { // prefixes are short: eight bytes at a time beats a call to Arrays.mismatch
       long a = (long) BIG_ENDIAN_LONG.get(key, i);
       long b = w[1 + (i >>> 3)];
       if (a != b) return Long.compareUnsigned(a, b);
     }
-    if (i < n) { // the last 1 to 7 bytes of the prefix: one masked compare if the key has 8 bytes from i
+    if (i < n) { // the last 1 to 7 bytes of the prefix: one masked compare if the key has 8 bytes
+      // from i
       long mask = -1L << ((8 - (n - i)) << 3);
       long b = w[1 + (i >>> 3)] & mask;
       if (i + 8 <= key.length) {

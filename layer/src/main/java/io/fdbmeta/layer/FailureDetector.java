@@ -40,9 +40,14 @@ final class FailureDetector {
   private final ControllerConfig config;
   private final long maxOffset;
   private final TreeSet<String> pending = new TreeSet<>();
-  /** Ranges already reported unsatisfiable, so a stuck range does not repeat its event every cycle. */
+
+  /**
+   * Ranges already reported unsatisfiable, so a stuck range does not repeat its event every cycle.
+   */
   private final Set<Long> reported = new HashSet<>();
+
   private long keysRead;
+
   /** Node records read this cycle, for choosing new leaseholders. */
   private final Map<String, @Nullable NodeRecord> fresh = new HashMap<>();
 
@@ -61,18 +66,26 @@ final class FailureDetector {
   /** Rebuilds the pending set after a takeover: dead nodes that still hold replicas. */
   void recover(ReadTransactionContext db) {
     Keyspace ks = catalog.keyspace();
-    List<KeyValue> dead = db.read(tr -> tr.getRange(ks.livenessOf(NodeStatus.DEAD)).asList().join());
+    List<KeyValue> dead =
+        db.read(tr -> tr.getRange(ks.livenessOf(NodeStatus.DEAD)).asList().join());
     for (KeyValue kv : dead) {
       String nodeId = ks.livenessSubspace().unpack(kv.getKey()).getString(2);
-      if (!db.read(tr -> tr.getRange(ks.rangesOfNode(nodeId), 1).asList().join()).isEmpty()) pending.add(nodeId);
+      if (!db.read(tr -> tr.getRange(ks.rangesOfNode(nodeId), 1).asList().join()).isEmpty())
+        pending.add(nodeId);
     }
   }
 
   /** One cycle at {@code now}: see the comment at the top. */
-  void cycle(ReadTransactionContext db, long now, FleetView fleet, Moves moves, ControllerActions actions) {
+  void cycle(
+      ReadTransactionContext db,
+      long now,
+      FleetView fleet,
+      Moves moves,
+      ControllerActions actions) {
     keysRead = 0;
     fresh.clear();
-    List<NodeRecord> expired = RangeCatalog.join(registry.expiredAsync(db, now, config.maxDeadPerCycle()));
+    List<NodeRecord> expired =
+        RangeCatalog.join(registry.expiredAsync(db, now, config.maxDeadPerCycle()));
     keysRead += 2L * expired.size(); // the liveness entry and the record of each
     for (NodeRecord n : expired) {
       if (actions.markDead(n)) {
@@ -89,7 +102,8 @@ final class FailureDetector {
       }
       Optional<NodeRecord> rec = registry.get(db, nodeId);
       keysRead++;
-      if (rec.isEmpty() || (rec.get().status() != NodeStatus.DEAD && FleetView.isLive(rec.get(), now))) {
+      if (rec.isEmpty()
+          || (rec.get().status() != NodeStatus.DEAD && FleetView.isLive(rec.get(), now))) {
         pending.remove(nodeId); // registered again: its replicas count as live again
         rec.ifPresent(fleet::update);
         continue;
@@ -99,10 +113,17 @@ final class FailureDetector {
         // The lease moves even while a replica move of the range waits to commit: that move may be
         // waiting for a new replica to copy its data, which it can do only from a live leaseholder.
         if (nodeId.equals(d.leaseholder())) {
-          if (a.lease == null || !a.lease.isFreeForOthers(now, maxOffset)) continue; // not yet: next cycle
+          if (a.lease == null || !a.lease.isFreeForOthers(now, maxOffset))
+            continue; // not yet: next cycle
           String to = liveReplica(db, d, nodeId, fleet, now);
           if (to == null) {
-            report(actions, d.rangeId(), nodeId, "move lease from dead " + nodeId, new Placement.Unsatisfiable("live-replica", "no other replica of " + d.replicas() + " is LIVE"));
+            report(
+                actions,
+                d.rangeId(),
+                nodeId,
+                "move lease from dead " + nodeId,
+                new Placement.Unsatisfiable(
+                    "live-replica", "no other replica of " + d.replicas() + " is LIVE"));
             continue;
           }
           if (!actions.moveLease(d, nodeId, to)) {
@@ -111,50 +132,85 @@ final class FailureDetector {
           }
           d = d.withLease(to, d.leaseEpoch() + 1);
         }
-        if (moves.busy(d.rangeId()) || recreations >= config.maxRecreationsPerCycle()) continue; // re-created after the move in flight
+        if (moves.busy(d.rangeId()) || recreations >= config.maxRecreationsPerCycle())
+          continue; // re-created after the move in flight
         if (recreate(d, nodeId, fleet, moves, actions, now)) recreations++;
       }
     }
   }
 
-  private boolean recreate(RangeDescriptor d, String dead, FleetView fleet, Moves moves, ControllerActions actions, long now) {
+  private boolean recreate(
+      RangeDescriptor d,
+      String dead,
+      FleetView fleet,
+      Moves moves,
+      ControllerActions actions,
+      long now) {
     List<NodeRecord> keep = new ArrayList<>();
     for (String r : d.replicas()) {
       NodeRecord n = fleet.get(r);
       if (!r.equals(dead) && n != null) keep.add(n);
     }
     double[] load = fleet.perReplica(dead);
-    Placement.Choice choice = Placement.choose(fleet.all(), keep, new HashSet<>(d.replicas()), (long) load[2], Placement.Constraints.of(config, d), fleet.readAt(), n -> fleet.score(n.nodeId()));
+    Placement.Choice choice =
+        Placement.choose(
+            fleet.all(),
+            keep,
+            new HashSet<>(d.replicas()),
+            (long) load[2],
+            Placement.Constraints.of(config, d),
+            fleet.readAt(),
+            n -> fleet.score(n.nodeId()));
     if (choice instanceof Placement.Unsatisfiable u) {
       report(actions, d.rangeId(), dead, "recreate replica of dead " + dead, u);
       return false;
     }
     String target = ((Placement.Chosen) choice).target().nodeId();
     reported.remove(d.rangeId());
-    Move m = new Move(config.ids().newOpId(), d.rangeId(), d.generation(), dead, target, Move.Reason.RECREATE, now, load);
+    Move m =
+        new Move(
+            config.ids().newOpId(),
+            d.rangeId(),
+            d.generation(),
+            dead,
+            target,
+            Move.Reason.RECREATE,
+            now,
+            load);
     return moves.start(m, actions, fleet);
   }
 
-  private void report(ControllerActions actions, long rangeId, String node, String what, Placement.Unsatisfiable u) {
+  private void report(
+      ControllerActions actions,
+      long rangeId,
+      String node,
+      String what,
+      Placement.Unsatisfiable u) {
     if (reported.add(rangeId)) actions.unsatisfiable(rangeId, node, what, u);
   }
 
   /**
-   * The replica other than {@code dead} most likely to live through the lease: LIVE with the
-   * latest liveness expiry, read now (the fleet view may be seconds old, and a replica that died
-   * since would take the lease only to lose it again), then the least loaded. Null if none.
+   * The replica other than {@code dead} most likely to live through the lease: LIVE with the latest
+   * liveness expiry, read now (the fleet view may be seconds old, and a replica that died since
+   * would take the lease only to lose it again), then the least loaded. Null if none.
    */
-  private @Nullable String liveReplica(ReadTransactionContext db, RangeDescriptor d, String dead, FleetView fleet, long now) {
+  private @Nullable String liveReplica(
+      ReadTransactionContext db, RangeDescriptor d, String dead, FleetView fleet, long now) {
     NodeRecord best = null;
     for (String r : d.replicas()) {
       if (r.equals(dead)) continue;
-      NodeRecord n = fresh.computeIfAbsent(r, id -> {
-        keysRead++;
-        return registry.get(db, id).orElse(null);
-      });
+      NodeRecord n =
+          fresh.computeIfAbsent(
+              r,
+              id -> {
+                keysRead++;
+                return registry.get(db, id).orElse(null);
+              });
       if (n == null || !FleetView.isLive(n, now)) continue;
-      if (best == null || n.livenessExpiresAt() > best.livenessExpiresAt()
-          || (n.livenessExpiresAt() == best.livenessExpiresAt() && fleet.score(r) < fleet.score(best.nodeId()))) {
+      if (best == null
+          || n.livenessExpiresAt() > best.livenessExpiresAt()
+          || (n.livenessExpiresAt() == best.livenessExpiresAt()
+              && fleet.score(r) < fleet.score(best.nodeId()))) {
         best = n;
       }
     }
@@ -163,26 +219,42 @@ final class FailureDetector {
 
   private record Affected(RangeDescriptor range, @Nullable Lease lease) {}
 
-  /** The dead node's ranges with their descriptors, and leases where it is the leaseholder, in one read. */
+  /**
+   * The dead node's ranges with their descriptors, and leases where it is the leaseholder, in one
+   * read.
+   */
   private List<Affected> affected(ReadTransactionContext db, String nodeId) {
     List<RangeCatalog.Assignment> held = RangeCatalog.join(catalog.rangesOfNodeAsync(db, nodeId));
     keysRead += held.size();
     if (held.isEmpty()) return List.of();
-    List<Affected> out = RangeCatalog.join(db.readAsync(tr -> {
-      List<CompletableFuture<Affected>> reads = new ArrayList<>(held.size());
-      for (RangeCatalog.Assignment a : held) {
-        CompletableFuture<@Nullable Lease> lease = a.leaseholder()
-            ? tr.get(catalog.keyspace().leaseKey(a.rangeId())).thenApply(v -> v == null ? null : Lease.decode(v))
-            : CompletableFuture.completedFuture(null);
-        reads.add(catalog.getAsync(tr, a.rangeId()).thenCombine(lease, (d, l) -> d.isEmpty() ? null : new Affected(d.get(), l)));
-      }
-      return CompletableFuture.allOf(reads.toArray(new CompletableFuture<?>[0])).thenApply(x -> {
-        List<Affected> list = new ArrayList<>(reads.size());
-        for (CompletableFuture<Affected> f : reads) if (f.join() != null) list.add(f.join());
-        return list;
-      });
-    }));
-    for (RangeCatalog.Assignment a : held) keysRead += a.leaseholder() ? 3 : 2; // range_by_id, range, lease
+    List<Affected> out =
+        RangeCatalog.join(
+            db.readAsync(
+                tr -> {
+                  List<CompletableFuture<Affected>> reads = new ArrayList<>(held.size());
+                  for (RangeCatalog.Assignment a : held) {
+                    CompletableFuture<@Nullable Lease> lease =
+                        a.leaseholder()
+                            ? tr.get(catalog.keyspace().leaseKey(a.rangeId()))
+                                .thenApply(v -> v == null ? null : Lease.decode(v))
+                            : CompletableFuture.completedFuture(null);
+                    reads.add(
+                        catalog
+                            .getAsync(tr, a.rangeId())
+                            .thenCombine(
+                                lease, (d, l) -> d.isEmpty() ? null : new Affected(d.get(), l)));
+                  }
+                  return CompletableFuture.allOf(reads.toArray(new CompletableFuture<?>[0]))
+                      .thenApply(
+                          x -> {
+                            List<Affected> list = new ArrayList<>(reads.size());
+                            for (CompletableFuture<Affected> f : reads)
+                              if (f.join() != null) list.add(f.join());
+                            return list;
+                          });
+                }));
+    for (RangeCatalog.Assignment a : held)
+      keysRead += a.leaseholder() ? 3 : 2; // range_by_id, range, lease
     return out;
   }
 }

@@ -7,8 +7,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The one place FoundationDB error codes are classified and translated. FDBException's own
- * retryable and maybe-committed predicates call into the native client, which may be absent, so
- * the classification is by code, as FoundationDB documents it.
+ * retryable and maybe-committed predicates call into the native client, which may be absent, so the
+ * classification is by code, as FoundationDB documents it.
  */
 public final class FdbErrors {
   public static final int TRANSACTION_TOO_OLD = 1007;
@@ -26,7 +26,8 @@ public final class FdbErrors {
   /** The FDBException behind a (possibly wrapped) failure, or null. */
   public static @Nullable FDBException unwrap(Throwable t) {
     Throwable c = t;
-    while ((c instanceof CompletionException || c instanceof ExecutionException) && c.getCause() != null) {
+    while ((c instanceof CompletionException || c instanceof ExecutionException)
+        && c.getCause() != null) {
       c = c.getCause();
     }
     return c instanceof FDBException ? (FDBException) c : null;
@@ -53,24 +54,35 @@ public final class FdbErrors {
 
   /** Errors after which the transaction may or may not have committed. */
   public static boolean isMaybeCommitted(int code) {
-    return code == COMMIT_UNKNOWN_RESULT || code == TRANSACTION_TIMED_OUT || code == TRANSACTION_CANCELLED;
+    return code == COMMIT_UNKNOWN_RESULT
+        || code == TRANSACTION_TIMED_OUT
+        || code == TRANSACTION_CANCELLED;
   }
 
   /**
-   * Translates any failure of a layer call to what callers see: a MetaException stays as it is,
-   * a FoundationDB error becomes {@link MetaException.Code#STORE_ERROR} with its code and
+   * Translates any failure of a layer call to what callers see: a MetaException stays as it is, a
+   * FoundationDB error becomes {@link MetaException.Code#STORE_ERROR} with its code and
    * retryability, anything else is wrapped.
    */
   public static RuntimeException translate(Throwable t) {
     Throwable c = t;
-    while ((c instanceof CompletionException || c instanceof ExecutionException) && c.getCause() != null) {
+    while ((c instanceof CompletionException || c instanceof ExecutionException)
+        && c.getCause() != null) {
       c = c.getCause();
     }
     if (c instanceof MetaException) return (MetaException) c;
     if (c instanceof FDBException) {
       FDBException e = (FDBException) c;
       String kind = isMaybeCommitted(e.getCode()) ? " (may have committed)" : "";
-      return new MetaException(MetaException.Code.STORE_ERROR, "FoundationDB error " + e.getCode() + ": " + e.getMessage() + kind, null, null, null, e.getCode(), isRetryable(e.getCode()), e);
+      return new MetaException(
+          MetaException.Code.STORE_ERROR,
+          "FoundationDB error " + e.getCode() + ": " + e.getMessage() + kind,
+          null,
+          null,
+          null,
+          e.getCode(),
+          isRetryable(e.getCode()),
+          e);
     }
     if (c instanceof IllegalArgumentException) return (IllegalArgumentException) c;
     return c instanceof RuntimeException ? (RuntimeException) c : new CompletionException(c);

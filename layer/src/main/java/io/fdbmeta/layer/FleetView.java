@@ -27,20 +27,28 @@ import org.jspecify.annotations.Nullable;
  * load comes and goes at once (a hot spot ends, a split), and an average that still held it would
  * show the node overloaded for minutes after it left, and make it shed replicas it needs.
  */
-/** Node records and smoothed loads, as the controller last read them. Single-threaded (the controller's tick). */
+/**
+ * Node records and smoothed loads, as the controller last read them. Single-threaded (the
+ * controller's tick).
+ */
 final class FleetView {
   static final int DIMENSIONS = 3;
 
   private final TreeMap<String, NodeRecord> nodes = new TreeMap<>();
   private final Map<String, double[]> smoothed = new HashMap<>();
+
   /** Reports taken into each node's average since it (re)appeared: the first ones weigh more. */
   private final Map<String, Integer> samples = new HashMap<>();
+
   private final double[] mean = new double[DIMENSIONS];
   private final double alpha;
   private final long livenessMillis;
   private long readAt = Long.MIN_VALUE;
 
-  /** A move applied to the view that the node's reports may not include yet; {@code at} null until it commits. */
+  /**
+   * A move applied to the view that the node's reports may not include yet; {@code at} null until
+   * it commits.
+   */
   private static final class Pending {
     final double[] delta;
     @Nullable Long at;
@@ -51,8 +59,10 @@ final class FleetView {
   }
 
   private final Map<String, List<Pending>> pending = new HashMap<>();
+
   /** Load of reported ranges the rebalancer does not move, per node (see setUnmovableLoad). */
   private Map<String, double[]> unmovable = Map.of();
+
   private int refreshes;
 
   FleetView(double alpha, long livenessMillis) {
@@ -71,7 +81,8 @@ final class FleetView {
         smoothed.put(n.nodeId(), report);
         samples.put(n.nodeId(), 1);
       } else {
-        // a plain mean of the first reports, then the moving average: one noisy first report must not decide
+        // a plain mean of the first reports, then the moving average: one noisy first report must
+        // not decide
         int k = samples.merge(n.nodeId(), 1, Integer::sum);
         double a = Math.max(alpha, 1.0 / k);
         // replica counts are exact: no noise to smooth
@@ -92,7 +103,8 @@ final class FleetView {
   private double[] movable(NodeRecord n) {
     double[] report = {n.load().rangeCount(), n.load().requestsPerSecond(), n.load().bytesUsed()};
     double[] fixed = unmovable.get(n.nodeId());
-    if (fixed != null) for (int d = 1; d < DIMENSIONS; d++) report[d] = Math.max(0, report[d] - fixed[d]);
+    if (fixed != null)
+      for (int d = 1; d < DIMENSIONS; d++) report[d] = Math.max(0, report[d] - fixed[d]);
     return report;
   }
 
@@ -115,8 +127,8 @@ final class FleetView {
 
   /**
    * True if the node was LIVE with unexpired liveness when the view was read. Records age between
-   * reads, so liveness is judged at the read, not now; the transaction that acts on the node
-   * checks its status again.
+   * reads, so liveness is judged at the read, not now; the transaction that acts on the node checks
+   * its status again.
    */
   boolean isLive(NodeRecord n) {
     return isLive(n, readAt);
@@ -161,7 +173,10 @@ final class FleetView {
     return refreshes;
   }
 
-  /** The largest of the node's load ratios to the fleet mean (1 = average), all load counted; what placement minimises. */
+  /**
+   * The largest of the node's load ratios to the fleet mean (1 = average), all load counted; what
+   * placement minimises.
+   */
   double score(String nodeId) {
     return scoreWith(nodeId, new double[DIMENSIONS]);
   }
@@ -173,18 +188,25 @@ final class FleetView {
     double[] fixed = unmovable.get(nodeId);
     double best = 0;
     for (int d = 0; d < DIMENSIONS; d++) {
-      if (mean[d] > 0) best = Math.max(best, (s[d] + (fixed == null ? 0 : fixed[d]) + added[d]) / mean[d]);
+      if (mean[d] > 0)
+        best = Math.max(best, (s[d] + (fixed == null ? 0 : fixed[d]) + added[d]) / mean[d]);
     }
     return best;
   }
 
-  /** Signed deviation of the node's movable load from the mean, in the dimension furthest from it (0.25: 25% above). */
+  /**
+   * Signed deviation of the node's movable load from the mean, in the dimension furthest from it
+   * (0.25: 25% above).
+   */
   double deviation(String nodeId) {
     int d = dominantDimension(nodeId);
     return d < 0 ? 0 : smoothed.get(nodeId)[d] / mean[d] - 1;
   }
 
-  /** The dimension (0 replicas, 1 request rate, 2 bytes) in which the node is furthest from the mean, or -1. */
+  /**
+   * The dimension (0 replicas, 1 request rate, 2 bytes) in which the node is furthest from the
+   * mean, or -1.
+   */
   int dominantDimension(String nodeId) {
     double[] s = smoothed.get(nodeId);
     if (s == null) return -1;
@@ -254,7 +276,8 @@ final class FleetView {
       List<Pending> list = pending.get(s.nodeId);
       if (list != null) list.remove(s.pending);
       double[] v = smoothed.get(s.nodeId);
-      if (v != null) for (int d = 0; d < DIMENSIONS; d++) v[d] = Math.max(0, v[d] - s.pending.delta[d]);
+      if (v != null)
+        for (int d = 0; d < DIMENSIONS; d++) v[d] = Math.max(0, v[d] - s.pending.delta[d]);
     }
   }
 

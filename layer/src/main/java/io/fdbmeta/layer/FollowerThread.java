@@ -16,14 +16,18 @@ final class FollowerThread implements Executor {
   private final ScheduledExecutorService executor;
 
   FollowerThread(String name) {
-    this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, name);
-      t.setDaemon(true);
-      return t;
-    });
+    this.executor =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, name);
+              t.setDaemon(true);
+              return t;
+            });
   }
 
-  /** @throws RejectedExecutionException once shut down (a future stage given here then fails) */
+  /**
+   * @throws RejectedExecutionException once shut down (a future stage given here then fails)
+   */
   @Override
   public void execute(Runnable r) {
     executor.execute(r);
@@ -50,7 +54,8 @@ final class FollowerThread implements Executor {
 
   /** Runs {@code r} every {@code period} after {@code initialDelay}, until shut down. */
   void every(Duration initialDelay, Duration period, Runnable r) {
-    executor.scheduleWithFixedDelay(r, initialDelay.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
+    executor.scheduleWithFixedDelay(
+        r, initialDelay.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   void shutdown() {

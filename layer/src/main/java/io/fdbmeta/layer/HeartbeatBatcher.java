@@ -66,9 +66,16 @@ public final class HeartbeatBatcher implements AutoCloseable {
    * @param executor runs the batches (and completes their futures)
    * @throws IllegalArgumentException if a limit is out of range
    */
-  public HeartbeatBatcher(NodeRegistry registry, TransactionContext db, int maxBatch, int maxInFlight, Executor executor) {
-    if (maxBatch < 1 || maxBatch > 10_000) throw new IllegalArgumentException("maxBatch must be in [1, 10000], got " + maxBatch);
-    if (maxInFlight < 1 || maxInFlight > 64) throw new IllegalArgumentException("maxInFlight must be in [1, 64], got " + maxInFlight);
+  public HeartbeatBatcher(
+      NodeRegistry registry,
+      TransactionContext db,
+      int maxBatch,
+      int maxInFlight,
+      Executor executor) {
+    if (maxBatch < 1 || maxBatch > 10_000)
+      throw new IllegalArgumentException("maxBatch must be in [1, 10000], got " + maxBatch);
+    if (maxInFlight < 1 || maxInFlight > 64)
+      throw new IllegalArgumentException("maxInFlight must be in [1, 64], got " + maxInFlight);
     this.registry = Objects.requireNonNull(registry, "registry");
     this.db = Objects.requireNonNull(db, "db");
     this.maxBatch = maxBatch;
@@ -77,7 +84,8 @@ public final class HeartbeatBatcher implements AutoCloseable {
   }
 
   /** Batches run on the database's executor. */
-  public HeartbeatBatcher(NodeRegistry registry, TransactionContext db, int maxBatch, int maxInFlight) {
+  public HeartbeatBatcher(
+      NodeRegistry registry, TransactionContext db, int maxBatch, int maxInFlight) {
     this(registry, db, maxBatch, maxInFlight, db.getExecutor());
   }
 
@@ -147,11 +155,15 @@ public final class HeartbeatBatcher implements AutoCloseable {
   /** The executor refused work (shut down): nothing queued can run. */
   private void failQueued(RejectedExecutionException e) {
     Pending p;
-    while ((p = queue.poll()) != null) p.result().completeExceptionally(new IllegalStateException("heartbeat batcher's executor refused a batch", e));
+    while ((p = queue.poll()) != null)
+      p.result()
+          .completeExceptionally(
+              new IllegalStateException("heartbeat batcher's executor refused a batch", e));
   }
 
   private List<Pending> takeBatch() {
-    List<Pending> batch = new ArrayList<>(); // batches are often small: under light load each one starts at once
+    List<Pending> batch =
+        new ArrayList<>(); // batches are often small: under light load each one starts at once
     List<Pending> later = new ArrayList<>();
     Set<String> nodes = new HashSet<>();
     Pending p;
@@ -165,32 +177,39 @@ public final class HeartbeatBatcher implements AutoCloseable {
   private void run(List<Pending> batch) {
     CompletableFuture<List<Outcome>> committed;
     try {
-      committed = db.runAsync(tr -> {
-        List<CompletableFuture<Outcome>> outcomes = new ArrayList<>(batch.size());
-        for (Pending p : batch) outcomes.add(registry.heartbeatIn(tr, p.heartbeat()).handle(HeartbeatBatcher::outcome));
-        return CompletableFuture.allOf(outcomes.toArray(new CompletableFuture<?>[0])).thenApply(v -> {
-          List<Outcome> out = new ArrayList<>(outcomes.size());
-          for (CompletableFuture<Outcome> o : outcomes) out.add(o.join());
-          return out;
-        });
-      });
+      committed =
+          db.runAsync(
+              tr -> {
+                List<CompletableFuture<Outcome>> outcomes = new ArrayList<>(batch.size());
+                for (Pending p : batch)
+                  outcomes.add(
+                      registry.heartbeatIn(tr, p.heartbeat()).handle(HeartbeatBatcher::outcome));
+                return CompletableFuture.allOf(outcomes.toArray(new CompletableFuture<?>[0]))
+                    .thenApply(
+                        v -> {
+                          List<Outcome> out = new ArrayList<>(outcomes.size());
+                          for (CompletableFuture<Outcome> o : outcomes) out.add(o.join());
+                          return out;
+                        });
+              });
     } catch (RuntimeException e) {
       committed = CompletableFuture.failedFuture(e);
     }
-    committed.whenComplete((outcomes, err) -> {
-      inFlight.decrementAndGet();
-      pump();
-      for (int i = 0; i < batch.size(); i++) {
-        CompletableFuture<NodeRecord> f = batch.get(i).result();
-        if (err != null) {
-          f.completeExceptionally(FdbErrors.translate(err));
-        } else if (outcomes.get(i).error() != null) {
-          f.completeExceptionally(outcomes.get(i).error());
-        } else {
-          f.complete(outcomes.get(i).record());
-        }
-      }
-    });
+    committed.whenComplete(
+        (outcomes, err) -> {
+          inFlight.decrementAndGet();
+          pump();
+          for (int i = 0; i < batch.size(); i++) {
+            CompletableFuture<NodeRecord> f = batch.get(i).result();
+            if (err != null) {
+              f.completeExceptionally(FdbErrors.translate(err));
+            } else if (outcomes.get(i).error() != null) {
+              f.completeExceptionally(outcomes.get(i).error());
+            } else {
+              f.complete(outcomes.get(i).record());
+            }
+          }
+        });
   }
 
   /**
@@ -199,7 +218,8 @@ public final class HeartbeatBatcher implements AutoCloseable {
    */
   private static Outcome outcome(@Nullable NodeRecord record, @Nullable Throwable error) {
     if (error == null) return new Outcome(record, null);
-    Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    Throwable cause =
+        error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
     if (cause instanceof FDBException) throw new CompletionException(cause);
     return new Outcome(null, cause);
   }

@@ -30,7 +30,9 @@ final class IdIndex {
 
   static final IdIndex EMPTY = new IdIndex(new Segment[1], 0);
 
-  /** An open-addressing table; mutable only by the editor whose token it carries, until published. */
+  /**
+   * An open-addressing table; mutable only by the editor whose token it carries, until published.
+   */
   private static final class Segment {
     final Object owner;
     final long[] ids;
@@ -83,7 +85,10 @@ final class IdIndex {
       size++;
     }
 
-    /** Deletes slot {@code j}, shifting later entries of its probe run back so no search stops early. */
+    /**
+     * Deletes slot {@code j}, shifting later entries of its probe run back so no search stops
+     * early.
+     */
     void removeAt(int j) {
       int n = ids.length;
       int hole = j;
@@ -129,13 +134,17 @@ final class IdIndex {
     return s == null ? null : s.get(rangeId, h);
   }
 
-  /** Replaces the route {@code encoded} of {@code rangeId} by its decoded form, if it is still there. */
+  /**
+   * Replaces the route {@code encoded} of {@code rangeId} by its decoded form, if it is still
+   * there.
+   */
   void cache(long rangeId, Object encoded, RangeDescriptor decoded) {
     long h = mix(rangeId);
     Segment s = segments[dir(h, segments.length)];
     if (s == null) return;
     int j = s.find(rangeId, h);
-    if (j >= 0 && s.routes[j] == encoded) s.routes[j] = decoded; // benign race, see the top of this file
+    if (j >= 0 && s.routes[j] == encoded)
+      s.routes[j] = decoded; // benign race, see the top of this file
   }
 
   /** The index of every range in {@code chunks}, each id read from its route (RouteChunk.idOf). */
@@ -180,8 +189,10 @@ final class IdIndex {
   static final class Editor {
     private @Nullable Segment[] segments;
     private int size;
+
     /** Marks the segments this editor created and may change in place; replaced on build(). */
     private Object token = new Object();
+
     private boolean ownDirectory;
 
     private Editor(IdIndex base) {
@@ -231,7 +242,8 @@ final class IdIndex {
       int want = directoryFor(size);
       token = new Object();
       ownDirectory = false;
-      // Shrink only on a 4x drift, so a table hovering around a boundary does not rehash per commit.
+      // Shrink only on a 4x drift, so a table hovering around a boundary does not rehash per
+      // commit.
       if (want * 4 >= segments.length) return new IdIndex(segments, size);
       Editor e = new Editor(new IdIndex(new Segment[want], 0));
       for (Segment s : segments) {
@@ -281,12 +293,17 @@ final class IdIndex {
     }
   }
 
-  /** Picks the route to keep when a bulk build meets an id twice; {@code earlier} was added first. */
+  /**
+   * Picks the route to keep when a bulk build meets an id twice; {@code earlier} was added first.
+   */
   interface Duplicates {
     Object keep(long rangeId, Object earlier, Object later);
   }
 
-  /** Collects ids in hash partitions, then builds the index; see the top of this file. Single-threaded. */
+  /**
+   * Collects ids in hash partitions, then builds the index; see the top of this file.
+   * Single-threaded.
+   */
   static final class Bulk {
     private static final int PARTITION_BITS = 8;
 
@@ -318,13 +335,18 @@ final class IdIndex {
       return ids[p];
     }
 
-    /** The index of everything added; of two routes under one id, the one {@code duplicates} keeps. */
+    /**
+     * The index of everything added; of two routes under one id, the one {@code duplicates} keeps.
+     */
     IdIndex build(Duplicates duplicates) {
       @Nullable Segment[] segments = new Segment[Math.max(directoryFor(size), 1 << PARTITION_BITS)];
       return new IdIndex(segments, build(0, counts.length, segments, duplicates));
     }
 
-    /** Builds the segments of partitions [from, to) into {@code segments}; returns how many distinct ids they hold. */
+    /**
+     * Builds the segments of partitions [from, to) into {@code segments}; returns how many distinct
+     * ids they hold.
+     */
     private int build(int from, int to, @Nullable Segment[] segments, Duplicates duplicates) {
       int length = segments.length;
       int perPartition = length >>> PARTITION_BITS;

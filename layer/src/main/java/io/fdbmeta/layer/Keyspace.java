@@ -93,7 +93,9 @@ public final class Keyspace {
     return openAsync(db, cluster).join();
   }
 
-  /** A keyspace rooted at a fixed prefix, for tests and tools that manage the directory themselves. */
+  /**
+   * A keyspace rooted at a fixed prefix, for tests and tools that manage the directory themselves.
+   */
   static Keyspace atPrefix(String cluster, byte[] prefix) {
     return new Keyspace(cluster, new Subspace(prefix));
   }
@@ -168,7 +170,9 @@ public final class Keyspace {
   }
 
   byte[] nodeKey(String nodeId) {
-    return new TupleBytes.Writer(nodePrefix, nodePrefix.length + TupleBytes.sizeOf(nodeId)).string(nodeId).toBytes();
+    return new TupleBytes.Writer(nodePrefix, nodePrefix.length + TupleBytes.sizeOf(nodeId))
+        .string(nodeId)
+        .toBytes();
   }
 
   Range nodes() {
@@ -180,13 +184,23 @@ public final class Keyspace {
   }
 
   byte[] livenessKey(NodeStatus status, long expiresAtMillis, String nodeId) {
-    int size = livenessPrefix.length + TupleBytes.sizeOf(status.name()) + TupleBytes.sizeOf(expiresAtMillis) + TupleBytes.sizeOf(nodeId);
-    return new TupleBytes.Writer(livenessPrefix, size).string(status.name()).integer(expiresAtMillis).string(nodeId).toBytes();
+    int size =
+        livenessPrefix.length
+            + TupleBytes.sizeOf(status.name())
+            + TupleBytes.sizeOf(expiresAtMillis)
+            + TupleBytes.sizeOf(nodeId);
+    return new TupleBytes.Writer(livenessPrefix, size)
+        .string(status.name())
+        .integer(expiresAtMillis)
+        .string(nodeId)
+        .toBytes();
   }
 
   /** Liveness entries of {@code status} that expired at or before {@code millis}. */
   Range livenessExpiredBy(NodeStatus status, long millis) {
-    return new Range(liveness.range(Tuple.from(status.name())).begin, liveness.pack(Tuple.from(status.name(), millis + 1)));
+    return new Range(
+        liveness.range(Tuple.from(status.name())).begin,
+        liveness.pack(Tuple.from(status.name(), millis + 1)));
   }
 
   Range livenessOf(NodeStatus status) {

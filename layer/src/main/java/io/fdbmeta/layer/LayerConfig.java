@@ -26,14 +26,25 @@ public final class LayerConfig {
     this.maxClockOffset = b.maxClockOffset;
     this.livenessDuration = b.livenessDuration;
     this.changelogRetention = b.changelogRetention;
-    if (maxClockOffset.isNegative()) throw new IllegalArgumentException("maxClockOffset must be >= 0, got " + maxClockOffset);
+    if (maxClockOffset.isNegative())
+      throw new IllegalArgumentException("maxClockOffset must be >= 0, got " + maxClockOffset);
     if (leaseDuration.compareTo(maxClockOffset.multipliedBy(4)) < 0) {
-      throw new IllegalArgumentException("leaseDuration " + leaseDuration + " must be at least 4 x maxClockOffset " + maxClockOffset);
+      throw new IllegalArgumentException(
+          "leaseDuration "
+              + leaseDuration
+              + " must be at least 4 x maxClockOffset "
+              + maxClockOffset);
     }
     if (livenessDuration.compareTo(maxClockOffset.multipliedBy(4)) < 0) {
-      throw new IllegalArgumentException("livenessDuration " + livenessDuration + " must be at least 4 x maxClockOffset " + maxClockOffset);
+      throw new IllegalArgumentException(
+          "livenessDuration "
+              + livenessDuration
+              + " must be at least 4 x maxClockOffset "
+              + maxClockOffset);
     }
-    if (changelogRetention < 1) throw new IllegalArgumentException("changelogRetention must be >= 1, got " + changelogRetention);
+    if (changelogRetention < 1)
+      throw new IllegalArgumentException(
+          "changelogRetention must be >= 1, got " + changelogRetention);
   }
 
   public static LayerConfig defaults() {

@@ -35,7 +35,12 @@ public record Lease(String holder, long epoch, long expiresAt, long holderIncarn
   public static Lease decode(byte[] value) {
     String what = "lease";
     Tuple t = Records.unpack(value, what, FORMAT);
-    long incarnation = t.size() > 4 ? Records.field(t, 4, Long.class, what) : 0; // added without a format change
-    return new Lease(Records.field(t, 1, String.class, what), Records.field(t, 2, Long.class, what), Records.field(t, 3, Long.class, what), incarnation);
+    long incarnation =
+        t.size() > 4 ? Records.field(t, 4, Long.class, what) : 0; // added without a format change
+    return new Lease(
+        Records.field(t, 1, String.class, what),
+        Records.field(t, 2, Long.class, what),
+        Records.field(t, 3, Long.class, what),
+        incarnation);
   }
 }

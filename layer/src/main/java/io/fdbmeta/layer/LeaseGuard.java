@@ -20,8 +20,8 @@ import org.jspecify.annotations.Nullable;
  * old lease. revoke() is sticky for the epoch it revokes: only a later epoch serves again.
  */
 /**
- * A per-range, in-memory lease check for a storage node's request path. Thread-safe; {@link
- * #check} never blocks and never touches the database.
+ * A per-range, in-memory lease check for a storage node's request path. Thread-safe; {@link #check}
+ * never blocks and never touches the database.
  */
 public final class LeaseGuard {
   /** The answer to one request's routing header. */
@@ -36,11 +36,14 @@ public final class LeaseGuard {
     NODE_BEHIND,
     /** This node does not hold the lease at this epoch (another node does, or it was given up). */
     NOT_LEASEHOLDER,
-    /** This node holds the lease but it is expired or within maxClockOffset of expiring: renew it. */
+    /**
+     * This node holds the lease but it is expired or within maxClockOffset of expiring: renew it.
+     */
     LEASE_EXPIRED
   }
 
-  private record State(long generation, long epoch, long expiresAt, boolean holder, long revokedEpoch) {}
+  private record State(
+      long generation, long epoch, long expiresAt, boolean holder, long revokedEpoch) {}
 
   private final String nodeId;
   private final long rangeId;
@@ -49,8 +52,11 @@ public final class LeaseGuard {
   private volatile State state;
 
   /** A guard that serves nothing until {@link #update} gives it a lease held by {@code nodeId}. */
-  public LeaseGuard(String nodeId, long rangeId, long generation, Clock clock, long maxClockOffsetMillis) {
-    if (maxClockOffsetMillis < 0) throw new IllegalArgumentException("maxClockOffsetMillis must be >= 0, got " + maxClockOffsetMillis);
+  public LeaseGuard(
+      String nodeId, long rangeId, long generation, Clock clock, long maxClockOffsetMillis) {
+    if (maxClockOffsetMillis < 0)
+      throw new IllegalArgumentException(
+          "maxClockOffsetMillis must be >= 0, got " + maxClockOffsetMillis);
     this.nodeId = Objects.requireNonNull(nodeId, "nodeId");
     this.rangeId = rangeId;
     this.clock = Objects.requireNonNull(clock, "clock");
@@ -62,8 +68,15 @@ public final class LeaseGuard {
    * A guard for {@code nodeId}'s replica of {@code range}, e.g. for each child after a split,
    * holding {@code lease} if that is the node's (null: no lease yet).
    */
-  public static LeaseGuard forRange(String nodeId, RangeDescriptor range, @Nullable Lease lease, LayerConfig config) {
-    LeaseGuard g = new LeaseGuard(nodeId, range.rangeId(), range.generation(), config.clock(), config.maxClockOffsetMillis());
+  public static LeaseGuard forRange(
+      String nodeId, RangeDescriptor range, @Nullable Lease lease, LayerConfig config) {
+    LeaseGuard g =
+        new LeaseGuard(
+            nodeId,
+            range.rangeId(),
+            range.generation(),
+            config.clock(),
+            config.maxClockOffsetMillis());
     if (lease != null) g.update(range.generation(), lease);
     return g;
   }
@@ -72,16 +85,19 @@ public final class LeaseGuard {
   public Verdict check(long requestRangeId, long generation, long epoch) {
     State s = state;
     if (requestRangeId != rangeId) return Verdict.WRONG_RANGE;
-    if (generation != s.generation) return generation < s.generation ? Verdict.STALE_REQUEST : Verdict.NODE_BEHIND;
+    if (generation != s.generation)
+      return generation < s.generation ? Verdict.STALE_REQUEST : Verdict.NODE_BEHIND;
     if (epoch != s.epoch) return epoch < s.epoch ? Verdict.STALE_REQUEST : Verdict.NODE_BEHIND;
     if (!s.holder || s.epoch <= s.revokedEpoch) return Verdict.NOT_LEASEHOLDER;
-    return clock.millis() < s.expiresAt - maxClockOffsetMillis ? Verdict.SERVE : Verdict.LEASE_EXPIRED;
+    return clock.millis() < s.expiresAt - maxClockOffsetMillis
+        ? Verdict.SERVE
+        : Verdict.LEASE_EXPIRED;
   }
 
   /**
-   * Takes in the outcome of an acquire, renew, transfer or split at the range's {@code
-   * generation}. Ignored if (generation, epoch) is older than what the guard has; at the same
-   * (generation, epoch) only a later expiry is kept. Returns true if anything changed.
+   * Takes in the outcome of an acquire, renew, transfer or split at the range's {@code generation}.
+   * Ignored if (generation, epoch) is older than what the guard has; at the same (generation,
+   * epoch) only a later expiry is kept. Returns true if anything changed.
    */
   public synchronized boolean update(long generation, Lease lease) {
     State s = state;
@@ -92,13 +108,21 @@ public final class LeaseGuard {
       state = new State(s.generation, s.epoch, lease.expiresAt(), s.holder, s.revokedEpoch);
       return true;
     }
-    state = new State(generation, lease.epoch(), lease.expiresAt(), lease.holder().equals(nodeId), s.revokedEpoch);
+    state =
+        new State(
+            generation,
+            lease.epoch(),
+            lease.expiresAt(),
+            lease.holder().equals(nodeId),
+            s.revokedEpoch);
     return true;
   }
 
   /** Same as {@code update(range.generation(), lease)}. */
   public boolean update(RangeDescriptor range, Lease lease) {
-    if (range.rangeId() != rangeId) throw new IllegalArgumentException("guard of range " + rangeId + " cannot take range " + range.rangeId());
+    if (range.rangeId() != rangeId)
+      throw new IllegalArgumentException(
+          "guard of range " + rangeId + " cannot take range " + range.rangeId());
     return update(range.generation(), lease);
   }
 
@@ -108,7 +132,8 @@ public final class LeaseGuard {
    */
   public synchronized void revoke() {
     State s = state;
-    state = new State(s.generation, s.epoch, s.expiresAt, s.holder, Math.max(s.revokedEpoch, s.epoch));
+    state =
+        new State(s.generation, s.epoch, s.expiresAt, s.holder, Math.max(s.revokedEpoch, s.epoch));
   }
 
   public long rangeId() {
@@ -127,7 +152,9 @@ public final class LeaseGuard {
     return state.expiresAt;
   }
 
-  /** True if this node holds the lease at the guard's epoch and has not revoked it (expiry aside). */
+  /**
+   * True if this node holds the lease at the guard's epoch and has not revoked it (expiry aside).
+   */
   public boolean isHolder() {
     State s = state;
     return s.holder && s.epoch > s.revokedEpoch;
@@ -141,7 +168,17 @@ public final class LeaseGuard {
   @Override
   public String toString() {
     State s = state;
-    return "LeaseGuard{range " + rangeId + " node " + nodeId + " gen=" + s.generation + " epoch=" + s.epoch + " expires=" + s.expiresAt
-        + (isHolder() ? "" : " not-holder") + "}";
+    return "LeaseGuard{range "
+        + rangeId
+        + " node "
+        + nodeId
+        + " gen="
+        + s.generation
+        + " epoch="
+        + s.epoch
+        + " expires="
+        + s.expiresAt
+        + (isHolder() ? "" : " not-holder")
+        + "}";
   }
 }

@@ -47,18 +47,29 @@ public final class LeaseManager {
    * Grants the range's lease to {@code nodeId}, or extends it if the node already holds it (same
    * epoch). A grant to a new holder takes the next epoch and updates the descriptor.
    *
-   * @throws MetaException (through the future) UNKNOWN_RANGE; UNKNOWN_NODE; NOT_ALLOWED if the
-   *     node is not a replica of the range, not LIVE, or its liveness expired; LEASE_CONFLICT if
-   *     another holder's lease is not yet free for others
+   * @throws MetaException (through the future) UNKNOWN_RANGE; UNKNOWN_NODE; NOT_ALLOWED if the node
+   *     is not a replica of the range, not LIVE, or its liveness expired; LEASE_CONFLICT if another
+   *     holder's lease is not yet free for others
    */
   public CompletableFuture<Lease> acquireAsync(TransactionContext db, long rangeId, String nodeId) {
-    return db.runAsync(tr -> readState(tr, rangeId, nodeId).thenApply(s -> {
-      long now = config.now();
-      requireLiveReplica(s, nodeId, now);
-      Lease next = rules.grant(s.lease, s.range.leaseEpoch(), nodeId, s.node.incarnation(), now, conflict(rangeId));
-      write(tr, s.range, next);
-      return next;
-    }));
+    return db.runAsync(
+        tr ->
+            readState(tr, rangeId, nodeId)
+                .thenApply(
+                    s -> {
+                      long now = config.now();
+                      requireLiveReplica(s, nodeId, now);
+                      Lease next =
+                          rules.grant(
+                              s.lease,
+                              s.range.leaseEpoch(),
+                              nodeId,
+                              s.node.incarnation(),
+                              now,
+                              conflict(rangeId));
+                      write(tr, s.range, next);
+                      return next;
+                    }));
   }
 
   public Lease acquire(TransactionContext db, long rangeId, String nodeId) {
@@ -68,33 +79,49 @@ public final class LeaseManager {
   /**
    * Extends the holder's lease to now + leaseDuration. Writes only the lease record.
    *
-   * @throws MetaException (through the future) UNKNOWN_RANGE; LEASE_CONFLICT if {@code nodeId}
-   *     does not hold the lease at {@code epoch}, the lease is no longer valid for it (acquire it
+   * @throws MetaException (through the future) UNKNOWN_RANGE; LEASE_CONFLICT if {@code nodeId} does
+   *     not hold the lease at {@code epoch}, the lease is no longer valid for it (acquire it
    *     again), or the node is DEAD or DECOMMISSIONED
    */
-  public CompletableFuture<Lease> renewAsync(TransactionContext db, long rangeId, String nodeId, long epoch) {
-    return db.runAsync(tr -> tr.get(ks.leaseKey(rangeId)).thenCombine(tr.get(ks.nodeKey(nodeId)), (leaseValue, nodeValue) -> {
-      Lease current = leaseValue == null ? null : Lease.decode(leaseValue);
-      // a node marked dead must not keep its leases alive, or failover would wait forever
-      NodeRecord node = nodeValue == null ? null : NodeRecord.decode(nodeValue);
-      NodeStatus status = node == null ? null : node.status();
-      if (current != null && (status == NodeStatus.DEAD || status == NodeStatus.DECOMMISSIONED)) {
-        throw conflict(rangeId).apply("node " + nodeId + " is " + status + " and cannot renew");
-      }
-      if (current != null && node != null && current.holder().equals(nodeId)) {
-        LeaseRules.requireSameProcess(current, node.incarnation(), conflict(rangeId));
-      }
-      return current;
-    }).thenCompose(current -> {
-      if (current == null) {
-        return catalog.requireRange(tr, rangeId).<Lease>thenApply(d -> {
-          throw conflict(rangeId).apply("range has no lease; acquire it");
-        });
-      }
-      Lease next = rules.renew(current, nodeId, epoch, config.now(), conflict(rangeId));
-      tr.set(ks.leaseKey(rangeId), next.encode());
-      return CompletableFuture.completedFuture(next);
-    }));
+  public CompletableFuture<Lease> renewAsync(
+      TransactionContext db, long rangeId, String nodeId, long epoch) {
+    return db.runAsync(
+        tr ->
+            tr.get(ks.leaseKey(rangeId))
+                .thenCombine(
+                    tr.get(ks.nodeKey(nodeId)),
+                    (leaseValue, nodeValue) -> {
+                      Lease current = leaseValue == null ? null : Lease.decode(leaseValue);
+                      // a node marked dead must not keep its leases alive, or failover would wait
+                      // forever
+                      NodeRecord node = nodeValue == null ? null : NodeRecord.decode(nodeValue);
+                      NodeStatus status = node == null ? null : node.status();
+                      if (current != null
+                          && (status == NodeStatus.DEAD || status == NodeStatus.DECOMMISSIONED)) {
+                        throw conflict(rangeId)
+                            .apply("node " + nodeId + " is " + status + " and cannot renew");
+                      }
+                      if (current != null && node != null && current.holder().equals(nodeId)) {
+                        LeaseRules.requireSameProcess(
+                            current, node.incarnation(), conflict(rangeId));
+                      }
+                      return current;
+                    })
+                .thenCompose(
+                    current -> {
+                      if (current == null) {
+                        return catalog
+                            .requireRange(tr, rangeId)
+                            .<Lease>thenApply(
+                                d -> {
+                                  throw conflict(rangeId).apply("range has no lease; acquire it");
+                                });
+                      }
+                      Lease next =
+                          rules.renew(current, nodeId, epoch, config.now(), conflict(rangeId));
+                      tr.set(ks.leaseKey(rangeId), next.encode());
+                      return CompletableFuture.completedFuture(next);
+                    }));
   }
 
   public Lease renew(TransactionContext db, long rangeId, String nodeId, long epoch) {
@@ -108,25 +135,46 @@ public final class LeaseManager {
    *
    * @throws MetaException (through the future) UNKNOWN_RANGE; UNKNOWN_NODE; INVALID_ARGUMENT if
    *     both nodes are the same; LEASE_CONFLICT if {@code fromNode} does not hold a valid lease at
-   *     {@code fromEpoch}; NOT_ALLOWED if {@code toNode} is not a LIVE replica with unexpired liveness
+   *     {@code fromEpoch}; NOT_ALLOWED if {@code toNode} is not a LIVE replica with unexpired
+   *     liveness
    */
-  public CompletableFuture<Lease> transferAsync(TransactionContext db, long rangeId, String fromNode, long fromEpoch, String toNode) {
+  public CompletableFuture<Lease> transferAsync(
+      TransactionContext db, long rangeId, String fromNode, long fromEpoch, String toNode) {
     if (fromNode.equals(toNode)) {
-      return CompletableFuture.failedFuture(MetaException.forRange(MetaException.Code.INVALID_ARGUMENT, rangeId, "cannot transfer a lease from " + fromNode + " to itself"));
+      return CompletableFuture.failedFuture(
+          MetaException.forRange(
+              MetaException.Code.INVALID_ARGUMENT,
+              rangeId,
+              "cannot transfer a lease from " + fromNode + " to itself"));
     }
-    return db.runAsync(tr -> readState(tr, rangeId, toNode).thenCombine(tr.get(ks.nodeKey(fromNode)), (s, fromValue) -> {
-      if (s.lease != null && s.lease.holder().equals(toNode) && s.lease.epoch() == fromEpoch + 1) return s.lease; // already done
-      long now = config.now();
-      rules.requireHeld(s.lease, fromNode, fromEpoch, now, conflict(rangeId));
-      if (fromValue != null) LeaseRules.requireSameProcess(s.lease, NodeRecord.decode(fromValue).incarnation(), conflict(rangeId));
-      requireLiveReplica(s, toNode, now);
-      Lease next = new Lease(toNode, Math.max(fromEpoch, s.range.leaseEpoch()) + 1, now + config.leaseMillis(), s.node.incarnation());
-      write(tr, s.range, next);
-      return next;
-    }));
+    return db.runAsync(
+        tr ->
+            readState(tr, rangeId, toNode)
+                .thenCombine(
+                    tr.get(ks.nodeKey(fromNode)),
+                    (s, fromValue) -> {
+                      if (s.lease != null
+                          && s.lease.holder().equals(toNode)
+                          && s.lease.epoch() == fromEpoch + 1) return s.lease; // already done
+                      long now = config.now();
+                      rules.requireHeld(s.lease, fromNode, fromEpoch, now, conflict(rangeId));
+                      if (fromValue != null)
+                        LeaseRules.requireSameProcess(
+                            s.lease, NodeRecord.decode(fromValue).incarnation(), conflict(rangeId));
+                      requireLiveReplica(s, toNode, now);
+                      Lease next =
+                          new Lease(
+                              toNode,
+                              Math.max(fromEpoch, s.range.leaseEpoch()) + 1,
+                              now + config.leaseMillis(),
+                              s.node.incarnation());
+                      write(tr, s.range, next);
+                      return next;
+                    }));
   }
 
-  public Lease transfer(TransactionContext db, long rangeId, String fromNode, long fromEpoch, String toNode) {
+  public Lease transfer(
+      TransactionContext db, long rangeId, String fromNode, long fromEpoch, String toNode) {
     return RangeCatalog.join(transferAsync(db, rangeId, fromNode, fromEpoch, toNode));
   }
 
@@ -137,13 +185,22 @@ public final class LeaseManager {
    *
    * @throws MetaException (through the future) UNKNOWN_RANGE
    */
-  public CompletableFuture<Void> releaseAsync(TransactionContext db, long rangeId, String nodeId, long epoch) {
-    return db.runAsync(tr -> catalog.requireRange(tr, rangeId).thenCombine(tr.get(ks.leaseKey(rangeId)), (d, leaseValue) -> {
-      Lease current = leaseValue == null ? null : Lease.decode(leaseValue);
-      if (current == null || !current.holder().equals(nodeId) || current.epoch() != epoch) return null;
-      write(tr, d, LeaseRules.vacated(current));
-      return null;
-    }));
+  public CompletableFuture<Void> releaseAsync(
+      TransactionContext db, long rangeId, String nodeId, long epoch) {
+    return db.runAsync(
+        tr ->
+            catalog
+                .requireRange(tr, rangeId)
+                .thenCombine(
+                    tr.get(ks.leaseKey(rangeId)),
+                    (d, leaseValue) -> {
+                      Lease current = leaseValue == null ? null : Lease.decode(leaseValue);
+                      if (current == null
+                          || !current.holder().equals(nodeId)
+                          || current.epoch() != epoch) return null;
+                      write(tr, d, LeaseRules.vacated(current));
+                      return null;
+                    }));
   }
 
   public void release(TransactionContext db, long rangeId, String nodeId, long epoch) {
@@ -152,7 +209,14 @@ public final class LeaseManager {
 
   /** The range's lease record, if any (a released lease has holder "" and no longer counts). */
   public CompletableFuture<Optional<Lease>> getAsync(ReadTransactionContext db, long rangeId) {
-    return db.readAsync(tr -> tr.get(ks.leaseKey(rangeId)).thenApply(v -> Optional.ofNullable(v).map(Lease::decode).filter(l -> !LeaseRules.isVacant(l))));
+    return db.readAsync(
+        tr ->
+            tr.get(ks.leaseKey(rangeId))
+                .thenApply(
+                    v ->
+                        Optional.ofNullable(v)
+                            .map(Lease::decode)
+                            .filter(l -> !LeaseRules.isVacant(l))));
   }
 
   public Optional<Lease> get(ReadTransactionContext db, long rangeId) {
@@ -170,11 +234,16 @@ public final class LeaseManager {
    */
   public CompletableFuture<Lease> acquireControllerAsync(TransactionContext db, String holderId) {
     requireHolderId(holderId);
-    return db.runAsync(tr -> readController(tr).thenApply(current -> {
-      Lease next = rules.grant(current, 0, holderId, 0, config.now(), CONTROLLER_CONFLICT);
-      tr.set(ks.controllerKey(), next.encode());
-      return next;
-    }));
+    return db.runAsync(
+        tr ->
+            readController(tr)
+                .thenApply(
+                    current -> {
+                      Lease next =
+                          rules.grant(current, 0, holderId, 0, config.now(), CONTROLLER_CONFLICT);
+                      tr.set(ks.controllerKey(), next.encode());
+                      return next;
+                    }));
   }
 
   public Lease acquireController(TransactionContext db, String holderId) {
@@ -187,26 +256,42 @@ public final class LeaseManager {
    * @throws MetaException (through the future) LEASE_CONFLICT if {@code holderId} is not the
    *     controller at {@code epoch} or its lease is no longer valid
    */
-  public CompletableFuture<Lease> renewControllerAsync(TransactionContext db, String holderId, long epoch) {
-    return db.runAsync(tr -> readController(tr).thenApply(current -> {
-      Lease next = rules.renew(current, holderId, epoch, config.now(), CONTROLLER_CONFLICT);
-      tr.set(ks.controllerKey(), next.encode());
-      return next;
-    }));
+  public CompletableFuture<Lease> renewControllerAsync(
+      TransactionContext db, String holderId, long epoch) {
+    return db.runAsync(
+        tr ->
+            readController(tr)
+                .thenApply(
+                    current -> {
+                      Lease next =
+                          rules.renew(current, holderId, epoch, config.now(), CONTROLLER_CONFLICT);
+                      tr.set(ks.controllerKey(), next.encode());
+                      return next;
+                    }));
   }
 
   public Lease renewController(TransactionContext db, String holderId, long epoch) {
     return RangeCatalog.join(renewControllerAsync(db, holderId, epoch));
   }
 
-  /** Steps down so another controller can take over at once. Does nothing unless {@code holderId} is the controller at {@code epoch}. */
-  public CompletableFuture<Void> resignControllerAsync(TransactionContext db, String holderId, long epoch) {
-    return db.runAsync(tr -> readController(tr).thenApply(current -> {
-      if (current != null && current.holder().equals(holderId) && current.epoch() == epoch) {
-        tr.set(ks.controllerKey(), LeaseRules.vacated(current).encode());
-      }
-      return null;
-    }));
+  /**
+   * Steps down so another controller can take over at once. Does nothing unless {@code holderId} is
+   * the controller at {@code epoch}.
+   */
+  public CompletableFuture<Void> resignControllerAsync(
+      TransactionContext db, String holderId, long epoch) {
+    return db.runAsync(
+        tr ->
+            readController(tr)
+                .thenApply(
+                    current -> {
+                      if (current != null
+                          && current.holder().equals(holderId)
+                          && current.epoch() == epoch) {
+                        tr.set(ks.controllerKey(), LeaseRules.vacated(current).encode());
+                      }
+                      return null;
+                    }));
   }
 
   public void resignController(TransactionContext db, String holderId, long epoch) {
@@ -215,7 +300,14 @@ public final class LeaseManager {
 
   /** The controller lease, if someone holds or held it and has not resigned (check its expiry). */
   public CompletableFuture<Optional<Lease>> controllerAsync(ReadTransactionContext db) {
-    return db.readAsync(tr -> tr.get(ks.controllerKey()).thenApply(v -> Optional.ofNullable(v).map(Lease::decode).filter(l -> !LeaseRules.isVacant(l))));
+    return db.readAsync(
+        tr ->
+            tr.get(ks.controllerKey())
+                .thenApply(
+                    v ->
+                        Optional.ofNullable(v)
+                            .map(Lease::decode)
+                            .filter(l -> !LeaseRules.isVacant(l))));
   }
 
   public Optional<Lease> controller(ReadTransactionContext db) {
@@ -233,7 +325,8 @@ public final class LeaseManager {
 
   private static void requireHolderId(String holderId) {
     if (holderId.isEmpty() || holderId.length() > 128) {
-      throw new IllegalArgumentException("controller holder id must be 1-128 characters, got '" + holderId + "'");
+      throw new IllegalArgumentException(
+          "controller holder id must be 1-128 characters, got '" + holderId + "'");
     }
   }
 
@@ -243,26 +336,64 @@ public final class LeaseManager {
   private CompletableFuture<State> readState(Transaction tr, long rangeId, String nodeId) {
     CompletableFuture<byte @Nullable []> lease = tr.get(ks.leaseKey(rangeId));
     CompletableFuture<byte @Nullable []> node = tr.get(ks.nodeKey(nodeId));
-    return catalog.requireRange(tr, rangeId).thenCompose(d -> lease.thenCombine(node, (l, n) ->
-        new State(d, l == null ? null : Lease.decode(l), n == null ? null : NodeRecord.decode(n))));
+    return catalog
+        .requireRange(tr, rangeId)
+        .thenCompose(
+            d ->
+                lease.thenCombine(
+                    node,
+                    (l, n) ->
+                        new State(
+                            d,
+                            l == null ? null : Lease.decode(l),
+                            n == null ? null : NodeRecord.decode(n))));
   }
 
   private void requireLiveReplica(State s, String nodeId, long now) {
     long rangeId = s.range.rangeId();
-    if (s.node == null) throw MetaException.forNode(MetaException.Code.UNKNOWN_NODE, nodeId, "no such node; register it first");
+    if (s.node == null)
+      throw MetaException.forNode(
+          MetaException.Code.UNKNOWN_NODE, nodeId, "no such node; register it first");
     if (!s.range.replicas().contains(nodeId)) {
-      throw new MetaException(MetaException.Code.NOT_ALLOWED, "node is not a replica of the range (replicas " + s.range.replicas() + ")", rangeId, nodeId, null, 0, false, null);
+      throw new MetaException(
+          MetaException.Code.NOT_ALLOWED,
+          "node is not a replica of the range (replicas " + s.range.replicas() + ")",
+          rangeId,
+          nodeId,
+          null,
+          0,
+          false,
+          null);
     }
     if (s.node.status() != NodeStatus.LIVE) {
-      throw new MetaException(MetaException.Code.NOT_ALLOWED, "node is " + s.node.status() + "; only LIVE nodes take leases", rangeId, nodeId, null, 0, false, null);
+      throw new MetaException(
+          MetaException.Code.NOT_ALLOWED,
+          "node is " + s.node.status() + "; only LIVE nodes take leases",
+          rangeId,
+          nodeId,
+          null,
+          0,
+          false,
+          null);
     }
     // not yet marked DEAD, but the failure detector may do so any moment: a lease would be wasted
     if (now > s.node.livenessExpiresAt() + config.maxClockOffsetMillis()) {
-      throw new MetaException(MetaException.Code.NOT_ALLOWED, "node's liveness expired at " + s.node.livenessExpiresAt() + "; it must heartbeat first", rangeId, nodeId, null, 0, false, null);
+      throw new MetaException(
+          MetaException.Code.NOT_ALLOWED,
+          "node's liveness expired at " + s.node.livenessExpiresAt() + "; it must heartbeat first",
+          rangeId,
+          nodeId,
+          null,
+          0,
+          false,
+          null);
     }
   }
 
-  /** Stores {@code next}; if the holder or epoch changed, rewrites the descriptor through RouteWriter. */
+  /**
+   * Stores {@code next}; if the holder or epoch changed, rewrites the descriptor through
+   * RouteWriter.
+   */
   private void write(Transaction tr, RangeDescriptor range, Lease next) {
     tr.set(ks.leaseKey(range.rangeId()), next.encode());
     String holder = LeaseRules.isVacant(next) ? null : next.holder();

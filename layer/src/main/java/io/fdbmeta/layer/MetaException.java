@@ -4,9 +4,9 @@ import com.apple.foundationdb.tuple.ByteArrayUtil;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The one unchecked exception of the layer. It carries a {@link Code} callers can switch on and
- * the context it happened in (range id, node id, key); {@link #retryable()} says whether the
- * same call may simply be tried again.
+ * The one unchecked exception of the layer. It carries a {@link Code} callers can switch on and the
+ * context it happened in (range id, node id, key); {@link #retryable()} says whether the same call
+ * may simply be tried again.
  */
 public class MetaException extends RuntimeException {
   private static final long serialVersionUID = 1L;
@@ -17,13 +17,22 @@ public class MetaException extends RuntimeException {
     NOT_BOOTSTRAPPED,
     UNKNOWN_RANGE,
     UNKNOWN_NODE,
-    /** A key or argument is outside what the operation accepts (split key outside the range, oversized key). */
+    /**
+     * A key or argument is outside what the operation accepts (split key outside the range,
+     * oversized key).
+     */
     INVALID_ARGUMENT,
-    /** The caller's view is older than the catalog (expected generation or epoch lower than current). */
+    /**
+     * The caller's view is older than the catalog (expected generation or epoch lower than
+     * current).
+     */
     STALE_GENERATION,
     /** Someone else holds the lease, or the caller's lease is gone. */
     LEASE_CONFLICT,
-    /** Another operation on the same range is in progress, or the requested change contradicts the current state. */
+    /**
+     * Another operation on the same range is in progress, or the requested change contradicts the
+     * current state.
+     */
     CONFLICTING_OPERATION,
     /** Placement or state rules forbid the change (e.g. removing the leaseholder replica). */
     NOT_ALLOWED,
@@ -40,7 +49,15 @@ public class MetaException extends RuntimeException {
   private final int fdbCode;
   private final boolean retryable;
 
-  MetaException(Code code, String message, @Nullable Long rangeId, @Nullable String nodeId, byte @Nullable [] key, int fdbCode, boolean retryable, @Nullable Throwable cause) {
+  MetaException(
+      Code code,
+      String message,
+      @Nullable Long rangeId,
+      @Nullable String nodeId,
+      byte @Nullable [] key,
+      int fdbCode,
+      boolean retryable,
+      @Nullable Throwable cause) {
     super(message + context(rangeId, nodeId, key), cause);
     this.code = code;
     this.rangeId = rangeId;
@@ -55,7 +72,15 @@ public class MetaException extends RuntimeException {
   }
 
   static MetaException forRange(Code code, long rangeId, String message) {
-    return new MetaException(code, message, rangeId, null, null, 0, code == Code.STALE_GENERATION || code == Code.CONFLICTING_OPERATION, null);
+    return new MetaException(
+        code,
+        message,
+        rangeId,
+        null,
+        null,
+        0,
+        code == Code.STALE_GENERATION || code == Code.CONFLICTING_OPERATION,
+        null);
   }
 
   static MetaException forNode(Code code, String nodeId, String message) {
@@ -66,7 +91,8 @@ public class MetaException extends RuntimeException {
     return new MetaException(code, message, rangeId, null, key, 0, false, null);
   }
 
-  private static String context(@Nullable Long rangeId, @Nullable String nodeId, byte @Nullable [] key) {
+  private static String context(
+      @Nullable Long rangeId, @Nullable String nodeId, byte @Nullable [] key) {
     StringBuilder sb = new StringBuilder();
     if (rangeId != null) sb.append(" [range ").append(rangeId).append(']');
     if (nodeId != null) sb.append(" [node ").append(nodeId).append(']');

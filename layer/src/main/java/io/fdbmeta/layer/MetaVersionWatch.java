@@ -39,8 +39,15 @@ final class MetaVersionWatch {
    * @param armedAt takes the value of meta_version read while arming
    * @param changed runs when the watch fired or failed: meta_version may have moved
    */
-  MetaVersionWatch(Database db, Keyspace ks, FollowerThread thread, Duration retryDelay, AtomicLong failures, BooleanSupplier following,
-      Consumer<byte[]> armedAt, Runnable changed) {
+  MetaVersionWatch(
+      Database db,
+      Keyspace ks,
+      FollowerThread thread,
+      Duration retryDelay,
+      AtomicLong failures,
+      BooleanSupplier following,
+      Consumer<byte[]> armedAt,
+      Runnable changed) {
     this.db = db;
     this.key = ks.metaVersionKey();
     this.thread = thread;
@@ -54,31 +61,38 @@ final class MetaVersionWatch {
   /** Arms the watch, and re-arms it after each fire or failure, while the follower follows. */
   void arm() {
     if (!following.getAsBoolean()) return;
-    db.runAsync(tr -> tr.get(key).thenApply(v -> new Armed(v, tr.watch(key))), thread).whenCompleteAsync((armed, e) -> {
-      if (e != null) {
-        failures.incrementAndGet();
-        thread.schedule(this::arm, retryDelay);
-        return;
-      }
-      watch = armed.watch();
-      if (!following.getAsBoolean()) {
-        armed.watch().cancel(false);
-        return;
-      }
-      if (armed.metaVersion() != null) armedAt.accept(armed.metaVersion());
-      armed.watch().whenCompleteAsync((v, err) -> {
-        if (!following.getAsBoolean()) return;
-        if (err == null) {
-          fires.incrementAndGet();
-          changed.run();
-          arm();
-        } else {
-          failures.incrementAndGet();
-          changed.run();
-          thread.schedule(this::arm, retryDelay);
-        }
-      }, thread);
-    }, thread);
+    db.runAsync(tr -> tr.get(key).thenApply(v -> new Armed(v, tr.watch(key))), thread)
+        .whenCompleteAsync(
+            (armed, e) -> {
+              if (e != null) {
+                failures.incrementAndGet();
+                thread.schedule(this::arm, retryDelay);
+                return;
+              }
+              watch = armed.watch();
+              if (!following.getAsBoolean()) {
+                armed.watch().cancel(false);
+                return;
+              }
+              if (armed.metaVersion() != null) armedAt.accept(armed.metaVersion());
+              armed
+                  .watch()
+                  .whenCompleteAsync(
+                      (v, err) -> {
+                        if (!following.getAsBoolean()) return;
+                        if (err == null) {
+                          fires.incrementAndGet();
+                          changed.run();
+                          arm();
+                        } else {
+                          failures.incrementAndGet();
+                          changed.run();
+                          thread.schedule(this::arm, retryDelay);
+                        }
+                      },
+                      thread);
+            },
+            thread);
   }
 
   /** Watches that fired. */

@@ -6,7 +6,15 @@ package io.fdbmeta.layer;
  * replicas; phase 2 (commit) swaps source for target in one transaction, generation + 1 per change.
  * {@code load} is the estimated load the replica carries (per FleetView dimension).
  */
-record Move(String opId, long rangeId, long generation, String source, String target, Reason reason, long preparedAt, double[] load) {
+record Move(
+    String opId,
+    long rangeId,
+    long generation,
+    String source,
+    String target,
+    Reason reason,
+    long preparedAt,
+    double[] load) {
   enum Reason {
     /** Load balancing between live nodes. */
     REBALANCE,

@@ -21,12 +21,21 @@ final class Moves {
   /** Prepares {@code m} (phase 1) and tracks it; false if the prepare was refused. */
   boolean start(Move m, ControllerActions actions, FleetView fleet) {
     if (busy(m.rangeId()) || !actions.prepareMove(m)) return false;
-    inFlight.put(m.rangeId(), new InFlight(m, fleet.applyMove(m.reason() == Move.Reason.REBALANCE ? m.source() : null, m.target(), m.load())));
+    inFlight.put(
+        m.rangeId(),
+        new InFlight(
+            m,
+            fleet.applyMove(
+                m.reason() == Move.Reason.REBALANCE ? m.source() : null, m.target(), m.load())));
     return true;
   }
 
   /** Commits every move whose target is ready; returns the moves that committed. */
-  List<Move> commitReady(ControllerActions actions, FleetView fleet, ControllerConfig.ReplicaReadiness readiness, long now) {
+  List<Move> commitReady(
+      ControllerActions actions,
+      FleetView fleet,
+      ControllerConfig.ReplicaReadiness readiness,
+      long now) {
     List<Move> done = new ArrayList<>();
     for (InFlight f : new ArrayList<>(inFlight.values())) {
       Move m = f.move();

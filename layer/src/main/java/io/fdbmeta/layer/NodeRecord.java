@@ -5,9 +5,9 @@ import java.util.Objects;
 
 /**
  * A storage node: where it is (address, region, zone, rack), what it can take (capacity), what it
- * carries (load), its status, the incarnation of its current process and when its liveness
- * expires. {@code processToken} is the token of the registration that created the current
- * incarnation; a register retried with the same token finds it and does not count again.
+ * carries (load), its status, the incarnation of its current process and when its liveness expires.
+ * {@code processToken} is the token of the registration that created the current incarnation; a
+ * register retried with the same token finds it and does not count again.
  */
 public final class NodeRecord {
   static final int FORMAT = 1;
@@ -39,11 +39,28 @@ public final class NodeRecord {
     public static final Load NONE = new Load(0, 0, 0, 0);
   }
 
-  public NodeRecord(String nodeId, String address, Locality locality, Capacity capacity, Load load, NodeStatus status, long incarnation, long livenessExpiresAt) {
+  public NodeRecord(
+      String nodeId,
+      String address,
+      Locality locality,
+      Capacity capacity,
+      Load load,
+      NodeStatus status,
+      long incarnation,
+      long livenessExpiresAt) {
     this(nodeId, address, locality, capacity, load, status, incarnation, livenessExpiresAt, "");
   }
 
-  public NodeRecord(String nodeId, String address, Locality locality, Capacity capacity, Load load, NodeStatus status, long incarnation, long livenessExpiresAt, String processToken) {
+  public NodeRecord(
+      String nodeId,
+      String address,
+      Locality locality,
+      Capacity capacity,
+      Load load,
+      NodeStatus status,
+      long incarnation,
+      long livenessExpiresAt,
+      String processToken) {
     this.nodeId = Objects.requireNonNull(nodeId, "nodeId");
     this.address = Objects.requireNonNull(address, "address");
     this.locality = Objects.requireNonNull(locality, "locality");
@@ -94,7 +111,16 @@ public final class NodeRecord {
   }
 
   NodeRecord with(NodeStatus newStatus, long newExpiresAt, Load newLoad) {
-    return new NodeRecord(nodeId, address, locality, capacity, newLoad, newStatus, incarnation, newExpiresAt, processToken);
+    return new NodeRecord(
+        nodeId,
+        address,
+        locality,
+        capacity,
+        newLoad,
+        newStatus,
+        incarnation,
+        newExpiresAt,
+        processToken);
   }
 
   NodeRecord withStatus(NodeStatus newStatus) {
@@ -102,7 +128,16 @@ public final class NodeRecord {
   }
 
   NodeRecord withHeartbeat(long newExpiresAt, Load newLoad, Capacity newCapacity) {
-    return new NodeRecord(nodeId, address, locality, newCapacity, newLoad, status, incarnation, newExpiresAt, processToken);
+    return new NodeRecord(
+        nodeId,
+        address,
+        locality,
+        newCapacity,
+        newLoad,
+        status,
+        incarnation,
+        newExpiresAt,
+        processToken);
   }
 
   /**
@@ -111,16 +146,38 @@ public final class NodeRecord {
    * packed. Written with TupleBytes because every heartbeat does this; the bytes are Tuple's.
    */
   public byte[] encode() {
-    int size = TupleBytes.sizeOf(FORMAT) + TupleBytes.sizeOf(nodeId) + TupleBytes.sizeOf(address)
-        + TupleBytes.sizeOf(locality.region) + TupleBytes.sizeOf(locality.zone) + TupleBytes.sizeOf(locality.rack)
-        + TupleBytes.sizeOf(capacity.diskBytes) + TupleBytes.sizeOf(load.rangeCount) + TupleBytes.sizeOf(load.bytesUsed)
-        + 3 * TupleBytes.DOUBLE_SIZE + TupleBytes.sizeOf(status.name()) + TupleBytes.sizeOf(incarnation)
-        + TupleBytes.sizeOf(livenessExpiresAt) + TupleBytes.sizeOf(processToken);
+    int size =
+        TupleBytes.sizeOf(FORMAT)
+            + TupleBytes.sizeOf(nodeId)
+            + TupleBytes.sizeOf(address)
+            + TupleBytes.sizeOf(locality.region)
+            + TupleBytes.sizeOf(locality.zone)
+            + TupleBytes.sizeOf(locality.rack)
+            + TupleBytes.sizeOf(capacity.diskBytes)
+            + TupleBytes.sizeOf(load.rangeCount)
+            + TupleBytes.sizeOf(load.bytesUsed)
+            + 3 * TupleBytes.DOUBLE_SIZE
+            + TupleBytes.sizeOf(status.name())
+            + TupleBytes.sizeOf(incarnation)
+            + TupleBytes.sizeOf(livenessExpiresAt)
+            + TupleBytes.sizeOf(processToken);
     return new TupleBytes.Writer(new byte[0], size)
-        .integer(FORMAT).string(nodeId).string(address).string(locality.region).string(locality.zone).string(locality.rack)
-        .integer(capacity.diskBytes).floating(capacity.cpuCores)
-        .integer(load.rangeCount).floating(load.requestsPerSecond).integer(load.bytesUsed).floating(load.cpuUsed)
-        .string(status.name()).integer(incarnation).integer(livenessExpiresAt).string(processToken)
+        .integer(FORMAT)
+        .string(nodeId)
+        .string(address)
+        .string(locality.region)
+        .string(locality.zone)
+        .string(locality.rack)
+        .integer(capacity.diskBytes)
+        .floating(capacity.cpuCores)
+        .integer(load.rangeCount)
+        .floating(load.requestsPerSecond)
+        .integer(load.bytesUsed)
+        .floating(load.cpuUsed)
+        .string(status.name())
+        .integer(incarnation)
+        .integer(livenessExpiresAt)
+        .string(processToken)
         .toBytes();
   }
 
@@ -141,10 +198,17 @@ public final class NodeRecord {
   private static NodeRecord decodeSimple(byte[] value) {
     TupleBytes.Reader r = new TupleBytes.Reader(value);
     if (r.integer() != FORMAT) throw new IllegalArgumentException("format");
-    NodeRecord n = new NodeRecord(r.string(), r.string(), new Locality(r.string(), r.string(), r.string()),
-        new Capacity(r.integer(), r.floating()),
-        new Load(r.integer(), r.floating(), r.integer(), r.floating()),
-        NodeStatus.valueOf(r.string()), r.integer(), r.integer(), r.atEnd() ? "" : r.string());
+    NodeRecord n =
+        new NodeRecord(
+            r.string(),
+            r.string(),
+            new Locality(r.string(), r.string(), r.string()),
+            new Capacity(r.integer(), r.floating()),
+            new Load(r.integer(), r.floating(), r.integer(), r.floating()),
+            NodeStatus.valueOf(r.string()),
+            r.integer(),
+            r.integer(),
+            r.atEnd() ? "" : r.string());
     if (!r.atEnd()) throw new IllegalArgumentException("trailing elements");
     return n;
   }
@@ -153,11 +217,15 @@ public final class NodeRecord {
     String what = "node record";
     Tuple t = Records.unpack(value, what, FORMAT);
     try {
-      return new NodeRecord(t.getString(1), t.getString(2),
+      return new NodeRecord(
+          t.getString(1),
+          t.getString(2),
           new Locality(t.getString(3), t.getString(4), t.getString(5)),
           new Capacity(t.getLong(6), t.getDouble(7)),
           new Load(t.getLong(8), t.getDouble(9), t.getLong(10), t.getDouble(11)),
-          NodeStatus.valueOf(t.getString(12)), t.getLong(13), t.getLong(14),
+          NodeStatus.valueOf(t.getString(12)),
+          t.getLong(13),
+          t.getLong(14),
           t.size() > 15 ? t.getString(15) : ""); // field 15 was added within format 1
     } catch (RuntimeException e) {
       throw MetaException.of(MetaException.Code.CORRUPT_RECORD, "cannot decode " + what + ": " + e);
@@ -169,18 +237,45 @@ public final class NodeRecord {
     if (this == o) return true;
     if (!(o instanceof NodeRecord)) return false;
     NodeRecord n = (NodeRecord) o;
-    return incarnation == n.incarnation && livenessExpiresAt == n.livenessExpiresAt && nodeId.equals(n.nodeId)
-        && address.equals(n.address) && locality.equals(n.locality) && capacity.equals(n.capacity)
-        && load.equals(n.load) && status == n.status && processToken.equals(n.processToken);
+    return incarnation == n.incarnation
+        && livenessExpiresAt == n.livenessExpiresAt
+        && nodeId.equals(n.nodeId)
+        && address.equals(n.address)
+        && locality.equals(n.locality)
+        && capacity.equals(n.capacity)
+        && load.equals(n.load)
+        && status == n.status
+        && processToken.equals(n.processToken);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(nodeId, address, locality, capacity, load, status, incarnation, livenessExpiresAt, processToken);
+    return Objects.hash(
+        nodeId,
+        address,
+        locality,
+        capacity,
+        load,
+        status,
+        incarnation,
+        livenessExpiresAt,
+        processToken);
   }
 
   @Override
   public String toString() {
-    return "Node{" + nodeId + " " + address + " " + locality + " " + status + " inc=" + incarnation + " expires=" + livenessExpiresAt + "}";
+    return "Node{"
+        + nodeId
+        + " "
+        + address
+        + " "
+        + locality
+        + " "
+        + status
+        + " inc="
+        + incarnation
+        + " expires="
+        + livenessExpiresAt
+        + "}";
   }
 }

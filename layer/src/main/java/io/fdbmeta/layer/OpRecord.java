@@ -29,7 +29,10 @@ public record OpRecord(
     ADD_REPLICA,
     REMOVE_REPLICA,
     TRANSFER_LEASE,
-    /** A replica moved from one node to another (rebalance, or re-creating a dead node's replica): see Moves. */
+    /**
+     * A replica moved from one node to another (rebalance, or re-creating a dead node's replica):
+     * see Moves.
+     */
     MOVE
   }
 
@@ -46,22 +49,41 @@ public record OpRecord(
   }
 
   OpRecord advance(Phase next, List<Long> results, long now, String why) {
-    return new OpRecord(opId, kind, next, rangeIds, expectedGenerations, key, results, createdAt, now, why);
+    return new OpRecord(
+        opId, kind, next, rangeIds, expectedGenerations, key, results, createdAt, now, why);
   }
 
   public byte[] encode() {
-    return Tuple.from(FORMAT, opId, kind.name(), phase.name(), Tuple.fromList(new ArrayList<Object>(rangeIds)),
-        Tuple.fromList(new ArrayList<Object>(expectedGenerations)), key, Tuple.fromList(new ArrayList<Object>(resultIds)),
-        createdAt, updatedAt, detail).pack();
+    return Tuple.from(
+            FORMAT,
+            opId,
+            kind.name(),
+            phase.name(),
+            Tuple.fromList(new ArrayList<Object>(rangeIds)),
+            Tuple.fromList(new ArrayList<Object>(expectedGenerations)),
+            key,
+            Tuple.fromList(new ArrayList<Object>(resultIds)),
+            createdAt,
+            updatedAt,
+            detail)
+        .pack();
   }
 
   public static OpRecord decode(byte[] value) {
     String what = "op record";
     Tuple t = Records.unpack(value, what, FORMAT);
     try {
-      return new OpRecord(t.getString(1), Kind.valueOf(t.getString(2)), Phase.valueOf(t.getString(3)),
-          longs(t.getNestedTuple(4)), longs(t.getNestedTuple(5)), (byte[]) t.get(6), longs(t.getNestedTuple(7)),
-          t.getLong(8), t.getLong(9), t.getString(10));
+      return new OpRecord(
+          t.getString(1),
+          Kind.valueOf(t.getString(2)),
+          Phase.valueOf(t.getString(3)),
+          longs(t.getNestedTuple(4)),
+          longs(t.getNestedTuple(5)),
+          (byte[]) t.get(6),
+          longs(t.getNestedTuple(7)),
+          t.getLong(8),
+          t.getLong(9),
+          t.getString(10));
     } catch (RuntimeException e) {
       throw MetaException.of(MetaException.Code.CORRUPT_RECORD, "cannot decode " + what + ": " + e);
     }

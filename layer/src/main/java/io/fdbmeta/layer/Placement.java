@@ -21,12 +21,18 @@ import java.util.function.ToDoubleFunction;
  * replica may move to another rack of the zone it leaves. A rack or zone name is unique only
  * within its region and zone, so they are compared as (region, zone, rack) paths.
  */
-/** Chooses nodes for new replicas under the placement constraints, or says which constraint cannot be met and why. */
+/**
+ * Chooses nodes for new replicas under the placement constraints, or says which constraint cannot
+ * be met and why.
+ */
 public final class Placement {
   private Placement() {}
 
-  /** What a target must satisfy beyond distinct racks and zones. Empty {@code regions}: any region. */
-  public record Constraints(Set<String> regions, double minFreeDiskFraction, double maxCpuFraction) {
+  /**
+   * What a target must satisfy beyond distinct racks and zones. Empty {@code regions}: any region.
+   */
+  public record Constraints(
+      Set<String> regions, double minFreeDiskFraction, double maxCpuFraction) {
     public Constraints {
       regions = Set.copyOf(regions);
     }
@@ -49,18 +55,28 @@ public final class Placement {
     }
   }
 
-  private static final String[] STAGES = {"live", "new-node", "region", "distinct-rack", "distinct-zone", "disk-headroom", "cpu-headroom"};
+  private static final String[] STAGES = {
+    "live", "new-node", "region", "distinct-rack", "distinct-zone", "disk-headroom", "cpu-headroom"
+  };
 
   /**
    * The least loaded candidate that satisfies every constraint for joining {@code keep}.
    *
-   * @param candidates nodes to choose from (any status; only LIVE ones with unexpired liveness qualify)
+   * @param candidates nodes to choose from (any status; only LIVE ones with unexpired liveness
+   *     qualify)
    * @param keep records of the replicas that stay
-   * @param excluded node ids that must not be chosen: every current replica, including the one replaced
+   * @param excluded node ids that must not be chosen: every current replica, including the one
+   *     replaced
    * @param addedBytes bytes the new replica brings, for the disk headroom check
    * @param load what to minimise (e.g. projected load); lower is better
    */
-  public static Choice choose(Iterable<NodeRecord> candidates, List<NodeRecord> keep, Set<String> excluded, long addedBytes, Constraints c, long now,
+  public static Choice choose(
+      Iterable<NodeRecord> candidates,
+      List<NodeRecord> keep,
+      Set<String> excluded,
+      long addedBytes,
+      Constraints c,
+      long now,
       ToDoubleFunction<NodeRecord> load) {
     int[] reached = new int[STAGES.length + 1];
     NodeRecord best = null;
@@ -70,7 +86,9 @@ public final class Placement {
       for (int i = 0; i < stage; i++) reached[i + 1]++;
       if (stage < STAGES.length) continue;
       double l = load.applyAsDouble(n);
-      if (best == null || l < bestLoad || (l == bestLoad && n.nodeId().compareTo(best.nodeId()) < 0)) {
+      if (best == null
+          || l < bestLoad
+          || (l == bestLoad && n.nodeId().compareTo(best.nodeId()) < 0)) {
         best = n;
         bestLoad = l;
       }
@@ -78,11 +96,21 @@ public final class Placement {
     if (best != null) return new Chosen(best);
     int failed = 0;
     while (reached[failed + 1] > 0) failed++;
-    return new Unsatisfiable(STAGES[failed], why(failed, failed == 0 ? countAll(candidates) : reached[failed], keep, c));
+    return new Unsatisfiable(
+        STAGES[failed], why(failed, failed == 0 ? countAll(candidates) : reached[failed], keep, c));
   }
 
-  /** Index of the first constraint {@code n} fails, or STAGES.length if it passes all. Allocates nothing: it runs per node per decision. */
-  private static int firstFailed(NodeRecord n, Set<String> excluded, List<NodeRecord> keep, long addedBytes, Constraints c, long now) {
+  /**
+   * Index of the first constraint {@code n} fails, or STAGES.length if it passes all. Allocates
+   * nothing: it runs per node per decision.
+   */
+  private static int firstFailed(
+      NodeRecord n,
+      Set<String> excluded,
+      List<NodeRecord> keep,
+      long addedBytes,
+      Constraints c,
+      long now) {
     if (n.status() != NodeStatus.LIVE || n.livenessExpiresAt() < now) return 0;
     if (excluded.contains(n.nodeId())) return 1;
     NodeRecord.Locality loc = n.locality();
@@ -90,8 +118,10 @@ public final class Placement {
     for (NodeRecord k : keep) if (k.locality().equals(loc)) return 3;
     for (NodeRecord k : keep) if (sameZone(k.locality(), loc)) return 4;
     long disk = n.capacity().diskBytes();
-    if (disk <= 0 || n.load().bytesUsed() + addedBytes > disk * (1 - c.minFreeDiskFraction())) return 5;
-    if (n.capacity().cpuCores() <= 0 || n.load().cpuUsed() > n.capacity().cpuCores() * c.maxCpuFraction()) return 6;
+    if (disk <= 0 || n.load().bytesUsed() + addedBytes > disk * (1 - c.minFreeDiskFraction()))
+      return 5;
+    if (n.capacity().cpuCores() <= 0
+        || n.load().cpuUsed() > n.capacity().cpuCores() * c.maxCpuFraction()) return 6;
     return STAGES.length;
   }
 
@@ -103,13 +133,26 @@ public final class Placement {
     String kept = keep.isEmpty() ? "no other replica" : "other replicas " + describe(keep);
     String pool = reached + " node" + (reached == 1 ? "" : "s");
     switch (stage) {
-      case 0: return "no LIVE node with unexpired liveness among " + pool;
-      case 1: return "every live node already holds a replica of the range (" + pool + ")";
-      case 2: return "none of " + pool + " is in the pinned regions " + c.regions();
-      case 3: return pool + " passed the earlier checks but all share a rack with " + kept;
-      case 4: return pool + " on racks of their own but all share a zone with " + kept;
-      case 5: return pool + " in free zones but none keeps " + pct(c.minFreeDiskFraction()) + " of its disk free after taking the replica";
-      default: return pool + " with disk headroom but all use more than " + pct(c.maxCpuFraction()) + " of their CPU";
+      case 0:
+        return "no LIVE node with unexpired liveness among " + pool;
+      case 1:
+        return "every live node already holds a replica of the range (" + pool + ")";
+      case 2:
+        return "none of " + pool + " is in the pinned regions " + c.regions();
+      case 3:
+        return pool + " passed the earlier checks but all share a rack with " + kept;
+      case 4:
+        return pool + " on racks of their own but all share a zone with " + kept;
+      case 5:
+        return pool
+            + " in free zones but none keeps "
+            + pct(c.minFreeDiskFraction())
+            + " of its disk free after taking the replica";
+      default:
+        return pool
+            + " with disk headroom but all use more than "
+            + pct(c.maxCpuFraction())
+            + " of their CPU";
     }
   }
 
@@ -124,7 +167,8 @@ public final class Placement {
     for (NodeRecord n : replicas) {
       if (!racks.add(rackPath(n))) out.add("two replicas in rack " + rackPath(n));
       else if (!zones.add(zonePath(n))) out.add("two replicas in zone " + zonePath(n));
-      if (!regions.isEmpty() && !regions.contains(n.locality().region())) out.add(n.nodeId() + " is in region " + n.locality().region() + ", outside " + regions);
+      if (!regions.isEmpty() && !regions.contains(n.locality().region()))
+        out.add(n.nodeId() + " is in region " + n.locality().region() + ", outside " + regions);
     }
     return out;
   }

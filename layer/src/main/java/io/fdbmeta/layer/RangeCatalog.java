@@ -75,15 +75,23 @@ public final class RangeCatalog {
 
   /** {@link #bootstrapAsync}, also saying whether the root range was created or found. */
   public CompletableFuture<Bootstrap> initAsync(TransactionContext db) {
-    return db.runAsync(tr -> tr.getRange(ks.rangeIndex(), 1).asList().thenApply(rows -> {
-      if (!rows.isEmpty()) return new Bootstrap(RangeDescriptor.decode(rows.get(0).getValue()), false);
-      RangeDescriptor root = new RangeDescriptor(Ids.ROOT_RANGE_ID, new byte[0], null, 1, List.of(), null, 0);
-      try (RouteWriter.Changes changes = writer.changes(tr)) {
-        changes.put(null, root);
-      }
-      tr.set(ks.schemaVersionKey(), Tuple.from(1L).pack());
-      return new Bootstrap(root, true);
-    }));
+    return db.runAsync(
+        tr ->
+            tr.getRange(ks.rangeIndex(), 1)
+                .asList()
+                .thenApply(
+                    rows -> {
+                      if (!rows.isEmpty())
+                        return new Bootstrap(RangeDescriptor.decode(rows.get(0).getValue()), false);
+                      RangeDescriptor root =
+                          new RangeDescriptor(
+                              Ids.ROOT_RANGE_ID, new byte[0], null, 1, List.of(), null, 0);
+                      try (RouteWriter.Changes changes = writer.changes(tr)) {
+                        changes.put(null, root);
+                      }
+                      tr.set(ks.schemaVersionKey(), Tuple.from(1L).pack());
+                      return new Bootstrap(root, true);
+                    }));
   }
 
   public Bootstrap init(TransactionContext db) {
@@ -96,24 +104,37 @@ public final class RangeCatalog {
    * @throws MetaException NOT_BOOTSTRAPPED (through the future) if the catalog has no ranges
    */
   public CompletableFuture<RangeDescriptor> lookupAsync(ReadTransactionContext db, byte[] key) {
-    return db.readAsync(tr -> tr.getRange(KeySelector.firstGreaterThan(ks.rangeKey(key)), KeySelector.firstGreaterOrEqual(ks.rangeIndex().end), 1)
-        .asList()
-        .thenApply(rows -> {
-          if (rows.isEmpty()) throw notBootstrapped();
-          return RangeDescriptor.decode(rows.get(0).getValue());
-        }));
+    return db.readAsync(
+        tr ->
+            tr.getRange(
+                    KeySelector.firstGreaterThan(ks.rangeKey(key)),
+                    KeySelector.firstGreaterOrEqual(ks.rangeIndex().end),
+                    1)
+                .asList()
+                .thenApply(
+                    rows -> {
+                      if (rows.isEmpty()) throw notBootstrapped();
+                      return RangeDescriptor.decode(rows.get(0).getValue());
+                    }));
   }
 
   public RangeDescriptor lookup(ReadTransactionContext db, byte[] key) {
     return join(lookupAsync(db, key));
   }
 
-  public CompletableFuture<Optional<RangeDescriptor>> getAsync(ReadTransactionContext db, long rangeId) {
-    return db.readAsync(tr -> tr.get(ks.rangeByIdKey(rangeId)).thenCompose(endValue -> {
-      if (endValue == null) return CompletableFuture.completedFuture(Optional.<RangeDescriptor>empty());
-      byte[] endKey = Keyspace.endKeyOf(Tuple.fromBytes(endValue).get(0));
-      return tr.get(ks.rangeKey(endKey)).thenApply(v -> Optional.ofNullable(v).map(RangeDescriptor::decode));
-    }));
+  public CompletableFuture<Optional<RangeDescriptor>> getAsync(
+      ReadTransactionContext db, long rangeId) {
+    return db.readAsync(
+        tr ->
+            tr.get(ks.rangeByIdKey(rangeId))
+                .thenCompose(
+                    endValue -> {
+                      if (endValue == null)
+                        return CompletableFuture.completedFuture(Optional.<RangeDescriptor>empty());
+                      byte[] endKey = Keyspace.endKeyOf(Tuple.fromBytes(endValue).get(0));
+                      return tr.get(ks.rangeKey(endKey))
+                          .thenApply(v -> Optional.ofNullable(v).map(RangeDescriptor::decode));
+                    }));
   }
 
   public Optional<RangeDescriptor> get(ReadTransactionContext db, long rangeId) {
@@ -124,49 +145,73 @@ public final class RangeCatalog {
    * One page of ranges in key order, starting after {@code cursor} (null for the first page). Each
    * page is one transaction, so any page size that reads well under 5 s is fine.
    */
-  public CompletableFuture<Page<RangeDescriptor>> listAsync(ReadTransactionContext db, byte @Nullable [] cursor, int limit) {
+  public CompletableFuture<Page<RangeDescriptor>> listAsync(
+      ReadTransactionContext db, byte @Nullable [] cursor, int limit) {
     if (limit < 1) throw new IllegalArgumentException("page size must be >= 1, got " + limit);
-    KeySelector begin = cursor == null ? KeySelector.firstGreaterOrEqual(ks.rangeIndex().begin) : KeySelector.firstGreaterThan(cursor);
-    return db.readAsync(tr -> tr.getRange(begin, KeySelector.firstGreaterOrEqual(ks.rangeIndex().end), limit + 1).asList().thenApply(rows -> {
-      List<RangeDescriptor> items = new ArrayList<>(Math.min(rows.size(), limit));
-      for (int i = 0; i < Math.min(rows.size(), limit); i++) items.add(RangeDescriptor.decode(rows.get(i).getValue()));
-      byte[] next = rows.size() > limit ? rows.get(limit - 1).getKey() : null;
-      return new Page<>(items, next);
-    }));
+    KeySelector begin =
+        cursor == null
+            ? KeySelector.firstGreaterOrEqual(ks.rangeIndex().begin)
+            : KeySelector.firstGreaterThan(cursor);
+    return db.readAsync(
+        tr ->
+            tr.getRange(begin, KeySelector.firstGreaterOrEqual(ks.rangeIndex().end), limit + 1)
+                .asList()
+                .thenApply(
+                    rows -> {
+                      List<RangeDescriptor> items = new ArrayList<>(Math.min(rows.size(), limit));
+                      for (int i = 0; i < Math.min(rows.size(), limit); i++)
+                        items.add(RangeDescriptor.decode(rows.get(i).getValue()));
+                      byte[] next = rows.size() > limit ? rows.get(limit - 1).getKey() : null;
+                      return new Page<>(items, next);
+                    }));
   }
 
-  public Page<RangeDescriptor> list(ReadTransactionContext db, byte @Nullable [] cursor, int limit) {
+  public Page<RangeDescriptor> list(
+      ReadTransactionContext db, byte @Nullable [] cursor, int limit) {
     return join(listAsync(db, cursor, limit));
   }
 
   /**
-   * Reads every row of the range index without decoding it, in pages of {@code pageSize} rows,
-   * one read transaction per page, exactly as {@link RouteFollower}'s load reads them: the raw cost
-   * a load is measured against ({@code fdbmeta bench layer}), and a cheap count of the ranges.
-   * Pages read at different versions, so concurrent splits and merges can make the count differ
-   * from any one moment's.
+   * Reads every row of the range index without decoding it, in pages of {@code pageSize} rows, one
+   * read transaction per page, exactly as {@link RouteFollower}'s load reads them: the raw cost a
+   * load is measured against ({@code fdbmeta bench layer}), and a cheap count of the ranges. Pages
+   * read at different versions, so concurrent splits and merges can make the count differ from any
+   * one moment's.
    *
    * @return the number of rows read; fails with the store's error
    * @throws IllegalArgumentException if {@code pageSize} is not in [1, 100000]
    */
-  public CompletableFuture<Long> scanIndexAsync(ReadTransactionContext db, int pageSize, Executor executor) {
-    if (pageSize < 1 || pageSize > 100_000) throw new IllegalArgumentException("page size must be in [1, 100000], got " + pageSize);
-    return RouteLoader.scanPagesAsync(db, ks, pageSize, executor, rows -> CompletableFuture.completedFuture(null));
+  public CompletableFuture<Long> scanIndexAsync(
+      ReadTransactionContext db, int pageSize, Executor executor) {
+    if (pageSize < 1 || pageSize > 100_000)
+      throw new IllegalArgumentException("page size must be in [1, 100000], got " + pageSize);
+    return RouteLoader.scanPagesAsync(
+        db, ks, pageSize, executor, rows -> CompletableFuture.completedFuture(null));
   }
 
   /** A replica a node holds and its role there. */
   public record Assignment(long rangeId, boolean leaseholder) {}
 
   /** The ranges a node holds, from the node-centric index: one scan, however many ranges exist. */
-  public CompletableFuture<List<Assignment>> rangesOfNodeAsync(ReadTransactionContext db, String nodeId) {
-    return db.readAsync(tr -> tr.getRange(ks.rangesOfNode(nodeId)).asList().thenApply(rows -> {
-      List<Assignment> out = new ArrayList<>(rows.size());
-      for (KeyValue kv : rows) {
-        long rangeId = ks.rangeByNodeSubspace().unpack(kv.getKey()).getLong(1);
-        out.add(new Assignment(rangeId, RouteWriter.ROLE_LEASEHOLDER.equals(Tuple.fromBytes(kv.getValue()).getString(0))));
-      }
-      return out;
-    }));
+  public CompletableFuture<List<Assignment>> rangesOfNodeAsync(
+      ReadTransactionContext db, String nodeId) {
+    return db.readAsync(
+        tr ->
+            tr.getRange(ks.rangesOfNode(nodeId))
+                .asList()
+                .thenApply(
+                    rows -> {
+                      List<Assignment> out = new ArrayList<>(rows.size());
+                      for (KeyValue kv : rows) {
+                        long rangeId = ks.rangeByNodeSubspace().unpack(kv.getKey()).getLong(1);
+                        out.add(
+                            new Assignment(
+                                rangeId,
+                                RouteWriter.ROLE_LEASEHOLDER.equals(
+                                    Tuple.fromBytes(kv.getValue()).getString(0))));
+                      }
+                      return out;
+                    }));
   }
 
   public List<Assignment> rangesOfNode(ReadTransactionContext db, String nodeId) {
@@ -176,43 +221,78 @@ public final class RangeCatalog {
   // ---------------------------------------------------------------- splits
 
   /** Phase 1's outcome: what the leaseholder prepares before phase 2 commits. */
-  public record SplitPlan(String opId, RangeDescriptor parent, byte[] splitKey, long leftId, long rightId) {}
+  public record SplitPlan(
+      String opId, RangeDescriptor parent, byte[] splitKey, long leftId, long rightId) {}
 
   /**
    * Phase 1 of a split: validates the split key and records the op. The parent keeps serving; its
-   * leaseholder prepares [start, splitKey) as {@code leftId} and [splitKey, end) as {@code rightId}.
+   * leaseholder prepares [start, splitKey) as {@code leftId} and [splitKey, end) as {@code
+   * rightId}.
    *
    * @throws MetaException (through the future) UNKNOWN_RANGE, INVALID_ARGUMENT if the key is not
    *     strictly inside the range, STALE_GENERATION if the range changed since {@code
    *     expectedGeneration} (pass -1 to accept the current one)
    */
-  public CompletableFuture<SplitPlan> prepareSplitAsync(TransactionContext db, String opId, long rangeId, byte[] splitKey, long expectedGeneration, long leftId, long rightId) {
+  public CompletableFuture<SplitPlan> prepareSplitAsync(
+      TransactionContext db,
+      String opId,
+      long rangeId,
+      byte[] splitKey,
+      long expectedGeneration,
+      long leftId,
+      long rightId) {
     Validation.key(splitKey);
-    return db.runAsync(tr -> tr.get(ks.opKey(opId)).thenCompose(existing -> {
-      if (existing != null) {
-        OpRecord op = OpRecord.decode(existing);
-        return writer.read(tr, rangeId).thenApply(parent -> planOf(op, parent));
-      }
-      return requireRange(tr, rangeId).thenApply(parent -> {
-        checkGeneration(parent, expectedGeneration);
-        if (!parent.isInterior(splitKey)) {
-          throw MetaException.forKey(MetaException.Code.INVALID_ARGUMENT, splitKey, rangeId, "split key must lie strictly inside " + parent);
-        }
-        long now = config.now();
-        OpRecord op = new OpRecord(opId, OpRecord.Kind.SPLIT, OpRecord.Phase.PREPARED, List.of(rangeId), List.of(parent.generation()), splitKey, List.of(leftId, rightId), now, now, "prepared");
-        tr.set(ks.opKey(opId), op.encode());
-        return new SplitPlan(opId, parent, splitKey, leftId, rightId);
-      });
-    }));
+    return db.runAsync(
+        tr ->
+            tr.get(ks.opKey(opId))
+                .thenCompose(
+                    existing -> {
+                      if (existing != null) {
+                        OpRecord op = OpRecord.decode(existing);
+                        return writer.read(tr, rangeId).thenApply(parent -> planOf(op, parent));
+                      }
+                      return requireRange(tr, rangeId)
+                          .thenApply(
+                              parent -> {
+                                checkGeneration(parent, expectedGeneration);
+                                if (!parent.isInterior(splitKey)) {
+                                  throw MetaException.forKey(
+                                      MetaException.Code.INVALID_ARGUMENT,
+                                      splitKey,
+                                      rangeId,
+                                      "split key must lie strictly inside " + parent);
+                                }
+                                long now = config.now();
+                                OpRecord op =
+                                    new OpRecord(
+                                        opId,
+                                        OpRecord.Kind.SPLIT,
+                                        OpRecord.Phase.PREPARED,
+                                        List.of(rangeId),
+                                        List.of(parent.generation()),
+                                        splitKey,
+                                        List.of(leftId, rightId),
+                                        now,
+                                        now,
+                                        "prepared");
+                                tr.set(ks.opKey(opId), op.encode());
+                                return new SplitPlan(opId, parent, splitKey, leftId, rightId);
+                              });
+                    }));
   }
 
   private SplitPlan planOf(OpRecord op, @Nullable RangeDescriptor parent) {
     if (op.kind() != OpRecord.Kind.SPLIT) {
-      throw MetaException.of(MetaException.Code.CONFLICTING_OPERATION, "op " + op.opId() + " is a " + op.kind() + ", not a split");
+      throw MetaException.of(
+          MetaException.Code.CONFLICTING_OPERATION,
+          "op " + op.opId() + " is a " + op.kind() + ", not a split");
     }
     long parentId = op.rangeIds().get(0);
     if (parent == null) {
-      throw MetaException.forRange(MetaException.Code.CONFLICTING_OPERATION, parentId, "split " + op.opId() + " is " + op.phase() + " and its parent no longer exists");
+      throw MetaException.forRange(
+          MetaException.Code.CONFLICTING_OPERATION,
+          parentId,
+          "split " + op.opId() + " is " + op.phase() + " and its parent no longer exists");
     }
     return new SplitPlan(op.opId(), parent, op.key(), op.resultIds().get(0), op.resultIds().get(1));
   }
@@ -221,19 +301,21 @@ public final class RangeCatalog {
   public record SplitResult(RangeDescriptor left, RangeDescriptor right) {}
 
   /**
-   * Phase 2 of a split: in one transaction, replaces the parent by its two children with
-   * generation + 1, moves the parent's lease and replicas to both, bumps meta_version and logs the
-   * change. Running it again after success returns the same children.
+   * Phase 2 of a split: in one transaction, replaces the parent by its two children with generation
+   * + 1, moves the parent's lease and replicas to both, bumps meta_version and logs the change.
+   * Running it again after success returns the same children.
    *
    * @throws MetaException (through the future) CONFLICTING_OPERATION if the op is unknown,
    *     STALE_GENERATION (and the op is aborted) if the parent changed since phase 1, and again on
    *     every later call for an aborted op, so a retry after commit_unknown_result sees the same
    */
   public CompletableFuture<SplitResult> commitSplitAsync(TransactionContext db, String opId) {
-    return db.runAsync(tr -> readOp(tr, opId).thenCompose(op -> commitSplit(tr, op))).thenApply(outcome -> {
-      if (outcome.abort != null) throw outcome.abort;
-      return outcome.result;
-    });
+    return db.runAsync(tr -> readOp(tr, opId).thenCompose(op -> commitSplit(tr, op)))
+        .thenApply(
+            outcome -> {
+              if (outcome.abort != null) throw outcome.abort;
+              return outcome.result;
+            });
   }
 
   /**
@@ -247,56 +329,95 @@ public final class RangeCatalog {
     long leftId = op.resultIds().get(0);
     long rightId = op.resultIds().get(1);
     if (op.phase() == OpRecord.Phase.COMMITTED) {
-      return writer.read(tr, leftId).thenCombine(writer.read(tr, rightId), (l, r) -> {
-        if (l == null || r == null) {
-          throw MetaException.of(MetaException.Code.CONFLICTING_OPERATION, "split " + opId + " committed but its children changed since");
-        }
-        return new SplitOutcome(new SplitResult(l, r), null);
-      });
+      return writer
+          .read(tr, leftId)
+          .thenCombine(
+              writer.read(tr, rightId),
+              (l, r) -> {
+                if (l == null || r == null) {
+                  throw MetaException.of(
+                      MetaException.Code.CONFLICTING_OPERATION,
+                      "split " + opId + " committed but its children changed since");
+                }
+                return new SplitOutcome(new SplitResult(l, r), null);
+              });
     }
     if (op.phase() == OpRecord.Phase.ABORTED) {
-      // the same error as the run that aborted it: after commit_unknown_result the retried body lands here
-      throw MetaException.forRange(MetaException.Code.STALE_GENERATION, op.rangeIds().get(0), "split " + opId + " aborted: " + op.detail());
+      // the same error as the run that aborted it: after commit_unknown_result the retried body
+      // lands here
+      throw MetaException.forRange(
+          MetaException.Code.STALE_GENERATION,
+          op.rangeIds().get(0),
+          "split " + opId + " aborted: " + op.detail());
     }
     long parentId = op.rangeIds().get(0);
-    return writer.read(tr, parentId).thenCompose(parent -> {
-      long expected = op.expectedGenerations().get(0);
-      if (parent == null || parent.generation() != expected) {
-        String why = parent == null ? "parent range is gone" : "parent generation is " + parent.generation() + ", split prepared at " + expected;
-        tr.set(ks.opKey(opId), op.advance(OpRecord.Phase.ABORTED, op.resultIds(), config.now(), why).encode());
-        MetaException abort = MetaException.forRange(MetaException.Code.STALE_GENERATION, parentId, "split " + opId + " aborted: " + why);
-        return CompletableFuture.completedFuture(new SplitOutcome(null, abort));
-      }
-      long gen = parent.generation() + 1;
-      RangeDescriptor left = parent.withBounds(leftId, parent.startKey(), op.key(), gen);
-      RangeDescriptor right = parent.withBounds(rightId, op.key(), parent.endKey(), gen);
-      return tr.get(ks.leaseKey(parentId)).thenApply(lease -> {
-        try (RouteWriter.Changes changes = writer.changes(tr)) {
-          changes.remove(parent, true).put(null, left).put(null, right);
-        }
-        if (lease != null) {
-          tr.set(ks.leaseKey(leftId), lease);
-          tr.set(ks.leaseKey(rightId), lease);
-        }
-        tr.set(ks.opKey(opId), op.advance(OpRecord.Phase.COMMITTED, op.resultIds(), config.now(), "committed").encode());
-        return new SplitOutcome(new SplitResult(left, right), null);
-      });
-    });
+    return writer
+        .read(tr, parentId)
+        .thenCompose(
+            parent -> {
+              long expected = op.expectedGenerations().get(0);
+              if (parent == null || parent.generation() != expected) {
+                String why =
+                    parent == null
+                        ? "parent range is gone"
+                        : "parent generation is "
+                            + parent.generation()
+                            + ", split prepared at "
+                            + expected;
+                tr.set(
+                    ks.opKey(opId),
+                    op.advance(OpRecord.Phase.ABORTED, op.resultIds(), config.now(), why).encode());
+                MetaException abort =
+                    MetaException.forRange(
+                        MetaException.Code.STALE_GENERATION,
+                        parentId,
+                        "split " + opId + " aborted: " + why);
+                return CompletableFuture.completedFuture(new SplitOutcome(null, abort));
+              }
+              long gen = parent.generation() + 1;
+              RangeDescriptor left = parent.withBounds(leftId, parent.startKey(), op.key(), gen);
+              RangeDescriptor right = parent.withBounds(rightId, op.key(), parent.endKey(), gen);
+              return tr.get(ks.leaseKey(parentId))
+                  .thenApply(
+                      lease -> {
+                        try (RouteWriter.Changes changes = writer.changes(tr)) {
+                          changes.remove(parent, true).put(null, left).put(null, right);
+                        }
+                        if (lease != null) {
+                          tr.set(ks.leaseKey(leftId), lease);
+                          tr.set(ks.leaseKey(rightId), lease);
+                        }
+                        tr.set(
+                            ks.opKey(opId),
+                            op.advance(
+                                    OpRecord.Phase.COMMITTED,
+                                    op.resultIds(),
+                                    config.now(),
+                                    "committed")
+                                .encode());
+                        return new SplitOutcome(new SplitResult(left, right), null);
+                      });
+            });
   }
 
   /** Both phases, for callers with nothing to prepare between them (tools, tests). */
-  public CompletableFuture<SplitResult> splitAsync(TransactionContext db, long rangeId, byte[] splitKey) {
+  public CompletableFuture<SplitResult> splitAsync(
+      TransactionContext db, long rangeId, byte[] splitKey) {
     String opId = Ids.newOpId();
     long leftId = Ids.newRangeId();
     long rightId = Ids.newRangeId();
-    return prepareSplitAsync(db, opId, rangeId, splitKey, -1, leftId, rightId).thenCompose(plan -> commitSplitAsync(db, opId));
+    return prepareSplitAsync(db, opId, rangeId, splitKey, -1, leftId, rightId)
+        .thenCompose(plan -> commitSplitAsync(db, opId));
   }
 
   public SplitResult split(TransactionContext db, long rangeId, byte[] splitKey) {
     return join(splitAsync(db, rangeId, splitKey));
   }
 
-  /** Most split keys one {@link #splitManyAsync} call takes: its writes stay far below FoundationDB's limits. */
+  /**
+   * Most split keys one {@link #splitManyAsync} call takes: its writes stay far below
+   * FoundationDB's limits.
+   */
   public static final int MAX_SPLIT_KEYS = 5_000;
 
   /**
@@ -309,50 +430,93 @@ public final class RangeCatalog {
    *     #MAX_SPLIT_KEYS}
    * @param childIds one id per child: {@code sortedKeys.size() + 1}, chosen outside the retry loop
    */
-  public CompletableFuture<List<RangeDescriptor>> splitManyAsync(TransactionContext db, String opId, long rangeId, List<byte[]> sortedKeys, List<Long> childIds) {
+  public CompletableFuture<List<RangeDescriptor>> splitManyAsync(
+      TransactionContext db,
+      String opId,
+      long rangeId,
+      List<byte[]> sortedKeys,
+      List<Long> childIds) {
     if (sortedKeys.isEmpty() || sortedKeys.size() > MAX_SPLIT_KEYS) {
-      throw new IllegalArgumentException("splitMany takes 1 to " + MAX_SPLIT_KEYS + " keys, got " + sortedKeys.size());
+      throw new IllegalArgumentException(
+          "splitMany takes 1 to " + MAX_SPLIT_KEYS + " keys, got " + sortedKeys.size());
     }
     if (childIds.size() != sortedKeys.size() + 1) {
-      throw new IllegalArgumentException("splitMany needs " + (sortedKeys.size() + 1) + " child ids, got " + childIds.size());
+      throw new IllegalArgumentException(
+          "splitMany needs " + (sortedKeys.size() + 1) + " child ids, got " + childIds.size());
     }
     for (int i = 0; i < sortedKeys.size(); i++) {
       Validation.key(sortedKeys.get(i));
       if (i > 0 && ByteArrayUtil.compareUnsigned(sortedKeys.get(i - 1), sortedKeys.get(i)) >= 0) {
-        throw new IllegalArgumentException("split keys must be strictly increasing; key " + i + " is not");
+        throw new IllegalArgumentException(
+            "split keys must be strictly increasing; key " + i + " is not");
       }
     }
-    return db.runAsync(tr -> tr.get(ks.opKey(opId)).thenCompose(existing -> {
-      if (existing != null) {
-        OpRecord op = OpRecord.decode(existing);
-        List<CompletableFuture<RangeDescriptor>> reads = new ArrayList<>();
-        for (long id : op.resultIds()) reads.add(requireRange(tr, id));
-        return CompletableFuture.allOf(reads.toArray(CompletableFuture<?>[]::new))
-            .thenApply(x -> reads.stream().map(CompletableFuture::join).toList());
-      }
-      return requireRange(tr, rangeId).thenCompose(parent -> tr.get(ks.leaseKey(rangeId)).thenApply(lease -> {
-        if (!parent.isInterior(sortedKeys.get(0)) || !parent.isInterior(sortedKeys.get(sortedKeys.size() - 1))) {
-          throw MetaException.forRange(MetaException.Code.INVALID_ARGUMENT, rangeId, "every split key must lie strictly inside " + parent);
-        }
-        long gen = parent.generation() + 1;
-        List<RangeDescriptor> children = new ArrayList<>(childIds.size());
-        try (RouteWriter.Changes changes = writer.changes(tr)) {
-          changes.remove(parent, true);
-          byte[] start = parent.startKey();
-          for (int i = 0; i <= sortedKeys.size(); i++) {
-            byte[] end = i < sortedKeys.size() ? sortedKeys.get(i) : parent.endKey();
-            RangeDescriptor child = parent.withBounds(childIds.get(i), start, end, gen);
-            changes.put(null, child);
-            if (lease != null) tr.set(ks.leaseKey(child.rangeId()), lease);
-            children.add(child);
-            start = end;
-          }
-        }
-        long now = config.now();
-        tr.set(ks.opKey(opId), new OpRecord(opId, OpRecord.Kind.SPLIT, OpRecord.Phase.COMMITTED, List.of(rangeId), List.of(parent.generation()), null, childIds, now, now, "split at " + sortedKeys.size() + " keys").encode());
-        return children;
-      }));
-    }));
+    return db.runAsync(
+        tr ->
+            tr.get(ks.opKey(opId))
+                .thenCompose(
+                    existing -> {
+                      if (existing != null) {
+                        OpRecord op = OpRecord.decode(existing);
+                        List<CompletableFuture<RangeDescriptor>> reads = new ArrayList<>();
+                        for (long id : op.resultIds()) reads.add(requireRange(tr, id));
+                        return CompletableFuture.allOf(reads.toArray(CompletableFuture<?>[]::new))
+                            .thenApply(x -> reads.stream().map(CompletableFuture::join).toList());
+                      }
+                      return requireRange(tr, rangeId)
+                          .thenCompose(
+                              parent ->
+                                  tr.get(ks.leaseKey(rangeId))
+                                      .thenApply(
+                                          lease -> {
+                                            if (!parent.isInterior(sortedKeys.get(0))
+                                                || !parent.isInterior(
+                                                    sortedKeys.get(sortedKeys.size() - 1))) {
+                                              throw MetaException.forRange(
+                                                  MetaException.Code.INVALID_ARGUMENT,
+                                                  rangeId,
+                                                  "every split key must lie strictly inside "
+                                                      + parent);
+                                            }
+                                            long gen = parent.generation() + 1;
+                                            List<RangeDescriptor> children =
+                                                new ArrayList<>(childIds.size());
+                                            try (RouteWriter.Changes changes = writer.changes(tr)) {
+                                              changes.remove(parent, true);
+                                              byte[] start = parent.startKey();
+                                              for (int i = 0; i <= sortedKeys.size(); i++) {
+                                                byte[] end =
+                                                    i < sortedKeys.size()
+                                                        ? sortedKeys.get(i)
+                                                        : parent.endKey();
+                                                RangeDescriptor child =
+                                                    parent.withBounds(
+                                                        childIds.get(i), start, end, gen);
+                                                changes.put(null, child);
+                                                if (lease != null)
+                                                  tr.set(ks.leaseKey(child.rangeId()), lease);
+                                                children.add(child);
+                                                start = end;
+                                              }
+                                            }
+                                            long now = config.now();
+                                            tr.set(
+                                                ks.opKey(opId),
+                                                new OpRecord(
+                                                        opId,
+                                                        OpRecord.Kind.SPLIT,
+                                                        OpRecord.Phase.COMMITTED,
+                                                        List.of(rangeId),
+                                                        List.of(parent.generation()),
+                                                        null,
+                                                        childIds,
+                                                        now,
+                                                        now,
+                                                        "split at " + sortedKeys.size() + " keys")
+                                                    .encode());
+                                            return children;
+                                          }));
+                    }));
   }
 
   // ---------------------------------------------------------------- merges
@@ -361,54 +525,108 @@ public final class RangeCatalog {
    * Merges two adjacent ranges with the same replicas into the left one (its id and lease stay;
    * generation becomes max + 1). Retrying with the same {@code opId} returns the same result.
    *
-   * <p>The right range's keys must not be served by two nodes once the merged range exists, so
-   * its lease must be out of the way: vacant (released), free for others ({@code now > expiresAt
-   * + maxClockOffset}, so its holder stopped serving), or held by the left range's leaseholder.
-   * In that last case the merged range's lease stays with that holder but takes a new epoch and
-   * runs until the later of the two expiries: the holder may go on serving the right half under
-   * its old lease until then, so nobody else may be granted the merged range before; and a holder
-   * that has not yet learned of the merge cannot renew, transfer or release the merged range
-   * with the old epoch while its guard of the right half still serves.
+   * <p>The right range's keys must not be served by two nodes once the merged range exists, so its
+   * lease must be out of the way: vacant (released), free for others ({@code now > expiresAt +
+   * maxClockOffset}, so its holder stopped serving), or held by the left range's leaseholder. In
+   * that last case the merged range's lease stays with that holder but takes a new epoch and runs
+   * until the later of the two expiries: the holder may go on serving the right half under its old
+   * lease until then, so nobody else may be granted the merged range before; and a holder that has
+   * not yet learned of the merge cannot renew, transfer or release the merged range with the old
+   * epoch while its guard of the right half still serves.
    *
    * @throws MetaException (through the future) UNKNOWN_RANGE, INVALID_ARGUMENT if the ranges are
    *     not adjacent, NOT_ALLOWED if their replicas differ, LEASE_CONFLICT if the right range's
-   *     lease is held by a node that does not hold the left one's (transfer or release it first,
-   *     or wait until it is free for others)
+   *     lease is held by a node that does not hold the left one's (transfer or release it first, or
+   *     wait until it is free for others)
    */
-  public CompletableFuture<RangeDescriptor> mergeAsync(TransactionContext db, String opId, long leftId, long rightId) {
-    return db.runAsync(tr -> tr.get(ks.opKey(opId)).thenCompose(existing -> {
-      if (existing != null) {
-        OpRecord op = OpRecord.decode(existing);
-        if (op.kind() != OpRecord.Kind.MERGE || op.phase() != OpRecord.Phase.COMMITTED) {
-          throw MetaException.of(MetaException.Code.CONFLICTING_OPERATION, "op " + opId + " is a " + op.kind() + " in phase " + op.phase());
-        }
-        return requireRange(tr, leftId);
-      }
-      CompletableFuture<byte @Nullable []> leftLease = tr.get(ks.leaseKey(leftId));
-      CompletableFuture<byte @Nullable []> rightLease = tr.get(ks.leaseKey(rightId));
-      CompletableFuture<RangeDescriptor> leftRange = requireRange(tr, leftId);
-      CompletableFuture<RangeDescriptor> rightRange = requireRange(tr, rightId);
-      return CompletableFuture.allOf(leftRange, rightRange, leftLease, rightLease).thenApply(ignored -> {
-        RangeDescriptor left = leftRange.join();
-        RangeDescriptor right = rightRange.join();
-        if (!java.util.Arrays.equals(left.endKey(), right.startKey()) || left.endKey() == null) {
-          throw MetaException.forRange(MetaException.Code.INVALID_ARGUMENT, leftId, "cannot merge: " + left + " and " + right + " are not adjacent");
-        }
-        if (!new java.util.HashSet<>(left.replicas()).equals(new java.util.HashSet<>(right.replicas()))) {
-          throw MetaException.forRange(MetaException.Code.NOT_ALLOWED, leftId, "cannot merge: replicas differ (" + left.replicas() + " vs " + right.replicas() + "); move replicas first");
-        }
-        long now = config.now();
-        Lease mergedLease = mergedLease(leftId, rightId, decodeLease(leftLease.join()), decodeLease(rightLease.join()), now);
-        RangeDescriptor merged = left.withBounds(leftId, left.startKey(), right.endKey(), Math.max(left.generation(), right.generation()) + 1);
-        if (mergedLease != null) merged = merged.withLease(mergedLease.holder(), mergedLease.epoch());
-        try (RouteWriter.Changes changes = writer.changes(tr)) {
-          changes.remove(right, true).put(left, merged);
-        }
-        if (mergedLease != null) tr.set(ks.leaseKey(leftId), mergedLease.encode());
-        tr.set(ks.opKey(opId), new OpRecord(opId, OpRecord.Kind.MERGE, OpRecord.Phase.COMMITTED, List.of(leftId, rightId), List.of(left.generation(), right.generation()), null, List.of(leftId), now, now, "committed").encode());
-        return merged;
-      });
-    }));
+  public CompletableFuture<RangeDescriptor> mergeAsync(
+      TransactionContext db, String opId, long leftId, long rightId) {
+    return db.runAsync(
+        tr ->
+            tr.get(ks.opKey(opId))
+                .thenCompose(
+                    existing -> {
+                      if (existing != null) {
+                        OpRecord op = OpRecord.decode(existing);
+                        if (op.kind() != OpRecord.Kind.MERGE
+                            || op.phase() != OpRecord.Phase.COMMITTED) {
+                          throw MetaException.of(
+                              MetaException.Code.CONFLICTING_OPERATION,
+                              "op " + opId + " is a " + op.kind() + " in phase " + op.phase());
+                        }
+                        return requireRange(tr, leftId);
+                      }
+                      CompletableFuture<byte @Nullable []> leftLease = tr.get(ks.leaseKey(leftId));
+                      CompletableFuture<byte @Nullable []> rightLease =
+                          tr.get(ks.leaseKey(rightId));
+                      CompletableFuture<RangeDescriptor> leftRange = requireRange(tr, leftId);
+                      CompletableFuture<RangeDescriptor> rightRange = requireRange(tr, rightId);
+                      return CompletableFuture.allOf(leftRange, rightRange, leftLease, rightLease)
+                          .thenApply(
+                              ignored -> {
+                                RangeDescriptor left = leftRange.join();
+                                RangeDescriptor right = rightRange.join();
+                                if (!java.util.Arrays.equals(left.endKey(), right.startKey())
+                                    || left.endKey() == null) {
+                                  throw MetaException.forRange(
+                                      MetaException.Code.INVALID_ARGUMENT,
+                                      leftId,
+                                      "cannot merge: "
+                                          + left
+                                          + " and "
+                                          + right
+                                          + " are not adjacent");
+                                }
+                                if (!new java.util.HashSet<>(left.replicas())
+                                    .equals(new java.util.HashSet<>(right.replicas()))) {
+                                  throw MetaException.forRange(
+                                      MetaException.Code.NOT_ALLOWED,
+                                      leftId,
+                                      "cannot merge: replicas differ ("
+                                          + left.replicas()
+                                          + " vs "
+                                          + right.replicas()
+                                          + "); move replicas first");
+                                }
+                                long now = config.now();
+                                Lease mergedLease =
+                                    mergedLease(
+                                        leftId,
+                                        rightId,
+                                        decodeLease(leftLease.join()),
+                                        decodeLease(rightLease.join()),
+                                        now);
+                                RangeDescriptor merged =
+                                    left.withBounds(
+                                        leftId,
+                                        left.startKey(),
+                                        right.endKey(),
+                                        Math.max(left.generation(), right.generation()) + 1);
+                                if (mergedLease != null)
+                                  merged =
+                                      merged.withLease(mergedLease.holder(), mergedLease.epoch());
+                                try (RouteWriter.Changes changes = writer.changes(tr)) {
+                                  changes.remove(right, true).put(left, merged);
+                                }
+                                if (mergedLease != null)
+                                  tr.set(ks.leaseKey(leftId), mergedLease.encode());
+                                tr.set(
+                                    ks.opKey(opId),
+                                    new OpRecord(
+                                            opId,
+                                            OpRecord.Kind.MERGE,
+                                            OpRecord.Phase.COMMITTED,
+                                            List.of(leftId, rightId),
+                                            List.of(left.generation(), right.generation()),
+                                            null,
+                                            List.of(leftId),
+                                            now,
+                                            now,
+                                            "committed")
+                                        .encode());
+                                return merged;
+                              });
+                    }));
   }
 
   public RangeDescriptor merge(TransactionContext db, long leftId, long rightId) {
@@ -425,23 +643,34 @@ public final class RangeCatalog {
    *     is not live, STALE_GENERATION if the range changed since {@code expectedGeneration} (-1:
    *     accept the current)
    */
-  public CompletableFuture<RangeDescriptor> addReplicaAsync(TransactionContext db, long rangeId, String nodeId, long expectedGeneration) {
-    return db.runAsync(tr -> requireRange(tr, rangeId).thenCombine(tr.get(ks.nodeKey(nodeId)), (d, nodeValue) -> {
-      if (d.replicas().contains(nodeId)) return d;
-      checkGeneration(d, expectedGeneration);
-      if (nodeValue == null) throw MetaException.forNode(MetaException.Code.UNKNOWN_NODE, nodeId, "no such node");
-      NodeRecord node = NodeRecord.decode(nodeValue);
-      if (node.status() != NodeStatus.LIVE) {
-        throw MetaException.forNode(MetaException.Code.NOT_ALLOWED, nodeId, "node is " + node.status() + "; only LIVE nodes receive replicas");
-      }
-      List<String> replicas = new ArrayList<>(d.replicas());
-      replicas.add(nodeId);
-      RangeDescriptor next = d.withReplicas(replicas, d.generation() + 1);
-      try (RouteWriter.Changes changes = writer.changes(tr)) {
-        changes.put(d, next);
-      }
-      return next;
-    }));
+  public CompletableFuture<RangeDescriptor> addReplicaAsync(
+      TransactionContext db, long rangeId, String nodeId, long expectedGeneration) {
+    return db.runAsync(
+        tr ->
+            requireRange(tr, rangeId)
+                .thenCombine(
+                    tr.get(ks.nodeKey(nodeId)),
+                    (d, nodeValue) -> {
+                      if (d.replicas().contains(nodeId)) return d;
+                      checkGeneration(d, expectedGeneration);
+                      if (nodeValue == null)
+                        throw MetaException.forNode(
+                            MetaException.Code.UNKNOWN_NODE, nodeId, "no such node");
+                      NodeRecord node = NodeRecord.decode(nodeValue);
+                      if (node.status() != NodeStatus.LIVE) {
+                        throw MetaException.forNode(
+                            MetaException.Code.NOT_ALLOWED,
+                            nodeId,
+                            "node is " + node.status() + "; only LIVE nodes receive replicas");
+                      }
+                      List<String> replicas = new ArrayList<>(d.replicas());
+                      replicas.add(nodeId);
+                      RangeDescriptor next = d.withReplicas(replicas, d.generation() + 1);
+                      try (RouteWriter.Changes changes = writer.changes(tr)) {
+                        changes.put(d, next);
+                      }
+                      return next;
+                    }));
   }
 
   /**
@@ -451,40 +680,68 @@ public final class RangeCatalog {
    * @throws MetaException (through the future) NOT_ALLOWED if the node holds the lease (transfer it
    *     first), STALE_GENERATION as for add
    */
-  public CompletableFuture<RangeDescriptor> removeReplicaAsync(TransactionContext db, long rangeId, String nodeId, long expectedGeneration) {
-    return db.runAsync(tr -> requireRange(tr, rangeId).thenApply(d -> {
-      if (!d.replicas().contains(nodeId)) return d;
-      checkGeneration(d, expectedGeneration);
-      if (nodeId.equals(d.leaseholder())) {
-        throw MetaException.forRange(MetaException.Code.NOT_ALLOWED, rangeId, "node " + nodeId + " holds the lease; transfer it before removing the replica");
-      }
-      List<String> replicas = new ArrayList<>(d.replicas());
-      replicas.remove(nodeId);
-      RangeDescriptor next = d.withReplicas(replicas, d.generation() + 1);
-      try (RouteWriter.Changes changes = writer.changes(tr)) {
-        changes.put(d, next);
-      }
-      return next;
-    }));
+  public CompletableFuture<RangeDescriptor> removeReplicaAsync(
+      TransactionContext db, long rangeId, String nodeId, long expectedGeneration) {
+    return db.runAsync(
+        tr ->
+            requireRange(tr, rangeId)
+                .thenApply(
+                    d -> {
+                      if (!d.replicas().contains(nodeId)) return d;
+                      checkGeneration(d, expectedGeneration);
+                      if (nodeId.equals(d.leaseholder())) {
+                        throw MetaException.forRange(
+                            MetaException.Code.NOT_ALLOWED,
+                            rangeId,
+                            "node "
+                                + nodeId
+                                + " holds the lease; transfer it before removing the replica");
+                      }
+                      List<String> replicas = new ArrayList<>(d.replicas());
+                      replicas.remove(nodeId);
+                      RangeDescriptor next = d.withReplicas(replicas, d.generation() + 1);
+                      try (RouteWriter.Changes changes = writer.changes(tr)) {
+                        changes.put(d, next);
+                      }
+                      return next;
+                    }));
   }
 
   /**
-   * The lease the merged range needs written, or null to keep the left one's as it is (nobody
-   * may still serve the right range's keys).
+   * The lease the merged range needs written, or null to keep the left one's as it is (nobody may
+   * still serve the right range's keys).
    *
    * @throws MetaException LEASE_CONFLICT if another node may still serve the right range's keys
    */
-  private @Nullable Lease mergedLease(long leftId, long rightId, @Nullable Lease left, @Nullable Lease right, long now) {
+  private @Nullable Lease mergedLease(
+      long leftId, long rightId, @Nullable Lease left, @Nullable Lease right, long now) {
     long offset = config.maxClockOffsetMillis();
-    if (right == null || LeaseRules.isVacant(right) || right.isFreeForOthers(now, offset)) return null;
-    boolean sameHolder = left != null && !LeaseRules.isVacant(left) && left.holder().equals(right.holder())
-        && left.holderIncarnation() == right.holderIncarnation();
+    if (right == null || LeaseRules.isVacant(right) || right.isFreeForOthers(now, offset))
+      return null;
+    boolean sameHolder =
+        left != null
+            && !LeaseRules.isVacant(left)
+            && left.holder().equals(right.holder())
+            && left.holderIncarnation() == right.holderIncarnation();
     if (!sameHolder) {
-      throw MetaException.forRange(MetaException.Code.LEASE_CONFLICT, leftId, "cannot merge: range " + rightId + " is leased to " + right.holder() + " until "
-          + right.expiresAt() + " and its keys would be served by " + (left == null || LeaseRules.isVacant(left) ? "a new holder" : left.holder())
-          + " too; transfer that lease to the left range's leaseholder or release it first");
+      throw MetaException.forRange(
+          MetaException.Code.LEASE_CONFLICT,
+          leftId,
+          "cannot merge: range "
+              + rightId
+              + " is leased to "
+              + right.holder()
+              + " until "
+              + right.expiresAt()
+              + " and its keys would be served by "
+              + (left == null || LeaseRules.isVacant(left) ? "a new holder" : left.holder())
+              + " too; transfer that lease to the left range's leaseholder or release it first");
     }
-    return new Lease(left.holder(), Math.max(left.epoch(), right.epoch()) + 1, Math.max(left.expiresAt(), right.expiresAt()), left.holderIncarnation());
+    return new Lease(
+        left.holder(),
+        Math.max(left.epoch(), right.epoch()) + 1,
+        Math.max(left.expiresAt(), right.expiresAt()),
+        left.holderIncarnation());
   }
 
   private static @Nullable Lease decodeLease(byte @Nullable [] value) {
@@ -494,27 +751,42 @@ public final class RangeCatalog {
   // ---------------------------------------------------------------- helpers
 
   CompletableFuture<RangeDescriptor> requireRange(Transaction tr, long rangeId) {
-    return writer.read(tr, rangeId).thenApply(d -> {
-      if (d == null) throw MetaException.forRange(MetaException.Code.UNKNOWN_RANGE, rangeId, "no such range");
-      return d;
-    });
+    return writer
+        .read(tr, rangeId)
+        .thenApply(
+            d -> {
+              if (d == null)
+                throw MetaException.forRange(
+                    MetaException.Code.UNKNOWN_RANGE, rangeId, "no such range");
+              return d;
+            });
   }
 
   private CompletableFuture<OpRecord> readOp(Transaction tr, String opId) {
-    return tr.get(ks.opKey(opId)).thenApply(v -> {
-      if (v == null) throw MetaException.of(MetaException.Code.CONFLICTING_OPERATION, "no such op " + opId + "; run prepareSplit first");
-      return OpRecord.decode(v);
-    });
+    return tr.get(ks.opKey(opId))
+        .thenApply(
+            v -> {
+              if (v == null)
+                throw MetaException.of(
+                    MetaException.Code.CONFLICTING_OPERATION,
+                    "no such op " + opId + "; run prepareSplit first");
+              return OpRecord.decode(v);
+            });
   }
 
   private static void checkGeneration(RangeDescriptor d, long expected) {
     if (expected >= 0 && d.generation() != expected) {
-      throw MetaException.forRange(MetaException.Code.STALE_GENERATION, d.rangeId(), "expected generation " + expected + ", range is at " + d.generation());
+      throw MetaException.forRange(
+          MetaException.Code.STALE_GENERATION,
+          d.rangeId(),
+          "expected generation " + expected + ", range is at " + d.generation());
     }
   }
 
   private MetaException notBootstrapped() {
-    return MetaException.of(MetaException.Code.NOT_BOOTSTRAPPED, "cluster '" + ks.cluster() + "' has no ranges; run init first");
+    return MetaException.of(
+        MetaException.Code.NOT_BOOTSTRAPPED,
+        "cluster '" + ks.cluster() + "' has no ranges; run init first");
   }
 
   static <T> T join(CompletableFuture<T> f) {

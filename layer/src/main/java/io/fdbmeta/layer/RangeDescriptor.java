@@ -24,9 +24,23 @@ public final class RangeDescriptor {
   private final @Nullable String leaseholder;
   private final long leaseEpoch;
 
-  public RangeDescriptor(long rangeId, byte[] startKey, byte @Nullable [] endKey, long generation, List<String> replicas, @Nullable String leaseholder, long leaseEpoch) {
+  public RangeDescriptor(
+      long rangeId,
+      byte[] startKey,
+      byte @Nullable [] endKey,
+      long generation,
+      List<String> replicas,
+      @Nullable String leaseholder,
+      long leaseEpoch) {
     if (endKey != null && ByteArrayUtil.compareUnsigned(startKey, endKey) >= 0) {
-      throw new IllegalArgumentException("range " + rangeId + " is empty or inverted: [" + ByteArrayUtil.printable(startKey) + ", " + ByteArrayUtil.printable(endKey) + ")");
+      throw new IllegalArgumentException(
+          "range "
+              + rangeId
+              + " is empty or inverted: ["
+              + ByteArrayUtil.printable(startKey)
+              + ", "
+              + ByteArrayUtil.printable(endKey)
+              + ")");
     }
     this.rangeId = rangeId;
     this.startKey = startKey.clone();
@@ -72,12 +86,14 @@ public final class RangeDescriptor {
   }
 
   public boolean contains(byte[] key) {
-    return ByteArrayUtil.compareUnsigned(startKey, key) <= 0 && (endKey == null || ByteArrayUtil.compareUnsigned(key, endKey) < 0);
+    return ByteArrayUtil.compareUnsigned(startKey, key) <= 0
+        && (endKey == null || ByteArrayUtil.compareUnsigned(key, endKey) < 0);
   }
 
   /** True if {@code key} lies strictly inside, so splitting there leaves two non-empty ranges. */
   public boolean isInterior(byte[] key) {
-    return ByteArrayUtil.compareUnsigned(startKey, key) < 0 && (endKey == null || ByteArrayUtil.compareUnsigned(key, endKey) < 0);
+    return ByteArrayUtil.compareUnsigned(startKey, key) < 0
+        && (endKey == null || ByteArrayUtil.compareUnsigned(key, endKey) < 0);
   }
 
   RangeDescriptor withBounds(long newId, byte[] start, byte @Nullable [] end, long newGeneration) {
@@ -85,7 +101,8 @@ public final class RangeDescriptor {
   }
 
   RangeDescriptor withReplicas(List<String> newReplicas, long newGeneration) {
-    return new RangeDescriptor(rangeId, startKey, endKey, newGeneration, newReplicas, leaseholder, leaseEpoch);
+    return new RangeDescriptor(
+        rangeId, startKey, endKey, newGeneration, newReplicas, leaseholder, leaseEpoch);
   }
 
   RangeDescriptor withLease(@Nullable String holder, long epoch) {
@@ -93,7 +110,16 @@ public final class RangeDescriptor {
   }
 
   public byte[] encode() {
-    return Tuple.from(FORMAT, rangeId, startKey, Keyspace.endElement(endKey), generation, Tuple.fromList(new ArrayList<Object>(replicas)), leaseholder, leaseEpoch).pack();
+    return Tuple.from(
+            FORMAT,
+            rangeId,
+            startKey,
+            Keyspace.endElement(endKey),
+            generation,
+            Tuple.fromList(new ArrayList<Object>(replicas)),
+            leaseholder,
+            leaseEpoch)
+        .pack();
   }
 
   public static RangeDescriptor decode(byte[] value) {
@@ -102,7 +128,14 @@ public final class RangeDescriptor {
     try {
       List<String> replicas = new ArrayList<>();
       for (Object o : t.getNestedList(5)) replicas.add((String) o);
-      return new RangeDescriptor(t.getLong(1), t.getBytes(2), Keyspace.endKeyOf(t.get(3)), t.getLong(4), replicas, t.getString(6), t.getLong(7));
+      return new RangeDescriptor(
+          t.getLong(1),
+          t.getBytes(2),
+          Keyspace.endKeyOf(t.get(3)),
+          t.getLong(4),
+          replicas,
+          t.getString(6),
+          t.getLong(7));
     } catch (RuntimeException e) {
       throw MetaException.of(MetaException.Code.CORRUPT_RECORD, "cannot decode " + what + ": " + e);
     }
@@ -113,19 +146,43 @@ public final class RangeDescriptor {
     if (this == o) return true;
     if (!(o instanceof RangeDescriptor)) return false;
     RangeDescriptor d = (RangeDescriptor) o;
-    return rangeId == d.rangeId && generation == d.generation && leaseEpoch == d.leaseEpoch
-        && Arrays.equals(startKey, d.startKey) && Arrays.equals(endKey, d.endKey)
-        && replicas.equals(d.replicas) && Objects.equals(leaseholder, d.leaseholder);
+    return rangeId == d.rangeId
+        && generation == d.generation
+        && leaseEpoch == d.leaseEpoch
+        && Arrays.equals(startKey, d.startKey)
+        && Arrays.equals(endKey, d.endKey)
+        && replicas.equals(d.replicas)
+        && Objects.equals(leaseholder, d.leaseholder);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(rangeId, generation, leaseEpoch, Arrays.hashCode(startKey), Arrays.hashCode(endKey), replicas, leaseholder);
+    return Objects.hash(
+        rangeId,
+        generation,
+        leaseEpoch,
+        Arrays.hashCode(startKey),
+        Arrays.hashCode(endKey),
+        replicas,
+        leaseholder);
   }
 
   @Override
   public String toString() {
-    return "Range{" + rangeId + " [" + ByteArrayUtil.printable(startKey) + ", " + (endKey == null ? "∞" : ByteArrayUtil.printable(endKey)) + ") gen=" + generation
-        + " replicas=" + replicas + " leaseholder=" + leaseholder + " epoch=" + leaseEpoch + "}";
+    return "Range{"
+        + rangeId
+        + " ["
+        + ByteArrayUtil.printable(startKey)
+        + ", "
+        + (endKey == null ? "∞" : ByteArrayUtil.printable(endKey))
+        + ") gen="
+        + generation
+        + " replicas="
+        + replicas
+        + " leaseholder="
+        + leaseholder
+        + " epoch="
+        + leaseEpoch
+        + "}";
   }
 }

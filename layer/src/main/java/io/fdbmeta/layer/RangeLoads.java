@@ -24,26 +24,33 @@ public final class RangeLoads {
 
   /** Stores or replaces the report of {@code load.rangeId()}. */
   public CompletableFuture<Void> reportAsync(TransactionContext db, RangeLoad load) {
-    return db.runAsync(tr -> {
-      tr.set(ks.rangeLoadKey(load.rangeId()), load.encode());
-      return CompletableFuture.completedFuture(null);
-    });
+    return db.runAsync(
+        tr -> {
+          tr.set(ks.rangeLoadKey(load.rangeId()), load.encode());
+          return CompletableFuture.completedFuture(null);
+        });
   }
 
   /** Removes a range's report (it is back inside the normal band, or gone). */
   public CompletableFuture<Void> clearAsync(TransactionContext db, long rangeId) {
-    return db.runAsync(tr -> {
-      tr.clear(ks.rangeLoadKey(rangeId));
-      return CompletableFuture.completedFuture(null);
-    });
+    return db.runAsync(
+        tr -> {
+          tr.clear(ks.rangeLoadKey(rangeId));
+          return CompletableFuture.completedFuture(null);
+        });
   }
 
   /** Every report, in range id order, in one read. */
   public CompletableFuture<List<RangeLoad>> listAsync(ReadTransactionContext db) {
-    return db.readAsync(tr -> tr.getRange(ks.rangeLoads()).asList().thenApply(rows -> {
-      List<RangeLoad> out = new ArrayList<>(rows.size());
-      for (KeyValue kv : rows) out.add(RangeLoad.decode(kv.getValue()));
-      return out;
-    }));
+    return db.readAsync(
+        tr ->
+            tr.getRange(ks.rangeLoads())
+                .asList()
+                .thenApply(
+                    rows -> {
+                      List<RangeLoad> out = new ArrayList<>(rows.size());
+                      for (KeyValue kv : rows) out.add(RangeLoad.decode(kv.getValue()));
+                      return out;
+                    }));
   }
 }

@@ -25,21 +25,31 @@ import org.jspecify.annotations.Nullable;
  * left to RangeDescriptor.decode when the descriptor is first asked for, so a value corrupted there
  * fails then, naming the range.
  */
-/** Reads range-index rows' end keys (one instance per thread, reused row after row) and descriptors' ids. */
+/**
+ * Reads range-index rows' end keys (one instance per thread, reused row after row) and descriptors'
+ * ids.
+ */
 final class RangeRow {
   private static final byte BYTES_CODE = 0x01;
   private static final byte TRUE_CODE = 0x27;
   private static final int INT_ZERO_CODE = 0x14;
-  private static final VarHandle LITTLE_ENDIAN_LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final VarHandle LITTLE_ENDIAN_LONG =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
   private final int prefixLength;
 
   /** The array holding the end key, or null if the range has no end. */
   byte @Nullable [] endArray;
-  /** Where the end starts in {@link #endArray}: 0 for the whole array, else inside the key (EndKeyIndex). */
+
+  /**
+   * Where the end starts in {@link #endArray}: 0 for the whole array, else inside the key
+   * (EndKeyIndex).
+   */
   int endFrom;
 
-  /** @param prefixLength the length of the range subspace's prefix, before the tuple in each key */
+  /**
+   * @param prefixLength the length of the range subspace's prefix, before the tuple in each key
+   */
   RangeRow(int prefixLength) {
     this.prefixLength = prefixLength;
   }
@@ -49,13 +59,16 @@ final class RangeRow {
   }
 
   /**
-   * True if the end key of range-index key {@code key} is simply its bytes from {@code
-   * prefixLength + 1} up to its last one (the common case, see the top of this file): a byte string
-   * element with no 0x00 to unescape.
+   * True if the end key of range-index key {@code key} is simply its bytes from {@code prefixLength
+   * + 1} up to its last one (the common case, see the top of this file): a byte string element with
+   * no 0x00 to unescape.
    */
   static boolean isPlainEnd(byte[] key, int prefixLength) {
     int last = key.length - 1;
-    return last > prefixLength && key[prefixLength] == BYTES_CODE && key[last] == 0 && indexOfZero(key, prefixLength + 1, last) < 0;
+    return last > prefixLength
+        && key[prefixLength] == BYTES_CODE
+        && key[last] == 0
+        && indexOfZero(key, prefixLength + 1, last) < 0;
   }
 
   /**
@@ -104,7 +117,8 @@ final class RangeRow {
       long zeros = zeroBytes((long) LITTLE_ENDIAN_LONG.get(a, i));
       if (zeros != 0) return i + (Long.numberOfTrailingZeros(zeros) >>> 3);
     }
-    long zeros = zeroBytes((long) LITTLE_ENDIAN_LONG.get(a, to - 8)); // bytes before i are known non-zero
+    long zeros =
+        zeroBytes((long) LITTLE_ENDIAN_LONG.get(a, to - 8)); // bytes before i are known non-zero
     return zeros == 0 ? -1 : to - 8 + (Long.numberOfTrailingZeros(zeros) >>> 3);
   }
 
@@ -116,7 +130,10 @@ final class RangeRow {
     return (v - 0x0101010101010101L) & ~v & 0x8080808080808080L;
   }
 
-  /** The bytes of [from, to) with each 0x00 0xff turned into 0x00, or null if a 0x00 is not followed by 0xff. */
+  /**
+   * The bytes of [from, to) with each 0x00 0xff turned into 0x00, or null if a 0x00 is not followed
+   * by 0xff.
+   */
   private static byte @Nullable [] unescape(byte[] a, int from, int to, int firstZero) {
     byte[] out = new byte[to - from];
     int n = firstZero - from;
@@ -139,11 +156,19 @@ final class RangeRow {
       Tuple t = Tuple.fromBytes(key, prefixLength, key.length - prefixLength);
       element = t.size() == 1 ? t.get(0) : null;
     } catch (RuntimeException e) {
-      throw MetaException.forKey(MetaException.Code.CORRUPT_RECORD, key, null, "cannot decode range index key: " + e.getMessage());
+      throw MetaException.forKey(
+          MetaException.Code.CORRUPT_RECORD,
+          key,
+          null,
+          "cannot decode range index key: " + e.getMessage());
     }
     if (element instanceof byte[]) return (byte[]) element;
     if (Keyspace.END_SENTINEL.equals(element)) return null;
-    throw MetaException.forKey(MetaException.Code.CORRUPT_RECORD, key, null, "range index key holds " + element + ", not an end key");
+    throw MetaException.forKey(
+        MetaException.Code.CORRUPT_RECORD,
+        key,
+        null,
+        "range index key holds " + element + ", not an end key");
   }
 
   /**

@@ -42,7 +42,10 @@ import org.jspecify.annotations.Nullable;
 /** Moves replicas from nodes above the mean to nodes below it; see the comment at the top. */
 final class Rebalancer {
   private static final int SOURCES_TRIED = 4;
-  /** Fleet reads (one per rebalance interval) a new controller averages before it moves anything. */
+
+  /**
+   * Fleet reads (one per rebalance interval) a new controller averages before it moves anything.
+   */
   static final int WARM_UP_REFRESHES = 6;
 
   private final RangeCatalog catalog;
@@ -73,8 +76,10 @@ final class Rebalancer {
 
   /** Moves the rate limit allows now. */
   int budget(long now) {
-    while (!recentMoves.isEmpty() && recentMoves.peekFirst() <= now - 60_000) recentMoves.pollFirst();
-    return Math.max(0, Math.min(config.maxMovesPerCycle(), config.maxMovesPerMinute() - recentMoves.size()));
+    while (!recentMoves.isEmpty() && recentMoves.peekFirst() <= now - 60_000)
+      recentMoves.pollFirst();
+    return Math.max(
+        0, Math.min(config.maxMovesPerCycle(), config.maxMovesPerMinute() - recentMoves.size()));
   }
 
   void recordMoveForTest(long at) {
@@ -82,7 +87,12 @@ final class Rebalancer {
   }
 
   /** One cycle; returns the moves it started. */
-  int cycle(ReadTransactionContext db, long now, FleetView fleet, Moves moves, ControllerActions actions) {
+  int cycle(
+      ReadTransactionContext db,
+      long now,
+      FleetView fleet,
+      Moves moves,
+      ControllerActions actions) {
     Map<Long, RangeLoad> reported = new HashMap<>();
     for (RangeLoad r : RangeCatalog.join(loads.listAsync(db))) reported.put(r.rangeId(), r);
     fleet.setUnmovableLoad(unmovableByNode(db, reported));
@@ -124,18 +134,45 @@ final class Rebalancer {
   }
 
   /** A move of one of {@code source}'s replicas to the least loaded node placement allows. */
-  private @Nullable Move shed(ReadTransactionContext db, String source, FleetView fleet, Moves moves, Map<String, List<RangeCatalog.Assignment>> rangesOf,
-      Map<Long, RangeLoad> reported, long now) {
-    for (RangeCatalog.Assignment a : heaviestFirst(movable(db, source, moves, rangesOf, reported), reported, fleet.dominantDimension(source))) {
+  private @Nullable Move shed(
+      ReadTransactionContext db,
+      String source,
+      FleetView fleet,
+      Moves moves,
+      Map<String, List<RangeCatalog.Assignment>> rangesOf,
+      Map<Long, RangeLoad> reported,
+      long now) {
+    for (RangeCatalog.Assignment a :
+        heaviestFirst(
+            movable(db, source, moves, rangesOf, reported),
+            reported,
+            fleet.dominantDimension(source))) {
       RangeDescriptor d = catalog.get(db, a.rangeId()).orElse(null);
       if (d == null || source.equals(d.leaseholder())) continue;
       RangeLoad r = reported.get(a.rangeId());
-      double[] load = r == null ? fleet.perReplica(source) : new double[] {1, r.requestsPerSecond(), r.bytes()};
-      Placement.Choice c = Placement.choose(fleet.all(), keep(d, source, fleet), new HashSet<>(d.replicas()), (long) load[2], Placement.Constraints.of(config, d), fleet.readAt(),
-          n -> fleet.score(n.nodeId()));
-      if (c instanceof Placement.Chosen chosen && fleet.scoreWith(chosen.target().nodeId(), load) < fleet.score(source)) {
+      double[] load =
+          r == null ? fleet.perReplica(source) : new double[] {1, r.requestsPerSecond(), r.bytes()};
+      Placement.Choice c =
+          Placement.choose(
+              fleet.all(),
+              keep(d, source, fleet),
+              new HashSet<>(d.replicas()),
+              (long) load[2],
+              Placement.Constraints.of(config, d),
+              fleet.readAt(),
+              n -> fleet.score(n.nodeId()));
+      if (c instanceof Placement.Chosen chosen
+          && fleet.scoreWith(chosen.target().nodeId(), load) < fleet.score(source)) {
         rangesOf.get(source).remove(a);
-        return new Move(config.ids().newOpId(), d.rangeId(), d.generation(), source, chosen.target().nodeId(), Move.Reason.REBALANCE, now, load);
+        return new Move(
+            config.ids().newOpId(),
+            d.rangeId(),
+            d.generation(),
+            source,
+            chosen.target().nodeId(),
+            Move.Reason.REBALANCE,
+            now,
+            load);
       }
     }
     return null;
@@ -145,13 +182,16 @@ final class Rebalancer {
    * The node's movable replicas, those of reported ranges heaviest first in {@code dimension}
    * (request rate or bytes) ahead of the rest, which keep their order.
    */
-  private static List<RangeCatalog.Assignment> heaviestFirst(List<RangeCatalog.Assignment> movable, Map<Long, RangeLoad> reported, int dimension) {
+  private static List<RangeCatalog.Assignment> heaviestFirst(
+      List<RangeCatalog.Assignment> movable, Map<Long, RangeLoad> reported, int dimension) {
     if (dimension != 1 && dimension != 2) return movable;
     List<RangeCatalog.Assignment> out = new ArrayList<>(movable);
-    Comparator<RangeCatalog.Assignment> byLoad = Comparator.comparingDouble(a -> {
-      RangeLoad r = reported.get(a.rangeId());
-      return r == null ? 0 : -(dimension == 1 ? r.requestsPerSecond() : (double) r.bytes());
-    });
+    Comparator<RangeCatalog.Assignment> byLoad =
+        Comparator.comparingDouble(
+            a -> {
+              RangeLoad r = reported.get(a.rangeId());
+              return r == null ? 0 : -(dimension == 1 ? r.requestsPerSecond() : (double) r.bytes());
+            });
     out.sort(byLoad); // stable: unreported replicas keep their order
     return out;
   }
@@ -160,13 +200,16 @@ final class Rebalancer {
    * Per node, the load of reported ranges it carries that the rebalancer does not move: hot ranges
    * on every replica, heavy ones on their leaseholder (a few reads: such ranges are few).
    */
-  private Map<String, double[]> unmovableByNode(ReadTransactionContext db, Map<Long, RangeLoad> reported) {
+  private Map<String, double[]> unmovableByNode(
+      ReadTransactionContext db, Map<Long, RangeLoad> reported) {
     Map<String, double[]> out = new HashMap<>();
     for (RangeLoad r : reported.values()) {
-      if (r.requestsPerSecond() < config.mergeRps() && !isHot(r)) continue; // cold ones weigh nothing
+      if (r.requestsPerSecond() < config.mergeRps() && !isHot(r))
+        continue; // cold ones weigh nothing
       RangeDescriptor d = catalog.get(db, r.rangeId()).orElse(null);
       if (d == null) continue;
-      List<String> carriers = isHot(r) ? d.replicas() : d.leaseholder() == null ? List.of() : List.of(d.leaseholder());
+      List<String> carriers =
+          isHot(r) ? d.replicas() : d.leaseholder() == null ? List.of() : List.of(d.leaseholder());
       for (String node : carriers) {
         double[] sum = out.computeIfAbsent(node, k -> new double[FleetView.DIMENSIONS]);
         sum[1] += r.requestsPerSecond();
@@ -184,12 +227,21 @@ final class Rebalancer {
   private static List<NodeRecord> byLoadDescending(FleetView fleet) {
     List<NodeRecord> sources = new ArrayList<>();
     for (NodeRecord n : fleet.all()) if (fleet.isLive(n)) sources.add(n);
-    sources.sort(Comparator.comparingDouble((NodeRecord n) -> -fleet.score(n.nodeId())).thenComparing(NodeRecord::nodeId));
+    sources.sort(
+        Comparator.comparingDouble((NodeRecord n) -> -fleet.score(n.nodeId()))
+            .thenComparing(NodeRecord::nodeId));
     return sources;
   }
 
-  private @Nullable Move fill(ReadTransactionContext db, String target, List<NodeRecord> sources, FleetView fleet, Moves moves,
-      Map<String, List<RangeCatalog.Assignment>> rangesOf, Map<Long, RangeLoad> reported, long now) {
+  private @Nullable Move fill(
+      ReadTransactionContext db,
+      String target,
+      List<NodeRecord> sources,
+      FleetView fleet,
+      Moves moves,
+      Map<String, List<RangeCatalog.Assignment>> rangesOf,
+      Map<Long, RangeLoad> reported,
+      long now) {
     NodeRecord t = fleet.get(target);
     if (t == null) return null;
     int tried = 0;
@@ -197,28 +249,56 @@ final class Rebalancer {
       if (s.nodeId().equals(target)) continue;
       if (tried++ == SOURCES_TRIED) break;
       double[] load = fleet.perReplica(s.nodeId());
-      if (fleet.scoreWith(target, load) >= fleet.score(s.nodeId())) continue; // it would end above where the source was
+      if (fleet.scoreWith(target, load) >= fleet.score(s.nodeId()))
+        continue; // it would end above where the source was
       for (RangeCatalog.Assignment a : movable(db, s.nodeId(), moves, rangesOf, reported)) {
         RangeDescriptor d = catalog.get(db, a.rangeId()).orElse(null);
         if (d == null || s.nodeId().equals(d.leaseholder())) continue;
-        Placement.Choice c = Placement.choose(List.of(t), keep(d, s.nodeId(), fleet), new HashSet<>(d.replicas()), (long) load[2], Placement.Constraints.of(config, d), fleet.readAt(), n -> 0);
+        Placement.Choice c =
+            Placement.choose(
+                List.of(t),
+                keep(d, s.nodeId(), fleet),
+                new HashSet<>(d.replicas()),
+                (long) load[2],
+                Placement.Constraints.of(config, d),
+                fleet.readAt(),
+                n -> 0);
         if (c instanceof Placement.Chosen) {
           rangesOf.get(s.nodeId()).remove(a);
-          return new Move(config.ids().newOpId(), d.rangeId(), d.generation(), s.nodeId(), target, Move.Reason.REBALANCE, now, load);
+          return new Move(
+              config.ids().newOpId(),
+              d.rangeId(),
+              d.generation(),
+              s.nodeId(),
+              target,
+              Move.Reason.REBALANCE,
+              now,
+              load);
         }
       }
     }
     return null;
   }
 
-  /** The node's replicas that are not its leases, not of ranges reported hot and not already moving, read once per cycle. */
-  private List<RangeCatalog.Assignment> movable(ReadTransactionContext db, String nodeId, Moves moves, Map<String, List<RangeCatalog.Assignment>> rangesOf,
+  /**
+   * The node's replicas that are not its leases, not of ranges reported hot and not already moving,
+   * read once per cycle.
+   */
+  private List<RangeCatalog.Assignment> movable(
+      ReadTransactionContext db,
+      String nodeId,
+      Moves moves,
+      Map<String, List<RangeCatalog.Assignment>> rangesOf,
       Map<Long, RangeLoad> reported) {
-    List<RangeCatalog.Assignment> list = rangesOf.computeIfAbsent(nodeId, id -> {
-      List<RangeCatalog.Assignment> all = new ArrayList<>(RangeCatalog.join(catalog.rangesOfNodeAsync(db, id)));
-      all.removeIf(a -> a.leaseholder() || isHot(reported.get(a.rangeId())));
-      return all;
-    });
+    List<RangeCatalog.Assignment> list =
+        rangesOf.computeIfAbsent(
+            nodeId,
+            id -> {
+              List<RangeCatalog.Assignment> all =
+                  new ArrayList<>(RangeCatalog.join(catalog.rangesOfNodeAsync(db, id)));
+              all.removeIf(a -> a.leaseholder() || isHot(reported.get(a.rangeId())));
+              return all;
+            });
     list.removeIf(a -> moves.busy(a.rangeId()));
     return List.copyOf(list);
   }

@@ -16,14 +16,17 @@ final class Records {
     try {
       t = Tuple.fromBytes(value);
     } catch (RuntimeException e) {
-      throw MetaException.of(MetaException.Code.CORRUPT_RECORD, "cannot decode " + what + ": " + e.getMessage());
+      throw MetaException.of(
+          MetaException.Code.CORRUPT_RECORD, "cannot decode " + what + ": " + e.getMessage());
     }
     if (t.size() == 0 || !(t.get(0) instanceof Long)) {
       throw MetaException.of(MetaException.Code.CORRUPT_RECORD, what + " has no format version");
     }
     long format = t.getLong(0);
     if (format < 1 || format > maxFormat) {
-      throw MetaException.of(MetaException.Code.CORRUPT_RECORD, what + " has format " + format + ", this build reads up to " + maxFormat);
+      throw MetaException.of(
+          MetaException.Code.CORRUPT_RECORD,
+          what + " has format " + format + ", this build reads up to " + maxFormat);
     }
     return t;
   }
@@ -32,7 +35,9 @@ final class Records {
   static <T> T field(Tuple t, int index, Class<T> type, String what) {
     Object o = index < t.size() ? t.get(index) : null;
     if (!type.isInstance(o)) {
-      throw MetaException.of(MetaException.Code.CORRUPT_RECORD, what + " field " + index + " is not a " + type.getSimpleName());
+      throw MetaException.of(
+          MetaException.Code.CORRUPT_RECORD,
+          what + " field " + index + " is not a " + type.getSimpleName());
     }
     return type.cast(o);
   }

@@ -34,15 +34,16 @@ final class RouteChunk extends EndKeyIndex {
     this.routes = routes;
   }
 
-  private RouteChunk(Object[] routes, byte[] @Nullable [] ends, int[] froms, byte[] shared, long[] longs) {
+  private RouteChunk(
+      Object[] routes, byte[] @Nullable [] ends, int[] froms, byte[] shared, long[] longs) {
     super(ends, froms, shared, longs);
     this.routes = routes;
   }
 
   /**
    * A chunk of the range-index rows [from, to) of a page, in key order, values kept encoded. One
-   * pass over the keys reads each end and computes its long for the index (EndKeyIndex): the
-   * shared prefix those longs skip comes from the first and last rows, read first.
+   * pass over the keys reads each end and computes its long for the index (EndKeyIndex): the shared
+   * prefix those longs skip comes from the first and last rows, read first.
    *
    * @param row reads ends off the common fast path
    * @throws MetaException CORRUPT_RECORD if a key holds no end key, or "no end" is not last
@@ -80,13 +81,19 @@ final class RouteChunk extends EndKeyIndex {
       } else {
         row.readEnd(key);
         byte[] a = row.endArray;
-        if (a == null) throw MetaException.forKey(MetaException.Code.CORRUPT_RECORD, key, null, "a range without end key is not the last in the range index");
+        if (a == null)
+          throw MetaException.forKey(
+              MetaException.Code.CORRUPT_RECORD,
+              key,
+              null,
+              "a range without end key is not the last in the range index");
         ends[i] = a;
         froms[i] = row.endFrom;
         longs[base + i] = EndKeyIndex.next8(a, row.endFrom, to(a, row.endFrom), skip);
       }
     }
-    if (finite < m) routes[m - 1] = rows.get(to - 1).getValue(); // the range without end: its end stays null
+    if (finite < m)
+      routes[m - 1] = rows.get(to - 1).getValue(); // the range without end: its end stays null
     return new RouteChunk(routes, ends, froms, shared, longs);
   }
 
@@ -113,7 +120,10 @@ final class RouteChunk extends EndKeyIndex {
     return d;
   }
 
-  /** Caches {@code d}, decoded elsewhere from the same bytes, as the descriptor at {@code i}; returns it. */
+  /**
+   * Caches {@code d}, decoded elsewhere from the same bytes, as the descriptor at {@code i};
+   * returns it.
+   */
   RangeDescriptor cache(int i, RangeDescriptor d) {
     routes[i] = d; // benign race, see the top of this file
     return d;
@@ -130,7 +140,9 @@ final class RouteChunk extends EndKeyIndex {
 
   /** The range id of a route: read from its bytes without decoding them (RangeRow). */
   static long idOf(Object route) {
-    return route instanceof RangeDescriptor ? ((RangeDescriptor) route).rangeId() : RangeRow.rangeId((byte[]) route);
+    return route instanceof RangeDescriptor
+        ? ((RangeDescriptor) route).rangeId()
+        : RangeRow.rangeId((byte[]) route);
   }
 
   /**
@@ -147,17 +159,31 @@ final class RouteChunk extends EndKeyIndex {
     } catch (MetaException e) {
       throw corrupt(rangeId, end, e.getMessage(), e);
     }
-    if (d.rangeId() != rangeId) throw corrupt(rangeId, end, "stored descriptor has range id " + d.rangeId(), null);
+    if (d.rangeId() != rangeId)
+      throw corrupt(rangeId, end, "stored descriptor has range id " + d.rangeId(), null);
     if (end != null && !Arrays.equals(d.rawEndKey(), end)) {
-      throw corrupt(rangeId, end, "stored descriptor ends at " + (d.rawEndKey() == null ? "∞" : ByteArrayUtil.printable(d.rawEndKey())), null);
+      throw corrupt(
+          rangeId,
+          end,
+          "stored descriptor ends at "
+              + (d.rawEndKey() == null ? "∞" : ByteArrayUtil.printable(d.rawEndKey())),
+          null);
     }
     return d;
   }
 
-  private static MetaException corrupt(long rangeId, byte @Nullable [] end, String message, @Nullable Throwable cause) {
+  private static MetaException corrupt(
+      long rangeId, byte @Nullable [] end, String message, @Nullable Throwable cause) {
     String where = end == null ? "" : " at range index key " + ByteArrayUtil.printable(end);
-    return new MetaException(MetaException.Code.CORRUPT_RECORD, "cannot decode the descriptor of range " + rangeId + where + ": " + message, rangeId, null, end, 0,
-        false, cause);
+    return new MetaException(
+        MetaException.Code.CORRUPT_RECORD,
+        "cannot decode the descriptor of range " + rangeId + where + ": " + message,
+        rangeId,
+        null,
+        end,
+        0,
+        false,
+        cause);
   }
 
   /**
@@ -259,10 +285,16 @@ final class RouteChunk extends EndKeyIndex {
 
     /** A chunk of the ranges at [from, to), which must be strictly increasing by end. */
     RouteChunk build(int from, int to) {
-      return new RouteChunk(Arrays.copyOfRange(routes, from, to), Arrays.copyOfRange(ends, from, to), Arrays.copyOfRange(froms, from, to));
+      return new RouteChunk(
+          Arrays.copyOfRange(routes, from, to),
+          Arrays.copyOfRange(ends, from, to),
+          Arrays.copyOfRange(froms, from, to));
     }
 
-    /** A chunk of every range held, after which this builder is empty; full builders hand their arrays over uncopied. */
+    /**
+     * A chunk of every range held, after which this builder is empty; full builders hand their
+     * arrays over uncopied.
+     */
     RouteChunk take() {
       RouteChunk c = size == routes.length ? new RouteChunk(routes, ends, froms) : build(0, size);
       allocate(routes.length);

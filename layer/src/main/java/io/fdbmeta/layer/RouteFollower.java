@@ -45,7 +45,10 @@ public final class RouteFollower implements AutoCloseable {
     /** One commit's events were applied, in commit order; {@code position} is the new cursor. */
     void onChanges(Versionstamp position, List<ChangeEvent> events);
 
-    /** The table was replaced whole: the initial load, or a reload after falling behind the changelog floor. */
+    /**
+     * The table was replaced whole: the initial load, or a reload after falling behind the
+     * changelog floor.
+     */
     default void onReload(RouteSnapshot snapshot) {}
   }
 
@@ -54,7 +57,15 @@ public final class RouteFollower implements AutoCloseable {
    * successful catch-up began: the table reflects every change committed before it (0 before the
    * first), so {@code now - lastSyncedAtMillis} bounds the staleness when watches are quiet.
    */
-  public record Metrics(Versionstamp cursor, int ranges, long appliedEvents, long appliedCommits, long reloads, long watchFires, long polls, long failures,
+  public record Metrics(
+      Versionstamp cursor,
+      int ranges,
+      long appliedEvents,
+      long appliedCommits,
+      long reloads,
+      long watchFires,
+      long polls,
+      long failures,
       long lastSyncedAtMillis) {}
 
   private enum State {
@@ -97,9 +108,18 @@ public final class RouteFollower implements AutoCloseable {
     this.thread = new FollowerThread("route-follower-" + ks.cluster());
     this.tail = new ChangelogTail(db, ks, options.logPageSize, thread);
     this.loader = new RouteLoader(db, ks, options.loadPageSize, tail, thread);
-    this.watch = new MetaVersionWatch(db, ks, thread, options.retryDelay(), failures, () -> state == State.RUNNING, v -> {
-      if (Versionstamps.isAfter(v, table.cursor())) runCatchUp();
-    }, this::runCatchUp);
+    this.watch =
+        new MetaVersionWatch(
+            db,
+            ks,
+            thread,
+            options.retryDelay(),
+            failures,
+            () -> state == State.RUNNING,
+            v -> {
+              if (Versionstamps.isAfter(v, table.cursor())) runCatchUp();
+            },
+            this::runCatchUp);
   }
 
   /** The local table; empty until {@link #startAsync()} completes. */
@@ -118,25 +138,35 @@ public final class RouteFollower implements AutoCloseable {
   /**
    * Loads the table, then follows the changelog until {@link #stop()}.
    *
-   * @return completes once the table is loaded and caught up; fails with MetaException for a
-   *     store error or an undecodable record (the follower then stays stopped)
+   * @return completes once the table is loaded and caught up; fails with MetaException for a store
+   *     error or an undecodable record (the follower then stays stopped)
    * @throws IllegalStateException if already started or stopped
    */
   public synchronized CompletableFuture<Void> startAsync() {
-    if (state != State.NEW) throw new IllegalStateException("route follower already " + state.name().toLowerCase());
+    if (state != State.NEW)
+      throw new IllegalStateException("route follower already " + state.name().toLowerCase());
     state = State.RUNNING;
-    return loader.loadAsync().thenAcceptAsync(snapshot -> {
-      publishReload(snapshot, false);
-      lastSyncedAtMillis = options.clock.millis();
-      if (options.watches) watch.arm();
-      thread.every(options.pollInterval, options.pollInterval, () -> {
-        polls.incrementAndGet();
-        runCatchUp();
-      });
-      if (!waiters.isEmpty()) runCatchUp(); // sync() called during the load
-    }, thread).whenComplete((v, e) -> {
-      if (e != null) stop();
-    });
+    return loader
+        .loadAsync()
+        .thenAcceptAsync(
+            snapshot -> {
+              publishReload(snapshot, false);
+              lastSyncedAtMillis = options.clock.millis();
+              if (options.watches) watch.arm();
+              thread.every(
+                  options.pollInterval,
+                  options.pollInterval,
+                  () -> {
+                    polls.incrementAndGet();
+                    runCatchUp();
+                  });
+              if (!waiters.isEmpty()) runCatchUp(); // sync() called during the load
+            },
+            thread)
+        .whenComplete(
+            (v, e) -> {
+              if (e != null) stop();
+            });
   }
 
   /**
@@ -157,10 +187,11 @@ public final class RouteFollower implements AutoCloseable {
    */
   public CompletableFuture<Void> syncAsync() {
     CompletableFuture<Void> done = new CompletableFuture<>();
-    if (!thread.submit(() -> {
-      waiters.add(done);
-      runCatchUp();
-    })) {
+    if (!thread.submit(
+        () -> {
+          waiters.add(done);
+          runCatchUp();
+        })) {
       done.completeExceptionally(new CancellationException("route follower stopped"));
     }
     return done;
@@ -173,21 +204,33 @@ public final class RouteFollower implements AutoCloseable {
 
   public Metrics metrics() {
     RouteSnapshot s = table.snapshot();
-    return new Metrics(s.cursor(), s.size(), appliedEvents.get(), appliedCommits.get(), reloads.get(), watch.fires(), polls.get(), failures.get(),
+    return new Metrics(
+        s.cursor(),
+        s.size(),
+        appliedEvents.get(),
+        appliedCommits.get(),
+        reloads.get(),
+        watch.fires(),
+        polls.get(),
+        failures.get(),
         lastSyncedAtMillis);
   }
 
-  /** Stops following: cancels the watch and the poll; the table keeps its last state. Idempotent. */
+  /**
+   * Stops following: cancels the watch and the poll; the table keeps its last state. Idempotent.
+   */
   public void stop() {
     synchronized (this) {
       if (state == State.STOPPED) return;
       state = State.STOPPED;
     }
     watch.cancel();
-    thread.submit(() -> {
-      for (CompletableFuture<Void> f : waiters) f.completeExceptionally(new CancellationException("route follower stopped"));
-      waiters.clear();
-    });
+    thread.submit(
+        () -> {
+          for (CompletableFuture<Void> f : waiters)
+            f.completeExceptionally(new CancellationException("route follower stopped"));
+          waiters.clear();
+        });
     thread.shutdown();
   }
 
@@ -196,7 +239,8 @@ public final class RouteFollower implements AutoCloseable {
     stop();
   }
 
-  // ---------------------------------------------------------------- catching up (the follower's thread)
+  // ---------------------------------------------------------------- catching up (the follower's
+  // thread)
 
   private void runCatchUp() {
     if (state != State.RUNNING) return;
@@ -210,26 +254,32 @@ public final class RouteFollower implements AutoCloseable {
     waiters = new ArrayList<>();
     long startedAt = options.clock.millis();
     tail.catchUpAsync(table.cursor(), this::publishBatch)
-        .thenCompose(result -> result == ChangelogTail.Result.CAUGHT_UP
-            ? CompletableFuture.<Void>completedFuture(null)
-            : loader.loadAsync().thenAcceptAsync(s -> publishReload(s, true), thread))
-        .whenCompleteAsync((v, e) -> {
-          running = false;
-          if (e != null) {
-            failed("catch-up", e, served); // a retry is scheduled, which also serves `again`
-            return;
-          }
-          lastSyncedAtMillis = startedAt;
-          served.forEach(f -> f.complete(null));
-          if (again || !waiters.isEmpty()) runCatchUp();
-        }, thread);
+        .thenCompose(
+            result ->
+                result == ChangelogTail.Result.CAUGHT_UP
+                    ? CompletableFuture.<Void>completedFuture(null)
+                    : loader.loadAsync().thenAcceptAsync(s -> publishReload(s, true), thread))
+        .whenCompleteAsync(
+            (v, e) -> {
+              running = false;
+              if (e != null) {
+                failed("catch-up", e, served); // a retry is scheduled, which also serves `again`
+                return;
+              }
+              lastSyncedAtMillis = startedAt;
+              served.forEach(f -> f.complete(null));
+              if (again || !waiters.isEmpty()) runCatchUp();
+            },
+            thread);
   }
 
   private void failed(String what, Throwable e, List<CompletableFuture<Void>> served) {
     failures.incrementAndGet();
     RuntimeException error = FdbErrors.translate(e);
     boolean retryable = error instanceof MetaException && ((MetaException) error).retryable();
-    LOG.log(System.Logger.Level.WARNING, "route follower " + what + " failed" + (retryable ? ", retrying: " : ": ") + error);
+    LOG.log(
+        System.Logger.Level.WARNING,
+        "route follower " + what + " failed" + (retryable ? ", retrying: " : ": ") + error);
     if (retryable) {
       waiters.addAll(served); // the next run serves them
       thread.schedule(this::runCatchUp, options.retryDelay());
@@ -288,7 +338,9 @@ public final class RouteFollower implements AutoCloseable {
     }
 
     Duration retryDelay() {
-      return pollInterval.compareTo(Duration.ofMillis(100)) < 0 ? pollInterval : Duration.ofMillis(100);
+      return pollInterval.compareTo(Duration.ofMillis(100)) < 0
+          ? pollInterval
+          : Duration.ofMillis(100);
     }
 
     public static final class Builder {
@@ -302,14 +354,16 @@ public final class RouteFollower implements AutoCloseable {
 
       /** Descriptors per load transaction; each page must read well under FoundationDB's 5 s. */
       public Builder loadPageSize(int n) {
-        if (n < 1 || n > 100_000) throw new IllegalArgumentException("loadPageSize must be in [1, 100000], got " + n);
+        if (n < 1 || n > 100_000)
+          throw new IllegalArgumentException("loadPageSize must be in [1, 100000], got " + n);
         this.loadPageSize = n;
         return this;
       }
 
       /** Changelog entries per catch-up transaction. */
       public Builder logPageSize(int n) {
-        if (n < 1 || n > 100_000) throw new IllegalArgumentException("logPageSize must be in [1, 100000], got " + n);
+        if (n < 1 || n > 100_000)
+          throw new IllegalArgumentException("logPageSize must be in [1, 100000], got " + n);
         this.logPageSize = n;
         return this;
       }
@@ -317,7 +371,8 @@ public final class RouteFollower implements AutoCloseable {
       /** Safety-net catch-up period, independent of watches. */
       public Builder pollInterval(Duration d) {
         Objects.requireNonNull(d, "pollInterval");
-        if (d.toMillis() < 1) throw new IllegalArgumentException("pollInterval must be >= 1 ms, got " + d);
+        if (d.toMillis() < 1)
+          throw new IllegalArgumentException("pollInterval must be >= 1 ms, got " + d);
         this.pollInterval = d;
         return this;
       }

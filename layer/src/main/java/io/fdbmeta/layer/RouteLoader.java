@@ -62,7 +62,8 @@ final class RouteLoader {
   private final ChangelogTail tail;
   private final Executor executor;
 
-  RouteLoader(ReadTransactionContext db, Keyspace ks, int pageSize, ChangelogTail tail, Executor executor) {
+  RouteLoader(
+      ReadTransactionContext db, Keyspace ks, int pageSize, ChangelogTail tail, Executor executor) {
     this.db = db;
     this.ks = ks;
     this.pageSize = pageSize;
@@ -74,71 +75,117 @@ final class RouteLoader {
    * The whole table, caught up to the changelog head.
    *
    * @return fails with MetaException CONFLICTING_OPERATION (retryable) if the changelog kept being
-   *     trimmed past the load's start, CORRUPT_RECORD for an undecodable record, or the store's error
+   *     trimmed past the load's start, CORRUPT_RECORD for an undecodable record, or the store's
+   *     error
    */
   CompletableFuture<RouteSnapshot> loadAsync() {
     return attempt(1);
   }
 
   private CompletableFuture<RouteSnapshot> attempt(int n) {
-    return tail.headAsync().thenCompose(head -> loadPagesAsync(head).thenComposeAsync(loaded -> {
-      RouteTable table = new RouteTable();
-      table.replace(loaded);
-      var catchUp = new Object() {
-        boolean changed;
-      };
-      return tail.catchUpAsync(head, b -> {
-        if (!catchUp.changed) {
-          catchUp.changed = true; // pages may have read different versions of a range (see the header)
-          table.replace(table.snapshot().withUniqueIds());
-        }
-        table.applyBatch(b.position(), b.events());
-      }).thenCompose(result -> {
-        if (result == ChangelogTail.Result.CAUGHT_UP) return CompletableFuture.completedFuture(table.snapshot());
-        if (n >= MAX_ATTEMPTS) {
-          throw new MetaException(MetaException.Code.CONFLICTING_OPERATION, "changelog was trimmed past the load position " + n + " times; raise changelog retention",
-              null, null, null, 0, true, null);
-        }
-        return attempt(n + 1);
-      });
-    }, executor));
+    return tail.headAsync()
+        .thenCompose(
+            head ->
+                loadPagesAsync(head)
+                    .thenComposeAsync(
+                        loaded -> {
+                          RouteTable table = new RouteTable();
+                          table.replace(loaded);
+                          var catchUp =
+                              new Object() {
+                                boolean changed;
+                              };
+                          return tail.catchUpAsync(
+                                  head,
+                                  b -> {
+                                    if (!catchUp.changed) {
+                                      catchUp.changed =
+                                          true; // pages may have read different versions of a range
+                                      // (see the header)
+                                      table.replace(table.snapshot().withUniqueIds());
+                                    }
+                                    table.applyBatch(b.position(), b.events());
+                                  })
+                              .thenCompose(
+                                  result -> {
+                                    if (result == ChangelogTail.Result.CAUGHT_UP)
+                                      return CompletableFuture.completedFuture(table.snapshot());
+                                    if (n >= MAX_ATTEMPTS) {
+                                      throw new MetaException(
+                                          MetaException.Code.CONFLICTING_OPERATION,
+                                          "changelog was trimmed past the load position "
+                                              + n
+                                              + " times; raise changelog retention",
+                                          null,
+                                          null,
+                                          null,
+                                          0,
+                                          true,
+                                          null);
+                                    }
+                                    return attempt(n + 1);
+                                  });
+                        },
+                        executor));
   }
 
-  /** Every range, page by page, as read (indexed on first use), positioned at {@code head} for the catch-up. */
+  /**
+   * Every range, page by page, as read (indexed on first use), positioned at {@code head} for the
+   * catch-up.
+   */
   private CompletableFuture<RouteSnapshot> loadPagesAsync(Versionstamp head) {
     List<UnindexedChunk> runs = new ArrayList<>();
     RangeRow row = new RangeRow(ks.rangeSubspace().getKey().length);
-    return scanPagesAsync(db, ks, pageSize, db.getExecutor(), page -> {
-      Collections.addAll(runs, RouteSnapshot.chunksOf(page, row));
-      return CompletableFuture.completedFuture(null);
-    }).thenApply(n -> RouteSnapshot.loaded(runs, head));
+    return scanPagesAsync(
+            db,
+            ks,
+            pageSize,
+            db.getExecutor(),
+            page -> {
+              Collections.addAll(runs, RouteSnapshot.chunksOf(page, row));
+              return CompletableFuture.completedFuture(null);
+            })
+        .thenApply(n -> RouteSnapshot.loaded(runs, head));
   }
 
   /**
    * Reads the whole range index in pages of {@code pageSize} rows, each page its own read
-   * transaction starting after the last key of the one before, and hands each page to {@code
-   * sink} (one page at a time, in key order); the next page is read once the future the sink
-   * returned completes. The load reads exactly this way; {@link RangeCatalog#scanIndexAsync}
-   * exposes it without decoding, as the load's baseline.
+   * transaction starting after the last key of the one before, and hands each page to {@code sink}
+   * (one page at a time, in key order); the next page is read once the future the sink returned
+   * completes. The load reads exactly this way; {@link RangeCatalog#scanIndexAsync} exposes it
+   * without decoding, as the load's baseline.
    *
    * @return the number of rows read; fails with the store's error (or what {@code sink} threw or
    *     its future failed with)
    */
-  static CompletableFuture<Long> scanPagesAsync(ReadTransactionContext db, Keyspace ks, int pageSize, Executor executor,
+  static CompletableFuture<Long> scanPagesAsync(
+      ReadTransactionContext db,
+      Keyspace ks,
+      int pageSize,
+      Executor executor,
       Function<List<KeyValue>, CompletableFuture<?>> sink) {
-    var state = new Object() {
-      byte @Nullable [] after;
-      long rows;
-    };
+    var state =
+        new Object() {
+          byte @Nullable [] after;
+          long rows;
+        };
     KeySelector end = KeySelector.firstGreaterOrEqual(ks.rangeIndex().end);
-    return AsyncUtil.whileTrue(() -> {
-      KeySelector begin = state.after == null ? KeySelector.firstGreaterOrEqual(ks.rangeIndex().begin) : KeySelector.firstGreaterThan(state.after);
-      return db.readAsync(tr -> tr.getRange(begin, end, pageSize).asList()).thenCompose(rows -> {
-        state.rows += rows.size();
-        boolean more = rows.size() == pageSize;
-        if (more) state.after = rows.get(rows.size() - 1).getKey();
-        return sink.apply(rows).thenApply(v -> more);
-      });
-    }, executor).thenApply(v -> state.rows);
+    return AsyncUtil.whileTrue(
+            () -> {
+              KeySelector begin =
+                  state.after == null
+                      ? KeySelector.firstGreaterOrEqual(ks.rangeIndex().begin)
+                      : KeySelector.firstGreaterThan(state.after);
+              return db.readAsync(tr -> tr.getRange(begin, end, pageSize).asList())
+                  .thenCompose(
+                      rows -> {
+                        state.rows += rows.size();
+                        boolean more = rows.size() == pageSize;
+                        if (more) state.after = rows.get(rows.size() - 1).getKey();
+                        return sink.apply(rows).thenApply(v -> more);
+                      });
+            },
+            executor)
+        .thenApply(v -> state.rows);
   }
 }

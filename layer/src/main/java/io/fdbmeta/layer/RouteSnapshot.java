@@ -54,23 +54,42 @@ public final class RouteSnapshot {
   /** The position before any changelog entry. */
   public static final Versionstamp ORIGIN = Versionstamp.complete(new byte[10], 0);
 
-  static final RouteSnapshot EMPTY = new RouteSnapshot(new RouteChunk[0], null, IdIndex.EMPTY, 0, ORIGIN);
+  static final RouteSnapshot EMPTY =
+      new RouteSnapshot(new RouteChunk[0], null, IdIndex.EMPTY, 0, ORIGIN);
 
   /** The chunks in end order; a null slot is indexed from {@code unindexed} on first use. */
   private final RouteChunk[] chunks;
-  /** A loaded table's runs of rows, in the same slots as {@code chunks}; null if every chunk was built indexed. */
+
+  /**
+   * A loaded table's runs of rows, in the same slots as {@code chunks}; null if every chunk was
+   * built indexed.
+   */
   private final UnindexedChunk @Nullable [] unindexed;
+
   private final EndKeyIndex top;
   private final LazyIds ids;
   private final int size;
   private final Versionstamp cursor;
 
-  private RouteSnapshot(RouteChunk[] chunks, UnindexedChunk @Nullable [] unindexed, @Nullable IdIndex ids, int size, Versionstamp cursor) {
+  private RouteSnapshot(
+      RouteChunk[] chunks,
+      UnindexedChunk @Nullable [] unindexed,
+      @Nullable IdIndex ids,
+      int size,
+      Versionstamp cursor) {
     this(chunks, unindexed, topIndex(chunks, unindexed), ids, size, cursor);
   }
 
-  /** @param ids null to build it from the chunks on first use */
-  private RouteSnapshot(RouteChunk[] chunks, UnindexedChunk @Nullable [] unindexed, EndKeyIndex top, @Nullable IdIndex ids, int size, Versionstamp cursor) {
+  /**
+   * @param ids null to build it from the chunks on first use
+   */
+  private RouteSnapshot(
+      RouteChunk[] chunks,
+      UnindexedChunk @Nullable [] unindexed,
+      EndKeyIndex top,
+      @Nullable IdIndex ids,
+      int size,
+      Versionstamp cursor) {
     this.chunks = chunks;
     this.unindexed = unindexed;
     this.top = top;
@@ -78,7 +97,8 @@ public final class RouteSnapshot {
     this.size = size;
     this.cursor = cursor;
     if (ids != null && ids.size() != size) {
-      throw new IllegalArgumentException("range ids are not unique: " + size + " ranges, " + ids.size() + " ids");
+      throw new IllegalArgumentException(
+          "range ids are not unique: " + size + " ranges, " + ids.size() + " ids");
     }
   }
 
@@ -128,20 +148,24 @@ public final class RouteSnapshot {
     for (int i = 0; i < sorted.size(); i++) {
       RangeDescriptor d = sorted.get(i);
       if (i > 0 && EndKeyIndex.compare(sorted.get(i - 1).rawEndKey(), 0, d.rawEndKey(), 0) == 0) {
-        throw new IllegalArgumentException("ranges " + sorted.get(i - 1).rangeId() + " and " + d.rangeId() + " share an end key");
+        throw new IllegalArgumentException(
+            "ranges " + sorted.get(i - 1).rangeId() + " and " + d.rangeId() + " share an end key");
       }
       loader.add(d);
     }
     RouteChunk[] chunks = loader.chunks();
-    IdIndex ids = IdIndex.of(chunks, (id, earlier, later) -> {
-      throw new IllegalArgumentException("range id " + id + " appears twice");
-    });
+    IdIndex ids =
+        IdIndex.of(
+            chunks,
+            (id, earlier, later) -> {
+              throw new IllegalArgumentException("range id " + id + " appears twice");
+            });
     return new RouteSnapshot(chunks, null, ids, sorted.size(), cursor);
   }
 
   /**
-   * The range holding {@code key}: the one with the smallest end key greater than {@code key}
-   * (a range without end is greater than every key), or null if the table has none.
+   * The range holding {@code key}: the one with the smallest end key greater than {@code key} (a
+   * range without end is greater than every key), or null if the table has none.
    *
    * @throws MetaException CORRUPT_RECORD if that range's stored descriptor does not decode, or a
    *     key of its chunk in the range index holds no end key
@@ -155,7 +179,10 @@ public final class RouteSnapshot {
     return r instanceof RangeDescriptor ? (RangeDescriptor) r : decode(chunk, i, r);
   }
 
-  /** The descriptor at {@code i} of {@code chunk}, still {@code encoded} there: the id index's if it has one decoded, else decoded now. */
+  /**
+   * The descriptor at {@code i} of {@code chunk}, still {@code encoded} there: the id index's if it
+   * has one decoded, else decoded now.
+   */
   private RangeDescriptor decode(RouteChunk chunk, int i, Object encoded) {
     IdIndex index = ids.ifBuilt();
     Object known = index == null ? null : index.get(RouteChunk.idOf(encoded));
@@ -227,7 +254,8 @@ public final class RouteSnapshot {
 
   /** True if {@code a} is a strictly later version of the same range than {@code b}. */
   static boolean newer(RangeDescriptor a, RangeDescriptor b) {
-    return a.generation() > b.generation() || (a.generation() == b.generation() && a.leaseEpoch() > b.leaseEpoch());
+    return a.generation() > b.generation()
+        || (a.generation() == b.generation() && a.leaseEpoch() > b.leaseEpoch());
   }
 
   private IdIndex ids() {
@@ -257,10 +285,17 @@ public final class RouteSnapshot {
     private synchronized IdIndex build(RouteSnapshot s) {
       IdIndex i = index;
       if (i == null) {
-        i = IdIndex.of(s.indexedChunks(), (id, earlier, later) -> {
-          // A load resolves duplicates whenever the catalog changed while it read (withUniqueIds).
-          throw MetaException.forRange(MetaException.Code.CORRUPT_RECORD, id, "range id appears twice in the range index");
-        });
+        i =
+            IdIndex.of(
+                s.indexedChunks(),
+                (id, earlier, later) -> {
+                  // A load resolves duplicates whenever the catalog changed while it read
+                  // (withUniqueIds).
+                  throw MetaException.forRange(
+                      MetaException.Code.CORRUPT_RECORD,
+                      id,
+                      "range id appears twice in the range index");
+                });
         index = i;
       }
       return i;
@@ -268,20 +303,25 @@ public final class RouteSnapshot {
   }
 
   /**
-   * This snapshot with one version per range id: of two versions of one id (pages of a load read
-   * at different versions) the first unless the second is strictly newer, compared decoded. The
-   * id index is built here, eagerly.
+   * This snapshot with one version per range id: of two versions of one id (pages of a load read at
+   * different versions) the first unless the second is strictly newer, compared decoded. The id
+   * index is built here, eagerly.
    *
    * @throws MetaException CORRUPT_RECORD if two versions of one id must be compared and one does
    *     not decode
    */
   RouteSnapshot withUniqueIds() {
-    IdIndex index = IdIndex.of(indexedChunks(), (id, earlier, later) -> {
-      if (earlier instanceof RangeDescriptor && later instanceof RangeDescriptor) {
-        throw new IllegalArgumentException("range id " + id + " appears twice");
-      }
-      return newer(RouteChunk.decode(later, id, null), RouteChunk.decode(earlier, id, null)) ? later : earlier;
-    });
+    IdIndex index =
+        IdIndex.of(
+            indexedChunks(),
+            (id, earlier, later) -> {
+              if (earlier instanceof RangeDescriptor && later instanceof RangeDescriptor) {
+                throw new IllegalArgumentException("range id " + id + " appears twice");
+              }
+              return newer(RouteChunk.decode(later, id, null), RouteChunk.decode(earlier, id, null))
+                  ? later
+                  : earlier;
+            });
     if (index.size() == size) return new RouteSnapshot(chunks, null, top, index, size, cursor);
     Loader kept = new Loader();
     for (RouteChunk c : chunks) {
@@ -327,11 +367,20 @@ public final class RouteSnapshot {
     for (int c = 0; c < n; c++) {
       UnindexedChunk run = runs.get(c);
       if (run.lastEndArray() == null && c < n - 1) {
-        throw new MetaException(MetaException.Code.CORRUPT_RECORD, "a range without end key is not the last in the range index", null, null, null, 0, false, null);
+        throw new MetaException(
+            MetaException.Code.CORRUPT_RECORD,
+            "a range without end key is not the last in the range index",
+            null,
+            null,
+            null,
+            0,
+            false,
+            null);
       }
       size += run.size();
     }
-    return new RouteSnapshot(new RouteChunk[n], runs.toArray(new UnindexedChunk[0]), null, size, cursor);
+    return new RouteSnapshot(
+        new RouteChunk[n], runs.toArray(new UnindexedChunk[0]), null, size, cursor);
   }
 
   /**
@@ -365,8 +414,8 @@ public final class RouteSnapshot {
   }
 
   /**
-   * Edits of one batch. Chunks are copied into builders when first touched; every end key is
-   * placed by the chunk boundaries of the base snapshot, which stay fixed for the batch.
+   * Edits of one batch. Chunks are copied into builders when first touched; every end key is placed
+   * by the chunk boundaries of the base snapshot, which stay fixed for the batch.
    */
   private static final class Editor {
     private final RouteSnapshot base;
@@ -411,7 +460,8 @@ public final class RouteSnapshot {
       RouteChunk.Builder chunk = chunkFor(old.rawEndKey());
       int i = chunk.find(old.rawEndKey(), 0);
       if (i < 0 || chunk.id(i) != old.rangeId()) {
-        throw new IllegalStateException("route table index out of step: range " + old.rangeId() + " not at its end key");
+        throw new IllegalStateException(
+            "route table index out of step: range " + old.rangeId() + " not at its end key");
       }
       chunk.remove(i);
       size--;
@@ -428,19 +478,27 @@ public final class RouteSnapshot {
       } else {
         c = base.top.upperBound(end);
         // the chunk whose last end is exactly this one
-        if (c > 0 && EndKeyIndex.compare(base.top.array(c - 1), base.top.from(c - 1), end, 0) == 0) c--;
+        if (c > 0 && EndKeyIndex.compare(base.top.array(c - 1), base.top.from(c - 1), end, 0) == 0)
+          c--;
         if (c == n) c = n - 1;
       }
-      return touched.computeIfAbsent(c, k -> k < n ? RouteChunk.Builder.copyOf(base.chunk(k)) : new RouteChunk.Builder(CHUNK_TARGET));
+      return touched.computeIfAbsent(
+          c,
+          k ->
+              k < n
+                  ? RouteChunk.Builder.copyOf(base.chunk(k))
+                  : new RouteChunk.Builder(CHUNK_TARGET));
     }
 
     RouteSnapshot build(Versionstamp position) {
       IdIndex newIds = ids.build();
-      if (touched.isEmpty()) return new RouteSnapshot(base.chunks, base.unindexed, base.top, newIds, size, position);
+      if (touched.isEmpty())
+        return new RouteSnapshot(base.chunks, base.unindexed, base.top, newIds, size, position);
       RouteSnapshot inPlace = buildInPlace(newIds, position);
       if (inPlace != null) return inPlace;
       List<RouteChunk> out = new ArrayList<>(base.chunks.length + 2);
-      List<@Nullable UnindexedChunk> outUnindexed = new ArrayList<>(base.chunks.length + 2); // in step with `out`
+      List<@Nullable UnindexedChunk> outUnindexed =
+          new ArrayList<>(base.chunks.length + 2); // in step with `out`
       RouteChunk.Builder carry = new RouteChunk.Builder(CHUNK_TARGET);
       int n = Math.max(base.chunks.length, 1);
       for (int c = 0; c < n; c++) {
@@ -464,7 +522,8 @@ public final class RouteSnapshot {
         carry = new RouteChunk.Builder(CHUNK_TARGET);
       }
       emit(out, outUnindexed, carry);
-      UnindexedChunk[] unindexed = base.unindexed == null ? null : outUnindexed.toArray(new UnindexedChunk[0]);
+      UnindexedChunk[] unindexed =
+          base.unindexed == null ? null : outUnindexed.toArray(new UnindexedChunk[0]);
       return new RouteSnapshot(out.toArray(new RouteChunk[0]), unindexed, newIds, size, position);
     }
 
@@ -479,13 +538,18 @@ public final class RouteSnapshot {
         RouteChunk.Builder t = e.getValue();
         if (c >= out.length || t.size() < CHUNK_MIN || t.size() > CHUNK_MAX) return null;
         int last = t.size() - 1;
-        if (EndKeyIndex.compare(t.endArray(last), t.endFrom(last), base.top.array(c), base.top.from(c)) != 0) return null;
+        if (EndKeyIndex.compare(
+                t.endArray(last), t.endFrom(last), base.top.array(c), base.top.from(c))
+            != 0) return null;
         out[c] = t.build(0, t.size());
       }
       return new RouteSnapshot(out, base.unindexed, base.top, newIds, size, position);
     }
 
-    private static void emit(List<RouteChunk> out, List<@Nullable UnindexedChunk> outUnindexed, RouteChunk.Builder ranges) {
+    private static void emit(
+        List<RouteChunk> out,
+        List<@Nullable UnindexedChunk> outUnindexed,
+        RouteChunk.Builder ranges) {
       int n = ranges.size();
       int pieces = n <= CHUNK_MAX ? Math.min(n, 1) : (n + CHUNK_TARGET - 1) / CHUNK_TARGET;
       for (int p = 0; p < pieces; p++) {

@@ -6,10 +6,10 @@ import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A local, in-memory route table: many concurrent readers, one writer at a time. Every write
- * builds a new immutable {@link RouteSnapshot} and publishes it with one volatile store, so a
- * reader sees a commit's events all or nothing (never the gap between a split's REMOVE(parent) and
- * its UPSERT(children)), and reads take no lock and allocate nothing.
+ * A local, in-memory route table: many concurrent readers, one writer at a time. Every write builds
+ * a new immutable {@link RouteSnapshot} and publishes it with one volatile store, so a reader sees
+ * a commit's events all or nothing (never the gap between a split's REMOVE(parent) and its
+ * UPSERT(children)), and reads take no lock and allocate nothing.
  *
  * <p>Single reads ({@link #lookup}, {@link #byId}) each see one snapshot; take {@link #snapshot()}
  * when several reads must agree.
@@ -41,8 +41,8 @@ public final class RouteTable {
   }
 
   /**
-   * Applies one commit's events, in order, atomically for readers, and moves the cursor to
-   * {@code position}. An UPSERT never replaces a strictly newer version of the same range (higher
+   * Applies one commit's events, in order, atomically for readers, and moves the cursor to {@code
+   * position}. An UPSERT never replaces a strictly newer version of the same range (higher
    * generation, or equal generation and higher lease epoch), so a descriptor learned early (from a
    * later page of a load, or a storage node's redirect) is not regressed by an older event.
    *
@@ -51,12 +51,16 @@ public final class RouteTable {
   public synchronized void applyBatch(Versionstamp position, List<ChangeEvent> events) {
     RouteSnapshot s = current;
     if (position.compareTo(s.cursor()) < 0) {
-      throw new IllegalArgumentException("batch at " + position + " is before the table's cursor " + s.cursor());
+      throw new IllegalArgumentException(
+          "batch at " + position + " is before the table's cursor " + s.cursor());
     }
     current = s.apply(events, position);
   }
 
-  /** Applies one event as its own atomic step; the cursor does not move. Prefer {@link #applyBatch} for a commit's events. */
+  /**
+   * Applies one event as its own atomic step; the cursor does not move. Prefer {@link #applyBatch}
+   * for a commit's events.
+   */
   public synchronized void apply(ChangeEvent event) {
     RouteSnapshot s = current;
     current = s.apply(List.of(event), s.cursor());

@@ -29,8 +29,10 @@ final class RouteWriter {
   static final String ROLE_REPLICA = "REPLICA";
 
   private final Keyspace ks;
+
   /** Changelog entries written so far by each transaction: their user versions must differ. */
-  private final Map<Transaction, Integer> entriesByTransaction = Collections.synchronizedMap(new WeakHashMap<>());
+  private final Map<Transaction, Integer> entriesByTransaction =
+      Collections.synchronizedMap(new WeakHashMap<>());
 
   RouteWriter(Keyspace ks) {
     this.ks = ks;
@@ -38,19 +40,28 @@ final class RouteWriter {
 
   /** Reads a descriptor by id in {@code tr}, or null if no such range exists. */
   CompletableFuture<@Nullable RangeDescriptor> read(Transaction tr, long rangeId) {
-    return tr.get(ks.rangeByIdKey(rangeId)).thenCompose(endValue -> {
-      if (endValue == null) return CompletableFuture.completedFuture(null);
-      Object end = Tuple.fromBytes(endValue).get(0);
-      return tr.get(ks.rangeKey(Keyspace.endKeyOf(end))).thenApply(v -> v == null ? null : RangeDescriptor.decode(v));
-    });
+    return tr.get(ks.rangeByIdKey(rangeId))
+        .thenCompose(
+            endValue -> {
+              if (endValue == null) return CompletableFuture.completedFuture(null);
+              Object end = Tuple.fromBytes(endValue).get(0);
+              return tr.get(ks.rangeKey(Keyspace.endKeyOf(end)))
+                  .thenApply(v -> v == null ? null : RangeDescriptor.decode(v));
+            });
   }
 
-  /** Opens the routing changes of one call in {@code tr}; close it (try-with-resources) after the last one. */
+  /**
+   * Opens the routing changes of one call in {@code tr}; close it (try-with-resources) after the
+   * last one.
+   */
   Changes changes(Transaction tr) {
     return new Changes(tr);
   }
 
-  /** The routing changes of one call in one transaction attempt; see the class comment. Not thread-safe. */
+  /**
+   * The routing changes of one call in one transaction attempt; see the class comment. Not
+   * thread-safe.
+   */
   final class Changes implements AutoCloseable {
     private final Transaction tr;
     private boolean logged;
@@ -59,16 +70,20 @@ final class RouteWriter {
       this.tr = tr;
     }
 
-    /** Stores {@code next}, replacing {@code previous} (null for a new range), and logs the change. */
+    /**
+     * Stores {@code next}, replacing {@code previous} (null for a new range), and logs the change.
+     */
     Changes put(@Nullable RangeDescriptor previous, RangeDescriptor next) {
       if (previous != null && previous.rangeId() != next.rangeId()) {
-        throw new IllegalArgumentException("put replaces a range by itself; use remove for range " + previous.rangeId());
+        throw new IllegalArgumentException(
+            "put replaces a range by itself; use remove for range " + previous.rangeId());
       }
       if (previous != null && !Arrays.equals(previous.endKey(), next.endKey())) {
         tr.clear(ks.rangeKey(previous.endKey()));
       }
       tr.set(ks.rangeKey(next.endKey()), next.encode());
-      tr.set(ks.rangeByIdKey(next.rangeId()), Tuple.from(Keyspace.endElement(next.endKey())).pack());
+      tr.set(
+          ks.rangeByIdKey(next.rangeId()), Tuple.from(Keyspace.endElement(next.endKey())).pack());
       Set<String> stale = new HashSet<>(previous == null ? Set.of() : previous.replicas());
       stale.removeAll(next.replicas());
       for (String node : stale) tr.clear(ks.rangeByNodeKey(node, next.rangeId()));
@@ -94,7 +109,9 @@ final class RouteWriter {
     private Changes log(ChangeEvent event) {
       int userVersion = entriesByTransaction.merge(tr, 1, Integer::sum) - 1;
       if (userVersion > 0xffff) {
-        throw MetaException.of(MetaException.Code.INVALID_ARGUMENT, "more than 65536 routing changes in one transaction");
+        throw MetaException.of(
+            MetaException.Code.INVALID_ARGUMENT,
+            "more than 65536 routing changes in one transaction");
       }
       Versionstamps.setVersionstampedKey(tr, ks.changelogSubspace(), userVersion, event.encode());
       logged = true;

@@ -31,6 +31,7 @@ final class SplitMergePlanner {
   private final RangeCatalog catalog;
   private final RangeLoads loads;
   private final ControllerConfig config;
+
   /** Range id -> when a split created it, for ranges created within the cooldown. */
   private final Map<Long, Long> createdBySplitAt = new HashMap<>();
 
@@ -43,7 +44,9 @@ final class SplitMergePlanner {
   /** Learns split times from committed SPLIT op records within the cooldown. */
   void recover(List<OpRecord> ops, long now) {
     for (OpRecord op : ops) {
-      if (op.kind() == OpRecord.Kind.SPLIT && op.phase() == OpRecord.Phase.COMMITTED && now - op.updatedAt() < config.mergeCooldownMillis()) {
+      if (op.kind() == OpRecord.Kind.SPLIT
+          && op.phase() == OpRecord.Phase.COMMITTED
+          && now - op.updatedAt() < config.mergeCooldownMillis()) {
         for (long child : op.resultIds()) createdBySplitAt.put(child, op.updatedAt());
       }
     }
@@ -59,7 +62,13 @@ final class SplitMergePlanner {
       if (!isHotLongEnough(r, now) || moves.busy(r.rangeId()) || r.splitKey() == null) continue;
       RangeDescriptor d = catalog.get(db, r.rangeId()).orElse(null);
       if (d == null || !d.isInterior(r.splitKey())) continue;
-      String why = String.format(java.util.Locale.ROOT, "%.0f req/s, %d bytes, hot for %d s", r.requestsPerSecond(), r.bytes(), (now - r.hotSince()) / 1000);
+      String why =
+          String.format(
+              java.util.Locale.ROOT,
+              "%.0f req/s, %d bytes, hot for %d s",
+              r.requestsPerSecond(),
+              r.bytes(),
+              (now - r.hotSince()) / 1000);
       long leftId = config.ids().newRangeId();
       long rightId = config.ids().newRangeId();
       if (actions.split(d, r.splitKey(), why, config.ids().newOpId(), leftId, rightId)) {
@@ -77,7 +86,10 @@ final class SplitMergePlanner {
       if (l == null || l.endKey() == null) continue;
       RangeDescriptor r = catalog.lookup(db, l.endKey());
       RangeLoad right = reports.get(r.rangeId());
-      if (right == null || !isCold(right) || used.contains(r.rangeId()) || isRecentSplit(r.rangeId())) continue;
+      if (right == null
+          || !isCold(right)
+          || used.contains(r.rangeId())
+          || isRecentSplit(r.rangeId())) continue;
       if (!mergeable(l, r) || moves.busy(l.rangeId()) || moves.busy(r.rangeId())) continue;
       if (actions.merge(l, r)) {
         used.add(l.rangeId());
@@ -88,7 +100,8 @@ final class SplitMergePlanner {
   }
 
   private boolean isHotLongEnough(RangeLoad r, long now) {
-    boolean overThreshold = r.requestsPerSecond() >= config.splitRps() || r.bytes() >= config.splitBytes();
+    boolean overThreshold =
+        r.requestsPerSecond() >= config.splitRps() || r.bytes() >= config.splitBytes();
     return overThreshold && r.hot() && now - r.hotSince() >= config.splitWindowMillis();
   }
 
@@ -101,7 +114,9 @@ final class SplitMergePlanner {
   }
 
   private static boolean mergeable(RangeDescriptor l, RangeDescriptor r) {
-    return new HashSet<>(l.replicas()).equals(new HashSet<>(r.replicas())) && l.leaseholder() != null && l.leaseholder().equals(r.leaseholder());
+    return new HashSet<>(l.replicas()).equals(new HashSet<>(r.replicas()))
+        && l.leaseholder() != null
+        && l.leaseholder().equals(r.leaseholder());
   }
 
   /** Every op record, for recovery after a takeover. */

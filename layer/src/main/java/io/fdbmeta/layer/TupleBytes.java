@@ -38,7 +38,8 @@ final class TupleBytes {
 
   /**
    * Appends tuple elements after a raw prefix (a subspace's key, or nothing for a value). Give the
-   * exact size (prefix included, see sizeOf) and the bytes are built in place, without a final copy.
+   * exact size (prefix included, see sizeOf) and the bytes are built in place, without a final
+   * copy.
    */
   static final class Writer {
     private byte[] buf;
@@ -95,7 +96,8 @@ final class TupleBytes {
     }
 
     private void ensure(int more) {
-      if (len + more > buf.length) buf = Arrays.copyOf(buf, Math.max(buf.length * 2, len + more + 16));
+      if (len + more > buf.length)
+        buf = Arrays.copyOf(buf, Math.max(buf.length * 2, len + more + 16));
     }
   }
 

@@ -12,9 +12,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Versionstamped keys and values without Tuple's own versionstamp packing, which loads the native
- * client. A key is the subspace prefix followed by one tuple-encoded incomplete versionstamp
- * (type code 0x33, 10 placeholder bytes, 2-byte user version), so completed keys unpack with the
- * ordinary tuple code.
+ * client. A key is the subspace prefix followed by one tuple-encoded incomplete versionstamp (type
+ * code 0x33, 10 placeholder bytes, 2-byte user version), so completed keys unpack with the ordinary
+ * tuple code.
  */
 final class Versionstamps {
   private static final byte VERSIONSTAMP_CODE = 0x33;
@@ -23,7 +23,8 @@ final class Versionstamps {
   private Versionstamps() {}
 
   /** Sets subspace + (versionstamp of this commit, userVersion) to {@code value}. */
-  static void setVersionstampedKey(Transaction tr, Subspace subspace, int userVersion, byte[] value) {
+  static void setVersionstampedKey(
+      Transaction tr, Subspace subspace, int userVersion, byte[] value) {
     byte[] prefix = subspace.getKey();
     ByteBuffer b = ByteBuffer.allocate(prefix.length + 1 + Versionstamp.LENGTH + 4);
     b.put(prefix).put(VERSIONSTAMP_CODE);
@@ -61,10 +62,16 @@ final class Versionstamps {
    */
   static Versionstamp decodePosition(byte @Nullable [] value) {
     if (value == null) return RouteSnapshot.ORIGIN;
-    return Records.field(Records.unpack(value, "changelog position", POSITION_FORMAT), 1, Versionstamp.class, "changelog position");
+    return Records.field(
+        Records.unpack(value, "changelog position", POSITION_FORMAT),
+        1,
+        Versionstamp.class,
+        "changelog position");
   }
 
-  /** True if the 10-byte commit version {@code metaVersion} is after the commit of {@code position}. */
+  /**
+   * True if the 10-byte commit version {@code metaVersion} is after the commit of {@code position}.
+   */
   static boolean isAfter(byte[] metaVersion, Versionstamp position) {
     return Arrays.compareUnsigned(metaVersion, position.getTransactionVersion()) > 0;
   }

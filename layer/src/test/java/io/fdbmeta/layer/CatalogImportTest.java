@@ -21,10 +21,19 @@ class CatalogImportTest {
       CatalogImport importer = new CatalogImport(f.catalog);
       List<CatalogImport.ImportedRange> all = new ArrayList<>();
       for (int i = 0; i < 25; i++) {
-        all.add(new CatalogImport.ImportedRange(1000 + i, i == 24 ? null : key(i + 1), List.of("a", "b", "c"), List.of("a", "b", "c").get(i % 3), f.clock.millis() + 9_000, 1));
+        all.add(
+            new CatalogImport.ImportedRange(
+                1000 + i,
+                i == 24 ? null : key(i + 1),
+                List.of("a", "b", "c"),
+                List.of("a", "b", "c").get(i % 3),
+                f.clock.millis() + 9_000,
+                1));
       }
       importer.importChunkAsync(f.db, all.subList(0, 10)).join();
-      importer.importChunkAsync(f.db, all.subList(0, 10)).join(); // a retry after commit_unknown_result
+      importer
+          .importChunkAsync(f.db, all.subList(0, 10))
+          .join(); // a retry after commit_unknown_result
       importer.importChunkAsync(f.db, all.subList(10, 25)).join();
       List<RangeDescriptor> ranges = f.catalog.list(f.db, null, 100).items();
       assertThat(ranges).hasSize(25);
@@ -34,7 +43,8 @@ class CatalogImportTest {
         assertThat(d.startKey()).isEqualTo(start);
         assertThat(d.rangeId()).isEqualTo(1000 + i);
         assertThat(d.replicas()).containsExactly("a", "b", "c");
-        assertThat(f.leases.get(f.db, d.rangeId()).orElseThrow().holder()).isEqualTo(d.leaseholder());
+        assertThat(f.leases.get(f.db, d.rangeId()).orElseThrow().holder())
+            .isEqualTo(d.leaseholder());
         start = d.endKey();
       }
       assertThat(start).isNull();
@@ -49,8 +59,17 @@ class CatalogImportTest {
     try (Fixture f = new Fixture()) {
       f.rootWithReplicas("a");
       CatalogImport importer = new CatalogImport(f.catalog);
-      assertThatThrownBy(() -> importer.importChunkAsync(f.db, List.of(new CatalogImport.ImportedRange(5000, null, List.of("a"), null, 0, 1))).join())
-          .isInstanceOf(CompletionException.class).hasMessageContaining("fresh catalog");
+      assertThatThrownBy(
+              () ->
+                  importer
+                      .importChunkAsync(
+                          f.db,
+                          List.of(
+                              new CatalogImport.ImportedRange(
+                                  5000, null, List.of("a"), null, 0, 1)))
+                      .join())
+          .isInstanceOf(CompletionException.class)
+          .hasMessageContaining("fresh catalog");
     }
   }
 }

@@ -43,7 +43,9 @@ class ChangeFeedTest {
   @Test
   void deliversEveryCommitAfterTheHeadInOrder() {
     RangeDescriptor root = catalog.bootstrapAsync(db).join();
-    feed = new ChangeFeed(db, ks, ChangeFeed.Options.builder().pollInterval(Duration.ofMillis(50)).build());
+    feed =
+        new ChangeFeed(
+            db, ks, ChangeFeed.Options.builder().pollInterval(Duration.ofMillis(50)).build());
     Versionstamp head = feed.headAsync().join();
     Recorder r = new Recorder();
     feed.start(head, r);
@@ -51,10 +53,17 @@ class ChangeFeedTest {
     await("split events", Duration.ofSeconds(5), () -> r.events.size() == 3, r.events::toString);
     assertThat(r.events.get(0).kind()).isEqualTo(ChangeEvent.Kind.REMOVE);
     assertThat(r.events.get(0).removedRangeId()).isEqualTo(root.rangeId());
-    assertThat(r.events.subList(1, 3)).extracting(ChangeEvent::descriptor).containsExactly(s.left(), s.right());
+    assertThat(r.events.subList(1, 3))
+        .extracting(ChangeEvent::descriptor)
+        .containsExactly(s.left(), s.right());
     assertThat(feed.position().compareTo(head)).isPositive();
-    assertThat(ChangeFeed.commitVersion(feed.position())).isGreaterThan(ChangeFeed.commitVersion(head));
-    await("meta_version seen", Duration.ofSeconds(5), () -> feed.metrics().metaVersion() >= ChangeFeed.commitVersion(feed.position()), () -> feed.metrics().toString());
+    assertThat(ChangeFeed.commitVersion(feed.position()))
+        .isGreaterThan(ChangeFeed.commitVersion(head));
+    await(
+        "meta_version seen",
+        Duration.ofSeconds(5),
+        () -> feed.metrics().metaVersion() >= ChangeFeed.commitVersion(feed.position()),
+        () -> feed.metrics().toString());
     assertThat(r.resets).isEmpty();
   }
 
@@ -65,10 +74,13 @@ class ChangeFeedTest {
     RangeDescriptor d = root;
     for (int i = 1; i <= 20; i++) d = catalog.split(db, d.rangeId(), key(i * 10)).right();
     new ChangelogTrimmer(ks, LayerConfig.builder().changelogRetention(5).build()).trim(db);
-    feed = new ChangeFeed(db, ks, ChangeFeed.Options.builder().pollInterval(Duration.ofMillis(50)).build());
+    feed =
+        new ChangeFeed(
+            db, ks, ChangeFeed.Options.builder().pollInterval(Duration.ofMillis(50)).build());
     Recorder r = new Recorder();
     feed.start(old, r);
-    await("reset", Duration.ofSeconds(5), () -> !r.resets.isEmpty(), () -> feed.metrics().toString());
+    await(
+        "reset", Duration.ofSeconds(5), () -> !r.resets.isEmpty(), () -> feed.metrics().toString());
     assertThat(r.events).isEmpty();
     assertThat(feed.metrics().resets()).isEqualTo(1);
   }

@@ -30,7 +30,8 @@ class ChangelogTrimmerTest {
       assertThat(rest).isEqualTo(before.size() - 10 - 7);
       List<KeyValue> after = entries(db, ks);
       assertThat(after).hasSize(10);
-      assertThat(position(ks, after.get(0))).isEqualTo(position(ks, before.get(before.size() - 10)));
+      assertThat(position(ks, after.get(0)))
+          .isEqualTo(position(ks, before.get(before.size() - 10)));
       assertThat(floor(db, ks)).isEqualTo(position(ks, before.get(before.size() - 11)));
       assertThat(trimmer.trim(db)).isZero(); // within retention: nothing to do, floor unchanged
       assertThat(floor(db, ks)).isEqualTo(position(ks, before.get(before.size() - 11)));

@@ -46,22 +46,28 @@ class ClusterStatsTest {
     for (int i = 0; i < 5; i++) {
       id = catalog.split(db, id, ("k" + (9 - i)).getBytes(StandardCharsets.UTF_8)).left().rangeId();
     }
-    db.run(tr -> {
-      tr.set(ks.livenessKey(NodeStatus.LIVE, 1, "a"), new byte[0]);
-      tr.set(ks.livenessKey(NodeStatus.LIVE, 2, "b"), new byte[0]);
-      tr.set(ks.livenessKey(NodeStatus.DEAD, 3, "c"), new byte[0]);
-      return null;
-    });
+    db.run(
+        tr -> {
+          tr.set(ks.livenessKey(NodeStatus.LIVE, 1, "a"), new byte[0]);
+          tr.set(ks.livenessKey(NodeStatus.LIVE, 2, "b"), new byte[0]);
+          tr.set(ks.livenessKey(NodeStatus.DEAD, 3, "c"), new byte[0]);
+          return null;
+        });
     ClusterStats stats = new ClusterStats(ks);
     ClusterStats.Summary s = stats.summary(db);
     assertThat(s.ranges()).isEqualTo(6);
     assertThat(s.nodes()).isEqualTo(3);
-    assertThat(s.nodesByStatus()).containsEntry(NodeStatus.LIVE, 2L).containsEntry(NodeStatus.DEAD, 1L).containsEntry(NodeStatus.DRAINING, 0L);
+    assertThat(s.nodesByStatus())
+        .containsEntry(NodeStatus.LIVE, 2L)
+        .containsEntry(NodeStatus.DEAD, 1L)
+        .containsEntry(NodeStatus.DRAINING, 0L);
     assertThat(s.schemaVersion()).isEqualTo(1);
     assertThat(s.metaVersion()).hasSize(10);
-    assertThat(s.changelogEntries()).isEqualTo(1 + 5 * 3); // init: 1 upsert; each split: remove + 2 upserts
+    assertThat(s.changelogEntries())
+        .isEqualTo(1 + 5 * 3); // init: 1 upsert; each split: remove + 2 upserts
     assertThat(s.oldestChange().compareTo(s.newestChange())).isNegative();
-    assertThat(java.util.Arrays.copyOf(s.newestChange().getTransactionVersion(), 10)).isEqualTo(s.metaVersion());
+    assertThat(java.util.Arrays.copyOf(s.newestChange().getTransactionVersion(), 10))
+        .isEqualTo(s.metaVersion());
   }
 
   @Test
@@ -70,11 +76,14 @@ class ClusterStatsTest {
     int n = ClusterStats.PAGE * 2 + 7;
     for (int start = 0; start < n; start += 2000) {
       int from = start;
-      db.run(tr -> {
-        for (int i = from; i < Math.min(n, from + 2000); i++) tr.set(ks.livenessKey(NodeStatus.LIVE, i, "n" + i), new byte[0]);
-        return null;
-      });
+      db.run(
+          tr -> {
+            for (int i = from; i < Math.min(n, from + 2000); i++)
+              tr.set(ks.livenessKey(NodeStatus.LIVE, i, "n" + i), new byte[0]);
+            return null;
+          });
     }
-    assertThat(new ClusterStats(ks).countAsync(db, ks.livenessOf(NodeStatus.LIVE)).join()).isEqualTo(n);
+    assertThat(new ClusterStats(ks).countAsync(db, ks.livenessOf(NodeStatus.LIVE)).join())
+        .isEqualTo(n);
   }
 }

@@ -19,17 +19,26 @@ final class ControlFixture implements AutoCloseable {
     for (int i = 0; i < 9; i++) {
       String id = "n" + i;
       NodeRecord.Locality loc = new NodeRecord.Locality("r1", "z" + (i % 3), "k" + (i / 3));
-      incarnations.add(f.registry.register(f.db, new NodeRegistry.Registration(id, id + ":7000", loc, Fixture.CAPACITY), "p-" + id).incarnation());
+      incarnations.add(
+          f.registry
+              .register(
+                  f.db,
+                  new NodeRegistry.Registration(id, id + ":7000", loc, Fixture.CAPACITY),
+                  "p-" + id)
+              .incarnation());
       nodes.add(id);
     }
     List<byte[]> keys = new ArrayList<>();
     List<Long> ids = new ArrayList<>();
-    for (int i = 1; i < rangeCount; i++) keys.add(String.format(Locale.ROOT, "k%04d", i).getBytes(StandardCharsets.UTF_8));
+    for (int i = 1; i < rangeCount; i++)
+      keys.add(String.format(Locale.ROOT, "k%04d", i).getBytes(StandardCharsets.UTF_8));
     for (int i = 0; i < rangeCount; i++) ids.add(100L + i);
-    List<RangeDescriptor> split = f.catalog.splitManyAsync(f.db, "op-split", f.root.rangeId(), keys, ids).join();
+    List<RangeDescriptor> split =
+        f.catalog.splitManyAsync(f.db, "op-split", f.root.rangeId(), keys, ids).join();
     for (int i = 0; i < split.size(); i++) {
       long id = split.get(i).rangeId();
-      for (int z = 0; z < 3; z++) f.catalog.addReplicaAsync(f.db, id, "n" + ((i + z * 4) % 9 / 3 * 3 + z), -1).join();
+      for (int z = 0; z < 3; z++)
+        f.catalog.addReplicaAsync(f.db, id, "n" + ((i + z * 4) % 9 / 3 * 3 + z), -1).join();
       RangeDescriptor d = f.range(id);
       f.leases.acquire(f.db, id, d.replicas().get(0));
       ranges.add(f.range(id));
@@ -58,7 +67,8 @@ final class ControlFixture implements AutoCloseable {
   }
 
   Controller controller(String id) {
-    return Controller.create(f.db, f.ks, f.config, ControllerConfig.builder().moveLimits(0, 0).build(), id);
+    return Controller.create(
+        f.db, f.ks, f.config, ControllerConfig.builder().moveLimits(0, 0).build(), id);
   }
 
   @Override

@@ -24,7 +24,8 @@ class ControllerElectionTest {
       b.tick();
       assertThat(a.isActive()).isTrue();
       assertThat(b.isActive()).isFalse();
-      f.clock.advanceMillis(9_500); // a's term ends at +9 s and is free for others only after +9.5 s
+      f.clock.advanceMillis(
+          9_500); // a's term ends at +9 s and is free for others only after +9.5 s
       b.tick();
       assertThat(b.isActive()).isFalse();
       f.clock.advanceMillis(1);
@@ -33,7 +34,12 @@ class ControllerElectionTest {
       assertThat(b.epoch()).isEqualTo(a.epoch() + 1);
       a.tick();
       assertThat(a.isActive()).isFalse();
-      assertThat(events).extracting(ControllerEvent::kind).containsExactly(ControllerEvent.Kind.TOOK_OVER, ControllerEvent.Kind.TOOK_OVER, ControllerEvent.Kind.DEPOSED);
+      assertThat(events)
+          .extracting(ControllerEvent::kind)
+          .containsExactly(
+              ControllerEvent.Kind.TOOK_OVER,
+              ControllerEvent.Kind.TOOK_OVER,
+              ControllerEvent.Kind.DEPOSED);
       assertThat(a.stats().deposed()).isEqualTo(1);
       b.stop(); // resigns: a takes over at once
       a.tick();
@@ -49,16 +55,27 @@ class ControllerElectionTest {
       byte[] marker = f.ks.configKey("marker");
       AtomicBoolean injected = new AtomicBoolean();
       // a believes it holds the term; while its action runs, another controller takes over
-      assertThatThrownBy(() -> a.fencedJoin(f.db, tr -> {
-        if (injected.compareAndSet(false, true)) {
-          f.db.run(other -> {
-            other.set(f.ks.controllerKey(), new Lease("b", a.epoch() + 1, f.clock.millis() + 9_000).encode());
-            return null;
-          });
-        }
-        tr.set(marker, Tuple.from("written by a").pack());
-        return CompletableFuture.completedFuture(null);
-      })).isInstanceOf(MetaException.class).hasMessageContaining("deposed").hasMessageContaining("b at epoch " + (a.epoch() + 1));
+      assertThatThrownBy(
+              () ->
+                  a.fencedJoin(
+                      f.db,
+                      tr -> {
+                        if (injected.compareAndSet(false, true)) {
+                          f.db.run(
+                              other -> {
+                                other.set(
+                                    f.ks.controllerKey(),
+                                    new Lease("b", a.epoch() + 1, f.clock.millis() + 9_000)
+                                        .encode());
+                                return null;
+                              });
+                        }
+                        tr.set(marker, Tuple.from("written by a").pack());
+                        return CompletableFuture.completedFuture(null);
+                      }))
+          .isInstanceOf(MetaException.class)
+          .hasMessageContaining("deposed")
+          .hasMessageContaining("b at epoch " + (a.epoch() + 1));
       assertThat((Object) f.db.read(tr -> tr.get(marker).join())).isNull();
     }
   }
@@ -70,7 +87,8 @@ class ControllerElectionTest {
       a.tick(f.db);
       f.clock.advanceMillis(8_600); // valid for the holder only until expiresAt - maxClockOffset
       assertThatThrownBy(() -> a.fencedJoin(f.db, tr -> CompletableFuture.completedFuture(null)))
-          .isInstanceOf(MetaException.class).hasMessageContaining("expired");
+          .isInstanceOf(MetaException.class)
+          .hasMessageContaining("expired");
     }
   }
 
@@ -86,10 +104,13 @@ class ControllerElectionTest {
         c.renewLeasesBut("n0");
       }
       // another controller takes the term behind a's back: a still believes it is active
-      c.f.db.run(tr -> {
-        tr.set(c.f.ks.controllerKey(), new Lease("b", a.epoch() + 1, c.f.clock.millis() + 9_000).encode());
-        return null;
-      });
+      c.f.db.run(
+          tr -> {
+            tr.set(
+                c.f.ks.controllerKey(),
+                new Lease("b", a.epoch() + 1, c.f.clock.millis() + 9_000).encode());
+            return null;
+          });
       a.forgetTermForTest();
       a.tick(); // a tries to acquire, fails: not active, acts on nothing
       assertThat(a.isActive()).isFalse();

@@ -9,7 +9,9 @@ import java.util.List;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
-/** The controller end to end on a small cluster: failover, re-creation through placement, ops, plan. */
+/**
+ * The controller end to end on a small cluster: failover, re-creation through placement, ops, plan.
+ */
 class ControllerTest {
   @Test
   void aDeadNodesLeasesMoveOnlyAfterTheyExpiredAndItsReplicasAreRecreatedByPlacement() {
@@ -18,9 +20,17 @@ class ControllerTest {
       List<ControllerEvent> events = new ArrayList<>();
       ctl.addListener(events::add);
       ctl.tick();
-      List<Long> n0Leases = c.allRanges().stream().filter(d -> "n0".equals(d.leaseholder())).map(RangeDescriptor::rangeId).toList();
+      List<Long> n0Leases =
+          c.allRanges().stream()
+              .filter(d -> "n0".equals(d.leaseholder()))
+              .map(RangeDescriptor::rangeId)
+              .toList();
       assertThat(n0Leases).isNotEmpty();
-      long leaseExpiry = n0Leases.stream().mapToLong(id -> c.f.leases.get(c.f.db, id).orElseThrow().expiresAt()).max().orElseThrow();
+      long leaseExpiry =
+          n0Leases.stream()
+              .mapToLong(id -> c.f.leases.get(c.f.db, id).orElseThrow().expiresAt())
+              .max()
+              .orElseThrow();
 
       ControllerPlan planned = null;
       for (int s = 0; s < 15; s++) {
@@ -28,41 +38,66 @@ class ControllerTest {
         c.heartbeatAllBut("n0");
         c.renewLeasesBut("n0");
         if (planned == null) {
-          ControllerPlan p = Controller.plan(c.f.db, c.f.ks, c.f.config, ControllerConfig.defaults());
+          ControllerPlan p =
+              Controller.plan(c.f.db, c.f.ks, c.f.config, ControllerConfig.defaults());
           if (!p.markDead().isEmpty()) planned = p;
         }
         ctl.tick();
         long now = c.f.clock.millis();
         for (long id : n0Leases) {
           RangeDescriptor d = c.f.range(id);
-          if (now <= leaseExpiry + c.f.config.maxClockOffsetMillis()) assertThat(d.leaseholder()).as("lease of %d at %d", id, now).isEqualTo("n0");
+          if (now <= leaseExpiry + c.f.config.maxClockOffsetMillis())
+            assertThat(d.leaseholder()).as("lease of %d at %d", id, now).isEqualTo("n0");
         }
       }
       assertThat(c.f.registry.get(c.f.db, "n0").orElseThrow().status()).isEqualTo(NodeStatus.DEAD);
       for (RangeDescriptor d : c.allRanges()) {
         assertThat(d.replicas()).doesNotContain("n0").hasSize(3);
         assertThat(d.leaseholder()).isNotNull().isNotEqualTo("n0");
-        List<NodeRecord> replicas = d.replicas().stream().map(n -> c.f.registry.get(c.f.db, n).orElseThrow()).toList();
+        List<NodeRecord> replicas =
+            d.replicas().stream().map(n -> c.f.registry.get(c.f.db, n).orElseThrow()).toList();
         assertThat(Placement.violations(replicas, java.util.Set.of())).as("%s", d).isEmpty();
       }
-      assertThat(events).extracting(ControllerEvent::kind).contains(ControllerEvent.Kind.NODE_DEAD, ControllerEvent.Kind.LEASE_MOVED, ControllerEvent.Kind.MOVE_COMMITTED);
+      assertThat(events)
+          .extracting(ControllerEvent::kind)
+          .contains(
+              ControllerEvent.Kind.NODE_DEAD,
+              ControllerEvent.Kind.LEASE_MOVED,
+              ControllerEvent.Kind.MOVE_COMMITTED);
       assertThat(ctl.stats().leasesMoved()).isEqualTo(n0Leases.size());
       assertThat(ctl.stats().replicasRecreated()).isPositive();
 
       // every move is recorded under ops with its phases and timings
-      List<OpRecord> moves = c.f.db.read(tr -> tr.getRange(c.f.ks.opsRange()).asList().join()).stream().map(KeyValue::getValue).map(OpRecord::decode)
-          .filter(op -> op.kind() == OpRecord.Kind.MOVE).toList();
-      assertThat(moves).hasSize((int) ctl.stats().replicasRecreated()).allSatisfy(op -> {
-        assertThat(op.phase()).isEqualTo(OpRecord.Phase.COMMITTED);
-        assertThat(op.detail()).contains("RECREATE").contains("n0 ->").contains("prepared@").contains("committed@");
-        assertThat(op.updatedAt()).isGreaterThanOrEqualTo(op.createdAt());
-      });
+      List<OpRecord> moves =
+          c.f.db.read(tr -> tr.getRange(c.f.ks.opsRange()).asList().join()).stream()
+              .map(KeyValue::getValue)
+              .map(OpRecord::decode)
+              .filter(op -> op.kind() == OpRecord.Kind.MOVE)
+              .toList();
+      assertThat(moves)
+          .hasSize((int) ctl.stats().replicasRecreated())
+          .allSatisfy(
+              op -> {
+                assertThat(op.phase()).isEqualTo(OpRecord.Phase.COMMITTED);
+                assertThat(op.detail())
+                    .contains("RECREATE")
+                    .contains("n0 ->")
+                    .contains("prepared@")
+                    .contains("committed@");
+                assertThat(op.updatedAt()).isGreaterThanOrEqualTo(op.createdAt());
+              });
 
       // the dry run saw it coming, from the same code
       assertThat(planned).isNotNull();
-      assertThat(planned.markDead()).extracting(ControllerPlan.DeadNode::nodeId).containsExactly("n0");
-      assertThat(planned.leaseMoves()).isNotEmpty().allSatisfy(m -> assertThat(m.from()).isEqualTo("n0"));
-      assertThat(planned.moves()).isNotEmpty().allSatisfy(m -> assertThat(m.from()).isEqualTo("n0"));
+      assertThat(planned.markDead())
+          .extracting(ControllerPlan.DeadNode::nodeId)
+          .containsExactly("n0");
+      assertThat(planned.leaseMoves())
+          .isNotEmpty()
+          .allSatisfy(m -> assertThat(m.from()).isEqualTo("n0"));
+      assertThat(planned.moves())
+          .isNotEmpty()
+          .allSatisfy(m -> assertThat(m.from()).isEqualTo("n0"));
     }
   }
 
@@ -79,14 +114,25 @@ class ControllerTest {
         c.heartbeatAllBut("n0", "n3", "n6");
         ctl.tick();
       }
-      assertThat(events.stream().filter(e -> e.kind() == ControllerEvent.Kind.UNSATISFIABLE).collect(Collectors.toList())).as("%s", events).isNotEmpty();
-      ControllerPlan plan = Controller.plan(c.f.db, c.f.ks, c.f.config, ControllerConfig.defaults());
-      assertThat(plan.unsatisfiable()).as("%s", plan).isNotEmpty().allSatisfy(u -> {
-        assertThat(u.constraint()).isEqualTo("distinct-zone");
-        assertThat(u.why()).contains("share a zone");
-      });
+      assertThat(
+              events.stream()
+                  .filter(e -> e.kind() == ControllerEvent.Kind.UNSATISFIABLE)
+                  .collect(Collectors.toList()))
+          .as("%s", events)
+          .isNotEmpty();
+      ControllerPlan plan =
+          Controller.plan(c.f.db, c.f.ks, c.f.config, ControllerConfig.defaults());
+      assertThat(plan.unsatisfiable())
+          .as("%s", plan)
+          .isNotEmpty()
+          .allSatisfy(
+              u -> {
+                assertThat(u.constraint()).isEqualTo("distinct-zone");
+                assertThat(u.why()).contains("share a zone");
+              });
       for (RangeDescriptor d : c.allRanges()) {
-        List<NodeRecord> replicas = d.replicas().stream().map(n -> c.f.registry.get(c.f.db, n).orElseThrow()).toList();
+        List<NodeRecord> replicas =
+            d.replicas().stream().map(n -> c.f.registry.get(c.f.db, n).orElseThrow()).toList();
         assertThat(Placement.violations(replicas, java.util.Set.of())).isEmpty();
       }
     }
@@ -95,26 +141,43 @@ class ControllerTest {
   @Test
   void hotRangesSplitAfterTheWindowAndColdSiblingsMergeOnlyAfterTheCooldown() {
     try (ControlFixture c = new ControlFixture(3)) {
-      ControllerConfig cc = ControllerConfig.builder().moveLimits(0, 0).splitMergeInterval(Duration.ofSeconds(1))
-          .splitThresholds(100, 1L << 30, Duration.ofSeconds(30)).mergeThresholds(5, 1L << 20, Duration.ofMinutes(5)).build();
+      ControllerConfig cc =
+          ControllerConfig.builder()
+              .moveLimits(0, 0)
+              .splitMergeInterval(Duration.ofSeconds(1))
+              .splitThresholds(100, 1L << 30, Duration.ofSeconds(30))
+              .mergeThresholds(5, 1L << 20, Duration.ofMinutes(5))
+              .build();
       Controller ctl = Controller.create(c.f.db, c.f.ks, c.f.config, cc, "ctl");
       RangeLoads loads = new RangeLoads(c.f.ks);
       RangeDescriptor hot = c.ranges.get(1);
       byte[] mid = "k0001m".getBytes(java.nio.charset.StandardCharsets.UTF_8);
-      loads.reportAsync(c.f.db, new RangeLoad(hot.rangeId(), 500, 1000, c.f.clock.millis(), mid, c.f.clock.millis())).join();
+      loads
+          .reportAsync(
+              c.f.db,
+              new RangeLoad(hot.rangeId(), 500, 1000, c.f.clock.millis(), mid, c.f.clock.millis()))
+          .join();
       for (int s = 0; s < 29; s++) {
         tickSecond(c, ctl);
-        assertThat(c.f.catalog.get(c.f.db, hot.rangeId())).as("split before the window at %d s", s).isPresent();
+        assertThat(c.f.catalog.get(c.f.db, hot.rangeId()))
+            .as("split before the window at %d s", s)
+            .isPresent();
       }
       for (int s = 0; s < 2; s++) tickSecond(c, ctl);
       assertThat(c.f.catalog.get(c.f.db, hot.rangeId())).isEmpty();
-      RangeDescriptor left = c.f.catalog.lookup(c.f.db, "k0001".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      RangeDescriptor left =
+          c.f.catalog.lookup(c.f.db, "k0001".getBytes(java.nio.charset.StandardCharsets.UTF_8));
       RangeDescriptor right = c.f.catalog.lookup(c.f.db, mid);
       assertThat(left.endKey()).isEqualTo(mid);
       assertThat(ctl.stats().splits()).isEqualTo(1);
-      // the load goes away: both halves report small and cold; they merge only once the cooldown passed
-      loads.reportAsync(c.f.db, new RangeLoad(left.rangeId(), 1, 100, 0, null, c.f.clock.millis())).join();
-      loads.reportAsync(c.f.db, new RangeLoad(right.rangeId(), 1, 100, 0, null, c.f.clock.millis())).join();
+      // the load goes away: both halves report small and cold; they merge only once the cooldown
+      // passed
+      loads
+          .reportAsync(c.f.db, new RangeLoad(left.rangeId(), 1, 100, 0, null, c.f.clock.millis()))
+          .join();
+      loads
+          .reportAsync(c.f.db, new RangeLoad(right.rangeId(), 1, 100, 0, null, c.f.clock.millis()))
+          .join();
       for (int s = 0; s < 60; s++) tickSecond(c, ctl);
       assertThat(ctl.stats().merges()).isZero();
       for (int s = 0; s < 250; s++) tickSecond(c, ctl);

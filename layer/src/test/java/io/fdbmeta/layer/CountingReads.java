@@ -33,7 +33,8 @@ final class CountingReads implements ReadTransactionContext {
   }
 
   @Override
-  public <T> CompletableFuture<T> readAsync(Function<? super ReadTransaction, ? extends CompletableFuture<T>> fn) {
+  public <T> CompletableFuture<T> readAsync(
+      Function<? super ReadTransaction, ? extends CompletableFuture<T>> fn) {
     return db.readAsync(tr -> fn.apply(wrap(tr)));
   }
 
@@ -43,25 +44,31 @@ final class CountingReads implements ReadTransactionContext {
   }
 
   private ReadTransaction wrap(ReadTransaction tr) {
-    return proxy(ReadTransaction.class, (p, m, args) -> {
-      Object r = invoke(m, tr, args);
-      if (m.getName().equals("getRange")) return countingIterable((AsyncIterable<?>) r);
-      return r;
-    });
+    return proxy(
+        ReadTransaction.class,
+        (p, m, args) -> {
+          Object r = invoke(m, tr, args);
+          if (m.getName().equals("getRange")) return countingIterable((AsyncIterable<?>) r);
+          return r;
+        });
   }
 
   @SuppressWarnings("unchecked")
   private AsyncIterable<KeyValue> countingIterable(AsyncIterable<?> it) {
-    return proxy(AsyncIterable.class, (p, m, args) -> {
-      Object r = invoke(m, it, args);
-      if (m.getName().equals("asList")) {
-        return ((CompletableFuture<List<KeyValue>>) r).thenApply(rows -> {
-          rows.forEach(kv -> rangeRows.add(kv.getKey()));
-          return rows;
+    return proxy(
+        AsyncIterable.class,
+        (p, m, args) -> {
+          Object r = invoke(m, it, args);
+          if (m.getName().equals("asList")) {
+            return ((CompletableFuture<List<KeyValue>>) r)
+                .thenApply(
+                    rows -> {
+                      rows.forEach(kv -> rangeRows.add(kv.getKey()));
+                      return rows;
+                    });
+          }
+          return r;
         });
-      }
-      return r;
-    });
   }
 
   private static Object invoke(Method m, Object target, Object[] args) throws Throwable {
@@ -74,6 +81,7 @@ final class CountingReads implements ReadTransactionContext {
 
   @SuppressWarnings("unchecked")
   private static <T> T proxy(Class<?> type, InvocationHandler h) {
-    return (T) Proxy.newProxyInstance(CountingReads.class.getClassLoader(), new Class<?>[] {type}, h);
+    return (T)
+        Proxy.newProxyInstance(CountingReads.class.getClassLoader(), new Class<?>[] {type}, h);
   }
 }

@@ -51,11 +51,18 @@ class EndKeyIndexTest {
     Integer[] values = new Integer[n];
     Arrays.setAll(values, i -> i);
     for (int p = 0; p < 2_000; p++) {
-      byte[] probe = rnd.nextInt(3) == 0 && !ends.isEmpty() ? variant(rnd, ends.get(rnd.nextInt(ends.size()))) : key(rnd, shape);
+      byte[] probe =
+          rnd.nextInt(3) == 0 && !ends.isEmpty()
+              ? variant(rnd, ends.get(rnd.nextInt(ends.size())))
+              : key(rnd, shape);
       int expected = 0;
-      while (expected < ends.size() && Arrays.compareUnsigned(ends.get(expected), probe) <= 0) expected++;
-      assertThat(index.upperBound(probe)).as("size %d, shape %d, probe %s", size, shape, Arrays.toString(probe)).isEqualTo(expected);
-      assertThat(EndKeyIndex.valueAbove(index.searchWords(), index, values, probe)).as("value above, size %d, shape %d, probe %s", size, shape, Arrays.toString(probe))
+      while (expected < ends.size() && Arrays.compareUnsigned(ends.get(expected), probe) <= 0)
+        expected++;
+      assertThat(index.upperBound(probe))
+          .as("size %d, shape %d, probe %s", size, shape, Arrays.toString(probe))
+          .isEqualTo(expected);
+      assertThat(EndKeyIndex.valueAbove(index.searchWords(), index, values, probe))
+          .as("value above, size %d, shape %d, probe %s", size, shape, Arrays.toString(probe))
           .isEqualTo(expected < n ? values[expected] : null);
     }
   }
@@ -66,23 +73,34 @@ class EndKeyIndexTest {
     byte[] b = {'b'};
     assertThat(EndKeyIndex.of(Arrays.asList(a, b, null)).upperBound(new byte[] {'a'})).isEqualTo(1);
     assertThat(EndKeyIndex.of(Arrays.asList(a, b, null)).end(1)).isSameAs(b);
-    assertThatThrownBy(() -> EndKeyIndex.of(Arrays.asList(b, a))).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("index 1");
-    assertThatThrownBy(() -> EndKeyIndex.of(Arrays.asList(a, a))).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> EndKeyIndex.of(Arrays.asList(a, null, b))).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("only the last");
+    assertThatThrownBy(() -> EndKeyIndex.of(Arrays.asList(b, a)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("index 1");
+    assertThatThrownBy(() -> EndKeyIndex.of(Arrays.asList(a, a)))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> EndKeyIndex.of(Arrays.asList(a, null, b)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("only the last");
   }
 
-  /** Keys of one of three shapes: random bytes with zeros; a long shared prefix; equal in their first 8+ bytes after it. */
+  /**
+   * Keys of one of three shapes: random bytes with zeros; a long shared prefix; equal in their
+   * first 8+ bytes after it.
+   */
   private static byte[] key(Random rnd, int shape) {
     switch (shape) {
-      case 0: {
-        byte[] k = new byte[rnd.nextInt(12)];
-        for (int i = 0; i < k.length; i++) k[i] = (byte) (rnd.nextInt(4) == 0 ? 0 : rnd.nextInt(256));
-        return k;
-      }
+      case 0:
+        {
+          byte[] k = new byte[rnd.nextInt(12)];
+          for (int i = 0; i < k.length; i++)
+            k[i] = (byte) (rnd.nextInt(4) == 0 ? 0 : rnd.nextInt(256));
+          return k;
+        }
       case 1:
         return String.format("user:%010d", rnd.nextInt(1_000_000_000)).getBytes();
       default:
-        return String.format("tenant-%d/aaaaaaaaaaaa%05d", rnd.nextInt(3), rnd.nextInt(100_000)).getBytes();
+        return String.format("tenant-%d/aaaaaaaaaaaa%05d", rnd.nextInt(3), rnd.nextInt(100_000))
+            .getBytes();
     }
   }
 
@@ -95,11 +113,12 @@ class EndKeyIndexTest {
         return Arrays.copyOf(k, k.length + 1);
       case 2:
         return Arrays.copyOf(k, Math.max(0, k.length - 1));
-      default: {
-        byte[] v = k.clone();
-        if (v.length > 0) v[v.length - 1] += rnd.nextBoolean() ? 1 : -1;
-        return v;
-      }
+      default:
+        {
+          byte[] v = k.clone();
+          if (v.length > 0) v[v.length - 1] += rnd.nextBoolean() ? 1 : -1;
+          return v;
+        }
     }
   }
 }

@@ -12,7 +12,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-/** An embedded database with a bootstrapped catalog, a node registry and leases on one fake clock. */
+/**
+ * An embedded database with a bootstrapped catalog, a node registry and leases on one fake clock.
+ */
 final class Fixture implements AutoCloseable {
   static final long START = 1_700_000_000_000L;
   static final NodeRecord.Locality LOCALITY = new NodeRecord.Locality("r1", "z1", "rack1");
@@ -50,7 +52,8 @@ final class Fixture implements AutoCloseable {
   }
 
   NodeRecord heartbeat(String nodeId, long incarnation) {
-    return registry.heartbeat(db, new NodeRegistry.Heartbeat(nodeId, incarnation, NodeRecord.Load.NONE, CAPACITY));
+    return registry.heartbeat(
+        db, new NodeRegistry.Heartbeat(nodeId, incarnation, NodeRecord.Load.NONE, CAPACITY));
   }
 
   /** Registers the nodes and makes them replicas of the root range. */
@@ -70,16 +73,21 @@ final class Fixture implements AutoCloseable {
   /** Every node has exactly one liveness entry, and it matches the record's status and expiry. */
   void assertLivenessMatchesRecords() {
     List<KeyValue> nodes = db.read(tr -> tr.getRange(ks.nodes()).asList().join());
-    List<KeyValue> entries = db.read(tr -> tr.getRange(ks.livenessSubspace().range()).asList().join());
+    List<KeyValue> entries =
+        db.read(tr -> tr.getRange(ks.livenessSubspace().range()).asList().join());
     Map<String, Tuple> entryByNode = new HashMap<>();
     for (KeyValue kv : entries) {
       Tuple t = ks.livenessSubspace().unpack(kv.getKey());
-      assertThat((Object) entryByNode.put(t.getString(2), t)).as("second liveness entry for %s", t.getString(2)).isNull();
+      assertThat((Object) entryByNode.put(t.getString(2), t))
+          .as("second liveness entry for %s", t.getString(2))
+          .isNull();
     }
     assertThat(entryByNode).hasSameSizeAs(nodes);
     for (KeyValue kv : nodes) {
       NodeRecord n = NodeRecord.decode(kv.getValue());
-      assertThat((Object) entryByNode.get(n.nodeId())).as("liveness entry of %s", n).isEqualTo(Tuple.from(n.status().name(), n.livenessExpiresAt(), n.nodeId()));
+      assertThat((Object) entryByNode.get(n.nodeId()))
+          .as("liveness entry of %s", n)
+          .isEqualTo(Tuple.from(n.status().name(), n.livenessExpiresAt(), n.nodeId()));
     }
   }
 

@@ -23,7 +23,13 @@ class IdempotencyTest {
 
   @Property(tries = 8)
   void faultyRunEqualsCleanRun(@ForAll @LongRange(min = 1, max = 1_000_000) long seed) {
-    FaultPlan faults = FaultPlan.seeded(seed).commitUnknownResultApplied(0.3).commitUnknownResultDropped(0.1).notCommitted(0.1).transactionTooOld(0.05).build();
+    FaultPlan faults =
+        FaultPlan.seeded(seed)
+            .commitUnknownResultApplied(0.3)
+            .commitUnknownResultDropped(0.1)
+            .notCommitted(0.1)
+            .transactionTooOld(0.05)
+            .build();
     Map<String, String> clean;
     Map<String, String> faulty;
     try (Fixture f = new Fixture()) {
@@ -47,7 +53,9 @@ class IdempotencyTest {
     NodeRecord b2 = r.register(f.db, Fixture.reg("b"), "token-b-2");
     assertThat(b2.incarnation()).isEqualTo(2);
     f.clock.advanceMillis(1000);
-    r.heartbeat(f.db, new NodeRegistry.Heartbeat("a", 1, new NodeRecord.Load(1, 2, 3, 4), Fixture.CAPACITY));
+    r.heartbeat(
+        f.db,
+        new NodeRegistry.Heartbeat("a", 1, new NodeRecord.Load(1, 2, 3, 4), Fixture.CAPACITY));
 
     Lease l1 = leases.acquire(f.db, range, "a");
     assertThat(l1.epoch()).isEqualTo(1);
@@ -66,23 +74,35 @@ class IdempotencyTest {
     r.decommission(f.db, "d");
     f.clock.advance(Duration.ofSeconds(20));
     r.heartbeat(f.db, new NodeRegistry.Heartbeat("b", 2, NodeRecord.Load.NONE, Fixture.CAPACITY));
-    for (NodeRecord expired : r.expired(f.db, f.clock.millis(), 10)) r.markDead(f.db, expired.nodeId(), expired.incarnation());
+    for (NodeRecord expired : r.expired(f.db, f.clock.millis(), 10))
+      r.markDead(f.db, expired.nodeId(), expired.incarnation());
     assertThat(r.get(f.db, "a").orElseThrow().status()).isEqualTo(NodeStatus.DEAD);
     f.assertLivenessMatchesRecords();
     return dump(f);
   }
 
-  /** Every key (without the directory prefix) and value; changelog entries and meta_version by order, since versionstamps differ between runs. */
+  /**
+   * Every key (without the directory prefix) and value; changelog entries and meta_version by
+   * order, since versionstamps differ between runs.
+   */
   private static Map<String, String> dump(Fixture f) {
     List<KeyValue> all = f.db.read(tr -> tr.getRange(f.ks.all()).asList().join());
-    int prefix = f.ks.all().begin.length - 1; // directory prefixes are allocated at random: compare what follows
+    int prefix =
+        f.ks.all().begin.length
+            - 1; // directory prefixes are allocated at random: compare what follows
     Map<String, String> out = new TreeMap<>();
     List<String> changelog = new ArrayList<>();
     for (KeyValue kv : all) {
       if (f.ks.changelogSubspace().contains(kv.getKey())) {
-        changelog.add(ChangeEvent.decode(kv.getValue()).toString() + " " + ByteArrayUtil.printable(kv.getValue()));
+        changelog.add(
+            ChangeEvent.decode(kv.getValue()).toString()
+                + " "
+                + ByteArrayUtil.printable(kv.getValue()));
       } else if (!java.util.Arrays.equals(kv.getKey(), f.ks.metaVersionKey())) {
-        out.put(ByteArrayUtil.printable(java.util.Arrays.copyOfRange(kv.getKey(), prefix, kv.getKey().length)), ByteArrayUtil.printable(kv.getValue()));
+        out.put(
+            ByteArrayUtil.printable(
+                java.util.Arrays.copyOfRange(kv.getKey(), prefix, kv.getKey().length)),
+            ByteArrayUtil.printable(kv.getValue()));
       }
     }
     for (int i = 0; i < changelog.size(); i++) out.put("changelog#" + i, changelog.get(i));

@@ -108,15 +108,23 @@ class LayerPropertiesTest {
   static final NodeRecord.Capacity CAPACITY = new NodeRecord.Capacity(1L << 40, 8);
 
   /** Codes an operation may legitimately fail with when it does not fit the current state. */
-  static final Set<MetaException.Code> REFUSALS = EnumSet.of(MetaException.Code.LEASE_CONFLICT, MetaException.Code.NOT_ALLOWED,
-      MetaException.Code.STALE_GENERATION, MetaException.Code.INVALID_ARGUMENT, MetaException.Code.UNKNOWN_RANGE, MetaException.Code.UNKNOWN_NODE);
+  static final Set<MetaException.Code> REFUSALS =
+      EnumSet.of(
+          MetaException.Code.LEASE_CONFLICT,
+          MetaException.Code.NOT_ALLOWED,
+          MetaException.Code.STALE_GENERATION,
+          MetaException.Code.INVALID_ARGUMENT,
+          MetaException.Code.UNKNOWN_RANGE,
+          MetaException.Code.UNKNOWN_NODE);
 
   /** Lets a soak run raise the tries, or a replay fix the seed, from system properties. */
   public static final class SoakSettings implements AroundPropertyHook {
     @Override
-    public PropertyExecutionResult aroundProperty(PropertyLifecycleContext context, PropertyExecutor property) {
+    public PropertyExecutionResult aroundProperty(
+        PropertyLifecycleContext context, PropertyExecutor property) {
       String tries = System.getProperty(TRIES_PROPERTY);
-      if (tries != null && !tries.isBlank()) context.attributes().setTries(Integer.parseInt(tries.trim()));
+      if (tries != null && !tries.isBlank())
+        context.attributes().setTries(Integer.parseInt(tries.trim()));
       String seed = System.getProperty(SEED_PROPERTY);
       if (seed != null && !seed.isBlank()) context.attributes().setSeed(seed.trim());
       return property.execute();
@@ -126,14 +134,36 @@ class LayerPropertiesTest {
   // ---------------------------------------------------------------- generated input
 
   /** The cluster: node count, clock skews (ms), and the timing of leases and liveness. */
-  record World(List<Integer> skews, int controllerSkew, long leaseMillis, long livenessMillis, int retention) {
+  record World(
+      List<Integer> skews,
+      int controllerSkew,
+      long leaseMillis,
+      long livenessMillis,
+      int retention) {
     int nodes() {
       return skews.size();
     }
   }
 
-  sealed interface Action permits Advance, Register, Heartbeat, DetectFailures, Drain, Decommission, Acquire, Renew, Transfer, Release, Split, Merge,
-      AddReplica, RemoveReplica, Learn, Trim, Sync, Controller {}
+  sealed interface Action
+      permits Advance,
+          Register,
+          Heartbeat,
+          DetectFailures,
+          Drain,
+          Decommission,
+          Acquire,
+          Renew,
+          Transfer,
+          Release,
+          Split,
+          Merge,
+          AddReplica,
+          RemoveReplica,
+          Learn,
+          Trim,
+          Sync,
+          Controller {}
 
   /** True time moves on; nothing is in flight. */
   record Advance(int millis) implements Action {}
@@ -143,7 +173,10 @@ class LayerPropertiesTest {
 
   record Heartbeat(int node) implements Action {}
 
-  /** The controller marks expired nodes DEAD; then, if asked, moves dead nodes' leases to live replicas. */
+  /**
+   * The controller marks expired nodes DEAD; then, if asked, moves dead nodes' leases to live
+   * replicas.
+   */
   record DetectFailures(boolean moveLeases) implements Action {}
 
   record Drain(int node) implements Action {}
@@ -153,10 +186,15 @@ class LayerPropertiesTest {
   /** A replica of the range (or, if {@code outsider}, any node) asks for its lease. */
   record Acquire(int range, int who, boolean outsider) implements Action {}
 
-  /** A node renews a lease it believes it holds ({@code pick} among all such beliefs of all nodes). */
+  /**
+   * A node renews a lease it believes it holds ({@code pick} among all such beliefs of all nodes).
+   */
   record Renew(int pick) implements Action {}
 
-  /** A node revokes its guard, then hands a lease it believes it holds to another replica; the target may be told. */
+  /**
+   * A node revokes its guard, then hands a lease it believes it holds to another replica; the
+   * target may be told.
+   */
   record Transfer(int pick, int to, boolean tellTarget) implements Action {}
 
   /** A node revokes its guard, then releases a lease it believes it holds. */
@@ -173,10 +211,16 @@ class LayerPropertiesTest {
     SPLIT
   }
 
-  /** Two-phase split of the range holding {@code key} at {@code key}; {@code tellHolder}: the leaseholder learns at once. */
+  /**
+   * Two-phase split of the range holding {@code key} at {@code key}; {@code tellHolder}: the
+   * leaseholder learns at once.
+   */
   record Split(String key, Between between, int arg, boolean tellHolder) implements Action {}
 
-  /** Merges range {@code range} with its right neighbour; {@code align} first adds replicas so their sets match. */
+  /**
+   * Merges range {@code range} with its right neighbour; {@code align} first adds replicas so their
+   * sets match.
+   */
   record Merge(int range, boolean align) implements Action {}
 
   record AddReplica(int range, int node) implements Action {}
@@ -201,43 +245,65 @@ class LayerPropertiesTest {
 
   @Provide
   Arbitrary<World> worlds() {
-    Arbitrary<Integer> skew = Arbitraries.integers().between((int) -MAX_OFFSET / 2, (int) MAX_OFFSET / 2);
-    return Combinators.combine(skew.list().ofMinSize(4).ofMaxSize(8), skew, Arbitraries.of(2_000L, 4_000L, 9_000L),
-        Arbitraries.of(2_000L, 4_000L, 9_000L), Arbitraries.integers().between(1, 30)).as(World::new);
+    Arbitrary<Integer> skew =
+        Arbitraries.integers().between((int) -MAX_OFFSET / 2, (int) MAX_OFFSET / 2);
+    return Combinators.combine(
+            skew.list().ofMinSize(4).ofMaxSize(8),
+            skew,
+            Arbitraries.of(2_000L, 4_000L, 9_000L),
+            Arbitraries.of(2_000L, 4_000L, 9_000L),
+            Arbitraries.integers().between(1, 30))
+        .as(World::new);
   }
 
   @Provide
   Arbitrary<List<Action>> actions() {
     Arbitrary<Integer> i = Arbitraries.integers().between(0, 1_000);
     Arbitrary<Boolean> b = Arbitraries.of(true, false);
-    Arbitrary<String> key = Arbitraries.strings().withChars("abcdefgh").ofMinLength(1).ofMaxLength(3);
-    Arbitrary<Action> action = Arbitraries.frequencyOf(
-        net.jqwik.api.Tuple.of(14, Arbitraries.integers().between(0, 3_000).map(Advance::new)),
-        net.jqwik.api.Tuple.of(3, i.map(Register::new)),
-        net.jqwik.api.Tuple.of(14, i.map(Heartbeat::new)),
-        net.jqwik.api.Tuple.of(5, b.map(DetectFailures::new)),
-        net.jqwik.api.Tuple.of(1, i.map(Drain::new)),
-        net.jqwik.api.Tuple.of(1, i.map(Decommission::new)),
-        net.jqwik.api.Tuple.of(10, Combinators.combine(i, i, Arbitraries.integers().between(0, 9).map(n -> n == 0)).as(Acquire::new)),
-        net.jqwik.api.Tuple.of(8, i.map(Renew::new)),
-        net.jqwik.api.Tuple.of(5, Combinators.combine(i, i, b).as(Transfer::new)),
-        net.jqwik.api.Tuple.of(2, i.map(Release::new)),
-        net.jqwik.api.Tuple.of(6, Combinators.combine(key, Arbitraries.of(Between.class), i, b).as(Split::new)),
-        net.jqwik.api.Tuple.of(4, Combinators.combine(i, b).as(Merge::new)),
-        net.jqwik.api.Tuple.of(5, Combinators.combine(i, i).as(AddReplica::new)),
-        net.jqwik.api.Tuple.of(3, Combinators.combine(i, i).as(RemoveReplica::new)),
-        net.jqwik.api.Tuple.of(8, i.map(Learn::new)),
-        net.jqwik.api.Tuple.of(2, Arbitraries.just(new Trim())),
-        net.jqwik.api.Tuple.of(4, Arbitraries.just(new Sync())),
-        net.jqwik.api.Tuple.of(4, Combinators.combine(i, Arbitraries.of(ControllerCall.class)).as(Controller::new)));
+    Arbitrary<String> key =
+        Arbitraries.strings().withChars("abcdefgh").ofMinLength(1).ofMaxLength(3);
+    Arbitrary<Action> action =
+        Arbitraries.frequencyOf(
+            net.jqwik.api.Tuple.of(14, Arbitraries.integers().between(0, 3_000).map(Advance::new)),
+            net.jqwik.api.Tuple.of(3, i.map(Register::new)),
+            net.jqwik.api.Tuple.of(14, i.map(Heartbeat::new)),
+            net.jqwik.api.Tuple.of(5, b.map(DetectFailures::new)),
+            net.jqwik.api.Tuple.of(1, i.map(Drain::new)),
+            net.jqwik.api.Tuple.of(1, i.map(Decommission::new)),
+            net.jqwik.api.Tuple.of(
+                10,
+                Combinators.combine(i, i, Arbitraries.integers().between(0, 9).map(n -> n == 0))
+                    .as(Acquire::new)),
+            net.jqwik.api.Tuple.of(8, i.map(Renew::new)),
+            net.jqwik.api.Tuple.of(5, Combinators.combine(i, i, b).as(Transfer::new)),
+            net.jqwik.api.Tuple.of(2, i.map(Release::new)),
+            net.jqwik.api.Tuple.of(
+                6, Combinators.combine(key, Arbitraries.of(Between.class), i, b).as(Split::new)),
+            net.jqwik.api.Tuple.of(4, Combinators.combine(i, b).as(Merge::new)),
+            net.jqwik.api.Tuple.of(5, Combinators.combine(i, i).as(AddReplica::new)),
+            net.jqwik.api.Tuple.of(3, Combinators.combine(i, i).as(RemoveReplica::new)),
+            net.jqwik.api.Tuple.of(8, i.map(Learn::new)),
+            net.jqwik.api.Tuple.of(2, Arbitraries.just(new Trim())),
+            net.jqwik.api.Tuple.of(4, Arbitraries.just(new Sync())),
+            net.jqwik.api.Tuple.of(
+                4,
+                Combinators.combine(i, Arbitraries.of(ControllerCall.class)).as(Controller::new)));
     return action.list().ofMinSize(40).ofMaxSize(80);
   }
 
   @Property(tries = 40)
   @AddLifecycleHook(SoakSettings.class)
-  void layerInvariantsHoldUnderFaultsAndClockSkew(@ForAll("worlds") World world, @ForAll("actions") List<Action> actions, @ForAll long faultSeed) {
-    FaultPlan faults = FaultPlan.seeded(faultSeed).notCommitted(0.05).commitUnknownResultApplied(0.05).commitUnknownResultDropped(0.05)
-        .transactionTooOld(0.03).build();
+  void layerInvariantsHoldUnderFaultsAndClockSkew(
+      @ForAll("worlds") World world,
+      @ForAll("actions") List<Action> actions,
+      @ForAll long faultSeed) {
+    FaultPlan faults =
+        FaultPlan.seeded(faultSeed)
+            .notCommitted(0.05)
+            .commitUnknownResultApplied(0.05)
+            .commitUnknownResultDropped(0.05)
+            .transactionTooOld(0.03)
+            .build();
     try (Sim sim = new Sim(world, faults)) {
       sim.guarded("set-up", sim::setUp);
       for (Action a : actions) sim.guarded(a.toString(), () -> sim.step(a));
@@ -290,8 +356,14 @@ class LayerPropertiesTest {
     Actor(String id, Keyspace ks, SkewedClock clock, World w) {
       this.id = id;
       this.clock = clock;
-      this.config = LayerConfig.builder().clock(clock).maxClockOffset(Duration.ofMillis(MAX_OFFSET)).leaseDuration(Duration.ofMillis(w.leaseMillis()))
-          .livenessDuration(Duration.ofMillis(w.livenessMillis())).changelogRetention(w.retention()).build();
+      this.config =
+          LayerConfig.builder()
+              .clock(clock)
+              .maxClockOffset(Duration.ofMillis(MAX_OFFSET))
+              .leaseDuration(Duration.ofMillis(w.leaseMillis()))
+              .livenessDuration(Duration.ofMillis(w.livenessMillis()))
+              .changelogRetention(w.retention())
+              .build();
       this.catalog = new RangeCatalog(ks, config);
       this.registry = new NodeRegistry(ks, config);
       this.leases = new LeaseManager(catalog);
@@ -303,8 +375,10 @@ class LayerPropertiesTest {
     final Actor actor;
     long incarnation;
     int starts;
+
     /** By range id, in the order the node learned of them (deterministic picks). */
     final Map<Long, LeaseGuard> guards = new LinkedHashMap<>();
+
     /** The controller term this node believes it holds, or null. */
     @Nullable Lease controllerTerm;
 
@@ -326,12 +400,17 @@ class LayerPropertiesTest {
   /** The key span [start, end) a range had at one generation; end null for "no end". */
   record Span(byte[] start, byte @Nullable [] end) {
     boolean overlaps(Span o) {
-      return (o.end == null || ByteArrayUtil.compareUnsigned(start, o.end) < 0) && (end == null || ByteArrayUtil.compareUnsigned(o.start, end) < 0);
+      return (o.end == null || ByteArrayUtil.compareUnsigned(start, o.end) < 0)
+          && (end == null || ByteArrayUtil.compareUnsigned(o.start, end) < 0);
     }
 
     @Override
     public String toString() {
-      return "[" + ByteArrayUtil.printable(start) + ", " + (end == null ? "∞" : ByteArrayUtil.printable(end)) + ")";
+      return "["
+          + ByteArrayUtil.printable(start)
+          + ", "
+          + (end == null ? "∞" : ByteArrayUtil.printable(end))
+          + ")";
     }
   }
 
@@ -376,29 +455,44 @@ class LayerPropertiesTest {
       this.ks = Keyspace.open(db, "sim");
       byte[] root = ks.all().begin;
       this.leaseSubspace = new Subspace(Arrays.copyOf(root, root.length - 1)).get("lease");
-      this.controller = new Actor("controller", ks, new SkewedClock(time, world.controllerSkew()), world);
-      for (int i = 0; i < world.nodes(); i++) nodes.add(new SimNode(new Actor("n" + i, ks, new SkewedClock(time, world.skews().get(i)), world)));
+      this.controller =
+          new Actor("controller", ks, new SkewedClock(time, world.controllerSkew()), world);
+      for (int i = 0; i < world.nodes(); i++)
+        nodes.add(
+            new SimNode(
+                new Actor("n" + i, ks, new SkewedClock(time, world.skews().get(i)), world)));
       this.trimmer = new ChangelogTrimmer(ks, controller.config);
     }
 
     void setUp() {
       controller.catalog.init(db);
       for (SimNode n : nodes) register(n);
-      for (int i = 0; i < 3; i++) call(controller.catalog.addReplicaAsync(db, Ids.ROOT_RANGE_ID, nodes.get(i).id(), -1));
+      for (int i = 0; i < 3; i++)
+        call(controller.catalog.addReplicaAsync(db, Ids.ROOT_RANGE_ID, nodes.get(i).id(), -1));
       check();
-      follower = new RouteFollower(db, ks, RouteFollower.Options.builder().watches(false).pollInterval(Duration.ofHours(1)).loadPageSize(3)
-          .logPageSize(2).clock(controller.clock).build());
-      follower.addListener(new RouteFollower.Listener() {
-        @Override
-        public void onChanges(Versionstamp position, List<ChangeEvent> events) {
-          seen.add(new Seen(position, List.copyOf(events)));
-        }
+      follower =
+          new RouteFollower(
+              db,
+              ks,
+              RouteFollower.Options.builder()
+                  .watches(false)
+                  .pollInterval(Duration.ofHours(1))
+                  .loadPageSize(3)
+                  .logPageSize(2)
+                  .clock(controller.clock)
+                  .build());
+      follower.addListener(
+          new RouteFollower.Listener() {
+            @Override
+            public void onChanges(Versionstamp position, List<ChangeEvent> events) {
+              seen.add(new Seen(position, List.copyOf(events)));
+            }
 
-        @Override
-        public void onReload(RouteSnapshot snapshot) {
-          seen.add(new Seen(snapshot.cursor(), null));
-        }
-      });
+            @Override
+            public void onReload(RouteSnapshot snapshot) {
+              seen.add(new Seen(snapshot.cursor(), null));
+            }
+          });
       follower.start();
       checkFollower();
     }
@@ -408,13 +502,19 @@ class LayerPropertiesTest {
       try {
         body.run();
       } catch (Throwable e) {
-        StringBuilder sb = new StringBuilder("layer property failed at step ").append(trace.size()).append(": ").append(what).append('\n');
+        StringBuilder sb =
+            new StringBuilder("layer property failed at step ")
+                .append(trace.size())
+                .append(": ")
+                .append(what)
+                .append('\n');
         sb.append("  world: ").append(world).append('\n');
         sb.append("  faults: ").append(faults).append('\n');
         sb.append("  true time: ").append(time.millis() - START).append(" ms after start\n");
         sb.append("  cause: ").append(e).append('\n');
         sb.append("  trace (newest last):\n");
-        for (String t : trace.subList(Math.max(0, trace.size() - 60), trace.size())) sb.append("    ").append(t).append('\n');
+        for (String t : trace.subList(Math.max(0, trace.size() - 60), trace.size()))
+          sb.append("    ").append(t).append('\n');
         throw new AssertionError(sb.toString(), e);
       }
     }
@@ -453,7 +553,10 @@ class LayerPropertiesTest {
         register(node(r.node()));
       } else if (a instanceof Heartbeat h) {
         SimNode n = node(h.node());
-        NodeRecord rec = n.actor.registry.heartbeat(db, new NodeRegistry.Heartbeat(n.id(), n.incarnation, NodeRecord.Load.NONE, CAPACITY));
+        NodeRecord rec =
+            n.actor.registry.heartbeat(
+                db,
+                new NodeRegistry.Heartbeat(n.id(), n.incarnation, NodeRecord.Load.NONE, CAPACITY));
         trace.add("    " + rec);
       } else if (a instanceof DetectFailures d) {
         detectFailures(d.moveLeases());
@@ -463,11 +566,15 @@ class LayerPropertiesTest {
         controller.registry.decommission(db, node(d.node()).id());
       } else if (a instanceof Acquire acq) {
         RangeDescriptor d = pickRange(acq.range());
-        SimNode n = acq.outsider() || d.replicas().isEmpty() ? node(acq.who()) : byId(d.replicas().get(acq.who() % d.replicas().size()));
+        SimNode n =
+            acq.outsider() || d.replicas().isEmpty()
+                ? node(acq.who())
+                : byId(d.replicas().get(acq.who() % d.replicas().size()));
         acquire(n, d.rangeId());
       } else if (a instanceof Renew r) {
         Belief h = belief(r.pick());
-        Lease lease = h.node().actor.leases.renew(db, h.guard().rangeId(), h.node().id(), h.guard().epoch());
+        Lease lease =
+            h.node().actor.leases.renew(db, h.guard().rangeId(), h.node().id(), h.guard().epoch());
         h.guard().update(h.guard().generation(), lease);
         trace.add("    " + h.node().id() + " renewed " + lease + " -> " + h.guard());
       } else if (a instanceof Transfer t) {
@@ -482,16 +589,29 @@ class LayerPropertiesTest {
         split(s);
       } else if (a instanceof Merge m) {
         List<RangeDescriptor> ranges = ranges();
-        if (ranges.size() < 2) throw MetaException.of(MetaException.Code.INVALID_ARGUMENT, "one range only");
+        if (ranges.size() < 2)
+          throw MetaException.of(MetaException.Code.INVALID_ARGUMENT, "one range only");
         int i = Math.min(m.range() % ranges.size(), ranges.size() - 2);
         merge(ranges.get(i), ranges.get(i + 1), m.align());
       } else if (a instanceof AddReplica r) {
         RangeDescriptor d = pickRange(r.range());
-        trace.add("    " + call(controller.catalog.addReplicaAsync(db, d.rangeId(), node(r.node()).id(), d.generation())));
+        trace.add(
+            "    "
+                + call(
+                    controller.catalog.addReplicaAsync(
+                        db, d.rangeId(), node(r.node()).id(), d.generation())));
       } else if (a instanceof RemoveReplica r) {
         RangeDescriptor d = pickRange(r.range());
-        if (d.replicas().isEmpty()) throw MetaException.of(MetaException.Code.NOT_ALLOWED, "no replicas");
-        trace.add("    " + call(controller.catalog.removeReplicaAsync(db, d.rangeId(), d.replicas().get(r.pick() % d.replicas().size()), d.generation())));
+        if (d.replicas().isEmpty())
+          throw MetaException.of(MetaException.Code.NOT_ALLOWED, "no replicas");
+        trace.add(
+            "    "
+                + call(
+                    controller.catalog.removeReplicaAsync(
+                        db,
+                        d.rangeId(),
+                        d.replicas().get(r.pick() % d.replicas().size()),
+                        d.generation())));
       } else if (a instanceof Learn l) {
         learn(node(l.node()));
       } else if (a instanceof Trim) {
@@ -512,7 +632,9 @@ class LayerPropertiesTest {
     Belief belief(int pick) {
       List<Belief> all = new ArrayList<>();
       for (SimNode n : nodes) for (LeaseGuard g : n.held()) all.add(new Belief(n, g));
-      if (all.isEmpty()) throw MetaException.of(MetaException.Code.LEASE_CONFLICT, "no node believes it holds a lease");
+      if (all.isEmpty())
+        throw MetaException.of(
+            MetaException.Code.LEASE_CONFLICT, "no node believes it holds a lease");
       return all.get(pick % all.size());
     }
 
@@ -521,11 +643,17 @@ class LayerPropertiesTest {
       switch (call) {
         case ACQUIRE -> n.controllerTerm = n.actor.leases.acquireController(db, n.id());
         case RENEW -> {
-          if (term == null) throw MetaException.of(MetaException.Code.LEASE_CONFLICT, n.id() + " does not believe it is the controller");
+          if (term == null)
+            throw MetaException.of(
+                MetaException.Code.LEASE_CONFLICT,
+                n.id() + " does not believe it is the controller");
           n.controllerTerm = n.actor.leases.renewController(db, n.id(), term.epoch());
         }
         case RESIGN -> {
-          if (term == null) throw MetaException.of(MetaException.Code.LEASE_CONFLICT, n.id() + " does not believe it is the controller");
+          if (term == null)
+            throw MetaException.of(
+                MetaException.Code.LEASE_CONFLICT,
+                n.id() + " does not believe it is the controller");
           n.controllerTerm = null; // stop acting first
           n.actor.leases.resignController(db, n.id(), term.epoch());
         }
@@ -537,15 +665,24 @@ class LayerPropertiesTest {
       n.guards.clear(); // a new process: whatever the old one believed is gone with it
       n.controllerTerm = null;
       n.starts++;
-      NodeRecord rec = n.actor.registry.register(db, new NodeRegistry.Registration(n.id(), n.id() + ":7000",
-          new NodeRecord.Locality("r", "z" + n.id(), "k" + n.id()), CAPACITY), n.id() + "-process-" + n.starts);
+      NodeRecord rec =
+          n.actor.registry.register(
+              db,
+              new NodeRegistry.Registration(
+                  n.id(),
+                  n.id() + ":7000",
+                  new NodeRecord.Locality("r", "z" + n.id(), "k" + n.id()),
+                  CAPACITY),
+              n.id() + "-process-" + n.starts);
       n.incarnation = rec.incarnation();
       trace.add("    " + rec);
     }
 
     void detectFailures(boolean moveLeases) {
       for (NodeRecord expired : controller.registry.expired(db, controller.config.now(), 100)) {
-        String outcome = attempt(() -> controller.registry.markDead(db, expired.nodeId(), expired.incarnation()));
+        String outcome =
+            attempt(
+                () -> controller.registry.markDead(db, expired.nodeId(), expired.incarnation()));
         trace.add("    mark dead " + expired.nodeId() + ": " + outcome);
       }
       if (!moveLeases) return;
@@ -559,14 +696,25 @@ class LayerPropertiesTest {
             NodeRecord r = controller.registry.get(db, replica).orElseThrow();
             if (r.status() != NodeStatus.LIVE) continue;
             String outcome = attempt(() -> acquire(byId(replica), d.rangeId()));
-            trace.add("    move lease of " + d.rangeId() + " from dead " + dead.id() + " to " + replica + ": " + outcome);
+            trace.add(
+                "    move lease of "
+                    + d.rangeId()
+                    + " from dead "
+                    + dead.id()
+                    + " to "
+                    + replica
+                    + ": "
+                    + outcome);
             break;
           }
         }
       }
     }
 
-    /** {@code n} asks for the lease and, on success, takes it into its guard at the range's generation. */
+    /**
+     * {@code n} asks for the lease and, on success, takes it into its guard at the range's
+     * generation.
+     */
     void acquire(SimNode n, long rangeId) {
       Lease lease = n.actor.leases.acquire(db, rangeId, n.id());
       RangeDescriptor d = n.actor.catalog.get(db, rangeId).orElseThrow();
@@ -580,13 +728,21 @@ class LayerPropertiesTest {
       List<String> others = new ArrayList<>(d == null ? List.of() : d.replicas());
       others.remove(n.id());
       SimNode target = others.isEmpty() ? node(to) : byId(others.get(to % others.size()));
-      if (target == n) throw MetaException.of(MetaException.Code.INVALID_ARGUMENT, "no other node to transfer to");
+      if (target == n)
+        throw MetaException.of(MetaException.Code.INVALID_ARGUMENT, "no other node to transfer to");
       g.revoke(); // stop serving before handing over, as transfer's contract asks
       Lease lease = n.actor.leases.transfer(db, g.rangeId(), n.id(), g.epoch(), target.id());
       RangeDescriptor after = n.actor.catalog.get(db, g.rangeId()).orElseThrow();
       g.update(after.generation(), lease);
       if (tellTarget) guardFor(target, after).update(after.generation(), lease);
-      trace.add("    " + n.id() + " transferred to " + target.id() + ": " + lease + (tellTarget ? " (told)" : ""));
+      trace.add(
+          "    "
+              + n.id()
+              + " transferred to "
+              + target.id()
+              + ": "
+              + lease
+              + (tellTarget ? " (told)" : ""));
     }
 
     void split(Split s) {
@@ -595,7 +751,9 @@ class LayerPropertiesTest {
       String opId = "op-" + nextOp++;
       long leftId = nextId++;
       long rightId = nextId++;
-      call(controller.catalog.prepareSplitAsync(db, opId, parent.rangeId(), key, parent.generation(), leftId, rightId));
+      call(
+          controller.catalog.prepareSplitAsync(
+              db, opId, parent.rangeId(), key, parent.generation(), leftId, rightId));
       trace.add("    prepared " + opId + " of " + parent);
       if (s.between() != Between.NOTHING) {
         String outcome = attempt(() -> between(s.between(), parent, s.arg()));
@@ -609,7 +767,8 @@ class LayerPropertiesTest {
         SimNode n = byId(holder);
         if (n.guards.remove(parent.rangeId()) != null) {
           Lease lease = rawLease(leftId);
-          for (RangeDescriptor child : List.of(result.left(), result.right())) guardFor(n, child).update(child.generation(), Objects.requireNonNull(lease));
+          for (RangeDescriptor child : List.of(result.left(), result.right()))
+            guardFor(n, child).update(child.generation(), Objects.requireNonNull(lease));
         }
       }
     }
@@ -617,12 +776,20 @@ class LayerPropertiesTest {
     void between(Between what, RangeDescriptor parent, int arg) {
       RangeDescriptor d = controller.catalog.get(db, parent.rangeId()).orElseThrow();
       switch (what) {
-        case ADD_REPLICA -> call(controller.catalog.addReplicaAsync(db, d.rangeId(), node(arg).id(), -1));
+        case ADD_REPLICA ->
+            call(controller.catalog.addReplicaAsync(db, d.rangeId(), node(arg).id(), -1));
         case REMOVE_REPLICA -> {
           if (d.replicas().isEmpty()) return;
-          call(controller.catalog.removeReplicaAsync(db, d.rangeId(), d.replicas().get(arg % d.replicas().size()), -1));
+          call(
+              controller.catalog.removeReplicaAsync(
+                  db, d.rangeId(), d.replicas().get(arg % d.replicas().size()), -1));
         }
-        case ACQUIRE -> acquire(d.replicas().isEmpty() ? node(arg) : byId(d.replicas().get(arg % d.replicas().size())), d.rangeId());
+        case ACQUIRE ->
+            acquire(
+                d.replicas().isEmpty()
+                    ? node(arg)
+                    : byId(d.replicas().get(arg % d.replicas().size())),
+                d.rangeId());
         case TRANSFER -> {
           Lease lease = rawLease(d.rangeId());
           if (lease == null || LeaseRules.isVacant(lease)) return;
@@ -642,7 +809,9 @@ class LayerPropertiesTest {
           byte[] key = ByteArrayUtil.join(start, new byte[] {(byte) ('a' + arg % 8)});
           if (!d.isInterior(key)) return;
           String op = "op-" + nextOp++;
-          call(controller.catalog.prepareSplitAsync(db, op, d.rangeId(), key, d.generation(), nextId++, nextId++));
+          call(
+              controller.catalog.prepareSplitAsync(
+                  db, op, d.rangeId(), key, d.generation(), nextId++, nextId++));
           call(controller.catalog.commitSplitAsync(db, op));
         }
         case NOTHING -> {}
@@ -655,22 +824,39 @@ class LayerPropertiesTest {
         all.addAll(right.replicas());
         for (String n : all) {
           for (RangeDescriptor side : List.of(left, right)) {
-            if (!side.replicas().contains(n)) trace.add("    align " + side.rangeId() + " +" + n + ": " + attempt(() -> call(controller.catalog.addReplicaAsync(db, side.rangeId(), n, -1))));
+            if (!side.replicas().contains(n))
+              trace.add(
+                  "    align "
+                      + side.rangeId()
+                      + " +"
+                      + n
+                      + ": "
+                      + attempt(
+                          () ->
+                              call(controller.catalog.addReplicaAsync(db, side.rangeId(), n, -1))));
           }
         }
       }
-      RangeDescriptor merged = call(controller.catalog.mergeAsync(db, "op-" + nextOp++, left.rangeId(), right.rangeId()));
+      RangeDescriptor merged =
+          call(
+              controller.catalog.mergeAsync(db, "op-" + nextOp++, left.rangeId(), right.rangeId()));
       trace.add("    merged " + left.rangeId() + " + " + right.rangeId() + " -> " + merged);
     }
 
-    /** The node re-reads the catalog for its ranges: new guards, new generations, leases it holds or lost. */
+    /**
+     * The node re-reads the catalog for its ranges: new guards, new generations, leases it holds or
+     * lost.
+     */
     void learn(SimNode n) {
       Set<Long> mine = new HashSet<>();
       for (RangeDescriptor d : ranges()) {
         if (!d.replicas().contains(n.id())) continue;
         mine.add(d.rangeId());
         Lease lease = rawLease(d.rangeId());
-        guardFor(n, d).update(d.generation(), lease != null ? lease : new Lease(LeaseRules.VACANT, d.leaseEpoch(), 0));
+        guardFor(n, d)
+            .update(
+                d.generation(),
+                lease != null ? lease : new Lease(LeaseRules.VACANT, d.leaseEpoch(), 0));
       }
       n.guards.keySet().retainAll(mine);
       trace.add("    " + n.id() + " knows " + n.guards.values());
@@ -684,12 +870,16 @@ class LayerPropertiesTest {
     LeaseGuard guardFor(SimNode n, RangeDescriptor d) {
       Span span = new Span(d.startKey(), d.endKey());
       spans.put(d.rangeId() + "@" + d.generation(), span);
-      n.guards.entrySet().removeIf(e -> {
-        if (e.getKey() == d.rangeId()) return false;
-        Span other = spans.get(e.getKey() + "@" + e.getValue().generation());
-        return other != null && other.overlaps(span);
-      });
-      return n.guards.computeIfAbsent(d.rangeId(), id -> new LeaseGuard(n.id(), id, d.generation(), n.actor.clock, MAX_OFFSET));
+      n.guards
+          .entrySet()
+          .removeIf(
+              e -> {
+                if (e.getKey() == d.rangeId()) return false;
+                Span other = spans.get(e.getKey() + "@" + e.getValue().generation());
+                return other != null && other.overlaps(span);
+              });
+      return n.guards.computeIfAbsent(
+          d.rangeId(), id -> new LeaseGuard(n.id(), id, d.generation(), n.actor.clock, MAX_OFFSET));
     }
 
     // ---------------------------------------------------------------- checks
@@ -711,12 +901,23 @@ class LayerPropertiesTest {
         if (lease != null) {
           monotonic(maxLeaseRecordEpoch, d.rangeId(), lease.epoch(), "lease record epoch");
           String holder = LeaseRules.isVacant(lease) ? null : lease.holder();
-          require(Objects.equals(holder, d.leaseholder()) && lease.epoch() == d.leaseEpoch(), "descriptor %s disagrees with its lease record %s", d, lease);
+          require(
+              Objects.equals(holder, d.leaseholder()) && lease.epoch() == d.leaseEpoch(),
+              "descriptor %s disagrees with its lease record %s",
+              d,
+              lease);
         } else {
-          require(d.leaseholder() == null, "descriptor %s names a leaseholder but has no lease record", d);
+          require(
+              d.leaseholder() == null,
+              "descriptor %s names a leaseholder but has no lease record",
+              d);
         }
       }
-      require(ids.containsAll(leases.keySet()), "lease records %s outlive their ranges %s", leases.keySet(), ids);
+      require(
+          ids.containsAll(leases.keySet()),
+          "lease records %s outlive their ranges %s",
+          leases.keySet(),
+          ids);
       checkRangeByNode(ranges);
       checkLiveness();
       checkChangelog(ranges);
@@ -733,12 +934,23 @@ class LayerPropertiesTest {
         Lease term = n.controllerTerm;
         if (term == null || !term.isValidForHolder(n.actor.clock.millis(), MAX_OFFSET)) continue;
         acting.add(n.id());
-        require(recorded != null && recorded.holder().equals(n.id()) && recorded.epoch() == term.epoch() && term.expiresAt() <= recorded.expiresAt(),
-            "%s acts as controller with %s, the record is %s", n.id(), term, recorded);
+        require(
+            recorded != null
+                && recorded.holder().equals(n.id())
+                && recorded.epoch() == term.epoch()
+                && term.expiresAt() <= recorded.expiresAt(),
+            "%s acts as controller with %s, the record is %s",
+            n.id(),
+            term,
+            recorded);
       }
       require(acting.size() <= 1, "%s all act as controller at once", acting);
       if (recorded != null) {
-        require(recorded.epoch() >= maxControllerEpoch, "controller epoch went back from %d to %d", maxControllerEpoch, recorded.epoch());
+        require(
+            recorded.epoch() >= maxControllerEpoch,
+            "controller epoch went back from %d to %d",
+            maxControllerEpoch,
+            recorded.epoch());
         maxControllerEpoch = recorded.epoch();
       }
     }
@@ -746,53 +958,107 @@ class LayerPropertiesTest {
     void checkRangeByNode(List<RangeDescriptor> ranges) {
       Set<String> expected = new HashSet<>();
       for (RangeDescriptor d : ranges) {
-        for (String n : d.replicas()) expected.add(n + "/" + d.rangeId() + "/" + (n.equals(d.leaseholder()) ? RouteWriter.ROLE_LEASEHOLDER : RouteWriter.ROLE_REPLICA));
+        for (String n : d.replicas())
+          expected.add(
+              n
+                  + "/"
+                  + d.rangeId()
+                  + "/"
+                  + (n.equals(d.leaseholder())
+                      ? RouteWriter.ROLE_LEASEHOLDER
+                      : RouteWriter.ROLE_REPLICA));
       }
       Set<String> indexed = new HashSet<>();
-      for (KeyValue kv : db.read(tr -> tr.getRange(ks.rangeByNodeSubspace().range()).asList().join())) {
+      for (KeyValue kv :
+          db.read(tr -> tr.getRange(ks.rangeByNodeSubspace().range()).asList().join())) {
         Tuple t = ks.rangeByNodeSubspace().unpack(kv.getKey());
-        indexed.add(t.getString(0) + "/" + t.getLong(1) + "/" + Tuple.fromBytes(kv.getValue()).getString(0));
+        indexed.add(
+            t.getString(0)
+                + "/"
+                + t.getLong(1)
+                + "/"
+                + Tuple.fromBytes(kv.getValue()).getString(0));
       }
-      require(indexed.equals(expected), "range_by_node %s disagrees with descriptors %s", new TreeMap<>(Map.of("indexed", indexed)), expected);
+      require(
+          indexed.equals(expected),
+          "range_by_node %s disagrees with descriptors %s",
+          new TreeMap<>(Map.of("indexed", indexed)),
+          expected);
     }
 
     void checkLiveness() {
       List<KeyValue> records = db.read(tr -> tr.getRange(ks.nodes()).asList().join());
-      List<KeyValue> entries = db.read(tr -> tr.getRange(ks.livenessSubspace().range()).asList().join());
+      List<KeyValue> entries =
+          db.read(tr -> tr.getRange(ks.livenessSubspace().range()).asList().join());
       Map<String, Tuple> entryByNode = new HashMap<>();
       for (KeyValue kv : entries) {
         Tuple t = ks.livenessSubspace().unpack(kv.getKey());
-        require(entryByNode.put(t.getString(2), t) == null, "second liveness entry for %s", t.getString(2));
+        require(
+            entryByNode.put(t.getString(2), t) == null,
+            "second liveness entry for %s",
+            t.getString(2));
       }
-      require(entryByNode.size() == records.size(), "%d liveness entries for %d nodes", entryByNode.size(), records.size());
+      require(
+          entryByNode.size() == records.size(),
+          "%d liveness entries for %d nodes",
+          entryByNode.size(),
+          records.size());
       for (KeyValue kv : records) {
         NodeRecord n = NodeRecord.decode(kv.getValue());
-        require(Tuple.from(n.status().name(), n.livenessExpiresAt(), n.nodeId()).equals(entryByNode.get(n.nodeId())), "liveness entry %s of %s",
-            entryByNode.get(n.nodeId()), n);
+        require(
+            Tuple.from(n.status().name(), n.livenessExpiresAt(), n.nodeId())
+                .equals(entryByNode.get(n.nodeId())),
+            "liveness entry %s of %s",
+            entryByNode.get(n.nodeId()),
+            n);
       }
     }
 
-    /** Captures the commits appended since the last step and replays them onto the previous state. */
+    /**
+     * Captures the commits appended since the last step and replays them onto the previous state.
+     */
     void checkChangelog(List<RangeDescriptor> ranges) {
       Subspace logSpace = ks.changelogSubspace();
       byte[] floorValue = db.read(tr -> tr.get(ks.changelogFloorKey()).join());
       Versionstamp floor = Versionstamps.decodePosition(floorValue);
-      require(floor.compareTo(floorSeen) >= 0, "changelog floor went back from %s to %s", floorSeen, floor);
-      require(floor.compareTo(logCursor) <= 0, "changelog trimmed to %s past entries not yet seen (last seen %s)", floor, logCursor);
+      require(
+          floor.compareTo(floorSeen) >= 0,
+          "changelog floor went back from %s to %s",
+          floorSeen,
+          floor);
+      require(
+          floor.compareTo(logCursor) <= 0,
+          "changelog trimmed to %s past entries not yet seen (last seen %s)",
+          floor,
+          logCursor);
       floorSeen = floor;
       KeySelector begin = KeySelector.firstGreaterThan(Versionstamps.key(logSpace, logCursor));
-      List<KeyValue> rows = db.read(tr -> tr.getRange(begin, KeySelector.firstGreaterOrEqual(logSpace.range().end)).asList().join());
+      List<KeyValue> rows =
+          db.read(
+              tr ->
+                  tr.getRange(begin, KeySelector.firstGreaterOrEqual(logSpace.range().end))
+                      .asList()
+                      .join());
       List<ChangeEvent.At> entries = new ArrayList<>();
-      for (KeyValue kv : rows) entries.add(new ChangeEvent.At(Versionstamps.position(logSpace, kv.getKey()), ChangeEvent.decode(kv.getValue())));
-      for (int i = 0; i < entries.size();) {
+      for (KeyValue kv : rows)
+        entries.add(
+            new ChangeEvent.At(
+                Versionstamps.position(logSpace, kv.getKey()), ChangeEvent.decode(kv.getValue())));
+      for (int i = 0; i < entries.size(); ) {
         int j = i;
         List<ChangeEvent> events = new ArrayList<>();
-        while (j < entries.size() && ChangelogTail.sameCommit(entries.get(j).position(), entries.get(i).position())) events.add(entries.get(j++).event());
+        while (j < entries.size()
+            && ChangelogTail.sameCommit(entries.get(j).position(), entries.get(i).position()))
+          events.add(entries.get(j++).event());
         Commit c = new Commit(entries.get(j - 1).position(), events);
         for (ChangeEvent e : events) {
-          // a retried commit that logs again would show up as an upsert of what the table already has
+          // a retried commit that logs again would show up as an upsert of what the table already
+          // has
           if (e.kind() == ChangeEvent.Kind.UPSERT) {
-            require(!e.descriptor().equals(replayed.byId(e.descriptor().rangeId())), "changelog repeats an unchanged %s (a retried commit logged twice?)", e.descriptor());
+            require(
+                !e.descriptor().equals(replayed.byId(e.descriptor().rangeId())),
+                "changelog repeats an unchanged %s (a retried commit logged twice?)",
+                e.descriptor());
           }
         }
         replayed = replayed.apply(events, c.position());
@@ -800,7 +1066,11 @@ class LayerPropertiesTest {
         logCursor = c.position();
         i = j;
       }
-      require(replayed.ranges().equals(ranges), "replaying the changelog gives %s, the catalog is %s", replayed.ranges(), ranges);
+      require(
+          replayed.ranges().equals(ranges),
+          "replaying the changelog gives %s, the catalog is %s",
+          replayed.ranges(),
+          ranges);
     }
 
     /** At most one node serves any range's current header, and no two nodes serve one key. */
@@ -809,10 +1079,16 @@ class LayerPropertiesTest {
         List<String> serving = new ArrayList<>();
         for (SimNode n : nodes) {
           LeaseGuard g = n.guards.get(d.rangeId());
-          if (g != null && g.check(d.rangeId(), d.generation(), d.leaseEpoch()) == LeaseGuard.Verdict.SERVE) serving.add(n.id());
+          if (g != null
+              && g.check(d.rangeId(), d.generation(), d.leaseEpoch()) == LeaseGuard.Verdict.SERVE)
+            serving.add(n.id());
         }
         require(serving.size() <= 1, "%s serve %s at once", serving, d);
-        require(serving.isEmpty() || serving.get(0).equals(d.leaseholder()), "%s serves %s but is not its leaseholder", serving, d);
+        require(
+            serving.isEmpty() || serving.get(0).equals(d.leaseholder()),
+            "%s serves %s but is not its leaseholder",
+            serving,
+            d);
       }
       record Server(String node, LeaseGuard guard, Span span) {}
       List<Server> servers = new ArrayList<>();
@@ -820,12 +1096,22 @@ class LayerPropertiesTest {
         for (LeaseGuard g : n.guards.values()) {
           if (g.check(g.rangeId(), g.generation(), g.epoch()) != LeaseGuard.Verdict.SERVE) continue;
           Span span = spans.get(g.rangeId() + "@" + g.generation());
-          require(span != null, "%s serves range %d at generation %d, which never existed", n.id(), g.rangeId(), g.generation());
+          require(
+              span != null,
+              "%s serves range %d at generation %d, which never existed",
+              n.id(),
+              g.rangeId(),
+              g.generation());
           servers.add(new Server(n.id(), g, span));
           // a node never believes in more than it was granted
           Lease granted = leases.get(g.rangeId());
           if (granted != null && granted.epoch() == g.epoch()) {
-            require(granted.holder().equals(n.id()) && g.expiresAt() <= granted.expiresAt(), "%s serves with %s, the catalog grants %s", n.id(), g, granted);
+            require(
+                granted.holder().equals(n.id()) && g.expiresAt() <= granted.expiresAt(),
+                "%s serves with %s, the catalog grants %s",
+                n.id(),
+                g,
+                granted);
           }
         }
       }
@@ -833,13 +1119,24 @@ class LayerPropertiesTest {
         for (int j = i + 1; j < servers.size(); j++) {
           Server a = servers.get(i);
           Server b = servers.get(j);
-          require(a.node().equals(b.node()) || !a.span().overlaps(b.span()), "%s serves %s with %s while %s serves %s with %s (true time %d)", a.node(), a.span(),
-              a.guard(), b.node(), b.span(), b.guard(), time.millis());
+          require(
+              a.node().equals(b.node()) || !a.span().overlaps(b.span()),
+              "%s serves %s with %s while %s serves %s with %s (true time %d)",
+              a.node(),
+              a.span(),
+              a.guard(),
+              b.node(),
+              b.span(),
+              b.guard(),
+              time.millis());
         }
       }
     }
 
-    /** After a sync: the follower equals the catalog and applied exactly the changelog's commits, in order. */
+    /**
+     * After a sync: the follower equals the catalog and applied exactly the changelog's commits, in
+     * order.
+     */
     void checkFollower() {
       List<Seen> observed;
       synchronized (seen) {
@@ -850,21 +1147,45 @@ class LayerPropertiesTest {
         if (s.events() == null) {
           // a (re)load: the next batch must be the first commit after its cursor
           followerNext = 0;
-          while (followerNext < log.size() && log.get(followerNext).position().compareTo(s.position()) <= 0) followerNext++;
+          while (followerNext < log.size()
+              && log.get(followerNext).position().compareTo(s.position()) <= 0) followerNext++;
           trace.add("    follower loaded at " + s.position() + ", next commit #" + followerNext);
           continue;
         }
-        require(followerNext < log.size(), "follower applied %s at %s beyond the changelog", s.events(), s.position());
+        require(
+            followerNext < log.size(),
+            "follower applied %s at %s beyond the changelog",
+            s.events(),
+            s.position());
         Commit expected = log.get(followerNext);
-        require(expected.position().equals(s.position()) && encoded(expected.events()).equals(encoded(s.events())),
-            "follower applied commit %s %s, the next commit in the changelog is %s %s", s.position(), s.events(), expected.position(), expected.events());
+        require(
+            expected.position().equals(s.position())
+                && encoded(expected.events()).equals(encoded(s.events())),
+            "follower applied commit %s %s, the next commit in the changelog is %s %s",
+            s.position(),
+            s.events(),
+            expected.position(),
+            expected.events());
         followerNext++;
       }
-      require(followerNext == log.size(), "follower stopped at commit #%d of %d", followerNext, log.size());
-      if (!log.isEmpty()) require(follower.table().cursor().equals(log.get(log.size() - 1).position()), "follower cursor %s", follower.table().cursor());
+      require(
+          followerNext == log.size(),
+          "follower stopped at commit #%d of %d",
+          followerNext,
+          log.size());
+      if (!log.isEmpty())
+        require(
+            follower.table().cursor().equals(log.get(log.size() - 1).position()),
+            "follower cursor %s",
+            follower.table().cursor());
       List<RangeDescriptor> catalog = ranges();
-      require(follower.table().snapshot().ranges().equals(catalog), "follower table %s differs from the catalog %s", follower.table().snapshot().ranges(), catalog);
-      trace.add("    follower in step at commit #" + followerNext + ", " + catalog.size() + " ranges");
+      require(
+          follower.table().snapshot().ranges().equals(catalog),
+          "follower table %s differs from the catalog %s",
+          follower.table().snapshot().ranges(),
+          catalog);
+      trace.add(
+          "    follower in step at commit #" + followerNext + ", " + catalog.size() + " ranges");
     }
 
     // ---------------------------------------------------------------- helpers
@@ -894,7 +1215,13 @@ class LayerPropertiesTest {
 
     void monotonic(Map<Long, Long> max, long rangeId, long value, String what) {
       Long before = max.put(rangeId, value);
-      require(before == null || before <= value, "%s of range %d went back from %d to %d", what, rangeId, before, value);
+      require(
+          before == null || before <= value,
+          "%s of range %d went back from %d to %d",
+          what,
+          rangeId,
+          before,
+          value);
     }
 
     static int indexOf(List<RangeDescriptor> ranges, long rangeId) {

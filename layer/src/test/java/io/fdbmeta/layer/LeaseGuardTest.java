@@ -45,11 +45,13 @@ class LeaseGuardTest {
   void renewalExtendsAndALateOlderResultIsIgnored() {
     guard.update(3, new Lease("me", 2, T0 + 9000));
     assertThat(guard.update(3, new Lease("me", 2, T0 + 12_000))).isTrue();
-    assertThat(guard.update(3, new Lease("me", 2, T0 + 10_000))).isFalse(); // earlier renewal arriving late
+    assertThat(guard.update(3, new Lease("me", 2, T0 + 10_000)))
+        .isFalse(); // earlier renewal arriving late
     assertThat(guard.expiresAt()).isEqualTo(T0 + 12_000);
 
     guard.update(3, new Lease("other", 3, T0 + 15_000)); // transferred away
-    assertThat(guard.update(3, new Lease("me", 2, T0 + 20_000))).isFalse(); // stale renewal cannot resurrect it
+    assertThat(guard.update(3, new Lease("me", 2, T0 + 20_000)))
+        .isFalse(); // stale renewal cannot resurrect it
     assertThat(guard.check(7, 3, 3)).isEqualTo(Verdict.NOT_LEASEHOLDER);
     assertThat(guard.check(7, 3, 2)).isEqualTo(Verdict.STALE_REQUEST);
   }
@@ -71,7 +73,8 @@ class LeaseGuardTest {
   @Test
   void forSplitChildrenTakesTheChildDescriptor() {
     LayerConfig config = LayerConfig.builder().clock(clock).build();
-    RangeDescriptor child = new RangeDescriptor(42, new byte[] {'m'}, null, 5, List.of("me", "x"), "me", 2);
+    RangeDescriptor child =
+        new RangeDescriptor(42, new byte[] {'m'}, null, 5, List.of("me", "x"), "me", 2);
 
     LeaseGuard g = LeaseGuard.forRange("me", child, new Lease("me", 2, T0 + 9000), config);
 
@@ -86,14 +89,17 @@ class LeaseGuardTest {
     AtomicBoolean stop = new AtomicBoolean();
     List<Thread> readers = new ArrayList<>();
     for (int i = 0; i < 2; i++) {
-      Thread t = new Thread(() -> {
-        while (!stop.get()) {
-          // the epoch may move on between the two reads (STALE_REQUEST), but every state is one we hold
-          long epoch = guard.epoch();
-          Verdict v = guard.check(7, 3, epoch);
-          if (v != Verdict.SERVE && v != Verdict.STALE_REQUEST) torn.set(true);
-        }
-      });
+      Thread t =
+          new Thread(
+              () -> {
+                while (!stop.get()) {
+                  // the epoch may move on between the two reads (STALE_REQUEST), but every state is
+                  // one we hold
+                  long epoch = guard.epoch();
+                  Verdict v = guard.check(7, 3, epoch);
+                  if (v != Verdict.SERVE && v != Verdict.STALE_REQUEST) torn.set(true);
+                }
+              });
       t.start();
       readers.add(t);
     }

@@ -31,8 +31,10 @@ class LeaseManagerTest {
     RangeDescriptor d = f.range(rangeId);
     assertThat(d.leaseholder()).isEqualTo("a");
     assertThat(d.leaseEpoch()).isEqualTo(1);
-    assertThat(f.catalog.rangesOfNode(f.db, "a")).containsExactly(new RangeCatalog.Assignment(rangeId, true));
-    assertThat(f.catalog.rangesOfNode(f.db, "b")).containsExactly(new RangeCatalog.Assignment(rangeId, false));
+    assertThat(f.catalog.rangesOfNode(f.db, "a"))
+        .containsExactly(new RangeCatalog.Assignment(rangeId, true));
+    assertThat(f.catalog.rangesOfNode(f.db, "b"))
+        .containsExactly(new RangeCatalog.Assignment(rangeId, false));
     assertThat(leases.get(f.db, rangeId)).contains(lease);
   }
 
@@ -72,14 +74,21 @@ class LeaseManagerTest {
     f.register("outsider");
     f.registry.drain(f.db, "drainer");
 
-    assertRejected(() -> leases.acquire(f.db, rangeId, "outsider"), MetaException.Code.NOT_ALLOWED, "not a replica");
-    assertRejected(() -> leases.acquire(f.db, rangeId, "drainer"), MetaException.Code.NOT_ALLOWED, "DRAINING");
-    assertRejected(() -> leases.acquire(f.db, rangeId, "ghost"), MetaException.Code.UNKNOWN_NODE, "ghost");
-    assertRejected(() -> leases.acquire(f.db, 424242, "a"), MetaException.Code.UNKNOWN_RANGE, "424242");
+    assertRejected(
+        () -> leases.acquire(f.db, rangeId, "outsider"),
+        MetaException.Code.NOT_ALLOWED,
+        "not a replica");
+    assertRejected(
+        () -> leases.acquire(f.db, rangeId, "drainer"), MetaException.Code.NOT_ALLOWED, "DRAINING");
+    assertRejected(
+        () -> leases.acquire(f.db, rangeId, "ghost"), MetaException.Code.UNKNOWN_NODE, "ghost");
+    assertRejected(
+        () -> leases.acquire(f.db, 424242, "a"), MetaException.Code.UNKNOWN_RANGE, "424242");
 
     f.clock.advance(Duration.ofSeconds(20));
     f.registry.markDead(f.db, "a", 1);
-    assertRejected(() -> leases.acquire(f.db, rangeId, "a"), MetaException.Code.NOT_ALLOWED, "DEAD");
+    assertRejected(
+        () -> leases.acquire(f.db, rangeId, "a"), MetaException.Code.NOT_ALLOWED, "DEAD");
   }
 
   @Test
@@ -87,7 +96,10 @@ class LeaseManagerTest {
     f.rootWithReplicas("a");
     f.clock.advance(Duration.ofSeconds(10));
 
-    assertRejected(() -> leases.acquire(f.db, rangeId, "a"), MetaException.Code.NOT_ALLOWED, "liveness expired");
+    assertRejected(
+        () -> leases.acquire(f.db, rangeId, "a"),
+        MetaException.Code.NOT_ALLOWED,
+        "liveness expired");
     keepAlive("a");
     assertThat(leases.acquire(f.db, rangeId, "a").epoch()).isEqualTo(1);
   }
@@ -141,8 +153,10 @@ class LeaseManagerTest {
     assertThat(moved).isEqualTo(new Lease("b", 2, Fixture.START + 1000 + leaseMs, 1));
     assertThat(f.range(rangeId).leaseholder()).isEqualTo("b");
     assertThat(f.range(rangeId).leaseEpoch()).isEqualTo(2);
-    assertThat(f.catalog.rangesOfNode(f.db, "a")).containsExactly(new RangeCatalog.Assignment(rangeId, false));
-    assertThat(f.catalog.rangesOfNode(f.db, "b")).containsExactly(new RangeCatalog.Assignment(rangeId, true));
+    assertThat(f.catalog.rangesOfNode(f.db, "a"))
+        .containsExactly(new RangeCatalog.Assignment(rangeId, false));
+    assertThat(f.catalog.rangesOfNode(f.db, "b"))
+        .containsExactly(new RangeCatalog.Assignment(rangeId, true));
     // the old holder is fenced: its epoch no longer renews or transfers
     assertConflict(() -> leases.renew(f.db, rangeId, "a", 1), "b holds it at epoch 2");
     assertConflict(() -> leases.transfer(f.db, rangeId, "a", 1, "c"), "does not hold");
@@ -160,7 +174,8 @@ class LeaseManagerTest {
     assertConflict(() -> leases.renew(f.db, rangeId, "a", old.epoch()), "has restarted");
     assertConflict(() -> leases.transfer(f.db, rangeId, "a", old.epoch(), "b"), "has restarted");
 
-    f.clock.advanceMillis(leaseMs + f.config.maxClockOffsetMillis()); // the old grant is free for others now
+    f.clock.advanceMillis(
+        leaseMs + f.config.maxClockOffsetMillis()); // the old grant is free for others now
     f.heartbeat("a", 2);
     Lease fresh = leases.acquire(f.db, rangeId, "a");
     assertThat(fresh.epoch()).isEqualTo(old.epoch() + 1);
@@ -174,9 +189,18 @@ class LeaseManagerTest {
     f.registry.drain(f.db, "d");
     Lease lease = leases.acquire(f.db, rangeId, "a");
 
-    assertRejected(() -> leases.transfer(f.db, rangeId, "a", 1, "outsider"), MetaException.Code.NOT_ALLOWED, "not a replica");
-    assertRejected(() -> leases.transfer(f.db, rangeId, "a", 1, "d"), MetaException.Code.NOT_ALLOWED, "DRAINING");
-    assertRejected(() -> leases.transfer(f.db, rangeId, "a", 1, "a"), MetaException.Code.INVALID_ARGUMENT, "itself");
+    assertRejected(
+        () -> leases.transfer(f.db, rangeId, "a", 1, "outsider"),
+        MetaException.Code.NOT_ALLOWED,
+        "not a replica");
+    assertRejected(
+        () -> leases.transfer(f.db, rangeId, "a", 1, "d"),
+        MetaException.Code.NOT_ALLOWED,
+        "DRAINING");
+    assertRejected(
+        () -> leases.transfer(f.db, rangeId, "a", 1, "a"),
+        MetaException.Code.INVALID_ARGUMENT,
+        "itself");
     f.clock.set(lease.expiresAt());
     assertConflict(() -> leases.transfer(f.db, rangeId, "a", 1, "b"), "expired");
   }
@@ -230,10 +254,12 @@ class LeaseManagerTest {
     leases.acquire(f.db, left, "a");
     assertConflict(() -> f.catalog.merge(f.db, left, right), "is leased to b");
 
-    f.clock.advanceMillis(leaseMs + offsetMs + 1); // b's lease is free for others: b stopped serving
+    f.clock.advanceMillis(
+        leaseMs + offsetMs + 1); // b's lease is free for others: b stopped serving
     RangeDescriptor merged = f.catalog.merge(f.db, left, right);
     assertThat(merged.leaseholder()).isEqualTo("a");
-    assertThat(f.catalog.rangesOfNode(f.db, "b")).containsExactly(new RangeCatalog.Assignment(left, false));
+    assertThat(f.catalog.rangesOfNode(f.db, "b"))
+        .containsExactly(new RangeCatalog.Assignment(left, false));
   }
 
   /*
@@ -251,12 +277,18 @@ class LeaseManagerTest {
 
     RangeDescriptor merged = f.catalog.merge(f.db, split.left().rangeId(), split.right().rangeId());
 
-    assertThat(leases.get(f.db, merged.rangeId())).contains(new Lease("a", 2, right.expiresAt(), 1));
+    assertThat(leases.get(f.db, merged.rangeId()))
+        .contains(new Lease("a", 2, right.expiresAt(), 1));
     assertThat(merged.leaseholder()).isEqualTo("a");
     assertThat(merged.leaseEpoch()).isEqualTo(2);
-    assertConflict(() -> leases.transfer(f.db, merged.rangeId(), "a", 1, "b"), "does not hold the lease");
+    assertConflict(
+        () -> leases.transfer(f.db, merged.rangeId(), "a", 1, "b"), "does not hold the lease");
     assertConflict(() -> leases.renew(f.db, merged.rangeId(), "a", 1), "does not hold the lease");
-    f.clock.set(right.expiresAt() - 1_000 + offsetMs + 1); // the left half's lease is free for others, the right's is not
+    f.clock.set(
+        right.expiresAt()
+            - 1_000
+            + offsetMs
+            + 1); // the left half's lease is free for others, the right's is not
     keepAlive("b");
     assertConflict(() -> leases.acquire(f.db, merged.rangeId(), "b"), "held by a");
   }
@@ -282,15 +314,24 @@ class LeaseManagerTest {
     Lease c1 = leases.acquireController(f.db, "ctl-1");
     assertThat(c1).isEqualTo(new Lease("ctl-1", 1, Fixture.START + leaseMs));
     assertThat(leases.controller(f.db)).contains(c1);
-    assertRejected(() -> leases.acquireController(f.db, "ctl-2"), MetaException.Code.LEASE_CONFLICT, "controller: lease is held by ctl-1");
+    assertRejected(
+        () -> leases.acquireController(f.db, "ctl-2"),
+        MetaException.Code.LEASE_CONFLICT,
+        "controller: lease is held by ctl-1");
 
     f.clock.advanceMillis(2000);
     Lease renewed = leases.renewController(f.db, "ctl-1", 1);
     assertThat(renewed.expiresAt()).isEqualTo(Fixture.START + 2000 + leaseMs);
-    assertRejected(() -> leases.renewController(f.db, "ctl-2", 1), MetaException.Code.LEASE_CONFLICT, "does not hold");
+    assertRejected(
+        () -> leases.renewController(f.db, "ctl-2", 1),
+        MetaException.Code.LEASE_CONFLICT,
+        "does not hold");
 
     f.clock.set(renewed.expiresAt() + offsetMs + 1);
-    assertRejected(() -> leases.renewController(f.db, "ctl-1", 1), MetaException.Code.LEASE_CONFLICT, "expired");
+    assertRejected(
+        () -> leases.renewController(f.db, "ctl-1", 1),
+        MetaException.Code.LEASE_CONFLICT,
+        "expired");
     Lease c2 = leases.acquireController(f.db, "ctl-2");
     assertThat(c2.epoch()).isEqualTo(2);
 
@@ -316,7 +357,10 @@ class LeaseManagerTest {
     assertRejected(call, MetaException.Code.LEASE_CONFLICT, message);
   }
 
-  private static void assertRejected(ThrowingCallable call, MetaException.Code code, String message) {
-    assertThatThrownBy(call).isInstanceOfSatisfying(MetaException.class, e -> assertThat(e.code()).isEqualTo(code)).hasMessageContaining(message);
+  private static void assertRejected(
+      ThrowingCallable call, MetaException.Code code, String message) {
+    assertThatThrownBy(call)
+        .isInstanceOfSatisfying(MetaException.class, e -> assertThat(e.code()).isEqualTo(code))
+        .hasMessageContaining(message);
   }
 }

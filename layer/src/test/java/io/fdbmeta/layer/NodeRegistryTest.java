@@ -32,10 +32,16 @@ class NodeRegistryTest {
   @Test
   void addRefusesATakenIdButAcceptsItsOwnRetry() {
     NodeRecord added = registry.add(f.db, Fixture.reg("n1"), "token-a");
-    assertThat(registry.add(f.db, Fixture.reg("n1"), "token-a")).as("retry with the same token").isEqualTo(added);
+    assertThat(registry.add(f.db, Fixture.reg("n1"), "token-a"))
+        .as("retry with the same token")
+        .isEqualTo(added);
     assertThatThrownBy(() -> registry.add(f.db, Fixture.reg("n1"), "token-b"))
-        .isInstanceOf(MetaException.class).hasMessageContaining("node already exists")
-        .satisfies(e -> assertThat(((MetaException) e).code()).isEqualTo(MetaException.Code.CONFLICTING_OPERATION));
+        .isInstanceOf(MetaException.class)
+        .hasMessageContaining("node already exists")
+        .satisfies(
+            e ->
+                assertThat(((MetaException) e).code())
+                    .isEqualTo(MetaException.Code.CONFLICTING_OPERATION));
     assertThat(registry.get(f.db, "n1")).contains(added);
     f.assertLivenessMatchesRecords();
   }
@@ -50,7 +56,8 @@ class NodeRegistryTest {
 
     assertThat(second.incarnation()).isEqualTo(2);
     assertThat(second.processToken()).isEqualTo("token-b");
-    assertThat(second.livenessExpiresAt()).isEqualTo(Fixture.START + 1000 + f.config.livenessMillis());
+    assertThat(second.livenessExpiresAt())
+        .isEqualTo(Fixture.START + 1000 + f.config.livenessMillis());
     f.assertLivenessMatchesRecords();
   }
 
@@ -76,18 +83,23 @@ class NodeRegistryTest {
     registry.register(f.db, Fixture.reg("n1"), "new");
 
     assertThatThrownBy(() -> f.heartbeat("n1", 1))
-        .isInstanceOfSatisfying(MetaException.class, e -> {
-          assertThat(e.code()).isEqualTo(MetaException.Code.STALE_GENERATION);
-          assertThat(e.nodeId()).isEqualTo("n1");
-        })
-        .hasMessageContaining("incarnation 1").hasMessageContaining("incarnation 2 is registered");
+        .isInstanceOfSatisfying(
+            MetaException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(MetaException.Code.STALE_GENERATION);
+              assertThat(e.nodeId()).isEqualTo("n1");
+            })
+        .hasMessageContaining("incarnation 1")
+        .hasMessageContaining("incarnation 2 is registered");
     assertThat(f.heartbeat("n1", 2).incarnation()).isEqualTo(2);
   }
 
   @Test
   void heartbeatOfUnknownNodeSaysSo() {
     assertThatThrownBy(() -> f.heartbeat("ghost", 1))
-        .isInstanceOfSatisfying(MetaException.class, e -> assertThat(e.code()).isEqualTo(MetaException.Code.UNKNOWN_NODE))
+        .isInstanceOfSatisfying(
+            MetaException.class,
+            e -> assertThat(e.code()).isEqualTo(MetaException.Code.UNKNOWN_NODE))
         .hasMessageContaining("ghost");
   }
 
@@ -99,10 +111,14 @@ class NodeRegistryTest {
     assertThat(registry.decommission(f.db, "n1")).isEqualTo(d);
 
     assertThatThrownBy(() -> f.heartbeat("n1", 1))
-        .isInstanceOfSatisfying(MetaException.class, e -> assertThat(e.code()).isEqualTo(MetaException.Code.NOT_ALLOWED))
+        .isInstanceOfSatisfying(
+            MetaException.class,
+            e -> assertThat(e.code()).isEqualTo(MetaException.Code.NOT_ALLOWED))
         .hasMessageContaining("DECOMMISSIONED");
     assertThatThrownBy(() -> f.register("n1"))
-        .isInstanceOfSatisfying(MetaException.class, e -> assertThat(e.code()).isEqualTo(MetaException.Code.NOT_ALLOWED));
+        .isInstanceOfSatisfying(
+            MetaException.class,
+            e -> assertThat(e.code()).isEqualTo(MetaException.Code.NOT_ALLOWED));
     f.assertLivenessMatchesRecords();
   }
 
@@ -111,7 +127,9 @@ class NodeRegistryTest {
     f.rootWithReplicas("n1");
 
     assertThatThrownBy(() -> registry.decommission(f.db, "n1"))
-        .isInstanceOfSatisfying(MetaException.class, e -> assertThat(e.code()).isEqualTo(MetaException.Code.NOT_ALLOWED))
+        .isInstanceOfSatisfying(
+            MetaException.class,
+            e -> assertThat(e.code()).isEqualTo(MetaException.Code.NOT_ALLOWED))
         .hasMessageContaining("range " + Ids.ROOT_RANGE_ID);
   }
 
@@ -158,9 +176,14 @@ class NodeRegistryTest {
     // at expiresAt + offset the node is not yet expired; one millisecond later it is
     assertThat(registry.expired(f.db, earlyExpiry + f.config.maxClockOffsetMillis(), 10)).isEmpty();
     assertThat(registry.expired(f.db, earlyExpiry + f.config.maxClockOffsetMillis() + 1, 10))
-        .extracting(NodeRecord::nodeId).containsExactly("early");
-    assertThat(registry.expired(f.db, earlyExpiry + 10_000, 10)).extracting(NodeRecord::nodeId).containsExactly("early", "late");
-    assertThat(registry.expired(f.db, earlyExpiry + 10_000, 1)).extracting(NodeRecord::nodeId).containsExactly("early");
+        .extracting(NodeRecord::nodeId)
+        .containsExactly("early");
+    assertThat(registry.expired(f.db, earlyExpiry + 10_000, 10))
+        .extracting(NodeRecord::nodeId)
+        .containsExactly("early", "late");
+    assertThat(registry.expired(f.db, earlyExpiry + 10_000, 1))
+        .extracting(NodeRecord::nodeId)
+        .containsExactly("early");
   }
 
   @Test
@@ -169,7 +192,8 @@ class NodeRegistryTest {
     int expired = 20;
     for (int i = 0; i < total; i++) {
       f.register(String.format("n%04d", i));
-      if (i == expired - 1) f.clock.advance(Duration.ofSeconds(30)); // the first 20 expire long before the rest
+      if (i == expired - 1)
+        f.clock.advance(Duration.ofSeconds(30)); // the first 20 expire long before the rest
     }
     long now = Fixture.START + f.config.livenessMillis() + 5_000;
     CountingReads counting = new CountingReads(f.db);
@@ -177,10 +201,12 @@ class NodeRegistryTest {
     List<NodeRecord> found = registry.expired(counting, now, 1000);
 
     assertThat(found).hasSize(expired);
-    // the range reads returned exactly the expired entries (LIVE + DRAINING scans), not the 480 live ones
+    // the range reads returned exactly the expired entries (LIVE + DRAINING scans), not the 480
+    // live ones
     assertThat(counting.rangeRows).hasSize(expired);
     for (byte[] key : counting.rangeRows) {
-      assertThat(f.ks.livenessSubspace().unpack(key).getLong(1)).isLessThan(now - f.config.maxClockOffsetMillis());
+      assertThat(f.ks.livenessSubspace().unpack(key).getLong(1))
+          .isLessThan(now - f.config.maxClockOffsetMillis());
     }
   }
 
@@ -193,7 +219,9 @@ class NodeRegistryTest {
     f.clock.advance(Duration.ofSeconds(20));
     registry.markDead(f.db, "dead", 1);
 
-    assertThat(registry.expired(f.db, f.clock.millis(), 10)).extracting(NodeRecord::nodeId).containsExactly("live", "draining");
+    assertThat(registry.expired(f.db, f.clock.millis(), 10))
+        .extracting(NodeRecord::nodeId)
+        .containsExactly("live", "draining");
   }
 
   @Test
@@ -208,7 +236,9 @@ class NodeRegistryTest {
     assertThat(registry.expired(f.db, f.clock.millis(), 10)).isEmpty();
     f.assertLivenessMatchesRecords();
     assertThatThrownBy(() -> f.heartbeat("n1", 1))
-        .isInstanceOfSatisfying(MetaException.class, e -> assertThat(e.code()).isEqualTo(MetaException.Code.NOT_ALLOWED))
+        .isInstanceOfSatisfying(
+            MetaException.class,
+            e -> assertThat(e.code()).isEqualTo(MetaException.Code.NOT_ALLOWED))
         .hasMessageContaining("register again");
 
     NodeRecord back = f.register("n1");
@@ -224,20 +254,31 @@ class NodeRegistryTest {
     f.heartbeat("n1", 1);
 
     assertThatThrownBy(() -> registry.markDead(f.db, "n1", 1))
-        .isInstanceOfSatisfying(MetaException.class, e -> assertThat(e.code()).isEqualTo(MetaException.Code.CONFLICTING_OPERATION));
+        .isInstanceOfSatisfying(
+            MetaException.class,
+            e -> assertThat(e.code()).isEqualTo(MetaException.Code.CONFLICTING_OPERATION));
 
     f.clock.advance(Duration.ofSeconds(20));
     f.register("n1");
     assertThatThrownBy(() -> registry.markDead(f.db, "n1", 1))
-        .isInstanceOfSatisfying(MetaException.class, e -> assertThat(e.code()).isEqualTo(MetaException.Code.STALE_GENERATION));
+        .isInstanceOfSatisfying(
+            MetaException.class,
+            e -> assertThat(e.code()).isEqualTo(MetaException.Code.STALE_GENERATION));
     assertThatThrownBy(() -> registry.markDead(f.db, "nobody", 1))
-        .isInstanceOfSatisfying(MetaException.class, e -> assertThat(e.code()).isEqualTo(MetaException.Code.UNKNOWN_NODE));
+        .isInstanceOfSatisfying(
+            MetaException.class,
+            e -> assertThat(e.code()).isEqualTo(MetaException.Code.UNKNOWN_NODE));
   }
 
   @Test
   void badArgumentsAreRejectedUpFront() {
-    assertThatThrownBy(() -> Fixture.reg("bad id")).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("node id");
-    assertThatThrownBy(() -> registry.register(f.db, Fixture.reg("n1"), "")).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("token");
-    assertThatThrownBy(() -> registry.list(f.db, null, 0)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Fixture.reg("bad id"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("node id");
+    assertThatThrownBy(() -> registry.register(f.db, Fixture.reg("n1"), ""))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("token");
+    assertThatThrownBy(() -> registry.list(f.db, null, 0))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }

@@ -40,12 +40,17 @@ class RangeCatalogTest {
     return out;
   }
 
-  /** Ranges tile the keyspace: the first starts at "", each starts where the previous ended, the last is unbounded. */
+  /**
+   * Ranges tile the keyspace: the first starts at "", each starts where the previous ended, the
+   * last is unbounded.
+   */
   static void assertTiles(List<RangeDescriptor> ranges) {
     assertThat(ranges).isNotEmpty();
     assertThat(ranges.get(0).startKey()).isEmpty();
     for (int i = 1; i < ranges.size(); i++) {
-      assertThat(ranges.get(i).startKey()).as("range %d starts where %d ends", i, i - 1).isEqualTo(ranges.get(i - 1).endKey());
+      assertThat(ranges.get(i).startKey())
+          .as("range %d starts where %d ends", i, i - 1)
+          .isEqualTo(ranges.get(i - 1).endKey());
     }
     assertThat(ranges.get(ranges.size() - 1).endKey()).isNull();
   }
@@ -62,9 +67,13 @@ class RangeCatalogTest {
 
   @Test
   void lookupBeforeInitSaysSo() {
-    assertThatThrownBy(() -> catalog().lookup(db, b("k"))).isInstanceOf(MetaException.class)
+    assertThatThrownBy(() -> catalog().lookup(db, b("k")))
+        .isInstanceOf(MetaException.class)
         .hasMessageContaining("run init first")
-        .satisfies(e -> assertThat(((MetaException) e).code()).isEqualTo(MetaException.Code.NOT_BOOTSTRAPPED));
+        .satisfies(
+            e ->
+                assertThat(((MetaException) e).code())
+                    .isEqualTo(MetaException.Code.NOT_BOOTSTRAPPED));
   }
 
   @Test
@@ -91,13 +100,22 @@ class RangeCatalogTest {
     RangeCatalog catalog = catalog();
     RangeDescriptor root = catalog.bootstrapAsync(db).join();
     RangeCatalog.SplitResult s = catalog.split(db, root.rangeId(), b("m"));
-    assertThatThrownBy(() -> catalog.split(db, s.right().rangeId(), b("a"))).isInstanceOf(MetaException.class)
+    assertThatThrownBy(() -> catalog.split(db, s.right().rangeId(), b("a")))
+        .isInstanceOf(MetaException.class)
         .hasMessageContaining("strictly inside")
-        .satisfies(e -> assertThat(((MetaException) e).code()).isEqualTo(MetaException.Code.INVALID_ARGUMENT));
-    assertThatThrownBy(() -> catalog.split(db, s.right().rangeId(), b("m"))).isInstanceOf(MetaException.class);
-    assertThatThrownBy(() -> catalog.split(db, 999, b("q"))).isInstanceOf(MetaException.class)
-        .satisfies(e -> assertThat(((MetaException) e).code()).isEqualTo(MetaException.Code.UNKNOWN_RANGE));
-    assertThatThrownBy(() -> catalog.split(db, s.right().rangeId(), new byte[9000])).isInstanceOf(MetaException.class)
+        .satisfies(
+            e ->
+                assertThat(((MetaException) e).code())
+                    .isEqualTo(MetaException.Code.INVALID_ARGUMENT));
+    assertThatThrownBy(() -> catalog.split(db, s.right().rangeId(), b("m")))
+        .isInstanceOf(MetaException.class);
+    assertThatThrownBy(() -> catalog.split(db, 999, b("q")))
+        .isInstanceOf(MetaException.class)
+        .satisfies(
+            e ->
+                assertThat(((MetaException) e).code()).isEqualTo(MetaException.Code.UNKNOWN_RANGE));
+    assertThatThrownBy(() -> catalog.split(db, s.right().rangeId(), new byte[9000]))
+        .isInstanceOf(MetaException.class)
         .hasMessageContaining("exceeds");
     assertThat(all(catalog, db)).hasSize(2);
   }
@@ -107,13 +125,22 @@ class RangeCatalogTest {
     RangeCatalog catalog = catalog();
     RangeDescriptor root = catalog.bootstrapAsync(db).join();
     String op = Ids.newOpId();
-    catalog.prepareSplitAsync(db, op, root.rangeId(), b("m"), -1, Ids.newRangeId(), Ids.newRangeId()).join();
+    catalog
+        .prepareSplitAsync(db, op, root.rangeId(), b("m"), -1, Ids.newRangeId(), Ids.newRangeId())
+        .join();
     registerLiveNode("n1");
-    catalog.addReplicaAsync(db, root.rangeId(), "n1", -1).join(); // generation moves on between the phases
-    assertThatThrownBy(() -> RangeCatalog.join(catalog.commitSplitAsync(db, op))).isInstanceOf(MetaException.class)
-        .satisfies(e -> assertThat(((MetaException) e).code()).isEqualTo(MetaException.Code.STALE_GENERATION));
+    catalog
+        .addReplicaAsync(db, root.rangeId(), "n1", -1)
+        .join(); // generation moves on between the phases
+    assertThatThrownBy(() -> RangeCatalog.join(catalog.commitSplitAsync(db, op)))
+        .isInstanceOf(MetaException.class)
+        .satisfies(
+            e ->
+                assertThat(((MetaException) e).code())
+                    .isEqualTo(MetaException.Code.STALE_GENERATION));
     assertThat(all(catalog, db)).hasSize(1);
-    assertThatThrownBy(() -> RangeCatalog.join(catalog.commitSplitAsync(db, op))).hasMessageContaining("aborted");
+    assertThatThrownBy(() -> RangeCatalog.join(catalog.commitSplitAsync(db, op)))
+        .hasMessageContaining("aborted");
   }
 
   /*
@@ -126,12 +153,16 @@ class RangeCatalogTest {
     RangeCatalog catalog = catalog();
     RangeDescriptor root = catalog.bootstrapAsync(db).join();
     String op = Ids.newOpId();
-    catalog.prepareSplitAsync(db, op, root.rangeId(), b("m"), -1, Ids.newRangeId(), Ids.newRangeId()).join();
+    catalog
+        .prepareSplitAsync(db, op, root.rangeId(), b("m"), -1, Ids.newRangeId(), Ids.newRangeId())
+        .join();
     registerLiveNode("n1");
     catalog.addReplicaAsync(db, root.rangeId(), "n1", -1).join();
     for (int run = 0; run < 2; run++) {
       assertThatThrownBy(() -> RangeCatalog.join(catalog.commitSplitAsync(db, op)))
-          .isInstanceOfSatisfying(MetaException.class, e -> assertThat(e.code()).isEqualTo(MetaException.Code.STALE_GENERATION))
+          .isInstanceOfSatisfying(
+              MetaException.class,
+              e -> assertThat(e.code()).isEqualTo(MetaException.Code.STALE_GENERATION))
           .hasMessageContaining("aborted: parent generation is 2, split prepared at 1");
     }
   }
@@ -143,15 +174,34 @@ class RangeCatalogTest {
     List<byte[]> keys = List.of(b("c"), b("f"), b("k"));
     List<Long> ids = List.of(11L + 1000, 12L + 1000, 13L + 1000, 14L + 1000);
     String op = Ids.newOpId();
-    List<RangeDescriptor> children = catalog.splitManyAsync(db, op, root.rangeId(), keys, ids).join();
+    List<RangeDescriptor> children =
+        catalog.splitManyAsync(db, op, root.rangeId(), keys, ids).join();
     assertThat(children).extracting(RangeDescriptor::rangeId).containsExactlyElementsOf(ids);
-    assertThat(catalog.splitManyAsync(db, op, root.rangeId(), keys, ids).join()).as("retry returns the same children").isEqualTo(children);
+    assertThat(catalog.splitManyAsync(db, op, root.rangeId(), keys, ids).join())
+        .as("retry returns the same children")
+        .isEqualTo(children);
     assertThat(all(catalog, db)).isEqualTo(children);
     assertTiles(children);
     assertThat(catalog.lookup(db, b("g"))).isEqualTo(children.get(2));
-    assertThatThrownBy(() -> catalog.splitManyAsync(db, Ids.newOpId(), children.get(0).rangeId(), List.of(b("b"), b("a")), List.of(1L, 2L, 3L)))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("strictly increasing");
-    assertThatThrownBy(() -> RangeCatalog.join(catalog.splitManyAsync(db, Ids.newOpId(), children.get(0).rangeId(), List.of(b("x")), List.of(5001L, 5002L))))
+    assertThatThrownBy(
+            () ->
+                catalog.splitManyAsync(
+                    db,
+                    Ids.newOpId(),
+                    children.get(0).rangeId(),
+                    List.of(b("b"), b("a")),
+                    List.of(1L, 2L, 3L)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("strictly increasing");
+    assertThatThrownBy(
+            () ->
+                RangeCatalog.join(
+                    catalog.splitManyAsync(
+                        db,
+                        Ids.newOpId(),
+                        children.get(0).rangeId(),
+                        List.of(b("x")),
+                        List.of(5001L, 5002L))))
         .hasMessageContaining("strictly inside");
   }
 
@@ -161,7 +211,8 @@ class RangeCatalogTest {
     RangeDescriptor root = catalog.bootstrapAsync(db).join();
     RangeCatalog.SplitResult s = catalog.split(db, root.rangeId(), b("m"));
     RangeCatalog.SplitResult s2 = catalog.split(db, s.right().rangeId(), b("t"));
-    assertThatThrownBy(() -> catalog.merge(db, s.left().rangeId(), s2.right().rangeId())).hasMessageContaining("not adjacent");
+    assertThatThrownBy(() -> catalog.merge(db, s.left().rangeId(), s2.right().rangeId()))
+        .hasMessageContaining("not adjacent");
     RangeDescriptor merged = catalog.merge(db, s.left().rangeId(), s2.left().rangeId());
     assertThat(merged.rangeId()).isEqualTo(s.left().rangeId());
     assertThat(merged.endKey()).isEqualTo(b("t"));
@@ -180,22 +231,40 @@ class RangeCatalogTest {
     RangeDescriptor two = catalog.addReplicaAsync(db, root.rangeId(), "n2", -1).join();
     assertThat(two.replicas()).containsExactly("n1", "n2");
     assertThat(two.generation()).isEqualTo(root.generation() + 2);
-    assertThat(catalog.addReplicaAsync(db, root.rangeId(), "n2", -1).join()).as("idempotent").isEqualTo(two);
+    assertThat(catalog.addReplicaAsync(db, root.rangeId(), "n2", -1).join())
+        .as("idempotent")
+        .isEqualTo(two);
     RangeCatalog.SplitResult s = catalog.split(db, root.rangeId(), b("k"));
-    assertThat(catalog.rangesOfNode(db, "n1")).extracting(RangeCatalog.Assignment::rangeId)
+    assertThat(catalog.rangesOfNode(db, "n1"))
+        .extracting(RangeCatalog.Assignment::rangeId)
         .containsExactlyInAnyOrder(s.left().rangeId(), s.right().rangeId());
     catalog.removeReplicaAsync(db, s.left().rangeId(), "n1", -1).join();
-    assertThat(catalog.rangesOfNode(db, "n1")).extracting(RangeCatalog.Assignment::rangeId).containsExactly(s.right().rangeId());
-    assertThatThrownBy(() -> RangeCatalog.join(catalog.addReplicaAsync(db, s.left().rangeId(), "ghost", -1)))
+    assertThat(catalog.rangesOfNode(db, "n1"))
+        .extracting(RangeCatalog.Assignment::rangeId)
+        .containsExactly(s.right().rangeId());
+    assertThatThrownBy(
+            () -> RangeCatalog.join(catalog.addReplicaAsync(db, s.left().rangeId(), "ghost", -1)))
         .hasMessageContaining("no such node");
-    assertThatThrownBy(() -> RangeCatalog.join(catalog.addReplicaAsync(db, s.left().rangeId(), "n1", 1)))
-        .satisfies(e -> assertThat(((MetaException) e).code()).isEqualTo(MetaException.Code.STALE_GENERATION));
+    assertThatThrownBy(
+            () -> RangeCatalog.join(catalog.addReplicaAsync(db, s.left().rangeId(), "n1", 1)))
+        .satisfies(
+            e ->
+                assertThat(((MetaException) e).code())
+                    .isEqualTo(MetaException.Code.STALE_GENERATION));
   }
 
   @Test
   void splitsAndMergesApplyOnceUnderCommitUnknownResult() {
     db.close();
-    db = EmbeddedFdb.builder().faults(FaultPlan.seeded(7).commitUnknownResultApplied(0.3).commitUnknownResultDropped(0.2).notCommitted(0.1).build()).build();
+    db =
+        EmbeddedFdb.builder()
+            .faults(
+                FaultPlan.seeded(7)
+                    .commitUnknownResultApplied(0.3)
+                    .commitUnknownResultDropped(0.2)
+                    .notCommitted(0.1)
+                    .build())
+            .build();
     RangeCatalog catalog = catalog();
     RangeDescriptor root = catalog.bootstrapAsync(db).join();
     long id = root.rangeId();
@@ -211,10 +280,20 @@ class RangeCatalogTest {
 
   private void registerLiveNode(String id) {
     Keyspace ks = Keyspace.open(db, "test");
-    NodeRecord n = new NodeRecord(id, "127.0.0.1:1", new NodeRecord.Locality("r", "z", "k"), new NodeRecord.Capacity(1, 1), NodeRecord.Load.NONE, NodeStatus.LIVE, 1, Long.MAX_VALUE);
-    db.run(tr -> {
-      tr.set(ks.nodeKey(id), n.encode());
-      return null;
-    });
+    NodeRecord n =
+        new NodeRecord(
+            id,
+            "127.0.0.1:1",
+            new NodeRecord.Locality("r", "z", "k"),
+            new NodeRecord.Capacity(1, 1),
+            NodeRecord.Load.NONE,
+            NodeStatus.LIVE,
+            1,
+            Long.MAX_VALUE);
+    db.run(
+        tr -> {
+          tr.set(ks.nodeKey(id), n.encode());
+          return null;
+        });
   }
 }

@@ -16,7 +16,8 @@ import org.jspecify.annotations.Nullable;
 
 /** The hand-rolled reads of RangeRow agree with Tuple decoding, whatever the bytes. */
 class RangeRowTest {
-  private static final Keyspace KS = Keyspace.atPrefix("test", new byte[] {0x15, 0x07, 0x00, (byte) 0xff});
+  private static final Keyspace KS =
+      Keyspace.atPrefix("test", new byte[] {0x15, 0x07, 0x00, (byte) 0xff});
   private static final int PREFIX = KS.rangeSubspace().getKey().length;
 
   @Property(tries = 2000)
@@ -40,10 +41,13 @@ class RangeRowTest {
     row.readEnd(key);
     assertThat(row.endArray).isSameAs(key);
     assertThat(row.endFrom).isEqualTo(PREFIX + 1);
-    assertThat(EndKeyIndex.copy(row.endArray, row.endFrom)).isEqualTo(RangeRow.endBySlowPath(key, PREFIX));
+    assertThat(EndKeyIndex.copy(row.endArray, row.endFrom))
+        .isEqualTo(RangeRow.endBySlowPath(key, PREFIX));
   }
 
-  /** Arbitrary bytes after the prefix: whenever Tuple reads an end, so does the fast path, the same. */
+  /**
+   * Arbitrary bytes after the prefix: whenever Tuple reads an end, so does the fast path, the same.
+   */
   @Property(tries = 5000)
   void anyKeyReadsAsTupleReadsIt(@ForAll("tupleish") byte[] suffix) {
     byte[] key = concat(KS.rangeSubspace().getKey(), suffix);
@@ -61,8 +65,9 @@ class RangeRowTest {
   }
 
   /**
-   * Arbitrary values: whenever Tuple reads an id, the fast path reads the same. (The fast path reads
-   * only the first elements, so it may accept a value Tuple rejects; decoding it fails later.)
+   * Arbitrary values: whenever Tuple reads an id, the fast path reads the same. (The fast path
+   * reads only the first elements, so it may accept a value Tuple rejects; decoding it fails
+   * later.)
    */
   @Property(tries = 5000)
   void anyValueWithAnIdReadsAsTupleReadsIt(@ForAll("tupleish") byte[] tail, @ForAll long id) {
@@ -89,28 +94,63 @@ class RangeRowTest {
 
   @Provide
   Arbitrary<byte @Nullable []> ends() {
-    Arbitrary<byte[]> zeroHeavy = Arbitraries.bytes().withDistribution(net.jqwik.api.RandomDistribution.uniform())
-        .array(byte[].class).ofMaxSize(40)
-        .map(b -> {
-          for (int i = 0; i < b.length; i += 3) b[i] = (byte) (b[i] % 2 == 0 ? 0 : 0xff);
-          return b;
-        });
-    return Arbitraries.oneOf(Arbitraries.bytes().array(byte[].class).ofMaxSize(40), zeroHeavy, Arbitraries.just(new byte[0]))
+    Arbitrary<byte[]> zeroHeavy =
+        Arbitraries.bytes()
+            .withDistribution(net.jqwik.api.RandomDistribution.uniform())
+            .array(byte[].class)
+            .ofMaxSize(40)
+            .map(
+                b -> {
+                  for (int i = 0; i < b.length; i += 3) b[i] = (byte) (b[i] % 2 == 0 ? 0 : 0xff);
+                  return b;
+                });
+    return Arbitraries.oneOf(
+            Arbitraries.bytes().array(byte[].class).ofMaxSize(40),
+            zeroHeavy,
+            Arbitraries.just(new byte[0]))
         .injectNull(0.05);
   }
 
   @Provide
   Arbitrary<RangeDescriptor> descriptors() {
-    Arbitrary<Long> ids = Arbitraries.oneOf(Arbitraries.longs(), Arbitraries.of(0L, 1L, 255L, 256L, -1L, Long.MAX_VALUE, Long.MIN_VALUE));
+    Arbitrary<Long> ids =
+        Arbitraries.oneOf(
+            Arbitraries.longs(),
+            Arbitraries.of(0L, 1L, 255L, 256L, -1L, Long.MAX_VALUE, Long.MIN_VALUE));
     Arbitrary<byte[]> starts = Arbitraries.bytes().array(byte[].class).ofMaxSize(20);
-    return Combinators.combine(ids, starts, Arbitraries.longs().greaterOrEqual(0), Arbitraries.strings().alpha().ofMaxLength(6).list().ofMaxSize(3))
-        .as((id, start, gen, replicas) -> new RangeDescriptor(id, start, null, gen, replicas, replicas.isEmpty() ? null : replicas.get(0), gen / 2));
+    return Combinators.combine(
+            ids,
+            starts,
+            Arbitraries.longs().greaterOrEqual(0),
+            Arbitraries.strings().alpha().ofMaxLength(6).list().ofMaxSize(3))
+        .as(
+            (id, start, gen, replicas) ->
+                new RangeDescriptor(
+                    id,
+                    start,
+                    null,
+                    gen,
+                    replicas,
+                    replicas.isEmpty() ? null : replicas.get(0),
+                    gen / 2));
   }
 
   /** Byte strings biased towards tuple type codes, escapes and terminators. */
   @Provide
   Arbitrary<byte[]> tupleish() {
-    Arbitrary<Byte> b = Arbitraries.oneOf(Arbitraries.bytes(), Arbitraries.of((byte) 0x00, (byte) 0x01, (byte) 0xff, (byte) 0x27, (byte) 0x14, (byte) 0x15, (byte) 0x1c, (byte) 0x02, (byte) 0x05));
+    Arbitrary<Byte> b =
+        Arbitraries.oneOf(
+            Arbitraries.bytes(),
+            Arbitraries.of(
+                (byte) 0x00,
+                (byte) 0x01,
+                (byte) 0xff,
+                (byte) 0x27,
+                (byte) 0x14,
+                (byte) 0x15,
+                (byte) 0x1c,
+                (byte) 0x02,
+                (byte) 0x05));
     return b.list().ofMaxSize(24).map(RangeRowTest::bytes);
   }
 

@@ -12,11 +12,19 @@ import org.junit.jupiter.api.Test;
 /** Hysteresis, warm-up, unmovable load and the rate limit, on a fleet view with chosen loads. */
 class RebalancerTest {
   static final long NOW = 1_000_000;
-  static final RangeCatalog CATALOG = new RangeCatalog(Keyspace.atPrefix("t", new byte[] {1}), LayerConfig.defaults());
+  static final RangeCatalog CATALOG =
+      new RangeCatalog(Keyspace.atPrefix("t", new byte[] {1}), LayerConfig.defaults());
 
   static NodeRecord node(String id, long replicas) {
-    return new NodeRecord(id, id + ":1", new NodeRecord.Locality("r", "z" + id, "k"), new NodeRecord.Capacity(1L << 40, 16),
-        new NodeRecord.Load(replicas, replicas * 10.0, replicas * 100, 1), NodeStatus.LIVE, 1, NOW + 9_000);
+    return new NodeRecord(
+        id,
+        id + ":1",
+        new NodeRecord.Locality("r", "z" + id, "k"),
+        new NodeRecord.Capacity(1L << 40, 16),
+        new NodeRecord.Load(replicas, replicas * 10.0, replicas * 100, 1),
+        NodeStatus.LIVE,
+        1,
+        NOW + 9_000);
   }
 
   /** Ten nodes at 100 replicas and one at {@code first}, so its deviation is known. */
@@ -29,7 +37,8 @@ class RebalancerTest {
     return v;
   }
 
-  final Rebalancer rebalancer = new Rebalancer(CATALOG, ControllerConfig.builder().moveLimits(5, 12).build());
+  final Rebalancer rebalancer =
+      new Rebalancer(CATALOG, ControllerConfig.builder().moveLimits(5, 12).build());
 
   @Test
   void startsAboveTwentyPercentAndStopsOnlyBelowFifteen() {
@@ -60,8 +69,16 @@ class RebalancerTest {
       List<NodeRecord> nodes = new ArrayList<>(base);
       // +12% structural, with a noisy request rate swinging +/-10% around it
       double rate = 1120 * (round % 2 == 0 ? 1.10 : 0.90);
-      nodes.add(new NodeRecord("a", "a:1", new NodeRecord.Locality("r", "za", "k"), new NodeRecord.Capacity(1L << 40, 16),
-          new NodeRecord.Load(112, rate, 11_200, 1), NodeStatus.LIVE, 1, NOW + 9_000));
+      nodes.add(
+          new NodeRecord(
+              "a",
+              "a:1",
+              new NodeRecord.Locality("r", "za", "k"),
+              new NodeRecord.Capacity(1L << 40, 16),
+              new NodeRecord.Load(112, rate, 11_200, 1),
+              NodeStatus.LIVE,
+              1,
+              NOW + 9_000));
       v.refresh(nodes, NOW);
       if (round >= 5) {
         rebalancer.updateActive(v);
@@ -74,19 +91,31 @@ class RebalancerTest {
   static List<NodeRecord> fleetWithRate(double rate) {
     List<NodeRecord> nodes = new ArrayList<>();
     for (int i = 0; i < 10; i++) nodes.add(node("n" + i, 100));
-    nodes.add(new NodeRecord("a", "a:1", new NodeRecord.Locality("r", "za", "k"), new NodeRecord.Capacity(1L << 40, 16), new NodeRecord.Load(100, rate, 10_000, 1),
-        NodeStatus.LIVE, 1, NOW + 9_000));
+    nodes.add(
+        new NodeRecord(
+            "a",
+            "a:1",
+            new NodeRecord.Locality("r", "za", "k"),
+            new NodeRecord.Capacity(1L << 40, 16),
+            new NodeRecord.Load(100, rate, 10_000, 1),
+            NodeStatus.LIVE,
+            1,
+            NOW + 9_000));
     return nodes;
   }
 
   @Test
   void hotRangeLoadCountsNeitherWhileItLastsNorAfterItEnds() {
     FleetView v = new FleetView(0.1, 9_000);
-    for (int round = 0; round < 30; round++) { // "a" carries a hot range of 400 req/s on top of an average load
+    for (int round = 0;
+        round < 30;
+        round++) { // "a" carries a hot range of 400 req/s on top of an average load
       v.setUnmovableLoad(Map.of("a", new double[] {0, 400, 0}));
       v.refresh(fleetWithRate(1_400), NOW);
     }
-    assertThat(v.deviation("a")).as("its movable load against the fleet mean of all load").isCloseTo(1_000 / (11_400 / 11.0) - 1, within(0.001));
+    assertThat(v.deviation("a"))
+        .as("its movable load against the fleet mean of all load")
+        .isCloseTo(1_000 / (11_400 / 11.0) - 1, within(0.001));
     assertThat(v.score("a")).as("placement still sees all of it").isGreaterThan(1.3);
     // the hot spot ends: the load leaves the node's reports and the range's report together;
     // an average that had taken the hot load in would show "a" 40% over for minutes
@@ -100,7 +129,8 @@ class RebalancerTest {
     try (Fixture f = new Fixture()) {
       Rebalancer r = new Rebalancer(f.catalog, ControllerConfig.defaults());
       FleetView v = new FleetView(0.1, 9_000);
-      // "a" was left just inside the band by the previous controller; its first report is noisy (+30%),
+      // "a" was left just inside the band by the previous controller; its first report is noisy
+      // (+30%),
       // the next ones +16%: averaged over the warm-up it is under the start threshold
       for (int round = 0; round < Rebalancer.WARM_UP_REFRESHES; round++) {
         v.refresh(fleetWithRate(round == 0 ? 1_300 : 1_160), NOW);
@@ -109,7 +139,6 @@ class RebalancerTest {
       }
     }
   }
-
 
   /**
    * ControlFixture's n7 holds only follower replicas, which can go to n1 or n4 (its zone); the
@@ -120,13 +149,23 @@ class RebalancerTest {
       List<NodeRecord> nodes = new ArrayList<>();
       for (NodeRecord n : c.f.registry.list(c.f.db, null, 100).items()) {
         long r = n.nodeId().equals("n7") ? n7Replicas : 2;
-        nodes.add(new NodeRecord(n.nodeId(), n.address(), n.locality(), n.capacity(), new NodeRecord.Load(r, r * 10.0, r * 100, 1), NodeStatus.LIVE, n.incarnation(),
-            c.f.clock.millis() + 9_000));
+        nodes.add(
+            new NodeRecord(
+                n.nodeId(),
+                n.address(),
+                n.locality(),
+                n.capacity(),
+                new NodeRecord.Load(r, r * 10.0, r * 100, 1),
+                NodeStatus.LIVE,
+                n.incarnation(),
+                c.f.clock.millis() + 9_000));
       }
       FleetView fleet = new FleetView(1.0, 9_000);
-      for (int i = 0; i < Rebalancer.WARM_UP_REFRESHES; i++) fleet.refresh(nodes, c.f.clock.millis());
+      for (int i = 0; i < Rebalancer.WARM_UP_REFRESHES; i++)
+        fleet.refresh(nodes, c.f.clock.millis());
       ControllerActions.Recording plan = new ControllerActions.Recording();
-      new Rebalancer(c.f.catalog, ControllerConfig.defaults()).cycle(c.f.db, c.f.clock.millis(), fleet, new Moves(), plan);
+      new Rebalancer(c.f.catalog, ControllerConfig.defaults())
+          .cycle(c.f.db, c.f.clock.millis(), fleet, new Moves(), plan);
       return plan.moves.size();
     }
   }
@@ -140,8 +179,10 @@ class RebalancerTest {
   @Test
   void movesAreLimitedPerCycleAndPerMinute() {
     assertThat(rebalancer.budget(NOW)).isEqualTo(5);
-    Rebalancer limited = new Rebalancer(CATALOG, ControllerConfig.builder().moveLimits(5, 12).build());
-    // the sliding minute: spend 12 moves, then the budget is 0 until the first of them is a minute old
+    Rebalancer limited =
+        new Rebalancer(CATALOG, ControllerConfig.builder().moveLimits(5, 12).build());
+    // the sliding minute: spend 12 moves, then the budget is 0 until the first of them is a minute
+    // old
     for (int i = 0; i < 12; i++) limited.recordMoveForTest(NOW + i * 1000);
     assertThat(limited.budget(NOW + 20_000)).isZero();
     assertThat(limited.budget(NOW + 60_000)).isEqualTo(1);
@@ -150,8 +191,17 @@ class RebalancerTest {
 
   @Test
   void zeroLimitsStopRebalancing() {
-    assertThat(new Rebalancer(CATALOG, ControllerConfig.builder().moveLimits(0, 0).build()).budget(NOW)).isZero();
-    assertThat(ControllerConfig.builder().rebalanceThresholds(0.2, 0.15).splitThresholds(10, 100, Duration.ofSeconds(1)).mergeThresholds(1, 10, Duration.ZERO).build()
-        .rebalanceStart()).isEqualTo(0.2);
+    assertThat(
+            new Rebalancer(CATALOG, ControllerConfig.builder().moveLimits(0, 0).build())
+                .budget(NOW))
+        .isZero();
+    assertThat(
+            ControllerConfig.builder()
+                .rebalanceThresholds(0.2, 0.15)
+                .splitThresholds(10, 100, Duration.ofSeconds(1))
+                .mergeThresholds(1, 10, Duration.ZERO)
+                .build()
+                .rebalanceStart())
+        .isEqualTo(0.2);
   }
 }

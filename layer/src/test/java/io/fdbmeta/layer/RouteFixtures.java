@@ -31,15 +31,26 @@ final class RouteFixtures {
 
   /** Writes a LIVE node record directly, standing in for node registration. */
   static void registerNode(Database db, Keyspace ks, String nodeId) {
-    NodeRecord node = new NodeRecord(nodeId, nodeId + ":7000", new NodeRecord.Locality("r", "z-" + nodeId, "rack-" + nodeId),
-        new NodeRecord.Capacity(1L << 40, 8), NodeRecord.Load.NONE, NodeStatus.LIVE, 1, Long.MAX_VALUE);
-    db.run(tr -> {
-      tr.set(ks.nodeKey(nodeId), node.encode());
-      return null;
-    });
+    NodeRecord node =
+        new NodeRecord(
+            nodeId,
+            nodeId + ":7000",
+            new NodeRecord.Locality("r", "z-" + nodeId, "rack-" + nodeId),
+            new NodeRecord.Capacity(1L << 40, 8),
+            NodeRecord.Load.NONE,
+            NodeStatus.LIVE,
+            1,
+            Long.MAX_VALUE);
+    db.run(
+        tr -> {
+          tr.set(ks.nodeKey(nodeId), node.encode());
+          return null;
+        });
   }
 
-  /** Splits the range holding a random key there, if the key is interior; returns whether it split. */
+  /**
+   * Splits the range holding a random key there, if the key is interior; returns whether it split.
+   */
   static boolean randomSplit(Database db, RangeCatalog catalog, Random rnd, int keySpace) {
     byte[] k = key(rnd.nextInt(keySpace));
     RangeDescriptor d = catalog.lookup(db, k);
@@ -62,15 +73,20 @@ final class RouteFixtures {
       catalog.merge(db, left.rangeId(), right.rangeId());
       return true;
     } catch (MetaException e) {
-      if (e.code() == MetaException.Code.NOT_ALLOWED || e.code() == MetaException.Code.UNKNOWN_RANGE || e.code() == MetaException.Code.INVALID_ARGUMENT) return false;
+      if (e.code() == MetaException.Code.NOT_ALLOWED
+          || e.code() == MetaException.Code.UNKNOWN_RANGE
+          || e.code() == MetaException.Code.INVALID_ARGUMENT) return false;
       throw e;
     }
   }
 
-  static void await(String what, Duration timeout, BooleanSupplier condition, Supplier<String> state) {
+  static void await(
+      String what, Duration timeout, BooleanSupplier condition, Supplier<String> state) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) throw new AssertionError("timed out after " + timeout + " waiting for " + what + ": " + state.get());
+      if (System.nanoTime() > deadline)
+        throw new AssertionError(
+            "timed out after " + timeout + " waiting for " + what + ": " + state.get());
       try {
         Thread.sleep(5);
       } catch (InterruptedException e) {

@@ -15,13 +15,15 @@ import org.junit.jupiter.api.Test;
 /**
  * The follower at benchmark sizes: propagation over many splits, a cold load beside a raw scan,
  * lookups and applied commits at 1,000,000 ranges. Asserts only correctness, so a slow machine does
- * not fail the build; the figures it prints are for information (the targets are judged by
- * {@code fdbmeta bench layer} and {@code fdbmeta bench router}, which measure them properly).
+ * not fail the build; the figures it prints are for information (the targets are judged by {@code
+ * fdbmeta bench layer} and {@code fdbmeta bench router}, which measure them properly).
  *
- * <p>Reproduce: {@code mvn -B -q -pl layer -am verify -Dtest=RouteFollowerBenchTest -Dsurefire.failIfNoSpecifiedTests=false}
+ * <p>Reproduce: {@code mvn -B -q -pl layer -am verify -Dtest=RouteFollowerBenchTest
+ * -Dsurefire.failIfNoSpecifiedTests=false}
  */
 class RouteFollowerBenchTest {
-  private static final String REPRODUCE = "mvn -B -q -pl layer -am verify -Dtest=RouteFollowerBenchTest -Dsurefire.failIfNoSpecifiedTests=false";
+  private static final String REPRODUCE =
+      "mvn -B -q -pl layer -am verify -Dtest=RouteFollowerBenchTest -Dsurefire.failIfNoSpecifiedTests=false";
 
   @Test
   void propagationLatencyOfSplits() throws Exception {
@@ -31,10 +33,13 @@ class RouteFollowerBenchTest {
       catalog.bootstrapAsync(db).join();
       Map<Long, Long> appliedAt = new ConcurrentHashMap<>();
       try (RouteFollower follower = new RouteFollower(db, ks)) {
-        follower.addListener((position, events) -> {
-          long now = System.nanoTime();
-          for (ChangeEvent e : events) if (e.kind() == ChangeEvent.Kind.UPSERT) appliedAt.putIfAbsent(e.descriptor().rangeId(), now);
-        });
+        follower.addListener(
+            (position, events) -> {
+              long now = System.nanoTime();
+              for (ChangeEvent e : events)
+                if (e.kind() == ChangeEvent.Kind.UPSERT)
+                  appliedAt.putIfAbsent(e.descriptor().rangeId(), now);
+            });
         follower.start();
         Random rnd = new Random(1);
         int splits = 1_000;
@@ -47,18 +52,26 @@ class RouteFollowerBenchTest {
           if (!parent.isInterior(k)) continue;
           String opId = Ids.newOpId();
           long left = Ids.newRangeId();
-          catalog.prepareSplitAsync(db, opId, parent.rangeId(), k, -1, left, Ids.newRangeId()).join();
+          catalog
+              .prepareSplitAsync(db, opId, parent.rangeId(), k, -1, left, Ids.newRangeId())
+              .join();
           catalog.commitSplitAsync(db, opId).join();
           ackedAt[done] = System.nanoTime();
           leftIds[done++] = left;
         }
         follower.sync();
         List<Long> micros = new ArrayList<>();
-        for (int i = 0; i < splits; i++) micros.add(Math.max(0, appliedAt.get(leftIds[i]) - ackedAt[i]) / 1_000);
+        for (int i = 0; i < splits; i++)
+          micros.add(Math.max(0, appliedAt.get(leftIds[i]) - ackedAt[i]) / 1_000);
         Collections.sort(micros);
-        System.out.printf("propagation commit-ack -> applied over %d splits: p50 %.2f ms, p99 %.2f ms, max %.2f ms; metrics %s%n  reproduce: %s%n",
-            splits, RouteFixtures.percentile(micros, 0.50) / 1000.0, RouteFixtures.percentile(micros, 0.99) / 1000.0, micros.get(micros.size() - 1) / 1000.0,
-            follower.metrics(), REPRODUCE);
+        System.out.printf(
+            "propagation commit-ack -> applied over %d splits: p50 %.2f ms, p99 %.2f ms, max %.2f ms; metrics %s%n  reproduce: %s%n",
+            splits,
+            RouteFixtures.percentile(micros, 0.50) / 1000.0,
+            RouteFixtures.percentile(micros, 0.99) / 1000.0,
+            micros.get(micros.size() - 1) / 1000.0,
+            follower.metrics(),
+            REPRODUCE);
         assertThat(follower.table().size()).isEqualTo(splits + 1);
       }
     }
@@ -74,7 +87,10 @@ class RouteFollowerBenchTest {
       double bestLoad = Double.MAX_VALUE;
       for (int round = 0; round < 4; round++) {
         long t0 = System.nanoTime();
-        long scanned = new RangeCatalog(ks, LayerConfig.defaults()).scanIndexAsync(db, 10_000, db.getExecutor()).join();
+        long scanned =
+            new RangeCatalog(ks, LayerConfig.defaults())
+                .scanIndexAsync(db, 10_000, db.getExecutor())
+                .join();
         bestScan = Math.min(bestScan, (System.nanoTime() - t0) / 1e9);
         assertThat(scanned).isEqualTo(ranges);
         t0 = System.nanoTime();
@@ -84,8 +100,15 @@ class RouteFollowerBenchTest {
           assertThat(f.table().size()).isEqualTo(ranges);
         }
       }
-      System.out.printf("cold load of %,d descriptors: %.0f/s (%.3f s); raw scan of the same keys: %.0f/s (%.3f s); ratio %.2fx%n  reproduce: %s%n",
-          ranges, ranges / bestLoad, bestLoad, ranges / bestScan, bestScan, bestScan / bestLoad, REPRODUCE);
+      System.out.printf(
+          "cold load of %,d descriptors: %.0f/s (%.3f s); raw scan of the same keys: %.0f/s (%.3f s); ratio %.2fx%n  reproduce: %s%n",
+          ranges,
+          ranges / bestLoad,
+          bestLoad,
+          ranges / bestScan,
+          bestScan,
+          bestScan / bestLoad,
+          REPRODUCE);
     }
   }
 
@@ -123,7 +146,8 @@ class RouteFollowerBenchTest {
       for (Long id : ids) sink += map.get(id).rangeId();
       bestMap = Math.min(bestMap, (System.nanoTime() - t0) / (double) probes);
     }
-    System.out.printf("lookup at %,d ranges: %.0f ns; ConcurrentHashMap<Long, _>.get by range id: %.0f ns; ratio %.2fx [%d]%n  reproduce: %s%n",
+    System.out.printf(
+        "lookup at %,d ranges: %.0f ns; ConcurrentHashMap<Long, _>.get by range id: %.0f ns; ratio %.2fx [%d]%n  reproduce: %s%n",
         n, bestLookup, bestMap, bestMap / bestLookup, sink & 1, REPRODUCE);
     // applying one split at this size stays cheap: copy-on-write touches a chunk, not the table
     RangeDescriptor p = table.lookup(RouteFixtures.key(5_000_005));
@@ -133,7 +157,8 @@ class RouteFollowerBenchTest {
       RangeDescriptor cur = table.byId(p.rangeId());
       table.apply(ChangeEvent.upsert(cur.withReplicas(cur.replicas(), cur.generation() + 1)));
     }
-    System.out.printf("apply one commit at %,d ranges: %.1f us%n", n, (System.nanoTime() - t0) / 1e3 / batches);
+    System.out.printf(
+        "apply one commit at %,d ranges: %.1f us%n", n, (System.nanoTime() - t0) / 1e3 / batches);
     assertThat(table.lookup(RouteFixtures.key(5_000_005)).generation()).isEqualTo(1 + batches);
   }
 
@@ -146,10 +171,11 @@ class RouteFollowerBenchTest {
         batch.add(new RangeDescriptor(i + 1, start, end, 1, List.of("n1", "n2", "n3"), "n1", 1));
         start = end;
       }
-      db.run(tr -> {
-        for (RangeDescriptor d : batch) tr.set(ks.rangeKey(d.endKey()), d.encode());
-        return null;
-      });
+      db.run(
+          tr -> {
+            for (RangeDescriptor d : batch) tr.set(ks.rangeKey(d.endKey()), d.encode());
+            return null;
+          });
     }
   }
 }

@@ -45,11 +45,22 @@ class RouteFollowerTest {
   }
 
   private void awaitConverged(RouteFollower f) {
-    await("follower to equal the catalog", CONVERGE, () -> f.table().snapshot().ranges().equals(catalogRanges(db, catalog)),
-        () -> f.metrics() + " table " + f.table().size() + " ranges, catalog " + catalogRanges(db, catalog).size());
+    await(
+        "follower to equal the catalog",
+        CONVERGE,
+        () -> f.table().snapshot().ranges().equals(catalogRanges(db, catalog)),
+        () ->
+            f.metrics()
+                + " table "
+                + f.table().size()
+                + " ranges, catalog "
+                + catalogRanges(db, catalog).size());
   }
 
-  /** Records every state the follower publishes and fails if one does not tile the keyspace or regresses a range. */
+  /**
+   * Records every state the follower publishes and fails if one does not tile the keyspace or
+   * regresses a range.
+   */
   private static final class Checker implements RouteFollower.Listener {
     final AtomicReference<Throwable> failure = new AtomicReference<>();
     final Map<Long, RangeDescriptor> latest = new HashMap<>();
@@ -74,7 +85,8 @@ class RouteFollowerTest {
         RouteTableTest.assertTiles(s);
         for (RangeDescriptor d : s.ranges()) {
           RangeDescriptor before = latest.put(d.rangeId(), d);
-          if (before != null && RouteSnapshot.newer(before, d)) throw new AssertionError("regressed " + before + " to " + d);
+          if (before != null && RouteSnapshot.newer(before, d))
+            throw new AssertionError("regressed " + before + " to " + d);
         }
       } catch (Throwable e) {
         failure.compareAndSet(null, e);
@@ -82,7 +94,8 @@ class RouteFollowerTest {
     }
 
     void assertOk() {
-      if (failure.get() != null) throw new AssertionError("follower published a bad state", failure.get());
+      if (failure.get() != null)
+        throw new AssertionError("follower published a bad state", failure.get());
     }
   }
 
@@ -127,15 +140,19 @@ class RouteFollowerTest {
     open(EmbeddedFdb.inMemory(), LayerConfig.defaults());
     Random rnd = new Random(2);
     for (int i = 0; i < 200; i++) randomSplit(db, catalog, rnd, KEYS);
-    CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
-      Random w = new Random(3);
-      for (int i = 0; i < 400; i++) {
-        if (w.nextInt(3) == 0) randomMerge(db, catalog, w, KEYS);
-        else randomSplit(db, catalog, w, KEYS);
-      }
-    });
+    CompletableFuture<Void> writer =
+        CompletableFuture.runAsync(
+            () -> {
+              Random w = new Random(3);
+              for (int i = 0; i < 400; i++) {
+                if (w.nextInt(3) == 0) randomMerge(db, catalog, w, KEYS);
+                else randomSplit(db, catalog, w, KEYS);
+              }
+            });
     // Tiny pages so the load spans many transactions while the writer changes ranges between them.
-    follower = new RouteFollower(db, ks, RouteFollower.Options.builder().loadPageSize(7).logPageSize(5).build());
+    follower =
+        new RouteFollower(
+            db, ks, RouteFollower.Options.builder().loadPageSize(7).logPageSize(5).build());
     Checker checker = new Checker(follower.table());
     follower.addListener(checker);
     follower.start();
@@ -147,13 +164,21 @@ class RouteFollowerTest {
   @Test
   void reloadsWhenCursorFellBehindTrimmedFloor() {
     open(EmbeddedFdb.inMemory(), LayerConfig.builder().changelogRetention(10).build());
-    follower = new RouteFollower(db, ks, RouteFollower.Options.builder().watches(false).pollInterval(Duration.ofHours(1)).build());
+    follower =
+        new RouteFollower(
+            db,
+            ks,
+            RouteFollower.Options.builder()
+                .watches(false)
+                .pollInterval(Duration.ofHours(1))
+                .build());
     Checker checker = new Checker(follower.table());
     follower.addListener(checker);
     follower.start();
     Random rnd = new Random(4);
     for (int i = 0; i < 50; i++) randomSplit(db, catalog, rnd, KEYS);
-    long trimmed = new ChangelogTrimmer(ks, LayerConfig.builder().changelogRetention(10).build()).trim(db);
+    long trimmed =
+        new ChangelogTrimmer(ks, LayerConfig.builder().changelogRetention(10).build()).trim(db);
     assertThat(trimmed).isPositive();
     follower.sync();
     assertThat(follower.metrics().reloads()).isEqualTo(1);
@@ -168,7 +193,14 @@ class RouteFollowerTest {
   @Test
   void convergesByPollWithoutWatches() {
     open(EmbeddedFdb.inMemory(), LayerConfig.defaults());
-    follower = new RouteFollower(db, ks, RouteFollower.Options.builder().watches(false).pollInterval(Duration.ofMillis(20)).build());
+    follower =
+        new RouteFollower(
+            db,
+            ks,
+            RouteFollower.Options.builder()
+                .watches(false)
+                .pollInterval(Duration.ofMillis(20))
+                .build());
     follower.start();
     Random rnd = new Random(5);
     for (int i = 0; i < 50; i++) randomSplit(db, catalog, rnd, KEYS);
@@ -179,8 +211,12 @@ class RouteFollowerTest {
 
   @Test
   void convergesWithSpuriousWatchFires() {
-    open(EmbeddedFdb.builder().faults(FaultPlan.seeded(6).spuriousWatchFires(0.5).build()).build(), LayerConfig.defaults());
-    follower = new RouteFollower(db, ks, RouteFollower.Options.builder().pollInterval(Duration.ofHours(1)).build());
+    open(
+        EmbeddedFdb.builder().faults(FaultPlan.seeded(6).spuriousWatchFires(0.5).build()).build(),
+        LayerConfig.defaults());
+    follower =
+        new RouteFollower(
+            db, ks, RouteFollower.Options.builder().pollInterval(Duration.ofHours(1)).build());
     Checker checker = new Checker(follower.table());
     follower.addListener(checker);
     follower.start();
@@ -192,21 +228,38 @@ class RouteFollowerTest {
 
   @Test
   void convergesAndAlwaysTilesUnderCommitFaults() throws Exception {
-    FaultPlan faults = FaultPlan.seeded(7).notCommitted(0.05).commitUnknownResultApplied(0.05).commitUnknownResultDropped(0.03)
-        .transactionTooOld(0.03).commitDelay(0.1, Duration.ofMillis(2)).spuriousWatchFires(0.1).build();
+    FaultPlan faults =
+        FaultPlan.seeded(7)
+            .notCommitted(0.05)
+            .commitUnknownResultApplied(0.05)
+            .commitUnknownResultDropped(0.03)
+            .transactionTooOld(0.03)
+            .commitDelay(0.1, Duration.ofMillis(2))
+            .spuriousWatchFires(0.1)
+            .build();
     open(EmbeddedFdb.builder().faults(faults).build(), LayerConfig.defaults());
-    follower = new RouteFollower(db, ks, RouteFollower.Options.builder().loadPageSize(5).logPageSize(3).pollInterval(Duration.ofMillis(200)).build());
+    follower =
+        new RouteFollower(
+            db,
+            ks,
+            RouteFollower.Options.builder()
+                .loadPageSize(5)
+                .logPageSize(3)
+                .pollInterval(Duration.ofMillis(200))
+                .build());
     Checker checker = new Checker(follower.table());
     follower.addListener(checker);
     Random rnd = new Random(7);
     for (int i = 0; i < 50; i++) randomSplit(db, catalog, rnd, KEYS);
-    CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
-      Random w = new Random(8);
-      for (int i = 0; i < 300; i++) {
-        if (w.nextInt(3) == 0) randomMerge(db, catalog, w, KEYS);
-        else randomSplit(db, catalog, w, KEYS);
-      }
-    });
+    CompletableFuture<Void> writer =
+        CompletableFuture.runAsync(
+            () -> {
+              Random w = new Random(8);
+              for (int i = 0; i < 300; i++) {
+                if (w.nextInt(3) == 0) randomMerge(db, catalog, w, KEYS);
+                else randomSplit(db, catalog, w, KEYS);
+              }
+            });
     follower.start();
     // Readers on the hot path never miss: every lookup finds a range holding its key.
     Random r = new Random(9);

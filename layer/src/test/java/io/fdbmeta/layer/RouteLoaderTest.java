@@ -44,7 +44,8 @@ class RouteLoaderTest {
     }
 
     @Override
-    public synchronized <T> CompletableFuture<T> readAsync(Function<? super ReadTransaction, ? extends CompletableFuture<T>> body) {
+    public synchronized <T> CompletableFuture<T> readAsync(
+        Function<? super ReadTransaction, ? extends CompletableFuture<T>> body) {
       if (budget-- > 0) between.run();
       return db.readAsync(body);
     }
@@ -66,10 +67,14 @@ class RouteLoaderTest {
           catalog.bootstrapAsync(db).join();
           Random rnd = new Random(seed);
           for (int i = 0; i < 40; i++) randomSplit(db, catalog, rnd, KEYS);
-          Interleaving reads = new Interleaving(db, 25, () -> {
-            if (rnd.nextBoolean()) randomMerge(db, catalog, rnd, KEYS);
-            else randomSplit(db, catalog, rnd, KEYS);
-          });
+          Interleaving reads =
+              new Interleaving(
+                  db,
+                  25,
+                  () -> {
+                    if (rnd.nextBoolean()) randomMerge(db, catalog, rnd, KEYS);
+                    else randomSplit(db, catalog, rnd, KEYS);
+                  });
           ChangelogTail tail = new ChangelogTail(reads, ks, 2, executor);
           RouteSnapshot loaded = new RouteLoader(reads, ks, 3, tail, executor).loadAsync().join();
           List<RangeDescriptor> expected = catalogRanges(db, catalog);

@@ -15,7 +15,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 class RouteTableTest {
-  private static final RangeDescriptor ROOT = new RangeDescriptor(1, new byte[0], null, 1, List.of("n1"), "n1", 1);
+  private static final RangeDescriptor ROOT =
+      new RangeDescriptor(1, new byte[0], null, 1, List.of("n1"), "n1", 1);
 
   static byte[] b(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
@@ -27,14 +28,19 @@ class RouteTableTest {
     return Versionstamp.complete(v, 0);
   }
 
-  /** Asserts the ranges tile the keyspace: start at "", each starts at the previous end, the last has no end. */
+  /**
+   * Asserts the ranges tile the keyspace: start at "", each starts at the previous end, the last
+   * has no end.
+   */
   static void assertTiles(RouteSnapshot s) {
     List<RangeDescriptor> ranges = s.ranges();
     assertThat(ranges).isNotEmpty();
     byte[] expectedStart = new byte[0];
     for (int i = 0; i < ranges.size(); i++) {
       RangeDescriptor d = ranges.get(i);
-      assertThat(d.startKey()).as("start of %s (range %d of %d)", d, i, ranges.size()).isEqualTo(expectedStart);
+      assertThat(d.startKey())
+          .as("start of %s (range %d of %d)", d, i, ranges.size())
+          .isEqualTo(expectedStart);
       assertThat(s.byId(d.rangeId())).isEqualTo(d);
       expectedStart = d.endKey();
       if (i < ranges.size() - 1) assertThat(expectedStart).as("end of %s", d).isNotNull();
@@ -58,7 +64,9 @@ class RouteTableTest {
     t.replaceAll(List.of(ROOT), at(1));
     RangeDescriptor left = new RangeDescriptor(2, new byte[0], b("m"), 2, List.of("n1"), "n1", 1);
     RangeDescriptor right = new RangeDescriptor(3, b("m"), null, 2, List.of("n1"), "n1", 1);
-    t.applyBatch(at(2), List.of(ChangeEvent.remove(1, null), ChangeEvent.upsert(left), ChangeEvent.upsert(right)));
+    t.applyBatch(
+        at(2),
+        List.of(ChangeEvent.remove(1, null), ChangeEvent.upsert(left), ChangeEvent.upsert(right)));
     assertThat(t.lookup(b(""))).isEqualTo(left);
     assertThat(t.lookup(b("l\u00ff"))).isEqualTo(left);
     assertThat(t.lookup(b("m"))).isEqualTo(right);
@@ -78,10 +86,19 @@ class RouteTableTest {
     RouteTable t = new RouteTable();
     RangeDescriptor v5 = new RangeDescriptor(1, new byte[0], null, 5, List.of("n1", "n2"), "n1", 3);
     t.replaceAll(List.of(v5), at(10));
-    t.applyBatch(at(11), List.of(ChangeEvent.upsert(new RangeDescriptor(1, new byte[0], null, 4, List.of("n1"), "n1", 9))));
-    t.applyBatch(at(12), List.of(ChangeEvent.upsert(new RangeDescriptor(1, new byte[0], null, 5, List.of("n1"), "n1", 2))));
+    t.applyBatch(
+        at(11),
+        List.of(
+            ChangeEvent.upsert(
+                new RangeDescriptor(1, new byte[0], null, 4, List.of("n1"), "n1", 9))));
+    t.applyBatch(
+        at(12),
+        List.of(
+            ChangeEvent.upsert(
+                new RangeDescriptor(1, new byte[0], null, 5, List.of("n1"), "n1", 2))));
     assertThat(t.byId(1)).isEqualTo(v5);
-    RangeDescriptor leaseMoved = new RangeDescriptor(1, new byte[0], null, 5, List.of("n1", "n2"), "n2", 4);
+    RangeDescriptor leaseMoved =
+        new RangeDescriptor(1, new byte[0], null, 5, List.of("n1", "n2"), "n2", 4);
     t.applyBatch(at(13), List.of(ChangeEvent.upsert(leaseMoved)));
     assertThat(t.lookup(b("x"))).isEqualTo(leaseMoved);
   }
@@ -90,7 +107,8 @@ class RouteTableTest {
   void cursorMustNotGoBack() {
     RouteTable t = new RouteTable();
     t.replaceAll(List.of(ROOT), at(5));
-    assertThatThrownBy(() -> t.applyBatch(at(4), List.of())).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> t.applyBatch(at(4), List.of()))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
@@ -99,8 +117,10 @@ class RouteTableTest {
     RangeDescriptor a = new RangeDescriptor(2, new byte[0], b("m"), 1, List.of(), null, 0);
     RangeDescriptor sameEnd = new RangeDescriptor(3, b("a"), b("m"), 1, List.of(), null, 0);
     RangeDescriptor sameId = new RangeDescriptor(2, b("m"), null, 1, List.of(), null, 0);
-    assertThatThrownBy(() -> t.replaceAll(List.of(a, sameEnd), at(1))).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> t.replaceAll(List.of(a, sameId), at(1))).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> t.replaceAll(List.of(a, sameEnd), at(1)))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> t.replaceAll(List.of(a, sameId), at(1)))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   /** Random splits and merges against a plain list model, with keys that share long prefixes. */
@@ -120,8 +140,24 @@ class RouteTableTest {
         while (!model.get(i).contains(key)) i++;
         RangeDescriptor p = model.get(i);
         if (!p.isInterior(key)) continue;
-        RangeDescriptor l = new RangeDescriptor(nextId++, p.startKey(), key, p.generation() + 1, p.replicas(), p.leaseholder(), p.leaseEpoch());
-        RangeDescriptor r = new RangeDescriptor(nextId++, key, p.endKey(), p.generation() + 1, p.replicas(), p.leaseholder(), p.leaseEpoch());
+        RangeDescriptor l =
+            new RangeDescriptor(
+                nextId++,
+                p.startKey(),
+                key,
+                p.generation() + 1,
+                p.replicas(),
+                p.leaseholder(),
+                p.leaseEpoch());
+        RangeDescriptor r =
+            new RangeDescriptor(
+                nextId++,
+                key,
+                p.endKey(),
+                p.generation() + 1,
+                p.replicas(),
+                p.leaseholder(),
+                p.leaseEpoch());
         events.add(ChangeEvent.remove(p.rangeId(), p.endKey()));
         events.add(ChangeEvent.upsert(l));
         events.add(ChangeEvent.upsert(r));
@@ -132,7 +168,15 @@ class RouteTableTest {
         int i = rnd.nextInt(model.size() - 1);
         RangeDescriptor l = model.get(i);
         RangeDescriptor r = model.get(i + 1);
-        RangeDescriptor m = new RangeDescriptor(l.rangeId(), l.startKey(), r.endKey(), Math.max(l.generation(), r.generation()) + 1, l.replicas(), l.leaseholder(), l.leaseEpoch());
+        RangeDescriptor m =
+            new RangeDescriptor(
+                l.rangeId(),
+                l.startKey(),
+                r.endKey(),
+                Math.max(l.generation(), r.generation()) + 1,
+                l.replicas(),
+                l.leaseholder(),
+                l.leaseEpoch());
         events.add(ChangeEvent.remove(r.rangeId(), r.endKey()));
         events.add(ChangeEvent.upsert(m));
         model.remove(i + 1);
@@ -164,7 +208,9 @@ class RouteTableTest {
     return k;
   }
 
-  /** Readers racing a writer that splits and merges never find a gap, an overlap or a missing id. */
+  /**
+   * Readers racing a writer that splits and merges never find a gap, an overlap or a missing id.
+   */
   @Test
   void readersNeverSeeTornCommit() throws Exception {
     RouteTable t = new RouteTable();
@@ -182,23 +228,29 @@ class RouteTableTest {
     List<Thread> readers = new ArrayList<>();
     for (int r = 0; r < 2; r++) {
       long seed = r;
-      Thread th = new Thread(() -> {
-        Random rnd = new Random(seed);
-        try {
-          while (!stop.get()) {
-            byte[] key = b(String.format("k%06d", rnd.nextInt(20_010)));
-            RouteSnapshot s = t.snapshot();
-            RangeDescriptor d = s.lookup(key);
-            if (d == null || !d.contains(key)) throw new AssertionError("lookup of " + new String(key) + " found " + d + " at " + s.cursor());
-            if (s.byId(d.rangeId()) != d) throw new AssertionError("byId disagrees with lookup for " + d);
-            RangeDescriptor direct = t.lookup(key);
-            if (direct == null || !direct.contains(key)) throw new AssertionError("direct lookup found " + direct);
-            lookups.incrementAndGet();
-          }
-        } catch (Throwable e) {
-          failure.compareAndSet(null, e);
-        }
-      });
+      Thread th =
+          new Thread(
+              () -> {
+                Random rnd = new Random(seed);
+                try {
+                  while (!stop.get()) {
+                    byte[] key = b(String.format("k%06d", rnd.nextInt(20_010)));
+                    RouteSnapshot s = t.snapshot();
+                    RangeDescriptor d = s.lookup(key);
+                    if (d == null || !d.contains(key))
+                      throw new AssertionError(
+                          "lookup of " + new String(key) + " found " + d + " at " + s.cursor());
+                    if (s.byId(d.rangeId()) != d)
+                      throw new AssertionError("byId disagrees with lookup for " + d);
+                    RangeDescriptor direct = t.lookup(key);
+                    if (direct == null || !direct.contains(key))
+                      throw new AssertionError("direct lookup found " + direct);
+                    lookups.incrementAndGet();
+                  }
+                } catch (Throwable e) {
+                  failure.compareAndSet(null, e);
+                }
+              });
       th.start();
       readers.add(th);
     }
@@ -208,13 +260,31 @@ class RouteTableTest {
       byte[] mid = b(String.format("k%06d", rnd.nextInt(20_000)));
       RangeDescriptor p = t.lookup(mid);
       if (p.isInterior(mid) && t.size() < 4_000 && rnd.nextBoolean()) {
-        RangeDescriptor l = new RangeDescriptor(id++, p.startKey(), mid, p.generation() + 1, p.replicas(), p.leaseholder(), 1);
-        RangeDescriptor r = new RangeDescriptor(id++, mid, p.endKey(), p.generation() + 1, p.replicas(), p.leaseholder(), 1);
-        t.applyBatch(at(step), List.of(ChangeEvent.remove(p.rangeId(), p.endKey()), ChangeEvent.upsert(l), ChangeEvent.upsert(r)));
+        RangeDescriptor l =
+            new RangeDescriptor(
+                id++, p.startKey(), mid, p.generation() + 1, p.replicas(), p.leaseholder(), 1);
+        RangeDescriptor r =
+            new RangeDescriptor(
+                id++, mid, p.endKey(), p.generation() + 1, p.replicas(), p.leaseholder(), 1);
+        t.applyBatch(
+            at(step),
+            List.of(
+                ChangeEvent.remove(p.rangeId(), p.endKey()),
+                ChangeEvent.upsert(l),
+                ChangeEvent.upsert(r)));
       } else if (p.endKey() != null) {
         RangeDescriptor r = t.lookup(p.endKey());
-        RangeDescriptor m = new RangeDescriptor(p.rangeId(), p.startKey(), r.endKey(), Math.max(p.generation(), r.generation()) + 1, p.replicas(), p.leaseholder(), 1);
-        t.applyBatch(at(step), List.of(ChangeEvent.remove(r.rangeId(), r.endKey()), ChangeEvent.upsert(m)));
+        RangeDescriptor m =
+            new RangeDescriptor(
+                p.rangeId(),
+                p.startKey(),
+                r.endKey(),
+                Math.max(p.generation(), r.generation()) + 1,
+                p.replicas(),
+                p.leaseholder(),
+                1);
+        t.applyBatch(
+            at(step), List.of(ChangeEvent.remove(r.rangeId(), r.endKey()), ChangeEvent.upsert(m)));
       }
     }
     stop.set(true);

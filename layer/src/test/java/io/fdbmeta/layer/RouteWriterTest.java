@@ -28,13 +28,18 @@ class RouteWriterTest {
       Transaction tr = f.db.createTransaction();
       List<byte[]> keys = new ArrayList<>();
       List<Long> ids = new ArrayList<>();
-      for (int i = 0; i < 100; i++) keys.add(String.format("k%03d", i).getBytes(StandardCharsets.UTF_8));
+      for (int i = 0; i < 100; i++)
+        keys.add(String.format("k%03d", i).getBytes(StandardCharsets.UTF_8));
       for (int i = 0; i <= keys.size(); i++) ids.add(Ids.newRangeId());
-      f.catalog.splitManyAsync(countingMetaVersionSets(tr, f.ks, bumps), Ids.newOpId(), f.root.rangeId(), keys, ids).join();
+      f.catalog
+          .splitManyAsync(
+              countingMetaVersionSets(tr, f.ks, bumps), Ids.newOpId(), f.root.rangeId(), keys, ids)
+          .join();
       tr.commit().join();
       tr.close();
       assertThat(bumps).hasValue(1);
-      assertThat(changelog(f)).hasSize(1 + 1 + 101); // bootstrap, then the split: REMOVE + 101 UPSERTs
+      assertThat(changelog(f))
+          .hasSize(1 + 1 + 101); // bootstrap, then the split: REMOVE + 101 UPSERTs
       assertMetaVersionIsNewestChange(f);
     }
   }
@@ -53,7 +58,8 @@ class RouteWriterTest {
   private static void assertMetaVersionIsNewestChange(Fixture f) {
     byte[] metaVersion = f.db.read(tr -> tr.get(f.ks.metaVersionKey()).join());
     List<KeyValue> log = changelog(f);
-    Versionstamp newest = Versionstamps.position(f.ks.changelogSubspace(), log.get(log.size() - 1).getKey());
+    Versionstamp newest =
+        Versionstamps.position(f.ks.changelogSubspace(), log.get(log.size() - 1).getKey());
     assertThat(metaVersion).as("meta_version").isNotNull();
     assertThat(Arrays.copyOf(metaVersion, 10)).isEqualTo(newest.getTransactionVersion());
   }
@@ -63,22 +69,29 @@ class RouteWriterTest {
   }
 
   /** {@code tr}, counting the versionstamped sets of meta_version made through it. */
-  private static Transaction countingMetaVersionSets(Transaction tr, Keyspace ks, AtomicInteger sets) {
-    return (Transaction) Proxy.newProxyInstance(Transaction.class.getClassLoader(), new Class<?>[] {Transaction.class}, (proxy, method, args) -> {
-      if (method.getName().equals("runAsync") && args.length == 1) {
-        // run the body on the proxy, not on the transaction behind it
-        @SuppressWarnings("unchecked")
-        Function<Transaction, Object> body = (Function<Transaction, Object>) args[0];
-        return body.apply((Transaction) proxy);
-      }
-      if (method.getName().equals("mutate") && args[0] == MutationType.SET_VERSIONSTAMPED_VALUE && Arrays.equals((byte[]) args[1], ks.metaVersionKey())) {
-        sets.incrementAndGet();
-      }
-      try {
-        return method.invoke(tr, args);
-      } catch (InvocationTargetException e) {
-        throw e.getCause();
-      }
-    });
+  private static Transaction countingMetaVersionSets(
+      Transaction tr, Keyspace ks, AtomicInteger sets) {
+    return (Transaction)
+        Proxy.newProxyInstance(
+            Transaction.class.getClassLoader(),
+            new Class<?>[] {Transaction.class},
+            (proxy, method, args) -> {
+              if (method.getName().equals("runAsync") && args.length == 1) {
+                // run the body on the proxy, not on the transaction behind it
+                @SuppressWarnings("unchecked")
+                Function<Transaction, Object> body = (Function<Transaction, Object>) args[0];
+                return body.apply((Transaction) proxy);
+              }
+              if (method.getName().equals("mutate")
+                  && args[0] == MutationType.SET_VERSIONSTAMPED_VALUE
+                  && Arrays.equals((byte[]) args[1], ks.metaVersionKey())) {
+                sets.incrementAndGet();
+              }
+              try {
+                return method.invoke(tr, args);
+              } catch (InvocationTargetException e) {
+                throw e.getCause();
+              }
+            });
   }
 }

@@ -36,7 +36,8 @@ class TupleBytesTest {
       assertThat(new TupleBytes.Reader(packed).string()).isEqualTo(s);
       assertThat(TupleBytes.sizeOf(s)).isEqualTo(packed.length);
     } else {
-      assertThatThrownBy(() -> new TupleBytes.Reader(packed).string()).isInstanceOf(TupleBytes.NotSimple.class);
+      assertThatThrownBy(() -> new TupleBytes.Reader(packed).string())
+          .isInstanceOf(TupleBytes.NotSimple.class);
     }
   }
 
@@ -48,7 +49,10 @@ class TupleBytesTest {
         Arbitraries.strings().all().ofMaxLength(10).filter(TupleBytesTest::encodable));
   }
 
-  /** Tuple refuses unpaired surrogates; the writer hands those to Tuple and fails alike, tested below. */
+  /**
+   * Tuple refuses unpaired surrogates; the writer hands those to Tuple and fails alike, tested
+   * below.
+   */
   private static boolean encodable(String s) {
     try {
       Tuple.from(s).pack();
@@ -68,10 +72,29 @@ class TupleBytesTest {
 
   @Provide
   Arbitrary<Long> longs() {
-    Arbitrary<Long> edges = Arbitraries.of(0L, 1L, -1L, 255L, 256L, -255L, -256L, -257L, Long.MAX_VALUE, Long.MIN_VALUE,
-        Long.MIN_VALUE + 1, Long.MAX_VALUE - 1, 1L << 56, -(1L << 56), (1L << 56) - 1, -(1L << 56) + 1, (long) Integer.MIN_VALUE);
-    Arbitrary<Long> byBytes = Arbitraries.integers().between(0, 63)
-        .flatMap(bits -> Arbitraries.longs().between(-(1L << bits), (1L << bits) - 1));
+    Arbitrary<Long> edges =
+        Arbitraries.of(
+            0L,
+            1L,
+            -1L,
+            255L,
+            256L,
+            -255L,
+            -256L,
+            -257L,
+            Long.MAX_VALUE,
+            Long.MIN_VALUE,
+            Long.MIN_VALUE + 1,
+            Long.MAX_VALUE - 1,
+            1L << 56,
+            -(1L << 56),
+            (1L << 56) - 1,
+            -(1L << 56) + 1,
+            (long) Integer.MIN_VALUE);
+    Arbitrary<Long> byBytes =
+        Arbitraries.integers()
+            .between(0, 63)
+            .flatMap(bits -> Arbitraries.longs().between(-(1L << bits), (1L << bits) - 1));
     return Arbitraries.oneOf(edges, byBytes, Arbitraries.longs());
   }
 
@@ -79,25 +102,41 @@ class TupleBytesTest {
   void doublesAreTuples(@ForAll("doubles") double d) {
     byte[] packed = Tuple.from(d).pack();
     assertThat(writer().floating(d).toBytes()).isEqualTo(withPrefix(packed));
-    assertThat(Double.doubleToRawLongBits(new TupleBytes.Reader(packed).floating())).isEqualTo(Double.doubleToRawLongBits(d));
+    assertThat(Double.doubleToRawLongBits(new TupleBytes.Reader(packed).floating()))
+        .isEqualTo(Double.doubleToRawLongBits(d));
     assertThat(TupleBytes.DOUBLE_SIZE).isEqualTo(packed.length);
   }
 
   @Provide
   Arbitrary<Double> doubles() {
     return Arbitraries.oneOf(
-        Arbitraries.of(0.0, -0.0, 1.0, -1.0, Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY,
-            Double.MIN_VALUE, -Double.MIN_VALUE, Double.MAX_VALUE, -Double.MAX_VALUE),
+        Arbitraries.of(
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            Double.NaN,
+            Double.POSITIVE_INFINITY,
+            Double.NEGATIVE_INFINITY,
+            Double.MIN_VALUE,
+            -Double.MIN_VALUE,
+            Double.MAX_VALUE,
+            -Double.MAX_VALUE),
         Arbitraries.doubles(),
         Arbitraries.longs().map(Double::longBitsToDouble));
   }
 
   @Example
   void integersBeyondALongAreLeftToTuple() {
-    for (BigInteger big : new BigInteger[] {BigInteger.valueOf(Long.MAX_VALUE).add(BigInteger.ONE),
-        BigInteger.valueOf(Long.MIN_VALUE).subtract(BigInteger.ONE), BigInteger.ONE.shiftLeft(64).negate().add(BigInteger.ONE)}) {
+    for (BigInteger big :
+        new BigInteger[] {
+          BigInteger.valueOf(Long.MAX_VALUE).add(BigInteger.ONE),
+          BigInteger.valueOf(Long.MIN_VALUE).subtract(BigInteger.ONE),
+          BigInteger.ONE.shiftLeft(64).negate().add(BigInteger.ONE)
+        }) {
       byte[] packed = Tuple.from(big).pack();
-      assertThatThrownBy(() -> new TupleBytes.Reader(packed).integer()).isInstanceOf(TupleBytes.NotSimple.class);
+      assertThatThrownBy(() -> new TupleBytes.Reader(packed).integer())
+          .isInstanceOf(TupleBytes.NotSimple.class);
     }
   }
 
@@ -124,11 +163,17 @@ class TupleBytesTest {
 
   @Example
   void wrongTypesAndTruncationAreNotSimple() {
-    assertThatThrownBy(() -> new TupleBytes.Reader(Tuple.from("x").pack()).integer()).isInstanceOf(TupleBytes.NotSimple.class);
-    assertThatThrownBy(() -> new TupleBytes.Reader(Tuple.from(5L).pack()).string()).isInstanceOf(TupleBytes.NotSimple.class);
-    assertThatThrownBy(() -> new TupleBytes.Reader(Tuple.from(5L).pack()).floating()).isInstanceOf(TupleBytes.NotSimple.class);
-    assertThatThrownBy(() -> new TupleBytes.Reader(new byte[] {0x02, 'a'}).string()).isInstanceOf(TupleBytes.NotSimple.class);
-    assertThatThrownBy(() -> new TupleBytes.Reader(new byte[] {0x16, 1}).integer()).isInstanceOf(TupleBytes.NotSimple.class);
-    assertThatThrownBy(() -> new TupleBytes.Reader(new byte[] {0x21, 1, 2}).floating()).isInstanceOf(TupleBytes.NotSimple.class);
+    assertThatThrownBy(() -> new TupleBytes.Reader(Tuple.from("x").pack()).integer())
+        .isInstanceOf(TupleBytes.NotSimple.class);
+    assertThatThrownBy(() -> new TupleBytes.Reader(Tuple.from(5L).pack()).string())
+        .isInstanceOf(TupleBytes.NotSimple.class);
+    assertThatThrownBy(() -> new TupleBytes.Reader(Tuple.from(5L).pack()).floating())
+        .isInstanceOf(TupleBytes.NotSimple.class);
+    assertThatThrownBy(() -> new TupleBytes.Reader(new byte[] {0x02, 'a'}).string())
+        .isInstanceOf(TupleBytes.NotSimple.class);
+    assertThatThrownBy(() -> new TupleBytes.Reader(new byte[] {0x16, 1}).integer())
+        .isInstanceOf(TupleBytes.NotSimple.class);
+    assertThatThrownBy(() -> new TupleBytes.Reader(new byte[] {0x21, 1, 2}).floating())
+        .isInstanceOf(TupleBytes.NotSimple.class);
   }
 }

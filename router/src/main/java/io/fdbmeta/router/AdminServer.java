@@ -20,20 +20,30 @@ final class AdminServer implements AutoCloseable {
   private final HttpServer server;
   private final ExecutorService executor;
 
-  AdminServer(String host, int port, Supplier<String> metrics, BooleanSupplier healthy) throws IOException {
+  AdminServer(String host, int port, Supplier<String> metrics, BooleanSupplier healthy)
+      throws IOException {
     server = HttpServer.create(new InetSocketAddress(host, port), 16);
-    executor = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "router-admin");
-      t.setDaemon(true);
-      return t;
-    });
+    executor =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "router-admin");
+              t.setDaemon(true);
+              return t;
+            });
     server.setExecutor(executor);
-    server.createContext("/metrics", ex -> respond(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.get()));
-    server.createContext("/health", ex -> {
-      boolean ok = healthy.getAsBoolean();
-      respond(ex, ok ? 200 : 503, "text/plain; charset=utf-8", ok ? "ok\n" : "unavailable\n");
-    });
-    server.createContext("/", ex -> respond(ex, 404, "text/plain; charset=utf-8", "not found: try /metrics or /health\n"));
+    server.createContext(
+        "/metrics",
+        ex -> respond(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.get()));
+    server.createContext(
+        "/health",
+        ex -> {
+          boolean ok = healthy.getAsBoolean();
+          respond(ex, ok ? 200 : 503, "text/plain; charset=utf-8", ok ? "ok\n" : "unavailable\n");
+        });
+    server.createContext(
+        "/",
+        ex ->
+            respond(ex, 404, "text/plain; charset=utf-8", "not found: try /metrics or /health\n"));
     server.start();
   }
 
@@ -41,7 +51,8 @@ final class AdminServer implements AutoCloseable {
     return server.getAddress();
   }
 
-  private static void respond(HttpExchange ex, int status, String type, String body) throws IOException {
+  private static void respond(HttpExchange ex, int status, String type, String body)
+      throws IOException {
     try (ex) {
       if (!"GET".equals(ex.getRequestMethod()) && !"HEAD".equals(ex.getRequestMethod())) {
         ex.sendResponseHeaders(405, -1);

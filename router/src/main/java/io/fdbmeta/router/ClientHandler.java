@@ -70,10 +70,13 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
   private final int maxInFlight;
   private final long timeoutNanos;
   private final ArrayDeque<Op> queue = new ArrayDeque<>();
+
   /** Decoded but not yet started: what one read brought beyond maxInFlight. */
   private final ArrayDeque<Object> held = new ArrayDeque<>();
+
   /** Unanswered SET, MSET and DEL commands: while there are none, reads never wait. */
   private int runningWrites;
+
   private @Nullable ChannelHandlerContext ctx;
   private @Nullable Upstream upstream;
   private @Nullable EventLoop loop;
@@ -183,13 +186,21 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void maybeRead() {
-    if (!closing && !draining && !inactive && held.isEmpty() && queue.size() < maxInFlight && ctx.channel().isWritable()) ctx.read();
+    if (!closing
+        && !draining
+        && !inactive
+        && held.isEmpty()
+        && queue.size() < maxInFlight
+        && ctx.channel().isWritable()) ctx.read();
   }
 
   /** Starts held commands, in order, while there is room and the next one need not wait. */
   private void release() {
     Object msg;
-    while (!inactive && queue.size() < maxInFlight && (msg = held.peek()) != null && !mustWait(msg)) {
+    while (!inactive
+        && queue.size() < maxInFlight
+        && (msg = held.peek()) != null
+        && !mustWait(msg)) {
       held.poll();
       dispatch(msg);
     }
@@ -236,7 +247,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
 
   /** True if {@code from <= key < to}; an empty {@code to} has no end. */
   private static boolean within(byte[] key, byte[] from, byte[] to) {
-    return Arrays.compareUnsigned(from, key) <= 0 && (to.length == 0 || Arrays.compareUnsigned(key, to) < 0);
+    return Arrays.compareUnsigned(from, key) <= 0
+        && (to.length == 0 || Arrays.compareUnsigned(key, to) < 0);
   }
 
   private long now() {
@@ -257,12 +269,17 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
       this.start = start;
     }
 
-    /** While unanswered: true if this command writes {@code key}, or reads it and {@code write} says the asker writes it. */
+    /**
+     * While unanswered: true if this command writes {@code key}, or reads it and {@code write} says
+     * the asker writes it.
+     */
     boolean touches(byte[] key, boolean write) {
       return false;
     }
 
-    /** While unanswered: true if this command writes a key in [from, to) (empty {@code to}: no end). */
+    /**
+     * While unanswered: true if this command writes a key in [from, to) (empty {@code to}: no end).
+     */
     boolean writesWithin(byte[] from, byte[] to) {
       return false;
     }
@@ -347,8 +364,11 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
       }
       case SET -> {
         if (n < 2) wrongArgs(cmd, start);
-        else if (n > 2) clientError(cmd, start, "ERR syntax error: SET takes a key and a value (no options)");
-        else new KeysOp(cmd, start, NodeOp.SET, new byte[][] {c.arg(1)}, new byte[][] {c.arg(2)}).start();
+        else if (n > 2)
+          clientError(cmd, start, "ERR syntax error: SET takes a key and a value (no options)");
+        else
+          new KeysOp(cmd, start, NodeOp.SET, new byte[][] {c.arg(1)}, new byte[][] {c.arg(2)})
+              .start();
       }
       case DEL, EXISTS, MGET -> {
         if (n < 1) {
@@ -356,7 +376,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
           return;
         }
         byte[][] keys = Arrays.copyOfRange(c.args(), 1, n + 1);
-        NodeOp op = cmd == Command.DEL ? NodeOp.DEL : cmd == Command.EXISTS ? NodeOp.EXISTS : NodeOp.GET;
+        NodeOp op =
+            cmd == Command.DEL ? NodeOp.DEL : cmd == Command.EXISTS ? NodeOp.EXISTS : NodeOp.GET;
         new KeysOp(cmd, start, op, keys, null).start();
       }
       case MSET -> {
@@ -396,7 +417,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
       }
       case SELECT -> {
         if (n != 1) wrongArgs(cmd, start);
-        else if (!"0".equals(new String(c.arg(1), StandardCharsets.US_ASCII))) clientError(cmd, start, "ERR DB index is out of range (the router has database 0 only)");
+        else if (!"0".equals(new String(c.arg(1), StandardCharsets.US_ASCII)))
+          clientError(cmd, start, "ERR DB index is out of range (the router has database 0 only)");
         else {
           ByteBuf b = ctx.alloc().ioBuffer(5);
           Resp.ok(b);
@@ -410,7 +432,15 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
       }
       case INFO -> {
         if (n > 1) wrongArgs(cmd, start);
-        else reply(cmd, start, bulk(svc.info.apply(n == 1 ? new String(c.arg(1), StandardCharsets.UTF_8) : "").getBytes(StandardCharsets.UTF_8)), false);
+        else
+          reply(
+              cmd,
+              start,
+              bulk(
+                  svc.info
+                      .apply(n == 1 ? new String(c.arg(1), StandardCharsets.UTF_8) : "")
+                      .getBytes(StandardCharsets.UTF_8)),
+              false);
       }
       default -> clientError(cmd, start, "ERR unknown command '" + printable(c.arg(0)) + "'");
     }
@@ -456,7 +486,10 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         limit = -1;
       }
       if (limit < 1 || limit > svc.config.rangeMaxLimit()) {
-        clientError(Command.RANGE, start, "ERR LIMIT must be an integer in [1, " + svc.config.rangeMaxLimit() + "]");
+        clientError(
+            Command.RANGE,
+            start,
+            "ERR LIMIT must be an integer in [1, " + svc.config.rangeMaxLimit() + "]");
         return;
       }
     }
@@ -474,8 +507,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
   // ---------------------------------------------------------------- routing
 
   /**
-   * A unit of work sent to one range's leaseholder: one send at a time, retried within the
-   * budget. Subclasses say what to send and what to do with the answer.
+   * A unit of work sent to one range's leaseholder: one send at a time, retried within the budget.
+   * Subclasses say what to send and what to do with the answer.
    */
   private abstract class Routed implements Upstream.Call {
     final int attempts;
@@ -491,7 +524,10 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     /** The first key this send is about (to reload the route from the catalog). */
     abstract byte[] firstKey();
 
-    /** Routes this work again from scratch, as attempt {@code nextAttempt}; {@code hint} is a freshly loaded range. */
+    /**
+     * Routes this work again from scratch, as attempt {@code nextAttempt}; {@code hint} is a
+     * freshly loaded range.
+     */
     abstract void again(int nextAttempt, @Nullable CachedRange hint);
 
     abstract void failed(UpstreamFailure f, String detail);
@@ -515,14 +551,23 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
       if (node == null || !node.id.equals(holder)) {
         node = svc.directory.known(holder);
         if (node == null) {
-          svc.directory.resolve(holder).whenComplete((n, e) -> loop.execute(() -> {
-            if (e != null) {
-              retry(UpstreamFailure.UNKNOWN_NODE, holder + ": " + message(e), true, true);
-            } else {
-              range.upstream = n;
-              upstream.send(n, this);
-            }
-          }));
+          svc.directory
+              .resolve(holder)
+              .whenComplete(
+                  (n, e) ->
+                      loop.execute(
+                          () -> {
+                            if (e != null) {
+                              retry(
+                                  UpstreamFailure.UNKNOWN_NODE,
+                                  holder + ": " + message(e),
+                                  true,
+                                  true);
+                            } else {
+                              range.upstream = n;
+                              upstream.send(n, this);
+                            }
+                          }));
           return;
         }
         range.upstream = node;
@@ -545,17 +590,32 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
             }
           }
           if (!moved) {
-            // Another request's redirect (or the feed) may have moved the cache past this send's range
-            // already: then the cache has what the node told us, and a catalog read would only repeat it.
+            // Another request's redirect (or the feed) may have moved the cache past this send's
+            // range
+            // already: then the cache has what the node told us, and a catalog read would only
+            // repeat it.
             CachedRange now = svc.cache.find(firstKey());
             moved = now != null && now != range && now.newerThan(range);
           }
-          if (!moved && reply.status() == ReplyStatus.WRONG_RANGE) svc.cache.invalidate(range.rangeId);
-          String detail = reply.status() + " from " + range.descriptor.leaseholder() + (reply.message() == null ? "" : " (" + reply.message() + ")");
+          if (!moved && reply.status() == ReplyStatus.WRONG_RANGE)
+            svc.cache.invalidate(range.rangeId);
+          String detail =
+              reply.status()
+                  + " from "
+                  + range.descriptor.leaseholder()
+                  + (reply.message() == null ? "" : " (" + reply.message() + ")");
           retry(UpstreamFailure.REDIRECT_BUDGET, detail, !moved, !moved);
         }
-        case OVERLOADED -> retry(UpstreamFailure.OVERLOADED, reply.message() == null ? "" : reply.message(), true, false);
-        default -> failed(UpstreamFailure.NODE_ERROR, reply.message() == null ? reply.status().name() : reply.message());
+        case OVERLOADED ->
+            retry(
+                UpstreamFailure.OVERLOADED,
+                reply.message() == null ? "" : reply.message(),
+                true,
+                false);
+        default ->
+            failed(
+                UpstreamFailure.NODE_ERROR,
+                reply.message() == null ? reply.status().name() : reply.message());
       }
     }
 
@@ -574,7 +634,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     /**
      * Sends again if the budget allows, else fails with {@code exhausted}.
      *
-     * @param backoff wait before sending again (nothing changed that makes an immediate retry useful)
+     * @param backoff wait before sending again (nothing changed that makes an immediate retry
+     *     useful)
      * @param reload read the route from the catalog rather than the cache
      */
     void retry(UpstreamFailure exhausted, String detail, boolean backoff, boolean reload) {
@@ -583,16 +644,22 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         return;
       }
       metrics.retry();
-      Runnable go = () -> {
-        if (!reload) {
-          again(attempts + 1, null);
-          return;
-        }
-        svc.cache.load(firstKey()).whenComplete((r, e) -> loop.execute(() -> {
-          if (e != null) failed(UpstreamFailure.NO_ROUTE, message(e));
-          else again(attempts + 1, r);
-        }));
-      };
+      Runnable go =
+          () -> {
+            if (!reload) {
+              again(attempts + 1, null);
+              return;
+            }
+            svc.cache
+                .load(firstKey())
+                .whenComplete(
+                    (r, e) ->
+                        loop.execute(
+                            () -> {
+                              if (e != null) failed(UpstreamFailure.NO_ROUTE, message(e));
+                              else again(attempts + 1, r);
+                            }));
+          };
       if (!backoff) {
         go.run();
         return;
@@ -608,7 +675,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
   }
 
-  // ---------------------------------------------------------------- GET, SET, DEL, EXISTS, MGET, MSET
+  // ---------------------------------------------------------------- GET, SET, DEL, EXISTS, MGET,
+  // MSET
 
   /** A keyed command, split into one Part per range. */
   private final class KeysOp extends Op {
@@ -662,7 +730,9 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
       partDone();
     }
 
-    /** Groups the keys at {@code idx} by cached range and sends each group; loads missing routes. */
+    /**
+     * Groups the keys at {@code idx} by cached range and sends each group; loads missing routes.
+     */
     void route(int[] idx, int attempts, @Nullable CachedRange hint) {
       if (idx.length == 1) {
         byte[] k = keys[idx[0]];
@@ -712,14 +782,19 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         return;
       }
       outstanding++;
-      svc.cache.load(keys[idx[0]]).whenComplete((r, e) -> loop.execute(() -> {
-        if (e != null) {
-          fail(UpstreamFailure.NO_ROUTE, message(e));
-        } else {
-          route(idx, afterLoad ? attempts + 1 : attempts, r);
-        }
-        partDone();
-      }));
+      svc.cache
+          .load(keys[idx[0]])
+          .whenComplete(
+              (r, e) ->
+                  loop.execute(
+                      () -> {
+                        if (e != null) {
+                          fail(UpstreamFailure.NO_ROUTE, message(e));
+                        } else {
+                          route(idx, afterLoad ? attempts + 1 : attempts, r);
+                        }
+                        partDone();
+                      }));
     }
 
     void fail(UpstreamFailure f, String detail) {
@@ -797,7 +872,15 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
           if (vs != null) vs[j] = op.values[idx[j]];
         }
       }
-      return new NodeRequest(id, op.nodeOp, range.rangeId, range.generation, range.epoch, 0, ks, vs == null ? NO_VALUES : vs);
+      return new NodeRequest(
+          id,
+          op.nodeOp,
+          range.rangeId,
+          range.generation,
+          range.epoch,
+          0,
+          ks,
+          vs == null ? NO_VALUES : vs);
     }
 
     @Override
@@ -805,7 +888,9 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
       if (op.got != null) {
         byte[][] vs = reply.values();
         if (vs == null || vs.length != idx.length) {
-          failed(UpstreamFailure.BAD_REPLY, (vs == null ? 0 : vs.length) + " values for " + idx.length + " keys");
+          failed(
+              UpstreamFailure.BAD_REPLY,
+              (vs == null ? 0 : vs.length) + " values for " + idx.length + " keys");
           return;
         }
         for (int j = 0; j < idx.length; j++) op.got[idx[j]] = vs[j];
@@ -848,7 +933,9 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
       queue.add(this);
     }
 
-    /** A write conflicts with what the walk has yet to read: keys below the cursor are read already. */
+    /**
+     * A write conflicts with what the walk has yet to read: keys below the cursor are read already.
+     */
     @Override
     boolean touches(byte[] key, boolean write) {
       return write && !finished && within(key, cursor, end);
@@ -869,10 +956,15 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         return;
       }
       int next = hint != null ? attempts + 1 : attempts;
-      svc.cache.load(cursor).whenComplete((loaded, e) -> loop.execute(() -> {
-        if (e != null) fail(UpstreamFailure.NO_ROUTE, message(e));
-        else route(next, loaded);
-      }));
+      svc.cache
+          .load(cursor)
+          .whenComplete(
+              (loaded, e) ->
+                  loop.execute(
+                      () -> {
+                        if (e != null) fail(UpstreamFailure.NO_ROUTE, message(e));
+                        else route(next, loaded);
+                      }));
     }
 
     void fail(UpstreamFailure f, String detail) {
@@ -925,15 +1017,34 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     public NodeRequest request(long id) {
       // Always name the end explicitly when the range has one: a node whose range is smaller than
       // the cached one then refuses (WRONG_RANGE) rather than stopping early at its own end.
-      byte[] e = range.end == null ? op.end : (op.end.length == 0 || Arrays.compareUnsigned(range.end, op.end) < 0 ? range.end : op.end);
-      return NodeRequest.scan(id, NodeOp.SCAN, range.rangeId, range.generation, range.epoch, op.cursor, e, op.remaining);
+      byte[] e =
+          range.end == null
+              ? op.end
+              : (op.end.length == 0 || Arrays.compareUnsigned(range.end, op.end) < 0
+                  ? range.end
+                  : op.end);
+      return NodeRequest.scan(
+          id,
+          NodeOp.SCAN,
+          range.rangeId,
+          range.generation,
+          range.epoch,
+          op.cursor,
+          e,
+          op.remaining);
     }
 
     @Override
     void answered(NodeReply reply) {
       byte[][] vs = reply.values();
       if (vs == null || vs.length % 2 != 0 || vs.length / 2 > op.remaining) {
-        failed(UpstreamFailure.BAD_REPLY, "SCAN returned " + (vs == null ? 0 : vs.length) + " values for at most " + op.remaining + " pairs");
+        failed(
+            UpstreamFailure.BAD_REPLY,
+            "SCAN returned "
+                + (vs == null ? 0 : vs.length)
+                + " values for at most "
+                + op.remaining
+                + " pairs");
         return;
       }
       for (byte[] v : vs) {
@@ -959,7 +1070,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         return;
       }
       // This range is done up to what was asked for: the walk's end, or the range's end.
-      if (range.end == null || (op.end.length > 0 && Arrays.compareUnsigned(range.end, op.end) >= 0)) {
+      if (range.end == null
+          || (op.end.length > 0 && Arrays.compareUnsigned(range.end, op.end) >= 0)) {
         op.succeed();
         return;
       }

@@ -10,8 +10,8 @@ import io.netty.util.AttributeKey;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Caps open client connections: one over the cap is told {@code -ERR max number of clients
- * reached} (as Redis says it) and closed before anything of it is read. Shared by all connections.
+ * Caps open client connections: one over the cap is told {@code -ERR max number of clients reached}
+ * (as Redis says it) and closed before anything of it is read. Shared by all connections.
  */
 @ChannelHandler.Sharable
 final class ConnectionLimiter extends ChannelInboundHandlerAdapter {

@@ -57,13 +57,19 @@ final class EndIndex {
   }
 
   private final Chunk[] chunks;
-  /** Of each chunk, its search words and its entries: what a lookup reads (see the top of this file). */
+
+  /**
+   * Of each chunk, its search words and its entries: what a lookup reads (see the top of this
+   * file).
+   */
   private final long[][] chunkWords;
+
   private final CachedRange[][] chunkRanges;
   private final EndKeyIndex top;
   private final int size;
 
-  private EndIndex(Chunk[] chunks, long[][] chunkWords, CachedRange[][] chunkRanges, EndKeyIndex top, int size) {
+  private EndIndex(
+      Chunk[] chunks, long[][] chunkWords, CachedRange[][] chunkRanges, EndKeyIndex top, int size) {
     this.chunks = chunks;
     this.chunkWords = chunkWords;
     this.chunkRanges = chunkRanges;
@@ -92,11 +98,15 @@ final class EndIndex {
     List<CachedRange> sorted = new ArrayList<>(ranges);
     sorted.sort((a, b) -> EndKeyIndex.compareEnds(a.end, b.end));
     List<Chunk> out = new ArrayList<>(sorted.size() / CHUNK_TARGET + 1);
-    for (int i = 0; i < sorted.size(); i += CHUNK_TARGET) out.add(new Chunk(sorted.subList(i, Math.min(sorted.size(), i + CHUNK_TARGET))));
+    for (int i = 0; i < sorted.size(); i += CHUNK_TARGET)
+      out.add(new Chunk(sorted.subList(i, Math.min(sorted.size(), i + CHUNK_TARGET))));
     return of(out.toArray(new Chunk[0]), sorted.size());
   }
 
-  /** The entry with the smallest end greater than {@code key} (it holds the key only if its start is not above it), or null. */
+  /**
+   * The entry with the smallest end greater than {@code key} (it holds the key only if its start is
+   * not above it), or null.
+   */
   @Nullable CachedRange ceiling(byte[] key) {
     int c = top.upperBound(key);
     if (c == chunks.length) return null;
@@ -145,12 +155,15 @@ final class EndIndex {
     /**
      * Adds an entry.
      *
-     * @throws IllegalStateException if an entry with the same end is present (remove overlaps first)
+     * @throws IllegalStateException if an entry with the same end is present (remove overlaps
+     *     first)
      */
     void add(CachedRange r) {
       List<CachedRange> chunk = chunkFor(r.end);
       int i = find(chunk, r.end);
-      if (i >= 0) throw new IllegalStateException("route cache already holds " + chunk.get(i) + " at the end of " + r);
+      if (i >= 0)
+        throw new IllegalStateException(
+            "route cache already holds " + chunk.get(i) + " at the end of " + r);
       chunk.add(-i - 1, r);
       size++;
     }
@@ -181,10 +194,13 @@ final class EndIndex {
         c = n - 1;
       } else {
         c = base.top.upperBound(end);
-        if (c > 0 && Arrays.equals(base.top.end(c - 1), end)) c--; // whole ends: end() copies nothing
+        if (c > 0 && Arrays.equals(base.top.end(c - 1), end))
+          c--; // whole ends: end() copies nothing
         if (c == n) c = n - 1;
       }
-      return touched.computeIfAbsent(c, k -> k < n ? new ArrayList<>(Arrays.asList(base.chunks[k].ranges)) : new ArrayList<>());
+      return touched.computeIfAbsent(
+          c,
+          k -> k < n ? new ArrayList<>(Arrays.asList(base.chunks[k].ranges)) : new ArrayList<>());
     }
 
     EndIndex build() {
@@ -235,7 +251,10 @@ final class EndIndex {
         return;
       }
       int pieces = (ranges.size() + CHUNK_TARGET - 1) / CHUNK_TARGET;
-      for (int p = 0; p < pieces; p++) out.add(new Chunk(ranges.subList(p * ranges.size() / pieces, (p + 1) * ranges.size() / pieces)));
+      for (int p = 0; p < pieces; p++)
+        out.add(
+            new Chunk(
+                ranges.subList(p * ranges.size() / pieces, (p + 1) * ranges.size() / pieces)));
     }
   }
 }

@@ -11,12 +11,12 @@ import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Cuts off a client that takes longer than the request deadline to send one command. Sits after
- * the RESP decoder: every decoded command ends the clock of the command before; after each read,
- * if the decoder holds part of a command and no clock runs, one starts (the part arrived within
- * that read). If the decoder still holds a partial command a deadline later, the client is told
- * {@code -ERR} and the connection closes. A complete command is the routing path's business (it
- * has its own deadline).
+ * Cuts off a client that takes longer than the request deadline to send one command. Sits after the
+ * RESP decoder: every decoded command ends the clock of the command before; after each read, if the
+ * decoder holds part of a command and no clock runs, one starts (the part arrived within that
+ * read). If the decoder still holds a partial command a deadline later, the client is told {@code
+ * -ERR} and the connection closes. A complete command is the routing path's business (it has its
+ * own deadline).
  */
 final class RequestDeadlineHandler extends ChannelInboundHandlerAdapter {
   private final RespDecoder decoder;
@@ -50,10 +50,15 @@ final class RequestDeadlineHandler extends ChannelInboundHandlerAdapter {
 
   private void arm(ChannelHandlerContext ctx, long delay) {
     if (check != null) return;
-    check = ctx.executor().schedule(() -> {
-      check = null;
-      expire(ctx);
-    }, delay, TimeUnit.NANOSECONDS);
+    check =
+        ctx.executor()
+            .schedule(
+                () -> {
+                  check = null;
+                  expire(ctx);
+                },
+                delay,
+                TimeUnit.NANOSECONDS);
   }
 
   private void expire(ChannelHandlerContext ctx) {
@@ -69,7 +74,11 @@ final class RequestDeadlineHandler extends ChannelInboundHandlerAdapter {
     }
     metrics.deadlineClose();
     ByteBuf b = ctx.alloc().ioBuffer(64);
-    Resp.error(b, "ERR request deadline exceeded: command not received within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms");
+    Resp.error(
+        b,
+        "ERR request deadline exceeded: command not received within "
+            + TimeUnit.NANOSECONDS.toMillis(timeoutNanos)
+            + " ms");
     ctx.writeAndFlush(b).addListener(ChannelFutureListener.CLOSE);
   }
 

@@ -59,6 +59,7 @@ import org.jspecify.annotations.Nullable;
 public final class RouteCache {
   /** One lookup in SAMPLE records its access in the eviction policy. */
   static final int SAMPLE = 16;
+
   private static final int RING = 8192;
 
   /** A descriptor read from the catalog and the read version it was read at. */
@@ -67,13 +68,27 @@ public final class RouteCache {
   /** Reads the descriptor holding a key from the catalog. */
   @FunctionalInterface
   public interface Loader {
-    /** @return the range holding {@code key}; fails with the store's error */
+    /**
+     * @return the range holding {@code key}; fails with the store's error
+     */
     CompletableFuture<Loaded> load(byte[] key);
   }
 
   /** Counters since start. {@code weight} is the estimated bytes of the cached entries. */
-  public record Stats(int size, long weight, long maxWeight, long loads, long loadFailures, long loadsNotCached, long evictions, long offered, long offersApplied,
-      long feedCommits, long feedEventsApplied, long reloads, long appliedVersion) {}
+  public record Stats(
+      int size,
+      long weight,
+      long maxWeight,
+      long loads,
+      long loadFailures,
+      long loadsNotCached,
+      long evictions,
+      long offered,
+      long offersApplied,
+      long feedCommits,
+      long feedEventsApplied,
+      long reloads,
+      long appliedVersion) {}
 
   private final long maxWeight;
   private final Loader loader;
@@ -105,17 +120,21 @@ public final class RouteCache {
    * @throws IllegalArgumentException if the weight is below 1 KiB
    */
   public RouteCache(long maxWeightBytes, Loader loader) {
-    if (maxWeightBytes < 1024) throw new IllegalArgumentException("route cache weight must be >= 1024 bytes, got " + maxWeightBytes);
+    if (maxWeightBytes < 1024)
+      throw new IllegalArgumentException(
+          "route cache weight must be >= 1024 bytes, got " + maxWeightBytes);
     this.maxWeight = maxWeightBytes;
     this.loader = Objects.requireNonNull(loader, "loader");
-    this.policy = Caffeine.newBuilder()
-        .maximumWeight(maxWeightBytes)
-        .weigher((Long id, CachedRange r) -> r.weight)
-        .evictionListener((Long id, CachedRange r, com.github.benmanes.caffeine.cache.RemovalCause cause) -> {
-          if (r != null && cause.wasEvicted()) evicted.add(r);
-        })
-        .executor(Runnable::run)
-        .build();
+    this.policy =
+        Caffeine.newBuilder()
+            .maximumWeight(maxWeightBytes)
+            .weigher((Long id, CachedRange r) -> r.weight)
+            .evictionListener(
+                (Long id, CachedRange r, com.github.benmanes.caffeine.cache.RemovalCause cause) -> {
+                  if (r != null && cause.wasEvicted()) evicted.add(r);
+                })
+            .executor(Runnable::run)
+            .build();
   }
 
   // ---------------------------------------------------------------- reads
@@ -162,15 +181,18 @@ public final class RouteCache {
     } catch (RuntimeException e) {
       f = CompletableFuture.failedFuture(e);
     }
-    return f.handle((loaded, e) -> {
-      if (e != null) {
-        loadFailures.increment();
-        throw e instanceof RuntimeException ? (RuntimeException) e : new java.util.concurrent.CompletionException(e);
-      }
-      CachedRange fresh = new CachedRange(loaded.descriptor());
-      CachedRange kept = insertLoaded(fresh, loaded.readVersion());
-      return kept != null ? kept : fresh;
-    });
+    return f.handle(
+        (loaded, e) -> {
+          if (e != null) {
+            loadFailures.increment();
+            throw e instanceof RuntimeException
+                ? (RuntimeException) e
+                : new java.util.concurrent.CompletionException(e);
+          }
+          CachedRange fresh = new CachedRange(loaded.descriptor());
+          CachedRange kept = insertLoaded(fresh, loaded.readVersion());
+          return kept != null ? kept : fresh;
+        });
   }
 
   public int size() {
@@ -192,8 +214,20 @@ public final class RouteCache {
   }
 
   public synchronized Stats stats() {
-    return new Stats(index.size(), weight(), maxWeight, loads.sum(), loadFailures.sum(), loadsNotCached.sum(), evictions.sum(), offered.sum(), offersApplied.sum(),
-        feedCommits.sum(), feedEventsApplied.sum(), reloads.sum(), appliedVersion);
+    return new Stats(
+        index.size(),
+        weight(),
+        maxWeight,
+        loads.sum(),
+        loadFailures.sum(),
+        loadsNotCached.sum(),
+        evictions.sum(),
+        offered.sum(),
+        offersApplied.sum(),
+        feedCommits.sum(),
+        feedEventsApplied.sum(),
+        reloads.sum(),
+        appliedVersion);
   }
 
   /** Every cached descriptor in key order; O(n), for tests and tools. */
@@ -206,8 +240,8 @@ public final class RouteCache {
   // ---------------------------------------------------------------- writes
 
   /**
-   * Offers a descriptor learned outside the change feed (a storage node's redirect): cached at
-   * once if it is newer than every cached range it overlaps.
+   * Offers a descriptor learned outside the change feed (a storage node's redirect): cached at once
+   * if it is newer than every cached range it overlaps.
    *
    * @return true if the cache changed
    */
@@ -220,7 +254,10 @@ public final class RouteCache {
     return applied;
   }
 
-  /** Drops the cached range with this id, if any (a node does not know it, or a retry budget ran out). */
+  /**
+   * Drops the cached range with this id, if any (a node does not know it, or a retry budget ran
+   * out).
+   */
   public synchronized void invalidate(long rangeId) {
     Write w = new Write();
     CachedRange r = policy.getIfPresent(rangeId);
@@ -255,7 +292,10 @@ public final class RouteCache {
     return r;
   }
 
-  /** True if a commit after {@code version} touched {@code rangeId}, or the ring no longer reaches back that far. */
+  /**
+   * True if a commit after {@code version} touched {@code rangeId}, or the ring no longer reaches
+   * back that far.
+   */
   private boolean changedSince(long rangeId, long version) {
     long n = Math.min(ringCount, RING);
     for (long i = 1; i <= n; i++) {
@@ -286,7 +326,8 @@ public final class RouteCache {
         relevant[i] = policy.getIfPresent(e.removedRangeId()) != null;
       } else {
         RangeDescriptor d = e.descriptor();
-        relevant[i] = policy.getIfPresent(d.rangeId()) != null || w.anyOverlap(d.startKey(), d.endKey());
+        relevant[i] =
+            policy.getIfPresent(d.rangeId()) != null || w.anyOverlap(d.startKey(), d.endKey());
       }
     }
     for (int i = 0; i < events.size(); i++) {
@@ -308,7 +349,9 @@ public final class RouteCache {
     w.publish();
   }
 
-  /** From now until {@link #replaceAll}, change-feed commits are held back (a reload is being read). */
+  /**
+   * From now until {@link #replaceAll}, change-feed commits are held back (a reload is being read).
+   */
   synchronized void beginReload() {
     reloading = true;
   }
@@ -342,7 +385,8 @@ public final class RouteCache {
     evicted.clear();
     for (CachedRange r : kept) policy.put(r.key, r);
     policy.cleanUp();
-    java.util.Set<CachedRange> gone = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    java.util.Set<CachedRange> gone =
+        java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     for (CachedRange r; (r = evicted.poll()) != null; ) {
       gone.add(r);
       evictions.increment();
@@ -364,9 +408,12 @@ public final class RouteCache {
   /** One write: edits against the current index, published once. Only under the monitor. */
   private final class Write {
     private final EndIndex.Editor editor = index.edit();
+
     /** Entries removed or added in this write, so overlap searches see them. */
     private final List<CachedRange> added = new ArrayList<>(2);
-    private final java.util.Set<CachedRange> removed = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+
+    private final java.util.Set<CachedRange> removed =
+        java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
 
     /** The entry cached under this id, as of this write. */
     @Nullable CachedRange current(long id) {

@@ -39,7 +39,13 @@ final class RouteSync implements AutoCloseable {
   private final long fillBytes;
   private volatile boolean closed;
 
-  RouteSync(Database db, RangeCatalog catalog, RouteCache cache, ChangeFeed.Options options, int pageSize, double fillFraction) {
+  RouteSync(
+      Database db,
+      RangeCatalog catalog,
+      RouteCache cache,
+      ChangeFeed.Options options,
+      int pageSize,
+      double fillFraction) {
     this.db = db;
     this.catalog = catalog;
     this.cache = cache;
@@ -54,33 +60,44 @@ final class RouteSync implements AutoCloseable {
 
   /** Fills the cache and starts following; completes once the cache is filled. */
   CompletableFuture<Void> startAsync() {
-    return feed.headAsync().thenCompose(head -> fill().thenAccept(ranges -> {
-      cache.replaceAll(ranges, ChangeFeed.commitVersion(head));
-      feed.start(head, new ChangeFeed.Listener() {
-        @Override
-        public void onChanges(Versionstamp position, List<ChangeEvent> events) {
-          cache.applyChanges(ChangeFeed.commitVersion(position), events);
-        }
+    return feed.headAsync()
+        .thenCompose(
+            head ->
+                fill()
+                    .thenAccept(
+                        ranges -> {
+                          cache.replaceAll(ranges, ChangeFeed.commitVersion(head));
+                          feed.start(
+                              head,
+                              new ChangeFeed.Listener() {
+                                @Override
+                                public void onChanges(
+                                    Versionstamp position, List<ChangeEvent> events) {
+                                  cache.applyChanges(ChangeFeed.commitVersion(position), events);
+                                }
 
-        @Override
-        public void onReset(Versionstamp newHead) {
-          cache.beginReload();
-          reload(newHead);
-        }
-      });
-    }));
+                                @Override
+                                public void onReset(Versionstamp newHead) {
+                                  cache.beginReload();
+                                  reload(newHead);
+                                }
+                              });
+                        }));
   }
 
   private void reload(Versionstamp head) {
     if (closed) return;
-    fill().whenComplete((ranges, e) -> {
-      if (e == null) {
-        cache.replaceAll(ranges, ChangeFeed.commitVersion(head));
-        return;
-      }
-      LOG.log(System.Logger.Level.WARNING, "route cache reload failed, retrying: " + e);
-      CompletableFuture.delayedExecutor(100, TimeUnit.MILLISECONDS).execute(() -> reload(head));
-    });
+    fill()
+        .whenComplete(
+            (ranges, e) -> {
+              if (e == null) {
+                cache.replaceAll(ranges, ChangeFeed.commitVersion(head));
+                return;
+              }
+              LOG.log(System.Logger.Level.WARNING, "route cache reload failed, retrying: " + e);
+              CompletableFuture.delayedExecutor(100, TimeUnit.MILLISECONDS)
+                  .execute(() -> reload(head));
+            });
   }
 
   /** Pages of the catalog in key order until the fill weight is reached or the catalog ends. */
@@ -90,17 +107,21 @@ final class RouteSync implements AutoCloseable {
     return page(null, out, weight);
   }
 
-  private CompletableFuture<List<RangeDescriptor>> page(byte @Nullable [] cursor, List<RangeDescriptor> out, long[] weight) {
-    return catalog.listAsync(db, cursor, pageSize).thenCompose((Page<RangeDescriptor> p) -> {
-      for (RangeDescriptor d : p.items()) {
-        long w = CachedRange.weigh(d, d.startKey(), d.endKey());
-        if (weight[0] + w > fillBytes) return CompletableFuture.completedFuture(out);
-        weight[0] += w;
-        out.add(d);
-      }
-      if (!p.hasMore() || closed) return CompletableFuture.completedFuture(out);
-      return page(p.nextCursor(), out, weight);
-    });
+  private CompletableFuture<List<RangeDescriptor>> page(
+      byte @Nullable [] cursor, List<RangeDescriptor> out, long[] weight) {
+    return catalog
+        .listAsync(db, cursor, pageSize)
+        .thenCompose(
+            (Page<RangeDescriptor> p) -> {
+              for (RangeDescriptor d : p.items()) {
+                long w = CachedRange.weigh(d, d.startKey(), d.endKey());
+                if (weight[0] + w > fillBytes) return CompletableFuture.completedFuture(out);
+                weight[0] += w;
+                out.add(d);
+              }
+              if (!p.hasMore() || closed) return CompletableFuture.completedFuture(out);
+              return page(p.nextCursor(), out, weight);
+            });
   }
 
   @Override

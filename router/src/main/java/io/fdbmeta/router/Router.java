@@ -48,7 +48,8 @@ public final class Router implements AutoCloseable {
   private final EventLoopGroup boss;
   private final EventLoopGroup workers;
   private final Map<EventLoop, Upstream> upstreams = new IdentityHashMap<>();
-  private final ChannelGroup clients = new DefaultChannelGroup("router-clients", GlobalEventExecutor.INSTANCE);
+  private final ChannelGroup clients =
+      new DefaultChannelGroup("router-clients", GlobalEventExecutor.INSTANCE);
   private final ConnectionLimiter limiter;
   private final Channel server;
   private final @Nullable AdminServer admin;
@@ -61,9 +62,18 @@ public final class Router implements AutoCloseable {
     LayerConfig layer = LayerConfig.defaults();
     RangeCatalog catalog = new RangeCatalog(ks, layer);
     NodeRegistry registry = new NodeRegistry(ks, layer);
-    this.cache = new RouteCache(config.routeCacheBytes(),
-        key -> db.readAsync(tr -> catalog.lookupAsync(tr, key).thenCombine(tr.getReadVersion(), RouteCache.Loaded::new)));
-    this.sync = new RouteSync(db, catalog, cache, config.feedOptions(), config.loadPageSize(), config.fillFraction());
+    this.cache =
+        new RouteCache(
+            config.routeCacheBytes(),
+            key ->
+                db.readAsync(
+                    tr ->
+                        catalog
+                            .lookupAsync(tr, key)
+                            .thenCombine(tr.getReadVersion(), RouteCache.Loaded::new)));
+    this.sync =
+        new RouteSync(
+            db, catalog, cache, config.feedOptions(), config.loadPageSize(), config.fillFraction());
     boolean ok = false;
     EventLoopGroup b = null;
     EventLoopGroup w = null;
@@ -71,27 +81,49 @@ public final class Router implements AutoCloseable {
     try {
       join(sync.startAsync());
       Transport transport = Transport.preferred();
-      NodeDirectory directory = new NodeDirectory(id -> registry.getAsync(db, id), System::nanoTime, TimeUnit.MILLISECONDS.toNanos(200));
-      b = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("router-accept", true), transport.ioHandlerFactory());
-      w = new MultiThreadIoEventLoopGroup(config.ioThreads(), new DefaultThreadFactory("router-io", true), transport.ioHandlerFactory());
-      for (EventExecutor e : w) upstreams.put((EventLoop) e, new Upstream((EventLoop) e, directory, config, metrics, System::nanoTime));
+      NodeDirectory directory =
+          new NodeDirectory(
+              id -> registry.getAsync(db, id),
+              System::nanoTime,
+              TimeUnit.MILLISECONDS.toNanos(200));
+      b =
+          new MultiThreadIoEventLoopGroup(
+              1, new DefaultThreadFactory("router-accept", true), transport.ioHandlerFactory());
+      w =
+          new MultiThreadIoEventLoopGroup(
+              config.ioThreads(),
+              new DefaultThreadFactory("router-io", true),
+              transport.ioHandlerFactory());
+      for (EventExecutor e : w)
+        upstreams.put(
+            (EventLoop) e,
+            new Upstream((EventLoop) e, directory, config, metrics, System::nanoTime));
       this.limiter = new ConnectionLimiter(config.maxConnections(), metrics);
-      Services svc = new Services(config, cache, directory, metrics, Services.fixed(upstreams), this::info);
-      ServerBootstrap sb = new ServerBootstrap()
-          .group(b, w)
-          .channel(transport.serverSocketChannel())
-          .option(ChannelOption.SO_BACKLOG, 1024)
-          .childOption(ChannelOption.AUTO_READ, false)
-          .childOption(ChannelOption.TCP_NODELAY, true)
-          .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(config.writeLowWaterMark(), config.writeHighWaterMark()))
-          .childHandler(new RouterChannelInitializer(svc, limiter, clients));
+      Services svc =
+          new Services(config, cache, directory, metrics, Services.fixed(upstreams), this::info);
+      ServerBootstrap sb =
+          new ServerBootstrap()
+              .group(b, w)
+              .channel(transport.serverSocketChannel())
+              .option(ChannelOption.SO_BACKLOG, 1024)
+              .childOption(ChannelOption.AUTO_READ, false)
+              .childOption(ChannelOption.TCP_NODELAY, true)
+              .childOption(
+                  ChannelOption.WRITE_BUFFER_WATER_MARK,
+                  new WriteBufferWaterMark(config.writeLowWaterMark(), config.writeHighWaterMark()))
+              .childHandler(new RouterChannelInitializer(svc, limiter, clients));
       this.server = sb.bind(config.host(), config.port()).syncUninterruptibly().channel();
-      a = config.adminPort() < 0 ? null : new AdminServer(config.host(), config.adminPort(), metrics::prometheus, () -> serving);
+      a =
+          config.adminPort() < 0
+              ? null
+              : new AdminServer(
+                  config.host(), config.adminPort(), metrics::prometheus, () -> serving);
       this.admin = a;
       registerGauges();
       ok = true;
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot open the router's admin port " + config.adminPort(), e);
+      throw new UncheckedIOException(
+          "cannot open the router's admin port " + config.adminPort(), e);
     } finally {
       if (!ok) {
         sync.close();
@@ -113,7 +145,10 @@ public final class Router implements AutoCloseable {
    * @throws io.netty.channel.ChannelException or an IOException wrapper if a port cannot be bound
    */
   public static Router start(RouterConfig config, Database db, Keyspace keyspace) {
-    return new Router(Objects.requireNonNull(config, "config"), Objects.requireNonNull(db, "db"), Objects.requireNonNull(keyspace, "keyspace"));
+    return new Router(
+        Objects.requireNonNull(config, "config"),
+        Objects.requireNonNull(db, "db"),
+        Objects.requireNonNull(keyspace, "keyspace"));
   }
 
   private static void join(java.util.concurrent.CompletableFuture<?> f) {
@@ -126,12 +161,25 @@ public final class Router implements AutoCloseable {
 
   private void registerGauges() {
     metrics.gauge("route_cache_ranges", "Ranges in the route cache.", cache::size);
-    metrics.gauge("route_cache_bytes", "Estimated bytes of the route cache's descriptors.", cache::weight);
-    metrics.gauge("route_cache_max_bytes", "The route cache's configured weight.", cache::maxWeight);
-    metrics.gauge("route_cache_loads_total", "Descriptors loaded from the catalog on a miss or a redirect without one.", () -> cache.stats().loads());
-    metrics.gauge("route_cache_evictions_total", "Descriptors evicted to stay within the weight.", () -> cache.stats().evictions());
-    metrics.gauge("route_lag_versions", "How far the route cache is behind meta_version, in database versions.", this::lagVersions);
-    metrics.gauge("route_staleness_millis", "Milliseconds since the last successful catch-up with the change feed began.",
+    metrics.gauge(
+        "route_cache_bytes", "Estimated bytes of the route cache's descriptors.", cache::weight);
+    metrics.gauge(
+        "route_cache_max_bytes", "The route cache's configured weight.", cache::maxWeight);
+    metrics.gauge(
+        "route_cache_loads_total",
+        "Descriptors loaded from the catalog on a miss or a redirect without one.",
+        () -> cache.stats().loads());
+    metrics.gauge(
+        "route_cache_evictions_total",
+        "Descriptors evicted to stay within the weight.",
+        () -> cache.stats().evictions());
+    metrics.gauge(
+        "route_lag_versions",
+        "How far the route cache is behind meta_version, in database versions.",
+        this::lagVersions);
+    metrics.gauge(
+        "route_staleness_millis",
+        "Milliseconds since the last successful catch-up with the change feed began.",
         () -> System.currentTimeMillis() - sync.feed().metrics().lastSyncedAtMillis());
     metrics.gauge("connections", "Open client connections.", limiter::open);
   }
@@ -187,8 +235,12 @@ public final class Router implements AutoCloseable {
     sb.append("coalesced_gets:").append(metrics.coalescedGets()).append("\r\n");
     sb.append("connected_clients:").append(limiter.open()).append("\r\n");
     sb.append("rejected_connections:").append(metrics.rejectedConnections()).append("\r\n");
-    sb.append("get_p50_micros_max:").append(metrics.latency(Command.GET).quantileMicrosUpperBound(0.5)).append("\r\n");
-    sb.append("get_p99_micros_max:").append(metrics.latency(Command.GET).quantileMicrosUpperBound(0.99)).append("\r\n");
+    sb.append("get_p50_micros_max:")
+        .append(metrics.latency(Command.GET).quantileMicrosUpperBound(0.5))
+        .append("\r\n");
+    sb.append("get_p99_micros_max:")
+        .append(metrics.latency(Command.GET).quantileMicrosUpperBound(0.99))
+        .append("\r\n");
     sb.append("# Routes\r\n");
     sb.append("route_cache_ranges:").append(s.size()).append("\r\n");
     sb.append("route_cache_bytes:").append(s.weight()).append("\r\n");
@@ -225,7 +277,8 @@ public final class Router implements AutoCloseable {
       }
     }
     clients.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
-    for (Map.Entry<EventLoop, Upstream> e : upstreams.entrySet()) e.getKey().submit(e.getValue()::close).awaitUninterruptibly(1, TimeUnit.SECONDS);
+    for (Map.Entry<EventLoop, Upstream> e : upstreams.entrySet())
+      e.getKey().submit(e.getValue()::close).awaitUninterruptibly(1, TimeUnit.SECONDS);
     if (admin != null) admin.close();
     sync.close();
     boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(2, TimeUnit.SECONDS);

@@ -59,11 +59,15 @@ final class RouterChannelInitializer extends ChannelInitializer<Channel> {
    * all-idle timer it puts no listener on every reply.
    */
   void idling(ChannelPipeline p) {
-    p.addLast("idle", new IdleStateHandler(svc.config.idleTimeout().toNanos(), 0, 0, TimeUnit.NANOSECONDS));
+    p.addLast(
+        "idle",
+        new IdleStateHandler(svc.config.idleTimeout().toNanos(), 0, 0, TimeUnit.NANOSECONDS));
   }
 
   void deadlines(ChannelPipeline p, RespDecoder decoder) {
-    p.addLast("deadline", new RequestDeadlineHandler(decoder, svc.config.requestTimeout().toNanos(), svc.metrics));
+    p.addLast(
+        "deadline",
+        new RequestDeadlineHandler(decoder, svc.config.requestTimeout().toNanos(), svc.metrics));
   }
 
   void decoding(ChannelPipeline p, RespDecoder decoder) {

@@ -8,8 +8,8 @@ import java.util.Objects;
 
 /**
  * How a router runs. Built with {@link #builder()}; every setting is validated when set, with a
- * message naming it. Defaults suit a local demo: RESP on 127.0.0.1:6380, admin HTTP on an
- * ephemeral port.
+ * message naming it. Defaults suit a local demo: RESP on 127.0.0.1:6380, admin HTTP on an ephemeral
+ * port.
  */
 public final class RouterConfig {
   private final String host;
@@ -62,11 +62,19 @@ public final class RouterConfig {
     this.nodeMaxFrameBytes = b.nodeMaxFrameBytes;
     this.rangeDefaultLimit = b.rangeDefaultLimit;
     this.rangeMaxLimit = b.rangeMaxLimit;
-    if (backoffMax.compareTo(backoffBase) < 0) throw new IllegalArgumentException("backoffMax " + backoffMax + " must be >= backoffBase " + backoffBase);
+    if (backoffMax.compareTo(backoffBase) < 0)
+      throw new IllegalArgumentException(
+          "backoffMax " + backoffMax + " must be >= backoffBase " + backoffBase);
     if (writeLowWaterMark > writeHighWaterMark) {
-      throw new IllegalArgumentException("writeLowWaterMark " + writeLowWaterMark + " must be <= writeHighWaterMark " + writeHighWaterMark);
+      throw new IllegalArgumentException(
+          "writeLowWaterMark "
+              + writeLowWaterMark
+              + " must be <= writeHighWaterMark "
+              + writeHighWaterMark);
     }
-    if (rangeDefaultLimit > rangeMaxLimit) throw new IllegalArgumentException("rangeDefaultLimit " + rangeDefaultLimit + " must be <= rangeMaxLimit " + rangeMaxLimit);
+    if (rangeDefaultLimit > rangeMaxLimit)
+      throw new IllegalArgumentException(
+          "rangeDefaultLimit " + rangeDefaultLimit + " must be <= rangeMaxLimit " + rangeMaxLimit);
   }
 
   public static RouterConfig defaults() {
@@ -77,33 +85,104 @@ public final class RouterConfig {
     return new Builder();
   }
 
-  public String host() { return host; }
+  public String host() {
+    return host;
+  }
+
   /** RESP port; 0 picks a free one (see {@link Router#address()}). */
-  public int port() { return port; }
+  public int port() {
+    return port;
+  }
+
   /** Admin HTTP port; 0 picks a free one, -1 disables it. */
-  public int adminPort() { return adminPort; }
+  public int adminPort() {
+    return adminPort;
+  }
+
   /** The fdbmeta cluster whose catalog routes requests. */
-  public String cluster() { return cluster; }
-  public long routeCacheBytes() { return routeCacheBytes; }
-  public double fillFraction() { return fillFraction; }
-  public int loadPageSize() { return loadPageSize; }
-  public ChangeFeed.Options feedOptions() { return feedOptions; }
-  public int ioThreads() { return ioThreads; }
-  public int maxConnections() { return maxConnections; }
-  public int maxInFlightPerConnection() { return maxInFlightPerConnection; }
-  public Duration requestTimeout() { return requestTimeout; }
-  public Duration idleTimeout() { return idleTimeout; }
-  public Duration connectTimeout() { return connectTimeout; }
-  public int maxAttempts() { return maxAttempts; }
-  public Duration backoffBase() { return backoffBase; }
-  public Duration backoffMax() { return backoffMax; }
-  public Duration drainTimeout() { return drainTimeout; }
-  public int writeLowWaterMark() { return writeLowWaterMark; }
-  public int writeHighWaterMark() { return writeHighWaterMark; }
-  public RespDecoder.Limits respLimits() { return respLimits; }
-  public int nodeMaxFrameBytes() { return nodeMaxFrameBytes; }
-  public int rangeDefaultLimit() { return rangeDefaultLimit; }
-  public int rangeMaxLimit() { return rangeMaxLimit; }
+  public String cluster() {
+    return cluster;
+  }
+
+  public long routeCacheBytes() {
+    return routeCacheBytes;
+  }
+
+  public double fillFraction() {
+    return fillFraction;
+  }
+
+  public int loadPageSize() {
+    return loadPageSize;
+  }
+
+  public ChangeFeed.Options feedOptions() {
+    return feedOptions;
+  }
+
+  public int ioThreads() {
+    return ioThreads;
+  }
+
+  public int maxConnections() {
+    return maxConnections;
+  }
+
+  public int maxInFlightPerConnection() {
+    return maxInFlightPerConnection;
+  }
+
+  public Duration requestTimeout() {
+    return requestTimeout;
+  }
+
+  public Duration idleTimeout() {
+    return idleTimeout;
+  }
+
+  public Duration connectTimeout() {
+    return connectTimeout;
+  }
+
+  public int maxAttempts() {
+    return maxAttempts;
+  }
+
+  public Duration backoffBase() {
+    return backoffBase;
+  }
+
+  public Duration backoffMax() {
+    return backoffMax;
+  }
+
+  public Duration drainTimeout() {
+    return drainTimeout;
+  }
+
+  public int writeLowWaterMark() {
+    return writeLowWaterMark;
+  }
+
+  public int writeHighWaterMark() {
+    return writeHighWaterMark;
+  }
+
+  public RespDecoder.Limits respLimits() {
+    return respLimits;
+  }
+
+  public int nodeMaxFrameBytes() {
+    return nodeMaxFrameBytes;
+  }
+
+  public int rangeDefaultLimit() {
+    return rangeDefaultLimit;
+  }
+
+  public int rangeMaxLimit() {
+    return rangeMaxLimit;
+  }
 
   /** Builder; each setter validates its argument. */
   public static final class Builder {
@@ -140,19 +219,22 @@ public final class RouterConfig {
     }
 
     public Builder port(int p) {
-      if (p < 0 || p > 65535) throw new IllegalArgumentException("port must be in [0, 65535], got " + p);
+      if (p < 0 || p > 65535)
+        throw new IllegalArgumentException("port must be in [0, 65535], got " + p);
       this.port = p;
       return this;
     }
 
     public Builder adminPort(int p) {
-      if (p < -1 || p > 65535) throw new IllegalArgumentException("adminPort must be in [-1, 65535] (-1: off), got " + p);
+      if (p < -1 || p > 65535)
+        throw new IllegalArgumentException("adminPort must be in [-1, 65535] (-1: off), got " + p);
       this.adminPort = p;
       return this;
     }
 
     public Builder cluster(String c) {
-      if (Objects.requireNonNull(c, "cluster").isEmpty()) throw new IllegalArgumentException("cluster must not be empty");
+      if (Objects.requireNonNull(c, "cluster").isEmpty())
+        throw new IllegalArgumentException("cluster must not be empty");
       this.cluster = c;
       return this;
     }
@@ -166,14 +248,16 @@ public final class RouterConfig {
 
     /** How full the start-up load fills the route cache, in (0, 1]. */
     public Builder fillFraction(double f) {
-      if (!(f > 0 && f <= 1)) throw new IllegalArgumentException("fillFraction must be in (0, 1], got " + f);
+      if (!(f > 0 && f <= 1))
+        throw new IllegalArgumentException("fillFraction must be in (0, 1], got " + f);
       this.fillFraction = f;
       return this;
     }
 
     /** Descriptors per catalog read when filling the cache. */
     public Builder loadPageSize(int n) {
-      if (n < 1 || n > 100_000) throw new IllegalArgumentException("loadPageSize must be in [1, 100000], got " + n);
+      if (n < 1 || n > 100_000)
+        throw new IllegalArgumentException("loadPageSize must be in [1, 100000], got " + n);
       this.loadPageSize = n;
       return this;
     }
@@ -184,7 +268,8 @@ public final class RouterConfig {
     }
 
     public Builder ioThreads(int n) {
-      if (n < 1 || n > 1024) throw new IllegalArgumentException("ioThreads must be in [1, 1024], got " + n);
+      if (n < 1 || n > 1024)
+        throw new IllegalArgumentException("ioThreads must be in [1, 1024], got " + n);
       this.ioThreads = n;
       return this;
     }
@@ -195,9 +280,13 @@ public final class RouterConfig {
       return this;
     }
 
-    /** Commands one client connection may have in flight before the router stops reading from it. */
+    /**
+     * Commands one client connection may have in flight before the router stops reading from it.
+     */
     public Builder maxInFlightPerConnection(int n) {
-      if (n < 1 || n > 1_000_000) throw new IllegalArgumentException("maxInFlightPerConnection must be in [1, 1000000], got " + n);
+      if (n < 1 || n > 1_000_000)
+        throw new IllegalArgumentException(
+            "maxInFlightPerConnection must be in [1, 1000000], got " + n);
       this.maxInFlightPerConnection = n;
       return this;
     }
@@ -208,7 +297,10 @@ public final class RouterConfig {
       return this;
     }
 
-    /** A connection that sent no command for this long and has none in flight is closed (checked once per idle timeout). */
+    /**
+     * A connection that sent no command for this long and has none in flight is closed (checked
+     * once per idle timeout).
+     */
     public Builder idleTimeout(Duration d) {
       this.idleTimeout = positive(d, "idleTimeout");
       return this;
@@ -219,9 +311,13 @@ public final class RouterConfig {
       return this;
     }
 
-    /** Sends of one command part to storage nodes, first one included (redirects and overloads retry). */
+    /**
+     * Sends of one command part to storage nodes, first one included (redirects and overloads
+     * retry).
+     */
     public Builder maxAttempts(int n) {
-      if (n < 1 || n > 100) throw new IllegalArgumentException("maxAttempts must be in [1, 100], got " + n);
+      if (n < 1 || n > 100)
+        throw new IllegalArgumentException("maxAttempts must be in [1, 100], got " + n);
       this.maxAttempts = n;
       return this;
     }
@@ -242,9 +338,14 @@ public final class RouterConfig {
       return this;
     }
 
-    /** Bytes of unsent replies at which a client connection stops being read (high) and resumes (low). */
+    /**
+     * Bytes of unsent replies at which a client connection stops being read (high) and resumes
+     * (low).
+     */
     public Builder writeWaterMarks(int low, int high) {
-      if (low < 1 || high < low) throw new IllegalArgumentException("write water marks need 1 <= low <= high, got " + low + ", " + high);
+      if (low < 1 || high < low)
+        throw new IllegalArgumentException(
+            "write water marks need 1 <= low <= high, got " + low + ", " + high);
       this.writeLowWaterMark = low;
       this.writeHighWaterMark = high;
       return this;
@@ -256,14 +357,17 @@ public final class RouterConfig {
     }
 
     public Builder nodeMaxFrameBytes(int n) {
-      if (n < 1024) throw new IllegalArgumentException("nodeMaxFrameBytes must be >= 1024, got " + n);
+      if (n < 1024)
+        throw new IllegalArgumentException("nodeMaxFrameBytes must be >= 1024, got " + n);
       this.nodeMaxFrameBytes = n;
       return this;
     }
 
     /** Pairs a RANGE command returns without LIMIT, and the most it may ask for. */
     public Builder rangeLimits(int defaultLimit, int maxLimit) {
-      if (defaultLimit < 1 || maxLimit < defaultLimit) throw new IllegalArgumentException("range limits need 1 <= default <= max, got " + defaultLimit + ", " + maxLimit);
+      if (defaultLimit < 1 || maxLimit < defaultLimit)
+        throw new IllegalArgumentException(
+            "range limits need 1 <= default <= max, got " + defaultLimit + ", " + maxLimit);
       this.rangeDefaultLimit = defaultLimit;
       this.rangeMaxLimit = maxLimit;
       return this;
@@ -271,7 +375,8 @@ public final class RouterConfig {
 
     private static Duration positive(Duration d, String name) {
       Objects.requireNonNull(d, name);
-      if (d.isNegative() || d.isZero()) throw new IllegalArgumentException(name + " must be positive, got " + d);
+      if (d.isNegative() || d.isZero())
+        throw new IllegalArgumentException(name + " must be positive, got " + d);
       return d;
     }
 

@@ -16,13 +16,16 @@ import java.util.function.LongSupplier;
  * fdbmeta_router_errors_total{kind}} (an {@link UpstreamFailure} tag, or {@code protocol}, {@code
  * client} for bad commands, {@code rejected} for connections over the cap), {@code
  * fdbmeta_router_redirects_total{status}}, {@code fdbmeta_router_retries_total}, {@code
- * fdbmeta_router_coalesced_gets_total}, {@code
- * fdbmeta_router_request_seconds{command}} (histogram), connection gauges, and the route cache's
- * size, weight and lag behind {@code meta_version}.
+ * fdbmeta_router_coalesced_gets_total}, {@code fdbmeta_router_request_seconds{command}}
+ * (histogram), connection gauges, and the route cache's size, weight and lag behind {@code
+ * meta_version}.
  */
 public final class RouterMetrics {
   /** Histogram bucket upper bounds, in microseconds. */
-  static final long[] BUCKETS_MICROS = {25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 1_000_000, 5_000_000};
+  static final long[] BUCKETS_MICROS = {
+    25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 1_000_000,
+    5_000_000
+  };
 
   /** A latency histogram with fixed buckets. */
   public static final class Histogram {
@@ -47,7 +50,10 @@ public final class RouterMetrics {
       return count.sum();
     }
 
-    /** An upper bound of the q-quantile (0 < q <= 1) in microseconds: the bucket bound it falls in (Long.MAX_VALUE past the last). */
+    /**
+     * An upper bound of the q-quantile (0 < q <= 1) in microseconds: the bucket bound it falls in
+     * (Long.MAX_VALUE past the last).
+     */
     public long quantileMicrosUpperBound(double q) {
       long total = count.sum();
       if (total == 0) return 0;
@@ -206,26 +212,58 @@ public final class RouterMetrics {
   public String prometheus() {
     StringBuilder sb = new StringBuilder(8192);
     header(sb, "fdbmeta_router_requests_total", "counter", "Commands answered, by command.");
-    for (Command c : Command.values()) sample(sb, "fdbmeta_router_requests_total", "command", c.tag, requests[c.ordinal()].sum());
-    header(sb, "fdbmeta_router_errors_total", "counter", "Failed commands and connections, by kind.");
-    for (UpstreamFailure f : UpstreamFailure.values()) sample(sb, "fdbmeta_router_errors_total", "kind", f.tag, failures[f.ordinal()].sum());
+    for (Command c : Command.values())
+      sample(sb, "fdbmeta_router_requests_total", "command", c.tag, requests[c.ordinal()].sum());
+    header(
+        sb, "fdbmeta_router_errors_total", "counter", "Failed commands and connections, by kind.");
+    for (UpstreamFailure f : UpstreamFailure.values())
+      sample(sb, "fdbmeta_router_errors_total", "kind", f.tag, failures[f.ordinal()].sum());
     sample(sb, "fdbmeta_router_errors_total", "kind", "protocol", protocolErrors.sum());
     sample(sb, "fdbmeta_router_errors_total", "kind", "client", clientErrors.sum());
     sample(sb, "fdbmeta_router_errors_total", "kind", "rejected", rejectedConnections.sum());
     sample(sb, "fdbmeta_router_errors_total", "kind", "deadline", deadlineCloses.sum());
-    header(sb, "fdbmeta_router_redirects_total", "counter", "Redirect replies from storage nodes, by status.");
+    header(
+        sb,
+        "fdbmeta_router_redirects_total",
+        "counter",
+        "Redirect replies from storage nodes, by status.");
     for (ReplyStatus s : ReplyStatus.values()) {
-      if (s.redirect) sample(sb, "fdbmeta_router_redirects_total", "status", s.name().toLowerCase(Locale.ROOT), redirects[s.ordinal()].sum());
+      if (s.redirect)
+        sample(
+            sb,
+            "fdbmeta_router_redirects_total",
+            "status",
+            s.name().toLowerCase(Locale.ROOT),
+            redirects[s.ordinal()].sum());
     }
-    header(sb, "fdbmeta_router_retries_total", "counter", "Requests sent again after a redirect, overload or lost route.");
+    header(
+        sb,
+        "fdbmeta_router_retries_total",
+        "counter",
+        "Requests sent again after a redirect, overload or lost route.");
     sb.append("fdbmeta_router_retries_total ").append(retries.sum()).append('\n');
-    header(sb, "fdbmeta_router_coalesced_gets_total", "counter", "GETs sent in one node request with other GETs of the same range.");
+    header(
+        sb,
+        "fdbmeta_router_coalesced_gets_total",
+        "counter",
+        "GETs sent in one node request with other GETs of the same range.");
     sb.append("fdbmeta_router_coalesced_gets_total ").append(coalescedGets.sum()).append('\n');
-    header(sb, "fdbmeta_router_connections_accepted_total", "counter", "Client connections accepted.");
-    sb.append("fdbmeta_router_connections_accepted_total ").append(acceptedConnections.sum()).append('\n');
-    header(sb, "fdbmeta_router_idle_closes_total", "counter", "Client connections closed for being idle.");
+    header(
+        sb, "fdbmeta_router_connections_accepted_total", "counter", "Client connections accepted.");
+    sb.append("fdbmeta_router_connections_accepted_total ")
+        .append(acceptedConnections.sum())
+        .append('\n');
+    header(
+        sb,
+        "fdbmeta_router_idle_closes_total",
+        "counter",
+        "Client connections closed for being idle.");
     sb.append("fdbmeta_router_idle_closes_total ").append(idleCloses.sum()).append('\n');
-    header(sb, "fdbmeta_router_request_seconds", "histogram", "Command latency in the router, from decoded command to reply written.");
+    header(
+        sb,
+        "fdbmeta_router_request_seconds",
+        "histogram",
+        "Command latency in the router, from decoded command to reply written.");
     for (Command c : Command.values()) {
       Histogram h = latency[c.ordinal()];
       if (h.count() == 0) continue;
@@ -233,10 +271,24 @@ public final class RouterMetrics {
       for (int i = 0; i <= BUCKETS_MICROS.length; i++) {
         cumulative += h.buckets[i].sum();
         String le = i < BUCKETS_MICROS.length ? seconds(BUCKETS_MICROS[i] * 1_000) : "+Inf";
-        sb.append("fdbmeta_router_request_seconds_bucket{command=\"").append(c.tag).append("\",le=\"").append(le).append("\"} ").append(cumulative).append('\n');
+        sb.append("fdbmeta_router_request_seconds_bucket{command=\"")
+            .append(c.tag)
+            .append("\",le=\"")
+            .append(le)
+            .append("\"} ")
+            .append(cumulative)
+            .append('\n');
       }
-      sb.append("fdbmeta_router_request_seconds_sum{command=\"").append(c.tag).append("\"} ").append(seconds(h.sumNanos.sum())).append('\n');
-      sb.append("fdbmeta_router_request_seconds_count{command=\"").append(c.tag).append("\"} ").append(h.count()).append('\n');
+      sb.append("fdbmeta_router_request_seconds_sum{command=\"")
+          .append(c.tag)
+          .append("\"} ")
+          .append(seconds(h.sumNanos.sum()))
+          .append('\n');
+      sb.append("fdbmeta_router_request_seconds_count{command=\"")
+          .append(c.tag)
+          .append("\"} ")
+          .append(h.count())
+          .append('\n');
     }
     List<Gauge> gs;
     synchronized (this) {
@@ -261,7 +313,14 @@ public final class RouterMetrics {
   }
 
   private static void sample(StringBuilder sb, String name, String label, String value, long n) {
-    sb.append(name).append('{').append(label).append("=\"").append(value).append("\"} ").append(n).append('\n');
+    sb.append(name)
+        .append('{')
+        .append(label)
+        .append("=\"")
+        .append(value)
+        .append("\"} ")
+        .append(n)
+        .append('\n');
   }
 
   private static String seconds(long nanos) {

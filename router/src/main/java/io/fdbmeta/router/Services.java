@@ -15,7 +15,13 @@ final class Services {
   final Function<EventLoop, Upstream> upstreams;
   final Function<String, String> info;
 
-  Services(RouterConfig config, RouteCache cache, NodeDirectory directory, RouterMetrics metrics, Function<EventLoop, Upstream> upstreams, Function<String, String> info) {
+  Services(
+      RouterConfig config,
+      RouteCache cache,
+      NodeDirectory directory,
+      RouterMetrics metrics,
+      Function<EventLoop, Upstream> upstreams,
+      Function<String, String> info) {
     this.config = config;
     this.cache = cache;
     this.directory = directory;
@@ -34,6 +40,8 @@ final class Services {
 
   /** The event loop's clock (a mock one under EmbeddedChannel), so deadlines follow it in tests. */
   static long nanoTime(EventExecutor e) {
-    return e instanceof AbstractScheduledEventExecutor ? ((AbstractScheduledEventExecutor) e).ticker().nanoTime() : System.nanoTime();
+    return e instanceof AbstractScheduledEventExecutor
+        ? ((AbstractScheduledEventExecutor) e).ticker().nanoTime()
+        : System.nanoTime();
   }
 }

@@ -19,7 +19,6 @@ import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.util.collection.LongObjectHashMap;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -53,7 +52,10 @@ import org.jspecify.annotations.Nullable;
  */
 /** Per-event-loop pool of connections to storage nodes speaking the node protocol. */
 final class Upstream {
-  /** One send of a request to a node, and where its outcome goes. Called on the upstream's event loop. */
+  /**
+   * One send of a request to a node, and where its outcome goes. Called on the upstream's event
+   * loop.
+   */
   interface Call {
     /** The request to send, with the id the connection chose. */
     NodeRequest request(long id);
@@ -62,7 +64,10 @@ final class Upstream {
 
     void onFailure(UpstreamFailure failure, String detail);
 
-    /** True if this is a first-attempt GET whose keys may share one request with other GETs of the same range. */
+    /**
+     * True if this is a first-attempt GET whose keys may share one request with other GETs of the
+     * same range.
+     */
     default boolean coalescible() {
       return false;
     }
@@ -81,18 +86,26 @@ final class Upstream {
   private final Map<NodeDirectory.Node, Connection> connections = new HashMap<>();
   private boolean closed;
 
-  Upstream(EventLoop loop, NodeDirectory directory, RouterConfig config, RouterMetrics metrics, LongSupplier nanoTime) {
+  Upstream(
+      EventLoop loop,
+      NodeDirectory directory,
+      RouterConfig config,
+      RouterMetrics metrics,
+      LongSupplier nanoTime) {
     this.loop = loop;
     this.metrics = metrics;
     this.directory = directory;
     this.timeoutNanos = config.requestTimeout().toNanos();
     this.nanoTime = nanoTime;
     this.maxFrameBytes = config.nodeMaxFrameBytes();
-    this.bootstrap = new Bootstrap()
-        .group(loop)
-        .channel(Transport.of(loop).socketChannel())
-        .option(ChannelOption.TCP_NODELAY, true)
-        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, config.connectTimeout().toMillis()));
+    this.bootstrap =
+        new Bootstrap()
+            .group(loop)
+            .channel(Transport.of(loop).socketChannel())
+            .option(ChannelOption.TCP_NODELAY, true)
+            .option(
+                ChannelOption.CONNECT_TIMEOUT_MILLIS,
+                (int) Math.min(Integer.MAX_VALUE, config.connectTimeout().toMillis()));
   }
 
   EventLoop loop() {
@@ -139,8 +152,10 @@ final class Upstream {
     final InetSocketAddress address;
     final LongObjectHashMap<Call> pending = new LongObjectHashMap<>();
     private final List<Call> waiting = new ArrayList<>();
+
     /** Coalescible GETs of this loop turn by range id; sent by {@link #sendBatches}. */
     private final LongObjectHashMap<Batch> batches = new LongObjectHashMap<>();
+
     private boolean batchesScheduled;
     private final Channel channel;
     private long nextId = 1;
@@ -154,29 +169,37 @@ final class Upstream {
     Connection(NodeDirectory.Node node) {
       this.node = node;
       this.address = node.address;
-      ChannelFuture f = bootstrap.clone().handler(new ChannelInitializer<SocketChannel>() {
-        @Override
-        protected void initChannel(SocketChannel ch) {
-          ch.pipeline().addLast("flush", new FlushConsolidationHandler(256, true));
-          NodeCodec.clientPipeline(ch.pipeline(), maxFrameBytes);
-          ch.pipeline().addLast("upstream", Connection.this);
-        }
-      }).connect(address);
+      ChannelFuture f =
+          bootstrap
+              .clone()
+              .handler(
+                  new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                      ch.pipeline().addLast("flush", new FlushConsolidationHandler(256, true));
+                      NodeCodec.clientPipeline(ch.pipeline(), maxFrameBytes);
+                      ch.pipeline().addLast("upstream", Connection.this);
+                    }
+                  })
+              .connect(address);
       this.channel = f.channel();
-      f.addListener((ChannelFuture done) -> {
-        if (!done.isSuccess()) {
-          failAll(UpstreamFailure.CONNECT_FAILED, node.id + " at " + address + ": " + done.cause().getMessage());
-          directory.refresh(node);
-          return;
-        }
-        connected = true;
-        long period = Math.max(TimeUnit.MILLISECONDS.toNanos(5), timeoutNanos / 8);
-        sweeper = loop.scheduleAtFixedRate(this::sweep, period, period, TimeUnit.NANOSECONDS);
-        List<Call> queued = new ArrayList<>(waiting);
-        waiting.clear();
-        for (Call c : queued) write(c);
-        channel.flush();
-      });
+      f.addListener(
+          (ChannelFuture done) -> {
+            if (!done.isSuccess()) {
+              failAll(
+                  UpstreamFailure.CONNECT_FAILED,
+                  node.id + " at " + address + ": " + done.cause().getMessage());
+              directory.refresh(node);
+              return;
+            }
+            connected = true;
+            long period = Math.max(TimeUnit.MILLISECONDS.toNanos(5), timeoutNanos / 8);
+            sweeper = loop.scheduleAtFixedRate(this::sweep, period, period, TimeUnit.NANOSECONDS);
+            List<Call> queued = new ArrayList<>(waiting);
+            waiting.clear();
+            for (Call c : queued) write(c);
+            channel.flush();
+          });
     }
 
     void send(Call call) {
@@ -192,7 +215,10 @@ final class Upstream {
       channel.flush();
     }
 
-    /** Adds {@code call} to its range's batch for this turn; a full batch, or one with another header, leaves first. */
+    /**
+     * Adds {@code call} to its range's batch for this turn; a full batch, or one with another
+     * header, leaves first.
+     */
     private void park(Call call) {
       NodeRequest req = call.request(0);
       Batch b = batches.get(req.rangeId());
@@ -219,7 +245,10 @@ final class Upstream {
       List<Batch> all = new ArrayList<>(batches.values());
       batches.clear();
       if (closed) {
-        for (Batch b : all) b.onFailure(UpstreamFailure.CONNECTION_LOST, "connection to " + node.id + " at " + address + " closed");
+        for (Batch b : all)
+          b.onFailure(
+              UpstreamFailure.CONNECTION_LOST,
+              "connection to " + node.id + " at " + address + " closed");
         return;
       }
       for (Batch b : all) sendBatch(b);
@@ -269,7 +298,12 @@ final class Upstream {
         if (c != null) {
           if (now - ring[at + 1] < timeoutNanos) return;
           pending.remove(id);
-          c.onFailure(UpstreamFailure.TIMEOUT, node.id + " did not answer within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms");
+          c.onFailure(
+              UpstreamFailure.TIMEOUT,
+              node.id
+                  + " did not answer within "
+                  + TimeUnit.NANOSECONDS.toMillis(timeoutNanos)
+                  + " ms");
         }
         ringHead = (ringHead + 1) % (ring.length / 2);
         ringSize--;
@@ -321,20 +355,27 @@ final class Upstream {
       closed = true;
       if (sweeper != null) sweeper.cancel(false);
       channel.close();
-      failAll(UpstreamFailure.CONNECTION_LOST, "connection to " + node.id + " closed by the router");
+      failAll(
+          UpstreamFailure.CONNECTION_LOST, "connection to " + node.id + " closed by the router");
     }
 
     /** Sends each call uncoalesced, as its own request. */
     private void sendAlone(List<Call> calls) {
       if (closed) {
-        for (Call c : calls) c.onFailure(UpstreamFailure.CONNECTION_LOST, "connection to " + node.id + " at " + address + " closed");
+        for (Call c : calls)
+          c.onFailure(
+              UpstreamFailure.CONNECTION_LOST,
+              "connection to " + node.id + " at " + address + " closed");
         return;
       }
       for (Call c : calls) write(c);
       channel.flush();
     }
 
-    /** GETs of one range, with one routing header, sent as one request; the reply is split back in key order. */
+    /**
+     * GETs of one range, with one routing header, sent as one request; the reply is split back in
+     * key order.
+     */
     private final class Batch implements Call {
       final long rangeId;
       final long generation;
@@ -375,7 +416,8 @@ final class Upstream {
         byte[][] values = reply.values();
         if (reply.status() != ReplyStatus.OK || values == null || values.length != keyCount) {
           // A redirect's descriptor is the one range holding the first key; the other calls' keys
-          // may lie in others. Each call is sent again alone, so each gets the answer about its keys.
+          // may lie in others. Each call is sent again alone, so each gets the answer about its
+          // keys.
           sendAlone(calls);
           return;
         }

@@ -31,8 +31,10 @@ public enum UpstreamFailure {
 
   /** The first word of the RESP error. */
   public final String code;
+
   /** What the client is told, before any detail. */
   public final String message;
+
   /** The metric tag: the name in lower case. */
   public final String tag;
 
@@ -44,6 +46,8 @@ public enum UpstreamFailure {
 
   /** The RESP error text (without the leading '-'), with an optional detail. */
   public String respError(String detail) {
-    return detail == null || detail.isEmpty() ? code + " " + message : code + " " + message + ": " + detail;
+    return detail == null || detail.isEmpty()
+        ? code + " " + message
+        : code + " " + message + ": " + detail;
   }
 }

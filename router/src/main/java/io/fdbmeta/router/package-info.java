@@ -4,11 +4,11 @@
  *
  * <h2>Commands</h2>
  *
- * Keys and values are binary safe. Commands are case-insensitive; replies on one connection come
- * in the order of the commands, also when pipelined. Pipelined commands run in parallel, except
- * that, as in Redis, a command that writes a key an earlier command of the same connection touches,
- * or touches a key an earlier one writes ({@code RANGE} touches its interval), runs after that one
- * is answered: {@code SET k v} then {@code GET k} reads {@code v}, and of two pipelined writes of a
+ * Keys and values are binary safe. Commands are case-insensitive; replies on one connection come in
+ * the order of the commands, also when pipelined. Pipelined commands run in parallel, except that,
+ * as in Redis, a command that writes a key an earlier command of the same connection touches, or
+ * touches a key an earlier one writes ({@code RANGE} touches its interval), runs after that one is
+ * answered: {@code SET k v} then {@code GET k} reads {@code v}, and of two pipelined writes of a
  * key the later one wins, whatever retries either of them needed.
  *
  * <ul>
@@ -30,9 +30,9 @@
  *       route cache size and lag).
  * </ul>
  *
- * Errors: unknown commands and wrong arguments get {@code -ERR ...} and the connection stays
- * open. Malformed RESP gets {@code -ERR Protocol error: ...} after the replies of the commands
- * before it, then the connection closes. Routing failures get the error of an {@link
+ * Errors: unknown commands and wrong arguments get {@code -ERR ...} and the connection stays open.
+ * Malformed RESP gets {@code -ERR Protocol error: ...} after the replies of the commands before it,
+ * then the connection closes. Routing failures get the error of an {@link
  * io.fdbmeta.router.UpstreamFailure} ({@code -TRYAGAIN}, {@code -TIMEOUT}, {@code -BUSY}, ...).
  *
  * <h2>Pieces</h2>

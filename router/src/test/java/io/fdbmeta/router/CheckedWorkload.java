@@ -47,7 +47,8 @@ final class CheckedWorkload implements AutoCloseable {
   private final AtomicLong writes = new AtomicLong();
   private final AtomicLong reads = new AtomicLong();
   private final AtomicBoolean stop = new AtomicBoolean();
-  private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+  private final EventLoopGroup group =
+      new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
   private final List<Thread> threads = new ArrayList<>();
 
   CheckedWorkload(Router router, int clients, int keys, long seed) throws IOException {
@@ -55,7 +56,8 @@ final class CheckedWorkload implements AutoCloseable {
     this.acked = new AtomicReferenceArray<>(keys);
     List<RespClient> connections = new ArrayList<>();
     try {
-      for (int i = 0; i < clients; i++) connections.add(RespClient.connect(group, router.address()));
+      for (int i = 0; i < clients; i++)
+        connections.add(RespClient.connect(group, router.address()));
     } catch (IOException e) {
       connections.forEach(RespClient::close);
       group.shutdownGracefully(0, 100, TimeUnit.MILLISECONDS);
@@ -63,7 +65,10 @@ final class CheckedWorkload implements AutoCloseable {
     }
     for (int i = 0; i < clients; i++) {
       int me = i;
-      Thread t = new Thread(() -> run(connections.get(me), me, clients, new Random(seed * 31 + me)), "workload-" + i);
+      Thread t =
+          new Thread(
+              () -> run(connections.get(me), me, clients, new Random(seed * 31 + me)),
+              "workload-" + i);
       t.setDaemon(true);
       threads.add(t);
     }
@@ -110,7 +115,10 @@ final class CheckedWorkload implements AutoCloseable {
     long seq = 0;
     try {
       while (!stop.get() && c.isOpen()) {
-        int count = rnd.nextInt(4) == 0 && owned >= 3 ? 3 : 1; // a quarter MSET/MGET of 3 distinct keys, likely in different ranges
+        int count =
+            rnd.nextInt(4) == 0 && owned >= 3
+                ? 3
+                : 1; // a quarter MSET/MGET of 3 distinct keys, likely in different ranges
         int[] idx = rnd.ints(0, owned).distinct().limit(count).map(x -> x * clients + me).toArray();
         boolean multi = idx.length > 1;
         boolean read = rnd.nextInt(5) < 2;
@@ -125,14 +133,23 @@ final class CheckedWorkload implements AutoCloseable {
           }
           RespValue r = call(c, args);
           if (r == null) continue;
-          List<RespValue> got = multi && r instanceof RespValue.Array a && a.elements() != null ? a.elements() : List.of(r);
+          List<RespValue> got =
+              multi && r instanceof RespValue.Array a && a.elements() != null
+                  ? a.elements()
+                  : List.of(r);
           if (got.size() != idx.length || (multi && !(r instanceof RespValue.Array))) {
             problem("unexpected reply", args[0] + " " + args[1] + " -> " + r);
             continue;
           }
           for (int j = 0; j < idx.length; j++) {
-            String v = got.get(j) instanceof RespValue.Bulk bulk ? bulk.utf8() : String.valueOf(got.get(j));
-            if (!want[j].equals(v)) problem("stale read", args[0] + " " + key(idx[j]) + " = " + v + ", last acknowledged " + want[j]);
+            String v =
+                got.get(j) instanceof RespValue.Bulk bulk
+                    ? bulk.utf8()
+                    : String.valueOf(got.get(j));
+            if (!want[j].equals(v))
+              problem(
+                  "stale read",
+                  args[0] + " " + key(idx[j]) + " = " + v + ", last acknowledged " + want[j]);
           }
           reads.incrementAndGet();
         } else {
@@ -168,7 +185,9 @@ final class CheckedWorkload implements AutoCloseable {
       RespValue r = c.send(args).get(REPLY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
       if (r instanceof RespValue.Error e) {
         int sp = e.text().indexOf(' ');
-        problem(sp < 0 ? e.text() : e.text().substring(0, sp), args[0] + " " + args[1] + " -> " + e.text());
+        problem(
+            sp < 0 ? e.text() : e.text().substring(0, sp),
+            args[0] + " " + args[1] + " -> " + e.text());
         return null;
       }
       return r;
@@ -217,8 +236,16 @@ final class CheckedWorkload implements AutoCloseable {
         args[0] = "MGET";
         for (int j = 0; j < batch.size(); j++) args[j + 1] = key(batch.get(j));
         RespValue r = c.send(args).get(REPLY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-        if (!(r instanceof RespValue.Array a) || a.elements() == null || a.elements().size() != batch.size()) {
-          lost.add("MGET of " + batch.size() + " keys from " + args[1] + " through the router answered " + r);
+        if (!(r instanceof RespValue.Array a)
+            || a.elements() == null
+            || a.elements().size() != batch.size()) {
+          lost.add(
+              "MGET of "
+                  + batch.size()
+                  + " keys from "
+                  + args[1]
+                  + " through the router answered "
+                  + r);
           batch.clear();
           continue;
         }
@@ -228,7 +255,8 @@ final class CheckedWorkload implements AutoCloseable {
           String want = acked.get(batch.get(j));
           RespValue v = a.elements().get(j);
           String got = v instanceof RespValue.Bulk bulk ? bulk.utf8() : String.valueOf(v);
-          if (!want.equals(got)) lost.add(k + " through the router: " + got + " instead of " + want);
+          if (!want.equals(got))
+            lost.add(k + " through the router: " + got + " instead of " + want);
           RangeDescriptor d = rangeOf(ranges, b(k));
           List<String> holders = new ArrayList<>(d.replicas());
           holders.remove(d.leaseholder());
@@ -237,7 +265,16 @@ final class CheckedWorkload implements AutoCloseable {
             StorageNode n = cluster.node(node);
             byte[] local = n.localValue(b(k));
             String there = local == null ? null : new String(local, StandardCharsets.UTF_8);
-            if (!want.equals(there)) lost.add(k + " on " + (node.equals(d.leaseholder()) ? "leaseholder " : "replica ") + node + ": " + there + " instead of " + want);
+            if (!want.equals(there))
+              lost.add(
+                  k
+                      + " on "
+                      + (node.equals(d.leaseholder()) ? "leaseholder " : "replica ")
+                      + node
+                      + ": "
+                      + there
+                      + " instead of "
+                      + want);
           }
         }
         batch.clear();
@@ -248,7 +285,8 @@ final class CheckedWorkload implements AutoCloseable {
 
   private static RangeDescriptor rangeOf(List<RangeDescriptor> ranges, byte[] key) {
     for (RangeDescriptor d : ranges) if (d.contains(key)) return d;
-    throw new AssertionError("no range holds " + new String(key, StandardCharsets.UTF_8) + " in " + ranges);
+    throw new AssertionError(
+        "no range holds " + new String(key, StandardCharsets.UTF_8) + " in " + ranges);
   }
 
   @Override

@@ -36,17 +36,22 @@ import java.util.concurrent.atomic.AtomicLong;
 final class FakeNode implements AutoCloseable {
   final String id;
   final ConcurrentSkipListMap<byte[], byte[]> data;
+
   /** The node's own view of the ranges it knows, by id. */
   final Map<Long, RangeDescriptor> held = new ConcurrentHashMap<>();
+
   final AtomicLong served = new AtomicLong();
   final AtomicLong redirected = new AtomicLong();
   final AtomicInteger outstanding = new AtomicInteger();
   final AtomicInteger peakOutstanding = new AtomicInteger();
   volatile long delayMillis;
+
   /** Answer replies of one read batch in reverse order. */
   volatile boolean reverse;
+
   /** The next this many requests get OVERLOADED. */
   final AtomicInteger overloadNext = new AtomicInteger();
+
   private final EventLoopGroup group;
   private final Channel server;
 
@@ -54,13 +59,21 @@ final class FakeNode implements AutoCloseable {
     this.id = id;
     this.data = data;
     this.group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-    this.server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class).childHandler(new ChannelInitializer<Channel>() {
-      @Override
-      protected void initChannel(Channel ch) {
-        NodeCodec.serverPipeline(ch.pipeline(), NodeCodec.DEFAULT_MAX_FRAME_BYTES);
-        ch.pipeline().addLast(new Handler());
-      }
-    }).bind("127.0.0.1", 0).syncUninterruptibly().channel();
+    this.server =
+        new ServerBootstrap()
+            .group(group)
+            .channel(NioServerSocketChannel.class)
+            .childHandler(
+                new ChannelInitializer<Channel>() {
+                  @Override
+                  protected void initChannel(Channel ch) {
+                    NodeCodec.serverPipeline(ch.pipeline(), NodeCodec.DEFAULT_MAX_FRAME_BYTES);
+                    ch.pipeline().addLast(new Handler());
+                  }
+                })
+            .bind("127.0.0.1", 0)
+            .syncUninterruptibly()
+            .channel();
   }
 
   static ConcurrentSkipListMap<byte[], byte[]> newData() {
@@ -89,10 +102,14 @@ final class FakeNode implements AutoCloseable {
       int now = outstanding.incrementAndGet();
       peakOutstanding.accumulateAndGet(now, Math::max);
       if (delayMillis > 0) {
-        ctx.executor().schedule(() -> {
-          outstanding.decrementAndGet();
-          ctx.writeAndFlush(reply);
-        }, delayMillis, TimeUnit.MILLISECONDS);
+        ctx.executor()
+            .schedule(
+                () -> {
+                  outstanding.decrementAndGet();
+                  ctx.writeAndFlush(reply);
+                },
+                delayMillis,
+                TimeUnit.MILLISECONDS);
       } else if (reverse) {
         batch.add(reply);
       } else {
@@ -114,21 +131,34 @@ final class FakeNode implements AutoCloseable {
 
   NodeReply serve(NodeRequest req) {
     if (req.op() == NodeOp.PING) return NodeReply.ok(req.id(), 0);
-    if (overloadNext.get() > 0 && overloadNext.getAndDecrement() > 0) return NodeReply.failure(req.id(), ReplyStatus.OVERLOADED, "busy");
+    if (overloadNext.get() > 0 && overloadNext.getAndDecrement() > 0)
+      return NodeReply.failure(req.id(), ReplyStatus.OVERLOADED, "busy");
     RangeDescriptor d = held.get(req.rangeId());
-    if (d == null) return redirect(req, ReplyStatus.WRONG_RANGE, holding(req.keys().length > 0 ? req.keys()[0] : new byte[0]), "range " + req.rangeId() + " unknown here");
-    if (req.generation() < d.generation() || req.epoch() < d.leaseEpoch()) return redirect(req, ReplyStatus.STALE_EPOCH, d, "stale header");
-    if (req.generation() > d.generation() || req.epoch() > d.leaseEpoch() || !id.equals(d.leaseholder())) {
+    if (d == null)
+      return redirect(
+          req,
+          ReplyStatus.WRONG_RANGE,
+          holding(req.keys().length > 0 ? req.keys()[0] : new byte[0]),
+          "range " + req.rangeId() + " unknown here");
+    if (req.generation() < d.generation() || req.epoch() < d.leaseEpoch())
+      return redirect(req, ReplyStatus.STALE_EPOCH, d, "stale header");
+    if (req.generation() > d.generation()
+        || req.epoch() > d.leaseEpoch()
+        || !id.equals(d.leaseholder())) {
       return redirect(req, ReplyStatus.NOT_LEASEHOLDER, d, "not the leaseholder here");
     }
     if (req.op() == NodeOp.SCAN) {
       byte[] start = req.keys()[0];
       byte[] end = req.keys()[1];
-      if (!d.contains(start) || (end.length > 0 && d.endKey() != null && Arrays.compareUnsigned(end, d.endKey()) > 0)) {
+      if (!d.contains(start)
+          || (end.length > 0
+              && d.endKey() != null
+              && Arrays.compareUnsigned(end, d.endKey()) > 0)) {
         return redirect(req, ReplyStatus.WRONG_RANGE, d, "scan bounds outside the range");
       }
       byte[] to = end.length > 0 ? end : d.endKey();
-      Map<byte[], byte[]> sub = to == null ? data.tailMap(start, true) : data.subMap(start, true, to, false);
+      Map<byte[], byte[]> sub =
+          to == null ? data.tailMap(start, true) : data.subMap(start, true, to, false);
       List<byte[]> out = new ArrayList<>();
       boolean more = false;
       for (Map.Entry<byte[], byte[]> e : sub.entrySet()) {
@@ -147,24 +177,27 @@ final class FakeNode implements AutoCloseable {
     }
     served.incrementAndGet();
     switch (req.op()) {
-      case GET: {
-        byte[][] vs = new byte[req.keys().length][];
-        for (int i = 0; i < vs.length; i++) vs[i] = data.get(req.keys()[i]);
-        return NodeReply.values(req.id(), vs.length, vs);
-      }
+      case GET:
+        {
+          byte[][] vs = new byte[req.keys().length][];
+          for (int i = 0; i < vs.length; i++) vs[i] = data.get(req.keys()[i]);
+          return NodeReply.values(req.id(), vs.length, vs);
+        }
       case SET:
         for (int i = 0; i < req.keys().length; i++) data.put(req.keys()[i], req.values()[i]);
         return NodeReply.ok(req.id(), req.keys().length);
-      case DEL: {
-        long n = 0;
-        for (byte[] k : req.keys()) if (data.remove(k) != null) n++;
-        return NodeReply.ok(req.id(), n);
-      }
-      case EXISTS: {
-        long n = 0;
-        for (byte[] k : req.keys()) if (data.containsKey(k)) n++;
-        return NodeReply.ok(req.id(), n);
-      }
+      case DEL:
+        {
+          long n = 0;
+          for (byte[] k : req.keys()) if (data.remove(k) != null) n++;
+          return NodeReply.ok(req.id(), n);
+        }
+      case EXISTS:
+        {
+          long n = 0;
+          for (byte[] k : req.keys()) if (data.containsKey(k)) n++;
+          return NodeReply.ok(req.id(), n);
+        }
       default:
         return NodeReply.failure(req.id(), ReplyStatus.ERROR, "unsupported op " + req.op());
     }

@@ -17,12 +17,24 @@ import org.junit.jupiter.api.Test;
 /** The client pipeline's handlers on EmbeddedChannel: no sockets, no storage nodes. */
 class HandlerTest {
   private final RouterMetrics metrics = new RouterMetrics();
-  private final RouterConfig config = RouterConfig.builder().requestTimeout(Duration.ofMillis(100)).build();
+  private final RouterConfig config =
+      RouterConfig.builder().requestTimeout(Duration.ofMillis(100)).build();
 
   private Services services() {
-    RouteCache cache = new RouteCache(1 << 20, k -> CompletableFuture.failedFuture(new IllegalStateException("no catalog here")));
-    NodeDirectory dir = new NodeDirectory(id -> CompletableFuture.completedFuture(Optional.empty()), System::nanoTime, 0);
-    return new Services(config, cache, dir, metrics, loop -> null, section -> "# Router\r\nsection:" + section + "\r\n");
+    RouteCache cache =
+        new RouteCache(
+            1 << 20,
+            k -> CompletableFuture.failedFuture(new IllegalStateException("no catalog here")));
+    NodeDirectory dir =
+        new NodeDirectory(
+            id -> CompletableFuture.completedFuture(Optional.empty()), System::nanoTime, 0);
+    return new Services(
+        config,
+        cache,
+        dir,
+        metrics,
+        loop -> null,
+        section -> "# Router\r\nsection:" + section + "\r\n");
   }
 
   private EmbeddedChannel client(ChannelHandler... first) {
@@ -48,8 +60,12 @@ class HandlerTest {
   @Test
   void answersLocalCommandsInOrderAndUnknownOnesWithAnError() {
     EmbeddedChannel ch = client(new RespDecoder());
-    ch.writeInbound(in("*1\r\n$4\r\nPING\r\n*2\r\n$4\r\necho\r\n$3\r\na\0b\r\n*2\r\n$5\r\nFLUSH\r\n$1\r\nx\r\nPING hi\r\n*1\r\n$3\r\nGET\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n"));
-    assertThat(out(ch)).isEqualTo("+PONG\r\n$3\r\na\0b\r\n-ERR unknown command 'FLUSH'\r\n$2\r\nhi\r\n-ERR wrong number of arguments for 'get' command\r\n+OK\r\n");
+    ch.writeInbound(
+        in(
+            "*1\r\n$4\r\nPING\r\n*2\r\n$4\r\necho\r\n$3\r\na\0b\r\n*2\r\n$5\r\nFLUSH\r\n$1\r\nx\r\nPING hi\r\n*1\r\n$3\r\nGET\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n"));
+    assertThat(out(ch))
+        .isEqualTo(
+            "+PONG\r\n$3\r\na\0b\r\n-ERR unknown command 'FLUSH'\r\n$2\r\nhi\r\n-ERR wrong number of arguments for 'get' command\r\n+OK\r\n");
     assertThat(metrics.clientErrors()).isEqualTo(2);
     assertThat(metrics.requests(Command.PING)).isEqualTo(2);
     assertThat(ch.isOpen()).isTrue();
@@ -66,7 +82,9 @@ class HandlerTest {
     EmbeddedChannel ch = client(new RespDecoder());
     ch.writeInbound(in("*1\r\n$4\r\nPING\r\n*1\r\n$-3\r\n*1\r\n$4\r\nPING\r\n"));
     ch.runPendingTasks();
-    assertThat(out(ch)).isEqualTo("+PONG\r\n-ERR Protocol error: invalid bulk length -3 (at most 16777216 bytes)\r\n");
+    assertThat(out(ch))
+        .isEqualTo(
+            "+PONG\r\n-ERR Protocol error: invalid bulk length -3 (at most 16777216 bytes)\r\n");
     assertThat(ch.isOpen()).isFalse();
     assertThat(metrics.protocolErrors()).isEqualTo(1);
   }
@@ -79,7 +97,9 @@ class HandlerTest {
       Thread.sleep(5);
       ch.runPendingTasks();
     }
-    assertThat(out(ch)).startsWith("-CLUSTERDOWN no route to the key's range: ").endsWith("\r\n+PONG\r\n");
+    assertThat(out(ch))
+        .startsWith("-CLUSTERDOWN no route to the key's range: ")
+        .endsWith("\r\n+PONG\r\n");
     assertThat(metrics.failures(UpstreamFailure.NO_ROUTE)).isEqualTo(1);
   }
 
@@ -88,11 +108,16 @@ class HandlerTest {
     RespDecoder decoder = new RespDecoder();
     EmbeddedChannel ch = new EmbeddedChannel();
     ch.freezeTime();
-    ch.pipeline().addLast(decoder, new RequestDeadlineHandler(decoder, TimeUnit.MILLISECONDS.toNanos(100), metrics), new ClientHandler(services()));
+    ch.pipeline()
+        .addLast(
+            decoder,
+            new RequestDeadlineHandler(decoder, TimeUnit.MILLISECONDS.toNanos(100), metrics),
+            new ClientHandler(services()));
     ch.writeInbound(in("*1\r\n$4\r\nPI"));
     ch.advanceTimeBy(60, TimeUnit.MILLISECONDS);
     ch.runScheduledPendingTasks();
-    ch.writeInbound(in("NG\r\n*1\r\n$4\r\nPI")); // the first completes; the second starts its own clock now
+    ch.writeInbound(
+        in("NG\r\n*1\r\n$4\r\nPI")); // the first completes; the second starts its own clock now
     assertThat(out(ch)).isEqualTo("+PONG\r\n");
     ch.advanceTimeBy(60, TimeUnit.MILLISECONDS);
     ch.runScheduledPendingTasks();
@@ -107,7 +132,8 @@ class HandlerTest {
   @Test
   void anIdleConnectionIsClosedOnlyWithNothingInFlight() {
     EmbeddedChannel ch = client(new RespDecoder());
-    ch.pipeline().fireUserEventTriggered(io.netty.handler.timeout.IdleStateEvent.ALL_IDLE_STATE_EVENT);
+    ch.pipeline()
+        .fireUserEventTriggered(io.netty.handler.timeout.IdleStateEvent.ALL_IDLE_STATE_EVENT);
     assertThat(ch.isOpen()).isFalse();
     assertThat(metrics.idleCloses()).isEqualTo(1);
   }
@@ -135,17 +161,18 @@ class HandlerTest {
     metrics.redirect(io.fdbmeta.wire.ReplyStatus.STALE_EPOCH);
     metrics.gauge("route_cache_ranges", "Ranges.", () -> 7);
     String text = metrics.prometheus();
-    assertThat(text).contains(
-        "# TYPE fdbmeta_router_requests_total counter\n",
-        "fdbmeta_router_requests_total{command=\"get\"} 2\n",
-        "fdbmeta_router_errors_total{kind=\"timeout\"} 1\n",
-        "fdbmeta_router_redirects_total{status=\"stale_epoch\"} 1\n",
-        "fdbmeta_router_request_seconds_bucket{command=\"get\",le=\"0.00005\"} 1\n",
-        "fdbmeta_router_request_seconds_bucket{command=\"get\",le=\"0.0025\"} 2\n",
-        "fdbmeta_router_request_seconds_bucket{command=\"get\",le=\"+Inf\"} 2\n",
-        "fdbmeta_router_request_seconds_sum{command=\"get\"} 0.00204\n",
-        "fdbmeta_router_request_seconds_count{command=\"get\"} 2\n",
-        "fdbmeta_router_route_cache_ranges 7\n");
+    assertThat(text)
+        .contains(
+            "# TYPE fdbmeta_router_requests_total counter\n",
+            "fdbmeta_router_requests_total{command=\"get\"} 2\n",
+            "fdbmeta_router_errors_total{kind=\"timeout\"} 1\n",
+            "fdbmeta_router_redirects_total{status=\"stale_epoch\"} 1\n",
+            "fdbmeta_router_request_seconds_bucket{command=\"get\",le=\"0.00005\"} 1\n",
+            "fdbmeta_router_request_seconds_bucket{command=\"get\",le=\"0.0025\"} 2\n",
+            "fdbmeta_router_request_seconds_bucket{command=\"get\",le=\"+Inf\"} 2\n",
+            "fdbmeta_router_request_seconds_sum{command=\"get\"} 0.00204\n",
+            "fdbmeta_router_request_seconds_count{command=\"get\"} 2\n",
+            "fdbmeta_router_route_cache_ranges 7\n");
     assertThat(metrics.latency(Command.GET).quantileMicrosUpperBound(0.5)).isEqualTo(50);
   }
 }

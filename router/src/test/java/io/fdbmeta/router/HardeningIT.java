@@ -28,7 +28,10 @@ class HardeningIT {
     return s.getBytes(StandardCharsets.ISO_8859_1);
   }
 
-  /** A well-behaved client writing and reading its own keys until stopped; counts failures and lost writes. */
+  /**
+   * A well-behaved client writing and reading its own keys until stopped; counts failures and lost
+   * writes.
+   */
   private static final class Bystander implements AutoCloseable {
     final AtomicBoolean stop = new AtomicBoolean();
     final AtomicLong ops = new AtomicLong();
@@ -36,19 +39,22 @@ class HardeningIT {
     final CompletableFuture<Void> done;
 
     Bystander(Router router) {
-      done = CompletableFuture.runAsync(() -> {
-        try (RespClient c = new RespClient(router.address())) {
-          for (int i = 0; !stop.get(); i++) {
-            Object set = c.call("SET", "by:" + i, "v" + i);
-            if (!"OK".equals(set)) problems.add("SET " + i + " -> " + str(set));
-            Object got = c.call("GET", "by:" + (i / 2));
-            if (!("v" + (i / 2)).equals(str(got))) problems.add("GET " + (i / 2) + " -> " + str(got));
-            ops.incrementAndGet();
-          }
-        } catch (IOException e) {
-          problems.add(e.toString());
-        }
-      });
+      done =
+          CompletableFuture.runAsync(
+              () -> {
+                try (RespClient c = new RespClient(router.address())) {
+                  for (int i = 0; !stop.get(); i++) {
+                    Object set = c.call("SET", "by:" + i, "v" + i);
+                    if (!"OK".equals(set)) problems.add("SET " + i + " -> " + str(set));
+                    Object got = c.call("GET", "by:" + (i / 2));
+                    if (!("v" + (i / 2)).equals(str(got)))
+                      problems.add("GET " + (i / 2) + " -> " + str(got));
+                    ops.incrementAndGet();
+                  }
+                } catch (IOException e) {
+                  problems.add(e.toString());
+                }
+              });
     }
 
     @Override
@@ -63,7 +69,12 @@ class HardeningIT {
   @Test
   void malformedRespGetsAnErrorOrAClosedConnectionAndNobodyElseNotices() throws Exception {
     cluster = new TestCluster("n1");
-    Router router = cluster.router(b -> b.requestTimeout(Duration.ofMillis(500)).respLimits(new io.fdbmeta.wire.RespDecoder.Limits(1024, 1 << 20, 4096, 4L << 20)));
+    Router router =
+        cluster.router(
+            b ->
+                b.requestTimeout(Duration.ofMillis(500))
+                    .respLimits(
+                        new io.fdbmeta.wire.RespDecoder.Limits(1024, 1 << 20, 4096, 4L << 20)));
     try (Bystander by = new Bystander(router)) {
       // bad type byte inside a command
       try (RespClient c = new RespClient(router.address())) {
@@ -72,7 +83,10 @@ class HardeningIT {
         assertThat(c.closedByServer()).isTrue();
       }
       // negative and huge lengths
-      for (String bad : new String[] {"*1\r\n$-5\r\n", "*1\r\n$99999999999\r\n", "*2147483647\r\n", "*1\r\n$2000000\r\n"}) {
+      for (String bad :
+          new String[] {
+            "*1\r\n$-5\r\n", "*1\r\n$99999999999\r\n", "*2147483647\r\n", "*1\r\n$2000000\r\n"
+          }) {
         try (RespClient c = new RespClient(router.address())) {
           c.raw(ascii(bad));
           assertThat(c.read()).as(bad).asString().contains("Protocol error");
@@ -132,7 +146,9 @@ class HardeningIT {
       for (int i = 0; i < 300; i++) w.write(RespClient.command("SET", "bp" + i, "x".repeat(100)));
       c.raw(w.toByteArray());
       Thread.sleep(200);
-      assertThat(n1.peakOutstanding.get()).as("requests at the node at once").isLessThanOrEqualTo(8);
+      assertThat(n1.peakOutstanding.get())
+          .as("requests at the node at once")
+          .isLessThanOrEqualTo(8);
       for (int i = 0; i < 300; i++) assertThat(c.read()).isEqualTo("OK");
     }
     assertThat(cluster.data).hasSize(300);
@@ -161,7 +177,8 @@ class HardeningIT {
   void connectionsOverTheCapAreToldAndClosed() throws Exception {
     cluster = new TestCluster("n1");
     Router router = cluster.router(b -> b.maxConnections(2));
-    try (RespClient a = new RespClient(router.address()); RespClient b = new RespClient(router.address())) {
+    try (RespClient a = new RespClient(router.address());
+        RespClient b = new RespClient(router.address())) {
       assertThat(a.call("PING")).isEqualTo("PONG");
       assertThat(b.call("PING")).isEqualTo("PONG");
       try (RespClient c = new RespClient(router.address())) {
@@ -170,7 +187,11 @@ class HardeningIT {
       }
       assertThat(a.call("PING")).isEqualTo("PONG");
     }
-    TestCluster.await("connections to close", Duration.ofSeconds(5), () -> router.connections() == 0, () -> "open: " + router.connections());
+    TestCluster.await(
+        "connections to close",
+        Duration.ofSeconds(5),
+        () -> router.connections() == 0,
+        () -> "open: " + router.connections());
     try (RespClient d = new RespClient(router.address())) {
       assertThat(d.call("PING")).isEqualTo("PONG");
     }

@@ -23,7 +23,10 @@ class MalformedRespBesideRealNodesIT {
   }
 
   private static void awaitWrites(CheckedWorkload w, long n) {
-    TestCluster.await(n + " acknowledged writes of the bystander", Duration.ofSeconds(10), () -> w.writes() >= n || !w.problems().isEmpty(),
+    TestCluster.await(
+        n + " acknowledged writes of the bystander",
+        Duration.ofSeconds(10),
+        () -> w.writes() >= n || !w.problems().isEmpty(),
         () -> w.writes() + " writes, " + w.describeProblems());
   }
 
@@ -35,8 +38,16 @@ class MalformedRespBesideRealNodesIT {
       awaitWrites(bystander, 20);
       long writesBefore = bystander.writes();
       List<String> cases = new ArrayList<>();
-      // A bad type byte, negative and huge lengths (over the default limits, or beyond a long), too many arguments.
-      for (String bad : new String[] {"*2\r\n$3\r\nGET\r\n?1\r\na\r\n", "*1\r\n$-5\r\n", "*1\r\n$99999999999\r\n", "*1\r\n$20000000\r\n", "*2147483647\r\n"}) {
+      // A bad type byte, negative and huge lengths (over the default limits, or beyond a long), too
+      // many arguments.
+      for (String bad :
+          new String[] {
+            "*2\r\n$3\r\nGET\r\n?1\r\na\r\n",
+            "*1\r\n$-5\r\n",
+            "*1\r\n$99999999999\r\n",
+            "*1\r\n$20000000\r\n",
+            "*2147483647\r\n"
+          }) {
         try (RespClient c = new RespClient(router.address())) {
           c.raw(ascii(bad));
           assertThat(c.read()).as(bad).asString().contains("Protocol error");
@@ -44,7 +55,8 @@ class MalformedRespBesideRealNodesIT {
           cases.add(bad.trim());
         }
       }
-      // A line that is no RESP array is an inline command, as in Redis: this one is unknown, and the connection stays usable.
+      // A line that is no RESP array is an inline command, as in Redis: this one is unknown, and
+      // the connection stays usable.
       try (RespClient c = new RespClient(router.address())) {
         c.raw(ascii("%3\r\n\u00ff\u0000x\r\n"));
         assertThat(c.read()).asString().contains("unknown command '%3'");
@@ -52,12 +64,15 @@ class MalformedRespBesideRealNodesIT {
         assertThat(c.call("PING")).isEqualTo("PONG");
         cases.add("not RESP");
       }
-      // A truncated frame, then the client half-closes: the router closes too, having written nothing.
+      // A truncated frame, then the client half-closes: the router closes too, having written
+      // nothing.
       try (Socket s = new Socket(router.address().getAddress(), router.address().getPort())) {
         s.setSoTimeout(5000);
         s.getOutputStream().write(ascii("*3\r\n$3\r\nSET\r\n$9\r\ntruncated\r\n$10\r\nabc"));
         s.shutdownOutput();
-        assertThat(s.getInputStream().read()).as("the router's answer to a truncated frame").isEqualTo(-1);
+        assertThat(s.getInputStream().read())
+            .as("the router's answer to a truncated frame")
+            .isEqualTo(-1);
         cases.add("truncated");
       }
       // A byte-at-a-time trickle of a whole command, then more: served.
@@ -67,7 +82,8 @@ class MalformedRespBesideRealNodesIT {
         assertThat(str(c.call("GET", "trickle"))).isEqualTo("ok");
         cases.add("trickle");
       }
-      // Valid commands, then garbage in the same write: the valid ones are answered (and done), then the error, then the close.
+      // Valid commands, then garbage in the same write: the valid ones are answered (and done),
+      // then the error, then the close.
       try (RespClient c = new RespClient(router.address())) {
         ByteArrayOutputStream w = new ByteArrayOutputStream();
         w.write(RespClient.command("SET", "before-garbage", "1"));
@@ -90,15 +106,22 @@ class MalformedRespBesideRealNodesIT {
       awaitWrites(bystander, bystander.writes() + 20); // and it goes on after the last offender
 
       bystander.stop();
-      System.out.printf("malformed RESP beside real nodes: %d cases; bystander %d writes (%d while the offenders ran), %d reads%n", cases.size(), bystander.writes(),
-          writesDuring, bystander.reads());
-      assertThat(bystander.problems()).as("the bystander's failed or wrong requests, by kind (%s)", bystander.describeProblems()).isEmpty();
+      System.out.printf(
+          "malformed RESP beside real nodes: %d cases; bystander %d writes (%d while the offenders ran), %d reads%n",
+          cases.size(), bystander.writes(), writesDuring, bystander.reads());
+      assertThat(bystander.problems())
+          .as(
+              "the bystander's failed or wrong requests, by kind (%s)",
+              bystander.describeProblems())
+          .isEmpty();
       assertThat(bystander.writes()).as("the bystander's acknowledged writes").isPositive();
       assertThat(router.metrics().protocolErrors()).isEqualTo(6);
       assertThat(router.metrics().clientErrors()).isEqualTo(2);
       assertThat(router.metrics().failures()).isZero();
       CheckedWorkload.Verification v = bystander.verify(router, e.cluster);
-      assertThat(v.lost()).as("the bystander's acknowledged writes lost (of %d)", v.checked()).isEmpty();
+      assertThat(v.lost())
+          .as("the bystander's acknowledged writes lost (of %d)", v.checked())
+          .isEmpty();
       assertThat(v.checked()).isEqualTo(bystander.ackedKeys()).isPositive();
     }
   }

@@ -17,8 +17,12 @@ import java.util.function.Consumer;
  */
 final class NodesBehindRouter implements AutoCloseable {
   /** Short leases, as in the storage module's tests: a 2 s lease renewed every 2/3 s. */
-  static final LayerConfig LAYER = LayerConfig.builder().leaseDuration(Duration.ofSeconds(2)).maxClockOffset(Duration.ofMillis(250))
-      .livenessDuration(Duration.ofSeconds(3)).build();
+  static final LayerConfig LAYER =
+      LayerConfig.builder()
+          .leaseDuration(Duration.ofSeconds(2))
+          .maxClockOffset(Duration.ofMillis(250))
+          .livenessDuration(Duration.ofSeconds(3))
+          .build();
 
   final Database db;
   final LocalCluster cluster;
@@ -34,9 +38,20 @@ final class NodesBehindRouter implements AutoCloseable {
   static NodesBehindRouter start(String name) {
     Database db = EmbeddedFdb.inMemory();
     try {
-      LocalCluster c = LocalCluster.start(db, name, LAYER, LocalCluster.Options.builder().nodes(3).replication(3)
-          .nodeConfig(n -> n.replicationTimeout(Duration.ofSeconds(1)).drainTimeout(Duration.ofSeconds(2)).routePollInterval(Duration.ofMillis(200)))
-          .build());
+      LocalCluster c =
+          LocalCluster.start(
+              db,
+              name,
+              LAYER,
+              LocalCluster.Options.builder()
+                  .nodes(3)
+                  .replication(3)
+                  .nodeConfig(
+                      n ->
+                          n.replicationTimeout(Duration.ofSeconds(1))
+                              .drainTimeout(Duration.ofSeconds(2))
+                              .routePollInterval(Duration.ofMillis(200)))
+                  .build());
       return new NodesBehindRouter(db, c, name);
     } catch (RuntimeException e) {
       db.close();
@@ -44,10 +59,18 @@ final class NodesBehindRouter implements AutoCloseable {
     }
   }
 
-  /** A router on a free port, no admin port, 2 I/O threads, following the catalog with watches and a 200 ms poll; {@code tune} adjusts. */
+  /**
+   * A router on a free port, no admin port, 2 I/O threads, following the catalog with watches and a
+   * 200 ms poll; {@code tune} adjusts.
+   */
   Router router(Consumer<RouterConfig.Builder> tune) {
-    RouterConfig.Builder b = RouterConfig.builder().port(0).adminPort(-1).cluster(name).ioThreads(2)
-        .feedOptions(ChangeFeed.Options.builder().pollInterval(Duration.ofMillis(200)).build());
+    RouterConfig.Builder b =
+        RouterConfig.builder()
+            .port(0)
+            .adminPort(-1)
+            .cluster(name)
+            .ioThreads(2)
+            .feedOptions(ChangeFeed.Options.builder().pollInterval(Duration.ofMillis(200)).build());
     tune.accept(b);
     Router r = Router.start(b.build(), db, cluster.keyspace());
     routers.add(r);

@@ -81,20 +81,22 @@ final class RespClient implements AutoCloseable {
         return new Err(line);
       case ':':
         return Long.parseLong(line);
-      case '$': {
-        int n = Integer.parseInt(line);
-        if (n < 0) return null;
-        byte[] b = in.readNBytes(n);
-        in.readNBytes(2);
-        return b;
-      }
-      case '*': {
-        int n = Integer.parseInt(line);
-        if (n < 0) return null;
-        List<Object> l = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) l.add(read());
-        return l;
-      }
+      case '$':
+        {
+          int n = Integer.parseInt(line);
+          if (n < 0) return null;
+          byte[] b = in.readNBytes(n);
+          in.readNBytes(2);
+          return b;
+        }
+      case '*':
+        {
+          int n = Integer.parseInt(line);
+          if (n < 0) return null;
+          List<Object> l = new ArrayList<>(n);
+          for (int i = 0; i < n; i++) l.add(read());
+          return l;
+        }
       default:
         throw new IOException("bad reply type " + (char) type);
     }

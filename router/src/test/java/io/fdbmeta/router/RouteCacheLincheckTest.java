@@ -20,20 +20,22 @@ import org.junit.jupiter.api.Test;
 @Param(name = "key", gen = IntGen.class, conf = "0:2")
 public class RouteCacheLincheckTest {
   private static final RangeDescriptor[] HISTORY = {
-      d(1, "", null, 1, 1), // the root
-      d(2, "", "m", 2, 1), // split at m
-      d(3, "m", null, 2, 1),
-      d(2, "", "m", 2, 2), // left lease moved
-      d(3, "m", null, 2, 3), // right lease moved twice
-      d(2, "", null, 3, 2), // merged back into 2
-      d(3, "m", null, 2, 2),
+    d(1, "", null, 1, 1), // the root
+    d(2, "", "m", 2, 1), // split at m
+    d(3, "m", null, 2, 1),
+    d(2, "", "m", 2, 2), // left lease moved
+    d(3, "m", null, 2, 3), // right lease moved twice
+    d(2, "", null, 3, 2), // merged back into 2
+    d(3, "m", null, 2, 2),
   };
   private static final byte[][] KEYS = {b("a"), b("m"), b("z")};
 
-  private final RouteCache cache = new RouteCache(1 << 20, k -> CompletableFuture.failedFuture(new AssertionError("no loads")));
+  private final RouteCache cache =
+      new RouteCache(1 << 20, k -> CompletableFuture.failedFuture(new AssertionError("no loads")));
 
   private static RangeDescriptor d(long id, String start, String end, long gen, long epoch) {
-    return new RangeDescriptor(id, b(start), end == null ? null : b(end), gen, List.of("n1", "n2"), "n1", epoch);
+    return new RangeDescriptor(
+        id, b(start), end == null ? null : b(end), gen, List.of("n1", "n2"), "n1", epoch);
   }
 
   @Operation
@@ -60,6 +62,13 @@ public class RouteCacheLincheckTest {
 
   @Test
   void isLinearizable() {
-    new StressOptions().threads(2).actorsPerThread(3).actorsBefore(2).actorsAfter(1).iterations(10).invocationsPerIteration(200).check(getClass());
+    new StressOptions()
+        .threads(2)
+        .actorsPerThread(3)
+        .actorsBefore(2)
+        .actorsAfter(1)
+        .iterations(10)
+        .invocationsPerIteration(200)
+        .check(getClass());
   }
 }

@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
 
 class RouteCacheTest {
   static RangeDescriptor range(long id, String start, String end, long gen, long epoch) {
-    return new RangeDescriptor(id, b(start), end == null ? null : b(end), gen, List.of("n1"), "n1", epoch);
+    return new RangeDescriptor(
+        id, b(start), end == null ? null : b(end), gen, List.of("n1"), "n1", epoch);
   }
 
   /** A catalog stand-in: a fixed tiling, loads count and answer at the given read version. */
@@ -44,7 +45,9 @@ class RouteCacheTest {
 
   @Test
   void aHitNeedsTheKeyInsideTheEntryAndAGapIsAMiss() {
-    RouteCache c = new RouteCache(1 << 20, k -> CompletableFuture.failedFuture(new AssertionError("no loads")));
+    RouteCache c =
+        new RouteCache(
+            1 << 20, k -> CompletableFuture.failedFuture(new AssertionError("no loads")));
     c.replaceAll(List.of(range(1, "", "c", 1, 1), range(3, "m", "t", 1, 1)), 0);
     assertThat(id(c.lookup(b("a")))).isEqualTo(1);
     assertThat(id(c.lookup(b("")))).isEqualTo(1);
@@ -71,7 +74,8 @@ class RouteCacheTest {
 
   @Test
   void newerDescriptorsReplaceWhatTheyOverlapAndOlderOnesAreRefused() {
-    RouteCache c = new RouteCache(1 << 20, k -> CompletableFuture.failedFuture(new AssertionError()));
+    RouteCache c =
+        new RouteCache(1 << 20, k -> CompletableFuture.failedFuture(new AssertionError()));
     c.replaceAll(List.of(range(1, "", null, 1, 1)), 0);
     // a split learned from a redirect: the right child replaces the parent
     assertThat(c.offer(range(3, "m", null, 2, 1))).isTrue();
@@ -89,15 +93,22 @@ class RouteCacheTest {
 
   @Test
   void aSplitOfACachedRangeBringsItsChildrenAndUnrelatedEventsAreIgnored() {
-    RouteCache c = new RouteCache(1 << 20, k -> CompletableFuture.failedFuture(new AssertionError()));
+    RouteCache c =
+        new RouteCache(1 << 20, k -> CompletableFuture.failedFuture(new AssertionError()));
     c.replaceAll(List.of(range(1, "", "m", 1, 1)), 10);
-    c.applyChanges(11, List.of(ChangeEvent.remove(1, b("m")), ChangeEvent.upsert(range(2, "", "f", 2, 1)), ChangeEvent.upsert(range(3, "f", "m", 2, 1))));
+    c.applyChanges(
+        11,
+        List.of(
+            ChangeEvent.remove(1, b("m")),
+            ChangeEvent.upsert(range(2, "", "f", 2, 1)),
+            ChangeEvent.upsert(range(3, "f", "m", 2, 1))));
     assertThat(c.snapshot()).extracting(RangeDescriptor::rangeId).containsExactly(2L, 3L);
     // a change to a range the cache does not hold (and nothing it overlaps) is not cached
     c.applyChanges(12, List.of(ChangeEvent.upsert(range(9, "m", null, 4, 1))));
     assertThat(c.lookup(b("x"))).isNull();
     // a merge of two cached ranges
-    c.applyChanges(13, List.of(ChangeEvent.remove(3, b("m")), ChangeEvent.upsert(range(2, "", "m", 3, 1))));
+    c.applyChanges(
+        13, List.of(ChangeEvent.remove(3, b("m")), ChangeEvent.upsert(range(2, "", "m", 3, 1))));
     assertThat(c.snapshot()).extracting(RangeDescriptor::rangeId).containsExactly(2L);
     assertThat(c.appliedVersion()).isEqualTo(13);
   }
@@ -108,7 +119,11 @@ class RouteCacheTest {
     cat.put(range(1, "", null, 1, 1));
     RouteCache c = new RouteCache(1 << 20, cat);
     c.replaceAll(List.of(), 100);
-    c.applyChanges(200, List.of(ChangeEvent.upsert(range(1, "", null, 1, 2)))); // lease moved at 200, not cached: ignored
+    c.applyChanges(
+        200,
+        List.of(
+            ChangeEvent.upsert(
+                range(1, "", null, 1, 2)))); // lease moved at 200, not cached: ignored
     cat.readVersion = 150; // read before that change: stale
     assertThat(c.lookupOrLoad(b("a")).join().leaseEpoch()).isEqualTo(1);
     assertThat(c.size()).isZero();
@@ -121,7 +136,8 @@ class RouteCacheTest {
   @Test
   void theWeightBoundsTheCacheAndTheIndexFollowsEvictions() {
     Catalog cat = new Catalog();
-    for (int i = 0; i < 2000; i++) cat.put(range(i + 1, String.format("k%05d", i), String.format("k%05d", i + 1), 1, 1));
+    for (int i = 0; i < 2000; i++)
+      cat.put(range(i + 1, String.format("k%05d", i), String.format("k%05d", i + 1), 1, 1));
     cat.put(range(9999, "", "k00000", 1, 1));
     RouteCache c = new RouteCache(64 << 10, cat);
     Random rnd = new Random(1);
@@ -134,14 +150,17 @@ class RouteCacheTest {
     assertThat(c.stats().evictions()).isPositive();
     List<RangeDescriptor> cached = c.snapshot();
     assertThat(cached.size()).isEqualTo(c.size()).isLessThan(2000);
-    for (RangeDescriptor d : cached) assertThat(c.byId(d.rangeId())).as("in the policy too").isNotNull();
+    for (RangeDescriptor d : cached)
+      assertThat(c.byId(d.rangeId())).as("in the policy too").isNotNull();
   }
 
   @Test
   void replaceAllKeepsTheNewerOfOverlappingPages() {
-    RouteCache c = new RouteCache(1 << 20, k -> CompletableFuture.failedFuture(new AssertionError()));
+    RouteCache c =
+        new RouteCache(1 << 20, k -> CompletableFuture.failedFuture(new AssertionError()));
     // page 1 saw the parent, page 2 (later) its right child
-    c.replaceAll(List.of(range(1, "", "m", 1, 1), range(3, "f", "m", 2, 1), range(4, "m", null, 1, 1)), 0);
+    c.replaceAll(
+        List.of(range(1, "", "m", 1, 1), range(3, "f", "m", 2, 1), range(4, "m", null, 1, 1)), 0);
     assertThat(c.snapshot()).extracting(RangeDescriptor::rangeId).containsExactly(3L, 4L);
   }
 
@@ -162,7 +181,9 @@ class RouteCacheTest {
           int end = rnd.nextInt(10_000);
           String ek = String.format("%04d", end);
           if (model.containsKey(ek)) continue;
-          CachedRange r = new CachedRange(new RangeDescriptor(nextId++, new byte[0], b(ek), 1, List.of(), null, 0));
+          CachedRange r =
+              new CachedRange(
+                  new RangeDescriptor(nextId++, new byte[0], b(ek), 1, List.of(), null, 0));
           model.put(ek, r);
           e.add(r);
         }

@@ -31,18 +31,33 @@ public final class RouteLookupHarness {
     for (int i = 0; i < n; i++) {
       starts[i] = String.format("user:%08d", i * 10L);
       String end = i == n - 1 ? null : String.format("user:%08d", (i + 1) * 10L);
-      ranges.add(new RangeDescriptor(i + 1, i == 0 ? new byte[0] : bytes(starts[i]), end == null ? null : bytes(end), 1, List.of("n1", "n2", "n3"), "n1", 1));
+      ranges.add(
+          new RangeDescriptor(
+              i + 1,
+              i == 0 ? new byte[0] : bytes(starts[i]),
+              end == null ? null : bytes(end),
+              1,
+              List.of("n1", "n2", "n3"),
+              "n1",
+              1));
     }
-    RouteCache cache = new RouteCache(Long.MAX_VALUE / 4, k -> CompletableFuture.failedFuture(new IllegalStateException()));
+    RouteCache cache =
+        new RouteCache(
+            Long.MAX_VALUE / 4, k -> CompletableFuture.failedFuture(new IllegalStateException()));
     long t0 = System.nanoTime();
     cache.replaceAll(ranges, 0);
-    System.out.printf("loaded %,d ranges into the route cache in %d ms (estimated weight %,d bytes)%n", cache.size(), (System.nanoTime() - t0) / 1_000_000, cache.weight());
+    System.out.printf(
+        "loaded %,d ranges into the route cache in %d ms (estimated weight %,d bytes)%n",
+        cache.size(), (System.nanoTime() - t0) / 1_000_000, cache.weight());
     ConcurrentHashMap<String, RangeDescriptor> chm = new ConcurrentHashMap<>(n * 2);
     for (int i = 0; i < n; i++) chm.put(starts[i], ranges.get(i));
 
     int samples = 1 << 21;
     for (String dist : new String[] {"uniform", "zipf"}) {
-      int[] idx = dist.equals("uniform") ? uniform(n, samples, new Random(1)) : zipf(n, samples, 0.99, new Random(2));
+      int[] idx =
+          dist.equals("uniform")
+              ? uniform(n, samples, new Random(1))
+              : zipf(n, samples, 0.99, new Random(2));
       byte[][] keys = new byte[samples][];
       String[] strs = new String[samples];
       for (int i = 0; i < samples; i++) {
@@ -52,22 +67,35 @@ public final class RouteLookupHarness {
       double bestCache = 0;
       double bestMap = 0;
       for (int round = 0; round < 6; round++) {
-        bestCache = Math.max(bestCache, rate(() -> {
-          Object last = null;
-          for (byte[] k : keys) last = cache.find(k);
-          sink = last;
-        }, samples));
-        bestMap = Math.max(bestMap, rate(() -> {
-          Object last = null;
-          for (String s : strs) last = chm.get(s);
-          sink = last;
-        }, samples));
+        bestCache =
+            Math.max(
+                bestCache,
+                rate(
+                    () -> {
+                      Object last = null;
+                      for (byte[] k : keys) last = cache.find(k);
+                      sink = last;
+                    },
+                    samples));
+        bestMap =
+            Math.max(
+                bestMap,
+                rate(
+                    () -> {
+                      Object last = null;
+                      for (String s : strs) last = chm.get(s);
+                      sink = last;
+                    },
+                    samples));
       }
-      System.out.printf("%-8s RouteCache.find %,12.0f lookups/s   ConcurrentHashMap.get %,12.0f /s   ratio %.2f%n", dist, bestCache, bestMap, bestCache / bestMap);
+      System.out.printf(
+          "%-8s RouteCache.find %,12.0f lookups/s   ConcurrentHashMap.get %,12.0f /s   ratio %.2f%n",
+          dist, bestCache, bestMap, bestCache / bestMap);
     }
     // Correctness spot check.
     for (int i = 0; i < n; i += 9973) {
-      if (cache.lookup(bytes(starts[i] + "5")).rangeId() != i + 1) throw new AssertionError("wrong range for " + starts[i]);
+      if (cache.lookup(bytes(starts[i] + "5")).rangeId() != i + 1)
+        throw new AssertionError("wrong range for " + starts[i]);
     }
   }
 

@@ -39,12 +39,19 @@ class RouterIT {
       assertThat((byte[]) c.call(b("GET"), key)).isEqualTo(value);
       assertThat(c.call("GET", "missing")).isNull();
       assertThat(c.call("MSET", "a", "1", "b", "2", "c", "3")).isEqualTo("OK");
-      assertThat((List<?>) c.call("MGET", "c", "missing", "a")).extracting(RespClient::str).containsExactly("3", "null", "1");
+      assertThat((List<?>) c.call("MGET", "c", "missing", "a"))
+          .extracting(RespClient::str)
+          .containsExactly("3", "null", "1");
       assertThat(c.call("EXISTS", "a", "b", "nope")).isEqualTo(2L);
       assertThat(c.call("DEL", "a", "nope")).isEqualTo(1L);
-      assertThat((List<?>) c.call("RANGE", "a", "c")).extracting(RespClient::str).containsExactly("b", "2");
+      assertThat((List<?>) c.call("RANGE", "a", "c"))
+          .extracting(RespClient::str)
+          .containsExactly("b", "2");
       assertThat((List<?>) c.call("RANGE", "", "", "LIMIT", "2")).hasSize(4);
-      assertThat(c.call("NOSUCH", "x")).isInstanceOf(RespClient.Err.class).asString().contains("unknown command 'NOSUCH'");
+      assertThat(c.call("NOSUCH", "x"))
+          .isInstanceOf(RespClient.Err.class)
+          .asString()
+          .contains("unknown command 'NOSUCH'");
       assertThat(c.call("GET")).asString().contains("wrong number of arguments");
       assertThat(str(c.call("INFO"))).contains("route_cache_ranges:1");
       assertThat(c.call("QUIT")).isEqualTo("OK");
@@ -87,8 +94,16 @@ class RouterIT {
   @Test
   void aRouterWithAStaleTableHealsThroughRedirects() throws Exception {
     cluster = new TestCluster("n1", "n2");
-    // No watches and a poll far beyond the test: the router's cache never hears of the changes below.
-    Router router = cluster.router(b -> b.feedOptions(ChangeFeed.Options.builder().watches(false).pollInterval(Duration.ofHours(1)).build()));
+    // No watches and a poll far beyond the test: the router's cache never hears of the changes
+    // below.
+    Router router =
+        cluster.router(
+            b ->
+                b.feedOptions(
+                    ChangeFeed.Options.builder()
+                        .watches(false)
+                        .pollInterval(Duration.ofHours(1))
+                        .build()));
     try (RespClient c = new RespClient(router.address())) {
       assertThat(c.call("SET", "k1", "before")).isEqualTo("OK");
       for (String k : new String[] {"f", "p"}) cluster.split(k);
@@ -100,11 +115,15 @@ class RouterIT {
         assertThat(str(c.call("GET", k))).isEqualTo("v" + i);
       }
       assertThat(str(c.call("GET", "k1"))).isEqualTo("before");
-      assertThat(router.metrics().redirects(ReplyStatus.WRONG_RANGE)).as("the split parent is gone on the nodes").isPositive();
+      assertThat(router.metrics().redirects(ReplyStatus.WRONG_RANGE))
+          .as("the split parent is gone on the nodes")
+          .isPositive();
       cluster.moveLease("a", "n2");
       cluster.syncNodes();
       assertThat(str(c.call("GET", "a0"))).isEqualTo("v0");
-      assertThat(router.metrics().redirects(ReplyStatus.STALE_EPOCH)).as("the old leaseholder knows the new epoch").isPositive();
+      assertThat(router.metrics().redirects(ReplyStatus.STALE_EPOCH))
+          .as("the old leaseholder knows the new epoch")
+          .isPositive();
     }
     assertThat(router.metrics().failures()).isZero();
     assertThat(router.routeCache().snapshot()).containsExactlyElementsOf(cluster.ranges());
@@ -113,18 +132,30 @@ class RouterIT {
   @Test
   void redirectsOfRequestsBehindOneThatAlreadyHealedTheCacheDoNotReadTheCatalog() throws Exception {
     cluster = new TestCluster("n1");
-    Router router = cluster.router(b -> b.feedOptions(ChangeFeed.Options.builder().watches(false).pollInterval(Duration.ofHours(1)).build()));
+    Router router =
+        cluster.router(
+            b ->
+                b.feedOptions(
+                    ChangeFeed.Options.builder()
+                        .watches(false)
+                        .pollInterval(Duration.ofHours(1))
+                        .build()));
     cluster.split("m");
     cluster.syncNodes();
     long loads = router.routeCache().stats().loads();
     try (RespClient c = new RespClient(router.address())) {
       ByteArrayOutputStream batch = new ByteArrayOutputStream();
-      for (int i = 0; i < 50; i++) batch.write(RespClient.command("SET", "a" + i, "v" + i)); // all in [, m), all sent to the gone root at once
+      for (int i = 0; i < 50; i++)
+        batch.write(
+            RespClient.command(
+                "SET", "a" + i, "v" + i)); // all in [, m), all sent to the gone root at once
       c.raw(batch.toByteArray());
       for (int i = 0; i < 50; i++) assertThat(c.read()).isEqualTo("OK");
     }
     assertThat(router.metrics().redirects(ReplyStatus.WRONG_RANGE)).isPositive();
-    assertThat(router.routeCache().stats().loads() - loads).as("catalog reads for %d redirects", router.metrics().redirects()).isLessThanOrEqualTo(1);
+    assertThat(router.routeCache().stats().loads() - loads)
+        .as("catalog reads for %d redirects", router.metrics().redirects())
+        .isLessThanOrEqualTo(1);
     assertThat(router.metrics().failures()).isZero();
   }
 
@@ -139,9 +170,14 @@ class RouterIT {
       for (int i = 0; i < 40; i++) batch.write(RespClient.command("GET", "k" + i));
       batch.write(RespClient.command("MGET", "k0", "k1", "k2"));
       c.raw(batch.toByteArray());
-      for (int i = 0; i < 40; i++) assertThat(str(c.read())).as("GET k%d", i).isEqualTo(i % 2 == 0 ? "v" + i : "null");
-      assertThat((List<?>) c.read()).extracting(RespClient::str).containsExactly("v0", "null", "v2");
-      assertThat(cluster.node("n1").served.get() - served).as("node requests for 41 pipelined reads").isLessThanOrEqualTo(4);
+      for (int i = 0; i < 40; i++)
+        assertThat(str(c.read())).as("GET k%d", i).isEqualTo(i % 2 == 0 ? "v" + i : "null");
+      assertThat((List<?>) c.read())
+          .extracting(RespClient::str)
+          .containsExactly("v0", "null", "v2");
+      assertThat(cluster.node("n1").served.get() - served)
+          .as("node requests for 41 pipelined reads")
+          .isLessThanOrEqualTo(4);
       assertThat(str(c.call("INFO"))).contains("coalesced_gets:");
     }
     assertThat(router.metrics().coalescedGets()).isGreaterThanOrEqualTo(41 - 3);
@@ -151,14 +187,24 @@ class RouterIT {
   @Test
   void aCoalescedGetThatMeetsARedirectIsRetriedPerCommand() throws Exception {
     cluster = new TestCluster("n1", "n2");
-    Router router = cluster.router(b -> b.feedOptions(ChangeFeed.Options.builder().watches(false).pollInterval(Duration.ofHours(1)).build()));
+    Router router =
+        cluster.router(
+            b ->
+                b.feedOptions(
+                    ChangeFeed.Options.builder()
+                        .watches(false)
+                        .pollInterval(Duration.ofHours(1))
+                        .build()));
     try (RespClient c = new RespClient(router.address())) {
-      for (char ch = 'a'; ch <= 'z'; ch++) assertThat(c.call("SET", String.valueOf(ch), "v" + ch)).isEqualTo("OK");
-      cluster.split("m"); // the router's cache still has the parent: the coalesced GET gets WRONG_RANGE
+      for (char ch = 'a'; ch <= 'z'; ch++)
+        assertThat(c.call("SET", String.valueOf(ch), "v" + ch)).isEqualTo("OK");
+      cluster.split(
+          "m"); // the router's cache still has the parent: the coalesced GET gets WRONG_RANGE
       cluster.moveLease("p", "n2");
       cluster.syncNodes();
       ByteArrayOutputStream batch = new ByteArrayOutputStream();
-      for (char ch = 'z'; ch >= 'a'; ch--) batch.write(RespClient.command("GET", String.valueOf(ch)));
+      for (char ch = 'z'; ch >= 'a'; ch--)
+        batch.write(RespClient.command("GET", String.valueOf(ch)));
       c.raw(batch.toByteArray());
       for (char ch = 'z'; ch >= 'a'; ch--) assertThat(str(c.read())).isEqualTo("v" + ch);
     }
@@ -171,7 +217,10 @@ class RouterIT {
     cluster = new TestCluster("n1");
     Router router = cluster.router();
     for (int i = 1; i < 20; i++) cluster.split(String.format("key%03d", i * 10));
-    TestCluster.await("cache to follow the catalog", Duration.ofSeconds(10), () -> router.routeCache().snapshot().equals(cluster.ranges()),
+    TestCluster.await(
+        "cache to follow the catalog",
+        Duration.ofSeconds(10),
+        () -> router.routeCache().snapshot().equals(cluster.ranges()),
         () -> router.routeCache().stats().toString());
   }
 
@@ -196,7 +245,10 @@ class RouterIT {
     Router router = cluster.router();
     try (RespClient c = new RespClient(router.address())) {
       assertThat(c.call("SET", "k", "v0")).isEqualTo("OK");
-      cluster.node("n1").overloadNext.set(1); // the first SET below is answered OVERLOADED and retried after a backoff
+      cluster
+          .node("n1")
+          .overloadNext
+          .set(1); // the first SET below is answered OVERLOADED and retried after a backoff
       ByteArrayOutputStream batch = new ByteArrayOutputStream();
       batch.write(RespClient.command("SET", "k", "v1"));
       batch.write(RespClient.command("GET", "k"));
@@ -249,11 +301,22 @@ class RouterIT {
     }
     HttpClient http = HttpClient.newHttpClient();
     String base = "http://127.0.0.1:" + router.adminAddress().getPort();
-    HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> metrics =
+        http.send(
+            HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(metrics.statusCode()).isEqualTo(200);
-    assertThat(metrics.body()).contains("fdbmeta_router_requests_total{command=\"get\"} 1", "fdbmeta_router_request_seconds_bucket{command=\"set\",le=\"+Inf\"} 1",
-        "fdbmeta_router_route_cache_ranges 1", "fdbmeta_router_route_lag_versions ", "fdbmeta_router_redirects_total{status=\"wrong_range\"} 0");
-    HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create(base + "/health")).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(metrics.body())
+        .contains(
+            "fdbmeta_router_requests_total{command=\"get\"} 1",
+            "fdbmeta_router_request_seconds_bucket{command=\"set\",le=\"+Inf\"} 1",
+            "fdbmeta_router_route_cache_ranges 1",
+            "fdbmeta_router_route_lag_versions ",
+            "fdbmeta_router_redirects_total{status=\"wrong_range\"} 0");
+    HttpResponse<String> health =
+        http.send(
+            HttpRequest.newBuilder(URI.create(base + "/health")).build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(health.statusCode()).isEqualTo(200);
   }
 }

@@ -43,13 +43,19 @@ class SplitsUnderLoadThroughRouterIT {
               c.leaseholderOf(d.rangeId()).splitAsync(d.rangeId(), key).get();
               splits++;
             } else {
-              String to = d.replicas().get((d.replicas().indexOf(d.leaseholder()) + 1 + rnd.nextInt(2)) % d.replicas().size());
+              String to =
+                  d.replicas()
+                      .get(
+                          (d.replicas().indexOf(d.leaseholder()) + 1 + rnd.nextInt(2))
+                              % d.replicas().size());
               c.leaseholderOf(d.rangeId()).transferLeaseAsync(d.rangeId(), to).get();
               transfers++;
             }
           } catch (ExecutionException | RuntimeException ex) {
-            // e.g. the new holder does not serve yet: an operator would try again; the clients must not notice either way
-            Throwable t = ex instanceof ExecutionException && ex.getCause() != null ? ex.getCause() : ex;
+            // e.g. the new holder does not serve yet: an operator would try again; the clients must
+            // not notice either way
+            Throwable t =
+                ex instanceof ExecutionException && ex.getCause() != null ? ex.getCause() : ex;
             refused.merge(t.getClass().getSimpleName(), 1, Integer::sum);
           }
           Thread.sleep(20 + rnd.nextInt(60));
@@ -58,13 +64,25 @@ class SplitsUnderLoadThroughRouterIT {
       } finally {
         w.stop();
       }
-      String counts = String.format("%d writes, %d reads acknowledged; %d splits, %d transfers, refused %s; router redirects %d (wrong range %d, stale epoch %d,"
-          + " not leaseholder %d), retries %d", w.writes(), w.reads(), splits, transfers, refused, router.metrics().redirects(),
-          router.metrics().redirects(ReplyStatus.WRONG_RANGE), router.metrics().redirects(ReplyStatus.STALE_EPOCH),
-          router.metrics().redirects(ReplyStatus.NOT_LEASEHOLDER), router.metrics().retries());
+      String counts =
+          String.format(
+              "%d writes, %d reads acknowledged; %d splits, %d transfers, refused %s; router redirects %d (wrong range %d, stale epoch %d,"
+                  + " not leaseholder %d), retries %d",
+              w.writes(),
+              w.reads(),
+              splits,
+              transfers,
+              refused,
+              router.metrics().redirects(),
+              router.metrics().redirects(ReplyStatus.WRONG_RANGE),
+              router.metrics().redirects(ReplyStatus.STALE_EPOCH),
+              router.metrics().redirects(ReplyStatus.NOT_LEASEHOLDER),
+              router.metrics().retries());
       System.out.println("splits under load through the router: " + counts);
 
-      assertThat(w.problems()).as("requests that failed or read wrong, by kind (%s; %s)", w.describeProblems(), counts).isEmpty();
+      assertThat(w.problems())
+          .as("requests that failed or read wrong, by kind (%s; %s)", w.describeProblems(), counts)
+          .isEmpty();
       assertThat(router.metrics().failures()).as("requests the router failed").isZero();
       assertThat(splits).as("splits done (%s)", counts).isGreaterThanOrEqualTo(5);
       assertThat(transfers).as("lease transfers done (%s)", counts).isGreaterThanOrEqualTo(5);

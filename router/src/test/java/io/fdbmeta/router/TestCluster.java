@@ -48,7 +48,13 @@ final class TestCluster implements AutoCloseable {
   FakeNode addNode(String id) {
     FakeNode n = new FakeNode(id, data);
     nodes.put(id, n);
-    registry.register(db, new NodeRegistry.Registration(id, n.address(), new NodeRecord.Locality("r", "z-" + id, "rack-" + id), new NodeRecord.Capacity(1L << 40, 8)),
+    registry.register(
+        db,
+        new NodeRegistry.Registration(
+            id,
+            n.address(),
+            new NodeRecord.Locality("r", "z-" + id, "rack-" + id),
+            new NodeRecord.Capacity(1L << 40, 8)),
         UUID.randomUUID().toString());
     return n;
   }
@@ -76,7 +82,10 @@ final class TestCluster implements AutoCloseable {
     return catalog.lookup(db, b(key));
   }
 
-  /** Every fake node learns the catalog's current descriptors (as nodes do through their own follower). */
+  /**
+   * Every fake node learns the catalog's current descriptors (as nodes do through their own
+   * follower).
+   */
   void syncNodes() {
     List<RangeDescriptor> all = ranges();
     for (FakeNode n : nodes.values()) {
@@ -96,8 +105,12 @@ final class TestCluster implements AutoCloseable {
   }
 
   Router router(Consumer<RouterConfig.Builder> tune) {
-    RouterConfig.Builder b = RouterConfig.builder().port(0).adminPort(0).ioThreads(2)
-        .feedOptions(ChangeFeed.Options.builder().pollInterval(Duration.ofMillis(50)).build());
+    RouterConfig.Builder b =
+        RouterConfig.builder()
+            .port(0)
+            .adminPort(0)
+            .ioThreads(2)
+            .feedOptions(ChangeFeed.Options.builder().pollInterval(Duration.ofMillis(50)).build());
     tune.accept(b);
     Router r = Router.start(b.build(), db, ks);
     routers.add(r);
@@ -108,10 +121,13 @@ final class TestCluster implements AutoCloseable {
     return router(b -> {});
   }
 
-  static void await(String what, Duration timeout, BooleanSupplier condition, Supplier<String> state) {
+  static void await(
+      String what, Duration timeout, BooleanSupplier condition, Supplier<String> state) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) throw new AssertionError("timed out after " + timeout + " waiting for " + what + ": " + state.get());
+      if (System.nanoTime() > deadline)
+        throw new AssertionError(
+            "timed out after " + timeout + " waiting for " + what + ": " + state.get());
       try {
         Thread.sleep(5);
       } catch (InterruptedException e) {

@@ -16,27 +16,36 @@ final class Async {
   /** The failure behind CompletionException / ExecutionException wrappers. */
   static Throwable cause(Throwable t) {
     Throwable c = t;
-    while ((c instanceof CompletionException || c instanceof ExecutionException) && c.getCause() != null) c = c.getCause();
+    while ((c instanceof CompletionException || c instanceof ExecutionException)
+        && c.getCause() != null) c = c.getCause();
     return c;
   }
 
-  /** Runs {@code next} after {@code delayMillis} on {@code timer}; fails if the timer is shut down. */
-  static <T> CompletableFuture<T> after(ScheduledExecutorService timer, long delayMillis, Supplier<CompletableFuture<T>> next) {
+  /**
+   * Runs {@code next} after {@code delayMillis} on {@code timer}; fails if the timer is shut down.
+   */
+  static <T> CompletableFuture<T> after(
+      ScheduledExecutorService timer, long delayMillis, Supplier<CompletableFuture<T>> next) {
     CompletableFuture<T> out = new CompletableFuture<>();
     try {
-      timer.schedule(() -> {
-        try {
-          next.get().whenComplete((v, e) -> {
-            if (e != null) {
-              out.completeExceptionally(cause(e));
-            } else {
-              out.complete(v);
+      timer.schedule(
+          () -> {
+            try {
+              next.get()
+                  .whenComplete(
+                      (v, e) -> {
+                        if (e != null) {
+                          out.completeExceptionally(cause(e));
+                        } else {
+                          out.complete(v);
+                        }
+                      });
+            } catch (RuntimeException e) {
+              out.completeExceptionally(e);
             }
-          });
-        } catch (RuntimeException e) {
-          out.completeExceptionally(e);
-        }
-      }, delayMillis, TimeUnit.MILLISECONDS);
+          },
+          delayMillis,
+          TimeUnit.MILLISECONDS);
     } catch (RejectedExecutionException e) {
       out.completeExceptionally(new IllegalStateException("node is shutting down", e));
     }
@@ -47,23 +56,25 @@ final class Async {
    * Completes with true once {@code condition} holds, checking every millisecond on {@code timer},
    * or with false after {@code timeoutMillis}.
    */
-  static CompletableFuture<Boolean> until(ScheduledExecutorService timer, BooleanSupplier condition, long timeoutMillis) {
+  static CompletableFuture<Boolean> until(
+      ScheduledExecutorService timer, BooleanSupplier condition, long timeoutMillis) {
     CompletableFuture<Boolean> out = new CompletableFuture<>();
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
     Runnable[] check = new Runnable[1];
-    check[0] = () -> {
-      if (condition.getAsBoolean()) {
-        out.complete(true);
-      } else if (System.nanoTime() - deadline >= 0) {
-        out.complete(false);
-      } else {
-        try {
-          timer.schedule(check[0], 1, TimeUnit.MILLISECONDS);
-        } catch (RejectedExecutionException e) {
-          out.complete(condition.getAsBoolean());
-        }
-      }
-    };
+    check[0] =
+        () -> {
+          if (condition.getAsBoolean()) {
+            out.complete(true);
+          } else if (System.nanoTime() - deadline >= 0) {
+            out.complete(false);
+          } else {
+            try {
+              timer.schedule(check[0], 1, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException e) {
+              out.complete(condition.getAsBoolean());
+            }
+          }
+        };
     check[0].run();
     return out;
   }

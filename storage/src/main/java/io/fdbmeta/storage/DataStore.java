@@ -31,10 +31,13 @@ import org.jspecify.annotations.Nullable;
  * sequence numbers is the order in which values were stored: followers then converge on the
  * leaseholder's value whatever order the REPLICATEs arrive in.
  */
-/** The node's in-memory data: all ranges in one unsigned-ordered map, with per-key write versions. */
+/**
+ * The node's in-memory data: all ranges in one unsigned-ordered map, with per-key write versions.
+ */
 final class DataStore {
   /** Writer of values copied by FETCH: any replicated write supersedes them. */
   static final String FETCHED = "";
+
   /** How long a tombstone stays after the delete that made it. */
   static final long TOMBSTONE_MILLIS = 60_000;
 
@@ -51,8 +54,10 @@ final class DataStore {
   /** One page of a scan: alternating keys and values, and whether more live pairs follow. */
   record Page(List<byte[]> pairs, boolean more) {}
 
-  private final ConcurrentSkipListMap<byte[], Entry> map = new ConcurrentSkipListMap<>(Arrays::compareUnsigned);
-  private final ConcurrentLinkedQueue<Map.Entry<byte[], Long>> tombstones = new ConcurrentLinkedQueue<>();
+  private final ConcurrentSkipListMap<byte[], Entry> map =
+      new ConcurrentSkipListMap<>(Arrays::compareUnsigned);
+  private final ConcurrentLinkedQueue<Map.Entry<byte[], Long>> tombstones =
+      new ConcurrentLinkedQueue<>();
   private final AtomicLong bytes = new AtomicLong();
   private final Object leaderOrder = new Object();
 
@@ -68,7 +73,8 @@ final class DataStore {
 
   /** Live pairs in [start, end) (end null: no end), at most {@code limit}. */
   Page scan(byte[] start, byte @Nullable [] end, int limit) {
-    ConcurrentNavigableMap<byte[], Entry> view = end == null ? map.tailMap(start, true) : map.subMap(start, true, end, false);
+    ConcurrentNavigableMap<byte[], Entry> view =
+        end == null ? map.tailMap(start, true) : map.subMap(start, true, end, false);
     List<byte[]> pairs = new ArrayList<>();
     int n = 0;
     Iterator<Map.Entry<byte[], Entry>> it = view.entrySet().iterator();
@@ -90,7 +96,8 @@ final class DataStore {
    *
    * @return the sequence number and, for a delete, how many keys existed; for a set, how many keys
    */
-  Applied applyAsLeader(String writer, WriteSequence sequence, byte[][] keys, byte[] @Nullable [] values, long now) {
+  Applied applyAsLeader(
+      String writer, WriteSequence sequence, byte[][] keys, byte[] @Nullable [] values, long now) {
     synchronized (leaderOrder) {
       long seq = sequence.next();
       long count = 0;
@@ -106,22 +113,28 @@ final class DataStore {
   }
 
   /**
-   * A replicated write of {@code key}: stored unless the key holds a later write of the same
-   * writer process. Returns true if it was stored.
+   * A replicated write of {@code key}: stored unless the key holds a later write of the same writer
+   * process. Returns true if it was stored.
    */
   boolean applyReplicated(byte[] key, byte @Nullable [] value, String writer, long seq, long now) {
     Entry incoming = new Entry(value, writer, seq, value == null ? now : 0);
     Entry[] replaced = new Entry[1];
-    Entry result = map.compute(key, (k, old) -> {
-      replaced[0] = old; // compute may call this again; the last call is the one that took effect
-      return supersedes(incoming, old) ? incoming : old;
-    });
+    Entry result =
+        map.compute(
+            key,
+            (k, old) -> {
+              replaced[0] =
+                  old; // compute may call this again; the last call is the one that took effect
+              return supersedes(incoming, old) ? incoming : old;
+            });
     if (result != incoming) return false;
     account(key, replaced[0], incoming);
     return true;
   }
 
-  /** A value copied by FETCH: stored only where the key holds nothing yet (not even a tombstone). */
+  /**
+   * A value copied by FETCH: stored only where the key holds nothing yet (not even a tombstone).
+   */
   boolean applyFetched(byte[] key, byte[] value) {
     Entry e = new Entry(value, FETCHED, 0, 0);
     if (map.putIfAbsent(key, e) != null) return false;
@@ -131,14 +144,16 @@ final class DataStore {
 
   static boolean supersedes(Entry incoming, @Nullable Entry old) {
     if (old == null) return true;
-    boolean sameProcess = old.writer.equals(incoming.writer) && WriteSequence.sameProcess(old.seq, incoming.seq);
+    boolean sameProcess =
+        old.writer.equals(incoming.writer) && WriteSequence.sameProcess(old.seq, incoming.seq);
     return !sameProcess || incoming.seq > old.seq;
   }
 
   /** Removes everything in [start, end) (end null: no end). */
   void clear(byte[] start, byte @Nullable [] end) {
-    ConcurrentNavigableMap<byte[], Entry> view = end == null ? map.tailMap(start, true) : map.subMap(start, true, end, false);
-    for (Iterator<Map.Entry<byte[], Entry>> it = view.entrySet().iterator(); it.hasNext();) {
+    ConcurrentNavigableMap<byte[], Entry> view =
+        end == null ? map.tailMap(start, true) : map.subMap(start, true, end, false);
+    for (Iterator<Map.Entry<byte[], Entry>> it = view.entrySet().iterator(); it.hasNext(); ) {
       Map.Entry<byte[], Entry> e = it.next();
       if (map.remove(e.getKey(), e.getValue())) bytes.addAndGet(-e.getValue().size(e.getKey()));
     }
@@ -151,7 +166,8 @@ final class DataStore {
     while ((t = tombstones.peek()) != null && t.getValue() < now - TOMBSTONE_MILLIS) {
       tombstones.poll();
       Entry e = map.get(t.getKey());
-      if (e != null && e.value == null && e.deletedAt == t.getValue() && map.remove(t.getKey(), e)) n++;
+      if (e != null && e.value == null && e.deletedAt == t.getValue() && map.remove(t.getKey(), e))
+        n++;
     }
     return n;
   }

@@ -44,7 +44,14 @@ final class Heartbeats {
   private long lastRequests;
   private long lastNanos;
 
-  Heartbeats(Database db, NodeRegistry registry, String me, NodeRecord.Capacity capacity, Source source, ScheduledExecutorService timer, LongSupplier nanoTime) {
+  Heartbeats(
+      Database db,
+      NodeRegistry registry,
+      String me,
+      NodeRecord.Capacity capacity,
+      Source source,
+      ScheduledExecutorService timer,
+      LongSupplier nanoTime) {
     this.db = db;
     this.registry = registry;
     this.me = me;
@@ -72,19 +79,28 @@ final class Heartbeats {
       inFlight.set(false);
       return;
     }
-    registry.heartbeatAsync(db, hb).whenComplete((rec, e) -> {
-      inFlight.set(false);
-      if (e == null || !active) return;
-      MetaException.Code code = LeaseKeeper.code(e);
-      if (code == MetaException.Code.NOT_ALLOWED) {
-        LOG.log(System.Logger.Level.WARNING, "node " + me + " was marked dead; registering again: " + Async.describe(e));
-        source.reRegister();
-      } else if (code == MetaException.Code.STALE_GENERATION) {
-        LOG.log(System.Logger.Level.ERROR, "node " + me + " was replaced by another process: " + Async.describe(e));
-      } else {
-        LOG.log(System.Logger.Level.WARNING, "heartbeat of node " + me + " failed: " + Async.describe(e));
-      }
-    });
+    registry
+        .heartbeatAsync(db, hb)
+        .whenComplete(
+            (rec, e) -> {
+              inFlight.set(false);
+              if (e == null || !active) return;
+              MetaException.Code code = LeaseKeeper.code(e);
+              if (code == MetaException.Code.NOT_ALLOWED) {
+                LOG.log(
+                    System.Logger.Level.WARNING,
+                    "node " + me + " was marked dead; registering again: " + Async.describe(e));
+                source.reRegister();
+              } else if (code == MetaException.Code.STALE_GENERATION) {
+                LOG.log(
+                    System.Logger.Level.ERROR,
+                    "node " + me + " was replaced by another process: " + Async.describe(e));
+              } else {
+                LOG.log(
+                    System.Logger.Level.WARNING,
+                    "heartbeat of node " + me + " failed: " + Async.describe(e));
+              }
+            });
   }
 
   private synchronized NodeRecord.Load load() {

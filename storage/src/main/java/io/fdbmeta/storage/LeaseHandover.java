@@ -31,7 +31,14 @@ final class LeaseHandover {
   private final ScheduledExecutorService timer;
   private final long drainMillis;
 
-  LeaseHandover(String me, Database db, LeaseManager leases, NodeRegistry registry, ReplicaSet replicas, ScheduledExecutorService timer, long drainMillis) {
+  LeaseHandover(
+      String me,
+      Database db,
+      LeaseManager leases,
+      NodeRegistry registry,
+      ReplicaSet replicas,
+      ScheduledExecutorService timer,
+      long drainMillis) {
     this.me = me;
     this.db = db;
     this.leases = leases;
@@ -44,38 +51,84 @@ final class LeaseHandover {
   /** See {@link StorageNode#transferLeaseAsync}. */
   CompletableFuture<Lease> transfer(long rangeId, String toNode) {
     Replica r = replicas.byId(rangeId);
-    if (r == null || r.removed()) return CompletableFuture.failedFuture(new IllegalStateException("range " + rangeId + " has no replica on node " + me));
+    if (r == null || r.removed())
+      return CompletableFuture.failedFuture(
+          new IllegalStateException("range " + rangeId + " has no replica on node " + me));
     Lease held = r.lease();
     if (!r.isServing() || held == null) {
-      return CompletableFuture.failedFuture(new IllegalStateException("node " + me + " does not serve range " + rangeId + " now (leaseholder: " + r.descriptor().leaseholder() + ")"));
+      return CompletableFuture.failedFuture(
+          new IllegalStateException(
+              "node "
+                  + me
+                  + " does not serve range "
+                  + rangeId
+                  + " now (leaseholder: "
+                  + r.descriptor().leaseholder()
+                  + ")"));
     }
     if (toNode.equals(me) || !r.descriptor().replicas().contains(toNode)) {
-      return CompletableFuture.failedFuture(new IllegalArgumentException(toNode + " is not another replica of range " + rangeId + " (replicas " + r.descriptor().replicas() + ")"));
+      return CompletableFuture.failedFuture(
+          new IllegalArgumentException(
+              toNode
+                  + " is not another replica of range "
+                  + rangeId
+                  + " (replicas "
+                  + r.descriptor().replicas()
+                  + ")"));
     }
-    if (!r.busy.compareAndSet(false, true)) return CompletableFuture.failedFuture(new IllegalStateException("range " + rangeId + " is already splitting or handing over its lease"));
-    CompletableFuture<Lease> done = registry.getAsync(db, toNode).thenCompose(rec -> {
-      if (rec.isEmpty() || rec.get().status() != NodeStatus.LIVE) {
-        throw new IllegalStateException("node " + toNode + " is " + rec.map(NodeRecord::status).map(Enum::name).orElse("not registered") + "; leases go to LIVE replicas");
-      }
-      return quiesce(r);
-    }).thenCompose(drained -> {
-      if (!drained) throw new IllegalStateException("writes of range " + rangeId + " did not finish within " + drainMillis + " ms; lease kept");
-      r.revoke();
-      return leases.transferAsync(db, rangeId, me, held.epoch(), toNode).handle((l, e) -> {
-        if (e == null) {
-          r.leaseChanged(l);
-          return CompletableFuture.completedFuture(l);
-        }
-        return recover(r, held).<Lease>thenCompose(x -> CompletableFuture.failedFuture(Async.cause(e)));
-      }).thenCompose(f -> f);
-    });
-    return done.whenComplete((l, e) -> {
-      r.blockWrites(false);
-      r.busy.set(false);
-    });
+    if (!r.busy.compareAndSet(false, true))
+      return CompletableFuture.failedFuture(
+          new IllegalStateException(
+              "range " + rangeId + " is already splitting or handing over its lease"));
+    CompletableFuture<Lease> done =
+        registry
+            .getAsync(db, toNode)
+            .thenCompose(
+                rec -> {
+                  if (rec.isEmpty() || rec.get().status() != NodeStatus.LIVE) {
+                    throw new IllegalStateException(
+                        "node "
+                            + toNode
+                            + " is "
+                            + rec.map(NodeRecord::status).map(Enum::name).orElse("not registered")
+                            + "; leases go to LIVE replicas");
+                  }
+                  return quiesce(r);
+                })
+            .thenCompose(
+                drained -> {
+                  if (!drained)
+                    throw new IllegalStateException(
+                        "writes of range "
+                            + rangeId
+                            + " did not finish within "
+                            + drainMillis
+                            + " ms; lease kept");
+                  r.revoke();
+                  return leases
+                      .transferAsync(db, rangeId, me, held.epoch(), toNode)
+                      .handle(
+                          (l, e) -> {
+                            if (e == null) {
+                              r.leaseChanged(l);
+                              return CompletableFuture.completedFuture(l);
+                            }
+                            return recover(r, held)
+                                .<Lease>thenCompose(
+                                    x -> CompletableFuture.failedFuture(Async.cause(e)));
+                          })
+                      .thenCompose(f -> f);
+                });
+    return done.whenComplete(
+        (l, e) -> {
+          r.blockWrites(false);
+          r.busy.set(false);
+        });
   }
 
-  /** Blocks new writes of {@code r} and waits for those in flight; true if they finished in time. */
+  /**
+   * Blocks new writes of {@code r} and waits for those in flight; true if they finished in time.
+   */
   CompletableFuture<Boolean> quiesce(Replica r) {
     r.blockWrites(true);
     return Async.until(timer, () -> r.writesInFlight() == 0, drainMillis);
@@ -91,11 +144,13 @@ final class LeaseHandover {
 
   /** After a failed transfer: the revoked epoch cannot serve again, so take a new one. */
   private CompletableFuture<Void> recover(Replica r, Lease held) {
-    return leases.releaseAsync(db, r.rangeId, me, held.epoch())
+    return leases
+        .releaseAsync(db, r.rangeId, me, held.epoch())
         .thenCompose(x -> leases.acquireAsync(db, r.rangeId, me))
-        .handle((l, e) -> {
-          if (e == null) r.leaseChanged(l);
-          return null;
-        });
+        .handle(
+            (l, e) -> {
+              if (e == null) r.leaseChanged(l);
+              return null;
+            });
   }
 }

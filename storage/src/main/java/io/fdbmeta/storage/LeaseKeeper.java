@@ -37,7 +37,13 @@ final class LeaseKeeper {
   private final ScheduledExecutorService timer;
   private volatile boolean active = true;
 
-  LeaseKeeper(String me, Database db, LeaseManager leases, ReplicaSet replicas, LayerConfig config, ScheduledExecutorService timer) {
+  LeaseKeeper(
+      String me,
+      Database db,
+      LeaseManager leases,
+      ReplicaSet replicas,
+      LayerConfig config,
+      ScheduledExecutorService timer) {
     this.me = me;
     this.db = db;
     this.leases = leases;
@@ -85,10 +91,14 @@ final class LeaseKeeper {
     } catch (RuntimeException e) {
       work = CompletableFuture.failedFuture(e);
     }
-    work.whenComplete((x, e) -> {
-      r.leaseWork.set(false);
-      if (e != null) LOG.log(System.Logger.Level.DEBUG, "lease work on range " + r.rangeId + " failed: " + Async.describe(e));
-    });
+    work.whenComplete(
+        (x, e) -> {
+          r.leaseWork.set(false);
+          if (e != null)
+            LOG.log(
+                System.Logger.Level.DEBUG,
+                "lease work on range " + r.rangeId + " failed: " + Async.describe(e));
+        });
   }
 
   private CompletableFuture<Void> work(Replica r) {
@@ -96,33 +106,55 @@ final class LeaseKeeper {
     Lease mine = r.lease();
     if (me.equals(d.leaseholder())) {
       if (mine != null && mine.epoch() == d.leaseEpoch()) {
-        return r.guard.isHolder() ? renew(r, mine) : done(); // revoked: a handover or close is under way
+        return r.guard.isHolder()
+            ? renew(r, mine)
+            : done(); // revoked: a handover or close is under way
       }
       return acquire(r);
     }
     if (r.busy.get()) return done();
     if (d.leaseholder() == null) return acquire(r);
-    return leases.getAsync(db, r.rangeId).thenCompose(l -> l.isEmpty() || l.get().isFreeForOthers(config.now(), config.maxClockOffsetMillis()) ? acquire(r) : done());
+    return leases
+        .getAsync(db, r.rangeId)
+        .thenCompose(
+            l ->
+                l.isEmpty() || l.get().isFreeForOthers(config.now(), config.maxClockOffsetMillis())
+                    ? acquire(r)
+                    : done());
   }
 
   private CompletableFuture<Void> renew(Replica r, Lease mine) {
-    return leases.renewAsync(db, r.rangeId, me, mine.epoch()).<Void>handle((l, e) -> {
-      if (e == null) {
-        r.leaseChanged(l);
-      } else if (code(e) == MetaException.Code.LEASE_CONFLICT) {
-        r.leaseLost(mine);
-        LOG.log(System.Logger.Level.INFO, "node " + me + " could not renew range " + r.rangeId + ": " + Async.describe(e));
-      }
-      return null;
-    });
+    return leases
+        .renewAsync(db, r.rangeId, me, mine.epoch())
+        .<Void>handle(
+            (l, e) -> {
+              if (e == null) {
+                r.leaseChanged(l);
+              } else if (code(e) == MetaException.Code.LEASE_CONFLICT) {
+                r.leaseLost(mine);
+                LOG.log(
+                    System.Logger.Level.INFO,
+                    "node "
+                        + me
+                        + " could not renew range "
+                        + r.rangeId
+                        + ": "
+                        + Async.describe(e));
+              }
+              return null;
+            });
   }
 
   private CompletableFuture<Void> acquire(Replica r) {
     if (!active) return done();
-    return leases.acquireAsync(db, r.rangeId, me).<Void>handle((l, e) -> {
-      if (e == null) r.leaseChanged(l); // even when stopping: close() releases what it knows of
-      return null;
-    });
+    return leases
+        .acquireAsync(db, r.rangeId, me)
+        .<Void>handle(
+            (l, e) -> {
+              if (e == null)
+                r.leaseChanged(l); // even when stopping: close() releases what it knows of
+              return null;
+            });
   }
 
   static MetaException.Code code(Throwable e) {

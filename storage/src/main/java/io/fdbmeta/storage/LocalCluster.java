@@ -28,12 +28,12 @@ import org.jspecify.annotations.Nullable;
 /**
  * A small cluster of storage nodes in this JVM, for {@code fdbmeta demo} and tests. Nodes are
  * {@code n1..nN} on 127.0.0.1 with free ports, spread over 3 zones and 2 racks ({@code n1} z1/r1,
- * {@code n2} z2/r1, {@code n3} z3/r1, {@code n4} z1/r2, ...). The cluster's ranges (the initial one,
- * or the pre-split ones) get {@code replication} replicas in distinct zones and a leaseholder
- * each, spread round robin over the zones and each zone's nodes; {@link #start} returns once
- * every range is served. With {@link Options.Builder#controller} it also runs the layer's {@link
- * Controller} (failure detection and failover, re-creating lost replicas, rebalancing), so a
- * killed node's ranges fail over and nodes added later take replicas; without it leases still move
+ * {@code n2} z2/r1, {@code n3} z3/r1, {@code n4} z1/r2, ...). The cluster's ranges (the initial
+ * one, or the pre-split ones) get {@code replication} replicas in distinct zones and a leaseholder
+ * each, spread round robin over the zones and each zone's nodes; {@link #start} returns once every
+ * range is served. With {@link Options.Builder#controller} it also runs the layer's {@link
+ * Controller} (failure detection and failover, re-creating lost replicas, rebalancing), so a killed
+ * node's ranges fail over and nodes added later take replicas; without it leases still move
  * (replicas acquire expired ones), but a dead replica stays in its ranges and blocks their writes
  * until its node returns.
  *
@@ -73,7 +73,8 @@ public final class LocalCluster implements AutoCloseable {
    *     memory: use a new cluster name), or ranges are not served within the start timeout (the
    *     nodes are stopped); MetaException or the node's start failure otherwise
    */
-  public static LocalCluster start(Database db, String cluster, LayerConfig layer, Options options) {
+  public static LocalCluster start(
+      Database db, String cluster, LayerConfig layer, Options options) {
     Keyspace ks = Keyspace.open(db, cluster);
     LocalCluster c = new LocalCluster(db, ks, layer, options);
     try {
@@ -89,12 +90,18 @@ public final class LocalCluster implements AutoCloseable {
     RangeDescriptor root = catalog.init(db).first();
     for (RangeDescriptor d : ranges()) {
       if (!d.replicas().isEmpty()) {
-        throw new IllegalStateException("cluster '" + ks.cluster() + "' already has placed ranges (" + d + "); its nodes kept their data in memory, "
-            + "so start a LocalCluster on a new cluster name or an in-memory store");
+        throw new IllegalStateException(
+            "cluster '"
+                + ks.cluster()
+                + "' already has placed ranges ("
+                + d
+                + "); its nodes kept their data in memory, "
+                + "so start a LocalCluster on a new cluster name or an in-memory store");
       }
     }
     List<CompletableFuture<StorageNode>> starting = new ArrayList<>();
-    for (int i = 0; i < options.nodes; i++) starting.add(StorageNode.startAsync(db, ks, layer, newConfig()));
+    for (int i = 0; i < options.nodes; i++)
+      starting.add(StorageNode.startAsync(db, ks, layer, newConfig()));
     for (CompletableFuture<StorageNode> f : starting) {
       StorageNode n = join(f);
       synchronized (running) {
@@ -111,7 +118,12 @@ public final class LocalCluster implements AutoCloseable {
     placeAndLease();
     awaitServing(options.startTimeout);
     if (options.controller != null) {
-      ControllerConfig config = options.controller.apply(ControllerConfig.builder()).readiness(this::replicasHaveTheirData).build();
+      ControllerConfig config =
+          options
+              .controller
+              .apply(ControllerConfig.builder())
+              .readiness(this::replicasHaveTheirData)
+              .build();
       controller = Controller.start(db, ks, layer, config, "controller-" + ks.cluster());
     }
   }
@@ -135,12 +147,17 @@ public final class LocalCluster implements AutoCloseable {
     return true;
   }
 
-  /** The next node's settings: id n(k+1) for the k-th node, zones round robin, racks every 3 nodes. */
+  /**
+   * The next node's settings: id n(k+1) for the k-th node, zones round robin, racks every 3 nodes.
+   */
   private StorageNode.Config newConfig() {
     synchronized (configs) {
       int i = configs.size();
       String id = "n" + (i + 1);
-      StorageNode.Config.Builder b = StorageNode.Config.builder(id).host("127.0.0.1").locality("local", "z" + (i % 3 + 1), "r" + (i / 3 % 2 + 1));
+      StorageNode.Config.Builder b =
+          StorageNode.Config.builder(id)
+              .host("127.0.0.1")
+              .locality("local", "z" + (i % 3 + 1), "r" + (i / 3 % 2 + 1));
       if (options.respPorts) b.respPort(0);
       StorageNode.Config config = options.nodeConfig.apply(b).build();
       configs.put(id, config);
@@ -148,18 +165,24 @@ public final class LocalCluster implements AutoCloseable {
     }
   }
 
-  /** Gives every range without replicas its replicas and a leaseholder, one transaction per range. */
+  /**
+   * Gives every range without replicas its replicas and a leaseholder, one transaction per range.
+   */
   private void placeAndLease() {
     LeaseManager leases = new LeaseManager(catalog);
     int i = 0;
     for (RangeDescriptor d : ranges()) {
       if (!d.replicas().isEmpty()) continue;
       List<String> placement = placement(i++);
-      join(db.runAsync(tr -> {
-        CompletableFuture<RangeDescriptor> added = CompletableFuture.completedFuture(d);
-        for (String n : placement) added = added.thenCompose(x -> catalog.addReplicaAsync(tr, d.rangeId(), n, -1));
-        return added.thenCompose(x -> leases.acquireAsync(tr, d.rangeId(), placement.get(0)));
-      }));
+      join(
+          db.runAsync(
+              tr -> {
+                CompletableFuture<RangeDescriptor> added = CompletableFuture.completedFuture(d);
+                for (String n : placement)
+                  added = added.thenCompose(x -> catalog.addReplicaAsync(tr, d.rangeId(), n, -1));
+                return added.thenCompose(
+                    x -> leases.acquireAsync(tr, d.rangeId(), placement.get(0)));
+              }));
     }
   }
 
@@ -170,7 +193,8 @@ public final class LocalCluster implements AutoCloseable {
    */
   private List<String> placement(int i) {
     Map<String, List<String>> byZone = new LinkedHashMap<>();
-    for (StorageNode.Config c : configs.values()) byZone.computeIfAbsent(c.locality().zone(), z -> new ArrayList<>()).add(c.nodeId());
+    for (StorageNode.Config c : configs.values())
+      byZone.computeIfAbsent(c.locality().zone(), z -> new ArrayList<>()).add(c.nodeId());
     List<List<String>> zones = new ArrayList<>(byZone.values());
     List<String> out = new ArrayList<>();
     for (int j = 0; j < zones.size() && out.size() < options.replication; j++) {
@@ -213,11 +237,15 @@ public final class LocalCluster implements AutoCloseable {
     }
   }
 
-  /** @throws IllegalArgumentException if no node by that id is running */
+  /**
+   * @throws IllegalArgumentException if no node by that id is running
+   */
   public StorageNode node(String nodeId) {
     synchronized (running) {
       StorageNode n = running.get(nodeId);
-      if (n == null) throw new IllegalArgumentException("no running node " + nodeId + " (running: " + running.keySet() + ")");
+      if (n == null)
+        throw new IllegalArgumentException(
+            "no running node " + nodeId + " (running: " + running.keySet() + ")");
       return n;
     }
   }
@@ -241,8 +269,12 @@ public final class LocalCluster implements AutoCloseable {
 
   /** The running node the catalog names leaseholder of the range. */
   public StorageNode leaseholderOf(long rangeId) {
-    RangeDescriptor d = catalog.get(db, rangeId).orElseThrow(() -> new IllegalArgumentException("no range " + rangeId));
-    if (d.leaseholder() == null) throw new IllegalStateException("range " + rangeId + " has no leaseholder");
+    RangeDescriptor d =
+        catalog
+            .get(db, rangeId)
+            .orElseThrow(() -> new IllegalArgumentException("no range " + rangeId));
+    if (d.leaseholder() == null)
+      throw new IllegalStateException("range " + rangeId + " has no leaseholder");
     return node(d.leaseholder());
   }
 
@@ -266,15 +298,29 @@ public final class LocalCluster implements AutoCloseable {
     List<StorageNode> nodes = nodes();
     List<RangeDescriptor> ranges = ranges();
     return nodes.stream()
-        .filter(n -> nodes.stream().anyMatch(m -> m != n && m.config().locality().zone().equals(n.config().locality().zone())))
-        .max(Comparator.<StorageNode>comparingLong(n -> ranges.stream().filter(d -> n.nodeId().equals(d.leaseholder())).count())
-            .thenComparing(StorageNode::nodeId, Comparator.reverseOrder()))
+        .filter(
+            n ->
+                nodes.stream()
+                    .anyMatch(
+                        m ->
+                            m != n
+                                && m.config()
+                                    .locality()
+                                    .zone()
+                                    .equals(n.config().locality().zone())))
+        .max(
+            Comparator.<StorageNode>comparingLong(
+                    n -> ranges.stream().filter(d -> n.nodeId().equals(d.leaseholder())).count())
+                .thenComparing(StorageNode::nodeId, Comparator.reverseOrder()))
         .map(StorageNode::nodeId);
   }
 
   // ---------------------------------------------------------------- doing things
 
-  /** Splits the range holding {@code key} at {@code key}, run by its leaseholder (two-phase, while serving). */
+  /**
+   * Splits the range holding {@code key} at {@code key}, run by its leaseholder (two-phase, while
+   * serving).
+   */
   public CompletableFuture<RangeCatalog.SplitResult> splitAsync(byte[] key) {
     RangeDescriptor d = rangeFor(key);
     return leaseholderOf(d.rangeId()).splitAsync(d.rangeId(), key);
@@ -298,7 +344,8 @@ public final class LocalCluster implements AutoCloseable {
       List<StorageNode> nodes = nodes();
       for (RangeDescriptor d : ranges()) {
         StorageNode n = d.leaseholder() == null ? null : runningNode(d.leaseholder());
-        if (n == null || !n.isServing(d.rangeId()) || !nodes.stream().allMatch(m -> knows(m, d))) unserved.add(d);
+        if (n == null || !n.isServing(d.rangeId()) || !nodes.stream().allMatch(m -> knows(m, d)))
+          unserved.add(d);
       }
       if (unserved.isEmpty()) return;
       try {
@@ -313,7 +360,9 @@ public final class LocalCluster implements AutoCloseable {
 
   private static boolean knows(StorageNode n, RangeDescriptor d) {
     RangeDescriptor known = n.routes().byId(d.rangeId());
-    return known != null && known.generation() >= d.generation() && known.leaseEpoch() >= d.leaseEpoch();
+    return known != null
+        && known.generation() >= d.generation()
+        && known.leaseEpoch() >= d.leaseEpoch();
   }
 
   private @Nullable StorageNode runningNode(String nodeId) {
@@ -359,9 +408,11 @@ public final class LocalCluster implements AutoCloseable {
     synchronized (configs) {
       config = configs.get(nodeId);
     }
-    if (config == null) throw new IllegalArgumentException("no node " + nodeId + " in this cluster");
+    if (config == null)
+      throw new IllegalArgumentException("no node " + nodeId + " in this cluster");
     synchronized (running) {
-      if (running.containsKey(nodeId)) throw new IllegalStateException("node " + nodeId + " is running");
+      if (running.containsKey(nodeId))
+        throw new IllegalStateException("node " + nodeId + " is running");
     }
     StorageNode n = StorageNode.start(db, ks, layer, config);
     synchronized (running) {
@@ -370,7 +421,10 @@ public final class LocalCluster implements AutoCloseable {
     return n;
   }
 
-  /** Stops the controller (it resigns), then every node gracefully, in parallel. The database stays open. */
+  /**
+   * Stops the controller (it resigns), then every node gracefully, in parallel. The database stays
+   * open.
+   */
   @Override
   public void close() {
     Controller c = controller;
@@ -435,7 +489,8 @@ public final class LocalCluster implements AutoCloseable {
 
       /** Nodes to start (default 6: 3 zones x 2 racks). */
       public Builder nodes(int n) {
-        if (n < 1 || n > 64) throw new IllegalArgumentException("nodes must be in [1, 64], got " + n);
+        if (n < 1 || n > 64)
+          throw new IllegalArgumentException("nodes must be in [1, 64], got " + n);
         this.nodes = n;
         return this;
       }
@@ -450,7 +505,9 @@ public final class LocalCluster implements AutoCloseable {
       /** Keys to pre-split the initial range at, before it carries traffic. */
       public Builder splitKeys(List<byte[]> keys) {
         for (byte[] k : keys) Objects.requireNonNull(k, "split key");
-        if (keys.size() > RangeCatalog.MAX_SPLIT_KEYS) throw new IllegalArgumentException("at most " + RangeCatalog.MAX_SPLIT_KEYS + " split keys, got " + keys.size());
+        if (keys.size() > RangeCatalog.MAX_SPLIT_KEYS)
+          throw new IllegalArgumentException(
+              "at most " + RangeCatalog.MAX_SPLIT_KEYS + " split keys, got " + keys.size());
         this.splitKeys = List.copyOf(keys);
         return this;
       }
@@ -461,14 +518,18 @@ public final class LocalCluster implements AutoCloseable {
         return this;
       }
 
-      /** Adjusts each node's config (timeouts, intervals) after the cluster set id, host and locality. */
+      /**
+       * Adjusts each node's config (timeouts, intervals) after the cluster set id, host and
+       * locality.
+       */
       public Builder nodeConfig(UnaryOperator<StorageNode.Config.Builder> adjust) {
         this.nodeConfig = Objects.requireNonNull(adjust, "nodeConfig");
         return this;
       }
 
       public Builder startTimeout(Duration d) {
-        if (d.isNegative() || d.isZero()) throw new IllegalArgumentException("startTimeout must be positive, got " + d);
+        if (d.isNegative() || d.isZero())
+          throw new IllegalArgumentException("startTimeout must be positive, got " + d);
         this.startTimeout = d;
         return this;
       }

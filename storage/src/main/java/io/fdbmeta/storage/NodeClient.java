@@ -39,18 +39,26 @@ final class NodeClient implements AutoCloseable {
   private @Nullable Connection current;
   private volatile boolean closed;
 
-  NodeClient(EventLoopGroup group, InetSocketAddress address, int maxFrameBytes, int connectTimeoutMillis) {
+  NodeClient(
+      EventLoopGroup group,
+      InetSocketAddress address,
+      int maxFrameBytes,
+      int connectTimeoutMillis) {
     this.address = address;
-    this.bootstrap = new Bootstrap().group(group).channel(Transport.of(group).socketChannel())
-        .option(ChannelOption.TCP_NODELAY, true)
-        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
-        .handler(new ChannelInitializer<SocketChannel>() {
-          @Override
-          protected void initChannel(SocketChannel ch) {
-            NodeCodec.clientPipeline(ch.pipeline(), maxFrameBytes);
-            ch.pipeline().addLast("replies", new ReplyHandler());
-          }
-        });
+    this.bootstrap =
+        new Bootstrap()
+            .group(group)
+            .channel(Transport.of(group).socketChannel())
+            .option(ChannelOption.TCP_NODELAY, true)
+            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
+            .handler(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel ch) {
+                    NodeCodec.clientPipeline(ch.pipeline(), maxFrameBytes);
+                    ch.pipeline().addLast("replies", new ReplyHandler());
+                  }
+                });
   }
 
   InetSocketAddress address() {
@@ -76,13 +84,14 @@ final class NodeClient implements AutoCloseable {
       current = next;
       ChannelFuture f = bootstrap.clone().attr(Connection.KEY, next).connect(address);
       next.channel = f.channel();
-      f.addListener(done -> {
-        if (done.isSuccess()) {
-          next.connected.complete(f.channel());
-        } else {
-          next.connected.completeExceptionally(done.cause());
-        }
-      });
+      f.addListener(
+          done -> {
+            if (done.isSuccess()) {
+              next.connected.complete(f.channel());
+            } else {
+              next.connected.completeExceptionally(done.cause());
+            }
+          });
       return next;
     }
   }
@@ -114,21 +123,39 @@ final class NodeClient implements AutoCloseable {
     CompletableFuture<NodeReply> send(Channel ch, NodeRequest request, long timeoutMillis) {
       CompletableFuture<NodeReply> f = new CompletableFuture<>();
       if (pending.putIfAbsent(request.id(), f) != null) {
-        return CompletableFuture.failedFuture(new IllegalStateException("request id " + request.id() + " is already in flight"));
+        return CompletableFuture.failedFuture(
+            new IllegalStateException("request id " + request.id() + " is already in flight"));
       }
       if (inactive) {
         pending.remove(request.id(), f);
         return CompletableFuture.failedFuture(new ClosedChannelException());
       }
-      ScheduledFuture<?> timer = ch.eventLoop().schedule(() -> {
-        if (pending.remove(request.id(), f)) {
-          f.completeExceptionally(new TimeoutException(request.op() + " " + request.id() + " to " + ch.remoteAddress() + " got no reply within " + timeoutMillis + " ms"));
-        }
-      }, timeoutMillis, TimeUnit.MILLISECONDS);
+      ScheduledFuture<?> timer =
+          ch.eventLoop()
+              .schedule(
+                  () -> {
+                    if (pending.remove(request.id(), f)) {
+                      f.completeExceptionally(
+                          new TimeoutException(
+                              request.op()
+                                  + " "
+                                  + request.id()
+                                  + " to "
+                                  + ch.remoteAddress()
+                                  + " got no reply within "
+                                  + timeoutMillis
+                                  + " ms"));
+                    }
+                  },
+                  timeoutMillis,
+                  TimeUnit.MILLISECONDS);
       f.whenComplete((r, e) -> timer.cancel(false));
-      ch.writeAndFlush(request).addListener(w -> {
-        if (!w.isSuccess() && pending.remove(request.id(), f)) f.completeExceptionally(w.cause());
-      });
+      ch.writeAndFlush(request)
+          .addListener(
+              w -> {
+                if (!w.isSuccess() && pending.remove(request.id(), f))
+                  f.completeExceptionally(w.cause());
+              });
       return f;
     }
 

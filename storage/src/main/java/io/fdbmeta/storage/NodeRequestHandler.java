@@ -34,30 +34,57 @@ final class NodeRequestHandler extends SimpleChannelInboundHandler<NodeRequest> 
   protected void channelRead0(ChannelHandlerContext ctx, NodeRequest req) {
     nodeInFlight.incrementAndGet();
     if (++pending >= MAX_PENDING) ctx.channel().config().setAutoRead(false);
-    processor.handle(req).whenComplete((reply, e) -> {
-      // reads complete at once, on this loop: answer inline; replicated writes complete elsewhere
-      if (ctx.executor().inEventLoop()) answer(ctx, req, reply, e);
-      else ctx.executor().execute(() -> answer(ctx, req, reply, e));
-    });
+    processor
+        .handle(req)
+        .whenComplete(
+            (reply, e) -> {
+              // reads complete at once, on this loop: answer inline; replicated writes complete
+              // elsewhere
+              if (ctx.executor().inEventLoop()) answer(ctx, req, reply, e);
+              else ctx.executor().execute(() -> answer(ctx, req, reply, e));
+            });
   }
 
   /** Writes one reply and reads again if the connection was paused. On the event loop. */
-  private void answer(ChannelHandlerContext ctx, NodeRequest req, @Nullable NodeReply reply, @Nullable Throwable e) {
-    NodeReply out = reply != null && e == null ? reply
-        : NodeReply.failure(req.id(), ReplyStatus.ERROR, "internal error: " + (e == null ? "no reply" : Async.describe(e)));
+  private void answer(
+      ChannelHandlerContext ctx,
+      NodeRequest req,
+      @Nullable NodeReply reply,
+      @Nullable Throwable e) {
+    NodeReply out =
+        reply != null && e == null
+            ? reply
+            : NodeReply.failure(
+                req.id(),
+                ReplyStatus.ERROR,
+                "internal error: " + (e == null ? "no reply" : Async.describe(e)));
     ctx.writeAndFlush(out).addListener(w -> nodeInFlight.decrementAndGet());
-    if (--pending < MAX_PENDING / 2 && !ctx.channel().config().isAutoRead()) ctx.channel().config().setAutoRead(true);
+    if (--pending < MAX_PENDING / 2 && !ctx.channel().config().isAutoRead())
+      ctx.channel().config().setAutoRead(true);
   }
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     if (cause instanceof DecoderException) {
-      String why = cause.getCause() != null && cause.getMessage() == null ? cause.getCause().toString() : cause.getMessage();
-      LOG.log(System.Logger.Level.INFO, "closing node protocol connection from " + ctx.channel().remoteAddress() + ": malformed frame: " + why);
-      ctx.writeAndFlush(NodeReply.failure(0, ReplyStatus.ERROR, "malformed frame: " + why + "; closing the connection")).addListener(ChannelFutureListener.CLOSE);
+      String why =
+          cause.getCause() != null && cause.getMessage() == null
+              ? cause.getCause().toString()
+              : cause.getMessage();
+      LOG.log(
+          System.Logger.Level.INFO,
+          "closing node protocol connection from "
+              + ctx.channel().remoteAddress()
+              + ": malformed frame: "
+              + why);
+      ctx.writeAndFlush(
+              NodeReply.failure(
+                  0, ReplyStatus.ERROR, "malformed frame: " + why + "; closing the connection"))
+          .addListener(ChannelFutureListener.CLOSE);
       return;
     }
-    LOG.log(System.Logger.Level.WARNING, "closing node protocol connection from " + ctx.channel().remoteAddress() + ": " + cause);
+    LOG.log(
+        System.Logger.Level.WARNING,
+        "closing node protocol connection from " + ctx.channel().remoteAddress() + ": " + cause);
     ctx.close();
   }
 }

@@ -12,9 +12,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Connections to the other storage nodes, by node id. Addresses come from the node registry and
- * are cached until a request to the node fails for a reason other than a timeout (the node may
- * have restarted on another port). Thread-safe.
+ * Connections to the other storage nodes, by node id. Addresses come from the node registry and are
+ * cached until a request to the node fails for a reason other than a timeout (the node may have
+ * restarted on another port). Thread-safe.
  */
 final class PeerClients implements AutoCloseable {
   private final Database db;
@@ -22,11 +22,17 @@ final class PeerClients implements AutoCloseable {
   private final EventLoopGroup group;
   private final int maxFrameBytes;
   private final int connectTimeoutMillis;
-  private final ConcurrentHashMap<String, CompletableFuture<String>> addresses = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, CompletableFuture<String>> addresses =
+      new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, NodeClient> clients = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
-  PeerClients(Database db, NodeRegistry registry, EventLoopGroup group, int maxFrameBytes, int connectTimeoutMillis) {
+  PeerClients(
+      Database db,
+      NodeRegistry registry,
+      EventLoopGroup group,
+      int maxFrameBytes,
+      int connectTimeoutMillis) {
     this.db = db;
     this.registry = registry;
     this.group = group;
@@ -41,16 +47,31 @@ final class PeerClients implements AutoCloseable {
    *     node is not registered
    */
   CompletableFuture<NodeReply> send(String nodeId, NodeRequest request, long timeoutMillis) {
-    if (closed) return CompletableFuture.failedFuture(new IllegalStateException("peer clients are closed"));
-    return addressOf(nodeId).thenCompose(address -> client(address).send(request, timeoutMillis)).whenComplete((r, e) -> {
-      if (e != null && !(Async.cause(e) instanceof TimeoutException)) forget(nodeId);
-    });
+    if (closed)
+      return CompletableFuture.failedFuture(new IllegalStateException("peer clients are closed"));
+    return addressOf(nodeId)
+        .thenCompose(address -> client(address).send(request, timeoutMillis))
+        .whenComplete(
+            (r, e) -> {
+              if (e != null && !(Async.cause(e) instanceof TimeoutException)) forget(nodeId);
+            });
   }
 
   /** The node's registered address ("host:port"), cached. */
   CompletableFuture<String> addressOf(String nodeId) {
-    CompletableFuture<String> f = addresses.computeIfAbsent(nodeId, id -> registry.getAsync(db, id).thenApply(rec -> rec.map(NodeRecord::address)
-        .orElseThrow(() -> new IllegalStateException("node " + id + " is not registered"))));
+    CompletableFuture<String> f =
+        addresses.computeIfAbsent(
+            nodeId,
+            id ->
+                registry
+                    .getAsync(db, id)
+                    .thenApply(
+                        rec ->
+                            rec.map(NodeRecord::address)
+                                .orElseThrow(
+                                    () ->
+                                        new IllegalStateException(
+                                            "node " + id + " is not registered"))));
     if (f.isCompletedExceptionally()) addresses.remove(nodeId, f);
     return f;
   }
@@ -70,14 +91,17 @@ final class PeerClients implements AutoCloseable {
   }
 
   private NodeClient client(String address) {
-    return clients.computeIfAbsent(address, a -> new NodeClient(group, parse(a), maxFrameBytes, connectTimeoutMillis));
+    return clients.computeIfAbsent(
+        address, a -> new NodeClient(group, parse(a), maxFrameBytes, connectTimeoutMillis));
   }
 
   static InetSocketAddress parse(String address) {
     int colon = address.lastIndexOf(':');
-    if (colon <= 0 || colon == address.length() - 1) throw new IllegalArgumentException("address must be host:port, got '" + address + "'");
+    if (colon <= 0 || colon == address.length() - 1)
+      throw new IllegalArgumentException("address must be host:port, got '" + address + "'");
     try {
-      return new InetSocketAddress(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)));
+      return new InetSocketAddress(
+          address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)));
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("address must be host:port, got '" + address + "'");
     }

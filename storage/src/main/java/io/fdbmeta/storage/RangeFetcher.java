@@ -40,7 +40,14 @@ final class RangeFetcher {
   private final LongSupplier ids;
   private volatile boolean stopped;
 
-  RangeFetcher(String me, DataStore store, PeerClients peers, ScheduledExecutorService timer, long requestTimeoutMillis, Runnable catchUp, Consumer<Replica> onSynced,
+  RangeFetcher(
+      String me,
+      DataStore store,
+      PeerClients peers,
+      ScheduledExecutorService timer,
+      long requestTimeoutMillis,
+      Runnable catchUp,
+      Consumer<Replica> onSynced,
       LongSupplier ids) {
     this.me = me;
     this.store = store;
@@ -75,27 +82,45 @@ final class RangeFetcher {
     }
     String source = sources.get(attempt % sources.size());
     byte[] from = cursor == null || !d.contains(cursor) ? d.startKey() : cursor;
-    NodeRequest req = NodeRequest.scan(ids.getAsLong(), NodeOp.FETCH, d.rangeId(), d.generation(), d.leaseEpoch(), from, TO_END, PAGE);
-    peers.send(source, req, requestTimeoutMillis).whenComplete((reply, e) -> {
-      if (e == null && reply.status() == ReplyStatus.OK) {
-        byte[][] pairs = reply.values();
-        for (int i = 0; i + 1 < pairs.length; i += 2) store.applyFetched(pairs[i], pairs[i + 1]);
-        if (reply.number() == 1 && pairs.length >= 2) {
-          byte[] next = Arrays.copyOf(pairs[pairs.length - 2], pairs[pairs.length - 2].length + 1); // the key's successor
-          later(() -> step(r, next, 0), 0);
-        } else {
-          finish(r);
-        }
-        return;
-      }
-      if (e == null && (reply.status() == ReplyStatus.STALE_EPOCH || reply.status() == ReplyStatus.WRONG_RANGE)) catchUp.run();
-      later(() -> step(r, cursor, attempt + 1), Math.min(200, 5L << Math.min(attempt, 6)));
-    });
+    NodeRequest req =
+        NodeRequest.scan(
+            ids.getAsLong(),
+            NodeOp.FETCH,
+            d.rangeId(),
+            d.generation(),
+            d.leaseEpoch(),
+            from,
+            TO_END,
+            PAGE);
+    peers
+        .send(source, req, requestTimeoutMillis)
+        .whenComplete(
+            (reply, e) -> {
+              if (e == null && reply.status() == ReplyStatus.OK) {
+                byte[][] pairs = reply.values();
+                for (int i = 0; i + 1 < pairs.length; i += 2)
+                  store.applyFetched(pairs[i], pairs[i + 1]);
+                if (reply.number() == 1 && pairs.length >= 2) {
+                  byte[] next =
+                      Arrays.copyOf(
+                          pairs[pairs.length - 2],
+                          pairs[pairs.length - 2].length + 1); // the key's successor
+                  later(() -> step(r, next, 0), 0);
+                } else {
+                  finish(r);
+                }
+                return;
+              }
+              if (e == null
+                  && (reply.status() == ReplyStatus.STALE_EPOCH
+                      || reply.status() == ReplyStatus.WRONG_RANGE)) catchUp.run();
+              later(() -> step(r, cursor, attempt + 1), Math.min(200, 5L << Math.min(attempt, 6)));
+            });
   }
 
   /**
-   * Only the leaseholder while another node holds the lease (another replica may not have stored
-   * a write the leaseholder accepted before it knew this replica); otherwise any other replica.
+   * Only the leaseholder while another node holds the lease (another replica may not have stored a
+   * write the leaseholder accepted before it knew this replica); otherwise any other replica.
    */
   private List<String> sources(RangeDescriptor d) {
     if (d.leaseholder() != null && !d.leaseholder().equals(me)) return List.of(d.leaseholder());

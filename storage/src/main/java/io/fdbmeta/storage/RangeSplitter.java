@@ -30,7 +30,8 @@ final class RangeSplitter {
   private final ReplicaSet replicas;
   private final LayerConfig config;
 
-  RangeSplitter(String me, Database db, RangeCatalog catalog, ReplicaSet replicas, LayerConfig config) {
+  RangeSplitter(
+      String me, Database db, RangeCatalog catalog, ReplicaSet replicas, LayerConfig config) {
     this.me = me;
     this.db = db;
     this.catalog = catalog;
@@ -41,28 +42,55 @@ final class RangeSplitter {
   /** See {@link StorageNode#splitAsync}. */
   CompletableFuture<RangeCatalog.SplitResult> split(long rangeId, byte[] splitKey) {
     Replica r = replicas.byId(rangeId);
-    if (r == null || r.removed()) return CompletableFuture.failedFuture(new IllegalStateException("range " + rangeId + " has no replica on node " + me));
+    if (r == null || r.removed())
+      return CompletableFuture.failedFuture(
+          new IllegalStateException("range " + rangeId + " has no replica on node " + me));
     if (!r.isServing()) {
-      return CompletableFuture.failedFuture(new IllegalStateException("node " + me + " does not serve range " + rangeId + " now (leaseholder: " + r.descriptor().leaseholder() + ")"));
+      return CompletableFuture.failedFuture(
+          new IllegalStateException(
+              "node "
+                  + me
+                  + " does not serve range "
+                  + rangeId
+                  + " now (leaseholder: "
+                  + r.descriptor().leaseholder()
+                  + ")"));
     }
     RangeDescriptor d = r.descriptor();
     if (!d.isInterior(splitKey)) {
-      return CompletableFuture.failedFuture(new IllegalArgumentException("split key " + RequestProcessor.printable(splitKey) + " is not strictly inside " + d));
+      return CompletableFuture.failedFuture(
+          new IllegalArgumentException(
+              "split key "
+                  + RequestProcessor.printable(splitKey)
+                  + " is not strictly inside "
+                  + d));
     }
-    if (!r.busy.compareAndSet(false, true)) return CompletableFuture.failedFuture(new IllegalStateException("range " + rangeId + " is already splitting or handing over its lease"));
+    if (!r.busy.compareAndSet(false, true))
+      return CompletableFuture.failedFuture(
+          new IllegalStateException(
+              "range " + rangeId + " is already splitting or handing over its lease"));
     String opId = Ids.newOpId();
     long leftId = Ids.newRangeId();
     long rightId = Ids.newRangeId();
     CompletableFuture<RangeCatalog.SplitResult> done;
     try {
-      done = catalog.prepareSplitAsync(db, opId, rangeId, splitKey, d.generation(), leftId, rightId).thenCompose(plan -> {
-        Replica left = prepare(plan.parent(), leftId, plan.parent().startKey(), splitKey, r);
-        Replica right = prepare(plan.parent(), rightId, splitKey, plan.parent().endKey(), r);
-        return catalog.commitSplitAsync(db, opId).thenApply(result -> {
-          replicas.installSplit(r, result, left, right);
-          return result;
-        });
-      });
+      done =
+          catalog
+              .prepareSplitAsync(db, opId, rangeId, splitKey, d.generation(), leftId, rightId)
+              .thenCompose(
+                  plan -> {
+                    Replica left =
+                        prepare(plan.parent(), leftId, plan.parent().startKey(), splitKey, r);
+                    Replica right =
+                        prepare(plan.parent(), rightId, splitKey, plan.parent().endKey(), r);
+                    return catalog
+                        .commitSplitAsync(db, opId)
+                        .thenApply(
+                            result -> {
+                              replicas.installSplit(r, result, left, right);
+                              return result;
+                            });
+                  });
     } catch (RuntimeException e) {
       done = CompletableFuture.failedFuture(e);
     }
@@ -70,8 +98,18 @@ final class RangeSplitter {
   }
 
   /** A child's replica as phase 2 will create it, guarded by the parent's lease. */
-  private Replica prepare(RangeDescriptor parent, long id, byte[] start, byte @Nullable [] end, Replica from) {
-    RangeDescriptor child = new RangeDescriptor(id, start, end, parent.generation() + 1, parent.replicas(), parent.leaseholder(), parent.leaseEpoch());
-    return new Replica(me, child, LeaseGuard.forRange(me, child, from.lease(), config), from.synced());
+  private Replica prepare(
+      RangeDescriptor parent, long id, byte[] start, byte @Nullable [] end, Replica from) {
+    RangeDescriptor child =
+        new RangeDescriptor(
+            id,
+            start,
+            end,
+            parent.generation() + 1,
+            parent.replicas(),
+            parent.leaseholder(),
+            parent.leaseEpoch());
+    return new Replica(
+        me, child, LeaseGuard.forRange(me, child, from.lease(), config), from.synced());
   }
 }

@@ -37,14 +37,19 @@ final class Replica {
 
   /** A split or lease handover of this range is running (one at a time). */
   final AtomicBoolean busy = new AtomicBoolean();
+
   /** A lease acquire or renewal for this range is in flight. */
   final AtomicBoolean leaseWork = new AtomicBoolean();
+
   /** FETCH of this range's data is running. */
   final AtomicBoolean fetching = new AtomicBoolean();
+
   private final AtomicInteger writesInFlight = new AtomicInteger();
 
   Replica(String me, RangeDescriptor descriptor, LeaseGuard guard, boolean synced) {
-    if (guard.rangeId() != descriptor.rangeId()) throw new IllegalArgumentException("guard of range " + guard.rangeId() + " for range " + descriptor.rangeId());
+    if (guard.rangeId() != descriptor.rangeId())
+      throw new IllegalArgumentException(
+          "guard of range " + guard.rangeId() + " for range " + descriptor.rangeId());
     this.me = me;
     this.rangeId = descriptor.rangeId();
     this.descriptor = descriptor;
@@ -68,7 +73,9 @@ final class Replica {
     synced = true;
   }
 
-  /** The replica's range grew over data this node does not have: it must FETCH before serving again. */
+  /**
+   * The replica's range grew over data this node does not have: it must FETCH before serving again.
+   */
   void markUnsynced() {
     synced = false;
   }
@@ -101,7 +108,9 @@ final class Replica {
     viewLock.writeLock().lock();
     try {
       RangeDescriptor cur = descriptor;
-      if (d.generation() < cur.generation() || (d.generation() == cur.generation() && d.leaseEpoch() < cur.leaseEpoch())) return false;
+      if (d.generation() < cur.generation()
+          || (d.generation() == cur.generation() && d.leaseEpoch() < cur.leaseEpoch()))
+        return false;
       descriptor = d;
       Lease mine = lease;
       if (me.equals(d.leaseholder())) {
@@ -109,11 +118,16 @@ final class Replica {
           guard.update(d.generation(), mine);
           return false;
         }
-        guard.update(d.generation(), new Lease(me, d.leaseEpoch(), 0, 0)); // held, expiry unknown: serves nothing until acquired
+        guard.update(
+            d.generation(),
+            new Lease(
+                me, d.leaseEpoch(), 0, 0)); // held, expiry unknown: serves nothing until acquired
         return true;
       }
       lease = null;
-      guard.update(d.generation(), new Lease(Objects.requireNonNullElse(d.leaseholder(), ""), d.leaseEpoch(), 0, 0));
+      guard.update(
+          d.generation(),
+          new Lease(Objects.requireNonNullElse(d.leaseholder(), ""), d.leaseEpoch(), 0, 0));
       return d.leaseholder() == null;
     } finally {
       viewLock.writeLock().unlock();
@@ -134,7 +148,15 @@ final class Replica {
       lease = mine ? l : null;
       guard.update(guard.generation(), l);
       if (!l.holder().equals(d.leaseholder()) || l.epoch() != d.leaseEpoch()) {
-        descriptor = new RangeDescriptor(d.rangeId(), d.startKey(), d.endKey(), d.generation(), d.replicas(), l.holder(), l.epoch());
+        descriptor =
+            new RangeDescriptor(
+                d.rangeId(),
+                d.startKey(),
+                d.endKey(),
+                d.generation(),
+                d.replicas(),
+                l.holder(),
+                l.epoch());
       }
     } finally {
       viewLock.writeLock().unlock();
@@ -151,7 +173,10 @@ final class Replica {
     }
   }
 
-  /** Stops serving under the current epoch (before a transfer or release); see {@link LeaseGuard#revoke()}. */
+  /**
+   * Stops serving under the current epoch (before a transfer or release); see {@link
+   * LeaseGuard#revoke()}.
+   */
   void revoke() {
     viewLock.writeLock().lock();
     try {
@@ -182,7 +207,10 @@ final class Replica {
 
   // ---------------------------------------------------------------- writes in flight
 
-  /** Counts a leaseholder write from its local store until its replication ends; call under the read lock. */
+  /**
+   * Counts a leaseholder write from its local store until its replication ends; call under the read
+   * lock.
+   */
   void writeStarted() {
     writesInFlight.incrementAndGet();
   }
@@ -197,11 +225,19 @@ final class Replica {
 
   /** True if this node may serve clients for this range now. */
   boolean isServing() {
-    return synced && !removed && guard.check(rangeId, guard.generation(), guard.epoch()) == LeaseGuard.Verdict.SERVE;
+    return synced
+        && !removed
+        && guard.check(rangeId, guard.generation(), guard.epoch()) == LeaseGuard.Verdict.SERVE;
   }
 
   @Override
   public String toString() {
-    return "Replica{" + descriptor + (synced ? "" : " syncing") + (removed ? " removed" : "") + " " + guard + "}";
+    return "Replica{"
+        + descriptor
+        + (synced ? "" : " syncing")
+        + (removed ? " removed" : "")
+        + " "
+        + guard
+        + "}";
   }
 }

@@ -39,12 +39,18 @@ import org.jspecify.annotations.Nullable;
  */
 /** This node's replicas by id and by key, reconciled with the catalog's change feed. */
 final class ReplicaSet {
-  /** What the node does about a change; must not block ({@link #dropped} runs under the set's lock, the others after it). */
+  /**
+   * What the node does about a change; must not block ({@link #dropped} runs under the set's lock,
+   * the others after it).
+   */
   interface Hooks {
     /** The replica's data must be copied from another replica before it may serve. */
     void syncNeeded(Replica r);
 
-    /** The catalog names this node leaseholder at an epoch this process has not acquired yet, or names no leaseholder. */
+    /**
+     * The catalog names this node leaseholder at an epoch this process has not acquired yet, or
+     * names no leaseholder.
+     */
     void leaseNeeded(Replica r);
 
     /** No replica of this node covers [start, end) any more. */
@@ -55,7 +61,8 @@ final class ReplicaSet {
   private final LayerConfig config;
   private final Hooks hooks;
   private final ConcurrentHashMap<Long, Replica> byId = new ConcurrentHashMap<>();
-  private final ConcurrentSkipListMap<byte[], Replica> byStart = new ConcurrentSkipListMap<>(Arrays::compareUnsigned);
+  private final ConcurrentSkipListMap<byte[], Replica> byStart =
+      new ConcurrentSkipListMap<>(Arrays::compareUnsigned);
   private final Object topology = new Object();
 
   ReplicaSet(String me, LayerConfig config, Hooks hooks) {
@@ -140,7 +147,13 @@ final class ReplicaSet {
     if (r == null) {
       if (!listed || outrun(d)) return;
       boolean synced = d.leaseEpoch() == 0 || Span.of(d).coveredBy(syncedSpans(gone, null));
-      r = new Replica(me, d, new LeaseGuard(me, d.rangeId(), d.generation(), config.clock(), config.maxClockOffsetMillis()), synced);
+      r =
+          new Replica(
+              me,
+              d,
+              new LeaseGuard(
+                  me, d.rangeId(), d.generation(), config.clock(), config.maxClockOffsetMillis()),
+              synced);
       byId.put(r.rangeId, r);
       actions.attach.add(r); // by key at the end of the commit
       if (!synced) actions.sync.add(r);
@@ -167,11 +180,17 @@ final class ReplicaSet {
     if (r.learn(d)) actions.lease.add(r);
   }
 
-  /** True if a replica here overlapping {@code d} has a higher generation: {@code d} is history this node's own splits moved past. */
+  /**
+   * True if a replica here overlapping {@code d} has a higher generation: {@code d} is history this
+   * node's own splits moved past.
+   */
   private boolean outrun(RangeDescriptor d) {
     Map.Entry<byte[], Replica> first = byStart.floorEntry(d.startKey());
     if (first != null && newerOverlap(first.getValue(), d)) return true;
-    Map<byte[], Replica> rest = d.endKey() == null ? byStart.tailMap(d.startKey(), false) : byStart.subMap(d.startKey(), false, d.endKey(), false);
+    Map<byte[], Replica> rest =
+        d.endKey() == null
+            ? byStart.tailMap(d.startKey(), false)
+            : byStart.subMap(d.startKey(), false, d.endKey(), false);
     for (Replica r : rest.values()) {
       if (newerOverlap(r, d)) return true;
     }
@@ -192,7 +211,10 @@ final class ReplicaSet {
     return spans;
   }
 
-  /** Drops data no replica covers any more; under the lock, so a replica attached later never loses data to it. */
+  /**
+   * Drops data no replica covers any more; under the lock, so a replica attached later never loses
+   * data to it.
+   */
   private void dropUncovered(List<Replica> gone) {
     for (Replica g : gone) {
       Span span = Span.of(g.descriptor());
@@ -205,11 +227,15 @@ final class ReplicaSet {
   // ---------------------------------------------------------------- from this node's split
 
   /**
-   * Replaces {@code parent} by the split's children, which take over the parent's lease at once.
-   * A child the feed already brought is kept (it learns the lease); otherwise the prepared one is
+   * Replaces {@code parent} by the split's children, which take over the parent's lease at once. A
+   * child the feed already brought is kept (it learns the lease); otherwise the prepared one is
    * installed. Children go in right first, so a lookup by key always finds a replica holding it.
    */
-  void installSplit(Replica parent, RangeCatalog.SplitResult result, Replica preparedLeft, Replica preparedRight) {
+  void installSplit(
+      Replica parent,
+      RangeCatalog.SplitResult result,
+      Replica preparedLeft,
+      Replica preparedRight) {
     Actions actions = new Actions();
     synchronized (topology) {
       Lease lease = parent.lease();
@@ -243,7 +269,9 @@ final class ReplicaSet {
     r.markRemoved();
   }
 
-  /** Work collected under the lock: replicas to index by key, and hook calls made after the lock. */
+  /**
+   * Work collected under the lock: replicas to index by key, and hook calls made after the lock.
+   */
   private static final class Actions {
     final List<Replica> attach = new ArrayList<>();
     final List<Replica> sync = new ArrayList<>();
@@ -255,7 +283,8 @@ final class ReplicaSet {
      * covered (the right child), so a lookup by key never finds a gap.
      */
     void attachByKey(ConcurrentSkipListMap<byte[], Replica> byStart) {
-      attach.sort((a, b) -> Arrays.compareUnsigned(b.descriptor().startKey(), a.descriptor().startKey()));
+      attach.sort(
+          (a, b) -> Arrays.compareUnsigned(b.descriptor().startKey(), a.descriptor().startKey()));
       for (Replica r : attach) {
         if (!r.removed()) byStart.put(r.descriptor().startKey(), r);
       }

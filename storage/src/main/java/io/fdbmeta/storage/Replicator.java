@@ -42,7 +42,13 @@ final class Replicator {
   private final long timeoutMillis;
   private final Runnable catchUp;
 
-  Replicator(String me, ReplicaSet replicas, PeerClients peers, ScheduledExecutorService timer, long timeoutMillis, Runnable catchUp) {
+  Replicator(
+      String me,
+      ReplicaSet replicas,
+      PeerClients peers,
+      ScheduledExecutorService timer,
+      long timeoutMillis,
+      Runnable catchUp) {
     this.me = me;
     this.replicas = replicas;
     this.peers = peers;
@@ -58,14 +64,24 @@ final class Replicator {
   CompletableFuture<Void> replicate(ReplicatedWrite write, List<String> targets) {
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
     CompletableFuture<?>[] all = new CompletableFuture<?>[targets.size()];
-    for (int i = 0; i < all.length; i++) all[i] = toTarget(targets.get(i), write, deadline, 0, "no attempt yet");
+    for (int i = 0; i < all.length; i++)
+      all[i] = toTarget(targets.get(i), write, deadline, 0, "no attempt yet");
     return CompletableFuture.allOf(all);
   }
 
-  private CompletableFuture<Void> toTarget(String target, ReplicatedWrite w, long deadline, int attempt, String last) {
+  private CompletableFuture<Void> toTarget(
+      String target, ReplicatedWrite w, long deadline, int attempt, String last) {
     long remaining = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
     if (remaining <= 0) {
-      return CompletableFuture.failedFuture(new TimeoutException("replica " + target + " did not store the write within " + timeoutMillis + " ms (" + last + ")"));
+      return CompletableFuture.failedFuture(
+          new TimeoutException(
+              "replica "
+                  + target
+                  + " did not store the write within "
+                  + timeoutMillis
+                  + " ms ("
+                  + last
+                  + ")"));
     }
     List<NodeRequest> requests;
     try {
@@ -73,26 +89,48 @@ final class Replicator {
     } catch (IllegalStateException e) {
       return CompletableFuture.failedFuture(e);
     }
-    return sendAll(target, requests, 0, remaining).thenCompose(outcome -> {
-      if (outcome.isEmpty()) return CompletableFuture.completedFuture(null);
-      if (outcome.startsWith("!")) return CompletableFuture.failedFuture(new IllegalStateException(outcome.substring(1)));
-      long backoff = Math.min(MAX_BACKOFF_MILLIS, FIRST_BACKOFF_MILLIS << Math.min(attempt, 10));
-      return Async.after(timer, backoff, () -> toTarget(target, w, deadline, attempt + 1, outcome));
-    });
+    return sendAll(target, requests, 0, remaining)
+        .thenCompose(
+            outcome -> {
+              if (outcome.isEmpty()) return CompletableFuture.completedFuture(null);
+              if (outcome.startsWith("!"))
+                return CompletableFuture.failedFuture(
+                    new IllegalStateException(outcome.substring(1)));
+              long backoff =
+                  Math.min(MAX_BACKOFF_MILLIS, FIRST_BACKOFF_MILLIS << Math.min(attempt, 10));
+              return Async.after(
+                  timer, backoff, () -> toTarget(target, w, deadline, attempt + 1, outcome));
+            });
   }
 
-  /** The REPLICATE requests for {@code target}, one per range of this node's current view that holds keys of the write. */
+  /**
+   * The REPLICATE requests for {@code target}, one per range of this node's current view that holds
+   * keys of the write.
+   */
   private List<NodeRequest> requestsFor(String target, ReplicatedWrite w) {
     Map<Replica, List<Integer>> groups = new LinkedHashMap<>();
     for (int i = 0; i < w.keys().length; i++) {
       Replica r = replicas.forKey(w.keys()[i]);
-      if (r == null) throw new IllegalStateException("key " + RequestProcessor.printable(w.keys()[i]) + " is no longer in a range of node " + me);
+      if (r == null)
+        throw new IllegalStateException(
+            "key "
+                + RequestProcessor.printable(w.keys()[i])
+                + " is no longer in a range of node "
+                + me);
       groups.computeIfAbsent(r, x -> new ArrayList<>()).add(i);
     }
     List<NodeRequest> out = new ArrayList<>(groups.size());
     for (Map.Entry<Replica, List<Integer>> g : groups.entrySet()) {
       RangeDescriptor d = g.getKey().descriptor();
-      if (!me.equals(d.leaseholder())) throw new IllegalStateException("node " + me + " no longer holds the lease of range " + d.rangeId() + " (" + d.leaseholder() + " does)");
+      if (!me.equals(d.leaseholder()))
+        throw new IllegalStateException(
+            "node "
+                + me
+                + " no longer holds the lease of range "
+                + d.rangeId()
+                + " ("
+                + d.leaseholder()
+                + " does)");
       if (!d.replicas().contains(target)) continue;
       List<Integer> idx = g.getValue();
       byte[][] keys = new byte[idx.size()][];
@@ -101,7 +139,16 @@ final class Replicator {
         keys[j] = w.keys()[idx.get(j)];
         values[j] = w.values()[idx.get(j)];
       }
-      out.add(new NodeRequest(w.seq(), NodeOp.REPLICATE, d.rangeId(), d.generation(), d.leaseEpoch(), 0, keys, values));
+      out.add(
+          new NodeRequest(
+              w.seq(),
+              NodeOp.REPLICATE,
+              d.rangeId(),
+              d.generation(),
+              d.leaseEpoch(),
+              0,
+              keys,
+              values));
     }
     return out;
   }
@@ -110,14 +157,20 @@ final class Replicator {
    * Sends the requests one after another. Completes with "" when all were stored, "!reason" when
    * the write must fail now, or another reason to retry.
    */
-  private CompletableFuture<String> sendAll(String target, List<NodeRequest> requests, int i, long timeout) {
+  private CompletableFuture<String> sendAll(
+      String target, List<NodeRequest> requests, int i, long timeout) {
     if (i == requests.size()) return CompletableFuture.completedFuture("");
     NodeRequest req = requests.get(i);
-    return peers.send(target, req, timeout).handle((reply, e) -> {
-      if (e != null) return CompletableFuture.completedFuture(Async.describe(e));
-      if (reply.status() == ReplyStatus.OK) return sendAll(target, requests, i + 1, timeout);
-      return CompletableFuture.completedFuture(verdict(target, req, reply));
-    }).thenCompose(f -> f);
+    return peers
+        .send(target, req, timeout)
+        .handle(
+            (reply, e) -> {
+              if (e != null) return CompletableFuture.completedFuture(Async.describe(e));
+              if (reply.status() == ReplyStatus.OK)
+                return sendAll(target, requests, i + 1, timeout);
+              return CompletableFuture.completedFuture(verdict(target, req, reply));
+            })
+        .thenCompose(f -> f);
   }
 
   private String verdict(String target, NodeRequest req, NodeReply reply) {
@@ -130,8 +183,17 @@ final class Replicator {
       case NOT_LEASEHOLDER:
         if (reply.descriptor() != null) {
           RangeDescriptor theirs = RangeDescriptor.decode(reply.descriptor());
-          if (theirs.leaseEpoch() > req.epoch() && !me.equals(theirs.leaseholder()) && theirs.contains(req.keys()[0])) {
-            return "!" + why + "; range " + theirs.rangeId() + " is leased to " + theirs.leaseholder() + " at epoch " + theirs.leaseEpoch();
+          if (theirs.leaseEpoch() > req.epoch()
+              && !me.equals(theirs.leaseholder())
+              && theirs.contains(req.keys()[0])) {
+            return "!"
+                + why
+                + "; range "
+                + theirs.rangeId()
+                + " is leased to "
+                + theirs.leaseholder()
+                + " at epoch "
+                + theirs.leaseEpoch();
           }
         }
         catchUp.run();

@@ -102,7 +102,8 @@ final class RequestProcessor {
       String closed = closedReason;
       if (closed != null) return done(NodeReply.failure(req.id(), ReplyStatus.OVERLOADED, closed));
       String bad = validate(req);
-      if (bad != null) return done(NodeReply.failure(req.id(), ReplyStatus.ERROR, req.op() + ": " + bad));
+      if (bad != null)
+        return done(NodeReply.failure(req.id(), ReplyStatus.ERROR, req.op() + ": " + bad));
       switch (req.op()) {
         case GET:
         case EXISTS:
@@ -119,7 +120,8 @@ final class RequestProcessor {
           return done(NodeReply.failure(req.id(), ReplyStatus.ERROR, "unsupported op " + req.op()));
       }
     } catch (RuntimeException e) {
-      return done(NodeReply.failure(req.id(), ReplyStatus.ERROR, "internal error: " + Async.describe(e)));
+      return done(
+          NodeReply.failure(req.id(), ReplyStatus.ERROR, "internal error: " + Async.describe(e)));
     }
   }
 
@@ -146,7 +148,8 @@ final class RequestProcessor {
       case SCAN:
       case FETCH:
         if (keys != 2) return "needs a start and an end key (empty end: the range's end)";
-        if (req.keys()[1].length > 0 && Arrays.compareUnsigned(req.keys()[0], req.keys()[1]) >= 0) return "start must be before end";
+        if (req.keys()[1].length > 0 && Arrays.compareUnsigned(req.keys()[0], req.keys()[1]) >= 0)
+          return "start must be before end";
         return null;
       default:
         return null;
@@ -161,22 +164,24 @@ final class RequestProcessor {
     if (refusal != null) return refusal;
     byte[][] keys = req.keys();
     switch (req.op()) {
-      case GET: {
-        byte[][] values = new byte[keys.length][];
-        long found = 0;
-        for (int i = 0; i < keys.length; i++) {
-          values[i] = store.get(keys[i]);
-          if (values[i] != null) found++;
+      case GET:
+        {
+          byte[][] values = new byte[keys.length][];
+          long found = 0;
+          for (int i = 0; i < keys.length; i++) {
+            values[i] = store.get(keys[i]);
+            if (values[i] != null) found++;
+          }
+          return NodeReply.values(req.id(), found, values);
         }
-        return NodeReply.values(req.id(), found, values);
-      }
-      case EXISTS: {
-        long n = 0;
-        for (byte[] k : keys) {
-          if (store.exists(k)) n++;
+      case EXISTS:
+        {
+          long n = 0;
+          for (byte[] k : keys) {
+            if (store.exists(k)) n++;
+          }
+          return NodeReply.ok(req.id(), n);
         }
-        return NodeReply.ok(req.id(), n);
-      }
       default:
         return scan(req, r.descriptor());
     }
@@ -193,7 +198,8 @@ final class RequestProcessor {
   private CompletableFuture<NodeReply> write(NodeRequest req) {
     Replica r = replicas.byId(req.rangeId());
     WriteSequence seq = sequence;
-    if (seq == null) return done(NodeReply.failure(req.id(), ReplyStatus.OVERLOADED, "node is starting"));
+    if (seq == null)
+      return done(NodeReply.failure(req.id(), ReplyStatus.OVERLOADED, "node is starting"));
     ReplicatedWrite w;
     List<String> targets;
     DataStore.Applied applied;
@@ -202,7 +208,12 @@ final class RequestProcessor {
     try {
       NodeReply refusal = fence(req, r);
       if (refusal != null) return done(refusal);
-      if (r.writesBlocked()) return done(NodeReply.failure(req.id(), ReplyStatus.OVERLOADED, "lease of range " + r.rangeId + " is being handed over; retry"));
+      if (r.writesBlocked())
+        return done(
+            NodeReply.failure(
+                req.id(),
+                ReplyStatus.OVERLOADED,
+                "lease of range " + r.rangeId + " is being handed over; retry"));
       byte[][] values = req.op() == NodeOp.SET ? req.values() : new byte[req.keys().length][];
       targets = new ArrayList<>(r.descriptor().replicas());
       targets.remove(me);
@@ -216,16 +227,19 @@ final class RequestProcessor {
       r.writeEnded();
       return done(NodeReply.ok(req.id(), applied.count()));
     }
-    return env.replicate(w, targets).handle((v, e) -> {
-      r.writeEnded();
-      if (e == null) return NodeReply.ok(req.id(), applied.count());
-      return NodeReply.failure(req.id(), ReplyStatus.OVERLOADED, "write not acknowledged: " + Async.describe(e));
-    });
+    return env.replicate(w, targets)
+        .handle(
+            (v, e) -> {
+              r.writeEnded();
+              if (e == null) return NodeReply.ok(req.id(), applied.count());
+              return NodeReply.failure(
+                  req.id(), ReplyStatus.OVERLOADED, "write not acknowledged: " + Async.describe(e));
+            });
   }
 
   /**
-   * The routing-header and key check of a client request; null means serve it. Holds no lock of
-   * its own; writes call it under the replica's read lock.
+   * The routing-header and key check of a client request; null means serve it. Holds no lock of its
+   * own; writes call it under the replica's read lock.
    */
   private @Nullable NodeReply fence(NodeRequest req, @Nullable Replica r) {
     byte[] firstKey = req.keys()[0];
@@ -235,27 +249,63 @@ final class RequestProcessor {
       case SERVE:
         break;
       case STALE_REQUEST:
-        return redirect(req, ReplyStatus.STALE_EPOCH, d, "request for range " + req.rangeId() + " at generation " + req.generation() + " epoch " + req.epoch()
-            + " is older than this node's generation " + d.generation() + " epoch " + d.leaseEpoch());
+        return redirect(
+            req,
+            ReplyStatus.STALE_EPOCH,
+            d,
+            "request for range "
+                + req.rangeId()
+                + " at generation "
+                + req.generation()
+                + " epoch "
+                + req.epoch()
+                + " is older than this node's generation "
+                + d.generation()
+                + " epoch "
+                + d.leaseEpoch());
       case NODE_BEHIND:
         env.catchUp();
         return behind(req);
       case NOT_LEASEHOLDER:
-        if (me.equals(d.leaseholder())) return overloaded(req, "lease of range " + r.rangeId + " is being handed over; retry");
-        return redirect(req, ReplyStatus.NOT_LEASEHOLDER, d, "node " + me + " does not hold the lease of range " + r.rangeId
-            + (d.leaseholder() == null ? "; it has no leaseholder right now" : "; " + d.leaseholder() + " does"));
+        if (me.equals(d.leaseholder()))
+          return overloaded(req, "lease of range " + r.rangeId + " is being handed over; retry");
+        return redirect(
+            req,
+            ReplyStatus.NOT_LEASEHOLDER,
+            d,
+            "node "
+                + me
+                + " does not hold the lease of range "
+                + r.rangeId
+                + (d.leaseholder() == null
+                    ? "; it has no leaseholder right now"
+                    : "; " + d.leaseholder() + " does"));
       case LEASE_EXPIRED:
         env.leaseAttention(r);
         return overloaded(req, "lease of range " + r.rangeId + " is being renewed; retry");
       default:
-        return redirect(req, ReplyStatus.WRONG_RANGE, d, "request names range " + req.rangeId() + ", this replica is range " + r.rangeId);
+        return redirect(
+            req,
+            ReplyStatus.WRONG_RANGE,
+            d,
+            "request names range " + req.rangeId() + ", this replica is range " + r.rangeId);
     }
-    if (!r.synced()) return overloaded(req, "replica of range " + r.rangeId + " is still copying its data; retry");
+    if (!r.synced())
+      return overloaded(req, "replica of range " + r.rangeId + " is still copying its data; retry");
     if (req.op() == NodeOp.SCAN) {
       byte[] end = req.keys()[1];
       if (!d.contains(firstKey)) return outside(req, firstKey, d);
       if (end.length > 0 && Span.compareEnds(end, d.endKey()) > 0) {
-        return redirect(req, ReplyStatus.WRONG_RANGE, d, "scan end " + printable(end) + " is past the end of range " + d.rangeId() + " " + printableBounds(d));
+        return redirect(
+            req,
+            ReplyStatus.WRONG_RANGE,
+            d,
+            "scan end "
+                + printable(end)
+                + " is past the end of range "
+                + d.rangeId()
+                + " "
+                + printableBounds(d));
       }
       return null;
     }
@@ -267,8 +317,16 @@ final class RequestProcessor {
 
   private NodeReply outside(NodeRequest req, byte[] key, RangeDescriptor named) {
     RangeDescriptor holder = descriptorFor(key);
-    return redirect(req, ReplyStatus.WRONG_RANGE, holder != null ? holder : named,
-        "key " + printable(key) + " is outside range " + named.rangeId() + " " + printableBounds(named));
+    return redirect(
+        req,
+        ReplyStatus.WRONG_RANGE,
+        holder != null ? holder : named,
+        "key "
+            + printable(key)
+            + " is outside range "
+            + named.rangeId()
+            + " "
+            + printableBounds(named));
   }
 
   /** The request names a range this node has no (live) replica of. */
@@ -278,12 +336,24 @@ final class RequestProcessor {
       env.catchUp();
       return behind(req);
     }
-    String why = d.rangeId() == req.rangeId() ? "range " + req.rangeId() + " has no replica on node " + me
-        : "range " + req.rangeId() + " is not on node " + me + "; key " + printable(key) + " is in range " + d.rangeId();
+    String why =
+        d.rangeId() == req.rangeId()
+            ? "range " + req.rangeId() + " has no replica on node " + me
+            : "range "
+                + req.rangeId()
+                + " is not on node "
+                + me
+                + "; key "
+                + printable(key)
+                + " is in range "
+                + d.rangeId();
     return redirect(req, ReplyStatus.WRONG_RANGE, d, why);
   }
 
-  /** This node's newest knowledge of the range holding {@code key}: its own replica, else its route table. */
+  /**
+   * This node's newest knowledge of the range holding {@code key}: its own replica, else its route
+   * table.
+   */
   @Nullable RangeDescriptor descriptorFor(byte[] key) {
     Replica r = replicas.forKey(key);
     if (r != null && !r.removed()) return r.descriptor();
@@ -301,19 +371,39 @@ final class RequestProcessor {
       if (r.removed()) return unknownToFollower(req);
       RangeDescriptor d = r.descriptor();
       int order = compare(req.generation(), req.epoch(), d.generation(), d.leaseEpoch());
-      if (order < 0) return redirect(req, ReplyStatus.STALE_EPOCH, d, "REPLICATE at generation " + req.generation() + " epoch " + req.epoch() + " is older than this replica's");
+      if (order < 0)
+        return redirect(
+            req,
+            ReplyStatus.STALE_EPOCH,
+            d,
+            "REPLICATE at generation "
+                + req.generation()
+                + " epoch "
+                + req.epoch()
+                + " is older than this replica's");
       if (order > 0) {
         env.catchUp();
         return behind(req);
       }
       String writer = d.leaseholder();
-      if (writer == null || writer.equals(me)) return redirect(req, ReplyStatus.STALE_EPOCH, d, "no other node holds range " + r.rangeId + " at epoch " + d.leaseEpoch());
+      if (writer == null || writer.equals(me))
+        return redirect(
+            req,
+            ReplyStatus.STALE_EPOCH,
+            d,
+            "no other node holds range " + r.rangeId + " at epoch " + d.leaseEpoch());
       for (byte[] k : req.keys()) {
-        if (!d.contains(k)) return redirect(req, ReplyStatus.WRONG_RANGE, d, "key " + printable(k) + " is outside range " + r.rangeId);
+        if (!d.contains(k))
+          return redirect(
+              req,
+              ReplyStatus.WRONG_RANGE,
+              d,
+              "key " + printable(k) + " is outside range " + r.rangeId);
       }
       long now = clock.millis();
       byte[][] keys = req.keys();
-      for (int i = 0; i < keys.length; i++) store.applyReplicated(keys[i], req.values()[i], writer, req.id(), now);
+      for (int i = 0; i < keys.length; i++)
+        store.applyReplicated(keys[i], req.values()[i], writer, req.id(), now);
       return NodeReply.ok(req.id(), req.id());
     } finally {
       lock.unlock();
@@ -326,7 +416,16 @@ final class RequestProcessor {
       env.catchUp();
       return behind(req);
     }
-    return redirect(req, ReplyStatus.STALE_EPOCH, d, "range " + req.rangeId() + " is not replicated on node " + me + " at generation " + req.generation());
+    return redirect(
+        req,
+        ReplyStatus.STALE_EPOCH,
+        d,
+        "range "
+            + req.rangeId()
+            + " is not replicated on node "
+            + me
+            + " at generation "
+            + req.generation());
   }
 
   private NodeReply fetch(NodeRequest req) {
@@ -337,11 +436,22 @@ final class RequestProcessor {
       env.catchUp();
       return behind(req);
     }
-    if (req.generation() < d.generation()) return redirect(req, ReplyStatus.STALE_EPOCH, d, "FETCH at generation " + req.generation() + " is older than this replica's");
-    if (!r.synced()) return overloaded(req, "replica of range " + r.rangeId + " on " + me + " is still copying its data");
+    if (req.generation() < d.generation())
+      return redirect(
+          req,
+          ReplyStatus.STALE_EPOCH,
+          d,
+          "FETCH at generation " + req.generation() + " is older than this replica's");
+    if (!r.synced())
+      return overloaded(
+          req, "replica of range " + r.rangeId + " on " + me + " is still copying its data");
     byte[] start = d.contains(req.keys()[0]) ? req.keys()[0] : d.startKey();
-    byte[] end = req.keys()[1].length == 0 || Span.compareEnds(req.keys()[1], d.endKey()) > 0 ? d.endKey() : req.keys()[1];
-    if (end != null && Arrays.compareUnsigned(start, end) >= 0) return NodeReply.values(req.id(), 0, NO_VALUES);
+    byte[] end =
+        req.keys()[1].length == 0 || Span.compareEnds(req.keys()[1], d.endKey()) > 0
+            ? d.endKey()
+            : req.keys()[1];
+    if (end != null && Arrays.compareUnsigned(start, end) >= 0)
+      return NodeReply.values(req.id(), 0, NO_VALUES);
     int limit = req.limit() == 0 ? DEFAULT_SCAN_LIMIT : Math.min(req.limit(), MAX_SCAN_LIMIT);
     DataStore.Page page = store.scan(start, end, limit);
     return NodeReply.values(req.id(), page.more() ? 1 : 0, page.pairs().toArray(NO_VALUES));
@@ -350,15 +460,25 @@ final class RequestProcessor {
   // ---------------------------------------------------------------- replies
 
   private NodeReply behind(NodeRequest req) {
-    return overloaded(req, "node " + me + " has not yet learned range " + req.rangeId() + " at generation " + req.generation() + " epoch " + req.epoch()
-        + "; it is catching up, retry");
+    return overloaded(
+        req,
+        "node "
+            + me
+            + " has not yet learned range "
+            + req.rangeId()
+            + " at generation "
+            + req.generation()
+            + " epoch "
+            + req.epoch()
+            + "; it is catching up, retry");
   }
 
   private static NodeReply overloaded(NodeRequest req, String why) {
     return NodeReply.failure(req.id(), ReplyStatus.OVERLOADED, why);
   }
 
-  private static NodeReply redirect(NodeRequest req, ReplyStatus status, RangeDescriptor d, String why) {
+  private static NodeReply redirect(
+      NodeRequest req, ReplyStatus status, RangeDescriptor d, String why) {
     return NodeReply.redirect(req.id(), status, d.encode(), why);
   }
 
@@ -376,6 +496,10 @@ final class RequestProcessor {
   }
 
   private static String printableBounds(RangeDescriptor d) {
-    return "[" + printable(d.startKey()) + ", " + (d.endKey() == null ? "∞" : printable(d.endKey())) + ")";
+    return "["
+        + printable(d.startKey())
+        + ", "
+        + (d.endKey() == null ? "∞" : printable(d.endKey()))
+        + ")";
   }
 }

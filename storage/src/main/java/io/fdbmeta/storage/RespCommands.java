@@ -42,7 +42,11 @@ final class RespCommands {
   private final RequestProcessor processor;
   private final Function<String, CompletableFuture<String>> addressOf;
 
-  RespCommands(String me, ReplicaSet replicas, RequestProcessor processor, Function<String, CompletableFuture<String>> addressOf) {
+  RespCommands(
+      String me,
+      ReplicaSet replicas,
+      RequestProcessor processor,
+      Function<String, CompletableFuture<String>> addressOf) {
     this.me = me;
     this.replicas = replicas;
     this.processor = processor;
@@ -62,15 +66,21 @@ final class RespCommands {
         return done(OK);
       case "GET":
         if (n != 1) return arity(c);
-        return node(NodeOp.GET, new byte[][] {c.arg(1)}, NONE).thenApply(r -> r.reply != null ? r.reply : bulk(r.node.values()[0]));
+        return node(NodeOp.GET, new byte[][] {c.arg(1)}, NONE)
+            .thenApply(r -> r.reply != null ? r.reply : bulk(r.node.values()[0]));
       case "SET":
         if (n < 2) return arity(c);
-        if (n > 2) return done(error("ERR syntax error (this node takes SET key value, without options)"));
-        return node(NodeOp.SET, new byte[][] {c.arg(1)}, new byte[][] {c.arg(2)}).thenApply(r -> r.reply != null ? r.reply : OK);
+        if (n > 2)
+          return done(error("ERR syntax error (this node takes SET key value, without options)"));
+        return node(NodeOp.SET, new byte[][] {c.arg(1)}, new byte[][] {c.arg(2)})
+            .thenApply(r -> r.reply != null ? r.reply : OK);
       case "DEL":
       case "EXISTS":
         if (n < 1) return arity(c);
-        return node(name.equals("DEL") ? NodeOp.DEL : NodeOp.EXISTS, Arrays.copyOfRange(c.args(), 1, c.args().length), NONE)
+        return node(
+                name.equals("DEL") ? NodeOp.DEL : NodeOp.EXISTS,
+                Arrays.copyOfRange(c.args(), 1, c.args().length),
+                NONE)
             .thenApply(r -> r.reply != null ? r.reply : integer(r.node.number()));
       default:
         return done(error("ERR unknown command '" + printable(c.arg(0)) + "'"));
@@ -82,38 +92,64 @@ final class RespCommands {
 
   private CompletableFuture<Outcome> node(NodeOp op, byte[][] keys, byte[][] values) {
     Replica r = replicas.forKey(keys[0]);
-    if (r == null) return moved(processor.descriptorFor(keys[0])).thenApply(m -> new Outcome(null, m));
+    if (r == null)
+      return moved(processor.descriptorFor(keys[0])).thenApply(m -> new Outcome(null, m));
     for (byte[] k : keys) {
-      if (replicas.forKey(k) != r) return done(new Outcome(null, error("CROSSRANGE keys of one command must lie in one range")));
+      if (replicas.forKey(k) != r)
+        return done(
+            new Outcome(null, error("CROSSRANGE keys of one command must lie in one range")));
     }
     RangeDescriptor d = r.descriptor();
-    NodeRequest req = new NodeRequest(0, op, r.rangeId, d.generation(), d.leaseEpoch(), 0, keys, values);
-    return processor.handle(req).thenCompose(reply -> {
-      switch (reply.status()) {
-        case OK:
-          return done(new Outcome(reply, null));
-        case WRONG_RANGE:
-        case STALE_EPOCH:
-        case NOT_LEASEHOLDER:
-          return moved(reply.descriptor() == null ? null : RangeDescriptor.decode(reply.descriptor())).thenApply(m -> new Outcome(null, m));
-        case OVERLOADED:
-          return done(new Outcome(null, error("TRYAGAIN " + reply.message())));
-        default:
-          return done(new Outcome(null, error("ERR " + reply.message())));
-      }
-    });
+    NodeRequest req =
+        new NodeRequest(0, op, r.rangeId, d.generation(), d.leaseEpoch(), 0, keys, values);
+    return processor
+        .handle(req)
+        .thenCompose(
+            reply -> {
+              switch (reply.status()) {
+                case OK:
+                  return done(new Outcome(reply, null));
+                case WRONG_RANGE:
+                case STALE_EPOCH:
+                case NOT_LEASEHOLDER:
+                  return moved(
+                          reply.descriptor() == null
+                              ? null
+                              : RangeDescriptor.decode(reply.descriptor()))
+                      .thenApply(m -> new Outcome(null, m));
+                case OVERLOADED:
+                  return done(new Outcome(null, error("TRYAGAIN " + reply.message())));
+                default:
+                  return done(new Outcome(null, error("ERR " + reply.message())));
+              }
+            });
   }
 
   private CompletableFuture<Reply> moved(@Nullable RangeDescriptor d) {
     if (d == null) return done(error("TRYAGAIN this node knows no range holding the key yet"));
     String holder = d.leaseholder();
-    if (holder == null) return done(error("TRYAGAIN range " + d.rangeId() + " has no leaseholder right now"));
-    if (holder.equals(me)) return done(error("TRYAGAIN range " + d.rangeId() + " is between leases on this node"));
-    return addressOf.apply(holder).handle((address, e) -> error("MOVED range " + d.rangeId() + " is led by node " + holder + (e == null ? " (" + address + ")" : "")));
+    if (holder == null)
+      return done(error("TRYAGAIN range " + d.rangeId() + " has no leaseholder right now"));
+    if (holder.equals(me))
+      return done(error("TRYAGAIN range " + d.rangeId() + " is between leases on this node"));
+    return addressOf
+        .apply(holder)
+        .handle(
+            (address, e) ->
+                error(
+                    "MOVED range "
+                        + d.rangeId()
+                        + " is led by node "
+                        + holder
+                        + (e == null ? " (" + address + ")" : "")));
   }
 
   private static CompletableFuture<Reply> arity(RespCommand c) {
-    return done(error("ERR wrong number of arguments for '" + printable(c.arg(0)).toLowerCase() + "' command"));
+    return done(
+        error(
+            "ERR wrong number of arguments for '"
+                + printable(c.arg(0)).toLowerCase()
+                + "' command"));
   }
 
   private static Reply bulk(byte @Nullable [] b) {

@@ -16,9 +16,9 @@ import org.jspecify.annotations.Nullable;
  * The RESP port's last handler. Replies leave in command order, as RESP requires, even though
  * writes complete later than reads: each command takes a slot in a queue, and the replies at the
  * head are written as soon as they are ready, all of them with one flush (so a pipelined batch of
- * reads is answered with one write). QUIT, and a protocol error ({@code -ERR Protocol error:
- * ...}), close the connection after the replies before them. Reading stops while {@value
- * #MAX_PENDING} commands are unanswered.
+ * reads is answered with one write). QUIT, and a protocol error ({@code -ERR Protocol error: ...}),
+ * close the connection after the replies before them. Reading stops while {@value #MAX_PENDING}
+ * commands are unanswered.
  */
 final class RespHandler extends SimpleChannelInboundHandler<Object> {
   static final int MAX_PENDING = 256;
@@ -59,22 +59,27 @@ final class RespHandler extends SimpleChannelInboundHandler<Object> {
     enqueue(ctx, commands.execute(c), quit);
   }
 
-  private void enqueue(ChannelHandlerContext ctx, CompletableFuture<RespCommands.Reply> reply, boolean closeAfter) {
+  private void enqueue(
+      ChannelHandlerContext ctx, CompletableFuture<RespCommands.Reply> reply, boolean closeAfter) {
     nodeInFlight.incrementAndGet();
     Slot slot = new Slot(closeAfter);
     queue.add(slot);
     if (queue.size() >= MAX_PENDING) ctx.channel().config().setAutoRead(false);
-    reply.whenComplete((r, e) -> {
-      RespCommands.Reply out = e == null ? r : o -> Resp.error(o, "ERR " + Async.describe(e));
-      if (ctx.executor().inEventLoop()) {
-        ready(ctx, slot, out);
-      } else {
-        ctx.executor().execute(() -> ready(ctx, slot, out));
-      }
-    });
+    reply.whenComplete(
+        (r, e) -> {
+          RespCommands.Reply out = e == null ? r : o -> Resp.error(o, "ERR " + Async.describe(e));
+          if (ctx.executor().inEventLoop()) {
+            ready(ctx, slot, out);
+          } else {
+            ctx.executor().execute(() -> ready(ctx, slot, out));
+          }
+        });
   }
 
-  /** Parks {@code reply} in its slot and writes every reply ready at the head of the queue. On the event loop. */
+  /**
+   * Parks {@code reply} in its slot and writes every reply ready at the head of the queue. On the
+   * event loop.
+   */
   private void ready(ChannelHandlerContext ctx, Slot slot, RespCommands.Reply reply) {
     slot.reply = reply;
     boolean wrote = false;
@@ -90,7 +95,8 @@ final class RespHandler extends SimpleChannelInboundHandler<Object> {
       }
     }
     if (wrote) ctx.flush();
-    if (queue.size() < MAX_PENDING / 2 && !closing && !ctx.channel().config().isAutoRead()) ctx.channel().config().setAutoRead(true);
+    if (queue.size() < MAX_PENDING / 2 && !closing && !ctx.channel().config().isAutoRead())
+      ctx.channel().config().setAutoRead(true);
   }
 
   @Override

@@ -26,7 +26,8 @@ record Span(byte[] start, byte @Nullable [] end) {
 
   /** True if this span and {@code o} share a key. */
   boolean overlaps(Span o) {
-    return (o.end == null || Arrays.compareUnsigned(start, o.end) < 0) && (end == null || Arrays.compareUnsigned(o.start, end) < 0);
+    return (o.end == null || Arrays.compareUnsigned(start, o.end) < 0)
+        && (end == null || Arrays.compareUnsigned(o.start, end) < 0);
   }
 
   /** True if {@code parts} together cover all of this span. */
@@ -42,7 +43,8 @@ record Span(byte[] start, byte @Nullable [] end) {
     byte[] cursor = start;
     for (Span p : sorted) {
       if (compareEnds(p.end, cursor) <= 0) continue; // entirely before the cursor
-      if (end != null && Arrays.compareUnsigned(p.start, end) >= 0) break; // entirely after this span
+      if (end != null && Arrays.compareUnsigned(p.start, end) >= 0)
+        break; // entirely after this span
       if (Arrays.compareUnsigned(p.start, cursor) > 0) out.add(new Span(cursor, p.start));
       if (p.end == null) return out;
       cursor = p.end;

@@ -80,7 +80,11 @@ import org.jspecify.annotations.Nullable;
  */
 public final class StorageNode implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(StorageNode.class.getName());
-  /** Replies written during one read (or one loop turn, for replies completed later) leave in one flush, up to this many. */
+
+  /**
+   * Replies written during one read (or one loop turn, for replies completed later) leave in one
+   * flush, up to this many.
+   */
   static final int FLUSH_BATCH = 256;
 
   private enum State {
@@ -97,7 +101,8 @@ public final class StorageNode implements AutoCloseable {
   private final RangeCatalog catalog;
   private final EventLoopGroup group;
   private final ScheduledThreadPoolExecutor timer;
-  private final ChannelGroup channels = new DefaultChannelGroup("storage-node", GlobalEventExecutor.INSTANCE);
+  private final ChannelGroup channels =
+      new DefaultChannelGroup("storage-node", GlobalEventExecutor.INSTANCE);
   private final List<Channel> listeners = new ArrayList<>();
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicLong fetchIds = new AtomicLong();
@@ -128,85 +133,142 @@ public final class StorageNode implements AutoCloseable {
     this.registry = new NodeRegistry(ks, layer);
     this.catalog = new RangeCatalog(ks, layer);
     LeaseManager leases = new LeaseManager(catalog);
-    this.group = new MultiThreadIoEventLoopGroup(config.ioThreads, new DefaultThreadFactory("storage-" + me + "-io"), Transport.preferred().ioHandlerFactory());
-    this.timer = new ScheduledThreadPoolExecutor(1, r -> {
-      Thread t = new Thread(r, "storage-" + me + "-timer");
-      t.setDaemon(true);
-      return t;
-    });
+    this.group =
+        new MultiThreadIoEventLoopGroup(
+            config.ioThreads,
+            new DefaultThreadFactory("storage-" + me + "-io"),
+            Transport.preferred().ioHandlerFactory());
+    this.timer =
+        new ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread t = new Thread(r, "storage-" + me + "-timer");
+              t.setDaemon(true);
+              return t;
+            });
     timer.setRemoveOnCancelPolicy(true);
-    this.replicas = new ReplicaSet(me, layer, new ReplicaSet.Hooks() {
-      @Override
-      public void syncNeeded(Replica r) {
-        fetcher.start(r);
-      }
+    this.replicas =
+        new ReplicaSet(
+            me,
+            layer,
+            new ReplicaSet.Hooks() {
+              @Override
+              public void syncNeeded(Replica r) {
+                fetcher.start(r);
+              }
 
-      @Override
-      public void leaseNeeded(Replica r) {
-        keeper.attend(r);
-      }
+              @Override
+              public void leaseNeeded(Replica r) {
+                keeper.attend(r);
+              }
 
-      @Override
-      public void dropped(Span span) {
-        store.clear(span.start(), span.end());
-      }
-    });
-    this.follower = new RouteFollower(db, ks, RouteFollower.Options.builder().clock(layer.clock()).pollInterval(config.routePollInterval).build());
-    this.peers = new PeerClients(db, registry, group, config.maxFrameBytes, (int) Math.min(Integer.MAX_VALUE, config.replicationTimeout.toMillis()));
-    this.replicator = new Replicator(me, replicas, peers, timer, config.replicationTimeout.toMillis(), this::catchUp);
-    this.processor = new RequestProcessor(me, replicas, store, new RequestProcessor.Environment() {
-      @Override
-      public void catchUp() {
-        StorageNode.this.catchUp();
-      }
+              @Override
+              public void dropped(Span span) {
+                store.clear(span.start(), span.end());
+              }
+            });
+    this.follower =
+        new RouteFollower(
+            db,
+            ks,
+            RouteFollower.Options.builder()
+                .clock(layer.clock())
+                .pollInterval(config.routePollInterval)
+                .build());
+    this.peers =
+        new PeerClients(
+            db,
+            registry,
+            group,
+            config.maxFrameBytes,
+            (int) Math.min(Integer.MAX_VALUE, config.replicationTimeout.toMillis()));
+    this.replicator =
+        new Replicator(
+            me, replicas, peers, timer, config.replicationTimeout.toMillis(), this::catchUp);
+    this.processor =
+        new RequestProcessor(
+            me,
+            replicas,
+            store,
+            new RequestProcessor.Environment() {
+              @Override
+              public void catchUp() {
+                StorageNode.this.catchUp();
+              }
 
-      @Override
-      public @Nullable RangeDescriptor routeOf(byte[] key) {
-        return follower.table().lookup(key);
-      }
+              @Override
+              public @Nullable RangeDescriptor routeOf(byte[] key) {
+                return follower.table().lookup(key);
+              }
 
-      @Override
-      public CompletableFuture<Void> replicate(ReplicatedWrite write, List<String> targets) {
-        return replicator.replicate(write, targets);
-      }
+              @Override
+              public CompletableFuture<Void> replicate(
+                  ReplicatedWrite write, List<String> targets) {
+                return replicator.replicate(write, targets);
+              }
 
-      @Override
-      public void leaseAttention(Replica r) {
-        keeper.attend(r);
-      }
-    }, layer.clock());
+              @Override
+              public void leaseAttention(Replica r) {
+                keeper.attend(r);
+              }
+            },
+            layer.clock());
     this.keeper = new LeaseKeeper(me, db, leases, replicas, layer, timer);
-    this.fetcher = new RangeFetcher(me, store, peers, timer, config.replicationTimeout.toMillis(), this::catchUp, keeper::attend, () -> -fetchIds.incrementAndGet());
+    this.fetcher =
+        new RangeFetcher(
+            me,
+            store,
+            peers,
+            timer,
+            config.replicationTimeout.toMillis(),
+            this::catchUp,
+            keeper::attend,
+            () -> -fetchIds.incrementAndGet());
     this.splitter = new RangeSplitter(me, db, catalog, replicas, layer);
-    this.handover = new LeaseHandover(me, db, leases, registry, replicas, timer, config.drainTimeout.toMillis());
-    this.heartbeats = new Heartbeats(db, registry, me, config.capacity, new Heartbeats.Source() {
-      @Override
-      public long incarnation() {
-        return incarnation;
-      }
+    this.handover =
+        new LeaseHandover(
+            me, db, leases, registry, replicas, timer, config.drainTimeout.toMillis());
+    this.heartbeats =
+        new Heartbeats(
+            db,
+            registry,
+            me,
+            config.capacity,
+            new Heartbeats.Source() {
+              @Override
+              public long incarnation() {
+                return incarnation;
+              }
 
-      @Override
-      public long requests() {
-        return processor.requests();
-      }
+              @Override
+              public long requests() {
+                return processor.requests();
+              }
 
-      @Override
-      public long bytes() {
-        return store.bytes();
-      }
+              @Override
+              public long bytes() {
+                return store.bytes();
+              }
 
-      @Override
-      public int ranges() {
-        return replicas.size();
-      }
+              @Override
+              public int ranges() {
+                return replicas.size();
+              }
 
-      @Override
-      public void reRegister() {
-        register().whenComplete((rec, e) -> {
-          if (e != null) LOG.log(System.Logger.Level.WARNING, "node " + me + " could not register again: " + Async.describe(e));
-        });
-      }
-    }, timer, System::nanoTime);
+              @Override
+              public void reRegister() {
+                register()
+                    .whenComplete(
+                        (rec, e) -> {
+                          if (e != null)
+                            LOG.log(
+                                System.Logger.Level.WARNING,
+                                "node " + me + " could not register again: " + Async.describe(e));
+                        });
+              }
+            },
+            timer,
+            System::nanoTime);
   }
 
   // ---------------------------------------------------------------- start
@@ -219,7 +281,8 @@ public final class StorageNode implements AutoCloseable {
    * @return completes with the running node; fails with the bind, registration or load error (the
    *     node is then stopped)
    */
-  public static CompletableFuture<StorageNode> startAsync(Database db, Keyspace ks, LayerConfig layer, Config config) {
+  public static CompletableFuture<StorageNode> startAsync(
+      Database db, Keyspace ks, LayerConfig layer, Config config) {
     Objects.requireNonNull(db, "db");
     Objects.requireNonNull(ks, "ks");
     Objects.requireNonNull(layer, "layer");
@@ -232,13 +295,16 @@ public final class StorageNode implements AutoCloseable {
     } catch (RuntimeException e) {
       started = CompletableFuture.failedFuture(e);
     }
-    return started.handle((x, e) -> {
-      if (e != null) {
-        n.kill();
-        throw new CompletionException("storage node " + config.nodeId + " failed to start: " + Async.describe(e), Async.cause(e));
-      }
-      return n;
-    });
+    return started.handle(
+        (x, e) -> {
+          if (e != null) {
+            n.kill();
+            throw new CompletionException(
+                "storage node " + config.nodeId + " failed to start: " + Async.describe(e),
+                Async.cause(e));
+          }
+          return n;
+        });
   }
 
   /** Blocking {@link #startAsync}. */
@@ -252,74 +318,106 @@ public final class StorageNode implements AutoCloseable {
   }
 
   private CompletableFuture<Void> begin() {
-    follower.addListener(new RouteFollower.Listener() {
-      @Override
-      public void onChanges(Versionstamp position, List<ChangeEvent> events) {
-        replicas.apply(events);
-      }
+    follower.addListener(
+        new RouteFollower.Listener() {
+          @Override
+          public void onChanges(Versionstamp position, List<ChangeEvent> events) {
+            replicas.apply(events);
+          }
 
-      @Override
-      public void onReload(RouteSnapshot snapshot) {
-        replicas.reload(snapshot.ranges());
-      }
-    });
-    return bind(config.port, new ChannelInitializer<SocketChannel>() {
-      @Override
-      protected void initChannel(SocketChannel ch) {
-        channels.add(ch);
-        ch.pipeline().addLast("flush", new FlushConsolidationHandler(FLUSH_BATCH, true));
-        NodeCodec.serverPipeline(ch.pipeline(), config.maxFrameBytes);
-        ch.pipeline().addLast("requests", new NodeRequestHandler(processor, inFlight));
-      }
-    }).thenCompose(node -> {
-      nodeAddress = node;
-      if (config.respPort < 0) return CompletableFuture.completedFuture(null);
-      RespCommands commands = new RespCommands(config.nodeId, replicas, processor, peers::addressOf);
-      return bind(config.respPort, new ChannelInitializer<SocketChannel>() {
-        @Override
-        protected void initChannel(SocketChannel ch) {
-          channels.add(ch);
-          ch.pipeline().addLast("flush", new FlushConsolidationHandler(FLUSH_BATCH, true));
-          ch.pipeline().addLast("resp-decoder", new RespDecoder());
-          ch.pipeline().addLast("commands", new RespHandler(commands, inFlight));
-        }
-      }).thenAccept(resp -> respAddress = resp);
-    }).thenCompose(x -> register()).thenCompose(rec -> follower.startAsync()).thenRun(() -> {
-      processor.open(new WriteSequence(incarnation));
-      heartbeats.start(config.heartbeatInterval(layer).toMillis());
-      keeper.start(config.leaseRenewInterval(layer).toMillis());
-      timer.scheduleWithFixedDelay(() -> store.sweepTombstones(layer.now()), 10, 10, TimeUnit.SECONDS);
-      if (!state.compareAndSet(State.STARTING, State.RUNNING)) throw new IllegalStateException("node was stopped while starting");
-      keeper.tick();
-    });
+          @Override
+          public void onReload(RouteSnapshot snapshot) {
+            replicas.reload(snapshot.ranges());
+          }
+        });
+    return bind(
+            config.port,
+            new ChannelInitializer<SocketChannel>() {
+              @Override
+              protected void initChannel(SocketChannel ch) {
+                channels.add(ch);
+                ch.pipeline().addLast("flush", new FlushConsolidationHandler(FLUSH_BATCH, true));
+                NodeCodec.serverPipeline(ch.pipeline(), config.maxFrameBytes);
+                ch.pipeline().addLast("requests", new NodeRequestHandler(processor, inFlight));
+              }
+            })
+        .thenCompose(
+            node -> {
+              nodeAddress = node;
+              if (config.respPort < 0) return CompletableFuture.completedFuture(null);
+              RespCommands commands =
+                  new RespCommands(config.nodeId, replicas, processor, peers::addressOf);
+              return bind(
+                      config.respPort,
+                      new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                          channels.add(ch);
+                          ch.pipeline()
+                              .addLast("flush", new FlushConsolidationHandler(FLUSH_BATCH, true));
+                          ch.pipeline().addLast("resp-decoder", new RespDecoder());
+                          ch.pipeline().addLast("commands", new RespHandler(commands, inFlight));
+                        }
+                      })
+                  .thenAccept(resp -> respAddress = resp);
+            })
+        .thenCompose(x -> register())
+        .thenCompose(rec -> follower.startAsync())
+        .thenRun(
+            () -> {
+              processor.open(new WriteSequence(incarnation));
+              heartbeats.start(config.heartbeatInterval(layer).toMillis());
+              keeper.start(config.leaseRenewInterval(layer).toMillis());
+              timer.scheduleWithFixedDelay(
+                  () -> store.sweepTombstones(layer.now()), 10, 10, TimeUnit.SECONDS);
+              if (!state.compareAndSet(State.STARTING, State.RUNNING))
+                throw new IllegalStateException("node was stopped while starting");
+              keeper.tick();
+            });
   }
 
-  private CompletableFuture<InetSocketAddress> bind(int port, ChannelInitializer<SocketChannel> init) {
+  private CompletableFuture<InetSocketAddress> bind(
+      int port, ChannelInitializer<SocketChannel> init) {
     CompletableFuture<InetSocketAddress> out = new CompletableFuture<>();
-    ServerBootstrap b = new ServerBootstrap().group(group).channel(Transport.of(group).serverSocketChannel())
-        .childOption(ChannelOption.TCP_NODELAY, true)
-        .childHandler(init);
-    b.bind(config.host, port).addListener(f -> {
-      ChannelFuture cf = (ChannelFuture) f;
-      if (!f.isSuccess()) {
-        out.completeExceptionally(new IllegalStateException("cannot bind " + config.host + ":" + port + ": " + f.cause(), f.cause()));
-        return;
-      }
-      synchronized (listeners) {
-        listeners.add(cf.channel());
-      }
-      channels.add(cf.channel());
-      out.complete((InetSocketAddress) cf.channel().localAddress());
-    });
+    ServerBootstrap b =
+        new ServerBootstrap()
+            .group(group)
+            .channel(Transport.of(group).serverSocketChannel())
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childHandler(init);
+    b.bind(config.host, port)
+        .addListener(
+            f -> {
+              ChannelFuture cf = (ChannelFuture) f;
+              if (!f.isSuccess()) {
+                out.completeExceptionally(
+                    new IllegalStateException(
+                        "cannot bind " + config.host + ":" + port + ": " + f.cause(), f.cause()));
+                return;
+              }
+              synchronized (listeners) {
+                listeners.add(cf.channel());
+              }
+              channels.add(cf.channel());
+              out.complete((InetSocketAddress) cf.channel().localAddress());
+            });
     return out;
   }
 
   private CompletableFuture<NodeRecord> register() {
-    NodeRegistry.Registration reg = new NodeRegistry.Registration(config.nodeId, address(), new NodeRecord.Locality(config.region, config.zone, config.rack), config.capacity);
-    return registry.registerAsync(db, reg, UUID.randomUUID().toString()).thenApply(rec -> {
-      incarnation = rec.incarnation();
-      return rec;
-    });
+    NodeRegistry.Registration reg =
+        new NodeRegistry.Registration(
+            config.nodeId,
+            address(),
+            new NodeRecord.Locality(config.region, config.zone, config.rack),
+            config.capacity);
+    return registry
+        .registerAsync(db, reg, UUID.randomUUID().toString())
+        .thenApply(
+            rec -> {
+              incarnation = rec.incarnation();
+              return rec;
+            });
   }
 
   /** Asks the route follower to catch up now; at most one such request at a time. */
@@ -367,7 +465,9 @@ public final class StorageNode implements AutoCloseable {
     return follower.table();
   }
 
-  /** True if this node serves clients for the range now: leaseholder, lease valid, data complete. */
+  /**
+   * True if this node serves clients for the range now: leaseholder, lease valid, data complete.
+   */
   public boolean isServing(long rangeId) {
     Replica r = replicas.byId(rangeId);
     return r != null && r.isServing();
@@ -395,16 +495,26 @@ public final class StorageNode implements AutoCloseable {
     return r != null && r.synced();
   }
 
-  /** The value this node stores for {@code key}, whatever its role: for tests and tools, not a read path. */
+  /**
+   * The value this node stores for {@code key}, whatever its role: for tests and tools, not a read
+   * path.
+   */
   public byte @Nullable [] localValue(byte[] key) {
     return store.get(key);
   }
 
   /** Counters for tests, benchmarks and the demo. */
-  public record Stats(long requests, long bytes, int keys, int replicas, int serving, int inFlight) {}
+  public record Stats(
+      long requests, long bytes, int keys, int replicas, int serving, int inFlight) {}
 
   public Stats stats() {
-    return new Stats(processor.requests(), store.bytes(), store.entries(), replicas.size(), servingRanges().size(), inFlight.get());
+    return new Stats(
+        processor.requests(),
+        store.bytes(),
+        store.entries(),
+        replicas.size(),
+        servingRanges().size(),
+        inFlight.get());
   }
 
   // ---------------------------------------------------------------- range operations
@@ -440,13 +550,14 @@ public final class StorageNode implements AutoCloseable {
 
   /**
    * Stops gracefully: stops accepting connections, blocks writes of its ranges and waits for those
-   * in flight, releases its leases (others may take them at once), refuses what arrives later, waits
-   * for requests in flight up to the drain timeout, then stops heartbeats, the route follower and
-   * its threads. Idempotent.
+   * in flight, releases its leases (others may take them at once), refuses what arrives later,
+   * waits for requests in flight up to the drain timeout, then stops heartbeats, the route follower
+   * and its threads. Idempotent.
    */
   @Override
   public void close() {
-    if (!state.compareAndSet(State.RUNNING, State.CLOSING) && !state.compareAndSet(State.STARTING, State.CLOSING)) return;
+    if (!state.compareAndSet(State.RUNNING, State.CLOSING)
+        && !state.compareAndSet(State.STARTING, State.CLOSING)) return;
     long drain = config.drainTimeout.toMillis();
     keeper.stop();
     fetcher.stop();
@@ -457,15 +568,30 @@ public final class StorageNode implements AutoCloseable {
     List<CompletableFuture<Void>> releases = new ArrayList<>();
     for (Replica r : replicas.all()) {
       if (r.lease() == null || !r.guard.isHolder()) continue;
-      releases.add(handover.quiesce(r).thenCompose(x -> handover.release(r)).exceptionally(e -> {
-        LOG.log(System.Logger.Level.WARNING, "node " + config.nodeId + " could not release range " + r.rangeId + ": " + Async.describe(e));
-        return null;
-      }));
+      releases.add(
+          handover
+              .quiesce(r)
+              .thenCompose(x -> handover.release(r))
+              .exceptionally(
+                  e -> {
+                    LOG.log(
+                        System.Logger.Level.WARNING,
+                        "node "
+                            + config.nodeId
+                            + " could not release range "
+                            + r.rangeId
+                            + ": "
+                            + Async.describe(e));
+                    return null;
+                  }));
     }
     try {
-      CompletableFuture.allOf(releases.toArray(new CompletableFuture<?>[0])).get(drain + 2000, TimeUnit.MILLISECONDS);
+      CompletableFuture.allOf(releases.toArray(new CompletableFuture<?>[0]))
+          .get(drain + 2000, TimeUnit.MILLISECONDS);
     } catch (Exception e) {
-      LOG.log(System.Logger.Level.WARNING, "node " + config.nodeId + ": releasing leases did not finish: " + Async.describe(e));
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "node " + config.nodeId + ": releasing leases did not finish: " + Async.describe(e));
     }
     processor.refuse("node " + config.nodeId + " is shutting down");
     Async.until(timer, () -> inFlight.get() == 0, drain).join();
@@ -473,8 +599,8 @@ public final class StorageNode implements AutoCloseable {
   }
 
   /**
-   * Stops abruptly, as a crash would: closes every socket at once, releases nothing (its leases
-   * run out on their own), stops heartbeats. For failure tests. Idempotent.
+   * Stops abruptly, as a crash would: closes every socket at once, releases nothing (its leases run
+   * out on their own), stops heartbeats. For failure tests. Idempotent.
    */
   public void kill() {
     if (state.getAndSet(State.CLOSING) == State.CLOSED) {
@@ -502,7 +628,12 @@ public final class StorageNode implements AutoCloseable {
   @Override
   public String toString() {
     InetSocketAddress a = nodeAddress;
-    return "StorageNode{" + config.nodeId + (a == null ? "" : " " + config.host + ":" + a.getPort()) + " " + state.get() + "}";
+    return "StorageNode{"
+        + config.nodeId
+        + (a == null ? "" : " " + config.host + ":" + a.getPort())
+        + " "
+        + state.get()
+        + "}";
   }
 
   // ---------------------------------------------------------------- configuration
@@ -543,7 +674,9 @@ public final class StorageNode implements AutoCloseable {
       this.ioThreads = b.ioThreads;
     }
 
-    /** @throws IllegalArgumentException if the node id is not 1-128 characters of [A-Za-z0-9._:-] */
+    /**
+     * @throws IllegalArgumentException if the node id is not 1-128 characters of [A-Za-z0-9._:-]
+     */
     public static Builder builder(String nodeId) {
       return new Builder(nodeId);
     }
@@ -576,12 +709,16 @@ public final class StorageNode implements AutoCloseable {
 
     /** Liveness renewal period: as set, else a third of the layer's liveness duration. */
     public Duration heartbeatInterval(LayerConfig layer) {
-      return heartbeatInterval != null ? heartbeatInterval : Duration.ofMillis(Math.max(10, layer.livenessMillis() / 3));
+      return heartbeatInterval != null
+          ? heartbeatInterval
+          : Duration.ofMillis(Math.max(10, layer.livenessMillis() / 3));
     }
 
     /** Lease renewal period: as set, else a third of the layer's lease duration. */
     public Duration leaseRenewInterval(LayerConfig layer) {
-      return leaseRenewInterval != null ? leaseRenewInterval : Duration.ofMillis(Math.max(10, layer.leaseMillis() / 3));
+      return leaseRenewInterval != null
+          ? leaseRenewInterval
+          : Duration.ofMillis(Math.max(10, layer.leaseMillis() / 3));
     }
 
     /**
@@ -591,17 +728,28 @@ public final class StorageNode implements AutoCloseable {
     void validateAgainst(LayerConfig layer) {
       long hb = heartbeatInterval(layer).toMillis();
       if (hb >= layer.livenessMillis()) {
-        throw new IllegalArgumentException("heartbeatInterval " + hb + " ms must be shorter than the liveness duration " + layer.livenessMillis() + " ms");
+        throw new IllegalArgumentException(
+            "heartbeatInterval "
+                + hb
+                + " ms must be shorter than the liveness duration "
+                + layer.livenessMillis()
+                + " ms");
       }
       long renew = leaseRenewInterval(layer).toMillis();
       long serving = layer.leaseMillis() - layer.maxClockOffsetMillis();
       if (renew >= serving) {
-        throw new IllegalArgumentException("leaseRenewInterval " + renew + " ms must be shorter than the time a lease serves (" + serving
-            + " ms: lease duration minus max clock offset)");
+        throw new IllegalArgumentException(
+            "leaseRenewInterval "
+                + renew
+                + " ms must be shorter than the time a lease serves ("
+                + serving
+                + " ms: lease duration minus max clock offset)");
       }
     }
 
-    /** How long a write may take to reach every replica before it is answered as not acknowledged. */
+    /**
+     * How long a write may take to reach every replica before it is answered as not acknowledged.
+     */
     public Duration replicationTimeout() {
       return replicationTimeout;
     }
@@ -619,7 +767,8 @@ public final class StorageNode implements AutoCloseable {
       private String region = "local";
       private String zone = "z1";
       private String rack = "r1";
-      private NodeRecord.Capacity capacity = new NodeRecord.Capacity(1L << 40, Runtime.getRuntime().availableProcessors());
+      private NodeRecord.Capacity capacity =
+          new NodeRecord.Capacity(1L << 40, Runtime.getRuntime().availableProcessors());
       private @Nullable Duration heartbeatInterval;
       private @Nullable Duration leaseRenewInterval;
       private Duration replicationTimeout = Duration.ofSeconds(2);
@@ -630,15 +779,21 @@ public final class StorageNode implements AutoCloseable {
 
       private Builder(String nodeId) {
         if (nodeId.isEmpty() || nodeId.length() > 128 || !nodeId.matches("[A-Za-z0-9._:-]+")) {
-          throw new IllegalArgumentException("node id must be 1-128 characters of [A-Za-z0-9._:-], got '" + nodeId + "'");
+          throw new IllegalArgumentException(
+              "node id must be 1-128 characters of [A-Za-z0-9._:-], got '" + nodeId + "'");
         }
         this.nodeId = nodeId;
       }
 
-      /** The address to bind and to register (peers and routers connect to it); default 127.0.0.1. */
+      /**
+       * The address to bind and to register (peers and routers connect to it); default 127.0.0.1.
+       */
       public Builder host(String host) {
         if (host.isBlank() || host.equals("0.0.0.0") || host.equals("::")) {
-          throw new IllegalArgumentException("host must be an address others can connect to (it is registered), got '" + host + "'");
+          throw new IllegalArgumentException(
+              "host must be an address others can connect to (it is registered), got '"
+                  + host
+                  + "'");
         }
         this.host = host;
         return this;
@@ -674,7 +829,9 @@ public final class StorageNode implements AutoCloseable {
       }
 
       public Builder capacity(long diskBytes, double cpuCores) {
-        if (diskBytes < 0 || cpuCores < 0) throw new IllegalArgumentException("capacity must be >= 0, got " + diskBytes + " bytes, " + cpuCores + " cores");
+        if (diskBytes < 0 || cpuCores < 0)
+          throw new IllegalArgumentException(
+              "capacity must be >= 0, got " + diskBytes + " bytes, " + cpuCores + " cores");
         this.capacity = new NodeRecord.Capacity(diskBytes, cpuCores);
         return this;
       }
@@ -706,13 +863,15 @@ public final class StorageNode implements AutoCloseable {
       }
 
       public Builder maxFrameBytes(int bytes) {
-        if (bytes < 1024) throw new IllegalArgumentException("maxFrameBytes must be >= 1024, got " + bytes);
+        if (bytes < 1024)
+          throw new IllegalArgumentException("maxFrameBytes must be >= 1024, got " + bytes);
         this.maxFrameBytes = bytes;
         return this;
       }
 
       public Builder ioThreads(int n) {
-        if (n < 1 || n > 64) throw new IllegalArgumentException("ioThreads must be in [1, 64], got " + n);
+        if (n < 1 || n > 64)
+          throw new IllegalArgumentException("ioThreads must be in [1, 64], got " + n);
         this.ioThreads = n;
         return this;
       }
@@ -722,13 +881,16 @@ public final class StorageNode implements AutoCloseable {
       }
 
       private static int checkPort(String what, int port, boolean allowNone) {
-        if (port < (allowNone ? -1 : 0) || port > 65535) throw new IllegalArgumentException(what + " must be in [" + (allowNone ? -1 : 0) + ", 65535], got " + port);
+        if (port < (allowNone ? -1 : 0) || port > 65535)
+          throw new IllegalArgumentException(
+              what + " must be in [" + (allowNone ? -1 : 0) + ", 65535], got " + port);
         return port;
       }
 
       private static Duration positive(String what, Duration d) {
         Objects.requireNonNull(d, what);
-        if (d.isNegative() || d.isZero()) throw new IllegalArgumentException(what + " must be positive, got " + d);
+        if (d.isNegative() || d.isZero())
+          throw new IllegalArgumentException(what + " must be positive, got " + d);
         return d;
       }
     }

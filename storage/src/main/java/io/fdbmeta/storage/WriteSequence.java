@@ -18,13 +18,15 @@ final class WriteSequence {
   private final AtomicLong counter = new AtomicLong();
 
   WriteSequence(long incarnation) {
-    if (incarnation < 1) throw new IllegalArgumentException("incarnation must be >= 1, got " + incarnation);
+    if (incarnation < 1)
+      throw new IllegalArgumentException("incarnation must be >= 1, got " + incarnation);
     this.base = (incarnation & INCARNATION_MASK) << COUNTER_BITS;
   }
 
   long next() {
     long n = counter.incrementAndGet();
-    if (n > COUNTER_MASK) throw new IllegalStateException("write sequence exhausted; restart the node");
+    if (n > COUNTER_MASK)
+      throw new IllegalStateException("write sequence exhausted; restart the node");
     return base | n;
   }
 

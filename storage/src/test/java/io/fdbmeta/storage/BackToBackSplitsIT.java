@@ -31,7 +31,8 @@ class BackToBackSplitsIT {
           String k = Writers.key(i);
           try {
             NodeReply r = client.call(NodeOp.SET, new byte[][] {b(k)}, new byte[][] {b("v" + i)});
-            if (r.status() != ReplyStatus.OK) failures.add(k + ": " + r.status() + " " + r.message());
+            if (r.status() != ReplyStatus.OK)
+              failures.add(k + ": " + r.status() + " " + r.message());
           } catch (Exception e) {
             failures.add(k + ": " + Async.describe(e));
           }
@@ -39,7 +40,10 @@ class BackToBackSplitsIT {
       }
       assertThat(failures).as("writes that failed").isEmpty();
       for (StorageNode n : c.nodes()) {
-        for (int i = 0; i < 2000; i += 50) assertThat(Bytes.s(n.localValue(b(Writers.key(i))))).as("%s on %s", Writers.key(i), n.nodeId()).isEqualTo("v" + i);
+        for (int i = 0; i < 2000; i += 50)
+          assertThat(Bytes.s(n.localValue(b(Writers.key(i)))))
+              .as("%s on %s", Writers.key(i), n.nodeId())
+              .isEqualTo("v" + i);
       }
     }
   }

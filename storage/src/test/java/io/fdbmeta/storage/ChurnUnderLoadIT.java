@@ -29,7 +29,9 @@ class ChurnUnderLoadIT {
               c.leaseholderOf(d.rangeId()).splitAsync(d.rangeId(), b(key)).get();
               splits++;
             } else {
-              String to = d.replicas().get((d.replicas().indexOf(d.leaseholder()) + 1 + rnd.nextInt(2)) % 3);
+              String to =
+                  d.replicas()
+                      .get((d.replicas().indexOf(d.leaseholder()) + 1 + rnd.nextInt(2)) % 3);
               c.leaseholderOf(d.rangeId()).transferLeaseAsync(d.rangeId(), to).get();
               transfers++;
             }
@@ -47,8 +49,15 @@ class ChurnUnderLoadIT {
       assertThat(transfers).isGreaterThan(5);
       c.awaitServing(Duration.ofSeconds(5));
       w.verifyOn(c);
-      System.out.printf("churn under load: %d splits, %d transfers, %d refused; %d writes, %d reads, %d redirects, %d retries%n", splits, transfers, refused,
-          w.writes.get(), w.reads.get(), w.client.redirects.get(), w.client.retries.get());
+      System.out.printf(
+          "churn under load: %d splits, %d transfers, %d refused; %d writes, %d reads, %d redirects, %d retries%n",
+          splits,
+          transfers,
+          refused,
+          w.writes.get(),
+          w.reads.get(),
+          w.client.redirects.get(),
+          w.client.retries.get());
     }
   }
 }

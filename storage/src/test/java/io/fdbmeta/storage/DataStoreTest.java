@@ -42,10 +42,17 @@ class DataStoreTest {
   @Test
   void leaderWritesCountAndScanSkipsTombstones() {
     WriteSequence seq = new WriteSequence(3);
-    DataStore.Applied set = store.applyAsLeader("n1", seq, new byte[][] {b("a"), b("b"), b("c")}, new byte[][] {b("1"), b("2"), b("3")}, 0);
+    DataStore.Applied set =
+        store.applyAsLeader(
+            "n1",
+            seq,
+            new byte[][] {b("a"), b("b"), b("c")},
+            new byte[][] {b("1"), b("2"), b("3")},
+            0);
     assertThat(set.count()).isEqualTo(3);
     assertThat(WriteSequence.sameProcess(set.seq(), 3L << WriteSequence.COUNTER_BITS)).isTrue();
-    DataStore.Applied del = store.applyAsLeader("n1", seq, new byte[][] {b("b"), b("x")}, new byte[2][], 1000);
+    DataStore.Applied del =
+        store.applyAsLeader("n1", seq, new byte[][] {b("b"), b("x")}, new byte[2][], 1000);
     assertThat(del.count()).isEqualTo(1);
     assertThat(del.seq()).isGreaterThan(set.seq());
     DataStore.Page page = store.scan(b("a"), null, 1);
@@ -63,7 +70,8 @@ class DataStoreTest {
   void unsignedOrderAndClear() {
     store.applyFetched(new byte[] {(byte) 0xff}, b("high"));
     store.applyFetched(new byte[] {0x01}, b("low"));
-    assertThat(store.scan(new byte[0], null, 10).pairs()).containsExactly(new byte[] {0x01}, b("low"), new byte[] {(byte) 0xff}, b("high"));
+    assertThat(store.scan(new byte[0], null, 10).pairs())
+        .containsExactly(new byte[] {0x01}, b("low"), new byte[] {(byte) 0xff}, b("high"));
     store.clear(new byte[] {0x02}, null);
     assertThat(store.get(new byte[] {(byte) 0xff})).isNull();
     assertThat(store.get(new byte[] {0x01})).isEqualTo(b("low"));

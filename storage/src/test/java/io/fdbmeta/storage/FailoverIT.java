@@ -26,8 +26,16 @@ class FailoverIT {
 
   @Test
   void aKilledNodesRangesServeAgainWithinTheBoundAndNoAcknowledgedWriteIsLost() throws Exception {
-    List<byte[]> splits = List.of(b(Writers.key(400)), b(Writers.key(800)), b(Writers.key(1200)), b(Writers.key(1600)));
-    try (TestClusters t = TestClusters.start("failover", o -> o.nodes(6).splitKeys(splits).controller(cc -> cc.tickInterval(TICK).moveLimits(0, 0)));
+    List<byte[]> splits =
+        List.of(
+            b(Writers.key(400)), b(Writers.key(800)), b(Writers.key(1200)), b(Writers.key(1600)));
+    try (TestClusters t =
+            TestClusters.start(
+                "failover",
+                o ->
+                    o.nodes(6)
+                        .splitKeys(splits)
+                        .controller(cc -> cc.tickInterval(TICK).moveLimits(0, 0)));
         RedirectingClient probe = new RedirectingClient(t.cluster)) {
       LocalCluster c = t.cluster;
       List<ControllerEvent> events = new CopyOnWriteArrayList<>();
@@ -40,35 +48,63 @@ class FailoverIT {
         Thread.sleep(300);
         victim = c.ranges().get(0).leaseholder();
         for (RangeDescriptor d : c.ranges()) if (d.replicas().contains(victim)) affected.add(d);
-        assertThat((long) affected.size()).as("the victim follows some ranges too").isGreaterThan(affected.stream().filter(d -> victim.equals(d.leaseholder())).count());
+        assertThat((long) affected.size())
+            .as("the victim follows some ranges too")
+            .isGreaterThan(affected.stream().filter(d -> victim.equals(d.leaseholder())).count());
         long killed = System.nanoTime();
         c.kill(victim);
         List<CompletableFuture<Long>> served = new ArrayList<>();
-        for (RangeDescriptor d : affected) served.add(CompletableFuture.supplyAsync(() -> servedAgain(probe, d, killed)));
+        for (RangeDescriptor d : affected)
+          served.add(CompletableFuture.supplyAsync(() -> servedAgain(probe, d, killed)));
         tookMillis = 0;
-        for (CompletableFuture<Long> f : served) tookMillis = Math.max(tookMillis, f.get(30, TimeUnit.SECONDS));
+        for (CompletableFuture<Long> f : served)
+          tookMillis = Math.max(tookMillis, f.get(30, TimeUnit.SECONDS));
         Thread.sleep(300);
       } finally {
         w.close();
       }
-      // lease + maxClockOffset + one detector tick (liveness here is longer than the lease, and counts the same way), plus room for a busy machine
-      long bound = Math.max(TestClusters.LAYER.leaseMillis(), TestClusters.LAYER.livenessMillis()) + TestClusters.LAYER.maxClockOffsetMillis() + TICK.toMillis();
-      System.out.printf("failover: %s killed, %d ranges served again after %d ms (bound %d ms); %d writes, %d reads, %d redirects, %d retries; events %s%n", victim,
-          affected.size(), tookMillis, bound, w.writes.get(), w.reads.get(), w.client.redirects.get(), w.client.retries.get(), events);
+      // lease + maxClockOffset + one detector tick (liveness here is longer than the lease, and
+      // counts the same way), plus room for a busy machine
+      long bound =
+          Math.max(TestClusters.LAYER.leaseMillis(), TestClusters.LAYER.livenessMillis())
+              + TestClusters.LAYER.maxClockOffsetMillis()
+              + TICK.toMillis();
+      System.out.printf(
+          "failover: %s killed, %d ranges served again after %d ms (bound %d ms); %d writes, %d reads, %d redirects, %d retries; events %s%n",
+          victim,
+          affected.size(),
+          tookMillis,
+          bound,
+          w.writes.get(),
+          w.reads.get(),
+          w.client.redirects.get(),
+          w.client.retries.get(),
+          events);
       assertThat(tookMillis).as("failover time").isLessThan(bound + 2_000);
       assertThat(w.failures).as("failed requests").isEmpty();
-      assertThat(events).extracting(ControllerEvent::kind).contains(ControllerEvent.Kind.NODE_DEAD, ControllerEvent.Kind.MOVE_COMMITTED);
+      assertThat(events)
+          .extracting(ControllerEvent::kind)
+          .contains(ControllerEvent.Kind.NODE_DEAD, ControllerEvent.Kind.MOVE_COMMITTED);
 
       awaitAllSynced(c);
       Set<String> zones = new HashSet<>();
       for (RangeDescriptor d : c.ranges()) {
-        assertThat(d.replicas()).as("range %d", d.rangeId()).hasSize(3).doesNotContain(victim).contains(d.leaseholder());
+        assertThat(d.replicas())
+            .as("range %d", d.rangeId())
+            .hasSize(3)
+            .doesNotContain(victim)
+            .contains(d.leaseholder());
         zones.clear();
         for (String n : d.replicas()) zones.add(c.node(n).config().locality().zone());
         assertThat(zones).as("replicas of range %d in distinct zones", d.rangeId()).hasSize(3);
       }
       w.verifyOn(c);
-      for (var e : w.acked.entrySet()) assertThat(Bytes.s(probe.call(NodeOp.GET, new byte[][] {b(e.getKey())}, new byte[0][]).values()[0])).isEqualTo(e.getValue());
+      for (var e : w.acked.entrySet())
+        assertThat(
+                Bytes.s(
+                    probe.call(NodeOp.GET, new byte[][] {b(e.getKey())}, new byte[0][])
+                        .values()[0]))
+            .isEqualTo(e.getValue());
     }
   }
 
@@ -80,9 +116,11 @@ class FailoverIT {
         byte[] value = b("probe-" + attempt);
         client.call(NodeOp.SET, new byte[][] {key}, new byte[][] {value});
         byte[] got = client.call(NodeOp.GET, new byte[][] {key}, new byte[0][]).values()[0];
-        if (java.util.Arrays.equals(got, value)) return (System.nanoTime() - killedNanos) / 1_000_000;
+        if (java.util.Arrays.equals(got, value))
+          return (System.nanoTime() - killedNanos) / 1_000_000;
       } catch (Exception e) {
-        if (System.nanoTime() - killedNanos > TimeUnit.SECONDS.toNanos(30)) throw new IllegalStateException("range " + d.rangeId() + " did not serve again", e);
+        if (System.nanoTime() - killedNanos > TimeUnit.SECONDS.toNanos(30))
+          throw new IllegalStateException("range " + d.rangeId() + " did not serve again", e);
       }
     }
   }

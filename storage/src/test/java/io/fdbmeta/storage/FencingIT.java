@@ -21,7 +21,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** Routing-header fencing over real sockets: every refusal carries what the client needs to route again. */
+/**
+ * Routing-header fencing over real sockets: every refusal carries what the client needs to route
+ * again.
+ */
 class FencingIT {
   TestClusters t;
   LocalCluster c;
@@ -41,8 +44,14 @@ class FencingIT {
   }
 
   NodeReply send(String node, NodeRequest req) throws Exception {
-    String address = new NodeRegistry(c.keyspace(), c.layerConfig()).get(c.database(), node).map(NodeRecord::address).orElseThrow();
-    try (NodeClient client = new NodeClient(group, PeerClients.parse(address), NodeCodec.DEFAULT_MAX_FRAME_BYTES, 1000)) {
+    String address =
+        new NodeRegistry(c.keyspace(), c.layerConfig())
+            .get(c.database(), node)
+            .map(NodeRecord::address)
+            .orElseThrow();
+    try (NodeClient client =
+        new NodeClient(
+            group, PeerClients.parse(address), NodeCodec.DEFAULT_MAX_FRAME_BYTES, 1000)) {
       return client.send(req, 5000).get();
     }
   }
@@ -54,7 +63,8 @@ class FencingIT {
   @Test
   void aFollowerNamesTheLeaseholder() throws Exception {
     RangeDescriptor d = c.ranges().get(0);
-    String follower = d.replicas().stream().filter(n -> !n.equals(d.leaseholder())).findFirst().orElseThrow();
+    String follower =
+        d.replicas().stream().filter(n -> !n.equals(d.leaseholder())).findFirst().orElseThrow();
     NodeReply r = send(follower, get(d, d.generation(), d.leaseEpoch(), "k"));
     assertThat(r.status()).isEqualTo(ReplyStatus.NOT_LEASEHOLDER);
     assertThat(RangeDescriptor.decode(r.descriptor())).isEqualTo(d);
@@ -65,14 +75,22 @@ class FencingIT {
   void afterASplitTheParentsHeaderIsRedirectedToTheChild() throws Exception {
     RangeDescriptor parent = c.ranges().get(0);
     RangeCatalog.SplitResult split = c.split(b("m"));
-    NodeReply left = send(parent.leaseholder(), get(parent, parent.generation(), parent.leaseEpoch(), "c"));
+    NodeReply left =
+        send(parent.leaseholder(), get(parent, parent.generation(), parent.leaseEpoch(), "c"));
     assertThat(left.status()).isEqualTo(ReplyStatus.WRONG_RANGE);
     assertThat(RangeDescriptor.decode(left.descriptor())).isEqualTo(split.left());
-    NodeReply right = send(parent.leaseholder(), get(parent, parent.generation(), parent.leaseEpoch(), "x"));
+    NodeReply right =
+        send(parent.leaseholder(), get(parent, parent.generation(), parent.leaseEpoch(), "x"));
     assertThat(RangeDescriptor.decode(right.descriptor())).isEqualTo(split.right());
-    NodeReply served = send(parent.leaseholder(), get(split.right(), split.right().generation(), split.right().leaseEpoch(), "x"));
+    NodeReply served =
+        send(
+            parent.leaseholder(),
+            get(split.right(), split.right().generation(), split.right().leaseEpoch(), "x"));
     assertThat(served.status()).isEqualTo(ReplyStatus.OK);
-    NodeReply outside = send(parent.leaseholder(), get(split.right(), split.right().generation(), split.right().leaseEpoch(), "c"));
+    NodeReply outside =
+        send(
+            parent.leaseholder(),
+            get(split.right(), split.right().generation(), split.right().leaseEpoch(), "c"));
     assertThat(outside.status()).isEqualTo(ReplyStatus.WRONG_RANGE);
     assertThat(RangeDescriptor.decode(outside.descriptor())).isEqualTo(split.left());
   }
@@ -80,7 +98,8 @@ class FencingIT {
   @Test
   void afterATransferTheOldEpochIsStaleEverywhere() throws Exception {
     RangeDescriptor d = c.ranges().get(0);
-    String to = d.replicas().stream().filter(n -> !n.equals(d.leaseholder())).findFirst().orElseThrow();
+    String to =
+        d.replicas().stream().filter(n -> !n.equals(d.leaseholder())).findFirst().orElseThrow();
     c.node(d.leaseholder()).transferLeaseAsync(d.rangeId(), to).get();
     NodeReply old = send(d.leaseholder(), get(d, d.generation(), d.leaseEpoch(), "k"));
     assertThat(old.status()).isEqualTo(ReplyStatus.STALE_EPOCH);
@@ -88,9 +107,12 @@ class FencingIT {
     assertThat(now.leaseholder()).isEqualTo(to);
     assertThat(now.leaseEpoch()).isEqualTo(d.leaseEpoch() + 1);
     c.awaitServing(Duration.ofSeconds(5));
-    assertThat(send(to, get(now, now.generation(), now.leaseEpoch(), "k")).status()).isEqualTo(ReplyStatus.OK);
-    assertThat(send(to, get(d, d.generation(), d.leaseEpoch(), "k")).status()).isEqualTo(ReplyStatus.STALE_EPOCH);
-    NodeReply formerHolder = send(d.leaseholder(), get(now, now.generation(), now.leaseEpoch(), "k"));
+    assertThat(send(to, get(now, now.generation(), now.leaseEpoch(), "k")).status())
+        .isEqualTo(ReplyStatus.OK);
+    assertThat(send(to, get(d, d.generation(), d.leaseEpoch(), "k")).status())
+        .isEqualTo(ReplyStatus.STALE_EPOCH);
+    NodeReply formerHolder =
+        send(d.leaseholder(), get(now, now.generation(), now.leaseEpoch(), "k"));
     assertThat(formerHolder.status()).isEqualTo(ReplyStatus.NOT_LEASEHOLDER);
   }
 

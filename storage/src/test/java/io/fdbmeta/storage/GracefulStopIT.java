@@ -15,11 +15,15 @@ import org.junit.jupiter.api.Test;
 class GracefulStopIT {
   @Test
   void aStoppedLeaseholderHandsItsRangesOnWithoutWaitingForExpiry() throws Exception {
-    try (TestClusters t = TestClusters.start("stop", o -> o.splitKeys(List.of(b("g"), b("p")))); RedirectingClient client = new RedirectingClient(t.cluster)) {
+    try (TestClusters t = TestClusters.start("stop", o -> o.splitKeys(List.of(b("g"), b("p"))));
+        RedirectingClient client = new RedirectingClient(t.cluster)) {
       LocalCluster c = t.cluster;
       assertThat(c.ranges()).hasSize(3);
-      assertThat(c.ranges().stream().map(RangeDescriptor::leaseholder).distinct()).as("leaseholders round robin").hasSize(3);
-      for (String k : List.of("a", "h", "q")) client.call(NodeOp.SET, new byte[][] {b(k)}, new byte[][] {b(k + "!")});
+      assertThat(c.ranges().stream().map(RangeDescriptor::leaseholder).distinct())
+          .as("leaseholders round robin")
+          .hasSize(3);
+      for (String k : List.of("a", "h", "q"))
+        client.call(NodeOp.SET, new byte[][] {b(k)}, new byte[][] {b(k + "!")});
       RangeDescriptor d = c.rangeFor(b("h"));
       long started = System.nanoTime();
       c.stop(d.leaseholder());
@@ -29,13 +33,15 @@ class GracefulStopIT {
       assertThat(now.leaseholder()).isNotEqualTo(d.leaseholder());
       assertThat(now.leaseEpoch()).isGreaterThan(d.leaseEpoch());
       assertThat(tookMillis).as("no wait for the 2 s lease to expire").isLessThan(2000);
-      assertThat(client.call(NodeOp.GET, new byte[][] {b("h")}, new byte[0][]).values()[0]).isEqualTo(b("h!"));
+      assertThat(client.call(NodeOp.GET, new byte[][] {b("h")}, new byte[0][]).values()[0])
+          .isEqualTo(b("h!"));
     }
   }
 
   @Test
   void aKilledLeaseholdersRangesAreTakenOverAfterTheLeaseExpires() throws Exception {
-    try (TestClusters t = TestClusters.start("kill", o -> o); RedirectingClient client = new RedirectingClient(t.cluster)) {
+    try (TestClusters t = TestClusters.start("kill", o -> o);
+        RedirectingClient client = new RedirectingClient(t.cluster)) {
       LocalCluster c = t.cluster;
       client.call(NodeOp.SET, new byte[][] {b("k")}, new byte[][] {b("v")});
       RangeDescriptor d = c.ranges().get(0);
@@ -43,15 +49,18 @@ class GracefulStopIT {
       c.awaitServing(Duration.ofSeconds(8));
       RangeDescriptor now = c.ranges().get(0);
       assertThat(now.leaseholder()).isNotEqualTo(d.leaseholder());
-      assertThat(client.call(NodeOp.GET, new byte[][] {b("k")}, new byte[0][]).values()[0]).isEqualTo(b("v"));
+      assertThat(client.call(NodeOp.GET, new byte[][] {b("k")}, new byte[0][]).values()[0])
+          .isEqualTo(b("v"));
     }
   }
 
   @Test
   void aNodeRegistersTheAddressItBoundAndReportsItsLoad() throws Exception {
-    try (TestClusters t = TestClusters.start("registration", o -> o); RedirectingClient client = new RedirectingClient(t.cluster)) {
+    try (TestClusters t = TestClusters.start("registration", o -> o);
+        RedirectingClient client = new RedirectingClient(t.cluster)) {
       LocalCluster c = t.cluster;
-      for (int i = 0; i < 20; i++) client.call(NodeOp.SET, new byte[][] {b("k" + i)}, new byte[][] {b("value")});
+      for (int i = 0; i < 20; i++)
+        client.call(NodeOp.SET, new byte[][] {b("k" + i)}, new byte[][] {b("value")});
       NodeRegistry registry = new NodeRegistry(c.keyspace(), c.layerConfig());
       StorageNode n = c.node("n2");
       assertThat(n.address()).isEqualTo("127.0.0.1:" + n.nodeSocketAddress().getPort());

@@ -10,11 +10,14 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Lease transfer with handover while clients write: nothing fails, nothing acknowledged is lost. */
+/**
+ * Lease transfer with handover while clients write: nothing fails, nothing acknowledged is lost.
+ */
 class LeaseTransferIT {
   @Test
   void transfersUnderWritesHandOverEveryAcknowledgedWrite() throws Exception {
-    try (TestClusters t = TestClusters.start("transfer", o -> o.splitKeys(List.of(b(Writers.key(1000)))))) {
+    try (TestClusters t =
+        TestClusters.start("transfer", o -> o.splitKeys(List.of(b(Writers.key(1000)))))) {
       LocalCluster c = t.cluster;
       List<String> holders = new ArrayList<>();
       Writers w = new Writers(c, 3);
@@ -38,10 +41,12 @@ class LeaseTransferIT {
       assertThat(w.failures).as("failed requests").isEmpty();
       assertThat(w.writes.get()).isGreaterThan(300);
       c.awaitServing(Duration.ofSeconds(5));
-      for (RangeDescriptor d : c.ranges()) assertThat(d.leaseEpoch()).as("epoch of %s", d).isGreaterThanOrEqualTo(4);
+      for (RangeDescriptor d : c.ranges())
+        assertThat(d.leaseEpoch()).as("epoch of %s", d).isGreaterThanOrEqualTo(4);
       w.verifyOn(c);
-      System.out.printf("lease transfer under load: %s; %d writes, %d reads, %d redirects, %d retries%n", holders, w.writes.get(), w.reads.get(),
-          w.client.redirects.get(), w.client.retries.get());
+      System.out.printf(
+          "lease transfer under load: %s; %d writes, %d reads, %d redirects, %d retries%n",
+          holders, w.writes.get(), w.reads.get(), w.client.redirects.get(), w.client.retries.get());
     }
   }
 
@@ -52,11 +57,16 @@ class LeaseTransferIT {
       RangeDescriptor d = c.ranges().get(0);
       StorageNode holder = c.leaseholderOf(d.rangeId());
       assertThat(d.replicas()).doesNotContain("n4");
-      assertThat(holder.transferLeaseAsync(d.rangeId(), "n4")).failsWithin(Duration.ofSeconds(5)).withThrowableThat()
+      assertThat(holder.transferLeaseAsync(d.rangeId(), "n4"))
+          .failsWithin(Duration.ofSeconds(5))
+          .withThrowableThat()
           .withMessageContaining("not another replica");
       assertThat(holder.isServing(d.rangeId())).isTrue();
-      String other = d.replicas().stream().filter(n -> !n.equals(holder.nodeId())).findFirst().orElseThrow();
-      assertThat(c.node(other).transferLeaseAsync(d.rangeId(), holder.nodeId())).failsWithin(Duration.ofSeconds(5)).withThrowableThat()
+      String other =
+          d.replicas().stream().filter(n -> !n.equals(holder.nodeId())).findFirst().orElseThrow();
+      assertThat(c.node(other).transferLeaseAsync(d.rangeId(), holder.nodeId()))
+          .failsWithin(Duration.ofSeconds(5))
+          .withThrowableThat()
           .withMessageContaining("does not serve");
     }
   }

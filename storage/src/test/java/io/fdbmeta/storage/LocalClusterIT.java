@@ -16,10 +16,18 @@ class LocalClusterIT {
   @Test
   void sixNodesOverThreeZonesAndTwoRacksWithReplicasInDistinctZones() {
     try (Database db = EmbeddedFdb.inMemory()) {
-      try (LocalCluster c = LocalCluster.start(db, "demo", TestClusters.LAYER, LocalCluster.Options.builder().splitKeys(List.of(b("m"), b("f"))).build())) {
-        assertThat(c.nodes()).extracting(StorageNode::nodeId).containsExactly("n1", "n2", "n3", "n4", "n5", "n6");
+      try (LocalCluster c =
+          LocalCluster.start(
+              db,
+              "demo",
+              TestClusters.LAYER,
+              LocalCluster.Options.builder().splitKeys(List.of(b("m"), b("f"))).build())) {
+        assertThat(c.nodes())
+            .extracting(StorageNode::nodeId)
+            .containsExactly("n1", "n2", "n3", "n4", "n5", "n6");
         Set<String> places = new HashSet<>();
-        for (StorageNode n : c.nodes()) places.add(n.config().locality().zone() + "/" + n.config().locality().rack());
+        for (StorageNode n : c.nodes())
+          places.add(n.config().locality().zone() + "/" + n.config().locality().rack());
         assertThat(places).hasSize(6);
         List<RangeDescriptor> ranges = c.ranges();
         assertThat(ranges).hasSize(3);
@@ -31,8 +39,12 @@ class LocalClusterIT {
         }
         assertThat(c.rangeFor(b("g")).startKey()).isEqualTo(b("f"));
       }
-      assertThatThrownBy(() -> LocalCluster.start(db, "demo", TestClusters.LAYER, LocalCluster.Options.builder().build()))
-          .isInstanceOf(IllegalStateException.class).hasMessageContaining("already has placed ranges");
+      assertThatThrownBy(
+              () ->
+                  LocalCluster.start(
+                      db, "demo", TestClusters.LAYER, LocalCluster.Options.builder().build()))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("already has placed ranges");
     }
   }
 }

@@ -55,7 +55,9 @@ class MalformedFrameIT {
     try (TestClusters t = TestClusters.start("malformed", o -> o.nodes(1).replication(1))) {
       StorageNode n = t.cluster.nodes().get(0);
       RangeDescriptor d = t.cluster.ranges().get(0);
-      try (Socket good = connect(n.nodeSocketAddress()); Socket badOp = connect(n.nodeSocketAddress()); Socket huge = connect(n.nodeSocketAddress());
+      try (Socket good = connect(n.nodeSocketAddress());
+          Socket badOp = connect(n.nodeSocketAddress());
+          Socket huge = connect(n.nodeSocketAddress());
           Socket trailing = connect(n.nodeSocketAddress())) {
         write(good, NodeRequest.ping(1));
         assertThat(read(good).status()).isEqualTo(ReplyStatus.OK);
@@ -67,7 +69,8 @@ class MalformedFrameIT {
         assertThat(r.message()).contains("unknown op code 99");
         assertThat(closedByPeer(badOp)).isTrue();
 
-        huge.getOutputStream().write(new byte[] {(byte) 0x7f, (byte) 0xff, (byte) 0xff, (byte) 0xff, 1});
+        huge.getOutputStream()
+            .write(new byte[] {(byte) 0x7f, (byte) 0xff, (byte) 0xff, (byte) 0xff, 1});
         assertThat(read(huge).message()).contains("malformed frame");
         assertThat(closedByPeer(huge)).isTrue();
 
@@ -81,9 +84,19 @@ class MalformedFrameIT {
         assertThat(read(trailing).message()).contains("unexpected bytes");
         assertThat(closedByPeer(trailing)).isTrue();
 
-        write(good, NodeRequest.set(2, d.rangeId(), d.generation(), d.leaseEpoch(), new byte[][] {b("k")}, new byte[][] {b("v")}));
+        write(
+            good,
+            NodeRequest.set(
+                2,
+                d.rangeId(),
+                d.generation(),
+                d.leaseEpoch(),
+                new byte[][] {b("k")},
+                new byte[][] {b("v")}));
         assertThat(read(good).status()).isEqualTo(ReplyStatus.OK);
-        write(good, NodeRequest.keys(3, NodeOp.GET, d.rangeId(), d.generation(), d.leaseEpoch(), b("k")));
+        write(
+            good,
+            NodeRequest.keys(3, NodeOp.GET, d.rangeId(), d.generation(), d.leaseEpoch(), b("k")));
         assertThat(read(good).values()[0]).isEqualTo(b("v"));
       }
     }

@@ -19,15 +19,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The smallest client that routes like a router should: a local route table loaded once, a
- * request addressed with (rangeId, generation, epoch) to the table's leaseholder, and on a redirect
- * the node's descriptor applied before retrying; OVERLOADED and connection failures retry with
- * backoff. Everything else, and an exhausted budget, is a failed request.
+ * The smallest client that routes like a router should: a local route table loaded once, a request
+ * addressed with (rangeId, generation, epoch) to the table's leaseholder, and on a redirect the
+ * node's descriptor applied before retrying; OVERLOADED and connection failures retry with backoff.
+ * Everything else, and an exhausted budget, is a failed request.
  */
 final class RedirectingClient implements AutoCloseable {
   private final LocalCluster cluster;
   private final NodeRegistry registry;
-  private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+  private final EventLoopGroup group =
+      new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
   private final RouteTable table = new RouteTable();
   private final ConcurrentHashMap<String, NodeClient> clients = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, String> addresses = new ConcurrentHashMap<>();
@@ -78,9 +79,13 @@ final class RedirectingClient implements AutoCloseable {
         case NOT_LEASEHOLDER:
           redirects.incrementAndGet();
           last = r.status() + ": " + r.message();
-          RangeDescriptor theirs = r.descriptor() == null ? null : RangeDescriptor.decode(r.descriptor());
+          RangeDescriptor theirs =
+              r.descriptor() == null ? null : RangeDescriptor.decode(r.descriptor());
           if (theirs != null) table.apply(ChangeEvent.upsert(theirs));
-          if (theirs == null || theirs.equals(d) || theirs.leaseholder() == null || attempt % 10 == 9) {
+          if (theirs == null
+              || theirs.equals(d)
+              || theirs.leaseholder() == null
+              || attempt % 10 == 9) {
             refresh(keys[0]);
             pause(attempt);
           }
@@ -94,11 +99,17 @@ final class RedirectingClient implements AutoCloseable {
           throw new IllegalStateException(op + " failed: " + r.status() + ": " + r.message());
       }
     }
-    throw new IllegalStateException(op + " of " + RequestProcessor.printable(keys[0]) + " failed after 200 attempts; last: " + last);
+    throw new IllegalStateException(
+        op
+            + " of "
+            + RequestProcessor.printable(keys[0])
+            + " failed after 200 attempts; last: "
+            + last);
   }
 
   private NodeRequest request(NodeOp op, RangeDescriptor d, byte[][] keys, byte[][] values) {
-    return new NodeRequest(ids.incrementAndGet(), op, d.rangeId(), d.generation(), d.leaseEpoch(), 0, keys, values);
+    return new NodeRequest(
+        ids.incrementAndGet(), op, d.rangeId(), d.generation(), d.leaseEpoch(), 0, keys, values);
   }
 
   private void refresh(byte[] key) {
@@ -114,8 +125,13 @@ final class RedirectingClient implements AutoCloseable {
   }
 
   private NodeClient client(String nodeId) {
-    String address = addresses.computeIfAbsent(nodeId, id -> registry.get(cluster.database(), id).map(NodeRecord::address).orElseThrow());
-    return clients.computeIfAbsent(address, a -> new NodeClient(group, PeerClients.parse(a), NodeCodec.DEFAULT_MAX_FRAME_BYTES, 1000));
+    String address =
+        addresses.computeIfAbsent(
+            nodeId,
+            id -> registry.get(cluster.database(), id).map(NodeRecord::address).orElseThrow());
+    return clients.computeIfAbsent(
+        address,
+        a -> new NodeClient(group, PeerClients.parse(a), NodeCodec.DEFAULT_MAX_FRAME_BYTES, 1000));
   }
 
   @Override

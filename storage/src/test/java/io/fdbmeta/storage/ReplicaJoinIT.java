@@ -8,9 +8,13 @@ import io.fdbmeta.wire.NodeOp;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
-/** Replicas that join a range, or come back with empty memory, copy its data with FETCH before serving. */
+/**
+ * Replicas that join a range, or come back with empty memory, copy its data with FETCH before
+ * serving.
+ */
 class ReplicaJoinIT {
-  static void await(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
+  static void await(String what, java.util.function.BooleanSupplier condition)
+      throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
     while (!condition.getAsBoolean()) {
       assertThat(System.nanoTime() - deadline).as(what).isNegative();
@@ -20,9 +24,11 @@ class ReplicaJoinIT {
 
   @Test
   void anAddedReplicaFetchesEverythingAndCanThenLead() throws Exception {
-    try (TestClusters t = TestClusters.start("join", o -> o.nodes(4)); RedirectingClient client = new RedirectingClient(t.cluster)) {
+    try (TestClusters t = TestClusters.start("join", o -> o.nodes(4));
+        RedirectingClient client = new RedirectingClient(t.cluster)) {
       LocalCluster c = t.cluster;
-      for (int i = 0; i < 2500; i++) client.call(NodeOp.SET, new byte[][] {b("key" + i)}, new byte[][] {b("v" + i)});
+      for (int i = 0; i < 2500; i++)
+        client.call(NodeOp.SET, new byte[][] {b("key" + i)}, new byte[][] {b("v" + i)});
       client.call(NodeOp.DEL, new byte[][] {b("key7")}, new byte[0][]);
       RangeDescriptor d = c.ranges().get(0);
       Writers w = new Writers(c, 2);
@@ -37,22 +43,29 @@ class ReplicaJoinIT {
       }
       assertThat(w.failures).isEmpty();
       StorageNode n4 = c.node("n4");
-      for (int i = 0; i < 2500; i++) assertThat(n4.localValue(b("key" + i))).as("key%d", i).isEqualTo(i == 7 ? null : b("v" + i));
+      for (int i = 0; i < 2500; i++)
+        assertThat(n4.localValue(b("key" + i)))
+            .as("key%d", i)
+            .isEqualTo(i == 7 ? null : b("v" + i));
       w.verifyOn(c);
       c.node(grown.leaseholder()).transferLeaseAsync(d.rangeId(), "n4").get();
       c.awaitServing(Duration.ofSeconds(5));
       assertThat(n4.isServing(d.rangeId())).isTrue();
-      assertThat(client.call(NodeOp.GET, new byte[][] {b("key42")}, new byte[0][]).values()[0]).isEqualTo(b("v42"));
+      assertThat(client.call(NodeOp.GET, new byte[][] {b("key42")}, new byte[0][]).values()[0])
+          .isEqualTo(b("v42"));
     }
   }
 
   @Test
   void aRestartedReplicaFetchesItsDataAgain() throws Exception {
-    try (TestClusters t = TestClusters.start("restart", o -> o); RedirectingClient client = new RedirectingClient(t.cluster)) {
+    try (TestClusters t = TestClusters.start("restart", o -> o);
+        RedirectingClient client = new RedirectingClient(t.cluster)) {
       LocalCluster c = t.cluster;
       RangeDescriptor d = c.ranges().get(0);
-      for (int i = 0; i < 300; i++) client.call(NodeOp.SET, new byte[][] {b("key" + i)}, new byte[][] {b("v" + i)});
-      String follower = d.replicas().stream().filter(n -> !n.equals(d.leaseholder())).findFirst().orElseThrow();
+      for (int i = 0; i < 300; i++)
+        client.call(NodeOp.SET, new byte[][] {b("key" + i)}, new byte[][] {b("v" + i)});
+      String follower =
+          d.replicas().stream().filter(n -> !n.equals(d.leaseholder())).findFirst().orElseThrow();
       c.kill(follower);
       StorageNode back = c.restart(follower);
       assertThat(back.incarnation()).isEqualTo(2);

@@ -12,23 +12,32 @@ import org.junit.jupiter.api.Test;
 /** A write is acknowledged only once every replica stored it. */
 class ReplicationIT {
   @Test
-  void acknowledgedWritesAreOnEveryReplicaAndAFollowerDownMeansNoAcknowledgement() throws Exception {
-    try (TestClusters t = TestClusters.start("replication", o -> o); RedirectingClient client = new RedirectingClient(t.cluster)) {
+  void acknowledgedWritesAreOnEveryReplicaAndAFollowerDownMeansNoAcknowledgement()
+      throws Exception {
+    try (TestClusters t = TestClusters.start("replication", o -> o);
+        RedirectingClient client = new RedirectingClient(t.cluster)) {
       LocalCluster c = t.cluster;
       RangeDescriptor d = c.ranges().get(0);
       for (int i = 0; i < 50; i++) {
-        NodeReply r = client.call(NodeOp.SET, new byte[][] {b("key" + i)}, new byte[][] {b("value" + i)});
+        NodeReply r =
+            client.call(NodeOp.SET, new byte[][] {b("key" + i)}, new byte[][] {b("value" + i)});
         assertThat(r.status()).isEqualTo(ReplyStatus.OK);
-        for (String node : d.replicas()) assertThat(c.node(node).localValue(b("key" + i))).as("key%d on %s", i, node).isEqualTo(b("value" + i));
+        for (String node : d.replicas())
+          assertThat(c.node(node).localValue(b("key" + i)))
+              .as("key%d on %s", i, node)
+              .isEqualTo(b("value" + i));
       }
-      NodeReply del = client.call(NodeOp.DEL, new byte[][] {b("key0"), b("nothing")}, new byte[0][]);
+      NodeReply del =
+          client.call(NodeOp.DEL, new byte[][] {b("key0"), b("nothing")}, new byte[0][]);
       assertThat(del.number()).isEqualTo(1);
       for (String node : d.replicas()) assertThat(c.node(node).localValue(b("key0"))).isNull();
 
-      String follower = d.replicas().stream().filter(n -> !n.equals(d.leaseholder())).findFirst().orElseThrow();
+      String follower =
+          d.replicas().stream().filter(n -> !n.equals(d.leaseholder())).findFirst().orElseThrow();
       c.kill(follower);
       long started = System.nanoTime();
-      NodeReply refused = client.once(NodeOp.SET, new byte[][] {b("key1")}, new byte[][] {b("not acknowledged")});
+      NodeReply refused =
+          client.once(NodeOp.SET, new byte[][] {b("key1")}, new byte[][] {b("not acknowledged")});
       long tookMillis = (System.nanoTime() - started) / 1_000_000;
       assertThat(refused.status()).isEqualTo(ReplyStatus.OVERLOADED);
       assertThat(refused.message()).contains("not acknowledged").contains(follower);

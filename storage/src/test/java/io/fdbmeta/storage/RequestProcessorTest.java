@@ -25,30 +25,44 @@ import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The node protocol's request path through a real pipeline (EmbeddedChannel), without sockets or a database. */
+/**
+ * The node protocol's request path through a real pipeline (EmbeddedChannel), without sockets or a
+ * database.
+ */
 class RequestProcessorTest {
   static final long START = 1_700_000_000_000L;
   static final long RANGE = 10;
-  static final RangeDescriptor D = new RangeDescriptor(RANGE, b("b"), b("m"), 4, List.of("n1", "n2", "n3"), "n1", 3);
-  static final RangeDescriptor RIGHT = new RangeDescriptor(11, b("m"), null, 4, List.of("n2", "n3", "n4"), "n2", 7);
+  static final RangeDescriptor D =
+      new RangeDescriptor(RANGE, b("b"), b("m"), 4, List.of("n1", "n2", "n3"), "n1", 3);
+  static final RangeDescriptor RIGHT =
+      new RangeDescriptor(11, b("m"), null, 4, List.of("n2", "n3", "n4"), "n2", 7);
 
   final FakeClock clock = new FakeClock(START);
-  final LayerConfig config = LayerConfig.builder().clock(clock).leaseDuration(Duration.ofSeconds(2)).maxClockOffset(Duration.ofMillis(500))
-      .livenessDuration(Duration.ofSeconds(2)).build();
+  final LayerConfig config =
+      LayerConfig.builder()
+          .clock(clock)
+          .leaseDuration(Duration.ofSeconds(2))
+          .maxClockOffset(Duration.ofMillis(500))
+          .livenessDuration(Duration.ofSeconds(2))
+          .build();
   final DataStore store = new DataStore();
   final List<Replica> needSync = new ArrayList<>();
-  final ReplicaSet replicas = new ReplicaSet("n1", config, new ReplicaSet.Hooks() {
-    @Override
-    public void syncNeeded(Replica r) {
-      needSync.add(r);
-    }
+  final ReplicaSet replicas =
+      new ReplicaSet(
+          "n1",
+          config,
+          new ReplicaSet.Hooks() {
+            @Override
+            public void syncNeeded(Replica r) {
+              needSync.add(r);
+            }
 
-    @Override
-    public void leaseNeeded(Replica r) {}
+            @Override
+            public void leaseNeeded(Replica r) {}
 
-    @Override
-    public void dropped(Span span) {}
-  });
+            @Override
+            public void dropped(Span span) {}
+          });
   final AtomicInteger catchUps = new AtomicInteger();
   final AtomicInteger leaseAttention = new AtomicInteger();
   final List<ReplicatedWrite> replicated = new ArrayList<>();
@@ -59,29 +73,36 @@ class RequestProcessorTest {
 
   @BeforeEach
   void setUp() {
-    processor = new RequestProcessor("n1", replicas, store, new RequestProcessor.Environment() {
-      @Override
-      public void catchUp() {
-        catchUps.incrementAndGet();
-      }
+    processor =
+        new RequestProcessor(
+            "n1",
+            replicas,
+            store,
+            new RequestProcessor.Environment() {
+              @Override
+              public void catchUp() {
+                catchUps.incrementAndGet();
+              }
 
-      @Override
-      public @Nullable RangeDescriptor routeOf(byte[] key) {
-        return RIGHT.contains(key) ? RIGHT : null;
-      }
+              @Override
+              public @Nullable RangeDescriptor routeOf(byte[] key) {
+                return RIGHT.contains(key) ? RIGHT : null;
+              }
 
-      @Override
-      public CompletableFuture<Void> replicate(ReplicatedWrite write, List<String> targets) {
-        assertThat(targets).containsExactly("n2", "n3");
-        replicated.add(write);
-        return replication;
-      }
+              @Override
+              public CompletableFuture<Void> replicate(
+                  ReplicatedWrite write, List<String> targets) {
+                assertThat(targets).containsExactly("n2", "n3");
+                replicated.add(write);
+                return replication;
+              }
 
-      @Override
-      public void leaseAttention(Replica r) {
-        leaseAttention.incrementAndGet();
-      }
-    }, clock);
+              @Override
+              public void leaseAttention(Replica r) {
+                leaseAttention.incrementAndGet();
+              }
+            },
+            clock);
     processor.open(new WriteSequence(1));
     replicas.apply(List.of(ChangeEvent.upsert(D)));
     r = replicas.byId(RANGE);
@@ -142,7 +163,8 @@ class RequestProcessorTest {
     NodeReply got = send(get(2, RANGE, 4, 3, "c", "d"));
     assertThat(got.status()).isEqualTo(ReplyStatus.OK);
     assertThat(got.values()).isDeepEqualTo(new byte[][] {b("v1"), null});
-    assertThat(send(NodeRequest.keys(3, NodeOp.EXISTS, RANGE, 4, 3, b("c"), b("d"))).number()).isEqualTo(1);
+    assertThat(send(NodeRequest.keys(3, NodeOp.EXISTS, RANGE, 4, 3, b("c"), b("d"))).number())
+        .isEqualTo(1);
     NodeReply scan = send(NodeRequest.scan(4, NodeOp.SCAN, RANGE, 4, 3, b("b"), new byte[0], 10));
     assertThat(scan.values()).isDeepEqualTo(new byte[][] {b("c"), b("v1")});
     assertThat(scan.number()).isZero();
@@ -154,7 +176,9 @@ class RequestProcessorTest {
 
   @Test
   void staleGenerationOrEpochGetsTheCurrentDescriptor() {
-    for (NodeRequest req : List.of(get(1, RANGE, 3, 3, "c"), get(2, RANGE, 4, 2, "c"), set(3, RANGE, 3, 9, "c", "x"))) {
+    for (NodeRequest req :
+        List.of(
+            get(1, RANGE, 3, 3, "c"), get(2, RANGE, 4, 2, "c"), set(3, RANGE, 3, 9, "c", "x"))) {
       NodeReply reply = send(req);
       assertThat(reply.status()).isEqualTo(ReplyStatus.STALE_EPOCH);
       assertThat(descriptorOf(reply)).isEqualTo(D);
@@ -255,7 +279,8 @@ class RequestProcessorTest {
 
   @Test
   void failedReplicationIsNotAcknowledged() {
-    replication = CompletableFuture.failedFuture(new TimeoutException("replica n3 did not store the write"));
+    replication =
+        CompletableFuture.failedFuture(new TimeoutException("replica n3 did not store the write"));
     NodeReply reply = send(set(1, RANGE, 4, 3, "c", "v"));
     assertThat(reply.status()).isEqualTo(ReplyStatus.OVERLOADED);
     assertThat(reply.message()).contains("not acknowledged").contains("n3");
@@ -264,10 +289,12 @@ class RequestProcessorTest {
 
   @Test
   void badRequestsGetAnError() {
-    NodeReply noKeys = send(new NodeRequest(1, NodeOp.GET, RANGE, 4, 3, 0, new byte[0][], new byte[0][]));
+    NodeReply noKeys =
+        send(new NodeRequest(1, NodeOp.GET, RANGE, 4, 3, 0, new byte[0][], new byte[0][]));
     assertThat(noKeys.status()).isEqualTo(ReplyStatus.ERROR);
     assertThat(noKeys.message()).contains("at least one key");
-    NodeReply noValue = send(new NodeRequest(2, NodeOp.SET, RANGE, 4, 3, 0, new byte[][] {b("c")}, new byte[0][]));
+    NodeReply noValue =
+        send(new NodeRequest(2, NodeOp.SET, RANGE, 4, 3, 0, new byte[][] {b("c")}, new byte[0][]));
     assertThat(noValue.status()).isEqualTo(ReplyStatus.ERROR);
     NodeReply badScan = send(NodeRequest.scan(3, NodeOp.SCAN, RANGE, 4, 3, b("d"), b("c"), 10));
     assertThat(badScan.status()).isEqualTo(ReplyStatus.ERROR);
@@ -325,13 +352,17 @@ class RequestProcessorTest {
     r.learn(new RangeDescriptor(RANGE, b("b"), b("m"), 4, D.replicas(), "n2", 4));
     long base = 5L << WriteSequence.COUNTER_BITS;
     assertThat(send(replicate(base | 7, 4, 4, "c", "v7")).status()).isEqualTo(ReplyStatus.OK);
-    assertThat(send(replicate(base | 6, 4, 4, "c", "v6")).status()).isEqualTo(ReplyStatus.OK); // arrives late
-    assertThat(send(replicate(base | 7, 4, 4, "c", "v7")).status()).isEqualTo(ReplyStatus.OK); // duplicate
+    assertThat(send(replicate(base | 6, 4, 4, "c", "v6")).status())
+        .isEqualTo(ReplyStatus.OK); // arrives late
+    assertThat(send(replicate(base | 7, 4, 4, "c", "v7")).status())
+        .isEqualTo(ReplyStatus.OK); // duplicate
     assertThat(store.get(b("c"))).isEqualTo(b("v7"));
-    assertThat(send(replicateDelete(base | 5, 4, 4, "c")).status()).isEqualTo(ReplyStatus.OK); // an older delete
+    assertThat(send(replicateDelete(base | 5, 4, 4, "c")).status())
+        .isEqualTo(ReplyStatus.OK); // an older delete
     assertThat(store.get(b("c"))).isEqualTo(b("v7"));
     assertThat(send(replicateDelete(base | 8, 4, 4, "c")).status()).isEqualTo(ReplyStatus.OK);
-    assertThat(send(replicate(base | 7, 4, 4, "c", "v7")).status()).isEqualTo(ReplyStatus.OK); // older than the delete
+    assertThat(send(replicate(base | 7, 4, 4, "c", "v7")).status())
+        .isEqualTo(ReplyStatus.OK); // older than the delete
     assertThat(store.get(b("c"))).isNull();
   }
 
@@ -349,11 +380,16 @@ class RequestProcessorTest {
     assertThat(page.status()).isEqualTo(ReplyStatus.OK);
     assertThat(page.values()).isDeepEqualTo(new byte[][] {b("c"), b("c!"), b("d"), b("d!")});
     assertThat(page.number()).isEqualTo(1);
-    NodeReply rest = send(NodeRequest.scan(-2, NodeOp.FETCH, RANGE, 4, 3, b("d\0"), new byte[0], 2));
+    NodeReply rest =
+        send(NodeRequest.scan(-2, NodeOp.FETCH, RANGE, 4, 3, b("d\0"), new byte[0], 2));
     assertThat(rest.values()).isDeepEqualTo(new byte[][] {b("e"), b("e!")});
     assertThat(rest.number()).isZero();
-    assertThat(send(NodeRequest.scan(-3, NodeOp.FETCH, RANGE, 5, 3, b("b"), new byte[0], 2)).status()).isEqualTo(ReplyStatus.OVERLOADED);
-    assertThat(send(NodeRequest.scan(-4, NodeOp.FETCH, RANGE, 3, 3, b("b"), new byte[0], 2)).status()).isEqualTo(ReplyStatus.STALE_EPOCH);
+    assertThat(
+            send(NodeRequest.scan(-3, NodeOp.FETCH, RANGE, 5, 3, b("b"), new byte[0], 2)).status())
+        .isEqualTo(ReplyStatus.OVERLOADED);
+    assertThat(
+            send(NodeRequest.scan(-4, NodeOp.FETCH, RANGE, 3, 3, b("b"), new byte[0], 2)).status())
+        .isEqualTo(ReplyStatus.STALE_EPOCH);
   }
 
   @Test
@@ -366,10 +402,19 @@ class RequestProcessorTest {
   }
 
   static NodeRequest replicate(long seq, long gen, long epoch, String key, String value) {
-    return new NodeRequest(seq, NodeOp.REPLICATE, RANGE, gen, epoch, 0, new byte[][] {b(key)}, new byte[][] {b(value)});
+    return new NodeRequest(
+        seq,
+        NodeOp.REPLICATE,
+        RANGE,
+        gen,
+        epoch,
+        0,
+        new byte[][] {b(key)},
+        new byte[][] {b(value)});
   }
 
   static NodeRequest replicateDelete(long seq, long gen, long epoch, String key) {
-    return new NodeRequest(seq, NodeOp.REPLICATE, RANGE, gen, epoch, 0, new byte[][] {b(key)}, new byte[][] {null});
+    return new NodeRequest(
+        seq, NodeOp.REPLICATE, RANGE, gen, epoch, 0, new byte[][] {b(key)}, new byte[][] {null});
   }
 }

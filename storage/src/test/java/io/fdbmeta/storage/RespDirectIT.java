@@ -23,7 +23,12 @@ class RespDirectIT {
     t = TestClusters.start("resp", o -> o.respPorts(true));
     RangeDescriptor d = t.cluster.ranges().get(0);
     leader = t.cluster.node(d.leaseholder());
-    follower = t.cluster.node(d.replicas().stream().filter(n -> !n.equals(d.leaseholder())).findFirst().orElseThrow());
+    follower =
+        t.cluster.node(
+            d.replicas().stream()
+                .filter(n -> !n.equals(d.leaseholder()))
+                .findFirst()
+                .orElseThrow());
   }
 
   @AfterEach
@@ -43,7 +48,12 @@ class RespDirectIT {
 
     String call(String... args) throws Exception {
       StringBuilder sb = new StringBuilder("*" + args.length + "\r\n");
-      for (String a : args) sb.append('$').append(a.getBytes(StandardCharsets.UTF_8).length).append("\r\n").append(a).append("\r\n");
+      for (String a : args)
+        sb.append('$')
+            .append(a.getBytes(StandardCharsets.UTF_8).length)
+            .append("\r\n")
+            .append(a)
+            .append("\r\n");
       send(sb.toString());
       return read();
     }
@@ -98,27 +108,32 @@ class RespDirectIT {
       c.send("PING\r\n"); // inline, as at a terminal
       assertThat(c.read()).isEqualTo("+PONG");
       // pipelined: replies in command order
-      c.send("*3\r\n$3\r\nSET\r\n$1\r\np\r\n$1\r\n1\r\n*2\r\n$3\r\nGET\r\n$1\r\np\r\n*1\r\n$4\r\nPING\r\n");
+      c.send(
+          "*3\r\n$3\r\nSET\r\n$1\r\np\r\n$1\r\n1\r\n*2\r\n$3\r\nGET\r\n$1\r\np\r\n*1\r\n$4\r\nPING\r\n");
       assertThat(c.read()).isEqualTo("+OK");
       assertThat(c.read()).isEqualTo("$1");
       assertThat(c.read()).isEqualTo("+PONG");
       assertThat(c.call("QUIT")).isEqualTo("+OK");
       assertThat(c.read()).isEqualTo("<closed>");
     }
-    assertThat(follower.localValue("b".getBytes(StandardCharsets.UTF_8))).isEqualTo("2".getBytes(StandardCharsets.UTF_8));
+    assertThat(follower.localValue("b".getBytes(StandardCharsets.UTF_8)))
+        .isEqualTo("2".getBytes(StandardCharsets.UTF_8));
   }
 
   @Test
   void aNodeThatDoesNotLeadTheKeyNamesTheLeaseholder() throws Exception {
     try (Conn c = new Conn(follower.respSocketAddress().orElseThrow())) {
-      assertThat(c.call("GET", "a")).startsWith("-MOVED range ").contains("is led by node " + leader.nodeId() + " (" + leader.address() + ")");
+      assertThat(c.call("GET", "a"))
+          .startsWith("-MOVED range ")
+          .contains("is led by node " + leader.nodeId() + " (" + leader.address() + ")");
       assertThat(c.call("PING")).isEqualTo("+PONG");
     }
   }
 
   @Test
   void malformedInputGetsAProtocolErrorAndOnlyThatConnectionCloses() throws Exception {
-    try (Conn bad = new Conn(leader.respSocketAddress().orElseThrow()); Conn good = new Conn(leader.respSocketAddress().orElseThrow())) {
+    try (Conn bad = new Conn(leader.respSocketAddress().orElseThrow());
+        Conn good = new Conn(leader.respSocketAddress().orElseThrow())) {
       assertThat(bad.call("SET", "x", "1")).isEqualTo("+OK");
       bad.send("*2\r\n$3\r\nGET\r\n:oops\r\n");
       assertThat(bad.read()).startsWith("-ERR Protocol error: expected '$'");

@@ -24,48 +24,66 @@ import org.junit.jupiter.api.Test;
 /** The RESP port's handler through a real pipeline (EmbeddedChannel). */
 class RespHandlerTest {
   static final long START = 1_700_000_000_000L;
-  static final RangeDescriptor MINE = new RangeDescriptor(1, new byte[0], b("m"), 2, List.of("n1", "n2"), "n1", 1);
-  static final RangeDescriptor THEIRS = new RangeDescriptor(2, b("m"), null, 2, List.of("n2", "n3"), "n3", 1);
+  static final RangeDescriptor MINE =
+      new RangeDescriptor(1, new byte[0], b("m"), 2, List.of("n1", "n2"), "n1", 1);
+  static final RangeDescriptor THEIRS =
+      new RangeDescriptor(2, b("m"), null, 2, List.of("n2", "n3"), "n3", 1);
 
   final FakeClock clock = new FakeClock(START);
-  final ReplicaSet replicas = new ReplicaSet("n1", LayerConfig.builder().clock(clock).build(), new ReplicaSet.Hooks() {
-    @Override
-    public void syncNeeded(Replica r) {
-      r.markSynced();
-    }
+  final ReplicaSet replicas =
+      new ReplicaSet(
+          "n1",
+          LayerConfig.builder().clock(clock).build(),
+          new ReplicaSet.Hooks() {
+            @Override
+            public void syncNeeded(Replica r) {
+              r.markSynced();
+            }
 
-    @Override
-    public void leaseNeeded(Replica r) {}
+            @Override
+            public void leaseNeeded(Replica r) {}
 
-    @Override
-    public void dropped(Span span) {}
-  });
+            @Override
+            public void dropped(Span span) {}
+          });
   CompletableFuture<Void> replication = CompletableFuture.completedFuture(null);
   EmbeddedChannel ch;
 
   @BeforeEach
   void setUp() {
-    RequestProcessor processor = new RequestProcessor("n1", replicas, new DataStore(), new RequestProcessor.Environment() {
-      @Override
-      public void catchUp() {}
+    RequestProcessor processor =
+        new RequestProcessor(
+            "n1",
+            replicas,
+            new DataStore(),
+            new RequestProcessor.Environment() {
+              @Override
+              public void catchUp() {}
 
-      @Override
-      public @Nullable RangeDescriptor routeOf(byte[] key) {
-        return THEIRS.contains(key) ? THEIRS : null;
-      }
+              @Override
+              public @Nullable RangeDescriptor routeOf(byte[] key) {
+                return THEIRS.contains(key) ? THEIRS : null;
+              }
 
-      @Override
-      public CompletableFuture<Void> replicate(ReplicatedWrite write, List<String> targets) {
-        return replication;
-      }
+              @Override
+              public CompletableFuture<Void> replicate(
+                  ReplicatedWrite write, List<String> targets) {
+                return replication;
+              }
 
-      @Override
-      public void leaseAttention(Replica r) {}
-    }, clock);
+              @Override
+              public void leaseAttention(Replica r) {}
+            },
+            clock);
     processor.open(new WriteSequence(1));
     replicas.apply(List.of(ChangeEvent.upsert(MINE)));
     replicas.byId(1).leaseChanged(new Lease("n1", 1, START + 9000, 1));
-    RespCommands commands = new RespCommands("n1", replicas, processor, node -> CompletableFuture.completedFuture(node + ".example:7000"));
+    RespCommands commands =
+        new RespCommands(
+            "n1",
+            replicas,
+            processor,
+            node -> CompletableFuture.completedFuture(node + ".example:7000"));
     ch = new EmbeddedChannel(new RespDecoder(), new RespHandler(commands, new AtomicInteger()));
   }
 
@@ -88,7 +106,9 @@ class RespHandlerTest {
   @Test
   void repliesKeepCommandOrderWhileAWriteWaitsForReplication() {
     replication = new CompletableFuture<>();
-    assertThat(exchange("SET a 1\r\nPING\r\nGET a\r\n")).as("nothing may overtake the SET").isEmpty();
+    assertThat(exchange("SET a 1\r\nPING\r\nGET a\r\n"))
+        .as("nothing may overtake the SET")
+        .isEmpty();
     replication.complete(null);
     assertThat(output()).isEqualTo("+OK\r\n+PONG\r\n$1\r\n1\r\n");
   }
@@ -96,30 +116,37 @@ class RespHandlerTest {
   @Test
   void repliesReadyTogetherLeaveInOneFlush() {
     AtomicInteger flushes = new AtomicInteger();
-    ch.pipeline().addFirst(new ChannelOutboundHandlerAdapter() {
-      @Override
-      public void flush(ChannelHandlerContext ctx) {
-        flushes.incrementAndGet();
-        ctx.flush();
-      }
-    });
+    ch.pipeline()
+        .addFirst(
+            new ChannelOutboundHandlerAdapter() {
+              @Override
+              public void flush(ChannelHandlerContext ctx) {
+                flushes.incrementAndGet();
+                ctx.flush();
+              }
+            });
     replication = new CompletableFuture<>();
     assertThat(exchange("SET a 1\r\nPING\r\nGET a\r\nPING\r\n")).isEmpty();
     assertThat(flushes).hasValue(0);
     replication.complete(null);
     assertThat(output()).isEqualTo("+OK\r\n+PONG\r\n$1\r\n1\r\n+PONG\r\n");
-    assertThat(flushes).as("the SET's reply releases the three behind it: one flush for all four").hasValue(1);
+    assertThat(flushes)
+        .as("the SET's reply releases the three behind it: one flush for all four")
+        .hasValue(1);
   }
 
   @Test
   void aKeyLedElsewhereNamesItsLeaseholder() {
-    assertThat(exchange("GET x\r\n")).isEqualTo("-MOVED range 2 is led by node n3 (n3.example:7000)\r\n");
+    assertThat(exchange("GET x\r\n"))
+        .isEqualTo("-MOVED range 2 is led by node n3 (n3.example:7000)\r\n");
     assertThat(exchange("DEL a x\r\n")).startsWith("-CROSSRANGE");
   }
 
   @Test
   void aProtocolErrorIsAnsweredAndClosesTheConnection() {
-    assertThat(exchange("PING\r\n*1\r\n$-5\r\n")).isEqualTo("+PONG\r\n-ERR Protocol error: invalid bulk length -5 (at most 16777216 bytes)\r\n");
+    assertThat(exchange("PING\r\n*1\r\n$-5\r\n"))
+        .isEqualTo(
+            "+PONG\r\n-ERR Protocol error: invalid bulk length -5 (at most 16777216 bytes)\r\n");
     assertThat(ch.isActive()).isFalse();
   }
 

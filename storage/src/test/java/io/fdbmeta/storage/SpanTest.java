@@ -20,7 +20,8 @@ class SpanTest {
   @Test
   void childrenCoverTheirParent() {
     Span parent = new Span(b("a"), b("m"));
-    assertThat(parent.coveredBy(List.of(new Span(b("g"), b("m")), new Span(b("a"), b("g"))))).isTrue();
+    assertThat(parent.coveredBy(List.of(new Span(b("g"), b("m")), new Span(b("a"), b("g")))))
+        .isTrue();
     assertThat(parent.coveredBy(List.of(new Span(new byte[0], null)))).isTrue();
     assertThat(parent.coveredBy(List.of(new Span(b("a"), b("g"))))).isFalse();
     assertThat(parent.coveredBy(List.of())).isFalse();

@@ -9,7 +9,10 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The headline: splits under continuous load, with zero failed requests and zero lost acknowledged writes. */
+/**
+ * The issue's headline: splits under continuous load, with zero failed requests and zero lost
+ * acknowledged writes.
+ */
 class SplitUnderLoadIT {
   @Test
   void splitsWhileClientsWriteLoseNothingAndFailNothing() throws Exception {
@@ -36,8 +39,9 @@ class SplitUnderLoadIT {
       assertThat(w.client.redirects.get()).as("requests redirected by the splits").isPositive();
       c.awaitServing(java.time.Duration.ofSeconds(5));
       w.verifyOn(c);
-      System.out.printf("split under load: %d writes, %d reads acknowledged, %d redirects, %d retries, 10 splits%n", w.writes.get(), w.reads.get(),
-          w.client.redirects.get(), w.client.retries.get());
+      System.out.printf(
+          "split under load: %d writes, %d reads acknowledged, %d redirects, %d retries, 10 splits%n",
+          w.writes.get(), w.reads.get(), w.client.redirects.get(), w.client.retries.get());
     }
   }
 }

@@ -9,8 +9,12 @@ import java.util.function.UnaryOperator;
 /** An in-memory database and a LocalCluster on short leases, closed together. */
 final class TestClusters implements AutoCloseable {
   /** Short leases keep failover and expiry cases quick: a 2 s lease renewed every 2/3 s. */
-  static final LayerConfig LAYER = LayerConfig.builder().leaseDuration(Duration.ofSeconds(2)).maxClockOffset(Duration.ofMillis(250))
-      .livenessDuration(Duration.ofSeconds(3)).build();
+  static final LayerConfig LAYER =
+      LayerConfig.builder()
+          .leaseDuration(Duration.ofSeconds(2))
+          .maxClockOffset(Duration.ofMillis(250))
+          .livenessDuration(Duration.ofSeconds(3))
+          .build();
 
   final Database db;
   final LocalCluster cluster;
@@ -23,8 +27,14 @@ final class TestClusters implements AutoCloseable {
   static TestClusters start(String name, UnaryOperator<LocalCluster.Options.Builder> options) {
     Database db = EmbeddedFdb.inMemory();
     try {
-      LocalCluster.Options.Builder b = LocalCluster.Options.builder().nodes(3)
-          .nodeConfig(n -> n.replicationTimeout(Duration.ofSeconds(1)).drainTimeout(Duration.ofSeconds(2)).routePollInterval(Duration.ofMillis(200)));
+      LocalCluster.Options.Builder b =
+          LocalCluster.Options.builder()
+              .nodes(3)
+              .nodeConfig(
+                  n ->
+                      n.replicationTimeout(Duration.ofSeconds(1))
+                          .drainTimeout(Duration.ofSeconds(2))
+                          .routePollInterval(Duration.ofMillis(200)));
       return new TestClusters(db, LocalCluster.start(db, name, LAYER, options.apply(b).build()));
     } catch (RuntimeException e) {
       db.close();

@@ -56,7 +56,8 @@ final class Writers implements AutoCloseable {
           NodeReply r = client.call(NodeOp.GET, new byte[][] {b(key)}, new byte[0][]);
           String want = acked.get(key);
           String got = Bytes.s(r.values()[0]);
-          if (!want.equals(got)) failures.add("GET " + key + " = " + got + ", last acknowledged " + want);
+          if (!want.equals(got))
+            failures.add("GET " + key + " = " + got + ", last acknowledged " + want);
           reads.incrementAndGet();
         } else {
           String value = "w" + me + "-" + n++;
@@ -90,7 +91,8 @@ final class Writers implements AutoCloseable {
           continue;
         }
         String got = Bytes.s(n.localValue(b(e.getKey())));
-        if (!e.getValue().equals(got)) missing.add(e.getKey() + " on " + node + ": " + got + " instead of " + e.getValue());
+        if (!e.getValue().equals(got))
+          missing.add(e.getKey() + " on " + node + ": " + got + " instead of " + e.getValue());
       }
     }
     assertThat(missing).as("acknowledged writes missing on replicas").isEmpty();

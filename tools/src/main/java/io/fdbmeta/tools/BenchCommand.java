@@ -11,12 +11,19 @@ import picocli.CommandLine.Spec;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Benchmarks; each prints the command that reproduces it.",
-    subcommands = {BenchStoreCommand.class, BenchLayerCommand.class, BenchRouterCommand.class, BenchFailoverCommand.class})
+    subcommands = {
+      BenchStoreCommand.class,
+      BenchLayerCommand.class,
+      BenchRouterCommand.class,
+      BenchFailoverCommand.class
+    })
 final class BenchCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Override
   public Integer call() {
-    throw new ParameterException(spec.commandLine(), "missing benchmark, e.g. 'fdbmeta bench store', 'fdbmeta bench layer', 'fdbmeta bench router' or 'fdbmeta bench failover'");
+    throw new ParameterException(
+        spec.commandLine(),
+        "missing benchmark, e.g. 'fdbmeta bench store', 'fdbmeta bench layer', 'fdbmeta bench router' or 'fdbmeta bench failover'");
   }
 }

@@ -11,7 +11,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-/** {@code fdbmeta bench failover}: storage nodes killed under load, time until their ranges serve again, and no acknowledged write lost. */
+/**
+ * {@code fdbmeta bench failover}: storage nodes killed under load, time until their ranges serve
+ * again, and no acknowledged write lost.
+ */
 @Command(
     name = "failover",
     mixinStandardHelpOptions = true,
@@ -26,23 +29,46 @@ final class BenchFailoverCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--json", description = "Also print every figure as one JSON object, as the last line.")
+  @Option(
+      names = "--json",
+      description = "Also print every figure as one JSON object, as the last line.")
   boolean json;
 
-  @Option(names = "--kills", paramLabel = "N", defaultValue = "3", description = "Nodes killed, one after another (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--kills",
+      paramLabel = "N",
+      defaultValue = "3",
+      description = "Nodes killed, one after another (default: ${DEFAULT-VALUE}).")
   int kills = FailoverBenchmark.DEFAULT_KILLS;
 
-  @Option(names = "--lease", paramLabel = "DURATION", defaultValue = "4s", converter = DurationConverter.class,
-      description = "Range lease and liveness duration (default: ${DEFAULT-VALUE}; production's is 9s).")
+  @Option(
+      names = "--lease",
+      paramLabel = "DURATION",
+      defaultValue = "4s",
+      converter = DurationConverter.class,
+      description =
+          "Range lease and liveness duration (default: ${DEFAULT-VALUE}; production's is 9s).")
   Duration lease = FailoverBenchmark.DEFAULT_LEASE;
 
-  @Option(names = "--nodes", paramLabel = "N", defaultValue = "6", description = "Storage nodes (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--nodes",
+      paramLabel = "N",
+      defaultValue = "6",
+      description = "Storage nodes (default: ${DEFAULT-VALUE}).")
   int nodes = FailoverBenchmark.DEFAULT_NODES;
 
-  @Option(names = "--ranges", paramLabel = "N", defaultValue = "12", description = "Ranges the keyspace is split into (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--ranges",
+      paramLabel = "N",
+      defaultValue = "12",
+      description = "Ranges the keyspace is split into (default: ${DEFAULT-VALUE}).")
   int ranges = FailoverBenchmark.DEFAULT_RANGES;
 
-  @Option(names = "--clients", paramLabel = "N", defaultValue = "8", description = "Load connections through the router (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--clients",
+      paramLabel = "N",
+      defaultValue = "8",
+      description = "Load connections through the router (default: ${DEFAULT-VALUE}).")
   int clients = FailoverBenchmark.DEFAULT_CLIENTS;
 
   @Override
@@ -63,7 +89,8 @@ final class BenchFailoverCommand implements Callable<Integer> {
     StringBuilder sb = new StringBuilder(REPRODUCE);
     if (json) sb.append(" --json");
     if (kills != FailoverBenchmark.DEFAULT_KILLS) sb.append(" --kills ").append(kills);
-    if (!lease.equals(FailoverBenchmark.DEFAULT_LEASE)) sb.append(" --lease ").append(lease.toMillis()).append("ms");
+    if (!lease.equals(FailoverBenchmark.DEFAULT_LEASE))
+      sb.append(" --lease ").append(lease.toMillis()).append("ms");
     if (nodes != FailoverBenchmark.DEFAULT_NODES) sb.append(" --nodes ").append(nodes);
     if (ranges != FailoverBenchmark.DEFAULT_RANGES) sb.append(" --ranges ").append(ranges);
     if (clients != FailoverBenchmark.DEFAULT_CLIENTS) sb.append(" --clients ").append(clients);

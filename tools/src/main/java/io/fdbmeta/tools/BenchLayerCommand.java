@@ -13,7 +13,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-/** {@code fdbmeta bench layer}: heartbeats, splits, lookups, cold load and propagation on fdb-embedded. */
+/**
+ * {@code fdbmeta bench layer}: heartbeats, splits, lookups, cold load and propagation on
+ * fdb-embedded.
+ */
 @Command(
     name = "layer",
     mixinStandardHelpOptions = true,
@@ -29,28 +32,48 @@ final class BenchLayerCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--json", description = "Also print every figure as one JSON object, as the last line.")
+  @Option(
+      names = "--json",
+      description = "Also print every figure as one JSON object, as the last line.")
   boolean json;
 
-  @Option(names = "--ranges", paramLabel = "N", defaultValue = "1000000",
-      description = "Range descriptors in the catalog for cold load, lookups, splits and propagation (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--ranges",
+      paramLabel = "N",
+      defaultValue = "1000000",
+      description =
+          "Range descriptors in the catalog for cold load, lookups, splits and propagation (default: ${DEFAULT-VALUE}).")
   int ranges = LayerBenchmark.DEFAULT_RANGES;
 
-  @Option(names = "--nodes", paramLabel = "N", defaultValue = "10000",
+  @Option(
+      names = "--nodes",
+      paramLabel = "N",
+      defaultValue = "10000",
       description = "Simulated storage nodes sending heartbeats (default: ${DEFAULT-VALUE}).")
   int nodes = LayerBenchmark.DEFAULT_NODES;
 
-  @Option(names = "--rate", paramLabel = "N", defaultValue = "25000",
-      description = "Heartbeats per second offered in the open-loop phase (default: ${DEFAULT-VALUE}; the target is 20,000/s).")
+  @Option(
+      names = "--rate",
+      paramLabel = "N",
+      defaultValue = "25000",
+      description =
+          "Heartbeats per second offered in the open-loop phase (default: ${DEFAULT-VALUE}; the target is 20,000/s).")
   double rate = LayerBenchmark.DEFAULT_RATE;
 
-  @Option(names = "--seconds", paramLabel = "S", defaultValue = "2",
-      description = "Measured seconds per timed phase, after a short warm-up (default: ${DEFAULT-VALUE}; 7 timed phases).")
+  @Option(
+      names = "--seconds",
+      paramLabel = "S",
+      defaultValue = "2",
+      description =
+          "Measured seconds per timed phase, after a short warm-up (default: ${DEFAULT-VALUE}; 7 timed phases).")
   double seconds = DEFAULT_SECONDS;
 
-  @Option(names = "--dir", paramLabel = "DIR",
-      description = "Run on fdb-embedded durable in DIR (default: in memory). Only keys under /fdbmeta/"
-          + "fdbmeta-bench-layer/ are written, and they are cleared afterwards.")
+  @Option(
+      names = "--dir",
+      paramLabel = "DIR",
+      description =
+          "Run on fdb-embedded durable in DIR (default: in memory). Only keys under /fdbmeta/"
+              + "fdbmeta-bench-layer/ are written, and they are cleared afterwards.")
   @Nullable Path dir;
 
   @Override
@@ -73,7 +96,8 @@ final class BenchLayerCommand implements Callable<Integer> {
     if (json) sb.append(" --json");
     if (ranges != LayerBenchmark.DEFAULT_RANGES) sb.append(" --ranges ").append(ranges);
     if (nodes != LayerBenchmark.DEFAULT_NODES) sb.append(" --nodes ").append(nodes);
-    if (rate != LayerBenchmark.DEFAULT_RATE) sb.append(String.format(Locale.ROOT, " --rate %s", rate));
+    if (rate != LayerBenchmark.DEFAULT_RATE)
+      sb.append(String.format(Locale.ROOT, " --rate %s", rate));
     if (seconds != DEFAULT_SECONDS) sb.append(String.format(Locale.ROOT, " --seconds %s", seconds));
     if (dir != null) sb.append(" --dir ").append(dir);
     return sb.toString();

@@ -11,7 +11,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-/** {@code fdbmeta bench router}: the router beside a storage node's own RESP port, and route lookups beside a hash map. */
+/**
+ * {@code fdbmeta bench router}: the router beside a storage node's own RESP port, and route lookups
+ * beside a hash map.
+ */
 @Command(
     name = "router",
     mixinStandardHelpOptions = true,
@@ -28,49 +31,94 @@ final class BenchRouterCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--json", description = "Also print every figure as one JSON object, as the last line.")
+  @Option(
+      names = "--json",
+      description = "Also print every figure as one JSON object, as the last line.")
   boolean json;
 
-  @Option(names = "--seconds", paramLabel = "S", defaultValue = "1",
-      description = "Measured seconds per run, after a short warm-up (default: ${DEFAULT-VALUE}; 8 runs per round).")
+  @Option(
+      names = "--seconds",
+      paramLabel = "S",
+      defaultValue = "1",
+      description =
+          "Measured seconds per run, after a short warm-up (default: ${DEFAULT-VALUE}; 8 runs per round).")
   double seconds = DEFAULT_SECONDS;
 
-  @Option(names = "--rounds", paramLabel = "N", defaultValue = "4",
-      description = "Rounds of every data-path run, direct and routed alternating (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--rounds",
+      paramLabel = "N",
+      defaultValue = "4",
+      description =
+          "Rounds of every data-path run, direct and routed alternating (default: ${DEFAULT-VALUE}).")
   int rounds = RouterBenchmark.DEFAULT_ROUNDS;
 
-  @Option(names = "--clients", paramLabel = "N", defaultValue = "50",
-      description = "Client connections per path for the throughput runs, also redis-benchmark's -c (default: ${DEFAULT-VALUE}, as redis-benchmark's).")
+  @Option(
+      names = "--clients",
+      paramLabel = "N",
+      defaultValue = "50",
+      description =
+          "Client connections per path for the throughput runs, also redis-benchmark's -c (default: ${DEFAULT-VALUE}, as redis-benchmark's).")
   int clients = RouterBenchmark.DEFAULT_CLIENTS;
 
-  @Option(names = "--light-clients", paramLabel = "L", defaultValue = "8",
-      description = "Client connections per path for the light-load GET run that judges added latency (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--light-clients",
+      paramLabel = "L",
+      defaultValue = "8",
+      description =
+          "Client connections per path for the light-load GET run that judges added latency (default: ${DEFAULT-VALUE}).")
   int lightClients = RouterBenchmark.DEFAULT_LIGHT_CLIENTS;
 
-  @Option(names = "--pipeline", paramLabel = "P", defaultValue = "16",
-      description = "Commands per pipelined batch, also redis-benchmark's -P (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--pipeline",
+      paramLabel = "P",
+      defaultValue = "16",
+      description =
+          "Commands per pipelined batch, also redis-benchmark's -P (default: ${DEFAULT-VALUE}).")
   int pipeline = RouterBenchmark.DEFAULT_PIPELINE;
 
-  @Option(names = "--keys", paramLabel = "N", defaultValue = "10000",
-      description = "Keys written before the data-path runs and read or overwritten at random, also redis-benchmark's -r (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--keys",
+      paramLabel = "N",
+      defaultValue = "10000",
+      description =
+          "Keys written before the data-path runs and read or overwritten at random, also redis-benchmark's -r (default: ${DEFAULT-VALUE}).")
   int keys = RouterBenchmark.DEFAULT_KEYS;
 
-  @Option(names = "--ranges", paramLabel = "N", defaultValue = "1000000",
-      description = "Range descriptors in the route cache for the lookup phase (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--ranges",
+      paramLabel = "N",
+      defaultValue = "1000000",
+      description =
+          "Range descriptors in the route cache for the lookup phase (default: ${DEFAULT-VALUE}).")
   int ranges = RouterBenchmark.DEFAULT_RANGES;
 
-  @Option(names = "--lookups", paramLabel = "N", defaultValue = "1048576",
+  @Option(
+      names = "--lookups",
+      paramLabel = "N",
+      defaultValue = "1048576",
       description = "Keys in each lookup stream, uniform and Zipf (default: ${DEFAULT-VALUE}).")
   int lookups = RouterBenchmark.DEFAULT_LOOKUPS;
 
-  @Option(names = "--no-redis-benchmark", description = "Do not run redis-benchmark even if it is on PATH.")
+  @Option(
+      names = "--no-redis-benchmark",
+      description = "Do not run redis-benchmark even if it is on PATH.")
   boolean noRedisBenchmark;
 
   @Override
   public Integer call() throws InterruptedException {
     RouterBenchmark.Config config;
     try {
-      config = new RouterBenchmark.Config(seconds, clients, lightClients, pipeline, keys, ranges, lookups, rounds, !noRedisBenchmark);
+      config =
+          new RouterBenchmark.Config(
+              seconds,
+              clients,
+              lightClients,
+              pipeline,
+              keys,
+              ranges,
+              lookups,
+              rounds,
+              !noRedisBenchmark);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), "bench router: " + e.getMessage());
     }
@@ -87,7 +135,8 @@ final class BenchRouterCommand implements Callable<Integer> {
     if (seconds != DEFAULT_SECONDS) sb.append(String.format(Locale.ROOT, " --seconds %s", seconds));
     if (rounds != RouterBenchmark.DEFAULT_ROUNDS) sb.append(" --rounds ").append(rounds);
     if (clients != RouterBenchmark.DEFAULT_CLIENTS) sb.append(" --clients ").append(clients);
-    if (lightClients != RouterBenchmark.DEFAULT_LIGHT_CLIENTS) sb.append(" --light-clients ").append(lightClients);
+    if (lightClients != RouterBenchmark.DEFAULT_LIGHT_CLIENTS)
+      sb.append(" --light-clients ").append(lightClients);
     if (pipeline != RouterBenchmark.DEFAULT_PIPELINE) sb.append(" --pipeline ").append(pipeline);
     if (keys != RouterBenchmark.DEFAULT_KEYS) sb.append(" --keys ").append(keys);
     if (ranges != RouterBenchmark.DEFAULT_RANGES) sb.append(" --ranges ").append(ranges);

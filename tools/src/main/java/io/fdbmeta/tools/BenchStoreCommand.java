@@ -28,27 +28,32 @@ final class BenchStoreCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--json", description = "Also print every figure as one JSON object, as the last line.")
+  @Option(
+      names = "--json",
+      description = "Also print every figure as one JSON object, as the last line.")
   boolean json;
 
   @Option(
       names = "--seconds",
       paramLabel = "N",
       defaultValue = "1",
-      description = "Measured seconds per measurement, after a short warm-up (default: ${DEFAULT-VALUE}; 18 measurements).")
+      description =
+          "Measured seconds per measurement, after a short warm-up (default: ${DEFAULT-VALUE}; 18 measurements).")
   double seconds = DEFAULT_SECONDS;
 
   @Option(
       names = "--dir",
       paramLabel = "DIR",
-      description = "Directory for the durable run (default: a temporary directory, deleted afterwards). "
-          + "Only keys under 'fdbmeta-bench/' are written, and they are cleared afterwards.")
+      description =
+          "Directory for the durable run (default: a temporary directory, deleted afterwards). "
+              + "Only keys under 'fdbmeta-bench/' are written, and they are cleared afterwards.")
   @Nullable Path dir;
 
   @Override
   public Integer call() throws InterruptedException {
     if (!(seconds > 0 && seconds <= 600)) {
-      throw new ParameterException(spec.commandLine(), "--seconds must be in (0, 600], got " + seconds);
+      throw new ParameterException(
+          spec.commandLine(), "--seconds must be in (0, 600], got " + seconds);
     }
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();

@@ -32,39 +32,83 @@ import picocli.CommandLine.Spec;
 final class DemoCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--nodes", paramLabel = "N", defaultValue = "6", description = "Storage nodes (default: ${DEFAULT-VALUE}; at least 3).")
+  @Option(
+      names = "--nodes",
+      paramLabel = "N",
+      defaultValue = "6",
+      description = "Storage nodes (default: ${DEFAULT-VALUE}; at least 3).")
   int nodes;
 
-  @Option(names = "--routers", paramLabel = "N", defaultValue = "1", description = "Routers, on consecutive ports from --port (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--routers",
+      paramLabel = "N",
+      defaultValue = "1",
+      description = "Routers, on consecutive ports from --port (default: ${DEFAULT-VALUE}).")
   int routers;
 
-  @Option(names = "--port", paramLabel = "PORT", defaultValue = "6380", description = "The first router's RESP port (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--port",
+      paramLabel = "PORT",
+      defaultValue = "6380",
+      description = "The first router's RESP port (default: ${DEFAULT-VALUE}).")
   int port;
 
-  @Option(names = "--duration", paramLabel = "DURATION", description = "How long to run, e.g. 60s, 5m (default: until Ctrl-C).", converter = DurationConverter.class)
+  @Option(
+      names = "--duration",
+      paramLabel = "DURATION",
+      description = "How long to run, e.g. 60s, 5m (default: until Ctrl-C).",
+      converter = DurationConverter.class)
   @Nullable Duration duration;
 
-  @Option(names = "--data-dir", paramLabel = "DIR", description = "Where fdb-embedded keeps the demo's metadata (default: a new temporary directory, deleted afterwards).")
+  @Option(
+      names = "--data-dir",
+      paramLabel = "DIR",
+      description =
+          "Where fdb-embedded keeps the demo's metadata (default: a new temporary directory, deleted afterwards).")
   @Nullable Path dataDir;
 
-  @Option(names = "--clients", paramLabel = "N", defaultValue = "8", description = "Workload connections (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--clients",
+      paramLabel = "N",
+      defaultValue = "8",
+      description = "Workload connections (default: ${DEFAULT-VALUE}).")
   int clients;
 
-  @Option(names = "--split-every", paramLabel = "DURATION", defaultValue = "5s", converter = DurationConverter.class,
+  @Option(
+      names = "--split-every",
+      paramLabel = "DURATION",
+      defaultValue = "5s",
+      converter = DurationConverter.class,
       description = "How often the hottest range is split (default: ${DEFAULT-VALUE}).")
   Duration splitEvery;
 
-  @Option(names = "--max-ranges", paramLabel = "N", defaultValue = "24", description = "Stop splitting at this many ranges (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--max-ranges",
+      paramLabel = "N",
+      defaultValue = "24",
+      description = "Stop splitting at this many ranges (default: ${DEFAULT-VALUE}).")
   int maxRanges;
 
-  @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "Workload random seed (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seed",
+      paramLabel = "S",
+      defaultValue = "1",
+      description = "Workload random seed (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--lease", paramLabel = "DURATION", defaultValue = "3s", converter = DurationConverter.class,
-      description = "Range lease and node liveness duration, short so a failover shows within seconds (default: ${DEFAULT-VALUE}; production's is 9s).")
+  @Option(
+      names = "--lease",
+      paramLabel = "DURATION",
+      defaultValue = "3s",
+      converter = DurationConverter.class,
+      description =
+          "Range lease and node liveness duration, short so a failover shows within seconds (default: ${DEFAULT-VALUE}; production's is 9s).")
   Duration lease;
 
-  @Option(names = "--steady", description = "No node failure and no node added: only the workload, splits and the controller watching.")
+  @Option(
+      names = "--steady",
+      description =
+          "No node failure and no node added: only the workload, splits and the controller watching.")
   boolean steady;
 
   @Override
@@ -73,31 +117,50 @@ final class DemoCommand implements Callable<Integer> {
     Path dir = temporary ? Files.createTempDirectory("fdbmeta-demo-") : dataDir;
     Demo.Options options;
     try {
-      options = new Demo.Options(nodes, routers, port, duration, dir, clients, splitEvery, maxRanges, seed, lease, steady);
+      options =
+          new Demo.Options(
+              nodes,
+              routers,
+              port,
+              duration,
+              dir,
+              clients,
+              splitEvery,
+              maxRanges,
+              seed,
+              lease,
+              steady);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), "demo: " + e.getMessage());
     }
     PrintWriter out = spec.commandLine().getOut();
-    // Ctrl-C asks the demo to stop; the hook then waits for the summary, since the JVM exits when hooks return.
+    // Ctrl-C asks the demo to stop; the hook then waits for the summary, since the JVM exits when
+    // hooks return.
     CountDownLatch finished = new CountDownLatch(1);
     boolean[] stopRequested = {false};
-    Thread hook = new Thread(() -> {
-      synchronized (stopRequested) {
-        stopRequested[0] = true;
-      }
-      try {
-        finished.await(60, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }, "demo-shutdown");
+    Thread hook =
+        new Thread(
+            () -> {
+              synchronized (stopRequested) {
+                stopRequested[0] = true;
+              }
+              try {
+                finished.await(60, TimeUnit.SECONDS);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            "demo-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     try {
-      Demo.Summary s = new Demo(options, out).run(() -> {
-        synchronized (stopRequested) {
-          return stopRequested[0];
-        }
-      });
+      Demo.Summary s =
+          new Demo(options, out)
+              .run(
+                  () -> {
+                    synchronized (stopRequested) {
+                      return stopRequested[0];
+                    }
+                  });
       return s.lostWrites() + s.lostOnReplicas() == 0 ? 0 : ErrorHandlers.FAILURE;
     } finally {
       if (temporary) deleteTree(dir);
@@ -112,7 +175,8 @@ final class DemoCommand implements Callable<Integer> {
 
   private static void deleteTree(Path dir) throws IOException {
     try (var paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList())
+        Files.deleteIfExists(p);
     }
   }
 }

@@ -6,7 +6,10 @@ import java.util.regex.Pattern;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
-/** Parses durations as people type them: {@code 500ms}, {@code 60s}, {@code 5m}, {@code 2h}, or an ISO-8601 {@code PT1M}. */
+/**
+ * Parses durations as people type them: {@code 500ms}, {@code 60s}, {@code 5m}, {@code 2h}, or an
+ * ISO-8601 {@code PT1M}.
+ */
 final class DurationConverter implements ITypeConverter<Duration> {
   private static final Pattern SIMPLE = Pattern.compile("(\\d+)(ms|s|m|h)");
 
@@ -25,7 +28,8 @@ final class DurationConverter implements ITypeConverter<Duration> {
     try {
       return Duration.parse(value);
     } catch (RuntimeException e) {
-      throw new TypeConversionException("'" + value + "' is not a duration; use e.g. 500ms, 60s, 5m or 2h");
+      throw new TypeConversionException(
+          "'" + value + "' is not a duration; use e.g. 500ms, 60s, 5m or 2h");
     }
   }
 }

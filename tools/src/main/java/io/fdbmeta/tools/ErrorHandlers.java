@@ -13,9 +13,9 @@ import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
- * Turns every failure into one line on stderr and an exit code: 2 for bad usage, the
- * {@link CliException}'s code, or 1 for anything else. Setting the environment variable
- * {@code FDBMETA_DEBUG} adds the stack trace.
+ * Turns every failure into one line on stderr and an exit code: 2 for bad usage, the {@link
+ * CliException}'s code, or 1 for anything else. Setting the environment variable {@code
+ * FDBMETA_DEBUG} adds the stack trace.
  */
 final class ErrorHandlers {
   static final int USAGE = 2;
@@ -50,7 +50,8 @@ final class ErrorHandlers {
         message = "unknown option '" + first + "'";
       }
       List<String> suggestions = u.getSuggestions();
-      if (!suggestions.isEmpty()) message += "; did you mean " + String.join(" or ", suggestions) + "?";
+      if (!suggestions.isEmpty())
+        message += "; did you mean " + String.join(" or ", suggestions) + "?";
     }
     PrintWriter err = cmd.getErr();
     err.println(name + ": " + message + " (see '" + name + " --help')");
@@ -68,16 +69,21 @@ final class ErrorHandlers {
   }
 
   static Throwable unwrap(Throwable t) {
-    while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+    while ((t instanceof CompletionException || t instanceof ExecutionException)
+        && t.getCause() != null) {
       t = t.getCause();
     }
     return t;
   }
 
   static String describe(Throwable t) {
-    if (t instanceof CliException || t instanceof MetaException) return String.valueOf(t.getMessage());
-    if (t instanceof FDBException f) return "FoundationDB error " + f.getCode() + ": " + f.getMessage();
+    if (t instanceof CliException || t instanceof MetaException)
+      return String.valueOf(t.getMessage());
+    if (t instanceof FDBException f)
+      return "FoundationDB error " + f.getCode() + ": " + f.getMessage();
     String m = t.getMessage();
-    return m == null || m.isBlank() ? t.getClass().getName() : m + " (" + t.getClass().getSimpleName() + ")";
+    return m == null || m.isBlank()
+        ? t.getClass().getName()
+        : m + " (" + t.getClass().getSimpleName() + ")";
   }
 }

@@ -5,7 +5,9 @@ import java.util.regex.Pattern;
 
 /** A HOST:PORT argument: a host name, IPv4 address or [IPv6] address, and a port 1-65535. */
 record HostPort(String host, int port) {
-  private static final Pattern FORM = Pattern.compile("(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?):([0-9]{1,5})");
+  private static final Pattern FORM =
+      Pattern.compile(
+          "(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?):([0-9]{1,5})");
 
   /**
    * Parses HOST:PORT.
@@ -15,7 +17,8 @@ record HostPort(String host, int port) {
   static HostPort parse(String text) {
     Matcher m = FORM.matcher(text);
     if (!m.matches()) {
-      throw new IllegalArgumentException("'" + text + "' is not HOST:PORT (e.g. 10.0.0.7:7000, node1.example:7000 or [::1]:7000)");
+      throw new IllegalArgumentException(
+          "'" + text + "' is not HOST:PORT (e.g. 10.0.0.7:7000, node1.example:7000 or [::1]:7000)");
     }
     int port = Integer.parseInt(m.group(3));
     if (port < 1 || port > 65535) {

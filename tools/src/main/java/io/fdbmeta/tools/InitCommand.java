@@ -12,8 +12,9 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "init",
     mixinStandardHelpOptions = true,
-    description = "Create the cluster's catalog: one root range covering every key. Safe to run again: "
-        + "an initialised cluster is left as it is.")
+    description =
+        "Create the cluster's catalog: one root range covering every key. Safe to run again: "
+            + "an initialised cluster is left as it is.")
 final class InitCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -25,17 +26,29 @@ final class InitCommand implements Callable<Integer> {
       RangeCatalog.Bootstrap b = session.catalog().init(session.db());
       PrintWriter out = spec.commandLine().getOut();
       if (output.json) {
-        out.println(Json.object()
-            .put("store", session.storeDescription())
-            .put("cluster", session.cluster())
-            .put("created", b.created())
-            .put("range", Views.rangeJson(b.first())));
+        out.println(
+            Json.object()
+                .put("store", session.storeDescription())
+                .put("cluster", session.cluster())
+                .put("created", b.created())
+                .put("range", Views.rangeJson(b.first())));
       } else if (b.created()) {
-        out.println("initialised cluster '" + session.cluster() + "' in " + session.storeDescription()
-            + ": created root " + Views.rangeLine(b.first()));
+        out.println(
+            "initialised cluster '"
+                + session.cluster()
+                + "' in "
+                + session.storeDescription()
+                + ": created root "
+                + Views.rangeLine(b.first()));
       } else {
-        out.println("cluster '" + session.cluster() + "' in " + session.storeDescription()
-            + " was already initialised; nothing changed (first " + Views.rangeLine(b.first()) + ")");
+        out.println(
+            "cluster '"
+                + session.cluster()
+                + "' in "
+                + session.storeDescription()
+                + " was already initialised; nothing changed (first "
+                + Views.rangeLine(b.first())
+                + ")");
       }
       out.flush();
       return 0;

@@ -16,19 +16,21 @@ final class Keys {
   /**
    * The bytes a command-line key stands for.
    *
-   * @throws IllegalArgumentException with a message fit for the user if {@code hex} and the text
-   *     is not an even number of hex digits
+   * @throws IllegalArgumentException with a message fit for the user if {@code hex} and the text is
+   *     not an even number of hex digits
    */
   static byte[] parse(String text, boolean hex) {
     if (!hex) return text.getBytes(StandardCharsets.UTF_8);
     String digits = text.startsWith("0x") || text.startsWith("0X") ? text.substring(2) : text;
     if (digits.length() % 2 != 0) {
-      throw new IllegalArgumentException("--hex key '" + text + "' has an odd number of hex digits");
+      throw new IllegalArgumentException(
+          "--hex key '" + text + "' has an odd number of hex digits");
     }
     try {
       return HexFormat.of().parseHex(digits);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("--hex key '" + text + "' is not hex (use digits 0-9 and a-f, e.g. 6b6579)");
+      throw new IllegalArgumentException(
+          "--hex key '" + text + "' is not hex (use digits 0-9 and a-f, e.g. 6b6579)");
     }
   }
 

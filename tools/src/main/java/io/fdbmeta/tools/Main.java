@@ -19,9 +19,17 @@ import picocli.CommandLine.Spec;
     name = "fdbmeta",
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
-    description = "Metadata control plane of a range-sharded storage system, built as a FoundationDB layer.",
+    description =
+        "Metadata control plane of a range-sharded storage system, built as a FoundationDB layer.",
     subcommands = {
-      DemoCommand.class, InitCommand.class, StatusCommand.class, NodesCommand.class, RangesCommand.class, PlanCommand.class, PingCommand.class, SimCommand.class,
+      DemoCommand.class,
+      InitCommand.class,
+      StatusCommand.class,
+      NodesCommand.class,
+      RangesCommand.class,
+      PlanCommand.class,
+      PingCommand.class,
+      SimCommand.class,
       BenchCommand.class
     })
 public final class Main implements Callable<Integer> {

@@ -30,29 +30,55 @@ final class NodesAddCommand implements Callable<Integer> {
   @Parameters(paramLabel = "ID", description = "Node id: 1-128 characters of A-Z a-z 0-9 . _ : -")
   String nodeId = "";
 
-  @Option(names = "--addr", required = true, paramLabel = "HOST:PORT", description = "Where the node serves, e.g. 10.0.0.7:7000.")
+  @Option(
+      names = "--addr",
+      required = true,
+      paramLabel = "HOST:PORT",
+      description = "Where the node serves, e.g. 10.0.0.7:7000.")
   String address = "";
 
-  @Option(names = "--zone", required = true, paramLabel = "Z", description = "Failure zone (replicas of a range go to distinct zones).")
+  @Option(
+      names = "--zone",
+      required = true,
+      paramLabel = "Z",
+      description = "Failure zone (replicas of a range go to distinct zones).")
   String zone = "";
 
-  @Option(names = "--rack", required = true, paramLabel = "R", description = "Rack (replicas of a range go to distinct racks).")
+  @Option(
+      names = "--rack",
+      required = true,
+      paramLabel = "R",
+      description = "Rack (replicas of a range go to distinct racks).")
   String rack = "";
 
-  @Option(names = "--region", paramLabel = "R", defaultValue = "default", description = "Region (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--region",
+      paramLabel = "R",
+      defaultValue = "default",
+      description = "Region (default: ${DEFAULT-VALUE}).")
   String region = "default";
 
-  @Option(names = "--disk-bytes", paramLabel = "N", defaultValue = "0", description = "Disk capacity in bytes (default: ${DEFAULT-VALUE}, unknown until the node heartbeats).")
+  @Option(
+      names = "--disk-bytes",
+      paramLabel = "N",
+      defaultValue = "0",
+      description =
+          "Disk capacity in bytes (default: ${DEFAULT-VALUE}, unknown until the node heartbeats).")
   long diskBytes;
 
-  @Option(names = "--cpu-cores", paramLabel = "N", defaultValue = "0", description = "CPU cores (default: ${DEFAULT-VALUE}, unknown until the node heartbeats).")
+  @Option(
+      names = "--cpu-cores",
+      paramLabel = "N",
+      defaultValue = "0",
+      description = "CPU cores (default: ${DEFAULT-VALUE}, unknown until the node heartbeats).")
   double cpuCores;
 
   @Override
   public Integer call() {
     NodeRegistry.Registration registration = registration();
     try (MetaSession session = MetaSession.open(spec)) {
-      NodeRecord node = session.registry().add(session.db(), registration, "fdbmeta-cli-" + UUID.randomUUID());
+      NodeRecord node =
+          session.registry().add(session.db(), registration, "fdbmeta-cli-" + UUID.randomUUID());
       PrintWriter out = spec.commandLine().getOut();
       if (output.json) {
         out.println(Json.object().put("node", Views.nodeJson(node, session.now())));
@@ -72,13 +98,22 @@ final class NodesAddCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), "--addr " + e.getMessage());
     }
-    for (String[] named : new String[][] {{"--zone", zone}, {"--rack", rack}, {"--region", region}}) {
-      if (named[1].isBlank()) throw new ParameterException(spec.commandLine(), named[0] + " must not be empty");
+    for (String[] named :
+        new String[][] {{"--zone", zone}, {"--rack", rack}, {"--region", region}}) {
+      if (named[1].isBlank())
+        throw new ParameterException(spec.commandLine(), named[0] + " must not be empty");
     }
-    if (diskBytes < 0) throw new ParameterException(spec.commandLine(), "--disk-bytes must be >= 0, got " + diskBytes);
-    if (!(cpuCores >= 0 && cpuCores < 1e6)) throw new ParameterException(spec.commandLine(), "--cpu-cores must be >= 0, got " + cpuCores);
+    if (diskBytes < 0)
+      throw new ParameterException(
+          spec.commandLine(), "--disk-bytes must be >= 0, got " + diskBytes);
+    if (!(cpuCores >= 0 && cpuCores < 1e6))
+      throw new ParameterException(spec.commandLine(), "--cpu-cores must be >= 0, got " + cpuCores);
     try {
-      return new NodeRegistry.Registration(nodeId, addr.toString(), new NodeRecord.Locality(region, zone, rack), new NodeRecord.Capacity(diskBytes, cpuCores));
+      return new NodeRegistry.Registration(
+          nodeId,
+          addr.toString(),
+          new NodeRecord.Locality(region, zone, rack),
+          new NodeRecord.Capacity(diskBytes, cpuCores));
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }

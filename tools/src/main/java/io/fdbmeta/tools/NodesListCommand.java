@@ -16,7 +16,8 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "list",
     mixinStandardHelpOptions = true,
-    description = "List nodes in id order: address, region/zone/rack, status, incarnation, capacity, liveness.")
+    description =
+        "List nodes in id order: address, region/zone/rack, status, incarnation, capacity, liveness.")
 final class NodesListCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -27,10 +28,12 @@ final class NodesListCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    if (limit != null && limit < 1) throw new ParameterException(spec.commandLine(), "--limit must be at least 1, got " + limit);
+    if (limit != null && limit < 1)
+      throw new ParameterException(spec.commandLine(), "--limit must be at least 1, got " + limit);
     int max = limit == null ? Integer.MAX_VALUE : limit;
     try (MetaSession session = MetaSession.open(spec)) {
-      Paging.Collected<NodeRecord> read = Paging.collect((cursor, n) -> session.registry().list(session.db(), cursor, n), max);
+      Paging.Collected<NodeRecord> read =
+          Paging.collect((cursor, n) -> session.registry().list(session.db(), cursor, n), max);
       List<NodeRecord> nodes = read.items();
       boolean more = read.more();
       print(nodes, more, session.now());
@@ -43,14 +46,19 @@ final class NodesListCommand implements Callable<Integer> {
     if (output.json) {
       List<Object> items = Json.list();
       for (NodeRecord n : nodes) items.add(Views.nodeJson(n, now));
-      out.println(Json.object().put("count", nodes.size()).put("truncated", more).put("nodes", items));
+      out.println(
+          Json.object().put("count", nodes.size()).put("truncated", more).put("nodes", items));
     } else if (nodes.isEmpty()) {
-      out.println("no nodes; add one with 'fdbmeta nodes add ID --addr HOST:PORT --zone Z --rack R'");
+      out.println(
+          "no nodes; add one with 'fdbmeta nodes add ID --addr HOST:PORT --zone Z --rack R'");
     } else {
       Table table = new Table(Views.NODE_HEADER);
       for (NodeRecord n : nodes) table.row(Views.nodeRow(n, now));
       table.print(out);
-      out.println(nodes.size() + (nodes.size() == 1 ? " node" : " nodes") + (more ? " shown; more exist (raise --limit)" : ""));
+      out.println(
+          nodes.size()
+              + (nodes.size() == 1 ? " node" : " nodes")
+              + (more ? " shown; more exist (raise --limit)" : ""));
     }
     out.flush();
   }

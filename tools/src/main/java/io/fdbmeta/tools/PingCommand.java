@@ -14,7 +14,8 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "ping",
     mixinStandardHelpOptions = true,
-    description = "Open the configured store (--embedded, --cluster-file or FDB_CLUSTER_FILE) and time one read transaction.")
+    description =
+        "Open the configured store (--embedded, --cluster-file or FDB_CLUSTER_FILE) and time one read transaction.")
 final class PingCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -31,15 +32,21 @@ final class PingCommand implements Callable<Integer> {
       long t0 = System.nanoTime();
       long readVersion;
       try {
-        readVersion = store.db().readAsync(tr -> tr.getReadVersion()).get(timeoutSeconds, TimeUnit.SECONDS);
+        readVersion =
+            store.db().readAsync(tr -> tr.getReadVersion()).get(timeoutSeconds, TimeUnit.SECONDS);
       } catch (TimeoutException e) {
         throw new CliException(
             1, "no answer from " + store.description() + " within " + timeoutSeconds + " s");
       }
       Duration took = Duration.ofNanos(System.nanoTime() - t0);
-      spec.commandLine().getOut().printf(
-          "ok: %s, cluster '%s': read version %d in %.3f ms%n",
-          store.description(), Main.storeOptions(spec).cluster(), readVersion, took.toNanos() / 1e6);
+      spec.commandLine()
+          .getOut()
+          .printf(
+              "ok: %s, cluster '%s': read version %d in %.3f ms%n",
+              store.description(),
+              Main.storeOptions(spec).cluster(),
+              readVersion,
+              took.toNanos() / 1e6);
       return 0;
     }
   }

@@ -11,12 +11,18 @@ import picocli.CommandLine.Spec;
     name = "ranges",
     mixinStandardHelpOptions = true,
     description = "List, look up, split and merge key ranges.",
-    subcommands = {RangesListCommand.class, RangesLookupCommand.class, RangesSplitCommand.class, RangesMergeCommand.class})
+    subcommands = {
+      RangesListCommand.class,
+      RangesLookupCommand.class,
+      RangesSplitCommand.class,
+      RangesMergeCommand.class
+    })
 final class RangesCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Override
   public Integer call() {
-    throw new ParameterException(spec.commandLine(), "missing command: list, lookup, split or merge");
+    throw new ParameterException(
+        spec.commandLine(), "missing command: list, lookup, split or merge");
   }
 }

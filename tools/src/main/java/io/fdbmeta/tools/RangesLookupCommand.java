@@ -11,7 +11,10 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code fdbmeta ranges lookup KEY}: the range that holds a key. */
-@Command(name = "lookup", mixinStandardHelpOptions = true, description = "Show the range that holds KEY.")
+@Command(
+    name = "lookup",
+    mixinStandardHelpOptions = true,
+    description = "Show the range that holds KEY.")
 final class RangesLookupCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -30,7 +33,11 @@ final class RangesLookupCommand implements Callable<Integer> {
       RangeDescriptor d = session.catalog().lookup(session.db(), k);
       PrintWriter out = spec.commandLine().getOut();
       if (output.json) {
-        out.println(Json.object().put("key", Keys.printable(k)).put("keyHex", Keys.hex(k)).put("range", Views.rangeJson(d)));
+        out.println(
+            Json.object()
+                .put("key", Keys.printable(k))
+                .put("keyHex", Keys.hex(k))
+                .put("range", Views.rangeJson(d)));
       } else {
         out.println(Keys.quoted(k) + " is in " + Views.rangeLine(d));
       }

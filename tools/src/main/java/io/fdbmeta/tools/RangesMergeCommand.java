@@ -13,8 +13,9 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "merge",
     mixinStandardHelpOptions = true,
-    description = "Merge range RIGHT_ID into the range LEFT_ID that ends where it starts. Both must have the same replicas; "
-        + "the merged range keeps LEFT_ID and its lease.")
+    description =
+        "Merge range RIGHT_ID into the range LEFT_ID that ends where it starts. Both must have the same replicas; "
+            + "the merged range keeps LEFT_ID and its lease.")
 final class RangesMergeCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -23,7 +24,10 @@ final class RangesMergeCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "LEFT_ID", description = "The left range.")
   long leftId;
 
-  @Parameters(index = "1", paramLabel = "RIGHT_ID", description = "The right range, starting where LEFT_ID ends.")
+  @Parameters(
+      index = "1",
+      paramLabel = "RIGHT_ID",
+      description = "The right range, starting where LEFT_ID ends.")
   long rightId;
 
   @Override
@@ -32,7 +36,11 @@ final class RangesMergeCommand implements Callable<Integer> {
       RangeDescriptor merged = session.catalog().merge(session.db(), leftId, rightId);
       PrintWriter out = spec.commandLine().getOut();
       if (output.json) {
-        out.println(Json.object().put("leftRangeId", leftId).put("rightRangeId", rightId).put("range", Views.rangeJson(merged)));
+        out.println(
+            Json.object()
+                .put("leftRangeId", leftId)
+                .put("rightRangeId", rightId)
+                .put("range", Views.rangeJson(merged)));
       } else {
         out.println("merged range " + rightId + " into " + Views.rangeLine(merged));
       }

@@ -14,17 +14,24 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "split",
     mixinStandardHelpOptions = true,
-    description = "Split range RANGE_ID at KEY into [start, KEY) and [KEY, end), both at the next generation. "
-        + "KEY must lie strictly inside the range.")
+    description =
+        "Split range RANGE_ID at KEY into [start, KEY) and [KEY, end), both at the next generation. "
+            + "KEY must lie strictly inside the range.")
 final class RangesSplitCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Mixin JsonOption output = new JsonOption();
 
-  @Parameters(index = "0", paramLabel = "RANGE_ID", description = "The range to split (see 'fdbmeta ranges list').")
+  @Parameters(
+      index = "0",
+      paramLabel = "RANGE_ID",
+      description = "The range to split (see 'fdbmeta ranges list').")
   long rangeId;
 
-  @Parameters(index = "1", paramLabel = "KEY", description = "The split key, as UTF-8 text (or hex bytes with --hex).")
+  @Parameters(
+      index = "1",
+      paramLabel = "KEY",
+      description = "The split key, as UTF-8 text (or hex bytes with --hex).")
   String key = "";
 
   @Option(names = "--hex", description = "KEY is hex bytes, e.g. 00ff6b.")
@@ -37,12 +44,13 @@ final class RangesSplitCommand implements Callable<Integer> {
       RangeCatalog.SplitResult r = session.catalog().split(session.db(), rangeId, k);
       PrintWriter out = spec.commandLine().getOut();
       if (output.json) {
-        out.println(Json.object()
-            .put("splitRangeId", rangeId)
-            .put("key", Keys.printable(k))
-            .put("keyHex", Keys.hex(k))
-            .put("left", Views.rangeJson(r.left()))
-            .put("right", Views.rangeJson(r.right())));
+        out.println(
+            Json.object()
+                .put("splitRangeId", rangeId)
+                .put("key", Keys.printable(k))
+                .put("keyHex", Keys.hex(k))
+                .put("left", Views.rangeJson(r.left()))
+                .put("right", Views.rangeJson(r.right())));
       } else {
         out.println("split range " + rangeId + " at " + Keys.quoted(k) + " into:");
         out.println("  " + Views.rangeLine(r.left()));

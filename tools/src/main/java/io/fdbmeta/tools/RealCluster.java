@@ -6,10 +6,10 @@ import com.apple.foundationdb.FDBException;
 import java.nio.file.Path;
 
 /**
- * Opens a real FoundationDB cluster. This is the only main code that touches
- * {@code com.apple.foundationdb.FDB}: loading that class loads the native client (libfdb_c), which
- * most machines running fdbmeta do not have. Callers reach it only for {@code --cluster-file} or
- * {@code FDB_CLUSTER_FILE}, after checking that the cluster file exists.
+ * Opens a real FoundationDB cluster. This is the only main code that touches {@code
+ * com.apple.foundationdb.FDB}: loading that class loads the native client (libfdb_c), which most
+ * machines running fdbmeta do not have. Callers reach it only for {@code --cluster-file} or {@code
+ * FDB_CLUSTER_FILE}, after checking that the cluster file exists.
  */
 final class RealCluster {
   private RealCluster() {}
@@ -21,12 +21,21 @@ final class RealCluster {
       // NoClassDefFoundError: FDB's initialisation already failed earlier in this JVM.
       throw new CliException(
           1,
-          "cannot load the FoundationDB client library libfdb_c (" + rootMessage(e)
+          "cannot load the FoundationDB client library libfdb_c ("
+              + rootMessage(e)
               + "); install foundationdb-clients or use --embedded",
           e);
     } catch (FDBException e) {
       throw new CliException(
-          1, "cannot open the FoundationDB cluster " + clusterFile + ": " + e.getMessage() + " (" + e.getCode() + ")", e);
+          1,
+          "cannot open the FoundationDB cluster "
+              + clusterFile
+              + ": "
+              + e.getMessage()
+              + " ("
+              + e.getCode()
+              + ")",
+          e);
     }
   }
 

@@ -29,19 +29,37 @@ final class SimCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--nodes", paramLabel = "N", defaultValue = "10000", description = "Storage nodes (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--nodes",
+      paramLabel = "N",
+      defaultValue = "10000",
+      description = "Storage nodes (default: ${DEFAULT-VALUE}).")
   int nodes;
 
-  @Option(names = "--ranges", paramLabel = "N", defaultValue = "1000000", description = "Ranges, 3 replicas each (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--ranges",
+      paramLabel = "N",
+      defaultValue = "1000000",
+      description = "Ranges, 3 replicas each (default: ${DEFAULT-VALUE}).")
   int ranges;
 
-  @Option(names = "--hours", paramLabel = "H", defaultValue = "2", description = "Simulated hours (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--hours",
+      paramLabel = "H",
+      defaultValue = "2",
+      description = "Simulated hours (default: ${DEFAULT-VALUE}).")
   double hours;
 
-  @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "Seed of every random choice (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seed",
+      paramLabel = "S",
+      defaultValue = "1",
+      description = "Seed of every random choice (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--json", description = "Also print every figure as one JSON object, as the last line.")
+  @Option(
+      names = "--json",
+      description = "Also print every figure as one JSON object, as the last line.")
   boolean json;
 
   @Override
@@ -54,7 +72,16 @@ final class SimCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     SimReport report = new Simulation(config, spec.commandLine().getErr()).run();
-    String reproduce = String.format(Locale.ROOT, "%s --nodes %d --ranges %d --hours %s --seed %d%s", REPRODUCE, nodes, ranges, hours, seed, json ? " --json" : "");
+    String reproduce =
+        String.format(
+            Locale.ROOT,
+            "%s --nodes %d --ranges %d --hours %s --seed %d%s",
+            REPRODUCE,
+            nodes,
+            ranges,
+            hours,
+            seed,
+            json ? " --json" : "");
     out.print(report.text(reproduce));
     if (json) out.println(report.json(reproduce));
     out.flush();

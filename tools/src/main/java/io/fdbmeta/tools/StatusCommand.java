@@ -17,7 +17,8 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "status",
     mixinStandardHelpOptions = true,
-    description = "Summarise the store and the cluster: ranges, nodes by status, meta_version, changelog.")
+    description =
+        "Summarise the store and the cluster: ranges, nodes by status, meta_version, changelog.")
 final class StatusCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -30,32 +31,51 @@ final class StatusCommand implements Callable<Integer> {
       PrintWriter out = spec.commandLine().getOut();
       if (output.json) {
         Json nodes = Json.object().put("total", s.nodes());
-        for (Map.Entry<NodeStatus, Long> e : s.nodesByStatus().entrySet()) nodes.put(e.getKey().name(), e.getValue());
-        out.println(Json.object()
-            .put("store", session.storeDescription())
-            .put("cluster", s.cluster())
-            .put("initialised", s.bootstrapped())
-            .put("schemaVersion", s.schemaVersion())
-            .put("ranges", s.ranges())
-            .put("nodes", nodes)
-            .put("metaVersion", hex(s.metaVersion()))
-            .put("changelog", Json.object()
-                .put("entries", s.changelogEntries())
-                .put("oldest", position(s.oldestChange()))
-                .put("newest", position(s.newestChange()))
-                .put("floor", hex(s.changelogFloor()))));
+        for (Map.Entry<NodeStatus, Long> e : s.nodesByStatus().entrySet())
+          nodes.put(e.getKey().name(), e.getValue());
+        out.println(
+            Json.object()
+                .put("store", session.storeDescription())
+                .put("cluster", s.cluster())
+                .put("initialised", s.bootstrapped())
+                .put("schemaVersion", s.schemaVersion())
+                .put("ranges", s.ranges())
+                .put("nodes", nodes)
+                .put("metaVersion", hex(s.metaVersion()))
+                .put(
+                    "changelog",
+                    Json.object()
+                        .put("entries", s.changelogEntries())
+                        .put("oldest", position(s.oldestChange()))
+                        .put("newest", position(s.newestChange()))
+                        .put("floor", hex(s.changelogFloor()))));
       } else {
         StringJoiner byStatus = new StringJoiner(", ");
         s.nodesByStatus().forEach((status, n) -> byStatus.add(status.name() + " " + n));
         Table t = new Table("store:", session.storeDescription());
         t.row("cluster:", s.cluster());
-        t.row("initialised:", s.bootstrapped() ? "yes (schema version " + s.schemaVersion() + ")" : "no: run 'fdbmeta init'");
+        t.row(
+            "initialised:",
+            s.bootstrapped()
+                ? "yes (schema version " + s.schemaVersion() + ")"
+                : "no: run 'fdbmeta init'");
         t.row("ranges:", s.ranges());
         t.row("nodes:", s.nodes() + " (" + byStatus + ")");
-        t.row("meta_version:", s.metaVersion() == null ? "none (no routing change yet)" : hex(s.metaVersion()));
-        t.row("changelog:", s.changelogEntries() + " entries"
-            + (s.oldestChange() == null ? "" : ", oldest " + position(s.oldestChange()) + ", newest " + position(s.newestChange()))
-            + ", floor " + (s.changelogFloor() == null ? "none (never trimmed)" : hex(s.changelogFloor())));
+        t.row(
+            "meta_version:",
+            s.metaVersion() == null ? "none (no routing change yet)" : hex(s.metaVersion()));
+        t.row(
+            "changelog:",
+            s.changelogEntries()
+                + " entries"
+                + (s.oldestChange() == null
+                    ? ""
+                    : ", oldest "
+                        + position(s.oldestChange())
+                        + ", newest "
+                        + position(s.newestChange()))
+                + ", floor "
+                + (s.changelogFloor() == null ? "none (never trimmed)" : hex(s.changelogFloor())));
         t.print(out);
       }
       out.flush();
@@ -67,7 +87,10 @@ final class StatusCommand implements Callable<Integer> {
     return bytes == null ? null : Keys.hex(bytes);
   }
 
-  /** A changelog position as hex: 10-byte commit versionstamp, then the 2-byte order within the commit. */
+  /**
+   * A changelog position as hex: 10-byte commit versionstamp, then the 2-byte order within the
+   * commit.
+   */
   private static @Nullable String position(@Nullable Versionstamp v) {
     return v == null ? null : Keys.hex(v.getBytes());
   }

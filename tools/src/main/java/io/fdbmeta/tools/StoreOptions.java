@@ -20,14 +20,16 @@ public final class StoreOptions {
       names = "--embedded",
       paramLabel = "DIR",
       scope = ScopeType.INHERIT,
-      description = "Use fdb-embedded, durable in DIR (default when no cluster file is given: ~/.fdbmeta/data).")
+      description =
+          "Use fdb-embedded, durable in DIR (default when no cluster file is given: ~/.fdbmeta/data).")
   @Nullable Path embeddedDir;
 
   @Option(
       names = "--cluster-file",
       paramLabel = "FILE",
       scope = ScopeType.INHERIT,
-      description = "Use the real FoundationDB cluster of this cluster file (also: FDB_CLUSTER_FILE). Needs libfdb_c.")
+      description =
+          "Use the real FoundationDB cluster of this cluster file (also: FDB_CLUSTER_FILE). Needs libfdb_c.")
   @Nullable Path clusterFile;
 
   @Option(
@@ -35,7 +37,8 @@ public final class StoreOptions {
       paramLabel = "NAME",
       scope = ScopeType.INHERIT,
       defaultValue = "default",
-      description = "The fdbmeta cluster: its metadata lives under /fdbmeta/NAME/ (default: ${DEFAULT-VALUE}).")
+      description =
+          "The fdbmeta cluster: its metadata lives under /fdbmeta/NAME/ (default: ${DEFAULT-VALUE}).")
   String cluster = "default";
 
   public @Nullable Path embeddedDir() {
@@ -64,7 +67,9 @@ public final class StoreOptions {
     if (!CLUSTER_NAME.matcher(cluster).matches()) {
       throw new ParameterException(
           spec.commandLine(),
-          "--cluster '" + cluster + "' is not a valid name: use 1-64 letters, digits, '.', '_' or '-'");
+          "--cluster '"
+              + cluster
+              + "' is not a valid name: use 1-64 letters, digits, '.', '_' or '-'");
     }
     if (clusterFile != null) {
       checkClusterFile(spec, clusterFile, "--cluster-file");

@@ -10,9 +10,9 @@ import java.util.Map;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * Opens the {@link Database} the global options name. Order: {@code --embedded DIR}, then
- * {@code --cluster-file FILE}, then the {@code FDB_CLUSTER_FILE} environment variable, and when none
- * is given the embedded store in {@code ~/.fdbmeta/data}.
+ * Opens the {@link Database} the global options name. Order: {@code --embedded DIR}, then {@code
+ * --cluster-file FILE}, then the {@code FDB_CLUSTER_FILE} environment variable, and when none is
+ * given the embedded store in {@code ~/.fdbmeta/data}.
  *
  * <p>Only a real cluster needs the native client; that path goes through {@link RealCluster}, the
  * one class that touches {@code com.apple.foundationdb.FDB}, and only after the cluster file was
@@ -37,7 +37,8 @@ public final class Stores {
     if (options.embeddedDir() != null) return new Embedded(options.embeddedDir(), false);
     if (options.clusterFile() != null) return new Cluster(options.clusterFile(), "--cluster-file");
     String fromEnv = env.get(CLUSTER_FILE_ENV);
-    if (fromEnv != null && !fromEnv.isBlank()) return new Cluster(Path.of(fromEnv), CLUSTER_FILE_ENV);
+    if (fromEnv != null && !fromEnv.isBlank())
+      return new Cluster(Path.of(fromEnv), CLUSTER_FILE_ENV);
     return new Embedded(defaultEmbeddedDir(), true);
   }
 
@@ -51,22 +52,26 @@ public final class Stores {
     if (choice instanceof Cluster c) {
       StoreOptions.checkClusterFile(spec, c.clusterFile(), c.source());
       Database db = RealCluster.open(c.clusterFile());
-      return new OpenStore(db, "FoundationDB cluster " + c.clusterFile() + " (from " + c.source() + ")");
+      return new OpenStore(
+          db, "FoundationDB cluster " + c.clusterFile() + " (from " + c.source() + ")");
     }
     Embedded e = (Embedded) choice;
-    return new OpenStore(openEmbedded(e.dir()), "fdb-embedded " + e.dir() + (e.isDefault() ? " (default)" : ""));
+    return new OpenStore(
+        openEmbedded(e.dir()), "fdb-embedded " + e.dir() + (e.isDefault() ? " (default)" : ""));
   }
 
   static Database openEmbedded(Path dir) {
     try {
       Files.createDirectories(dir);
     } catch (IOException ex) {
-      throw new CliException(1, "cannot create the embedded store directory " + dir + ": " + ex, ex);
+      throw new CliException(
+          1, "cannot create the embedded store directory " + dir + ": " + ex, ex);
     }
     try {
       return EmbeddedFdb.open(dir);
     } catch (IllegalStateException | UncheckedIOException ex) {
-      throw new CliException(1, "cannot open the embedded store in " + dir + ": " + ex.getMessage(), ex);
+      throw new CliException(
+          1, "cannot open the embedded store in " + dir + ": " + ex.getMessage(), ex);
     }
   }
 

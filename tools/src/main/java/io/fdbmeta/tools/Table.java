@@ -23,13 +23,15 @@ final class Table {
     int columns = rows.get(0).length;
     int[] width = new int[columns];
     for (String[] r : rows) {
-      for (int i = 0; i < columns; i++) width[i] = Math.max(width[i], r[i].codePointCount(0, r[i].length()));
+      for (int i = 0; i < columns; i++)
+        width[i] = Math.max(width[i], r[i].codePointCount(0, r[i].length()));
     }
     for (String[] r : rows) {
       StringBuilder sb = new StringBuilder();
       for (int i = 0; i < columns; i++) {
         sb.append(r[i]);
-        if (i < columns - 1) sb.append(" ".repeat(width[i] - r[i].codePointCount(0, r[i].length()) + 2));
+        if (i < columns - 1)
+          sb.append(" ".repeat(width[i] - r[i].codePointCount(0, r[i].length()) + 2));
       }
       out.println(sb);
     }

@@ -6,15 +6,20 @@ import java.io.UncheckedIOException;
 import java.util.Properties;
 import picocli.CommandLine.IVersionProvider;
 
-/** {@code --version}: the project version (from a Maven-filtered resource) and the FDB API version. */
+/**
+ * {@code --version}: the project version (from a Maven-filtered resource) and the FDB API version.
+ */
 final class VersionProvider implements IVersionProvider {
   @Override
   public String[] getVersion() {
     Properties p = properties();
     return new String[] {
       "fdbmeta " + p.getProperty("version", "unknown"),
-      "FoundationDB Java API version " + Stores.FDB_API_VERSION
-          + " (fdb-java " + p.getProperty("fdbJavaVersion", "unknown") + ")",
+      "FoundationDB Java API version "
+          + Stores.FDB_API_VERSION
+          + " (fdb-java "
+          + p.getProperty("fdbJavaVersion", "unknown")
+          + ")",
       "Java " + Runtime.version()
     };
   }

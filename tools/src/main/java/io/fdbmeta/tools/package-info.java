@@ -1,6 +1,6 @@
 /**
- * The {@code fdbmeta} command line: one picocli class per command, global store options
- * inherited by every command. Entry point: {@link io.fdbmeta.tools.Main}.
+ * The {@code fdbmeta} command line: one picocli class per command, global store options inherited
+ * by every command. Entry point: {@link io.fdbmeta.tools.Main}.
  */
 @NullMarked
 package io.fdbmeta.tools;

@@ -10,21 +10,51 @@ import org.junit.jupiter.api.Test;
 class BenchRouterCommandTest {
   @Test
   void tinyRunEndsWithOneJsonLine() {
-    Cli r = Cli.run("bench", "router", "--json", "--seconds", "0.3", "--rounds", "1", "--keys", "200", "--ranges", "1000", "--lookups", "2000",
-        "--clients", "4", "--light-clients", "2", "--no-redis-benchmark");
+    Cli r =
+        Cli.run(
+            "bench",
+            "router",
+            "--json",
+            "--seconds",
+            "0.3",
+            "--rounds",
+            "1",
+            "--keys",
+            "200",
+            "--ranges",
+            "1000",
+            "--lookups",
+            "2000",
+            "--clients",
+            "4",
+            "--light-clients",
+            "2",
+            "--no-redis-benchmark");
     assertThat(r.exitCode()).as(r.err()).isZero();
     List<String> lines = r.outLines();
-    assertThat(lines.get(1)).isEqualTo(
-        "reproduce: java -jar tools/target/fdbmeta.jar bench router --json --seconds 0.3 --rounds 1 --clients 4 --light-clients 2 --keys 200 --ranges 1000 --lookups 2000"
-            + " --no-redis-benchmark");
-    assertThat(r.out()).contains("GET, 1 outstanding per client, router", "RouteCache.lookup, uniform keys", "redis-benchmark: skipped").containsPattern("(PASS|MISS)");
+    assertThat(lines.get(1))
+        .isEqualTo(
+            "reproduce: java -jar tools/target/fdbmeta.jar bench router --json --seconds 0.3 --rounds 1 --clients 4 --light-clients 2 --keys 200 --ranges 1000 --lookups 2000"
+                + " --no-redis-benchmark");
+    assertThat(r.out())
+        .contains(
+            "GET, 1 outstanding per client, router",
+            "RouteCache.lookup, uniform keys",
+            "redis-benchmark: skipped")
+        .containsPattern("(PASS|MISS)");
     @SuppressWarnings("unchecked")
     Map<String, Object> json = (Map<String, Object>) MiniJson.parse(lines.get(lines.size() - 1));
-    assertThat(json).containsEntry("bench", "router").containsEntry("keys", 200.0).containsEntry("clients", 4.0).containsEntry("lightLoadClients", 2.0).containsKeys("targets", "allTargetsPass");
+    assertThat(json)
+        .containsEntry("bench", "router")
+        .containsEntry("keys", 200.0)
+        .containsEntry("clients", 4.0)
+        .containsEntry("lightLoadClients", 2.0)
+        .containsKeys("targets", "allTargetsPass");
     for (String w : List.of("get", "set", "getPipelined", "setPipelined", "getLightLoad")) {
       for (String route : List.of("direct", "routed")) {
         @SuppressWarnings("unchecked")
-        Map<String, Object> f = (Map<String, Object>) ((Map<String, Object>) json.get(w)).get(route);
+        Map<String, Object> f =
+            (Map<String, Object>) ((Map<String, Object>) json.get(w)).get(route);
         assertThat(f).as(w + " " + route).containsEntry("errors", 0.0);
         assertThat((Double) f.get("commands")).as(w + " " + route).isPositive();
       }

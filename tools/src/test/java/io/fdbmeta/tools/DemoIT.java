@@ -15,9 +15,11 @@ import org.junit.jupiter.api.Test;
 class DemoIT {
   @Test
   void aShortDemoSplitsFailsOverAndRebalancesWithoutLosingAWrite() {
-    // 2 s leases: the kill at 3.2 s is over by about 6 s, the node added at 8 s has 8 s to be filled;
+    // 2 s leases: the kill at 3.2 s is over by about 6 s, the node added at 8 s has 8 s to be
+    // filled;
     // --split-every 2s: several splits, so one stall cannot skip them all.
-    Cli r = Cli.run("demo", "--duration", "16s", "--port", "0", "--lease", "2s", "--split-every", "2s");
+    Cli r =
+        Cli.run("demo", "--duration", "16s", "--port", "0", "--lease", "2s", "--split-every", "2s");
     String all = "exit " + r.exitCode() + "\n--- out\n" + r.out() + "--- err\n" + r.err();
     System.out.print(all);
     assertThat(r.exitCode()).as(all).isZero();
@@ -29,24 +31,42 @@ class DemoIT {
     long acked = figure(r, "acknowledged writes");
     assertThat(acked).as(all).isPositive();
     assertThat(figure(r, "keys read back")).as(all).isPositive().isLessThanOrEqualTo(acked);
-    assertThat(figure(r, "copies on replicas")).as(all).isGreaterThanOrEqualTo(3 * figure(r, "keys read back"));
+    assertThat(figure(r, "copies on replicas"))
+        .as(all)
+        .isGreaterThanOrEqualTo(3 * figure(r, "keys read back"));
 
     long splits = figure(r, "splits while serving");
     assertThat(splits).as(all).isPositive();
-    Matcher ranges = Pattern.compile("splits while serving +[\\d,]+ \\(now (\\d+) ranges\\)").matcher(r.out());
+    Matcher ranges =
+        Pattern.compile("splits while serving +[\\d,]+ \\(now (\\d+) ranges\\)").matcher(r.out());
     assertThat(ranges.find()).as(all).isTrue();
-    assertThat(Long.parseLong(ranges.group(1))).as("ranges: the 4 the demo starts with, plus one per split").isEqualTo(4 + splits);
-    assertThat(r.out().lines().filter(l -> l.startsWith("demo: split range ")).count()).as(all).isEqualTo(splits);
+    assertThat(Long.parseLong(ranges.group(1)))
+        .as("ranges: the 4 the demo starts with, plus one per split")
+        .isEqualTo(4 + splits);
+    assertThat(r.out().lines().filter(l -> l.startsWith("demo: split range ")).count())
+        .as(all)
+        .isEqualTo(splits);
 
-    assertThat(r.out()).as(all).containsPattern("demo: killing n\\d+ as a crash would").containsPattern("demo: controller marked n\\d+ dead")
-        .containsPattern("demo: every range of n\\d+ serves again").containsPattern("demo: restarting n\\d+");
-    assertThat(figure(r, "errors")).as("no request fails outside the failover\n" + all).isEqualTo(figure(r, "errors during failover"));
-    Matcher added = Pattern.compile("(?m)^  node added +n7 at [\\d.]+ s; the rebalancer moved (\\d+) replicas onto it").matcher(r.out());
+    assertThat(r.out())
+        .as(all)
+        .containsPattern("demo: killing n\\d+ as a crash would")
+        .containsPattern("demo: controller marked n\\d+ dead")
+        .containsPattern("demo: every range of n\\d+ serves again")
+        .containsPattern("demo: restarting n\\d+");
+    assertThat(figure(r, "errors"))
+        .as("no request fails outside the failover\n" + all)
+        .isEqualTo(figure(r, "errors during failover"));
+    Matcher added =
+        Pattern.compile(
+                "(?m)^  node added +n7 at [\\d.]+ s; the rebalancer moved (\\d+) replicas onto it")
+            .matcher(r.out());
     assertThat(added.find()).as(all).isTrue();
-    assertThat(Long.parseLong(added.group(1))).as("replicas moved onto the added node\n" + all).isPositive();
+    assertThat(Long.parseLong(added.group(1)))
+        .as("replicas moved onto the added node\n" + all)
+        .isPositive();
   }
 
-  /** The number on the summary line named {@code name} ("  name   1,234 ..."). */
+  /** The number on the summary line named {@code name} (" name 1,234 ..."). */
   private static long figure(Cli r, String name) {
     Matcher m = Pattern.compile("(?m)^  " + Pattern.quote(name) + " +([\\d,]+)").matcher(r.out());
     assertThat(m.find()).as("summary line '%s' in:%n%s", name, r.out()).isTrue();

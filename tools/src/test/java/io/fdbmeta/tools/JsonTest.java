@@ -9,15 +9,16 @@ import org.junit.jupiter.api.Test;
 class JsonTest {
   @Test
   void writesWhatMiniJsonReadsBack() {
-    Json j = Json.object()
-        .put("s", "a \"q\" \\ \n\t\u0001")
-        .put("i", 42)
-        .put("d", 1.5)
-        .put("whole", 3.0)
-        .put("nan", Double.NaN)
-        .put("b", true)
-        .put("list", List.of(Json.object().put("x", 1), Json.object()))
-        .put("nested", Json.object().put("y", "z"));
+    Json j =
+        Json.object()
+            .put("s", "a \"q\" \\ \n\t\u0001")
+            .put("i", 42)
+            .put("d", 1.5)
+            .put("whole", 3.0)
+            .put("nan", Double.NaN)
+            .put("b", true)
+            .put("list", List.of(Json.object().put("x", 1), Json.object()))
+            .put("nested", Json.object().put("y", "z"));
     @SuppressWarnings("unchecked")
     Map<String, Object> m = (Map<String, Object>) MiniJson.parse(j.toString());
     assertThat(m)
@@ -34,8 +35,13 @@ class JsonTest {
 
   @Test
   void nullAndLongsAndNonAscii() {
-    Json j = Json.object().put("none", null).put("big", 4503599627370495L).put("key", "caf\u00e9 \u221e");
-    assertThat(j.toString()).isEqualTo("{\"none\":null,\"big\":4503599627370495,\"key\":\"caf\u00e9 \u221e\"}");
+    Json j =
+        Json.object()
+            .put("none", null)
+            .put("big", 4503599627370495L)
+            .put("key", "caf\u00e9 \u221e");
+    assertThat(j.toString())
+        .isEqualTo("{\"none\":null,\"big\":4503599627370495,\"key\":\"caf\u00e9 \u221e\"}");
     @SuppressWarnings("unchecked")
     Map<String, Object> m = (Map<String, Object>) MiniJson.parse(j.toString());
     assertThat(m).containsEntry("none", null).containsEntry("key", "caf\u00e9 \u221e");

@@ -12,7 +12,8 @@ class KeysAndAddressesTest {
     assertThat(Keys.parse("00ff6B", true)).containsExactly(0x00, 0xff, 0x6b);
     assertThat(Keys.parse("0x6b", true)).containsExactly(0x6b);
     assertThat(Keys.parse("", true)).isEmpty();
-    assertThatThrownBy(() -> Keys.parse("abc", true)).hasMessageContaining("odd number of hex digits");
+    assertThatThrownBy(() -> Keys.parse("abc", true))
+        .hasMessageContaining("odd number of hex digits");
     assertThatThrownBy(() -> Keys.parse("zz", true)).hasMessageContaining("is not hex");
   }
 
@@ -28,8 +29,25 @@ class KeysAndAddressesTest {
     assertThat(HostPort.parse("10.0.0.7:7000")).isEqualTo(new HostPort("10.0.0.7", 7000));
     assertThat(HostPort.parse("node-1.example:1")).isEqualTo(new HostPort("node-1.example", 1));
     assertThat(HostPort.parse("[::1]:65535")).hasToString("[::1]:65535");
-    for (String bad : new String[] {"", "h", "h:", ":1", "h:0", "h:65536", "h:-1", "h:1:2", "::1:7000", "h_x:1", "-h:1", "h :1"}) {
-      assertThatThrownBy(() -> HostPort.parse(bad)).as(bad).isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("'" + bad + "'");
+    for (String bad :
+        new String[] {
+          "",
+          "h",
+          "h:",
+          ":1",
+          "h:0",
+          "h:65536",
+          "h:-1",
+          "h:1:2",
+          "::1:7000",
+          "h_x:1",
+          "-h:1",
+          "h :1"
+        }) {
+      assertThatThrownBy(() -> HostPort.parse(bad))
+          .as(bad)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith("'" + bad + "'");
     }
   }
 

@@ -14,7 +14,10 @@ class MainTest {
   void versionPrintsProjectAndFdbApiVersion() {
     Cli r = Cli.run("--version");
     assertThat(r.exitCode()).isZero();
-    assertThat(r.out()).contains("fdbmeta 0.").contains("FoundationDB Java API version 730").contains("fdb-java 7.3.");
+    assertThat(r.out())
+        .contains("fdbmeta 0.")
+        .contains("FoundationDB Java API version 730")
+        .contains("fdb-java 7.3.");
     assertThat(r.out()).doesNotContain("${");
     assertThat(r.err()).isEmpty();
   }
@@ -23,27 +26,42 @@ class MainTest {
   void helpListsCommandsAndGlobalOptions() {
     Cli r = Cli.run("--help");
     assertThat(r.exitCode()).isZero();
-    assertThat(r.out()).contains("Usage: fdbmeta").contains("bench").contains("ping").contains("demo")
-        .contains("--embedded").contains("--cluster-file").contains("--cluster=NAME");
+    assertThat(r.out())
+        .contains("Usage: fdbmeta")
+        .contains("bench")
+        .contains("ping")
+        .contains("demo")
+        .contains("--embedded")
+        .contains("--cluster-file")
+        .contains("--cluster=NAME");
   }
 
   @Test
   void subcommandHelpShowsInheritedOptions() {
     Cli r = Cli.run("bench", "store", "--help");
     assertThat(r.exitCode()).isZero();
-    assertThat(r.out()).contains("fdbmeta bench store").contains("--json").contains("--seconds").contains("--cluster-file");
+    assertThat(r.out())
+        .contains("fdbmeta bench store")
+        .contains("--json")
+        .contains("--seconds")
+        .contains("--cluster-file");
   }
 
   @Test
   void embeddedAndClusterFileAreMutuallyExclusive(@TempDir Path tmp) throws Exception {
     Path clusterFile = Files.writeString(tmp.resolve("fdb.cluster"), "a:b@127.0.0.1:4500\n");
-    for (String[] args : new String[][] {
-        {"--embedded", tmp.toString(), "--cluster-file", clusterFile.toString(), "ping"},
-        {"ping", "--embedded", tmp.toString(), "--cluster-file", clusterFile.toString()},
-        {"--embedded", tmp.toString(), "bench", "store", "--cluster-file", clusterFile.toString()}}) {
+    for (String[] args :
+        new String[][] {
+          {"--embedded", tmp.toString(), "--cluster-file", clusterFile.toString(), "ping"},
+          {"ping", "--embedded", tmp.toString(), "--cluster-file", clusterFile.toString()},
+          {"--embedded", tmp.toString(), "bench", "store", "--cluster-file", clusterFile.toString()}
+        }) {
       Cli r = Cli.run(args);
       assertThat(r.exitCode()).as(String.join(" ", args)).isEqualTo(2);
-      assertThat(r.errLines()).as(String.join(" ", args)).singleElement().asString()
+      assertThat(r.errLines())
+          .as(String.join(" ", args))
+          .singleElement()
+          .asString()
           .contains("--embedded and --cluster-file are mutually exclusive");
       assertThat(r.out()).isEmpty();
     }
@@ -53,8 +71,11 @@ class MainTest {
   void unknownCommandIsOneLineWithSuggestion() {
     Cli r = Cli.run("bnech");
     assertThat(r.exitCode()).isEqualTo(2);
-    assertThat(r.errLines()).singleElement().asString()
-        .startsWith("fdbmeta: unknown command 'bnech'").contains("did you mean bench");
+    assertThat(r.errLines())
+        .singleElement()
+        .asString()
+        .startsWith("fdbmeta: unknown command 'bnech'")
+        .contains("did you mean bench");
   }
 
   @Test
@@ -76,7 +97,10 @@ class MainTest {
   void invalidClusterNameIsRejected() {
     Cli r = Cli.run("--cluster", "a/b", "ping");
     assertThat(r.exitCode()).isEqualTo(2);
-    assertThat(r.errLines()).singleElement().asString().contains("--cluster 'a/b' is not a valid name");
+    assertThat(r.errLines())
+        .singleElement()
+        .asString()
+        .contains("--cluster 'a/b' is not a valid name");
   }
 
   @Test
@@ -88,8 +112,13 @@ class MainTest {
 
   @Test
   void missingClusterFileFromEnvironmentIsReportedWhenTheStoreIsOpened(@TempDir Path tmp) {
-    Cli r = Cli.runWithEnv(Map.of("FDB_CLUSTER_FILE", tmp.resolve("nope.cluster").toString()), "ping");
+    Cli r =
+        Cli.runWithEnv(Map.of("FDB_CLUSTER_FILE", tmp.resolve("nope.cluster").toString()), "ping");
     assertThat(r.exitCode()).isEqualTo(2);
-    assertThat(r.errLines()).singleElement().asString().contains("FDB_CLUSTER_FILE").contains("no such file");
+    assertThat(r.errLines())
+        .singleElement()
+        .asString()
+        .contains("FDB_CLUSTER_FILE")
+        .contains("no such file");
   }
 }

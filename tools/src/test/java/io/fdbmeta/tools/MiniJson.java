@@ -27,13 +27,20 @@ public final class MiniJson {
     if (i >= s.length()) throw error("unexpected end");
     char c = s.charAt(i);
     switch (c) {
-      case '{': return object();
-      case '[': return array();
-      case '"': return string();
-      case 't': return literal("true", Boolean.TRUE);
-      case 'f': return literal("false", Boolean.FALSE);
-      case 'n': return literal("null", null);
-      default: return number();
+      case '{':
+        return object();
+      case '[':
+        return array();
+      case '"':
+        return string();
+      case 't':
+        return literal("true", Boolean.TRUE);
+      case 'f':
+        return literal("false", Boolean.FALSE);
+      case 'n':
+        return literal("null", null);
+      default:
+        return number();
     }
   }
 
@@ -41,7 +48,10 @@ public final class MiniJson {
     Map<String, Object> m = new LinkedHashMap<>();
     i++;
     ws();
-    if (peek() == '}') { i++; return m; }
+    if (peek() == '}') {
+      i++;
+      return m;
+    }
     while (true) {
       ws();
       String k = string();
@@ -49,7 +59,10 @@ public final class MiniJson {
       expect(':');
       if (m.put(k, value()) != null) throw error("duplicate key " + k);
       ws();
-      if (peek() == ',') { i++; continue; }
+      if (peek() == ',') {
+        i++;
+        continue;
+      }
       expect('}');
       return m;
     }
@@ -59,11 +72,17 @@ public final class MiniJson {
     List<Object> l = new ArrayList<>();
     i++;
     ws();
-    if (peek() == ']') { i++; return l; }
+    if (peek() == ']') {
+      i++;
+      return l;
+    }
     while (true) {
       l.add(value());
       ws();
-      if (peek() == ',') { i++; continue; }
+      if (peek() == ',') {
+        i++;
+        continue;
+      }
       expect(']');
       return l;
     }
@@ -76,7 +95,10 @@ public final class MiniJson {
       char c = s.charAt(i++);
       if (c == '"') return sb.toString();
       if (c < 0x20) throw error("control character in string");
-      if (c != '\\') { sb.append(c); continue; }
+      if (c != '\\') {
+        sb.append(c);
+        continue;
+      }
       char e = s.charAt(i++);
       switch (e) {
         case '"', '\\', '/' -> sb.append(e);
@@ -85,7 +107,10 @@ public final class MiniJson {
         case 't' -> sb.append('\t');
         case 'b' -> sb.append('\b');
         case 'f' -> sb.append('\f');
-        case 'u' -> { sb.append((char) Integer.parseInt(s.substring(i, i + 4), 16)); i += 4; }
+        case 'u' -> {
+          sb.append((char) Integer.parseInt(s.substring(i, i + 4), 16));
+          i += 4;
+        }
         default -> throw error("bad escape");
       }
     }

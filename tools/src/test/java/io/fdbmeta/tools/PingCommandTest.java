@@ -12,7 +12,9 @@ class PingCommandTest {
     Path dir = tmp.resolve("store");
     Cli r = Cli.run("ping", "--embedded", dir.toString(), "--cluster", "test-1");
     assertThat(r.exitCode()).as(r.err()).isZero();
-    assertThat(r.outLines()).singleElement().asString()
+    assertThat(r.outLines())
+        .singleElement()
+        .asString()
         .startsWith("ok: fdb-embedded " + dir + ", cluster 'test-1': read version ");
     assertThat(dir).isDirectory();
   }

@@ -15,7 +15,21 @@ class PlanAndSimCommandTest {
   void planOnAHealthyClusterHasNothingToDo() {
     String dir = tmp.resolve("store").toString();
     assertThat(Cli.run("--embedded", dir, "init").exitCode()).isZero();
-    assertThat(Cli.run("--embedded", dir, "nodes", "add", "n1", "--addr", "127.0.0.1:7001", "--zone", "z1", "--rack", "r1").exitCode()).isZero();
+    assertThat(
+            Cli.run(
+                    "--embedded",
+                    dir,
+                    "nodes",
+                    "add",
+                    "n1",
+                    "--addr",
+                    "127.0.0.1:7001",
+                    "--zone",
+                    "z1",
+                    "--rack",
+                    "r1")
+                .exitCode())
+        .isZero();
     Cli text = Cli.run("--embedded", dir, "plan");
     assertThat(text.exitCode()).as(text.err()).isZero();
     assertThat(text.out()).startsWith("nothing to do");
@@ -23,7 +37,8 @@ class PlanAndSimCommandTest {
     assertThat(json.exitCode()).isZero();
     @SuppressWarnings("unchecked")
     Map<String, Object> plan = (Map<String, Object>) MiniJson.parse(json.out());
-    assertThat(plan.keySet()).containsExactly("markDead", "leaseMoves", "moves", "splits", "merges", "unsatisfiable");
+    assertThat(plan.keySet())
+        .containsExactly("markDead", "leaseMoves", "moves", "splits", "merges", "unsatisfiable");
     assertThat(plan.values()).allSatisfy(v -> assertThat((List<?>) v).isEmpty());
   }
 

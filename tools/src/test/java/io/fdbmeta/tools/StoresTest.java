@@ -17,13 +17,18 @@ class StoresTest {
   @Test
   void defaultIsTheEmbeddedStoreInTheHomeDirectory() {
     assertThat(Stores.resolve(options(null, null), Map.of()))
-        .isEqualTo(new Stores.Embedded(Path.of(System.getProperty("user.home"), ".fdbmeta", "data"), true));
+        .isEqualTo(
+            new Stores.Embedded(
+                Path.of(System.getProperty("user.home"), ".fdbmeta", "data"), true));
   }
 
   @Test
   void environmentClusterFileIsUsedWhenNoOptionIsGiven() {
-    assertThat(Stores.resolve(options(null, null), Map.of("FDB_CLUSTER_FILE", "/etc/foundationdb/fdb.cluster")))
-        .isEqualTo(new Stores.Cluster(Path.of("/etc/foundationdb/fdb.cluster"), "FDB_CLUSTER_FILE"));
+    assertThat(
+            Stores.resolve(
+                options(null, null), Map.of("FDB_CLUSTER_FILE", "/etc/foundationdb/fdb.cluster")))
+        .isEqualTo(
+            new Stores.Cluster(Path.of("/etc/foundationdb/fdb.cluster"), "FDB_CLUSTER_FILE"));
     assertThat(Stores.resolve(options(null, null), Map.of("FDB_CLUSTER_FILE", " ")))
         .isInstanceOf(Stores.Embedded.class);
   }
@@ -31,7 +36,8 @@ class StoresTest {
   @Test
   void optionsWinOverTheEnvironment() {
     Map<String, String> env = Map.of("FDB_CLUSTER_FILE", "/env.cluster");
-    assertThat(Stores.resolve(options(Path.of("d"), null), env)).isEqualTo(new Stores.Embedded(Path.of("d"), false));
+    assertThat(Stores.resolve(options(Path.of("d"), null), env))
+        .isEqualTo(new Stores.Embedded(Path.of("d"), false));
     assertThat(Stores.resolve(options(null, Path.of("c.cluster")), env))
         .isEqualTo(new Stores.Cluster(Path.of("c.cluster"), "--cluster-file"));
   }

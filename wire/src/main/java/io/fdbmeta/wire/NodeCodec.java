@@ -28,19 +28,26 @@ import org.jspecify.annotations.Nullable;
 /** Encoding, decoding and pipeline setup for the node protocol. */
 public final class NodeCodec {
   public static final int VERSION = 1;
+
   /** Default frame limit: the largest RESP command plus room for headers. */
   public static final int DEFAULT_MAX_FRAME_BYTES = 80 << 20;
 
   private NodeCodec() {}
 
-  /** Installs framing and the request codec on a storage node's connection: NodeRequest in, NodeReply out. */
+  /**
+   * Installs framing and the request codec on a storage node's connection: NodeRequest in,
+   * NodeReply out.
+   */
   public static void serverPipeline(ChannelPipeline p, int maxFrameBytes) {
     p.addLast("frames", frameDecoder(maxFrameBytes));
     p.addLast("request-decoder", new RequestDecoder());
     p.addLast("reply-encoder", new ReplyEncoder());
   }
 
-  /** Installs framing and the reply codec on a client's connection to a node: NodeRequest out, NodeReply in. */
+  /**
+   * Installs framing and the reply codec on a client's connection to a node: NodeRequest out,
+   * NodeReply in.
+   */
   public static void clientPipeline(ChannelPipeline p, int maxFrameBytes) {
     p.addLast("frames", frameDecoder(maxFrameBytes));
     p.addLast("reply-decoder", new ReplyDecoder());
@@ -91,7 +98,8 @@ public final class NodeCodec {
     if (limit < 0) throw new MalformedFrameException("negative limit " + limit);
     byte[][] keys = readArray(in, false, "keys");
     byte[][] values = readArray(in, true, "values");
-    if (values.length != 0 && values.length != keys.length) throw new MalformedFrameException(keys.length + " keys but " + values.length + " values");
+    if (values.length != 0 && values.length != keys.length)
+      throw new MalformedFrameException(keys.length + " keys but " + values.length + " values");
     end(in);
     return new NodeRequest(id, op, rangeId, generation, epoch, limit, keys, values);
   }
@@ -99,7 +107,15 @@ public final class NodeCodec {
   // ---- replies
 
   static int size(NodeReply r) {
-    return 2 + 8 + 8 + 4 + arraySize(r.values()) + 4 + (r.descriptor() == null ? 0 : r.descriptor().length) + 4 + (r.message() == null ? 0 : utf8Length(r.message()));
+    return 2
+        + 8
+        + 8
+        + 4
+        + arraySize(r.values())
+        + 4
+        + (r.descriptor() == null ? 0 : r.descriptor().length)
+        + 4
+        + (r.message() == null ? 0 : utf8Length(r.message()));
   }
 
   /** Writes the whole frame, length prefix included. */
@@ -138,7 +154,13 @@ public final class NodeCodec {
     byte[] descriptor = readBytes(in, true, "descriptor");
     byte[] message = readBytes(in, true, "message");
     end(in);
-    return new NodeReply(id, status, number, values, descriptor, message == null ? null : new String(message, StandardCharsets.UTF_8));
+    return new NodeReply(
+        id,
+        status,
+        number,
+        values,
+        descriptor,
+        message == null ? null : new String(message, StandardCharsets.UTF_8));
   }
 
   // ---- pieces
@@ -146,15 +168,20 @@ public final class NodeCodec {
   private static void version(ByteBuf in) {
     need(in, 2, "version and op");
     int v = in.readUnsignedByte();
-    if (v != VERSION) throw new MalformedFrameException("unsupported node protocol version " + v + " (this side speaks " + VERSION + ")");
+    if (v != VERSION)
+      throw new MalformedFrameException(
+          "unsupported node protocol version " + v + " (this side speaks " + VERSION + ")");
   }
 
   private static void need(ByteBuf in, int bytes, String what) {
-    if (in.readableBytes() < bytes) throw new MalformedFrameException("frame ends inside the " + what);
+    if (in.readableBytes() < bytes)
+      throw new MalformedFrameException("frame ends inside the " + what);
   }
 
   private static void end(ByteBuf in) {
-    if (in.isReadable()) throw new MalformedFrameException(in.readableBytes() + " unexpected bytes at the end of the frame");
+    if (in.isReadable())
+      throw new MalformedFrameException(
+          in.readableBytes() + " unexpected bytes at the end of the frame");
   }
 
   private static int arraySize(byte[][] a) {
@@ -180,8 +207,10 @@ public final class NodeCodec {
   private static byte[][] readArray(ByteBuf in, boolean nullable, String what) {
     need(in, 4, what + " count");
     int n = in.readInt();
-    // each element takes at least its 4-byte length, so a count the frame cannot hold is rejected before allocating
-    if (n < 0 || n > in.readableBytes() / 4) throw new MalformedFrameException("invalid " + what + " count " + n);
+    // each element takes at least its 4-byte length, so a count the frame cannot hold is rejected
+    // before allocating
+    if (n < 0 || n > in.readableBytes() / 4)
+      throw new MalformedFrameException("invalid " + what + " count " + n);
     byte[][] a = new byte[n][];
     for (int i = 0; i < n; i++) a[i] = readBytes(in, nullable, what);
     return a;
@@ -191,7 +220,15 @@ public final class NodeCodec {
     need(in, 4, what + " length");
     int len = in.readInt();
     if (len == -1 && nullable) return null;
-    if (len < 0 || len > in.readableBytes()) throw new MalformedFrameException("invalid " + what + " length " + len + " with " + in.readableBytes() + " bytes left in the frame");
+    if (len < 0 || len > in.readableBytes())
+      throw new MalformedFrameException(
+          "invalid "
+              + what
+              + " length "
+              + len
+              + " with "
+              + in.readableBytes()
+              + " bytes left in the frame");
     byte[] b = new byte[len];
     in.readBytes(b);
     return b;

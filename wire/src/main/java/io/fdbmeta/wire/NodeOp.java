@@ -22,9 +22,15 @@ public enum NodeOp {
    * values alternate key, value, and number is 1 if more pairs follow.
    */
   SCAN(5),
-  /** Leader to follower: apply {@code keys}/{@code values} (null value: delete) at a sequence number; reply number = the follower's applied sequence. */
+  /**
+   * Leader to follower: apply {@code keys}/{@code values} (null value: delete) at a sequence
+   * number; reply number = the follower's applied sequence.
+   */
   REPLICATE(16),
-  /** Like SCAN, for a node copying a range's data (replica creation, lease handover); served by any replica. */
+  /**
+   * Like SCAN, for a node copying a range's data (replica creation, lease handover); served by any
+   * replica.
+   */
   FETCH(17);
 
   private static final NodeOp[] BY_CODE = new NodeOp[32];

@@ -11,7 +11,13 @@ import org.jspecify.annotations.Nullable;
  *     encoding) when it has one, for the router to apply before retrying
  * @param message for ERROR and redirects, a human-readable reason
  */
-public record NodeReply(long id, ReplyStatus status, long number, byte[] @Nullable [] values, byte @Nullable [] descriptor, @Nullable String message) {
+public record NodeReply(
+    long id,
+    ReplyStatus status,
+    long number,
+    byte[] @Nullable [] values,
+    byte @Nullable [] descriptor,
+    @Nullable String message) {
   private static final byte[][] NONE = new byte[0][];
 
   public static NodeReply ok(long id, long number) {
@@ -22,7 +28,8 @@ public record NodeReply(long id, ReplyStatus status, long number, byte[] @Nullab
     return new NodeReply(id, ReplyStatus.OK, number, values, null, null);
   }
 
-  public static NodeReply redirect(long id, ReplyStatus status, byte @Nullable [] descriptor, String message) {
+  public static NodeReply redirect(
+      long id, ReplyStatus status, byte @Nullable [] descriptor, String message) {
     if (!status.redirect) throw new IllegalArgumentException(status + " is not a redirect status");
     return new NodeReply(id, status, 0, NONE, descriptor, message);
   }

@@ -5,8 +5,8 @@ import java.nio.charset.StandardCharsets;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Writes RESP replies (and, for clients, commands) into a buffer. Nothing here allocates beyond
- * the buffer's own growth.
+ * Writes RESP replies (and, for clients, commands) into a buffer. Nothing here allocates beyond the
+ * buffer's own growth.
  */
 public final class Resp {
   private static final byte[] CRLF = {'\r', '\n'};

@@ -19,10 +19,10 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * A small pipelined RESP client on one connection: commands go out in call order and each
- * returned future completes with its reply (RESP answers in order). Thread-safe. Used by the demo
- * workload, benchmarks and tests, so that the router and a storage node are driven by the same
- * client. If the connection closes, every pending future fails with {@link ClosedChannelException}.
+ * A small pipelined RESP client on one connection: commands go out in call order and each returned
+ * future completes with its reply (RESP answers in order). Thread-safe. Used by the demo workload,
+ * benchmarks and tests, so that the router and a storage node are driven by the same client. If the
+ * connection closes, every pending future fails with {@link ClosedChannelException}.
  */
 public final class RespClient implements AutoCloseable {
   private final Channel channel;
@@ -38,18 +38,27 @@ public final class RespClient implements AutoCloseable {
    *
    * @throws IOException if the connection cannot be made
    */
-  public static RespClient connect(EventLoopGroup group, InetSocketAddress address) throws IOException {
+  public static RespClient connect(EventLoopGroup group, InetSocketAddress address)
+      throws IOException {
     RespClient[] client = new RespClient[1];
-    Bootstrap b = new Bootstrap().group(group).channel(Transport.of(group).socketChannel()).option(ChannelOption.TCP_NODELAY, true).handler(new ChannelInitializer<SocketChannel>() {
-      @Override
-      protected void initChannel(SocketChannel ch) {
-        client[0] = new RespClient(ch);
-        ch.pipeline().addLast("replies", new RespReplyDecoder());
-        ch.pipeline().addLast("dispatch", client[0].new Dispatch());
-      }
-    });
+    Bootstrap b =
+        new Bootstrap()
+            .group(group)
+            .channel(Transport.of(group).socketChannel())
+            .option(ChannelOption.TCP_NODELAY, true)
+            .handler(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel ch) {
+                    client[0] = new RespClient(ch);
+                    ch.pipeline().addLast("replies", new RespReplyDecoder());
+                    ch.pipeline().addLast("dispatch", client[0].new Dispatch());
+                  }
+                });
     ChannelFuture f = b.connect(address).awaitUninterruptibly();
-    if (!f.isSuccess()) throw new IOException("cannot connect to " + address + ": " + f.cause().getMessage(), f.cause());
+    if (!f.isSuccess())
+      throw new IOException(
+          "cannot connect to " + address + ": " + f.cause().getMessage(), f.cause());
     return client[0];
   }
 
@@ -61,30 +70,37 @@ public final class RespClient implements AutoCloseable {
 
   public CompletableFuture<RespValue> send(byte[]... args) {
     CompletableFuture<RespValue> f = new CompletableFuture<>();
-    channel.eventLoop().execute(() -> {
-      if (!channel.isActive()) {
-        f.completeExceptionally(new ClosedChannelException());
-        return;
-      }
-      pending.add(f);
-      channel.writeAndFlush(encode(args));
-    });
+    channel
+        .eventLoop()
+        .execute(
+            () -> {
+              if (!channel.isActive()) {
+                f.completeExceptionally(new ClosedChannelException());
+                return;
+              }
+              pending.add(f);
+              channel.writeAndFlush(encode(args));
+            });
     return f;
   }
 
   /** Sends several commands in one write; the futures complete in order. */
   public List<CompletableFuture<RespValue>> sendAll(List<byte[][]> commands) {
-    List<CompletableFuture<RespValue>> futures = commands.stream().map(c -> new CompletableFuture<RespValue>()).toList();
-    channel.eventLoop().execute(() -> {
-      if (!channel.isActive()) {
-        futures.forEach(f -> f.completeExceptionally(new ClosedChannelException()));
-        return;
-      }
-      ByteBuf out = channel.alloc().buffer();
-      for (byte[][] c : commands) Resp.command(out, c);
-      pending.addAll(futures);
-      channel.writeAndFlush(out);
-    });
+    List<CompletableFuture<RespValue>> futures =
+        commands.stream().map(c -> new CompletableFuture<RespValue>()).toList();
+    channel
+        .eventLoop()
+        .execute(
+            () -> {
+              if (!channel.isActive()) {
+                futures.forEach(f -> f.completeExceptionally(new ClosedChannelException()));
+                return;
+              }
+              ByteBuf out = channel.alloc().buffer();
+              for (byte[][] c : commands) Resp.command(out, c);
+              pending.addAll(futures);
+              channel.writeAndFlush(out);
+            });
     return futures;
   }
 
@@ -112,7 +128,8 @@ public final class RespClient implements AutoCloseable {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-      for (CompletableFuture<RespValue> f; (f = pending.poll()) != null; ) f.completeExceptionally(new ClosedChannelException());
+      for (CompletableFuture<RespValue> f; (f = pending.poll()) != null; )
+        f.completeExceptionally(new ClosedChannelException());
     }
 
     @Override

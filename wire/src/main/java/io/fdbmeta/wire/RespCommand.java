@@ -3,8 +3,8 @@ package io.fdbmeta.wire;
 import java.nio.charset.StandardCharsets;
 
 /**
- * One decoded RESP command: its arguments, binary-safe, the command name first. The arrays are
- * the decoder's own and are handed over; do not modify them.
+ * One decoded RESP command: its arguments, binary-safe, the command name first. The arrays are the
+ * decoder's own and are handed over; do not modify them.
  */
 public record RespCommand(byte[][] args) {
   public RespCommand {

@@ -23,8 +23,8 @@ import java.util.List;
  */
 /**
  * Decodes RESP requests into {@link RespCommand}s; on malformed input emits one {@link
- * RespProtocolError} (after the commands before it) and ignores the rest of the connection's
- * input. Not sharable: one per channel.
+ * RespProtocolError} (after the commands before it) and ignores the rest of the connection's input.
+ * Not sharable: one per channel.
  */
 public final class RespDecoder extends ByteToMessageDecoder {
   /**
@@ -40,8 +40,16 @@ public final class RespDecoder extends ByteToMessageDecoder {
 
     public Limits {
       if (maxArgs < 1 || maxBulkBytes < 0 || maxInlineBytes < 1 || maxCommandBytes < maxBulkBytes) {
-        throw new IllegalArgumentException("invalid RESP limits: " + maxArgs + " args, " + maxBulkBytes + " bulk bytes, " + maxInlineBytes + " inline bytes, "
-            + maxCommandBytes + " command bytes");
+        throw new IllegalArgumentException(
+            "invalid RESP limits: "
+                + maxArgs
+                + " args, "
+                + maxBulkBytes
+                + " bulk bytes, "
+                + maxInlineBytes
+                + " inline bytes, "
+                + maxCommandBytes
+                + " command bytes");
       }
     }
   }
@@ -55,6 +63,7 @@ public final class RespDecoder extends ByteToMessageDecoder {
 
   /** Longest "*<count>\r\n" or "$<length>\r\n" line: the type byte, 19 digits and a sign, CRLF. */
   private static final int MAX_HEADER_LINE = 23;
+
   private static final long INCOMPLETE = Long.MIN_VALUE;
 
   private final Limits limits;
@@ -73,12 +82,14 @@ public final class RespDecoder extends ByteToMessageDecoder {
   }
 
   /**
-   * True while part of a command has arrived but not all of it (bytes are buffered, or the
-   * decoder is between a command's header and its last argument). A channel's request deadline
-   * uses it to cut off a client that trickles a command; false after a protocol error.
+   * True while part of a command has arrived but not all of it (bytes are buffered, or the decoder
+   * is between a command's header and its last argument). A channel's request deadline uses it to
+   * cut off a client that trickles a command; false after a protocol error.
    */
   public boolean hasPartialCommand() {
-    return state == State.BULK_HEADER || state == State.BULK_BODY || (state == State.COMMAND && actualReadableBytes() > 0);
+    return state == State.BULK_HEADER
+        || state == State.BULK_BODY
+        || (state == State.COMMAND && actualReadableBytes() > 0);
   }
 
   @Override
@@ -108,7 +119,13 @@ public final class RespDecoder extends ByteToMessageDecoder {
           }
           long count = readHeaderLine(in, '*', "multibulk length");
           if (count == INCOMPLETE) return;
-          if (count > limits.maxArgs()) throw new Malformed("invalid multibulk length " + count + " (at most " + limits.maxArgs() + " arguments)");
+          if (count > limits.maxArgs())
+            throw new Malformed(
+                "invalid multibulk length "
+                    + count
+                    + " (at most "
+                    + limits.maxArgs()
+                    + " arguments)");
           if (count <= 0) continue; // "*0" and "*-1" are empty requests; Redis ignores them
           args = new byte[(int) count][];
           argCount = 0;
@@ -121,9 +138,12 @@ public final class RespDecoder extends ByteToMessageDecoder {
           if (type != '$') throw new Malformed("expected '$', got '" + printable(type) + "'");
           long length = readHeaderLine(in, '$', "bulk length");
           if (length == INCOMPLETE) return;
-          if (length < 0 || length > limits.maxBulkBytes()) throw new Malformed("invalid bulk length " + length + " (at most " + limits.maxBulkBytes() + " bytes)");
+          if (length < 0 || length > limits.maxBulkBytes())
+            throw new Malformed(
+                "invalid bulk length " + length + " (at most " + limits.maxBulkBytes() + " bytes)");
           commandBytes += length;
-          if (commandBytes > limits.maxCommandBytes()) throw new Malformed("command larger than " + limits.maxCommandBytes() + " bytes");
+          if (commandBytes > limits.maxCommandBytes())
+            throw new Malformed("command larger than " + limits.maxCommandBytes() + " bytes");
           bulkLength = (int) length;
           state = State.BULK_BODY;
         }
@@ -131,7 +151,8 @@ public final class RespDecoder extends ByteToMessageDecoder {
           if (in.readableBytes() < bulkLength + 2) return;
           byte[] arg = new byte[bulkLength];
           in.readBytes(arg);
-          if (in.readByte() != '\r' || in.readByte() != '\n') throw new Malformed("bulk string not followed by CRLF");
+          if (in.readByte() != '\r' || in.readByte() != '\n')
+            throw new Malformed("bulk string not followed by CRLF");
           args[argCount++] = arg;
           if (argCount < args.length) {
             state = State.BULK_HEADER;
@@ -155,10 +176,13 @@ public final class RespDecoder extends ByteToMessageDecoder {
     int window = Math.min(in.readableBytes(), MAX_HEADER_LINE);
     int lf = in.indexOf(start, start + window, (byte) '\n');
     if (lf < 0) {
-      if (window == MAX_HEADER_LINE) throw new Malformed("invalid " + what + ": no line end within " + MAX_HEADER_LINE + " bytes");
+      if (window == MAX_HEADER_LINE)
+        throw new Malformed(
+            "invalid " + what + ": no line end within " + MAX_HEADER_LINE + " bytes");
       return INCOMPLETE;
     }
-    if (lf - start < 3 || in.getByte(lf - 1) != '\r') throw new Malformed("invalid " + what + " line after '" + type + "'");
+    if (lf - start < 3 || in.getByte(lf - 1) != '\r')
+      throw new Malformed("invalid " + what + " line after '" + type + "'");
     int i = start + 1;
     boolean negative = in.getByte(i) == '-';
     if (negative) i++;
@@ -166,7 +190,8 @@ public final class RespDecoder extends ByteToMessageDecoder {
     long n = 0;
     for (; i < lf - 1; i++) {
       byte b = in.getByte(i);
-      if (b < '0' || b > '9') throw new Malformed("invalid " + what + ": '" + printable(b) + "' is not a digit");
+      if (b < '0' || b > '9')
+        throw new Malformed("invalid " + what + ": '" + printable(b) + "' is not a digit");
       n = n * 10 + (b - '0');
       if (n > Integer.MAX_VALUE) throw new Malformed("invalid " + what + ": too large");
     }
@@ -174,13 +199,18 @@ public final class RespDecoder extends ByteToMessageDecoder {
     return negative ? -n : n;
   }
 
-  /** Reads one inline command (words separated by spaces or tabs); false if its line has not fully arrived. */
+  /**
+   * Reads one inline command (words separated by spaces or tabs); false if its line has not fully
+   * arrived.
+   */
   private boolean readInline(ByteBuf in, List<Object> out) {
     int start = in.readerIndex();
     int window = Math.min(in.readableBytes(), limits.maxInlineBytes() + 2);
     int lf = in.indexOf(start, start + window, (byte) '\n');
     if (lf < 0) {
-      if (window == limits.maxInlineBytes() + 2) throw new Malformed("too big inline request (at most " + limits.maxInlineBytes() + " bytes)");
+      if (window == limits.maxInlineBytes() + 2)
+        throw new Malformed(
+            "too big inline request (at most " + limits.maxInlineBytes() + " bytes)");
       return false;
     }
     int end = lf > start && in.getByte(lf - 1) == '\r' ? lf - 1 : lf;
@@ -189,7 +219,8 @@ public final class RespDecoder extends ByteToMessageDecoder {
     while (i < end) {
       int wordStart = in.forEachByte(i, end - i, ByteProcessor.FIND_NON_LINEAR_WHITESPACE);
       if (wordStart < 0) break;
-      int wordEnd = in.forEachByte(wordStart, end - wordStart, ByteProcessor.FIND_LINEAR_WHITESPACE);
+      int wordEnd =
+          in.forEachByte(wordStart, end - wordStart, ByteProcessor.FIND_LINEAR_WHITESPACE);
       if (wordEnd < 0) wordEnd = end;
       byte[] word = new byte[wordEnd - wordStart];
       in.getBytes(wordStart, word);
@@ -197,7 +228,8 @@ public final class RespDecoder extends ByteToMessageDecoder {
       i = wordEnd;
     }
     in.readerIndex(lf + 1);
-    if (words.size() > limits.maxArgs()) throw new Malformed("too many arguments in inline request");
+    if (words.size() > limits.maxArgs())
+      throw new Malformed("too many arguments in inline request");
     if (!words.isEmpty()) out.add(new RespCommand(words.toArray(new byte[0][])));
     return true;
   }

@@ -11,9 +11,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The client side of RESP: decodes replies into {@link RespValue}s. A reply is consumed only once
- * it has fully arrived; lengths are checked against {@code maxBulkBytes} before use. Meant for
- * our own clients (tests, benchmarks, the demo workload); malformed replies fail the channel with
- * a {@link CorruptedFrameException}.
+ * it has fully arrived; lengths are checked against {@code maxBulkBytes} before use. Meant for our
+ * own clients (tests, benchmarks, the demo workload); malformed replies fail the channel with a
+ * {@link CorruptedFrameException}.
  */
 public final class RespReplyDecoder extends ByteToMessageDecoder {
   private static final int MAX_DEPTH = 16;
@@ -42,7 +42,8 @@ public final class RespReplyDecoder extends ByteToMessageDecoder {
 
   /** One value at the reader index, advancing past it; null if it has not fully arrived. */
   private @Nullable RespValue parse(ByteBuf in, int depth) {
-    if (depth > MAX_DEPTH) throw new CorruptedFrameException("RESP reply nested deeper than " + MAX_DEPTH);
+    if (depth > MAX_DEPTH)
+      throw new CorruptedFrameException("RESP reply nested deeper than " + MAX_DEPTH);
     if (!in.isReadable()) return null;
     byte type = in.readByte();
     String line = readLine(in);
@@ -54,33 +55,38 @@ public final class RespReplyDecoder extends ByteToMessageDecoder {
         return new RespValue.Error(line);
       case ':':
         return new RespValue.Integer(number(line));
-      case '$': {
-        long n = number(line);
-        if (n == -1) return new RespValue.Bulk(null);
-        if (n < 0 || n > maxBulkBytes) throw new CorruptedFrameException("invalid bulk length " + n);
-        if (in.readableBytes() < n + 2) return null;
-        byte[] b = new byte[(int) n];
-        in.readBytes(b);
-        in.skipBytes(2);
-        return new RespValue.Bulk(b);
-      }
-      case '*': {
-        long n = number(line);
-        if (n == -1) return new RespValue.Array(null);
-        if (n < 0 || n > in.readableBytes()) {
-          if (n >= 0 && n <= Integer.MAX_VALUE) return null; // cannot be complete yet: each element needs at least one byte
-          throw new CorruptedFrameException("invalid array length " + n);
+      case '$':
+        {
+          long n = number(line);
+          if (n == -1) return new RespValue.Bulk(null);
+          if (n < 0 || n > maxBulkBytes)
+            throw new CorruptedFrameException("invalid bulk length " + n);
+          if (in.readableBytes() < n + 2) return null;
+          byte[] b = new byte[(int) n];
+          in.readBytes(b);
+          in.skipBytes(2);
+          return new RespValue.Bulk(b);
         }
-        List<RespValue> elements = new ArrayList<>((int) n);
-        for (int i = 0; i < n; i++) {
-          RespValue e = parse(in, depth + 1);
-          if (e == null) return null;
-          elements.add(e);
+      case '*':
+        {
+          long n = number(line);
+          if (n == -1) return new RespValue.Array(null);
+          if (n < 0 || n > in.readableBytes()) {
+            if (n >= 0 && n <= Integer.MAX_VALUE)
+              return null; // cannot be complete yet: each element needs at least one byte
+            throw new CorruptedFrameException("invalid array length " + n);
+          }
+          List<RespValue> elements = new ArrayList<>((int) n);
+          for (int i = 0; i < n; i++) {
+            RespValue e = parse(in, depth + 1);
+            if (e == null) return null;
+            elements.add(e);
+          }
+          return new RespValue.Array(elements);
         }
-        return new RespValue.Array(elements);
-      }
       default:
-        throw new CorruptedFrameException("unknown RESP reply type byte 0x" + Integer.toHexString(type & 0xff));
+        throw new CorruptedFrameException(
+            "unknown RESP reply type byte 0x" + Integer.toHexString(type & 0xff));
     }
   }
 

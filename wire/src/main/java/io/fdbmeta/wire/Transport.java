@@ -16,8 +16,8 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 /**
  * The socket implementation under every event loop of the data path: Linux's native epoll where its
  * library loads, Java NIO elsewhere. Epoll reads and writes with fewer system calls and less
- * garbage, which is most of a proxy's cost per command. Set the system property
- * {@code fdbmeta.transport=nio} to force NIO (to compare, or to work around a native problem).
+ * garbage, which is most of a proxy's cost per command. Set the system property {@code
+ * fdbmeta.transport=nio} to force NIO (to compare, or to work around a native problem).
  */
 public enum Transport {
   NIO,

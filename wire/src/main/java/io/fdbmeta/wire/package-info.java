@@ -12,8 +12,8 @@
  *       io.fdbmeta.wire.NodeCodec} for the layout.
  * </ul>
  *
- * Every length read from the wire is checked against a limit and against the bytes actually
- * present before anything is allocated for it.
+ * Every length read from the wire is checked against a limit and against the bytes actually present
+ * before anything is allocated for it.
  */
 @NullMarked
 package io.fdbmeta.wire;

@@ -24,8 +24,17 @@ class NodeCodecTest {
   void requestsRoundTripThroughTheServerPipeline() {
     EmbeddedChannel server = new EmbeddedChannel();
     NodeCodec.serverPipeline(server.pipeline(), 1 << 20);
-    NodeRequest set = NodeRequest.set(7, 42, 3, 9, new byte[][] {b("a"), new byte[0]}, new byte[][] {b("1"), new byte[] {0, (byte) 0xff}});
-    NodeRequest repl = new NodeRequest(8, NodeOp.REPLICATE, 42, 3, 9, 0, new byte[][] {b("k")}, new byte[][] {null});
+    NodeRequest set =
+        NodeRequest.set(
+            7,
+            42,
+            3,
+            9,
+            new byte[][] {b("a"), new byte[0]},
+            new byte[][] {b("1"), new byte[] {0, (byte) 0xff}});
+    NodeRequest repl =
+        new NodeRequest(
+            8, NodeOp.REPLICATE, 42, 3, 9, 0, new byte[][] {b("k")}, new byte[][] {null});
     ByteBuf wire = Unpooled.buffer();
     NodeCodec.encode(set, wire);
     NodeCodec.encode(repl, wire);
@@ -53,7 +62,9 @@ class NodeCodecTest {
     NodeCodec.clientPipeline(client.pipeline(), 1 << 20);
     ByteBuf wire = Unpooled.buffer();
     NodeCodec.encode(NodeReply.values(1, 0, new byte[][] {b("v"), null}), wire);
-    NodeCodec.encode(NodeReply.redirect(2, ReplyStatus.STALE_EPOCH, b("descriptor"), "epoch 3 < 4 — refresh"), wire);
+    NodeCodec.encode(
+        NodeReply.redirect(2, ReplyStatus.STALE_EPOCH, b("descriptor"), "epoch 3 < 4 — refresh"),
+        wire);
     client.writeInbound(wire);
 
     NodeReply r1 = client.readInbound();
@@ -85,26 +96,45 @@ class NodeCodecTest {
     EmbeddedChannel server = new EmbeddedChannel();
     NodeCodec.serverPipeline(server.pipeline(), 1024);
     // the length is read unsigned, so a "negative" one is simply far too long
-    assertThatThrownBy(() -> server.writeInbound(Unpooled.buffer().writeInt(-5).writeLong(0))).isInstanceOf(TooLongFrameException.class);
+    assertThatThrownBy(() -> server.writeInbound(Unpooled.buffer().writeInt(-5).writeLong(0)))
+        .isInstanceOf(TooLongFrameException.class);
   }
 
   @Test
   void hugeCountsInsideASmallFrameAreRejectedWithoutAllocating() {
     ByteBuf f = Unpooled.buffer();
-    f.writeByte(1).writeByte(NodeOp.GET.code).writeLong(1).writeLong(1).writeLong(1).writeLong(1).writeInt(0);
+    f.writeByte(1)
+        .writeByte(NodeOp.GET.code)
+        .writeLong(1)
+        .writeLong(1)
+        .writeLong(1)
+        .writeLong(1)
+        .writeInt(0);
     f.writeInt(Integer.MAX_VALUE); // key count
-    assertThatThrownBy(() -> NodeCodec.decodeRequest(f)).isInstanceOf(MalformedFrameException.class).hasMessageContaining("keys count");
+    assertThatThrownBy(() -> NodeCodec.decodeRequest(f))
+        .isInstanceOf(MalformedFrameException.class)
+        .hasMessageContaining("keys count");
 
     ByteBuf g = Unpooled.buffer();
-    g.writeByte(1).writeByte(NodeOp.GET.code).writeLong(1).writeLong(1).writeLong(1).writeLong(1).writeInt(0);
+    g.writeByte(1)
+        .writeByte(NodeOp.GET.code)
+        .writeLong(1)
+        .writeLong(1)
+        .writeLong(1)
+        .writeLong(1)
+        .writeInt(0);
     g.writeInt(1).writeInt(Integer.MAX_VALUE); // one key claiming 2 GB
-    assertThatThrownBy(() -> NodeCodec.decodeRequest(g)).isInstanceOf(MalformedFrameException.class).hasMessageContaining("keys length");
+    assertThatThrownBy(() -> NodeCodec.decodeRequest(g))
+        .isInstanceOf(MalformedFrameException.class)
+        .hasMessageContaining("keys length");
   }
 
   @Test
   void unknownVersionOpAndTrailingBytesAreNamed() {
-    assertThatThrownBy(() -> NodeCodec.decodeRequest(Unpooled.buffer().writeByte(9).writeByte(1))).hasMessageContaining("version 9");
-    assertThatThrownBy(() -> NodeCodec.decodeRequest(Unpooled.buffer().writeByte(1).writeByte(99))).hasMessageContaining("unknown op code 99");
+    assertThatThrownBy(() -> NodeCodec.decodeRequest(Unpooled.buffer().writeByte(9).writeByte(1)))
+        .hasMessageContaining("version 9");
+    assertThatThrownBy(() -> NodeCodec.decodeRequest(Unpooled.buffer().writeByte(1).writeByte(99)))
+        .hasMessageContaining("unknown op code 99");
     ByteBuf f = Unpooled.buffer();
     NodeCodec.encode(NodeRequest.ping(1), f);
     f.skipBytes(4);
@@ -128,20 +158,28 @@ class NodeCodecTest {
   /** Mostly valid frames with a few bytes flipped, so decoding gets deep before it fails. */
   @Provide
   Arbitrary<byte[]> frames() {
-    Arbitrary<byte[]> valid = Arbitraries.longs().map(seed -> {
-      java.util.Random r = new java.util.Random(seed);
-      ByteBuf f = Unpooled.buffer();
-      byte[][] keys = new byte[r.nextInt(4)][];
-      for (int i = 0; i < keys.length; i++) keys[i] = new byte[r.nextInt(6)];
-      if (r.nextBoolean()) NodeCodec.encode(new NodeRequest(r.nextLong(), NodeOp.GET, 1, 2, 3, 0, keys, new byte[0][]), f);
-      else NodeCodec.encode(NodeReply.values(r.nextLong(), 1, keys), f);
-      f.skipBytes(4);
-      byte[] out = new byte[f.readableBytes()];
-      f.readBytes(out);
-      for (int i = r.nextInt(3); i > 0 && out.length > 0; i--) out[r.nextInt(out.length)] = (byte) r.nextInt();
-      if (r.nextInt(4) == 0 && out.length > 0) out = java.util.Arrays.copyOf(out, r.nextInt(out.length));
-      return out;
-    });
+    Arbitrary<byte[]> valid =
+        Arbitraries.longs()
+            .map(
+                seed -> {
+                  java.util.Random r = new java.util.Random(seed);
+                  ByteBuf f = Unpooled.buffer();
+                  byte[][] keys = new byte[r.nextInt(4)][];
+                  for (int i = 0; i < keys.length; i++) keys[i] = new byte[r.nextInt(6)];
+                  if (r.nextBoolean())
+                    NodeCodec.encode(
+                        new NodeRequest(r.nextLong(), NodeOp.GET, 1, 2, 3, 0, keys, new byte[0][]),
+                        f);
+                  else NodeCodec.encode(NodeReply.values(r.nextLong(), 1, keys), f);
+                  f.skipBytes(4);
+                  byte[] out = new byte[f.readableBytes()];
+                  f.readBytes(out);
+                  for (int i = r.nextInt(3); i > 0 && out.length > 0; i--)
+                    out[r.nextInt(out.length)] = (byte) r.nextInt();
+                  if (r.nextInt(4) == 0 && out.length > 0)
+                    out = java.util.Arrays.copyOf(out, r.nextInt(out.length));
+                  return out;
+                });
     return Arbitraries.oneOf(valid, Arbitraries.bytes().array(byte[].class).ofMaxSize(64));
   }
 }

@@ -36,7 +36,8 @@ class RespDecoderTest {
 
   @Test
   void decodesPipelinedArrayCommands() {
-    List<Object> out = decode("*2\r\n$3\r\nGET\r\n$1\r\na\r\n*3\r\n$3\r\nset\r\n$1\r\nb\r\n$0\r\n\r\n");
+    List<Object> out =
+        decode("*2\r\n$3\r\nGET\r\n$1\r\na\r\n*3\r\n$3\r\nset\r\n$1\r\nb\r\n$0\r\n\r\n");
     assertThat(out).hasSize(2);
     assertThat(words(out.get(0))).containsExactly("GET", "a");
     assertThat(words(out.get(1))).containsExactly("set", "b", "");
@@ -83,10 +84,14 @@ class RespDecoderTest {
 
   @Test
   void garbageAfterValidCommandsYieldsTheCommandsThenOneError() {
-    List<Object> out = decode("*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPING\r\n*1\r\n%4\r\nPING\r\n*1\r\n$4\r\nPING\r\n");
+    List<Object> out =
+        decode("*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPING\r\n*1\r\n%4\r\nPING\r\n*1\r\n$4\r\nPING\r\n");
     assertThat(out).hasSize(3);
     assertThat(words(out.get(1))).containsExactly("PING");
-    assertThat(out.get(2)).isInstanceOfSatisfying(RespProtocolError.class, e -> assertThat(e.message()).contains("expected '$', got '%'"));
+    assertThat(out.get(2))
+        .isInstanceOfSatisfying(
+            RespProtocolError.class,
+            e -> assertThat(e.message()).contains("expected '$', got '%'"));
   }
 
   @Test
@@ -97,25 +102,52 @@ class RespDecoderTest {
 
   @Test
   void rejectsLengthsBeyondTheLimitsBeforeReadingTheBody() {
-    assertThat(decode("*9\r\n")).singleElement().isInstanceOfSatisfying(RespProtocolError.class, e -> assertThat(e.message()).contains("multibulk length 9"));
-    assertThat(decode("*1\r\n$65\r\n")).singleElement().isInstanceOfSatisfying(RespProtocolError.class, e -> assertThat(e.message()).contains("bulk length 65"));
-    assertThat(decode("*1\r\n$-1\r\n")).singleElement().isInstanceOfSatisfying(RespProtocolError.class, e -> assertThat(e.message()).contains("bulk length -1"));
-    assertThat(decode("*1\r\n$99999999999999999999\r\n")).singleElement().isInstanceOf(RespProtocolError.class);
-    assertThat(decode("*3\r\n$60\r\n" + "x".repeat(60) + "\r\n$60\r\n" + "y".repeat(60) + "\r\n$60\r\n"))
-        .singleElement().isInstanceOfSatisfying(RespProtocolError.class, e -> assertThat(e.message()).contains("command larger than 128"));
+    assertThat(decode("*9\r\n"))
+        .singleElement()
+        .isInstanceOfSatisfying(
+            RespProtocolError.class, e -> assertThat(e.message()).contains("multibulk length 9"));
+    assertThat(decode("*1\r\n$65\r\n"))
+        .singleElement()
+        .isInstanceOfSatisfying(
+            RespProtocolError.class, e -> assertThat(e.message()).contains("bulk length 65"));
+    assertThat(decode("*1\r\n$-1\r\n"))
+        .singleElement()
+        .isInstanceOfSatisfying(
+            RespProtocolError.class, e -> assertThat(e.message()).contains("bulk length -1"));
+    assertThat(decode("*1\r\n$99999999999999999999\r\n"))
+        .singleElement()
+        .isInstanceOf(RespProtocolError.class);
+    assertThat(
+            decode(
+                "*3\r\n$60\r\n" + "x".repeat(60) + "\r\n$60\r\n" + "y".repeat(60) + "\r\n$60\r\n"))
+        .singleElement()
+        .isInstanceOfSatisfying(
+            RespProtocolError.class,
+            e -> assertThat(e.message()).contains("command larger than 128"));
   }
 
   @Test
   void rejectsHeaderLinesThatNeverEnd() {
-    assertThat(decode("*1111111111111111111111111111")).singleElement().isInstanceOf(RespProtocolError.class);
+    assertThat(decode("*1111111111111111111111111111"))
+        .singleElement()
+        .isInstanceOf(RespProtocolError.class);
     assertThat(decode("*1\r\n$1234")).isEmpty(); // may still complete
-    assertThat(decode("PING " + "x".repeat(40))).singleElement().isInstanceOfSatisfying(RespProtocolError.class, e -> assertThat(e.message()).contains("inline"));
+    assertThat(decode("PING " + "x".repeat(40)))
+        .singleElement()
+        .isInstanceOfSatisfying(
+            RespProtocolError.class, e -> assertThat(e.message()).contains("inline"));
   }
 
   @Test
   void rejectsBulkWithoutCrlfAndBadDigits() {
-    assertThat(decode("*1\r\n$4\r\nPINGxx")).singleElement().isInstanceOfSatisfying(RespProtocolError.class, e -> assertThat(e.message()).contains("CRLF"));
-    assertThat(decode("*1\r\n$4x\r\n")).singleElement().isInstanceOfSatisfying(RespProtocolError.class, e -> assertThat(e.message()).contains("not a digit"));
+    assertThat(decode("*1\r\n$4\r\nPINGxx"))
+        .singleElement()
+        .isInstanceOfSatisfying(
+            RespProtocolError.class, e -> assertThat(e.message()).contains("CRLF"));
+    assertThat(decode("*1\r\n$4x\r\n"))
+        .singleElement()
+        .isInstanceOfSatisfying(
+            RespProtocolError.class, e -> assertThat(e.message()).contains("not a digit"));
     assertThat(decode("*\r\n")).singleElement().isInstanceOf(RespProtocolError.class);
     assertThat(decode("*1\n")).singleElement().isInstanceOf(RespProtocolError.class);
   }
@@ -132,7 +164,8 @@ class RespDecoderTest {
     assertThat(d.hasPartialCommand()).isFalse();
     ch.writeInbound(Unpooled.wrappedBuffer("*2\r\n$3\r\nGE".getBytes(StandardCharsets.ISO_8859_1)));
     assertThat(d.hasPartialCommand()).isTrue();
-    ch.writeInbound(Unpooled.wrappedBuffer("T\r\n$1\r\na\r\nPI".getBytes(StandardCharsets.ISO_8859_1)));
+    ch.writeInbound(
+        Unpooled.wrappedBuffer("T\r\n$1\r\na\r\nPI".getBytes(StandardCharsets.ISO_8859_1)));
     assertThat(d.hasPartialCommand()).isTrue(); // an inline command's first bytes
     ch.writeInbound(Unpooled.wrappedBuffer("NG\r\n".getBytes(StandardCharsets.ISO_8859_1)));
     assertThat(d.hasPartialCommand()).isFalse();

@@ -39,12 +39,16 @@ class TransportTest {
 
   @Test
   void epollIsPreferredWhereItLoads() {
-    Assumptions.assumeTrue(Epoll.isAvailable(), "native epoll does not load here: " + Epoll.unavailabilityCause());
-    Assumptions.assumeTrue(System.getProperty("fdbmeta.transport") == null, "fdbmeta.transport is set");
+    Assumptions.assumeTrue(
+        Epoll.isAvailable(), "native epoll does not load here: " + Epoll.unavailabilityCause());
+    Assumptions.assumeTrue(
+        System.getProperty("fdbmeta.transport") == null, "fdbmeta.transport is set");
     assertThat(Transport.preferred()).isEqualTo(Transport.EPOLL);
   }
 
   private static java.util.List<Transport> availableTransports() {
-    return Epoll.isAvailable() ? java.util.List.of(Transport.values()) : java.util.List.of(Transport.NIO);
+    return Epoll.isAvailable()
+        ? java.util.List.of(Transport.values())
+        : java.util.List.of(Transport.NIO);
   }
 }

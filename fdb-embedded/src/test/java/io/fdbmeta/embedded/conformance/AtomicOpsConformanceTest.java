@@ -38,13 +38,20 @@ class AtomicOpsConformanceTest {
     c.add(new Case("add simple", h("0100"), MutationType.ADD, h("0100"), h("0200")));
     c.add(new Case("add carry", h("ff00"), MutationType.ADD, h("0100"), h("0001")));
     c.add(new Case("add carry out is lost", h("ffff"), MutationType.ADD, h("0100"), h("0000")));
-    c.add(new Case("add existing longer is truncated", h("010203"), MutationType.ADD, h("01"), h("02")));
+    c.add(
+        new Case(
+            "add existing longer is truncated", h("010203"), MutationType.ADD, h("01"), h("02")));
     c.add(new Case("add operand longer", h("ff"), MutationType.ADD, h("010000"), h("000100")));
     c.add(new Case("add missing key", null, MutationType.ADD, h("0500"), h("0500")));
     c.add(new Case("add empty existing", EMPTY, MutationType.ADD, h("03"), h("03")));
     c.add(new Case("add empty operand", h("01"), MutationType.ADD, EMPTY, EMPTY));
-    c.add(new Case("add 64-bit -1 + 2", h("ffffffffffffffff"), MutationType.ADD,
-        h("0200000000000000"), h("0100000000000000")));
+    c.add(
+        new Case(
+            "add 64-bit -1 + 2",
+            h("ffffffffffffffff"),
+            MutationType.ADD,
+            h("0200000000000000"),
+            h("0100000000000000")));
     // BIT_AND (AndV2 at API >= 510): a missing key takes the operand; a present one is
     // zero-extended, so a short or empty existing value ANDs to zeros.
     c.add(new Case("and", h("ff0f"), MutationType.BIT_AND, h("0fff"), h("0f0f")));
@@ -65,14 +72,22 @@ class AtomicOpsConformanceTest {
     // MAX / MIN: unsigned little-endian, compared at the operand's length.
     c.add(new Case("max operand larger", h("0100"), MutationType.MAX, h("0001"), h("0001")));
     c.add(new Case("max existing larger", h("0001"), MutationType.MAX, h("0500"), h("0001")));
-    c.add(new Case("max existing truncated to operand", h("0001"), MutationType.MAX, h("05"), h("05")));
-    c.add(new Case("max existing zero-extended", h("07"), MutationType.MAX, h("050000"), h("070000")));
+    c.add(
+        new Case(
+            "max existing truncated to operand", h("0001"), MutationType.MAX, h("05"), h("05")));
+    c.add(
+        new Case(
+            "max existing zero-extended", h("07"), MutationType.MAX, h("050000"), h("070000")));
     c.add(new Case("max missing key", null, MutationType.MAX, h("05"), h("05")));
     c.add(new Case("max empty existing", EMPTY, MutationType.MAX, h("0500"), h("0500")));
     c.add(new Case("min operand smaller", h("0001"), MutationType.MIN, h("0500"), h("0500")));
     c.add(new Case("min existing smaller", h("0500"), MutationType.MIN, h("0001"), h("0500")));
-    c.add(new Case("min existing truncated to operand", h("0001"), MutationType.MIN, h("05"), h("00")));
-    c.add(new Case("min existing zero-extended", h("07"), MutationType.MIN, h("050001"), h("070000")));
+    c.add(
+        new Case(
+            "min existing truncated to operand", h("0001"), MutationType.MIN, h("05"), h("00")));
+    c.add(
+        new Case(
+            "min existing zero-extended", h("07"), MutationType.MIN, h("050001"), h("070000")));
     c.add(new Case("min missing key", null, MutationType.MIN, h("05"), h("05")));
     c.add(new Case("min empty existing", EMPTY, MutationType.MIN, h("05"), h("00")));
     // BYTE_MAX / BYTE_MIN: lexicographic, whole values.
@@ -89,15 +104,31 @@ class AtomicOpsConformanceTest {
     // APPEND_IF_FITS: the 100,000-byte value limit; if the result would not fit, no change.
     c.add(new Case("append", b("ab"), MutationType.APPEND_IF_FITS, b("cd"), b("abcd")));
     c.add(new Case("append missing key", null, MutationType.APPEND_IF_FITS, b("cd"), b("cd")));
-    c.add(new Case("append exactly fits", filled(99_998, 'x'), MutationType.APPEND_IF_FITS,
-        b("yz"), concat(filled(99_998, 'x'), b("yz"))));
-    c.add(new Case("append does not fit", filled(99_999, 'x'), MutationType.APPEND_IF_FITS,
-        b("yz"), filled(99_999, 'x')));
+    c.add(
+        new Case(
+            "append exactly fits",
+            filled(99_998, 'x'),
+            MutationType.APPEND_IF_FITS,
+            b("yz"),
+            concat(filled(99_998, 'x'), b("yz"))));
+    c.add(
+        new Case(
+            "append does not fit",
+            filled(99_999, 'x'),
+            MutationType.APPEND_IF_FITS,
+            b("yz"),
+            filled(99_999, 'x')));
     // COMPARE_AND_CLEAR: clears only on equality; a missing key stays missing.
-    c.add(new Case("compare_and_clear equal", b("v"), MutationType.COMPARE_AND_CLEAR, b("v"), null));
-    c.add(new Case("compare_and_clear different", b("v"), MutationType.COMPARE_AND_CLEAR, b("w"), b("v")));
-    c.add(new Case("compare_and_clear prefix", b("vv"), MutationType.COMPARE_AND_CLEAR, b("v"), b("vv")));
-    c.add(new Case("compare_and_clear missing", null, MutationType.COMPARE_AND_CLEAR, b("v"), null));
+    c.add(
+        new Case("compare_and_clear equal", b("v"), MutationType.COMPARE_AND_CLEAR, b("v"), null));
+    c.add(
+        new Case(
+            "compare_and_clear different", b("v"), MutationType.COMPARE_AND_CLEAR, b("w"), b("v")));
+    c.add(
+        new Case(
+            "compare_and_clear prefix", b("vv"), MutationType.COMPARE_AND_CLEAR, b("v"), b("vv")));
+    c.add(
+        new Case("compare_and_clear missing", null, MutationType.COMPARE_AND_CLEAR, b("v"), null));
     return c;
   }
 
@@ -109,12 +140,13 @@ class AtomicOpsConformanceTest {
   void everyAtomicOpAtByteLevel(Backend backend) {
     Database db = backend.db();
     List<Case> cases = cases();
-    db.run(tr -> {
-      for (int i = 0; i < cases.size(); i++) {
-        if (cases.get(i).existing() != null) tr.set(key(i), cases.get(i).existing());
-      }
-      return null;
-    });
+    db.run(
+        tr -> {
+          for (int i = 0; i < cases.size(); i++) {
+            if (cases.get(i).existing() != null) tr.set(key(i), cases.get(i).existing());
+          }
+          return null;
+        });
     Map<String, String> inTransaction = new LinkedHashMap<>();
     try (Transaction tr = db.createTransaction()) {
       for (int i = 0; i < cases.size(); i++) {
@@ -126,19 +158,20 @@ class AtomicOpsConformanceTest {
       tr.commit().join();
     }
     SoftAssertions soft = new SoftAssertions();
-    db.read((com.apple.foundationdb.ReadTransaction tr) -> {
-      for (int i = 0; i < cases.size(); i++) {
-        Case c = cases.get(i);
-        String expected = c.expected() == null ? null : hex(c.expected());
-        soft.assertThat(abbreviate(hex(tr.get(key(i)).join())))
-            .as("%s after commit", c.name())
-            .isEqualTo(abbreviate(expected));
-        soft.assertThat(abbreviate(inTransaction.get(c.name())))
-            .as("%s read in the mutating transaction", c.name())
-            .isEqualTo(abbreviate(expected));
-      }
-      return null;
-    });
+    db.read(
+        (com.apple.foundationdb.ReadTransaction tr) -> {
+          for (int i = 0; i < cases.size(); i++) {
+            Case c = cases.get(i);
+            String expected = c.expected() == null ? null : hex(c.expected());
+            soft.assertThat(abbreviate(hex(tr.get(key(i)).join())))
+                .as("%s after commit", c.name())
+                .isEqualTo(abbreviate(expected));
+            soft.assertThat(abbreviate(inTransaction.get(c.name())))
+                .as("%s read in the mutating transaction", c.name())
+                .isEqualTo(abbreviate(expected));
+          }
+          return null;
+        });
     soft.assertAll();
   }
 
@@ -146,20 +179,22 @@ class AtomicOpsConformanceTest {
   void atomicOpsCompose(Backend backend) {
     Database db = backend.db();
     // Several ops on one key in one transaction apply in order.
-    db.run(tr -> {
-      tr.mutate(MutationType.ADD, b("x"), h("05"));
-      tr.mutate(MutationType.BIT_OR, b("x"), h("10"));
-      tr.mutate(MutationType.MAX, b("x"), h("07"));
-      tr.mutate(MutationType.APPEND_IF_FITS, b("x"), h("aa"));
-      return null;
-    });
+    db.run(
+        tr -> {
+          tr.mutate(MutationType.ADD, b("x"), h("05"));
+          tr.mutate(MutationType.BIT_OR, b("x"), h("10"));
+          tr.mutate(MutationType.MAX, b("x"), h("07"));
+          tr.mutate(MutationType.APPEND_IF_FITS, b("x"), h("aa"));
+          return null;
+        });
     assertThat(hex(Fdb.get(db, b("x")))).isEqualTo("15aa");
     // Across transactions, concurrent adds all land.
     for (int i = 0; i < 10; i++) {
-      db.run(tr -> {
-        tr.mutate(MutationType.ADD, b("sum"), Fdb.le64(3));
-        return null;
-      });
+      db.run(
+          tr -> {
+            tr.mutate(MutationType.ADD, b("sum"), Fdb.le64(3));
+            return null;
+          });
     }
     assertThat(Fdb.le64(Fdb.get(db, b("sum")))).isEqualTo(30);
   }
@@ -167,6 +202,10 @@ class AtomicOpsConformanceTest {
   /** Long values print as length plus a prefix, so a failure stays readable. */
   private static String abbreviate(String hex) {
     if (hex == null || hex.length() <= 64) return hex;
-    return hex.length() / 2 + " bytes " + hex.substring(0, 16) + "..." + hex.substring(hex.length() - 16);
+    return hex.length() / 2
+        + " bytes "
+        + hex.substring(0, 16)
+        + "..."
+        + hex.substring(hex.length() - 16);
   }
 }

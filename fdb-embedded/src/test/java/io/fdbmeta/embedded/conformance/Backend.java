@@ -24,8 +24,8 @@ import org.junit.jupiter.api.Assumptions;
  *
  * <p>Embedded backends open a fresh database per test whose clock is the system clock plus an
  * offset the test can advance ({@link #elapse}), so "5 seconds later" costs nothing. The real
- * backend shares one database per JVM, clears the user keyspace ({@code ""} to {@code \xff})
- * before each test, and really sleeps in {@link #elapse}.
+ * backend shares one database per JVM, clears the user keyspace ({@code ""} to {@code \xff}) before
+ * each test, and really sleeps in {@link #elapse}.
  */
 abstract class Backend implements AutoCloseable {
 
@@ -99,12 +99,15 @@ abstract class Backend implements AutoCloseable {
    */
   abstract Database db(Options options);
 
-  /** Lets {@code d} pass on the database's clock: instant on embedded, a real sleep on a cluster. */
+  /**
+   * Lets {@code d} pass on the database's clock: instant on embedded, a real sleep on a cluster.
+   */
   abstract void elapse(Duration d);
 
   /** Skips this run unless the backend is embedded, saying what needs it. */
   void assumeEmbedded(String what) {
-    Assumptions.assumeTrue(isEmbedded(), () -> what + " exists only in fdb-embedded; skipped on " + name());
+    Assumptions.assumeTrue(
+        isEmbedded(), () -> what + " exists only in fdb-embedded; skipped on " + name());
   }
 
   @Override
@@ -240,13 +243,16 @@ abstract class Backend implements AutoCloseable {
   static void deleteRecursively(Path root) throws IOException {
     if (!Files.exists(root)) return;
     try (Stream<Path> paths = Files.walk(root)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(p -> {
-        try {
-          Files.deleteIfExists(p);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
+      paths
+          .sorted(Comparator.reverseOrder())
+          .forEach(
+              p -> {
+                try {
+                  Files.deleteIfExists(p);
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
+                }
+              });
     }
   }
 }

@@ -15,7 +15,9 @@ import org.junit.jupiter.api.extension.ParameterResolver;
 import org.junit.jupiter.api.extension.TestTemplateInvocationContext;
 import org.junit.jupiter.api.extension.TestTemplateInvocationContextProvider;
 
-/** Expands each {@link ConformanceTest} into one run per backend, each with a fresh {@link Backend}. */
+/**
+ * Expands each {@link ConformanceTest} into one run per backend, each with a fresh {@link Backend}.
+ */
 final class BackendProvider implements TestTemplateInvocationContextProvider {
 
   @Override
@@ -38,7 +40,9 @@ final class BackendProvider implements TestTemplateInvocationContextProvider {
         Arrays.stream(Backend.Kind.values()).filter(k -> names.contains(k.label())).toList();
     if (kinds.isEmpty()) {
       throw new IllegalArgumentException(
-          "-Dconformance.backends=" + selected + " names no backend; known: "
+          "-Dconformance.backends="
+              + selected
+              + " names no backend; known: "
               + Arrays.stream(Backend.Kind.values()).map(Backend.Kind::label).toList());
     }
     return kinds;

@@ -28,29 +28,34 @@ class DirectoryConformanceTest {
     assertThat(users.getPath()).containsExactly("app", "users");
     assertThat(users.getKey()).isNotEqualTo(orders.getKey());
 
-    db.run(tr -> {
-      tr.set(users.pack(Tuple.from("alice")), b("1"));
-      tr.set(users.pack(Tuple.from("bob")), b("2"));
-      tr.set(orders.pack(Tuple.from(7L)), b("order"));
-      return null;
-    });
+    db.run(
+        tr -> {
+          tr.set(users.pack(Tuple.from("alice")), b("1"));
+          tr.set(users.pack(Tuple.from("bob")), b("2"));
+          tr.set(orders.pack(Tuple.from(7L)), b("order"));
+          return null;
+        });
 
     assertThat(await(dl.list(db, List.of("app")))).containsExactlyInAnyOrder("users", "orders");
     assertThat(await(dl.exists(db, List.of("app", "users")))).isTrue();
     assertThat(await(dl.exists(db, List.of("app", "nope")))).isFalse();
-    Fdb.assertFailsWith(DirectoryAlreadyExistsException.class, () -> await(dl.create(db, List.of("app", "users"))));
-    Fdb.assertFailsWith(NoSuchDirectoryException.class, () -> await(dl.open(db, List.of("app", "missing"))));
+    Fdb.assertFailsWith(
+        DirectoryAlreadyExistsException.class, () -> await(dl.create(db, List.of("app", "users"))));
+    Fdb.assertFailsWith(
+        NoSuchDirectoryException.class, () -> await(dl.open(db, List.of("app", "missing"))));
 
     // Reopening finds the same prefix and the data under it.
     DirectorySubspace reopened = await(dl.open(db, List.of("app", "users")));
     assertThat(reopened.getKey()).isEqualTo(users.getKey());
     List<KeyValue> rows = Fdb.range(db, reopened.range());
-    assertThat(rows).extracting(kv -> reopened.unpack(kv.getKey()).getString(0))
+    assertThat(rows)
+        .extracting(kv -> reopened.unpack(kv.getKey()).getString(0))
         .containsExactly("alice", "bob");
 
     // Move keeps the prefix, so the data moves with it; the new parent must exist.
     await(dl.create(db, List.of("archive")));
-    DirectorySubspace moved = await(dl.move(db, List.of("app", "users"), List.of("archive", "users")));
+    DirectorySubspace moved =
+        await(dl.move(db, List.of("app", "users"), List.of("archive", "users")));
     assertThat(moved.getKey()).isEqualTo(users.getKey());
     assertThat(await(dl.list(db, List.of("app")))).containsExactly("orders");
     assertThat(await(dl.list(db))).containsExactlyInAnyOrder("app", "archive");
@@ -69,7 +74,9 @@ class DirectoryConformanceTest {
     Database db = backend.db();
     DirectoryLayer dl = new DirectoryLayer();
     await(dl.create(db, List.of("typed"), b("my-layer")));
-    Fdb.assertFailsWith(MismatchedLayerException.class, () -> await(dl.open(db, List.of("typed"), b("other-layer"))));
+    Fdb.assertFailsWith(
+        MismatchedLayerException.class,
+        () -> await(dl.open(db, List.of("typed"), b("other-layer"))));
     DirectorySubspace partition = await(dl.create(db, List.of("part"), b("partition")));
     DirectorySubspace inside = await(partition.create(db, List.of("child")));
     assertThat(inside.getPath()).containsExactly("part", "child");
@@ -82,15 +89,17 @@ class DirectoryConformanceTest {
     Database db = backend.db();
     Subspace root = new Subspace(Tuple.from("root"));
     Subspace child = root.get("child");
-    db.run(tr -> {
-      tr.set(child.pack(Tuple.from(1L)), b("one"));
-      tr.set(child.pack(Tuple.from(2L, "x")), b("two-x"));
-      tr.set(root.pack(Tuple.from("sibling")), b("s"));
-      return null;
-    });
+    db.run(
+        tr -> {
+          tr.set(child.pack(Tuple.from(1L)), b("one"));
+          tr.set(child.pack(Tuple.from(2L, "x")), b("two-x"));
+          tr.set(root.pack(Tuple.from("sibling")), b("s"));
+          return null;
+        });
     List<KeyValue> rows = Fdb.range(db, child.range());
-    assertThat(rows).extracting(kv -> child.unpack(kv.getKey())).containsExactly(
-        Tuple.from(1L), Tuple.from(2L, "x"));
+    assertThat(rows)
+        .extracting(kv -> child.unpack(kv.getKey()))
+        .containsExactly(Tuple.from(1L), Tuple.from(2L, "x"));
     assertThat(Fdb.range(db, root.range())).hasSize(3);
     assertThat(child.contains(child.pack(Tuple.from(9L)))).isTrue();
     assertThat(child.contains(root.pack(Tuple.from("sibling")))).isFalse();

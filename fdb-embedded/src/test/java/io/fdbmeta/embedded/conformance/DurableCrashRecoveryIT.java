@@ -47,12 +47,16 @@ class DurableCrashRecoveryIT {
       try (Database db = EmbeddedFdb.open(dir)) {
         TreeMap<Integer, List<String>> groups = readGroups(db);
         // Every commit is all-or-nothing: three parts with the same value, never fewer.
-        groups.forEach((i, parts) ->
-            assertThat(parts).as("parts of commit %d", i).containsExactly("" + i, "" + i, "" + i));
+        groups.forEach(
+            (i, parts) ->
+                assertThat(parts)
+                    .as("parts of commit %d", i)
+                    .containsExactly("" + i, "" + i, "" + i));
         // Commits are sequential, so what survived is a prefix 0..m containing every ack.
         int m = groups.isEmpty() ? -1 : groups.lastKey();
         assertThat(groups.keySet()).as("surviving commits form a prefix").hasSize(m + 1);
-        assertThat(m).as("highest surviving commit vs highest acknowledged")
+        assertThat(m)
+            .as("highest surviving commit vs highest acknowledged")
             .isGreaterThanOrEqualTo(highestAcked);
         for (int i : acked) assertThat(groups).containsKey(i);
         // The atomic count was applied exactly once per surviving commit.
@@ -66,10 +70,11 @@ class DurableCrashRecoveryIT {
   @Test
   void aDirectoryIsHeldByOneDatabaseAtATime(@TempDir Path dir) throws Exception {
     try (Database first = EmbeddedFdb.open(dir)) {
-      first.run(tr -> {
-        tr.set(b("k"), b("v"));
-        return null;
-      });
+      first.run(
+          tr -> {
+            tr.set(b("k"), b("v"));
+            return null;
+          });
       assertThatThrownBy(() -> EmbeddedFdb.open(dir).close())
           .isInstanceOf(IllegalStateException.class)
           .hasMessageContaining(dir.getFileName().toString());
@@ -103,7 +108,8 @@ class DurableCrashRecoveryIT {
     for (KeyValue kv : rows) {
       String[] key = s(kv.getKey()).split("/"); // c/<i>/<part>
       String value = s(kv.getValue());
-      groups.computeIfAbsent(Integer.parseInt(key[1]), k -> new ArrayList<>())
+      groups
+          .computeIfAbsent(Integer.parseInt(key[1]), k -> new ArrayList<>())
           .add(value.substring(0, value.indexOf(':')));
     }
     return groups;
@@ -168,14 +174,16 @@ class DurableCrashRecoveryIT {
       Database db = EmbeddedFdb.builder().directory(dir).checkpointBytes(64 * 1024).build();
       for (int i = from; ; i++) {
         int n = i;
-        db.run(tr -> {
-          for (String part : PARTS) {
-            tr.set(b("c/" + String.format("%08d", n) + "/" + part),
-                Fdb.concat(b(n + ":"), padding));
-          }
-          tr.mutate(MutationType.ADD, b("count"), Fdb.le64(1));
-          return null;
-        });
+        db.run(
+            tr -> {
+              for (String part : PARTS) {
+                tr.set(
+                    b("c/" + String.format("%08d", n) + "/" + part),
+                    Fdb.concat(b(n + ":"), padding));
+              }
+              tr.mutate(MutationType.ADD, b("count"), Fdb.le64(1));
+              return null;
+            });
         System.out.println("ACK " + n);
         System.out.flush();
       }

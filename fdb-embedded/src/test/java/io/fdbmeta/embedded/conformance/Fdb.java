@@ -120,11 +120,7 @@ final class Fdb {
   /** Asserts that {@code call} fails with FoundationDB error {@code code}, however wrapped. */
   static void assertFdbError(int code, ThrowingCallable call) {
     assertThatThrownBy(call)
-        .satisfies(
-            t ->
-                assertThat(code(t))
-                    .as("FoundationDB error code of %s", t)
-                    .isEqualTo(code));
+        .satisfies(t -> assertThat(code(t)).as("FoundationDB error code of %s", t).isEqualTo(code));
   }
 
   /**
@@ -133,12 +129,13 @@ final class Fdb {
    */
   static void assertFailsWith(Class<? extends Throwable> type, ThrowingCallable call) {
     assertThatThrownBy(call)
-        .satisfies(t -> {
-          for (Throwable c = t; c != null; c = c.getCause()) {
-            if (type.isInstance(c)) return;
-          }
-          fail("expected %s in the cause chain of %s", type.getName(), t);
-        });
+        .satisfies(
+            t -> {
+              for (Throwable c = t; c != null; c = c.getCause()) {
+                if (type.isInstance(c)) return;
+              }
+              fail("expected %s in the cause chain of %s", type.getName(), t);
+            });
   }
 
   /** Waits (bounded) for {@code f}; a hang is a test failure, not a stuck build. */

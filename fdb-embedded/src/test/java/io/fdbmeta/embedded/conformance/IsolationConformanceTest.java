@@ -19,10 +19,11 @@ import com.apple.foundationdb.Transaction;
 class IsolationConformanceTest {
 
   private static void put(Database db, String key, String value) {
-    db.run(tr -> {
-      tr.set(b(key), b(value));
-      return null;
-    });
+    db.run(
+        tr -> {
+          tr.set(b(key), b(value));
+          return null;
+        });
   }
 
   private static String get(Database db, String key) {
@@ -33,7 +34,8 @@ class IsolationConformanceTest {
   void lostUpdateIsRefused(Backend backend) {
     Database db = backend.db();
     put(db, "counter", "0");
-    try (Transaction t1 = db.createTransaction(); Transaction t2 = db.createTransaction()) {
+    try (Transaction t1 = db.createTransaction();
+        Transaction t2 = db.createTransaction()) {
       int v1 = Integer.parseInt(s(t1.get(b("counter")).join()));
       int v2 = Integer.parseInt(s(t2.get(b("counter")).join()));
       t1.set(b("counter"), b(Integer.toString(v1 + 1)));
@@ -50,7 +52,8 @@ class IsolationConformanceTest {
     // Invariant: at least one of x, y is "on". Each transaction turns one off if the other is on.
     put(db, "x", "on");
     put(db, "y", "on");
-    try (Transaction t1 = db.createTransaction(); Transaction t2 = db.createTransaction()) {
+    try (Transaction t1 = db.createTransaction();
+        Transaction t2 = db.createTransaction()) {
       assertThat(s(t1.get(b("x")).join())).isEqualTo("on");
       assertThat(s(t1.get(b("y")).join())).isEqualTo("on");
       assertThat(s(t2.get(b("x")).join())).isEqualTo("on");
@@ -72,11 +75,12 @@ class IsolationConformanceTest {
     try (Transaction reader = db.createTransaction()) {
       assertThat(s(reader.get(b("a")).join())).isEqualTo("50");
       // A transfer commits between the reader's two reads.
-      db.run(tr -> {
-        tr.set(b("a"), b("0"));
-        tr.set(b("b"), b("100"));
-        return null;
-      });
+      db.run(
+          tr -> {
+            tr.set(b("a"), b("0"));
+            tr.set(b("b"), b("100"));
+            return null;
+          });
       // The second read is at the same read version: the total is still 100.
       assertThat(s(reader.get(b("b")).join())).isEqualTo("50");
       reader.set(b("audit"), b("100"));
@@ -114,7 +118,8 @@ class IsolationConformanceTest {
   @ConformanceTest
   void disjointTransactionsBothCommit(Backend backend) {
     Database db = backend.db();
-    try (Transaction t1 = db.createTransaction(); Transaction t2 = db.createTransaction()) {
+    try (Transaction t1 = db.createTransaction();
+        Transaction t2 = db.createTransaction()) {
       t1.get(b("a")).join();
       t2.get(b("b")).join();
       t1.set(b("a"), b("1"));
@@ -246,7 +251,8 @@ class IsolationConformanceTest {
   @ConformanceTest
   void atomicOpsDoNotAddReadConflicts(Backend backend) {
     Database db = backend.db();
-    try (Transaction t1 = db.createTransaction(); Transaction t2 = db.createTransaction()) {
+    try (Transaction t1 = db.createTransaction();
+        Transaction t2 = db.createTransaction()) {
       t1.getReadVersion().join();
       t2.getReadVersion().join();
       t1.mutate(com.apple.foundationdb.MutationType.ADD, b("n"), le64(1));
@@ -263,10 +269,11 @@ class IsolationConformanceTest {
     put(db, "c/1", "x");
     try (Transaction reader = db.createTransaction()) {
       reader.get(b("c/5")).join(); // absent, still a read
-      db.run(tr -> {
-        tr.clear(Range.startsWith(b("c/")));
-        return null;
-      });
+      db.run(
+          tr -> {
+            tr.clear(Range.startsWith(b("c/")));
+            return null;
+          });
       reader.set(b("r"), b("1"));
       assertFdbError(NOT_COMMITTED, () -> reader.commit().join());
     }

@@ -28,10 +28,11 @@ import org.assertj.core.api.SoftAssertions;
 class KeySelectorAndRangeConformanceTest {
 
   private static void seed(Database db, String... keys) {
-    db.run(tr -> {
-      for (String k : keys) tr.set(b(k), b("v" + k));
-      return null;
-    });
+    db.run(
+        tr -> {
+          for (String k : keys) tr.set(b(k), b("v" + k));
+          return null;
+        });
   }
 
   private static String resolve(Transaction tr, KeySelector sel) {
@@ -68,13 +69,16 @@ class KeySelectorAndRangeConformanceTest {
       // Off the beginning: "".
       soft.assertThat(resolve(tr, KeySelector.lastLessThan(b("a")))).isEqualTo("");
       soft.assertThat(resolve(tr, KeySelector.firstGreaterOrEqual(b("a")).add(-1))).isEqualTo("");
-      soft.assertThat(resolve(tr, KeySelector.firstGreaterOrEqual(b("c")).add(-1000))).isEqualTo("");
+      soft.assertThat(resolve(tr, KeySelector.firstGreaterOrEqual(b("c")).add(-1000)))
+          .isEqualTo("");
       soft.assertThat(resolve(tr, KeySelector.lastLessOrEqual(new byte[0]))).isEqualTo("");
       // Off the end: "\xff".
       soft.assertThat(resolve(tr, KeySelector.firstGreaterThan(b("e")))).isEqualTo("\u00ff");
       soft.assertThat(resolve(tr, KeySelector.firstGreaterOrEqual(b("f")))).isEqualTo("\u00ff");
-      soft.assertThat(resolve(tr, KeySelector.firstGreaterOrEqual(b("a")).add(5))).isEqualTo("\u00ff");
-      soft.assertThat(resolve(tr, KeySelector.lastLessOrEqual(b("c")).add(1000))).isEqualTo("\u00ff");
+      soft.assertThat(resolve(tr, KeySelector.firstGreaterOrEqual(b("a")).add(5)))
+          .isEqualTo("\u00ff");
+      soft.assertThat(resolve(tr, KeySelector.lastLessOrEqual(b("c")).add(1000)))
+          .isEqualTo("\u00ff");
       soft.assertAll();
     }
   }
@@ -94,16 +98,38 @@ class KeySelectorAndRangeConformanceTest {
     Database db = backend.db();
     seed(db, "a", "b", "c", "d", "e");
     try (Transaction tr = db.createTransaction()) {
-      assertThat(keys(tr.getRange(KeySelector.firstGreaterThan(b("a")),
-          KeySelector.firstGreaterOrEqual(b("d"))).asList().join())).containsExactly("b", "c");
-      assertThat(keys(tr.getRange(KeySelector.lastLessOrEqual(b("b")),
-          KeySelector.firstGreaterThan(b("d"))).asList().join())).containsExactly("b", "c", "d");
-      assertThat(keys(tr.getRange(KeySelector.firstGreaterOrEqual(b("a")).add(-5),
-          KeySelector.firstGreaterOrEqual(b("a")).add(2)).asList().join())).containsExactly("a", "b");
+      assertThat(
+              keys(
+                  tr.getRange(
+                          KeySelector.firstGreaterThan(b("a")),
+                          KeySelector.firstGreaterOrEqual(b("d")))
+                      .asList()
+                      .join()))
+          .containsExactly("b", "c");
+      assertThat(
+              keys(
+                  tr.getRange(
+                          KeySelector.lastLessOrEqual(b("b")), KeySelector.firstGreaterThan(b("d")))
+                      .asList()
+                      .join()))
+          .containsExactly("b", "c", "d");
+      assertThat(
+              keys(
+                  tr.getRange(
+                          KeySelector.firstGreaterOrEqual(b("a")).add(-5),
+                          KeySelector.firstGreaterOrEqual(b("a")).add(2))
+                      .asList()
+                      .join()))
+          .containsExactly("a", "b");
       // A range whose begin resolves at or after its end is empty, not an error.
       assertThat(tr.getRange(b("d"), b("b")).asList().join()).isEmpty();
-      assertThat(tr.getRange(KeySelector.firstGreaterOrEqual(b("d")),
-          KeySelector.firstGreaterOrEqual(b("b"))).asList().join()).isEmpty();
+      assertThat(
+              tr.getRange(
+                      KeySelector.firstGreaterOrEqual(b("d")),
+                      KeySelector.firstGreaterOrEqual(b("b")))
+                  .asList()
+                  .join())
+          .isEmpty();
       assertThat(keys(tr.getRange(Range.startsWith(b("c"))).asList().join())).containsExactly("c");
     }
   }
@@ -125,14 +151,18 @@ class KeySelectorAndRangeConformanceTest {
             if (reverse) Collections.reverse(expected);
             if (limit > 0 && limit < expected.size()) expected = expected.subList(0, limit);
             String what = mode + " reverse=" + reverse + " limit=" + limit;
-            List<String> listed = keys(tr.getRange(b("k"), b("l"), limit, reverse, mode).asList().join());
-            if (!listed.equals(expected)) mismatches.add("asList " + what + ": " + listed + ", expected " + expected);
+            List<String> listed =
+                keys(tr.getRange(b("k"), b("l"), limit, reverse, mode).asList().join());
+            if (!listed.equals(expected))
+              mismatches.add("asList " + what + ": " + listed + ", expected " + expected);
             List<String> iterated = new ArrayList<>();
             for (KeyValue kv : tr.getRange(b("k"), b("l"), limit, reverse, mode)) {
               iterated.add(s(kv.getKey()));
-              if (!("v" + s(kv.getKey())).equals(s(kv.getValue()))) mismatches.add("value of " + s(kv.getKey()) + ", " + what);
+              if (!("v" + s(kv.getKey())).equals(s(kv.getValue())))
+                mismatches.add("value of " + s(kv.getKey()) + ", " + what);
             }
-            if (!iterated.equals(expected)) mismatches.add("iterator " + what + ": " + iterated + ", expected " + expected);
+            if (!iterated.equals(expected))
+              mismatches.add("iterator " + what + ": " + iterated + ", expected " + expected);
           }
         }
       }

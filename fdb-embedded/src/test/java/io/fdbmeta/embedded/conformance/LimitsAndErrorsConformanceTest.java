@@ -33,22 +33,25 @@ class LimitsAndErrorsConformanceTest {
   private static final byte[] SYSTEM_TEST_KEY = b("\u00ff\u0002/fdbmeta-conformance/k");
 
   private static void failsByCommit(Database db, int code, Consumer<Transaction> writes) {
-    assertFdbError(code, () -> {
-      try (Transaction tr = db.createTransaction()) {
-        writes.accept(tr);
-        tr.commit().join();
-      }
-    });
+    assertFdbError(
+        code,
+        () -> {
+          try (Transaction tr = db.createTransaction()) {
+            writes.accept(tr);
+            tr.commit().join();
+          }
+        });
   }
 
   @ConformanceTest
   void keySizeLimit(Backend backend) {
     Database db = backend.db();
     byte[] largest = filled(10_000, 'k');
-    db.run(tr -> {
-      tr.set(largest, b("fits"));
-      return null;
-    });
+    db.run(
+        tr -> {
+          tr.set(largest, b("fits"));
+          return null;
+        });
     assertThat(s(Fdb.get(db, largest))).isEqualTo("fits");
     byte[] tooLarge = filled(10_001, 'k');
     failsByCommit(db, KEY_TOO_LARGE, tr -> tr.set(tooLarge, b("v")));
@@ -60,13 +63,16 @@ class LimitsAndErrorsConformanceTest {
   @ConformanceTest
   void valueSizeLimit(Backend backend) {
     Database db = backend.db();
-    db.run(tr -> {
-      tr.set(b("big"), filled(100_000, 'v'));
-      return null;
-    });
+    db.run(
+        tr -> {
+          tr.set(b("big"), filled(100_000, 'v'));
+          return null;
+        });
     assertThat(Fdb.get(db, b("big"))).hasSize(100_000);
     failsByCommit(db, VALUE_TOO_LARGE, tr -> tr.set(b("bigger"), filled(100_001, 'v')));
-    failsByCommit(db, VALUE_TOO_LARGE,
+    failsByCommit(
+        db,
+        VALUE_TOO_LARGE,
         tr -> tr.mutate(MutationType.APPEND_IF_FITS, b("bigger"), filled(100_001, 'v')));
     assertThat(Fdb.get(db, b("bigger"))).isNull();
   }
@@ -76,30 +82,37 @@ class LimitsAndErrorsConformanceTest {
     Database db = backend.db();
     byte[] value = filled(99_000, 'x');
     // About 10.4 MB of mutations: over the 10,000,000-byte limit.
-    failsByCommit(db, TRANSACTION_TOO_LARGE, tr -> {
-      for (int i = 0; i < 105; i++) tr.set(b("t/" + i), value);
-    });
+    failsByCommit(
+        db,
+        TRANSACTION_TOO_LARGE,
+        tr -> {
+          for (int i = 0; i < 105; i++) tr.set(b("t/" + i), value);
+        });
     assertThat(Fdb.range(db, Range.startsWith(b("t/")))).isEmpty();
     // About 5 MB is fine, and a large clear range counts only its two keys.
-    db.run(tr -> {
-      for (int i = 0; i < 50; i++) tr.set(b("t/" + i), value);
-      return null;
-    });
-    db.run(tr -> {
-      tr.clear(Range.startsWith(b("t/")));
-      return null;
-    });
+    db.run(
+        tr -> {
+          for (int i = 0; i < 50; i++) tr.set(b("t/" + i), value);
+          return null;
+        });
+    db.run(
+        tr -> {
+          tr.clear(Range.startsWith(b("t/")));
+          return null;
+        });
     assertThat(Fdb.range(db, Range.startsWith(b("t/")))).isEmpty();
   }
 
   @ConformanceTest
   void transactionTooOldAfterFiveSeconds(Backend backend) {
     Database db = backend.db();
-    db.run(tr -> {
-      tr.set(b("k"), b("1"));
-      return null;
-    });
-    try (Transaction reader = db.createTransaction(); Transaction writer = db.createTransaction()) {
+    db.run(
+        tr -> {
+          tr.set(b("k"), b("1"));
+          return null;
+        });
+    try (Transaction reader = db.createTransaction();
+        Transaction writer = db.createTransaction()) {
       reader.getReadVersion().join();
       writer.get(b("k")).join();
       writer.set(b("k"), b("2"));
@@ -121,8 +134,12 @@ class LimitsAndErrorsConformanceTest {
       assertFdbError(TRANSACTION_TIMED_OUT, () -> tr.get(b("k")).join());
       assertFdbError(TRANSACTION_TIMED_OUT, () -> tr.commit().join());
       // 1031 is not retryable: onError hands it back.
-      assertFdbError(TRANSACTION_TIMED_OUT,
-          () -> tr.onError(new com.apple.foundationdb.FDBException("timed out", TRANSACTION_TIMED_OUT)).join());
+      assertFdbError(
+          TRANSACTION_TIMED_OUT,
+          () ->
+              tr.onError(
+                      new com.apple.foundationdb.FDBException("timed out", TRANSACTION_TIMED_OUT))
+                  .join());
     }
     assertThat(Fdb.get(db, b("k"))).isNull();
   }
@@ -146,7 +163,8 @@ class LimitsAndErrorsConformanceTest {
     failsByCommit(db, KEY_OUTSIDE_LEGAL_RANGE, tr -> tr.clear(SYSTEM_TEST_KEY));
     try (Transaction tr = db.createTransaction()) {
       assertFdbError(KEY_OUTSIDE_LEGAL_RANGE, () -> tr.get(SYSTEM_TEST_KEY).join());
-      assertFdbError(KEY_OUTSIDE_LEGAL_RANGE,
+      assertFdbError(
+          KEY_OUTSIDE_LEGAL_RANGE,
           () -> tr.getRange(b("a"), concat(b("\u00ff"), new byte[] {0})).asList().join());
       // Up to \xff itself is the user keyspace.
       assertThat(tr.getRange(new byte[0], b("\u00ff")).asList().join()).isEmpty();
@@ -157,26 +175,35 @@ class LimitsAndErrorsConformanceTest {
   void systemKeyspaceWithAccessOptions(Backend backend) {
     Database db = backend.db();
     try {
-      db.run(tr -> {
-        tr.options().setAccessSystemKeys();
-        tr.set(SYSTEM_TEST_KEY, b("sys"));
-        return null;
-      });
-      assertThat(s(db.read((ReadTransaction tr) -> {
-        tr.options().setReadSystemKeys();
-        return tr.get(SYSTEM_TEST_KEY).join();
-      }))).isEqualTo("sys");
+      db.run(
+          tr -> {
+            tr.options().setAccessSystemKeys();
+            tr.set(SYSTEM_TEST_KEY, b("sys"));
+            return null;
+          });
+      assertThat(
+              s(
+                  db.read(
+                      (ReadTransaction tr) -> {
+                        tr.options().setReadSystemKeys();
+                        return tr.get(SYSTEM_TEST_KEY).join();
+                      })))
+          .isEqualTo("sys");
       // Reading alone is not writing.
-      failsByCommit(db, KEY_OUTSIDE_LEGAL_RANGE, tr -> {
-        tr.options().setReadSystemKeys();
-        tr.set(SYSTEM_TEST_KEY, b("v"));
-      });
+      failsByCommit(
+          db,
+          KEY_OUTSIDE_LEGAL_RANGE,
+          tr -> {
+            tr.options().setReadSystemKeys();
+            tr.set(SYSTEM_TEST_KEY, b("v"));
+          });
     } finally {
-      db.run(tr -> {
-        tr.options().setAccessSystemKeys();
-        tr.clear(SYSTEM_TEST_KEY);
-        return null;
-      });
+      db.run(
+          tr -> {
+            tr.options().setAccessSystemKeys();
+            tr.clear(SYSTEM_TEST_KEY);
+            return null;
+          });
     }
   }
 
@@ -193,10 +220,11 @@ class LimitsAndErrorsConformanceTest {
       committed = tr.getCommittedVersion();
       assertThat(committed).isGreaterThan(firstReadVersion);
     }
-    db.run(tr -> {
-      tr.set(b("k"), b("new"));
-      return null;
-    });
+    db.run(
+        tr -> {
+          tr.set(b("k"), b("new"));
+          return null;
+        });
     try (Transaction tr = db.createTransaction()) {
       assertThat(tr.getReadVersion().join()).isGreaterThan(committed);
       assertThat(s(tr.get(b("k")).join())).isEqualTo("new");

@@ -1,7 +1,6 @@
 package io.fdbmeta.embedded.conformance;
 
 import static io.fdbmeta.embedded.conformance.Fdb.b;
-import static io.fdbmeta.embedded.conformance.Fdb.hex;
 import static io.fdbmeta.embedded.conformance.Fdb.le64;
 import static io.fdbmeta.embedded.conformance.Fdb.s;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -17,10 +16,11 @@ import java.util.List;
 class ReadYourWritesConformanceTest {
 
   private static void seed(Database db, String... keys) {
-    db.run(tr -> {
-      for (String k : keys) tr.set(b(k), b("db:" + k));
-      return null;
-    });
+    db.run(
+        tr -> {
+          for (String k : keys) tr.set(b(k), b("db:" + k));
+          return null;
+        });
   }
 
   private static List<String> keysAndValues(List<KeyValue> kvs) {
@@ -89,17 +89,17 @@ class ReadYourWritesConformanceTest {
           .containsExactly("p/2=again");
       t.commit().join();
     }
-    assertThat(keysAndValues(Fdb.range(db, b("p/"), b("p0"))))
-        .containsExactly("p/2=again");
+    assertThat(keysAndValues(Fdb.range(db, b("p/"), b("p0")))).containsExactly("p/2=again");
   }
 
   @ConformanceTest
   void atomicOpsAreEvaluatedOnRead(Backend backend) {
     Database db = backend.db();
-    db.run(tr -> {
-      tr.set(b("n"), le64(40));
-      return null;
-    });
+    db.run(
+        tr -> {
+          tr.set(b("n"), le64(40));
+          return null;
+        });
     try (Transaction t = db.createTransaction()) {
       t.mutate(MutationType.ADD, b("n"), le64(1));
       t.mutate(MutationType.ADD, b("n"), le64(1));

@@ -50,7 +50,8 @@ final class RealCluster {
         availability = new Availability(null, "could not reach a cluster: " + e);
       }
       if (!availability.isAvailable()) {
-        System.err.println("[conformance] real FoundationDB runs skipped: " + availability.reason());
+        System.err.println(
+            "[conformance] real FoundationDB runs skipped: " + availability.reason());
       }
     }
     return availability;
@@ -67,12 +68,16 @@ final class RealCluster {
       Database db = FDB.selectAPIVersion(API_VERSION).open(clusterFile);
       db.options().setTransactionTimeout(30_000);
       List<KeyValue> existing =
-          db.read((com.apple.foundationdb.ReadTransaction tr) -> tr.getRange(new byte[0], new byte[] {(byte) 0xff}, 1).asList().join());
+          db.read(
+              (com.apple.foundationdb.ReadTransaction tr) ->
+                  tr.getRange(new byte[0], new byte[] {(byte) 0xff}, 1).asList().join());
       if (!existing.isEmpty()) {
         db.close();
         return new Availability(
             null,
-            "cluster " + clusterFile + " holds data (the suite clears the whole user keyspace);"
+            "cluster "
+                + clusterFile
+                + " holds data (the suite clears the whole user keyspace);"
                 + " point FDB_CLUSTER_FILE at an empty test cluster");
       }
       return new Availability(db, null);

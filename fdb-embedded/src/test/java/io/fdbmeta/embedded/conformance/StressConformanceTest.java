@@ -1,6 +1,5 @@
 package io.fdbmeta.embedded.conformance;
 
-import static io.fdbmeta.embedded.conformance.Fdb.b;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.apple.foundationdb.Database;
@@ -57,10 +56,12 @@ class StressConformanceTest {
   }
 
   private static void runBank(Database db, long seed) throws Exception {
-    db.run(tr -> {
-      for (int a = 0; a < ACCOUNTS; a++) tr.set(BALANCE.pack(Tuple.from(a)), Tuple.from(INITIAL).pack());
-      return null;
-    });
+    db.run(
+        tr -> {
+          for (int a = 0; a < ACCOUNTS; a++)
+            tr.set(BALANCE.pack(Tuple.from(a)), Tuple.from(INITIAL).pack());
+          return null;
+        });
     ExecutorService pool = Executors.newFixedThreadPool(THREADS + 1);
     ExecutorService callbacks = Executors.newFixedThreadPool(2); // runAsync's executor
     AtomicInteger completed = new AtomicInteger();
@@ -68,31 +69,38 @@ class StressConformanceTest {
     AtomicInteger audits = new AtomicInteger();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     try {
-      Future<?> auditor = pool.submit(() -> {
-        // at least one audit even if a loaded machine schedules this thread only after the workers
-        do {
-          long total = db.read((ReadTransaction tr) -> sum(tr));
-          assertThat(total).as("total seen by a concurrent reader").isEqualTo(ACCOUNTS * INITIAL);
-          audits.incrementAndGet();
-        } while (running.get());
-        return null;
-      });
+      Future<?> auditor =
+          pool.submit(
+              () -> {
+                // at least one audit even if a loaded machine schedules this thread only after the
+                // workers
+                do {
+                  long total = db.read((ReadTransaction tr) -> sum(tr));
+                  assertThat(total)
+                      .as("total seen by a concurrent reader")
+                      .isEqualTo(ACCOUNTS * INITIAL);
+                  audits.incrementAndGet();
+                } while (running.get());
+                return null;
+              });
       List<Future<?>> workers = new ArrayList<>();
       for (int t = 0; t < THREADS; t++) {
         int thread = t;
-        workers.add(pool.submit(() -> {
-          Random random = new Random(seed * 31 + thread);
-          for (int i = 0; i < TRANSFERS_PER_THREAD && System.nanoTime() < deadline; i++) {
-            String id = thread + "-" + i; // chosen outside the retry loop
-            int from = random.nextInt(ACCOUNTS);
-            int to = (from + 1 + random.nextInt(ACCOUNTS - 1)) % ACCOUNTS;
-            long amount = 1 + random.nextInt(200);
-            db.runAsync(tr -> transfer(tr, id, from, to, amount), callbacks)
-                .get(30, TimeUnit.SECONDS);
-            completed.incrementAndGet();
-          }
-          return null;
-        }));
+        workers.add(
+            pool.submit(
+                () -> {
+                  Random random = new Random(seed * 31 + thread);
+                  for (int i = 0; i < TRANSFERS_PER_THREAD && System.nanoTime() < deadline; i++) {
+                    String id = thread + "-" + i; // chosen outside the retry loop
+                    int from = random.nextInt(ACCOUNTS);
+                    int to = (from + 1 + random.nextInt(ACCOUNTS - 1)) % ACCOUNTS;
+                    long amount = 1 + random.nextInt(200);
+                    db.runAsync(tr -> transfer(tr, id, from, to, amount), callbacks)
+                        .get(30, TimeUnit.SECONDS);
+                    completed.incrementAndGet();
+                  }
+                  return null;
+                }));
       }
       for (Future<?> w : workers) w.get(60, TimeUnit.SECONDS);
       running.set(false);
@@ -116,13 +124,15 @@ class StressConformanceTest {
     }
     assertThat(completed.get()).as("transfers done within the time budget").isPositive();
     assertThat(records).as("one record per completed transfer").hasSize(completed.get());
-    long[] actual = db.read((ReadTransaction tr) -> {
-      long[] out = new long[ACCOUNTS];
-      for (int a = 0; a < ACCOUNTS; a++) {
-        out[a] = Tuple.fromBytes(tr.get(BALANCE.pack(Tuple.from(a))).join()).getLong(0);
-      }
-      return out;
-    });
+    long[] actual =
+        db.read(
+            (ReadTransaction tr) -> {
+              long[] out = new long[ACCOUNTS];
+              for (int a = 0; a < ACCOUNTS; a++) {
+                out[a] = Tuple.fromBytes(tr.get(BALANCE.pack(Tuple.from(a))).join()).getLong(0);
+              }
+              return out;
+            });
     assertThat(actual).isEqualTo(expected);
     assertThat(java.util.Arrays.stream(actual).sum()).isEqualTo(ACCOUNTS * INITIAL);
     assertThat(audits.get()).isPositive();
@@ -134,22 +144,27 @@ class StressConformanceTest {
     byte[] doneKey = DONE.pack(Tuple.from(id));
     byte[] fromKey = BALANCE.pack(Tuple.from(from));
     byte[] toKey = BALANCE.pack(Tuple.from(to));
-    return tr.get(doneKey).thenCompose(done -> {
-      if (done != null) return CompletableFuture.completedFuture(null); // applied by an earlier try
-      CompletableFuture<byte[]> f = tr.get(fromKey);
-      CompletableFuture<byte[]> t = tr.get(toKey);
-      return f.thenCombine(t, (fv, tv) -> {
-        long fromBalance = Tuple.fromBytes(fv).getLong(0);
-        long toBalance = Tuple.fromBytes(tv).getLong(0);
-        boolean covered = fromBalance >= amount;
-        if (covered) {
-          tr.set(fromKey, Tuple.from(fromBalance - amount).pack());
-          tr.set(toKey, Tuple.from(toBalance + amount).pack());
-        }
-        tr.set(doneKey, Tuple.from(from, to, amount, covered).pack());
-        return null;
-      });
-    });
+    return tr.get(doneKey)
+        .thenCompose(
+            done -> {
+              if (done != null)
+                return CompletableFuture.completedFuture(null); // applied by an earlier try
+              CompletableFuture<byte[]> f = tr.get(fromKey);
+              CompletableFuture<byte[]> t = tr.get(toKey);
+              return f.thenCombine(
+                  t,
+                  (fv, tv) -> {
+                    long fromBalance = Tuple.fromBytes(fv).getLong(0);
+                    long toBalance = Tuple.fromBytes(tv).getLong(0);
+                    boolean covered = fromBalance >= amount;
+                    if (covered) {
+                      tr.set(fromKey, Tuple.from(fromBalance - amount).pack());
+                      tr.set(toKey, Tuple.from(toBalance + amount).pack());
+                    }
+                    tr.set(doneKey, Tuple.from(from, to, amount, covered).pack());
+                    return null;
+                  });
+            });
   }
 
   private static long sum(ReadTransaction tr) {
@@ -159,5 +174,4 @@ class StressConformanceTest {
     }
     return total;
   }
-
 }

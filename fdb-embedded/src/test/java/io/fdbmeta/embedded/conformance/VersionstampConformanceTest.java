@@ -48,8 +48,12 @@ class VersionstampConformanceTest {
     byte[] vs;
     long committedVersion;
     try (Transaction tr = db.createTransaction()) {
-      tr.mutate(MutationType.SET_VERSIONSTAMPED_KEY, versionstampParam(PREFIX, b("/k")), b("payload"));
-      tr.mutate(MutationType.SET_VERSIONSTAMPED_VALUE, b("latest"), versionstampParam(b("pre"), b("post")));
+      tr.mutate(
+          MutationType.SET_VERSIONSTAMPED_KEY, versionstampParam(PREFIX, b("/k")), b("payload"));
+      tr.mutate(
+          MutationType.SET_VERSIONSTAMPED_VALUE,
+          b("latest"),
+          versionstampParam(b("pre"), b("post")));
       CompletableFuture<byte[]> stamp = tr.getVersionstamp();
       assertThat(stamp).as("versionstamp before commit").isNotDone();
       tr.commit().join();
@@ -62,18 +66,18 @@ class VersionstampConformanceTest {
     assertThat(stamped).hasSize(1);
     assertThat(hex(stamped.get(0).getKey())).isEqualTo(hex(concat(PREFIX, vs, b("/k"))));
     assertThat(hex(stamped.get(0).getValue())).isEqualTo(hex(b("payload")));
-    assertThat(hex(Fdb.get(db, b("latest"))))
-        .isEqualTo(hex(concat(b("pre"), vs, b("post"))));
+    assertThat(hex(Fdb.get(db, b("latest")))).isEqualTo(hex(concat(b("pre"), vs, b("post"))));
   }
 
   @ConformanceTest
   void oneTransactionStampsEveryMutationAlike(Backend backend) {
     Database db = backend.db();
-    db.run(tr -> {
-      tr.mutate(MutationType.SET_VERSIONSTAMPED_KEY, versionstampParam(PREFIX, b("/1")), b(""));
-      tr.mutate(MutationType.SET_VERSIONSTAMPED_KEY, versionstampParam(PREFIX, b("/2")), b(""));
-      return null;
-    });
+    db.run(
+        tr -> {
+          tr.mutate(MutationType.SET_VERSIONSTAMPED_KEY, versionstampParam(PREFIX, b("/1")), b(""));
+          tr.mutate(MutationType.SET_VERSIONSTAMPED_KEY, versionstampParam(PREFIX, b("/2")), b(""));
+          return null;
+        });
     List<KeyValue> kvs = Fdb.range(db, Range.startsWith(PREFIX));
     assertThat(kvs).hasSize(2);
     assertThat(hex(Arrays.copyOfRange(kvs.get(0).getKey(), 3, 13)))
@@ -90,20 +94,25 @@ class VersionstampConformanceTest {
       List<Future<List<byte[]>>> results = new ArrayList<>();
       for (int t = 0; t < threads; t++) {
         byte[] suffix = b("/" + t);
-        results.add(pool.submit(() -> {
-          List<byte[]> mine = new ArrayList<>();
-          for (int i = 0; i < perThread; i++) {
-            try (Transaction tr = db.createTransaction()) {
-              tr.mutate(MutationType.SET_VERSIONSTAMPED_KEY, versionstampParam(PREFIX, suffix), b(""));
-              CompletableFuture<byte[]> vs = tr.getVersionstamp();
-              tr.commit().join();
-              byte[] stamp = await(vs);
-              assertThat(commitVersionOf(stamp)).isEqualTo(tr.getCommittedVersion());
-              mine.add(stamp);
-            }
-          }
-          return mine;
-        }));
+        results.add(
+            pool.submit(
+                () -> {
+                  List<byte[]> mine = new ArrayList<>();
+                  for (int i = 0; i < perThread; i++) {
+                    try (Transaction tr = db.createTransaction()) {
+                      tr.mutate(
+                          MutationType.SET_VERSIONSTAMPED_KEY,
+                          versionstampParam(PREFIX, suffix),
+                          b(""));
+                      CompletableFuture<byte[]> vs = tr.getVersionstamp();
+                      tr.commit().join();
+                      byte[] stamp = await(vs);
+                      assertThat(commitVersionOf(stamp)).isEqualTo(tr.getCommittedVersion());
+                      mine.add(stamp);
+                    }
+                  }
+                  return mine;
+                }));
       }
       Set<String> distinct = new HashSet<>();
       for (Future<List<byte[]>> f : results) {
@@ -139,7 +148,8 @@ class VersionstampConformanceTest {
     }
     try (Transaction tr = db.createTransaction()) {
       tr.mutate(MutationType.SET_VERSIONSTAMPED_KEY, versionstampParam(PREFIX, b("")), b("x"));
-      assertFdbError(ACCESSED_UNREADABLE, () -> tr.getRange(Range.startsWith(PREFIX)).asList().join());
+      assertFdbError(
+          ACCESSED_UNREADABLE, () -> tr.getRange(Range.startsWith(PREFIX)).asList().join());
       // Outside the range the stamped key can land in, reads work.
       assertThat(tr.get(b("elsewhere")).join()).isNull();
     }
@@ -150,19 +160,23 @@ class VersionstampConformanceTest {
     Database db = backend.db();
     // The placeholder would end past the value (offset 5 + 10 > 12 bytes before the suffix).
     byte[] badValue = concat(new byte[12], le32(5));
-    assertFdbError(CLIENT_INVALID_OPERATION, () -> {
-      try (Transaction tr = db.createTransaction()) {
-        tr.mutate(MutationType.SET_VERSIONSTAMPED_VALUE, b("bad"), badValue);
-        tr.commit().join();
-      }
-    });
+    assertFdbError(
+        CLIENT_INVALID_OPERATION,
+        () -> {
+          try (Transaction tr = db.createTransaction()) {
+            tr.mutate(MutationType.SET_VERSIONSTAMPED_VALUE, b("bad"), badValue);
+            tr.commit().join();
+          }
+        });
     byte[] badKey = concat(b("k"), le32(0)); // 1 byte cannot hold 10
-    assertFdbError(CLIENT_INVALID_OPERATION, () -> {
-      try (Transaction tr = db.createTransaction()) {
-        tr.mutate(MutationType.SET_VERSIONSTAMPED_KEY, badKey, b("v"));
-        tr.commit().join();
-      }
-    });
+    assertFdbError(
+        CLIENT_INVALID_OPERATION,
+        () -> {
+          try (Transaction tr = db.createTransaction()) {
+            tr.mutate(MutationType.SET_VERSIONSTAMPED_KEY, badKey, b("v"));
+            tr.commit().join();
+          }
+        });
   }
 
   @ConformanceTest
@@ -170,14 +184,17 @@ class VersionstampConformanceTest {
     Database db = backend.db();
     try (Transaction loser = db.createTransaction()) {
       loser.get(b("contended")).join();
-      db.run(tr -> {
-        tr.set(b("contended"), b("1"));
-        return null;
-      });
-      loser.mutate(MutationType.SET_VERSIONSTAMPED_VALUE, b("stamp"), versionstampParam(b(""), b("")));
+      db.run(
+          tr -> {
+            tr.set(b("contended"), b("1"));
+            return null;
+          });
+      loser.mutate(
+          MutationType.SET_VERSIONSTAMPED_VALUE, b("stamp"), versionstampParam(b(""), b("")));
       CompletableFuture<byte[]> vs = loser.getVersionstamp();
       assertFdbError(NOT_COMMITTED, () -> loser.commit().join());
-      // NativeAPI.actor.cpp commitAndWatch: versionstampPromise.sendError(transaction_invalid_version()).
+      // NativeAPI.actor.cpp commitAndWatch:
+      // versionstampPromise.sendError(transaction_invalid_version()).
       assertFdbError(2020, () -> await(vs));
     }
   }

@@ -6,7 +6,6 @@ import static io.fdbmeta.embedded.conformance.Fdb.WATCHES_DISABLED;
 import static io.fdbmeta.embedded.conformance.Fdb.assertFdbError;
 import static io.fdbmeta.embedded.conformance.Fdb.await;
 import static io.fdbmeta.embedded.conformance.Fdb.b;
-import static org.assertj.core.api.Assertions.assertThat;
 
 import com.apple.foundationdb.Database;
 import com.apple.foundationdb.Transaction;
@@ -26,10 +25,11 @@ class WatchConformanceTest {
   private static final long QUIET_MILLIS = 300;
 
   private static void put(Database db, String key, String value) {
-    db.run(tr -> {
-      tr.set(b(key), b(value));
-      return null;
-    });
+    db.run(
+        tr -> {
+          tr.set(b(key), b(value));
+          return null;
+        });
   }
 
   private static CompletableFuture<Void> watch(Database db, String key) {
@@ -63,11 +63,12 @@ class WatchConformanceTest {
     put(db, "c", "1");
     CompletableFuture<Void> cleared = watch(db, "c");
     CompletableFuture<Void> created = watch(db, "absent");
-    db.run(tr -> {
-      tr.clear(b("c"));
-      tr.set(b("absent"), b("now present"));
-      return null;
-    });
+    db.run(
+        tr -> {
+          tr.clear(b("c"));
+          tr.set(b("absent"), b("now present"));
+          return null;
+        });
     await(cleared);
     await(created);
   }

@@ -20,14 +20,27 @@ final class AsyncLoad {
 
   /** The operation returns how many units (keys) it read or wrote. */
   static Measurement run(
-      String what, int clients, Window window, Executor executor, Supplier<CompletableFuture<Integer>> op)
+      String what,
+      int clients,
+      Window window,
+      Executor executor,
+      Supplier<CompletableFuture<Integer>> op)
       throws InterruptedException {
-    return run(what, clients, window, executor, (IntFunction<CompletableFuture<Integer>>) client -> op.get());
+    return run(
+        what,
+        clients,
+        window,
+        executor,
+        (IntFunction<CompletableFuture<Integer>>) client -> op.get());
   }
 
   /** As above; the operation learns which client (0 to clients - 1) runs it. */
   static Measurement run(
-      String what, int clients, Window window, Executor executor, IntFunction<CompletableFuture<Integer>> op)
+      String what,
+      int clients,
+      Window window,
+      Executor executor,
+      IntFunction<CompletableFuture<Integer>> op)
       throws InterruptedException {
     CountDownLatch done = new CountDownLatch(clients);
     List<Client> all = new ArrayList<>();
@@ -38,7 +51,8 @@ final class AsyncLoad {
     }
     long waitNanos = window.end() - System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     if (!done.await(waitNanos, TimeUnit.NANOSECONDS)) {
-      throw new IllegalStateException(what + ": operations still outstanding 30 s after the run ended");
+      throw new IllegalStateException(
+          what + ": operations still outstanding 30 s after the run ended");
     }
     long ops = 0, units = 0, errors = 0;
     Throwable firstError = null;
@@ -52,7 +66,9 @@ final class AsyncLoad {
     }
     if (ops == 0) {
       throw new IllegalStateException(
-          what + ": no operation completed" + (firstError == null ? "" : "; first error: " + firstError),
+          what
+              + ": no operation completed"
+              + (firstError == null ? "" : "; first error: " + firstError),
           firstError);
     }
     return new Measurement(ops, units, errors, window.nanos(), LatencySamples.merge(samples));
@@ -71,7 +87,13 @@ final class AsyncLoad {
     long errors;
     @Nullable Throwable firstError;
 
-    Client(int index, Window window, Executor executor, IntFunction<CompletableFuture<Integer>> op, CountDownLatch done, int cap) {
+    Client(
+        int index,
+        Window window,
+        Executor executor,
+        IntFunction<CompletableFuture<Integer>> op,
+        CountDownLatch done,
+        int cap) {
       this.index = index;
       this.window = window;
       this.executor = executor;

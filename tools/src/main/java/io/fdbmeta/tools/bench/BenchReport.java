@@ -10,8 +10,10 @@ import java.util.Map;
 public final class BenchReport implements Report {
   /** FoundationDB's published single-process figures, applied to fdb-embedded in memory. */
   static final double POINT_READS_TARGET = 90_000;
+
   static final double COMMITS_TARGET = 35_000;
   static final double TEN_KEY_WRITES_TARGET = 46_000;
+
   /** Durable 16-client commits/s must be at least this fraction of memory's. */
   static final double DURABLE_RATIO_TARGET = 0.5;
 
@@ -33,15 +35,30 @@ public final class BenchReport implements Report {
     this.executorThreads = executorThreads;
     this.durableDir = durableDir;
     this.results = results;
-    targets.add(Target.atLeast("memoryPointReads", "memory point reads/s, 1 get per read transaction, 16 clients",
-        POINT_READS_TARGET, get(Backend.MEMORY, Workload.POINT_READ).unitsPerSecond()));
-    targets.add(Target.atLeast("memoryCommits16Clients", "memory single-key commits/s, 16 clients",
-        COMMITS_TARGET, get(Backend.MEMORY, Workload.COMMIT_16).opsPerSecond()));
-    targets.add(Target.atLeast("memoryTenKeyWrites", "memory key-writes/s, 100 clients x 10 keys",
-        TEN_KEY_WRITES_TARGET, get(Backend.MEMORY, Workload.COMMIT_10_KEYS).unitsPerSecond()));
-    targets.add(Target.atLeast("durableOverMemoryCommits256Clients",
-        "durable / memory single-key commits/s, 256 clients (within 2x, group commit)",
-        DURABLE_RATIO_TARGET, durableRatio(Workload.COMMIT_256)));
+    targets.add(
+        Target.atLeast(
+            "memoryPointReads",
+            "memory point reads/s, 1 get per read transaction, 16 clients",
+            POINT_READS_TARGET,
+            get(Backend.MEMORY, Workload.POINT_READ).unitsPerSecond()));
+    targets.add(
+        Target.atLeast(
+            "memoryCommits16Clients",
+            "memory single-key commits/s, 16 clients",
+            COMMITS_TARGET,
+            get(Backend.MEMORY, Workload.COMMIT_16).opsPerSecond()));
+    targets.add(
+        Target.atLeast(
+            "memoryTenKeyWrites",
+            "memory key-writes/s, 100 clients x 10 keys",
+            TEN_KEY_WRITES_TARGET,
+            get(Backend.MEMORY, Workload.COMMIT_10_KEYS).unitsPerSecond()));
+    targets.add(
+        Target.atLeast(
+            "durableOverMemoryCommits256Clients",
+            "durable / memory single-key commits/s, 256 clients (within 2x, group commit)",
+            DURABLE_RATIO_TARGET,
+            durableRatio(Workload.COMMIT_256)));
   }
 
   public Measurement get(Backend backend, Workload workload) {
@@ -75,45 +92,106 @@ public final class BenchReport implements Report {
   @Override
   public String table(String reproduce) {
     StringBuilder sb = new StringBuilder();
-    sb.append("fdbmeta bench store: fdb-embedded (memory, durable) beside a raw ConcurrentSkipListMap, same run\n");
+    sb.append(
+        "fdbmeta bench store: fdb-embedded (memory, durable) beside a raw ConcurrentSkipListMap, same run\n");
     sb.append("reproduce: ").append(reproduce).append('\n');
-    sb.append(String.format(Locale.ROOT,
-        "%.2f s per measurement after %.2f s warm-up; %,d keys of %d bytes, %d-byte values; %d cpus; Java %s%n",
-        config.seconds(), config.warmupSeconds(), config.keys(), StoreBenchmark.key(0).length,
-        StoreBenchmark.VALUE_BYTES, Runtime.getRuntime().availableProcessors(), Runtime.version()));
-    sb.append(String.format(Locale.ROOT,
-        "fdb-embedded clients: async (runAsync/readAsync chains, 1 transaction outstanding each) on a ForkJoinPool of %d;%n"
-            + "skiplist clients: threads in a tight loop, one map operation per key; durable store: %s%n",
-        executorThreads, durableDir));
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "%.2f s per measurement after %.2f s warm-up; %,d keys of %d bytes, %d-byte values; %d cpus; Java %s%n",
+            config.seconds(),
+            config.warmupSeconds(),
+            config.keys(),
+            StoreBenchmark.key(0).length,
+            StoreBenchmark.VALUE_BYTES,
+            Runtime.getRuntime().availableProcessors(),
+            Runtime.version()));
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "fdb-embedded clients: async (runAsync/readAsync chains, 1 transaction outstanding each) on a ForkJoinPool of %d;%n"
+                + "skiplist clients: threads in a tight loop, one map operation per key; durable store: %s%n",
+            executorThreads,
+            durableDir));
     sb.append(Target.loadWarning(loadAverage));
     sb.append('\n');
-    sb.append(String.format(Locale.ROOT, ROW, "operation", "per txn", "clients", "memory", "durable", "skiplist", "target (memory)"));
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            ROW,
+            "operation",
+            "per txn",
+            "clients",
+            "memory",
+            "durable",
+            "skiplist",
+            "target (memory)"));
     for (Workload w : Workload.values()) {
       String t = "";
       if (w == Workload.POINT_READ) t = target("memoryPointReads").verdict("%,.0f", "");
       if (w == Workload.COMMIT_16) t = target("memoryCommits16Clients").verdict("%,.0f", "");
       if (w == Workload.COMMIT_10_KEYS) t = target("memoryTenKeyWrites").verdict("%,.0f", "");
-      sb.append(String.format(Locale.ROOT, ROW, w.label, w.perTransaction, w.clients,
-          rate(Backend.MEMORY, w), rate(Backend.DURABLE, w), rate(Backend.SKIPLIST, w), t));
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              ROW,
+              w.label,
+              w.perTransaction,
+              w.clients,
+              rate(Backend.MEMORY, w),
+              rate(Backend.DURABLE, w),
+              rate(Backend.SKIPLIST, w),
+              t));
     }
     for (Workload w : List.of(Workload.COMMIT_1, Workload.COMMIT_16)) {
       for (double p : new double[] {50, 99}) {
-        sb.append(String.format(Locale.ROOT, ROW, String.format(Locale.ROOT, "commit latency p%.0f (us)", p),
-            w.perTransaction, w.clients, micros(Backend.MEMORY, w, p), micros(Backend.DURABLE, w, p),
-            micros(Backend.SKIPLIST, w, p), ""));
+        sb.append(
+            String.format(
+                Locale.ROOT,
+                ROW,
+                String.format(Locale.ROOT, "commit latency p%.0f (us)", p),
+                w.perTransaction,
+                w.clients,
+                micros(Backend.MEMORY, w, p),
+                micros(Backend.DURABLE, w, p),
+                micros(Backend.SKIPLIST, w, p),
+                ""));
       }
     }
-    sb.append(String.format(Locale.ROOT, ROW, "durable/memory commits/s", "1 set", 16, "",
-        String.format(Locale.ROOT, "%.2fx", durableRatio(Workload.COMMIT_16)), "",
-        "(bounded by 16 clients / flush latency)"));
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            ROW,
+            "durable/memory commits/s",
+            "1 set",
+            16,
+            "",
+            String.format(Locale.ROOT, "%.2fx", durableRatio(Workload.COMMIT_16)),
+            "",
+            "(bounded by 16 clients / flush latency)"));
     Target ratio = target("durableOverMemoryCommits256Clients");
-    sb.append(String.format(Locale.ROOT, ROW, "durable/memory commits/s", "1 set", 256, "",
-        String.format(Locale.ROOT, "%.2fx", ratio.actual()), "",
-        ratio.verdict("%.2f", "x")));
-    long errors = results.values().stream().flatMap(m -> m.values().stream()).mapToLong(Measurement::errors).sum();
-    sb.append(String.format(Locale.ROOT,
-        "%nskiplist latency rows time one map put; %d failed operations in all; targets: %s%n",
-        errors, allTargetsPass() ? "all PASS" : "some MISS"));
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            ROW,
+            "durable/memory commits/s",
+            "1 set",
+            256,
+            "",
+            String.format(Locale.ROOT, "%.2fx", ratio.actual()),
+            "",
+            ratio.verdict("%.2f", "x")));
+    long errors =
+        results.values().stream()
+            .flatMap(m -> m.values().stream())
+            .mapToLong(Measurement::errors)
+            .sum();
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "%nskiplist latency rows time one map put; %d failed operations in all; targets: %s%n",
+            errors,
+            allTargetsPass() ? "all PASS" : "some MISS"));
     return sb.toString();
   }
 
@@ -128,18 +206,19 @@ public final class BenchReport implements Report {
   /** Every figure in one line of JSON. */
   @Override
   public String json(String reproduce) {
-    Json root = Json.object()
-        .put("bench", "store")
-        .put("reproduce", reproduce)
-        .put("seconds", config.seconds())
-        .put("warmupSeconds", config.warmupSeconds())
-        .put("keys", config.keys())
-        .put("valueBytes", StoreBenchmark.VALUE_BYTES)
-        .put("cpus", Runtime.getRuntime().availableProcessors())
-        .put("executorThreads", executorThreads)
-        .put("loadAverageAtStart", loadAverage)
-        .put("java", Runtime.version().toString())
-        .put("clients", "fdb-embedded: async runAsync/readAsync chains; skiplist: threads");
+    Json root =
+        Json.object()
+            .put("bench", "store")
+            .put("reproduce", reproduce)
+            .put("seconds", config.seconds())
+            .put("warmupSeconds", config.warmupSeconds())
+            .put("keys", config.keys())
+            .put("valueBytes", StoreBenchmark.VALUE_BYTES)
+            .put("cpus", Runtime.getRuntime().availableProcessors())
+            .put("executorThreads", executorThreads)
+            .put("loadAverageAtStart", loadAverage)
+            .put("java", Runtime.version().toString())
+            .put("clients", "fdb-embedded: async runAsync/readAsync chains; skiplist: threads");
     for (Backend b : Backend.values()) {
       Json backend = Json.object().put("description", b.description);
       long errors = 0;

@@ -3,9 +3,9 @@ package io.fdbmeta.tools.bench;
 import java.lang.management.ManagementFactory;
 
 /**
- * The process's cpu time (every thread, user and system) between a window's measured start and
- * its end, read by a small thread that sleeps until each: what a run cost in cpu, whoever else
- * shares the machine. -1 where the JVM cannot tell.
+ * The process's cpu time (every thread, user and system) between a window's measured start and its
+ * end, read by a small thread that sleeps until each: what a run cost in cpu, whoever else shares
+ * the machine. -1 where the JVM cannot tell.
  */
 final class CpuClock {
   private final Thread reader;
@@ -13,12 +13,15 @@ final class CpuClock {
   private volatile long endCpu = -1;
 
   private CpuClock(Window window) {
-    reader = new Thread(() -> {
-      if (!sleepUntil(window.measureStart())) return;
-      startCpu = processCpuNanos();
-      if (!sleepUntil(window.end())) return;
-      endCpu = processCpuNanos();
-    }, "bench-cpu-clock");
+    reader =
+        new Thread(
+            () -> {
+              if (!sleepUntil(window.measureStart())) return;
+              startCpu = processCpuNanos();
+              if (!sleepUntil(window.end())) return;
+              endCpu = processCpuNanos();
+            },
+            "bench-cpu-clock");
     reader.setDaemon(true);
   }
 
@@ -35,13 +38,15 @@ final class CpuClock {
   }
 
   static long processCpuNanos() {
-    if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) return os.getProcessCpuTime();
+    if (ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os) return os.getProcessCpuTime();
     return -1;
   }
 
   private static boolean sleepUntil(long nanoTime) {
     try {
-      for (long left; (left = nanoTime - System.nanoTime()) > 0; ) Thread.sleep(left / 1_000_000, (int) (left % 1_000_000));
+      for (long left; (left = nanoTime - System.nanoTime()) > 0; )
+        Thread.sleep(left / 1_000_000, (int) (left % 1_000_000));
       return true;
     } catch (InterruptedException e) {
       return false;

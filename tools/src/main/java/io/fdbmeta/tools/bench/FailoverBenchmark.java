@@ -79,26 +79,45 @@ public final class FailoverBenchmark {
   static final Duration CONTROLLER_TICK = Duration.ofMillis(100);
   static final String CLUSTER = "fdbmeta-bench-failover";
   static final int REPLICATION = 3;
+
   /** How long a probe keeps trying, in leases, before its range counts as not served. */
   static final int PROBE_GIVE_UP_LEASES = 10;
+
   static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(30);
+
   /** Load on a healthy cluster before each kill. */
   static final Duration STEADY = Duration.ofSeconds(1);
 
   /** Options of one run. */
   public record Config(int kills, Duration lease, int nodes, int ranges, int clients, long seed) {
     public Config {
-      if (kills < 1 || kills > 100) throw new IllegalArgumentException("kills must be in [1, 100], got " + kills);
-      if (lease.compareTo(MAX_CLOCK_OFFSET.multipliedBy(4)) < 0 || lease.compareTo(Duration.ofMinutes(1)) > 0) {
-        throw new IllegalArgumentException("lease must be in [" + MAX_CLOCK_OFFSET.multipliedBy(4).toMillis() + " ms, 60 s] (at least 4 x the max clock offset), got " + lease.toMillis() + " ms");
+      if (kills < 1 || kills > 100)
+        throw new IllegalArgumentException("kills must be in [1, 100], got " + kills);
+      if (lease.compareTo(MAX_CLOCK_OFFSET.multipliedBy(4)) < 0
+          || lease.compareTo(Duration.ofMinutes(1)) > 0) {
+        throw new IllegalArgumentException(
+            "lease must be in ["
+                + MAX_CLOCK_OFFSET.multipliedBy(4).toMillis()
+                + " ms, 60 s] (at least 4 x the max clock offset), got "
+                + lease.toMillis()
+                + " ms");
       }
-      if (nodes < 4 || nodes > 30) throw new IllegalArgumentException("nodes must be in [4, 30] (a killed node's replicas need another node in its zone), got " + nodes);
-      if (ranges < 1 || ranges > 1000) throw new IllegalArgumentException("ranges must be in [1, 1000], got " + ranges);
-      if (clients < 1 || clients > 256) throw new IllegalArgumentException("clients must be in [1, 256], got " + clients);
+      if (nodes < 4 || nodes > 30)
+        throw new IllegalArgumentException(
+            "nodes must be in [4, 30] (a killed node's replicas need another node in its zone), got "
+                + nodes);
+      if (ranges < 1 || ranges > 1000)
+        throw new IllegalArgumentException("ranges must be in [1, 1000], got " + ranges);
+      if (clients < 1 || clients > 256)
+        throw new IllegalArgumentException("clients must be in [1, 256], got " + clients);
     }
 
     LayerConfig layer() {
-      return LayerConfig.builder().leaseDuration(lease).maxClockOffset(MAX_CLOCK_OFFSET).livenessDuration(lease).build();
+      return LayerConfig.builder()
+          .leaseDuration(lease)
+          .maxClockOffset(MAX_CLOCK_OFFSET)
+          .livenessDuration(lease)
+          .build();
     }
 
     ControllerConfig.Builder controller(ControllerConfig.Builder b) {
@@ -106,7 +125,10 @@ public final class FailoverBenchmark {
     }
   }
 
-  /** One kill and what followed it. Times are millis from the kill; -1: nothing to time, -2: never happened. */
+  /**
+   * One kill and what followed it. Times are millis from the kill; -1: nothing to time, -2: never
+   * happened.
+   */
   record Kill(
       int round,
       String node,
@@ -162,30 +184,59 @@ public final class FailoverBenchmark {
   public FailoverReport run() throws InterruptedException {
     long runStart = System.nanoTime();
     double loadAverage = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-    EventLoopGroup clientLoops = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("bench-failover-client", true), Transport.preferred().ioHandlerFactory());
-    ExecutorService probeThreads = Executors.newCachedThreadPool(new DefaultThreadFactory("bench-failover-probe", true));
+    EventLoopGroup clientLoops =
+        new MultiThreadIoEventLoopGroup(
+            1,
+            new DefaultThreadFactory("bench-failover-client", true),
+            Transport.preferred().ioHandlerFactory());
+    ExecutorService probeThreads =
+        Executors.newCachedThreadPool(new DefaultThreadFactory("bench-failover-probe", true));
     List<RespClient> clients = new ArrayList<>();
     List<Kill> kills = new ArrayList<>();
     ProbeLog probes = new ProbeLog();
     try (Database db = EmbeddedFdb.inMemory()) {
-      say(String.format(Locale.ROOT, "bench failover: starting %d storage nodes (replication %d, %d ranges), the controller and a router; lease %d ms", config.nodes(), REPLICATION,
-          config.ranges(), config.lease().toMillis()));
-      LocalCluster.Options options = LocalCluster.Options.builder().nodes(config.nodes()).replication(REPLICATION).splitKeys(splitKeys()).controller(config::controller).build();
+      say(
+          String.format(
+              Locale.ROOT,
+              "bench failover: starting %d storage nodes (replication %d, %d ranges), the controller and a router; lease %d ms",
+              config.nodes(),
+              REPLICATION,
+              config.ranges(),
+              config.lease().toMillis()));
+      LocalCluster.Options options =
+          LocalCluster.Options.builder()
+              .nodes(config.nodes())
+              .replication(REPLICATION)
+              .splitKeys(splitKeys())
+              .controller(config::controller)
+              .build();
       try (LocalCluster cluster = LocalCluster.start(db, CLUSTER, config.layer(), options);
-          Router router = Router.start(RouterConfig.builder().host("127.0.0.1").port(0).adminPort(-1).cluster(CLUSTER).build(), db, cluster.keyspace())) {
+          Router router =
+              Router.start(
+                  RouterConfig.builder()
+                      .host("127.0.0.1")
+                      .port(0)
+                      .adminPort(-1)
+                      .cluster(CLUSTER)
+                      .build(),
+                  db,
+                  cluster.keyspace())) {
         Controller controller = cluster.controller().orElseThrow();
         List<ControllerEvent> events = new CopyOnWriteArrayList<>();
         controller.addListener(events::add);
-        for (int i = 0; i < config.clients(); i++) clients.add(RespClient.connect(clientLoops, router.address()));
+        for (int i = 0; i < config.clients(); i++)
+          clients.add(RespClient.connect(clientLoops, router.address()));
         DemoWorkload load = new DemoWorkload(clients, false);
         load.start(config.seed());
         for (int round = 1; round <= config.kills(); round++) {
           settle(cluster);
           Thread.sleep(STEADY.toMillis()); // the load runs on a healthy cluster between kills
-          kills.add(killOne(round, cluster, router, clientLoops, probeThreads, load, events, probes));
+          kills.add(
+              killOne(round, cluster, router, clientLoops, probeThreads, load, events, probes));
         }
         settle(cluster);
-        say("bench failover: stopping the load; checking every acknowledged write through the router and on every replica");
+        say(
+            "bench failover: stopping the load; checking every acknowledged write through the router and on every replica");
         load.stop();
         settle(cluster);
         Check viaRouter;
@@ -193,14 +244,32 @@ public final class FailoverBenchmark {
         try (RespClient checker = RespClient.connect(clientLoops, router.address())) {
           viaRouter = Check.of(load.verify(checker));
           probed = probes.verify(checker);
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-          throw new IllegalStateException("bench failover: reading the probe keys back failed: " + e, e);
+        } catch (java.util.concurrent.ExecutionException
+            | java.util.concurrent.TimeoutException e) {
+          throw new IllegalStateException(
+              "bench failover: reading the probe keys back failed: " + e, e);
         }
         Check onReplicas = Check.of(load.verifyOnReplicas(cluster));
         var stats = controller.stats();
-        double loadAverageAtEnd = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-        Results r = new Results(loadAverage, loadAverageAtEnd, kills, load.requests(), load.acknowledgedWrites(), load.errors(), load.errorKinds(), load.staleReads(), viaRouter,
-            onReplicas, probed, stats.rebalanceMoves(), stats.replicasRecreated(), stats.leasesMoved(), (System.nanoTime() - runStart) / 1e9);
+        double loadAverageAtEnd =
+            ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+        Results r =
+            new Results(
+                loadAverage,
+                loadAverageAtEnd,
+                kills,
+                load.requests(),
+                load.acknowledgedWrites(),
+                load.errors(),
+                load.errorKinds(),
+                load.staleReads(),
+                viaRouter,
+                onReplicas,
+                probed,
+                stats.rebalanceMoves(),
+                stats.replicasRecreated(),
+                stats.leasesMoved(),
+                (System.nanoTime() - runStart) / 1e9);
         say("bench failover: stopping the cluster");
         return new FailoverReport(config, r);
       } catch (IOException e) {
@@ -210,23 +279,48 @@ public final class FailoverBenchmark {
       }
     } finally {
       probeThreads.shutdownNow();
-      clientLoops.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(2, TimeUnit.SECONDS);
+      clientLoops
+          .shutdownGracefully(0, 1, TimeUnit.SECONDS)
+          .awaitUninterruptibly(2, TimeUnit.SECONDS);
     }
   }
 
   private List<byte[]> splitKeys() {
     List<byte[]> keys = new ArrayList<>();
-    for (int i = 1; i < config.ranges(); i++) keys.add(DemoWorkload.keyBytes((int) ((long) i * DemoWorkload.KEYS / config.ranges())));
+    for (int i = 1; i < config.ranges(); i++)
+      keys.add(DemoWorkload.keyBytes((int) ((long) i * DemoWorkload.KEYS / config.ranges())));
     return keys;
   }
 
-  private Kill killOne(int round, LocalCluster cluster, Router router, EventLoopGroup loops, ExecutorService threads, DemoWorkload load, List<ControllerEvent> events,
-      ProbeLog probes) throws InterruptedException {
-    String victim = cluster.busiestReplaceableNode()
-        .orElseThrow(() -> new IllegalStateException("no node shares its zone with another; cannot re-create a killed node's replicas"));
-    List<RangeDescriptor> affected = cluster.ranges().stream().filter(d -> d.replicas().contains(victim)).toList();
+  private Kill killOne(
+      int round,
+      LocalCluster cluster,
+      Router router,
+      EventLoopGroup loops,
+      ExecutorService threads,
+      DemoWorkload load,
+      List<ControllerEvent> events,
+      ProbeLog probes)
+      throws InterruptedException {
+    String victim =
+        cluster
+            .busiestReplaceableNode()
+            .orElseThrow(
+                () ->
+                    new IllegalStateException(
+                        "no node shares its zone with another; cannot re-create a killed node's replicas"));
+    List<RangeDescriptor> affected =
+        cluster.ranges().stream().filter(d -> d.replicas().contains(victim)).toList();
     long led = affected.stream().filter(d -> victim.equals(d.leaseholder())).count();
-    say(String.format(Locale.ROOT, "bench failover: kill %d of %d: %s (replica of %d ranges, leads %d)", round, config.kills(), victim, affected.size(), led));
+    say(
+        String.format(
+            Locale.ROOT,
+            "bench failover: kill %d of %d: %s (replica of %d ranges, leads %d)",
+            round,
+            config.kills(),
+            victim,
+            affected.size(),
+            led));
     long errors0 = load.errors();
     events.clear();
     long killedAt = System.currentTimeMillis();
@@ -234,7 +328,10 @@ public final class FailoverBenchmark {
     cluster.kill(victim);
     long giveUp = killed + config.lease().toNanos() * PROBE_GIVE_UP_LEASES;
     List<CompletableFuture<Long>> served = new ArrayList<>();
-    for (RangeDescriptor d : affected) served.add(CompletableFuture.supplyAsync(() -> probe(router, loops, d, killed, giveUp, probes), threads));
+    for (RangeDescriptor d : affected)
+      served.add(
+          CompletableFuture.supplyAsync(
+              () -> probe(router, loops, d, killed, giveUp, probes), threads));
     long ledMax = -1, followedMax = -1, all = 0, slowest = 0;
     for (int i = 0; i < affected.size(); i++) {
       long ms = served.get(i).join();
@@ -262,9 +359,33 @@ public final class FailoverBenchmark {
     long t0 = System.nanoTime();
     StorageNode back = cluster.restart(victim);
     long restart = (System.nanoTime() - t0) / 1_000_000;
-    say(String.format(Locale.ROOT, "bench failover: kill %d: every range served again after %s; %s restarted as incarnation %d in %d ms", round,
-        all < 0 ? "MORE THAN " + config.lease().multipliedBy(PROBE_GIVE_UP_LEASES).toSeconds() + " s" : all + " ms", victim, back.incarnation(), restart));
-    return new Kill(round, victim, affected.size(), (int) led, dead, leasesMoved, recreated, ledMax, followedMax, all, slowest, errors, restart);
+    say(
+        String.format(
+            Locale.ROOT,
+            "bench failover: kill %d: every range served again after %s; %s restarted as incarnation %d in %d ms",
+            round,
+            all < 0
+                ? "MORE THAN "
+                    + config.lease().multipliedBy(PROBE_GIVE_UP_LEASES).toSeconds()
+                    + " s"
+                : all + " ms",
+            victim,
+            back.incarnation(),
+            restart));
+    return new Kill(
+        round,
+        victim,
+        affected.size(),
+        (int) led,
+        dead,
+        leasesMoved,
+        recreated,
+        ledMax,
+        followedMax,
+        all,
+        slowest,
+        errors,
+        restart);
   }
 
   private static long worst(long sofar, long ms) {
@@ -273,19 +394,28 @@ public final class FailoverBenchmark {
   }
 
   /**
-   * Writes a probe key of {@code d} through the router and reads it back until both succeed;
-   * millis from the kill, or -1 if it gave up.
+   * Writes a probe key of {@code d} through the router and reads it back until both succeed; millis
+   * from the kill, or -1 if it gave up.
    */
-  private long probe(Router router, EventLoopGroup loops, RangeDescriptor d, long killed, long giveUp, ProbeLog log) {
+  private long probe(
+      Router router,
+      EventLoopGroup loops,
+      RangeDescriptor d,
+      long killed,
+      long giveUp,
+      ProbeLog log) {
     byte[] key = probeKey(d);
     try (RespClient c = RespClient.connect(loops, router.address())) {
       while (System.nanoTime() - giveUp < 0) {
         String value = log.next(key);
-        RespValue set = c.send(SET, key, value.getBytes(StandardCharsets.US_ASCII)).get(30, TimeUnit.SECONDS);
+        RespValue set =
+            c.send(SET, key, value.getBytes(StandardCharsets.US_ASCII)).get(30, TimeUnit.SECONDS);
         if (set instanceof RespValue.Simple s && s.text().equals("OK")) {
           log.acked(key, value);
           RespValue get = c.send(GET, key).get(30, TimeUnit.SECONDS);
-          if (get instanceof RespValue.Bulk b && Arrays.equals(b.bytes(), value.getBytes(StandardCharsets.US_ASCII))) return (System.nanoTime() - killed) / 1_000_000;
+          if (get instanceof RespValue.Bulk b
+              && Arrays.equals(b.bytes(), value.getBytes(StandardCharsets.US_ASCII)))
+            return (System.nanoTime() - killed) / 1_000_000;
         }
         Thread.sleep(5);
       }
@@ -293,7 +423,8 @@ public final class FailoverBenchmark {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (Exception e) {
-      throw new IllegalStateException("bench failover: probing range " + d.rangeId() + " failed: " + e, e);
+      throw new IllegalStateException(
+          "bench failover: probing range " + d.rangeId() + " failed: " + e, e);
     }
   }
 
@@ -315,7 +446,9 @@ public final class FailoverBenchmark {
   private static void await(String what, BooleanSupplier done) throws InterruptedException {
     long deadline = System.nanoTime() + SETTLE_TIMEOUT.toNanos();
     while (!done.getAsBoolean()) {
-      if (System.nanoTime() - deadline > 0) throw new IllegalStateException("bench failover: not within " + SETTLE_TIMEOUT.toSeconds() + " s: " + what);
+      if (System.nanoTime() - deadline > 0)
+        throw new IllegalStateException(
+            "bench failover: not within " + SETTLE_TIMEOUT.toSeconds() + " s: " + what);
       Thread.sleep(20);
     }
   }
@@ -323,7 +456,9 @@ public final class FailoverBenchmark {
   static final byte[] SET = "SET".getBytes(StandardCharsets.US_ASCII);
   static final byte[] GET = "GET".getBytes(StandardCharsets.US_ASCII);
 
-  /** The probes' writes: per probe key the last acknowledged value and how many were tried since. */
+  /**
+   * The probes' writes: per probe key the last acknowledged value and how many were tried since.
+   */
   static final class ProbeLog {
     private final Map<String, long[]> seqs = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -355,13 +490,19 @@ public final class FailoverBenchmark {
     }
 
     /** Reads every probe key back: it must hold its last acknowledged value or a later try. */
-    Check verify(RespClient client) throws InterruptedException, java.util.concurrent.ExecutionException, java.util.concurrent.TimeoutException {
+    Check verify(RespClient client)
+        throws InterruptedException,
+            java.util.concurrent.ExecutionException,
+            java.util.concurrent.TimeoutException {
       long checked = 0, lost = 0;
       for (Map.Entry<String, long[]> e : seqs.entrySet()) {
         long[] s = e.getValue();
         if (s[0] == 0) continue;
         checked++;
-        RespValue v = client.send(GET, e.getKey().getBytes(StandardCharsets.ISO_8859_1)).get(30, TimeUnit.SECONDS);
+        RespValue v =
+            client
+                .send(GET, e.getKey().getBytes(StandardCharsets.ISO_8859_1))
+                .get(30, TimeUnit.SECONDS);
         long seq = v instanceof RespValue.Bulk b && b.bytes() != null ? seqOf(b.utf8()) : -1;
         if (seq < s[0] || seq > s[1]) lost++;
       }

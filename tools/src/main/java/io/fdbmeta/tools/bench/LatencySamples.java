@@ -2,7 +2,9 @@ package io.fdbmeta.tools.bench;
 
 import java.util.Arrays;
 
-/** A growable array of latencies, capped so a fast loop cannot fill the heap; one writer at a time. */
+/**
+ * A growable array of latencies, capped so a fast loop cannot fill the heap; one writer at a time.
+ */
 final class LatencySamples {
   private final int cap;
   private long[] values = new long[1024];

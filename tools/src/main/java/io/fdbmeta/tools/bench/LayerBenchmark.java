@@ -17,14 +17,14 @@ import io.fdbmeta.layer.RangeCatalog;
 import io.fdbmeta.layer.RangeDescriptor;
 import io.fdbmeta.layer.RouteFollower;
 import io.fdbmeta.layer.RouteTable;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -95,19 +95,30 @@ public final class LayerBenchmark {
   static final int REGISTER_PER_TXN = 500;
   static final int LOAD_PAGE_SIZE = 10_000;
   static final int COLD_LOAD_ROUNDS = 15;
-  /** After the cold load, one lookup per this many ranges: a few in every chunk, each chunk indexed on its first. */
+
+  /**
+   * After the cold load, one lookup per this many ranges: a few in every chunk, each chunk indexed
+   * on its first.
+   */
   static final int FIRST_LOOKUP_STRIDE = 64;
+
   static final int SPLIT_CLIENTS = 8;
   static final int MAX_PROPAGATION_SAMPLES = 5_000;
   static final int KEY_STRIDE = 10;
 
   /** Options of one run; {@code dir} null means in memory. */
-  public record Config(int ranges, int nodes, double seconds, double heartbeatRate, @Nullable Path dir) {
+  public record Config(
+      int ranges, int nodes, double seconds, double heartbeatRate, @Nullable Path dir) {
     public Config {
-      if (ranges < 1000 || ranges > 10_000_000) throw new IllegalArgumentException("ranges must be in [1000, 10000000], got " + ranges);
-      if (nodes < 3 || nodes > 1_000_000) throw new IllegalArgumentException("nodes must be in [3, 1000000], got " + nodes);
-      if (!(seconds > 0 && seconds <= 600)) throw new IllegalArgumentException("seconds must be in (0, 600], got " + seconds);
-      if (!(heartbeatRate >= 1 && heartbeatRate <= 1_000_000)) throw new IllegalArgumentException("heartbeat rate must be in [1, 1000000], got " + heartbeatRate);
+      if (ranges < 1000 || ranges > 10_000_000)
+        throw new IllegalArgumentException("ranges must be in [1000, 10000000], got " + ranges);
+      if (nodes < 3 || nodes > 1_000_000)
+        throw new IllegalArgumentException("nodes must be in [3, 1000000], got " + nodes);
+      if (!(seconds > 0 && seconds <= 600))
+        throw new IllegalArgumentException("seconds must be in (0, 600], got " + seconds);
+      if (!(heartbeatRate >= 1 && heartbeatRate <= 1_000_000))
+        throw new IllegalArgumentException(
+            "heartbeat rate must be in [1, 1000000], got " + heartbeatRate);
     }
 
     double warmupSeconds() {
@@ -190,7 +201,8 @@ public final class LayerBenchmark {
     long runStart = System.nanoTime();
     double loadAverage = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
-    ForkJoinPool pool = new ForkJoinPool(threads, ForkJoinPool.defaultForkJoinWorkerThreadFactory, null, true);
+    ForkJoinPool pool =
+        new ForkJoinPool(threads, ForkJoinPool.defaultForkJoinWorkerThreadFactory, null, true);
     Path dir = config.dir();
     try {
       if (dir != null) Files.createDirectories(dir);
@@ -198,17 +210,19 @@ public final class LayerBenchmark {
       if (dir != null) b.directory(dir);
       try (Database db = b.build()) {
         Keyspace ks = Keyspace.open(db, CLUSTER);
-        db.run(tr -> {
-          tr.clear(ks.all()); // a durable store may hold an earlier run's catalog
-          return null;
-        });
+        db.run(
+            tr -> {
+              tr.clear(ks.all()); // a durable store may hold an earlier run's catalog
+              return null;
+            });
         Results r = measure(db, ks, pool, loadAverage, threads, runStart);
         if (dir != null) {
           say("bench layer: clearing the benchmark's keys from " + dir);
-          db.run(tr -> {
-            tr.clear(ks.all());
-            return null;
-          });
+          db.run(
+              tr -> {
+                tr.clear(ks.all());
+                return null;
+              });
         }
         return new LayerReport(config, r);
       }
@@ -219,7 +233,8 @@ public final class LayerBenchmark {
     }
   }
 
-  private Results measure(Database db, Keyspace ks, ForkJoinPool pool, double loadAverage, int threads, long runStart)
+  private Results measure(
+      Database db, Keyspace ks, ForkJoinPool pool, double loadAverage, int threads, long runStart)
       throws InterruptedException {
     RangeCatalog catalog = new RangeCatalog(ks, layerConfig);
     NodeRegistry registry = new NodeRegistry(ks, layerConfig);
@@ -234,34 +249,62 @@ public final class LayerBenchmark {
     // 2. heartbeats
     NodeRegistry.Heartbeat[] beats = new NodeRegistry.Heartbeat[config.nodes()];
     for (int i = 0; i < beats.length; i++) {
-      beats[i] = new NodeRegistry.Heartbeat(nodeId(i), 1, new NodeRecord.Load(i % 100, 100.0, 1L << 30, 0.5), CAPACITY);
+      beats[i] =
+          new NodeRegistry.Heartbeat(
+              nodeId(i), 1, new NodeRecord.Load(i % 100, 100.0, 1L << 30, 0.5), CAPACITY);
     }
     Measurement open;
     Measurement saturated;
     Gc heartbeatGc;
     try (HeartbeatBatcher batcher = new HeartbeatBatcher(registry, db)) {
-      say(String.format(Locale.ROOT, "bench layer: heartbeats, open loop at %,.0f/s from %,d nodes", config.heartbeatRate(), config.nodes()));
-      OpenLoop.run(config.heartbeatRate(), config.warmupSeconds(), i -> batcher.submit(beats[i % beats.length]));
+      say(
+          String.format(
+              Locale.ROOT,
+              "bench layer: heartbeats, open loop at %,.0f/s from %,d nodes",
+              config.heartbeatRate(),
+              config.nodes()));
+      OpenLoop.run(
+          config.heartbeatRate(),
+          config.warmupSeconds(),
+          i -> batcher.submit(beats[i % beats.length]));
       Gc gc0 = Gc.now();
-      open = OpenLoop.run(config.heartbeatRate(), config.seconds(), i -> batcher.submit(beats[i % beats.length])).measurement();
+      open =
+          OpenLoop.run(
+                  config.heartbeatRate(),
+                  config.seconds(),
+                  i -> batcher.submit(beats[i % beats.length]))
+              .measurement();
       heartbeatGc = Gc.now().minus(gc0);
       say("bench layer: heartbeats, saturated (every node keeps one outstanding)");
-      saturated = AsyncLoad.run("saturated heartbeats", beats.length, window(), pool,
-          (int node) -> batcher.submit(beats[node]).thenApply(rec -> 1));
+      saturated =
+          AsyncLoad.run(
+              "saturated heartbeats",
+              beats.length,
+              window(),
+              pool,
+              (int node) -> batcher.submit(beats[node]).thenApply(rec -> 1));
     }
 
     // 3. catalog
-    say(String.format(Locale.ROOT, "bench layer: building %,d ranges with splitMany (%,d keys per commit)", config.ranges(), RangeCatalog.MAX_SPLIT_KEYS));
+    say(
+        String.format(
+            Locale.ROOT,
+            "bench layer: building %,d ranges with splitMany (%,d keys per commit)",
+            config.ranges(),
+            RangeCatalog.MAX_SPLIT_KEYS));
     t0 = System.nanoTime();
     long commits = buildCatalog(db, catalog, root.rangeId());
     double buildSeconds = seconds(t0);
-    say(String.format(Locale.ROOT, "bench layer: built in %.1f s; trimming the changelog", buildSeconds));
+    say(
+        String.format(
+            Locale.ROOT, "bench layer: built in %.1f s; trimming the changelog", buildSeconds));
     t0 = System.nanoTime();
     long trimmed = new ChangelogTrimmer(ks, layerConfig).trimAsync(db).join();
     double trimSeconds = seconds(t0);
 
     // 4. cold load beside the raw scan
-    RouteFollower.Options loadOptions = RouteFollower.Options.builder().loadPageSize(LOAD_PAGE_SIZE).build();
+    RouteFollower.Options loadOptions =
+        RouteFollower.Options.builder().loadPageSize(LOAD_PAGE_SIZE).build();
     long[] scanNanos = new long[COLD_LOAD_ROUNDS];
     long[] loadNanos = new long[COLD_LOAD_ROUNDS];
     long[] decodeNanos = new long[COLD_LOAD_ROUNDS];
@@ -269,16 +312,24 @@ public final class LayerBenchmark {
     long[] firstLookupNanos = new long[COLD_LOAD_ROUNDS];
     long[] againLookupNanos = new long[COLD_LOAD_ROUNDS];
     int firstLookupCount = 0;
-    RouteFollower running = null; // the last round's follower keeps running for the propagation phase
+    RouteFollower running =
+        null; // the last round's follower keeps running for the propagation phase
     for (int round = 0; round < COLD_LOAD_ROUNDS; round++) {
-      say(String.format(Locale.ROOT, "bench layer: cold load and raw scan, round %d of %d", round + 1, COLD_LOAD_ROUNDS));
+      say(
+          String.format(
+              Locale.ROOT,
+              "bench layer: cold load and raw scan, round %d of %d",
+              round + 1,
+              COLD_LOAD_ROUNDS));
       // alternate which goes first, so each runs after the other's garbage as often
       for (int k = 0; k < 2; k++) {
         if ((k + round) % 2 == 0) {
           t0 = System.nanoTime();
           long rows = catalog.scanIndexAsync(db, LOAD_PAGE_SIZE, pool).join();
           scanNanos[round] = System.nanoTime() - t0;
-          check(rows == config.ranges(), "raw scan read " + rows + " rows, expected " + config.ranges());
+          check(
+              rows == config.ranges(),
+              "raw scan read " + rows + " rows, expected " + config.ranges());
         } else {
           RouteFollower f = new RouteFollower(db, ks, loadOptions);
           t0 = System.nanoTime();
@@ -287,7 +338,9 @@ public final class LayerBenchmark {
           loaded = f.table().size();
           if (running != null) running.close();
           running = f;
-          check(loaded == config.ranges(), "cold load holds " + loaded + " ranges, expected " + config.ranges());
+          check(
+              loaded == config.ranges(),
+              "cold load holds " + loaded + " ranges, expected " + config.ranges());
           t0 = System.nanoTime();
           firstLookupCount = lookupEvery(f.table());
           firstLookupNanos[round] = System.nanoTime() - t0;
@@ -297,28 +350,46 @@ public final class LayerBenchmark {
         }
       }
     }
-    FirstLookups firstLookups = new FirstLookups(firstLookupCount, Arrays.stream(firstLookupNanos).min().orElseThrow(),
-        Arrays.stream(againLookupNanos).min().orElseThrow());
+    FirstLookups firstLookups =
+        new FirstLookups(
+            firstLookupCount,
+            Arrays.stream(firstLookupNanos).min().orElseThrow(),
+            Arrays.stream(againLookupNanos).min().orElseThrow());
     // after, not between them: decoding a million descriptors leaves far more garbage than either,
     // and whichever ran next would pay its collection
     for (int round = 0; round < COLD_LOAD_ROUNDS; round++) {
-      say(String.format(Locale.ROOT, "bench layer: list + decode, round %d of %d", round + 1, COLD_LOAD_ROUNDS));
+      say(
+          String.format(
+              Locale.ROOT,
+              "bench layer: list + decode, round %d of %d",
+              round + 1,
+              COLD_LOAD_ROUNDS));
       t0 = System.nanoTime();
       long rows = listAll(db, catalog);
       decodeNanos[round] = System.nanoTime() - t0;
-      check(rows == config.ranges(), "listing read " + rows + " descriptors, expected " + config.ranges());
+      check(
+          rows == config.ranges(),
+          "listing read " + rows + " descriptors, expected " + config.ranges());
     }
 
     // 5. cold lookups
     say("bench layer: cold lookups (a new transaction per lookup)");
     long keySpace = (long) config.ranges() * KEY_STRIDE;
-    AsyncLoad.run("warm-up", 1, Window.startingNow(0, config.warmupSeconds()), pool, (int c) -> lookupRandom(db, catalog, keySpace));
-    Measurement lookups = AsyncLoad.run("cold lookups", 1, window(), pool, (int c) -> lookupRandom(db, catalog, keySpace));
+    AsyncLoad.run(
+        "warm-up",
+        1,
+        Window.startingNow(0, config.warmupSeconds()),
+        pool,
+        (int c) -> lookupRandom(db, catalog, keySpace));
+    Measurement lookups =
+        AsyncLoad.run(
+            "cold lookups", 1, window(), pool, (int c) -> lookupRandom(db, catalog, keySpace));
 
     // 6. splits
     say("bench layer: splits, 1 client");
     Split seq = new Split(db, catalog, keySpace);
-    AsyncLoad.run("warm-up", 1, Window.startingNow(0, config.warmupSeconds()), pool, (int c) -> seq.once());
+    AsyncLoad.run(
+        "warm-up", 1, Window.startingNow(0, config.warmupSeconds()), pool, (int c) -> seq.once());
     seq.reset();
     Window ws = Window.startingNow(0, config.seconds());
     seq.window = ws;
@@ -328,7 +399,8 @@ public final class LayerBenchmark {
     Split conc = new Split(db, catalog, keySpace);
     Window w = window();
     conc.window = w;
-    Measurement twoPhaseConc = AsyncLoad.run("concurrent splits", SPLIT_CLIENTS, w, pool, (int c) -> conc.once());
+    Measurement twoPhaseConc =
+        AsyncLoad.run("concurrent splits", SPLIT_CLIENTS, w, pool, (int c) -> conc.once());
     Measurement commitConc = conc.commits(w.nanos());
 
     // 7. propagation
@@ -341,51 +413,97 @@ public final class LayerBenchmark {
     Gc propagationGc = Gc.now().minus(propagationGc0);
     say("bench layer: propagation, watches only");
     Propagation p2;
-    try (RouteFollower f = new RouteFollower(db, ks, RouteFollower.Options.builder().loadPageSize(LOAD_PAGE_SIZE).pollInterval(Duration.ofHours(1)).build())) {
+    try (RouteFollower f =
+        new RouteFollower(
+            db,
+            ks,
+            RouteFollower.Options.builder()
+                .loadPageSize(LOAD_PAGE_SIZE)
+                .pollInterval(Duration.ofHours(1))
+                .build())) {
       f.start();
       p2 = propagation(db, catalog, f, keySpace);
     }
 
-    return new Results(loadAverage, threads, registerSeconds, open, config.heartbeatRate(), saturated, buildSeconds, commits,
-        trimSeconds, trimmed, scanNanos, decodeNanos, loadNanos, loaded, firstLookups, lookups, commitSeq, twoPhaseSeq, commitConc, twoPhaseConc,
-        p1.latencies, p2.latencies, p1.metrics, heartbeatGc, propagationGc, Gc.now(), seconds(runStart));
+    return new Results(
+        loadAverage,
+        threads,
+        registerSeconds,
+        open,
+        config.heartbeatRate(),
+        saturated,
+        buildSeconds,
+        commits,
+        trimSeconds,
+        trimmed,
+        scanNanos,
+        decodeNanos,
+        loadNanos,
+        loaded,
+        firstLookups,
+        lookups,
+        commitSeq,
+        twoPhaseSeq,
+        commitConc,
+        twoPhaseConc,
+        p1.latencies,
+        p2.latencies,
+        p1.metrics,
+        heartbeatGc,
+        propagationGc,
+        Gc.now(),
+        seconds(runStart));
   }
 
-  /** Looks up a key of every FIRST_LOOKUP_STRIDE-th range, in key order, and checks the answers; returns the number of lookups. */
+  /**
+   * Looks up a key of every FIRST_LOOKUP_STRIDE-th range, in key order, and checks the answers;
+   * returns the number of lookups.
+   */
   private int lookupEvery(RouteTable table) {
     int n = 0;
     for (long i = 0; i < config.ranges(); i += FIRST_LOOKUP_STRIDE, n++) {
       byte[] key = userKey(i * KEY_STRIDE);
       RangeDescriptor d = table.lookup(key);
-      check(d != null && d.contains(key), "lookup of range " + i + " after the cold load found " + d);
+      check(
+          d != null && d.contains(key), "lookup of range " + i + " after the cold load found " + d);
     }
     return n;
   }
 
-  static final NodeRecord.Locality LOCALITY = new NodeRecord.Locality("region-1", "zone-1", "rack-1");
+  static final NodeRecord.Locality LOCALITY =
+      new NodeRecord.Locality("region-1", "zone-1", "rack-1");
   static final NodeRecord.Capacity CAPACITY = new NodeRecord.Capacity(4L << 40, 16);
 
-  /** Registers the fleet, {@link #REGISTER_PER_TXN} nodes per transaction (a Transaction is a TransactionContext). */
+  /**
+   * Registers the fleet, {@link #REGISTER_PER_TXN} nodes per transaction (a Transaction is a
+   * TransactionContext).
+   */
   private void registerFleet(Database db, NodeRegistry registry) {
     for (int from = 0; from < config.nodes(); from += REGISTER_PER_TXN) {
       int start = from;
       int end = Math.min(config.nodes(), from + REGISTER_PER_TXN);
       List<String> tokens = new ArrayList<>();
-      for (int i = start; i < end; i++) tokens.add(UUID.randomUUID().toString()); // outside the retry loop
-      db.run((Transaction tr) -> {
-        List<CompletableFuture<NodeRecord>> all = new ArrayList<>();
-        for (int i = start; i < end; i++) {
-          String id = nodeId(i);
-          NodeRegistry.Registration reg = new NodeRegistry.Registration(id, id + ".storage:7000", LOCALITY, CAPACITY);
-          all.add(registry.registerAsync(tr, reg, tokens.get(i - start)));
-        }
-        all.forEach(CompletableFuture::join);
-        return null;
-      });
+      for (int i = start; i < end; i++)
+        tokens.add(UUID.randomUUID().toString()); // outside the retry loop
+      db.run(
+          (Transaction tr) -> {
+            List<CompletableFuture<NodeRecord>> all = new ArrayList<>();
+            for (int i = start; i < end; i++) {
+              String id = nodeId(i);
+              NodeRegistry.Registration reg =
+                  new NodeRegistry.Registration(id, id + ".storage:7000", LOCALITY, CAPACITY);
+              all.add(registry.registerAsync(tr, reg, tokens.get(i - start)));
+            }
+            all.forEach(CompletableFuture::join);
+            return null;
+          });
     }
   }
 
-  /** Splits the root, then each time the last range, until there are {@code ranges}; returns the commits. */
+  /**
+   * Splits the root, then each time the last range, until there are {@code ranges}; returns the
+   * commits.
+   */
   private long buildCatalog(Database db, RangeCatalog catalog, long rootId) {
     long parent = rootId;
     long commits = 0;
@@ -402,7 +520,10 @@ public final class LayerBenchmark {
     return commits;
   }
 
-  /** Every descriptor through RangeCatalog's listing: the same pages as the raw scan, decoded, no table. */
+  /**
+   * Every descriptor through RangeCatalog's listing: the same pages as the raw scan, decoded, no
+   * table.
+   */
   private static long listAll(Database db, RangeCatalog catalog) {
     long n = 0;
     byte[] cursor = null;
@@ -414,14 +535,18 @@ public final class LayerBenchmark {
     return n;
   }
 
-  private static CompletableFuture<Integer> lookupRandom(Database db, RangeCatalog catalog, long keySpace) {
-    return catalog.lookupAsync(db, userKey(ThreadLocalRandom.current().nextLong(keySpace))).thenApply(d -> 1);
+  private static CompletableFuture<Integer> lookupRandom(
+      Database db, RangeCatalog catalog, long keySpace) {
+    return catalog
+        .lookupAsync(db, userKey(ThreadLocalRandom.current().nextLong(keySpace)))
+        .thenApply(d -> 1);
   }
 
   /** A random key strictly inside one of the initial ranges: never the start of one. */
   private static byte[] splitKey(long keySpace) {
     ThreadLocalRandom rnd = ThreadLocalRandom.current();
-    return userKey(rnd.nextLong(keySpace / KEY_STRIDE) * KEY_STRIDE + 1 + rnd.nextInt(KEY_STRIDE - 1));
+    return userKey(
+        rnd.nextLong(keySpace / KEY_STRIDE) * KEY_STRIDE + 1 + rnd.nextInt(KEY_STRIDE - 1));
   }
 
   /**
@@ -445,30 +570,46 @@ public final class LayerBenchmark {
 
     CompletableFuture<Integer> once() {
       byte[] k = splitKey(keySpace);
-      return catalog.lookupAsync(db, k).thenCompose(parent -> {
-        if (!parent.isInterior(k)) return CompletableFuture.completedFuture(0);
-        String opId = Ids.newOpId();
-        return catalog.prepareSplitAsync(db, opId, parent.rangeId(), k, parent.generation(), Ids.newRangeId(), Ids.newRangeId())
-            .thenCompose(plan -> {
-              long c0 = System.nanoTime();
-              return catalog.commitSplitAsync(db, opId).thenApply(result -> {
-                long now = System.nanoTime();
-                synchronized (this) {
-                  if (window == null || window.counts(now)) {
-                    commitLatencies.add(now - c0);
-                    commitsInWindow++;
-                  }
-                }
-                return 1;
-              });
-            });
-      }).exceptionally(Split::lostRace);
+      return catalog
+          .lookupAsync(db, k)
+          .thenCompose(
+              parent -> {
+                if (!parent.isInterior(k)) return CompletableFuture.completedFuture(0);
+                String opId = Ids.newOpId();
+                return catalog
+                    .prepareSplitAsync(
+                        db,
+                        opId,
+                        parent.rangeId(),
+                        k,
+                        parent.generation(),
+                        Ids.newRangeId(),
+                        Ids.newRangeId())
+                    .thenCompose(
+                        plan -> {
+                          long c0 = System.nanoTime();
+                          return catalog
+                              .commitSplitAsync(db, opId)
+                              .thenApply(
+                                  result -> {
+                                    long now = System.nanoTime();
+                                    synchronized (this) {
+                                      if (window == null || window.counts(now)) {
+                                        commitLatencies.add(now - c0);
+                                        commitsInWindow++;
+                                      }
+                                    }
+                                    return 1;
+                                  });
+                        });
+              })
+          .exceptionally(Split::lostRace);
     }
 
     /**
      * Concurrent clients can pick the same range: the loser's lookup or prepare then sees a newer
-     * generation, a parent already gone or an op aborted by the winner. That is the catalog doing its
-     * job, so it counts as a skipped split (0 units), not an error.
+     * generation, a parent already gone or an op aborted by the winner. That is the catalog doing
+     * its job, so it counts as a skipped split (0 units), not an error.
      */
     private static int lostRace(Throwable t) {
       Throwable cause = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
@@ -476,8 +617,11 @@ public final class LayerBenchmark {
       throw t instanceof CompletionException c ? c : new CompletionException(cause);
     }
 
-    private static final Set<MetaException.Code> RACE_CODES = EnumSet.of(
-        MetaException.Code.STALE_GENERATION, MetaException.Code.UNKNOWN_RANGE, MetaException.Code.CONFLICTING_OPERATION);
+    private static final Set<MetaException.Code> RACE_CODES =
+        EnumSet.of(
+            MetaException.Code.STALE_GENERATION,
+            MetaException.Code.UNKNOWN_RANGE,
+            MetaException.Code.CONFLICTING_OPERATION);
 
     synchronized void reset() {
       commitLatencies.clear();
@@ -485,7 +629,12 @@ public final class LayerBenchmark {
     }
 
     synchronized Measurement commits(long windowNanos) {
-      return new Measurement(commitsInWindow, commitsInWindow, 0, windowNanos, LatencySamples.merge(List.of(commitLatencies)));
+      return new Measurement(
+          commitsInWindow,
+          commitsInWindow,
+          0,
+          windowNanos,
+          LatencySamples.merge(List.of(commitLatencies)));
     }
   }
 
@@ -493,21 +642,23 @@ public final class LayerBenchmark {
 
   /**
    * With {@code follower} running, commits splits one at a time for the phase's seconds (at most
-   * {@link #MAX_PROPAGATION_SAMPLES}); each sample is the time from the commit's acknowledgement
-   * to the follower's listener seeing the split's left child.
+   * {@link #MAX_PROPAGATION_SAMPLES}); each sample is the time from the commit's acknowledgement to
+   * the follower's listener seeing the split's left child.
    */
-  private Propagation propagation(Database db, RangeCatalog catalog, RouteFollower follower, long keySpace)
+  private Propagation propagation(
+      Database db, RangeCatalog catalog, RouteFollower follower, long keySpace)
       throws InterruptedException {
     Map<Long, CompletableFuture<Long>> expected = new ConcurrentHashMap<>();
-    follower.addListener((position, events) -> {
-      long now = System.nanoTime();
-      for (ChangeEvent e : events) {
-        RangeDescriptor d = e.descriptor();
-        if (e.kind() != ChangeEvent.Kind.UPSERT || d == null) continue;
-        CompletableFuture<Long> f = expected.get(d.rangeId());
-        if (f != null) f.complete(now);
-      }
-    });
+    follower.addListener(
+        (position, events) -> {
+          long now = System.nanoTime();
+          for (ChangeEvent e : events) {
+            RangeDescriptor d = e.descriptor();
+            if (e.kind() != ChangeEvent.Kind.UPSERT || d == null) continue;
+            CompletableFuture<Long> f = expected.get(d.rangeId());
+            if (f != null) f.complete(now);
+          }
+        });
     LatencySamples samples = new LatencySamples(MAX_PROPAGATION_SAMPLES);
     long warmupEnd = System.nanoTime() + (long) (config.warmupSeconds() * 1e9);
     long end = warmupEnd + (long) (config.seconds() * 1e9);
@@ -520,23 +671,30 @@ public final class LayerBenchmark {
       long left = Ids.newRangeId();
       CompletableFuture<Long> applied = new CompletableFuture<>();
       expected.put(left, applied);
-      catalog.prepareSplitAsync(db, opId, parent.rangeId(), k, parent.generation(), left, Ids.newRangeId()).join();
+      catalog
+          .prepareSplitAsync(
+              db, opId, parent.rangeId(), k, parent.generation(), left, Ids.newRangeId())
+          .join();
       catalog.commitSplitAsync(db, opId).join();
       long acked = System.nanoTime();
       long appliedAt;
       try {
         appliedAt = applied.get(10, TimeUnit.SECONDS);
       } catch (ExecutionException | TimeoutException e) {
-        throw new IllegalStateException("the follower did not apply a committed split within 10 s: " + e, e);
+        throw new IllegalStateException(
+            "the follower did not apply a committed split within 10 s: " + e, e);
       }
       expected.remove(left);
       if (acked >= warmupEnd) {
-        samples.add(Math.max(0, appliedAt - acked)); // the listener may run before the caller sees the ack
+        samples.add(
+            Math.max(0, appliedAt - acked)); // the listener may run before the caller sees the ack
         n++;
       }
     }
     long[] values = LatencySamples.merge(List.of(samples));
-    return new Propagation(new Measurement(values.length, values.length, 0, Math.max(1, end - warmupEnd), values), follower.metrics());
+    return new Propagation(
+        new Measurement(values.length, values.length, 0, Math.max(1, end - warmupEnd), values),
+        follower.metrics());
   }
 
   private Window window() {

@@ -6,7 +6,8 @@ import java.util.Arrays;
  * What one load run measured inside its timed window: completed operations, the units they did
  * (keys read or written), failed operations, and a sample of operation latencies.
  */
-public record Measurement(long ops, long units, long errors, long windowNanos, long[] latencyNanos) {
+public record Measurement(
+    long ops, long units, long errors, long windowNanos, long[] latencyNanos) {
   public Measurement {
     latencyNanos = latencyNanos.clone();
     Arrays.sort(latencyNanos);

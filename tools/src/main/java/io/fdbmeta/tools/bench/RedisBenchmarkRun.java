@@ -23,7 +23,10 @@ import org.jspecify.annotations.Nullable;
 final class RedisBenchmarkRun {
   static final String PROGRAM = "redis-benchmark";
 
-  /** One test's figures as redis-benchmark printed them; latencies NaN where its version prints none. */
+  /**
+   * One test's figures as redis-benchmark printed them; latencies NaN where its version prints
+   * none.
+   */
   record Figures(String test, double requestsPerSec, double p50Millis, double p99Millis) {}
 
   private RedisBenchmarkRun() {}
@@ -39,32 +42,73 @@ final class RedisBenchmarkRun {
     return Optional.empty();
   }
 
-  /** The arguments of one run: {@code tests} (e.g. "set,get") with keys {@code key:<12 digits>} below {@code keyspace}. */
-  static List<String> command(Path program, int port, String tests, long requests, int clients, int pipeline, int keyspace, int valueBytes) {
-    return List.of(program.toString(), "-h", "127.0.0.1", "-p", Integer.toString(port), "-t", tests, "-n", Long.toString(requests),
-        "-c", Integer.toString(clients), "-P", Integer.toString(pipeline), "-r", Integer.toString(keyspace), "-d", Integer.toString(valueBytes), "--csv");
+  /**
+   * The arguments of one run: {@code tests} (e.g. "set,get") with keys {@code key:<12 digits>}
+   * below {@code keyspace}.
+   */
+  static List<String> command(
+      Path program,
+      int port,
+      String tests,
+      long requests,
+      int clients,
+      int pipeline,
+      int keyspace,
+      int valueBytes) {
+    return List.of(
+        program.toString(),
+        "-h",
+        "127.0.0.1",
+        "-p",
+        Integer.toString(port),
+        "-t",
+        tests,
+        "-n",
+        Long.toString(requests),
+        "-c",
+        Integer.toString(clients),
+        "-P",
+        Integer.toString(pipeline),
+        "-r",
+        Integer.toString(keyspace),
+        "-d",
+        Integer.toString(valueBytes),
+        "--csv");
   }
 
   /**
    * Runs the command and returns one entry per test, in its order.
    *
-   * @throws IllegalStateException if it fails, runs past {@code timeoutSeconds}, or prints no figures
+   * @throws IllegalStateException if it fails, runs past {@code timeoutSeconds}, or prints no
+   *     figures
    */
   static List<Figures> run(List<String> command, long timeoutSeconds) throws InterruptedException {
     Path out = null;
     try {
       out = Files.createTempFile("fdbmeta-redis-benchmark-", ".csv");
-      Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+      Process p =
+          new ProcessBuilder(command)
+              .redirectErrorStream(true)
+              .redirectOutput(out.toFile())
+              .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+              .start();
       if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
         p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-        throw new IllegalStateException(PROGRAM + " did not finish within " + timeoutSeconds + " s: " + String.join(" ", command));
+        throw new IllegalStateException(
+            PROGRAM
+                + " did not finish within "
+                + timeoutSeconds
+                + " s: "
+                + String.join(" ", command));
       }
       String text = Files.readString(out, StandardCharsets.UTF_8);
       if (p.exitValue() != 0) {
-        throw new IllegalStateException(PROGRAM + " exited with " + p.exitValue() + ": " + firstLines(text));
+        throw new IllegalStateException(
+            PROGRAM + " exited with " + p.exitValue() + ": " + firstLines(text));
       }
       List<Figures> figures = parseCsv(text);
-      if (figures.isEmpty()) throw new IllegalStateException(PROGRAM + " printed no figures: " + firstLines(text));
+      if (figures.isEmpty())
+        throw new IllegalStateException(PROGRAM + " printed no figures: " + firstLines(text));
       return figures;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot run " + PROGRAM, e);
@@ -97,7 +141,12 @@ final class RedisBenchmarkRun {
       }
       double rps = number(cells, columns.getOrDefault("rps", 1));
       if (Double.isNaN(rps)) continue;
-      out.add(new Figures(cells.get(0), rps, number(cells, columns.getOrDefault("p50_latency_ms", -1)), number(cells, columns.getOrDefault("p99_latency_ms", -1))));
+      out.add(
+          new Figures(
+              cells.get(0),
+              rps,
+              number(cells, columns.getOrDefault("p50_latency_ms", -1)),
+              number(cells, columns.getOrDefault("p99_latency_ms", -1))));
     }
     return out;
   }
@@ -126,6 +175,9 @@ final class RedisBenchmarkRun {
   private static String firstLines(String text) {
     String t = text.strip();
     String[] lines = t.split("\\R");
-    return lines.length <= 3 ? t : String.join(" | ", List.of(lines).subList(0, 3)) + String.format(Locale.ROOT, " ... (%d lines)", lines.length);
+    return lines.length <= 3
+        ? t
+        : String.join(" | ", List.of(lines).subList(0, 3))
+            + String.format(Locale.ROOT, " ... (%d lines)", lines.length);
   }
 }

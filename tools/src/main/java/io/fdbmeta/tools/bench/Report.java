@@ -8,7 +8,9 @@ public interface Report {
 
   String json(String reproduce);
 
-  /** The table, then the JSON line if {@code json}; {@code reproduce} is the command that reruns it. */
+  /**
+   * The table, then the JSON line if {@code json}; {@code reproduce} is the command that reruns it.
+   */
   default void print(PrintWriter out, String reproduce, boolean json) {
     out.print(table(reproduce));
     if (json) out.println(json(reproduce));

@@ -11,9 +11,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
 /**
- * The lookup phase of {@code bench router}: a {@link RouteCache} holding {@code ranges}
- * descriptors beside a {@link ConcurrentHashMap} keyed by the keys themselves, on the same key
- * streams, one thread. Only the route cache's public API is used. See RouterBenchmark's header.
+ * The lookup phase of {@code bench router}: a {@link RouteCache} holding {@code ranges} descriptors
+ * beside a {@link ConcurrentHashMap} keyed by the keys themselves, on the same key streams, one
+ * thread. Only the route cache's public API is used. See RouterBenchmark's header.
  */
 final class RouteLookups {
   static final int KEY_STRIDE = 10;
@@ -34,10 +34,15 @@ final class RouteLookups {
   }
 
   /**
-   * One distribution's figures: lookups per second of each round for the cache and the map, and
-   * how many distinct keys the map held.
+   * One distribution's figures: lookups per second of each round for the cache and the map, and how
+   * many distinct keys the map held.
    */
-  record Figures(Distribution distribution, double[] cachePerSec, double[] mapPerSec, int distinctKeys, int streamLength) {
+  record Figures(
+      Distribution distribution,
+      double[] cachePerSec,
+      double[] mapPerSec,
+      int distinctKeys,
+      int streamLength) {
     double bestCache() {
       return Arrays.stream(cachePerSec).max().orElse(Double.NaN);
     }
@@ -91,12 +96,23 @@ final class RouteLookups {
     List<RangeDescriptor> out = new ArrayList<>(ranges);
     List<String> replicas = List.of("n1", "n2", "n3");
     for (int i = 0; i < ranges; i++) {
-      out.add(new RangeDescriptor(i + 1L, userKey((long) i * KEY_STRIDE), userKey((long) (i + 1) * KEY_STRIDE), 1, replicas, replicas.get(i % 3), 1));
+      out.add(
+          new RangeDescriptor(
+              i + 1L,
+              userKey((long) i * KEY_STRIDE),
+              userKey((long) (i + 1) * KEY_STRIDE),
+              1,
+              replicas,
+              replicas.get(i % 3),
+              1));
     }
     return out;
   }
 
-  /** {@code length} keys: uniform over every key of every range, or a Zipf-chosen range (hot ranges scattered) and one of its keys at random. */
+  /**
+   * {@code length} keys: uniform over every key of every range, or a Zipf-chosen range (hot ranges
+   * scattered) and one of its keys at random.
+   */
   static byte[][] stream(Distribution d, int ranges, int length, long seed) {
     byte[][] keys = new byte[length][];
     SplittableRandom random = new SplittableRandom(seed);
@@ -105,7 +121,8 @@ final class RouteLookups {
       for (int i = 0; i < length; i++) keys[i] = userKey(random.nextLong(keySpace));
     } else {
       Zipf zipf = new Zipf(ranges, ZIPF_THETA, seed ^ 0x5DEECE66DL);
-      for (int i = 0; i < length; i++) keys[i] = userKey(zipf.next() * KEY_STRIDE + random.nextInt(KEY_STRIDE));
+      for (int i = 0; i < length; i++)
+        keys[i] = userKey(zipf.next() * KEY_STRIDE + random.nextInt(KEY_STRIDE));
     }
     return keys;
   }
@@ -113,25 +130,51 @@ final class RouteLookups {
   private static volatile long sink;
 
   static Results run(int ranges, int streamLength, int rounds, Consumer<String> say) {
-    say.accept(String.format(java.util.Locale.ROOT, "bench router: lookups: %,d descriptors into a route cache", ranges));
+    say.accept(
+        String.format(
+            java.util.Locale.ROOT,
+            "bench router: lookups: %,d descriptors into a route cache",
+            ranges));
     List<RangeDescriptor> all = descriptors(ranges);
-    RouteCache cache = new RouteCache(Long.MAX_VALUE / 4, key -> CompletableFuture.failedFuture(new IllegalStateException("the benchmark's route cache loads nothing")));
+    RouteCache cache =
+        new RouteCache(
+            Long.MAX_VALUE / 4,
+            key ->
+                CompletableFuture.failedFuture(
+                    new IllegalStateException("the benchmark's route cache loads nothing")));
     long t0 = System.nanoTime();
     cache.replaceAll(all, 0);
     double loadSeconds = (System.nanoTime() - t0) / 1e9;
-    check(cache.size() == ranges, "the route cache holds " + cache.size() + " ranges, expected " + ranges);
+    check(
+        cache.size() == ranges,
+        "the route cache holds " + cache.size() + " ranges, expected " + ranges);
     List<Figures> figures = new ArrayList<>();
     for (Distribution d : Distribution.values()) {
       byte[][] keys = stream(d, ranges, streamLength, d.ordinal() + 1);
       ConcurrentHashMap<ByteKey, RangeDescriptor> map = new ConcurrentHashMap<>();
       for (byte[] k : keys) {
         RangeDescriptor r = cache.lookup(k);
-        check(r != null && r.rangeId() == 1 + Long.parseLong(new String(k, 5, 10, java.nio.charset.StandardCharsets.US_ASCII)) / KEY_STRIDE,
-            "the route cache answered " + r + " for " + new String(k, java.nio.charset.StandardCharsets.US_ASCII));
+        check(
+            r != null
+                && r.rangeId()
+                    == 1
+                        + Long.parseLong(
+                                new String(k, 5, 10, java.nio.charset.StandardCharsets.US_ASCII))
+                            / KEY_STRIDE,
+            "the route cache answered "
+                + r
+                + " for "
+                + new String(k, java.nio.charset.StandardCharsets.US_ASCII));
         map.putIfAbsent(new ByteKey(k), r);
       }
-      say.accept(String.format(java.util.Locale.ROOT, "bench router: lookups, %s keys: %,d lookups per pass, %,d distinct keys in the map, best of %d rounds",
-          d.label, keys.length, map.size(), rounds));
+      say.accept(
+          String.format(
+              java.util.Locale.ROOT,
+              "bench router: lookups, %s keys: %,d lookups per pass, %,d distinct keys in the map, best of %d rounds",
+              d.label,
+              keys.length,
+              map.size(),
+              rounds));
       double[] cacheRates = new double[rounds];
       double[] mapRates = new double[rounds];
       for (int round = 0; round < rounds; round++) {
@@ -159,7 +202,10 @@ final class RouteLookups {
     return keys.length * 1e9 / nanos;
   }
 
-  /** ConcurrentHashMap.get of every key, each wrapped (and hashed) as it would arrive; lookups per second. */
+  /**
+   * ConcurrentHashMap.get of every key, each wrapped (and hashed) as it would arrive; lookups per
+   * second.
+   */
   static double mapPass(ConcurrentHashMap<ByteKey, RangeDescriptor> map, byte[][] keys) {
     long t0 = System.nanoTime();
     long acc = 0;

@@ -112,16 +112,34 @@ public final class RouterBenchmark {
   static final byte[] SET = "SET".getBytes(StandardCharsets.US_ASCII);
 
   /** Options of one run. */
-  public record Config(double seconds, int clients, int lightClients, int pipeline, int keys, int ranges, int lookups, int rounds, boolean redisBenchmark) {
+  public record Config(
+      double seconds,
+      int clients,
+      int lightClients,
+      int pipeline,
+      int keys,
+      int ranges,
+      int lookups,
+      int rounds,
+      boolean redisBenchmark) {
     public Config {
-      if (!(seconds > 0 && seconds <= 600)) throw new IllegalArgumentException("seconds must be in (0, 600], got " + seconds);
-      if (clients < 1 || clients > 1000) throw new IllegalArgumentException("clients must be in [1, 1000], got " + clients);
-      if (lightClients < 1 || lightClients > 1000) throw new IllegalArgumentException("light-load clients must be in [1, 1000], got " + lightClients);
-      if (pipeline < 2 || pipeline > 1000) throw new IllegalArgumentException("pipeline must be in [2, 1000], got " + pipeline);
-      if (keys < 100 || keys > 10_000_000) throw new IllegalArgumentException("keys must be in [100, 10000000], got " + keys);
-      if (ranges < 1000 || ranges > 10_000_000) throw new IllegalArgumentException("ranges must be in [1000, 10000000], got " + ranges);
-      if (lookups < 1000 || lookups > 100_000_000) throw new IllegalArgumentException("lookups must be in [1000, 100000000], got " + lookups);
-      if (rounds < 1 || rounds > 100) throw new IllegalArgumentException("rounds must be in [1, 100], got " + rounds);
+      if (!(seconds > 0 && seconds <= 600))
+        throw new IllegalArgumentException("seconds must be in (0, 600], got " + seconds);
+      if (clients < 1 || clients > 1000)
+        throw new IllegalArgumentException("clients must be in [1, 1000], got " + clients);
+      if (lightClients < 1 || lightClients > 1000)
+        throw new IllegalArgumentException(
+            "light-load clients must be in [1, 1000], got " + lightClients);
+      if (pipeline < 2 || pipeline > 1000)
+        throw new IllegalArgumentException("pipeline must be in [2, 1000], got " + pipeline);
+      if (keys < 100 || keys > 10_000_000)
+        throw new IllegalArgumentException("keys must be in [100, 10000000], got " + keys);
+      if (ranges < 1000 || ranges > 10_000_000)
+        throw new IllegalArgumentException("ranges must be in [1000, 10000000], got " + ranges);
+      if (lookups < 1000 || lookups > 100_000_000)
+        throw new IllegalArgumentException("lookups must be in [1000, 100000000], got " + lookups);
+      if (rounds < 1 || rounds > 100)
+        throw new IllegalArgumentException("rounds must be in [1, 100], got " + rounds);
     }
 
     /** Before the first round, each workload runs this long on each path, untimed. */
@@ -161,8 +179,10 @@ public final class RouterBenchmark {
 
     final String command;
     final boolean pipelined;
+
     /** Run with the few light-load clients: judges latency, not throughput. */
     final boolean lightLoad;
+
     final String id;
 
     Workload(String command, boolean pipelined, boolean lightLoad, String id) {
@@ -177,16 +197,29 @@ public final class RouterBenchmark {
     }
   }
 
-  /** One (workload, path)'s rounds pooled, and the process's cpu time in their windows (-1: unknown). */
+  /**
+   * One (workload, path)'s rounds pooled, and the process's cpu time in their windows (-1:
+   * unknown).
+   */
   record Figures(Measurement measurement, long cpuNanos) {
     /** Process cpu microseconds per command completed in the windows; NaN if unknown. */
     double cpuMicrosPerCommand() {
-      return cpuNanos < 0 || measurement.units() == 0 ? Double.NaN : cpuNanos / 1e3 / measurement.units();
+      return cpuNanos < 0 || measurement.units() == 0
+          ? Double.NaN
+          : cpuNanos / 1e3 / measurement.units();
     }
   }
 
-  /** One redis-benchmark invocation: where, how many clients, which pipeline depth, what it printed. */
-  record RedisRun(Route route, int clients, int pipeline, long requests, List<RedisBenchmarkRun.Figures> figures, String command) {}
+  /**
+   * One redis-benchmark invocation: where, how many clients, which pipeline depth, what it printed.
+   */
+  record RedisRun(
+      Route route,
+      int clients,
+      int pipeline,
+      long requests,
+      List<RedisBenchmarkRun.Figures> figures,
+      String command) {}
 
   /** Everything a run measured; {@link RouterReport} formats it. */
   record Results(
@@ -241,8 +274,14 @@ public final class RouterBenchmark {
     double loadAverage = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     int cpus = Runtime.getRuntime().availableProcessors();
     int clientThreads = Math.max(1, cpus);
-    ForkJoinPool pool = new ForkJoinPool(Math.max(2, cpus), ForkJoinPool.defaultForkJoinWorkerThreadFactory, null, true);
-    EventLoopGroup clientLoops = new MultiThreadIoEventLoopGroup(clientThreads, new DefaultThreadFactory("bench-client", true), Transport.preferred().ioHandlerFactory());
+    ForkJoinPool pool =
+        new ForkJoinPool(
+            Math.max(2, cpus), ForkJoinPool.defaultForkJoinWorkerThreadFactory, null, true);
+    EventLoopGroup clientLoops =
+        new MultiThreadIoEventLoopGroup(
+            clientThreads,
+            new DefaultThreadFactory("bench-client", true),
+            Transport.preferred().ioHandlerFactory());
     Map<Workload, Map<Route, Figures>> data = new EnumMap<>(Workload.class);
     List<RedisRun> redis = new ArrayList<>();
     String redisNote;
@@ -252,18 +291,35 @@ public final class RouterBenchmark {
     int routerIoThreads;
     LayerBenchmark.Gc dataGc;
     try (Database db = EmbeddedFdb.builder().executor(pool).build()) {
-      say(String.format(Locale.ROOT, "bench router: starting %d storage nodes (replication %d, RESP ports on) and a router", NODES, REPLICATION));
-      LocalCluster.Options options = LocalCluster.Options.builder().nodes(NODES).replication(REPLICATION).respPorts(true)
-          .splitKeys(List.of(bytes("key:"), bytes("key;"))).build();
+      say(
+          String.format(
+              Locale.ROOT,
+              "bench router: starting %d storage nodes (replication %d, RESP ports on) and a router",
+              NODES,
+              REPLICATION));
+      LocalCluster.Options options =
+          LocalCluster.Options.builder()
+              .nodes(NODES)
+              .replication(REPLICATION)
+              .respPorts(true)
+              .splitKeys(List.of(bytes("key:"), bytes("key;")))
+              .build();
       try (LocalCluster cluster = LocalCluster.start(db, CLUSTER, LayerConfig.defaults(), options);
           Router router = Router.start(routerConfig(), db, cluster.keyspace())) {
         routerIoThreads = router.config().ioThreads();
         RangeDescriptor range = cluster.rangeFor(keys[0]);
-        check(range.contains(key(0)) && range.contains(key(999_999_999_999L)), "the benchmark range " + range + " does not hold every benchmark key");
+        check(
+            range.contains(key(0)) && range.contains(key(999_999_999_999L)),
+            "the benchmark range " + range + " does not hold every benchmark key");
         StorageNode target = cluster.leaseholderOf(range.rangeId());
         targetNode = target.nodeId();
         benchRange = range.toString();
-        InetSocketAddress direct = target.respSocketAddress().orElseThrow(() -> new IllegalStateException("node " + target.nodeId() + " has no RESP port"));
+        InetSocketAddress direct =
+            target
+                .respSocketAddress()
+                .orElseThrow(
+                    () ->
+                        new IllegalStateException("node " + target.nodeId() + " has no RESP port"));
         List<RespClient> directClients = new ArrayList<>();
         List<RespClient> routedClients = new ArrayList<>();
         try {
@@ -271,19 +327,34 @@ public final class RouterBenchmark {
             directClients.add(RespClient.connect(clientLoops, direct));
             routedClients.add(RespClient.connect(clientLoops, router.address()));
           }
-          say(String.format(Locale.ROOT, "bench router: writing %,d keys of %d bytes through the router; direct target %s (leads %s)", keys.length, VALUE_BYTES,
-              targetNode, range));
+          say(
+              String.format(
+                  Locale.ROOT,
+                  "bench router: writing %,d keys of %d bytes through the router; direct target %s (leads %s)",
+                  keys.length,
+                  VALUE_BYTES,
+                  targetNode,
+                  range));
           long t0 = System.nanoTime();
           preload(routedClients);
           preloadSeconds = seconds(t0);
-          RespValue probe = directClients.get(0).send(GET, keys[keys.length - 1]).get(10, TimeUnit.SECONDS);
-          check(valid(Workload.GET, probe), "a direct GET to " + targetNode + " answered " + describe(probe));
+          RespValue probe =
+              directClients.get(0).send(GET, keys[keys.length - 1]).get(10, TimeUnit.SECONDS);
+          check(
+              valid(Workload.GET, probe),
+              "a direct GET to " + targetNode + " answered " + describe(probe));
 
           // Untimed: until the JIT has compiled both paths, whichever ran first would pay for it.
           for (Workload w : Workload.values()) {
             for (Route r : Route.values()) {
-              say(String.format(Locale.ROOT, "bench router: JIT warm-up, %s %s, %d clients, %s", w.command, w.pipelined ? "pipelined" : "1 outstanding",
-                  config.clientsOf(w), r.label));
+              say(
+                  String.format(
+                      Locale.ROOT,
+                      "bench router: JIT warm-up, %s %s, %d clients, %s",
+                      w.command,
+                      w.pipelined ? "pipelined" : "1 outstanding",
+                      config.clientsOf(w),
+                      r.label));
               warmUp(w, clientsOf(w, r == Route.DIRECT ? directClients : routedClients));
             }
           }
@@ -293,10 +364,21 @@ public final class RouterBenchmark {
             for (Workload w : Workload.values()) {
               for (int k = 0; k < 2; k++) {
                 Route r = Route.values()[(k + round + w.ordinal()) % 2];
-                say(String.format(Locale.ROOT, "bench router: round %d of %d, %s %s, %d clients, %s", round + 1, config.rounds(), w.command,
-                    w.pipelined ? "pipelined x" + config.pipeline() : "1 outstanding", config.clientsOf(w), r.label));
-                Run run = measure(w, clientsOf(w, r == Route.DIRECT ? directClients : routedClients));
-                runs.computeIfAbsent(w, x -> new EnumMap<>(Route.class)).computeIfAbsent(r, x -> new ArrayList<>()).add(run);
+                say(
+                    String.format(
+                        Locale.ROOT,
+                        "bench router: round %d of %d, %s %s, %d clients, %s",
+                        round + 1,
+                        config.rounds(),
+                        w.command,
+                        w.pipelined ? "pipelined x" + config.pipeline() : "1 outstanding",
+                        config.clientsOf(w),
+                        r.label));
+                Run run =
+                    measure(w, clientsOf(w, r == Route.DIRECT ? directClients : routedClients));
+                runs.computeIfAbsent(w, x -> new EnumMap<>(Route.class))
+                    .computeIfAbsent(r, x -> new ArrayList<>())
+                    .add(run);
               }
             }
           }
@@ -308,7 +390,8 @@ public final class RouterBenchmark {
           }
         } catch (IOException e) {
           throw new UncheckedIOException(e);
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        } catch (java.util.concurrent.ExecutionException
+            | java.util.concurrent.TimeoutException e) {
           throw new IllegalStateException("bench router: a direct GET did not answer: " + e, e);
         } finally {
           for (RespClient c : directClients) c.close();
@@ -319,18 +402,38 @@ public final class RouterBenchmark {
         say("bench router: stopping the cluster");
       }
     } finally {
-      clientLoops.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(2, TimeUnit.SECONDS);
+      clientLoops
+          .shutdownGracefully(0, 1, TimeUnit.SECONDS)
+          .awaitUninterruptibly(2, TimeUnit.SECONDS);
       pool.shutdown();
     }
 
-    RouteLookups.Results lookups = RouteLookups.run(config.ranges(), config.lookups(), LOOKUP_ROUNDS, this::say);
+    RouteLookups.Results lookups =
+        RouteLookups.run(config.ranges(), config.lookups(), LOOKUP_ROUNDS, this::say);
     double loadAverageAtEnd = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-    Results r = new Results(loadAverage, loadAverageAtEnd, clientThreads, routerIoThreads, targetNode, benchRange, preloadSeconds, data, lookups, redis, redisNote, dataGc,
-        LayerBenchmark.Gc.now(), seconds(runStart));
+    Results r =
+        new Results(
+            loadAverage,
+            loadAverageAtEnd,
+            clientThreads,
+            routerIoThreads,
+            targetNode,
+            benchRange,
+            preloadSeconds,
+            data,
+            lookups,
+            redis,
+            redisNote,
+            dataGc,
+            LayerBenchmark.Gc.now(),
+            seconds(runStart));
     return new RouterReport(config, r);
   }
 
-  /** The router as the demo runs it: default settings (one io thread per cpu), on a free port, no admin port. */
+  /**
+   * The router as the demo runs it: default settings (one io thread per cpu), on a free port, no
+   * admin port.
+   */
   private static RouterConfig routerConfig() {
     return RouterConfig.builder().host("127.0.0.1").port(0).adminPort(-1).cluster(CLUSTER).build();
   }
@@ -344,14 +447,20 @@ public final class RouterBenchmark {
     List<CompletableFuture<Void>> inFlight = new ArrayList<>();
     for (int from = 0; from < keys.length; from += PRELOAD_BATCH) {
       List<byte[][]> batch = new ArrayList<>();
-      for (int i = from; i < Math.min(keys.length, from + PRELOAD_BATCH); i++) batch.add(new byte[][] {SET, keys[i], value});
+      for (int i = from; i < Math.min(keys.length, from + PRELOAD_BATCH); i++)
+        batch.add(new byte[][] {SET, keys[i], value});
       List<CompletableFuture<RespValue>> replies = clients.get(inFlight.size()).sendAll(batch);
-      inFlight.add(CompletableFuture.allOf(replies.toArray(new CompletableFuture<?>[0])).thenRun(() -> {
-        for (CompletableFuture<RespValue> f : replies) {
-          RespValue v = f.join();
-          if (!valid(Workload.SET, v)) throw new IllegalStateException("bench router: writing the keys, SET answered " + describe(v));
-        }
-      }));
+      inFlight.add(
+          CompletableFuture.allOf(replies.toArray(new CompletableFuture<?>[0]))
+              .thenRun(
+                  () -> {
+                    for (CompletableFuture<RespValue> f : replies) {
+                      RespValue v = f.join();
+                      if (!valid(Workload.SET, v))
+                        throw new IllegalStateException(
+                            "bench router: writing the keys, SET answered " + describe(v));
+                    }
+                  }));
       if (inFlight.size() == clients.size()) {
         joinAll(inFlight);
         inFlight.clear();
@@ -364,7 +473,8 @@ public final class RouterBenchmark {
     try {
       CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0])).get(60, TimeUnit.SECONDS);
     } catch (java.util.concurrent.ExecutionException e) {
-      throw new IllegalStateException("bench router: writing the keys failed: " + e.getCause(), e.getCause());
+      throw new IllegalStateException(
+          "bench router: writing the keys failed: " + e.getCause(), e.getCause());
     } catch (java.util.concurrent.TimeoutException e) {
       throw new IllegalStateException("bench router: writing the keys took more than 60 s", e);
     }
@@ -375,7 +485,11 @@ public final class RouterBenchmark {
 
   /** A workload on the given clients for Config.jitWarmupSeconds(), measuring nothing. */
   private void warmUp(Workload w, List<RespClient> clients) throws InterruptedException {
-    AsyncLoad.run(w.id, clients.size(), Window.startingNow(0, config.jitWarmupSeconds()), Runnable::run,
+    AsyncLoad.run(
+        w.id,
+        clients.size(),
+        Window.startingNow(0, config.jitWarmupSeconds()),
+        Runnable::run,
         (int c) -> w.pipelined ? batch(clients.get(c), w) : single(clients.get(c), w));
   }
 
@@ -385,8 +499,13 @@ public final class RouterBenchmark {
     CpuClock cpu = CpuClock.during(window);
     // Runnable::run: the next command leaves from the client's event loop that completed the last
     // one; a reply never completes inside send, so this cannot recurse.
-    Measurement m = AsyncLoad.run(w.id, clients.size(), window, Runnable::run,
-        (int c) -> w.pipelined ? batch(clients.get(c), w) : single(clients.get(c), w));
+    Measurement m =
+        AsyncLoad.run(
+            w.id,
+            clients.size(),
+            window,
+            Runnable::run,
+            (int c) -> w.pipelined ? batch(clients.get(c), w) : single(clients.get(c), w));
     return new Run(m, cpu.nanos());
   }
 
@@ -396,37 +515,49 @@ public final class RouterBenchmark {
   }
 
   private CompletableFuture<Integer> single(RespClient client, Workload w) {
-    return client.send(command(w)).thenApply(v -> {
-      if (!valid(w, v)) throw new IllegalStateException(w.command + " answered " + describe(v));
-      return 1;
-    });
+    return client
+        .send(command(w))
+        .thenApply(
+            v -> {
+              if (!valid(w, v))
+                throw new IllegalStateException(w.command + " answered " + describe(v));
+              return 1;
+            });
   }
 
   private CompletableFuture<Integer> batch(RespClient client, Workload w) {
     List<byte[][]> commands = new ArrayList<>(config.pipeline());
     for (int i = 0; i < config.pipeline(); i++) commands.add(command(w));
     List<CompletableFuture<RespValue>> replies = client.sendAll(commands);
-    return CompletableFuture.allOf(replies.toArray(new CompletableFuture<?>[0])).thenApply(x -> {
-      for (CompletableFuture<RespValue> f : replies) {
-        RespValue v = f.join();
-        if (!valid(w, v)) throw new IllegalStateException(w.command + " answered " + describe(v));
-      }
-      return replies.size();
-    });
+    return CompletableFuture.allOf(replies.toArray(new CompletableFuture<?>[0]))
+        .thenApply(
+            x -> {
+              for (CompletableFuture<RespValue> f : replies) {
+                RespValue v = f.join();
+                if (!valid(w, v))
+                  throw new IllegalStateException(w.command + " answered " + describe(v));
+              }
+              return replies.size();
+            });
   }
 
   static boolean valid(Workload w, RespValue v) {
-    if (w.isGet()) return v instanceof RespValue.Bulk b && b.bytes() != null && b.bytes().length == VALUE_BYTES;
+    if (w.isGet())
+      return v instanceof RespValue.Bulk b && b.bytes() != null && b.bytes().length == VALUE_BYTES;
     return v instanceof RespValue.Simple s && s.text().equals("OK");
   }
 
   static String describe(RespValue v) {
     if (v instanceof RespValue.Error e) return "-" + e.text();
-    if (v instanceof RespValue.Bulk b) return b.bytes() == null ? "(nil)" : "a " + b.bytes().length + "-byte value";
+    if (v instanceof RespValue.Bulk b)
+      return b.bytes() == null ? "(nil)" : "a " + b.bytes().length + "-byte value";
     return v.toString();
   }
 
-  /** Pools the runs of one (workload, path): operations, windows and cpu time summed, latency samples merged. */
+  /**
+   * Pools the runs of one (workload, path): operations, windows and cpu time summed, latency
+   * samples merged.
+   */
   static Figures pool(List<Run> runs) {
     long cpu = 0;
     List<Measurement> ms = new ArrayList<>();
@@ -461,23 +592,44 @@ public final class RouterBenchmark {
    * Runs redis-benchmark against both ports (if enabled and installed), pipeline 1 and P, direct
    * and routed alternating; returns the note the report prints.
    */
-  private String redisBenchmark(int directPort, int routerPort, Map<Workload, Map<Route, Figures>> data, List<RedisRun> out) throws InterruptedException {
+  private String redisBenchmark(
+      int directPort, int routerPort, Map<Workload, Map<Route, Figures>> data, List<RedisRun> out)
+      throws InterruptedException {
     if (!config.redisBenchmark()) return "redis-benchmark: skipped (--no-redis-benchmark)";
     Optional<Path> program = RedisBenchmarkRun.find(path);
-    if (program.isEmpty()) return "redis-benchmark: not on PATH, skipped (Debian/Ubuntu: apt-get install redis-tools)";
+    if (program.isEmpty())
+      return "redis-benchmark: not on PATH, skipped (Debian/Ubuntu: apt-get install redis-tools)";
     int turn = 0;
     for (Workload w : Workload.values()) {
       int pipeline = w.pipelined ? config.pipeline() : 1;
       int clients = config.clientsOf(w);
       // sized from our rates for the same workload, so that each run takes about --seconds
-      double rate = Math.sqrt(data.get(w).get(Route.DIRECT).measurement().unitsPerSecond() * data.get(w).get(Route.ROUTED).measurement().unitsPerSecond());
+      double rate =
+          Math.sqrt(
+              data.get(w).get(Route.DIRECT).measurement().unitsPerSecond()
+                  * data.get(w).get(Route.ROUTED).measurement().unitsPerSecond());
       long requests = Math.max(1000, Math.round(rate * config.seconds() / 1000) * 1000);
       for (int k = 0; k < 2; k++) {
         Route r = Route.values()[(k + turn) % 2];
-        List<String> command = RedisBenchmarkRun.command(program.get(), r == Route.DIRECT ? directPort : routerPort, w.command.toLowerCase(Locale.ROOT), requests,
-            clients, pipeline, config.keys(), VALUE_BYTES);
+        List<String> command =
+            RedisBenchmarkRun.command(
+                program.get(),
+                r == Route.DIRECT ? directPort : routerPort,
+                w.command.toLowerCase(Locale.ROOT),
+                requests,
+                clients,
+                pipeline,
+                config.keys(),
+                VALUE_BYTES);
         say("bench router: " + String.join(" ", command));
-        out.add(new RedisRun(r, clients, pipeline, requests, RedisBenchmarkRun.run(command, REDIS_BENCHMARK_TIMEOUT_SECONDS), String.join(" ", command.subList(1, command.size()))));
+        out.add(
+            new RedisRun(
+                r,
+                clients,
+                pipeline,
+                requests,
+                RedisBenchmarkRun.run(command, REDIS_BENCHMARK_TIMEOUT_SECONDS),
+                String.join(" ", command.subList(1, command.size()))));
       }
       turn++;
     }

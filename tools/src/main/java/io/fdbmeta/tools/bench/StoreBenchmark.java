@@ -58,15 +58,23 @@ public final class StoreBenchmark {
   static final int RANGE_KEYS = 1000;
   private static final byte[] PREFIX = "fdbmeta-bench/".getBytes(StandardCharsets.US_ASCII);
 
-  /** Options of one run. {@code durableDir} null means a temporary directory, deleted afterwards. */
+  /**
+   * Options of one run. {@code durableDir} null means a temporary directory, deleted afterwards.
+   */
   public record Config(double seconds, double warmupSeconds, @Nullable Path durableDir, int keys) {
     public Config {
-      if (!(seconds > 0 && seconds <= 600)) throw new IllegalArgumentException("seconds must be in (0, 600], got " + seconds);
-      if (!(warmupSeconds >= 0 && warmupSeconds <= 600)) throw new IllegalArgumentException("warm-up must be in [0, 600], got " + warmupSeconds);
-      if (keys < RANGE_KEYS + 10) throw new IllegalArgumentException("keys must be >= " + (RANGE_KEYS + 10) + ", got " + keys);
+      if (!(seconds > 0 && seconds <= 600))
+        throw new IllegalArgumentException("seconds must be in (0, 600], got " + seconds);
+      if (!(warmupSeconds >= 0 && warmupSeconds <= 600))
+        throw new IllegalArgumentException("warm-up must be in [0, 600], got " + warmupSeconds);
+      if (keys < RANGE_KEYS + 10)
+        throw new IllegalArgumentException(
+            "keys must be >= " + (RANGE_KEYS + 10) + ", got " + keys);
     }
 
-    /** The defaults for {@code seconds} per measurement: warm-up a quarter of it, at least 0.2 s. */
+    /**
+     * The defaults for {@code seconds} per measurement: warm-up a quarter of it, at least 0.2 s.
+     */
     public static Config of(double seconds, @Nullable Path durableDir) {
       return new Config(seconds, Math.min(1.0, Math.max(0.2, seconds / 4)), durableDir, KEYS);
     }
@@ -77,11 +85,12 @@ public final class StoreBenchmark {
     Database open(@Nullable Path dir, Executor executor);
   }
 
-  private static final Opener EMBEDDED = (dir, executor) -> {
-    EmbeddedFdb.Builder b = EmbeddedFdb.builder().executor(executor);
-    if (dir != null) b.directory(dir);
-    return b.build();
-  };
+  private static final Opener EMBEDDED =
+      (dir, executor) -> {
+        EmbeddedFdb.Builder b = EmbeddedFdb.builder().executor(executor);
+        if (dir != null) b.directory(dir);
+        return b.build();
+      };
 
   private final Config config;
   private final @Nullable PrintWriter progress;
@@ -114,14 +123,16 @@ public final class StoreBenchmark {
     Map<Backend, Map<Workload, Measurement>> results = new EnumMap<>(Backend.class);
     for (Backend b : Backend.values()) results.put(b, new EnumMap<>(Workload.class));
     int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
-    ForkJoinPool pool = new ForkJoinPool(threads, ForkJoinPool.defaultForkJoinWorkerThreadFactory, null, true);
+    ForkJoinPool pool =
+        new ForkJoinPool(threads, ForkJoinPool.defaultForkJoinWorkerThreadFactory, null, true);
     Path durableDir = config.durableDir();
     boolean temporary = durableDir == null;
     try {
       Path dir = temporary ? Files.createTempDirectory("fdbmeta-bench-") : durableDir;
       try {
         Files.createDirectories(dir);
-        ConcurrentSkipListMap<byte[], byte[]> map = new ConcurrentSkipListMap<>(Arrays::compareUnsigned);
+        ConcurrentSkipListMap<byte[], byte[]> map =
+            new ConcurrentSkipListMap<>(Arrays::compareUnsigned);
         try (Database memory = opener.open(null, pool);
             Database durable = opener.open(dir, pool)) {
           say("bench store: loading " + keys.length + " keys into each store");
@@ -130,19 +141,53 @@ public final class StoreBenchmark {
           load(durable);
           say("bench store: warming up the JIT on every workload");
           for (Workload w : Workload.values()) {
-            AsyncLoad.run("warm-up", w.clients, Window.startingNow(0, config.warmupSeconds()), pool, embeddedOp(w, memory, pool));
+            AsyncLoad.run(
+                "warm-up",
+                w.clients,
+                Window.startingNow(0, config.warmupSeconds()),
+                pool,
+                embeddedOp(w, memory, pool));
           }
-          // Backends take turns per workload, so drift (JIT, other load on the machine) hits them alike.
+          // Backends take turns per workload, so drift (JIT, other load on the machine) hits them
+          // alike.
           for (Workload w : Workload.values()) {
-            say("bench store: " + w.label + ", " + w.perTransaction + " per transaction, " + w.clients + " clients");
-            results.get(Backend.MEMORY).put(w, AsyncLoad.run("memory " + w.label, w.clients, window(), pool, embeddedOp(w, memory, pool)));
-            results.get(Backend.DURABLE).put(w, AsyncLoad.run("durable " + w.label, w.clients, window(), pool, embeddedOp(w, durable, pool)));
-            results.get(Backend.SKIPLIST).put(w, ThreadLoad.run("skiplist", w.clients, window(), skipListOp(w, map)));
+            say(
+                "bench store: "
+                    + w.label
+                    + ", "
+                    + w.perTransaction
+                    + " per transaction, "
+                    + w.clients
+                    + " clients");
+            results
+                .get(Backend.MEMORY)
+                .put(
+                    w,
+                    AsyncLoad.run(
+                        "memory " + w.label,
+                        w.clients,
+                        window(),
+                        pool,
+                        embeddedOp(w, memory, pool)));
+            results
+                .get(Backend.DURABLE)
+                .put(
+                    w,
+                    AsyncLoad.run(
+                        "durable " + w.label,
+                        w.clients,
+                        window(),
+                        pool,
+                        embeddedOp(w, durable, pool)));
+            results
+                .get(Backend.SKIPLIST)
+                .put(w, ThreadLoad.run("skiplist", w.clients, window(), skipListOp(w, map)));
           }
-          durable.run(tr -> {
-            tr.clear(new Range(PREFIX, endKey));
-            return null;
-          });
+          durable.run(
+              tr -> {
+                tr.clear(new Range(PREFIX, endKey));
+                return null;
+              });
         }
       } finally {
         if (temporary) deleteRecursively(dir);
@@ -171,37 +216,47 @@ public final class StoreBenchmark {
   private void load(Database db) {
     for (int start = 0; start < keys.length; start += 1000) {
       int from = start, to = Math.min(keys.length, start + 1000);
-      db.run(tr -> {
-        if (from == 0) tr.clear(new Range(PREFIX, endKey));
-        for (int i = from; i < to; i++) tr.set(keys[i], value);
-        return null;
-      });
+      db.run(
+          tr -> {
+            if (from == 0) tr.clear(new Range(PREFIX, endKey));
+            for (int i = from; i < to; i++) tr.set(keys[i], value);
+            return null;
+          });
     }
   }
 
-  private Supplier<CompletableFuture<Integer>> embeddedOp(Workload w, Database db, ForkJoinPool pool) {
+  private Supplier<CompletableFuture<Integer>> embeddedOp(
+      Workload w, Database db, ForkJoinPool pool) {
     switch (w) {
       case POINT_READ:
         return () -> db.readAsync(tr -> tr.get(randomKey()), pool).thenApply(StoreBenchmark::one);
       case POINT_READ_BATCH:
-        return () -> db.readAsync(tr -> {
-          List<CompletableFuture<byte[]>> gets = new ArrayList<>(w.keysPerOp);
-          for (int i = 0; i < w.keysPerOp; i++) gets.add(tr.get(randomKey()));
-          return CompletableFuture.allOf(gets.toArray(CompletableFuture<?>[]::new)).thenApply(x -> {
-            for (CompletableFuture<byte[]> g : gets) one(g.join());
-            return gets.size();
-          });
-        }, pool);
+        return () ->
+            db.readAsync(
+                tr -> {
+                  List<CompletableFuture<byte[]>> gets = new ArrayList<>(w.keysPerOp);
+                  for (int i = 0; i < w.keysPerOp; i++) gets.add(tr.get(randomKey()));
+                  return CompletableFuture.allOf(gets.toArray(CompletableFuture<?>[]::new))
+                      .thenApply(
+                          x -> {
+                            for (CompletableFuture<byte[]> g : gets) one(g.join());
+                            return gets.size();
+                          });
+                },
+                pool);
       case COMMIT_1:
       case COMMIT_16:
       case COMMIT_256:
       case COMMIT_10_KEYS:
         return () -> db.runAsync(tr -> setRandom(tr, w.keysPerOp), pool);
       case RANGE_READ:
-        return () -> db.readAsync(tr -> {
-          int from = ThreadLocalRandom.current().nextInt(keys.length - RANGE_KEYS);
-          return tr.getRange(keys[from], endKey, RANGE_KEYS).asList().thenApply(List::size);
-        }, pool);
+        return () ->
+            db.readAsync(
+                tr -> {
+                  int from = ThreadLocalRandom.current().nextInt(keys.length - RANGE_KEYS);
+                  return tr.getRange(keys[from], endKey, RANGE_KEYS).asList().thenApply(List::size);
+                },
+                pool);
     }
     throw new AssertionError(w);
   }
@@ -241,7 +296,8 @@ public final class StoreBenchmark {
           int from = ThreadLocalRandom.current().nextInt(keys.length - RANGE_KEYS);
           int n = 0;
           long sink = 0;
-          for (Map.Entry<byte[], byte[]> e : map.subMap(keys[from], true, endKey, false).entrySet()) {
+          for (Map.Entry<byte[], byte[]> e :
+              map.subMap(keys[from], true, endKey, false).entrySet()) {
             // Touch what a range read returns, as KeyValue does.
             sink += new KeyValue(e.getKey(), e.getValue()).getValue().length;
             if (++n == RANGE_KEYS) break;
@@ -254,18 +310,22 @@ public final class StoreBenchmark {
 
   private static void deleteRecursively(Path dir) throws IOException {
     if (!Files.exists(dir)) return;
-    Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-        Files.delete(file);
-        return FileVisitResult.CONTINUE;
-      }
+    Files.walkFileTree(
+        dir,
+        new SimpleFileVisitor<>() {
+          @Override
+          public FileVisitResult visitFile(Path file, BasicFileAttributes attrs)
+              throws IOException {
+            Files.delete(file);
+            return FileVisitResult.CONTINUE;
+          }
 
-      @Override
-      public FileVisitResult postVisitDirectory(Path d, @Nullable IOException exc) throws IOException {
-        Files.delete(d);
-        return FileVisitResult.CONTINUE;
-      }
-    });
+          @Override
+          public FileVisitResult postVisitDirectory(Path d, @Nullable IOException exc)
+              throws IOException {
+            Files.delete(d);
+            return FileVisitResult.CONTINUE;
+          }
+        });
   }
 }

@@ -4,7 +4,9 @@ import io.fdbmeta.tools.Json;
 import java.util.List;
 import java.util.Locale;
 
-/** One benchmark target: {@code actual >= target}, or {@code actual <= target} when {@code atMost}. */
+/**
+ * One benchmark target: {@code actual >= target}, or {@code actual <= target} when {@code atMost}.
+ */
 public record Target(String id, String description, double target, double actual, boolean atMost) {
   static Target atLeast(String id, String description, double target, double actual) {
     return new Target(id, description, target, actual, false);
@@ -18,9 +20,13 @@ public record Target(String id, String description, double target, double actual
     return atMost ? actual <= target : actual >= target;
   }
 
-  /** "&gt;= 90,000  PASS" style text for a report's target column. */
+  /** "&gt;= 90,000 PASS" style text for a report's target column. */
   String verdict(String format, String unit) {
-    return (atMost ? "<= " : ">= ") + String.format(Locale.ROOT, format, target) + unit + "  " + (pass() ? "PASS" : "MISS");
+    return (atMost ? "<= " : ">= ")
+        + String.format(Locale.ROOT, format, target)
+        + unit
+        + "  "
+        + (pass() ? "PASS" : "MISS");
   }
 
   static Target byId(List<Target> targets, String id) {
@@ -34,8 +40,14 @@ public record Target(String id, String description, double target, double actual
   static List<Object> json(List<Target> targets) {
     List<Object> out = Json.list();
     for (Target t : targets) {
-      out.add(Json.object().put("id", t.id()).put("description", t.description())
-          .put("target", t.target()).put("actual", t.actual()).put("atMost", t.atMost()).put("pass", t.pass()));
+      out.add(
+          Json.object()
+              .put("id", t.id())
+              .put("description", t.description())
+              .put("target", t.target())
+              .put("actual", t.actual())
+              .put("atMost", t.atMost())
+              .put("pass", t.pass()));
     }
     return out;
   }
@@ -44,8 +56,10 @@ public record Target(String id, String description, double target, double actual
   static String loadWarning(double loadAverage) {
     int cpus = Runtime.getRuntime().availableProcessors();
     if (loadAverage < cpus) return "";
-    return String.format(Locale.ROOT,
+    return String.format(
+        Locale.ROOT,
         "WARNING: load average %.1f on %d cpus when the run started: other work shares the cpus, figures will be low and noisy%n",
-        loadAverage, cpus);
+        loadAverage,
+        cpus);
   }
 }

@@ -5,11 +5,14 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.IntSupplier;
 
-/** Drives a synchronous operation from N platform threads in a tight loop (the raw-map baseline). */
+/**
+ * Drives a synchronous operation from N platform threads in a tight loop (the raw-map baseline).
+ */
 final class ThreadLoad {
   private ThreadLoad() {}
 
-  static Measurement run(String what, int threads, Window window, IntSupplier op) throws InterruptedException {
+  static Measurement run(String what, int threads, Window window, IntSupplier op)
+      throws InterruptedException {
     CountDownLatch done = new CountDownLatch(threads);
     List<Worker> workers = new ArrayList<>();
     for (int i = 0; i < threads; i++) {

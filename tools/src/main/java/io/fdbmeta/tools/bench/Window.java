@@ -1,8 +1,8 @@
 package io.fdbmeta.tools.bench;
 
 /**
- * The timing of one run: clients work from the start, operations that complete in
- * [{@code measureStart}, {@code end}) count, and clients stop issuing at {@code end}.
+ * The timing of one run: clients work from the start, operations that complete in [{@code
+ * measureStart}, {@code end}) count, and clients stop issuing at {@code end}.
  */
 record Window(long measureStart, long end) {
   static Window startingNow(double warmupSeconds, double seconds) {

@@ -13,10 +13,13 @@ public enum Workload {
 
   /** JSON name prefix. */
   final String id;
+
   /** What the figure counts: units (keys) per second. */
   final String label;
+
   /** The work of one transaction (one operation on the raw map). */
   final String perTransaction;
+
   final int clients;
   final int keysPerOp;
 

@@ -20,7 +20,8 @@ final class Zipf {
 
   Zipf(long n, double theta, long seed) {
     if (n < 2) throw new IllegalArgumentException("n must be at least 2, got " + n);
-    if (!(theta > 0 && theta < 1)) throw new IllegalArgumentException("theta must be in (0, 1), got " + theta);
+    if (!(theta > 0 && theta < 1))
+      throw new IllegalArgumentException("theta must be in (0, 1), got " + theta);
     this.n = n;
     this.theta = theta;
     this.alpha = 1 / (1 - theta);
@@ -50,7 +51,10 @@ final class Zipf {
     return scramble(nextRank(), n);
   }
 
-  /** A bijection of [0, n): multiplication by an odd constant modulo the next power of two, cycle-walked back into range. */
+  /**
+   * A bijection of [0, n): multiplication by an odd constant modulo the next power of two,
+   * cycle-walked back into range.
+   */
   static long scramble(long rank, long n) {
     long mask = Long.highestOneBit(Math.max(1, n - 1)) * 2 - 1;
     long x = rank;

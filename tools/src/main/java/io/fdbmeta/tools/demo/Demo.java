@@ -48,25 +48,54 @@ import org.jspecify.annotations.Nullable;
 /** Runs the demo; see the comment at the top of this file. */
 public final class Demo {
   /** Options of one run; see DemoCommand for their meaning. */
-  public record Options(int nodes, int routers, int port, @Nullable Duration duration, Path dataDir, int clients, Duration splitEvery, int maxRanges, long seed,
-      Duration lease, boolean steady) {
+  public record Options(
+      int nodes,
+      int routers,
+      int port,
+      @Nullable Duration duration,
+      Path dataDir,
+      int clients,
+      Duration splitEvery,
+      int maxRanges,
+      long seed,
+      Duration lease,
+      boolean steady) {
     public Options {
-      if (nodes < 3) throw new IllegalArgumentException("--nodes must be at least 3 (3 replicas in distinct zones), got " + nodes);
-      if (routers < 1) throw new IllegalArgumentException("--routers must be at least 1, got " + routers);
-      if (port < 0 || port + routers - 1 > 65535) throw new IllegalArgumentException("--port must leave room for " + routers + " router port(s) below 65536 (0: any free port), got " + port);
-      if (duration != null && duration.isNegative()) throw new IllegalArgumentException("--duration must not be negative");
-      if (clients < 1) throw new IllegalArgumentException("--clients must be at least 1, got " + clients);
-      if (lease.compareTo(MAX_CLOCK_OFFSET.multipliedBy(4)) < 0 || lease.compareTo(Duration.ofMinutes(1)) > 0) {
-        throw new IllegalArgumentException("--lease must be in [1s, 60s], got " + lease.toMillis() + " ms");
+      if (nodes < 3)
+        throw new IllegalArgumentException(
+            "--nodes must be at least 3 (3 replicas in distinct zones), got " + nodes);
+      if (routers < 1)
+        throw new IllegalArgumentException("--routers must be at least 1, got " + routers);
+      if (port < 0 || port + routers - 1 > 65535)
+        throw new IllegalArgumentException(
+            "--port must leave room for "
+                + routers
+                + " router port(s) below 65536 (0: any free port), got "
+                + port);
+      if (duration != null && duration.isNegative())
+        throw new IllegalArgumentException("--duration must not be negative");
+      if (clients < 1)
+        throw new IllegalArgumentException("--clients must be at least 1, got " + clients);
+      if (lease.compareTo(MAX_CLOCK_OFFSET.multipliedBy(4)) < 0
+          || lease.compareTo(Duration.ofMinutes(1)) > 0) {
+        throw new IllegalArgumentException(
+            "--lease must be in [1s, 60s], got " + lease.toMillis() + " ms");
       }
     }
 
     /** Leases, and liveness as long; the max clock offset is fixed. */
     LayerConfig layer() {
-      return LayerConfig.builder().leaseDuration(lease).livenessDuration(lease).maxClockOffset(MAX_CLOCK_OFFSET).build();
+      return LayerConfig.builder()
+          .leaseDuration(lease)
+          .livenessDuration(lease)
+          .maxClockOffset(MAX_CLOCK_OFFSET)
+          .build();
     }
 
-    /** A quick controller: a tick of 1/20 lease (at most 1 s), rebalancing every half lease (at least 1 s). */
+    /**
+     * A quick controller: a tick of 1/20 lease (at most 1 s), rebalancing every half lease (at
+     * least 1 s).
+     */
     ControllerConfig.Builder controller(ControllerConfig.Builder b) {
       return b.tickInterval(tickInterval()).rebalanceInterval(rebalanceInterval());
     }
@@ -79,24 +108,47 @@ public final class Demo {
       return Duration.ofMillis(Math.max(1000, lease.toMillis() / 2));
     }
 
-    /** When the node failure starts: a fifth into the run, or at 20 s without --duration; -1 with --steady. */
+    /**
+     * When the node failure starts: a fifth into the run, or at 20 s without --duration; -1 with
+     * --steady.
+     */
     long killAtMillis() {
       return steady ? -1 : duration == null ? 20_000 : duration.toMillis() / 5;
     }
 
-    /** When the node is added: half-way, or at 45 s without --duration (and never before the failure's restart); -1 with --steady. */
+    /**
+     * When the node is added: half-way, or at 45 s without --duration (and never before the
+     * failure's restart); -1 with --steady.
+     */
     long addAtMillis() {
       return steady ? -1 : duration == null ? 45_000 : duration.toMillis() / 2;
     }
   }
 
-  /** Fixed: the demo's nodes share one clock, and 250 ms keeps it near production's share of the lease (500 ms of 9 s). */
+  /**
+   * Fixed: the demo's nodes share one clock, and 250 ms keeps it near production's share of the
+   * lease (500 ms of 9 s).
+   */
   static final Duration MAX_CLOCK_OFFSET = Duration.ofMillis(250);
 
   /** What the summary reports; {@code lostWrites} and {@code lostOnReplicas} must be 0. */
-  public record Summary(double seconds, long requests, long acknowledgedWrites, long errors, long staleReads, long redirects, int splits, int ranges,
-      long verifiedKeys, long lostWrites, java.util.Map<String, Long> errorKinds, long checkedOnReplicas, long lostOnReplicas, DemoScenario.Outcome scenario,
-      long rebalanceMoves, java.util.Map<String, Integer> replicasPerNode) {}
+  public record Summary(
+      double seconds,
+      long requests,
+      long acknowledgedWrites,
+      long errors,
+      long staleReads,
+      long redirects,
+      int splits,
+      int ranges,
+      long verifiedKeys,
+      long lostWrites,
+      java.util.Map<String, Long> errorKinds,
+      long checkedOnReplicas,
+      long lostOnReplicas,
+      DemoScenario.Outcome scenario,
+      long rebalanceMoves,
+      java.util.Map<String, Integer> replicasPerNode) {}
 
   private static final long PROGRESS_EVERY_MILLIS = 2_000;
   private static final int INITIAL_RANGES = 4;
@@ -116,19 +168,29 @@ public final class Demo {
    */
   public Summary run(BooleanSupplier stop) throws IOException {
     String cluster = "demo-" + Long.toString(System.currentTimeMillis(), 36);
-    EventLoopGroup clientLoops = new MultiThreadIoEventLoopGroup(1, Transport.preferred().ioHandlerFactory());
+    EventLoopGroup clientLoops =
+        new MultiThreadIoEventLoopGroup(1, Transport.preferred().ioHandlerFactory());
     List<Router> routers = new ArrayList<>();
     List<RespClient> clients = new ArrayList<>();
     try (Database db = EmbeddedFdb.open(options.dataDir());
         LocalCluster cluster0 = startCluster(db, cluster)) {
       LocalCluster c = cluster0;
-      for (int i = 0; i < options.routers(); i++) routers.add(startRouter(db, c, cluster, options.port() == 0 ? 0 : options.port() + i));
+      for (int i = 0; i < options.routers(); i++)
+        routers.add(startRouter(db, c, cluster, options.port() == 0 ? 0 : options.port() + i));
       banner(c, routers);
 
-      for (int i = 0; i < options.clients(); i++) clients.add(RespClient.connect(clientLoops, routers.get(i % routers.size()).address()));
+      for (int i = 0; i < options.clients(); i++)
+        clients.add(RespClient.connect(clientLoops, routers.get(i % routers.size()).address()));
       DemoWorkload workload = new DemoWorkload(clients, true);
       Splitter splitter = new Splitter(c, workload);
-      DemoScenario scenario = new DemoScenario(c, workload, out, options.lease().toMillis(), options.killAtMillis(), options.addAtMillis());
+      DemoScenario scenario =
+          new DemoScenario(
+              c,
+              workload,
+              out,
+              options.lease().toMillis(),
+              options.killAtMillis(),
+              options.addAtMillis());
       long start = System.nanoTime();
       workload.start(options.seed());
       long nextProgress = PROGRESS_EVERY_MILLIS;
@@ -141,28 +203,41 @@ public final class Demo {
         scenario.step(elapsed);
         if (elapsed >= nextSplit) {
           nextSplit += options.splitEvery().toMillis();
-          if (c.ranges().size() < options.maxRanges() && !scenario.failingOver()) splitter.splitHottest(out);
+          if (c.ranges().size() < options.maxRanges() && !scenario.failingOver())
+            splitter.splitHottest(out);
         }
         if (elapsed >= nextProgress) {
           nextProgress += PROGRESS_EVERY_MILLIS;
           long now = System.nanoTime();
           long r = workload.requests();
-          progress(elapsed, (r - lastRequests) * 1e9 / (now - lastProgressNanos), workload, routers, splitter.splits(), c.ranges().size(), c.nodes().size());
+          progress(
+              elapsed,
+              (r - lastRequests) * 1e9 / (now - lastProgressNanos),
+              workload,
+              routers,
+              splitter.splits(),
+              c.ranges().size(),
+              c.nodes().size());
           lastRequests = r;
           lastProgressNanos = now;
         }
         sleep(100);
       }
 
-      out.println("demo: stopping the workload and the controller; reading every acknowledged write back through the router and on every replica...");
+      out.println(
+          "demo: stopping the workload and the controller; reading every acknowledged write back through the router and on every replica...");
       out.flush();
       workload.stop();
       long elapsed = (System.nanoTime() - start) / 1_000_000;
       double seconds = elapsed / 1e3;
-      ControllerStats stats = c.controller().map(ctl -> {
-        ctl.stop(); // no more moves while the replicas are checked
-        return ctl.stats();
-      }).orElseThrow();
+      ControllerStats stats =
+          c.controller()
+              .map(
+                  ctl -> {
+                    ctl.stop(); // no more moves while the replicas are checked
+                    return ctl.stats();
+                  })
+              .orElseThrow();
       DemoScenario.Outcome outcome = scenario.outcome(elapsed);
       DemoWorkload.Verification v;
       try (RespClient checker = RespClient.connect(clientLoops, routers.get(0).address())) {
@@ -171,18 +246,39 @@ public final class Demo {
       awaitReplicasSynced(c);
       DemoWorkload.Verification onReplicas = workload.verifyOnReplicas(c);
       long redirects = routers.stream().mapToLong(r -> r.metrics().redirects()).sum();
-      Summary s = new Summary(seconds, workload.requests(), workload.acknowledgedWrites(), workload.errors(), workload.staleReads(), redirects, splitter.splits(),
-          c.ranges().size(), v.checked(), v.lost(), workload.errorKinds(), onReplicas.checked(), onReplicas.lost(), outcome, stats.rebalanceMoves(), replicasPerNode(c));
+      Summary s =
+          new Summary(
+              seconds,
+              workload.requests(),
+              workload.acknowledgedWrites(),
+              workload.errors(),
+              workload.staleReads(),
+              redirects,
+              splitter.splits(),
+              c.ranges().size(),
+              v.checked(),
+              v.lost(),
+              workload.errorKinds(),
+              onReplicas.checked(),
+              onReplicas.lost(),
+              outcome,
+              stats.rebalanceMoves(),
+              replicasPerNode(c));
       summary(s);
       return s;
     } finally {
       for (RespClient client : clients) client.close();
       for (Router r : routers) r.close();
-      clientLoops.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+      clientLoops
+          .shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS)
+          .syncUninterruptibly();
     }
   }
 
-  /** Waits (up to 30 s) until every replica finished copying its range's data, so each can be checked. */
+  /**
+   * Waits (up to 30 s) until every replica finished copying its range's data, so each can be
+   * checked.
+   */
   private static void awaitReplicasSynced(LocalCluster c) {
     long deadline = System.nanoTime() + 30_000_000_000L;
     while (System.nanoTime() - deadline < 0) {
@@ -193,26 +289,51 @@ public final class Demo {
   }
 
   private static Map<String, Integer> replicasPerNode(LocalCluster c) {
-    Map<String, Integer> out = new TreeMap<>(Comparator.comparingInt((String n) -> n.length()).thenComparing(n -> n));
+    Map<String, Integer> out =
+        new TreeMap<>(Comparator.comparingInt((String n) -> n.length()).thenComparing(n -> n));
     for (StorageNode n : c.nodes()) out.put(n.nodeId(), 0);
-    for (RangeDescriptor d : c.ranges()) for (String n : d.replicas()) out.merge(n, 1, Integer::sum);
+    for (RangeDescriptor d : c.ranges())
+      for (String n : d.replicas()) out.merge(n, 1, Integer::sum);
     return out;
   }
 
   private LocalCluster startCluster(Database db, String cluster) {
     List<byte[]> splitKeys = new ArrayList<>();
-    for (int i = 1; i < INITIAL_RANGES; i++) splitKeys.add(DemoWorkload.keyBytes(i * DemoWorkload.KEYS / INITIAL_RANGES));
-    out.printf(Locale.ROOT, "demo: starting %d storage nodes over 3 zones x 2 racks (store: fdb-embedded in %s, cluster '%s')%n", options.nodes(), options.dataDir(), cluster);
+    for (int i = 1; i < INITIAL_RANGES; i++)
+      splitKeys.add(DemoWorkload.keyBytes(i * DemoWorkload.KEYS / INITIAL_RANGES));
+    out.printf(
+        Locale.ROOT,
+        "demo: starting %d storage nodes over 3 zones x 2 racks (store: fdb-embedded in %s, cluster '%s')%n",
+        options.nodes(),
+        options.dataDir(),
+        cluster);
     out.flush();
-    return LocalCluster.start(db, cluster, options.layer(),
-        LocalCluster.Options.builder().nodes(options.nodes()).replication(3).splitKeys(splitKeys).controller(options::controller).build());
+    return LocalCluster.start(
+        db,
+        cluster,
+        options.layer(),
+        LocalCluster.Options.builder()
+            .nodes(options.nodes())
+            .replication(3)
+            .splitKeys(splitKeys)
+            .controller(options::controller)
+            .build());
   }
 
-  private static Router startRouter(Database db, LocalCluster c, String cluster, int port) throws IOException {
+  private static Router startRouter(Database db, LocalCluster c, String cluster, int port)
+      throws IOException {
     try {
-      return Router.start(RouterConfig.builder().host("127.0.0.1").port(port).adminPort(0).cluster(cluster).build(), db, c.keyspace());
+      return Router.start(
+          RouterConfig.builder().host("127.0.0.1").port(port).adminPort(0).cluster(cluster).build(),
+          db,
+          c.keyspace());
     } catch (RuntimeException e) {
-      if (isBindFailure(e)) throw new IOException("cannot listen on 127.0.0.1:" + port + " (is a Redis server or another demo running there? choose another with --port)", e);
+      if (isBindFailure(e))
+        throw new IOException(
+            "cannot listen on 127.0.0.1:"
+                + port
+                + " (is a Redis server or another demo running there? choose another with --port)",
+            e);
       throw e;
     }
   }
@@ -228,21 +349,50 @@ public final class Demo {
     out.println("demo: storage nodes");
     for (StorageNode n : c.nodes()) {
       StorageNode.Config cfg = n.config();
-      out.printf(Locale.ROOT, "  %-4s zone %-3s rack %-3s %s%n", n.nodeId(), cfg.locality().zone(), cfg.locality().rack(), n.address());
+      out.printf(
+          Locale.ROOT,
+          "  %-4s zone %-3s rack %-3s %s%n",
+          n.nodeId(),
+          cfg.locality().zone(),
+          cfg.locality().rack(),
+          n.address());
     }
     out.println("demo: ranges");
     for (RangeDescriptor d : c.ranges()) out.println("  " + d);
     for (Router r : routers) {
-      out.printf(Locale.ROOT, "demo: router on %s, metrics on http://%s/metrics%n", hostPort(r.address()), hostPort(r.adminAddress()));
+      out.printf(
+          Locale.ROOT,
+          "demo: router on %s, metrics on http://%s/metrics%n",
+          hostPort(r.address()),
+          hostPort(r.adminAddress()));
     }
-    out.printf(Locale.ROOT, "demo: connect with   redis-cli -p %d   then e.g.  set a 1 / get a / range a z / info%n", routers.get(0).address().getPort());
-    out.printf(Locale.ROOT, "demo: the built-in workload writes and reads keys %s000000..%s%06d with %d clients%s%n", DemoWorkload.PREFIX, DemoWorkload.PREFIX, DemoWorkload.KEYS - 1,
-        options.clients(), options.duration() == null ? "; press Ctrl-C to stop" : " for " + options.duration().toSeconds() + " s");
-    out.printf(Locale.ROOT, "demo: the controller runs beside them: leases and liveness %.1f s (production: 9 s), max clock offset %d ms, tick %d ms, rebalancing every %.1f s%n",
-        options.lease().toMillis() / 1e3, MAX_CLOCK_OFFSET.toMillis(), options.tickInterval().toMillis(), options.rebalanceInterval().toMillis() / 1e3);
+    out.printf(
+        Locale.ROOT,
+        "demo: connect with   redis-cli -p %d   then e.g.  set a 1 / get a / range a z / info%n",
+        routers.get(0).address().getPort());
+    out.printf(
+        Locale.ROOT,
+        "demo: the built-in workload writes and reads keys %s000000..%s%06d with %d clients%s%n",
+        DemoWorkload.PREFIX,
+        DemoWorkload.PREFIX,
+        DemoWorkload.KEYS - 1,
+        options.clients(),
+        options.duration() == null
+            ? "; press Ctrl-C to stop"
+            : " for " + options.duration().toSeconds() + " s");
+    out.printf(
+        Locale.ROOT,
+        "demo: the controller runs beside them: leases and liveness %.1f s (production: 9 s), max clock offset %d ms, tick %d ms, rebalancing every %.1f s%n",
+        options.lease().toMillis() / 1e3,
+        MAX_CLOCK_OFFSET.toMillis(),
+        options.tickInterval().toMillis(),
+        options.rebalanceInterval().toMillis() / 1e3);
     if (!options.steady()) {
-      out.printf(Locale.ROOT, "demo: at %d s a node is killed (its ranges fail over, then it restarts); at %d s a node is added (the rebalancer fills it)%n",
-          options.killAtMillis() / 1000, options.addAtMillis() / 1000);
+      out.printf(
+          Locale.ROOT,
+          "demo: at %d s a node is killed (its ranges fail over, then it restarts); at %d s a node is added (the rebalancer fills it)%n",
+          options.killAtMillis() / 1000,
+          options.addAtMillis() / 1000);
     }
     out.flush();
   }
@@ -251,10 +401,27 @@ public final class Demo {
     return a == null ? "-" : a.getHostString() + ":" + a.getPort();
   }
 
-  private void progress(long elapsedMillis, double rate, DemoWorkload w, List<Router> routers, int splits, int ranges, int nodes) {
+  private void progress(
+      long elapsedMillis,
+      double rate,
+      DemoWorkload w,
+      List<Router> routers,
+      int splits,
+      int ranges,
+      int nodes) {
     long redirects = routers.stream().mapToLong(r -> r.metrics().redirects()).sum();
-    out.printf(Locale.ROOT, "[%4ds] %,8.0f req/s  acked writes %,9d  errors %d  stale reads %d  redirects %,d  splits %d  ranges %d  nodes %d%n", elapsedMillis / 1000, rate,
-        w.acknowledgedWrites(), w.errors(), w.staleReads(), redirects, splits, ranges, nodes);
+    out.printf(
+        Locale.ROOT,
+        "[%4ds] %,8.0f req/s  acked writes %,9d  errors %d  stale reads %d  redirects %,d  splits %d  ranges %d  nodes %d%n",
+        elapsedMillis / 1000,
+        rate,
+        w.acknowledgedWrites(),
+        w.errors(),
+        w.staleReads(),
+        redirects,
+        splits,
+        ranges,
+        nodes);
     out.flush();
   }
 
@@ -262,30 +429,76 @@ public final class Demo {
     out.println();
     out.println("demo summary");
     out.printf(Locale.ROOT, "  ran                      %.1f s%n", s.seconds());
-    out.printf(Locale.ROOT, "  requests                 %,d (%,.0f/s)%n", s.requests(), s.requests() / s.seconds());
+    out.printf(
+        Locale.ROOT,
+        "  requests                 %,d (%,.0f/s)%n",
+        s.requests(),
+        s.requests() / s.seconds());
     out.printf(Locale.ROOT, "  acknowledged writes      %,d%n", s.acknowledgedWrites());
-    out.printf(Locale.ROOT, "  errors                   %,d%s%n", s.errors(), s.errorKinds().isEmpty() ? "" : " " + s.errorKinds());
+    out.printf(
+        Locale.ROOT,
+        "  errors                   %,d%s%n",
+        s.errors(),
+        s.errorKinds().isEmpty() ? "" : " " + s.errorKinds());
     out.printf(Locale.ROOT, "  stale reads              %,d%n", s.staleReads());
     out.printf(Locale.ROOT, "  redirects (healed)       %,d%n", s.redirects());
-    out.printf(Locale.ROOT, "  splits while serving     %d (now %d ranges)%n", s.splits(), s.ranges());
+    out.printf(
+        Locale.ROOT, "  splits while serving     %d (now %d ranges)%n", s.splits(), s.ranges());
     DemoScenario.Outcome o = s.scenario();
     if (o.skipped() != null) {
       out.printf(Locale.ROOT, "  node failure             skipped: %s%n", o.skipped());
     } else if (o.victim() != null) {
-      out.printf(Locale.ROOT, "  node failure             %s killed at %.1f s; marked dead after %s, %d leases moved by the controller, %d replicas re-created%n", o.victim(),
-          o.killedAtSeconds(), seconds(o.markedDeadAfterSeconds()), o.leasesMoved(), o.recreated());
-      out.printf(Locale.ROOT, "  failed over              every range of %s served again after %s (lease %.1f s)%s%n", o.victim(), seconds(o.recoveredAfterSeconds()),
-          options.lease().toMillis() / 1e3, o.restartedAtSeconds() < 0 ? "" : String.format(Locale.ROOT, "; %s restarted at %.1f s and rejoined", o.victim(), o.restartedAtSeconds()));
-      out.printf(Locale.ROOT, "  errors during failover   %,d (requests to its ranges before they served again; the clients went on)%n", o.failoverErrors());
+      out.printf(
+          Locale.ROOT,
+          "  node failure             %s killed at %.1f s; marked dead after %s, %d leases moved by the controller, %d replicas re-created%n",
+          o.victim(),
+          o.killedAtSeconds(),
+          seconds(o.markedDeadAfterSeconds()),
+          o.leasesMoved(),
+          o.recreated());
+      out.printf(
+          Locale.ROOT,
+          "  failed over              every range of %s served again after %s (lease %.1f s)%s%n",
+          o.victim(),
+          seconds(o.recoveredAfterSeconds()),
+          options.lease().toMillis() / 1e3,
+          o.restartedAtSeconds() < 0
+              ? ""
+              : String.format(
+                  Locale.ROOT,
+                  "; %s restarted at %.1f s and rejoined",
+                  o.victim(),
+                  o.restartedAtSeconds()));
+      out.printf(
+          Locale.ROOT,
+          "  errors during failover   %,d (requests to its ranges before they served again; the clients went on)%n",
+          o.failoverErrors());
     }
     if (o.added() != null) {
-      out.printf(Locale.ROOT, "  node added               %s at %.1f s; the rebalancer moved %d replicas onto it%n", o.added(), o.addedAtSeconds(), o.rebalancedOntoAdded());
+      out.printf(
+          Locale.ROOT,
+          "  node added               %s at %.1f s; the rebalancer moved %d replicas onto it%n",
+          o.added(),
+          o.addedAtSeconds(),
+          o.rebalancedOntoAdded());
     }
-    out.printf(Locale.ROOT, "  rebalance moves          %d; replicas per node now %s%n", s.rebalanceMoves(), s.replicasPerNode());
+    out.printf(
+        Locale.ROOT,
+        "  rebalance moves          %d; replicas per node now %s%n",
+        s.rebalanceMoves(),
+        s.replicasPerNode());
     out.printf(Locale.ROOT, "  keys read back           %,d%n", s.verifiedKeys());
-    out.printf(Locale.ROOT, "  copies on replicas       %,d checked, %,d lost%n", s.checkedOnReplicas(), s.lostOnReplicas());
+    out.printf(
+        Locale.ROOT,
+        "  copies on replicas       %,d checked, %,d lost%n",
+        s.checkedOnReplicas(),
+        s.lostOnReplicas());
     long lost = s.lostWrites() + s.lostOnReplicas();
-    out.printf(Locale.ROOT, "  acknowledged writes lost %,d%s%n", lost, lost == 0 ? "" : "   <-- SHOULD BE 0");
+    out.printf(
+        Locale.ROOT,
+        "  acknowledged writes lost %,d%s%n",
+        lost,
+        lost == 0 ? "" : "   <-- SHOULD BE 0");
     out.flush();
   }
 
@@ -301,7 +514,10 @@ public final class Demo {
     }
   }
 
-  /** Splits the range that served the most demo requests since the last split, at its busiest key's median. */
+  /**
+   * Splits the range that served the most demo requests since the last split, at its busiest key's
+   * median.
+   */
   static final class Splitter {
     private static final int SPLIT_ATTEMPTS = 3;
     private final LocalCluster cluster;
@@ -352,12 +568,18 @@ public final class Demo {
       byte[] splitKey = DemoWorkload.keyBytes(at);
       if (!hottest.isInterior(splitKey)) return;
       long t0 = System.nanoTime();
-      // a replica move of the controller can change the range between the split's two phases: try again on the new range
+      // a replica move of the controller can change the range between the split's two phases: try
+      // again on the new range
       for (int attempt = 1; ; attempt++) {
         try {
           cluster.split(splitKey);
           splits++;
-          out.printf(Locale.ROOT, "demo: split range %d at %s (%,d requests in the last interval) in %.1f ms, while serving%n", hottest.rangeId(), DemoWorkload.key(at), best,
+          out.printf(
+              Locale.ROOT,
+              "demo: split range %d at %s (%,d requests in the last interval) in %.1f ms, while serving%n",
+              hottest.rangeId(),
+              DemoWorkload.key(at),
+              best,
               (System.nanoTime() - t0) / 1e6);
           break;
         } catch (RuntimeException e) {
@@ -365,7 +587,13 @@ public final class Demo {
             sleep(50);
             continue;
           }
-          out.println("demo: split of range " + hottest.rangeId() + " at " + DemoWorkload.key(at) + " did not happen: " + e.getMessage());
+          out.println(
+              "demo: split of range "
+                  + hottest.rangeId()
+                  + " at "
+                  + DemoWorkload.key(at)
+                  + " did not happen: "
+                  + e.getMessage());
           break;
         }
       }

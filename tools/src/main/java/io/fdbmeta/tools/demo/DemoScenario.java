@@ -29,9 +29,15 @@ import org.jspecify.annotations.Nullable;
  * step() runs on the demo's main thread a few times a second; controller events arrive on the
  * controller's thread and are queued, then printed by step() in a few summarised lines.
  */
-/** Kills, restarts and adds nodes on schedule and reports what the controller did; see the comment at the top. */
+/**
+ * Kills, restarts and adds nodes on schedule and reports what the controller did; see the comment
+ * at the top.
+ */
 public final class DemoScenario {
-  /** After recovery, errors within this long still count as the failover's (replies already on their way). */
+  /**
+   * After recovery, errors within this long still count as the failover's (replies already on their
+   * way).
+   */
   private static final long FAILOVER_GRACE_MILLIS = 1_000;
 
   private final LocalCluster cluster;
@@ -60,7 +66,13 @@ public final class DemoScenario {
   private @Nullable String skipped;
 
   /** {@code killAt}/{@code addAt}: millis from the start of the workload; negative: never. */
-  DemoScenario(LocalCluster cluster, DemoWorkload workload, PrintWriter out, long leaseMillis, long killAt, long addAt) {
+  DemoScenario(
+      LocalCluster cluster,
+      DemoWorkload workload,
+      PrintWriter out,
+      long leaseMillis,
+      long killAt,
+      long addAt) {
     this.cluster = cluster;
     this.workload = workload;
     this.out = out;
@@ -80,15 +92,29 @@ public final class DemoScenario {
     if (killAt >= 0 && killedAt < 0 && skipped == null && elapsed >= killAt) kill(elapsed);
     if (victim != null && recoveredAfter < 0 && recovered()) {
       recoveredAfter = elapsed - killedAt;
-      out.printf(Locale.ROOT, "demo: every range of %s serves again, %.1f s after the kill (lease %.1f s); no range lists it any more%n", victim, recoveredAfter / 1e3,
+      out.printf(
+          Locale.ROOT,
+          "demo: every range of %s serves again, %.1f s after the kill (lease %.1f s); no range lists it any more%n",
+          victim,
+          recoveredAfter / 1e3,
           leaseMillis / 1e3);
     }
-    if (victim != null && !failoverErrorsCounted && (recoveredAfter >= 0 && elapsed - killedAt >= recoveredAfter + FAILOVER_GRACE_MILLIS || elapsed - killedAt > giveUpMillis())) {
+    if (victim != null
+        && !failoverErrorsCounted
+        && (recoveredAfter >= 0 && elapsed - killedAt >= recoveredAfter + FAILOVER_GRACE_MILLIS
+            || elapsed - killedAt > giveUpMillis())) {
       failoverErrors = workload.errors() - errorsAtKill;
       failoverErrorsCounted = true;
     }
-    if (victim != null && restartedAt < 0 && elapsed - killedAt >= (recoveredAfter >= 0 ? recoveredAfter + leaseMillis : giveUpMillis())) restart(elapsed);
-    if (addAt >= 0 && added == null && elapsed >= addAt && (victim == null || restartedAt >= 0 || skipped != null)) add(elapsed);
+    if (victim != null
+        && restartedAt < 0
+        && elapsed - killedAt
+            >= (recoveredAfter >= 0 ? recoveredAfter + leaseMillis : giveUpMillis()))
+      restart(elapsed);
+    if (addAt >= 0
+        && added == null
+        && elapsed >= addAt
+        && (victim == null || restartedAt >= 0 || skipped != null)) add(elapsed);
     out.flush();
   }
 
@@ -99,14 +125,20 @@ public final class DemoScenario {
   private void kill(long elapsed) {
     String v = cluster.busiestReplaceableNode().orElse(null);
     if (v == null) {
-      skipped = "no node shares its zone with another, so a killed node's replicas could not be re-created (use --nodes 4 or more)";
+      skipped =
+          "no node shares its zone with another, so a killed node's replicas could not be re-created (use --nodes 4 or more)";
       out.println("demo: skipping the node failure: " + skipped);
       return;
     }
     List<RangeDescriptor> ranges = cluster.ranges();
     long led = ranges.stream().filter(d -> v.equals(d.leaseholder())).count();
     long replicas = ranges.stream().filter(d -> d.replicas().contains(v)).count();
-    out.printf(Locale.ROOT, "demo: killing %s as a crash would (no goodbye; it leads %d ranges and replicates %d); the controller takes it from here%n", v, led, replicas);
+    out.printf(
+        Locale.ROOT,
+        "demo: killing %s as a crash would (no goodbye; it leads %d ranges and replicates %d); the controller takes it from here%n",
+        v,
+        led,
+        replicas);
     errorsAtKill = workload.errors();
     killedAtClock = cluster.layerConfig().now();
     cluster.kill(v);
@@ -118,7 +150,11 @@ public final class DemoScenario {
   private boolean recovered() {
     for (RangeDescriptor d : cluster.ranges()) {
       if (d.replicas().contains(victim) || d.leaseholder() == null) return false;
-      StorageNode holder = cluster.nodes().stream().filter(n -> n.nodeId().equals(d.leaseholder())).findFirst().orElse(null);
+      StorageNode holder =
+          cluster.nodes().stream()
+              .filter(n -> n.nodeId().equals(d.leaseholder()))
+              .findFirst()
+              .orElse(null);
       if (holder == null || !holder.isServing(d.rangeId())) return false;
     }
     return true;
@@ -127,7 +163,10 @@ public final class DemoScenario {
   private void restart(long elapsed) {
     StorageNode n = cluster.restart(victim);
     restartedAt = elapsed;
-    out.printf(Locale.ROOT, "demo: restarting %s: a new process (incarnation %d), empty; it registers again and rejoins, and the rebalancer may give it replicas%n", victim,
+    out.printf(
+        Locale.ROOT,
+        "demo: restarting %s: a new process (incarnation %d), empty; it registers again and rejoins, and the rebalancer may give it replicas%n",
+        victim,
         n.incarnation());
   }
 
@@ -135,8 +174,12 @@ public final class DemoScenario {
     StorageNode n = cluster.addNode();
     added = n.nodeId();
     addedAt = elapsed;
-    out.printf(Locale.ROOT, "demo: adding node %s (zone %s, rack %s), empty; the rebalancer moves replicas onto it, through placement%n", n.nodeId(),
-        n.config().locality().zone(), n.config().locality().rack());
+    out.printf(
+        Locale.ROOT,
+        "demo: adding node %s (zone %s, rack %s), empty; the rebalancer moves replicas onto it, through placement%n",
+        n.nodeId(),
+        n.config().locality().zone(),
+        n.config().locality().rack());
   }
 
   /** Prints the controller's events since the last step, a line per kind. */
@@ -144,13 +187,17 @@ public final class DemoScenario {
     List<ControllerEvent> batch = new ArrayList<>();
     for (ControllerEvent e; (e = events.poll()) != null; ) batch.add(e);
     if (batch.isEmpty()) return;
-    Map<String, Integer> leases = new TreeMap<>(), recreates = new TreeMap<>(), rebalances = new TreeMap<>();
+    Map<String, Integer> leases = new TreeMap<>(),
+        recreates = new TreeMap<>(),
+        rebalances = new TreeMap<>();
     List<String> other = new ArrayList<>();
     for (ControllerEvent e : batch) {
       switch (e.kind()) {
-        case TOOK_OVER -> other.add("controller " + e.node() + " is active (term " + e.epoch() + ")");
+        case TOOK_OVER ->
+            other.add("controller " + e.node() + " is active (term " + e.epoch() + ")");
         case NODE_DEAD -> {
-          if (e.node() != null && e.node().equals(victim) && markedDeadAfter < 0) markedDeadAfter = e.at() - killedAtClock;
+          if (e.node() != null && e.node().equals(victim) && markedDeadAfter < 0)
+            markedDeadAfter = e.at() - killedAtClock;
           other.add("controller marked " + e.node() + " dead (its liveness expired)");
         }
         case LEASE_MOVED -> {
@@ -167,15 +214,29 @@ public final class DemoScenario {
             rebalances.merge(e.node() + " -> " + e.target(), 1, Integer::sum);
           }
         }
-        case MOVE_ABORTED -> other.add("controller gave up a move of range " + e.rangeId() + ": " + e.detail());
-        case UNSATISFIABLE -> other.add("controller cannot place a replica of range " + e.rangeId() + ": " + e.detail());
+        case MOVE_ABORTED ->
+            other.add("controller gave up a move of range " + e.rangeId() + ": " + e.detail());
+        case UNSATISFIABLE ->
+            other.add(
+                "controller cannot place a replica of range " + e.rangeId() + ": " + e.detail());
         default -> {}
       }
     }
     for (String s : other) out.println("demo: " + s);
-    if (!leases.isEmpty()) out.println("demo: controller moved the lease of " + count(leases, "range") + " from the dead node: " + leases);
-    if (!recreates.isEmpty()) out.println("demo: controller re-created " + count(recreates, "replica") + " of the dead node elsewhere: " + recreates);
-    if (!rebalances.isEmpty()) out.println("demo: rebalancer moved " + count(rebalances, "replica") + ": " + rebalances);
+    if (!leases.isEmpty())
+      out.println(
+          "demo: controller moved the lease of "
+              + count(leases, "range")
+              + " from the dead node: "
+              + leases);
+    if (!recreates.isEmpty())
+      out.println(
+          "demo: controller re-created "
+              + count(recreates, "replica")
+              + " of the dead node elsewhere: "
+              + recreates);
+    if (!rebalances.isEmpty())
+      out.println("demo: rebalancer moved " + count(rebalances, "replica") + ": " + rebalances);
   }
 
   /** "1 replica", "3 replicas": the sum of the counts. */
@@ -185,13 +246,38 @@ public final class DemoScenario {
   }
 
   /** What happened, for the summary. */
-  public record Outcome(@Nullable String victim, double killedAtSeconds, double markedDeadAfterSeconds, double recoveredAfterSeconds, double restartedAtSeconds, int leasesMoved,
-      int recreated, long failoverErrors, @Nullable String added, double addedAtSeconds, int rebalanced, int rebalancedOntoAdded, @Nullable String skipped) {}
+  public record Outcome(
+      @Nullable String victim,
+      double killedAtSeconds,
+      double markedDeadAfterSeconds,
+      double recoveredAfterSeconds,
+      double restartedAtSeconds,
+      int leasesMoved,
+      int recreated,
+      long failoverErrors,
+      @Nullable String added,
+      double addedAtSeconds,
+      int rebalanced,
+      int rebalancedOntoAdded,
+      @Nullable String skipped) {}
 
   Outcome outcome(long elapsed) {
     report(elapsed);
-    if (victim != null && !failoverErrorsCounted) failoverErrors = workload.errors() - errorsAtKill; // the run ended during the failover
-    return new Outcome(victim, killedAt / 1e3, markedDeadAfter / 1e3, recoveredAfter / 1e3, restartedAt / 1e3, leasesMoved, recreated, failoverErrors, added, addedAt / 1e3,
-        rebalanced, rebalancedOntoAdded, skipped);
+    if (victim != null && !failoverErrorsCounted)
+      failoverErrors = workload.errors() - errorsAtKill; // the run ended during the failover
+    return new Outcome(
+        victim,
+        killedAt / 1e3,
+        markedDeadAfter / 1e3,
+        recoveredAfter / 1e3,
+        restartedAt / 1e3,
+        leasesMoved,
+        recreated,
+        failoverErrors,
+        added,
+        addedAt / 1e3,
+        rebalanced,
+        rebalancedOntoAdded,
+        skipped);
   }
 }

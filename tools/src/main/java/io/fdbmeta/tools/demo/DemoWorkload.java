@@ -7,7 +7,6 @@ import io.fdbmeta.wire.RespClient;
 import io.fdbmeta.wire.RespValue;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
@@ -34,15 +33,20 @@ import org.jspecify.annotations.Nullable;
  * "Acknowledged" means the router answered +OK. At the end every acknowledged key is read back
  * through the router, and can be checked on every replica of its range.
  */
-/** Closed-loop clients writing and reading back keys through RESP, remembering every acknowledged write. */
+/**
+ * Closed-loop clients writing and reading back keys through RESP, remembering every acknowledged
+ * write.
+ */
 public final class DemoWorkload {
   public static final String PREFIX = "demo:";
   public static final int KEYS = 100_000;
 
   private final List<RespClient> clients;
   private final boolean skewed;
+
   /** Per key: seq of the last acknowledged write (0: none) and of the last write sent. */
   private final long[] acked = new long[KEYS];
+
   private final long[] tried = new long[KEYS];
   private final AtomicLongArray hits = new AtomicLongArray(KEYS);
   private final AtomicLong requests = new AtomicLong();
@@ -99,7 +103,9 @@ public final class DemoWorkload {
     return staleReads.get();
   }
 
-  /** Error replies and failures by their first word, e.g. "TRYAGAIN" or "ClosedChannelException". */
+  /**
+   * Error replies and failures by their first word, e.g. "TRYAGAIN" or "ClosedChannelException".
+   */
   public java.util.Map<String, Long> errorKinds() {
     java.util.Map<String, Long> out = new java.util.TreeMap<>();
     errorKinds.forEach((k, v) -> out.put(k, v.get()));
@@ -128,7 +134,8 @@ public final class DemoWorkload {
         args[0] = "MGET".getBytes(StandardCharsets.US_ASCII);
         for (int j = 0; j < batch.size(); j++) args[j + 1] = keyBytes(batch.get(j));
         RespValue reply = client.send(args).join();
-        if (!(reply instanceof RespValue.Array a) || a.elements() == null) throw new IllegalStateException("MGET during verification answered " + reply);
+        if (!(reply instanceof RespValue.Array a) || a.elements() == null)
+          throw new IllegalStateException("MGET during verification answered " + reply);
         for (int j = 0; j < batch.size(); j++) {
           checked++;
           RespValue v = a.elements().get(j);
@@ -141,10 +148,10 @@ public final class DemoWorkload {
   }
 
   /**
-   * Checks every acknowledged key on every replica of its range, as the catalog lists them now:
-   * the value each replica's node stores must be the last acknowledged one or a later try. Call
-   * after {@link #stop()}, once every replica finished copying its data. {@code checked} counts
-   * copies (keys x replicas).
+   * Checks every acknowledged key on every replica of its range, as the catalog lists them now: the
+   * value each replica's node stores must be the last acknowledged one or a later try. Call after
+   * {@link #stop()}, once every replica finished copying its data. {@code checked} counts copies
+   * (keys x replicas).
    *
    * @throws IllegalStateException if a replica's node is not running
    */
@@ -165,7 +172,10 @@ public final class DemoWorkload {
     return new Verification(checked, lost);
   }
 
-  /** True if {@code value} is key {@code index}'s last acknowledged write or a later try of its writer. */
+  /**
+   * True if {@code value} is key {@code index}'s last acknowledged write or a later try of its
+   * writer.
+   */
   private boolean holds(int index, byte @Nullable [] value) {
     if (value == null) return acked[index] == 0;
     String v = new String(value, StandardCharsets.US_ASCII);
@@ -180,7 +190,9 @@ public final class DemoWorkload {
     return seq >= acked[index] && seq <= tried[index];
   }
 
-  /** {@code checked} keys (or copies), {@code lost} of them without their last acknowledged write. */
+  /**
+   * {@code checked} keys (or copies), {@code lost} of them without their last acknowledged write.
+   */
   public record Verification(long checked, long lost) {}
 
   private final class Client {
@@ -213,25 +225,35 @@ public final class DemoWorkload {
         long mine = ++seq;
         tried[key] = mine;
         String value = "c" + number + "-" + mine;
-        c.send(new byte[][] {"SET".getBytes(StandardCharsets.US_ASCII), keyBytes(key), value.getBytes(StandardCharsets.US_ASCII)})
-            .whenComplete((reply, failure) -> {
-              if (failure == null && reply instanceof RespValue.Simple s && s.text().equals("OK")) {
-                acked[key] = mine;
-                writes.incrementAndGet();
-              } else {
-                error(reply, failure);
-              }
-              proceed(failure);
-            });
+        c.send(
+                new byte[][] {
+                  "SET".getBytes(StandardCharsets.US_ASCII),
+                  keyBytes(key),
+                  value.getBytes(StandardCharsets.US_ASCII)
+                })
+            .whenComplete(
+                (reply, failure) -> {
+                  if (failure == null
+                      && reply instanceof RespValue.Simple s
+                      && s.text().equals("OK")) {
+                    acked[key] = mine;
+                    writes.incrementAndGet();
+                  } else {
+                    error(reply, failure);
+                  }
+                  proceed(failure);
+                });
       } else {
-        c.send(new byte[][] {"GET".getBytes(StandardCharsets.US_ASCII), keyBytes(key)}).whenComplete((reply, failure) -> {
-          if (failure == null && reply instanceof RespValue.Bulk b) {
-            if (!holds(key, b.bytes())) staleReads.incrementAndGet();
-          } else {
-            error(reply, failure);
-          }
-          proceed(failure);
-        });
+        c.send(new byte[][] {"GET".getBytes(StandardCharsets.US_ASCII), keyBytes(key)})
+            .whenComplete(
+                (reply, failure) -> {
+                  if (failure == null && reply instanceof RespValue.Bulk b) {
+                    if (!holds(key, b.bytes())) staleReads.incrementAndGet();
+                  } else {
+                    error(reply, failure);
+                  }
+                  proceed(failure);
+                });
       }
     }
 
@@ -239,7 +261,11 @@ public final class DemoWorkload {
       errors.incrementAndGet();
       String kind;
       if (failure != null) {
-        Throwable t = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        Throwable t =
+            failure instanceof java.util.concurrent.CompletionException
+                    && failure.getCause() != null
+                ? failure.getCause()
+                : failure;
         kind = t.getClass().getSimpleName();
       } else if (reply instanceof RespValue.Error e) {
         int sp = e.text().indexOf(' ');
@@ -250,7 +276,10 @@ public final class DemoWorkload {
       errorKinds.computeIfAbsent(kind, k -> new AtomicLong()).incrementAndGet();
     }
 
-    /** The next command, unless the connection failed: then this client stops rather than spin on a dead socket. */
+    /**
+     * The next command, unless the connection failed: then this client stops rather than spin on a
+     * dead socket.
+     */
     private void proceed(@Nullable Throwable failure) {
       if (failure == null) {
         next();

@@ -21,7 +21,8 @@ final class MoveLowerBound {
   /** One node's replicas: the request rate and the bytes of each. */
   record NodeLoad(double[] rps, double[] bytes) {
     NodeLoad {
-      if (rps.length != bytes.length) throw new IllegalArgumentException("one rate and one size per replica");
+      if (rps.length != bytes.length)
+        throw new IllegalArgumentException("one rate and one size per replica");
     }
 
     int replicas() {
@@ -32,7 +33,8 @@ final class MoveLowerBound {
   private MoveLowerBound() {}
 
   static long of(List<NodeLoad> fleet, double start, double stop) {
-    if (!(stop > 0 && stop < start)) throw new IllegalArgumentException("need 0 < stop < start, got " + start + ", " + stop);
+    if (!(stop > 0 && stop < start))
+      throw new IllegalArgumentException("need 0 < stop < start, got " + start + ", " + stop);
     if (fleet.isEmpty()) return 0;
     double[] mean = new double[3];
     double[] heaviest = new double[3];
@@ -63,7 +65,8 @@ final class MoveLowerBound {
         long k = Math.max(0, (long) Math.ceil(mean[0] * (1 - stop) - load[0]));
         for (int d = 1; d < 3; d++) {
           double deficit = mean[d] * (1 - stop) - load[d];
-          if (deficit > 0 && heaviest[d] > 0) k = Math.max(k, (long) Math.ceil(deficit / heaviest[d]));
+          if (deficit > 0 && heaviest[d] > 0)
+            k = Math.max(k, (long) Math.ceil(deficit / heaviest[d]));
         }
         in += k;
       }

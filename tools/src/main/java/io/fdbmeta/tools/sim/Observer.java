@@ -65,9 +65,11 @@ final class Observer {
     List<ChangeEvent.At> batch = new ArrayList<>();
     while (true) {
       ChangelogReader.Page page = reader.readAfterAsync(db, cursor, 10_000).join();
-      if (cursor != null && page.floor().compareTo(cursor) > 0) throw new IllegalStateException("simulation fell behind the changelog floor");
+      if (cursor != null && page.floor().compareTo(cursor) > 0)
+        throw new IllegalStateException("simulation fell behind the changelog floor");
       for (ChangeEvent.At at : page.entries()) {
-        if (!batch.isEmpty() && !ChangelogReader.sameCommit(batch.get(0).position(), at.position())) {
+        if (!batch.isEmpty()
+            && !ChangelogReader.sameCommit(batch.get(0).position(), at.position())) {
           applyCommit(batch, now);
           batch = new ArrayList<>();
         }
@@ -98,7 +100,8 @@ final class Observer {
     for (SimRange r : removed) removedIds.add(r.id);
     int createdCount = 0;
     for (RangeDescriptor d : last.values()) {
-      if (removedIds.contains(d.rangeId())) continue; // e.g. the import's rest range, replaced in one commit
+      if (removedIds.contains(d.rangeId()))
+        continue; // e.g. the import's rest range, replaced in one commit
       SimRange r = sim.range(d.rangeId());
       if (r == null) {
         r = created(d, removed, now);
@@ -113,7 +116,12 @@ final class Observer {
 
   /** A range that did not exist: a split child, taking its share of the parent's load and lease. */
   private SimRange created(RangeDescriptor d, List<SimRange> removed, long now) {
-    SimRange r = new SimRange(d.rangeId(), Simulation.keyOf(d.startKey()), d.endKey() == null ? Long.MAX_VALUE : Simulation.keyOf(d.endKey()), sim.indexes(d.replicas()));
+    SimRange r =
+        new SimRange(
+            d.rangeId(),
+            Simulation.keyOf(d.startKey()),
+            d.endKey() == null ? Long.MAX_VALUE : Simulation.keyOf(d.endKey()),
+            sim.indexes(d.replicas()));
     SimRange parent = null;
     for (SimRange p : removed) {
       if (p.start <= r.start && r.end <= p.end) parent = p;
@@ -136,7 +144,8 @@ final class Observer {
   private void updated(SimRange r, RangeDescriptor d, List<SimRange> removed, long now) {
     long newEnd = d.endKey() == null ? Long.MAX_VALUE : Simulation.keyOf(d.endKey());
     int newHolder = d.leaseholder() == null ? -1 : sim.index(d.leaseholder());
-    if (newEnd != r.end) { // a merge: r takes the removed neighbour's keys, load and (checked) lease
+    if (newEnd
+        != r.end) { // a merge: r takes the removed neighbour's keys, load and (checked) lease
       for (SimRange gone : removed) {
         if (gone.start >= r.end && gone.end <= newEnd) {
           merges++;
@@ -181,17 +190,32 @@ final class Observer {
     return false;
   }
 
-  /** Checks that {@code from} could no longer serve {@code r} when {@code to} took over at {@code now}. */
+  /**
+   * Checks that {@code from} could no longer serve {@code r} when {@code to} took over at {@code
+   * now}.
+   */
   private void checkHandover(SimRange r, int from, int to, long now, String what) {
     if (from < 0 || from == to) return;
     SimNode old = sim.node(from);
-    long serveEnd = r.renewingSince >= 0 ? Long.MAX_VALUE : r.holderExpiry - sim.maxClockOffset() - old.skew;
+    long serveEnd =
+        r.renewingSince >= 0 ? Long.MAX_VALUE : r.holderExpiry - sim.maxClockOffset() - old.skew;
     if (now < serveEnd) {
       doubleLeaders++;
       long overlap = serveEnd == Long.MAX_VALUE ? sim.leaseMillis() : serveEnd - now;
       doubleLeaderMillis += overlap;
-      example("double leader: " + what + " went from " + old.id + " (" + old.state + ", serving until "
-          + (serveEnd == Long.MAX_VALUE ? "it stops renewing" : String.valueOf(serveEnd)) + ") to " + (to < 0 ? "nobody" : sim.node(to).id) + " at " + now);
+      example(
+          "double leader: "
+              + what
+              + " went from "
+              + old.id
+              + " ("
+              + old.state
+              + ", serving until "
+              + (serveEnd == Long.MAX_VALUE ? "it stops renewing" : String.valueOf(serveEnd))
+              + ") to "
+              + (to < 0 ? "nobody" : sim.node(to).id)
+              + " at "
+              + now);
     }
   }
 
@@ -201,10 +225,17 @@ final class Observer {
     boolean pinned = sim.isPinned(r.start);
     for (int i : r.replicas) {
       SimNode n = sim.node(i);
-      boolean bad = !zones.add(n.zone()) | !racks.add(n.rack()) || (pinned && !n.locality.region().equals(Simulation.PINNED_REGION));
+      boolean bad =
+          !zones.add(n.zone()) | !racks.add(n.rack())
+              || (pinned && !n.locality.region().equals(Simulation.PINNED_REGION));
       if (bad) {
         placementViolations++;
-        example("placement violation: range " + r.id + " replicas " + sim.ids(r.replicas) + (pinned ? " (pinned to " + Simulation.PINNED_REGION + ")" : ""));
+        example(
+            "placement violation: range "
+                + r.id
+                + " replicas "
+                + sim.ids(r.replicas)
+                + (pinned ? " (pinned to " + Simulation.PINNED_REGION + ")" : ""));
         return;
       }
     }

@@ -10,9 +10,12 @@ public record SimConfig(int nodes, int ranges, double hours, long seed) {
   public static final double DEFAULT_HOURS = 2;
 
   public SimConfig {
-    if (nodes < 30 || nodes > 100_000) throw new IllegalArgumentException("nodes must be in [30, 100000], got " + nodes);
-    if (ranges < nodes || ranges > 5_000_000) throw new IllegalArgumentException("ranges must be in [nodes, 5000000], got " + ranges);
-    if (!(hours >= 0.05 && hours <= 48)) throw new IllegalArgumentException("hours must be in [0.05, 48], got " + hours);
+    if (nodes < 30 || nodes > 100_000)
+      throw new IllegalArgumentException("nodes must be in [30, 100000], got " + nodes);
+    if (ranges < nodes || ranges > 5_000_000)
+      throw new IllegalArgumentException("ranges must be in [nodes, 5000000], got " + ranges);
+    if (!(hours >= 0.05 && hours <= 48))
+      throw new IllegalArgumentException("hours must be in [0.05, 48], got " + hours);
   }
 
   /** Simulated milliseconds. */

@@ -3,7 +3,9 @@ package io.fdbmeta.tools.sim;
 import io.fdbmeta.layer.NodeRecord;
 import java.util.TreeSet;
 
-/** One simulated storage node: where it is, its clock skew, whether it runs, and what it carries. */
+/**
+ * One simulated storage node: where it is, its clock skew, whether it runs, and what it carries.
+ */
 final class SimNode {
   enum State {
     UP,
@@ -22,10 +24,15 @@ final class SimNode {
   int processStarts;
   long stoppedAt = -1;
   long resumeAt = -1;
+
   /** Ranges whose lease this node holds, as the changelog says. */
   final TreeSet<Long> leases = new TreeSet<>();
-  /** After a resume: leases still recorded for it that it must acquire again before it serves them. */
+
+  /**
+   * After a resume: leases still recorded for it that it must acquire again before it serves them.
+   */
   boolean reacquire;
+
   int replicas;
   double rps;
   long bytes;

@@ -17,8 +17,10 @@ final class SimRange {
   long renewingSince = -1;
   double rps;
   long bytes;
+
   /** Load multiplier while inside a hotspot (1 otherwise). */
   boolean hot;
+
   long hotSince;
 
   SimRange(long id, long start, long end, int[] replicas) {

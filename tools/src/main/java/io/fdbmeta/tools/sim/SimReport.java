@@ -10,19 +10,26 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** What a simulation run measured, its targets, and the text and JSON forms `fdbmeta sim` prints. */
+/**
+ * What a simulation run measured, its targets, and the text and JSON forms `fdbmeta sim` prints.
+ */
 public final class SimReport {
   /**
    * Failover bound: lease + maxClockOffset + one detector interval of 1 s (the issue's target). A
    * standby's takeover has the same bound after the active controller's last renewal.
    */
-  static final double FAILOVER_BOUND_SECONDS = (LayerConfig.defaults().leaseMillis() + LayerConfig.defaults().maxClockOffsetMillis() + 1_000) / 1000.0;
+  static final double FAILOVER_BOUND_SECONDS =
+      (LayerConfig.defaults().leaseMillis() + LayerConfig.defaults().maxClockOffsetMillis() + 1_000)
+          / 1000.0;
+
   static final double STEADY_MOVES_PER_HOUR = 150;
   static final double CONVERGENCE_RATIO = 1.2;
+
   /**
    * Detector reads per cycle, per down node plus each replica it holds: its liveness entry and
    * record, and per replica its range_by_node entry, range_by_id, range and lease, and the record
-   * of a replica to take the lease. Proportional to the down nodes' own ranges, never to the catalog.
+   * of a replica to take the lease. Proportional to the down nodes' own ranges, never to the
+   * catalog.
    */
   static final double DETECTOR_KEYS_PER_DOWN = 6;
 
@@ -30,10 +37,16 @@ public final class SimReport {
   private final Map<String, Object> figures;
   private final List<Target> targets;
   private final List<String> notes;
+
   /** Per stopped node: kind, node, seconds to detect, seconds to fail over (-1: never). */
   private final List<String[]> stops;
 
-  private SimReport(SimConfig config, Map<String, Object> figures, List<Target> targets, List<String> notes, List<String[]> stops) {
+  private SimReport(
+      SimConfig config,
+      Map<String, Object> figures,
+      List<Target> targets,
+      List<String> notes,
+      List<String[]> stops) {
     this.config = config;
     this.figures = figures;
     this.targets = targets;
@@ -64,21 +77,49 @@ public final class SimReport {
 
   public String text(String reproduce) {
     StringBuilder sb = new StringBuilder();
-    sb.append(String.format(Locale.ROOT, "fdbmeta sim: %,d nodes, %,d ranges, %.2f simulated hours, seed %d%n", config.nodes(), config.ranges(), config.hours(), config.seed()));
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "fdbmeta sim: %,d nodes, %,d ranges, %.2f simulated hours, seed %d%n",
+            config.nodes(),
+            config.ranges(),
+            config.hours(),
+            config.seed()));
     for (Map.Entry<String, Object> e : figures.entrySet()) {
       Object v = e.getValue();
-      String s = v instanceof Double d ? String.format(Locale.ROOT, "%,.2f", d) : v instanceof Long l ? String.format(Locale.ROOT, "%,d", l) : String.valueOf(v);
+      String s =
+          v instanceof Double d
+              ? String.format(Locale.ROOT, "%,.2f", d)
+              : v instanceof Long l ? String.format(Locale.ROOT, "%,d", l) : String.valueOf(v);
       sb.append(String.format(Locale.ROOT, "  %-44s %s%n", e.getKey(), s));
     }
     StringBuilder perNode = new StringBuilder();
-    for (String[] st : stops) perNode.append(perNode.length() == 0 ? "" : ", ").append(st[1]).append(' ').append(st[2]).append('/').append(st[3]);
+    for (String[] st : stops)
+      perNode
+          .append(perNode.length() == 0 ? "" : ", ")
+          .append(st[1])
+          .append(' ')
+          .append(st[2])
+          .append('/')
+          .append(st[3]);
     sb.append("  detect/fail over (s) per stopped node: ").append(perNode).append('\n');
     sb.append("targets:\n");
     for (Target t : targets) {
-      sb.append(String.format(Locale.ROOT, "  %-44s %,12.2f  %s %,.2f  %s%n", t.description(), t.actual(), t.atMost() ? "<=" : ">=", t.target(), t.pass() ? "PASS" : "MISS"));
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              "  %-44s %,12.2f  %s %,.2f  %s%n",
+              t.description(),
+              t.actual(),
+              t.atMost() ? "<=" : ">=",
+              t.target(),
+              t.pass() ? "PASS" : "MISS"));
     }
     for (String n : notes) sb.append("  ! ").append(n).append('\n');
-    if (!pass()) sb.append("FAILED with seed ").append(config.seed()).append(": replay with the command below\n");
+    if (!pass())
+      sb.append("FAILED with seed ")
+          .append(config.seed())
+          .append(": replay with the command below\n");
     sb.append("reproduce: ").append(reproduce).append('\n');
     return sb.toString();
   }
@@ -88,16 +129,37 @@ public final class SimReport {
     figures.forEach(f::put);
     List<Object> ts = Json.list();
     for (Target t : targets) {
-      ts.add(Json.object().put("id", t.id()).put("limit", t.target()).put("actual", t.actual()).put("atMost", t.atMost()).put("pass", t.pass()));
+      ts.add(
+          Json.object()
+              .put("id", t.id())
+              .put("limit", t.target())
+              .put("actual", t.actual())
+              .put("atMost", t.atMost())
+              .put("pass", t.pass()));
     }
-    return Json.object().put("nodes", config.nodes()).put("ranges", config.ranges()).put("hours", config.hours()).put("seed", config.seed())
-        .put("figures", f).put("stops", stopsJson()).put("targets", ts).put("pass", pass()).put("notes", new ArrayList<Object>(notes)).put("reproduce", reproduce).toString();
+    return Json.object()
+        .put("nodes", config.nodes())
+        .put("ranges", config.ranges())
+        .put("hours", config.hours())
+        .put("seed", config.seed())
+        .put("figures", f)
+        .put("stops", stopsJson())
+        .put("targets", ts)
+        .put("pass", pass())
+        .put("notes", new ArrayList<Object>(notes))
+        .put("reproduce", reproduce)
+        .toString();
   }
 
   private List<Object> stopsJson() {
     List<Object> out = Json.list();
     for (String[] st : stops) {
-      out.add(Json.object().put("kind", st[0]).put("node", st[1]).put("detectSeconds", Long.parseLong(st[2])).put("failoverSeconds", Long.parseLong(st[3])));
+      out.add(
+          Json.object()
+              .put("kind", st[0])
+              .put("node", st[1])
+              .put("detectSeconds", Long.parseLong(st[2]))
+              .put("failoverSeconds", Long.parseLong(st[3])));
     }
     return out;
   }
@@ -133,7 +195,8 @@ public final class SimReport {
     private Observer observer;
     private List<Simulation.StopRecord> stops = List.of();
 
-    private final double loadAverage = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    private final double loadAverage =
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
 
     void setUpSeconds(double s) {
       setUpSeconds = s;
@@ -166,7 +229,8 @@ public final class SimReport {
         detectorQuietMax = Math.max(detectorQuietMax, keys);
       } else {
         detectorMaxPerNode = Math.max(detectorMaxPerNode, (double) keys / pendingStops);
-        detectorMaxPerReplica = Math.max(detectorMaxPerReplica, (double) keys / (pendingStops + theirReplicas));
+        detectorMaxPerReplica =
+            Math.max(detectorMaxPerReplica, (double) keys / (pendingStops + theirReplicas));
       }
     }
 
@@ -186,10 +250,18 @@ public final class SimReport {
       if (pendingFailureAt >= 0) {
         double d = (at - pendingFailureLastTick) / 1000.0;
         maxTakeoverDelay = Math.max(maxTakeoverDelay, d);
-        delay = String.format(Locale.ROOT, ", %.0f s after the previous controller's last renewal", d);
+        delay =
+            String.format(Locale.ROOT, ", %.0f s after the previous controller's last renewal", d);
         pendingFailureAt = -1;
       }
-      takeovers.add(holder + " took over at epoch " + epoch + " at +" + (at - Simulation.START) / 1000 + " s" + delay);
+      takeovers.add(
+          holder
+              + " took over at epoch "
+              + epoch
+              + " at +"
+              + (at - Simulation.START) / 1000
+              + " s"
+              + delay);
     }
 
     private final List<String> unsatisfiableEvents = new ArrayList<>();
@@ -234,18 +306,28 @@ public final class SimReport {
       f.put("load average when the run started", loadAverage);
       f.put("set-up seconds (fleet, catalog import)", setUpSeconds);
       long convergenceMoves = rebalanceMoveTimes.stream().filter(t -> t < steadyFrom).count();
-      long lastConvergenceMove = rebalanceMoveTimes.stream().filter(t -> t < steadyFrom).mapToLong(Long::longValue).max().orElse(Simulation.START);
+      long lastConvergenceMove =
+          rebalanceMoveTimes.stream()
+              .filter(t -> t < steadyFrom)
+              .mapToLong(Long::longValue)
+              .max()
+              .orElse(Simulation.START);
       double steadyHours = (steadyTo - steadyFrom) / 3_600_000.0;
-      long steadyMoves = rebalanceMoveTimes.stream().filter(t -> t >= steadyFrom && t < steadyTo).count();
-      long failureMoves = rebalanceMoveTimes.stream().filter(t -> t >= steadyTo && t < eventsFrom).count();
+      long steadyMoves =
+          rebalanceMoveTimes.stream().filter(t -> t >= steadyFrom && t < steadyTo).count();
+      long failureMoves =
+          rebalanceMoveTimes.stream().filter(t -> t >= steadyTo && t < eventsFrom).count();
       long lateMoves = rebalanceMoveTimes.stream().filter(t -> t >= eventsFrom).count();
       // converged: no move for the last 2 minutes (5% of a short run) before the steady state began
-      boolean converged = steadyFrom - lastConvergenceMove >= Math.min(120_000, cfg.durationMillis() / 20);
+      boolean converged =
+          steadyFrom - lastConvergenceMove >= Math.min(120_000, cfg.durationMillis() / 20);
       f.put("initial skew (max node / mean - 1)", initialSkew);
       f.put("convergence: lower bound of moves", lowerBound);
       f.put("convergence: moves", convergenceMoves);
       f.put("convergence: moves / lower bound", ratio(convergenceMoves, lowerBound));
-      f.put("convergence: minutes to converge", converged ? (lastConvergenceMove - Simulation.START) / 60_000.0 : Double.NaN);
+      f.put(
+          "convergence: minutes to converge",
+          converged ? (lastConvergenceMove - Simulation.START) / 60_000.0 : Double.NaN);
       f.put("steady state: rebalance moves per hour", steadyMoves / steadyHours);
       f.put("failures phase: rebalance moves (refilling resumed nodes)", failureMoves);
       f.put("rack failure and additions phase: rebalance moves", lateMoves);
@@ -260,13 +342,29 @@ public final class SimReport {
         else undetected++;
         if (s.failoverAt >= 0) failover.add((s.failoverAt - s.at) / 1000.0);
         else notFailedOver++;
-        perStop.add(new String[] {s.kind, s.node.id, String.valueOf(s.detectAt < 0 ? -1 : (s.detectAt - s.at) / 1000), String.valueOf(s.failoverAt < 0 ? -1 : (s.failoverAt - s.at) / 1000)});
+        perStop.add(
+            new String[] {
+              s.kind,
+              s.node.id,
+              String.valueOf(s.detectAt < 0 ? -1 : (s.detectAt - s.at) / 1000),
+              String.valueOf(s.failoverAt < 0 ? -1 : (s.failoverAt - s.at) / 1000)
+            });
         if (s.failoverAt < 0 || s.failoverAt - s.at > FAILOVER_BOUND_SECONDS * 1000) {
-          slow.add(s.kind + " of " + s.node.id + " at +" + (s.at - Simulation.START) / 1000 + " s: detected after " + (s.detectAt < 0 ? "never" : (s.detectAt - s.at) / 1000 + " s")
-              + ", failed over after " + (s.failoverAt < 0 ? "never" : (s.failoverAt - s.at) / 1000 + " s"));
+          slow.add(
+              s.kind
+                  + " of "
+                  + s.node.id
+                  + " at +"
+                  + (s.at - Simulation.START) / 1000
+                  + " s: detected after "
+                  + (s.detectAt < 0 ? "never" : (s.detectAt - s.at) / 1000 + " s")
+                  + ", failed over after "
+                  + (s.failoverAt < 0 ? "never" : (s.failoverAt - s.at) / 1000 + " s"));
         }
       }
-      f.put("nodes stopped (deaths, pauses, rack " + rack + ": " + rackNodes + ")", (long) stops.size());
+      f.put(
+          "nodes stopped (deaths, pauses, rack " + rack + ": " + rackNodes + ")",
+          (long) stops.size());
       f.put("nodes added", (long) added);
       f.put("hot ranges", (long) hotspots);
       f.put("time to detect: mean s", mean(detect));
@@ -274,15 +372,20 @@ public final class SimReport {
       f.put("time to fail over: mean s", mean(failover));
       f.put("time to fail over: max s", max(failover));
       f.put("stopped nodes not failed over by the end", (long) notFailedOver);
-      f.put("detector keys read per cycle: mean", detectorCycles == 0 ? 0.0 : (double) detectorKeys / detectorCycles);
+      f.put(
+          "detector keys read per cycle: mean",
+          detectorCycles == 0 ? 0.0 : (double) detectorKeys / detectorCycles);
       f.put("detector keys read per cycle: max", detectorMax);
       f.put("detector keys read per cycle: max with no node down", detectorQuietMax);
       f.put("detector keys read per cycle: max per down node", detectorMaxPerNode);
-      f.put("detector keys read per cycle: max per (down node + its replica)", detectorMaxPerReplica);
+      f.put(
+          "detector keys read per cycle: max per (down node + its replica)", detectorMaxPerReplica);
       f.put("placement violations", observer.placementViolations);
       f.put("double-leader intervals", observer.doubleLeaders);
       f.put("double-leader milliseconds", observer.doubleLeaderMillis);
-      f.put("controller takeovers", (long) takeovers.stream().filter(s -> s.contains("took over")).count());
+      f.put(
+          "controller takeovers",
+          (long) takeovers.stream().filter(s -> s.contains("took over")).count());
       f.put("takeover: max s after last renewal", maxTakeoverDelay);
       f.put("replicas re-created", observer.recreations);
       f.put("splits", observer.splits);
@@ -300,23 +403,69 @@ public final class SimReport {
       f.put("deposed-controller cycles fenced off", fenced);
       f.put("simulation errors", simErrors);
       List<Target> t = new ArrayList<>();
-      t.add(new Target("placement_violations", "placement violations", 0, observer.placementViolations, true));
-      t.add(new Target("double_leaders", "double-leader intervals", 0, observer.doubleLeaders, true));
-      t.add(new Target("two_controllers", "instants with two active controllers", 0, twoActive, true));
-      t.add(new Target("steady_moves_per_hour", "steady-state moves per hour", STEADY_MOVES_PER_HOUR, steadyMoves / steadyHours, true));
-      t.add(new Target("convergence_ratio", "convergence moves / lower bound", CONVERGENCE_RATIO, converged ? ratio(convergenceMoves, lowerBound) : Double.NaN, true));
-      t.add(new Target("failover_seconds", "max time to fail over (s)", FAILOVER_BOUND_SECONDS, notFailedOver > 0 ? Double.NaN : max(failover), true));
+      t.add(
+          new Target(
+              "placement_violations",
+              "placement violations",
+              0,
+              observer.placementViolations,
+              true));
+      t.add(
+          new Target("double_leaders", "double-leader intervals", 0, observer.doubleLeaders, true));
+      t.add(
+          new Target(
+              "two_controllers", "instants with two active controllers", 0, twoActive, true));
+      t.add(
+          new Target(
+              "steady_moves_per_hour",
+              "steady-state moves per hour",
+              STEADY_MOVES_PER_HOUR,
+              steadyMoves / steadyHours,
+              true));
+      t.add(
+          new Target(
+              "convergence_ratio",
+              "convergence moves / lower bound",
+              CONVERGENCE_RATIO,
+              converged ? ratio(convergenceMoves, lowerBound) : Double.NaN,
+              true));
+      t.add(
+          new Target(
+              "failover_seconds",
+              "max time to fail over (s)",
+              FAILOVER_BOUND_SECONDS,
+              notFailedOver > 0 ? Double.NaN : max(failover),
+              true));
       // a controller failure that no takeover followed is a miss, not a delay of 0
-      t.add(new Target("takeover_seconds", "max takeover s after last renewal", FAILOVER_BOUND_SECONDS, pendingFailureAt >= 0 ? Double.NaN : maxTakeoverDelay, true));
-      t.add(new Target("detector_quiet_keys", "detector keys per cycle with no node down", 0, detectorQuietMax, true));
-      t.add(new Target("detector_keys_per_down", "detector keys per (down node + its replica)", DETECTOR_KEYS_PER_DOWN, detectorMaxPerReplica, true));
+      t.add(
+          new Target(
+              "takeover_seconds",
+              "max takeover s after last renewal",
+              FAILOVER_BOUND_SECONDS,
+              pendingFailureAt >= 0 ? Double.NaN : maxTakeoverDelay,
+              true));
+      t.add(
+          new Target(
+              "detector_quiet_keys",
+              "detector keys per cycle with no node down",
+              0,
+              detectorQuietMax,
+              true));
+      t.add(
+          new Target(
+              "detector_keys_per_down",
+              "detector keys per (down node + its replica)",
+              DETECTOR_KEYS_PER_DOWN,
+              detectorMaxPerReplica,
+              true));
       t.add(new Target("simulation_errors", "simulation errors", 0, simErrors, true));
       List<String> notes = new ArrayList<>(observer.examples);
       notes.addAll(errors);
       notes.addAll(slow.subList(0, Math.min(5, slow.size())));
       notes.addAll(unsatisfiableEvents);
       notes.addAll(takeovers);
-      for (Map.Entry<String, ControllerStats> e : stats.entrySet()) notes.add(e.getKey() + ": " + e.getValue());
+      for (Map.Entry<String, ControllerStats> e : stats.entrySet())
+        notes.add(e.getKey() + ": " + e.getValue());
       return new SimReport(cfg, f, t, notes, perStop);
     }
 

@@ -82,8 +82,13 @@ public final class Simulation {
   static final double SPLIT_RPS = 1_000;
   static final long SPLIT_BYTES = 512L << 20;
   static final double MERGE_RPS = 10;
-  /** A range with this request rate is a large share of its node's load (about 5%): its leaseholder reports it. */
+
+  /**
+   * A range with this request rate is a large share of its node's load (about 5%): its leaseholder
+   * reports it.
+   */
   static final double HEAVY_RPS = 10 * TYPICAL_RPS;
+
   static final long MERGE_BYTES = 64L << 20;
   static final long COPY_BYTES_PER_SECOND = 200L << 20;
   static final NodeRecord.Capacity CAPACITY = new NodeRecord.Capacity(100L << 30, 16);
@@ -134,7 +139,10 @@ public final class Simulation {
 
   private record Hotspot(long start, long end, long until) {}
 
-  /** A node that stopped, and when the control plane noticed (detectAt) and moved its leases (failoverAt). */
+  /**
+   * A node that stopped, and when the control plane noticed (detectAt) and moved its leases
+   * (failoverAt).
+   */
   static final class StopRecord {
     final SimNode node;
     final long at;
@@ -164,7 +172,12 @@ public final class Simulation {
       ks = Keyspace.open(db, CLUSTER);
       setUp();
       report.setUpSeconds((System.nanoTime() - wallStart) / 1e9);
-      say(String.format(Locale.ROOT, "sim: simulating %.2f h (%,d steps)", cfg.hours(), cfg.durationMillis() / STEP));
+      say(
+          String.format(
+              Locale.ROOT,
+              "sim: simulating %.2f h (%,d steps)",
+              cfg.hours(),
+              cfg.durationMillis() / STEP));
       long end = START + cfg.durationMillis();
       long lastSay = System.nanoTime();
       while (clock.millis() < end) {
@@ -172,7 +185,12 @@ public final class Simulation {
         clock.advance(STEP);
         if (System.nanoTime() - lastSay > 30e9) {
           lastSay = System.nanoTime();
-          say(String.format(Locale.ROOT, "sim: %.0f%% (simulated %s)", 100.0 * (clock.millis() - START) / cfg.durationMillis(), Duration.ofMillis(clock.millis() - START)));
+          say(
+              String.format(
+                  Locale.ROOT,
+                  "sim: %.0f%% (simulated %s)",
+                  100.0 * (clock.millis() - START) / cfg.durationMillis(),
+                  Duration.ofMillis(clock.millis() - START)));
         }
       }
       for (SimController c : controllers) report.controllerStats(c.id, c.controller.stats());
@@ -202,32 +220,41 @@ public final class Simulation {
     for (int i = 0; i < cfg.nodes(); i++) fresh.add(newNode());
     register(fresh);
     pinEnd = (cfg.ranges() / 10) * KEY_STRIDE;
-    say(String.format(Locale.ROOT, "sim: importing %,d ranges with replicas and leases", cfg.ranges()));
+    say(
+        String.format(
+            Locale.ROOT, "sim: importing %,d ranges with replicas and leases", cfg.ranges()));
     importCatalog();
     new ChangelogTrimmer(ks, defaults).trimAsync(db).join();
     observer = new Observer(this, db, ks, adminLeases);
-    observer.skipTo(new io.fdbmeta.layer.ChangelogReader(ks).readAfterAsync(db, null, Integer.MAX_VALUE).join().entries().stream()
-        .reduce((a, b) -> b).map(at -> at.position()).orElse(null));
-    ControllerConfig cc = ControllerConfig.builder()
-        .regionPins(d -> isPinned(keyOf(d.startKey())) ? Set.of(PINNED_REGION) : Set.of())
-        .ids(new ControllerConfig.IdSource() {
-          @Override
-          public long newRangeId() {
-            return nextRangeId++;
-          }
+    observer.skipTo(
+        new io.fdbmeta.layer.ChangelogReader(ks)
+            .readAfterAsync(db, null, Integer.MAX_VALUE).join().entries().stream()
+                .reduce((a, b) -> b)
+                .map(at -> at.position())
+                .orElse(null));
+    ControllerConfig cc =
+        ControllerConfig.builder()
+            .regionPins(d -> isPinned(keyOf(d.startKey())) ? Set.of(PINNED_REGION) : Set.of())
+            .ids(
+                new ControllerConfig.IdSource() {
+                  @Override
+                  public long newRangeId() {
+                    return nextRangeId++;
+                  }
 
-          @Override
-          public String newOpId() {
-            return String.format(Locale.ROOT, "op-%09d", nextOpId++);
-          }
-        })
-        .readiness((rangeId, target, preparedAt, now) -> {
-          SimRange r = ranges.get(rangeId);
-          return r == null || now - preparedAt >= r.bytes * 1000 / COPY_BYTES_PER_SECOND;
-        })
-        .splitThresholds(SPLIT_RPS, SPLIT_BYTES, Duration.ofSeconds(60))
-        .mergeThresholds(MERGE_RPS, MERGE_BYTES, Duration.ofMinutes(10))
-        .build();
+                  @Override
+                  public String newOpId() {
+                    return String.format(Locale.ROOT, "op-%09d", nextOpId++);
+                  }
+                })
+            .readiness(
+                (rangeId, target, preparedAt, now) -> {
+                  SimRange r = ranges.get(rangeId);
+                  return r == null || now - preparedAt >= r.bytes * 1000 / COPY_BYTES_PER_SECOND;
+                })
+            .splitThresholds(SPLIT_RPS, SPLIT_BYTES, Duration.ofSeconds(60))
+            .mergeThresholds(MERGE_RPS, MERGE_BYTES, Duration.ofMinutes(10))
+            .build();
     report.lowerBound(lowerBound(cc), initialSkew());
     addController("ctl-a", -150, cc);
     addController("ctl-b", 200, cc);
@@ -241,23 +268,34 @@ public final class Simulation {
   private void addController(String id, long skew, ControllerConfig cc) {
     Controller c = Controller.create(db, ks, config(skew), cc, id);
     String trace = System.getenv("FDBMETA_SIM_TRACE");
-    c.addListener(e -> {
-      if (trace != null && (trace.equals(e.node()) || trace.equals(e.target()) || trace.equals(String.valueOf(e.rangeId()))
-          || ("moves".equals(trace) && (e.kind() == io.fdbmeta.layer.ControllerEvent.Kind.SPLIT || e.kind() == io.fdbmeta.layer.ControllerEvent.Kind.TOOK_OVER)))) {
-        say("trace " + id + ": " + e);
-      }
-      if (e.kind() == io.fdbmeta.layer.ControllerEvent.Kind.UNSATISFIABLE) report.unsatisfiable(e.toString());
-    });
+    c.addListener(
+        e -> {
+          if (trace != null
+              && (trace.equals(e.node())
+                  || trace.equals(e.target())
+                  || trace.equals(String.valueOf(e.rangeId()))
+                  || ("moves".equals(trace)
+                      && (e.kind() == io.fdbmeta.layer.ControllerEvent.Kind.SPLIT
+                          || e.kind() == io.fdbmeta.layer.ControllerEvent.Kind.TOOK_OVER)))) {
+            say("trace " + id + ": " + e);
+          }
+          if (e.kind() == io.fdbmeta.layer.ControllerEvent.Kind.UNSATISFIABLE)
+            report.unsatisfiable(e.toString());
+        });
     controllers.add(new SimController(id, skew, c));
   }
 
   private SimNode newNode() {
     int i = nodes.size();
     int zone = i % (REGIONS * ZONES_PER_REGION);
-    NodeRecord.Locality loc = new NodeRecord.Locality("r" + (zone / ZONES_PER_REGION + 1), "z" + (zone % ZONES_PER_REGION + 1),
-        "k" + (i / (REGIONS * ZONES_PER_REGION)) / RACK_SIZE);
+    NodeRecord.Locality loc =
+        new NodeRecord.Locality(
+            "r" + (zone / ZONES_PER_REGION + 1),
+            "z" + (zone % ZONES_PER_REGION + 1),
+            "k" + (i / (REGIONS * ZONES_PER_REGION)) / RACK_SIZE);
     int skewClass = random.nextInt(SKEWS.length);
-    SimNode n = new SimNode(i, String.format(Locale.ROOT, "n%05d", i), loc, skewClass, SKEWS[skewClass]);
+    SimNode n =
+        new SimNode(i, String.format(Locale.ROOT, "n%05d", i), loc, skewClass, SKEWS[skewClass]);
     nodes.add(n);
     nodeIndex.put(n.id, i);
     return n;
@@ -267,14 +305,19 @@ public final class Simulation {
   private void register(List<SimNode> list) {
     for (int from = 0; from < list.size(); from += 500) {
       List<SimNode> chunk = list.subList(from, Math.min(list.size(), from + 500));
-      List<NodeRecord> recs = db.run(tr -> {
-        List<CompletableFuture<NodeRecord>> fs = new ArrayList<>();
-        for (SimNode n : chunk) {
-          fs.add(registries[n.skewClass].registerAsync(tr, new NodeRegistry.Registration(n.id, n.id + ":7000", n.locality, CAPACITY),
-              n.id + "-process-" + (n.processStarts + 1)));
-        }
-        return fs.stream().map(CompletableFuture::join).toList();
-      });
+      List<NodeRecord> recs =
+          db.run(
+              tr -> {
+                List<CompletableFuture<NodeRecord>> fs = new ArrayList<>();
+                for (SimNode n : chunk) {
+                  fs.add(
+                      registries[n.skewClass].registerAsync(
+                          tr,
+                          new NodeRegistry.Registration(n.id, n.id + ":7000", n.locality, CAPACITY),
+                          n.id + "-process-" + (n.processStarts + 1)));
+                }
+                return fs.stream().map(CompletableFuture::join).toList();
+              });
       for (int i = 0; i < chunk.size(); i++) {
         chunk.get(i).incarnation = recs.get(i).incarnation();
         chunk.get(i).processStarts++;
@@ -286,8 +329,8 @@ public final class Simulation {
    * Places every range's three replicas in three distinct zones (racks follow), pinned ranges in
    * the pinned region's zones. Zones are weighted so that every zone ends with the same share of
    * replicas despite the pinned ranges, and within a zone the better of two weighted random nodes
-   * (fewer replicas for its weight) is taken, so the only imbalance is the intended one: the
-   * skewed nodes get 40% more replicas than the others. The leaseholder is one of the three.
+   * (fewer replicas for its weight) is taken, so the only imbalance is the intended one: the skewed
+   * nodes get 40% more replicas than the others. The leaseholder is one of the three.
    */
   private void importCatalog() {
     int zonesTotal = REGIONS * ZONES_PER_REGION;
@@ -308,8 +351,14 @@ public final class Simulation {
     double perZone = 3.0 * cfg.ranges() / zonesTotal;
     int pinnedRegion = Integer.parseInt(PINNED_REGION.substring(1)) - 1;
     double[] zoneWeight = new double[zonesTotal];
-    for (int z = 0; z < zonesTotal; z++) zoneWeight[z] = Math.max(0, perZone - (z / ZONES_PER_REGION == pinnedRegion ? pinnedRanges : 0));
-    int[] pinnedZones = {pinnedRegion * ZONES_PER_REGION, pinnedRegion * ZONES_PER_REGION + 1, pinnedRegion * ZONES_PER_REGION + 2};
+    for (int z = 0; z < zonesTotal; z++)
+      zoneWeight[z] =
+          Math.max(0, perZone - (z / ZONES_PER_REGION == pinnedRegion ? pinnedRanges : 0));
+    int[] pinnedZones = {
+      pinnedRegion * ZONES_PER_REGION,
+      pinnedRegion * ZONES_PER_REGION + 1,
+      pinnedRegion * ZONES_PER_REGION + 2
+    };
     CatalogImport importer = new CatalogImport(new RangeCatalog(ks, config(0)));
     List<CatalogImport.ImportedRange> chunk = new ArrayList<>();
     for (int i = 0; i < cfg.ranges(); i++) {
@@ -331,7 +380,14 @@ public final class Simulation {
       r.holderExpiry = START + h.skew + defaults.leaseMillis();
       r.renewingSince = START;
       addRange(r);
-      chunk.add(new CatalogImport.ImportedRange(r.id, end == Long.MAX_VALUE ? null : key(end), ids(replicas), h.id, r.holderExpiry, h.incarnation));
+      chunk.add(
+          new CatalogImport.ImportedRange(
+              r.id,
+              end == Long.MAX_VALUE ? null : key(end),
+              ids(replicas),
+              h.id,
+              r.holderExpiry,
+              h.incarnation));
       if (chunk.size() == CatalogImport.DEFAULT_CHUNK || i == cfg.ranges() - 1) {
         importer.importChunkAsync(db, chunk).join();
         chunk = new ArrayList<>();
@@ -340,7 +396,9 @@ public final class Simulation {
   }
 
   private SimNode weighted(List<SimNode> zone, double[] cumulative) {
-    int pick = java.util.Arrays.binarySearch(cumulative, random.nextDouble() * cumulative[cumulative.length - 1]);
+    int pick =
+        java.util.Arrays.binarySearch(
+            cumulative, random.nextDouble() * cumulative[cumulative.length - 1]);
     return zone.get(Math.min(zone.size() - 1, pick >= 0 ? pick : -pick - 1));
   }
 
@@ -365,7 +423,10 @@ public final class Simulation {
     return out;
   }
 
-  /** The fewest moves any rebalancer needs from the skewed start (MoveLowerBound), from every replica's true load. */
+  /**
+   * The fewest moves any rebalancer needs from the skewed start (MoveLowerBound), from every
+   * replica's true load.
+   */
   private long lowerBound(ControllerConfig rules) {
     int[] filled = new int[nodes.size()];
     double[][] rps = new double[nodes.size()][];
@@ -381,7 +442,8 @@ public final class Simulation {
       }
     }
     List<MoveLowerBound.NodeLoad> fleet = new ArrayList<>();
-    for (SimNode n : nodes) if (n.up()) fleet.add(new MoveLowerBound.NodeLoad(rps[n.index], bytes[n.index]));
+    for (SimNode n : nodes)
+      if (n.up()) fleet.add(new MoveLowerBound.NodeLoad(rps[n.index], bytes[n.index]));
     return MoveLowerBound.of(fleet, rules.rebalanceStart(), rules.rebalanceStop());
   }
 
@@ -425,8 +487,10 @@ public final class Simulation {
     double failureHours = (eventsFrom - failuresFrom) / 3_600_000.0;
     int deaths = Math.max(2, (int) Math.round(8 * failureHours));
     int pauses = Math.max(2, (int) Math.round(6 * failureHours));
-    for (int i = 0; i < deaths; i++) at(uniform(failuresFrom, eventsFrom - 60_000), () -> stopRandomNode(false));
-    for (int i = 0; i < pauses; i++) at(uniform(failuresFrom, eventsFrom - 60_000), () -> stopRandomNode(true));
+    for (int i = 0; i < deaths; i++)
+      at(uniform(failuresFrom, eventsFrom - 60_000), () -> stopRandomNode(false));
+    for (int i = 0; i < pauses; i++)
+      at(uniform(failuresFrom, eventsFrom - 60_000), () -> stopRandomNode(true));
     int hot = Math.max(2, (int) Math.round(20 * (eventsFrom - steadyFrom) / 3_600_000.0));
     for (int i = 0; i < hot; i++) {
       long from = uniform(steadyFrom, eventsFrom - 5 * 60_000);
@@ -471,10 +535,14 @@ public final class Simulation {
     watchStops(now);
   }
 
-  /** Nodes the detector still has work for (down, or marked dead, and still holding replicas), and their replicas. */
+  /**
+   * Nodes the detector still has work for (down, or marked dead, and still holding replicas), and
+   * their replicas.
+   */
   private int[] nodesDownWithReplicas() {
     Set<SimNode> down = new java.util.HashSet<>();
-    for (StopRecord s : stops) if (s.node.replicas > 0 && (!s.node.up() || s.detectAt >= 0)) down.add(s.node);
+    for (StopRecord s : stops)
+      if (s.node.replicas > 0 && (!s.node.up() || s.detectAt >= 0)) down.add(s.node);
     int replicas = 0;
     for (SimNode n : down) replicas += n.replicas;
     return new int[] {down.size(), replicas};
@@ -503,12 +571,18 @@ public final class Simulation {
       NodeRegistry registry = registries[i];
       List<NodeRegistry.Heartbeat> beats = byClass.get(i);
       if (beats.isEmpty()) continue;
-      sent.add(CompletableFuture.runAsync(() -> db.run(tr -> {
-        List<CompletableFuture<NodeRecord>> fs = new ArrayList<>(beats.size());
-        for (NodeRegistry.Heartbeat hb : beats) fs.add(registry.heartbeatAsync(tr, hb));
-        fs.forEach(CompletableFuture::join);
-        return null;
-      }), pool));
+      sent.add(
+          CompletableFuture.runAsync(
+              () ->
+                  db.run(
+                      tr -> {
+                        List<CompletableFuture<NodeRecord>> fs = new ArrayList<>(beats.size());
+                        for (NodeRegistry.Heartbeat hb : beats)
+                          fs.add(registry.heartbeatAsync(tr, hb));
+                        fs.forEach(CompletableFuture::join);
+                        return null;
+                      }),
+              pool));
     }
     for (CompletableFuture<Void> f : sent) {
       try {
@@ -523,7 +597,8 @@ public final class Simulation {
 
   private void stopRandomNode(boolean pause) {
     SimNode n = randomUpNode();
-    if (n != null) stop(n, pause ? "pause" : "death", pause ? 12_000 + random.nextInt(9) * 1000L : -1);
+    if (n != null)
+      stop(n, pause ? "pause" : "death", pause ? 12_000 + random.nextInt(9) * 1000L : -1);
   }
 
   private @Nullable SimNode randomUpNode() {
@@ -535,20 +610,29 @@ public final class Simulation {
   }
 
   /**
-   * Stops a node at this step: before, writes its lease records as its last renewal (one step
-   * ago) would have left them, since renewals of running nodes are not written (see the top).
+   * Stops a node at this step: before, writes its lease records as its last renewal (one step ago)
+   * would have left them, since renewals of running nodes are not written (see the top).
    */
   private void stop(SimNode n, String kind, long pauseMillis) {
     long now = clock.millis();
     long lastRenewal = now - STEP;
-    LeaseManager asNode = new LeaseManager(new RangeCatalog(ks, LayerConfig.builder().clock(VirtualClock.fixedAt(lastRenewal + n.skew)).build()));
+    LeaseManager asNode =
+        new LeaseManager(
+            new RangeCatalog(
+                ks,
+                LayerConfig.builder().clock(VirtualClock.fixedAt(lastRenewal + n.skew)).build()));
     List<SimRange> held = new ArrayList<>();
     for (long id : n.leases) {
       SimRange r = ranges.get(id);
       if (r != null && r.renewingSince >= 0 && r.renewingSince <= lastRenewal) held.add(r);
     }
     if (!held.isEmpty()) {
-      List<Lease> written = db.run(tr -> held.stream().map(r -> asNode.acquireAsync(tr, r.id, n.id)).toList().stream().map(CompletableFuture::join).toList());
+      List<Lease> written =
+          db.run(
+              tr ->
+                  held.stream().map(r -> asNode.acquireAsync(tr, r.id, n.id)).toList().stream()
+                      .map(CompletableFuture::join)
+                      .toList());
       for (int i = 0; i < held.size(); i++) held.get(i).holderExpiry = written.get(i).expiresAt();
     }
     for (long id : n.leases) {
@@ -566,7 +650,12 @@ public final class Simulation {
       if (n.state != SimNode.State.PAUSED || n.resumeAt > now) continue;
       n.state = SimNode.State.UP;
       try {
-        n.incarnation = registries[n.skewClass].heartbeat(db, new NodeRegistry.Heartbeat(n.id, n.incarnation, NodeRecord.Load.NONE, CAPACITY)).incarnation();
+        n.incarnation =
+            registries[n.skewClass]
+                .heartbeat(
+                    db,
+                    new NodeRegistry.Heartbeat(n.id, n.incarnation, NodeRecord.Load.NONE, CAPACITY))
+                .incarnation();
       } catch (MetaException e) {
         register(List.of(n)); // marked DEAD while paused: a new process, a new incarnation
       }
@@ -574,14 +663,28 @@ public final class Simulation {
     }
   }
 
-  /** A resumed node acquires again the leases still recorded for it, on its own clock, until all are its again. */
+  /**
+   * A resumed node acquires again the leases still recorded for it, on its own clock, until all are
+   * its again.
+   */
   private void reacquire(long now) {
     for (SimNode n : nodes) {
       if (!n.reacquire || !n.up()) continue;
       LeaseManager asNode = new LeaseManager(new RangeCatalog(ks, config(n.skew)));
       List<Long> ids = new ArrayList<>(n.leases);
-      List<Lease> got = db.run(tr -> ids.stream().map(id -> asNode.acquireAsync(tr, id, n.id).handle((l, e) -> e == null ? l : null)).toList()
-          .stream().map(CompletableFuture::join).toList());
+      List<Lease> got =
+          db.run(
+              tr ->
+                  ids.stream()
+                      .map(
+                          id ->
+                              asNode
+                                  .acquireAsync(tr, id, n.id)
+                                  .handle((l, e) -> e == null ? l : null))
+                      .toList()
+                      .stream()
+                      .map(CompletableFuture::join)
+                      .toList());
       boolean all = true;
       for (int i = 0; i < ids.size(); i++) {
         SimRange r = ranges.get(ids.get(i));
@@ -622,7 +725,8 @@ public final class Simulation {
     for (SimController c : controllers) {
       if (c.running && c.controller.isActive()) {
         c.running = false;
-        report.controllerFailure("pause " + c.id + " for " + millis / 1000 + " s", clock.millis(), c.lastActiveTick);
+        report.controllerFailure(
+            "pause " + c.id + " for " + millis / 1000 + " s", clock.millis(), c.lastActiveTick);
         at(clock.millis() + millis, () -> c.running = true);
         return;
       }
@@ -641,7 +745,9 @@ public final class Simulation {
 
   private long lastEpoch;
 
-  /** Watches the controller key: a new epoch is a takeover (counted here, not by the controllers). */
+  /**
+   * Watches the controller key: a new epoch is a takeover (counted here, not by the controllers).
+   */
   private void watchController(long now) {
     Lease term = adminLeases.controller(db).orElse(null);
     if (term == null || term.epoch() == lastEpoch) return;
@@ -657,14 +763,16 @@ public final class Simulation {
         NodeRecord rec = adminRegistry.get(db, s.node.id).orElseThrow();
         if (rec.incarnation() != s.incarnation || rec.status() == NodeStatus.DEAD) s.detectAt = now;
       }
-      if (s.failoverAt < 0 && (s.node.leases.isEmpty() || (s.node.up() && !s.node.reacquire))) s.failoverAt = now;
+      if (s.failoverAt < 0 && (s.node.leases.isEmpty() || (s.node.up() && !s.node.reacquire)))
+        s.failoverAt = now;
     }
   }
 
   // ---------------------------------------------------------------- hot and cold ranges
 
   private void startHotspot(long minutes) {
-    SimRange r = byStart.floorEntry((long) (random.nextDouble() * (cfg.ranges() * KEY_STRIDE))).getValue();
+    SimRange r =
+        byStart.floorEntry((long) (random.nextDouble() * (cfg.ranges() * KEY_STRIDE))).getValue();
     long now = clock.millis();
     hotspots.add(new Hotspot(r.start, r.end, now + minutes * 60_000));
     setLoad(r, r.rps * HOT_MULTIPLIER, r.bytes);
@@ -686,31 +794,45 @@ public final class Simulation {
     }
   }
 
-  /** Each leaseholder reports its ranges that changed band: hot (with a split key), heavy, small and cold, or back to normal. */
+  /**
+   * Each leaseholder reports its ranges that changed band: hot (with a split key), heavy, small and
+   * cold, or back to normal.
+   */
   private void writeReports(long now) {
     if (dirtyReports.isEmpty()) return;
     List<Long> done = new ArrayList<>();
-    db.run(tr -> {
-      done.clear();
-      for (long id : dirtyReports) {
-        SimRange r = ranges.get(id);
-        if (r == null) {
-          done.add(id);
-          continue;
-        }
-        if (r.holder < 0 || !nodes.get(r.holder).up()) continue;
-        long holderNow = now + nodes.get(r.holder).skew;
-        if (r.hot && r.rps >= SPLIT_RPS) {
-          loads.reportAsync(tr, new RangeLoad(r.id, r.rps, r.bytes, r.hotSince + nodes.get(r.holder).skew, key(r.mid()), holderNow)).join();
-        } else if ((r.rps < MERGE_RPS && r.bytes < MERGE_BYTES) || r.rps >= HEAVY_RPS) {
-          loads.reportAsync(tr, new RangeLoad(r.id, r.rps, r.bytes, 0, null, holderNow)).join();
-        } else {
-          loads.clearAsync(tr, r.id).join();
-        }
-        done.add(id);
-      }
-      return null;
-    });
+    db.run(
+        tr -> {
+          done.clear();
+          for (long id : dirtyReports) {
+            SimRange r = ranges.get(id);
+            if (r == null) {
+              done.add(id);
+              continue;
+            }
+            if (r.holder < 0 || !nodes.get(r.holder).up()) continue;
+            long holderNow = now + nodes.get(r.holder).skew;
+            if (r.hot && r.rps >= SPLIT_RPS) {
+              loads
+                  .reportAsync(
+                      tr,
+                      new RangeLoad(
+                          r.id,
+                          r.rps,
+                          r.bytes,
+                          r.hotSince + nodes.get(r.holder).skew,
+                          key(r.mid()),
+                          holderNow))
+                  .join();
+            } else if ((r.rps < MERGE_RPS && r.bytes < MERGE_BYTES) || r.rps >= HEAVY_RPS) {
+              loads.reportAsync(tr, new RangeLoad(r.id, r.rps, r.bytes, 0, null, holderNow)).join();
+            } else {
+              loads.clearAsync(tr, r.id).join();
+            }
+            done.add(id);
+          }
+          return null;
+        });
     done.forEach(dirtyReports::remove);
   }
 
@@ -774,7 +896,16 @@ public final class Simulation {
   void onRebalanceMove(SimRange r, SimNode from, SimNode to) {
     report.rebalanceMove(clock.millis());
     if ("moves".equals(System.getenv("FDBMETA_SIM_TRACE"))) {
-      say(String.format(Locale.ROOT, "move at +%d s: range %d (%.0f req/s%s) %s -> %s", (clock.millis() - START) / 1000, r.id, r.rps, r.hot ? ", hot" : "", describe(from), describe(to)));
+      say(
+          String.format(
+              Locale.ROOT,
+              "move at +%d s: range %d (%.0f req/s%s) %s -> %s",
+              (clock.millis() - START) / 1000,
+              r.id,
+              r.rps,
+              r.hot ? ", hot" : "",
+              describe(from),
+              describe(to)));
     }
   }
 
@@ -790,8 +921,14 @@ public final class Simulation {
     }
     boolean hot = false;
     for (long id : n.leases) hot |= ranges.get(id) != null && ranges.get(id).hot;
-    return String.format(Locale.ROOT, "%s(count %+.0f%% rps %+.0f%% bytes %+.0f%%%s)", n.id, 100 * (n.replicas * live / mean[0] - 1), 100 * (n.rps * live / mean[1] - 1),
-        100 * (n.bytes * live / mean[2] - 1), hot ? " leads a hot range" : "");
+    return String.format(
+        Locale.ROOT,
+        "%s(count %+.0f%% rps %+.0f%% bytes %+.0f%%%s)",
+        n.id,
+        100 * (n.replicas * live / mean[0] - 1),
+        100 * (n.rps * live / mean[1] - 1),
+        100 * (n.bytes * live / mean[2] - 1),
+        hot ? " leads a hot range" : "");
   }
 
   SimNode node(int i) {

@@ -7,9 +7,9 @@ import java.time.ZoneOffset;
 
 /**
  * The simulation's true time, moved only by the simulation between steps, and skewed views of it
- * (each simulated process reads true time plus its own fixed offset). fdb-embedded runs on the
- * true time too, so its 5 s transaction lifetime counts virtual time; no transaction stays open
- * across a step, so none ever outlives it.
+ * (each simulated process reads true time plus its own fixed offset). fdb-embedded runs on the true
+ * time too, so its 5 s transaction lifetime counts virtual time; no transaction stays open across a
+ * step, so none ever outlives it.
  */
 public final class VirtualClock extends Clock {
   private volatile long millis;

@@ -24,7 +24,17 @@ class SimulationTest {
     String why = r.text("fdbmeta sim --nodes 300 --ranges 30000 --hours 0.2 --seed " + seed);
     Map<String, io.fdbmeta.tools.bench.Target> t = new java.util.HashMap<>();
     r.targets().forEach(x -> t.put(x.id(), x));
-    for (String id : new String[] {"placement_violations", "double_leaders", "two_controllers", "failover_seconds", "detector_quiet_keys", "detector_keys_per_down", "takeover_seconds", "simulation_errors"}) {
+    for (String id :
+        new String[] {
+          "placement_violations",
+          "double_leaders",
+          "two_controllers",
+          "failover_seconds",
+          "detector_quiet_keys",
+          "detector_keys_per_down",
+          "takeover_seconds",
+          "simulation_errors"
+        }) {
       assertThat(t.get(id).pass()).as("%s with seed %d:%n%s", id, seed, why).isTrue();
     }
     assertThat((Long) r.figure("controller takeovers")).as(why).isEqualTo(3);
@@ -35,11 +45,19 @@ class SimulationTest {
   @Test
   void aSeedReplaysExactly() {
     SimConfig small = new SimConfig(200, 10_000, 0.1, 7);
-    assertThat(withoutWallTimes(new Simulation(small, null).run())).isEqualTo(withoutWallTimes(new Simulation(small, null).run()));
+    assertThat(withoutWallTimes(new Simulation(small, null).run()))
+        .isEqualTo(withoutWallTimes(new Simulation(small, null).run()));
   }
 
   /** The report's lines, except those measuring the machine rather than the simulation. */
   private static String withoutWallTimes(SimReport r) {
-    return r.text("x").lines().filter(l -> !l.startsWith("  wall seconds") && !l.startsWith("  set-up seconds") && !l.startsWith("  load average")).collect(java.util.stream.Collectors.joining("\n"));
+    return r.text("x")
+        .lines()
+        .filter(
+            l ->
+                !l.startsWith("  wall seconds")
+                    && !l.startsWith("  set-up seconds")
+                    && !l.startsWith("  load average"))
+        .collect(java.util.stream.Collectors.joining("\n"));
   }
 }
