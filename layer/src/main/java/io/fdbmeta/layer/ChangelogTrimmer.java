@@ -105,6 +105,6 @@ public final class ChangelogTrimmer {
 
   /** Blocking {@link #trimAsync(Database)}. */
   public long trim(Database db) {
-    return RangeCatalog.join(trimAsync(db));
+    return FdbErrors.join(trimAsync(db));
   }
 }

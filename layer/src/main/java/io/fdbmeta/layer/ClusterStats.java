@@ -114,7 +114,7 @@ public final class ClusterStats {
   }
 
   public Summary summary(ReadTransactionContext db) {
-    return RangeCatalog.join(summaryAsync(db));
+    return FdbErrors.join(summaryAsync(db));
   }
 
   private record Head(

@@ -1,6 +1,7 @@
 package io.fdbmeta.layer;
 
 import com.apple.foundationdb.FDBException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import org.jspecify.annotations.Nullable;
@@ -23,14 +24,19 @@ public final class FdbErrors {
 
   private FdbErrors() {}
 
-  /** The FDBException behind a (possibly wrapped) failure, or null. */
-  public static @Nullable FDBException unwrap(Throwable t) {
+  /** The failure behind CompletionException and ExecutionException wrappers. */
+  public static Throwable cause(Throwable t) {
     Throwable c = t;
     while ((c instanceof CompletionException || c instanceof ExecutionException)
         && c.getCause() != null) {
       c = c.getCause();
     }
-    return c instanceof FDBException ? (FDBException) c : null;
+    return c;
+  }
+
+  /** The FDBException behind a (possibly wrapped) failure, or null. */
+  public static @Nullable FDBException unwrap(Throwable t) {
+    return cause(t) instanceof FDBException e ? e : null;
   }
 
   /** Errors FoundationDB's retry loop retries. */
@@ -60,16 +66,23 @@ public final class FdbErrors {
   }
 
   /**
+   * Waits for {@code f} and returns its value, throwing what {@link #translate} makes of a failure.
+   */
+  public static <T> T join(CompletableFuture<T> f) {
+    try {
+      return f.join();
+    } catch (CompletionException e) {
+      throw translate(e);
+    }
+  }
+
+  /**
    * Translates any failure of a layer call to what callers see: a MetaException stays as it is, a
    * FoundationDB error becomes {@link MetaException.Code#STORE_ERROR} with its code and
    * retryability, anything else is wrapped.
    */
   public static RuntimeException translate(Throwable t) {
-    Throwable c = t;
-    while ((c instanceof CompletionException || c instanceof ExecutionException)
-        && c.getCause() != null) {
-      c = c.getCause();
-    }
+    Throwable c = cause(t);
     if (c instanceof MetaException) return (MetaException) c;
     if (c instanceof FDBException) {
       FDBException e = (FDBException) c;

@@ -218,8 +218,7 @@ public final class HeartbeatBatcher implements AutoCloseable {
    */
   private static Outcome outcome(@Nullable NodeRecord record, @Nullable Throwable error) {
     if (error == null) return new Outcome(record, null);
-    Throwable cause =
-        error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    Throwable cause = FdbErrors.cause(error);
     if (cause instanceof FDBException) throw new CompletionException(cause);
     return new Outcome(null, cause);
   }

@@ -43,7 +43,7 @@ import org.jspecify.annotations.Nullable;
  */
 public final class Keyspace {
   /** The tuple element that stands for "past every key", used as the last range's end. */
-  static final Object END_SENTINEL = Boolean.TRUE;
+  public static final Object END_SENTINEL = Boolean.TRUE;
 
   private final String cluster;
   private final Subspace root;
@@ -96,7 +96,7 @@ public final class Keyspace {
   /**
    * A keyspace rooted at a fixed prefix, for tests and tools that manage the directory themselves.
    */
-  static Keyspace atPrefix(String cluster, byte[] prefix) {
+  public static Keyspace atPrefix(String cluster, byte[] prefix) {
     return new Keyspace(cluster, new Subspace(prefix));
   }
 
@@ -127,15 +127,15 @@ public final class Keyspace {
     return element instanceof byte[] ? (byte[]) element : null;
   }
 
-  byte[] rangeKey(byte @Nullable [] endKey) {
+  public byte[] rangeKey(byte @Nullable [] endKey) {
     return range.pack(Tuple.from(endElement(endKey)));
   }
 
-  Range rangeIndex() {
+  public Range rangeIndex() {
     return range.range();
   }
 
-  Subspace rangeSubspace() {
+  public Subspace rangeSubspace() {
     return range;
   }
 
@@ -213,19 +213,19 @@ public final class Keyspace {
 
   // routing change feed
 
-  byte[] metaVersionKey() {
+  public byte[] metaVersionKey() {
     return root.pack(Tuple.from("meta_version"));
   }
 
-  Subspace changelogSubspace() {
+  public Subspace changelogSubspace() {
     return changelog;
   }
 
-  Range changelogRange() {
+  public Range changelogRange() {
     return changelog.range();
   }
 
-  byte[] changelogFloorKey() {
+  public byte[] changelogFloorKey() {
     return root.pack(Tuple.from("changelog_floor"));
   }
 

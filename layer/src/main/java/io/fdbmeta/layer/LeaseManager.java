@@ -73,7 +73,7 @@ public final class LeaseManager {
   }
 
   public Lease acquire(TransactionContext db, long rangeId, String nodeId) {
-    return RangeCatalog.join(acquireAsync(db, rangeId, nodeId));
+    return FdbErrors.join(acquireAsync(db, rangeId, nodeId));
   }
 
   /**
@@ -125,7 +125,7 @@ public final class LeaseManager {
   }
 
   public Lease renew(TransactionContext db, long rangeId, String nodeId, long epoch) {
-    return RangeCatalog.join(renewAsync(db, rangeId, nodeId, epoch));
+    return FdbErrors.join(renewAsync(db, rangeId, nodeId, epoch));
   }
 
   /**
@@ -175,7 +175,7 @@ public final class LeaseManager {
 
   public Lease transfer(
       TransactionContext db, long rangeId, String fromNode, long fromEpoch, String toNode) {
-    return RangeCatalog.join(transferAsync(db, rangeId, fromNode, fromEpoch, toNode));
+    return FdbErrors.join(transferAsync(db, rangeId, fromNode, fromEpoch, toNode));
   }
 
   /**
@@ -204,7 +204,7 @@ public final class LeaseManager {
   }
 
   public void release(TransactionContext db, long rangeId, String nodeId, long epoch) {
-    RangeCatalog.join(releaseAsync(db, rangeId, nodeId, epoch));
+    FdbErrors.join(releaseAsync(db, rangeId, nodeId, epoch));
   }
 
   /** The range's lease record, if any (a released lease has holder "" and no longer counts). */
@@ -220,7 +220,7 @@ public final class LeaseManager {
   }
 
   public Optional<Lease> get(ReadTransactionContext db, long rangeId) {
-    return RangeCatalog.join(getAsync(db, rangeId));
+    return FdbErrors.join(getAsync(db, rangeId));
   }
 
   // ---------------------------------------------------------------- controller lease
@@ -247,7 +247,7 @@ public final class LeaseManager {
   }
 
   public Lease acquireController(TransactionContext db, String holderId) {
-    return RangeCatalog.join(acquireControllerAsync(db, holderId));
+    return FdbErrors.join(acquireControllerAsync(db, holderId));
   }
 
   /**
@@ -271,7 +271,7 @@ public final class LeaseManager {
   }
 
   public Lease renewController(TransactionContext db, String holderId, long epoch) {
-    return RangeCatalog.join(renewControllerAsync(db, holderId, epoch));
+    return FdbErrors.join(renewControllerAsync(db, holderId, epoch));
   }
 
   /**
@@ -295,7 +295,7 @@ public final class LeaseManager {
   }
 
   public void resignController(TransactionContext db, String holderId, long epoch) {
-    RangeCatalog.join(resignControllerAsync(db, holderId, epoch));
+    FdbErrors.join(resignControllerAsync(db, holderId, epoch));
   }
 
   /** The controller lease, if someone holds or held it and has not resigned (check its expiry). */
@@ -311,7 +311,7 @@ public final class LeaseManager {
   }
 
   public Optional<Lease> controller(ReadTransactionContext db) {
-    return RangeCatalog.join(controllerAsync(db));
+    return FdbErrors.join(controllerAsync(db));
   }
 
   // ---------------------------------------------------------------- helpers

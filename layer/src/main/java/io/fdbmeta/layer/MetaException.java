@@ -67,11 +67,11 @@ public class MetaException extends RuntimeException {
     this.retryable = retryable;
   }
 
-  static MetaException of(Code code, String message) {
+  public static MetaException of(Code code, String message) {
     return new MetaException(code, message, null, null, null, 0, false, null);
   }
 
-  static MetaException forRange(Code code, long rangeId, String message) {
+  public static MetaException forRange(Code code, long rangeId, String message) {
     return new MetaException(
         code,
         message,
@@ -83,12 +83,27 @@ public class MetaException extends RuntimeException {
         null);
   }
 
-  static MetaException forNode(Code code, String nodeId, String message) {
+  public static MetaException forNode(Code code, String nodeId, String message) {
     return new MetaException(code, message, null, nodeId, null, 0, false, null);
   }
 
-  static MetaException forKey(Code code, byte[] key, @Nullable Long rangeId, String message) {
+  public static MetaException forKey(
+      Code code, byte[] key, @Nullable Long rangeId, String message) {
     return new MetaException(code, message, rangeId, null, key, 0, false, null);
+  }
+
+  /**
+   * An error that names no range, node or key; {@code retryable}: the same call may succeed later.
+   */
+  public static MetaException of(
+      Code code, String message, boolean retryable, @Nullable Throwable cause) {
+    return new MetaException(code, message, null, null, null, 0, retryable, cause);
+  }
+
+  /** A stored record that cannot be decoded, with the range and key it was read for. */
+  public static MetaException corrupt(
+      @Nullable Long rangeId, byte @Nullable [] key, String message, @Nullable Throwable cause) {
+    return new MetaException(Code.CORRUPT_RECORD, message, rangeId, null, key, 0, false, cause);
   }
 
   private static String context(

@@ -123,7 +123,7 @@ public final class NodeRecord {
         processToken);
   }
 
-  NodeRecord withStatus(NodeStatus newStatus) {
+  public NodeRecord withStatus(NodeStatus newStatus) {
     return with(newStatus, livenessExpiresAt, load);
   }
 

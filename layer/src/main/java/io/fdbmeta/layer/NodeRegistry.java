@@ -133,7 +133,7 @@ public final class NodeRegistry {
   }
 
   public NodeRecord register(TransactionContext db, Registration reg, String processToken) {
-    return RangeCatalog.join(registerAsync(db, reg, processToken));
+    return FdbErrors.join(registerAsync(db, reg, processToken));
   }
 
   /**
@@ -169,7 +169,7 @@ public final class NodeRegistry {
   }
 
   public NodeRecord add(TransactionContext db, Registration reg, String processToken) {
-    return RangeCatalog.join(addAsync(db, reg, processToken));
+    return FdbErrors.join(addAsync(db, reg, processToken));
   }
 
   /**
@@ -186,7 +186,7 @@ public final class NodeRegistry {
   }
 
   public NodeRecord heartbeat(TransactionContext db, Heartbeat hb) {
-    return RangeCatalog.join(heartbeatAsync(db, hb));
+    return FdbErrors.join(heartbeatAsync(db, hb));
   }
 
   /**
@@ -261,7 +261,7 @@ public final class NodeRegistry {
   }
 
   public NodeRecord drain(TransactionContext db, String nodeId) {
-    return RangeCatalog.join(drainAsync(db, nodeId));
+    return FdbErrors.join(drainAsync(db, nodeId));
   }
 
   /**
@@ -296,7 +296,7 @@ public final class NodeRegistry {
   }
 
   public NodeRecord decommission(TransactionContext db, String nodeId) {
-    return RangeCatalog.join(decommissionAsync(db, nodeId));
+    return FdbErrors.join(decommissionAsync(db, nodeId));
   }
 
   // ---------------------------------------------------------------- reads
@@ -310,7 +310,7 @@ public final class NodeRegistry {
   }
 
   public Optional<NodeRecord> get(ReadTransactionContext db, String nodeId) {
-    return RangeCatalog.join(getAsync(db, nodeId));
+    return FdbErrors.join(getAsync(db, nodeId));
   }
 
   /**
@@ -340,7 +340,7 @@ public final class NodeRegistry {
   }
 
   public Page<NodeRecord> list(ReadTransactionContext db, byte @Nullable [] cursor, int limit) {
-    return RangeCatalog.join(listAsync(db, cursor, limit));
+    return FdbErrors.join(listAsync(db, cursor, limit));
   }
 
   // ---------------------------------------------------------------- failure detection
@@ -376,8 +376,21 @@ public final class NodeRegistry {
                     }));
   }
 
+  /** The ids of every node marked DEAD (their liveness entries), in one read. */
+  public CompletableFuture<List<String>> deadNodeIdsAsync(ReadTransactionContext db) {
+    return db.readAsync(
+        tr ->
+            tr.getRange(ks.livenessOf(NodeStatus.DEAD))
+                .asList()
+                .thenApply(
+                    rows ->
+                        rows.stream()
+                            .map(kv -> ks.livenessSubspace().unpack(kv.getKey()).getString(2))
+                            .toList()));
+  }
+
   public List<NodeRecord> expired(ReadTransactionContext db, long now, int limit) {
-    return RangeCatalog.join(expiredAsync(db, now, limit));
+    return FdbErrors.join(expiredAsync(db, now, limit));
   }
 
   private CompletableFuture<List<NodeRecord>> recordsOf(
@@ -461,7 +474,7 @@ public final class NodeRegistry {
   }
 
   public NodeRecord markDead(TransactionContext db, String nodeId, long expectedIncarnation) {
-    return RangeCatalog.join(markDeadAsync(db, nodeId, expectedIncarnation));
+    return FdbErrors.join(markDeadAsync(db, nodeId, expectedIncarnation));
   }
 
   // ---------------------------------------------------------------- helpers

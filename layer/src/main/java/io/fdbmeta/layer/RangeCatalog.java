@@ -2,17 +2,19 @@ package io.fdbmeta.layer;
 
 import com.apple.foundationdb.KeySelector;
 import com.apple.foundationdb.KeyValue;
+import com.apple.foundationdb.ReadTransaction;
 import com.apple.foundationdb.ReadTransactionContext;
 import com.apple.foundationdb.Transaction;
 import com.apple.foundationdb.TransactionContext;
+import com.apple.foundationdb.async.AsyncUtil;
 import com.apple.foundationdb.tuple.ByteArrayUtil;
 import com.apple.foundationdb.tuple.Tuple;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
 /*
@@ -37,18 +39,25 @@ public final class RangeCatalog {
   private final Keyspace ks;
   private final LayerConfig config;
   private final RouteWriter writer;
+  private final OpLog ops;
 
   public RangeCatalog(Keyspace ks, LayerConfig config) {
     this.ks = ks;
     this.config = config;
     this.writer = new RouteWriter(ks);
+    this.ops = new OpLog(ks);
+  }
+
+  /** The op records of this cluster: splits, merges and replica moves. */
+  public OpLog ops() {
+    return ops;
   }
 
   RouteWriter writer() {
     return writer;
   }
 
-  LayerConfig config() {
+  public LayerConfig config() {
     return config;
   }
 
@@ -95,7 +104,7 @@ public final class RangeCatalog {
   }
 
   public Bootstrap init(TransactionContext db) {
-    return join(initAsync(db));
+    return FdbErrors.join(initAsync(db));
   }
 
   /**
@@ -119,7 +128,7 @@ public final class RangeCatalog {
   }
 
   public RangeDescriptor lookup(ReadTransactionContext db, byte[] key) {
-    return join(lookupAsync(db, key));
+    return FdbErrors.join(lookupAsync(db, key));
   }
 
   public CompletableFuture<Optional<RangeDescriptor>> getAsync(
@@ -138,7 +147,7 @@ public final class RangeCatalog {
   }
 
   public Optional<RangeDescriptor> get(ReadTransactionContext db, long rangeId) {
-    return join(getAsync(db, rangeId));
+    return FdbErrors.join(getAsync(db, rangeId));
   }
 
   /**
@@ -168,15 +177,15 @@ public final class RangeCatalog {
 
   public Page<RangeDescriptor> list(
       ReadTransactionContext db, byte @Nullable [] cursor, int limit) {
-    return join(listAsync(db, cursor, limit));
+    return FdbErrors.join(listAsync(db, cursor, limit));
   }
 
   /**
    * Reads every row of the range index without decoding it, in pages of {@code pageSize} rows, one
-   * read transaction per page, exactly as {@link RouteFollower}'s load reads them: the raw cost a
-   * load is measured against ({@code fdbmeta bench layer}), and a cheap count of the ranges. Pages
-   * read at different versions, so concurrent splits and merges can make the count differ from any
-   * one moment's.
+   * read transaction per page, exactly as the route follower's load reads them: the raw cost a load
+   * is measured against ({@code fdbmeta bench layer}), and a cheap count of the ranges. Pages read
+   * at different versions, so concurrent splits and merges can make the count differ from any one
+   * moment's.
    *
    * @return the number of rows read; fails with the store's error
    * @throws IllegalArgumentException if {@code pageSize} is not in [1, 100000]
@@ -185,8 +194,22 @@ public final class RangeCatalog {
       ReadTransactionContext db, int pageSize, Executor executor) {
     if (pageSize < 1 || pageSize > 100_000)
       throw new IllegalArgumentException("page size must be in [1, 100000], got " + pageSize);
-    return RouteLoader.scanPagesAsync(
+    return scanIndexPagesAsync(
         db, ks, pageSize, executor, rows -> CompletableFuture.completedFuture(null));
+  }
+
+  /** True if {@code nodeId} holds a replica of any range (one key read, however many it holds). */
+  public CompletableFuture<Boolean> holdsReplicasAsync(ReadTransactionContext db, String nodeId) {
+    return db.readAsync(
+        tr -> tr.getRange(ks.rangesOfNode(nodeId), 1).asList().thenApply(rows -> !rows.isEmpty()));
+  }
+
+  /**
+   * The lease record of a range as stored, or null if it has none; unlike {@link
+   * LeaseManager#getAsync} a released (vacant) lease is returned too.
+   */
+  public CompletableFuture<@Nullable Lease> leaseRecordAsync(ReadTransaction tr, long rangeId) {
+    return tr.get(ks.leaseKey(rangeId)).thenApply(v -> v == null ? null : Lease.decode(v));
   }
 
   /** A replica a node holds and its role there. */
@@ -215,7 +238,7 @@ public final class RangeCatalog {
   }
 
   public List<Assignment> rangesOfNode(ReadTransactionContext db, String nodeId) {
-    return join(rangesOfNodeAsync(db, nodeId));
+    return FdbErrors.join(rangesOfNodeAsync(db, nodeId));
   }
 
   // ---------------------------------------------------------------- splits
@@ -244,12 +267,13 @@ public final class RangeCatalog {
     Validation.key(splitKey);
     return db.runAsync(
         tr ->
-            tr.get(ks.opKey(opId))
+            ops.getAsync(tr, opId)
                 .thenCompose(
                     existing -> {
                       if (existing != null) {
-                        OpRecord op = OpRecord.decode(existing);
-                        return writer.read(tr, rangeId).thenApply(parent -> planOf(op, parent));
+                        return writer
+                            .read(tr, rangeId)
+                            .thenApply(parent -> planOf(existing, parent));
                       }
                       return requireRange(tr, rangeId)
                           .thenApply(
@@ -275,7 +299,7 @@ public final class RangeCatalog {
                                         now,
                                         now,
                                         "prepared");
-                                tr.set(ks.opKey(opId), op.encode());
+                                ops.put(tr, op);
                                 return new SplitPlan(opId, parent, splitKey, leftId, rightId);
                               });
                     }));
@@ -364,9 +388,7 @@ public final class RangeCatalog {
                             + parent.generation()
                             + ", split prepared at "
                             + expected;
-                tr.set(
-                    ks.opKey(opId),
-                    op.advance(OpRecord.Phase.ABORTED, op.resultIds(), config.now(), why).encode());
+                ops.advance(tr, op, OpRecord.Phase.ABORTED, op.resultIds(), config.now(), why);
                 MetaException abort =
                     MetaException.forRange(
                         MetaException.Code.STALE_GENERATION,
@@ -387,14 +409,13 @@ public final class RangeCatalog {
                           tr.set(ks.leaseKey(leftId), lease);
                           tr.set(ks.leaseKey(rightId), lease);
                         }
-                        tr.set(
-                            ks.opKey(opId),
-                            op.advance(
-                                    OpRecord.Phase.COMMITTED,
-                                    op.resultIds(),
-                                    config.now(),
-                                    "committed")
-                                .encode());
+                        ops.advance(
+                            tr,
+                            op,
+                            OpRecord.Phase.COMMITTED,
+                            op.resultIds(),
+                            config.now(),
+                            "committed");
                         return new SplitOutcome(new SplitResult(left, right), null);
                       });
             });
@@ -411,7 +432,7 @@ public final class RangeCatalog {
   }
 
   public SplitResult split(TransactionContext db, long rangeId, byte[] splitKey) {
-    return join(splitAsync(db, rangeId, splitKey));
+    return FdbErrors.join(splitAsync(db, rangeId, splitKey));
   }
 
   /**
@@ -453,11 +474,10 @@ public final class RangeCatalog {
     }
     return db.runAsync(
         tr ->
-            tr.get(ks.opKey(opId))
+            ops.getAsync(tr, opId)
                 .thenCompose(
-                    existing -> {
-                      if (existing != null) {
-                        OpRecord op = OpRecord.decode(existing);
+                    op -> {
+                      if (op != null) {
                         List<CompletableFuture<RangeDescriptor>> reads = new ArrayList<>();
                         for (long id : op.resultIds()) reads.add(requireRange(tr, id));
                         return CompletableFuture.allOf(reads.toArray(CompletableFuture<?>[]::new))
@@ -500,20 +520,19 @@ public final class RangeCatalog {
                                               }
                                             }
                                             long now = config.now();
-                                            tr.set(
-                                                ks.opKey(opId),
+                                            ops.put(
+                                                tr,
                                                 new OpRecord(
-                                                        opId,
-                                                        OpRecord.Kind.SPLIT,
-                                                        OpRecord.Phase.COMMITTED,
-                                                        List.of(rangeId),
-                                                        List.of(parent.generation()),
-                                                        null,
-                                                        childIds,
-                                                        now,
-                                                        now,
-                                                        "split at " + sortedKeys.size() + " keys")
-                                                    .encode());
+                                                    opId,
+                                                    OpRecord.Kind.SPLIT,
+                                                    OpRecord.Phase.COMMITTED,
+                                                    List.of(rangeId),
+                                                    List.of(parent.generation()),
+                                                    null,
+                                                    childIds,
+                                                    now,
+                                                    now,
+                                                    "split at " + sortedKeys.size() + " keys"));
                                             return children;
                                           }));
                     }));
@@ -543,11 +562,10 @@ public final class RangeCatalog {
       TransactionContext db, String opId, long leftId, long rightId) {
     return db.runAsync(
         tr ->
-            tr.get(ks.opKey(opId))
+            ops.getAsync(tr, opId)
                 .thenCompose(
-                    existing -> {
-                      if (existing != null) {
-                        OpRecord op = OpRecord.decode(existing);
+                    op -> {
+                      if (op != null) {
                         if (op.kind() != OpRecord.Kind.MERGE
                             || op.phase() != OpRecord.Phase.COMMITTED) {
                           throw MetaException.of(
@@ -610,27 +628,26 @@ public final class RangeCatalog {
                                 }
                                 if (mergedLease != null)
                                   tr.set(ks.leaseKey(leftId), mergedLease.encode());
-                                tr.set(
-                                    ks.opKey(opId),
+                                ops.put(
+                                    tr,
                                     new OpRecord(
-                                            opId,
-                                            OpRecord.Kind.MERGE,
-                                            OpRecord.Phase.COMMITTED,
-                                            List.of(leftId, rightId),
-                                            List.of(left.generation(), right.generation()),
-                                            null,
-                                            List.of(leftId),
-                                            now,
-                                            now,
-                                            "committed")
-                                        .encode());
+                                        opId,
+                                        OpRecord.Kind.MERGE,
+                                        OpRecord.Phase.COMMITTED,
+                                        List.of(leftId, rightId),
+                                        List.of(left.generation(), right.generation()),
+                                        null,
+                                        List.of(leftId),
+                                        now,
+                                        now,
+                                        "committed"));
                                 return merged;
                               });
                     }));
   }
 
   public RangeDescriptor merge(TransactionContext db, long leftId, long rightId) {
-    return join(mergeAsync(db, Ids.newOpId(), leftId, rightId));
+    return FdbErrors.join(mergeAsync(db, Ids.newOpId(), leftId, rightId));
   }
 
   // ---------------------------------------------------------------- replicas
@@ -763,14 +780,14 @@ public final class RangeCatalog {
   }
 
   private CompletableFuture<OpRecord> readOp(Transaction tr, String opId) {
-    return tr.get(ks.opKey(opId))
+    return ops.getAsync(tr, opId)
         .thenApply(
-            v -> {
-              if (v == null)
+            op -> {
+              if (op == null)
                 throw MetaException.of(
                     MetaException.Code.CONFLICTING_OPERATION,
                     "no such op " + opId + "; run prepareSplit first");
-              return OpRecord.decode(v);
+              return op;
             });
   }
 
@@ -789,15 +806,48 @@ public final class RangeCatalog {
         "cluster '" + ks.cluster() + "' has no ranges; run init first");
   }
 
-  static <T> T join(CompletableFuture<T> f) {
-    try {
-      return f.join();
-    } catch (CompletionException e) {
-      throw FdbErrors.translate(e);
-    }
-  }
-
   static String printable(byte[] key) {
     return ByteArrayUtil.printable(key);
+  }
+
+  /**
+   * Reads the whole range index in pages of {@code pageSize} rows, each page its own read
+   * transaction starting after the last key of the one before, and hands each page to {@code sink}
+   * (one page at a time, in key order); the next page is read once the future the sink returned
+   * completes. The route load reads this way; {@link #scanIndexAsync} exposes it without decoding,
+   * as the load's baseline.
+   *
+   * @return the number of rows read; fails with the store's error (or what {@code sink} threw or
+   *     its future failed with)
+   */
+  public static CompletableFuture<Long> scanIndexPagesAsync(
+      ReadTransactionContext db,
+      Keyspace ks,
+      int pageSize,
+      Executor executor,
+      Function<List<KeyValue>, CompletableFuture<?>> sink) {
+    var state =
+        new Object() {
+          byte @Nullable [] after;
+          long rows;
+        };
+    KeySelector end = KeySelector.firstGreaterOrEqual(ks.rangeIndex().end);
+    return AsyncUtil.whileTrue(
+            () -> {
+              KeySelector begin =
+                  state.after == null
+                      ? KeySelector.firstGreaterOrEqual(ks.rangeIndex().begin)
+                      : KeySelector.firstGreaterThan(state.after);
+              return db.readAsync(tr -> tr.getRange(begin, end, pageSize).asList())
+                  .thenCompose(
+                      rows -> {
+                        state.rows += rows.size();
+                        boolean more = rows.size() == pageSize;
+                        if (more) state.after = rows.get(rows.size() - 1).getKey();
+                        return sink.apply(rows).thenApply(v -> more);
+                      });
+            },
+            executor)
+        .thenApply(v -> state.rows);
   }
 }

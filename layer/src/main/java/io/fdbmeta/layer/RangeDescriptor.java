@@ -14,7 +14,8 @@ import org.jspecify.annotations.Nullable;
  * every lease grant. Storage nodes and routers compare both to fence stale requests.
  */
 public final class RangeDescriptor {
-  static final int FORMAT = 1;
+  /** The format version an encoded descriptor starts with (the route index reads ids by hand). */
+  public static final int FORMAT = 1;
 
   private final long rangeId;
   private final byte[] startKey;
@@ -64,8 +65,8 @@ public final class RangeDescriptor {
     return endKey == null ? null : endKey.clone();
   }
 
-  /** The end key without a defensive copy, for indexes inside the layer; never modify it. */
-  byte @Nullable [] rawEndKey() {
+  /** The end key without a defensive copy, for the route indexes; never modify it. */
+  public byte @Nullable [] rawEndKey() {
     return endKey;
   }
 
@@ -96,16 +97,17 @@ public final class RangeDescriptor {
         && (endKey == null || ByteArrayUtil.compareUnsigned(key, endKey) < 0);
   }
 
-  RangeDescriptor withBounds(long newId, byte[] start, byte @Nullable [] end, long newGeneration) {
+  public RangeDescriptor withBounds(
+      long newId, byte[] start, byte @Nullable [] end, long newGeneration) {
     return new RangeDescriptor(newId, start, end, newGeneration, replicas, leaseholder, leaseEpoch);
   }
 
-  RangeDescriptor withReplicas(List<String> newReplicas, long newGeneration) {
+  public RangeDescriptor withReplicas(List<String> newReplicas, long newGeneration) {
     return new RangeDescriptor(
         rangeId, startKey, endKey, newGeneration, newReplicas, leaseholder, leaseEpoch);
   }
 
-  RangeDescriptor withLease(@Nullable String holder, long epoch) {
+  public RangeDescriptor withLease(@Nullable String holder, long epoch) {
     return new RangeDescriptor(rangeId, startKey, endKey, generation, replicas, holder, epoch);
   }
 
@@ -120,6 +122,16 @@ public final class RangeDescriptor {
             leaseholder,
             leaseEpoch)
         .pack();
+  }
+
+  /**
+   * The range id of an encoded descriptor, without decoding the rest.
+   *
+   * @throws MetaException CORRUPT_RECORD if the value has no readable id
+   */
+  public static long decodeId(byte[] value) {
+    String what = "range descriptor";
+    return Records.field(Records.unpack(value, what, FORMAT), 1, Long.class, what);
   }
 
   public static RangeDescriptor decode(byte[] value) {

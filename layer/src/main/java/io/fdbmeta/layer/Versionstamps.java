@@ -16,9 +16,12 @@ import org.jspecify.annotations.Nullable;
  * code 0x33, 10 placeholder bytes, 2-byte user version), so completed keys unpack with the ordinary
  * tuple code.
  */
-final class Versionstamps {
+public final class Versionstamps {
   private static final byte VERSIONSTAMP_CODE = 0x33;
   private static final int POSITION_FORMAT = 1;
+
+  /** The changelog position before any entry. */
+  public static final Versionstamp ORIGIN = Versionstamp.complete(new byte[10], 0);
 
   private Versionstamps() {}
 
@@ -41,17 +44,17 @@ final class Versionstamps {
   }
 
   /** The changelog key for a completed position: subspace + (versionstamp,). */
-  static byte[] key(Subspace subspace, Versionstamp position) {
+  public static byte[] key(Subspace subspace, Versionstamp position) {
     return subspace.pack(Tuple.from(position));
   }
 
   /** The position of a changelog key. */
-  static Versionstamp position(Subspace subspace, byte[] key) {
+  public static Versionstamp position(Subspace subspace, byte[] key) {
     return subspace.unpack(key).getVersionstamp(0);
   }
 
   /** A stored changelog position (the {@code changelog_floor} value): (format, versionstamp). */
-  static byte[] encodePosition(Versionstamp position) {
+  public static byte[] encodePosition(Versionstamp position) {
     return Tuple.from(POSITION_FORMAT, position).pack();
   }
 
@@ -60,8 +63,8 @@ final class Versionstamps {
    *
    * @throws MetaException CORRUPT_RECORD if the bytes are not a stored position
    */
-  static Versionstamp decodePosition(byte @Nullable [] value) {
-    if (value == null) return RouteSnapshot.ORIGIN;
+  public static Versionstamp decodePosition(byte @Nullable [] value) {
+    if (value == null) return ORIGIN;
     return Records.field(
         Records.unpack(value, "changelog position", POSITION_FORMAT),
         1,
@@ -69,10 +72,15 @@ final class Versionstamps {
         "changelog position");
   }
 
+  /** True if both positions are entries of one commit (same commit version, any batch order). */
+  public static boolean sameCommit(Versionstamp a, Versionstamp b) {
+    return Arrays.equals(a.getTransactionVersion(), b.getTransactionVersion());
+  }
+
   /**
    * True if the 10-byte commit version {@code metaVersion} is after the commit of {@code position}.
    */
-  static boolean isAfter(byte[] metaVersion, Versionstamp position) {
+  public static boolean isAfter(byte[] metaVersion, Versionstamp position) {
     return Arrays.compareUnsigned(metaVersion, position.getTransactionVersion()) > 0;
   }
 }

@@ -92,11 +92,11 @@ class CatalogPropertiesTest {
       if (i + 1 < ranges.size())
         catalog.merge(db, ranges.get(i).rangeId(), ranges.get(i + 1).rangeId());
     } else if (op instanceof AddReplica a) {
-      RangeCatalog.join(
+      FdbErrors.join(
           catalog.addReplicaAsync(
               db, ranges.get(a.rangeIndex() % ranges.size()).rangeId(), a.node(), -1));
     } else if (op instanceof RemoveReplica r) {
-      RangeCatalog.join(
+      FdbErrors.join(
           catalog.removeReplicaAsync(
               db, ranges.get(r.rangeIndex() % ranges.size()).rangeId(), r.node(), -1));
     }

@@ -6,6 +6,7 @@ import com.apple.foundationdb.Database;
 import com.apple.foundationdb.KeyValue;
 import com.apple.foundationdb.tuple.Versionstamp;
 import io.fdbmeta.embedded.EmbeddedFdb;
+import io.fdbmeta.layer.route.RouteFixtures;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;

@@ -19,11 +19,11 @@ import java.util.function.Function;
  * A read context that records every row range reads return, so a test can prove what a layer call
  * read (only asList() is counted, which is what the layer uses).
  */
-final class CountingReads implements ReadTransactionContext {
+public final class CountingReads implements ReadTransactionContext {
   private final Database db;
-  final List<byte[]> rangeRows = new CopyOnWriteArrayList<>();
+  public final List<byte[]> rangeRows = new CopyOnWriteArrayList<>();
 
-  CountingReads(Database db) {
+  public CountingReads(Database db) {
     this.db = db;
   }
 

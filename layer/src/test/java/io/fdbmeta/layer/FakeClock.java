@@ -8,22 +8,22 @@ import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicLong;
 
 /** A clock tests move by hand. */
-final class FakeClock extends Clock {
+public final class FakeClock extends Clock {
   private final AtomicLong millis;
 
-  FakeClock(long startMillis) {
+  public FakeClock(long startMillis) {
     this.millis = new AtomicLong(startMillis);
   }
 
-  void advance(Duration d) {
+  public void advance(Duration d) {
     millis.addAndGet(d.toMillis());
   }
 
-  void advanceMillis(long ms) {
+  public void advanceMillis(long ms) {
     millis.addAndGet(ms);
   }
 
-  void set(long ms) {
+  public void set(long ms) {
     millis.set(ms);
   }
 

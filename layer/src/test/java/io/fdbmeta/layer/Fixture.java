@@ -15,26 +15,26 @@ import java.util.UUID;
 /**
  * An embedded database with a bootstrapped catalog, a node registry and leases on one fake clock.
  */
-final class Fixture implements AutoCloseable {
-  static final long START = 1_700_000_000_000L;
-  static final NodeRecord.Locality LOCALITY = new NodeRecord.Locality("r1", "z1", "rack1");
-  static final NodeRecord.Capacity CAPACITY = new NodeRecord.Capacity(1L << 40, 8);
+public final class Fixture implements AutoCloseable {
+  public static final long START = 1_700_000_000_000L;
+  public static final NodeRecord.Locality LOCALITY = new NodeRecord.Locality("r1", "z1", "rack1");
+  public static final NodeRecord.Capacity CAPACITY = new NodeRecord.Capacity(1L << 40, 8);
 
-  final FakeClock clock = new FakeClock(START);
-  final LayerConfig config = LayerConfig.builder().clock(clock).build();
-  final Database db;
-  final Keyspace ks;
-  final RangeCatalog catalog;
-  final NodeRegistry registry;
-  final LeaseManager leases;
-  final RangeDescriptor root;
+  public final FakeClock clock = new FakeClock(START);
+  public final LayerConfig config = LayerConfig.builder().clock(clock).build();
+  public final Database db;
+  public final Keyspace ks;
+  public final RangeCatalog catalog;
+  public final NodeRegistry registry;
+  public final LeaseManager leases;
+  public final RangeDescriptor root;
 
-  Fixture() {
+  public Fixture() {
     this(FaultPlan.none());
   }
 
   /** Faults apply to every commit, including set-up; the layer's retries must absorb them. */
-  Fixture(FaultPlan faults) {
+  public Fixture(FaultPlan faults) {
     db = EmbeddedFdb.builder().faults(faults).build();
     ks = Keyspace.open(db, "test");
     catalog = new RangeCatalog(ks, config);
@@ -43,21 +43,21 @@ final class Fixture implements AutoCloseable {
     root = catalog.bootstrapAsync(db).join();
   }
 
-  static NodeRegistry.Registration reg(String nodeId) {
+  public static NodeRegistry.Registration reg(String nodeId) {
     return new NodeRegistry.Registration(nodeId, nodeId + ":7000", LOCALITY, CAPACITY);
   }
 
-  NodeRecord register(String nodeId) {
+  public NodeRecord register(String nodeId) {
     return registry.register(db, reg(nodeId), UUID.randomUUID().toString());
   }
 
-  NodeRecord heartbeat(String nodeId, long incarnation) {
+  public NodeRecord heartbeat(String nodeId, long incarnation) {
     return registry.heartbeat(
         db, new NodeRegistry.Heartbeat(nodeId, incarnation, NodeRecord.Load.NONE, CAPACITY));
   }
 
   /** Registers the nodes and makes them replicas of the root range. */
-  RangeDescriptor rootWithReplicas(String... nodeIds) {
+  public RangeDescriptor rootWithReplicas(String... nodeIds) {
     RangeDescriptor d = root;
     for (String n : nodeIds) {
       register(n);
@@ -66,12 +66,12 @@ final class Fixture implements AutoCloseable {
     return d;
   }
 
-  RangeDescriptor range(long rangeId) {
+  public RangeDescriptor range(long rangeId) {
     return catalog.get(db, rangeId).orElseThrow();
   }
 
   /** Every node has exactly one liveness entry, and it matches the record's status and expiry. */
-  void assertLivenessMatchesRecords() {
+  public void assertLivenessMatchesRecords() {
     List<KeyValue> nodes = db.read(tr -> tr.getRange(ks.nodes()).asList().join());
     List<KeyValue> entries =
         db.read(tr -> tr.getRange(ks.livenessSubspace().range()).asList().join());

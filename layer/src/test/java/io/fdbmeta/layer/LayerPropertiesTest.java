@@ -9,6 +9,9 @@ import com.apple.foundationdb.tuple.Tuple;
 import com.apple.foundationdb.tuple.Versionstamp;
 import io.fdbmeta.embedded.EmbeddedFdb;
 import io.fdbmeta.embedded.FaultPlan;
+import io.fdbmeta.layer.control.Controller;
+import io.fdbmeta.layer.route.RouteFollower;
+import io.fdbmeta.layer.route.RouteSnapshot;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -443,8 +446,8 @@ class LayerPropertiesTest {
     long maxControllerEpoch;
     final Map<String, Span> spans = new HashMap<>();
     final List<Commit> log = new ArrayList<>();
-    Versionstamp logCursor = RouteSnapshot.ORIGIN;
-    Versionstamp floorSeen = RouteSnapshot.ORIGIN;
+    Versionstamp logCursor = Versionstamps.ORIGIN;
+    Versionstamp floorSeen = Versionstamps.ORIGIN;
     RouteSnapshot replayed = RouteSnapshot.EMPTY;
     int followerNext;
 
@@ -1048,7 +1051,7 @@ class LayerPropertiesTest {
         int j = i;
         List<ChangeEvent> events = new ArrayList<>();
         while (j < entries.size()
-            && ChangelogTail.sameCommit(entries.get(j).position(), entries.get(i).position()))
+            && Versionstamps.sameCommit(entries.get(j).position(), entries.get(i).position()))
           events.add(entries.get(j++).event());
         Commit c = new Commit(entries.get(j - 1).position(), events);
         for (ChangeEvent e : events) {
@@ -1236,7 +1239,7 @@ class LayerPropertiesTest {
     }
 
     static <T> T call(java.util.concurrent.CompletableFuture<T> f) {
-      return RangeCatalog.join(f);
+      return FdbErrors.join(f);
     }
 
     static void require(boolean ok, String format, Object... args) {

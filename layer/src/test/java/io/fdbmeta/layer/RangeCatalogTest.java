@@ -132,14 +132,14 @@ class RangeCatalogTest {
     catalog
         .addReplicaAsync(db, root.rangeId(), "n1", -1)
         .join(); // generation moves on between the phases
-    assertThatThrownBy(() -> RangeCatalog.join(catalog.commitSplitAsync(db, op)))
+    assertThatThrownBy(() -> FdbErrors.join(catalog.commitSplitAsync(db, op)))
         .isInstanceOf(MetaException.class)
         .satisfies(
             e ->
                 assertThat(((MetaException) e).code())
                     .isEqualTo(MetaException.Code.STALE_GENERATION));
     assertThat(all(catalog, db)).hasSize(1);
-    assertThatThrownBy(() -> RangeCatalog.join(catalog.commitSplitAsync(db, op)))
+    assertThatThrownBy(() -> FdbErrors.join(catalog.commitSplitAsync(db, op)))
         .hasMessageContaining("aborted");
   }
 
@@ -159,7 +159,7 @@ class RangeCatalogTest {
     registerLiveNode("n1");
     catalog.addReplicaAsync(db, root.rangeId(), "n1", -1).join();
     for (int run = 0; run < 2; run++) {
-      assertThatThrownBy(() -> RangeCatalog.join(catalog.commitSplitAsync(db, op)))
+      assertThatThrownBy(() -> FdbErrors.join(catalog.commitSplitAsync(db, op)))
           .isInstanceOfSatisfying(
               MetaException.class,
               e -> assertThat(e.code()).isEqualTo(MetaException.Code.STALE_GENERATION))
@@ -195,7 +195,7 @@ class RangeCatalogTest {
         .hasMessageContaining("strictly increasing");
     assertThatThrownBy(
             () ->
-                RangeCatalog.join(
+                FdbErrors.join(
                     catalog.splitManyAsync(
                         db,
                         Ids.newOpId(),
@@ -243,10 +243,10 @@ class RangeCatalogTest {
         .extracting(RangeCatalog.Assignment::rangeId)
         .containsExactly(s.right().rangeId());
     assertThatThrownBy(
-            () -> RangeCatalog.join(catalog.addReplicaAsync(db, s.left().rangeId(), "ghost", -1)))
+            () -> FdbErrors.join(catalog.addReplicaAsync(db, s.left().rangeId(), "ghost", -1)))
         .hasMessageContaining("no such node");
     assertThatThrownBy(
-            () -> RangeCatalog.join(catalog.addReplicaAsync(db, s.left().rangeId(), "n1", 1)))
+            () -> FdbErrors.join(catalog.addReplicaAsync(db, s.left().rangeId(), "n1", 1)))
         .satisfies(
             e ->
                 assertThat(((MetaException) e).code())

@@ -1,6 +1,6 @@
 package io.fdbmeta.router;
 
-import io.fdbmeta.layer.EndKeyIndex;
+import io.fdbmeta.layer.route.EndKeyIndex;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;

@@ -1,12 +1,12 @@
 package io.fdbmeta.router;
 
 import com.apple.foundationdb.Database;
-import io.fdbmeta.layer.ChangeFeed;
 import io.fdbmeta.layer.FdbErrors;
 import io.fdbmeta.layer.Keyspace;
 import io.fdbmeta.layer.LayerConfig;
 import io.fdbmeta.layer.NodeRegistry;
 import io.fdbmeta.layer.RangeCatalog;
+import io.fdbmeta.layer.route.ChangeFeed;
 import io.fdbmeta.wire.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;

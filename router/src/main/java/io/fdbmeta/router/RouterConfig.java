@@ -1,6 +1,6 @@
 package io.fdbmeta.router;
 
-import io.fdbmeta.layer.ChangeFeed;
+import io.fdbmeta.layer.route.ChangeFeed;
 import io.fdbmeta.wire.NodeCodec;
 import io.fdbmeta.wire.RespDecoder;
 import java.time.Duration;

@@ -41,7 +41,7 @@
  *   <li>{@link io.fdbmeta.router.Router}: start with a {@link io.fdbmeta.router.RouterConfig}, a
  *       database and a keyspace; close drains.
  *   <li>{@link io.fdbmeta.router.RouteCache}: the weight-bounded route table with allocation-free
- *       lookups, fed by the layer's {@link io.fdbmeta.layer.ChangeFeed} and by redirects.
+ *       lookups, fed by the layer's {@link io.fdbmeta.layer.route.ChangeFeed} and by redirects.
  *   <li>{@link io.fdbmeta.router.RouterMetrics}: counters and histograms, Prometheus text on the
  *       admin port's {@code /metrics}; {@code /health} says whether the router serves.
  * </ul>

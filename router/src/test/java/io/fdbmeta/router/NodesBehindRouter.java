@@ -2,8 +2,8 @@ package io.fdbmeta.router;
 
 import com.apple.foundationdb.Database;
 import io.fdbmeta.embedded.EmbeddedFdb;
-import io.fdbmeta.layer.ChangeFeed;
 import io.fdbmeta.layer.LayerConfig;
+import io.fdbmeta.layer.route.ChangeFeed;
 import io.fdbmeta.storage.LocalCluster;
 import java.time.Duration;
 import java.util.ArrayList;

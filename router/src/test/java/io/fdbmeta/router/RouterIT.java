@@ -4,7 +4,7 @@ import static io.fdbmeta.router.RespClient.str;
 import static io.fdbmeta.router.TestCluster.b;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fdbmeta.layer.ChangeFeed;
+import io.fdbmeta.layer.route.ChangeFeed;
 import io.fdbmeta.wire.ReplyStatus;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;

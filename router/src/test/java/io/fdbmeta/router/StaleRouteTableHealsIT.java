@@ -3,8 +3,8 @@ package io.fdbmeta.router;
 import static io.fdbmeta.router.CheckedWorkload.b;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fdbmeta.layer.ChangeFeed;
 import io.fdbmeta.layer.RangeDescriptor;
+import io.fdbmeta.layer.route.ChangeFeed;
 import io.fdbmeta.storage.LocalCluster;
 import io.fdbmeta.wire.ReplyStatus;
 import io.fdbmeta.wire.RespClient;

@@ -2,7 +2,6 @@ package io.fdbmeta.router;
 
 import com.apple.foundationdb.Database;
 import io.fdbmeta.embedded.EmbeddedFdb;
-import io.fdbmeta.layer.ChangeFeed;
 import io.fdbmeta.layer.Keyspace;
 import io.fdbmeta.layer.LayerConfig;
 import io.fdbmeta.layer.LeaseManager;
@@ -11,6 +10,7 @@ import io.fdbmeta.layer.NodeRegistry;
 import io.fdbmeta.layer.Page;
 import io.fdbmeta.layer.RangeCatalog;
 import io.fdbmeta.layer.RangeDescriptor;
+import io.fdbmeta.layer.route.ChangeFeed;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;

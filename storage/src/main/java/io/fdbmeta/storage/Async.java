@@ -1,8 +1,7 @@
 package io.fdbmeta.storage;
 
+import io.fdbmeta.layer.FdbErrors;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -12,14 +11,6 @@ import java.util.function.Supplier;
 /** Small helpers for futures and delays. */
 final class Async {
   private Async() {}
-
-  /** The failure behind CompletionException / ExecutionException wrappers. */
-  static Throwable cause(Throwable t) {
-    Throwable c = t;
-    while ((c instanceof CompletionException || c instanceof ExecutionException)
-        && c.getCause() != null) c = c.getCause();
-    return c;
-  }
 
   /**
    * Runs {@code next} after {@code delayMillis} on {@code timer}; fails if the timer is shut down.
@@ -35,7 +26,7 @@ final class Async {
                   .whenComplete(
                       (v, e) -> {
                         if (e != null) {
-                          out.completeExceptionally(cause(e));
+                          out.completeExceptionally(FdbErrors.cause(e));
                         } else {
                           out.complete(v);
                         }
@@ -81,7 +72,7 @@ final class Async {
 
   /** A one-line description of a failure for reply messages and logs. */
   static String describe(Throwable t) {
-    Throwable c = cause(t);
+    Throwable c = FdbErrors.cause(t);
     String m = c.getMessage();
     return c.getClass().getSimpleName() + (m == null ? "" : ": " + m);
   }

@@ -1,6 +1,7 @@
 package io.fdbmeta.storage;
 
 import com.apple.foundationdb.Database;
+import io.fdbmeta.layer.FdbErrors;
 import io.fdbmeta.layer.Lease;
 import io.fdbmeta.layer.LeaseManager;
 import io.fdbmeta.layer.NodeRecord;
@@ -115,7 +116,7 @@ final class LeaseHandover {
                             }
                             return recover(r, held)
                                 .<Lease>thenCompose(
-                                    x -> CompletableFuture.failedFuture(Async.cause(e)));
+                                    x -> CompletableFuture.failedFuture(FdbErrors.cause(e)));
                           })
                       .thenCompose(f -> f);
                 });

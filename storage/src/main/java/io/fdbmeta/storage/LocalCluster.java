@@ -1,8 +1,7 @@
 package io.fdbmeta.storage;
 
 import com.apple.foundationdb.Database;
-import io.fdbmeta.layer.Controller;
-import io.fdbmeta.layer.ControllerConfig;
+import io.fdbmeta.layer.FdbErrors;
 import io.fdbmeta.layer.Ids;
 import io.fdbmeta.layer.Keyspace;
 import io.fdbmeta.layer.LayerConfig;
@@ -11,6 +10,8 @@ import io.fdbmeta.layer.MetaException;
 import io.fdbmeta.layer.Page;
 import io.fdbmeta.layer.RangeCatalog;
 import io.fdbmeta.layer.RangeDescriptor;
+import io.fdbmeta.layer.control.Controller;
+import io.fdbmeta.layer.control.ControllerConfig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -444,7 +445,7 @@ public final class LocalCluster implements AutoCloseable {
     try {
       return f.join();
     } catch (CompletionException e) {
-      Throwable c = Async.cause(e);
+      Throwable c = FdbErrors.cause(e);
       if (c instanceof MetaException || c instanceof RuntimeException) throw (RuntimeException) c;
       throw e;
     }

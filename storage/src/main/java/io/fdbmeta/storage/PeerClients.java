@@ -1,6 +1,7 @@
 package io.fdbmeta.storage;
 
 import com.apple.foundationdb.Database;
+import io.fdbmeta.layer.FdbErrors;
 import io.fdbmeta.layer.NodeRecord;
 import io.fdbmeta.layer.NodeRegistry;
 import io.fdbmeta.wire.NodeReply;
@@ -53,7 +54,7 @@ final class PeerClients implements AutoCloseable {
         .thenCompose(address -> client(address).send(request, timeoutMillis))
         .whenComplete(
             (r, e) -> {
-              if (e != null && !(Async.cause(e) instanceof TimeoutException)) forget(nodeId);
+              if (e != null && !(FdbErrors.cause(e) instanceof TimeoutException)) forget(nodeId);
             });
   }
 

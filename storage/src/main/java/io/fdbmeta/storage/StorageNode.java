@@ -3,6 +3,7 @@ package io.fdbmeta.storage;
 import com.apple.foundationdb.Database;
 import com.apple.foundationdb.tuple.Versionstamp;
 import io.fdbmeta.layer.ChangeEvent;
+import io.fdbmeta.layer.FdbErrors;
 import io.fdbmeta.layer.Keyspace;
 import io.fdbmeta.layer.LayerConfig;
 import io.fdbmeta.layer.Lease;
@@ -11,9 +12,9 @@ import io.fdbmeta.layer.NodeRecord;
 import io.fdbmeta.layer.NodeRegistry;
 import io.fdbmeta.layer.RangeCatalog;
 import io.fdbmeta.layer.RangeDescriptor;
-import io.fdbmeta.layer.RouteFollower;
-import io.fdbmeta.layer.RouteSnapshot;
-import io.fdbmeta.layer.RouteTable;
+import io.fdbmeta.layer.route.RouteFollower;
+import io.fdbmeta.layer.route.RouteSnapshot;
+import io.fdbmeta.layer.route.RouteTable;
 import io.fdbmeta.wire.NodeCodec;
 import io.fdbmeta.wire.RespDecoder;
 import io.fdbmeta.wire.Transport;
@@ -301,7 +302,7 @@ public final class StorageNode implements AutoCloseable {
             n.kill();
             throw new CompletionException(
                 "storage node " + config.nodeId + " failed to start: " + Async.describe(e),
-                Async.cause(e));
+                FdbErrors.cause(e));
           }
           return n;
         });

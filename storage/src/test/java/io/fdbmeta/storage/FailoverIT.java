@@ -3,8 +3,8 @@ package io.fdbmeta.storage;
 import static io.fdbmeta.storage.Bytes.b;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fdbmeta.layer.ControllerEvent;
 import io.fdbmeta.layer.RangeDescriptor;
+import io.fdbmeta.layer.control.ControllerEvent;
 import io.fdbmeta.wire.NodeOp;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -4,8 +4,8 @@ import io.fdbmeta.layer.ChangeEvent;
 import io.fdbmeta.layer.NodeRecord;
 import io.fdbmeta.layer.NodeRegistry;
 import io.fdbmeta.layer.RangeDescriptor;
-import io.fdbmeta.layer.RouteSnapshot;
-import io.fdbmeta.layer.RouteTable;
+import io.fdbmeta.layer.Versionstamps;
+import io.fdbmeta.layer.route.RouteTable;
 import io.fdbmeta.wire.NodeCodec;
 import io.fdbmeta.wire.NodeOp;
 import io.fdbmeta.wire.NodeReply;
@@ -39,7 +39,7 @@ final class RedirectingClient implements AutoCloseable {
   RedirectingClient(LocalCluster cluster) {
     this.cluster = cluster;
     this.registry = new NodeRegistry(cluster.keyspace(), cluster.layerConfig());
-    table.replaceAll(cluster.ranges(), RouteSnapshot.ORIGIN);
+    table.replaceAll(cluster.ranges(), Versionstamps.ORIGIN);
   }
 
   /** One attempt, no retries: what the node answers to the table's current header. */

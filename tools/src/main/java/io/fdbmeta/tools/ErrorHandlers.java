@@ -1,11 +1,10 @@
 package io.fdbmeta.tools;
 
 import com.apple.foundationdb.FDBException;
+import io.fdbmeta.layer.FdbErrors;
 import io.fdbmeta.layer.MetaException;
 import java.io.PrintWriter;
 import java.util.List;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
@@ -60,20 +59,12 @@ final class ErrorHandlers {
   }
 
   static int onExecutionError(Exception ex, CommandLine cmd, ParseResult parseResult) {
-    Throwable t = unwrap(ex);
+    Throwable t = FdbErrors.cause(ex);
     PrintWriter err = cmd.getErr();
     err.println("fdbmeta: " + describe(t));
     if (Main.env(cmd.getCommandSpec()).containsKey("FDBMETA_DEBUG")) t.printStackTrace(err);
     err.flush();
     return t instanceof CliException c ? c.exitCode() : FAILURE;
-  }
-
-  static Throwable unwrap(Throwable t) {
-    while ((t instanceof CompletionException || t instanceof ExecutionException)
-        && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t;
   }
 
   static String describe(Throwable t) {

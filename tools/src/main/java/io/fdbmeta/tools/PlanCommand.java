@@ -1,8 +1,8 @@
 package io.fdbmeta.tools;
 
-import io.fdbmeta.layer.Controller;
-import io.fdbmeta.layer.ControllerConfig;
-import io.fdbmeta.layer.ControllerPlan;
+import io.fdbmeta.layer.control.Controller;
+import io.fdbmeta.layer.control.ControllerConfig;
+import io.fdbmeta.layer.control.ControllerPlan;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;

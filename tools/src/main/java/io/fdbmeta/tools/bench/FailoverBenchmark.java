@@ -2,11 +2,11 @@ package io.fdbmeta.tools.bench;
 
 import com.apple.foundationdb.Database;
 import io.fdbmeta.embedded.EmbeddedFdb;
-import io.fdbmeta.layer.Controller;
-import io.fdbmeta.layer.ControllerConfig;
-import io.fdbmeta.layer.ControllerEvent;
 import io.fdbmeta.layer.LayerConfig;
 import io.fdbmeta.layer.RangeDescriptor;
+import io.fdbmeta.layer.control.Controller;
+import io.fdbmeta.layer.control.ControllerConfig;
+import io.fdbmeta.layer.control.ControllerEvent;
 import io.fdbmeta.router.Router;
 import io.fdbmeta.router.RouterConfig;
 import io.fdbmeta.storage.LocalCluster;

@@ -5,6 +5,7 @@ import com.apple.foundationdb.Transaction;
 import io.fdbmeta.embedded.EmbeddedFdb;
 import io.fdbmeta.layer.ChangeEvent;
 import io.fdbmeta.layer.ChangelogTrimmer;
+import io.fdbmeta.layer.FdbErrors;
 import io.fdbmeta.layer.HeartbeatBatcher;
 import io.fdbmeta.layer.Ids;
 import io.fdbmeta.layer.Keyspace;
@@ -15,8 +16,8 @@ import io.fdbmeta.layer.NodeRegistry;
 import io.fdbmeta.layer.Page;
 import io.fdbmeta.layer.RangeCatalog;
 import io.fdbmeta.layer.RangeDescriptor;
-import io.fdbmeta.layer.RouteFollower;
-import io.fdbmeta.layer.RouteTable;
+import io.fdbmeta.layer.route.RouteFollower;
+import io.fdbmeta.layer.route.RouteTable;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -612,7 +613,7 @@ public final class LayerBenchmark {
      * its job, so it counts as a skipped split (0 units), not an error.
      */
     private static int lostRace(Throwable t) {
-      Throwable cause = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+      Throwable cause = FdbErrors.cause(t);
       if (cause instanceof MetaException m && RACE_CODES.contains(m.code())) return 0;
       throw t instanceof CompletionException c ? c : new CompletionException(cause);
     }

@@ -2,10 +2,10 @@ package io.fdbmeta.tools.demo;
 
 import com.apple.foundationdb.Database;
 import io.fdbmeta.embedded.EmbeddedFdb;
-import io.fdbmeta.layer.ControllerConfig;
-import io.fdbmeta.layer.ControllerStats;
 import io.fdbmeta.layer.LayerConfig;
 import io.fdbmeta.layer.RangeDescriptor;
+import io.fdbmeta.layer.control.ControllerConfig;
+import io.fdbmeta.layer.control.ControllerStats;
 import io.fdbmeta.router.Router;
 import io.fdbmeta.router.RouterConfig;
 import io.fdbmeta.storage.LocalCluster;

@@ -1,7 +1,7 @@
 package io.fdbmeta.tools.demo;
 
-import io.fdbmeta.layer.ControllerEvent;
 import io.fdbmeta.layer.RangeDescriptor;
+import io.fdbmeta.layer.control.ControllerEvent;
 import io.fdbmeta.storage.LocalCluster;
 import io.fdbmeta.storage.StorageNode;
 import java.io.PrintWriter;

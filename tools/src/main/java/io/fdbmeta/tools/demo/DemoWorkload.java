@@ -1,5 +1,6 @@
 package io.fdbmeta.tools.demo;
 
+import io.fdbmeta.layer.FdbErrors;
 import io.fdbmeta.layer.RangeDescriptor;
 import io.fdbmeta.storage.LocalCluster;
 import io.fdbmeta.storage.StorageNode;
@@ -261,11 +262,7 @@ public final class DemoWorkload {
       errors.incrementAndGet();
       String kind;
       if (failure != null) {
-        Throwable t =
-            failure instanceof java.util.concurrent.CompletionException
-                    && failure.getCause() != null
-                ? failure.getCause()
-                : failure;
+        Throwable t = FdbErrors.cause(failure);
         kind = t.getClass().getSimpleName();
       } else if (reply instanceof RespValue.Error e) {
         int sp = e.text().indexOf(' ');

@@ -3,11 +3,12 @@ package io.fdbmeta.tools.sim;
 import com.apple.foundationdb.Database;
 import com.apple.foundationdb.tuple.Versionstamp;
 import io.fdbmeta.layer.ChangeEvent;
-import io.fdbmeta.layer.ChangelogReader;
 import io.fdbmeta.layer.Keyspace;
 import io.fdbmeta.layer.Lease;
 import io.fdbmeta.layer.LeaseManager;
 import io.fdbmeta.layer.RangeDescriptor;
+import io.fdbmeta.layer.Versionstamps;
+import io.fdbmeta.layer.route.ChangelogReader;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -68,8 +69,7 @@ final class Observer {
       if (cursor != null && page.floor().compareTo(cursor) > 0)
         throw new IllegalStateException("simulation fell behind the changelog floor");
       for (ChangeEvent.At at : page.entries()) {
-        if (!batch.isEmpty()
-            && !ChangelogReader.sameCommit(batch.get(0).position(), at.position())) {
+        if (!batch.isEmpty() && !Versionstamps.sameCommit(batch.get(0).position(), at.position())) {
           applyCommit(batch, now);
           batch = new ArrayList<>();
         }

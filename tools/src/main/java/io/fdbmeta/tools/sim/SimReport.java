@@ -1,7 +1,7 @@
 package io.fdbmeta.tools.sim;
 
-import io.fdbmeta.layer.ControllerStats;
 import io.fdbmeta.layer.LayerConfig;
+import io.fdbmeta.layer.control.ControllerStats;
 import io.fdbmeta.tools.Json;
 import io.fdbmeta.tools.bench.Target;
 import java.util.ArrayList;

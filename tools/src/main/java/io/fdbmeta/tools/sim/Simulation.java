@@ -4,8 +4,6 @@ import com.apple.foundationdb.Database;
 import io.fdbmeta.embedded.EmbeddedFdb;
 import io.fdbmeta.layer.CatalogImport;
 import io.fdbmeta.layer.ChangelogTrimmer;
-import io.fdbmeta.layer.Controller;
-import io.fdbmeta.layer.ControllerConfig;
 import io.fdbmeta.layer.Keyspace;
 import io.fdbmeta.layer.LayerConfig;
 import io.fdbmeta.layer.Lease;
@@ -17,6 +15,8 @@ import io.fdbmeta.layer.NodeStatus;
 import io.fdbmeta.layer.RangeCatalog;
 import io.fdbmeta.layer.RangeLoad;
 import io.fdbmeta.layer.RangeLoads;
+import io.fdbmeta.layer.control.Controller;
+import io.fdbmeta.layer.control.ControllerConfig;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -227,7 +227,7 @@ public final class Simulation {
     new ChangelogTrimmer(ks, defaults).trimAsync(db).join();
     observer = new Observer(this, db, ks, adminLeases);
     observer.skipTo(
-        new io.fdbmeta.layer.ChangelogReader(ks)
+        new io.fdbmeta.layer.route.ChangelogReader(ks)
             .readAfterAsync(db, null, Integer.MAX_VALUE).join().entries().stream()
                 .reduce((a, b) -> b)
                 .map(at -> at.position())
@@ -275,11 +275,12 @@ public final class Simulation {
                   || trace.equals(e.target())
                   || trace.equals(String.valueOf(e.rangeId()))
                   || ("moves".equals(trace)
-                      && (e.kind() == io.fdbmeta.layer.ControllerEvent.Kind.SPLIT
-                          || e.kind() == io.fdbmeta.layer.ControllerEvent.Kind.TOOK_OVER)))) {
+                      && (e.kind() == io.fdbmeta.layer.control.ControllerEvent.Kind.SPLIT
+                          || e.kind()
+                              == io.fdbmeta.layer.control.ControllerEvent.Kind.TOOK_OVER)))) {
             say("trace " + id + ": " + e);
           }
-          if (e.kind() == io.fdbmeta.layer.ControllerEvent.Kind.UNSATISFIABLE)
+          if (e.kind() == io.fdbmeta.layer.control.ControllerEvent.Kind.UNSATISFIABLE)
             report.unsatisfiable(e.toString());
         });
     controllers.add(new SimController(id, skew, c));
