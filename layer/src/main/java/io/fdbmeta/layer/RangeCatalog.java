@@ -396,9 +396,8 @@ public final class RangeCatalog {
                         "split " + opId + " aborted: " + why);
                 return CompletableFuture.completedFuture(new SplitOutcome(null, abort));
               }
-              long gen = parent.generation() + 1;
-              RangeDescriptor left = parent.withBounds(leftId, parent.startKey(), op.key(), gen);
-              RangeDescriptor right = parent.withBounds(rightId, op.key(), parent.endKey(), gen);
+              RangeDescriptor left = parent.splitChild(leftId, parent.startKey(), op.key());
+              RangeDescriptor right = parent.splitChild(rightId, op.key(), parent.endKey());
               return tr.get(ks.leaseKey(parentId))
                   .thenApply(
                       lease -> {
@@ -498,7 +497,6 @@ public final class RangeCatalog {
                                                   "every split key must lie strictly inside "
                                                       + parent);
                                             }
-                                            long gen = parent.generation() + 1;
                                             List<RangeDescriptor> children =
                                                 new ArrayList<>(childIds.size());
                                             try (RouteWriter.Changes changes = writer.changes(tr)) {
@@ -510,8 +508,7 @@ public final class RangeCatalog {
                                                         ? sortedKeys.get(i)
                                                         : parent.endKey();
                                                 RangeDescriptor child =
-                                                    parent.withBounds(
-                                                        childIds.get(i), start, end, gen);
+                                                    parent.splitChild(childIds.get(i), start, end);
                                                 changes.put(null, child);
                                                 if (lease != null)
                                                   tr.set(ks.leaseKey(child.rangeId()), lease);

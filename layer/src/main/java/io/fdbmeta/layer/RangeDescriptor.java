@@ -97,6 +97,15 @@ public final class RangeDescriptor {
         && (endKey == null || ByteArrayUtil.compareUnsigned(key, endKey) < 0);
   }
 
+  /**
+   * The child of this range covering [start, end) after a split: the parent's replicas, leaseholder
+   * and lease epoch, generation + 1. The one rule for split children, for the catalog's commit and
+   * the leaseholder that prepares the children while serving.
+   */
+  public RangeDescriptor splitChild(long childId, byte[] start, byte @Nullable [] end) {
+    return withBounds(childId, start, end, generation + 1);
+  }
+
   public RangeDescriptor withBounds(
       long newId, byte[] start, byte @Nullable [] end, long newGeneration) {
     return new RangeDescriptor(newId, start, end, newGeneration, replicas, leaseholder, leaseEpoch);

@@ -100,15 +100,7 @@ final class RangeSplitter {
   /** A child's replica as phase 2 will create it, guarded by the parent's lease. */
   private Replica prepare(
       RangeDescriptor parent, long id, byte[] start, byte @Nullable [] end, Replica from) {
-    RangeDescriptor child =
-        new RangeDescriptor(
-            id,
-            start,
-            end,
-            parent.generation() + 1,
-            parent.replicas(),
-            parent.leaseholder(),
-            parent.leaseEpoch());
+    RangeDescriptor child = parent.splitChild(id, start, end);
     return new Replica(
         me, child, LeaseGuard.forRange(me, child, from.lease(), config), from.synced());
   }

@@ -37,37 +37,31 @@ final class BenchFailoverCommand implements Callable<Integer> {
   @Option(
       names = "--kills",
       paramLabel = "N",
-      defaultValue = "3",
       description = "Nodes killed, one after another (default: ${DEFAULT-VALUE}).")
   int kills = FailoverBenchmark.DEFAULT_KILLS;
 
   @Option(
       names = "--lease",
       paramLabel = "DURATION",
-      defaultValue = "4s",
       converter = DurationConverter.class,
-      description =
-          "Range lease and liveness duration (default: ${DEFAULT-VALUE}; production's is 9s).")
+      description = "Range lease and liveness duration (default: 4s; production's is 9s).")
   Duration lease = FailoverBenchmark.DEFAULT_LEASE;
 
   @Option(
       names = "--nodes",
       paramLabel = "N",
-      defaultValue = "6",
       description = "Storage nodes (default: ${DEFAULT-VALUE}).")
   int nodes = FailoverBenchmark.DEFAULT_NODES;
 
   @Option(
       names = "--ranges",
       paramLabel = "N",
-      defaultValue = "12",
       description = "Ranges the keyspace is split into (default: ${DEFAULT-VALUE}).")
   int ranges = FailoverBenchmark.DEFAULT_RANGES;
 
   @Option(
       names = "--clients",
       paramLabel = "N",
-      defaultValue = "8",
       description = "Load connections through the router (default: ${DEFAULT-VALUE}).")
   int clients = FailoverBenchmark.DEFAULT_CLIENTS;
 
@@ -81,19 +75,7 @@ final class BenchFailoverCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     FailoverReport report = new FailoverBenchmark(config, spec.commandLine().getErr()).run();
-    report.print(out, reproduce(), json);
+    report.print(out, Reproduce.commandLine(spec, REPRODUCE), json);
     return 0;
-  }
-
-  private String reproduce() {
-    StringBuilder sb = new StringBuilder(REPRODUCE);
-    if (json) sb.append(" --json");
-    if (kills != FailoverBenchmark.DEFAULT_KILLS) sb.append(" --kills ").append(kills);
-    if (!lease.equals(FailoverBenchmark.DEFAULT_LEASE))
-      sb.append(" --lease ").append(lease.toMillis()).append("ms");
-    if (nodes != FailoverBenchmark.DEFAULT_NODES) sb.append(" --nodes ").append(nodes);
-    if (ranges != FailoverBenchmark.DEFAULT_RANGES) sb.append(" --ranges ").append(ranges);
-    if (clients != FailoverBenchmark.DEFAULT_CLIENTS) sb.append(" --clients ").append(clients);
-    return sb.toString();
   }
 }

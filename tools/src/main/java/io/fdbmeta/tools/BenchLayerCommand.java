@@ -4,7 +4,6 @@ import io.fdbmeta.tools.bench.LayerBenchmark;
 import io.fdbmeta.tools.bench.LayerReport;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
@@ -40,7 +39,6 @@ final class BenchLayerCommand implements Callable<Integer> {
   @Option(
       names = "--ranges",
       paramLabel = "N",
-      defaultValue = "1000000",
       description =
           "Range descriptors in the catalog for cold load, lookups, splits and propagation (default: ${DEFAULT-VALUE}).")
   int ranges = LayerBenchmark.DEFAULT_RANGES;
@@ -48,14 +46,12 @@ final class BenchLayerCommand implements Callable<Integer> {
   @Option(
       names = "--nodes",
       paramLabel = "N",
-      defaultValue = "10000",
       description = "Simulated storage nodes sending heartbeats (default: ${DEFAULT-VALUE}).")
   int nodes = LayerBenchmark.DEFAULT_NODES;
 
   @Option(
       names = "--rate",
       paramLabel = "N",
-      defaultValue = "25000",
       description =
           "Heartbeats per second offered in the open-loop phase (default: ${DEFAULT-VALUE}; the target is 20,000/s).")
   double rate = LayerBenchmark.DEFAULT_RATE;
@@ -63,7 +59,6 @@ final class BenchLayerCommand implements Callable<Integer> {
   @Option(
       names = "--seconds",
       paramLabel = "S",
-      defaultValue = "2",
       description =
           "Measured seconds per timed phase, after a short warm-up (default: ${DEFAULT-VALUE}; 7 timed phases).")
   double seconds = DEFAULT_SECONDS;
@@ -87,19 +82,7 @@ final class BenchLayerCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     LayerReport report = new LayerBenchmark(config, err).run();
-    report.print(out, reproduce(), json);
+    report.print(out, Reproduce.commandLine(spec, REPRODUCE), json);
     return 0;
-  }
-
-  private String reproduce() {
-    StringBuilder sb = new StringBuilder(REPRODUCE);
-    if (json) sb.append(" --json");
-    if (ranges != LayerBenchmark.DEFAULT_RANGES) sb.append(" --ranges ").append(ranges);
-    if (nodes != LayerBenchmark.DEFAULT_NODES) sb.append(" --nodes ").append(nodes);
-    if (rate != LayerBenchmark.DEFAULT_RATE)
-      sb.append(String.format(Locale.ROOT, " --rate %s", rate));
-    if (seconds != DEFAULT_SECONDS) sb.append(String.format(Locale.ROOT, " --seconds %s", seconds));
-    if (dir != null) sb.append(" --dir ").append(dir);
-    return sb.toString();
   }
 }

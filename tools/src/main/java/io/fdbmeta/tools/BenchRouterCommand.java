@@ -3,7 +3,6 @@ package io.fdbmeta.tools;
 import io.fdbmeta.tools.bench.RouterBenchmark;
 import io.fdbmeta.tools.bench.RouterReport;
 import java.io.PrintWriter;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -39,7 +38,6 @@ final class BenchRouterCommand implements Callable<Integer> {
   @Option(
       names = "--seconds",
       paramLabel = "S",
-      defaultValue = "1",
       description =
           "Measured seconds per run, after a short warm-up (default: ${DEFAULT-VALUE}; 8 runs per round).")
   double seconds = DEFAULT_SECONDS;
@@ -47,7 +45,6 @@ final class BenchRouterCommand implements Callable<Integer> {
   @Option(
       names = "--rounds",
       paramLabel = "N",
-      defaultValue = "4",
       description =
           "Rounds of every data-path run, direct and routed alternating (default: ${DEFAULT-VALUE}).")
   int rounds = RouterBenchmark.DEFAULT_ROUNDS;
@@ -55,7 +52,6 @@ final class BenchRouterCommand implements Callable<Integer> {
   @Option(
       names = "--clients",
       paramLabel = "N",
-      defaultValue = "50",
       description =
           "Client connections per path for the throughput runs, also redis-benchmark's -c (default: ${DEFAULT-VALUE}, as redis-benchmark's).")
   int clients = RouterBenchmark.DEFAULT_CLIENTS;
@@ -63,7 +59,6 @@ final class BenchRouterCommand implements Callable<Integer> {
   @Option(
       names = "--light-clients",
       paramLabel = "L",
-      defaultValue = "8",
       description =
           "Client connections per path for the light-load GET run that judges added latency (default: ${DEFAULT-VALUE}).")
   int lightClients = RouterBenchmark.DEFAULT_LIGHT_CLIENTS;
@@ -71,7 +66,6 @@ final class BenchRouterCommand implements Callable<Integer> {
   @Option(
       names = "--pipeline",
       paramLabel = "P",
-      defaultValue = "16",
       description =
           "Commands per pipelined batch, also redis-benchmark's -P (default: ${DEFAULT-VALUE}).")
   int pipeline = RouterBenchmark.DEFAULT_PIPELINE;
@@ -79,7 +73,6 @@ final class BenchRouterCommand implements Callable<Integer> {
   @Option(
       names = "--keys",
       paramLabel = "N",
-      defaultValue = "10000",
       description =
           "Keys written before the data-path runs and read or overwritten at random, also redis-benchmark's -r (default: ${DEFAULT-VALUE}).")
   int keys = RouterBenchmark.DEFAULT_KEYS;
@@ -87,7 +80,6 @@ final class BenchRouterCommand implements Callable<Integer> {
   @Option(
       names = "--ranges",
       paramLabel = "N",
-      defaultValue = "1000000",
       description =
           "Range descriptors in the route cache for the lookup phase (default: ${DEFAULT-VALUE}).")
   int ranges = RouterBenchmark.DEFAULT_RANGES;
@@ -95,7 +87,6 @@ final class BenchRouterCommand implements Callable<Integer> {
   @Option(
       names = "--lookups",
       paramLabel = "N",
-      defaultValue = "1048576",
       description = "Keys in each lookup stream, uniform and Zipf (default: ${DEFAULT-VALUE}).")
   int lookups = RouterBenchmark.DEFAULT_LOOKUPS;
 
@@ -125,23 +116,7 @@ final class BenchRouterCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     RouterReport report = new RouterBenchmark(config, err, Main.env(spec).get("PATH")).run();
-    report.print(out, reproduce(), json);
+    report.print(out, Reproduce.commandLine(spec, REPRODUCE), json);
     return 0;
-  }
-
-  private String reproduce() {
-    StringBuilder sb = new StringBuilder(REPRODUCE);
-    if (json) sb.append(" --json");
-    if (seconds != DEFAULT_SECONDS) sb.append(String.format(Locale.ROOT, " --seconds %s", seconds));
-    if (rounds != RouterBenchmark.DEFAULT_ROUNDS) sb.append(" --rounds ").append(rounds);
-    if (clients != RouterBenchmark.DEFAULT_CLIENTS) sb.append(" --clients ").append(clients);
-    if (lightClients != RouterBenchmark.DEFAULT_LIGHT_CLIENTS)
-      sb.append(" --light-clients ").append(lightClients);
-    if (pipeline != RouterBenchmark.DEFAULT_PIPELINE) sb.append(" --pipeline ").append(pipeline);
-    if (keys != RouterBenchmark.DEFAULT_KEYS) sb.append(" --keys ").append(keys);
-    if (ranges != RouterBenchmark.DEFAULT_RANGES) sb.append(" --ranges ").append(ranges);
-    if (lookups != RouterBenchmark.DEFAULT_LOOKUPS) sb.append(" --lookups ").append(lookups);
-    if (noRedisBenchmark) sb.append(" --no-redis-benchmark");
-    return sb.toString();
   }
 }

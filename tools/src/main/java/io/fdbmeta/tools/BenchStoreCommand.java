@@ -4,7 +4,6 @@ import io.fdbmeta.tools.bench.BenchReport;
 import io.fdbmeta.tools.bench.StoreBenchmark;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
@@ -36,7 +35,6 @@ final class BenchStoreCommand implements Callable<Integer> {
   @Option(
       names = "--seconds",
       paramLabel = "N",
-      defaultValue = "1",
       description =
           "Measured seconds per measurement, after a short warm-up (default: ${DEFAULT-VALUE}; 18 measurements).")
   double seconds = DEFAULT_SECONDS;
@@ -59,15 +57,7 @@ final class BenchStoreCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     StoreBenchmark.Config config = StoreBenchmark.Config.of(seconds, dir);
     BenchReport report = new StoreBenchmark(config, err).run();
-    report.print(out, reproduce(), json);
+    report.print(out, Reproduce.commandLine(spec, REPRODUCE), json);
     return 0;
-  }
-
-  private String reproduce() {
-    StringBuilder sb = new StringBuilder(REPRODUCE);
-    if (json) sb.append(" --json");
-    if (seconds != DEFAULT_SECONDS) sb.append(String.format(Locale.ROOT, " --seconds %s", seconds));
-    if (dir != null) sb.append(" --dir ").append(dir);
-    return sb.toString();
   }
 }
