@@ -796,19 +796,18 @@ final class FileCommitLog implements CommitLog {
   }
 
   /**
-   * The error for damaged content. Recovery changes nothing before it throws; salvage (see the
-   * README) keeps what is readable and backs up the rest.
+   * The error for damaged content, with what to do about it. Recovery changes nothing before it
+   * throws; salvage keeps what is readable of a log and backs up the rest.
    */
   static UncheckedIOException corrupt(Path path, String what) {
+    String remedy =
+        SNAPSHOT_NAME.matcher(path.getFileName().toString()).matches()
+            ? "salvage cannot rebuild a snapshot: restore the directory from a backup"
+            : "to open the store with what can be read, run `fdbmeta store salvage --dir "
+                + path.getParent()
+                + "` (or EmbeddedFdb.salvage), which backs up the damaged files first";
     String message =
-        "fdb-embedded data is corrupt: "
-            + path
-            + ": "
-            + what
-            + ". Nothing was changed. To open the store with what can be read, run `fdbmeta"
-            + " store salvage --dir "
-            + path.getParent()
-            + "` (or EmbeddedFdb.salvage), which backs up the damaged files first";
+        "fdb-embedded data is corrupt: " + path + ": " + what + ". Nothing was changed; " + remedy;
     return new UncheckedIOException(message, new IOException(message));
   }
 

@@ -171,42 +171,46 @@ class FileCommitLogTest {
     assertThat(stale).doesNotExist();
   }
 
+  /**
+   * A crash while batch 3 was written leaves on disk what two fsyncs made durable plus part of
+   * batch 3: with or without the progress record written with it (which claims only batch 2).
+   */
   @Test
   void tornTailIsTruncatedAway() throws Exception {
-    State model = new State();
-    State upTo2 = new State();
-    Path segment = dir.resolve(FileCommitLog.segmentName(1));
-    byte[] durableBeforeThird;
-    try (FileCommitLog log = openInto(new State(), 0)) {
-      commit(log, model, 1).get(10, TimeUnit.SECONDS);
-      commit(log, model, 2).get(10, TimeUnit.SECONDS);
-      upTo2.apply(FileCommitLogChild.commit(1));
-      upTo2.apply(FileCommitLogChild.commit(2));
-      durableBeforeThird = bytesOf(segment); // what the disk holds when batch 3 starts
-      commit(log, model, 3).get(10, TimeUnit.SECONDS);
+    for (boolean progressReachedDisk : new boolean[] {false, true}) {
+      Path sub = dir.resolve("progress-" + progressReachedDisk);
+      Path segment = sub.resolve(FileCommitLog.segmentName(1));
+      State upTo2 = new State();
+      byte[] durableBeforeThird;
+      byte[] durableAfterThird;
+      try (FileCommitLog log = FileCommitLog.open(sub)) {
+        log.recover(new State());
+        commit(log, upTo2, 1).get(10, TimeUnit.SECONDS);
+        commit(log, upTo2, 2).get(10, TimeUnit.SECONDS);
+        durableBeforeThird = bytesOf(segment);
+        commit(log, new State(), 3).get(10, TimeUnit.SECONDS);
+        durableAfterThird = bytesOf(segment);
+      }
+      int tornLength = durableAfterThird.length - 7; // batch 3's record is cut short
+      byte[] torn = Arrays.copyOf(durableAfterThird, tornLength);
+      if (!progressReachedDisk) {
+        System.arraycopy(durableBeforeThird, 0, torn, 0, durableBeforeThird.length);
+      }
+      Files.write(segment, torn);
+      State state = new State();
+      try (FileCommitLog log = FileCommitLog.open(sub)) {
+        assertThat(log.recover(state)).isEqualTo(2);
+        assertSameState(state, upTo2);
+        assertThat(Files.size(segment)).isEqualTo(durableBeforeThird.length);
+        commit(log, upTo2, 3).get(10, TimeUnit.SECONDS);
+      }
+      // Garbage after the last record (a batch whose header never made it) is a torn tail too.
+      Files.write(
+          segment,
+          new byte[] {9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9},
+          StandardOpenOption.APPEND);
+      assertSameState(recovered(sub, 3), upTo2);
     }
-    byte[] full = bytesOf(segment);
-    // A crash while batch 3 was written: only part of its record reached the disk (7 bytes short).
-    byte[] torn = Arrays.copyOf(durableBeforeThird, full.length - 7);
-    System.arraycopy(
-        full,
-        durableBeforeThird.length,
-        torn,
-        durableBeforeThird.length,
-        torn.length - durableBeforeThird.length);
-    Files.write(segment, torn);
-    State state = new State();
-    try (FileCommitLog log = openInto(state, 2)) {
-      assertSameState(state, upTo2);
-      assertThat(Files.size(segment)).isLessThan(full.length - 7);
-      commit(log, upTo2, 3).get(10, TimeUnit.SECONDS);
-    }
-    // Garbage after the last record (a batch whose header never made it) is a torn tail too.
-    Files.write(
-        segment,
-        new byte[] {9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9},
-        StandardOpenOption.APPEND);
-    assertSameState(recovered(dir, 3), upTo2);
   }
 
   @Test
