@@ -120,9 +120,10 @@ final class CommitLogSalvage {
     }
     var p = s.progress;
     if (p != null && p.syncedVersion() > s.lastVersion) {
-      b.append("; commits up to version ")
-          .append(p.syncedVersion())
-          .append(" had been acknowledged and are lost");
+      b.append("; lost acknowledged commits after version ")
+          .append(s.lastVersion)
+          .append(" up to version ")
+          .append(p.syncedVersion());
     }
     return b.toString();
   }

@@ -970,7 +970,7 @@ final class FileCommitLog implements CommitLog {
     FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
     FileChannel previous = segment;
     segment = ch;
-    if (previous != null) {
+    if (previous != null) { // the segment fields still describe it
       try {
         recordProgress(previous, true);
         previous.force(false);
