@@ -85,7 +85,7 @@ final class CommitLogSalvage {
       FileCommitLog.Scan s =
           FileCommitLog.scan(path, seq, isLast, true, snapshotVersion, last, DISCARD);
       if (s.damage == null && !s.headerRebuilt) continue; // usable (a torn tail recovery cuts)
-      long keepTo = Math.max(s.dataStart, s.damage == null ? s.size : s.goodEnd);
+      long keepTo = Math.max(s.dataStart, s.goodEnd); // not a torn tail: it was never synced
       Files.copy(path, backupDir().resolve(path.getFileName()));
       long salt = s.goodEnd == 0 ? ThreadLocalRandom.current().nextLong() : s.salt;
       try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {

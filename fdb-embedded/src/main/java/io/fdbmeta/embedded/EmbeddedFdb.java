@@ -35,7 +35,8 @@ public final class EmbeddedFdb {
    * @throws IllegalStateException if another process, or another open database in this one, holds
    *     the directory
    * @throws java.io.UncheckedIOException if the directory cannot be read or its contents are
-   *     corrupt
+   *     corrupt (the message names the file, the offset and what is wrong; nothing is changed, and
+   *     {@link #salvage} opens what can be read)
    */
   public static EmbeddedDatabase open(Path dir) {
     return builder().directory(dir).build();

@@ -350,11 +350,13 @@ class FileCommitLogTest {
     Path segment = dir.resolve(FileCommitLog.segmentName(1));
     byte[] original = bytesOf(segment);
     flipByte(segment, 16);
+    Files.write(segment, new byte[21], StandardOpenOption.APPEND); // and a torn tail
     byte[] damaged = bytesOf(segment);
     EmbeddedFdb.SalvageReport report = FileCommitLog.salvage(dir);
     assertThat(report.changes())
         .singleElement(as(STRING))
-        .contains(FileCommitLog.segmentName(1), "header was rebuilt", "up to version 300");
+        .contains(FileCommitLog.segmentName(1), "header was rebuilt", "up to version 300")
+        .contains("dropped 21 bytes");
     assertThat(bytesOf(report.backup().resolve(segment.getFileName()))).isEqualTo(damaged);
     assertThat(bytesOf(segment)).hasSameSizeAs(original);
     assertSameState(recovered(dir, 300), model);
