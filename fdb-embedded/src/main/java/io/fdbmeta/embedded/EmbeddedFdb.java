@@ -1,8 +1,12 @@
 package io.fdbmeta.embedded;
 
 import com.apple.foundationdb.Database;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import org.jspecify.annotations.Nullable;
@@ -31,11 +35,34 @@ public final class EmbeddedFdb {
    * @throws IllegalStateException if another process, or another open database in this one, holds
    *     the directory
    * @throws java.io.UncheckedIOException if the directory cannot be read or its contents are
-   *     corrupt
+   *     corrupt (the message names the file, the offset and what is wrong; nothing is changed, and
+   *     {@link #salvage} opens what can be read)
    */
   public static EmbeddedDatabase open(Path dir) {
     return builder().directory(dir).build();
   }
+
+  /**
+   * Makes a durable directory that {@link #open} refuses as corrupt open again, keeping every
+   * commit before the first damaged or missing log record and dropping the rest. Every file it
+   * changes or removes is first copied into {@code salvage-<time>/} inside {@code dir}. Run it only
+   * while nothing has the directory open.
+   *
+   * @throws IllegalStateException if the directory is in use
+   * @throws IOException if it cannot be salvaged (its newest snapshot is damaged) or on I/O failure
+   */
+  public static SalvageReport salvage(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) throw new NoSuchFileException(dir.toString(), null, "no store");
+    return FileCommitLog.salvage(dir);
+  }
+
+  /**
+   * What {@link #salvage} did: one line per file it changed or moved out, saying what was wrong and
+   * what was kept and dropped; empty if the directory was fine.
+   *
+   * @param backup where the original files went, or null if nothing was changed
+   */
+  public record SalvageReport(@Nullable Path backup, List<String> changes) {}
 
   /** A fresh database that lives in memory until closed. */
   public static EmbeddedDatabase inMemory() {

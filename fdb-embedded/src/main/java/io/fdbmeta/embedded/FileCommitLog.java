@@ -55,34 +55,57 @@ import org.jspecify.annotations.Nullable;
  * beginCheckpoint(v) queues a "roll" behind every append so far: the writer starts a new segment,
  * so every record with version <= v lies in older segments, which can later simply be deleted.
  *
+ * Segment creation. A segment is written complete (header and first progress record), fsynced
+ * under its temporary name wal-<seq>.log.tmp, renamed into place and the directory fsynced, all
+ * before anything is appended to it; only then is the previous segment sealed (a progress record
+ * with the SEALED flag, fsynced). So every wal-*.log has a valid header: a damaged one is damage,
+ * never a half-created segment, and a sealed last segment means that a newer one was lost.
+ *
  * Checkpoint protocol (each step leaves a recoverable directory):
- *   1. roll: create wal-(n+1), write its header, fsync it and the directory;
+ *   1. roll: create wal-(n+1) as above, seal wal-n;
  *   2. write snapshot-v.snap.tmp (every live key at v), fsync it;
  *   3. rename it to snapshot-v.snap (atomic), fsync the directory;
  *   4. delete segments below n+1 and older snapshots.
  * A snapshot records the first segment it does not cover (n+1). Recovery takes the newest
- * snapshot, deletes leftover *.tmp files, older snapshots and covered segments, and replays the
- * remaining segments, which must be numbered contiguously from n+1. A crash before step 3 leaves
- * the old snapshot plus all its segments; after step 3 the leftovers of step 4 are ignored.
+ * snapshot, replays the remaining segments, which must be numbered contiguously from n+1, and
+ * only after all of that succeeded deletes its own leftovers: the two temporary names above
+ * (never any other file), older snapshots and covered segments. A crash before step 3 leaves the
+ * old snapshot plus all its segments; after step 3 the leftovers of step 4 are ignored.
  *
- * Torn writes. A batch is one record: [salt u64][length u32][crc32c u32][body]. The salt is random
- * per segment, so bytes from another segment or file never parse as a record. Each batch is
- * written only after the previous one is durable, so a crash can damage only the last record of
+ * What was acknowledged. A batch is one record: [salt u64][length u32][crc32c u32][body]. The salt
+ * is random per segment, so bytes from another segment or file never parse as a record. Each batch
+ * is written only after the previous one is durable, so a crash can damage only the last record of
  * the last segment, and because a whole batch is one record, a torn batch is dropped whole (none
- * of its commits was acknowledged). Recovery therefore reads records until one fails its checks;
- * if that happens in the last segment and no valid record follows anywhere after it, the rest is
- * a torn tail: it is truncated away (durably, so stale bytes can never resurface). A bad record
- * followed by a valid one, or in an older segment, is corruption and recovery fails rather than
- * silently dropping acknowledged commits. Lengths are checked against the file size before any
+ * of its commits was acknowledged). To tell that torn write from damage or from a log that lost
+ * acknowledged records, each segment holds a progress record: [generation][synced end][synced
+ * version][flags] with a crc32c seeded with the salt, in two slots that alternate by generation (a
+ * torn slot write leaves the other one). The writer rewrites it before each batch, claiming only
+ * what an earlier fsync made durable (the end and last version before this batch), so it rides on
+ * this batch's fsync and costs no extra one; close() records the final end. Recovery reads records
+ * until one fails its checks and accepts the rest as a torn tail only if it lies in the last
+ * segment, at or after the newest synced end, with no valid record after it; it then truncates it
+ * durably. Anything else refuses to open, naming the file, the offset and what is wrong, and
+ * changes nothing: a header or both progress slots damaged, a file shorter than its synced end
+ * (truncated), a bad record before the synced end, in an older segment or followed by a valid
+ * record, fewer versions than were synced, a missing segment. A truncation that removes only the
+ * last batch of a crashed run is indistinguishable from a torn write and accepted. CommitLogSalvage
+ * is the explicit way to open such a directory: it keeps every commit before the first damage and
+ * moves the originals into salvage-<time>/. Lengths are checked against the file size before any
  * allocation.
  *
- * File formats (all integers big-endian; format version 1):
+ * File formats (all integers big-endian; segments format 2, snapshots format 1):
  *   LOCK                      the holder's pid, as text; locked with FileChannel.tryLock
  *   wal-<seq, 20 digits>.log  header: "FDBMWAL\0" u32 format, u64 seq, u64 salt, u32 crc32c of
- *                             the preceding 28 bytes; then batch records. A batch body is
- *                             u32 commits, then per commit: u64 version, u32 effects, then per
- *                             effect: u8 kind (1 set, 2 clear), u32 len, key, u32 len, value|end.
- *                             The record crc covers the length field and the body.
+ *                             the preceding 28 bytes; two 32-byte progress slots at 32 and 64:
+ *                             u64 generation (slot = generation % 2), u64 synced end offset,
+ *                             u64 synced version, u32 flags (1 = sealed), u32 crc32c of the salt
+ *                             and the preceding 28 bytes; then batch records from offset 96. A
+ *                             batch body is u32 commits, then per commit: u64 version,
+ *                             u32 effects, then per effect: u8 kind (1 set, 2 clear), u32 len,
+ *                             key, u32 len, value|end. The record crc covers the length field and
+ *                             the body. Format 1 segments (no progress slots, records from offset
+ *                             32) are still read, with only the checks the records allow; a log
+ *                             whose last segment is format 1 continues in a new format 2 segment.
  *   snapshot-<version, 20 digits>.snap
  *                             header: "FDBMSNAP" u32 format, u64 version, u64 first live segment,
  *                             u32 crc32c of the preceding 28 bytes; then entries in key order:
@@ -110,11 +133,22 @@ final class FileCommitLog implements CommitLog {
   private static final System.Logger LOG = System.getLogger(FileCommitLog.class.getName());
 
   static final String LOCK_FILE = "LOCK";
-  static final int FORMAT_VERSION = 1;
+
+  /** Segment format 2 added the progress records; format 1 segments are still read. */
+  static final int SEGMENT_FORMAT = 2;
+
+  static final int LEGACY_SEGMENT_FORMAT = 1;
+  static final int SNAPSHOT_FORMAT = 1;
   private static final byte[] SEGMENT_MAGIC = "FDBMWAL\0".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] SNAPSHOT_MAGIC = "FDBMSNAP".getBytes(StandardCharsets.US_ASCII);
   static final int FILE_HEADER_BYTES = 32;
   static final int RECORD_HEADER_BYTES = 16;
+  static final int PROGRESS_BYTES = 32;
+
+  /** Where a segment's records start: after its header and its two progress records. */
+  static final long SEGMENT_DATA_START = FILE_HEADER_BYTES + 2 * PROGRESS_BYTES;
+
+  private static final int SEALED = 1;
 
   /** Upper bound on one batch record; a single commit is far below it (10 MB transactions). */
   static final int MAX_RECORD_BYTES = 256 << 20;
@@ -129,6 +163,10 @@ final class FileCommitLog implements CommitLog {
   private static final byte KIND_CLEAR = 2;
   private static final Pattern SEGMENT_NAME = Pattern.compile("wal-(\\d{20})\\.log");
   private static final Pattern SNAPSHOT_NAME = Pattern.compile("snapshot-(\\d{20})\\.snap");
+
+  /** The temporary names this log writes; recovery deletes only these. */
+  private static final Pattern OWN_TEMPORARY =
+      Pattern.compile("(wal-\\d{20}\\.log|snapshot-\\d{20}\\.snap)\\.tmp");
 
   /**
    * Directories open in this JVM: checked before touching LOCK, because closing any channel to a
@@ -160,6 +198,9 @@ final class FileCommitLog implements CommitLog {
   private long segmentSeq;
   private long segmentSalt;
   private long segmentEnd;
+  private long progressGeneration; // of the newest progress record in the current segment
+  private long progressEnd; // the synced end that record claims
+  private long syncedVersion; // the version of the last commit an fsync made durable
   private @Nullable ByteBuffer batchBuffer;
 
   private FileCommitLog(Path dir, FileChannel lockChannel, FileLock lock) {
@@ -236,6 +277,18 @@ final class FileCommitLog implements CommitLog {
     }
   }
 
+  /**
+   * Makes a directory that recovery refuses open again; see {@link CommitLogSalvage}.
+   *
+   * @throws IllegalStateException if the directory is in use
+   * @throws IOException if it cannot be salvaged (a damaged snapshot) or on I/O failure
+   */
+  static EmbeddedFdb.SalvageReport salvage(Path dir) throws IOException {
+    try (FileCommitLog log = open(dir)) {
+      return CommitLogSalvage.run(log.dir);
+    }
+  }
+
   private static IllegalStateException inUseHere(Path dir) {
     return new IllegalStateException(
         "fdb-embedded directory "
@@ -268,35 +321,20 @@ final class FileCommitLog implements CommitLog {
     } finally {
       mu.unlock();
     }
-    TreeMap<Long, Path> snapshots = new TreeMap<>();
-    TreeMap<Long, Path> segments = new TreeMap<>();
-    try (var files = Files.list(dir)) {
-      for (Path p : (Iterable<Path>) files::iterator) {
-        String name = p.getFileName().toString();
-        Matcher m;
-        if (name.endsWith(".tmp")) {
-          Files.deleteIfExists(p); // an unfinished checkpoint
-        } else if ((m = SNAPSHOT_NAME.matcher(name)).matches()) {
-          snapshots.put(Long.parseLong(m.group(1)), p);
-        } else if ((m = SEGMENT_NAME.matcher(name)).matches()) {
-          segments.put(Long.parseLong(m.group(1)), p);
-        }
-      }
-    }
-
+    Listing files = list(dir);
     long snapshotVersion = 0;
     long firstLive = 1;
-    if (!snapshots.isEmpty()) {
-      var newest = snapshots.lastEntry();
+    if (!files.snapshots.isEmpty()) {
+      var newest = files.snapshots.lastEntry();
       firstLive = loadSnapshot(newest.getValue(), newest.getKey(), sink);
       snapshotVersion = newest.getKey();
     }
 
     long[] last = {0}; // the last version read from the log, to check versions only increase
     long expected = firstLive;
-    var live = new ArrayList<>(segments.tailMap(firstLive).entrySet());
+    var live = new ArrayList<>(files.segments.tailMap(firstLive).entrySet());
     long bytes = 0;
-    @Nullable SegmentEnd end = null;
+    @Nullable Scan end = null;
     for (int i = 0; i < live.size(); i++) {
       var e = live.get(i);
       if (e.getKey() != expected) {
@@ -306,26 +344,24 @@ final class FileCommitLog implements CommitLog {
       }
       expected++;
       end =
-          replaySegment(
-              e.getValue(), e.getKey(), i == live.size() - 1, snapshotVersion, last, sink);
-      if (end != null) bytes += end.end - FILE_HEADER_BYTES;
+          scan(e.getValue(), e.getKey(), i == live.size() - 1, false, snapshotVersion, last, sink);
+      if (end.damage != null) throw corrupt(end.path, end.damage);
+      bytes += end.goodEnd - end.dataStart;
     }
-
-    if (live.isEmpty() && !snapshots.isEmpty()) {
+    if (live.isEmpty() && !files.snapshots.isEmpty()) {
       // The roll made this segment durable before the snapshot existed; only deletion loses it.
       throw corrupt(dir.resolve(segmentName(firstLive)), "log segment is missing");
     }
-    // Only now that everything replayed: drop what the newest snapshot covers (a crash left it).
-    for (Path old : snapshots.headMap(snapshotVersion).values()) Files.deleteIfExists(old);
-    for (Path covered : segments.headMap(firstLive).values()) Files.deleteIfExists(covered);
+
+    // Only now that everything replayed: drop our own leftovers of a crash.
+    for (Path tmp : files.ownTemporaries) Files.deleteIfExists(tmp);
+    for (Path old : files.snapshots.headMap(snapshotVersion).values()) Files.deleteIfExists(old);
+    for (Path covered : files.segments.headMap(firstLive).values()) Files.deleteIfExists(covered);
+    syncedVersion = last[0];
     if (end == null) {
-      // No segment yet, or the last one's header was torn while it was being created.
-      createSegment(live.isEmpty() ? firstLive : live.get(live.size() - 1).getKey());
+      createSegment(firstLive);
     } else {
-      segment = FileChannel.open(end.path, StandardOpenOption.READ, StandardOpenOption.WRITE);
-      segmentSeq = end.seq;
-      segmentSalt = end.salt;
-      segmentEnd = end.end;
+      continueSegment(end);
     }
 
     long recoveredVersion = Math.max(snapshotVersion, last[0]);
@@ -343,72 +379,271 @@ final class FileCommitLog implements CommitLog {
     return recoveredVersion;
   }
 
-  private record SegmentEnd(Path path, long seq, long salt, long end) {}
+  /** The files of a log directory that this log knows; every other file is left alone. */
+  record Listing(
+      TreeMap<Long, Path> snapshots, TreeMap<Long, Path> segments, List<Path> ownTemporaries) {}
+
+  static Listing list(Path dir) throws IOException {
+    var listing = new Listing(new TreeMap<>(), new TreeMap<>(), new ArrayList<>());
+    try (var files = Files.list(dir)) {
+      for (Path p : (Iterable<Path>) files::iterator) {
+        String name = p.getFileName().toString();
+        Matcher m;
+        if (OWN_TEMPORARY.matcher(name).matches()) {
+          listing.ownTemporaries.add(p); // an unfinished checkpoint or segment creation
+        } else if ((m = SNAPSHOT_NAME.matcher(name)).matches()) {
+          listing.snapshots.put(Long.parseLong(m.group(1)), p);
+        } else if ((m = SEGMENT_NAME.matcher(name)).matches()) {
+          listing.segments.put(Long.parseLong(m.group(1)), p);
+        }
+      }
+    }
+    return listing;
+  }
 
   /**
-   * Replays one segment's records with version > {@code after}; returns where valid data ends, or
-   * null if this (last) segment's header was torn.
+   * Makes the last segment, as recovered, the one appends go to: cuts off its torn tail and syncs
+   * what was read (a crashed process may have left it only in the page cache). A legacy segment
+   * (format 1, without progress records) is left as it is and a new segment is started instead.
    */
-  private @Nullable SegmentEnd replaySegment(
-      Path path, long seq, boolean isLast, long after, long[] last, RecoverySink sink)
-      throws IOException {
-    try (FileChannel ch =
-        FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-      long size = ch.size();
-      ByteBuffer h = ByteBuffer.allocate(FILE_HEADER_BYTES);
-      if (size < FILE_HEADER_BYTES || readFully(ch, h, 0) < FILE_HEADER_BYTES || !headerCrcOk(h)) {
-        if (isLast) return null;
-        throw corrupt(path, "log segment header is damaged");
+  private void continueSegment(Scan end) throws IOException {
+    FileChannel ch = FileChannel.open(end.path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    try {
+      if (end.tornTail) {
+        LOG.log(
+            System.Logger.Level.WARNING,
+            "fdb-embedded: discarding "
+                + (end.size - end.goodEnd)
+                + " bytes of a write interrupted by a crash at the end of "
+                + end.path
+                + " (after offset "
+                + end.goodEnd
+                + ", beyond what was synced, so never acknowledged)");
+        ch.truncate(end.goodEnd);
       }
-      checkHeader(path, h, SEGMENT_MAGIC, "log segment");
-      long headerSeq = h.getLong(12);
-      if (headerSeq != seq)
-        throw corrupt(path, "log segment header says it is segment " + headerSeq);
-      long salt = h.getLong(20);
+      ch.force(true); // so stale bytes cannot reappear after later writes at goodEnd
+    } catch (IOException | RuntimeException e) {
+      closeQuietly(ch);
+      throw e;
+    }
+    Progress p = end.progress;
+    if (p == null) {
+      ch.close();
+      createSegment(end.seq + 1);
+      return;
+    }
+    segment = ch;
+    segmentSeq = end.seq;
+    segmentSalt = end.salt;
+    segmentEnd = end.goodEnd;
+    progressGeneration = p.generation;
+    progressEnd = p.syncedEnd;
+  }
 
-      long pos = FILE_HEADER_BYTES;
-      while (pos < size) {
-        byte[] body = readRecord(ch, pos, size, salt);
-        if (body == null) {
-          if (!isLast)
-            throw corrupt(path, "bad log record at offset " + pos + " in a sealed segment");
-          if (validRecordAfter(ch, pos + 1, size, salt)) {
-            throw corrupt(
-                path,
-                "bad log record at offset "
-                    + pos
-                    + " followed by valid records;"
-                    + " refusing to drop committed data");
-          }
-          LOG.log(
-              System.Logger.Level.WARNING,
-              "fdb-embedded: discarding "
-                  + (size - pos)
-                  + " bytes of an interrupted write at the end of "
-                  + path
-                  + " (never acknowledged)");
-          ch.truncate(pos);
-          ch.force(true); // so stale bytes cannot reappear after later writes at pos
-          break;
-        }
-        replayBatch(path, pos, body, after, last, sink);
-        pos += RECORD_HEADER_BYTES + body.length;
-      }
-      return new SegmentEnd(path, seq, salt, pos);
+  /** A segment's progress record: how far it was synced, and whether a newer segment follows. */
+  record Progress(long generation, long syncedEnd, long syncedVersion, boolean sealed) {}
+
+  /** What {@link #scan} found in one segment. */
+  static final class Scan {
+    final Path path;
+    final long seq;
+    long salt;
+    long dataStart = SEGMENT_DATA_START;
+    long size;
+    @Nullable Progress progress;
+
+    /** Salvage only: the header was damaged and was reconstructed from the first record. */
+    boolean headerRebuilt;
+
+    /** Where the last valid record ends. */
+    long goodEnd;
+
+    /** The version of the last valid commit, or of the snapshot or segment before it. */
+    long lastVersion;
+
+    /** The bytes after goodEnd are a write torn by a crash, never acknowledged. */
+    boolean tornTail;
+
+    /** What is wrong, with its offset; null if the segment is usable (once a torn tail is cut). */
+    @Nullable String damage;
+
+    Scan(Path path, long seq) {
+      this.path = path;
+      this.seq = seq;
     }
   }
 
-  private void replayBatch(
-      Path path, long pos, byte[] body, long after, long[] last, RecoverySink sink) {
+  /**
+   * Reads one segment, replaying its records with version > {@code after} into {@code sink}, and
+   * says where its valid records end and whether (and where) it is damaged. Only bytes that were
+   * provably never acknowledged count as a torn tail: they must lie in the last segment, after the
+   * synced end its progress record names, with no valid record after them. With {@code
+   * rebuildHeader} (salvage), a damaged header is reconstructed from the first record if it can be.
+   */
+  static Scan scan(
+      Path path,
+      long seq,
+      boolean isLast,
+      boolean rebuildHeader,
+      long after,
+      long[] last,
+      RecoverySink sink)
+      throws IOException {
+    Scan s = new Scan(path, seq);
+    s.lastVersion = Math.max(last[0], after);
+    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+      s.size = ch.size();
+      s.damage = readSegmentHeader(ch, s);
+      if (s.damage != null) {
+        if (!rebuildHeader || !rebuildHeader(ch, s)) return s;
+        s.damage = null;
+      }
+      if (s.dataStart == SEGMENT_DATA_START) {
+        s.progress = readProgress(ch, s.salt);
+        if (s.progress == null && !rebuildHeader) {
+          s.damage = "both progress records (offsets 32 and 64) are damaged";
+          return s;
+        }
+      }
+      long pos = s.dataStart;
+      while (pos < s.size) {
+        byte[] body = readRecord(ch, pos, s.size, s.salt);
+        if (body == null) break;
+        String bad = replayBatch(pos, body, after, last, sink);
+        if (bad != null) {
+          s.damage = bad;
+          break;
+        }
+        pos += RECORD_HEADER_BYTES + body.length;
+        s.lastVersion = Math.max(last[0], after);
+      }
+      s.goodEnd = pos;
+      if (s.damage == null) s.damage = judgeEnd(ch, s, isLast);
+    }
+    return s;
+  }
+
+  /** Says what is wrong after the last valid record of a segment, if anything. */
+  private static @Nullable String judgeEnd(FileChannel ch, Scan s, boolean isLast)
+      throws IOException {
+    Progress p = s.progress;
+    long synced = p == null ? s.dataStart : p.syncedEnd;
+    String valid = "valid records end at offset " + s.goodEnd + " (version " + s.lastVersion + ")";
+    if (s.size < synced) {
+      return "the file is "
+          + s.size
+          + " bytes long but its first "
+          + synced
+          + " bytes were synced (commits up to version "
+          + p.syncedVersion
+          + " were acknowledged): it was truncated; "
+          + valid;
+    }
+    if (s.goodEnd < s.size) {
+      String bad = "the log record at offset " + s.goodEnd + " is damaged";
+      if (validRecordAfter(ch, s.goodEnd + 1, s.size, s.salt)) {
+        return bad + " and followed by valid records; refusing to drop committed data";
+      }
+      if (s.goodEnd < synced) {
+        return bad + ", before offset " + synced + " up to which the segment was synced";
+      }
+      if (!isLast) return bad + " in a segment that a newer segment follows";
+      s.tornTail = true;
+    }
+    if (p != null && s.lastVersion < p.syncedVersion) {
+      return valid + " but commits up to version " + p.syncedVersion + " were synced";
+    }
+    if (p != null && p.sealed && isLast) {
+      return "a newer segment, " + segmentName(s.seq + 1) + ", was started but is missing";
+    }
+    return null;
+  }
+
+  /** Fills in the salt and data start from the header; returns what is wrong with it, if any. */
+  private static @Nullable String readSegmentHeader(FileChannel ch, Scan s) throws IOException {
+    ByteBuffer h = ByteBuffer.allocate(FILE_HEADER_BYTES);
+    if (readFully(ch, h, 0) < FILE_HEADER_BYTES || !headerCrcOk(h)) {
+      return "the segment header (offset 0) is damaged: its checksum does not match";
+    }
+    String wrong = checkHeader(h, SEGMENT_MAGIC, "log segment", SEGMENT_FORMAT);
+    if (wrong != null) return wrong;
+    if (h.getLong(12) != s.seq) return "log segment header says it is segment " + h.getLong(12);
+    s.dataStart = h.getInt(8) == LEGACY_SEGMENT_FORMAT ? FILE_HEADER_BYTES : SEGMENT_DATA_START;
+    s.salt = h.getLong(20);
+    return null;
+  }
+
+  /** Salvage: takes the salt from a valid first record, trying both formats' data offsets. */
+  private static boolean rebuildHeader(FileChannel ch, Scan s) throws IOException {
+    for (long start : new long[] {SEGMENT_DATA_START, FILE_HEADER_BYTES}) {
+      ByteBuffer salt = ByteBuffer.allocate(8);
+      if (readFully(ch, salt, start) < 8) continue;
+      if (readRecord(ch, start, s.size, salt.getLong(0)) != null) {
+        s.salt = salt.getLong(0);
+        s.dataStart = start;
+        s.headerRebuilt = true;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The newest valid one of a segment's two progress records, or null if neither is valid. */
+  private static @Nullable Progress readProgress(FileChannel ch, long salt) throws IOException {
+    ByteBuffer b = ByteBuffer.allocate(2 * PROGRESS_BYTES);
+    if (readFully(ch, b, FILE_HEADER_BYTES) < 2 * PROGRESS_BYTES) return null;
+    @Nullable Progress best = null;
+    for (int slot = 0; slot < 2; slot++) {
+      ByteBuffer r = b.duplicate().position(slot * PROGRESS_BYTES).slice();
+      if (r.getInt(PROGRESS_BYTES - 4) != progressCrc(salt, r)) continue;
+      var p = new Progress(r.getLong(0), r.getLong(8), r.getLong(16), (r.getInt(24) & SEALED) != 0);
+      if (slotOffset(p.generation) == FILE_HEADER_BYTES + slot * PROGRESS_BYTES
+          && (best == null || p.generation > best.generation)) {
+        best = p;
+      }
+    }
+    return best;
+  }
+
+  /** The crc32c of a progress record's first 28 bytes, seeded with the segment's salt. */
+  private static int progressCrc(long salt, ByteBuffer record) {
+    CRC32C crc = new CRC32C();
+    crc.update(ByteBuffer.allocate(8).putLong(0, salt));
+    crc.update(record.duplicate().position(0).limit(PROGRESS_BYTES - 4));
+    return (int) crc.getValue();
+  }
+
+  /** Where progress record {@code generation} goes: the two slots alternate. */
+  private static long slotOffset(long generation) {
+    return FILE_HEADER_BYTES + (generation & 1) * PROGRESS_BYTES;
+  }
+
+  /**
+   * Writes progress record {@code generation} of a segment (not synced: it rides on the next
+   * fsync). It must only claim bytes and versions that an earlier fsync already made durable.
+   */
+  private static void writeProgress(
+      FileChannel ch, long salt, long generation, long syncedEnd, long version, boolean sealed)
+      throws IOException {
+    ByteBuffer r = ByteBuffer.allocate(PROGRESS_BYTES);
+    r.putLong(generation).putLong(syncedEnd).putLong(version).putInt(sealed ? SEALED : 0);
+    r.putInt(PROGRESS_BYTES - 4, progressCrc(salt, r));
+    writeFully(ch, r.clear(), slotOffset(generation));
+  }
+
+  /**
+   * Parses one batch and hands the effects of commits after {@code after} to the sink; returns what
+   * is wrong with it, if anything.
+   */
+  private static @Nullable String replayBatch(
+      long pos, byte[] body, long after, long[] last, RecoverySink sink) {
     ByteBuffer b = ByteBuffer.wrap(body);
     try {
       int commits = b.getInt();
       for (int c = 0; c < commits; c++) {
         long version = b.getLong();
         if (version <= last[0]) {
-          throw corrupt(
-              path,
-              "log record at offset " + pos + " has version " + version + " after " + last[0]);
+          return "log record at offset " + pos + " has version " + version + " after " + last[0];
         }
         last[0] = version;
         boolean apply = version > after;
@@ -417,17 +652,16 @@ final class FileCommitLog implements CommitLog {
           byte kind = b.get();
           byte[] key = bytes(b);
           byte[] other = bytes(b);
+          if (kind != KIND_SET && kind != KIND_CLEAR)
+            return "log record at offset " + pos + " has unknown effect kind " + kind;
           if (!apply) continue;
           if (kind == KIND_SET) sink.set(key, other);
-          else if (kind == KIND_CLEAR) sink.clearRange(key, other);
-          else
-            throw corrupt(path, "log record at offset " + pos + " has unknown effect kind " + kind);
+          else sink.clearRange(key, other);
         }
       }
-      if (b.hasRemaining())
-        throw corrupt(path, "log record at offset " + pos + " has trailing bytes");
+      return b.hasRemaining() ? "log record at offset " + pos + " has trailing bytes" : null;
     } catch (java.nio.BufferUnderflowException | IllegalArgumentException e) {
-      throw corrupt(path, "log record at offset " + pos + " is malformed");
+      return "log record at offset " + pos + " is malformed";
     }
   }
 
@@ -483,7 +717,7 @@ final class FileCommitLog implements CommitLog {
   }
 
   /** Streams a snapshot into the sink and returns the first segment it does not cover. */
-  private long loadSnapshot(Path path, long version, RecoverySink sink) throws IOException {
+  static long loadSnapshot(Path path, long version, RecoverySink sink) throws IOException {
     long size = Files.size(path);
     try (InputStream raw = Files.newInputStream(path);
         DataInputStream in = new DataInputStream(new BufferedInputStream(raw, 1 << 16))) {
@@ -491,7 +725,8 @@ final class FileCommitLog implements CommitLog {
       in.readFully(hb);
       ByteBuffer h = ByteBuffer.wrap(hb);
       if (!headerCrcOk(h)) throw corrupt(path, "snapshot header is damaged");
-      checkHeader(path, h, SNAPSHOT_MAGIC, "snapshot");
+      String wrong = checkHeader(h, SNAPSHOT_MAGIC, "snapshot", SNAPSHOT_FORMAT);
+      if (wrong != null) throw corrupt(path, wrong);
       if (h.getLong(12) != version)
         throw corrupt(path, "snapshot header says version " + h.getLong(12));
       long firstLive = h.getLong(20);
@@ -548,22 +783,32 @@ final class FileCommitLog implements CommitLog {
     return (int) crc.getValue() == h.getInt(FILE_HEADER_BYTES - 4);
   }
 
-  /** Checks a file header's magic and format version. */
-  private static void checkHeader(Path path, ByteBuffer h, byte[] magic, String what) {
+  /** Checks a file header's magic and format version (1 to {@code newest}); null if fine. */
+  private static @Nullable String checkHeader(ByteBuffer h, byte[] magic, String what, int newest) {
     for (int i = 0; i < magic.length; i++) {
-      if (h.get(i) != magic[i]) throw corrupt(path, "not an fdb-embedded " + what + " (bad magic)");
+      if (h.get(i) != magic[i]) return "not an fdb-embedded " + what + " (bad magic)";
     }
     int format = h.getInt(8);
-    if (format != FORMAT_VERSION) {
-      throw corrupt(
-          path,
-          what + " has format version " + format + "; this build reads only " + FORMAT_VERSION);
+    if (format < 1 || format > newest) {
+      return what + " has format version " + format + "; this build reads 1 to " + newest;
     }
+    return null;
   }
 
-  private static UncheckedIOException corrupt(Path path, String what) {
-    return new UncheckedIOException(
-        new IOException("fdb-embedded data is corrupt: " + path + ": " + what));
+  /**
+   * The error for damaged content, with what to do about it. Recovery changes nothing before it
+   * throws; salvage keeps what is readable of a log and backs up the rest.
+   */
+  static UncheckedIOException corrupt(Path path, String what) {
+    String remedy =
+        SNAPSHOT_NAME.matcher(path.getFileName().toString()).matches()
+            ? "salvage cannot rebuild a snapshot: restore the directory from a backup"
+            : "to open the store with what can be read, run `fdbmeta store salvage --dir "
+                + path.getParent()
+                + "` (or EmbeddedFdb.salvage), which backs up the damaged files first";
+    String message =
+        "fdb-embedded data is corrupt: " + path + ": " + what + ". Nothing was changed; " + remedy;
+    return new UncheckedIOException(message, new IOException(message));
   }
 
   // ------------------------------------------------------------------------------------ append
@@ -700,40 +945,81 @@ final class FileCommitLog implements CommitLog {
     crc.update(b.duplicate().position(RECORD_HEADER_BYTES)); // the body
     b.putInt(12, (int) crc.getValue());
     FileChannel ch = segment;
+    if (progressEnd != segmentEnd) recordProgress(ch, false); // rides on this batch's fsync
     long pos = segmentEnd;
     while (b.hasRemaining()) pos += ch.write(b, pos);
     ch.force(false);
     segmentEnd = pos;
+    syncedVersion = batch.get(batch.size() - 1).version;
   }
 
-  /** Creates (or re-creates, if its header was torn) segment {@code seq} and makes it current. */
+  /** Records in the current segment that everything written so far was synced. */
+  private void recordProgress(FileChannel ch, boolean sealed) throws IOException {
+    writeProgress(ch, segmentSalt, ++progressGeneration, segmentEnd, syncedVersion, sealed);
+    progressEnd = segmentEnd;
+  }
+
+  /**
+   * Creates segment {@code seq} and makes it current. The segment is complete and durable under its
+   * final name before anything is written to it, and only then is the previous one sealed: so a
+   * segment file always has a valid header, and a sealed last segment means a lost newer one.
+   */
   private void createSegment(long seq) throws IOException {
-    if (segment != null) segment.close(); // already forced after its last batch
-    segment = null;
+    long salt = ThreadLocalRandom.current().nextLong();
+    Path path = writeSegmentFile(dir, seq, salt, syncedVersion, null, 0, 0);
+    FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    FileChannel previous = segment;
+    segment = ch;
+    if (previous != null) { // the segment fields still describe it
+      try {
+        recordProgress(previous, true);
+        previous.force(false);
+      } finally {
+        previous.close();
+      }
+    }
+    segmentSeq = seq;
+    segmentSalt = salt;
+    segmentEnd = SEGMENT_DATA_START;
+    progressGeneration = 1;
+    progressEnd = SEGMENT_DATA_START;
+  }
+
+  /**
+   * Writes segment {@code seq} with the records in bytes [from, to) of {@code records} (none if
+   * null) under a temporary name, syncs it, renames it into place and syncs the directory.
+   */
+  static Path writeSegmentFile(
+      Path dir,
+      long seq,
+      long salt,
+      long version,
+      @Nullable FileChannel records,
+      long from,
+      long to)
+      throws IOException {
     Path path = dir.resolve(segmentName(seq));
-    FileChannel ch =
+    Path tmp = dir.resolve(segmentName(seq) + ".tmp");
+    try (FileChannel ch =
         FileChannel.open(
-            path,
+            tmp,
             StandardOpenOption.CREATE,
             StandardOpenOption.TRUNCATE_EXISTING,
-            StandardOpenOption.READ,
-            StandardOpenOption.WRITE);
-    try {
-      long salt = ThreadLocalRandom.current().nextLong();
+            StandardOpenOption.WRITE)) {
       ByteBuffer h = ByteBuffer.allocate(FILE_HEADER_BYTES);
-      h.put(SEGMENT_MAGIC).putInt(FORMAT_VERSION).putLong(seq).putLong(salt);
+      h.put(SEGMENT_MAGIC).putInt(SEGMENT_FORMAT).putLong(seq).putLong(salt);
       putHeaderCrc(h);
       writeFully(ch, h, 0);
+      writeFully(ch, ByteBuffer.allocate(2 * PROGRESS_BYTES), FILE_HEADER_BYTES);
+      long end = SEGMENT_DATA_START + (to - from);
+      writeProgress(ch, salt, 1, end, version, false);
+      ch.position(SEGMENT_DATA_START);
+      for (long at = from; records != null && at < to; ) at += records.transferTo(at, to - at, ch);
       ch.force(true);
-      fsyncDirectory();
-      segment = ch;
-      segmentSeq = seq;
-      segmentSalt = salt;
-      segmentEnd = FILE_HEADER_BYTES;
-    } catch (IOException | RuntimeException e) {
-      closeQuietly(ch);
-      throw e;
     }
+    Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    fsyncDirectory(dir);
+    return path;
   }
 
   private static void putHeaderCrc(ByteBuffer h) {
@@ -793,7 +1079,7 @@ final class FileCommitLog implements CommitLog {
         DataOutputStream out =
             new DataOutputStream(new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16))) {
       ByteBuffer h = ByteBuffer.allocate(FILE_HEADER_BYTES);
-      h.put(SNAPSHOT_MAGIC).putInt(FORMAT_VERSION).putLong(version).putLong(firstLive);
+      h.put(SNAPSHOT_MAGIC).putInt(SNAPSHOT_FORMAT).putLong(version).putLong(firstLive);
       putHeaderCrc(h);
       out.write(h.array());
       CRC32C crc = new CRC32C();
@@ -825,7 +1111,7 @@ final class FileCommitLog implements CommitLog {
       throw e;
     }
     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-    fsyncDirectory();
+    fsyncDirectory(dir);
     // The snapshot is durable: what it covers can go. Leftovers from a crash here are ignored.
     try (var files = Files.list(dir)) {
       for (Path p : (Iterable<Path>) files::iterator) {
@@ -867,6 +1153,7 @@ final class FileCommitLog implements CommitLog {
     }
     try {
       if (w != null && w != Thread.currentThread()) joinUninterruptibly(w);
+      recordCleanClose();
       closeQuietly(segment);
       acks.shutdown();
       if (Thread.currentThread() != ackThread)
@@ -879,6 +1166,27 @@ final class FileCommitLog implements CommitLog {
       }
       closeQuietly(lockChannel);
       OPEN_DIRS.remove(dir);
+    }
+  }
+
+  /**
+   * After the writer stopped: records that the segment was synced to its end, so that recovery
+   * takes damage to the last batch for what it is rather than for a torn write.
+   */
+  private void recordCleanClose() {
+    FileChannel ch = segment;
+    mu.lock();
+    try {
+      if (ch == null || poison != null || writer == null || progressEnd == segmentEnd) return;
+    } finally {
+      mu.unlock();
+    }
+    try {
+      recordProgress(ch, false);
+      ch.force(false);
+    } catch (IOException e) {
+      LOG.log(
+          System.Logger.Level.WARNING, "fdb-embedded: cannot record a clean close of " + dir, e);
     }
   }
 
@@ -917,7 +1225,7 @@ final class FileCommitLog implements CommitLog {
     return String.format("snapshot-%020d.snap", version);
   }
 
-  private void fsyncDirectory() throws IOException {
+  static void fsyncDirectory(Path dir) throws IOException {
     if (File.separatorChar == '\\')
       return; // Windows cannot open a directory; NTFS journals renames
     try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {

@@ -2,8 +2,10 @@ package io.fdbmeta.embedded;
 
 import static io.fdbmeta.embedded.FileCommitLogChild.key;
 import static io.fdbmeta.embedded.FileCommitLogChild.logKey;
+import static org.assertj.core.api.Assertions.as;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.InstanceOfAssertFactories.STRING;
 
 import io.fdbmeta.embedded.CommitLog.Effect;
 import io.fdbmeta.embedded.FileCommitLogChild.State;
@@ -20,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
@@ -168,34 +171,46 @@ class FileCommitLogTest {
     assertThat(stale).doesNotExist();
   }
 
+  /**
+   * A crash while batch 3 was written leaves on disk what two fsyncs made durable plus part of
+   * batch 3: with or without the progress record written with it (which claims only batch 2).
+   */
   @Test
   void tornTailIsTruncatedAway() throws Exception {
-    State model = new State();
-    State upTo2 = new State();
-    try (FileCommitLog log = openInto(new State(), 0)) {
-      commit(log, model, 1).get(10, TimeUnit.SECONDS);
-      commit(log, model, 2).get(10, TimeUnit.SECONDS);
-      upTo2.apply(FileCommitLogChild.commit(1));
-      upTo2.apply(FileCommitLogChild.commit(2));
-      commit(log, model, 3).get(10, TimeUnit.SECONDS);
+    for (boolean progressReachedDisk : new boolean[] {false, true}) {
+      Path sub = dir.resolve("progress-" + progressReachedDisk);
+      Path segment = sub.resolve(FileCommitLog.segmentName(1));
+      State upTo2 = new State();
+      byte[] durableBeforeThird;
+      byte[] durableAfterThird;
+      try (FileCommitLog log = FileCommitLog.open(sub)) {
+        log.recover(new State());
+        commit(log, upTo2, 1).get(10, TimeUnit.SECONDS);
+        commit(log, upTo2, 2).get(10, TimeUnit.SECONDS);
+        durableBeforeThird = bytesOf(segment);
+        commit(log, new State(), 3).get(10, TimeUnit.SECONDS);
+        durableAfterThird = bytesOf(segment);
+      }
+      int tornLength = durableAfterThird.length - 7; // batch 3's record is cut short
+      byte[] torn = Arrays.copyOf(durableAfterThird, tornLength);
+      if (!progressReachedDisk) {
+        System.arraycopy(durableBeforeThird, 0, torn, 0, durableBeforeThird.length);
+      }
+      Files.write(segment, torn);
+      State state = new State();
+      try (FileCommitLog log = FileCommitLog.open(sub)) {
+        assertThat(log.recover(state)).isEqualTo(2);
+        assertSameState(state, upTo2);
+        assertThat(Files.size(segment)).isEqualTo(durableBeforeThird.length);
+        commit(log, upTo2, 3).get(10, TimeUnit.SECONDS);
+      }
+      // Garbage after the last record (a batch whose header never made it) is a torn tail too.
+      Files.write(
+          segment,
+          new byte[] {9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9},
+          StandardOpenOption.APPEND);
+      assertSameState(recovered(sub, 3), upTo2);
     }
-    Path segment = dir.resolve(FileCommitLog.segmentName(1));
-    long full = Files.size(segment);
-    try (FileChannel ch = FileChannel.open(segment, StandardOpenOption.WRITE)) {
-      ch.truncate(full - 7); // the last batch was cut short
-    }
-    State state = new State();
-    try (FileCommitLog log = openInto(state, 2)) {
-      assertSameState(state, upTo2);
-      assertThat(Files.size(segment)).isLessThan(full - 7);
-      commit(log, upTo2, 3).get(10, TimeUnit.SECONDS);
-    }
-    // Garbage after the last record (a batch whose header never made it) is a torn tail too.
-    Files.write(
-        segment,
-        new byte[] {9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9},
-        StandardOpenOption.APPEND);
-    assertSameState(recovered(dir, 3), upTo2);
   }
 
   @Test
@@ -218,7 +233,7 @@ class FileCommitLogTest {
   @Test
   void corruptRecordLengthIsStillCaught() throws Exception {
     Path segment = dir.resolve(FileCommitLog.segmentName(1));
-    long firstRecord = FileCommitLog.FILE_HEADER_BYTES;
+    long firstRecord = FileCommitLog.SEGMENT_DATA_START;
     try (FileCommitLog log = openInto(new State(), 0)) {
       for (int v = 1; v <= 3; v++) commit(log, new State(), v).get(10, TimeUnit.SECONDS);
     }
@@ -253,6 +268,176 @@ class FileCommitLogTest {
       b.put(0, (byte) (b.get(0) ^ 0x5a)).rewind();
       ch.write(b, pos);
     }
+  }
+
+  /** Commits 1..n, each acknowledged before the next (so each is its own record); then closes. */
+  private State committedOneByOne(int n) throws Exception {
+    State model = new State();
+    try (FileCommitLog log = openInto(new State(), 0)) {
+      for (long v = 1; v <= n; v++) commit(log, model, v).get(10, TimeUnit.SECONDS);
+    }
+    return model;
+  }
+
+  private static void truncate(Path file, long size) throws IOException {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+      ch.truncate(size);
+    }
+  }
+
+  private static byte[] bytesOf(Path file) throws IOException {
+    return Files.readAllBytes(file);
+  }
+
+  @Test
+  void flippedByteInNewestSegmentHeaderRefusesToOpen() throws Exception {
+    committedOneByOne(300);
+    Path segment = dir.resolve(FileCommitLog.segmentName(1));
+    flipByte(segment, 16); // inside the salt
+    byte[] damaged = bytesOf(segment);
+    assertThatThrownBy(() -> recovered(dir, 300))
+        .isInstanceOf(UncheckedIOException.class)
+        .hasMessageContaining(segment.toString())
+        .hasMessageContaining("header")
+        .hasMessageContaining("salvage");
+    assertThat(bytesOf(segment)).as("the damaged segment is left as it was").isEqualTo(damaged);
+    assertThat(files("*")).hasSize(2); // LOCK and the segment
+  }
+
+  @Test
+  void flippedByteInLastAcknowledgedRecordRefusesToOpen() throws Exception {
+    committedOneByOne(5);
+    Path segment = dir.resolve(FileCommitLog.segmentName(1));
+    flipByte(segment, Files.size(segment) - 3); // the last record, acknowledged before close
+    long size = Files.size(segment);
+    assertThatThrownBy(() -> recovered(dir, 5))
+        .isInstanceOf(UncheckedIOException.class)
+        .hasMessageContaining(segment.toString())
+        .hasMessageContaining("offset")
+        .hasMessageNotContaining("never acknowledged");
+    assertThat(Files.size(segment)).isEqualTo(size);
+  }
+
+  @Test
+  void logTruncatedToHalfRefusesToOpen() throws Exception {
+    committedOneByOne(300);
+    Path segment = dir.resolve(FileCommitLog.segmentName(1));
+    long half = Files.size(segment) / 2;
+    truncate(segment, half);
+    assertThatThrownBy(() -> recovered(dir, 300))
+        .isInstanceOf(UncheckedIOException.class)
+        .hasMessageContaining(segment.toString())
+        .hasMessageContaining("truncated")
+        .hasMessageNotContaining("never acknowledged");
+    assertThat(Files.size(segment)).isEqualTo(half);
+  }
+
+  @Test
+  void strayTmpFileSurvivesOpen() throws Exception {
+    Path stray = dir.resolve("foo.tmp");
+    Path lookalike = dir.resolve("snapshot-7.snap.tmp"); // not a name this log writes
+    Files.writeString(stray, "someone else's");
+    Files.writeString(lookalike, "someone else's");
+    committedOneByOne(3);
+    recovered(dir, 3);
+    assertThat(stray).hasContent("someone else's");
+    assertThat(lookalike).hasContent("someone else's");
+  }
+
+  @Test
+  void salvageRebuildsADamagedHeaderAndKeepsEveryCommit() throws Exception {
+    State model = committedOneByOne(300);
+    Path segment = dir.resolve(FileCommitLog.segmentName(1));
+    byte[] original = bytesOf(segment);
+    flipByte(segment, 16);
+    Files.write(segment, new byte[21], StandardOpenOption.APPEND); // and a torn tail
+    byte[] damaged = bytesOf(segment);
+    EmbeddedFdb.SalvageReport report = FileCommitLog.salvage(dir);
+    assertThat(report.changes())
+        .singleElement(as(STRING))
+        .contains(FileCommitLog.segmentName(1), "header was rebuilt", "up to version 300")
+        .contains("dropped 21 bytes");
+    assertThat(bytesOf(report.backup().resolve(segment.getFileName()))).isEqualTo(damaged);
+    assertThat(bytesOf(segment)).hasSameSizeAs(original);
+    assertSameState(recovered(dir, 300), model);
+    assertThat(FileCommitLog.salvage(dir).changes()).as("nothing left to salvage").isEmpty();
+  }
+
+  @Test
+  void salvageOfATruncatedLogReportsTheAcknowledgedCommitsItDrops() throws Exception {
+    committedOneByOne(300);
+    Path segment = dir.resolve(FileCommitLog.segmentName(1));
+    truncate(segment, Files.size(segment) / 2);
+    EmbeddedFdb.SalvageReport report = FileCommitLog.salvage(dir);
+    String change = report.changes().get(0);
+    assertThat(change)
+        .contains("truncated", "lost acknowledged commits after version ")
+        .endsWith(" up to version 300");
+    long kept = Long.parseLong(change.replaceAll(".*kept commits up to version (\\d+).*", "$1"));
+    assertThat(kept).isBetween(100L, 200L);
+    State state = recovered(dir, kept);
+    assertConsistent(state, kept);
+  }
+
+  @Test
+  void salvageCutsAtADamagedRecordAndMovesLaterSegmentsOut() throws Exception {
+    long[] ends = new long[4];
+    Path first = dir.resolve(FileCommitLog.segmentName(1));
+    try (FileCommitLog log = openInto(new State(), 0)) {
+      for (int v = 1; v <= 3; v++) {
+        commit(log, new State(), v).get(10, TimeUnit.SECONDS);
+        ends[v] = Files.size(first);
+      }
+      log.beginCheckpoint(3); // roll to segment 2 without a snapshot
+      commit(log, new State(), 4).get(10, TimeUnit.SECONDS);
+    }
+    flipByte(first, (ends[1] + ends[2]) / 2); // inside record 2
+    assertThatThrownBy(() -> recovered(dir, 4)).hasMessageContaining("offset " + ends[1]);
+    EmbeddedFdb.SalvageReport report = FileCommitLog.salvage(dir);
+    assertThat(report.changes())
+        .hasSize(2)
+        .anySatisfy(c -> assertThat(c).contains("kept commits up to version 1"))
+        .anySatisfy(c -> assertThat(c).contains(FileCommitLog.segmentName(2), "moved out"));
+    assertThat(report.backup().resolve(FileCommitLog.segmentName(2))).exists();
+    assertConsistent(recovered(dir, 1), 1);
+  }
+
+  @Test
+  void legacyFormatOneSegmentStillOpens() throws Exception {
+    State model = committedOneByOne(20);
+    Path segment = dir.resolve(FileCommitLog.segmentName(1));
+    byte[] v2 = bytesOf(segment);
+    // The same records in format 1: a 32-byte header with format 1, records right after it.
+    ByteBuffer v1 = ByteBuffer.allocate(v2.length - 2 * FileCommitLog.PROGRESS_BYTES);
+    v1.put(v2, 0, FileCommitLog.FILE_HEADER_BYTES - 4).putInt(8, 1);
+    java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+    crc.update(v1.array(), 0, FileCommitLog.FILE_HEADER_BYTES - 4);
+    v1.putInt((int) crc.getValue());
+    v1.put(
+        v2,
+        (int) FileCommitLog.SEGMENT_DATA_START,
+        v2.length - (int) FileCommitLog.SEGMENT_DATA_START);
+    Files.write(segment, v1.array());
+    try (FileCommitLog log = openInto(new State(), 20)) {
+      commit(log, model, 21).get(10, TimeUnit.SECONDS);
+    }
+    assertThat(files("wal-*")).hasSize(2); // appends went to a new format 2 segment
+    assertSameState(recovered(dir, 21), model);
+  }
+
+  @Test
+  void lostNewestSegmentRefusesToOpen() throws Exception {
+    try (FileCommitLog log = openInto(new State(), 0)) {
+      commit(log, new State(), 1).get(10, TimeUnit.SECONDS);
+      log.beginCheckpoint(1); // roll to segment 2 without a snapshot
+      commit(log, new State(), 2).get(10, TimeUnit.SECONDS);
+    }
+    Files.delete(dir.resolve(FileCommitLog.segmentName(2)));
+    assertThatThrownBy(() -> recovered(dir, 2))
+        .hasMessageContaining(FileCommitLog.segmentName(2))
+        .hasMessageContaining("missing");
+    assertThat(FileCommitLog.salvage(dir).changes()).hasSize(1);
+    recovered(dir, 1);
   }
 
   @Test

@@ -30,7 +30,8 @@ import picocli.CommandLine.Spec;
       PlanCommand.class,
       PingCommand.class,
       SimCommand.class,
-      BenchCommand.class
+      BenchCommand.class,
+      StoreCommand.class
     })
 public final class Main implements Callable<Integer> {
   @Mixin StoreOptions store = new StoreOptions();
