@@ -107,6 +107,15 @@ public final class EmbeddedDatabase implements Database {
       case 27:
         defaults.snapshotRywDisabled = true;
         break;
+      case 20:
+        long maxWatches = EmbeddedTransaction.longParam(param);
+        if (maxWatches < 0 || maxWatches > Watches.ABSOLUTE_MAX) {
+          throw Errors.error(
+              Errors.INVALID_OPTION_VALUE,
+              "max watches must be in [0, " + Watches.ABSOLUTE_MAX + "], got " + maxWatches);
+        }
+        store.watches.setLimit((int) maxWatches);
+        break;
       default:
         break; // location cache, machine/datacenter ids, logging: nothing to do in one process
     }
@@ -167,7 +176,7 @@ public final class EmbeddedDatabase implements Database {
         tr,
         t -> AsyncCalls.call(retryable, t).thenCompose(r -> t.commit().thenApply(v -> r)),
         result);
-    return result.whenComplete((r, err) -> tr.close());
+    return result;
   }
 
   @Override
@@ -176,10 +185,13 @@ public final class EmbeddedDatabase implements Database {
     Transaction tr = createTransaction(e);
     CompletableFuture<T> result = new CompletableFuture<>();
     attempt(tr, t -> AsyncCalls.call(retryable, t), result);
-    return result.whenComplete((r, err) -> tr.close());
+    return result;
   }
 
-  /** One attempt of an async retry loop; on failure asks onError and, if it allows, tries again. */
+  /**
+   * One attempt of an async retry loop; on failure asks onError and, if it allows, tries again with
+   * the transaction onError hands back. The last attempt's transaction is closed at the end.
+   */
   private static <T> void attempt(
       Transaction tr,
       Function<Transaction, CompletableFuture<T>> body,
@@ -188,6 +200,7 @@ public final class EmbeddedDatabase implements Database {
         .whenComplete(
             (r, err) -> {
               if (err == null) {
+                tr.close();
                 result.complete(r);
                 return;
               }
@@ -195,6 +208,7 @@ public final class EmbeddedDatabase implements Database {
                   .whenComplete(
                       (next, fatal) -> {
                         if (fatal != null) {
+                          tr.close();
                           result.completeExceptionally(
                               fatal instanceof CompletionException && fatal.getCause() != null
                                   ? fatal.getCause()

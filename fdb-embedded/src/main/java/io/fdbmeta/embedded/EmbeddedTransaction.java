@@ -38,8 +38,17 @@ import org.jspecify.annotations.Nullable;
  * disabled, to a WriteBuffer that later reads merge with the database. Public methods synchronize
  * on the transaction, so it may be used from several threads as FoundationDB's can.
  *
- * Options that FoundationDB keeps across onError (timeout, retry limit, max retry delay, size
- * limit) live outside the per-attempt state; everything else is reset on retry.
+ * As fdb-java's, the object is one attempt: onError hands a new EmbeddedTransaction to the next
+ * attempt, carrying the options FoundationDB keeps across onError (timeout, retry limit, max retry
+ * delay, size limit) and the retry count, and leaves this one unusable (IllegalStateException,
+ * as FDBTransaction after transfer()). Once commit() was called, reads, writes, watches and commit
+ * fail with 2017 used_during_commit (ReadYourWrites.actor.cpp checkUsedDuringCommit); a write, a
+ * void method, does not throw it but poisons the transaction so the next future reports it, as
+ * the C client defers a void call's error.
+ *
+ * Byte arrays never cross the API boundary shared: keys and values are copied in by every call
+ * that keeps them (writes, conflict ranges, watches, the conflict range of a read), and every
+ * array handed out is a fresh copy, so a caller reusing or changing an array changes nothing here.
  */
 final class EmbeddedTransaction extends RangeOverloads implements Transaction {
   static final int KEY_SIZE_LIMIT = 10_000;
@@ -54,7 +63,6 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
 
   private enum State {
     ACTIVE,
-    COMMITTING,
     COMMITTED,
     FAILED,
     CANCELLED,
@@ -74,16 +82,19 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
   private long startMillis;
   private int retries;
   private double backoffSeconds = 0.01;
+  private boolean snapshotRywDisabled;
 
   // Per attempt.
   private State state = State.ACTIVE;
   private boolean closed;
+  private boolean handedOn; // onError gave the next attempt a new object
+  private boolean commitStarted;
+  private boolean usedDuringCommit; // a call after commit poisoned the transaction with 2017
   private long readVersion = -1;
   private ReadVersions.@Nullable Holder readHold; // keeps readVersion readable until released
   private long readVersionMillis;
   private boolean versionstampWanted;
   private boolean readYourWritesDisabled;
-  private boolean snapshotRywDisabled;
   private boolean nextWriteNoConflict;
   private boolean accessSystemKeys;
   private boolean readSystemKeys;
@@ -112,13 +123,47 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
     this.startMillis = store.clock().millis();
   }
 
+  /** The next attempt after {@code previous}, with the state FoundationDB keeps across onError. */
+  private EmbeddedTransaction(EmbeddedTransaction previous) {
+    this.db = previous.db;
+    this.store = previous.store;
+    this.executor = previous.executor;
+    this.timeoutMillis = previous.timeoutMillis;
+    this.retryLimit = previous.retryLimit;
+    this.maxRetryDelayMillis = previous.maxRetryDelayMillis;
+    this.sizeLimit = previous.sizeLimit;
+    this.startMillis = previous.startMillis;
+    this.retries = previous.retries;
+    this.backoffSeconds = previous.backoffSeconds;
+    this.snapshotRywDisabled = previous.snapshotRywDisabled;
+  }
+
   // ---------------------------------------------------------------- state checks
 
-  private void checkUsable() {
+  /**
+   * Throws, synchronously as fdb-java does, once this object is closed or onError handed the
+   * transaction on.
+   */
+  private void checkOpen() {
+    if (handedOn) throw new IllegalStateException("Transaction has been invalidated by reset");
     if (closed) throw new IllegalStateException("Cannot access closed object");
+  }
+
+  /** Checks a read, watch or commit: 2017 once commit was called. */
+  private void checkUsable() {
+    checkOpen();
+    if (commitStarted) {
+      usedDuringCommit = true;
+      throw Errors.error(Errors.USED_DURING_COMMIT);
+    }
+    checkActive();
+  }
+
+  /** Fails with the error that ended this attempt (cancelled, timed out, used during commit). */
+  private void checkActive() {
+    if (usedDuringCommit) throw Errors.error(Errors.USED_DURING_COMMIT);
     if (state == State.CANCELLED) throw Errors.error(Errors.TRANSACTION_CANCELLED);
     if (state == State.TIMED_OUT) throw Errors.error(Errors.TRANSACTION_TIMED_OUT);
-    if (state == State.COMMITTING) throw Errors.error(Errors.USED_DURING_COMMIT);
     if (timeoutMillis > 0 && store.clock().millis() - startMillis >= timeoutMillis) {
       state = State.TIMED_OUT;
       failWatches(Errors.error(Errors.TRANSACTION_TIMED_OUT));
@@ -126,10 +171,18 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
     }
   }
 
-  private void checkWritable() {
-    checkUsable();
-    if (state == State.COMMITTED)
-      throw Errors.error(Errors.USED_DURING_COMMIT, "transaction already committed");
+  /**
+   * Checks a write, a void call: false (and the transaction poisoned, so the next future fails with
+   * 2017) once commit was called.
+   */
+  private boolean checkWritable() {
+    checkOpen();
+    if (commitStarted) {
+      usedDuringCommit = true;
+      return false;
+    }
+    checkActive();
+    return true;
   }
 
   /** The read version, taken on first use; throws 1007 once the transaction outlived 5 s. */
@@ -154,14 +207,18 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
 
   /**
    * Runs a synchronous read and returns its result, or its FoundationDB error, as a completed
-   * future.
+   * future. A closed or handed-on transaction throws instead (checkOpen).
    */
   private static <T> CompletableFuture<T> completedOrFailed(java.util.function.Supplier<T> body) {
     try {
       return CompletableFuture.completedFuture(body.get());
-    } catch (FDBException | IllegalStateException | IllegalArgumentException e) {
+    } catch (FDBException | IllegalArgumentException e) {
       return CompletableFuture.failedFuture(e);
     }
+  }
+
+  private static byte @Nullable [] copy(byte @Nullable [] bytes) {
+    return bytes == null ? null : bytes.clone();
   }
 
   // ---------------------------------------------------------------- reads
@@ -180,7 +237,8 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
   public synchronized CompletableFuture<Long> getReadVersion() {
     return completedOrFailed(
         () -> {
-          checkUsable();
+          checkOpen(); // not checkUsable: FoundationDB gives the read version after commit too
+          checkActive();
           long rv = readVersionForRead();
           store.pin(rv); // the client may pass it to setReadVersion after this transaction is gone
           return rv;
@@ -189,7 +247,7 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
 
   @Override
   public synchronized void setReadVersion(long version) {
-    checkUsable();
+    if (!checkWritable()) return;
     if (version <= 0)
       throw Errors.error(VERSION_INVALID, "read version must be positive, got " + version);
     releaseReadVersion();
@@ -238,14 +296,14 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
           checkUsable();
           if (Bytes.compare(key, maxReadKey()) >= 0)
             throw Errors.error(Errors.KEY_OUTSIDE_LEGAL_RANGE);
-          long rv = readVersionForRead();
           if (key.length > keyLimit(key)) return null; // such a key cannot exist
           WriteBuffer buf = ownWrites(snapshot);
+          // Answered from the transaction's own writes: no storage read, so no read version.
           if (buf != null && buf.lookup(key) == WriteBuffer.Lookup.KNOWN)
-            return buf.value(key, null);
-          byte[] dbValue = store.get(key, rv);
-          if (!snapshot) reads.add(KeyRange.single(key));
-          return buf == null ? dbValue : buf.value(key, dbValue);
+            return copy(buf.value(key, null));
+          byte[] dbValue = store.get(key, readVersionForRead());
+          if (!snapshot) reads.add(KeyRange.single(key.clone()));
+          return copy(buf == null ? dbValue : buf.value(key, dbValue));
         });
   }
 
@@ -262,7 +320,7 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
     return completedOrFailed(
         () -> {
           checkUsable();
-          return resolve(selector, snapshot);
+          return resolve(selector, snapshot).clone();
         });
   }
 
@@ -282,7 +340,8 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
       byte[] start = sel.orEqual() ? Bytes.keyAfter(key) : key;
       Iterator<KeyValue> it = visible(Bytes.min(start, max), max, false, rv, snapshot);
       result = nth(it, offset);
-      if (!snapshot) reads.add(new KeyRange(key, result == null ? max : Bytes.keyAfter(result)));
+      if (!snapshot)
+        reads.add(new KeyRange(key.clone(), result == null ? max : Bytes.keyAfter(result)));
       if (result == null) result = max;
     } else {
       byte[] end = Bytes.min(sel.orEqual() ? Bytes.keyAfter(key) : key, max);
@@ -291,7 +350,8 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
       if (!snapshot)
         reads.add(
             new KeyRange(
-                result == null ? Bytes.EMPTY : result, sel.orEqual() ? Bytes.keyAfter(key) : key));
+                result == null ? Bytes.EMPTY : result,
+                sel.orEqual() ? Bytes.keyAfter(key) : key.clone()));
       if (result == null) result = Bytes.EMPTY;
     }
     store.checkReadable(rv);
@@ -342,26 +402,50 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
     if (Bytes.compare(beginSel.getKey(), max) > 0 || Bytes.compare(endSel.getKey(), max) > 0) {
       throw Errors.error(Errors.KEY_OUTSIDE_LEGAL_RANGE);
     }
+    WriteBuffer own = ownWrites(snapshot);
+    if (own != null
+        && isFirstGreaterOrEqual(beginSel)
+        && isFirstGreaterOrEqual(endSel)
+        && own.clearedThroughout(beginSel.getKey(), endSel.getKey())) {
+      // Decided by the transaction's own clear: no storage read, so no read version (no 1007)
+      // and, as in FoundationDB, no read conflict.
+      Iterator<KeyValue> it =
+          own.merge(
+              java.util.Collections.emptyIterator(), beginSel.getKey(), endSel.getKey(), reverse);
+      List<KeyValue> rows = new ArrayList<>();
+      while (it.hasNext() && (limit == 0 || rows.size() < limit)) rows.add(copy(it.next()));
+      return rows;
+    }
     long rv = readVersionForRead();
     byte[] begin =
-        isFirstGreaterOrEqual(beginSel) ? beginSel.getKey() : resolve(beginSel, snapshot);
-    byte[] end = isFirstGreaterOrEqual(endSel) ? endSel.getKey() : resolve(endSel, snapshot);
+        isFirstGreaterOrEqual(beginSel) ? beginSel.getKey().clone() : resolve(beginSel, snapshot);
+    byte[] end =
+        isFirstGreaterOrEqual(endSel) ? endSel.getKey().clone() : resolve(endSel, snapshot);
     List<KeyValue> rows = new ArrayList<>();
     if (Bytes.compare(begin, end) >= 0) return rows;
     Iterator<KeyValue> it = visible(begin, end, reverse, rv, snapshot);
-    while (it.hasNext() && (limit == 0 || rows.size() < limit)) rows.add(it.next());
+    byte[] last = null; // the last row's key, as stored (the caller gets a copy)
+    while (it.hasNext() && (limit == 0 || rows.size() < limit)) {
+      KeyValue kv = it.next();
+      last = kv.getKey();
+      rows.add(copy(kv));
+    }
     store.checkReadable(rv);
     if (!snapshot) {
       boolean truncated = limit > 0 && rows.size() == limit && it.hasNext();
       if (!truncated) {
         reads.add(new KeyRange(begin, end));
       } else if (reverse) {
-        reads.add(new KeyRange(rows.get(rows.size() - 1).getKey(), end));
+        reads.add(new KeyRange(last, end));
       } else {
-        reads.add(new KeyRange(begin, Bytes.keyAfter(rows.get(rows.size() - 1).getKey())));
+        reads.add(new KeyRange(begin, Bytes.keyAfter(last)));
       }
     }
     return rows;
+  }
+
+  private static KeyValue copy(KeyValue kv) {
+    return new KeyValue(kv.getKey().clone(), kv.getValue().clone());
   }
 
   private static boolean isFirstGreaterOrEqual(KeySelector s) {
@@ -439,9 +523,9 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
 
   @Override
   public synchronized void addReadConflictRange(byte[] begin, byte[] end) {
-    checkUsable();
+    if (!checkWritable()) return;
     checkRange(begin, end, maxReadKey());
-    reads.add(new KeyRange(begin, end));
+    reads.add(new KeyRange(begin.clone(), end.clone()));
     approximateSize += begin.length + end.length;
   }
 
@@ -452,9 +536,9 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
 
   @Override
   public synchronized void addWriteConflictRange(byte[] begin, byte[] end) {
-    checkWritable();
+    if (!checkWritable()) return;
     checkRange(begin, end, maxWriteKey());
-    writes.add(new KeyRange(begin, end));
+    writes.add(new KeyRange(begin.clone(), end.clone()));
     approximateSize += begin.length + end.length;
   }
 
@@ -498,9 +582,11 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
 
   @Override
   public synchronized void set(byte[] key, byte[] value) {
-    checkWritable();
+    if (!checkWritable()) return;
     checkKey(key);
     checkValue(value);
+    key = key.clone();
+    value = value.clone();
     addWrite(Mutation.set(key, value), KeyRange.single(key));
     if (buffer != null) buffer.set(key, value);
     triggerOwnWatches();
@@ -508,8 +594,9 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
 
   @Override
   public synchronized void clear(byte[] key) {
-    checkWritable();
+    if (!checkWritable()) return;
     checkKey(key);
+    key = key.clone();
     byte[] end = Bytes.keyAfter(key);
     addWrite(Mutation.clearRange(key, end), new KeyRange(key, end));
     if (buffer != null) buffer.clear(key);
@@ -518,9 +605,11 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
 
   @Override
   public synchronized void clear(byte[] begin, byte[] end) {
-    checkWritable();
+    if (!checkWritable()) return;
     checkRange(begin, end, maxWriteKey());
     if (Bytes.compare(begin, end) == 0) return;
+    begin = begin.clone();
+    end = end.clone();
     addWrite(Mutation.clearRange(begin, end), new KeyRange(begin, end));
     if (buffer != null) buffer.clearRange(begin, end);
     triggerOwnWatches();
@@ -539,8 +628,10 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
 
   @Override
   public synchronized void mutate(MutationType type, byte[] key, byte[] param) {
-    checkWritable();
+    if (!checkWritable()) return;
     checkValue(param);
+    key = key.clone();
+    param = param.clone();
     if (type == MutationType.SET_VERSIONSTAMPED_KEY) {
       int offset = Atomics.versionstampOffset(key);
       byte[] target = Arrays.copyOf(key, key.length - 4);
@@ -578,10 +669,10 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
   public synchronized CompletableFuture<Void> commit() {
     try {
       checkUsable();
-    } catch (FDBException | IllegalStateException e) {
+    } catch (FDBException e) {
       return CompletableFuture.failedFuture(e);
     }
-    if (state == State.COMMITTED) return CompletableFuture.completedFuture(null);
+    commitStarted = true;
     if (mutations.isEmpty() && writes.isEmpty()) {
       state = State.COMMITTED;
       versionstamp.completeExceptionally(Errors.error(NO_COMMIT_VERSION));
@@ -597,7 +688,6 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
       // A blind write takes (and holds) a read version too, as FoundationDB's commit does, so its
       // commit version can be pinned after commit.
       long rv = readVersionForRead();
-      state = State.COMMITTING;
       committed = store.commit(new Store.CommitRequest(rv, reads, writes, mutations));
     } catch (FDBException e) {
       return fail(e);
@@ -636,32 +726,50 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
 
   @Override
   public synchronized CompletableFuture<byte[]> getVersionstamp() {
+    try {
+      checkUsable(); // FoundationDB: 2017 once commit was called, so ask before committing
+    } catch (FDBException e) {
+      return CompletableFuture.failedFuture(e);
+    }
     versionstampWanted = true;
-    if (state == State.COMMITTED) pinCommitVersion();
-    return versionstamp;
+    return versionstamp.thenApply(byte[]::clone);
   }
 
   @Override
   public synchronized CompletableFuture<Long> getApproximateSize() {
-    return CompletableFuture.completedFuture(approximateSize);
+    return completedOrFailed(
+        () -> {
+          checkOpen();
+          checkActive();
+          return approximateSize;
+        });
   }
 
   // ---------------------------------------------------------------- watches
 
   @Override
-  public synchronized CompletableFuture<Void> watch(byte[] key) throws FDBException {
-    checkUsable();
-    if (buffer == null) return Errors.failed(Errors.WATCHES_DISABLED);
+  public synchronized CompletableFuture<Void> watch(byte[] key) {
+    try {
+      checkUsable();
+    } catch (FDBException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    WriteBuffer buf = buffer;
+    if (buf == null) return Errors.failed(Errors.WATCHES_DISABLED);
     if (Bytes.compare(key, maxReadKey()) >= 0) return Errors.failed(Errors.KEY_OUTSIDE_LEGAL_RANGE);
     if (key.length > keyLimit(key)) return Errors.failed(Errors.KEY_TOO_LARGE);
+    byte[] expected;
+    try {
+      expected =
+          buf.lookup(key) == WriteBuffer.Lookup.KNOWN
+              ? buf.value(key, null)
+              : buf.value(key, store.get(key, readVersionForRead()));
+    } catch (FDBException e) {
+      return CompletableFuture.failedFuture(e); // nothing reserved yet, so no slot to give back
+    }
     CompletableFuture<Void> future = new CompletableFuture<>();
     if (!store.watches.reserve(future)) return Errors.failed(Errors.TOO_MANY_WATCHES);
-    long rv = readVersionForRead();
-    byte[] expected =
-        buffer.lookup(key) == WriteBuffer.Lookup.KNOWN
-            ? buffer.value(key, null)
-            : buffer.value(key, store.get(key, rv));
-    watches.add(new PendingWatch(key, expected, future));
+    watches.add(new PendingWatch(key.clone(), expected, future));
     return future;
   }
 
@@ -708,65 +816,60 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
 
   // ---------------------------------------------------------------- retry
 
+  /**
+   * As fdb-java's: an error that is not an FDBException (after unwrapping one CompletionException
+   * or ExecutionException) fails the returned future and leaves this transaction as it was. An
+   * FDBException ends this object whatever the outcome (later calls throw IllegalStateException);
+   * if FoundationDB would retry it, the future completes, after the backoff, with a new transaction
+   * for the next attempt.
+   */
   @Override
   public synchronized CompletableFuture<Transaction> onError(Throwable error) {
     Throwable t = error;
-    while ((t instanceof java.util.concurrent.CompletionException
+    if ((t instanceof java.util.concurrent.CompletionException
             || t instanceof java.util.concurrent.ExecutionException)
         && t.getCause() != null) {
       t = t.getCause();
     }
-    if (!(t instanceof FDBException)) return CompletableFuture.failedFuture(t);
-    FDBException e = (FDBException) t;
-    if (closed)
-      return CompletableFuture.failedFuture(
-          new IllegalStateException("Cannot access closed object"));
+    if (!(t instanceof FDBException e)) return CompletableFuture.failedFuture(t);
+    checkOpen();
     int code = e.getCode();
-    if (!Errors.isRetryable(code)
-        || (retryLimit >= 0 && retries >= retryLimit)
-        || state == State.CANCELLED) {
-      return CompletableFuture.failedFuture(e);
-    }
-    retries++;
+    boolean retry =
+        Errors.isRetryable(code)
+            && (retryLimit < 0 || retries < retryLimit)
+            && state != State.CANCELLED;
+    handOn();
+    if (!retry) return CompletableFuture.failedFuture(e);
+    EmbeddedTransaction next = new EmbeddedTransaction(this);
+    next.retries++;
     double maxDelay = maxRetryDelayMillis / 1000.0;
     double delaySeconds;
     if (Errors.isVersionError(code)) {
       delaySeconds = Math.min(0.01, maxDelay);
     } else {
       delaySeconds = Math.min(backoffSeconds, maxDelay) * ThreadLocalRandom.current().nextDouble();
-      backoffSeconds = Math.min(backoffSeconds * 2, maxDelay);
+      next.backoffSeconds = Math.min(backoffSeconds * 2, maxDelay);
     }
-    resetAttempt(Errors.error(Errors.TRANSACTION_CANCELLED));
     long delayMicros = (long) (delaySeconds * 1e6);
-    CompletableFuture<Transaction> next = new CompletableFuture<>();
+    CompletableFuture<Transaction> result = new CompletableFuture<>();
     CompletableFuture.delayedExecutor(delayMicros, TimeUnit.MICROSECONDS, executor)
-        .execute(() -> next.complete(this));
-    return next;
+        .execute(() -> result.complete(next));
+    return result;
   }
 
-  private void resetAttempt(FDBException forWatches) {
-    failWatches(forWatches);
-    state = State.ACTIVE;
+  /** Ends this attempt's object: its watches and versionstamp fail, its read version is freed. */
+  private void handOn() {
+    FDBException cancelled = Errors.error(Errors.TRANSACTION_CANCELLED);
+    failWatches(cancelled);
+    if (!versionstamp.isDone()) versionstamp.completeExceptionally(cancelled);
     releaseReadVersion();
-    readVersion = -1;
-    versionstampWanted = false;
-    readYourWritesDisabled = false;
-    nextWriteNoConflict = false;
-    accessSystemKeys = false;
-    readSystemKeys = false;
-    reads = new ArrayList<>();
-    writes = new ArrayList<>();
-    mutations = new ArrayList<>();
-    buffer = new WriteBuffer();
-    approximateSize = 0;
-    committedVersion = -1;
-    if (!versionstamp.isDone()) versionstamp.completeExceptionally(forWatches);
-    versionstamp = new CompletableFuture<>();
+    handedOn = true;
   }
 
   @Override
   public synchronized void cancel() {
-    if (closed || state == State.COMMITTED) return;
+    checkOpen();
+    if (state == State.COMMITTED) return;
     state = State.CANCELLED;
     FDBException e = Errors.error(Errors.TRANSACTION_CANCELLED);
     failWatches(e);
@@ -775,7 +878,7 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
 
   @Override
   public synchronized void close() {
-    if (closed) return;
+    if (closed || handedOn) return;
     if (state != State.COMMITTED) failWatches(Errors.error(Errors.TRANSACTION_CANCELLED));
     releaseReadVersion();
     closed = true;
@@ -789,7 +892,8 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
   }
 
   private synchronized void setOption(int code, byte @Nullable [] param) {
-    checkUsable();
+    checkOpen();
+    checkActive();
     switch (code) {
       case 30:
         nextWriteNoConflict = true;

@@ -21,7 +21,11 @@ import org.jspecify.annotations.Nullable;
 final class Watches {
   private final Map<ByteBuffer, List<Watch>> byKey = new HashMap<>();
   private final AtomicInteger outstanding = new AtomicInteger();
-  private final int limit;
+
+  /** The largest limit FoundationDB accepts (ABSOLUTE_MAX_WATCHES). */
+  static final int ABSOLUTE_MAX = 1_000_000;
+
+  private volatile int limit;
   private final Executor executor;
 
   private static final class Watch {
@@ -37,6 +41,11 @@ final class Watches {
   Watches(int limit, Executor executor) {
     this.limit = limit;
     this.executor = executor;
+  }
+
+  /** Changes the limit for watches created from now on (DatabaseOptions.setMaxWatches). */
+  void setLimit(int limit) {
+    this.limit = limit;
   }
 
   /**

@@ -137,6 +137,13 @@ final class WriteBuffer {
     }
   }
 
+  /** True if one clear of this transaction covers all of [begin, end). */
+  boolean clearedThroughout(byte[] begin, byte[] end) {
+    if (Bytes.compare(begin, end) >= 0) return false;
+    Map.Entry<byte[], byte[]> r = cleared.floorEntry(begin);
+    return r != null && Bytes.compare(end, r.getValue()) <= 0;
+  }
+
   private boolean isCleared(byte[] key) {
     Map.Entry<byte[], byte[]> r = cleared.floorEntry(key);
     return r != null && Bytes.compare(key, r.getValue()) < 0;

@@ -20,9 +20,15 @@ import org.jspecify.annotations.Nullable;
  * <p>Changes are written through a {@link Changes} opened by one call of a layer operation inside
  * its transaction body, and closed when the call has written them all; closing sets {@code
  * meta_version} once for all of them. A split of one range into 5,001 writes 5,002 changelog
- * entries but one {@code meta_version} mutation. The scope is the call, not the transaction:
- * fdb-embedded hands a retried body the same Transaction object, so a once-per-transaction flag
- * would skip the bump on every attempt after the first, while a retried body opens a new Changes.
+ * entries but one {@code meta_version} mutation. The scope is the call, not the transaction: one
+ * transaction attempt may hold several calls (LocalCluster adds replicas and a lease in one), and
+ * each call's writes must be followed by its own bump.
+ *
+ * <p>The user versions that order a commit's changelog entries must differ across all calls of one
+ * attempt, so that count belongs to the attempt, and the Transaction object is the only thing its
+ * calls share: both backends hand each attempt a new object (onError returns one), so a retried
+ * body starts again from 0. It is held weakly and nothing else is keyed on the object (STYLE.md
+ * 19); state that must outlive an attempt (ids, op records) stays outside the body.
  */
 final class RouteWriter {
   static final String ROLE_LEASEHOLDER = "LEASEHOLDER";
@@ -30,7 +36,7 @@ final class RouteWriter {
 
   private final Keyspace ks;
 
-  /** Changelog entries written so far by each transaction: their user versions must differ. */
+  /** Changelog entries written so far by each transaction attempt: their user versions differ. */
   private final Map<Transaction, Integer> entriesByTransaction =
       Collections.synchronizedMap(new WeakHashMap<>());
 

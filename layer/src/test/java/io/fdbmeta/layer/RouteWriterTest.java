@@ -13,13 +13,20 @@ import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
-/** meta_version is set once per writing call, and by every attempt of a retried body. */
+/**
+ * meta_version is set once per writing call, and by every attempt of a retried body; each attempt
+ * numbers its changelog entries afresh.
+ */
 class RouteWriterTest {
 
   @Test
@@ -53,6 +60,53 @@ class RouteWriterTest {
         RouteFixtures.randomSplit(f.db, f.catalog, rnd, 1_000);
         assertMetaVersionIsNewestChange(f);
       }
+    }
+  }
+
+  @Test
+  void everyCommitNumbersItsChangelogEntriesFromZero() {
+    try (Fixture f = new Fixture(FaultPlan.seeded(7).notCommitted(0.5).build())) {
+      Random rnd = new Random(7);
+      for (int i = 0; i < 20; i++) RouteFixtures.randomSplit(f.db, f.catalog, rnd, 1_000);
+      Map<String, List<Integer>> userVersionsByCommit = new LinkedHashMap<>();
+      for (KeyValue kv : changelog(f)) {
+        Versionstamp position = Versionstamps.position(f.ks.changelogSubspace(), kv.getKey());
+        userVersionsByCommit
+            .computeIfAbsent(
+                HexFormat.of().formatHex(position.getTransactionVersion()),
+                commit -> new ArrayList<>())
+            .add(position.getUserVersion());
+      }
+      assertThat(userVersionsByCommit).hasSizeGreaterThan(1);
+      userVersionsByCommit.forEach(
+          (commit, userVersions) ->
+              assertThat(userVersions)
+                  .as("user versions of commit %s, retried or not", commit)
+                  .isEqualTo(IntStream.range(0, userVersions.size()).boxed().toList()));
+    }
+  }
+
+  @Test
+  void severalCallsInOneTransactionKeepEveryChangelogEntry() {
+    try (Fixture f = new Fixture()) {
+      RouteFixtures.registerNode(f.db, f.ks, "n1");
+      RouteFixtures.registerNode(f.db, f.ks, "n2");
+      int before = changelog(f).size();
+      f.db.run(
+          tr -> {
+            f.catalog.addReplicaAsync(tr, f.root.rangeId(), "n1", -1).join();
+            f.catalog.addReplicaAsync(tr, f.root.rangeId(), "n2", -1).join();
+            return null;
+          });
+      List<KeyValue> log = changelog(f);
+      assertThat(log).hasSize(before + 2);
+      assertThat(
+              log.subList(before, log.size()).stream()
+                  .map(kv -> Versionstamps.position(f.ks.changelogSubspace(), kv.getKey()))
+                  .map(Versionstamp::getUserVersion)
+                  .toList())
+          .containsExactly(0, 1);
+      assertMetaVersionIsNewestChange(f);
     }
   }
 

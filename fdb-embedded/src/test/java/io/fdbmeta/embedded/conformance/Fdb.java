@@ -38,6 +38,7 @@ final class Fdb {
   static final int CLIENT_INVALID_OPERATION = 2000;
   static final int KEY_OUTSIDE_LEGAL_RANGE = 2004;
   static final int INVERTED_RANGE = 2005;
+  static final int USED_DURING_COMMIT = 2017;
   static final int TRANSACTION_TOO_LARGE = 2101;
   static final int KEY_TOO_LARGE = 2102;
   static final int VALUE_TOO_LARGE = 2103;

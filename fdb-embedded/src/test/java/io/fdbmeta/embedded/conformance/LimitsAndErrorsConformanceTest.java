@@ -124,6 +124,30 @@ class LimitsAndErrorsConformanceTest {
   }
 
   @ConformanceTest
+  void readsAnsweredFromOwnWritesOutliveFiveSeconds(Backend backend) {
+    Database db = backend.db();
+    db.run(
+        tr -> {
+          tr.set(b("old/1"), b("db"));
+          return null;
+        });
+    try (Transaction tr = db.createTransaction()) {
+      tr.clear(b(""), b("\u00ff"));
+      tr.set(b("mine/1"), b("1"));
+      tr.set(b("mine/2"), b("2"));
+      assertThat(s(tr.get(b("mine/1")).join())).isEqualTo("1");
+      backend.elapse(Duration.ofMillis(6_000));
+      // FoundationDB answers these from the write map, without a storage read.
+      assertThat(s(tr.get(b("mine/2")).join())).isEqualTo("2");
+      assertThat(tr.get(b("old/1")).join()).as("cleared by this transaction").isNull();
+      assertThat(tr.getRange(b("m"), b("n")).asList().join())
+          .extracting(kv -> s(kv.getKey()))
+          .containsExactly("mine/1", "mine/2");
+      assertThat(tr.getRange(b(""), b("\u00ff")).asList().join()).hasSize(2);
+    }
+  }
+
+  @ConformanceTest
   void timeoutOption(Backend backend) {
     Database db = backend.db();
     try (Transaction tr = db.createTransaction()) {

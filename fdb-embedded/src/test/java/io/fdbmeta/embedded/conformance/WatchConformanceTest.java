@@ -2,6 +2,7 @@ package io.fdbmeta.embedded.conformance;
 
 import static io.fdbmeta.embedded.conformance.Fdb.TOO_MANY_WATCHES;
 import static io.fdbmeta.embedded.conformance.Fdb.TRANSACTION_CANCELLED;
+import static io.fdbmeta.embedded.conformance.Fdb.TRANSACTION_TOO_OLD;
 import static io.fdbmeta.embedded.conformance.Fdb.WATCHES_DISABLED;
 import static io.fdbmeta.embedded.conformance.Fdb.assertFdbError;
 import static io.fdbmeta.embedded.conformance.Fdb.await;
@@ -9,6 +10,7 @@ import static io.fdbmeta.embedded.conformance.Fdb.b;
 
 import com.apple.foundationdb.Database;
 import com.apple.foundationdb.Transaction;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -165,6 +167,46 @@ class WatchConformanceTest {
       await(outstanding.get(0));
     } finally {
       outstanding.forEach(f -> f.cancel(true));
+    }
+  }
+
+  @ConformanceTest
+  void setMaxWatchesLimitsOutstandingWatches(Backend backend) {
+    Database db = backend.db();
+    db.options().setMaxWatches(1);
+    CompletableFuture<Void> first = null;
+    try {
+      first = watch(db, "limited1");
+      CompletableFuture<Void> second = watch(db, "limited2");
+      assertFdbError(TOO_MANY_WATCHES, () -> await(second));
+    } finally {
+      if (first != null) first.cancel(true);
+      db.options().setMaxWatches(Backend.Options.DEFAULT_MAX_WATCHES);
+    }
+  }
+
+  @ConformanceTest
+  void failedWatchReportsThroughItsFutureAndFreesItsSlot(Backend backend) {
+    Database db = backend.db(Backend.Options.defaults().withMaxWatches(1));
+    put(db, "slot", "1");
+    try (Transaction tr = db.createTransaction()) {
+      tr.getReadVersion().join();
+      backend.elapse(Duration.ofMillis(6_000));
+      CompletableFuture<Void> tooOld = tr.watch(b("slot")); // must not throw
+      assertFdbError(TRANSACTION_TOO_OLD, () -> await(tooOld));
+    }
+    try (Transaction tr = db.createTransaction()) {
+      tr.cancel();
+      CompletableFuture<Void> cancelled = tr.watch(b("slot")); // must not throw
+      assertFdbError(TRANSACTION_CANCELLED, () -> await(cancelled));
+    }
+    CompletableFuture<Void> fresh = watch(db, "slot");
+    try {
+      assertStaysQuiet(fresh, "the only slot is free again and nothing changed");
+      put(db, "slot", "2");
+      await(fresh);
+    } finally {
+      fresh.cancel(true);
     }
   }
 }
