@@ -53,7 +53,8 @@ import org.jspecify.annotations.Nullable;
  * trickling in do not extend it); a request's head and body are bounded ({@link Limits}); at {@link
  * Limits#maxConnections} a new connection closes the longest-open one rather than being refused, so
  * slow clients can never lock a checker out; and a connection whose replies the client does not
- * read is not read from until they drain. All of it runs on one event loop thread of its own.
+ * read is not read from until they drain, and is closed if it sent another request meanwhile. All
+ * of it runs on one event loop thread of its own.
  *
  * <pre>{@code
  * try (AdminServer admin = AdminServer.start("127.0.0.1", 0, Map.of(
