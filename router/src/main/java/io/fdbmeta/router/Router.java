@@ -20,14 +20,13 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.GlobalEventExecutor;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -41,6 +40,7 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  */
 public final class Router implements AutoCloseable {
+  private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
   private final RouterConfig config;
   private final RouterMetrics metrics;
   private final RouteCache cache;
@@ -116,14 +116,14 @@ public final class Router implements AutoCloseable {
       a =
           config.adminPort() < 0
               ? null
-              : new AdminServer(
-                  config.host(), config.adminPort(), metrics::prometheus, () -> serving);
+              : AdminServer.start(
+                  config.adminHost(),
+                  config.adminPort(),
+                  adminRoutes(),
+                  AdminServer.Limits.DEFAULT);
       this.admin = a;
       registerGauges();
       ok = true;
-    } catch (IOException e) {
-      throw new UncheckedIOException(
-          "cannot open the router's admin port " + config.adminPort(), e);
     } finally {
       if (!ok) {
         sync.close();
@@ -149,6 +149,28 @@ public final class Router implements AutoCloseable {
         Objects.requireNonNull(config, "config"),
         Objects.requireNonNull(db, "db"),
         Objects.requireNonNull(keyspace, "keyspace"));
+  }
+
+  /**
+   * {@code /metrics}; {@code /healthz} (the process answers); {@code /readyz} and its older name
+   * {@code /health} (the route table is loaded and the router accepts clients; 503 before that and
+   * while draining).
+   */
+  private Map<String, Supplier<AdminServer.Reply>> adminRoutes() {
+    Supplier<AdminServer.Reply> ready =
+        () ->
+            serving
+                ? AdminServer.Reply.text(200, "ok\n")
+                : AdminServer.Reply.text(503, "unavailable\n");
+    return Map.of(
+        "/metrics",
+        () -> new AdminServer.Reply(200, PROMETHEUS_TEXT, metrics.prometheus()),
+        "/healthz",
+        () -> AdminServer.Reply.text(200, "ok\n"),
+        "/readyz",
+        ready,
+        "/health",
+        ready);
   }
 
   private static void join(java.util.concurrent.CompletableFuture<?> f) {

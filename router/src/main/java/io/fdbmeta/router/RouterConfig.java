@@ -9,11 +9,12 @@ import java.util.Objects;
 /**
  * How a router runs. Built with {@link #builder()}; every setting is validated when set, with a
  * message naming it. Defaults suit a local demo: RESP on 127.0.0.1:6380, admin HTTP on an ephemeral
- * port.
+ * port of 127.0.0.1.
  */
 public final class RouterConfig {
   private final String host;
   private final int port;
+  private final String adminHost;
   private final int adminPort;
   private final String cluster;
   private final long routeCacheBytes;
@@ -40,6 +41,7 @@ public final class RouterConfig {
   private RouterConfig(Builder b) {
     this.host = b.host;
     this.port = b.port;
+    this.adminHost = b.adminHost;
     this.adminPort = b.adminPort;
     this.cluster = b.cluster;
     this.routeCacheBytes = b.routeCacheBytes;
@@ -92,6 +94,11 @@ public final class RouterConfig {
   /** RESP port; 0 picks a free one (see {@link Router#address()}). */
   public int port() {
     return port;
+  }
+
+  /** The admin HTTP port's address (127.0.0.1 unless set: metrics and health are not public). */
+  public String adminHost() {
+    return adminHost;
   }
 
   /** Admin HTTP port; 0 picks a free one, -1 disables it. */
@@ -188,6 +195,7 @@ public final class RouterConfig {
   public static final class Builder {
     private String host = "127.0.0.1";
     private int port = 6380;
+    private String adminHost = "127.0.0.1";
     private int adminPort = 0;
     private String cluster = "default";
     private long routeCacheBytes = 256L << 20;
@@ -222,6 +230,11 @@ public final class RouterConfig {
       if (p < 0 || p > 65535)
         throw new IllegalArgumentException("port must be in [0, 65535], got " + p);
       this.port = p;
+      return this;
+    }
+
+    public Builder adminHost(String h) {
+      this.adminHost = Objects.requireNonNull(h, "adminHost");
       return this;
     }
 

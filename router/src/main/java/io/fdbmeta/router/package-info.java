@@ -43,7 +43,9 @@
  *   <li>{@link io.fdbmeta.router.RouteCache}: the weight-bounded route table with allocation-free
  *       lookups, fed by the layer's {@link io.fdbmeta.layer.route.ChangeFeed} and by redirects.
  *   <li>{@link io.fdbmeta.router.RouterMetrics}: counters and histograms, Prometheus text on the
- *       admin port's {@code /metrics}; {@code /health} says whether the router serves.
+ *       admin port's {@code /metrics}; {@code /healthz} says the process answers, {@code /readyz}
+ *       (and {@code /health}) whether the router serves. The port is an {@link
+ *       io.fdbmeta.router.AdminServer}, on 127.0.0.1 unless configured otherwise.
  * </ul>
  */
 @NullMarked

@@ -6,9 +6,10 @@ import java.util.HexFormat;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Keys on the command line and in output. Input is UTF-8 text, or with {@code --hex} hex digits
- * (optionally prefixed 0x). Output uses FoundationDB's printable form: printable ASCII as is,
- * backslash doubled, every other byte as \xNN.
+ * Keys on the command line and in output. Input is UTF-8 text (see {@link KeyArgs} for text that
+ * did not arrive as UTF-8), or with {@code --hex} hex digits (optionally prefixed 0x). Output uses
+ * FoundationDB's printable form: printable ASCII as is, backslash doubled, every other byte as
+ * \xNN.
  */
 final class Keys {
   private Keys() {}

@@ -98,8 +98,10 @@ final class NodesAddCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), "--addr " + e.getMessage());
     }
+    KeyArgs.text(spec, "ID", nodeId);
     for (String[] named :
         new String[][] {{"--zone", zone}, {"--rack", rack}, {"--region", region}}) {
+      KeyArgs.text(spec, named[0], named[1]);
       if (named[1].isBlank())
         throw new ParameterException(spec.commandLine(), named[0] + " must not be empty");
     }

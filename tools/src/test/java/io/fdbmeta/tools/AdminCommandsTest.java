@@ -389,4 +389,49 @@ class AdminCommandsTest {
         .contains("unknown command 'spilt'")
         .contains("split");
   }
+
+  /** A byte that is not UTF-8 reaches Java's argv as U+FFFD: such a key is refused, not stored. */
+  @Test
+  void nonUtf8KeyIsRefusedNotReplacedByUfffd() {
+    ok("init");
+    for (String cmd : List.of("lookup", "split")) {
+      List<String> args = new ArrayList<>(List.of("ranges", cmd));
+      if (cmd.equals("split")) args.add("1");
+      args.add("k\uFFFDy");
+      assertThat(fails(2, args.toArray(String[]::new)).err())
+          .as(cmd)
+          .startsWith("fdbmeta ranges " + cmd + ": KEY 'k\uFFFDy' is not valid ")
+          .contains("--hex");
+    }
+    assertThat(arr(json(ok("ranges", "list", "--json")).get("ranges"))).hasSize(1);
+  }
+
+  @Test
+  void hexKeyTakesNonUtf8BytesExactly() {
+    ok("init");
+    Map<String, Object> split = json(ok("ranges", "split", "1", "--hex", "6bff00", "--json"));
+    assertThat(split).containsEntry("keyHex", "6bff00");
+    Map<String, Object> found = json(ok("ranges", "lookup", "--hex", "6bff00", "--json"));
+    assertThat(obj(found.get("range"))).containsEntry("startHex", "6bff00");
+  }
+
+  @Test
+  void nonUtf8NodeArgumentIsRefusedNotReplacedByUfffd() {
+    String bad = "z\uFFFD";
+    for (String opt : List.of("--zone", "--rack", "--region")) {
+      Map<String, String> given =
+          new java.util.LinkedHashMap<>(Map.of("--zone", "z", "--rack", "r"));
+      given.put(opt, bad);
+      List<String> args = new ArrayList<>(List.of("nodes", "add", "n1", "--addr", "h:1"));
+      given.forEach((name, value) -> args.addAll(List.of(name, value)));
+      assertThat(fails(2, args.toArray(String[]::new)).err())
+          .as(opt)
+          .startsWith("fdbmeta nodes add: " + opt + " '" + bad + "' is not valid ");
+    }
+    assertThat(
+            fails(2, "nodes", "add", "n\uFFFD1", "--addr", "h:1", "--zone", "z", "--rack", "r")
+                .err())
+        .startsWith("fdbmeta nodes add: ID 'n\uFFFD1' is not valid ");
+    assertThat(json(ok("nodes", "list", "--json")).toString()).doesNotContain("\uFFFD");
+  }
 }
