@@ -7,6 +7,7 @@ import io.fdbmeta.layer.LayerConfig;
 import io.fdbmeta.layer.NodeRegistry;
 import io.fdbmeta.layer.RangeCatalog;
 import io.fdbmeta.layer.route.ChangeFeed;
+import io.fdbmeta.wire.Command;
 import io.fdbmeta.wire.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -107,6 +108,7 @@ public final class Router implements AutoCloseable {
               .channel(transport.serverSocketChannel())
               .option(ChannelOption.SO_BACKLOG, 1024)
               .childOption(ChannelOption.AUTO_READ, false)
+              .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
               .childOption(ChannelOption.TCP_NODELAY, true)
               .childOption(
                   ChannelOption.WRITE_BUFFER_WATER_MARK,

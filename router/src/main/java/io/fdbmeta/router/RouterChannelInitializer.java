@@ -16,9 +16,11 @@ import java.util.concurrent.TimeUnit;
  * flush      FlushConsolidationHandler  one flush per read batch, or per loop turn for async replies
  * limit      ConnectionLimiter          connection cap (shared)
  * idle       IdleStateHandler           read-idle timer; ClientHandler closes if nothing is in flight
- * resp       RespDecoder                bytes to RespCommand, lengths checked before allocation
+ * resp       RespDecoder                bytes to RespCommand, lengths checked before allocation,
+ *                                       memory of incomplete commands bounded (per connection, total)
  * deadline   RequestDeadlineHandler     a command must arrive whole within the request deadline
- * client     ClientHandler              commands, routing, replies in order, backpressure
+ * client     ClientHandler              glue: RespParser, ReplyQueue (order, gate, backpressure),
+ *                                       Commands (KeysOp, ScanOp, answers at once)
  * </pre>
  */
 final class RouterChannelInitializer extends ChannelInitializer<Channel> {
@@ -39,7 +41,11 @@ final class RouterChannelInitializer extends ChannelInitializer<Channel> {
     flushing(p);
     limiting(p);
     idling(p);
-    RespDecoder decoder = new RespDecoder(svc.config.respLimits());
+    RespDecoder decoder =
+        new RespDecoder(
+            svc.config.respLimits(),
+            svc.config.incompleteBytesPerConnection(),
+            svc.incompleteBytes);
     decoding(p, decoder);
     deadlines(p, decoder);
     serving(p);

@@ -34,6 +34,8 @@ public final class RouterConfig {
   private final int writeLowWaterMark;
   private final int writeHighWaterMark;
   private final RespDecoder.Limits respLimits;
+  private final long incompleteBytesPerConnection;
+  private final long incompleteBytesTotal;
   private final int nodeMaxFrameBytes;
   private final int rangeDefaultLimit;
   private final int rangeMaxLimit;
@@ -61,6 +63,8 @@ public final class RouterConfig {
     this.writeLowWaterMark = b.writeLowWaterMark;
     this.writeHighWaterMark = b.writeHighWaterMark;
     this.respLimits = b.respLimits;
+    this.incompleteBytesPerConnection = b.incompleteBytesPerConnection;
+    this.incompleteBytesTotal = b.incompleteBytesTotal;
     this.nodeMaxFrameBytes = b.nodeMaxFrameBytes;
     this.rangeDefaultLimit = b.rangeDefaultLimit;
     this.rangeMaxLimit = b.rangeMaxLimit;
@@ -74,6 +78,13 @@ public final class RouterConfig {
               + " must be <= writeHighWaterMark "
               + writeHighWaterMark);
     }
+    if (incompleteBytesPerConnection < respLimits.maxCommandBytes())
+      throw new IllegalArgumentException(
+          "incomplete command bytes per connection "
+              + incompleteBytesPerConnection
+              + " must be >= the RESP limit of "
+              + respLimits.maxCommandBytes()
+              + " command bytes, or legal commands are refused");
     if (rangeDefaultLimit > rangeMaxLimit)
       throw new IllegalArgumentException(
           "rangeDefaultLimit " + rangeDefaultLimit + " must be <= rangeMaxLimit " + rangeMaxLimit);
@@ -179,6 +190,16 @@ public final class RouterConfig {
     return respLimits;
   }
 
+  /** Most bytes one connection's incomplete command may hold (see {@link RespDecoder}). */
+  public long incompleteBytesPerConnection() {
+    return incompleteBytesPerConnection;
+  }
+
+  /** Most bytes the incomplete commands of all connections may hold together. */
+  public long incompleteBytesTotal() {
+    return incompleteBytesTotal;
+  }
+
   public int nodeMaxFrameBytes() {
     return nodeMaxFrameBytes;
   }
@@ -215,6 +236,8 @@ public final class RouterConfig {
     private int writeLowWaterMark = 64 << 10;
     private int writeHighWaterMark = 256 << 10;
     private RespDecoder.Limits respLimits = RespDecoder.Limits.DEFAULT;
+    private long incompleteBytesPerConnection = 96L << 20;
+    private long incompleteBytesTotal = 512L << 20;
     private int nodeMaxFrameBytes = NodeCodec.DEFAULT_MAX_FRAME_BYTES;
     private int rangeDefaultLimit = 100;
     private int rangeMaxLimit = 10_000;
@@ -366,6 +389,23 @@ public final class RouterConfig {
 
     public Builder respLimits(RespDecoder.Limits l) {
       this.respLimits = Objects.requireNonNull(l, "respLimits");
+      return this;
+    }
+
+    /**
+     * Memory that commands still arriving may hold: per connection (at least the RESP limits'
+     * command bytes), and all connections together. A connection over either gets {@code -ERR} and
+     * is closed; others are not affected.
+     */
+    public Builder incompleteCommandBytes(long perConnection, long total) {
+      if (perConnection < 1 || total < perConnection)
+        throw new IllegalArgumentException(
+            "incomplete command bytes need 1 <= per connection <= total, got "
+                + perConnection
+                + ", "
+                + total);
+      this.incompleteBytesPerConnection = perConnection;
+      this.incompleteBytesTotal = total;
       return this;
     }
 

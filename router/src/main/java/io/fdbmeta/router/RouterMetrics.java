@@ -1,5 +1,6 @@
 package io.fdbmeta.router;
 
+import io.fdbmeta.wire.Command;
 import io.fdbmeta.wire.ReplyStatus;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,7 +15,8 @@ import java.util.function.LongSupplier;
  *
  * <p>Series: {@code fdbmeta_router_requests_total{command}}, {@code
  * fdbmeta_router_errors_total{kind}} (an {@link UpstreamFailure} tag, or {@code protocol}, {@code
- * client} for bad commands, {@code rejected} for connections over the cap), {@code
+ * incomplete_over_limit} for connections whose partial command held too much, {@code client} for
+ * bad commands, {@code rejected} for connections over the cap), {@code
  * fdbmeta_router_redirects_total{status}}, {@code fdbmeta_router_retries_total}, {@code
  * fdbmeta_router_coalesced_gets_total}, {@code fdbmeta_router_request_seconds{command}}
  * (histogram), connection gauges, and the route cache's size, weight and lag behind {@code
@@ -73,6 +75,7 @@ public final class RouterMetrics {
   private final Histogram[] latency = new Histogram[Command.values().length];
   private final LongAdder[] failures = adders(UpstreamFailure.values().length);
   private final LongAdder protocolErrors = new LongAdder();
+  private final LongAdder incompleteRejections = new LongAdder();
   private final LongAdder clientErrors = new LongAdder();
   private final LongAdder rejectedConnections = new LongAdder();
   private final LongAdder[] redirects = adders(ReplyStatus.values().length);
@@ -109,6 +112,11 @@ public final class RouterMetrics {
 
   void protocolError() {
     protocolErrors.increment();
+  }
+
+  /** A connection closed because its incomplete command held more than the limits allow. */
+  void incompleteCommandRejected() {
+    incompleteRejections.increment();
   }
 
   void clientError() {
@@ -169,6 +177,10 @@ public final class RouterMetrics {
     return protocolErrors.sum();
   }
 
+  public long incompleteCommandRejections() {
+    return incompleteRejections.sum();
+  }
+
   public long clientErrors() {
     return clientErrors.sum();
   }
@@ -219,6 +231,12 @@ public final class RouterMetrics {
     for (UpstreamFailure f : UpstreamFailure.values())
       sample(sb, "fdbmeta_router_errors_total", "kind", f.tag, failures[f.ordinal()].sum());
     sample(sb, "fdbmeta_router_errors_total", "kind", "protocol", protocolErrors.sum());
+    sample(
+        sb,
+        "fdbmeta_router_errors_total",
+        "kind",
+        "incomplete_over_limit",
+        incompleteRejections.sum());
     sample(sb, "fdbmeta_router_errors_total", "kind", "client", clientErrors.sum());
     sample(sb, "fdbmeta_router_errors_total", "kind", "rejected", rejectedConnections.sum());
     sample(sb, "fdbmeta_router_errors_total", "kind", "deadline", deadlineCloses.sum());

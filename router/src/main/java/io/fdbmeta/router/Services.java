@@ -1,8 +1,12 @@
 package io.fdbmeta.router;
 
+import io.fdbmeta.wire.Command;
+import io.fdbmeta.wire.RespDecoder;
+import io.fdbmeta.wire.RespParser;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.AbstractScheduledEventExecutor;
 import io.netty.util.concurrent.EventExecutor;
+import java.util.EnumSet;
 import java.util.Map;
 import java.util.function.Function;
 
@@ -14,6 +18,12 @@ final class Services {
   final RouterMetrics metrics;
   final Function<EventLoop, Upstream> upstreams;
   final Function<String, String> info;
+
+  /** Checks each decoded command against what the router serves. */
+  final RespParser parser;
+
+  /** What the incomplete commands of all client connections may hold together. */
+  final RespDecoder.Budget incompleteBytes;
 
   Services(
       RouterConfig config,
@@ -28,6 +38,12 @@ final class Services {
     this.metrics = metrics;
     this.upstreams = upstreams;
     this.info = info;
+    this.parser =
+        new RespParser(
+            EnumSet.complementOf(EnumSet.of(Command.UNKNOWN)),
+            config.rangeDefaultLimit(),
+            config.rangeMaxLimit());
+    this.incompleteBytes = new RespDecoder.Budget(config.incompleteBytesTotal());
   }
 
   static Function<EventLoop, Upstream> fixed(Map<EventLoop, Upstream> byLoop) {

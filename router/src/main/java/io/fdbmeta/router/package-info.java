@@ -15,8 +15,10 @@
  *   <li>{@code GET key}, {@code SET key value} (no options), {@code DEL key...}, {@code EXISTS
  *       key...}: as in Redis.
  *   <li>{@code MGET key...}, {@code MSET key value...}: keys are grouped by range and each group is
- *       one request to that range's leaseholder, all in parallel; the reply lists values in the
- *       order of the keys. MSET is atomic per range, not across ranges: if one group fails the
+ *       one request to that range's leaseholder (a group of more than 1,000 keys goes as several
+ *       requests, and one command has at most 4 requests in flight, so that one huge command leaves
+ *       room for other clients); the reply lists values in the order of the keys. MSET is atomic
+ *       per range for up to 1,000 keys of that range, not across ranges: if one group fails the
  *       command answers an error and other groups may have been written.
  *   <li>{@code RANGE start end [LIMIT n]}: the pairs with {@code start <= key < end} in key order,
  *       as a flat array {@code key1 value1 key2 value2 ...}, at most {@code n} pairs (default 100,
@@ -30,10 +32,19 @@
  *       route cache size and lag).
  * </ul>
  *
- * Errors: unknown commands and wrong arguments get {@code -ERR ...} and the connection stays open.
- * Malformed RESP gets {@code -ERR Protocol error: ...} after the replies of the commands before it,
- * then the connection closes. Routing failures get the error of an {@link
- * io.fdbmeta.router.UpstreamFailure} ({@code -TRYAGAIN}, {@code -TIMEOUT}, {@code -BUSY}, ...).
+ * Errors: unknown commands and wrong arguments get {@code -ERR ...} (the texts of {@link
+ * io.fdbmeta.wire.RespParser}, the same as a storage node's own RESP port) and the connection stays
+ * open. Malformed RESP gets {@code -ERR Protocol error: ...} after the replies of the commands
+ * before it, then the connection closes; so does a command still arriving that holds more memory
+ * than its connection or all connections together may hold ({@link
+ * io.fdbmeta.router.RouterConfig.Builder#incompleteCommandBytes}). Routing failures get the error
+ * of an {@link io.fdbmeta.router.UpstreamFailure} ({@code -TRYAGAIN}, {@code -TIMEOUT}, {@code
+ * -BUSY}, ...).
+ *
+ * <p>Backpressure and closing: a client that does not read its replies stops being served and read
+ * once its unread replies pass the write high-water mark, whatever the commands (INFO and errors
+ * too). A client that half-closes (shuts down its write side) still gets the replies to every
+ * command it sent; the router then closes the connection. QUIT closes after its reply.
  *
  * <h2>Pieces</h2>
  *
@@ -46,6 +57,22 @@
  *       admin port's {@code /metrics}; {@code /healthz} says the process answers, {@code /readyz}
  *       (and {@code /health}) whether the router serves. The port is an {@link
  *       io.fdbmeta.router.AdminServer}, on 127.0.0.1 unless configured otherwise.
+ * </ul>
+ *
+ * <p>A client connection ({@code RouterChannelInitializer} names its pipeline's steps), inside:
+ *
+ * <ul>
+ *   <li>{@code ClientHandler}: channel glue only; parses each decoded command with the router's
+ *       {@link io.fdbmeta.wire.RespParser} and hands it to the reply queue.
+ *   <li>{@code ReplyQueue}: replies in command order, the order-of-effects gate ({@code KeyGate}: a
+ *       command touching a key an unanswered earlier one writes, or writing one it touches, waits;
+ *       cost proportional to the keys involved), and backpressure for every reply path.
+ *   <li>{@code Commands}: starts a request: a {@code KeysOp} (GET, SET, DEL, EXISTS, MGET, MSET:
+ *       keys split by range into bounded batches), a {@code ScanOp} (RANGE: a walk range by range),
+ *       or an answer at once; each is an {@code Op}, a slot in the reply order.
+ *   <li>{@code Routed}: one node request of an op, sent to the range's leaseholder through the
+ *       loop's {@code Upstream}, with redirects, backoff and retries within the command's budget.
+ *   <li>{@code ClientSession}: what a connection's ops share (services, loop, upstream, queue).
  * </ul>
  */
 @NullMarked

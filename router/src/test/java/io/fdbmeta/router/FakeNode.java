@@ -46,6 +46,9 @@ final class FakeNode implements AutoCloseable {
   final AtomicInteger peakOutstanding = new AtomicInteger();
   volatile long delayMillis;
 
+  /** The most keys one request carried. */
+  final AtomicInteger peakKeysPerRequest = new AtomicInteger();
+
   /** Answer replies of one read batch in reverse order. */
   volatile boolean reverse;
 
@@ -98,6 +101,7 @@ final class FakeNode implements AutoCloseable {
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, NodeRequest req) {
+      peakKeysPerRequest.accumulateAndGet(req.keys().length, Math::max);
       NodeReply reply = serve(req);
       int now = outstanding.incrementAndGet();
       peakOutstanding.accumulateAndGet(now, Math::max);

@@ -2,6 +2,7 @@ package io.fdbmeta.router;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fdbmeta.wire.Command;
 import io.fdbmeta.wire.RespDecoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -12,6 +13,7 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
 /** The client pipeline's handlers on EmbeddedChannel: no sockets, no storage nodes. */
@@ -21,6 +23,12 @@ class HandlerTest {
       RouterConfig.builder().requestTimeout(Duration.ofMillis(100)).build();
 
   private Services services() {
+    return services(config, metrics, section -> "# Router\r\nsection:" + section + "\r\n");
+  }
+
+  /** Services with no catalog (every route load fails) and no upstreams. */
+  static Services services(
+      RouterConfig config, RouterMetrics metrics, Function<String, String> info) {
     RouteCache cache =
         new RouteCache(
             1 << 20,
@@ -28,13 +36,7 @@ class HandlerTest {
     NodeDirectory dir =
         new NodeDirectory(
             id -> CompletableFuture.completedFuture(Optional.empty()), System::nanoTime, 0);
-    return new Services(
-        config,
-        cache,
-        dir,
-        metrics,
-        loop -> null,
-        section -> "# Router\r\nsection:" + section + "\r\n");
+    return new Services(config, cache, dir, metrics, loop -> null, info);
   }
 
   private EmbeddedChannel client(ChannelHandler... first) {
@@ -174,5 +176,20 @@ class HandlerTest {
             "fdbmeta_router_request_seconds_count{command=\"get\"} 2\n",
             "fdbmeta_router_route_cache_ranges 7\n");
     assertThat(metrics.latency(Command.GET).quantileMicrosUpperBound(0.5)).isEqualTo(50);
+  }
+
+  @Test
+  void aConnectionWhoseIncompleteCommandHoldsTooMuchGetsAnErrorAndIsClosed() {
+    RespDecoder.Budget budget = new RespDecoder.Budget(1 << 20);
+    EmbeddedChannel ch = client(new RespDecoder(RespDecoder.Limits.DEFAULT, 4_096, budget));
+    ch.writeInbound(in("*1\r\n$4\r\nPING\r\n*2\r\n$4\r\nECHO\r\n$9000\r\n" + "x".repeat(5_000)));
+    ch.runPendingTasks();
+    assertThat(out(ch))
+        .isEqualTo(
+            "+PONG\r\n-ERR incomplete command holds more than 4096 bytes (the connection's limit)\r\n");
+    assertThat(ch.isOpen()).isFalse();
+    assertThat(metrics.incompleteCommandRejections()).isEqualTo(1);
+    assertThat(metrics.protocolErrors()).isZero();
+    assertThat(budget.used()).isZero();
   }
 }

@@ -69,6 +69,11 @@ final class RespClient implements AutoCloseable {
     return read();
   }
 
+  /** Shuts down the write side: the server reads end-of-input, the client can still read. */
+  void shutdownOutput() throws IOException {
+    socket.shutdownOutput();
+  }
+
   /** The next reply: String (simple), Err, Long, byte[] or null (bulk), List (array). */
   Object read() throws IOException {
     int type = in.read();

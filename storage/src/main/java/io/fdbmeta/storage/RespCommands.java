@@ -1,14 +1,15 @@
 package io.fdbmeta.storage;
 
 import io.fdbmeta.layer.RangeDescriptor;
+import io.fdbmeta.wire.Command;
 import io.fdbmeta.wire.NodeOp;
 import io.fdbmeta.wire.NodeReply;
 import io.fdbmeta.wire.NodeRequest;
 import io.fdbmeta.wire.Resp;
 import io.fdbmeta.wire.RespCommand;
+import io.fdbmeta.wire.RespParser;
+import io.fdbmeta.wire.RespRequest;
 import io.netty.buffer.ByteBuf;
-import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
@@ -24,7 +25,8 @@ import org.jspecify.annotations.Nullable;
  * naming the leaseholder (this is not Redis Cluster's "MOVED slot host:port": the address is the
  * leaseholder's node protocol port, not a RESP one). A lease being renewed or handed over, a
  * replica still copying its data or a write not acknowledged in time give -TRYAGAIN. Keys of one
- * command must lie in one range (-CROSSRANGE otherwise).
+ * command must lie in one range (-CROSSRANGE otherwise). Commands are checked by the same
+ * RespParser as the router's, so a mistake gets the same error on both ports.
  */
 /** The RESP commands of a storage node's own port: GET, SET, DEL, EXISTS, PING, ECHO, QUIT. */
 final class RespCommands {
@@ -33,6 +35,7 @@ final class RespCommands {
     void write(ByteBuf out);
   }
 
+  private static final RespParser PARSER = RespParser.forNode();
   private static final byte[][] NONE = new byte[0][];
   private static final Reply PONG = out -> Resp.simple(out, "PONG");
   private static final Reply OK = Resp::ok;
@@ -54,37 +57,24 @@ final class RespCommands {
   }
 
   CompletableFuture<Reply> execute(RespCommand c) {
-    String name = c.name();
-    int n = c.arity();
-    switch (name) {
-      case "PING":
-        if (n > 1) return arity(c);
-        return done(n == 0 ? PONG : bulk(c.arg(1)));
-      case "ECHO":
-        return n == 1 ? done(bulk(c.arg(1))) : arity(c);
-      case "QUIT":
-        return done(OK);
-      case "GET":
-        if (n != 1) return arity(c);
-        return node(NodeOp.GET, new byte[][] {c.arg(1)}, NONE)
-            .thenApply(r -> r.reply != null ? r.reply : bulk(r.node.values()[0]));
-      case "SET":
-        if (n < 2) return arity(c);
-        if (n > 2)
-          return done(error("ERR syntax error (this node takes SET key value, without options)"));
-        return node(NodeOp.SET, new byte[][] {c.arg(1)}, new byte[][] {c.arg(2)})
-            .thenApply(r -> r.reply != null ? r.reply : OK);
-      case "DEL":
-      case "EXISTS":
-        if (n < 1) return arity(c);
-        return node(
-                name.equals("DEL") ? NodeOp.DEL : NodeOp.EXISTS,
-                Arrays.copyOfRange(c.args(), 1, c.args().length),
-                NONE)
-            .thenApply(r -> r.reply != null ? r.reply : integer(r.node.number()));
-      default:
-        return done(error("ERR unknown command '" + printable(c.arg(0)) + "'"));
+    RespRequest r = PARSER.parse(c);
+    if (r instanceof RespRequest.Invalid bad) return done(error(bad.error()));
+    if (r instanceof RespRequest.Local l) {
+      return switch (l.command()) {
+        case PING -> done(l.message() == null ? PONG : bulk(l.message()));
+        case ECHO -> done(bulk(l.message()));
+        default -> done(OK); // QUIT
+      };
     }
+    if (r instanceof RespRequest.Get g)
+      return node(NodeOp.GET, new byte[][] {g.key()}, NONE)
+          .thenApply(o -> o.reply != null ? o.reply : bulk(o.node.values()[0]));
+    if (r instanceof RespRequest.Set set)
+      return node(NodeOp.SET, new byte[][] {set.key()}, new byte[][] {set.value()})
+          .thenApply(o -> o.reply != null ? o.reply : OK);
+    RespRequest.Keys k = (RespRequest.Keys) r; // DEL, EXISTS: the rest is not served here
+    return node(k.command() == Command.DEL ? NodeOp.DEL : NodeOp.EXISTS, k.keys(), NONE)
+        .thenApply(o -> o.reply != null ? o.reply : integer(o.node.number()));
   }
 
   /** The processor's reply, or the RESP reply that replaces it (refusals). */
@@ -144,14 +134,6 @@ final class RespCommands {
                         + (e == null ? " (" + address + ")" : "")));
   }
 
-  private static CompletableFuture<Reply> arity(RespCommand c) {
-    return done(
-        error(
-            "ERR wrong number of arguments for '"
-                + printable(c.arg(0)).toLowerCase()
-                + "' command"));
-  }
-
   private static Reply bulk(byte @Nullable [] b) {
     return out -> Resp.bulk(out, b);
   }
@@ -162,11 +144,6 @@ final class RespCommands {
 
   private static Reply error(String text) {
     return out -> Resp.error(out, text);
-  }
-
-  private static String printable(byte[] b) {
-    String s = new String(b, StandardCharsets.UTF_8);
-    return s.length() > 64 ? s.substring(0, 64) + "..." : s;
   }
 
   private static <T> CompletableFuture<T> done(T v) {

@@ -1,7 +1,9 @@
 package io.fdbmeta.storage;
 
+import io.fdbmeta.wire.Command;
 import io.fdbmeta.wire.Resp;
 import io.fdbmeta.wire.RespCommand;
+import io.fdbmeta.wire.RespParser;
 import io.fdbmeta.wire.RespProtocolError;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
@@ -49,12 +51,12 @@ final class RespHandler extends SimpleChannelInboundHandler<Object> {
     if (msg instanceof RespProtocolError) {
       closing = true;
       ctx.channel().config().setAutoRead(false);
-      String text = "ERR Protocol error: " + ((RespProtocolError) msg).message();
+      String text = RespParser.protocolError((RespProtocolError) msg);
       enqueue(ctx, CompletableFuture.completedFuture(out -> Resp.error(out, text)), true);
       return;
     }
     RespCommand c = (RespCommand) msg;
-    boolean quit = c.name().equals("QUIT");
+    boolean quit = Command.of(c.arg(0)) == Command.QUIT;
     if (quit) closing = true;
     enqueue(ctx, commands.execute(c), quit);
   }

@@ -5,7 +5,9 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.util.ByteProcessor;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 
 /*
  * Incremental RESP request decoder. Clients send arrays of bulk strings ("*2\r\n$3\r\nGET\r\n$1\r\na\r\n");
@@ -16,7 +18,16 @@ import java.util.List;
  * whole bulk is in the buffer. Every number is checked against Limits before it is used: an array
  * count or bulk length beyond the limits, a header line that does not end within a few bytes, or an
  * inline line longer than its limit is a protocol error, not an allocation or an unbounded wait for
- * a line end. The cumulated bytes are therefore bounded by the largest legal bulk plus a header.
+ * a line end.
+ *
+ * Memory held while a command is incomplete. An array header only promises arguments, so the
+ * argument table grows as they arrive (doubling, up to the announced count), never from the count
+ * alone: "*1048576" costs nothing until a million arguments follow. What an incomplete command
+ * holds (its arguments so far, a per-argument overhead and the cumulated bytes not yet decoded) is
+ * counted after every read against a per-connection bound and a Budget shared by the server's
+ * connections. Over either, the decoder emits a RespProtocolError marked overLimit: the handler
+ * answers -ERR and closes that connection, others keep their share. Hostile clients holding many
+ * partial commands at once thus cost at most the shared budget, not a heap each.
  *
  * Time is not its concern: a client that trickles a legal command slowly is cut off by the
  * channel's request deadline, not here.
@@ -54,6 +65,49 @@ public final class RespDecoder extends ByteToMessageDecoder {
     }
   }
 
+  /**
+   * Bytes that incomplete commands may hold, together, across the connections that share it (one
+   * per server). Thread-safe.
+   */
+  public static final class Budget {
+    private final long limit;
+    private final AtomicLong used = new AtomicLong();
+
+    public Budget(long limit) {
+      if (limit < 0) throw new IllegalArgumentException("negative RESP budget " + limit);
+      this.limit = limit;
+    }
+
+    /** No bound: for ports whose connections are few and trusted (tests, a node's own port). */
+    public static Budget unbounded() {
+      return new Budget(Long.MAX_VALUE);
+    }
+
+    /** Bytes held now. */
+    public long used() {
+      return used.get();
+    }
+
+    public long limit() {
+      return limit;
+    }
+
+    boolean tryTake(long n) {
+      while (true) {
+        long u = used.get();
+        if (u + n > limit) return false;
+        if (used.compareAndSet(u, u + n)) return true;
+      }
+    }
+
+    void give(long n) {
+      used.addAndGet(-n);
+    }
+  }
+
+  /** What one held argument costs beside its bytes: its array's header and its table slot. */
+  static final int ARG_OVERHEAD = 24;
+
   private enum State {
     COMMAND,
     BULK_HEADER,
@@ -66,10 +120,17 @@ public final class RespDecoder extends ByteToMessageDecoder {
 
   private static final long INCOMPLETE = Long.MIN_VALUE;
 
+  private static final byte[][] NO_ARGS = new byte[0][];
+
   private final Limits limits;
+  private final long maxHeldBytes;
+  private final Budget budget;
   private State state = State.COMMAND;
-  private byte[][] args = new byte[0][];
+  private byte[][] args = NO_ARGS;
+  private int argsExpected;
   private int argCount;
+  private long argBytes;
+  private long held;
   private int bulkLength;
   private long commandBytes;
 
@@ -78,7 +139,23 @@ public final class RespDecoder extends ByteToMessageDecoder {
   }
 
   public RespDecoder(Limits limits) {
+    this(limits, Long.MAX_VALUE, Budget.unbounded());
+  }
+
+  /**
+   * @param maxHeldBytes most bytes one incomplete command of this connection may hold (see the
+   *     class comment for what counts)
+   * @param budget what all connections sharing it may hold together
+   */
+  public RespDecoder(Limits limits, long maxHeldBytes, Budget budget) {
     this.limits = limits;
+    this.maxHeldBytes = maxHeldBytes;
+    this.budget = budget;
+  }
+
+  /** Bytes this connection's incomplete command holds, as last counted. */
+  public long heldBytes() {
+    return held;
   }
 
   /**
@@ -96,12 +173,45 @@ public final class RespDecoder extends ByteToMessageDecoder {
   protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
     try {
       decodeAvailable(in, out);
+      hold(in);
     } catch (Malformed e) {
       state = State.FAILED;
-      args = new byte[0][];
+      args = NO_ARGS;
       in.skipBytes(in.readableBytes());
-      out.add(new RespProtocolError(e.getMessage()));
+      hold(0);
+      out.add(new RespProtocolError(e.getMessage(), e.overLimit));
     }
+  }
+
+  @Override
+  protected void handlerRemoved0(ChannelHandlerContext ctx) {
+    args = NO_ARGS;
+    hold(0);
+  }
+
+  /** Counts what the incomplete command holds now, against both bounds. */
+  private void hold(ByteBuf in) {
+    long now = in.readableBytes();
+    if (state == State.BULK_HEADER || state == State.BULK_BODY)
+      now += argBytes + (long) argCount * ARG_OVERHEAD;
+    if (now > maxHeldBytes)
+      throw new Malformed(
+          "incomplete command holds more than " + maxHeldBytes + " bytes (the connection's limit)",
+          true);
+    if (now > held && !budget.tryTake(now - held))
+      throw new Malformed(
+          "server busy: incomplete commands of all connections hold "
+              + budget.used()
+              + " of "
+              + budget.limit()
+              + " bytes",
+          true);
+    hold(now);
+  }
+
+  private void hold(long now) {
+    if (now < held) budget.give(held - now);
+    held = now;
   }
 
   private void decodeAvailable(ByteBuf in, List<Object> out) {
@@ -127,8 +237,10 @@ public final class RespDecoder extends ByteToMessageDecoder {
                     + limits.maxArgs()
                     + " arguments)");
           if (count <= 0) continue; // "*0" and "*-1" are empty requests; Redis ignores them
-          args = new byte[(int) count][];
+          argsExpected = (int) count;
+          args = new byte[Math.min(argsExpected, 16)][];
           argCount = 0;
+          argBytes = 0;
           commandBytes = 0;
           state = State.BULK_HEADER;
         }
@@ -153,12 +265,15 @@ public final class RespDecoder extends ByteToMessageDecoder {
           in.readBytes(arg);
           if (in.readByte() != '\r' || in.readByte() != '\n')
             throw new Malformed("bulk string not followed by CRLF");
+          if (argCount == args.length)
+            args = Arrays.copyOf(args, (int) Math.min(2L * args.length, argsExpected));
           args[argCount++] = arg;
-          if (argCount < args.length) {
+          argBytes += arg.length;
+          if (argCount < argsExpected) {
             state = State.BULK_HEADER;
           } else {
             out.add(new RespCommand(args));
-            args = new byte[0][];
+            args = NO_ARGS;
             state = State.COMMAND;
           }
         }
@@ -240,8 +355,15 @@ public final class RespDecoder extends ByteToMessageDecoder {
 
   /** Control flow for malformed input; never escapes this class. */
   private static final class Malformed extends RuntimeException {
+    final boolean overLimit;
+
     Malformed(String message) {
+      this(message, false);
+    }
+
+    Malformed(String message, boolean overLimit) {
       super(message, null, false, false);
+      this.overLimit = overLimit;
     }
   }
 }

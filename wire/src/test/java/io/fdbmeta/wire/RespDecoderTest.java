@@ -175,4 +175,68 @@ class RespDecoderTest {
     assertThat(d.hasPartialCommand()).isFalse(); // failed: nothing more will be decoded
     ch.finishAndReleaseAll();
   }
+
+  /**
+   * Issue 14, defect 1: an array header alone ({@code *1048576}) made the decoder allocate the
+   * whole argument table (4 MB) before one argument arrived.
+   */
+  @Test
+  void arrayHeaderAloneAllocatesNothing() {
+    com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    EmbeddedChannel ch = new EmbeddedChannel(new RespDecoder());
+    ByteBuf header = Unpooled.copiedBuffer("*1048576\r\n", StandardCharsets.US_ASCII);
+    long before = threads.getCurrentThreadAllocatedBytes();
+    ch.writeInbound(header);
+    long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+    assertThat(allocated).isLessThan(256 << 10);
+    ch.finishAndReleaseAll();
+  }
+
+  private static ByteBuf ascii(String s) {
+    return Unpooled.copiedBuffer(s, StandardCharsets.ISO_8859_1);
+  }
+
+  @Test
+  void anIncompleteCommandOverTheConnectionLimitIsRefused() {
+    RespDecoder.Budget budget = new RespDecoder.Budget(1 << 20);
+    EmbeddedChannel ch =
+        new EmbeddedChannel(new RespDecoder(RespDecoder.Limits.DEFAULT, 1_000, budget));
+    ch.writeInbound(ascii("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5000\r\n" + "x".repeat(2_000)));
+    RespProtocolError e = ch.readInbound();
+    assertThat(e.overLimit()).isTrue();
+    assertThat(e.message()).contains("1000 bytes");
+    assertThat(budget.used()).isZero();
+    ch.finishAndReleaseAll();
+  }
+
+  @Test
+  void incompleteCommandsOfAllConnectionsShareOneBudget() {
+    RespDecoder.Budget budget = new RespDecoder.Budget(10_000);
+    RespDecoder da = new RespDecoder(RespDecoder.Limits.DEFAULT, 8_000, budget);
+    EmbeddedChannel a = new EmbeddedChannel(da);
+    EmbeddedChannel b =
+        new EmbeddedChannel(new RespDecoder(RespDecoder.Limits.DEFAULT, 8_000, budget));
+    EmbeddedChannel c =
+        new EmbeddedChannel(new RespDecoder(RespDecoder.Limits.DEFAULT, 8_000, budget));
+    String head = "*2\r\n$3\r\nSET\r\n$7000\r\n";
+    a.writeInbound(ascii(head + "x".repeat(6_000)));
+    assertThat((Object) a.readInbound()).isNull();
+    assertThat(budget.used()).isEqualTo(da.heldBytes()).isGreaterThan(6_000);
+    b.writeInbound(ascii(head + "x".repeat(6_000)));
+    RespProtocolError e = b.readInbound();
+    assertThat(e.overLimit()).isTrue();
+    assertThat(e.message()).startsWith("server busy");
+    assertThat(budget.used()).isEqualTo(da.heldBytes());
+    c.writeInbound(ascii(head));
+    c.close();
+    assertThat(budget.used())
+        .as("a closed connection gives its share back")
+        .isEqualTo(da.heldBytes());
+    a.writeInbound(ascii("x".repeat(1_000) + "\r\n"));
+    assertThat((Object) a.readInbound()).isInstanceOf(RespCommand.class);
+    assertThat(budget.used()).isZero();
+    a.finishAndReleaseAll();
+    b.finishAndReleaseAll();
+  }
 }

@@ -1,8 +1,8 @@
-package io.fdbmeta.router;
+package io.fdbmeta.wire;
 
 import java.util.Locale;
 
-/** The commands the router answers, for dispatch and metric tags. */
+/** The RESP commands fdbmeta's ports know, for dispatch and metric tags. */
 public enum Command {
   GET,
   SET,
@@ -26,7 +26,7 @@ public enum Command {
   private static final Command[] ALL = values();
 
   /** The command named by {@code name} (ASCII, any case), or UNKNOWN; allocates nothing. */
-  static Command of(byte[] name) {
+  public static Command of(byte[] name) {
     for (Command c : ALL) {
       if (c != UNKNOWN && matches(c.name(), name)) return c;
     }

@@ -1,0 +1,87 @@
+package io.fdbmeta.router;
+
+import io.fdbmeta.wire.Command;
+import io.fdbmeta.wire.NodeOp;
+import io.fdbmeta.wire.Resp;
+import io.fdbmeta.wire.RespRequest;
+import io.netty.buffer.ByteBuf;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * Starts one connection's checked requests: keyed commands become a {@link KeysOp}, RANGE a {@link
+ * ScanOp}, the rest are answered at once through the {@link ReplyQueue}. On the event loop.
+ */
+final class Commands {
+  private static final byte[] PONG = "+PONG\r\n".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] EMPTY_ARRAY = "*0\r\n".getBytes(StandardCharsets.US_ASCII);
+
+  private final ClientSession s;
+
+  Commands(ClientSession s) {
+    this.s = s;
+  }
+
+  void start(RespRequest r) {
+    long start = s.now();
+    Command cmd = r.command();
+    if (r instanceof RespRequest.Get g) {
+      new KeysOp(s, cmd, start, NodeOp.GET, new byte[][] {g.key()}, null).start();
+    } else if (r instanceof RespRequest.Set set) {
+      new KeysOp(s, cmd, start, NodeOp.SET, new byte[][] {set.key()}, new byte[][] {set.value()})
+          .start();
+    } else if (r instanceof RespRequest.Keys k) {
+      NodeOp op =
+          cmd == Command.DEL ? NodeOp.DEL : cmd == Command.EXISTS ? NodeOp.EXISTS : NodeOp.GET;
+      new KeysOp(s, cmd, start, op, k.keys(), null).start();
+    } else if (r instanceof RespRequest.MSet m) {
+      new KeysOp(s, cmd, start, NodeOp.SET, m.keys(), m.values()).start();
+    } else if (r instanceof RespRequest.Range g) {
+      if (g.to().length > 0 && Arrays.compareUnsigned(g.from(), g.to()) >= 0)
+        s.replies.reply(cmd, start, bytes(EMPTY_ARRAY), false);
+      else new ScanOp(s, start, g.from(), g.to(), g.limit()).start();
+    } else if (r instanceof RespRequest.Local l) {
+      local(l, start);
+    } else if (r instanceof RespRequest.Invalid bad) {
+      s.metrics.clientError();
+      s.replies.reply(cmd, start, s.error(bad.error()), false);
+    }
+  }
+
+  private void local(RespRequest.Local l, long start) {
+    Command cmd = l.command();
+    byte[] m = l.message();
+    ByteBuf reply =
+        switch (cmd) {
+          case PING -> m == null ? bytes(PONG) : bulk(m);
+          case ECHO -> bulk(m);
+          case QUIT, SELECT -> ok();
+          case INFO ->
+              bulk(
+                  s.svc
+                      .info
+                      .apply(m == null ? "" : new String(m, StandardCharsets.UTF_8))
+                      .getBytes(StandardCharsets.UTF_8));
+          default -> bytes(EMPTY_ARRAY); // COMMAND
+        };
+    s.replies.reply(cmd, start, reply, cmd == Command.QUIT);
+  }
+
+  private ByteBuf ok() {
+    ByteBuf b = s.alloc.ioBuffer(5);
+    Resp.ok(b);
+    return b;
+  }
+
+  private ByteBuf bytes(byte[] v) {
+    ByteBuf b = s.alloc.ioBuffer(v.length);
+    b.writeBytes(v);
+    return b;
+  }
+
+  private ByteBuf bulk(byte[] v) {
+    ByteBuf b = s.alloc.ioBuffer(v.length + 16);
+    Resp.bulk(b, v);
+    return b;
+  }
+}

@@ -1,0 +1,59 @@
+package io.fdbmeta.wire;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A RESP command checked by {@link RespParser}: its name and arguments as a typed request, or
+ * {@link Invalid} with the error to answer. The arrays are the decoder's own and are handed over;
+ * do not modify them.
+ */
+public sealed interface RespRequest {
+  Command command();
+
+  /** {@code GET key} */
+  record Get(byte[] key) implements RespRequest {
+    @Override
+    public Command command() {
+      return Command.GET;
+    }
+  }
+
+  /** {@code SET key value} (no options) */
+  record Set(byte[] key, byte[] value) implements RespRequest {
+    @Override
+    public Command command() {
+      return Command.SET;
+    }
+  }
+
+  /** {@code DEL key...}, {@code EXISTS key...} or {@code MGET key...}: at least one key. */
+  record Keys(Command command, byte[][] keys) implements RespRequest {}
+
+  /** {@code MSET key value...}: at least one pair, keys and values in parallel. */
+  record MSet(byte[][] keys, byte[][] values) implements RespRequest {
+    @Override
+    public Command command() {
+      return Command.MSET;
+    }
+  }
+
+  /**
+   * {@code RANGE start end [LIMIT n]}: {@code limit} is in [1, the parser's maximum], the parser's
+   * default if none was given; an empty {@code end} means no end.
+   */
+  record Range(byte[] from, byte[] to, int limit) implements RespRequest {
+    @Override
+    public Command command() {
+      return Command.RANGE;
+    }
+  }
+
+  /**
+   * A command answered by the port itself: PING and ECHO ({@code message}: the argument, null for a
+   * bare PING), QUIT, SELECT 0, COMMAND, INFO ({@code message}: the section, null for none).
+   */
+  record Local(Command command, byte @Nullable [] message) implements RespRequest {}
+
+  /** A command refused as it stands: {@code error} is the reply's text, {@code ERR ...}. */
+  record Invalid(Command command, String error) implements RespRequest {}
+}
