@@ -7,14 +7,15 @@
  * <h2>Followers</h2>
  *
  * <ul>
- *   <li>{@link io.fdbmeta.layer.route.RouteFollower}: keeps a full local {@link
- *       io.fdbmeta.layer.route.RouteTable} (storage nodes, tools).
- *   <li>{@link io.fdbmeta.layer.route.ChangeFeed}: hands each commit's {@link
- *       io.fdbmeta.layer.ChangeEvent}s to a listener that keeps its own bounded view (the router's
- *       cache).
- *   <li>Both run on a {@code FollowerThread}, keep one watch through {@code MetaVersionWatch} and
- *       read the log through {@code ChangelogTail}, which never splits a commit. {@code
- *       RouteLoader} does the paged load (its header has the consistency argument). {@link
+ *   <li>{@link io.fdbmeta.layer.route.ChangeFeed}: the one follower loop. It hands each commit's
+ *       {@link io.fdbmeta.layer.ChangeEvent}s to a listener that keeps its own bounded view (the
+ *       router's cache); its {@link io.fdbmeta.layer.route.ChangeFeed.Options} tune both kinds.
+ *   <li>{@link io.fdbmeta.layer.route.RouteFollower}: a ChangeFeed that keeps a full local {@link
+ *       io.fdbmeta.layer.route.RouteTable} (storage nodes, tools): {@code RouteLoader} does the
+ *       paged load (its header has the consistency argument), the feed's commits are applied to the
+ *       table.
+ *   <li>The feed runs on a {@code FollowerThread}, keeps one watch through {@code MetaVersionWatch}
+ *       and reads the log through {@code ChangelogTail}, which never splits a commit. {@link
  *       io.fdbmeta.layer.route.ChangelogReader} reads raw entries for audits.
  * </ul>
  *
