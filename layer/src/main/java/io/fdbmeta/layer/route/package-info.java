@@ -29,6 +29,8 @@
  *       IdIndex} from range id to route.
  *   <li>{@link io.fdbmeta.layer.route.EndKeyIndex}: the allocation-free upper-bound search over end
  *       keys, shared with the router's route cache; {@code RangeRow} reads index rows by hand.
+ *   <li>{@link io.fdbmeta.layer.route.ChunkedEndIndex}: the chunk sizes and the copy-on-write
+ *       editor of a chunked end-key index, shared by the snapshot and the router's route cache.
  * </ul>
  *
  * Depends on the core package only; never on {@link io.fdbmeta.layer.control}.
