@@ -116,7 +116,10 @@ public final class ChunkedEndIndex {
       return touched.computeIfAbsent(c, k -> k < n ? copy(k) : emptyRun());
     }
 
-    /** The chunks after the edits (see the top of this file), or null if none touched any. */
+    /**
+     * The chunks after the edits (see the top of this file), or null if none touched any. Call it
+     * once, after the last edit: laying out may append runs to one another.
+     */
     protected final @Nullable Layout<C> layout() {
       if (touched.isEmpty()) return null;
       Layout<C> inPlace = inPlace();
@@ -139,7 +142,7 @@ public final class ChunkedEndIndex {
     private Layout<C> recut() {
       List<C> out = new ArrayList<>(base.length + 2);
       List<Integer> keptFrom = new ArrayList<>(base.length + 2); // in step with `out`
-      R carry = null;
+      @Nullable R carry = null;
       int n = Math.max(base.length, 1);
       for (int c = 0; c < n; c++) {
         R t = touched.get(c);

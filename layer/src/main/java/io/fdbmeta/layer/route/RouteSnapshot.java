@@ -477,8 +477,9 @@ public final class RouteSnapshot {
       if (edited == null)
         return new RouteSnapshot(base.chunks, base.unindexed, base.top, newIds, size, position);
       RouteChunk[] chunks = edited.chunks();
-      if (edited.inPlace()) // slots unchanged: a rebuilt chunk's slot is no longer null
-      return new RouteSnapshot(chunks, base.unindexed, base.top, newIds, size, position);
+      // In place the slots stay: an unindexed one is still null, a rebuilt one no longer.
+      if (edited.inPlace())
+        return new RouteSnapshot(chunks, base.unindexed, base.top, newIds, size, position);
       UnindexedChunk[] unindexed = null;
       if (base.unindexed != null) {
         unindexed = new UnindexedChunk[chunks.length];
