@@ -10,6 +10,7 @@ import com.apple.foundationdb.tuple.Versionstamp;
 import io.fdbmeta.embedded.EmbeddedFdb;
 import io.fdbmeta.embedded.FaultPlan;
 import io.fdbmeta.layer.control.Controller;
+import io.fdbmeta.layer.route.ChangeFeed;
 import io.fdbmeta.layer.route.RouteFollower;
 import io.fdbmeta.layer.route.RouteSnapshot;
 import java.nio.charset.StandardCharsets;
@@ -477,7 +478,7 @@ class LayerPropertiesTest {
           new RouteFollower(
               db,
               ks,
-              RouteFollower.Options.builder()
+              ChangeFeed.Options.builder()
                   .watches(false)
                   .pollInterval(Duration.ofHours(1))
                   .loadPageSize(3)

@@ -1,12 +1,13 @@
 package io.fdbmeta.router;
 
+import static io.fdbmeta.layer.route.ChunkedEndIndex.CHUNK_TARGET;
+
+import io.fdbmeta.layer.route.ChunkedEndIndex;
 import io.fdbmeta.layer.route.EndKeyIndex;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import org.jspecify.annotations.Nullable;
 
 /*
@@ -27,13 +28,11 @@ import org.jspecify.annotations.Nullable;
  * caller checks.
  *
  * An edit copies what it touches: the chunk array (one reference per ~256 entries) and the touched
- * chunks; the top index too only when a chunk's last end or the chunk count changes.
+ * chunks; the top index too only when a chunk's last end or the chunk count changes. The chunk
+ * sizes and how an edit reshapes the chunks are the layer's ChunkedEndIndex, as in its route table.
  */
 /** Immutable ordered index of cached ranges by end key. */
 final class EndIndex {
-  static final int CHUNK_MAX = 512;
-  static final int CHUNK_TARGET = 256;
-  static final int CHUNK_MIN = 64;
   static final EndIndex EMPTY = of(new Chunk[0], 0);
 
   /** The ends of a run of entries, and the entries. */
@@ -128,23 +127,57 @@ final class EndIndex {
     return new Editor(this);
   }
 
+  /** A chunk's entries while an edit changes them. */
+  private static final class Run implements ChunkedEndIndex.Run<Chunk, Run> {
+    final List<CachedRange> ranges;
+
+    Run(List<CachedRange> ranges) {
+      this.ranges = ranges;
+    }
+
+    @Override
+    public int size() {
+      return ranges.size();
+    }
+
+    @Override
+    public void append(Run next) {
+      ranges.addAll(next.ranges);
+    }
+
+    @Override
+    public byte @Nullable [] lastEndArray() {
+      return ranges.get(ranges.size() - 1).end;
+    }
+
+    @Override
+    public int lastEndFrom() {
+      return 0; // whole ends
+    }
+
+    @Override
+    public Chunk build(int from, int to) {
+      return new Chunk(ranges.subList(from, to));
+    }
+  }
+
   /**
-   * A batch of removals and additions against one base version. Chunk boundaries of the base stay
-   * fixed for the batch; single-threaded.
+   * A batch of removals and additions against one base version, placed and laid out by {@link
+   * ChunkedEndIndex.Editor}; single-threaded.
    */
-  static final class Editor {
+  static final class Editor extends ChunkedEndIndex.Editor<Chunk, Run> {
     private final EndIndex base;
-    private final Map<Integer, List<CachedRange>> touched = new TreeMap<>();
     private int size;
 
     Editor(EndIndex base) {
+      super(base.chunks, base.top);
       this.base = base;
       this.size = base.size;
     }
 
     /** Removes exactly this entry (by identity); false if it is not in the index. */
     boolean remove(CachedRange r) {
-      List<CachedRange> chunk = chunkFor(r.end);
+      List<CachedRange> chunk = runFor(r.end).ranges;
       int i = find(chunk, r.end);
       if (i < 0 || chunk.get(i) != r) return false;
       chunk.remove(i);
@@ -159,7 +192,7 @@ final class EndIndex {
      *     first)
      */
     void add(CachedRange r) {
-      List<CachedRange> chunk = chunkFor(r.end);
+      List<CachedRange> chunk = runFor(r.end).ranges;
       int i = find(chunk, r.end);
       if (i >= 0)
         throw new IllegalStateException(
@@ -185,76 +218,29 @@ final class EndIndex {
       return -(lo + 1);
     }
 
-    private List<CachedRange> chunkFor(byte @Nullable [] end) {
-      int n = base.chunks.length;
-      int c;
-      if (n == 0) {
-        c = 0;
-      } else if (end == null) {
-        c = n - 1;
-      } else {
-        c = base.top.upperBound(end);
-        if (c > 0 && Arrays.equals(base.top.end(c - 1), end))
-          c--; // whole ends: end() copies nothing
-        if (c == n) c = n - 1;
-      }
-      return touched.computeIfAbsent(
-          c,
-          k -> k < n ? new ArrayList<>(Arrays.asList(base.chunks[k].ranges)) : new ArrayList<>());
+    @Override
+    protected Run copy(int c) {
+      return new Run(new ArrayList<>(Arrays.asList(base.chunks[c].ranges)));
+    }
+
+    @Override
+    protected Run emptyRun() {
+      return new Run(new ArrayList<>());
     }
 
     EndIndex build() {
-      if (touched.isEmpty()) return base;
-      EndIndex inPlace = buildInPlace();
-      if (inPlace != null) return inPlace;
-      Chunk[] chunks = base.chunks;
-      List<Chunk> out = new ArrayList<>(chunks.length + 2);
-      List<CachedRange> carry = new ArrayList<>();
-      int n = Math.max(chunks.length, 1);
-      for (int c = 0; c < n; c++) {
-        List<CachedRange> t = touched.get(c);
-        if (t == null && carry.isEmpty()) {
-          if (c < chunks.length) out.add(chunks[c]);
-          continue;
-        }
-        carry.addAll(t != null ? t : Arrays.asList(chunks[c].ranges));
-        // A small chunk joins its successor, so removals cannot leave a trail of tiny chunks.
-        if (carry.size() < CHUNK_MIN && c < n - 1) continue;
-        emit(out, carry);
-        carry = new ArrayList<>();
-      }
-      if (!carry.isEmpty()) emit(out, carry);
-      return of(out.toArray(new Chunk[0]), size);
-    }
-
-    /** Every touched chunk keeps a healthy size and its last end: only those chunks are rebuilt. */
-    private @Nullable EndIndex buildInPlace() {
-      Chunk[] out = base.chunks.clone();
+      ChunkedEndIndex.Layout<Chunk> edited = layout();
+      if (edited == null) return base;
+      Chunk[] chunks = edited.chunks();
+      if (!edited.inPlace()) return of(chunks, size);
       long[][] words = base.chunkWords.clone();
       CachedRange[][] ranges = base.chunkRanges.clone();
-      for (Map.Entry<Integer, List<CachedRange>> e : touched.entrySet()) {
-        int c = e.getKey();
-        List<CachedRange> t = e.getValue();
-        if (c >= out.length || t.size() < CHUNK_MIN || t.size() > CHUNK_MAX) return null;
-        if (!Arrays.equals(t.get(t.size() - 1).end, base.chunks[c].lastEnd())) return null;
-        out[c] = new Chunk(t);
-        words[c] = out[c].searchWords();
-        ranges[c] = out[c].ranges;
+      for (int c = 0; c < chunks.length; c++) {
+        if (edited.keptFrom(c) >= 0) continue;
+        words[c] = chunks[c].searchWords();
+        ranges[c] = chunks[c].ranges;
       }
-      return new EndIndex(out, words, ranges, base.top, size);
-    }
-
-    private static void emit(List<Chunk> out, List<CachedRange> ranges) {
-      if (ranges.isEmpty()) return;
-      if (ranges.size() <= CHUNK_MAX) {
-        out.add(new Chunk(ranges));
-        return;
-      }
-      int pieces = (ranges.size() + CHUNK_TARGET - 1) / CHUNK_TARGET;
-      for (int p = 0; p < pieces; p++)
-        out.add(
-            new Chunk(
-                ranges.subList(p * ranges.size() / pieces, (p + 1) * ranges.size() / pieces)));
+      return new EndIndex(chunks, words, ranges, base.top, size);
     }
   }
 }

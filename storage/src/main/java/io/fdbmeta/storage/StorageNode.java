@@ -12,6 +12,7 @@ import io.fdbmeta.layer.NodeRecord;
 import io.fdbmeta.layer.NodeRegistry;
 import io.fdbmeta.layer.RangeCatalog;
 import io.fdbmeta.layer.RangeDescriptor;
+import io.fdbmeta.layer.route.ChangeFeed;
 import io.fdbmeta.layer.route.RouteFollower;
 import io.fdbmeta.layer.route.RouteSnapshot;
 import io.fdbmeta.layer.route.RouteTable;
@@ -172,7 +173,7 @@ public final class StorageNode implements AutoCloseable {
         new RouteFollower(
             db,
             ks,
-            RouteFollower.Options.builder()
+            ChangeFeed.Options.builder()
                 .clock(layer.clock())
                 .pollInterval(config.routePollInterval)
                 .build());

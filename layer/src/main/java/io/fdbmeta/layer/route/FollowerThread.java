@@ -8,9 +8,9 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The one daemon thread a changelog follower (RouteFollower, ChangeFeed) keeps its state on. As an
- * Executor it runs the follower's future stages; {@link #submit} and {@link #schedule} drop tasks
- * once it is shut down, since a stopped follower has nothing left to do.
+ * The one daemon thread a ChangeFeed (and so a RouteFollower) keeps its state on. As an Executor it
+ * runs the follower's future stages; {@link #submit} and {@link #schedule} drop tasks once it is
+ * shut down, since a stopped follower has nothing left to do.
  */
 final class FollowerThread implements Executor {
   private final ScheduledExecutorService executor;

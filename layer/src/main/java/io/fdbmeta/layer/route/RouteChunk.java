@@ -188,7 +188,7 @@ final class RouteChunk extends EndKeyIndex {
    * Mutable parallel arrays that become a chunk: appended to in end order by a load, edited by
    * position by a batch of changes. Single-threaded.
    */
-  static final class Builder {
+  static final class Builder implements ChunkedEndIndex.Run<RouteChunk, Builder> {
     private Object[] routes;
     private byte[] @Nullable [] ends;
     private int[] froms;
@@ -211,21 +211,13 @@ final class RouteChunk extends EndKeyIndex {
       froms = new int[capacity];
     }
 
-    int size() {
+    @Override
+    public int size() {
       return size;
     }
 
     long id(int i) {
       return idOf(routes[i]);
-    }
-
-    /** The end of range {@code i} (see EndKeyIndex). */
-    byte @Nullable [] endArray(int i) {
-      return ends[i];
-    }
-
-    int endFrom(int i) {
-      return froms[i];
     }
 
     void add(Object route, byte @Nullable [] endArray, int endFrom) {
@@ -237,8 +229,9 @@ final class RouteChunk extends EndKeyIndex {
       for (int i = from; i < to; i++) add(c.routes[i], c.array(i), c.from(i));
     }
 
-    void addAll(Builder b, int from, int to) {
-      for (int i = from; i < to; i++) add(b.routes[i], b.ends[i], b.froms[i]);
+    @Override
+    public void append(Builder next) {
+      for (int i = 0; i < next.size; i++) add(next.routes[i], next.ends[i], next.froms[i]);
     }
 
     void insert(int i, Object route, byte @Nullable [] endArray, int endFrom) {
@@ -281,8 +274,19 @@ final class RouteChunk extends EndKeyIndex {
       return -lo - 1;
     }
 
+    @Override
+    public byte @Nullable [] lastEndArray() {
+      return ends[size - 1];
+    }
+
+    @Override
+    public int lastEndFrom() {
+      return froms[size - 1];
+    }
+
     /** A chunk of the ranges at [from, to), which must be strictly increasing by end. */
-    RouteChunk build(int from, int to) {
+    @Override
+    public RouteChunk build(int from, int to) {
       return new RouteChunk(
           Arrays.copyOfRange(routes, from, to),
           Arrays.copyOfRange(ends, from, to),

@@ -6,37 +6,29 @@ import io.fdbmeta.layer.ChangeEvent;
 import io.fdbmeta.layer.FdbErrors;
 import io.fdbmeta.layer.Keyspace;
 import io.fdbmeta.layer.MetaException;
-import io.fdbmeta.layer.Versionstamps;
-import java.time.Clock;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicLong;
 
 /*
  * Keeps a local RouteTable equal to the catalog, pushed rather than polled (DESIGN.md,
  * "Distribution: push, not poll").
  *
- * start() loads the table in pages and catches it up through the changelog (RouteLoader explains
- * why that is exact). Afterwards a watch on meta_version triggers a catch-up: read the changelog
- * after the table's cursor, apply it one commit at a time. MetaVersionWatch says why a watch alone
- * is not trusted: arming also reads meta_version, and a periodic poll catches up anyway.
- * If the cursor fell behind the changelog floor (trimmed), the table is reloaded off to the side
- * and swapped in whole.
+ * A RouteFollower is a ChangeFeed whose sink applies each commit to the table. start() loads the
+ * table in pages and catches it up through the changelog (RouteLoader explains why that is exact),
+ * then follows the changelog after the table's cursor: the feed's watch on meta_version and its
+ * periodic poll trigger catch-ups, applied one commit at a time. If the cursor fell behind the
+ * changelog floor (trimmed), the table is reloaded off to the side and swapped in whole.
  *
- * Threading: all table writes, listener calls and catch-up state live on one thread owned by the
- * follower; catch-up requests from any thread coalesce into at most one running and one queued
- * run. Readers use table() from any thread without locks.
+ * Threading: all table writes and listener calls run on the feed's thread. Readers use table() from
+ * any thread without locks.
  */
 /**
  * Follows the routing changelog into a local {@link RouteTable}, for routers and storage nodes.
  *
  * <pre>{@code
- * RouteFollower f = new RouteFollower(db, keyspace, RouteFollower.Options.defaults());
+ * RouteFollower f = new RouteFollower(db, keyspace, ChangeFeed.Options.defaults());
  * f.start();                       // loaded and caught up
  * RangeDescriptor d = f.table().lookup(key);
  * f.close();
@@ -79,52 +71,21 @@ public final class RouteFollower implements AutoCloseable {
     STOPPED
   }
 
-  private final Database db;
-  private final Keyspace ks;
-  private final Options options;
+  private final ChangeFeed.Options options;
   private final RouteTable table = new RouteTable();
   private final List<Listener> listeners = new CopyOnWriteArrayList<>();
-  private final FollowerThread thread;
-  private final ChangelogTail tail;
+  private final ChangeFeed feed;
   private final RouteLoader loader;
-  private final MetaVersionWatch watch;
-
-  private final AtomicLong appliedEvents = new AtomicLong();
-  private final AtomicLong appliedCommits = new AtomicLong();
-  private final AtomicLong reloads = new AtomicLong();
-  private final AtomicLong polls = new AtomicLong();
-  private final AtomicLong failures = new AtomicLong();
-  private volatile long lastSyncedAtMillis;
-
   private volatile State state = State.NEW;
-  // Confined to the follower's thread.
-  private boolean running;
-  private boolean again;
-  private List<CompletableFuture<Void>> waiters = new ArrayList<>();
 
   public RouteFollower(Database db, Keyspace ks) {
-    this(db, ks, Options.defaults());
+    this(db, ks, ChangeFeed.Options.defaults());
   }
 
-  public RouteFollower(Database db, Keyspace ks, Options options) {
-    this.db = Objects.requireNonNull(db, "db");
-    this.ks = Objects.requireNonNull(ks, "ks");
+  public RouteFollower(Database db, Keyspace ks, ChangeFeed.Options options) {
     this.options = Objects.requireNonNull(options, "options");
-    this.thread = new FollowerThread("route-follower-" + ks.cluster());
-    this.tail = new ChangelogTail(db, ks, options.logPageSize, thread);
-    this.loader = new RouteLoader(db, ks, options.loadPageSize, tail, thread);
-    this.watch =
-        new MetaVersionWatch(
-            db,
-            ks,
-            thread,
-            options.retryDelay(),
-            failures,
-            () -> state == State.RUNNING,
-            v -> {
-              if (Versionstamps.isAfter(v, table.cursor())) runCatchUp();
-            },
-            this::runCatchUp);
+    this.feed = new ChangeFeed(db, ks, options, "route follower", false);
+    this.loader = new RouteLoader(db, ks, options.loadPageSize(), feed.tail(), feed.thread());
   }
 
   /** The local table; empty until {@link #startAsync()} completes. */
@@ -155,19 +116,30 @@ public final class RouteFollower implements AutoCloseable {
         .loadAsync()
         .thenAcceptAsync(
             snapshot -> {
-              publishReload(snapshot, false);
-              lastSyncedAtMillis = options.clock.millis();
-              if (options.watches) watch.arm();
-              thread.every(
-                  options.pollInterval,
-                  options.pollInterval,
-                  () -> {
-                    polls.incrementAndGet();
-                    runCatchUp();
+              publishReload(snapshot);
+              feed.follow(
+                  snapshot.cursor(),
+                  options.pollInterval(),
+                  new ChangeFeed.Sink() {
+                    @Override
+                    public void accept(ChangelogTail.Batch batch) {
+                      publishBatch(batch);
+                    }
+
+                    @Override
+                    public CompletableFuture<Versionstamp> rebuild() {
+                      return loader
+                          .loadAsync()
+                          .thenApplyAsync(
+                              s -> {
+                                publishReload(s);
+                                return s.cursor();
+                              },
+                              feed.thread());
+                    }
                   });
-              if (!waiters.isEmpty()) runCatchUp(); // sync() called during the load
             },
-            thread)
+            feed.thread())
         .whenComplete(
             (v, e) -> {
               if (e != null) stop();
@@ -191,15 +163,7 @@ public final class RouteFollower implements AutoCloseable {
    *     follower stops first
    */
   public CompletableFuture<Void> syncAsync() {
-    CompletableFuture<Void> done = new CompletableFuture<>();
-    if (!thread.submit(
-        () -> {
-          waiters.add(done);
-          runCatchUp();
-        })) {
-      done.completeExceptionally(new CancellationException("route follower stopped"));
-    }
-    return done;
+    return feed.syncAsync();
   }
 
   /** Blocking {@link #syncAsync()}. */
@@ -209,16 +173,17 @@ public final class RouteFollower implements AutoCloseable {
 
   public Metrics metrics() {
     RouteSnapshot s = table.snapshot();
+    ChangeFeed.Metrics m = feed.metrics();
     return new Metrics(
         s.cursor(),
         s.size(),
-        appliedEvents.get(),
-        appliedCommits.get(),
-        reloads.get(),
-        watch.fires(),
-        polls.get(),
-        failures.get(),
-        lastSyncedAtMillis);
+        m.events(),
+        m.commits(),
+        m.resets(),
+        m.watchFires(),
+        m.polls(),
+        m.failures(),
+        m.lastSyncedAtMillis());
   }
 
   /**
@@ -226,17 +191,9 @@ public final class RouteFollower implements AutoCloseable {
    */
   public void stop() {
     synchronized (this) {
-      if (state == State.STOPPED) return;
       state = State.STOPPED;
     }
-    watch.cancel();
-    thread.submit(
-        () -> {
-          for (CompletableFuture<Void> f : waiters)
-            f.completeExceptionally(new CancellationException("route follower stopped"));
-          waiters.clear();
-        });
-    thread.shutdown();
+    feed.close();
   }
 
   @Override
@@ -244,59 +201,10 @@ public final class RouteFollower implements AutoCloseable {
     stop();
   }
 
-  // ---------------------------------------------------------------- catching up (the follower's
-  // thread)
-
-  private void runCatchUp() {
-    if (state != State.RUNNING) return;
-    if (running) {
-      again = true;
-      return;
-    }
-    running = true;
-    again = false;
-    List<CompletableFuture<Void>> served = waiters;
-    waiters = new ArrayList<>();
-    long startedAt = options.clock.millis();
-    tail.catchUpAsync(table.cursor(), this::publishBatch)
-        .thenCompose(
-            result ->
-                result == ChangelogTail.Result.CAUGHT_UP
-                    ? CompletableFuture.<Void>completedFuture(null)
-                    : loader.loadAsync().thenAcceptAsync(s -> publishReload(s, true), thread))
-        .whenCompleteAsync(
-            (v, e) -> {
-              running = false;
-              if (e != null) {
-                failed("catch-up", e, served); // a retry is scheduled, which also serves `again`
-                return;
-              }
-              lastSyncedAtMillis = startedAt;
-              served.forEach(f -> f.complete(null));
-              if (again || !waiters.isEmpty()) runCatchUp();
-            },
-            thread);
-  }
-
-  private void failed(String what, Throwable e, List<CompletableFuture<Void>> served) {
-    failures.incrementAndGet();
-    RuntimeException error = FdbErrors.translate(e);
-    boolean retryable = error instanceof MetaException && ((MetaException) error).retryable();
-    LOG.log(
-        System.Logger.Level.WARNING,
-        "route follower " + what + " failed" + (retryable ? ", retrying: " : ": ") + error);
-    if (retryable) {
-      waiters.addAll(served); // the next run serves them
-      thread.schedule(this::runCatchUp, options.retryDelay());
-    } else {
-      served.forEach(f -> f.completeExceptionally(error));
-    }
-  }
+  // ---------------------------------------------------------------- the feed's sink (its thread)
 
   private void publishBatch(ChangelogTail.Batch batch) {
     table.applyBatch(batch.position(), batch.events());
-    appliedCommits.incrementAndGet();
-    appliedEvents.addAndGet(batch.events().size());
     for (Listener l : listeners) {
       try {
         l.onChanges(batch.position(), batch.events());
@@ -306,96 +214,13 @@ public final class RouteFollower implements AutoCloseable {
     }
   }
 
-  private void publishReload(RouteSnapshot snapshot, boolean isReload) {
+  private void publishReload(RouteSnapshot snapshot) {
     table.replace(snapshot);
-    if (isReload) reloads.incrementAndGet();
     for (Listener l : listeners) {
       try {
         l.onReload(snapshot);
       } catch (RuntimeException e) {
         LOG.log(System.Logger.Level.WARNING, "route listener failed", e);
-      }
-    }
-  }
-
-  /** Tuning of a follower; validated when built. */
-  public static final class Options {
-    private final int loadPageSize;
-    private final int logPageSize;
-    private final Duration pollInterval;
-    private final boolean watches;
-    private final Clock clock;
-
-    private Options(Builder b) {
-      this.loadPageSize = b.loadPageSize;
-      this.logPageSize = b.logPageSize;
-      this.pollInterval = b.pollInterval;
-      this.watches = b.watches;
-      this.clock = b.clock;
-    }
-
-    public static Options defaults() {
-      return builder().build();
-    }
-
-    public static Builder builder() {
-      return new Builder();
-    }
-
-    Duration retryDelay() {
-      return pollInterval.compareTo(Duration.ofMillis(100)) < 0
-          ? pollInterval
-          : Duration.ofMillis(100);
-    }
-
-    public static final class Builder {
-      private int loadPageSize = 10_000;
-      private int logPageSize = 1_000;
-      private Duration pollInterval = Duration.ofSeconds(1);
-      private boolean watches = true;
-      private Clock clock = Clock.systemUTC();
-
-      private Builder() {}
-
-      /** Descriptors per load transaction; each page must read well under FoundationDB's 5 s. */
-      public Builder loadPageSize(int n) {
-        if (n < 1 || n > 100_000)
-          throw new IllegalArgumentException("loadPageSize must be in [1, 100000], got " + n);
-        this.loadPageSize = n;
-        return this;
-      }
-
-      /** Changelog entries per catch-up transaction. */
-      public Builder logPageSize(int n) {
-        if (n < 1 || n > 100_000)
-          throw new IllegalArgumentException("logPageSize must be in [1, 100000], got " + n);
-        this.logPageSize = n;
-        return this;
-      }
-
-      /** Safety-net catch-up period, independent of watches. */
-      public Builder pollInterval(Duration d) {
-        Objects.requireNonNull(d, "pollInterval");
-        if (d.toMillis() < 1)
-          throw new IllegalArgumentException("pollInterval must be >= 1 ms, got " + d);
-        this.pollInterval = d;
-        return this;
-      }
-
-      /** Whether to watch meta_version; without watches changes arrive by the poll only. */
-      public Builder watches(boolean on) {
-        this.watches = on;
-        return this;
-      }
-
-      /** The clock behind {@link Metrics#lastSyncedAtMillis()}. */
-      public Builder clock(Clock clock) {
-        this.clock = Objects.requireNonNull(clock, "clock");
-        return this;
-      }
-
-      public Options build() {
-        return new Options(this);
       }
     }
   }

@@ -1,5 +1,7 @@
 package io.fdbmeta.layer.route;
 
+import static io.fdbmeta.layer.route.ChunkedEndIndex.CHUNK_TARGET;
+
 import com.apple.foundationdb.KeyValue;
 import com.apple.foundationdb.tuple.Versionstamp;
 import io.fdbmeta.layer.ChangeEvent;
@@ -8,16 +10,15 @@ import io.fdbmeta.layer.RangeDescriptor;
 import io.fdbmeta.layer.Versionstamps;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /*
  * One immutable version of a route table. Readers get every answer from a single snapshot, so they
  * never see half of a commit's events.
  *
- * Layout: ranges sorted by end key, cut into RouteChunks of at most CHUNK_MAX. Each chunk has an
+ * Layout: ranges sorted by end key, cut into RouteChunks of at most CHUNK_MAX (the sizes and the
+ * copy-on-write editor are ChunkedEndIndex's, shared with a router's route cache). Each chunk has an
  * EndKeyIndex over its ends; a top EndKeyIndex holds each chunk's last end. A lookup is two binary
  * searches over contiguous long[]s (the top one small enough to stay in cache) and no allocation.
  *
@@ -51,10 +52,6 @@ import org.jspecify.annotations.Nullable;
  * Reads are thread-safe, take no lock and, once a range has been decoded, allocate nothing.
  */
 public final class RouteSnapshot {
-  static final int CHUNK_MAX = 512;
-  static final int CHUNK_TARGET = 256;
-  static final int CHUNK_MIN = 64;
-
   public static final RouteSnapshot EMPTY =
       new RouteSnapshot(new RouteChunk[0], null, IdIndex.EMPTY, 0, Versionstamps.ORIGIN);
 
@@ -411,16 +408,16 @@ public final class RouteSnapshot {
   }
 
   /**
-   * Edits of one batch. Chunks are copied into builders when first touched; every end key is placed
-   * by the chunk boundaries of the base snapshot, which stay fixed for the batch.
+   * Edits of one batch, placed and laid out by {@link ChunkedEndIndex.Editor}; the id index is
+   * edited alongside.
    */
-  private static final class Editor {
+  private static final class Editor extends ChunkedEndIndex.Editor<RouteChunk, RouteChunk.Builder> {
     private final RouteSnapshot base;
     private final IdIndex.Editor ids;
-    private final Map<Integer, RouteChunk.Builder> touched = new HashMap<>();
     private int size;
 
     Editor(RouteSnapshot base) {
+      super(base.chunks, base.top);
       this.base = base;
       this.ids = base.ids().edit();
       this.size = base.size;
@@ -434,7 +431,7 @@ public final class RouteSnapshot {
         removeFromChunk(previous);
       }
       byte[] end = d.rawEndKey();
-      RouteChunk.Builder chunk = chunkFor(end);
+      RouteChunk.Builder chunk = runFor(end);
       int i = chunk.find(end, 0);
       if (i >= 0) {
         ids.remove(chunk.id(i));
@@ -454,7 +451,7 @@ public final class RouteSnapshot {
     }
 
     private void removeFromChunk(RangeDescriptor old) {
-      RouteChunk.Builder chunk = chunkFor(old.rawEndKey());
+      RouteChunk.Builder chunk = runFor(old.rawEndKey());
       int i = chunk.find(old.rawEndKey(), 0);
       if (i < 0 || chunk.id(i) != old.rangeId()) {
         throw new IllegalStateException(
@@ -464,95 +461,34 @@ public final class RouteSnapshot {
       size--;
     }
 
-    /** The builder of the chunk that holds (or would hold) a range ending at {@code end}. */
-    private RouteChunk.Builder chunkFor(byte @Nullable [] end) {
-      int n = base.chunks.length;
-      int c;
-      if (n == 0) {
-        c = 0;
-      } else if (end == null) {
-        c = n - 1;
-      } else {
-        c = base.top.upperBound(end);
-        // the chunk whose last end is exactly this one
-        if (c > 0 && EndKeyIndex.compare(base.top.array(c - 1), base.top.from(c - 1), end, 0) == 0)
-          c--;
-        if (c == n) c = n - 1;
-      }
-      return touched.computeIfAbsent(
-          c,
-          k ->
-              k < n
-                  ? RouteChunk.Builder.copyOf(base.chunk(k))
-                  : new RouteChunk.Builder(CHUNK_TARGET));
+    @Override
+    protected RouteChunk.Builder copy(int c) {
+      return RouteChunk.Builder.copyOf(base.chunk(c));
+    }
+
+    @Override
+    protected RouteChunk.Builder emptyRun() {
+      return new RouteChunk.Builder(CHUNK_TARGET);
     }
 
     RouteSnapshot build(Versionstamp position) {
       IdIndex newIds = ids.build();
-      if (touched.isEmpty())
+      ChunkedEndIndex.Layout<RouteChunk> edited = layout();
+      if (edited == null)
         return new RouteSnapshot(base.chunks, base.unindexed, base.top, newIds, size, position);
-      RouteSnapshot inPlace = buildInPlace(newIds, position);
-      if (inPlace != null) return inPlace;
-      List<RouteChunk> out = new ArrayList<>(base.chunks.length + 2);
-      List<@Nullable UnindexedChunk> outUnindexed =
-          new ArrayList<>(base.chunks.length + 2); // in step with `out`
-      RouteChunk.Builder carry = new RouteChunk.Builder(CHUNK_TARGET);
-      int n = Math.max(base.chunks.length, 1);
-      for (int c = 0; c < n; c++) {
-        RouteChunk.Builder t = touched.get(c);
-        if (t == null && carry.size() == 0) {
-          if (c < base.chunks.length) {
-            out.add(base.chunks[c]); // still unindexed if it was
-            outUnindexed.add(base.unindexed == null ? null : base.unindexed[c]);
-          }
-          continue;
+      RouteChunk[] chunks = edited.chunks();
+      // In place the slots stay: an unindexed one is still null, a rebuilt one no longer.
+      if (edited.inPlace())
+        return new RouteSnapshot(chunks, base.unindexed, base.top, newIds, size, position);
+      UnindexedChunk[] unindexed = null;
+      if (base.unindexed != null) {
+        unindexed = new UnindexedChunk[chunks.length];
+        for (int j = 0; j < chunks.length; j++) {
+          int k = edited.keptFrom(j);
+          if (k >= 0) unindexed[j] = base.unindexed[k]; // still unindexed if it was
         }
-        if (t != null) {
-          carry.addAll(t, 0, t.size());
-        } else {
-          RouteChunk whole = base.chunk(c);
-          carry.addAll(whole, 0, whole.size());
-        }
-        // A small chunk joins its successor, so merges cannot leave a trail of tiny chunks.
-        if (carry.size() < CHUNK_MIN && c < n - 1) continue;
-        emit(out, outUnindexed, carry);
-        carry = new RouteChunk.Builder(CHUNK_TARGET);
       }
-      emit(out, outUnindexed, carry);
-      UnindexedChunk[] unindexed =
-          base.unindexed == null ? null : outUnindexed.toArray(new UnindexedChunk[0]);
-      return new RouteSnapshot(out.toArray(new RouteChunk[0]), unindexed, newIds, size, position);
-    }
-
-    /**
-     * The common case: every touched chunk keeps a healthy size and its last end, so chunk
-     * boundaries and the top index stay as they are and only the touched chunks are rebuilt.
-     */
-    private @Nullable RouteSnapshot buildInPlace(IdIndex newIds, Versionstamp position) {
-      RouteChunk[] out = base.chunks.clone();
-      for (Map.Entry<Integer, RouteChunk.Builder> e : touched.entrySet()) {
-        int c = e.getKey();
-        RouteChunk.Builder t = e.getValue();
-        if (c >= out.length || t.size() < CHUNK_MIN || t.size() > CHUNK_MAX) return null;
-        int last = t.size() - 1;
-        if (EndKeyIndex.compare(
-                t.endArray(last), t.endFrom(last), base.top.array(c), base.top.from(c))
-            != 0) return null;
-        out[c] = t.build(0, t.size());
-      }
-      return new RouteSnapshot(out, base.unindexed, base.top, newIds, size, position);
-    }
-
-    private static void emit(
-        List<RouteChunk> out,
-        List<@Nullable UnindexedChunk> outUnindexed,
-        RouteChunk.Builder ranges) {
-      int n = ranges.size();
-      int pieces = n <= CHUNK_MAX ? Math.min(n, 1) : (n + CHUNK_TARGET - 1) / CHUNK_TARGET;
-      for (int p = 0; p < pieces; p++) {
-        out.add(ranges.build(p * n / pieces, (p + 1) * n / pieces));
-        outUnindexed.add(null);
-      }
+      return new RouteSnapshot(chunks, unindexed, newIds, size, position);
     }
   }
 }

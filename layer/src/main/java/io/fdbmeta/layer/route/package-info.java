@@ -7,14 +7,15 @@
  * <h2>Followers</h2>
  *
  * <ul>
- *   <li>{@link io.fdbmeta.layer.route.RouteFollower}: keeps a full local {@link
- *       io.fdbmeta.layer.route.RouteTable} (storage nodes, tools).
- *   <li>{@link io.fdbmeta.layer.route.ChangeFeed}: hands each commit's {@link
- *       io.fdbmeta.layer.ChangeEvent}s to a listener that keeps its own bounded view (the router's
- *       cache).
- *   <li>Both run on a {@code FollowerThread}, keep one watch through {@code MetaVersionWatch} and
- *       read the log through {@code ChangelogTail}, which never splits a commit. {@code
- *       RouteLoader} does the paged load (its header has the consistency argument). {@link
+ *   <li>{@link io.fdbmeta.layer.route.ChangeFeed}: the one follower loop. It hands each commit's
+ *       {@link io.fdbmeta.layer.ChangeEvent}s to a listener that keeps its own bounded view (the
+ *       router's cache); its {@link io.fdbmeta.layer.route.ChangeFeed.Options} tune both kinds.
+ *   <li>{@link io.fdbmeta.layer.route.RouteFollower}: a ChangeFeed that keeps a full local {@link
+ *       io.fdbmeta.layer.route.RouteTable} (storage nodes, tools): {@code RouteLoader} does the
+ *       paged load (its header has the consistency argument), the feed's commits are applied to the
+ *       table.
+ *   <li>The feed runs on a {@code FollowerThread}, keeps one watch through {@code MetaVersionWatch}
+ *       and reads the log through {@code ChangelogTail}, which never splits a commit. {@link
  *       io.fdbmeta.layer.route.ChangelogReader} reads raw entries for audits.
  * </ul>
  *
@@ -28,6 +29,8 @@
  *       IdIndex} from range id to route.
  *   <li>{@link io.fdbmeta.layer.route.EndKeyIndex}: the allocation-free upper-bound search over end
  *       keys, shared with the router's route cache; {@code RangeRow} reads index rows by hand.
+ *   <li>{@link io.fdbmeta.layer.route.ChunkedEndIndex}: the chunk sizes and the copy-on-write
+ *       editor of a chunked end-key index, shared by the snapshot and the router's route cache.
  * </ul>
  *
  * Depends on the core package only; never on {@link io.fdbmeta.layer.control}.

@@ -158,7 +158,7 @@ class RouteFollowerTest {
     // Tiny pages so the load spans many transactions while the writer changes ranges between them.
     follower =
         new RouteFollower(
-            db, ks, RouteFollower.Options.builder().loadPageSize(7).logPageSize(5).build());
+            db, ks, ChangeFeed.Options.builder().loadPageSize(7).logPageSize(5).build());
     Checker checker = new Checker(follower.table());
     follower.addListener(checker);
     follower.start();
@@ -174,10 +174,7 @@ class RouteFollowerTest {
         new RouteFollower(
             db,
             ks,
-            RouteFollower.Options.builder()
-                .watches(false)
-                .pollInterval(Duration.ofHours(1))
-                .build());
+            ChangeFeed.Options.builder().watches(false).pollInterval(Duration.ofHours(1)).build());
     Checker checker = new Checker(follower.table());
     follower.addListener(checker);
     follower.start();
@@ -203,7 +200,7 @@ class RouteFollowerTest {
         new RouteFollower(
             db,
             ks,
-            RouteFollower.Options.builder()
+            ChangeFeed.Options.builder()
                 .watches(false)
                 .pollInterval(Duration.ofMillis(20))
                 .build());
@@ -222,7 +219,7 @@ class RouteFollowerTest {
         LayerConfig.defaults());
     follower =
         new RouteFollower(
-            db, ks, RouteFollower.Options.builder().pollInterval(Duration.ofHours(1)).build());
+            db, ks, ChangeFeed.Options.builder().pollInterval(Duration.ofHours(1)).build());
     Checker checker = new Checker(follower.table());
     follower.addListener(checker);
     follower.start();
@@ -248,7 +245,7 @@ class RouteFollowerTest {
         new RouteFollower(
             db,
             ks,
-            RouteFollower.Options.builder()
+            ChangeFeed.Options.builder()
                 .loadPageSize(5)
                 .logPageSize(3)
                 .pollInterval(Duration.ofMillis(200))

@@ -16,6 +16,7 @@ import io.fdbmeta.layer.NodeRegistry;
 import io.fdbmeta.layer.Page;
 import io.fdbmeta.layer.RangeCatalog;
 import io.fdbmeta.layer.RangeDescriptor;
+import io.fdbmeta.layer.route.ChangeFeed;
 import io.fdbmeta.layer.route.RouteFollower;
 import io.fdbmeta.layer.route.RouteTable;
 import java.io.IOException;
@@ -304,8 +305,8 @@ public final class LayerBenchmark {
     double trimSeconds = seconds(t0);
 
     // 4. cold load beside the raw scan
-    RouteFollower.Options loadOptions =
-        RouteFollower.Options.builder().loadPageSize(LOAD_PAGE_SIZE).build();
+    ChangeFeed.Options loadOptions =
+        ChangeFeed.Options.builder().loadPageSize(LOAD_PAGE_SIZE).build();
     long[] scanNanos = new long[COLD_LOAD_ROUNDS];
     long[] loadNanos = new long[COLD_LOAD_ROUNDS];
     long[] decodeNanos = new long[COLD_LOAD_ROUNDS];
@@ -418,7 +419,7 @@ public final class LayerBenchmark {
         new RouteFollower(
             db,
             ks,
-            RouteFollower.Options.builder()
+            ChangeFeed.Options.builder()
                 .loadPageSize(LOAD_PAGE_SIZE)
                 .pollInterval(Duration.ofHours(1))
                 .build())) {
