@@ -14,7 +14,6 @@ import io.fdbmeta.layer.RangeDescriptor;
 import io.fdbmeta.layer.RouteFollower;
 import io.fdbmeta.layer.RouteSnapshot;
 import io.fdbmeta.layer.RouteTable;
-import io.fdbmeta.wire.NodeCodec;
 import io.fdbmeta.wire.RespDecoder;
 import io.fdbmeta.wire.Transport;
 import io.netty.bootstrap.ServerBootstrap;
@@ -49,6 +48,7 @@ import org.jspecify.annotations.Nullable;
 /*
  * A storage node assembled from small parts, each named for what it does:
  *
+ *   NodePortInitializer                the node protocol port's pipeline and limits
  *   NodeRequestHandler / RespHandler   Netty ends of the node protocol and RESP ports
  *   RequestProcessor                   header check (LeaseGuard + key bounds) and the ops
  *   DataStore                          one unsigned-ordered map with per-key write versions
@@ -330,17 +330,7 @@ public final class StorageNode implements AutoCloseable {
             replicas.reload(snapshot.ranges());
           }
         });
-    return bind(
-            config.port,
-            new ChannelInitializer<SocketChannel>() {
-              @Override
-              protected void initChannel(SocketChannel ch) {
-                channels.add(ch);
-                ch.pipeline().addLast("flush", new FlushConsolidationHandler(FLUSH_BATCH, true));
-                NodeCodec.serverPipeline(ch.pipeline(), config.maxFrameBytes);
-                ch.pipeline().addLast("requests", new NodeRequestHandler(processor, inFlight));
-              }
-            })
+    return bind(config.port, new NodePortInitializer(config, processor, inFlight, channels))
         .thenCompose(
             node -> {
               nodeAddress = node;

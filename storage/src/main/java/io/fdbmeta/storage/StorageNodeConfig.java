@@ -24,6 +24,9 @@ public final class StorageNodeConfig {
   final Duration routePollInterval;
   final int maxFrameBytes;
   final int ioThreads;
+  final int maxConnections;
+  final Duration idleTimeout;
+  final long maxPartialFrameBytes;
 
   private StorageNodeConfig(Builder b) {
     this.nodeId = b.nodeId;
@@ -41,6 +44,9 @@ public final class StorageNodeConfig {
     this.routePollInterval = b.routePollInterval;
     this.maxFrameBytes = b.maxFrameBytes;
     this.ioThreads = b.ioThreads;
+    this.maxConnections = b.maxConnections;
+    this.idleTimeout = b.idleTimeout;
+    this.maxPartialFrameBytes = Math.max(b.maxPartialFrameBytes, b.maxFrameBytes);
   }
 
   /**
@@ -143,6 +149,9 @@ public final class StorageNodeConfig {
     private Duration routePollInterval = Duration.ofSeconds(1);
     private int maxFrameBytes = NodeCodec.DEFAULT_MAX_FRAME_BYTES;
     private int ioThreads = 2;
+    private int maxConnections = 1024;
+    private Duration idleTimeout = Duration.ofMinutes(5);
+    private long maxPartialFrameBytes = 256L << 20;
 
     private Builder(String nodeId) {
       if (nodeId.isEmpty() || nodeId.length() > 128 || !nodeId.matches("[A-Za-z0-9._:-]+")) {
@@ -225,10 +234,46 @@ public final class StorageNodeConfig {
       return this;
     }
 
+    /**
+     * The largest node protocol frame this node accepts, in payload bytes (the 4-byte length prefix
+     * not counted), and the largest reply it builds: a reply that would be larger fails its request
+     * with ERROR.
+     */
     public Builder maxFrameBytes(int bytes) {
       if (bytes < 1024)
         throw new IllegalArgumentException("maxFrameBytes must be >= 1024, got " + bytes);
       this.maxFrameBytes = bytes;
+      return this;
+    }
+
+    /**
+     * Node protocol connections open at once (routers, peers); one more is closed as it is
+     * accepted. Default 1024.
+     */
+    public Builder maxConnections(int n) {
+      if (n < 1) throw new IllegalArgumentException("maxConnections must be >= 1, got " + n);
+      this.maxConnections = n;
+      return this;
+    }
+
+    /**
+     * A node protocol connection on which no whole frame arrived and no reply left for this long is
+     * closed (a partial frame trickling in does not count). Default 5 minutes.
+     */
+    public Builder idleTimeout(Duration d) {
+      this.idleTimeout = positive("idleTimeout", d);
+      return this;
+    }
+
+    /**
+     * Bytes that incomplete frames of all node protocol connections may hold together (a frame
+     * reserves its announced length); a connection whose frame does not fit is closed. At least
+     * maxFrameBytes; default 256 MiB.
+     */
+    public Builder maxPartialFrameBytes(long bytes) {
+      if (bytes < 1024)
+        throw new IllegalArgumentException("maxPartialFrameBytes must be >= 1024, got " + bytes);
+      this.maxPartialFrameBytes = bytes;
       return this;
     }
 
