@@ -26,11 +26,19 @@ final class NodeRequestHandler extends SimpleChannelInboundHandler<NodeRequest> 
 
   private final RequestProcessor processor;
   private final AtomicInteger nodeInFlight;
+  private final PeerAuth.Session session;
   private int pending; // event loop only
 
   NodeRequestHandler(RequestProcessor processor, AtomicInteger nodeInFlight) {
+    this(processor, nodeInFlight, new PeerAuth.Session());
+  }
+
+  /** With the connection's peer session given (tests start one already vouched). */
+  NodeRequestHandler(
+      RequestProcessor processor, AtomicInteger nodeInFlight, PeerAuth.Session session) {
     this.processor = processor;
     this.nodeInFlight = nodeInFlight;
+    this.session = session;
   }
 
   @Override
@@ -38,7 +46,7 @@ final class NodeRequestHandler extends SimpleChannelInboundHandler<NodeRequest> 
     nodeInFlight.incrementAndGet();
     if (++pending >= MAX_PENDING) ctx.channel().config().setAutoRead(false);
     processor
-        .handle(req)
+        .handle(req, session)
         .whenComplete(
             (reply, e) -> {
               // reads complete at once, on this loop: answer inline; replicated writes complete

@@ -59,6 +59,7 @@ import org.jspecify.annotations.Nullable;
  *   Heartbeats                         liveness with load
  *   RangeSplitter / LeaseHandover      two-phase split, lease transfer and release
  *   PeerClients / NodeClient           connections to the other nodes
+ *   PeerAuth                           which peer a node protocol connection is (HELLO, VOUCH)
  *
  * Threads: Netty's event loops run requests (nothing there blocks: data is in memory, replication
  * and catalog calls are asynchronous); one timer thread runs ticks, retries and backoffs; the
@@ -174,8 +175,11 @@ public final class StorageNode implements AutoCloseable {
                 .clock(layer.clock())
                 .pollInterval(config.routePollInterval)
                 .build());
+    PeerAuth auth = new PeerAuth();
     this.peers =
         new PeerClients(
+            me,
+            auth,
             db,
             registry,
             group,
@@ -187,6 +191,7 @@ public final class StorageNode implements AutoCloseable {
     this.processor =
         new RequestProcessor(
             me,
+            auth,
             replicas,
             store,
             new RequestProcessor.Environment() {
@@ -209,6 +214,11 @@ public final class StorageNode implements AutoCloseable {
               @Override
               public void leaseAttention(Replica r) {
                 keeper.attend(r);
+              }
+
+              @Override
+              public CompletableFuture<Long> vouch(String node, byte[] token) {
+                return peers.vouch(node, token, config.replicationTimeout.toMillis());
               }
             },
             layer.clock());
