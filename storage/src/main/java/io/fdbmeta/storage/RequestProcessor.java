@@ -1,6 +1,7 @@
 package io.fdbmeta.storage;
 
 import io.fdbmeta.layer.RangeDescriptor;
+import io.fdbmeta.wire.NodeCodec;
 import io.fdbmeta.wire.NodeOp;
 import io.fdbmeta.wire.NodeReply;
 import io.fdbmeta.wire.NodeRequest;
@@ -77,6 +78,7 @@ final class RequestProcessor {
 
   private final String me;
   private final PeerAuth auth;
+  private final int maxReplyBytes;
   private final ReplicaSet replicas;
   private final DataStore store;
   private final Environment env;
@@ -87,18 +89,24 @@ final class RequestProcessor {
 
   /** A processor whose node issues no peer tokens of its own. */
   RequestProcessor(String me, ReplicaSet replicas, DataStore store, Environment env, Clock clock) {
-    this(me, new PeerAuth(), replicas, store, env, clock);
+    this(me, new PeerAuth(), NodeCodec.DEFAULT_MAX_FRAME_BYTES, replicas, store, env, clock);
   }
 
+  /**
+   * @param maxReplyBytes the largest reply payload this node builds (its frame limit); a request
+   *     whose reply would be larger fails with ERROR, and a SCAN or FETCH page ends early
+   */
   RequestProcessor(
       String me,
       PeerAuth auth,
+      int maxReplyBytes,
       ReplicaSet replicas,
       DataStore store,
       Environment env,
       Clock clock) {
     this.me = me;
     this.auth = auth;
+    this.maxReplyBytes = maxReplyBytes;
     this.replicas = replicas;
     this.store = store;
     this.env = env;
@@ -216,10 +224,13 @@ final class RequestProcessor {
         {
           byte[][] values = new byte[keys.length][];
           long found = 0;
+          long bytes = NodeCodec.EMPTY_REPLY_BYTES;
           for (int i = 0; i < keys.length; i++) {
             values[i] = store.get(keys[i]);
+            bytes += NodeCodec.valueBytes(values[i]);
             if (values[i] != null) found++;
           }
+          if (bytes > maxReplyBytes) return tooLarge(req, bytes);
           return NodeReply.values(req.id(), found, values);
         }
       case EXISTS:
@@ -238,9 +249,7 @@ final class RequestProcessor {
   private NodeReply scan(NodeRequest req, RangeDescriptor d) {
     byte[] start = req.keys()[0];
     byte[] end = req.keys()[1].length == 0 ? d.endKey() : req.keys()[1];
-    int limit = req.limit() == 0 ? DEFAULT_SCAN_LIMIT : Math.min(req.limit(), MAX_SCAN_LIMIT);
-    DataStore.Page page = store.scan(start, end, limit);
-    return NodeReply.values(req.id(), page.more() ? 1 : 0, page.pairs().toArray(NO_VALUES));
+    return page(req, start, end);
   }
 
   private CompletableFuture<NodeReply> write(NodeRequest req) {
@@ -525,9 +534,7 @@ final class RequestProcessor {
             : req.keys()[1];
     if (end != null && Arrays.compareUnsigned(start, end) >= 0)
       return NodeReply.values(req.id(), 0, NO_VALUES);
-    int limit = req.limit() == 0 ? DEFAULT_SCAN_LIMIT : Math.min(req.limit(), MAX_SCAN_LIMIT);
-    DataStore.Page page = store.scan(start, end, limit);
-    return NodeReply.values(req.id(), page.more() ? 1 : 0, page.pairs().toArray(NO_VALUES));
+    return page(req, start, end);
   }
 
   /** A peer's HELLO: the connection becomes the peer's once the peer vouched for the token. */
@@ -570,6 +577,38 @@ final class RequestProcessor {
   }
 
   // ---------------------------------------------------------------- replies
+
+  /** One SCAN or FETCH page, within the pair limit and the reply budget. */
+  private NodeReply page(NodeRequest req, byte[] start, byte @Nullable [] end) {
+    int limit = req.limit() == 0 ? DEFAULT_SCAN_LIMIT : Math.min(req.limit(), MAX_SCAN_LIMIT);
+    long budget = maxReplyBytes - NodeCodec.EMPTY_REPLY_BYTES;
+    DataStore.Page page = store.scan(start, end, limit, budget);
+    List<byte[]> pairs = page.pairs();
+    if (pairs.size() == 2
+        && NodeCodec.valueBytes(pairs.get(0)) + NodeCodec.valueBytes(pairs.get(1)) > budget)
+      return tooLarge(
+          req,
+          NodeCodec.EMPTY_REPLY_BYTES
+              + NodeCodec.valueBytes(pairs.get(0))
+              + NodeCodec.valueBytes(pairs.get(1)));
+    return NodeReply.values(req.id(), page.more() ? 1 : 0, pairs.toArray(NO_VALUES));
+  }
+
+  /**
+   * The reply would not fit the node's frame limit: this request fails, before the reply is built,
+   * and nothing else on the connection does. ERROR, so a router does not retry it.
+   */
+  private NodeReply tooLarge(NodeRequest req, long bytes) {
+    return NodeReply.failure(
+        req.id(),
+        ReplyStatus.ERROR,
+        req.op()
+            + " reply would be "
+            + bytes
+            + " bytes, above this node's reply limit of "
+            + maxReplyBytes
+            + " bytes; ask for fewer keys at once");
+  }
 
   private NodeReply behind(NodeRequest req) {
     return overloaded(

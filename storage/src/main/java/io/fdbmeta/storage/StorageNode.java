@@ -192,6 +192,7 @@ public final class StorageNode implements AutoCloseable {
         new RequestProcessor(
             me,
             auth,
+            config.maxFrameBytes,
             replicas,
             store,
             new RequestProcessor.Environment() {

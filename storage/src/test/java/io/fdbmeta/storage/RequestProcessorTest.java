@@ -83,6 +83,7 @@ class RequestProcessorTest {
         new RequestProcessor(
             "n1",
             auth,
+            1 << 16,
             replicas,
             store,
             new RequestProcessor.Environment() {
@@ -427,6 +428,37 @@ class RequestProcessorTest {
     assertThat(
             send(NodeRequest.scan(-4, NodeOp.FETCH, RANGE, 3, 3, b("b"), new byte[0], 2)).status())
         .isEqualTo(ReplyStatus.STALE_EPOCH);
+  }
+
+  // ---------------------------------------------------------------- reply budget (limit 64 KiB)
+
+  @Test
+  void getWhoseReplyExceedsTheFrameLimitFailsAloneBeforeItIsBuilt() {
+    send(set(1, RANGE, 4, 3, "c", "x".repeat(20_000)));
+    NodeRequest sixTimes =
+        new NodeRequest(
+            2,
+            NodeOp.GET,
+            RANGE,
+            4,
+            3,
+            0,
+            new byte[][] {b("c"), b("c"), b("c"), b("c"), b("c"), b("c")},
+            new byte[0][]);
+    NodeReply tooLarge = send(sixTimes);
+    assertThat(tooLarge.status()).isEqualTo(ReplyStatus.ERROR);
+    assertThat(tooLarge.message()).contains("reply would be").contains("65536");
+    assertThat(ch.isActive()).isTrue();
+    assertThat(send(get(3, RANGE, 4, 3, "c")).values()[0]).hasSize(20_000);
+  }
+
+  @Test
+  void scanPagesEndAtTheReplyBudget() {
+    for (String k : List.of("c", "d", "e", "f")) send(set(1, RANGE, 4, 3, k, "y".repeat(20_000)));
+    NodeReply page = send(NodeRequest.scan(2, NodeOp.SCAN, RANGE, 4, 3, b("c"), new byte[0], 10));
+    assertThat(page.status()).isEqualTo(ReplyStatus.OK);
+    assertThat(page.values().length).isEqualTo(6); // three pairs fit 64 KiB, four do not
+    assertThat(page.number()).isEqualTo(1);
   }
 
   // ---------------------------------------------------------------- who may act as a peer

@@ -118,6 +118,14 @@ public final class NodeCodec {
 
   // ---- replies
 
+  /** Payload bytes of a reply carrying no values, descriptor or message. */
+  public static final int EMPTY_REPLY_BYTES = 2 + 8 + 8 + 4 + 4 + 4;
+
+  /** Payload bytes one value adds to a reply: its length field and its bytes (null: none). */
+  public static int valueBytes(byte @Nullable [] value) {
+    return 4 + (value == null ? 0 : value.length);
+  }
+
   static int size(NodeReply r) {
     return 2
         + 8
