@@ -1,5 +1,6 @@
 package io.fdbmeta.storage;
 
+import io.fdbmeta.wire.NodeCodec;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -71,18 +72,25 @@ final class DataStore {
     return e != null && e.value != null;
   }
 
-  /** Live pairs in [start, end) (end null: no end), at most {@code limit}. */
-  Page scan(byte[] start, byte @Nullable [] end, int limit) {
+  /**
+   * Live pairs in [start, end) (end null: no end), at most {@code limit}, and at most {@code
+   * maxBytes} of them as reply values ({@link NodeCodec#valueBytes} each key and value). A page
+   * whose first pair alone is above {@code maxBytes} is returned with that pair, for the caller to
+   * refuse.
+   */
+  Page scan(byte[] start, byte @Nullable [] end, int limit, long maxBytes) {
     ConcurrentNavigableMap<byte[], Entry> view =
         end == null ? map.tailMap(start, true) : map.subMap(start, true, end, false);
     List<byte[]> pairs = new ArrayList<>();
     int n = 0;
+    long bytes = 0;
     Iterator<Map.Entry<byte[], Entry>> it = view.entrySet().iterator();
     while (it.hasNext()) {
       Map.Entry<byte[], Entry> e = it.next();
       byte[] value = e.getValue().value;
       if (value == null) continue;
-      if (n == limit) return new Page(pairs, true);
+      bytes += NodeCodec.valueBytes(e.getKey()) + NodeCodec.valueBytes(value);
+      if (n == limit || (n > 0 && bytes > maxBytes)) return new Page(pairs, true);
       pairs.add(e.getKey());
       pairs.add(value);
       n++;

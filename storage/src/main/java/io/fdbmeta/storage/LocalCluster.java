@@ -54,7 +54,7 @@ public final class LocalCluster implements AutoCloseable {
   private final LayerConfig layer;
   private final RangeCatalog catalog;
   private final Options options;
-  private final Map<String, StorageNode.Config> configs = new LinkedHashMap<>();
+  private final Map<String, StorageNodeConfig> configs = new LinkedHashMap<>();
   private final Map<String, StorageNode> running = new LinkedHashMap<>();
   private volatile @Nullable Controller controller;
 
@@ -151,16 +151,16 @@ public final class LocalCluster implements AutoCloseable {
   /**
    * The next node's settings: id n(k+1) for the k-th node, zones round robin, racks every 3 nodes.
    */
-  private StorageNode.Config newConfig() {
+  private StorageNodeConfig newConfig() {
     synchronized (configs) {
       int i = configs.size();
       String id = "n" + (i + 1);
-      StorageNode.Config.Builder b =
-          StorageNode.Config.builder(id)
+      StorageNodeConfig.Builder b =
+          StorageNodeConfig.builder(id)
               .host("127.0.0.1")
               .locality("local", "z" + (i % 3 + 1), "r" + (i / 3 % 2 + 1));
       if (options.respPorts) b.respPort(0);
-      StorageNode.Config config = options.nodeConfig.apply(b).build();
+      StorageNodeConfig config = options.nodeConfig.apply(b).build();
       configs.put(id, config);
       return config;
     }
@@ -194,7 +194,7 @@ public final class LocalCluster implements AutoCloseable {
    */
   private List<String> placement(int i) {
     Map<String, List<String>> byZone = new LinkedHashMap<>();
-    for (StorageNode.Config c : configs.values())
+    for (StorageNodeConfig c : configs.values())
       byZone.computeIfAbsent(c.locality().zone(), z -> new ArrayList<>()).add(c.nodeId());
     List<List<String>> zones = new ArrayList<>(byZone.values());
     List<String> out = new ArrayList<>();
@@ -202,7 +202,7 @@ public final class LocalCluster implements AutoCloseable {
       List<String> members = zones.get((i + j) % zones.size());
       out.add(members.get((i / zones.size() + j) % members.size()));
     }
-    for (StorageNode.Config c : configs.values()) {
+    for (StorageNodeConfig c : configs.values()) {
       if (out.size() < options.replication && !out.contains(c.nodeId())) out.add(c.nodeId());
     }
     return out;
@@ -405,7 +405,7 @@ public final class LocalCluster implements AutoCloseable {
    * new port, which copies its ranges' data before serving.
    */
   public StorageNode restart(String nodeId) {
-    StorageNode.Config config;
+    StorageNodeConfig config;
     synchronized (configs) {
       config = configs.get(nodeId);
     }
@@ -459,7 +459,7 @@ public final class LocalCluster implements AutoCloseable {
     private final int replication;
     private final List<byte[]> splitKeys;
     private final boolean respPorts;
-    private final UnaryOperator<StorageNode.Config.Builder> nodeConfig;
+    private final UnaryOperator<StorageNodeConfig.Builder> nodeConfig;
     private final Duration startTimeout;
     private final @Nullable UnaryOperator<ControllerConfig.Builder> controller;
 
@@ -482,7 +482,7 @@ public final class LocalCluster implements AutoCloseable {
       private int replication = 3;
       private List<byte[]> splitKeys = List.of();
       private boolean respPorts;
-      private UnaryOperator<StorageNode.Config.Builder> nodeConfig = b -> b;
+      private UnaryOperator<StorageNodeConfig.Builder> nodeConfig = b -> b;
       private Duration startTimeout = Duration.ofSeconds(20);
       private @Nullable UnaryOperator<ControllerConfig.Builder> controller;
 
@@ -523,7 +523,7 @@ public final class LocalCluster implements AutoCloseable {
        * Adjusts each node's config (timeouts, intervals) after the cluster set id, host and
        * locality.
        */
-      public Builder nodeConfig(UnaryOperator<StorageNode.Config.Builder> adjust) {
+      public Builder nodeConfig(UnaryOperator<StorageNodeConfig.Builder> adjust) {
         this.nodeConfig = Objects.requireNonNull(adjust, "nodeConfig");
         return this;
       }

@@ -3,6 +3,7 @@ package io.fdbmeta.storage;
 import io.fdbmeta.wire.NodeCodec;
 import io.fdbmeta.wire.NodeReply;
 import io.fdbmeta.wire.NodeRequest;
+import io.fdbmeta.wire.ReplyStatus;
 import io.fdbmeta.wire.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -30,11 +31,26 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>{@link #send}'s future completes with the node's reply, or exceptionally with {@link
  * TimeoutException} after the timeout, {@link ClosedChannelException} if the connection closes
- * first, the connect failure, or {@link IllegalStateException} if the id is already in flight.
+ * first, the connect failure, or {@link IllegalStateException} if the id is already in flight or
+ * the peer refused the connection's HELLO.
+ *
+ * <p>With a {@link Handshake}, every new connection first says HELLO and is used only once the node
+ * answered it OK (see {@link PeerAuth}).
  */
 final class NodeClient implements AutoCloseable {
+  /** What a peer connection says first. */
+  interface Handshake {
+    /** A HELLO with a fresh token, for a new connection. */
+    NodeRequest hello();
+
+    /** The connection that said {@code hello} closed: its token is void. */
+    void closed(NodeRequest hello);
+  }
+
   private final Bootstrap bootstrap;
   private final InetSocketAddress address;
+  private final int connectTimeoutMillis;
+  private final @Nullable Handshake handshake;
   private final Object lock = new Object();
   private @Nullable Connection current;
   private volatile boolean closed;
@@ -44,7 +60,18 @@ final class NodeClient implements AutoCloseable {
       InetSocketAddress address,
       int maxFrameBytes,
       int connectTimeoutMillis) {
+    this(group, address, maxFrameBytes, connectTimeoutMillis, null);
+  }
+
+  NodeClient(
+      EventLoopGroup group,
+      InetSocketAddress address,
+      int maxFrameBytes,
+      int connectTimeoutMillis,
+      @Nullable Handshake handshake) {
     this.address = address;
+    this.connectTimeoutMillis = connectTimeoutMillis;
+    this.handshake = handshake;
     this.bootstrap =
         new Bootstrap()
             .group(group)
@@ -87,13 +114,39 @@ final class NodeClient implements AutoCloseable {
       f.addListener(
           done -> {
             if (done.isSuccess()) {
-              next.connected.complete(f.channel());
+              greet(next, f.channel());
             } else {
               next.connected.completeExceptionally(done.cause());
             }
           });
       return next;
     }
+  }
+
+  /** Completes {@code c.connected} once the channel may carry requests: at once, or after HELLO. */
+  private void greet(Connection c, Channel ch) {
+    Handshake h = handshake;
+    if (h == null) {
+      c.connected.complete(ch);
+      return;
+    }
+    NodeRequest hello = h.hello();
+    ch.closeFuture().addListener(x -> h.closed(hello));
+    c.send(ch, hello, connectTimeoutMillis)
+        .whenComplete(
+            (reply, e) -> {
+              if (e == null && reply.status() == ReplyStatus.OK) {
+                c.connected.complete(ch);
+                return;
+              }
+              c.connected.completeExceptionally(
+                  new IllegalStateException(
+                      "node at "
+                          + address
+                          + " did not accept this node's HELLO: "
+                          + (e != null ? Async.describe(e) : reply.message())));
+              ch.close();
+            });
   }
 
   /** Closes the connection; requests in flight fail with ClosedChannelException. */

@@ -7,6 +7,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.DecoderException;
+import io.netty.handler.timeout.IdleStateEvent;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 
@@ -15,7 +16,9 @@ import org.jspecify.annotations.Nullable;
  * its reply (replies may leave in another order than requests came; ids match them). Reading stops
  * while {@value #MAX_PENDING} requests of the connection are unanswered. A frame that cannot be
  * decoded gets an ERROR reply with id 0 saying why, and the connection is closed: nothing after it
- * can be trusted to be framed right. Other connections are not affected.
+ * can be trusted to be framed right (this includes a frame above the limit, closed as soon as its
+ * length arrives). Other connections are not affected. An idle connection (see {@link
+ * NodePortInitializer}) is closed once nothing of it is pending.
  */
 final class NodeRequestHandler extends SimpleChannelInboundHandler<NodeRequest> {
   static final int MAX_PENDING = 256;
@@ -23,11 +26,19 @@ final class NodeRequestHandler extends SimpleChannelInboundHandler<NodeRequest> 
 
   private final RequestProcessor processor;
   private final AtomicInteger nodeInFlight;
+  private final PeerAuth.Session session;
   private int pending; // event loop only
 
   NodeRequestHandler(RequestProcessor processor, AtomicInteger nodeInFlight) {
+    this(processor, nodeInFlight, new PeerAuth.Session());
+  }
+
+  /** With the connection's peer session given (tests start one already vouched). */
+  NodeRequestHandler(
+      RequestProcessor processor, AtomicInteger nodeInFlight, PeerAuth.Session session) {
     this.processor = processor;
     this.nodeInFlight = nodeInFlight;
+    this.session = session;
   }
 
   @Override
@@ -35,7 +46,7 @@ final class NodeRequestHandler extends SimpleChannelInboundHandler<NodeRequest> 
     nodeInFlight.incrementAndGet();
     if (++pending >= MAX_PENDING) ctx.channel().config().setAutoRead(false);
     processor
-        .handle(req)
+        .handle(req, session)
         .whenComplete(
             (reply, e) -> {
               // reads complete at once, on this loop: answer inline; replicated writes complete
@@ -61,6 +72,20 @@ final class NodeRequestHandler extends SimpleChannelInboundHandler<NodeRequest> 
     ctx.writeAndFlush(out).addListener(w -> nodeInFlight.decrementAndGet());
     if (--pending < MAX_PENDING / 2 && !ctx.channel().config().isAutoRead())
       ctx.channel().config().setAutoRead(true);
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof IdleStateEvent) {
+      if (pending == 0) {
+        LOG.log(
+            System.Logger.Level.DEBUG,
+            "closing idle node protocol connection from " + ctx.channel().remoteAddress());
+        ctx.close();
+      }
+      return;
+    }
+    ctx.fireUserEventTriggered(evt);
   }
 
   @Override

@@ -29,6 +29,27 @@ import java.util.concurrent.TimeoutException;
  *
  * The write's sequence number is the REPLICATE's request id. Requests for one write to one target
  * are sent one at a time, so an id is never in flight twice on one connection.
+ *
+ * Who may move a follower's data. A follower keeps, per key, the later write of one writer process
+ * (DataStore), so whoever can get a REPLICATE with a huge sequence number stored there makes the
+ * follower ignore every later write to that key: acknowledged writes lost for good. So a follower
+ * takes a REPLICATE only (RequestProcessor)
+ *  - on a connection the sender authenticated as a peer node: HELLO with a random token, which the
+ *    follower has the named node confirm (VOUCH) at the address the node registry holds for it
+ *    (PeerAuth); this node's PeerClients say HELLO on every connection they open;
+ *  - from the leaseholder its own view names at exactly the request's (generation, epoch): the
+ *    connection's vouched node must be that leaseholder;
+ *  - with a sequence number of the incarnation the leaseholder vouched with (WriteSequence's high
+ *    bits), i.e. of the process the registry knows and whose lease the catalog records.
+ * A stranger's REPLICATE is answered ERROR and stores nothing, so no single message from anyone but
+ * the leaseholder process can move a follower's sequence for a key; and only that process issues
+ * its numbers. FETCH is served on the same terms to a peer the view lists as a replica.
+ *
+ * What stays open until mTLS: anyone who can read or inject into a peer's TCP stream (an on-path
+ * attacker, not one who can merely connect) can ride an authenticated connection; a router is
+ * still any client (client SETs are not authenticated at all, so a header read from a WRONG_RANGE
+ * reply still writes through the leaseholder like any client's); and a node cannot tell a router's
+ * connection from a peer's except by HELLO.
  */
 /** Sends stored writes to the range's other replicas. */
 final class Replicator {

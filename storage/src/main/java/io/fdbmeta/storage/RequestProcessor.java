@@ -1,10 +1,12 @@
 package io.fdbmeta.storage;
 
 import io.fdbmeta.layer.RangeDescriptor;
+import io.fdbmeta.wire.NodeCodec;
 import io.fdbmeta.wire.NodeOp;
 import io.fdbmeta.wire.NodeReply;
 import io.fdbmeta.wire.NodeRequest;
 import io.fdbmeta.wire.ReplyStatus;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -34,11 +36,15 @@ import org.jspecify.annotations.Nullable;
  * and acknowledges only when all have stored it. A write that is not acknowledged (OVERLOADED) may
  * or may not be visible later; an acknowledged one is on every replica.
  *
- * Node-to-node requests: REPLICATE is taken only at exactly the (generation, epoch) this node knows
- * for the range, from the leaseholder it names, so a deposed leaseholder gets no acknowledgements
- * once a replica learned the new epoch; a newer header makes this node catch up and answer
- * OVERLOADED, and the sender retries. FETCH is served by a synced replica at the generation the
- * fetching replica names, so the source already sends it every write it did not copy.
+ * Node-to-node requests come only on connections a peer authenticated with HELLO (PeerAuth; the
+ * session travels with each request). REPLICATE is taken only at exactly the (generation, epoch)
+ * this node knows for the range, from the leaseholder it names, on that leaseholder's connection
+ * and with a sequence number of the incarnation it was vouched for, so a deposed leaseholder gets
+ * no acknowledgements once a replica learned the new epoch, and nobody else can store anything
+ * here (see Replicator's header); a newer header makes this node catch up and answer OVERLOADED,
+ * and the sender retries. FETCH is served by a synced replica at the generation the fetching
+ * replica names, to a peer that view lists as a replica, so the source already sends it every
+ * write it did not copy, and no one else reads a range's data through it.
  */
 /** Checks and executes node protocol requests against this node's replicas and data. */
 final class RequestProcessor {
@@ -59,9 +65,20 @@ final class RequestProcessor {
 
     /** The replica's lease is expired or about to: renew or acquire it now. */
     void leaseAttention(Replica r);
+
+    /**
+     * Asks {@code node} at its registered address whether it issued {@code token} on a connection
+     * to this node; completes with its incarnation, or 0 if it did not. By default no peer vouches:
+     * a processor without peers.
+     */
+    default CompletableFuture<Long> vouch(String node, byte[] token) {
+      return CompletableFuture.completedFuture(0L);
+    }
   }
 
   private final String me;
+  private final PeerAuth auth;
+  private final int maxReplyBytes;
   private final ReplicaSet replicas;
   private final DataStore store;
   private final Environment env;
@@ -70,8 +87,26 @@ final class RequestProcessor {
   private volatile @Nullable WriteSequence sequence;
   private volatile @Nullable String closedReason = "node is starting";
 
+  /** A processor whose node issues no peer tokens of its own. */
   RequestProcessor(String me, ReplicaSet replicas, DataStore store, Environment env, Clock clock) {
+    this(me, new PeerAuth(), NodeCodec.DEFAULT_MAX_FRAME_BYTES, replicas, store, env, clock);
+  }
+
+  /**
+   * @param maxReplyBytes the largest reply payload this node builds (its frame limit); a request
+   *     whose reply would be larger fails with ERROR, and a SCAN or FETCH page ends early
+   */
+  RequestProcessor(
+      String me,
+      PeerAuth auth,
+      int maxReplyBytes,
+      ReplicaSet replicas,
+      DataStore store,
+      Environment env,
+      Clock clock) {
     this.me = me;
+    this.auth = auth;
+    this.maxReplyBytes = maxReplyBytes;
     this.replicas = replicas;
     this.store = store;
     this.env = env;
@@ -94,8 +129,19 @@ final class RequestProcessor {
     return requests.get();
   }
 
-  /** Handles one request; the future never completes exceptionally. */
+  /**
+   * Handles one request of a connection no peer authenticated; see {@link #handle(NodeRequest,
+   * PeerAuth.Session)}.
+   */
   CompletableFuture<NodeReply> handle(NodeRequest req) {
+    return handle(req, null);
+  }
+
+  /**
+   * Handles one request that came on a connection with {@code session} (null: one that cannot
+   * authenticate, such as this node's RESP port); the future never completes exceptionally.
+   */
+  CompletableFuture<NodeReply> handle(NodeRequest req, PeerAuth.@Nullable Session session) {
     requests.incrementAndGet();
     try {
       if (req.op() == NodeOp.PING) return done(NodeReply.ok(req.id(), 0));
@@ -113,9 +159,13 @@ final class RequestProcessor {
         case DEL:
           return write(req);
         case REPLICATE:
-          return done(replicate(req));
+          return done(replicate(req, session));
         case FETCH:
-          return done(fetch(req));
+          return done(fetch(req, session));
+        case HELLO:
+          return hello(req, session);
+        case VOUCH:
+          return done(vouch(req));
         default:
           return done(NodeReply.failure(req.id(), ReplyStatus.ERROR, "unsupported op " + req.op()));
       }
@@ -145,6 +195,12 @@ final class RequestProcessor {
         if (keys == 0) return "needs at least one key";
         if (req.values().length != keys) return "needs one value (or null) per key";
         return null;
+      case HELLO:
+        if (keys != 2 || req.keys()[1].length != 16) return "needs a node id and a 16-byte token";
+        return null;
+      case VOUCH:
+        if (keys != 2) return "needs a token and a node id";
+        return null;
       case SCAN:
       case FETCH:
         if (keys != 2) return "needs a start and an end key (empty end: the range's end)";
@@ -168,10 +224,13 @@ final class RequestProcessor {
         {
           byte[][] values = new byte[keys.length][];
           long found = 0;
+          long bytes = NodeCodec.EMPTY_REPLY_BYTES;
           for (int i = 0; i < keys.length; i++) {
             values[i] = store.get(keys[i]);
+            bytes += NodeCodec.valueBytes(values[i]);
             if (values[i] != null) found++;
           }
+          if (bytes > maxReplyBytes) return tooLarge(req, bytes);
           return NodeReply.values(req.id(), found, values);
         }
       case EXISTS:
@@ -190,9 +249,7 @@ final class RequestProcessor {
   private NodeReply scan(NodeRequest req, RangeDescriptor d) {
     byte[] start = req.keys()[0];
     byte[] end = req.keys()[1].length == 0 ? d.endKey() : req.keys()[1];
-    int limit = req.limit() == 0 ? DEFAULT_SCAN_LIMIT : Math.min(req.limit(), MAX_SCAN_LIMIT);
-    DataStore.Page page = store.scan(start, end, limit);
-    return NodeReply.values(req.id(), page.more() ? 1 : 0, page.pairs().toArray(NO_VALUES));
+    return page(req, start, end);
   }
 
   private CompletableFuture<NodeReply> write(NodeRequest req) {
@@ -362,7 +419,8 @@ final class RequestProcessor {
 
   // ---------------------------------------------------------------- node-to-node requests
 
-  private NodeReply replicate(NodeRequest req) {
+  private NodeReply replicate(NodeRequest req, PeerAuth.@Nullable Session session) {
+    if (session == null || session.node() == null) return unauthenticated(req, session);
     Replica r = replicas.byId(req.rangeId());
     if (r == null) return unknownToFollower(req);
     Lock lock = r.readLock();
@@ -392,6 +450,19 @@ final class RequestProcessor {
             ReplyStatus.STALE_EPOCH,
             d,
             "no other node holds range " + r.rangeId + " at epoch " + d.leaseEpoch());
+      if (!writer.equals(session.node())
+          || !WriteSequence.ofIncarnation(req.id(), session.incarnation()))
+        return NodeReply.failure(
+            req.id(),
+            ReplyStatus.ERROR,
+            "REPLICATE "
+                + req.id()
+                + " for range "
+                + r.rangeId
+                + " refused: only its leaseholder "
+                + writer
+                + " replicates it, with sequence numbers of its incarnation; this came from "
+                + session.describe());
       for (byte[] k : req.keys()) {
         if (!d.contains(k))
           return redirect(
@@ -428,7 +499,8 @@ final class RequestProcessor {
             + req.generation());
   }
 
-  private NodeReply fetch(NodeRequest req) {
+  private NodeReply fetch(NodeRequest req, PeerAuth.@Nullable Session session) {
+    if (session == null || session.node() == null) return unauthenticated(req, session);
     Replica r = replicas.byId(req.rangeId());
     if (r == null || r.removed()) return unknownToFollower(req);
     RangeDescriptor d = r.descriptor();
@@ -442,6 +514,16 @@ final class RequestProcessor {
           ReplyStatus.STALE_EPOCH,
           d,
           "FETCH at generation " + req.generation() + " is older than this replica's");
+    if (!d.replicas().contains(session.node()) || me.equals(session.node()))
+      return NodeReply.failure(
+          req.id(),
+          ReplyStatus.ERROR,
+          "FETCH of range "
+              + r.rangeId
+              + " refused: "
+              + session.describe()
+              + " is not another replica of it at generation "
+              + d.generation());
     if (!r.synced())
       return overloaded(
           req, "replica of range " + r.rangeId + " on " + me + " is still copying its data");
@@ -452,12 +534,81 @@ final class RequestProcessor {
             : req.keys()[1];
     if (end != null && Arrays.compareUnsigned(start, end) >= 0)
       return NodeReply.values(req.id(), 0, NO_VALUES);
-    int limit = req.limit() == 0 ? DEFAULT_SCAN_LIMIT : Math.min(req.limit(), MAX_SCAN_LIMIT);
-    DataStore.Page page = store.scan(start, end, limit);
-    return NodeReply.values(req.id(), page.more() ? 1 : 0, page.pairs().toArray(NO_VALUES));
+    return page(req, start, end);
+  }
+
+  /** A peer's HELLO: the connection becomes the peer's once the peer vouched for the token. */
+  private CompletableFuture<NodeReply> hello(NodeRequest req, PeerAuth.@Nullable Session session) {
+    String node = new String(req.keys()[0], StandardCharsets.UTF_8);
+    if (session == null)
+      return done(NodeReply.failure(req.id(), ReplyStatus.ERROR, "HELLO on a port without peers"));
+    return env.vouch(node, req.keys()[1])
+        .handle(
+            (incarnation, e) -> {
+              if (e == null && incarnation > 0) {
+                session.vouched(node, incarnation);
+                return NodeReply.ok(req.id(), 0);
+              }
+              return NodeReply.failure(
+                  req.id(),
+                  ReplyStatus.ERROR,
+                  "node "
+                      + node
+                      + " at its registered address did not vouch for this connection"
+                      + (e == null ? "" : ": " + Async.describe(e)));
+            });
+  }
+
+  private NodeReply vouch(NodeRequest req) {
+    WriteSequence seq = sequence;
+    String asker = new String(req.keys()[1], StandardCharsets.UTF_8);
+    boolean yes = seq != null && auth.issuedTo(req.keys()[0], asker);
+    return NodeReply.ok(req.id(), yes ? seq.incarnation() : 0);
+  }
+
+  private static NodeReply unauthenticated(NodeRequest req, PeerAuth.@Nullable Session session) {
+    return NodeReply.failure(
+        req.id(),
+        ReplyStatus.ERROR,
+        req.op()
+            + " is taken only from a peer node that authenticated its connection with HELLO; this"
+            + " came from "
+            + (session == null ? "a port without peers" : session.describe()));
   }
 
   // ---------------------------------------------------------------- replies
+
+  /** One SCAN or FETCH page, within the pair limit and the reply budget. */
+  private NodeReply page(NodeRequest req, byte[] start, byte @Nullable [] end) {
+    int limit = req.limit() == 0 ? DEFAULT_SCAN_LIMIT : Math.min(req.limit(), MAX_SCAN_LIMIT);
+    long budget = maxReplyBytes - NodeCodec.EMPTY_REPLY_BYTES;
+    DataStore.Page page = store.scan(start, end, limit, budget);
+    List<byte[]> pairs = page.pairs();
+    if (pairs.size() == 2
+        && NodeCodec.valueBytes(pairs.get(0)) + NodeCodec.valueBytes(pairs.get(1)) > budget)
+      return tooLarge(
+          req,
+          NodeCodec.EMPTY_REPLY_BYTES
+              + NodeCodec.valueBytes(pairs.get(0))
+              + NodeCodec.valueBytes(pairs.get(1)));
+    return NodeReply.values(req.id(), page.more() ? 1 : 0, pairs.toArray(NO_VALUES));
+  }
+
+  /**
+   * The reply would not fit the node's frame limit: this request fails, before the reply is built,
+   * and nothing else on the connection does. ERROR, so a router does not retry it.
+   */
+  private NodeReply tooLarge(NodeRequest req, long bytes) {
+    return NodeReply.failure(
+        req.id(),
+        ReplyStatus.ERROR,
+        req.op()
+            + " reply would be "
+            + bytes
+            + " bytes, above this node's reply limit of "
+            + maxReplyBytes
+            + " bytes; ask for fewer keys at once");
+  }
 
   private NodeReply behind(NodeRequest req) {
     return overloaded(

@@ -16,7 +16,6 @@ import io.fdbmeta.layer.route.ChangeFeed;
 import io.fdbmeta.layer.route.RouteFollower;
 import io.fdbmeta.layer.route.RouteSnapshot;
 import io.fdbmeta.layer.route.RouteTable;
-import io.fdbmeta.wire.NodeCodec;
 import io.fdbmeta.wire.RespDecoder;
 import io.fdbmeta.wire.Transport;
 import io.netty.bootstrap.ServerBootstrap;
@@ -33,7 +32,6 @@ import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -52,6 +50,7 @@ import org.jspecify.annotations.Nullable;
 /*
  * A storage node assembled from small parts, each named for what it does:
  *
+ *   NodePortInitializer                the node protocol port's pipeline and limits
  *   NodeRequestHandler / RespHandler   Netty ends of the node protocol and RESP ports
  *   RequestProcessor                   header check (LeaseGuard + key bounds) and the ops
  *   DataStore                          one unsigned-ordered map with per-key write versions
@@ -62,6 +61,7 @@ import org.jspecify.annotations.Nullable;
  *   Heartbeats                         liveness with load
  *   RangeSplitter / LeaseHandover      two-phase split, lease transfer and release
  *   PeerClients / NodeClient           connections to the other nodes
+ *   PeerAuth                           which peer a node protocol connection is (HELLO, VOUCH)
  *
  * Threads: Netty's event loops run requests (nothing there blocks: data is in memory, replication
  * and catalog calls are asynchronous); one timer thread runs ticks, retries and backoffs; the
@@ -74,7 +74,7 @@ import org.jspecify.annotations.Nullable;
  * replicas before acknowledging it. Built only on the public {@code io.fdbmeta.layer} API.
  *
  * <pre>{@code
- * StorageNode n = StorageNode.start(db, keyspace, layerConfig, StorageNode.Config.builder("n1").zone("z1").build());
+ * StorageNode n = StorageNode.start(db, keyspace, layerConfig, StorageNodeConfig.builder("n1").zone("z1").build());
  * n.address();                 // "127.0.0.1:41234", as registered
  * n.splitAsync(rangeId, key);  // on the leaseholder
  * n.close();                   // drain, release leases, stop
@@ -96,7 +96,7 @@ public final class StorageNode implements AutoCloseable {
     CLOSED
   }
 
-  private final Config config;
+  private final StorageNodeConfig config;
   private final LayerConfig layer;
   private final Database db;
   private final NodeRegistry registry;
@@ -127,7 +127,7 @@ public final class StorageNode implements AutoCloseable {
   private volatile @Nullable InetSocketAddress respAddress;
   private volatile long incarnation;
 
-  private StorageNode(Database db, Keyspace ks, LayerConfig layer, Config config) {
+  private StorageNode(Database db, Keyspace ks, LayerConfig layer, StorageNodeConfig config) {
     this.config = config;
     this.layer = layer;
     this.db = db;
@@ -177,8 +177,11 @@ public final class StorageNode implements AutoCloseable {
                 .clock(layer.clock())
                 .pollInterval(config.routePollInterval)
                 .build());
+    PeerAuth auth = new PeerAuth();
     this.peers =
         new PeerClients(
+            me,
+            auth,
             db,
             registry,
             group,
@@ -190,6 +193,8 @@ public final class StorageNode implements AutoCloseable {
     this.processor =
         new RequestProcessor(
             me,
+            auth,
+            config.maxFrameBytes,
             replicas,
             store,
             new RequestProcessor.Environment() {
@@ -212,6 +217,11 @@ public final class StorageNode implements AutoCloseable {
               @Override
               public void leaseAttention(Replica r) {
                 keeper.attend(r);
+              }
+
+              @Override
+              public CompletableFuture<Long> vouch(String node, byte[] token) {
+                return peers.vouch(node, token, config.replicationTimeout.toMillis());
               }
             },
             layer.clock());
@@ -284,7 +294,7 @@ public final class StorageNode implements AutoCloseable {
    *     node is then stopped)
    */
   public static CompletableFuture<StorageNode> startAsync(
-      Database db, Keyspace ks, LayerConfig layer, Config config) {
+      Database db, Keyspace ks, LayerConfig layer, StorageNodeConfig config) {
     Objects.requireNonNull(db, "db");
     Objects.requireNonNull(ks, "ks");
     Objects.requireNonNull(layer, "layer");
@@ -310,7 +320,8 @@ public final class StorageNode implements AutoCloseable {
   }
 
   /** Blocking {@link #startAsync}. */
-  public static StorageNode start(Database db, Keyspace ks, LayerConfig layer, Config config) {
+  public static StorageNode start(
+      Database db, Keyspace ks, LayerConfig layer, StorageNodeConfig config) {
     try {
       return startAsync(db, ks, layer, config).join();
     } catch (CompletionException e) {
@@ -332,17 +343,7 @@ public final class StorageNode implements AutoCloseable {
             replicas.reload(snapshot.ranges());
           }
         });
-    return bind(
-            config.port,
-            new ChannelInitializer<SocketChannel>() {
-              @Override
-              protected void initChannel(SocketChannel ch) {
-                channels.add(ch);
-                ch.pipeline().addLast("flush", new FlushConsolidationHandler(FLUSH_BATCH, true));
-                NodeCodec.serverPipeline(ch.pipeline(), config.maxFrameBytes);
-                ch.pipeline().addLast("requests", new NodeRequestHandler(processor, inFlight));
-              }
-            })
+    return bind(config.port, new NodePortInitializer(config, processor, inFlight, channels))
         .thenCompose(
             node -> {
               nodeAddress = node;
@@ -458,7 +459,7 @@ public final class StorageNode implements AutoCloseable {
     return incarnation;
   }
 
-  public Config config() {
+  public StorageNodeConfig config() {
     return config;
   }
 
@@ -636,265 +637,5 @@ public final class StorageNode implements AutoCloseable {
         + " "
         + state.get()
         + "}";
-  }
-
-  // ---------------------------------------------------------------- configuration
-
-  /** A node's settings; validated when built. */
-  public static final class Config {
-    private final String nodeId;
-    private final String host;
-    private final int port;
-    private final int respPort;
-    private final String region;
-    private final String zone;
-    private final String rack;
-    private final NodeRecord.Capacity capacity;
-    private final @Nullable Duration heartbeatInterval;
-    private final @Nullable Duration leaseRenewInterval;
-    private final Duration replicationTimeout;
-    private final Duration drainTimeout;
-    private final Duration routePollInterval;
-    private final int maxFrameBytes;
-    private final int ioThreads;
-
-    private Config(Builder b) {
-      this.nodeId = b.nodeId;
-      this.host = b.host;
-      this.port = b.port;
-      this.respPort = b.respPort;
-      this.region = b.region;
-      this.zone = b.zone;
-      this.rack = b.rack;
-      this.capacity = b.capacity;
-      this.heartbeatInterval = b.heartbeatInterval;
-      this.leaseRenewInterval = b.leaseRenewInterval;
-      this.replicationTimeout = b.replicationTimeout;
-      this.drainTimeout = b.drainTimeout;
-      this.routePollInterval = b.routePollInterval;
-      this.maxFrameBytes = b.maxFrameBytes;
-      this.ioThreads = b.ioThreads;
-    }
-
-    /**
-     * @throws IllegalArgumentException if the node id is not 1-128 characters of [A-Za-z0-9._:-]
-     */
-    public static Builder builder(String nodeId) {
-      return new Builder(nodeId);
-    }
-
-    public String nodeId() {
-      return nodeId;
-    }
-
-    public String host() {
-      return host;
-    }
-
-    /** The node protocol port; 0 picks a free one. */
-    public int port() {
-      return port;
-    }
-
-    /** The RESP port; 0 picks a free one, -1 means none. */
-    public int respPort() {
-      return respPort;
-    }
-
-    public NodeRecord.Locality locality() {
-      return new NodeRecord.Locality(region, zone, rack);
-    }
-
-    public NodeRecord.Capacity capacity() {
-      return capacity;
-    }
-
-    /** Liveness renewal period: as set, else a third of the layer's liveness duration. */
-    public Duration heartbeatInterval(LayerConfig layer) {
-      return heartbeatInterval != null
-          ? heartbeatInterval
-          : Duration.ofMillis(Math.max(10, layer.livenessMillis() / 3));
-    }
-
-    /** Lease renewal period: as set, else a third of the layer's lease duration. */
-    public Duration leaseRenewInterval(LayerConfig layer) {
-      return leaseRenewInterval != null
-          ? leaseRenewInterval
-          : Duration.ofMillis(Math.max(10, layer.leaseMillis() / 3));
-    }
-
-    /**
-     * @throws IllegalArgumentException if heartbeats or renewals would come too late for the
-     *     layer's liveness and lease durations
-     */
-    void validateAgainst(LayerConfig layer) {
-      long hb = heartbeatInterval(layer).toMillis();
-      if (hb >= layer.livenessMillis()) {
-        throw new IllegalArgumentException(
-            "heartbeatInterval "
-                + hb
-                + " ms must be shorter than the liveness duration "
-                + layer.livenessMillis()
-                + " ms");
-      }
-      long renew = leaseRenewInterval(layer).toMillis();
-      long serving = layer.leaseMillis() - layer.maxClockOffsetMillis();
-      if (renew >= serving) {
-        throw new IllegalArgumentException(
-            "leaseRenewInterval "
-                + renew
-                + " ms must be shorter than the time a lease serves ("
-                + serving
-                + " ms: lease duration minus max clock offset)");
-      }
-    }
-
-    /**
-     * How long a write may take to reach every replica before it is answered as not acknowledged.
-     */
-    public Duration replicationTimeout() {
-      return replicationTimeout;
-    }
-
-    /** How long close() waits for writes and requests in flight. */
-    public Duration drainTimeout() {
-      return drainTimeout;
-    }
-
-    public static final class Builder {
-      private final String nodeId;
-      private String host = "127.0.0.1";
-      private int port;
-      private int respPort = -1;
-      private String region = "local";
-      private String zone = "z1";
-      private String rack = "r1";
-      private NodeRecord.Capacity capacity =
-          new NodeRecord.Capacity(1L << 40, Runtime.getRuntime().availableProcessors());
-      private @Nullable Duration heartbeatInterval;
-      private @Nullable Duration leaseRenewInterval;
-      private Duration replicationTimeout = Duration.ofSeconds(2);
-      private Duration drainTimeout = Duration.ofSeconds(5);
-      private Duration routePollInterval = Duration.ofSeconds(1);
-      private int maxFrameBytes = NodeCodec.DEFAULT_MAX_FRAME_BYTES;
-      private int ioThreads = 2;
-
-      private Builder(String nodeId) {
-        if (nodeId.isEmpty() || nodeId.length() > 128 || !nodeId.matches("[A-Za-z0-9._:-]+")) {
-          throw new IllegalArgumentException(
-              "node id must be 1-128 characters of [A-Za-z0-9._:-], got '" + nodeId + "'");
-        }
-        this.nodeId = nodeId;
-      }
-
-      /**
-       * The address to bind and to register (peers and routers connect to it); default 127.0.0.1.
-       */
-      public Builder host(String host) {
-        if (host.isBlank() || host.equals("0.0.0.0") || host.equals("::")) {
-          throw new IllegalArgumentException(
-              "host must be an address others can connect to (it is registered), got '"
-                  + host
-                  + "'");
-        }
-        this.host = host;
-        return this;
-      }
-
-      /** Node protocol port, 0 (default) for a free one. */
-      public Builder port(int port) {
-        this.port = checkPort("port", port, false);
-        return this;
-      }
-
-      /** RESP port, 0 for a free one, -1 (default) for none. */
-      public Builder respPort(int port) {
-        this.respPort = checkPort("respPort", port, true);
-        return this;
-      }
-
-      public Builder locality(String region, String zone, String rack) {
-        this.region = Objects.requireNonNull(region, "region");
-        this.zone = Objects.requireNonNull(zone, "zone");
-        this.rack = Objects.requireNonNull(rack, "rack");
-        return this;
-      }
-
-      public Builder zone(String zone) {
-        this.zone = Objects.requireNonNull(zone, "zone");
-        return this;
-      }
-
-      public Builder rack(String rack) {
-        this.rack = Objects.requireNonNull(rack, "rack");
-        return this;
-      }
-
-      public Builder capacity(long diskBytes, double cpuCores) {
-        if (diskBytes < 0 || cpuCores < 0)
-          throw new IllegalArgumentException(
-              "capacity must be >= 0, got " + diskBytes + " bytes, " + cpuCores + " cores");
-        this.capacity = new NodeRecord.Capacity(diskBytes, cpuCores);
-        return this;
-      }
-
-      public Builder heartbeatInterval(Duration d) {
-        this.heartbeatInterval = positive("heartbeatInterval", d);
-        return this;
-      }
-
-      public Builder leaseRenewInterval(Duration d) {
-        this.leaseRenewInterval = positive("leaseRenewInterval", d);
-        return this;
-      }
-
-      public Builder replicationTimeout(Duration d) {
-        this.replicationTimeout = positive("replicationTimeout", d);
-        return this;
-      }
-
-      public Builder drainTimeout(Duration d) {
-        this.drainTimeout = positive("drainTimeout", d);
-        return this;
-      }
-
-      /** The route follower's safety-net poll, beside its watch. */
-      public Builder routePollInterval(Duration d) {
-        this.routePollInterval = positive("routePollInterval", d);
-        return this;
-      }
-
-      public Builder maxFrameBytes(int bytes) {
-        if (bytes < 1024)
-          throw new IllegalArgumentException("maxFrameBytes must be >= 1024, got " + bytes);
-        this.maxFrameBytes = bytes;
-        return this;
-      }
-
-      public Builder ioThreads(int n) {
-        if (n < 1 || n > 64)
-          throw new IllegalArgumentException("ioThreads must be in [1, 64], got " + n);
-        this.ioThreads = n;
-        return this;
-      }
-
-      public Config build() {
-        return new Config(this);
-      }
-
-      private static int checkPort(String what, int port, boolean allowNone) {
-        if (port < (allowNone ? -1 : 0) || port > 65535)
-          throw new IllegalArgumentException(
-              what + " must be in [" + (allowNone ? -1 : 0) + ", 65535], got " + port);
-        return port;
-      }
-
-      private static Duration positive(String what, Duration d) {
-        Objects.requireNonNull(d, what);
-        if (d.isNegative() || d.isZero())
-          throw new IllegalArgumentException(what + " must be positive, got " + d);
-        return d;
-      }
-    }
   }
 }

@@ -14,12 +14,14 @@ final class WriteSequence {
   private static final long COUNTER_MASK = (1L << COUNTER_BITS) - 1;
   private static final long INCARNATION_MASK = (1L << (63 - COUNTER_BITS)) - 1;
 
+  private final long incarnation;
   private final long base;
   private final AtomicLong counter = new AtomicLong();
 
   WriteSequence(long incarnation) {
     if (incarnation < 1)
       throw new IllegalArgumentException("incarnation must be >= 1, got " + incarnation);
+    this.incarnation = incarnation;
     this.base = (incarnation & INCARNATION_MASK) << COUNTER_BITS;
   }
 
@@ -28,6 +30,16 @@ final class WriteSequence {
     if (n > COUNTER_MASK)
       throw new IllegalStateException("write sequence exhausted; restart the node");
     return base | n;
+  }
+
+  /** The incarnation whose high bits this sequence's numbers carry. */
+  long incarnation() {
+    return incarnation;
+  }
+
+  /** True if {@code seq} is a number a sequence of {@code incarnation} could have issued. */
+  static boolean ofIncarnation(long seq, long incarnation) {
+    return seq > 0 && (seq >>> COUNTER_BITS) == (incarnation & INCARNATION_MASK);
   }
 
   static boolean sameProcess(long a, long b) {

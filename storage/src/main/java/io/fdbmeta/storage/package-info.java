@@ -19,10 +19,12 @@
  *       and acknowledges only when all stored it, within the replication timeout; otherwise the
  *       client gets OVERLOADED and the write may or may not be visible later. A replica takes a
  *       REPLICATE only at exactly the (generation, epoch) it knows, from the leaseholder that view
- *       names, and per key keeps the later write of one writer process, so reordered or duplicated
- *       REPLICATEs cannot regress a value and a deposed leaseholder gets no acknowledgement from a
- *       replica that learned the new epoch. The sequence number travels as the REPLICATE's request
- *       id.
+ *       names, on that leaseholder's authenticated peer connection (HELLO vouched by the node at
+ *       its registered address, {@code PeerAuth}) with a sequence number of its incarnation, and
+ *       per key keeps the later write of one writer process, so reordered or duplicated REPLICATEs
+ *       cannot regress a value, a deposed leaseholder gets no acknowledgement from a replica that
+ *       learned the new epoch, and no one else can make a replica skip later writes. The sequence
+ *       number travels as the REPLICATE's request id.
  *   <li><b>Joining.</b> A replica that gains a range it has no data for (added replica, restarted
  *       process) copies it with FETCH from the leaseholder (from another replica when it is itself
  *       the named holder) and neither serves nor asks for the lease until done. A range that never

@@ -55,10 +55,11 @@ class DataStoreTest {
         store.applyAsLeader("n1", seq, new byte[][] {b("b"), b("x")}, new byte[2][], 1000);
     assertThat(del.count()).isEqualTo(1);
     assertThat(del.seq()).isGreaterThan(set.seq());
-    DataStore.Page page = store.scan(b("a"), null, 1);
+    DataStore.Page page = store.scan(b("a"), null, 1, Long.MAX_VALUE);
     assertThat(page.pairs()).containsExactly(b("a"), b("1"));
     assertThat(page.more()).isTrue();
-    assertThat(store.scan(b("a\0"), null, 10).pairs()).containsExactly(b("c"), b("3"));
+    assertThat(store.scan(b("a\0"), null, 10, Long.MAX_VALUE).pairs())
+        .containsExactly(b("c"), b("3"));
     assertThat(store.bytes()).isEqualTo(4);
     assertThat(store.entries()).isEqualTo(4); // a, c and two tombstones
     assertThat(store.sweepTombstones(1000 + DataStore.TOMBSTONE_MILLIS)).isZero();
@@ -70,7 +71,7 @@ class DataStoreTest {
   void unsignedOrderAndClear() {
     store.applyFetched(new byte[] {(byte) 0xff}, b("high"));
     store.applyFetched(new byte[] {0x01}, b("low"));
-    assertThat(store.scan(new byte[0], null, 10).pairs())
+    assertThat(store.scan(new byte[0], null, 10, Long.MAX_VALUE).pairs())
         .containsExactly(new byte[] {0x01}, b("low"), new byte[] {(byte) 0xff}, b("high"));
     store.clear(new byte[] {0x02}, null);
     assertThat(store.get(new byte[] {(byte) 0xff})).isNull();

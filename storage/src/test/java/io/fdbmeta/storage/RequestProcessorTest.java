@@ -67,6 +67,12 @@ class RequestProcessorTest {
   final AtomicInteger leaseAttention = new AtomicInteger();
   final List<ReplicatedWrite> replicated = new ArrayList<>();
   CompletableFuture<Void> replication = CompletableFuture.completedFuture(null);
+
+  /** The test's connection is node n2's, vouched for at incarnation 5. */
+  final PeerAuth.Session n2 = vouched("n2", 5);
+
+  final PeerAuth auth = new PeerAuth();
+  long vouchedIncarnation;
   RequestProcessor processor;
   EmbeddedChannel ch;
   Replica r;
@@ -76,6 +82,8 @@ class RequestProcessorTest {
     processor =
         new RequestProcessor(
             "n1",
+            auth,
+            1 << 16,
             replicas,
             store,
             new RequestProcessor.Environment() {
@@ -101,6 +109,11 @@ class RequestProcessorTest {
               public void leaseAttention(Replica r) {
                 leaseAttention.incrementAndGet();
               }
+
+              @Override
+              public CompletableFuture<Long> vouch(String node, byte[] token) {
+                return CompletableFuture.completedFuture(vouchedIncarnation);
+              }
             },
             clock);
     processor.open(new WriteSequence(1));
@@ -111,7 +124,32 @@ class RequestProcessorTest {
     r.leaseChanged(new Lease("n1", 3, START + 2000, 1));
     ch = new EmbeddedChannel();
     NodeCodec.serverPipeline(ch.pipeline(), 1 << 16);
-    ch.pipeline().addLast(new NodeRequestHandler(processor, new AtomicInteger()));
+    ch.pipeline().addLast(new NodeRequestHandler(processor, new AtomicInteger(), n2));
+  }
+
+  static PeerAuth.Session vouched(String node, long incarnation) {
+    PeerAuth.Session s = new PeerAuth.Session();
+    s.vouched(node, incarnation);
+    return s;
+  }
+
+  /** Sends on a new connection with {@code session}. */
+  NodeReply sendAs(PeerAuth.Session session, NodeRequest req) {
+    EmbeddedChannel other = new EmbeddedChannel();
+    NodeCodec.serverPipeline(other.pipeline(), 1 << 16);
+    other.pipeline().addLast(new NodeRequestHandler(processor, new AtomicInteger(), session));
+    ByteBuf in = Unpooled.buffer();
+    NodeCodec.encode(req, in);
+    other.writeInbound(in);
+    other.runPendingTasks();
+    ByteBuf out = other.readOutbound();
+    assertThat(out).as("a reply").isNotNull();
+    try {
+      out.skipBytes(4);
+      return NodeCodec.decodeReply(out);
+    } finally {
+      out.release();
+    }
   }
 
   NodeReply send(NodeRequest req) {
@@ -390,6 +428,114 @@ class RequestProcessorTest {
     assertThat(
             send(NodeRequest.scan(-4, NodeOp.FETCH, RANGE, 3, 3, b("b"), new byte[0], 2)).status())
         .isEqualTo(ReplyStatus.STALE_EPOCH);
+  }
+
+  // ---------------------------------------------------------------- reply budget (limit 64 KiB)
+
+  @Test
+  void getWhoseReplyExceedsTheFrameLimitFailsAloneBeforeItIsBuilt() {
+    send(set(1, RANGE, 4, 3, "c", "x".repeat(20_000)));
+    NodeRequest sixTimes =
+        new NodeRequest(
+            2,
+            NodeOp.GET,
+            RANGE,
+            4,
+            3,
+            0,
+            new byte[][] {b("c"), b("c"), b("c"), b("c"), b("c"), b("c")},
+            new byte[0][]);
+    NodeReply tooLarge = send(sixTimes);
+    assertThat(tooLarge.status()).isEqualTo(ReplyStatus.ERROR);
+    assertThat(tooLarge.message()).contains("reply would be").contains("65536");
+    assertThat(ch.isActive()).isTrue();
+    assertThat(send(get(3, RANGE, 4, 3, "c")).values()[0]).hasSize(20_000);
+  }
+
+  @Test
+  void scanPagesEndAtTheReplyBudget() {
+    for (String k : List.of("c", "d", "e", "f")) send(set(1, RANGE, 4, 3, k, "y".repeat(20_000)));
+    NodeReply page = send(NodeRequest.scan(2, NodeOp.SCAN, RANGE, 4, 3, b("c"), new byte[0], 10));
+    assertThat(page.status()).isEqualTo(ReplyStatus.OK);
+    assertThat(page.values().length).isEqualTo(6); // three pairs fit 64 KiB, four do not
+    assertThat(page.number()).isEqualTo(1);
+  }
+
+  // ---------------------------------------------------------------- who may act as a peer
+
+  @Test
+  void forgedHugeSequenceReplicateFromAnUnauthenticatedConnectionStoresNothing() {
+    r.learn(new RangeDescriptor(RANGE, b("b"), b("m"), 4, D.replicas(), "n2", 4));
+    long huge = 5L << WriteSequence.COUNTER_BITS | ((1L << WriteSequence.COUNTER_BITS) - 1);
+    NodeReply forged = sendAs(new PeerAuth.Session(), replicate(huge, 4, 4, "c", "forged"));
+    assertThat(forged.status()).isEqualTo(ReplyStatus.ERROR);
+    assertThat(forged.message()).contains("authenticated");
+    assertThat(store.get(b("c"))).isNull();
+    long next = 5L << WriteSequence.COUNTER_BITS | 1;
+    assertThat(send(replicate(next, 4, 4, "c", "acknowledged")).status()).isEqualTo(ReplyStatus.OK);
+    assertThat(store.get(b("c"))).isEqualTo(b("acknowledged"));
+  }
+
+  @Test
+  void replicateFromAnotherPeerOrAnotherIncarnationIsRefused() {
+    r.learn(new RangeDescriptor(RANGE, b("b"), b("m"), 4, D.replicas(), "n2", 4));
+    NodeReply fromN3 =
+        sendAs(vouched("n3", 5), replicate(5L << WriteSequence.COUNTER_BITS | 1, 4, 4, "c", "x"));
+    assertThat(fromN3.status()).isEqualTo(ReplyStatus.ERROR);
+    assertThat(fromN3.message()).contains("only its leaseholder n2");
+    NodeReply otherIncarnation =
+        send(replicate(6L << WriteSequence.COUNTER_BITS | 1, 4, 4, "c", "x"));
+    assertThat(otherIncarnation.status()).isEqualTo(ReplyStatus.ERROR);
+    assertThat(store.get(b("c"))).isNull();
+  }
+
+  @Test
+  void fetchIsServedOnlyToAnotherReplicaOfTheRange() {
+    send(set(1, RANGE, 4, 3, "c", "c!"));
+    NodeRequest fetch = NodeRequest.scan(-1, NodeOp.FETCH, RANGE, 4, 3, b("a"), new byte[0], 2);
+    assertThat(sendAs(new PeerAuth.Session(), fetch).status()).isEqualTo(ReplyStatus.ERROR);
+    NodeReply stranger = sendAs(vouched("n4", 1), fetch);
+    assertThat(stranger.status()).isEqualTo(ReplyStatus.ERROR);
+    assertThat(stranger.message()).contains("not another replica");
+    assertThat(stranger.values().length).isZero();
+    assertThat(sendAs(vouched("n3", 1), fetch).values().length).isEqualTo(2);
+  }
+
+  @Test
+  void helloMakesTheConnectionThePeersOnlyWhenThePeerVouches() {
+    PeerAuth.Session session = new PeerAuth.Session();
+    NodeRequest hello =
+        new NodeRequest(
+            Long.MIN_VALUE,
+            NodeOp.HELLO,
+            0,
+            0,
+            0,
+            0,
+            new byte[][] {b("n2"), new byte[16]},
+            new byte[0][]);
+    vouchedIncarnation = 0;
+    assertThat(sendAs(session, hello).status()).isEqualTo(ReplyStatus.ERROR);
+    assertThat(session.node()).isNull();
+    vouchedIncarnation = 9;
+    assertThat(sendAs(session, hello).status()).isEqualTo(ReplyStatus.OK);
+    assertThat(session.node()).isEqualTo("n2");
+    assertThat(session.incarnation()).isEqualTo(9);
+  }
+
+  @Test
+  void vouchAnswersOnlyForATokenIssuedToTheAsker() {
+    byte[] token = auth.issue("n2");
+    NodeReply yes = send(vouch(token, "n2"));
+    assertThat(yes.number()).isEqualTo(1); // this processor's incarnation
+    assertThat(send(vouch(token, "n3")).number()).isZero();
+    auth.withdraw(token);
+    assertThat(send(vouch(token, "n2")).number()).isZero();
+  }
+
+  static NodeRequest vouch(byte[] token, String asker) {
+    return new NodeRequest(
+        -9, NodeOp.VOUCH, 0, 0, 0, 0, new byte[][] {token, b(asker)}, new byte[0][]);
   }
 
   @Test

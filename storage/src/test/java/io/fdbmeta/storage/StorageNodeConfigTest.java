@@ -10,17 +10,17 @@ import org.junit.jupiter.api.Test;
 class StorageNodeConfigTest {
   @Test
   void badSettingsFailWithTheirName() {
-    assertThatThrownBy(() -> StorageNode.Config.builder("no spaces"))
+    assertThatThrownBy(() -> StorageNodeConfig.builder("no spaces"))
         .hasMessageContaining("node id");
-    assertThatThrownBy(() -> StorageNode.Config.builder("n1").port(70000))
+    assertThatThrownBy(() -> StorageNodeConfig.builder("n1").port(70000))
         .hasMessageContaining("port must be in [0, 65535]");
-    assertThatThrownBy(() -> StorageNode.Config.builder("n1").respPort(-2))
+    assertThatThrownBy(() -> StorageNodeConfig.builder("n1").respPort(-2))
         .hasMessageContaining("respPort");
-    assertThatThrownBy(() -> StorageNode.Config.builder("n1").host("0.0.0.0"))
+    assertThatThrownBy(() -> StorageNodeConfig.builder("n1").host("0.0.0.0"))
         .hasMessageContaining("registered");
-    assertThatThrownBy(() -> StorageNode.Config.builder("n1").replicationTimeout(Duration.ZERO))
+    assertThatThrownBy(() -> StorageNodeConfig.builder("n1").replicationTimeout(Duration.ZERO))
         .hasMessageContaining("replicationTimeout");
-    assertThatThrownBy(() -> StorageNode.Config.builder("n1").ioThreads(0))
+    assertThatThrownBy(() -> StorageNodeConfig.builder("n1").ioThreads(0))
         .hasMessageContaining("ioThreads");
   }
 
@@ -31,13 +31,13 @@ class StorageNodeConfigTest {
             .leaseDuration(Duration.ofSeconds(3))
             .livenessDuration(Duration.ofSeconds(6))
             .build();
-    StorageNode.Config c = StorageNode.Config.builder("n1").build();
+    StorageNodeConfig c = StorageNodeConfig.builder("n1").build();
     assertThat(c.leaseRenewInterval(layer)).isEqualTo(Duration.ofSeconds(1));
     assertThat(c.heartbeatInterval(layer)).isEqualTo(Duration.ofSeconds(2));
     c.validateAgainst(layer);
     assertThatThrownBy(
             () ->
-                StorageNode.Config.builder("n1")
+                StorageNodeConfig.builder("n1")
                     .leaseRenewInterval(Duration.ofMillis(2500))
                     .build()
                     .validateAgainst(layer))
@@ -45,7 +45,7 @@ class StorageNodeConfigTest {
             "leaseRenewInterval 2500 ms must be shorter than the time a lease serves (2500 ms");
     assertThatThrownBy(
             () ->
-                StorageNode.Config.builder("n1")
+                StorageNodeConfig.builder("n1")
                     .heartbeatInterval(Duration.ofSeconds(6))
                     .build()
                     .validateAgainst(layer))

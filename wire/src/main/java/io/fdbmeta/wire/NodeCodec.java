@@ -4,7 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
-import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.MessageToByteEncoder;
 import io.netty.handler.codec.MessageToMessageDecoder;
 import java.nio.charset.StandardCharsets;
@@ -19,8 +18,10 @@ import org.jspecify.annotations.Nullable;
  *   reply:    u8 version=1, u8 status, i64 id, i64 number, i32 valueCount, valueCount x (i32 len | -1, bytes),
  *             i32 descriptorLen | -1, bytes, i32 messageLen | -1, UTF-8 bytes
  *
- * The frame decoder rejects a length above the configured maximum before buffering the frame
- * (fail-fast); the length is unsigned, so a "negative" one is just too long. Inside a frame every count and length is checked against the
+ * Every limit named maxFrameBytes is a limit on that length, the payload: the 4-byte prefix is not
+ * counted, at either end. The frame decoder (NodeFrameDecoder) rejects a length above it before
+ * buffering the frame; the length is unsigned, so a "negative" one is just too long. Inside a
+ * frame every count and length is checked against the
  * bytes that remain before anything is allocated, so a frame can never make the decoder allocate
  * more than the frame's own size. Trailing bytes are an error: they mean the two sides disagree on
  * the format.
@@ -29,17 +30,32 @@ import org.jspecify.annotations.Nullable;
 public final class NodeCodec {
   public static final int VERSION = 1;
 
-  /** Default frame limit: the largest RESP command plus room for headers. */
+  /**
+   * Default frame limit, in payload bytes (the length prefix not counted): the largest RESP command
+   * plus room for headers.
+   */
   public static final int DEFAULT_MAX_FRAME_BYTES = 80 << 20;
 
   private NodeCodec() {}
 
   /**
    * Installs framing and the request codec on a storage node's connection: NodeRequest in,
-   * NodeReply out.
+   * NodeReply out. Frames up to {@code maxFrameBytes} of payload; with no limit on what partial
+   * frames of all connections hold together.
    */
   public static void serverPipeline(ChannelPipeline p, int maxFrameBytes) {
-    p.addLast("frames", frameDecoder(maxFrameBytes));
+    serverPipeline(p, maxFrameBytes, null);
+  }
+
+  /**
+   * As {@link #serverPipeline(ChannelPipeline, int)}, with partial frames held against {@code
+   * budget}, which the connections of one port share. A frame above the limit, or one the budget
+   * cannot take, fails the decoder with {@link io.netty.handler.codec.TooLongFrameException} at
+   * once; the connection is then closed by its owner.
+   */
+  public static void serverPipeline(
+      ChannelPipeline p, int maxFrameBytes, @Nullable PartialFrameBudget budget) {
+    p.addLast("frames", new NodeFrameDecoder(maxFrameBytes, budget));
     p.addLast("request-decoder", new RequestDecoder());
     p.addLast("reply-encoder", new ReplyEncoder());
   }
@@ -49,13 +65,9 @@ public final class NodeCodec {
    * NodeReply in.
    */
   public static void clientPipeline(ChannelPipeline p, int maxFrameBytes) {
-    p.addLast("frames", frameDecoder(maxFrameBytes));
+    p.addLast("frames", new NodeFrameDecoder(maxFrameBytes, null));
     p.addLast("reply-decoder", new ReplyDecoder());
     p.addLast("request-encoder", new RequestEncoder());
-  }
-
-  static LengthFieldBasedFrameDecoder frameDecoder(int maxFrameBytes) {
-    return new LengthFieldBasedFrameDecoder(maxFrameBytes, 0, 4, 0, 4, true);
   }
 
   // ---- requests
@@ -105,6 +117,14 @@ public final class NodeCodec {
   }
 
   // ---- replies
+
+  /** Payload bytes of a reply carrying no values, descriptor or message. */
+  public static final int EMPTY_REPLY_BYTES = 2 + 8 + 8 + 4 + 4 + 4;
+
+  /** Payload bytes one value adds to a reply: its length field and its bytes (null: none). */
+  public static int valueBytes(byte @Nullable [] value) {
+    return 4 + (value == null ? 0 : value.length);
+  }
 
   static int size(NodeReply r) {
     return 2

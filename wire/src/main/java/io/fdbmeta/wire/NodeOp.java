@@ -29,9 +29,20 @@ public enum NodeOp {
   REPLICATE(16),
   /**
    * Like SCAN, for a node copying a range's data (replica creation, lease handover); served by any
-   * replica.
+   * synced replica, to a peer the range lists as a replica.
    */
-  FETCH(17);
+  FETCH(17),
+  /**
+   * First request on a node's connection to a peer: keys = [sender node id, random token]. The
+   * receiver asks the sender, at its registered address, to VOUCH for the token; reply OK once it
+   * did, and the connection then counts as the sender's (REPLICATE, FETCH), else ERROR.
+   */
+  HELLO(18),
+  /**
+   * keys = [token, asking node id]: did this node open a connection to the asking node with this
+   * token? Reply OK with number = this process's incarnation if so, 0 if not.
+   */
+  VOUCH(19);
 
   private static final NodeOp[] BY_CODE = new NodeOp[32];
 

@@ -12,7 +12,9 @@
  *   <li>The node protocol, which routers speak to storage nodes: length-prefixed binary frames
  *       carrying {@link io.fdbmeta.wire.NodeRequest}s with the routing header and {@link
  *       io.fdbmeta.wire.NodeReply}s with a {@link io.fdbmeta.wire.ReplyStatus}; see {@link
- *       io.fdbmeta.wire.NodeCodec} for the layout.
+ *       io.fdbmeta.wire.NodeCodec} for the layout. Frame limits count the payload, not the 4-byte
+ *       length prefix; a node's port holds partial frames against one {@link
+ *       io.fdbmeta.wire.PartialFrameBudget}.
  * </ul>
  *
  * Every length read from the wire is checked against a limit and against the bytes actually present

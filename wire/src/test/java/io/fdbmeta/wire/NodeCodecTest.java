@@ -92,6 +92,53 @@ class NodeCodecTest {
   }
 
   @Test
+  void frameLimitIsThePayloadNotItsLengthPrefix() {
+    EmbeddedChannel server = new EmbeddedChannel();
+    NodeCodec.serverPipeline(server.pipeline(), 1024);
+    NodeRequest probe = NodeRequest.set(1, 1, 1, 1, new byte[][] {b("k")}, new byte[][] {b("")});
+    byte[] value = new byte[1024 - NodeCodec.size(probe)];
+    NodeRequest exact = NodeRequest.set(1, 1, 1, 1, new byte[][] {b("k")}, new byte[][] {value});
+    ByteBuf wire = Unpooled.buffer();
+    NodeCodec.encode(exact, wire);
+    assertThat(wire.getInt(0)).isEqualTo(1024);
+    server.writeInbound(wire);
+    NodeRequest got = server.readInbound();
+    assertThat(got.values()[0]).hasSize(value.length);
+
+    ByteBuf over = Unpooled.buffer().writeInt(1025).writeZero(1025);
+    assertThatThrownBy(() -> server.writeInbound(over)).isInstanceOf(TooLongFrameException.class);
+  }
+
+  @Test
+  void partialFramesOfAllConnectionsShareOneBudget() {
+    PartialFrameBudget budget = new PartialFrameBudget(3000);
+    EmbeddedChannel a = new EmbeddedChannel();
+    EmbeddedChannel b = new EmbeddedChannel();
+    NodeCodec.serverPipeline(a.pipeline(), 2048, budget);
+    NodeCodec.serverPipeline(b.pipeline(), 2048, budget);
+    a.writeInbound(Unpooled.buffer().writeInt(2000).writeZero(10));
+    assertThat(budget.held()).isEqualTo(2000);
+    assertThatThrownBy(() -> b.writeInbound(Unpooled.buffer().writeInt(2000).writeZero(10)))
+        .isInstanceOf(TooLongFrameException.class)
+        .hasMessageContaining("partial frames would hold more than 3000 bytes");
+    assertThat(budget.held()).isEqualTo(2000);
+    a.close();
+    assertThat(budget.held()).isZero();
+  }
+
+  @Test
+  void frameAboveTheLimitDropsEverythingAfterIt() {
+    EmbeddedChannel server = new EmbeddedChannel();
+    NodeCodec.serverPipeline(server.pipeline(), 1024, new PartialFrameBudget(1 << 20));
+    ByteBuf wire = Unpooled.buffer().writeInt(1 << 30);
+    assertThatThrownBy(() -> server.writeInbound(wire)).isInstanceOf(TooLongFrameException.class);
+    ByteBuf ping = Unpooled.buffer();
+    NodeCodec.encode(NodeRequest.ping(1), ping);
+    server.writeInbound(ping);
+    assertThat((Object) server.readInbound()).isNull();
+  }
+
+  @Test
   void negativeFrameLengthIsRejected() {
     EmbeddedChannel server = new EmbeddedChannel();
     NodeCodec.serverPipeline(server.pipeline(), 1024);

@@ -10,6 +10,7 @@ import io.fdbmeta.router.Router;
 import io.fdbmeta.router.RouterConfig;
 import io.fdbmeta.storage.LocalCluster;
 import io.fdbmeta.storage.StorageNode;
+import io.fdbmeta.storage.StorageNodeConfig;
 import io.fdbmeta.wire.RespClient;
 import io.fdbmeta.wire.Transport;
 import io.netty.channel.EventLoopGroup;
@@ -348,7 +349,7 @@ public final class Demo {
   private void banner(LocalCluster c, List<Router> routers) {
     out.println("demo: storage nodes");
     for (StorageNode n : c.nodes()) {
-      StorageNode.Config cfg = n.config();
+      StorageNodeConfig cfg = n.config();
       out.printf(
           Locale.ROOT,
           "  %-4s zone %-3s rack %-3s %s%n",

@@ -1,0 +1,46 @@
+package io.fdbmeta.wire;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Bytes that incomplete node protocol frames may hold, summed over every connection that shares
+ * this budget (a node's port). A connection reserves a frame's announced length as soon as the
+ * length is known and the frame is not complete yet, and gives it back when the frame is complete
+ * or the connection closes. Thread-safe.
+ */
+public final class PartialFrameBudget {
+  private final long limit;
+  private final AtomicLong held = new AtomicLong();
+
+  /**
+   * @throws IllegalArgumentException if {@code limitBytes} is not positive
+   */
+  public PartialFrameBudget(long limitBytes) {
+    if (limitBytes <= 0)
+      throw new IllegalArgumentException("partial frame budget must be > 0, got " + limitBytes);
+    this.limit = limitBytes;
+  }
+
+  /** Takes {@code bytes} from the budget if they fit; false (nothing taken) if they do not. */
+  boolean tryReserve(long bytes) {
+    long now;
+    do {
+      now = held.get();
+      if (now + bytes > limit) return false;
+    } while (!held.compareAndSet(now, now + bytes));
+    return true;
+  }
+
+  void release(long bytes) {
+    held.addAndGet(-bytes);
+  }
+
+  /** Bytes reserved now. */
+  public long held() {
+    return held.get();
+  }
+
+  public long limit() {
+    return limit;
+  }
+}
