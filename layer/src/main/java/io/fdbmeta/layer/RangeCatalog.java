@@ -803,10 +803,6 @@ public final class RangeCatalog {
         "cluster '" + ks.cluster() + "' has no ranges; run init first");
   }
 
-  static String printable(byte[] key) {
-    return ByteArrayUtil.printable(key);
-  }
-
   /**
    * Reads the whole range index in pages of {@code pageSize} rows, each page its own read
    * transaction starting after the last key of the one before, and hands each page to {@code sink}

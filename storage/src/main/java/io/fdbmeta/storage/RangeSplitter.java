@@ -1,6 +1,7 @@
 package io.fdbmeta.storage;
 
 import com.apple.foundationdb.Database;
+import com.apple.foundationdb.tuple.ByteArrayUtil;
 import io.fdbmeta.layer.Ids;
 import io.fdbmeta.layer.LayerConfig;
 import io.fdbmeta.layer.LeaseGuard;
@@ -60,10 +61,7 @@ final class RangeSplitter {
     if (!d.isInterior(splitKey)) {
       return CompletableFuture.failedFuture(
           new IllegalArgumentException(
-              "split key "
-                  + RequestProcessor.printable(splitKey)
-                  + " is not strictly inside "
-                  + d));
+              "split key " + ByteArrayUtil.printable(splitKey) + " is not strictly inside " + d));
     }
     if (!r.busy.compareAndSet(false, true))
       return CompletableFuture.failedFuture(

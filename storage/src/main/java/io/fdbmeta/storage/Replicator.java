@@ -1,5 +1,6 @@
 package io.fdbmeta.storage;
 
+import com.apple.foundationdb.tuple.ByteArrayUtil;
 import io.fdbmeta.layer.RangeDescriptor;
 import io.fdbmeta.wire.NodeOp;
 import io.fdbmeta.wire.NodeReply;
@@ -135,7 +136,7 @@ final class Replicator {
       if (r == null)
         throw new IllegalStateException(
             "key "
-                + RequestProcessor.printable(w.keys()[i])
+                + ByteArrayUtil.printable(w.keys()[i])
                 + " is no longer in a range of node "
                 + me);
       groups.computeIfAbsent(r, x -> new ArrayList<>()).add(i);

@@ -1,5 +1,6 @@
 package io.fdbmeta.storage;
 
+import com.apple.foundationdb.tuple.ByteArrayUtil;
 import io.fdbmeta.layer.RangeDescriptor;
 import io.fdbmeta.wire.NodeCodec;
 import io.fdbmeta.wire.NodeOp;
@@ -358,7 +359,7 @@ final class RequestProcessor {
             ReplyStatus.WRONG_RANGE,
             d,
             "scan end "
-                + printable(end)
+                + ByteArrayUtil.printable(end)
                 + " is past the end of range "
                 + d.rangeId()
                 + " "
@@ -379,7 +380,7 @@ final class RequestProcessor {
         ReplyStatus.WRONG_RANGE,
         holder != null ? holder : named,
         "key "
-            + printable(key)
+            + ByteArrayUtil.printable(key)
             + " is outside range "
             + named.rangeId()
             + " "
@@ -401,7 +402,7 @@ final class RequestProcessor {
                 + " is not on node "
                 + me
                 + "; key "
-                + printable(key)
+                + ByteArrayUtil.printable(key)
                 + " is in range "
                 + d.rangeId();
     return redirect(req, ReplyStatus.WRONG_RANGE, d, why);
@@ -469,7 +470,7 @@ final class RequestProcessor {
               req,
               ReplyStatus.WRONG_RANGE,
               d,
-              "key " + printable(k) + " is outside range " + r.rangeId);
+              "key " + ByteArrayUtil.printable(k) + " is outside range " + r.rangeId);
       }
       long now = clock.millis();
       byte[][] keys = req.keys();
@@ -642,15 +643,11 @@ final class RequestProcessor {
     return c != 0 ? c : Long.compare(epoch1, epoch2);
   }
 
-  static String printable(byte[] key) {
-    return com.apple.foundationdb.tuple.ByteArrayUtil.printable(key);
-  }
-
   private static String printableBounds(RangeDescriptor d) {
     return "["
-        + printable(d.startKey())
+        + ByteArrayUtil.printable(d.startKey())
         + ", "
-        + (d.endKey() == null ? "∞" : printable(d.endKey()))
+        + (d.endKey() == null ? "∞" : ByteArrayUtil.printable(d.endKey()))
         + ")";
   }
 }

@@ -1,5 +1,6 @@
 package io.fdbmeta.storage;
 
+import com.apple.foundationdb.tuple.ByteArrayUtil;
 import io.fdbmeta.layer.ChangeEvent;
 import io.fdbmeta.layer.NodeRecord;
 import io.fdbmeta.layer.NodeRegistry;
@@ -102,7 +103,7 @@ final class RedirectingClient implements AutoCloseable {
     throw new IllegalStateException(
         op
             + " of "
-            + RequestProcessor.printable(keys[0])
+            + ByteArrayUtil.printable(keys[0])
             + " failed after 200 attempts; last: "
             + last);
   }

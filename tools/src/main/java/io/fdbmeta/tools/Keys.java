@@ -35,17 +35,13 @@ final class Keys {
     }
   }
 
-  static String printable(byte[] key) {
-    return ByteArrayUtil.printable(key);
-  }
-
   static String hex(byte[] key) {
     return HexFormat.of().formatHex(key);
   }
 
   /** A key quoted for text output: "printable". */
   static String quoted(byte[] key) {
-    return "\"" + printable(key) + "\"";
+    return "\"" + ByteArrayUtil.printable(key) + "\"";
   }
 
   /** [start, end) in text output, with ∞ for no end. */

@@ -1,5 +1,6 @@
 package io.fdbmeta.tools;
 
+import com.apple.foundationdb.tuple.ByteArrayUtil;
 import io.fdbmeta.layer.control.Controller;
 import io.fdbmeta.layer.control.ControllerConfig;
 import io.fdbmeta.layer.control.ControllerPlan;
@@ -75,7 +76,7 @@ final class PlanCommand implements Callable<Integer> {
       sb.append("split       range ")
           .append(s.rangeId())
           .append(" at ")
-          .append(Keys.printable(s.key()))
+          .append(ByteArrayUtil.printable(s.key()))
           .append(" (")
           .append(s.why())
           .append(")\n");
@@ -135,7 +136,7 @@ final class PlanCommand implements Callable<Integer> {
                 splits.add(
                     Json.object()
                         .put("range", s.rangeId())
-                        .put("key", Keys.printable(s.key()))
+                        .put("key", ByteArrayUtil.printable(s.key()))
                         .put("why", s.why())));
     List<Object> merges = Json.list();
     p.merges()

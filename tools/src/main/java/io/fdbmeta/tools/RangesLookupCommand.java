@@ -1,5 +1,6 @@
 package io.fdbmeta.tools;
 
+import com.apple.foundationdb.tuple.ByteArrayUtil;
 import io.fdbmeta.layer.RangeDescriptor;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
@@ -35,7 +36,7 @@ final class RangesLookupCommand implements Callable<Integer> {
       if (output.json) {
         out.println(
             Json.object()
-                .put("key", Keys.printable(k))
+                .put("key", ByteArrayUtil.printable(k))
                 .put("keyHex", Keys.hex(k))
                 .put("range", Views.rangeJson(d)));
       } else {

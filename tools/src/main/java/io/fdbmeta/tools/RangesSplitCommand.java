@@ -1,5 +1,6 @@
 package io.fdbmeta.tools;
 
+import com.apple.foundationdb.tuple.ByteArrayUtil;
 import io.fdbmeta.layer.RangeCatalog;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
@@ -47,7 +48,7 @@ final class RangesSplitCommand implements Callable<Integer> {
         out.println(
             Json.object()
                 .put("splitRangeId", rangeId)
-                .put("key", Keys.printable(k))
+                .put("key", ByteArrayUtil.printable(k))
                 .put("keyHex", Keys.hex(k))
                 .put("left", Views.rangeJson(r.left()))
                 .put("right", Views.rangeJson(r.right())));

@@ -1,5 +1,6 @@
 package io.fdbmeta.tools;
 
+import com.apple.foundationdb.tuple.ByteArrayUtil;
 import io.fdbmeta.layer.NodeRecord;
 import io.fdbmeta.layer.RangeDescriptor;
 import java.time.Duration;
@@ -54,9 +55,9 @@ final class Views {
     byte[] end = d.endKey();
     return Json.object()
         .put("rangeId", d.rangeId())
-        .put("start", Keys.printable(d.startKey()))
+        .put("start", ByteArrayUtil.printable(d.startKey()))
         .put("startHex", Keys.hex(d.startKey()))
-        .put("end", end == null ? null : Keys.printable(end))
+        .put("end", end == null ? null : ByteArrayUtil.printable(end))
         .put("endHex", end == null ? null : Keys.hex(end))
         .put("generation", d.generation())
         .put("replicas", List.copyOf(d.replicas()))

@@ -3,6 +3,7 @@ package io.fdbmeta.tools;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.apple.foundationdb.tuple.ByteArrayUtil;
 import org.junit.jupiter.api.Test;
 
 class KeysAndAddressesTest {
@@ -19,7 +20,8 @@ class KeysAndAddressesTest {
 
   @Test
   void keysPrintLikeFoundationDb() {
-    assertThat(Keys.printable(new byte[] {'a', 0, (byte) 0xff, '\\'})).isEqualTo("a\\x00\\xff\\\\");
+    assertThat(ByteArrayUtil.printable(new byte[] {'a', 0, (byte) 0xff, '\\'}))
+        .isEqualTo("a\\x00\\xff\\\\");
     assertThat(Keys.bounds(new byte[0], null)).isEqualTo("[\"\", ∞)");
     assertThat(Keys.bounds(new byte[] {'a'}, new byte[] {'m'})).isEqualTo("[\"a\", \"m\")");
   }
