@@ -133,17 +133,7 @@ public final class RangeCatalog {
 
   public CompletableFuture<Optional<RangeDescriptor>> getAsync(
       ReadTransactionContext db, long rangeId) {
-    return db.readAsync(
-        tr ->
-            tr.get(ks.rangeByIdKey(rangeId))
-                .thenCompose(
-                    endValue -> {
-                      if (endValue == null)
-                        return CompletableFuture.completedFuture(Optional.<RangeDescriptor>empty());
-                      byte[] endKey = Keyspace.endKeyOf(Tuple.fromBytes(endValue).get(0));
-                      return tr.get(ks.rangeKey(endKey))
-                          .thenApply(v -> Optional.ofNullable(v).map(RangeDescriptor::decode));
-                    }));
+    return db.readAsync(tr -> writer.read(tr, rangeId).thenApply(Optional::ofNullable));
   }
 
   public Optional<RangeDescriptor> get(ReadTransactionContext db, long rangeId) {

@@ -1,5 +1,6 @@
 package io.fdbmeta.layer;
 
+import com.apple.foundationdb.ReadTransaction;
 import com.apple.foundationdb.Transaction;
 import com.apple.foundationdb.tuple.Tuple;
 import java.util.Arrays;
@@ -45,7 +46,7 @@ final class RouteWriter {
   }
 
   /** Reads a descriptor by id in {@code tr}, or null if no such range exists. */
-  CompletableFuture<@Nullable RangeDescriptor> read(Transaction tr, long rangeId) {
+  CompletableFuture<@Nullable RangeDescriptor> read(ReadTransaction tr, long rangeId) {
     return tr.get(ks.rangeByIdKey(rangeId))
         .thenCompose(
             endValue -> {
