@@ -683,12 +683,12 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
       return fail(Errors.error(Errors.TRANSACTION_TOO_OLD));
     }
     if (approximateSize > sizeLimit) return fail(Errors.error(Errors.TRANSACTION_TOO_LARGE));
-    CompletableFuture<Store.CommitResult> committed;
+    CompletableFuture<CommitResult> committed;
     try {
       // A blind write takes (and holds) a read version too, as FoundationDB's commit does, so its
       // commit version can be pinned after commit.
       long rv = readVersionForRead();
-      committed = store.commit(new Store.CommitRequest(rv, reads, writes, mutations));
+      committed = store.commit(new CommitRequest(rv, reads, writes, mutations));
     } catch (FDBException e) {
       return fail(e);
     }

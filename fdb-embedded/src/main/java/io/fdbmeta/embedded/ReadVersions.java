@@ -46,7 +46,7 @@ final class ReadVersions {
    * The transactions holding one version. A negative count means retired by oldest() and gone from
    * the map: take a new one. So a holder that can still be taken is always in the map.
    */
-  static final class Holder {
+  static final class Holder implements Cluster.ReadVersion {
     final long version;
     private final AtomicInteger count = new AtomicInteger(1);
 
@@ -62,8 +62,14 @@ final class ReadVersions {
       }
     }
 
+    @Override
+    public long version() {
+      return version;
+    }
+
     /** Called exactly once per {@link #hold}. */
-    void release() {
+    @Override
+    public void release() {
       count.decrementAndGet();
     }
   }

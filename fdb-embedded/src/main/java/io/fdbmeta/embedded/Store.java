@@ -69,12 +69,6 @@ final class Store implements AutoCloseable {
     }
   }
 
-  /** What a transaction hands over at commit. */
-  record CommitRequest(
-      long readVersion, List<KeyRange> reads, List<KeyRange> writes, List<Mutation> mutations) {}
-
-  record CommitResult(long version, byte[] versionstamp) {}
-
   /** The keys one commit wrote, to trim once no reader needs the versions they replaced. */
   private static final class GcEntry {
     final long version;
@@ -327,15 +321,16 @@ final class Store implements AutoCloseable {
         default:
           break;
       }
-      if (req.readVersion < prunedBelow) return Errors.failed(Errors.TRANSACTION_TOO_OLD);
-      if (history.conflicts(req.reads, req.readVersion)) return Errors.failed(Errors.NOT_COMMITTED);
+      if (req.readVersion() < prunedBelow) return Errors.failed(Errors.TRANSACTION_TOO_OLD);
+      if (history.conflicts(req.reads(), req.readVersion()))
+        return Errors.failed(Errors.NOT_COMMITTED);
 
       version = Math.max(committedVersion + 1, clockMicros());
       versionstamp = ByteBuffer.allocate(10).putLong(version).putShort((short) 0).array();
-      Application applied = new Application(version, versionstamp, req.mutations.size());
-      for (Mutation m : req.mutations) applied.apply(m);
+      Application applied = new Application(version, versionstamp, req.mutations().size());
+      for (Mutation m : req.mutations()) applied.apply(m);
       touched = applied.touched;
-      history.record(req.writes, version);
+      history.record(req.writes(), version);
       committedVersion = version;
       if (!touched.isEmpty()) gcQueue.addLast(new GcEntry(version, touched));
       spurious = faults.isActive() && faults.drawSpuriousWatchFire(faultRandom);
