@@ -25,6 +25,7 @@ import org.jspecify.annotations.Nullable;
  */
 public final class EmbeddedDatabase implements Database {
   private final Store store;
+  private final LocalCluster cluster;
   private final Executor executor;
   private final @Nullable ExecutorService ownedExecutor;
   private final Defaults defaults = new Defaults();
@@ -61,10 +62,16 @@ public final class EmbeddedDatabase implements Database {
             ? "fdb-embedded (memory)"
             : "fdb-embedded (" + config.directory + ")";
     this.store = new Store(log, config.directory != null, config, executor);
+    this.cluster = new LocalCluster(store, description);
   }
 
   Store store() {
     return store;
+  }
+
+  /** What transactions reach outside the client: here the store in this process. */
+  Cluster cluster() {
+    return cluster;
   }
 
   /** Where the data lives and the engine's counters, for logs and diagnostics. */
