@@ -24,12 +24,13 @@ import org.jspecify.annotations.Nullable;
  * #describe()} for diagnostics.
  */
 public final class EmbeddedDatabase implements Database {
-  private final Store store;
-  private final LocalCluster cluster;
+  private final Cluster cluster;
+  private final @Nullable Store store; // null when another process holds the data
   private final Executor executor;
   private final @Nullable ExecutorService ownedExecutor;
+  private final @Nullable ExecutorService blockingReads;
+  private final WatchSlots watchSlots;
   private final Defaults defaults = new Defaults();
-  private final String description;
 
   /** Transaction defaults set through {@link #options()}. */
   static final class Defaults {
@@ -42,46 +43,64 @@ public final class EmbeddedDatabase implements Database {
 
   EmbeddedDatabase(EmbeddedFdb.Builder config) {
     if (config.executor == null) {
-      AtomicInteger n = new AtomicInteger();
-      this.ownedExecutor =
-          Executors.newCachedThreadPool(
-              r -> {
-                Thread t = new Thread(r, "fdb-embedded-" + n.incrementAndGet());
-                t.setDaemon(true);
-                return t;
-              });
+      this.ownedExecutor = daemonPool("fdb-embedded-");
       this.executor = ownedExecutor;
     } else {
       this.ownedExecutor = null;
       this.executor = config.executor;
     }
+    this.watchSlots = new WatchSlots(config.maxWatches);
     CommitLog log =
         config.directory == null ? new MemoryCommitLog() : FileCommitLog.open(config.directory);
-    this.description =
+    String description =
         config.directory == null
             ? "fdb-embedded (memory)"
             : "fdb-embedded (" + config.directory + ")";
     this.store = new Store(log, config.directory != null, config, executor);
     this.cluster = new LocalCluster(store, description);
+    this.blockingReads = null; // the store answers on the caller's thread
+  }
+
+  private static ExecutorService daemonPool(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return Executors.newCachedThreadPool(
+        r -> {
+          Thread t = new Thread(r, prefix + n.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        });
   }
 
   Store store() {
+    if (store == null) throw new IllegalStateException("the store is in another process");
     return store;
   }
 
-  /** What transactions reach outside the client: here the store in this process. */
+  /** What transactions reach outside the client: the store, here or in a server. */
   Cluster cluster() {
     return cluster;
   }
 
+  WatchSlots watchSlots() {
+    return watchSlots;
+  }
+
+  /**
+   * Where reads that wait for several replies in turn (range reads, key selectors) run, or null to
+   * run them on the caller's thread because the cluster answers at once.
+   */
+  @Nullable Executor blockingReads() {
+    return blockingReads;
+  }
+
   /** Where the data lives and the engine's counters, for logs and diagnostics. */
   public String describe() {
-    return description + " " + store.stats();
+    return cluster.describe();
   }
 
   @Override
   public Transaction createTransaction(Executor e) {
-    return new EmbeddedTransaction(this, store, e, defaults);
+    return new EmbeddedTransaction(this, e, defaults);
   }
 
   @Override
@@ -116,12 +135,12 @@ public final class EmbeddedDatabase implements Database {
         break;
       case 20:
         long maxWatches = EmbeddedTransaction.longParam(param);
-        if (maxWatches < 0 || maxWatches > Watches.ABSOLUTE_MAX) {
+        if (maxWatches < 0 || maxWatches > WatchSlots.ABSOLUTE_MAX) {
           throw Errors.error(
               Errors.INVALID_OPTION_VALUE,
-              "max watches must be in [0, " + Watches.ABSOLUTE_MAX + "], got " + maxWatches);
+              "max watches must be in [0, " + WatchSlots.ABSOLUTE_MAX + "], got " + maxWatches);
         }
-        store.watches.setLimit((int) maxWatches);
+        watchSlots.setLimit((int) maxWatches);
         break;
       default:
         break; // location cache, machine/datacenter ids, logging: nothing to do in one process
@@ -306,14 +325,15 @@ public final class EmbeddedDatabase implements Database {
   public CompletableFuture<byte[]> getClientStatus(Executor e) {
     String status =
         "{\"Healthy\":true,\"ClusterID\":\"fdb-embedded\",\"Description\":\""
-            + description.replace("\"", "'")
+            + cluster.describe().replace("\"", "'")
             + "\"}";
     return CompletableFuture.completedFuture(status.getBytes(StandardCharsets.UTF_8));
   }
 
   @Override
   public void close() {
-    store.close();
+    cluster.close();
+    if (blockingReads != null) blockingReads.shutdown();
     if (ownedExecutor != null) ownedExecutor.shutdown();
   }
 }

@@ -115,7 +115,7 @@ public final class EmbeddedFdb {
      * 10,000.
      */
     public Builder maxWatches(int maxWatches) {
-      if (maxWatches < 0 || maxWatches > Watches.ABSOLUTE_MAX) {
+      if (maxWatches < 0 || maxWatches > WatchSlots.ABSOLUTE_MAX) {
         throw new IllegalArgumentException("maxWatches must be in [0, 1000000], got " + maxWatches);
       }
       this.maxWatches = maxWatches;

@@ -21,22 +21,26 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /*
- * A FoundationDB transaction on the embedded store.
+ * A FoundationDB transaction over a Cluster: the store in this process or a store server.
  *
- * Reads run synchronously against the store at the transaction's read version and return completed
- * futures; the read-conflict ranges of non-snapshot reads are collected for the commit check.
- * Writes go to an ordered mutation list (replayed at commit) and, unless read-your-writes is
- * disabled, to a WriteBuffer that later reads merge with the database. Public methods synchronize
- * on the transaction, so it may be used from several threads as FoundationDB's can.
+ * As in FoundationDB's ReadYourWrites layer, everything but the cluster's work happens here: the
+ * read version is taken once (a GRV) and reads go to the cluster at it; read-conflict ranges of
+ * non-snapshot reads are collected for the commit check; writes go to an ordered mutation list
+ * (sent at commit) and, unless read-your-writes is disabled, to a WriteBuffer that later reads
+ * merge with the database. Point reads and commits are asynchronous; range reads and key selectors,
+ * which may need several pages in turn, run on the database's blocking-read threads when the
+ * cluster is remote. Futures of a remote cluster complete on the transaction's executor, never on
+ * the network thread. Public methods synchronize on the transaction, so it may be used from
+ * several threads as FoundationDB's can.
  *
  * As fdb-java's, the object is one attempt: onError hands a new EmbeddedTransaction to the next
  * attempt, carrying the options FoundationDB keeps across onError (timeout, retry limit, max retry
@@ -70,7 +74,7 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
   }
 
   private final EmbeddedDatabase db;
-  private final Store store;
+  private final Cluster cluster;
   private final Executor executor;
   private final ReadTransaction snapshotView = new SnapshotView();
 
@@ -91,7 +95,8 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
   private boolean commitStarted;
   private boolean usedDuringCommit; // a call after commit poisoned the transaction with 2017
   private long readVersion = -1;
-  private ReadVersions.@Nullable Holder readHold; // keeps readVersion readable until released
+  private Cluster.@Nullable ReadVersion readHold; // keeps readVersion readable until released
+  private @Nullable CompletableFuture<Long> pendingReadVersion; // the GRV in flight
   private long readVersionMillis;
   private boolean versionstampWanted;
   private boolean readYourWritesDisabled;
@@ -107,26 +112,33 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
   private CompletableFuture<byte[]> versionstamp = new CompletableFuture<>();
   private List<PendingWatch> watches = new ArrayList<>();
 
+  /**
+   * A watch made by this transaction, armed in the cluster once it commits. {@code expected} is the
+   * value the transaction saw; it completes when the database part of it arrives.
+   */
   private record PendingWatch(
-      byte[] key, byte @Nullable [] expected, CompletableFuture<Void> future) {}
+      byte[] key,
+      CompletableFuture<byte @Nullable []> expected,
+      @Nullable CompletableFuture<byte @Nullable []>
+          database, // the key's value at the read version
+      CompletableFuture<Void> future) {}
 
-  EmbeddedTransaction(
-      EmbeddedDatabase db, Store store, Executor executor, EmbeddedDatabase.Defaults defaults) {
+  EmbeddedTransaction(EmbeddedDatabase db, Executor executor, EmbeddedDatabase.Defaults defaults) {
     this.db = db;
-    this.store = store;
+    this.cluster = db.cluster();
     this.executor = executor;
     this.timeoutMillis = defaults.timeoutMillis;
     this.retryLimit = defaults.retryLimit;
     this.maxRetryDelayMillis = defaults.maxRetryDelayMillis;
     this.sizeLimit = defaults.sizeLimit;
     this.snapshotRywDisabled = defaults.snapshotRywDisabled;
-    this.startMillis = store.clock().millis();
+    this.startMillis = cluster.clock().millis();
   }
 
   /** The next attempt after {@code previous}, with the state FoundationDB keeps across onError. */
   private EmbeddedTransaction(EmbeddedTransaction previous) {
     this.db = previous.db;
-    this.store = previous.store;
+    this.cluster = previous.cluster;
     this.executor = previous.executor;
     this.timeoutMillis = previous.timeoutMillis;
     this.retryLimit = previous.retryLimit;
@@ -164,7 +176,7 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
     if (usedDuringCommit) throw Errors.error(Errors.USED_DURING_COMMIT);
     if (state == State.CANCELLED) throw Errors.error(Errors.TRANSACTION_CANCELLED);
     if (state == State.TIMED_OUT) throw Errors.error(Errors.TRANSACTION_TIMED_OUT);
-    if (timeoutMillis > 0 && store.clock().millis() - startMillis >= timeoutMillis) {
+    if (timeoutMillis > 0 && cluster.clock().millis() - startMillis >= timeoutMillis) {
       state = State.TIMED_OUT;
       failWatches(Errors.error(Errors.TRANSACTION_TIMED_OUT));
       throw Errors.error(Errors.TRANSACTION_TIMED_OUT);
@@ -185,16 +197,44 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
     return true;
   }
 
-  /** The read version, taken on first use; throws 1007 once the transaction outlived 5 s. */
-  private long readVersionForRead() {
-    if (readVersion < 0) {
-      readHold = store.holdReadVersion();
-      readVersion = readHold.version;
-      readVersionMillis = store.clock().millis();
-    } else if (store.clock().millis() - readVersionMillis > Store.LIFETIME_MILLIS) {
-      throw Errors.error(Errors.TRANSACTION_TOO_OLD);
+  /**
+   * The read version, taken from the cluster on first use (one GRV shared by the reads that wait
+   * for it); fails with 1007 once the transaction outlived 5 s.
+   */
+  private CompletableFuture<Long> readVersionAsync() {
+    if (readVersion >= 0) {
+      if (cluster.clock().millis() - readVersionMillis > Store.LIFETIME_MILLIS) {
+        return Errors.failed(Errors.TRANSACTION_TOO_OLD);
+      }
+      return CompletableFuture.completedFuture(readVersion);
     }
+    if (pendingReadVersion == null) {
+      // Adopted on the executor: the network thread must never wait for this transaction's lock.
+      pendingReadVersion = onExecutor(cluster.readVersion()).thenApply(this::adoptReadVersion);
+    }
+    return pendingReadVersion;
+  }
+
+  private synchronized long adoptReadVersion(Cluster.ReadVersion taken) {
+    pendingReadVersion = null;
+    if (readVersion >= 0 || handedOn || closed) {
+      taken.release(); // setReadVersion came first, or nobody is left to release it
+      return readVersion >= 0 ? readVersion : taken.version();
+    }
+    readHold = taken;
+    readVersion = taken.version();
+    readVersionMillis = cluster.clock().millis();
     return readVersion;
+  }
+
+  /**
+   * The read version, waited for: only in reads that run on blocking-read threads. It waits for the
+   * cluster's reply itself, not for {@link #adoptReadVersion} in another thread (which needs the
+   * lock this thread holds); a GRV of a concurrent point read that loses the race is released.
+   */
+  private long readVersionForRead() {
+    if (readVersion >= 0) return AsyncCalls.await(readVersionAsync()); // 1007 if too old
+    return adoptReadVersion(AsyncCalls.await(cluster.readVersion()));
   }
 
   private byte[] maxReadKey() {
@@ -209,12 +249,44 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
    * Runs a synchronous read and returns its result, or its FoundationDB error, as a completed
    * future. A closed or handed-on transaction throws instead (checkOpen).
    */
-  private static <T> CompletableFuture<T> completedOrFailed(java.util.function.Supplier<T> body) {
+  private static <T> CompletableFuture<T> completedOrFailed(Supplier<T> body) {
     try {
       return CompletableFuture.completedFuture(body.get());
     } catch (FDBException | IllegalArgumentException e) {
       return CompletableFuture.failedFuture(e);
     }
+  }
+
+  /**
+   * Runs a read that may wait for the cluster several times in turn (range pages, key selectors):
+   * on the caller's thread when the cluster answers at once, else on a blocking-read thread, so no
+   * caller (an event loop, say) is ever blocked. A closed or handed-on transaction throws at once.
+   */
+  private <T> CompletableFuture<T> blockingRead(Supplier<T> body) {
+    checkOpen();
+    Executor pool = db.blockingReads();
+    if (pool == null) {
+      synchronized (this) {
+        return completedOrFailed(body);
+      }
+    }
+    CompletableFuture<T> result = new CompletableFuture<>();
+    pool.execute(
+        () -> {
+          try {
+            synchronized (this) {
+              result.complete(body.get());
+            }
+          } catch (RuntimeException e) {
+            result.completeExceptionally(e);
+          }
+        });
+    return result;
+  }
+
+  /** Hands a pending future's completion to the executor (see the class comment). */
+  private <T> CompletableFuture<T> onExecutor(CompletableFuture<T> future) {
+    return AsyncCalls.onExecutor(future, executor);
   }
 
   private static byte @Nullable [] copy(byte @Nullable [] bytes) {
@@ -235,14 +307,20 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
 
   @Override
   public synchronized CompletableFuture<Long> getReadVersion() {
-    return completedOrFailed(
-        () -> {
-          checkOpen(); // not checkUsable: FoundationDB gives the read version after commit too
-          checkActive();
-          long rv = readVersionForRead();
-          store.pin(rv); // the client may pass it to setReadVersion after this transaction is gone
-          return rv;
-        });
+    checkOpen(); // not checkUsable: FoundationDB gives the read version after commit too
+    try {
+      checkActive();
+    } catch (FDBException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return onExecutor(
+        readVersionAsync()
+            .thenApply(
+                rv -> {
+                  // The client may pass it to setReadVersion after this transaction is gone.
+                  cluster.pin(rv);
+                  return rv;
+                }));
   }
 
   @Override
@@ -251,9 +329,9 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
     if (version <= 0)
       throw Errors.error(VERSION_INVALID, "read version must be positive, got " + version);
     releaseReadVersion();
-    readHold = store.holdReadVersion(version);
+    readHold = cluster.holdVersion(version);
     readVersion = version;
-    readVersionMillis = store.clock().millis();
+    readVersionMillis = cluster.clock().millis();
   }
 
   private void releaseReadVersion() {
@@ -270,7 +348,7 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
    * version (at most the commit version - 1), so pruning cannot have passed it yet.
    */
   private void pinCommitVersion() {
-    if (committedVersion > 0) store.pin(committedVersion - 1);
+    if (committedVersion > 0) cluster.pin(committedVersion - 1);
   }
 
   @Override
@@ -291,20 +369,28 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
   }
 
   synchronized CompletableFuture<byte[]> get(byte[] key, boolean snapshot) {
-    return completedOrFailed(
-        () -> {
-          checkUsable();
-          if (Bytes.compare(key, maxReadKey()) >= 0)
-            throw Errors.error(Errors.KEY_OUTSIDE_LEGAL_RANGE);
-          if (key.length > keyLimit(key)) return null; // such a key cannot exist
-          WriteBuffer buf = ownWrites(snapshot);
-          // Answered from the transaction's own writes: no storage read, so no read version.
-          if (buf != null && buf.lookup(key) == WriteBuffer.Lookup.KNOWN)
-            return copy(buf.value(key, null));
-          byte[] dbValue = store.get(key, readVersionForRead());
-          if (!snapshot) reads.add(KeyRange.single(key.clone()));
-          return copy(buf == null ? dbValue : buf.value(key, dbValue));
-        });
+    try {
+      checkUsable();
+      if (Bytes.compare(key, maxReadKey()) >= 0) throw Errors.error(Errors.KEY_OUTSIDE_LEGAL_RANGE);
+    } catch (FDBException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    if (key.length > keyLimit(key)) return CompletableFuture.completedFuture(null); // cannot exist
+    WriteBuffer buf = ownWrites(snapshot);
+    // Answered from the transaction's own writes: no storage read, so no read version.
+    if (buf != null && buf.lookup(key) == WriteBuffer.Lookup.KNOWN)
+      return CompletableFuture.completedFuture(copy(buf.value(key, null)));
+    byte[] k = key.clone();
+    if (!snapshot) reads.add(KeyRange.single(k)); // when issued: never fewer conflicts than read
+    return onExecutor(readVersionAsync().thenCompose(rv -> cluster.get(k, rv)))
+        .thenApply(dbValue -> withOwnWrites(k, dbValue, snapshot));
+  }
+
+  /** The value a read returns: the database's merged with the transaction's own writes. */
+  private synchronized byte @Nullable [] withOwnWrites(
+      byte[] key, byte @Nullable [] dbValue, boolean snapshot) {
+    WriteBuffer buf = ownWrites(snapshot);
+    return copy(buf == null ? dbValue : buf.value(key, dbValue));
   }
 
   private @Nullable WriteBuffer ownWrites(boolean snapshot) {
@@ -316,8 +402,8 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
     return getKey(selector, false);
   }
 
-  synchronized CompletableFuture<byte[]> getKey(KeySelector selector, boolean snapshot) {
-    return completedOrFailed(
+  CompletableFuture<byte[]> getKey(KeySelector selector, boolean snapshot) {
+    return blockingRead(
         () -> {
           checkUsable();
           return resolve(selector, snapshot).clone();
@@ -338,14 +424,14 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
     byte[] result;
     if (offset >= 1) {
       byte[] start = sel.orEqual() ? Bytes.keyAfter(key) : key;
-      Iterator<KeyValue> it = visible(Bytes.min(start, max), max, false, rv, snapshot);
+      Iterator<KeyValue> it = visible(Bytes.min(start, max), max, false, rv, snapshot, offset);
       result = nth(it, offset);
       if (!snapshot)
         reads.add(new KeyRange(key.clone(), result == null ? max : Bytes.keyAfter(result)));
       if (result == null) result = max;
     } else {
       byte[] end = Bytes.min(sel.orEqual() ? Bytes.keyAfter(key) : key, max);
-      Iterator<KeyValue> it = visible(Bytes.EMPTY, end, true, rv, snapshot);
+      Iterator<KeyValue> it = visible(Bytes.EMPTY, end, true, rv, snapshot, 1 - offset);
       result = nth(it, 1 - offset);
       if (!snapshot)
         reads.add(
@@ -354,7 +440,6 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
                 sel.orEqual() ? Bytes.keyAfter(key) : key.clone()));
       if (result == null) result = Bytes.EMPTY;
     }
-    store.checkReadable(rv);
     return result;
   }
 
@@ -367,12 +452,15 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
     return kv == null ? null : kv.getKey();
   }
 
-  /** What this transaction sees in [begin, end): the database at rv merged with its own writes. */
+  /**
+   * What this transaction sees in [begin, end): the database at rv merged with its own writes.
+   * {@code expectedRows} sizes the first page asked of the cluster.
+   */
   private Iterator<KeyValue> visible(
-      byte[] begin, byte[] end, boolean reverse, long rv, boolean snapshot) {
-    Iterator<Map.Entry<byte[], byte[]>> database = store.range(begin, end, reverse, rv);
+      byte[] begin, byte[] end, boolean reverse, long rv, boolean snapshot, int expectedRows) {
+    Iterator<KeyValue> database = new ClusterRange(cluster, begin, end, reverse, rv, expectedRows);
     WriteBuffer buf = ownWrites(snapshot);
-    if (buf == null) return WriteBuffer.keyValues(database);
+    if (buf == null) return database;
     return buf.merge(database, begin, end, reverse);
   }
 
@@ -386,7 +474,17 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
    * Runs a range read and returns its rows, up to {@code limit} (0 = all). Called by {@link
    * RangeQuery} when iteration starts, so each iteration of an AsyncIterable reads anew.
    */
-  synchronized List<KeyValue> readRange(
+  CompletableFuture<List<KeyValue>> readRangeAsync(
+      KeySelector beginSel,
+      KeySelector endSel,
+      int limit,
+      boolean reverse,
+      StreamingMode mode,
+      boolean snapshot) {
+    return blockingRead(() -> readRange(beginSel, endSel, limit, reverse, mode, snapshot));
+  }
+
+  private List<KeyValue> readRange(
       KeySelector beginSel,
       KeySelector endSel,
       int limit,
@@ -423,14 +521,13 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
         isFirstGreaterOrEqual(endSel) ? endSel.getKey().clone() : resolve(endSel, snapshot);
     List<KeyValue> rows = new ArrayList<>();
     if (Bytes.compare(begin, end) >= 0) return rows;
-    Iterator<KeyValue> it = visible(begin, end, reverse, rv, snapshot);
+    Iterator<KeyValue> it = visible(begin, end, reverse, rv, snapshot, limit > 0 ? limit : 256);
     byte[] last = null; // the last row's key, as stored (the caller gets a copy)
     while (it.hasNext() && (limit == 0 || rows.size() < limit)) {
       KeyValue kv = it.next();
       last = kv.getKey();
       rows.add(copy(kv));
     }
-    store.checkReadable(rv);
     if (!snapshot) {
       boolean truncated = limit > 0 && rows.size() == limit && it.hasNext();
       if (!truncated) {
@@ -465,40 +562,41 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
   }
 
   @Override
-  public synchronized CompletableFuture<Long> getEstimatedRangeSizeBytes(byte[] begin, byte[] end) {
-    return completedOrFailed(
+  public CompletableFuture<Long> getEstimatedRangeSizeBytes(byte[] begin, byte[] end) {
+    return blockingRead(
         () -> {
           checkUsable();
-          long rv = readVersionForRead();
           long size = 0;
-          for (Iterator<Map.Entry<byte[], byte[]>> it =
-                  store.range(begin, Bytes.min(end, maxReadKey()), false, rv);
-              it.hasNext(); ) {
-            Map.Entry<byte[], byte[]> e = it.next();
-            size += e.getKey().length + e.getValue().length;
+          for (Iterator<KeyValue> it = databaseRange(begin, end); it.hasNext(); ) {
+            KeyValue kv = it.next();
+            size += kv.getKey().length + kv.getValue().length;
           }
           return size;
         });
   }
 
+  /** The database's rows of [begin, end) at the read version, without this transaction's writes. */
+  private Iterator<KeyValue> databaseRange(byte[] begin, byte[] end) {
+    long rv = readVersionForRead();
+    return new ClusterRange(
+        cluster, begin, Bytes.min(end, maxReadKey()), false, rv, ClusterRange.MAX_PAGE_ROWS);
+  }
+
   @Override
-  public synchronized CompletableFuture<KeyArrayResult> getRangeSplitPoints(
+  public CompletableFuture<KeyArrayResult> getRangeSplitPoints(
       byte[] begin, byte[] end, long chunkSize) {
-    return completedOrFailed(
+    return blockingRead(
         () -> {
           checkUsable();
           if (chunkSize <= 0)
             throw Errors.error(Errors.INVALID_OPTION_VALUE, "chunk size must be positive");
-          long rv = readVersionForRead();
           ByteArrayOutputStream keys = new ByteArrayOutputStream();
           List<Integer> lengths = new ArrayList<>();
           keys.writeBytes(begin);
           lengths.add(begin.length);
           long acc = 0;
-          for (Iterator<Map.Entry<byte[], byte[]>> it =
-                  store.range(begin, Bytes.min(end, maxReadKey()), false, rv);
-              it.hasNext(); ) {
-            Map.Entry<byte[], byte[]> e = it.next();
+          for (Iterator<KeyValue> it = databaseRange(begin, end); it.hasNext(); ) {
+            KeyValue e = it.next();
             if (acc >= chunkSize) {
               keys.writeBytes(e.getKey());
               lengths.add(e.getKey().length);
@@ -679,35 +777,29 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
       armWatches();
       return CompletableFuture.completedFuture(null);
     }
-    if (readVersion >= 0 && store.clock().millis() - readVersionMillis > Store.LIFETIME_MILLIS) {
-      return fail(Errors.error(Errors.TRANSACTION_TOO_OLD));
-    }
     if (approximateSize > sizeLimit) return fail(Errors.error(Errors.TRANSACTION_TOO_LARGE));
-    CompletableFuture<CommitResult> committed;
-    try {
-      // A blind write takes (and holds) a read version too, as FoundationDB's commit does, so its
-      // commit version can be pinned after commit.
-      long rv = readVersionForRead();
-      committed = store.commit(new CommitRequest(rv, reads, writes, mutations));
-    } catch (FDBException e) {
-      return fail(e);
-    }
-    return committed.handle(
-        (r, err) -> {
-          synchronized (this) {
-            if (err != null) {
-              FDBException e = Errors.unwrap(err);
-              fail(e != null ? e : Errors.error(Errors.OPERATION_FAILED, String.valueOf(err)));
-              throw new java.util.concurrent.CompletionException(e != null ? e : err);
-            }
-            state = State.COMMITTED;
-            committedVersion = r.version();
-            if (versionstampWanted) pinCommitVersion(); // before the client sees the stamp
-            versionstamp.complete(r.versionstamp());
-            armWatches();
-            return (Void) null;
-          }
-        });
+    // A blind write takes (and holds) a read version too, as FoundationDB's commit does, so its
+    // commit version can be pinned after commit. Nothing changes the lists once commit started.
+    CompletableFuture<CommitResult> committed =
+        readVersionAsync()
+            .thenCompose(rv -> cluster.commit(new CommitRequest(rv, reads, writes, mutations)));
+    return onExecutor(committed)
+        .handle(
+            (r, err) -> {
+              synchronized (this) {
+                if (err != null) {
+                  FDBException e = Errors.unwrap(err);
+                  fail(e != null ? e : Errors.error(Errors.OPERATION_FAILED, String.valueOf(err)));
+                  throw new java.util.concurrent.CompletionException(e != null ? e : err);
+                }
+                state = State.COMMITTED;
+                committedVersion = r.version();
+                if (versionstampWanted) pinCommitVersion(); // before the client sees the stamp
+                versionstamp.complete(r.versionstamp());
+                armWatches();
+                return (Void) null;
+              }
+            });
   }
 
   private CompletableFuture<Void> fail(FDBException e) {
@@ -758,19 +850,31 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
     if (buf == null) return Errors.failed(Errors.WATCHES_DISABLED);
     if (Bytes.compare(key, maxReadKey()) >= 0) return Errors.failed(Errors.KEY_OUTSIDE_LEGAL_RANGE);
     if (key.length > keyLimit(key)) return Errors.failed(Errors.KEY_TOO_LARGE);
-    byte[] expected;
-    try {
-      expected =
-          buf.lookup(key) == WriteBuffer.Lookup.KNOWN
-              ? buf.value(key, null)
-              : buf.value(key, store.get(key, readVersionForRead()));
-    } catch (FDBException e) {
-      return CompletableFuture.failedFuture(e); // nothing reserved yet, so no slot to give back
-    }
     CompletableFuture<Void> future = new CompletableFuture<>();
-    if (!store.watches.reserve(future)) return Errors.failed(Errors.TOO_MANY_WATCHES);
-    watches.add(new PendingWatch(key.clone(), expected, future));
+    if (!db.watchSlots().reserve(future)) return Errors.failed(Errors.TOO_MANY_WATCHES);
+    byte[] k = key.clone();
+    PendingWatch w;
+    if (buf.lookup(k) == WriteBuffer.Lookup.KNOWN) {
+      w = new PendingWatch(k, CompletableFuture.completedFuture(buf.value(k, null)), null, future);
+    } else {
+      CompletableFuture<byte @Nullable []> database =
+          onExecutor(readVersionAsync().thenCompose(rv -> cluster.get(k, rv)));
+      w =
+          new PendingWatch(
+              k, database.thenApply(v -> withOwnWrites(k, v, false)), database, future);
+    }
+    // A failed read fails the watch through its future, which gives the slot back.
+    w.expected.whenComplete(
+        (v, e) -> {
+          if (e != null) future.completeExceptionally(unwrapped(e));
+        });
+    watches.add(w);
     return future;
+  }
+
+  private static Throwable unwrapped(Throwable e) {
+    FDBException fdb = Errors.unwrap(e);
+    return fdb != null ? fdb : e;
   }
 
   /**
@@ -782,16 +886,18 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
     List<PendingWatch> still = new ArrayList<>(watches.size());
     for (PendingWatch w : watches) {
       byte[] now;
-      try {
-        now =
-            buffer.lookup(w.key) == WriteBuffer.Lookup.KNOWN
-                ? buffer.value(w.key, null)
-                : buffer.value(w.key, store.get(w.key, readVersionForRead()));
-      } catch (FDBException unreadable) {
-        still.add(w); // a versionstamped value is unknown until commit
+      boolean known = buffer.lookup(w.key) == WriteBuffer.Lookup.KNOWN;
+      if (!w.expected.isDone() || (!known && w.database == null)) {
+        still.add(w); // its read is in flight: compared once the transaction commits
         continue;
       }
-      if (Arrays.equals(now, w.expected)) {
+      try {
+        now = known ? buffer.value(w.key, null) : buffer.value(w.key, w.database.join());
+      } catch (FDBException | java.util.concurrent.CompletionException unknown) {
+        still.add(w); // a versionstamped value is unknown until commit; a failed read failed it
+        continue;
+      }
+      if (Arrays.equals(now, w.expected.join())) {
         still.add(w);
       } else {
         executor.execute(() -> w.future.complete(null));
@@ -803,9 +909,22 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
   private void armWatches() {
     if (watches.isEmpty()) return;
     for (PendingWatch w : watches) {
-      store.watches.register(w.key, w.expected, w.future, store::readLatest);
+      w.expected.thenAccept(expected -> arm(w.key, expected, w.future));
     }
     watches = new ArrayList<>();
+  }
+
+  /** Registers a committed transaction's watch in the cluster; cancelling it removes it there. */
+  private void arm(byte[] key, byte @Nullable [] expected, CompletableFuture<Void> future) {
+    if (future.isDone()) return;
+    CompletableFuture<Void> armed = cluster.watch(key, expected);
+    onExecutor(armed)
+        .whenComplete(
+            (v, e) -> {
+              if (e == null) future.complete(null);
+              else future.completeExceptionally(unwrapped(e));
+            });
+    future.whenComplete((v, e) -> armed.cancel(false));
   }
 
   private void failWatches(FDBException e) {
@@ -915,7 +1034,7 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
         break;
       case 500:
         timeoutMillis = nonNegative(param, "timeout");
-        startMillis = store.clock().millis();
+        startMillis = cluster.clock().millis();
         break;
       case 501:
         retryLimit = longParam(param);

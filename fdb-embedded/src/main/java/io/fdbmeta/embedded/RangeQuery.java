@@ -42,12 +42,7 @@ final class RangeQuery implements AsyncIterable<KeyValue> {
   }
 
   private CompletableFuture<List<KeyValue>> read() {
-    try {
-      return CompletableFuture.completedFuture(
-          tr.readRange(begin, end, limit, reverse, mode, snapshot));
-    } catch (RuntimeException e) {
-      return CompletableFuture.failedFuture(e);
-    }
+    return tr.readRangeAsync(begin, end, limit, reverse, mode, snapshot);
   }
 
   @Override

@@ -113,7 +113,7 @@ final class Store implements AutoCloseable {
     this.faults = config.faults;
     this.faultRandom = faults.newRandom();
     this.checkpointBytes = config.checkpointBytes;
-    this.watches = new Watches(config.maxWatches, executor);
+    this.watches = new Watches(executor);
     try {
       long recovered =
           log.recover(
@@ -603,6 +603,6 @@ final class Store implements AutoCloseable {
         + " readVersionsInUse="
         + versions.size()
         + " watches="
-        + watches.outstanding();
+        + watches.registered();
   }
 }

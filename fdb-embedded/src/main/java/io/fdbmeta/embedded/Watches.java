@@ -20,12 +20,7 @@ import org.jspecify.annotations.Nullable;
  */
 final class Watches {
   private final Map<ByteBuffer, List<Watch>> byKey = new HashMap<>();
-  private final AtomicInteger outstanding = new AtomicInteger();
-
-  /** The largest limit FoundationDB accepts (ABSOLUTE_MAX_WATCHES). */
-  static final int ABSOLUTE_MAX = 1_000_000;
-
-  private volatile int limit;
+  private final AtomicInteger registered = new AtomicInteger();
   private final Executor executor;
 
   private static final class Watch {
@@ -38,28 +33,8 @@ final class Watches {
     }
   }
 
-  Watches(int limit, Executor executor) {
-    this.limit = limit;
+  Watches(Executor executor) {
     this.executor = executor;
-  }
-
-  /** Changes the limit for watches created from now on (DatabaseOptions.setMaxWatches). */
-  void setLimit(int limit) {
-    this.limit = limit;
-  }
-
-  /**
-   * Counts a new watch against the limit, from creation until it completes.
-   *
-   * @return false if the limit is reached (the caller fails the watch with 1032)
-   */
-  boolean reserve(CompletableFuture<Void> future) {
-    if (outstanding.incrementAndGet() > limit) {
-      outstanding.decrementAndGet();
-      return false;
-    }
-    future.whenComplete((v, e) -> outstanding.decrementAndGet());
-    return true;
   }
 
   /** Arms a watch once its transaction committed; fires at once if the key already changed. */
@@ -78,6 +53,7 @@ final class Watches {
         return;
       }
       byKey.computeIfAbsent(k, x -> new ArrayList<>()).add(w);
+      registered.incrementAndGet();
     }
     future.whenComplete((v, e) -> remove(k, w));
   }
@@ -103,8 +79,9 @@ final class Watches {
     for (Watch w : toFire) fire(w.future);
   }
 
-  int outstanding() {
-    return outstanding.get();
+  /** Watches registered and not yet completed. */
+  int registered() {
+    return registered.get();
   }
 
   private void fire(CompletableFuture<Void> future) {
@@ -113,6 +90,8 @@ final class Watches {
 
   private synchronized void remove(ByteBuffer key, Watch w) {
     List<Watch> ws = byKey.get(key);
-    if (ws != null && ws.remove(w) && ws.isEmpty()) byKey.remove(key);
+    if (ws == null || !ws.remove(w)) return;
+    registered.decrementAndGet();
+    if (ws.isEmpty()) byKey.remove(key);
   }
 }

@@ -153,15 +153,14 @@ final class WriteBuffer {
    * Merges the database's live keys in [begin, end) (in the iteration order) with this buffer,
    * yielding what the transaction sees. The database iterator must be in the same order.
    */
-  Iterator<KeyValue> merge(
-      Iterator<Map.Entry<byte[], byte[]>> database, byte[] begin, byte[] end, boolean reverse) {
+  Iterator<KeyValue> merge(Iterator<KeyValue> database, byte[] begin, byte[] end, boolean reverse) {
     checkRangeReadable(begin, end);
-    if (points.isEmpty() && cleared.isEmpty()) return keyValues(database);
+    if (points.isEmpty() && cleared.isEmpty()) return database;
     NavigableMap<byte[], Entry> own = points.subMap(begin, true, end, false);
     Iterator<Map.Entry<byte[], Entry>> mine =
         (reverse ? own.descendingMap() : own).entrySet().iterator();
     return new Iterator<>() {
-      private Map.@Nullable Entry<byte[], byte[]> db = nextOrNull(database);
+      private @Nullable KeyValue db = nextOrNull(database);
       private Map.@Nullable Entry<byte[], Entry> buf = nextOrNull(mine);
       private @Nullable KeyValue next = advance();
 
@@ -210,21 +209,5 @@ final class WriteBuffer {
 
   private static <T> @Nullable T nextOrNull(Iterator<T> it) {
     return it.hasNext() ? it.next() : null;
-  }
-
-  /** The database's rows as KeyValues, for reads with nothing of the transaction's own to merge. */
-  static Iterator<KeyValue> keyValues(Iterator<Map.Entry<byte[], byte[]>> database) {
-    return new Iterator<>() {
-      @Override
-      public boolean hasNext() {
-        return database.hasNext();
-      }
-
-      @Override
-      public KeyValue next() {
-        Map.Entry<byte[], byte[]> e = database.next();
-        return new KeyValue(e.getKey(), e.getValue());
-      }
-    };
   }
 }
