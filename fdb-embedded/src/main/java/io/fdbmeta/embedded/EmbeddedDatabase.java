@@ -50,6 +50,12 @@ public final class EmbeddedDatabase implements Database {
       this.executor = config.executor;
     }
     this.watchSlots = new WatchSlots(config.maxWatches);
+    if (config.server != null) {
+      this.store = null;
+      this.cluster = RemoteCluster.connect(config.server, config.clock);
+      this.blockingReads = daemonPool("fdb-embedded-reads-");
+      return;
+    }
     CommitLog log =
         config.directory == null ? new MemoryCommitLog() : FileCommitLog.open(config.directory);
     String description =

@@ -18,6 +18,7 @@ import org.jspecify.annotations.Nullable;
  * <pre>{@code
  * Database db = EmbeddedFdb.open(Path.of("data"));   // durable; one process at a time
  * Database mem = EmbeddedFdb.inMemory();              // gone when closed
+ * Database client = EmbeddedFdb.connect("127.0.0.1:4690"); // served by `fdbmeta store serve`
  * Database faulty = EmbeddedFdb.builder()
  *     .clock(fakeClock)
  *     .faults(FaultPlan.seeded(42).notCommitted(0.05).commitUnknownResultApplied(0.02).build())
@@ -64,6 +65,16 @@ public final class EmbeddedFdb {
    */
   public record SalvageReport(@Nullable Path backup, List<String> changes) {}
 
+  /**
+   * A client of the store served at {@code hostPort} (by {@link StoreServer}, as {@code fdbmeta
+   * store serve} runs it), with FoundationDB's client/server split: read-your-writes, atomics and
+   * conflict ranges here, read versions, reads, commits and watches there. It reconnects on its
+   * own; a commit whose connection is lost fails with 1021 commit_unknown_result.
+   */
+  public static EmbeddedDatabase connect(String hostPort) {
+    return builder().server(hostPort).build();
+  }
+
   /** A fresh database that lives in memory until closed. */
   public static EmbeddedDatabase inMemory() {
     return builder().build();
@@ -76,6 +87,7 @@ public final class EmbeddedFdb {
   /** Options of an embedded database; every one has a sensible default. */
   public static final class Builder {
     @Nullable Path directory;
+    @Nullable String server;
     Clock clock = Clock.systemUTC();
     FaultPlan faults = FaultPlan.none();
     @Nullable Executor executor;
@@ -87,6 +99,15 @@ public final class EmbeddedFdb {
     /** Keep data durably in this directory; without it the database is in memory. */
     public Builder directory(Path dir) {
       this.directory = Objects.requireNonNull(dir, "directory");
+      return this;
+    }
+
+    /**
+     * Use the store served at {@code hostPort} instead of one in this process; directory and faults
+     * then belong to the server.
+     */
+    public Builder server(String hostPort) {
+      this.server = Objects.requireNonNull(hostPort, "hostPort");
       return this;
     }
 
@@ -131,6 +152,10 @@ public final class EmbeddedFdb {
     }
 
     public EmbeddedDatabase build() {
+      if (server != null && (directory != null || faults.isActive())) {
+        throw new IllegalStateException(
+            "a served database keeps its directory and faults in the server process");
+      }
       return new EmbeddedDatabase(this);
     }
   }

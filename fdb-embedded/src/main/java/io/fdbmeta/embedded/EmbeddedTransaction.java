@@ -27,6 +27,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 import org.jspecify.annotations.Nullable;
 
 /*
@@ -107,6 +108,8 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
   private List<KeyRange> writes = new ArrayList<>();
   private List<Mutation> mutations = new ArrayList<>();
   private @Nullable WriteBuffer buffer = new WriteBuffer();
+  // The buffer as it was when the blocking read now running was issued; set only while it runs.
+  private @Nullable WriteBuffer issuedView;
   private long approximateSize;
   private long committedVersion = -1;
   private CompletableFuture<byte[]> versionstamp = new CompletableFuture<>();
@@ -270,12 +273,22 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
         return completedOrFailed(body);
       }
     }
+    // The read sees the writes made before it was issued, not those made before it runs.
+    WriteBuffer asIssued;
+    synchronized (this) {
+      asIssued = buffer == null ? null : buffer.copy();
+    }
     CompletableFuture<T> result = new CompletableFuture<>();
     pool.execute(
         () -> {
           try {
             synchronized (this) {
-              result.complete(body.get());
+              issuedView = asIssued;
+              try {
+                result.complete(body.get());
+              } finally {
+                issuedView = null;
+              }
             }
           } catch (RuntimeException e) {
             result.completeExceptionally(e);
@@ -382,19 +395,15 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
       return CompletableFuture.completedFuture(copy(buf.value(key, null)));
     byte[] k = key.clone();
     if (!snapshot) reads.add(KeyRange.single(k)); // when issued: never fewer conflicts than read
+    // The read sees the writes made before it was issued, not those made while it is in flight.
+    UnaryOperator<byte @Nullable []> asIssued = buf == null ? v -> v : buf.overDatabase(k);
     return onExecutor(readVersionAsync().thenCompose(rv -> cluster.get(k, rv)))
-        .thenApply(dbValue -> withOwnWrites(k, dbValue, snapshot));
-  }
-
-  /** The value a read returns: the database's merged with the transaction's own writes. */
-  private synchronized byte @Nullable [] withOwnWrites(
-      byte[] key, byte @Nullable [] dbValue, boolean snapshot) {
-    WriteBuffer buf = ownWrites(snapshot);
-    return copy(buf == null ? dbValue : buf.value(key, dbValue));
+        .thenApply(dbValue -> copy(asIssued.apply(dbValue)));
   }
 
   private @Nullable WriteBuffer ownWrites(boolean snapshot) {
-    return snapshot && snapshotRywDisabled ? null : buffer;
+    if (snapshot && snapshotRywDisabled) return null;
+    return issuedView != null ? issuedView : buffer;
   }
 
   @Override
@@ -859,17 +868,25 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
     } else {
       CompletableFuture<byte @Nullable []> database =
           onExecutor(readVersionAsync().thenCompose(rv -> cluster.get(k, rv)));
-      w =
-          new PendingWatch(
-              k, database.thenApply(v -> withOwnWrites(k, v, false)), database, future);
+      w = new PendingWatch(k, database.thenApply(buf.overDatabase(k)), database, future);
     }
-    // A failed read fails the watch through its future, which gives the slot back.
-    w.expected.whenComplete(
+    PendingWatch watch = w;
+    watch.expected.whenComplete(
         (v, e) -> {
+          // A failed read fails the watch through its future, which gives the slot back.
           if (e != null) future.completeExceptionally(unwrapped(e));
+          else ownChangeDuringRead(watch);
         });
     watches.add(w);
     return future;
+  }
+
+  /** Fires a watch whose key this transaction changed while the watch's read was in flight. */
+  private synchronized void ownChangeDuringRead(PendingWatch w) {
+    if (watches.contains(w) && changedByOwnWrites(w)) {
+      watches.remove(w);
+      executor.execute(() -> w.future.complete(null));
+    }
   }
 
   private static Throwable unwrapped(Throwable e) {
@@ -885,25 +902,33 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
     if (watches.isEmpty() || buffer == null) return;
     List<PendingWatch> still = new ArrayList<>(watches.size());
     for (PendingWatch w : watches) {
-      byte[] now;
-      boolean known = buffer.lookup(w.key) == WriteBuffer.Lookup.KNOWN;
-      if (!w.expected.isDone() || (!known && w.database == null)) {
-        still.add(w); // its read is in flight: compared once the transaction commits
-        continue;
-      }
-      try {
-        now = known ? buffer.value(w.key, null) : buffer.value(w.key, w.database.join());
-      } catch (FDBException | java.util.concurrent.CompletionException unknown) {
-        still.add(w); // a versionstamped value is unknown until commit; a failed read failed it
-        continue;
-      }
-      if (Arrays.equals(now, w.expected.join())) {
-        still.add(w);
-      } else {
+      if (changedByOwnWrites(w)) {
         executor.execute(() -> w.future.complete(null));
+      } else {
+        still.add(w);
       }
     }
     watches = still;
+  }
+
+  /**
+   * Whether the transaction's writes now give {@code w}'s key a value other than the one the watch
+   * saw. False while that cannot be told yet: the watch's read is in flight (checked again when it
+   * arrives), or the value is versionstamped (unknown until commit).
+   */
+  private boolean changedByOwnWrites(PendingWatch w) {
+    if (buffer == null || !w.expected.isDone() || w.expected.isCompletedExceptionally()) {
+      return false;
+    }
+    try {
+      byte[] now =
+          buffer.lookup(w.key) == WriteBuffer.Lookup.KNOWN
+              ? buffer.value(w.key, null)
+              : buffer.value(w.key, w.database == null ? null : w.database.join());
+      return !Arrays.equals(now, w.expected.join());
+    } catch (FDBException unreadable) {
+      return false;
+    }
   }
 
   private void armWatches() {

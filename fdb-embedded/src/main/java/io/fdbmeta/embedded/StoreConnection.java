@@ -43,7 +43,7 @@ final class StoreConnection extends ChannelInboundHandlerAdapter {
   static final int MAX_HOLDS = 1 << 20;
 
   /** Watches one connection may have at once: the largest limit a FoundationDB client accepts. */
-  static final int MAX_WATCHES = Watches.ABSOLUTE_MAX;
+  static final int MAX_WATCHES = WatchSlots.ABSOLUTE_MAX;
 
   private final Cluster cluster;
   private final AtomicLong newestVersion;

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.NoSuchElementException;
 import java.util.TreeMap;
+import java.util.function.UnaryOperator;
 import org.jspecify.annotations.Nullable;
 
 /*
@@ -28,6 +29,17 @@ final class WriteBuffer {
 
   /** Ranges where a versionstamped key may land, begin to end. */
   private final List<KeyRange> unreadable = new ArrayList<>();
+
+  WriteBuffer() {}
+
+  /** A copy that later writes to this buffer leave unchanged (entries are immutable). */
+  WriteBuffer copy() {
+    WriteBuffer c = new WriteBuffer();
+    c.points.putAll(points);
+    c.cleared.putAll(cleared);
+    c.unreadable.addAll(unreadable);
+    return c;
+  }
 
   private static final class Entry {
     final boolean known;
@@ -125,6 +137,20 @@ final class WriteBuffer {
     byte[] v = databaseValue;
     for (Mutation op : e.ops) v = Atomics.apply(op.type(), v, op.param());
     return v;
+  }
+
+  /**
+   * What the buffer does now to a key whose value depends on the database, as a function of the
+   * database's value, to apply once that value arrives (the buffer may have changed by then).
+   */
+  UnaryOperator<byte @Nullable []> overDatabase(byte[] key) {
+    Entry e = points.get(key);
+    List<Mutation> ops = e == null ? List.of() : e.ops; // entries are immutable
+    return databaseValue -> {
+      byte[] v = databaseValue;
+      for (Mutation op : ops) v = Atomics.apply(op.type(), v, op.param());
+      return v;
+    };
   }
 
   /** Throws 1036 if a read of [begin, end) would touch an unreadable key. */

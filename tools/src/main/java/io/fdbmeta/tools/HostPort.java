@@ -15,14 +15,24 @@ record HostPort(String host, int port) {
    * @throws IllegalArgumentException with a message fit for the user
    */
   static HostPort parse(String text) {
+    return parse(text, 1);
+  }
+
+  /** Parses a HOST:PORT to listen on, where port 0 asks the system for a free one. */
+  static HostPort parseListen(String text) {
+    return parse(text, 0);
+  }
+
+  private static HostPort parse(String text, int lowestPort) {
     Matcher m = FORM.matcher(text);
     if (!m.matches()) {
       throw new IllegalArgumentException(
           "'" + text + "' is not HOST:PORT (e.g. 10.0.0.7:7000, node1.example:7000 or [::1]:7000)");
     }
     int port = Integer.parseInt(m.group(3));
-    if (port < 1 || port > 65535) {
-      throw new IllegalArgumentException("'" + text + "': port " + port + " is outside 1-65535");
+    if (port < lowestPort || port > 65535) {
+      throw new IllegalArgumentException(
+          "'" + text + "': port " + port + " is outside " + lowestPort + "-65535");
     }
     return new HostPort(m.group(1), port);
   }

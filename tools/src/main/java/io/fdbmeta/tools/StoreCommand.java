@@ -10,13 +10,13 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "store",
     mixinStandardHelpOptions = true,
-    description = "Look after an embedded store's directory.",
-    subcommands = {StoreSalvageCommand.class})
+    description = "Serve an embedded store to other processes, or look after its directory.",
+    subcommands = {StoreServeCommand.class, StoreSalvageCommand.class})
 final class StoreCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Override
   public Integer call() {
-    throw new ParameterException(spec.commandLine(), "missing command: salvage");
+    throw new ParameterException(spec.commandLine(), "missing command: serve or salvage");
   }
 }

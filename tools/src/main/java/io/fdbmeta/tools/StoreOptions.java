@@ -33,6 +33,14 @@ public final class StoreOptions {
   @Nullable Path clusterFile;
 
   @Option(
+      names = "--store",
+      paramLabel = "HOST:PORT",
+      scope = ScopeType.INHERIT,
+      description =
+          "Use the fdb-embedded store served by `fdbmeta store serve` at HOST:PORT (also: FDBMETA_STORE).")
+  @Nullable String storeServer;
+
+  @Option(
       names = "--cluster",
       paramLabel = "NAME",
       scope = ScopeType.INHERIT,
@@ -49,6 +57,10 @@ public final class StoreOptions {
     return clusterFile;
   }
 
+  public @Nullable String storeServer() {
+    return storeServer;
+  }
+
   public String cluster() {
     return cluster;
   }
@@ -59,10 +71,20 @@ public final class StoreOptions {
    * when a command actually opens the store.
    */
   void validate(CommandSpec spec) {
-    if (embeddedDir != null && clusterFile != null) {
+    int named = (embeddedDir != null ? 1 : 0) + (clusterFile != null ? 1 : 0);
+    named += storeServer != null ? 1 : 0;
+    if (named > 1) {
       throw new ParameterException(
           spec.commandLine(),
-          "--embedded and --cluster-file are mutually exclusive: choose the embedded store or a real cluster");
+          "--embedded, --store and --cluster-file are mutually exclusive: choose an embedded"
+              + " directory, a store server or a real cluster");
+    }
+    if (storeServer != null) {
+      try {
+        HostPort.parse(storeServer);
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), "--store " + e.getMessage());
+      }
     }
     if (!CLUSTER_NAME.matcher(cluster).matches()) {
       throw new ParameterException(

@@ -4,15 +4,20 @@ import com.apple.foundationdb.Database;
 import io.fdbmeta.embedded.EmbeddedFdb;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
 
 /**
- * Opens the {@link Database} the global options name. Order: {@code --embedded DIR}, then {@code
- * --cluster-file FILE}, then the {@code FDB_CLUSTER_FILE} environment variable, and when none is
- * given the embedded store in {@code ~/.fdbmeta/data}.
+ * Opens the {@link Database} the global options name. Order: {@code --embedded DIR}, {@code --store
+ * HOST:PORT} or {@code --cluster-file FILE} (at most one), then the {@code FDBMETA_STORE} or {@code
+ * FDB_CLUSTER_FILE} environment variable (not both), and when none is given the embedded store in
+ * {@code ~/.fdbmeta/data}.
  *
  * <p>Only a real cluster needs the native client; that path goes through {@link RealCluster}, the
  * one class that touches {@code com.apple.foundationdb.FDB}, and only after the cluster file was
@@ -23,23 +28,51 @@ public final class Stores {
   public static final int FDB_API_VERSION = 730;
 
   static final String CLUSTER_FILE_ENV = "FDB_CLUSTER_FILE";
+  static final String STORE_ENV = "FDBMETA_STORE";
 
   private Stores() {}
 
   /** Which store a command line names. */
-  sealed interface Choice permits Embedded, Cluster {}
+  sealed interface Choice permits Embedded, Served, Cluster {}
 
   record Embedded(Path dir, boolean isDefault) implements Choice {}
 
+  record Served(HostPort server, String source) implements Choice {}
+
   record Cluster(Path clusterFile, String source) implements Choice {}
 
+  /**
+   * The store the options and environment name.
+   *
+   * @throws IllegalArgumentException when the environment is ambiguous or malformed (a usage error)
+   */
   static Choice resolve(StoreOptions options, Map<String, String> env) {
     if (options.embeddedDir() != null) return new Embedded(options.embeddedDir(), false);
+    if (options.storeServer() != null)
+      return new Served(HostPort.parse(options.storeServer()), "--store");
     if (options.clusterFile() != null) return new Cluster(options.clusterFile(), "--cluster-file");
-    String fromEnv = env.get(CLUSTER_FILE_ENV);
-    if (fromEnv != null && !fromEnv.isBlank())
-      return new Cluster(Path.of(fromEnv), CLUSTER_FILE_ENV);
+    String server = nonBlank(env.get(STORE_ENV));
+    String clusterFile = nonBlank(env.get(CLUSTER_FILE_ENV));
+    if (server != null && clusterFile != null) {
+      throw new IllegalArgumentException(
+          STORE_ENV
+              + " and "
+              + CLUSTER_FILE_ENV
+              + " are both set: unset one, or choose with --store or --cluster-file");
+    }
+    if (server != null) {
+      try {
+        return new Served(HostPort.parse(server), STORE_ENV);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(STORE_ENV + ": " + e.getMessage(), e);
+      }
+    }
+    if (clusterFile != null) return new Cluster(Path.of(clusterFile), CLUSTER_FILE_ENV);
     return new Embedded(defaultEmbeddedDir(), true);
+  }
+
+  private static @Nullable String nonBlank(@Nullable String s) {
+    return s == null || s.isBlank() ? null : s;
   }
 
   static Path defaultEmbeddedDir() {
@@ -48,7 +81,17 @@ public final class Stores {
 
   /** Opens the store named by the global options of {@code spec}'s command line. */
   static OpenStore open(CommandSpec spec) {
-    Choice choice = resolve(Main.storeOptions(spec), Main.env(spec));
+    Choice choice;
+    try {
+      choice = resolve(Main.storeOptions(spec), Main.env(spec));
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
+    if (choice instanceof Served s) {
+      return new OpenStore(
+          connect(s.server()),
+          "fdb-embedded served by " + s.server() + " (from " + s.source() + ")");
+    }
     if (choice instanceof Cluster c) {
       StoreOptions.checkClusterFile(spec, c.clusterFile(), c.source());
       Database db = RealCluster.open(c.clusterFile());
@@ -59,6 +102,28 @@ public final class Stores {
     return new OpenStore(
         openEmbedded(e.dir()), "fdb-embedded " + e.dir() + (e.isDefault() ? " (default)" : ""));
   }
+
+  /**
+   * Connects to a store server, failing at once with a clear message when nothing answers there:
+   * the client itself would keep reconnecting, right for a service, not for a one-shot command.
+   */
+  static Database connect(HostPort server) {
+    try (Socket probe = new Socket()) {
+      probe.connect(new InetSocketAddress(server.host(), server.port()), PROBE_TIMEOUT_MILLIS);
+    } catch (IOException e) {
+      throw new CliException(
+          1,
+          "no store server answers at "
+              + server
+              + " ("
+              + e.getMessage()
+              + "): start one with `fdbmeta store serve`",
+          e);
+    }
+    return EmbeddedFdb.connect(server.toString());
+  }
+
+  private static final int PROBE_TIMEOUT_MILLIS = 2_000;
 
   static Database openEmbedded(Path dir) {
     try {

@@ -42,7 +42,7 @@ class BenchStoreCommandTest {
     assertThat(json)
         .containsEntry("bench", "store")
         .containsKeys("reproduce", "seconds", "cpus", "targets", "allTargetsPass");
-    for (String backend : List.of("memory", "durable", "skiplist")) {
+    for (String backend : List.of("memory", "durable", "served", "skiplist")) {
       @SuppressWarnings("unchecked")
       Map<String, Object> figures = (Map<String, Object>) json.get(backend);
       assertThat(figures).as(backend).isNotNull().containsEntry("errors", 0.0);
@@ -61,7 +61,10 @@ class BenchStoreCommandTest {
             "memoryPointReads",
             "memoryCommits16Clients",
             "memoryTenKeyWrites",
-            "durableOverMemoryCommits256Clients");
+            "durableOverMemoryCommits256Clients",
+            "servedPointReads",
+            "servedCommitP50OneClient",
+            "servedOverDurableCommits256Clients");
     assertThat(targets).allSatisfy(t -> assertThat(t).containsKeys("target", "actual", "pass"));
 
     assertThat(dir).as("a --dir given by the user is kept").isDirectory();

@@ -54,7 +54,10 @@ class MainTest {
         new String[][] {
           {"--embedded", tmp.toString(), "--cluster-file", clusterFile.toString(), "ping"},
           {"ping", "--embedded", tmp.toString(), "--cluster-file", clusterFile.toString()},
-          {"--embedded", tmp.toString(), "bench", "store", "--cluster-file", clusterFile.toString()}
+          {
+            "--embedded", tmp.toString(), "bench", "store", "--cluster-file", clusterFile.toString()
+          },
+          {"--store", "127.0.0.1:4690", "status", "--embedded", tmp.toString()}
         }) {
       Cli r = Cli.run(args);
       assertThat(r.exitCode()).as(String.join(" ", args)).isEqualTo(2);
@@ -62,7 +65,7 @@ class MainTest {
           .as(String.join(" ", args))
           .singleElement()
           .asString()
-          .contains("--embedded and --cluster-file are mutually exclusive");
+          .contains("--embedded, --store and --cluster-file are mutually exclusive");
       assertThat(r.out()).isEmpty();
     }
   }

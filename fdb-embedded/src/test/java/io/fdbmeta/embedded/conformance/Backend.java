@@ -2,10 +2,14 @@ package io.fdbmeta.embedded.conformance;
 
 import com.apple.foundationdb.Database;
 import com.apple.foundationdb.Transaction;
+import io.fdbmeta.embedded.EmbeddedDatabase;
 import io.fdbmeta.embedded.EmbeddedFdb;
 import io.fdbmeta.embedded.FaultPlan;
+import io.fdbmeta.embedded.StoreServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -23,15 +27,18 @@ import org.junit.jupiter.api.Assumptions;
  * controls time.
  *
  * <p>Embedded backends open a fresh database per test whose clock is the system clock plus an
- * offset the test can advance ({@link #elapse}), so "5 seconds later" costs nothing. The real
- * backend shares one database per JVM, clears the user keyspace ({@code ""} to {@code \xff}) before
- * each test, and really sleeps in {@link #elapse}.
+ * offset the test can advance ({@link #elapse}), so "5 seconds later" costs nothing. The served
+ * backend runs a store server over a fresh in-memory database in this JVM, on a loopback port, and
+ * hands the test a client of it; server and client share the shifted clock. The real backend shares
+ * one database per JVM, clears the user keyspace ({@code ""} to {@code \xff}) before each test, and
+ * really sleeps in {@link #elapse}.
  */
 abstract class Backend implements AutoCloseable {
 
   enum Kind {
     EMBEDDED_MEMORY("embedded-memory"),
     EMBEDDED_DURABLE("embedded-durable"),
+    EMBEDDED_SERVED("embedded-served"),
     FOUNDATIONDB("foundationdb");
 
     private final String label;
@@ -72,6 +79,7 @@ abstract class Backend implements AutoCloseable {
     return switch (kind) {
       case EMBEDDED_MEMORY -> new Embedded(kind, null);
       case EMBEDDED_DURABLE -> new Embedded(kind, Files.createTempDirectory("conformance-"));
+      case EMBEDDED_SERVED -> new Served();
       case FOUNDATIONDB -> new Real(RealCluster.get().database());
     };
   }
@@ -189,6 +197,57 @@ abstract class Backend implements AutoCloseable {
       } finally {
         db = null;
         if (directory != null) deleteRecursively(directory);
+      }
+    }
+  }
+
+  private static final class Served extends Backend {
+    private final ShiftedClock clock = new ShiftedClock();
+    private EmbeddedDatabase served;
+    private StoreServer server;
+    private Database db;
+    private Options options;
+
+    Served() {
+      super(Kind.EMBEDDED_SERVED);
+    }
+
+    @Override
+    synchronized Database db(Options requested) {
+      if (db != null) {
+        if (!requested.equals(options)) {
+          throw new IllegalStateException(
+              "database already opened with " + options + ", now asked for " + requested);
+        }
+        return db;
+      }
+      served = EmbeddedFdb.builder().clock(clock).faults(requested.faults()).build();
+      server =
+          StoreServer.start(served, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+      InetSocketAddress at = server.address();
+      db =
+          EmbeddedFdb.builder()
+              .clock(clock)
+              .maxWatches(requested.maxWatches())
+              .server(at.getHostString() + ":" + at.getPort())
+              .build();
+      options = requested;
+      return db;
+    }
+
+    @Override
+    void elapse(Duration d) {
+      clock.advance(d);
+    }
+
+    @Override
+    public synchronized void close() {
+      try {
+        if (db != null) db.close();
+      } finally {
+        if (server != null) server.close();
+        if (served != null) served.close();
+        db = null;
       }
     }
   }

@@ -4,6 +4,7 @@ package io.fdbmeta.tools.bench;
 public enum Backend {
   MEMORY("memory", "fdb-embedded, in memory"),
   DURABLE("durable", "fdb-embedded, durable in a directory"),
+  SERVED("served", "fdb-embedded, durable, served by `fdbmeta store serve` in another process"),
   SKIPLIST("skiplist", "raw ConcurrentSkipListMap<byte[], byte[]>, no transactions");
 
   final String id;

@@ -17,6 +17,12 @@ public final class BenchReport implements Report {
   /** Durable 16-client commits/s must be at least this fraction of memory's. */
   static final double DURABLE_RATIO_TARGET = 0.5;
 
+  /** Served commit p50 at 1 client, durable (FoundationDB documents 1.5-2.5 ms commits). */
+  static final double SERVED_COMMIT_P50_MICROS_TARGET = 500;
+
+  /** Served 256-client commits/s must be at least this fraction of in-process durable's. */
+  static final double SERVED_RATIO_TARGET = 0.5;
+
   private final StoreBenchmark.Config config;
   private final int executorThreads;
   private final String durableDir;
@@ -59,6 +65,24 @@ public final class BenchReport implements Report {
             "durable / memory single-key commits/s, 256 clients (within 2x, group commit)",
             DURABLE_RATIO_TARGET,
             durableRatio(Workload.COMMIT_256)));
+    targets.add(
+        Target.atLeast(
+            "servedPointReads",
+            "served point reads/s, 10 gets per read transaction, 16 clients",
+            POINT_READS_TARGET,
+            get(Backend.SERVED, Workload.POINT_READ_BATCH).unitsPerSecond()));
+    targets.add(
+        Target.atMost(
+            "servedCommitP50OneClient",
+            "served commit p50 (us), 1 client, durable",
+            SERVED_COMMIT_P50_MICROS_TARGET,
+            get(Backend.SERVED, Workload.COMMIT_1).latencyMicros(50)));
+    targets.add(
+        Target.atLeast(
+            "servedOverDurableCommits256Clients",
+            "served / in-process durable single-key commits/s, 256 clients",
+            SERVED_RATIO_TARGET,
+            servedRatio(Workload.COMMIT_256)));
   }
 
   public Measurement get(Backend backend, Workload workload) {
@@ -82,18 +106,23 @@ public final class BenchReport implements Report {
     return get(Backend.DURABLE, w).opsPerSecond() / get(Backend.MEMORY, w).opsPerSecond();
   }
 
+  /** Served over in-process durable commits/s: what the network costs a durable store. */
+  double servedRatio(Workload w) {
+    return get(Backend.SERVED, w).opsPerSecond() / get(Backend.DURABLE, w).opsPerSecond();
+  }
+
   private Target target(String id) {
     return Target.byId(targets, id);
   }
 
-  private static final String ROW = "%-27s %-10s %7s %12s %12s %12s  %s%n";
+  private static final String ROW = "%-27s %-10s %7s %12s %12s %12s %12s  %s%n";
 
   /** The human report; its second line is the command that reproduces it. */
   @Override
   public String table(String reproduce) {
     StringBuilder sb = new StringBuilder();
     sb.append(
-        "fdbmeta bench store: fdb-embedded (memory, durable) beside a raw ConcurrentSkipListMap, same run\n");
+        "fdbmeta bench store: fdb-embedded (memory, durable, served over TCP) beside a raw ConcurrentSkipListMap, same run\n");
     sb.append("reproduce: ").append(reproduce).append('\n');
     sb.append(
         String.format(
@@ -110,7 +139,8 @@ public final class BenchReport implements Report {
         String.format(
             Locale.ROOT,
             "fdb-embedded clients: async (runAsync/readAsync chains, 1 transaction outstanding each) on a ForkJoinPool of %d;%n"
-                + "skiplist clients: threads in a tight loop, one map operation per key; durable store: %s%n",
+                + "skiplist clients: threads in a tight loop, one map operation per key; durable stores: %s;%n"
+                + "served: the durable store served by `fdbmeta store serve` in a child JVM, over loopback TCP%n",
             executorThreads,
             durableDir));
     sb.append(Target.loadWarning(loadAverage));
@@ -124,13 +154,18 @@ public final class BenchReport implements Report {
             "clients",
             "memory",
             "durable",
+            "served",
             "skiplist",
-            "target (memory)"));
+            "target"));
     for (Workload w : Workload.values()) {
       String t = "";
-      if (w == Workload.POINT_READ) t = target("memoryPointReads").verdict("%,.0f", "");
-      if (w == Workload.COMMIT_16) t = target("memoryCommits16Clients").verdict("%,.0f", "");
-      if (w == Workload.COMMIT_10_KEYS) t = target("memoryTenKeyWrites").verdict("%,.0f", "");
+      if (w == Workload.POINT_READ) t = "memory " + target("memoryPointReads").verdict("%,.0f", "");
+      if (w == Workload.POINT_READ_BATCH)
+        t = "served " + target("servedPointReads").verdict("%,.0f", "");
+      if (w == Workload.COMMIT_16)
+        t = "memory " + target("memoryCommits16Clients").verdict("%,.0f", "");
+      if (w == Workload.COMMIT_10_KEYS)
+        t = "memory " + target("memoryTenKeyWrites").verdict("%,.0f", "");
       sb.append(
           String.format(
               Locale.ROOT,
@@ -140,11 +175,16 @@ public final class BenchReport implements Report {
               w.clients,
               rate(Backend.MEMORY, w),
               rate(Backend.DURABLE, w),
+              rate(Backend.SERVED, w),
               rate(Backend.SKIPLIST, w),
               t));
     }
-    for (Workload w : List.of(Workload.COMMIT_1, Workload.COMMIT_16)) {
+    for (Workload w : List.of(Workload.COMMIT_1, Workload.COMMIT_16, Workload.COMMIT_256)) {
       for (double p : new double[] {50, 99}) {
+        String t =
+            w == Workload.COMMIT_1 && p == 50
+                ? "served " + target("servedCommitP50OneClient").verdict("%,.0f", " us")
+                : "";
         sb.append(
             String.format(
                 Locale.ROOT,
@@ -154,8 +194,9 @@ public final class BenchReport implements Report {
                 w.clients,
                 micros(Backend.MEMORY, w, p),
                 micros(Backend.DURABLE, w, p),
+                micros(Backend.SERVED, w, p),
                 micros(Backend.SKIPLIST, w, p),
-                ""));
+                t));
       }
     }
     sb.append(
@@ -167,6 +208,7 @@ public final class BenchReport implements Report {
             16,
             "",
             String.format(Locale.ROOT, "%.2fx", durableRatio(Workload.COMMIT_16)),
+            "",
             "",
             "(bounded by 16 clients / flush latency)"));
     Target ratio = target("durableOverMemoryCommits256Clients");
@@ -180,7 +222,21 @@ public final class BenchReport implements Report {
             "",
             String.format(Locale.ROOT, "%.2fx", ratio.actual()),
             "",
+            "",
             ratio.verdict("%.2f", "x")));
+    Target served = target("servedOverDurableCommits256Clients");
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            ROW,
+            "served/durable commits/s",
+            "1 set",
+            256,
+            "",
+            "",
+            String.format(Locale.ROOT, "%.2fx", served.actual()),
+            "",
+            served.verdict("%.2f", "x")));
     long errors =
         results.values().stream()
             .flatMap(m -> m.values().stream())
@@ -235,6 +291,7 @@ public final class BenchReport implements Report {
     }
     root.put("targets", Target.json(targets));
     root.put("durableOverMemoryCommits16Clients", durableRatio(Workload.COMMIT_16));
+    root.put("servedOverDurableCommits256Clients", servedRatio(Workload.COMMIT_256));
     root.put("allTargetsPass", allTargetsPass());
     return root.toString();
   }

@@ -34,12 +34,14 @@ import org.jspecify.annotations.Nullable;
 /*
  * How the store benchmark works.
  *
- * Every workload runs on three backends in one JVM: fdb-embedded in memory, fdb-embedded durable in
- * a directory, and a bare ConcurrentSkipListMap with an unsigned lexicographic comparator (the
- * ceiling: what the data structure alone costs, with no transactions, MVCC, conflict checks or
- * log). After one unmeasured pass over every workload (to compile the hot paths), the backends
- * take turns workload by workload, so drift during the run (JIT, GC, other load on the machine)
- * falls on all three alike. Figures still vary run to run on a busy machine; compare within a run.
+ * Every workload runs on four backends: fdb-embedded in memory, fdb-embedded durable in a
+ * directory, the same durable store served by `fdbmeta store serve` in a child process and reached
+ * over loopback TCP (what separate fdbmeta processes use), and a bare ConcurrentSkipListMap with an
+ * unsigned lexicographic comparator (the ceiling: what the data structure alone costs, with no
+ * transactions, MVCC, conflict checks or log). After one unmeasured pass over every workload (to
+ * compile the hot paths), the backends take turns workload by workload, so drift during the run
+ * (JIT, GC, other load on the machine) falls on all alike. Figures still vary run to run on a busy
+ * machine; compare within a run.
  *
  * Each backend is loaded with the same KEYS keys (prefix + 8-byte big-endian index) and 100-byte
  * values; reads hit random existing keys, writes overwrite random existing keys, so every write
@@ -83,6 +85,11 @@ public final class StoreBenchmark {
   /** Opens the database a run measures: in memory when {@code dir} is null, else durable in it. */
   interface Opener {
     Database open(@Nullable Path dir, Executor executor);
+
+    /** A client of the store served at {@code hostPort}. */
+    default Database connect(String hostPort, Executor executor) {
+      return EmbeddedFdb.builder().executor(executor).server(hostPort).build();
+    }
   }
 
   private static final Opener EMBEDDED =
@@ -133,12 +140,16 @@ public final class StoreBenchmark {
         Files.createDirectories(dir);
         ConcurrentSkipListMap<byte[], byte[]> map =
             new ConcurrentSkipListMap<>(Arrays::compareUnsigned);
+        Path servedDir = dir.resolve("served");
         try (Database memory = opener.open(null, pool);
-            Database durable = opener.open(dir, pool)) {
+            Database durable = opener.open(dir.resolve("local"), pool);
+            ServedStoreProcess server = ServedStoreProcess.start(servedDir, "127.0.0.1:0");
+            Database served = opener.connect(server.address(), pool)) {
           say("bench store: loading " + keys.length + " keys into each store");
           for (byte[] k : keys) map.put(k, value);
           load(memory);
           load(durable);
+          load(served);
           say("bench store: warming up the JIT on every workload");
           for (Workload w : Workload.values()) {
             AsyncLoad.run(
@@ -180,14 +191,26 @@ public final class StoreBenchmark {
                         pool,
                         embeddedOp(w, durable, pool)));
             results
+                .get(Backend.SERVED)
+                .put(
+                    w,
+                    AsyncLoad.run(
+                        "served " + w.label,
+                        w.clients,
+                        window(),
+                        pool,
+                        embeddedOp(w, served, pool)));
+            results
                 .get(Backend.SKIPLIST)
                 .put(w, ThreadLoad.run("skiplist", w.clients, window(), skipListOp(w, map)));
           }
-          durable.run(
-              tr -> {
-                tr.clear(new Range(PREFIX, endKey));
-                return null;
-              });
+          for (Database db : List.of(durable, served)) {
+            db.run(
+                tr -> {
+                  tr.clear(new Range(PREFIX, endKey));
+                  return null;
+                });
+          }
         }
       } finally {
         if (temporary) deleteRecursively(dir);
