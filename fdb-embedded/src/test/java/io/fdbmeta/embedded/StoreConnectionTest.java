@@ -37,6 +37,11 @@ class StoreConnectionTest {
     return channel.readOutbound();
   }
 
+  /** The next reply written, or null. */
+  private StoreMessage sent() {
+    return channel.readOutbound();
+  }
+
   private long grv(int id) {
     return ((StoreMessage.VersionReply) ask(new StoreMessage.Grv(id))).version();
   }
@@ -113,7 +118,7 @@ class StoreConnectionTest {
     assertThat(ask(new StoreMessage.Watch(5, b("k"), null))).isNull();
     commit(Mutation.set(b("k"), b("1")));
     channel.runPendingTasks();
-    assertThat((Object) channel.readOutbound()).isEqualTo(new StoreMessage.WatchFired(5));
+    assertThat(sent()).isEqualTo(new StoreMessage.WatchFired(5));
   }
 
   @Test
@@ -122,7 +127,7 @@ class StoreConnectionTest {
     assertThat(ask(new StoreMessage.CancelWatch(5))).isNull();
     commit(Mutation.set(b("k"), b("1")));
     channel.runPendingTasks();
-    assertThat((Object) channel.readOutbound()).isNull();
+    assertThat(sent()).isNull();
   }
 
   @Test
@@ -203,13 +208,13 @@ class StoreConnectionTest {
     channel.runPendingTasks();
     for (int id = 10; id < 13; id++) channel.writeInbound(new StoreMessage.Get(id, rv, b("k")));
     channel.runPendingTasks();
-    assertThat((Object) channel.readOutbound()).isNull();
+    assertThat(sent()).isNull();
     assertThat(channel.config().isAutoRead()).isFalse();
 
     channel.unsafe().outboundBuffer().setUserDefinedWritability(1, true);
     channel.runPendingTasks();
     for (int id = 10; id < 13; id++) {
-      assertThat((Object) channel.readOutbound()).isEqualTo(new StoreMessage.ValueReply(id, null));
+      assertThat(sent()).isEqualTo(new StoreMessage.ValueReply(id, null));
     }
     assertThat(channel.config().isAutoRead()).isTrue();
   }
@@ -220,8 +225,7 @@ class StoreConnectionTest {
         (StoreMessage.TextReply) ask(new StoreMessage.Get(4, Long.MAX_VALUE, b("k")));
     assertThat(error.code()).isEqualTo(Errors.FUTURE_VERSION);
     FDBException local =
-        (FDBException)
-            Errors.unwrap(catchThrowable(() -> cluster.get(b("k"), Long.MAX_VALUE).join()));
+        Errors.unwrap(catchThrowable(() -> cluster.get(b("k"), Long.MAX_VALUE).join()));
     assertThat(error.text()).isEqualTo(local.getMessage());
   }
 
