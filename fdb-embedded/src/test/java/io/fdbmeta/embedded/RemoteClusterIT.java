@@ -12,6 +12,7 @@ import com.apple.foundationdb.KeyValue;
 import com.apple.foundationdb.MutationType;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -19,6 +20,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** RemoteCluster against a real StoreServer on 127.0.0.1: the Cluster contract over TCP. */
 class RemoteClusterIT {
@@ -261,6 +263,23 @@ class RemoteClusterIT {
         remote.watch(b("t"), null).thenApply(x -> Thread.currentThread().getName());
     set(remote, b("t"), b("1"));
     assertThat(thread.join()).startsWith("store-client-");
+  }
+
+  @Test
+  void aDurableDatabaseAnswersCommitsOnceLoggedAndKeepsThem(@TempDir Path dir) {
+    try (EmbeddedDatabase durable = EmbeddedFdb.open(dir);
+        StoreServer logged = StoreServer.start(durable, ANY_PORT);
+        RemoteCluster client = RemoteCluster.connect(hostPort(logged))) {
+      for (int i = 0; i < 20; i++) set(client, b("d" + i), b("v" + i));
+      Cluster.ReadVersion rv = client.readVersion().join();
+      assertThat(client.range(b("d"), b("e"), false, 100, rv.version()).join().rows()).hasSize(20);
+      rv.release();
+    }
+    try (EmbeddedDatabase reopened = EmbeddedFdb.open(dir)) {
+      Cluster.ReadVersion rv = reopened.cluster().readVersion().join();
+      assertThat(reopened.cluster().get(b("d19"), rv.version()).join()).isEqualTo(b("v19"));
+      rv.release();
+    }
   }
 
   @Test
