@@ -283,6 +283,40 @@ class RemoteClusterIT {
   }
 
   @Test
+  void manyCallersOnOneConnectionEachGetTheirOwnReply() throws Exception {
+    List<Mutation> sets = new ArrayList<>();
+    for (int i = 0; i < 1000; i++) sets.add(Mutation.set(b("m" + i), b("value of m" + i)));
+    remote
+        .commit(
+            new CommitRequest(remote.readVersion().join().version(), List.of(), List.of(), sets))
+        .join();
+    long rv = remote.readVersion().join().version();
+    List<Thread> callers = new ArrayList<>();
+    List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+    for (int t = 0; t < 8; t++) {
+      int first = t;
+      Thread caller =
+          new Thread(
+              () -> {
+                List<CompletableFuture<byte[]>> reads = new ArrayList<>();
+                for (int i = first; i < 1000; i += 8) reads.add(remote.get(b("m" + i), rv));
+                for (int k = 0; k < reads.size(); k++) {
+                  byte[] got = reads.get(k).join();
+                  if (!Arrays.equals(got, b("value of m" + (first + 8 * k)))) {
+                    failures.add(new AssertionError("m" + (first + 8 * k) + " got " + got));
+                  }
+                }
+              });
+      caller.setUncaughtExceptionHandler((th, e) -> failures.add(e));
+      callers.add(caller);
+      caller.start();
+    }
+    for (Thread caller : callers) caller.join(10_000);
+    assertThat(callers).noneMatch(Thread::isAlive);
+    assertThat(failures).isEmpty();
+  }
+
+  @Test
   void aBadAddressIsRefusedWithWhatIsWrong() {
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> RemoteCluster.connect("localhost"))
         .isInstanceOf(IllegalArgumentException.class)
