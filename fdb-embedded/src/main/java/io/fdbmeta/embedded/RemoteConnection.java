@@ -49,6 +49,8 @@ final class RemoteConnection extends ChannelInboundHandlerAdapter {
     }
   }
 
+  private static final int DRAIN_BATCH = 1024;
+
   private final String peer;
   private final Consumer<RemoteConnection> onLost;
   private final ConcurrentHashMap<Integer, Call> calls = new ConcurrentHashMap<>();
@@ -121,12 +123,21 @@ final class RemoteConnection extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /**
+   * Writes what is queued, then flushes once; a long queue yields the loop to replies between
+   * batches.
+   */
   private void drain() {
     drainScheduled.set(false);
-    for (StoreMessage m = outbox.poll(); m != null; m = outbox.poll()) {
+    for (int n = 0; n < DRAIN_BATCH; n++) {
+      StoreMessage m = outbox.poll();
+      if (m == null) break;
       channel.write(m, channel.voidPromise());
     }
     channel.flush();
+    if (!outbox.isEmpty() && drainScheduled.compareAndSet(false, true)) {
+      channel.eventLoop().execute(this::drain);
+    }
   }
 
   @Override
