@@ -49,6 +49,29 @@ final class RemoteConnection extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /** A read version held on one connection; the server drops it by itself if that one is lost. */
+  static final class Held implements Cluster.ReadVersion {
+    private final @Nullable RemoteConnection connection;
+    private final long version;
+
+    Held(@Nullable RemoteConnection connection, long version) {
+      this.connection = connection;
+      this.version = version;
+    }
+
+    @Override
+    public long version() {
+      return version;
+    }
+
+    @Override
+    public void release() {
+      if (connection != null) {
+        connection.send(new StoreMessage.VersionNote(StoreMessage.Type.RELEASE, version));
+      }
+    }
+  }
+
   private static final int DRAIN_BATCH = 1024;
 
   private final String peer;
@@ -191,6 +214,16 @@ final class RemoteConnection extends ChannelInboundHandlerAdapter {
       }
     }
     channel.close();
+  }
+
+  /**
+   * The reply as the type its request is answered with; a different one fails the call with 1000.
+   */
+  static <T extends StoreMessage> T expect(StoreMessage reply, Class<T> type) {
+    if (type.isInstance(reply)) return type.cast(reply);
+    throw Errors.error(
+        Errors.OPERATION_FAILED,
+        "store server answered " + reply.type() + " where " + type.getSimpleName() + " was due");
   }
 
   static FDBException notConnected(String peer) {

@@ -317,6 +317,51 @@ class RemoteClusterIT {
   }
 
   @Test
+  void aGrvAfterACommitCompletedSeesItThoughGrvsAreBatched() throws Exception {
+    List<Thread> threads = new ArrayList<>();
+    List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+    for (int t = 0; t < 8; t++) {
+      byte[] key = b("causal" + t);
+      Thread thread =
+          new Thread(
+              () -> {
+                for (int i = 0; i < 100; i++) {
+                  long committed = set(remote, key, b("v" + i)).version();
+                  Cluster.ReadVersion rv = remote.readVersion().join();
+                  if (rv.version() < committed) {
+                    failures.add(new AssertionError(rv.version() + " < " + committed));
+                  }
+                  rv.release();
+                }
+              });
+      thread.setUncaughtExceptionHandler((th, e) -> failures.add(e));
+      threads.add(thread);
+      thread.start();
+    }
+    for (Thread t : threads) t.join(30_000);
+    assertThat(threads).noneMatch(Thread::isAlive);
+    assertThat(failures).isEmpty();
+  }
+
+  @Test
+  void everyCallerOfABatchedGrvReleasesItsOwnHold() throws Exception {
+    List<CompletableFuture<Cluster.ReadVersion>> grvs = new ArrayList<>();
+    for (int i = 0; i < 500; i++) grvs.add(remote.readVersion());
+    List<Cluster.ReadVersion> held = grvs.stream().map(CompletableFuture::join).toList();
+    long oldest = held.stream().mapToLong(Cluster.ReadVersion::version).min().orElseThrow();
+    set(db.cluster(), b("k"), b("1"));
+    db.store().maintainNow();
+    assertThat(db.cluster().get(b("k"), oldest).join()).isNull(); // held
+    held.forEach(Cluster.ReadVersion::release);
+    eventually(
+        5,
+        () -> {
+          db.store().maintainNow();
+          return db.cluster().get(b("k"), oldest).isCompletedExceptionally();
+        });
+  }
+
+  @Test
   void aBadAddressIsRefusedWithWhatIsWrong() {
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> RemoteCluster.connect("localhost"))
         .isInstanceOf(IllegalArgumentException.class)

@@ -43,7 +43,7 @@ class StoreConnectionTest {
   }
 
   private long grv(int id) {
-    return ((StoreMessage.VersionReply) ask(new StoreMessage.Grv(id))).version();
+    return ((StoreMessage.VersionReply) ask(new StoreMessage.Grv(id, 1))).version();
   }
 
   private long commit(Mutation... mutations) {
@@ -82,6 +82,19 @@ class StoreConnectionTest {
     prune();
     assertThat(readable(v)).isTrue();
     ask(new StoreMessage.VersionNote(StoreMessage.Type.RELEASE, v));
+    prune();
+    assertThat(readable(v)).isFalse();
+  }
+
+  @Test
+  void aGrvForABatchOfThreeHoldsItsVersionThreeTimes() {
+    long v = ((StoreMessage.VersionReply) ask(new StoreMessage.Grv(1, 3))).version();
+    commit(Mutation.set(b("k"), b("1")));
+    for (int released = 0; released < 3; released++) {
+      prune();
+      assertThat(readable(v)).as("after %d releases", released).isTrue();
+      ask(new StoreMessage.VersionNote(StoreMessage.Type.RELEASE, v));
+    }
     prune();
     assertThat(readable(v)).isFalse();
   }

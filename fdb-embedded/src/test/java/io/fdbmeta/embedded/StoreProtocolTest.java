@@ -48,7 +48,7 @@ class StoreProtocolTest {
 
   @Test
   void requestsRoundTrip() {
-    assertThat(request(new StoreMessage.Grv(7))).isEqualTo(new StoreMessage.Grv(7));
+    assertThat(request(new StoreMessage.Grv(7, 3))).isEqualTo(new StoreMessage.Grv(7, 3));
     StoreMessage.VersionNote hold = new StoreMessage.VersionNote(StoreMessage.Type.HOLD, 42);
     assertThat(request(hold)).isEqualTo(hold);
     StoreMessage.Get get = (StoreMessage.Get) request(new StoreMessage.Get(3, 99, b("k")));
@@ -171,9 +171,20 @@ class StoreProtocolTest {
   @Test
   void trailingBytesAreCorrupt() {
     ByteBuf frame = Unpooled.buffer();
-    frame.writeInt(1 + 4 + 3).writeByte(StoreMessage.Type.GRV.code).writeInt(1).writeMedium(0);
+    frame.writeInt(1 + 4 + 4 + 3).writeByte(StoreMessage.Type.GRV.code).writeInt(1);
+    frame.writeInt(1).writeMedium(0);
     assertThatThrownBy(() -> server.writeInbound(frame))
         .isInstanceOf(CorruptedFrameException.class);
+  }
+
+  @Test
+  void aGrvForNoCallersOrTooManyIsCorrupt() {
+    for (int count : new int[] {0, -1, StoreProtocol.MAX_GRV_BATCH + 1}) {
+      ByteBuf frame = Unpooled.buffer();
+      frame.writeInt(1 + 4 + 4).writeByte(StoreMessage.Type.GRV.code).writeInt(1).writeInt(count);
+      assertThatThrownBy(() -> server.writeInbound(frame))
+          .isInstanceOf(CorruptedFrameException.class);
+    }
   }
 
   @Test

@@ -68,7 +68,7 @@ class StoreServerIT {
         Socket s = rawClient()) {
       s.getOutputStream().write(b("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
       assertThat(closedByServer(s)).isTrue();
-      bystander.getOutputStream().write(frame(StoreMessage.Type.GRV, 1, new byte[0]));
+      bystander.getOutputStream().write(frame(StoreMessage.Type.GRV, 1, new byte[] {0, 0, 0, 1}));
       InputStream in = bystander.getInputStream();
       assertThat(ByteBuffer.wrap(in.readNBytes(4)).getInt()).isEqualTo(5 + 8); // OK_VERSION
     }
@@ -215,7 +215,7 @@ class StoreServerIT {
   /** True if {@code s} answers a GRV, false if the server closed it. */
   private static boolean answersGrv(Socket s) throws IOException {
     try {
-      s.getOutputStream().write(frame(StoreMessage.Type.GRV, 1, new byte[0]));
+      s.getOutputStream().write(frame(StoreMessage.Type.GRV, 1, new byte[] {0, 0, 0, 1}));
       return s.getInputStream().readNBytes(4).length == 4;
     } catch (SocketException reset) {
       return false;
