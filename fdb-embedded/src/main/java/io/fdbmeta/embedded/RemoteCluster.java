@@ -42,7 +42,10 @@ import org.jspecify.annotations.Nullable;
  * normally (a spurious fire; the caller re-reads and watches again). The server releases a lost
  * connection's read versions, so a ReadVersion from an old connection releases nothing.
  *
- * Futures complete on the event-loop thread: a caller must not block in a stage it chains on one.
+ * GRVs are batched (GrvBatcher); every other request goes out on its own, pipelined with the rest.
+ *
+ * Futures complete on the event-loop thread (those failed at once excepted): a caller must not
+ * block in a stage it chains on one.
  */
 /** A {@link Cluster} reached over TCP: the client of a {@link StoreServer}. */
 final class RemoteCluster implements Cluster {
