@@ -42,7 +42,10 @@ import org.jspecify.annotations.Nullable;
  * normally (a spurious fire; the caller re-reads and watches again). The server releases a lost
  * connection's read versions, so a ReadVersion from an old connection releases nothing.
  *
- * Futures complete on the event-loop thread: a caller must not block in a stage it chains on one.
+ * GRVs are batched (GrvBatcher); every other request goes out on its own, pipelined with the rest.
+ *
+ * Futures complete on the event-loop thread (those failed at once excepted): a caller must not
+ * block in a stage it chains on one.
  */
 /** A {@link Cluster} reached over TCP: the client of a {@link StoreServer}. */
 final class RemoteCluster implements Cluster {
@@ -59,6 +62,7 @@ final class RemoteCluster implements Cluster {
   private final Bootstrap bootstrap;
   private final AtomicBoolean closed = new AtomicBoolean();
   private final CompletableFuture<Void> firstAttempt = new CompletableFuture<>();
+  private final GrvBatcher grvs;
   private volatile @Nullable RemoteConnection connection;
   private long backoffMillis = FIRST_BACKOFF_MILLIS; // event loop only
 
@@ -70,6 +74,7 @@ final class RemoteCluster implements Cluster {
         new MultiThreadIoEventLoopGroup(
             1, new DefaultThreadFactory("store-client", true), NioIoHandler.newFactory());
     this.loop = group.next();
+    this.grvs = new GrvBatcher(() -> connection, peer);
     Consumer<RemoteConnection> onLost = this::lost;
     this.bootstrap =
         new Bootstrap()
@@ -148,20 +153,14 @@ final class RemoteCluster implements Cluster {
 
   @Override
   public CompletableFuture<ReadVersion> readVersion() {
-    RemoteConnection c = connection;
-    if (c == null) return CompletableFuture.failedFuture(RemoteConnection.notConnected(peer));
-    Call call = c.call(Kind.READ, StoreMessage.Grv::new, Errors.CLIENT_INVALID_OPERATION);
-    return map(
-        call,
-        r -> new Held(c, expect(r, StoreMessage.VersionReply.class).version()),
-        ReadVersion::release); // the caller gave up on it: give the hold back
+    return grvs.next();
   }
 
   @Override
   public ReadVersion holdVersion(long version) {
     RemoteConnection c = connection;
     if (c != null) c.send(new StoreMessage.VersionNote(StoreMessage.Type.HOLD, version));
-    return new Held(c, version);
+    return new RemoteConnection.Held(c, version);
   }
 
   @Override
@@ -176,7 +175,7 @@ final class RemoteCluster implements Cluster {
     if (c == null) return CompletableFuture.failedFuture(RemoteConnection.notConnected(peer));
     Call call =
         c.call(Kind.READ, id -> new StoreMessage.Get(id, readVersion, key), Errors.KEY_TOO_LARGE);
-    return map(call, r -> expect(r, StoreMessage.ValueReply.class).value(), null);
+    return map(call, r -> RemoteConnection.expect(r, StoreMessage.ValueReply.class).value());
   }
 
   @Override
@@ -192,10 +191,9 @@ final class RemoteCluster implements Cluster {
     return map(
         call,
         r -> {
-          StoreMessage.RangeReply page = expect(r, StoreMessage.RangeReply.class);
+          StoreMessage.RangeReply page = RemoteConnection.expect(r, StoreMessage.RangeReply.class);
           return new RangePage(page.rows(), page.more());
-        },
-        null);
+        });
   }
 
   @Override
@@ -205,7 +203,7 @@ final class RemoteCluster implements Cluster {
     Call call =
         c.call(
             Kind.COMMIT, id -> new StoreMessage.Commit(id, request), Errors.TRANSACTION_TOO_LARGE);
-    return map(call, r -> expect(r, StoreMessage.CommitReply.class).result(), null);
+    return map(call, r -> RemoteConnection.expect(r, StoreMessage.CommitReply.class).result());
   }
 
   @Override
@@ -217,7 +215,7 @@ final class RemoteCluster implements Cluster {
             Kind.WATCH,
             id -> new StoreMessage.Watch(id, key, expected),
             Errors.CLIENT_INVALID_OPERATION);
-    CompletableFuture<Void> watch = map(call, r -> null, null);
+    CompletableFuture<Void> watch = map(call, r -> null);
     watch.whenComplete(
         (v, e) -> {
           if (c.forget(call)) c.send(new StoreMessage.CancelWatch(call.id)); // the caller cancelled
@@ -238,7 +236,7 @@ final class RemoteCluster implements Cluster {
     Call call = c.call(Kind.READ, StoreMessage.Describe::new, Errors.CLIENT_INVALID_OPERATION);
     try {
       StoreMessage reply = call.get(DESCRIBE_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
-      return base + ": " + expect(reply, StoreMessage.TextReply.class).text();
+      return base + ": " + RemoteConnection.expect(reply, StoreMessage.TextReply.class).text();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       c.forget(call);
@@ -310,13 +308,8 @@ final class RemoteCluster implements Cluster {
 
   // ---------------------------------------------------------------- replies
 
-  /**
-   * A future of {@code f} applied to the call's reply, failing as the call does (with the
-   * FDBException itself, not wrapped). {@code unwanted} gets a value the caller no longer wanted
-   * (it cancelled the future).
-   */
-  private static <T> CompletableFuture<T> map(
-      Call call, Function<StoreMessage, T> f, @Nullable Consumer<T> unwanted) {
+  /** A future of {@code f} applied to the call's reply, failing as the call does (unwrapped). */
+  private static <T> CompletableFuture<T> map(Call call, Function<StoreMessage, T> f) {
     CompletableFuture<T> result = new CompletableFuture<>();
     call.whenComplete(
         (reply, e) -> {
@@ -324,45 +317,12 @@ final class RemoteCluster implements Cluster {
             result.completeExceptionally(e);
             return;
           }
-          T value;
           try {
-            value = f.apply(reply);
+            result.complete(f.apply(reply));
           } catch (RuntimeException x) {
             result.completeExceptionally(x);
-            return;
           }
-          if (!result.complete(value) && unwanted != null) unwanted.accept(value);
         });
     return result;
-  }
-
-  private static <T extends StoreMessage> T expect(StoreMessage reply, Class<T> type) {
-    if (type.isInstance(reply)) return type.cast(reply);
-    throw Errors.error(
-        Errors.OPERATION_FAILED,
-        "store server answered " + reply.type() + " where " + type.getSimpleName() + " was due");
-  }
-
-  /** A read version held on one connection; the server drops it by itself if that one is lost. */
-  private static final class Held implements ReadVersion {
-    private final @Nullable RemoteConnection connection;
-    private final long version;
-
-    Held(@Nullable RemoteConnection connection, long version) {
-      this.connection = connection;
-      this.version = version;
-    }
-
-    @Override
-    public long version() {
-      return version;
-    }
-
-    @Override
-    public void release() {
-      if (connection != null) {
-        connection.send(new StoreMessage.VersionNote(StoreMessage.Type.RELEASE, version));
-      }
-    }
   }
 }

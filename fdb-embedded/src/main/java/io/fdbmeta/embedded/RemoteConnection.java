@@ -49,6 +49,31 @@ final class RemoteConnection extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /** A read version held on one connection; the server drops it by itself if that one is lost. */
+  static final class Held implements Cluster.ReadVersion {
+    private final @Nullable RemoteConnection connection;
+    private final long version;
+
+    Held(@Nullable RemoteConnection connection, long version) {
+      this.connection = connection;
+      this.version = version;
+    }
+
+    @Override
+    public long version() {
+      return version;
+    }
+
+    @Override
+    public void release() {
+      if (connection != null) {
+        connection.send(new StoreMessage.VersionNote(StoreMessage.Type.RELEASE, version));
+      }
+    }
+  }
+
+  private static final int DRAIN_BATCH = 1024;
+
   private final String peer;
   private final Consumer<RemoteConnection> onLost;
   private final ConcurrentHashMap<Integer, Call> calls = new ConcurrentHashMap<>();
@@ -121,12 +146,21 @@ final class RemoteConnection extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /**
+   * Writes what is queued, then flushes once; a long queue yields the loop to replies between
+   * batches.
+   */
   private void drain() {
     drainScheduled.set(false);
-    for (StoreMessage m = outbox.poll(); m != null; m = outbox.poll()) {
+    for (int n = 0; n < DRAIN_BATCH; n++) {
+      StoreMessage m = outbox.poll();
+      if (m == null) break;
       channel.write(m, channel.voidPromise());
     }
     channel.flush();
+    if (!outbox.isEmpty() && drainScheduled.compareAndSet(false, true)) {
+      channel.eventLoop().execute(this::drain);
+    }
   }
 
   @Override
@@ -180,6 +214,16 @@ final class RemoteConnection extends ChannelInboundHandlerAdapter {
       }
     }
     channel.close();
+  }
+
+  /**
+   * The reply as the type its request is answered with; a different one fails the call with 1000.
+   */
+  static <T extends StoreMessage> T expect(StoreMessage reply, Class<T> type) {
+    if (type.isInstance(reply)) return type.cast(reply);
+    throw Errors.error(
+        Errors.OPERATION_FAILED,
+        "store server answered " + reply.type() + " where " + type.getSimpleName() + " was due");
   }
 
   static FDBException notConnected(String peer) {

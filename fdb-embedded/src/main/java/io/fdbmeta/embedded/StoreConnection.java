@@ -17,7 +17,7 @@ import java.util.function.Supplier;
 
 /*
  * One client connection of a StoreServer, and what it holds:
- *  - read versions: GRV and HOLD add a hold, RELEASE drops one. A connection that closes releases
+ *  - read versions: a GRV adds a hold for each caller it stands for, HOLD adds one, RELEASE drops one. A connection that closes releases
  *    all of them, so a client that vanished keeps no versions (and their memory) alive.
  *  - watches, by the id of their WATCH request: CANCEL_WATCH or the connection closing cancels them.
  * Both are bounded per connection; a client beyond MAX_HOLDS is closed, a watch beyond MAX_WATCHES
@@ -121,7 +121,7 @@ final class StoreConnection extends ChannelInboundHandlerAdapter {
 
   private void handle(ChannelHandlerContext ctx, StoreMessage m) {
     if (m instanceof StoreMessage.Grv g) {
-      grv(ctx, g.id());
+      grv(ctx, g.id(), g.count());
     } else if (m instanceof StoreMessage.VersionNote n) {
       note(ctx, n);
     } else if (m instanceof StoreMessage.Get g) {
@@ -147,19 +147,29 @@ final class StoreConnection extends ChannelInboundHandlerAdapter {
     }
   }
 
-  private void grv(ChannelHandlerContext ctx, int id) {
+  private void grv(ChannelHandlerContext ctx, int id, int count) {
     then(
         ctx,
         call(cluster::readVersion),
         (rv, e) -> {
           if (e != null) {
             reply(ctx, error(id, e));
-          } else if (closed || !addHold(ctx, rv)) {
-            rv.release();
-          } else {
-            newestVersion.accumulateAndGet(rv.version(), Math::max);
-            reply(ctx, new StoreMessage.VersionReply(id, rv.version()));
+            return;
           }
+          if (closed || !addHold(ctx, rv)) {
+            rv.release();
+            return;
+          }
+          // The rest of the batch: the version cannot be pruned meanwhile, the first hold keeps it.
+          for (int i = 1; i < count; i++) {
+            Cluster.ReadVersion more = cluster.holdVersion(rv.version());
+            if (!addHold(ctx, more)) {
+              more.release();
+              return;
+            }
+          }
+          newestVersion.accumulateAndGet(rv.version(), Math::max);
+          reply(ctx, new StoreMessage.VersionReply(id, rv.version()));
         });
   }
 

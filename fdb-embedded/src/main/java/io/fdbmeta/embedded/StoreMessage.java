@@ -65,7 +65,8 @@ sealed interface StoreMessage {
 
   // ---------------------------------------------------------------- requests
 
-  record Grv(int id) implements StoreMessage {
+  /** A read version for {@code count} callers: the server holds it once for each. */
+  record Grv(int id, int count) implements StoreMessage {
     @Override
     public Type type() {
       return Type.GRV;
@@ -73,11 +74,13 @@ sealed interface StoreMessage {
 
     @Override
     public int payloadSize() {
-      return 0;
+      return 4;
     }
 
     @Override
-    public void writePayload(ByteBuf out) {}
+    public void writePayload(ByteBuf out) {
+      out.writeInt(count);
+    }
   }
 
   /** HOLD, PIN or RELEASE of one version; no reply. */

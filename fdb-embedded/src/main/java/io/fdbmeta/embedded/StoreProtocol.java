@@ -20,7 +20,7 @@ import org.jspecify.annotations.Nullable;
  *   bytes  = i32 length, then the bytes; -1 for null where a payload allows it
  *
  *   client -> server                          server -> client
- *   GRV                                       OK_VERSION   i64 version
+ *   GRV      i32 count (callers batched)      OK_VERSION   i64 version
  *   HOLD, PIN, RELEASE  i64 version (no reply)
  *   GET      i64 rv, bytes key                OK_VALUE     bytes value | -1
  *   RANGE    i64 rv, bytes begin, bytes end,  OK_RANGE     i32 n, n x (bytes key, bytes value),
@@ -50,6 +50,9 @@ final class StoreProtocol {
 
   /** Rows of one OK_RANGE stop once they reach this many bytes (the client asks again). */
   static final int RANGE_REPLY_BYTES = 1 << 20;
+
+  /** Callers one GRV may stand for (the client starts another batch beyond it). */
+  static final int MAX_GRV_BATCH = 1 << 16;
 
   private static final int HEADER_BYTES = 1 + 4;
 
@@ -101,7 +104,7 @@ final class StoreProtocol {
     int id = readInt(in);
     StoreMessage m =
         switch (type) {
-          case GRV -> new StoreMessage.Grv(id);
+          case GRV -> new StoreMessage.Grv(id, readGrvCount(in));
           case HOLD, PIN, RELEASE -> new StoreMessage.VersionNote(type, readLong(in));
           case GET -> new StoreMessage.Get(id, readLong(in), readBytes(in));
           case RANGE ->
@@ -192,6 +195,12 @@ final class StoreProtocol {
     int b = readUnsignedByte(in);
     if (b > 1) throw new CorruptedFrameException("boolean " + b);
     return b == 1;
+  }
+
+  private static int readGrvCount(ByteBuf in) {
+    int n = readInt(in);
+    if (n < 1 || n > MAX_GRV_BATCH) throw new CorruptedFrameException("GRV for " + n + " callers");
+    return n;
   }
 
   private static String readText(ByteBuf in) {

@@ -74,6 +74,11 @@ public final class StoreServer implements AutoCloseable {
    *     (address already in use, ...)
    */
   public static StoreServer start(EmbeddedDatabase db, InetSocketAddress listen) {
+    return serve(db.cluster(), listen, MAX_CONNECTIONS);
+  }
+
+  /** Serves any cluster (tests wrap the database's), with a connection limit. */
+  static StoreServer serve(Cluster cluster, InetSocketAddress listen, int maxConnections) {
     DefaultThreadFactory threads = new DefaultThreadFactory("store-server", true);
     EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, threads, NioIoHandler.newFactory());
     EventLoopGroup workers = new MultiThreadIoEventLoopGroup(2, threads, NioIoHandler.newFactory());
@@ -85,7 +90,7 @@ public final class StoreServer implements AutoCloseable {
             .option(ChannelOption.SO_REUSEADDR, true)
             .childOption(ChannelOption.TCP_NODELAY, true)
             .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
-            .childHandler(new Initializer(db.cluster(), connections));
+            .childHandler(new Initializer(cluster, connections, maxConnections));
     try {
       Channel listener = bootstrap.bind(listen).sync().channel();
       return new StoreServer(boss, workers, connections, listener);
@@ -123,29 +128,31 @@ public final class StoreServer implements AutoCloseable {
     group.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly();
   }
 
-  /** Sets up each accepted connection, within MAX_CONNECTIONS. */
+  /** Sets up each accepted connection, within the connection limit. */
   private static final class Initializer extends ChannelInitializer<SocketChannel> {
     private final Cluster cluster;
     private final ChannelGroup connections;
     private final AtomicLong newestVersion = new AtomicLong();
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicBoolean refusing = new AtomicBoolean();
+    private final int maxConnections;
 
-    Initializer(Cluster cluster, ChannelGroup connections) {
+    Initializer(Cluster cluster, ChannelGroup connections, int maxConnections) {
       this.cluster = cluster;
       this.connections = connections;
+      this.maxConnections = maxConnections;
     }
 
     @Override
     protected void initChannel(SocketChannel ch) {
       int now = open.incrementAndGet();
       ch.closeFuture().addListener(f -> open.decrementAndGet());
-      if (now > MAX_CONNECTIONS) {
+      if (now > maxConnections) {
         if (refusing.compareAndSet(false, true)) { // one line per episode, not per connection
           LOG.log(
               System.Logger.Level.WARNING,
               "store server has "
-                  + MAX_CONNECTIONS
+                  + maxConnections
                   + " connections open, its limit; closing new ones, starting with "
                   + ch.remoteAddress());
         }
