@@ -783,15 +783,26 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
     if (mutations.isEmpty() && writes.isEmpty()) {
       state = State.COMMITTED;
       versionstamp.completeExceptionally(Errors.error(NO_COMMIT_VERSION));
+      // Complete once every watch has read its value, so no later transaction of the caller can
+      // commit a change the watch then reads as its starting value and never reports.
+      CompletableFuture<?>[] reads =
+          watches.stream()
+              .map(w -> w.expected.handle((v, e) -> null))
+              .toArray(CompletableFuture[]::new);
       armWatches();
-      return CompletableFuture.completedFuture(null);
+      return onExecutor(CompletableFuture.allOf(reads));
     }
     if (approximateSize > sizeLimit) return fail(Errors.error(Errors.TRANSACTION_TOO_LARGE));
-    // A blind write takes (and holds) a read version too, as FoundationDB's commit does, so its
-    // commit version can be pinned after commit. Nothing changes the lists once commit started.
+    // Nothing changes the lists once commit started. A transaction that has read nothing, has no
+    // read version and wants no versionstamp checks no conflicts, so it commits at no particular
+    // read version and skips the GRV (a round trip to a store server). FoundationDB's client takes
+    // one anyway; nothing the transaction can observe differs.
     CompletableFuture<CommitResult> committed =
-        readVersionAsync()
-            .thenCompose(rv -> cluster.commit(new CommitRequest(rv, reads, writes, mutations)));
+        readVersion < 0 && pendingReadVersion == null && reads.isEmpty() && !versionstampWanted
+            ? cluster.commit(
+                new CommitRequest(CommitRequest.READS_NOTHING, reads, writes, mutations))
+            : readVersionAsync()
+                .thenCompose(rv -> cluster.commit(new CommitRequest(rv, reads, writes, mutations)));
     return onExecutor(committed)
         .handle(
             (r, err) -> {

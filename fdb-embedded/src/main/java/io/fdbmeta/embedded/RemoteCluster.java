@@ -2,6 +2,7 @@ package io.fdbmeta.embedded;
 
 import io.fdbmeta.embedded.RemoteConnection.Call;
 import io.fdbmeta.embedded.RemoteConnection.Kind;
+import io.fdbmeta.wire.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -10,9 +11,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
 import java.time.Clock;
@@ -70,16 +69,17 @@ final class RemoteCluster implements Cluster {
     this.address = address;
     this.peer = address.getHostString() + ":" + address.getPort();
     this.clock = clock;
+    Transport transport = Transport.preferred();
     this.group =
         new MultiThreadIoEventLoopGroup(
-            1, new DefaultThreadFactory("store-client", true), NioIoHandler.newFactory());
+            1, new DefaultThreadFactory("store-client", true), transport.ioHandlerFactory());
     this.loop = group.next();
     this.grvs = new GrvBatcher(() -> connection, peer);
     Consumer<RemoteConnection> onLost = this::lost;
     this.bootstrap =
         new Bootstrap()
             .group(loop)
-            .channel(NioSocketChannel.class)
+            .channel(transport.socketChannel())
             .option(ChannelOption.TCP_NODELAY, true)
             .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_TIMEOUT_MILLIS)
             .handler(

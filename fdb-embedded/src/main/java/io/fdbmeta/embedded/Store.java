@@ -340,10 +340,10 @@ final class Store implements AutoCloseable {
     }
     CommitResult result = new CommitResult(version, versionstamp);
     boolean spuriousFire = spurious;
+    // Published on the thread that made the commit durable (the log's flusher): publishing is
+    // cheap, and the caller's own callbacks go to its executor, not to that thread.
     CompletableFuture<CommitResult> visible =
-        durable
-            ? durableFuture.thenApplyAsync(x -> publish(result, touched, spuriousFire), executor)
-            : durableFuture.thenApply(x -> publish(result, touched, spuriousFire));
+        durableFuture.thenApply(x -> publish(result, touched, spuriousFire));
     if (fault == FaultPlan.CommitFault.UNKNOWN_RESULT_APPLIED) {
       return visible.thenCompose(r -> injected(Errors.COMMIT_UNKNOWN_RESULT));
     }

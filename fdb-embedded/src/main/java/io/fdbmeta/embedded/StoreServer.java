@@ -1,5 +1,6 @@
 package io.fdbmeta.embedded;
 
+import io.fdbmeta.wire.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -9,9 +10,7 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
@@ -80,13 +79,15 @@ public final class StoreServer implements AutoCloseable {
   /** Serves any cluster (tests wrap the database's), with a connection limit. */
   static StoreServer serve(Cluster cluster, InetSocketAddress listen, int maxConnections) {
     DefaultThreadFactory threads = new DefaultThreadFactory("store-server", true);
-    EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, threads, NioIoHandler.newFactory());
-    EventLoopGroup workers = new MultiThreadIoEventLoopGroup(2, threads, NioIoHandler.newFactory());
+    Transport transport = Transport.preferred();
+    EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, threads, transport.ioHandlerFactory());
+    EventLoopGroup workers =
+        new MultiThreadIoEventLoopGroup(2, threads, transport.ioHandlerFactory());
     ChannelGroup connections = new DefaultChannelGroup("store-server", boss.next());
     ServerBootstrap bootstrap =
         new ServerBootstrap()
             .group(boss, workers)
-            .channel(NioServerSocketChannel.class)
+            .channel(transport.serverSocketChannel())
             .option(ChannelOption.SO_REUSEADDR, true)
             .childOption(ChannelOption.TCP_NODELAY, true)
             .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)

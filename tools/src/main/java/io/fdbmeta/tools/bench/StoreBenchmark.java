@@ -150,14 +150,16 @@ public final class StoreBenchmark {
           load(memory);
           load(durable);
           load(served);
-          say("bench store: warming up the JIT on every workload");
+          say("bench store: warming up the JIT (here and in the server) on every workload");
           for (Workload w : Workload.values()) {
-            AsyncLoad.run(
-                "warm-up",
-                w.clients,
-                Window.startingNow(0, config.warmupSeconds()),
-                pool,
-                embeddedOp(w, memory, pool));
+            for (Database db : List.of(memory, served)) {
+              AsyncLoad.run(
+                  "warm-up",
+                  w.clients,
+                  Window.startingNow(0, config.warmupSeconds()),
+                  pool,
+                  embeddedOp(w, db, pool));
+            }
           }
           // Backends take turns per workload, so drift (JIT, other load on the machine) hits them
           // alike.
