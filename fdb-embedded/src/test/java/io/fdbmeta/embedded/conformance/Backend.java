@@ -112,6 +112,15 @@ abstract class Backend implements AutoCloseable {
    */
   abstract void elapse(Duration d);
 
+  /** {@code db}, opened with {@code opened}; a test must not ask for other options later. */
+  static Database sameOptions(Database db, Options opened, Options requested) {
+    if (!requested.equals(opened)) {
+      throw new IllegalStateException(
+          "database already opened with " + opened + ", now asked for " + requested);
+    }
+    return db;
+  }
+
   /** Skips this run unless the backend is embedded, saying what needs it. */
   void assumeEmbedded(String what) {
     Assumptions.assumeTrue(
@@ -167,13 +176,7 @@ abstract class Backend implements AutoCloseable {
 
     @Override
     synchronized Database db(Options requested) {
-      if (db != null) {
-        if (!requested.equals(options)) {
-          throw new IllegalStateException(
-              "database already opened with " + options + ", now asked for " + requested);
-        }
-        return db;
-      }
+      if (db != null) return sameOptions(db, options, requested);
       EmbeddedFdb.Builder builder =
           EmbeddedFdb.builder()
               .clock(clock)
@@ -214,13 +217,7 @@ abstract class Backend implements AutoCloseable {
 
     @Override
     synchronized Database db(Options requested) {
-      if (db != null) {
-        if (!requested.equals(options)) {
-          throw new IllegalStateException(
-              "database already opened with " + options + ", now asked for " + requested);
-        }
-        return db;
-      }
+      if (db != null) return sameOptions(db, options, requested);
       served = EmbeddedFdb.builder().clock(clock).faults(requested.faults()).build();
       server =
           StoreServer.start(served, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
