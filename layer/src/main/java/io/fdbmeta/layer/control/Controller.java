@@ -97,6 +97,12 @@ public final class Controller implements AutoCloseable {
       rebalancer = new Rebalancer(catalog, config);
       planner = new SplitMergePlanner(catalog, new RangeLoads(catalog.keyspace()), config);
     }
+
+    void commitReadyMoves(ControllerActions actions, ControllerConfig config, long now) {
+      rebalancer
+          .settling()
+          .committed(moves.commitReady(actions, fleet, config.readiness(), now), now);
+    }
   }
 
   private Controller(
@@ -189,11 +195,11 @@ public final class Controller implements AutoCloseable {
       lastDetectorKeys = l.detector.keysRead();
       detectorKeys += lastDetectorKeys;
       maxDetectorKeys = Math.max(maxDetectorKeys, lastDetectorKeys);
-      l.moves.commitReady(actions, l.fleet, config.readiness(), now);
+      l.commitReadyMoves(actions, config, now);
       if (now >= l.nextRebalance) {
         l.nextRebalance = now + config.rebalanceMillis();
         l.rebalancer.cycle(db, now, l.fleet, l.moves, actions);
-        l.moves.commitReady(actions, l.fleet, config.readiness(), now);
+        l.commitReadyMoves(actions, config, now);
       }
       if (now >= l.nextTrim) {
         l.nextTrim = now + TRIM_INTERVAL_MILLIS;
@@ -229,6 +235,7 @@ public final class Controller implements AutoCloseable {
     OpLog opLog = catalog.ops();
     List<OpRecord> ops = FdbErrors.join(opLog.listAsync(db));
     l.planner.recover(ops, now);
+    l.rebalancer.settling().recover(ops, now);
     l.detector.recover(db);
     for (OpRecord op : ops) {
       if (op.kind() != OpRecord.Kind.MOVE || op.phase() != OpRecord.Phase.PREPARED) continue;
@@ -371,7 +378,9 @@ public final class Controller implements AutoCloseable {
     ControllerActions.Recording rec = new ControllerActions.Recording();
     long now = layer.now();
     l.fleet.refresh(allNodes(db, registry), now);
-    l.planner.recover(FdbErrors.join(catalog.ops().listAsync(db)), now);
+    List<OpRecord> ops = FdbErrors.join(catalog.ops().listAsync(db));
+    l.planner.recover(ops, now);
+    l.rebalancer.settling().recover(ops, now);
     l.detector.recover(db);
     l.detector.cycle(db, now, l.fleet, l.moves, rec);
     l.rebalancer.cycle(db, now, l.fleet, l.moves, rec);

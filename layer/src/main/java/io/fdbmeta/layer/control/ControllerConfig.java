@@ -64,6 +64,7 @@ public final class ControllerConfig {
   private final double mergeRps;
   private final long mergeBytes;
   private final Duration mergeCooldown;
+  private final Duration rebalanceCooldown;
   private final Function<RangeDescriptor, Set<String>> regionPins;
   private final IdSource ids;
   private final ReplicaReadiness readiness;
@@ -88,6 +89,7 @@ public final class ControllerConfig {
     mergeRps = b.mergeRps;
     mergeBytes = b.mergeBytes;
     mergeCooldown = b.mergeCooldown;
+    rebalanceCooldown = b.rebalanceCooldown;
     regionPins = b.regionPins;
     ids = b.ids;
     readiness = b.readiness;
@@ -127,6 +129,8 @@ public final class ControllerConfig {
     positive(splitWindow, "splitWindow");
     if (mergeCooldown.isNegative())
       throw new IllegalArgumentException("mergeCooldown must be >= 0");
+    if (rebalanceCooldown.isNegative())
+      throw new IllegalArgumentException("rebalanceCooldown must be >= 0");
   }
 
   private static void positive(Duration d, String name) {
@@ -219,6 +223,14 @@ public final class ControllerConfig {
     return mergeCooldown.toMillis();
   }
 
+  /**
+   * How long a moved replica stays where it arrived, and its range stays off the node it left,
+   * before the rebalancer may move it again.
+   */
+  public long rebalanceCooldownMillis() {
+    return rebalanceCooldown.toMillis();
+  }
+
   /** The regions a range's replicas must stay in (empty: anywhere). */
   public Set<String> regionsOf(RangeDescriptor range) {
     return regionPins.apply(range);
@@ -252,6 +264,7 @@ public final class ControllerConfig {
     private double mergeRps = 10;
     private long mergeBytes = 64L << 20;
     private Duration mergeCooldown = Duration.ofMinutes(10);
+    private Duration rebalanceCooldown = Duration.ofMinutes(10);
     private Function<RangeDescriptor, Set<String>> regionPins = d -> Set.of();
     private IdSource ids = IdSource.RANDOM;
     private ReplicaReadiness readiness = ReplicaReadiness.IMMEDIATE;
@@ -341,6 +354,12 @@ public final class ControllerConfig {
       mergeRps = rps;
       mergeBytes = bytes;
       mergeCooldown = Objects.requireNonNull(cooldown);
+      return this;
+    }
+
+    /** See {@link ControllerConfig#rebalanceCooldownMillis()}; 0 turns the cool-down off. */
+    public Builder rebalanceCooldown(Duration cooldown) {
+      rebalanceCooldown = Objects.requireNonNull(cooldown);
       return this;
     }
 

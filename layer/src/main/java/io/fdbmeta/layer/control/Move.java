@@ -1,5 +1,9 @@
 package io.fdbmeta.layer.control;
 
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+
 /**
  * One replica move: {@code target} replaces {@code source} in range {@code rangeId}'s replicas.
  * Phase 1 (prepare) records the op; the target then copies the data while the range keeps its
@@ -22,7 +26,21 @@ record Move(
     RECREATE
   }
 
+  /** How the move is described in its op record; {@link #endpoints} reads it back. */
   String describe() {
     return reason + " range " + rangeId + ": " + source + " -> " + target;
+  }
+
+  /** Where a move went, as its op record's detail tells. */
+  record Endpoints(Reason reason, String source, String target) {}
+
+  private static final Pattern DESCRIBED =
+      Pattern.compile("^(REBALANCE|RECREATE) range -?\\d+: (\\S+) -> (\\S+?)(;.*)?$");
+
+  /** The endpoints of an op record's detail written from {@link #describe}, or null. */
+  static @Nullable Endpoints endpoints(String detail) {
+    Matcher m = DESCRIBED.matcher(detail);
+    if (!m.matches()) return null;
+    return new Endpoints(Reason.valueOf(m.group(1)), m.group(2), m.group(3));
   }
 }

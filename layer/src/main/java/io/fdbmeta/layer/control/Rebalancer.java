@@ -43,7 +43,8 @@ import org.jspecify.annotations.Nullable;
  * threshold would otherwise start, and stay started, on the noise of its first reports. Every
  * target comes from Placement.choose, so a move never breaks a constraint. Only replicas that do
  * not hold the range's lease are moved: taking a lease from a live holder needs the holder to
- * hand it over (LeaseManager.transfer), which is the storage node's part.
+ * hand it over (LeaseManager.transfer), which is the storage node's part. Recently moved replicas
+ * and moves back are held off by Settling.
  */
 /** Moves replicas from nodes above the mean to nodes below it; see the comment at the top. */
 final class Rebalancer {
@@ -59,11 +60,18 @@ final class Rebalancer {
   private final ControllerConfig config;
   private final Set<String> active = new TreeSet<>();
   private final ArrayDeque<Long> recentMoves = new ArrayDeque<>();
+  private final Settling settling;
 
   Rebalancer(RangeCatalog catalog, ControllerConfig config) {
     this.catalog = catalog;
     this.loads = new RangeLoads(catalog.keyspace());
     this.config = config;
+    this.settling = new Settling(config.rebalanceCooldownMillis());
+  }
+
+  /** Where moved replicas settle; told of every committed move. */
+  Settling settling() {
+    return settling;
   }
 
   /** Nodes currently rebalancing (hysteresis state). */
@@ -104,6 +112,7 @@ final class Rebalancer {
     fleet.setUnmovableLoad(unmovableByNode(db, reported));
     if (fleet.refreshes() < WARM_UP_REFRESHES) return 0;
     updateActive(fleet);
+    settling.newCycle(now);
     int started = 0;
     Map<String, List<RangeCatalog.Assignment>> rangesOf = new HashMap<>();
     Set<String> stuck = new HashSet<>();
@@ -124,6 +133,7 @@ final class Rebalancer {
         continue;
       }
       recentMoves.addLast(now);
+      settling.started(m);
       started++;
       if (Math.abs(fleet.deviation(node)) < config.rebalanceStop()) active.remove(node);
     }
@@ -155,12 +165,15 @@ final class Rebalancer {
             fleet.dominantDimension(source))) {
       RangeDescriptor d = catalog.get(db, a.rangeId()).orElse(null);
       if (d == null || source.equals(d.leaseholder())) continue;
+      if (!settling.mayLeave(d.rangeId(), source)) continue;
       RangeLoad r = reported.get(a.rangeId());
       double[] load =
           r == null ? fleet.perReplica(source) : new double[] {1, r.requestsPerSecond(), r.bytes()};
       Placement.Choice c =
           Placement.choose(
-              fleet.all(),
+              fleet.all().stream()
+                  .filter(n -> settling.mayMove(d.rangeId(), source, n.nodeId()))
+                  .toList(),
               keep(d, source, fleet),
               new HashSet<>(d.replicas()),
               (long) load[2],
@@ -260,6 +273,8 @@ final class Rebalancer {
       for (RangeCatalog.Assignment a : movable(db, s.nodeId(), moves, rangesOf, reported)) {
         RangeDescriptor d = catalog.get(db, a.rangeId()).orElse(null);
         if (d == null || s.nodeId().equals(d.leaseholder())) continue;
+        if (!settling.mayLeave(d.rangeId(), s.nodeId())
+            || !settling.mayMove(d.rangeId(), s.nodeId(), target)) continue;
         Placement.Choice c =
             Placement.choose(
                 List.of(t),

@@ -193,6 +193,7 @@ public final class SimReport {
     private int hotspots;
     private final Map<String, ControllerStats> stats = new LinkedHashMap<>();
     private Observer observer;
+    private ChurnMeter churn;
     private List<Simulation.StopRecord> stops = List.of();
 
     private final double loadAverage =
@@ -296,6 +297,10 @@ public final class SimReport {
       observer = o;
     }
 
+    void churn(ChurnMeter c) {
+      churn = c;
+    }
+
     void stops(List<Simulation.StopRecord> s) {
       stops = s;
     }
@@ -366,6 +371,13 @@ public final class SimReport {
           "nodes stopped (deaths, pauses, rack " + rack + ": " + rackNodes + ")",
           (long) stops.size());
       f.put("nodes added", (long) added);
+      f.put("rebalance: swaps (both ways between two nodes in one cycle)", churn.swaps);
+      f.put("rebalance: moves back to a node within the cool-down", churn.movesBack);
+      f.put(
+          "rebalance: moves off a node within the cool-down of arriving",
+          churn.movesOffBeforeSettled);
+      f.put("rebalance: moves onto added nodes", churn.ontoAdded);
+      f.put("rebalance: lower bound of moves onto added nodes", churn.addedLowerBound);
       f.put("hot ranges", (long) hotspots);
       f.put("time to detect: mean s", mean(detect));
       f.put("time to detect: max s", max(detect));
@@ -457,6 +469,21 @@ public final class SimReport {
               "detector keys per (down node + its replica)",
               DETECTOR_KEYS_PER_DOWN,
               detectorMaxPerReplica,
+              true));
+      t.add(new Target("swaps", "rebalance swaps in one cycle", 0, churn.swaps, true));
+      t.add(
+          new Target(
+              "moves_back",
+              "moves back or off within the cool-down",
+              0,
+              churn.movesBack + churn.movesOffBeforeSettled,
+              true));
+      t.add(
+          new Target(
+              "added_fill_ratio",
+              "moves onto added nodes / lower bound",
+              CONVERGENCE_RATIO,
+              churn.addedLowerBound == 0 ? 0 : ratio(churn.ontoAdded, churn.addedLowerBound),
               true));
       t.add(new Target("simulation_errors", "simulation errors", 0, simErrors, true));
       List<String> notes = new ArrayList<>(observer.examples);

@@ -109,6 +109,7 @@ public final class Simulation {
   private final List<StopRecord> stops = new ArrayList<>();
   private final TreeMap<Long, List<Runnable>> schedule = new TreeMap<>();
   private final SimReport.Builder report = new SimReport.Builder();
+  private ChurnMeter churn;
   private long pinEnd;
   private final ForkJoinPool pool = new ForkJoinPool(2);
   private long nextRangeId = 10_000_000_000L;
@@ -256,6 +257,8 @@ public final class Simulation {
             .mergeThresholds(MERGE_RPS, MERGE_BYTES, Duration.ofMinutes(10))
             .build();
     report.lowerBound(lowerBound(cc), initialSkew());
+    churn = new ChurnMeter(cc.rebalanceCooldownMillis());
+    report.churn(churn);
     addController("ctl-a", -150, cc);
     addController("ctl-b", 200, cc);
     scheduleEvents();
@@ -282,6 +285,8 @@ public final class Simulation {
           }
           if (e.kind() == io.fdbmeta.layer.control.ControllerEvent.Kind.UNSATISFIABLE)
             report.unsatisfiable(e.toString());
+          if (e.kind() == io.fdbmeta.layer.control.ControllerEvent.Kind.MOVE_PREPARED
+              && "REBALANCE".equals(e.detail())) churn.prepared(e.node(), e.target(), e.at());
         });
     controllers.add(new SimController(id, skew, c));
   }
@@ -714,10 +719,21 @@ public final class Simulation {
   }
 
   private void addNodes(int count) {
+    long replicas = 0;
+    int up = count;
+    for (SimNode n : nodes) {
+      if (!n.up()) continue;
+      replicas += n.replicas;
+      up++;
+    }
     List<SimNode> added = new ArrayList<>();
     for (int i = 0; i < count; i++) added.add(newNode());
     register(added);
     report.nodesAdded(count);
+    // Filling them to the fleet's mean takes at least that many moves.
+    churn.added(
+        added.stream().map(n -> n.id).collect(java.util.stream.Collectors.toSet()),
+        Math.round((double) replicas / up * count));
   }
 
   // ---------------------------------------------------------------- controllers
@@ -896,6 +912,7 @@ public final class Simulation {
 
   void onRebalanceMove(SimRange r, SimNode from, SimNode to) {
     report.rebalanceMove(clock.millis());
+    churn.moved(r.id, from.id, to.id, clock.millis());
     if ("moves".equals(System.getenv("FDBMETA_SIM_TRACE"))) {
       say(
           String.format(
