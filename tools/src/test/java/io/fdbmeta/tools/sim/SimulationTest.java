@@ -33,6 +33,8 @@ class SimulationTest {
           "detector_quiet_keys",
           "detector_keys_per_down",
           "takeover_seconds",
+          "swaps",
+          "moves_back",
           "simulation_errors"
         }) {
       assertThat(t.get(id).pass()).as("%s with seed %d:%n%s", id, seed, why).isTrue();
