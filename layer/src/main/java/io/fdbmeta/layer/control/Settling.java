@@ -15,7 +15,9 @@ import java.util.Set;
  * later, away from it again (a 300 s demo of 7 nodes made 64 such swaps, and a node added midway
  * ended with 1 of the 5 replicas it was given). So, for a cool-down after each committed move:
  *  - the replica stays where it arrived: the rebalancer does not move it off its new node;
- *  - the range does not return to the node it left.
+ *  - the range does not return to the node it left;
+ *  - no replica of any range goes the other way between the same two nodes (in a 7-node demo,
+ *    n3 -> n6, n6 -> n3, n3 -> n6 in three cycles, each a different range).
  * And within one rebalance cycle no two nodes exchange replicas in both directions.
  *
  * Moves that re-create a dead node's replica count as arrivals (what failover placed is kept), but
@@ -27,6 +29,7 @@ final class Settling {
   private final long cooldownMillis;
   private final Map<Long, Map<String, Long>> arrivedAt = new HashMap<>();
   private final Map<Long, Map<String, Long>> leftAt = new HashMap<>();
+  private final Map<String, Long> directionAt = new HashMap<>(); // "source>target" -> committed
   private final Set<String> thisCycle = new HashSet<>(); // "source>target" of moves started
 
   Settling(long cooldownMillis) {
@@ -53,6 +56,7 @@ final class Settling {
     arrivedAt.computeIfAbsent(rangeId, k -> new HashMap<>()).put(target, at);
     if (why == Move.Reason.REBALANCE) {
       leftAt.computeIfAbsent(rangeId, k -> new HashMap<>()).put(source, at);
+      directionAt.merge(source + ">" + target, at, Math::max);
     }
   }
 
@@ -61,6 +65,7 @@ final class Settling {
     thisCycle.clear();
     expire(arrivedAt, now);
     expire(leftAt, now);
+    directionAt.values().removeIf(at -> now - at >= cooldownMillis);
   }
 
   private void expire(Map<Long, Map<String, Long>> byRange, long now) {
@@ -76,10 +81,13 @@ final class Settling {
   /**
    * Whether a replica of {@code rangeId} may be moved from {@code source} to {@code target} now:
    * the range did not leave {@code target} lately, and no replica went from {@code target} to
-   * {@code source} this cycle.
+   * {@code source} lately or this cycle.
    */
   boolean mayMove(long rangeId, String source, String target) {
-    return !within(leftAt, rangeId, target) && !thisCycle.contains(target + ">" + source);
+    String back = target + ">" + source;
+    return !within(leftAt, rangeId, target)
+        && !directionAt.containsKey(back)
+        && !thisCycle.contains(back);
   }
 
   /** Notes a move started this cycle, so none goes the other way between the same two nodes. */

@@ -30,6 +30,18 @@ class SettlingTest {
     assertThat(settling.mayMove(7, "c", "a")).isTrue();
   }
 
+  /** A 7-node demo moved n3 -> n6, n6 -> n3, n3 -> n6 in three cycles, a different range each. */
+  @Test
+  void noReplicaGoesBackTheOtherWayBetweenTwoNodesWithinTheCooldown() {
+    settling.committed(List.of(move(1, "n3", "n6", Move.Reason.REBALANCE)), NOW);
+    settling.newCycle(NOW + 1500);
+    assertThat(settling.mayMove(2, "n6", "n3")).isFalse();
+    assertThat(settling.mayMove(2, "n6", "n4")).isTrue();
+    assertThat(settling.mayMove(2, "n3", "n6")).as("the same direction").isTrue();
+    settling.newCycle(NOW + COOLDOWN);
+    assertThat(settling.mayMove(2, "n6", "n3")).isTrue();
+  }
+
   @Test
   void noCycleMovesReplicasBothWaysBetweenTwoNodes() {
     settling.newCycle(NOW);
