@@ -69,8 +69,10 @@ final class ServiceShutdown {
     if (t.isAlive()) {
       log.error(
           "did not stop within "
-              + deadline.toSeconds()
-              + " s (still "
+              + (deadline.toMillis() % 1000 == 0
+                  ? deadline.toSeconds() + " s"
+                  : deadline.toMillis() + " ms")
+              + " (still "
               + step.get()
               + "); exiting anyway");
       return ErrorHandlers.FAILURE;
