@@ -31,7 +31,8 @@ import picocli.CommandLine.Spec;
       PingCommand.class,
       SimCommand.class,
       BenchCommand.class,
-      StoreCommand.class
+      StoreCommand.class,
+      ControllerCommand.class
     })
 public final class Main implements Callable<Integer> {
   @Mixin StoreOptions store = new StoreOptions();

@@ -1,18 +1,9 @@
 package io.fdbmeta.tools.bench;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
+import io.fdbmeta.tools.FdbmetaProcess;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -21,16 +12,14 @@ import java.util.regex.Pattern;
  */
 public final class ServedStoreProcess implements AutoCloseable {
   private static final Pattern SERVING = Pattern.compile("serving .* on (\\S+:\\d+) ");
-  private static final long START_TIMEOUT_SECONDS = 30;
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
 
-  private final Process process;
+  private final FdbmetaProcess process;
   private final String address;
-  private final List<String> output;
 
-  private ServedStoreProcess(Process process, String address, List<String> output) {
+  private ServedStoreProcess(FdbmetaProcess process, String address) {
     this.process = process;
     this.address = address;
-    this.output = output;
   }
 
   /**
@@ -38,54 +27,21 @@ public final class ServedStoreProcess implements AutoCloseable {
    * and waits until it accepts clients.
    */
   public static ServedStoreProcess start(Path dir, String listen) {
-    String java = ProcessHandle.current().info().command().orElse("java");
-    List<String> command =
-        List.of(
-            java,
-            "-Xmx1g",
-            "-cp",
-            System.getProperty("java.class.path"),
-            "io.fdbmeta.tools.Main",
-            "store",
-            "serve",
-            "--dir",
-            dir.toString(),
-            "--listen",
-            listen);
-    Process p;
+    FdbmetaProcess p =
+        FdbmetaProcess.start(
+            "store server",
+            List.of("-Xmx1g"),
+            List.of("store", "serve", "--dir", dir.toString(), "--listen", listen),
+            null);
     try {
-      p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot start " + String.join(" ", command), e);
-    }
-    List<String> output = new ArrayList<>();
-    CompletableFuture<String> bound = new CompletableFuture<>();
-    Thread reader =
-        new Thread(
-            () -> {
-              try (BufferedReader in =
-                  new BufferedReader(
-                      new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = in.readLine()) != null; ) {
-                  synchronized (output) {
-                    output.add(line);
-                  }
-                  Matcher m = SERVING.matcher(line);
-                  if (m.find()) bound.complete(m.group(1));
-                }
-              } catch (IOException e) {
-                // the process ended; what it printed is in output
-              }
-              bound.completeExceptionally(
-                  new IllegalStateException("store server exited: " + String.join("\n", output)));
-            },
-            "served-store-output");
-    reader.setDaemon(true);
-    reader.start();
-    try {
-      return new ServedStoreProcess(p, bound.get(START_TIMEOUT_SECONDS, TimeUnit.SECONDS), output);
-    } catch (InterruptedException | ExecutionException | TimeoutException e) {
-      p.destroyForcibly();
+      return new ServedStoreProcess(p, p.awaitLine(SERVING, 0, START_TIMEOUT).group(1));
+    } catch (InterruptedException | RuntimeException e) {
+      try {
+        p.kill();
+      } catch (InterruptedException ie) {
+        Thread.currentThread().interrupt();
+      }
+      if (e instanceof InterruptedException) Thread.currentThread().interrupt();
       throw new IllegalStateException("store server did not start: " + e.getMessage(), e);
     }
   }
@@ -101,22 +57,18 @@ public final class ServedStoreProcess implements AutoCloseable {
 
   /** kill -9: the process gets no chance to clean up. */
   public void kill() throws InterruptedException {
-    process.destroyForcibly();
-    process.waitFor();
+    process.kill();
   }
 
   /** What the server printed so far. */
   public List<String> output() {
-    synchronized (output) {
-      return List.copyOf(output);
-    }
+    return process.output();
   }
 
   /** SIGTERM, then waits for a clean exit (kill -9 after 30 s). */
   @Override
   public void close() throws InterruptedException {
-    process.destroy();
-    if (!process.waitFor(30, TimeUnit.SECONDS)) kill();
+    process.close();
   }
 
   /** The exit code, once stopped. */
