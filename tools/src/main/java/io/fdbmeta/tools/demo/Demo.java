@@ -478,15 +478,17 @@ public final class Demo {
     if (o.added() != null) {
       out.printf(
           Locale.ROOT,
-          "  node added               %s at %.1f s; the rebalancer moved %d replicas onto it%n",
+          "  node added               %s at %.1f s; the rebalancer moved %d replicas onto it, %d off it%n",
           o.added(),
           o.addedAtSeconds(),
-          o.rebalancedOntoAdded());
+          o.rebalancedOntoAdded(),
+          o.rebalancedOffAdded());
     }
     out.printf(
         Locale.ROOT,
-        "  rebalance moves          %d; replicas per node now %s%n",
+        "  rebalance moves          %d (%d back between the same two nodes within the cool-down); replicas per node now %s%n",
         s.rebalanceMoves(),
+        o.movedBack(),
         s.replicasPerNode());
     out.printf(Locale.ROOT, "  keys read back           %,d%n", s.verifiedKeys());
     out.printf(

@@ -1,11 +1,13 @@
 package io.fdbmeta.tools.demo;
 
 import io.fdbmeta.layer.RangeDescriptor;
+import io.fdbmeta.layer.control.ControllerConfig;
 import io.fdbmeta.layer.control.ControllerEvent;
 import io.fdbmeta.storage.LocalCluster;
 import io.fdbmeta.storage.StorageNode;
 import java.io.PrintWriter;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -58,6 +60,11 @@ public final class DemoScenario {
   private int recreated;
   private int rebalanced;
   private int rebalancedOntoAdded;
+  private int rebalancedOffAdded;
+  private static final long REBALANCE_COOLDOWN_MILLIS =
+      ControllerConfig.defaults().rebalanceCooldownMillis();
+  private int movedBack; // a rebalance move the other way of one within the cool-down
+  private final Map<String, Long> directionAt = new HashMap<>(); // "from>to" -> when
   private long errorsAtKill;
   private long failoverErrors;
   private boolean failoverErrorsCounted;
@@ -211,6 +218,10 @@ public final class DemoScenario {
           } else {
             rebalanced++;
             if (e.target() != null && e.target().equals(added)) rebalancedOntoAdded++;
+            if (e.node() != null && e.node().equals(added)) rebalancedOffAdded++;
+            Long back = directionAt.get(e.target() + ">" + e.node());
+            if (back != null && e.at() - back < REBALANCE_COOLDOWN_MILLIS) movedBack++;
+            directionAt.put(e.node() + ">" + e.target(), e.at());
             rebalances.merge(e.node() + " -> " + e.target(), 1, Integer::sum);
           }
         }
@@ -259,6 +270,8 @@ public final class DemoScenario {
       double addedAtSeconds,
       int rebalanced,
       int rebalancedOntoAdded,
+      int rebalancedOffAdded,
+      int movedBack,
       @Nullable String skipped) {}
 
   Outcome outcome(long elapsed) {
@@ -278,6 +291,8 @@ public final class DemoScenario {
         addedAt / 1e3,
         rebalanced,
         rebalancedOntoAdded,
+        rebalancedOffAdded,
+        movedBack,
         skipped);
   }
 }
