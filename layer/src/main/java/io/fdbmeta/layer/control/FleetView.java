@@ -205,6 +205,12 @@ final class FleetView {
     return d < 0 ? 0 : smoothed.get(nodeId)[d] / mean[d] - 1;
   }
 
+  /** Signed deviation of the node's replica count from the mean (-1: it holds none). */
+  double replicaDeviation(String nodeId) {
+    double[] s = smoothed.get(nodeId);
+    return s == null || mean[0] <= 0 ? 0 : s[0] / mean[0] - 1;
+  }
+
   /**
    * The dimension (0 replicas, 1 request rate, 2 bytes) in which the node is furthest from the
    * mean, or -1.

@@ -172,7 +172,7 @@ final class Rebalancer {
       Placement.Choice c =
           Placement.choose(
               fleet.all().stream()
-                  .filter(n -> settling.mayMove(d.rangeId(), source, n.nodeId()))
+                  .filter(n -> settling.mayMove(d.rangeId(), source, n.nodeId(), starved(fleet, n)))
                   .toList(),
               keep(d, source, fleet),
               new HashSet<>(d.replicas()),
@@ -274,7 +274,7 @@ final class Rebalancer {
         RangeDescriptor d = catalog.get(db, a.rangeId()).orElse(null);
         if (d == null || s.nodeId().equals(d.leaseholder())) continue;
         if (!settling.mayLeave(d.rangeId(), s.nodeId())
-            || !settling.mayMove(d.rangeId(), s.nodeId(), target)) continue;
+            || !settling.mayMove(d.rangeId(), s.nodeId(), target, starved(fleet, t))) continue;
         Placement.Choice c =
             Placement.choose(
                 List.of(t),
@@ -322,6 +322,15 @@ final class Rebalancer {
             });
     list.removeIf(a -> moves.busy(a.rangeId()));
     return List.copyOf(list);
+  }
+
+  /**
+   * Holding far fewer replicas than the mean (twice the start threshold below it), as a node that
+   * restarted empty does: it may take replicas back from a node it gave some to (see Settling).
+   * Replica counts, not request rates: those swing with the workload.
+   */
+  private boolean starved(FleetView fleet, NodeRecord n) {
+    return fleet.replicaDeviation(n.nodeId()) < -2 * config.rebalanceStart();
   }
 
   private static List<NodeRecord> keep(RangeDescriptor d, String leaving, FleetView fleet) {

@@ -17,7 +17,10 @@ import java.util.Set;
  *  - the replica stays where it arrived: the rebalancer does not move it off its new node;
  *  - the range does not return to the node it left;
  *  - no replica of any range goes the other way between the same two nodes (in a 7-node demo,
- *    n3 -> n6, n6 -> n3, n3 -> n6 in three cycles, each a different range).
+ *    n3 -> n6, n6 -> n3, n3 -> n6 in three cycles, each a different range), unless the receiving
+ *    node is starved (far below the mean, as a node that restarted empty is): in a small fleet
+ *    whose zones hold two or three nodes such a node can often be refilled from one node only,
+ *    and holding that pair off left it empty for the whole cool-down.
  * And within one rebalance cycle no two nodes exchange replicas in both directions.
  *
  * Moves that re-create a dead node's replica count as arrivals (what failover placed is kept), but
@@ -80,13 +83,13 @@ final class Settling {
 
   /**
    * Whether a replica of {@code rangeId} may be moved from {@code source} to {@code target} now:
-   * the range did not leave {@code target} lately, and no replica went from {@code target} to
-   * {@code source} lately or this cycle.
+   * the range did not leave {@code target} within the cool-down, and no replica went from {@code
+   * target} to {@code source} this cycle, nor within the cool-down unless {@code targetStarved}.
    */
-  boolean mayMove(long rangeId, String source, String target) {
+  boolean mayMove(long rangeId, String source, String target, boolean targetStarved) {
     String back = target + ">" + source;
     return !within(leftAt, rangeId, target)
-        && !directionAt.containsKey(back)
+        && (targetStarved || !directionAt.containsKey(back))
         && !thisCycle.contains(back);
   }
 
