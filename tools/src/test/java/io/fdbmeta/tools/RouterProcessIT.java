@@ -45,7 +45,7 @@ class RouterProcessIT {
     FdbmetaProcess r1p = c.startRouter("router-1");
     FdbmetaProcess r2p = c.startRouter("router-2");
     for (int i = 0; i < 3; i++) ServiceProcesses.awaitNode("n" + (i + 1), nodeProcs.get(i));
-    c.placeRanges(List.of("h", "p"), List.of("n1", "n2", "n3"));
+    c.placeRanges(List.of("h", "p"), List.of("n1", "n2", "n3"), 3);
     ServiceProcesses.awaitActive(ctl);
     Service r1 = ServiceProcesses.awaitRouter("router-1", r1p);
     Service r2 = ServiceProcesses.awaitRouter("router-2", r2p);

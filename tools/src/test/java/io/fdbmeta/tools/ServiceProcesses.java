@@ -116,13 +116,13 @@ final class ServiceProcesses implements AutoCloseable {
   }
 
   /**
-   * Splits the root range at {@code splitKeys} and gives every range all of {@code nodes} as
-   * replicas, the i-th range led by the i-th node (round robin), as LocalCluster places a new
-   * cluster.
+   * Splits the root range at {@code splitKeys} and gives every range {@code replication} of {@code
+   * nodes} as replicas: the i-th range the i-th node (round robin), its leader, and the ones after
+   * it, as LocalCluster places a new cluster.
    *
    * @return the ranges, in key order
    */
-  List<RangeDescriptor> placeRanges(List<String> splitKeys, List<String> nodes) {
+  List<RangeDescriptor> placeRanges(List<String> splitKeys, List<String> nodes, int replication) {
     try (Database db = EmbeddedFdb.connect(store.address())) {
       LayerConfig layer = LayerConfig.defaults();
       RangeCatalog catalog = new RangeCatalog(Keyspace.open(db, "default"), layer);
@@ -138,12 +138,14 @@ final class ServiceProcesses implements AutoCloseable {
       for (int i = 0; i < ranges.size(); i++) {
         RangeDescriptor d = ranges.get(i);
         String leader = nodes.get(i % nodes.size());
+        List<String> replicas = new ArrayList<>();
+        for (int j = 0; j < replication; j++) replicas.add(nodes.get((i + j) % nodes.size()));
         // one transaction, as LocalCluster does: else a replica takes the free lease itself
         FdbErrors.join(
             db.runAsync(
                 tr -> {
                   CompletableFuture<RangeDescriptor> added = CompletableFuture.completedFuture(d);
-                  for (String n : nodes)
+                  for (String n : replicas)
                     added = added.thenCompose(x -> catalog.addReplicaAsync(tr, d.rangeId(), n, -1));
                   return added.thenCompose(x -> leases.acquireAsync(tr, d.rangeId(), leader));
                 }));
