@@ -10,6 +10,7 @@ import io.fdbmeta.tools.ServiceProcesses.Service;
 import io.fdbmeta.wire.RespClient;
 import io.fdbmeta.wire.RespValue;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -141,6 +142,16 @@ class NodeProcessIT {
     assertThat(healedAt).as("every range serves again").isPositive();
     assertThat(lost).as("acknowledged writes not read back").isEmpty();
     assertThat(healMillis).isLessThanOrEqualTo(bound);
+
+    // SIGTERM of a surviving leader: it hands its leases to another replica and exits 0
+    Service n2 = nodes.get(1);
+    assertThat(n2.process().output()).anyMatch(l -> l.contains(" INFO node n2: lease gained: "));
+    n2.process().terminate();
+    Integer exit = n2.process().waitFor(Duration.ofSeconds(30));
+    for (String line : n2.process().output()) System.out.println("NodeProcessIT: " + line);
+    assertThat(exit).as(String.join("\n", n2.process().output())).isEqualTo(0);
+    assertThat(n2.process().output())
+        .anyMatch(l -> l.contains(" INFO node n2: handed the lease of range "));
   }
 
   /** True if a SET to every range is acknowledged now. */
