@@ -32,7 +32,9 @@ import picocli.CommandLine.Spec;
       SimCommand.class,
       BenchCommand.class,
       StoreCommand.class,
-      ControllerCommand.class
+      ControllerCommand.class,
+      RouterCommand.class,
+      NodeCommand.class
     })
 public final class Main implements Callable<Integer> {
   @Mixin StoreOptions store = new StoreOptions();

@@ -34,6 +34,21 @@ final class PrometheusText {
     return sample(name, "gauge", help, number(value));
   }
 
+  /**
+   * Appends text another component already wrote in this format (e.g. the router library's own
+   * metrics), checking only that it names no metric written here before.
+   */
+  PrometheusText include(String exposition) {
+    for (String line : exposition.split("\n")) {
+      if (!line.startsWith("# TYPE ")) continue;
+      String name = line.substring("# TYPE ".length()).split(" ", 2)[0];
+      if (!names.add(name)) throw new IllegalArgumentException("metric " + name + " written twice");
+    }
+    sb.append(exposition);
+    if (!exposition.isEmpty() && !exposition.endsWith("\n")) sb.append('\n');
+    return this;
+  }
+
   private PrometheusText sample(String name, String type, String help, String value) {
     if (!NAME.matcher(name).matches())
       throw new IllegalArgumentException("'" + name + "' is not a Prometheus metric name");

@@ -67,13 +67,17 @@ final class ServiceAdmin implements AutoCloseable {
     } catch (RuntimeException e) {
       throw new CliException(
           ErrorHandlers.FAILURE,
-          "cannot open the " + service + "'s admin port " + where + " (--admin): " + rootMessage(e),
+          "cannot open the " + service + "'s admin port " + where + " (--admin): " + bindFailure(e),
           e);
     }
     return admin;
   }
 
-  private static String rootMessage(Throwable t) {
+  /**
+   * Why binding a port failed, in a few words for the user: the root cause's message, with the
+   * usual two ("taken", "not an address of this machine") said plainly.
+   */
+  static String bindFailure(Throwable t) {
     Throwable root = t;
     while (root.getCause() != null && root.getCause() != root) root = root.getCause();
     String m = root.getMessage();

@@ -46,4 +46,13 @@ class PrometheusTextTest {
     assertThatThrownBy(() -> new PrometheusText().counter("t_total", "h", -1))
         .hasMessageContaining("negative");
   }
+
+  @Test
+  void includesTextWrittenElsewhereButNoMetricTwice() {
+    String router = "# HELP r_total R.\n# TYPE r_total counter\nr_total{k=\"a\"} 1\n";
+    assertThat(new PrometheusText().gauge("g", "h", 1).include(router).toString())
+        .endsWith("g 1\n" + router);
+    assertThatThrownBy(() -> new PrometheusText().counter("r_total", "h", 1).include(router))
+        .hasMessageContaining("metric r_total written twice");
+  }
 }

@@ -1,0 +1,301 @@
+package io.fdbmeta.tools;
+
+import io.fdbmeta.layer.FdbErrors;
+import io.fdbmeta.layer.Lease;
+import io.fdbmeta.layer.RangeDescriptor;
+import io.fdbmeta.storage.StorageNode;
+import io.fdbmeta.storage.StorageNodeConfig;
+import io.fdbmeta.tools.ServiceAdmin.Readiness;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/*
+ * `fdbmeta node`: the reference storage node (storage's StorageNode) as a service process. In
+ * order:
+ *  1. Binds the admin port (ServiceAdmin), so /healthz answers at once and /readyz says what the
+ *     process waits for.
+ *  2. Opens the store the global options name, and the --cluster's keyspace.
+ *  3. StorageNode.start: binds --listen, registers the node (its bound address, locality), loads
+ *     its route table, then heartbeats, follows the catalog and keeps its leases. Ready once it
+ *     returns. A taken --listen port is one line naming it, exit 1.
+ *  4. Logs a line per lease gained or lost. StorageNode has no lease listener (and this slice may
+ *     not change it), so a watcher compares the ranges it serves every WATCH_INTERVAL.
+ *  5. On SIGTERM or SIGINT (ServiceShutdown): not ready, then for every range it leads, hands the
+ *     lease to another replica (StorageNode.transferLeaseAsync: writes drain, the target serves at
+ *     the next epoch), trying the replicas in the descriptor's order; then StorageNode.close, which
+ *     releases any lease it still holds (one whose hand-over failed: others may take it at once)
+ *     and drains requests in flight; exit 0.
+ */
+/** {@code fdbmeta node}: see the comment at the top. */
+@Command(
+    name = "node",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run the reference storage node against the store the global options name, until Ctrl-C or"
+          + " SIGTERM, which hand its leases to other replicas before it exits.",
+      "Logs one line per lease gained or lost; serves /healthz, /readyz and /metrics on --admin."
+    })
+final class NodeCommand implements Callable<Integer> {
+  static final String DEFAULT_ADMIN = "127.0.0.1:0";
+
+  /** How often the watcher compares the ranges the node serves, for the log. */
+  static final Duration WATCH_INTERVAL = Duration.ofMillis(100);
+
+  /** How long one lease hand-over may take at SIGTERM before the next replica is tried. */
+  static final Duration HANDOVER_TIMEOUT = Duration.ofSeconds(5);
+
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = "--id",
+      required = true,
+      paramLabel = "ID",
+      description = "This node's id in the registry, e.g. n1: 1-128 of [A-Za-z0-9._:-].")
+  String id = "";
+
+  @Option(
+      names = "--listen",
+      required = true,
+      paramLabel = "HOST:PORT",
+      description =
+          "The node protocol's address, as registered: routers and peers connect to it (port 0: a"
+              + " free port, printed at start).")
+  String listen = "";
+
+  @Option(names = "--zone", required = true, paramLabel = "ZONE", description = "Failure zone.")
+  String zone = "";
+
+  @Option(names = "--rack", required = true, paramLabel = "RACK", description = "Rack.")
+  String rack = "";
+
+  @Option(
+      names = "--region",
+      paramLabel = "REGION",
+      defaultValue = "local",
+      description = "Region (default: ${DEFAULT-VALUE}).")
+  String region = "local";
+
+  @Option(
+      names = "--admin",
+      paramLabel = "HOST:PORT",
+      defaultValue = DEFAULT_ADMIN,
+      description =
+          "Where to serve /healthz, /readyz and /metrics (default: ${DEFAULT-VALUE}: this machine,"
+              + " a free port, printed at start).")
+  String admin = DEFAULT_ADMIN;
+
+  private volatile boolean stopping;
+  private final Set<Long> serving = new HashSet<>(); // only touched on the watcher thread
+  private final AtomicLong gained = new AtomicLong();
+  private final AtomicLong lost = new AtomicLong();
+  private final AtomicLong handedOver = new AtomicLong();
+
+  @Override
+  public Integer call() throws InterruptedException {
+    HostPort node = parse("--listen", listen);
+    HostPort where = parse("--admin", admin);
+    StorageNodeConfig config;
+    try {
+      config =
+          StorageNodeConfig.builder(id)
+              .host(node.host())
+              .port(node.port())
+              .locality(region, zone, rack)
+              .build();
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
+    ServiceAdmin adminPort = ServiceAdmin.start("node", where);
+    adminPort.readiness(() -> Readiness.notReady("opening the store"));
+    MetaSession session;
+    try {
+      session = MetaSession.open(spec);
+    } catch (RuntimeException e) {
+      adminPort.close();
+      throw e;
+    }
+    adminPort.readiness(() -> Readiness.notReady("registering and loading the route table"));
+    StorageNode n;
+    try {
+      n = StorageNode.start(session.db(), session.keyspace(), session.config(), config);
+    } catch (Exception e) { // Netty's bind failure is a checked exception, thrown unchecked
+      adminPort.close();
+      session.close();
+      if (RouterCommand.isBindFailure(e))
+        throw new CliException(
+            ErrorHandlers.FAILURE,
+            "cannot listen on " + node + " (--listen): " + ServiceAdmin.bindFailure(e),
+            e);
+      if (e instanceof RuntimeException re) throw re;
+      throw new IllegalStateException(e);
+    }
+    ServiceLog log = new ServiceLog(spec.commandLine().getOut(), "node " + id, Clock.systemUTC());
+    adminPort.readiness(
+        () ->
+            stopping
+                ? Readiness.notReady("handing over its leases")
+                : Readiness.ready(
+                    "serving "
+                        + n.servingRanges().size()
+                        + " ranges, replica of "
+                        + n.replicaRanges().size()));
+    adminPort.metrics(text -> metrics(text, n));
+    log.info(
+        "started: store "
+            + session.storeDescription()
+            + ", cluster '"
+            + session.cluster()
+            + "', listen "
+            + n.address()
+            + ", admin "
+            + RouterCommand.hostPort(adminPort.address())
+            + ", locality "
+            + region
+            + "/"
+            + zone
+            + "/"
+            + rack
+            + ", incarnation "
+            + n.incarnation()
+            + " (lease "
+            + session.config().leaseMillis()
+            + " ms)");
+    ScheduledExecutorService watcher =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "node-watch-" + id);
+              t.setDaemon(true);
+              return t;
+            });
+    watcher.scheduleWithFixedDelay(
+        () -> watch(n, log), 0, WATCH_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+    return ServiceShutdown.runUntilSignalled(
+        log,
+        Duration.ofSeconds(60),
+        step -> {
+          stopping = true;
+          step.accept("handing over its leases");
+          handOver(n, log, step);
+          watcher.shutdown();
+          watcher.awaitTermination(1, TimeUnit.SECONDS);
+          watch(n, log);
+          step.accept("closing the node (releasing what it still holds, draining requests)");
+          n.close();
+          log.info("stopped after handing over " + handedOver.get() + " leases");
+          step.accept("closing the admin port and the store");
+          adminPort.close();
+          session.close();
+        });
+  }
+
+  /** Hands every lease the node holds to another replica; a failed one is released by close. */
+  private void handOver(StorageNode n, ServiceLog log, java.util.function.Consumer<String> step) {
+    List<Long> leading = n.servingRanges();
+    if (leading.isEmpty()) {
+      log.info("stopping: leads no range");
+      return;
+    }
+    log.info("stopping: handing over the leases of " + leading.size() + " ranges");
+    for (RangeDescriptor d : n.replicaRanges()) {
+      if (!leading.contains(d.rangeId())) continue;
+      String failure = "no other replica";
+      boolean done = false;
+      for (String to : d.replicas()) {
+        if (to.equals(id)) continue;
+        step.accept("handing the lease of range " + d.rangeId() + " to " + to);
+        try {
+          Lease l =
+              n.transferLeaseAsync(d.rangeId(), to)
+                  .get(HANDOVER_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+          handedOver.incrementAndGet();
+          log.info(
+              "handed the lease of range "
+                  + d.rangeId()
+                  + " to "
+                  + to
+                  + " (epoch "
+                  + l.epoch()
+                  + ")");
+          done = true;
+          break;
+        } catch (ExecutionException | CompletionException e) {
+          failure = to + ": " + ErrorHandlers.describe(FdbErrors.cause(e.getCause()));
+        } catch (TimeoutException e) {
+          failure = to + ": no answer in " + HANDOVER_TIMEOUT.toMillis() + " ms";
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+        if (!n.isServing(d.rangeId())) break; // the node lost the lease meanwhile
+      }
+      if (!done)
+        log.warn(
+            "could not hand over the lease of range "
+                + d.rangeId()
+                + " ("
+                + failure
+                + "); releasing it instead");
+    }
+  }
+
+  private void watch(StorageNode n, ServiceLog log) {
+    try {
+      Set<Long> now = new HashSet<>(n.servingRanges());
+      for (Long r : now)
+        if (!serving.contains(r)) {
+          gained.incrementAndGet();
+          log.info("lease gained: serving range " + r);
+        }
+      for (Long r : serving)
+        if (!now.contains(r)) {
+          lost.incrementAndGet();
+          log.info("lease lost: no longer serving range " + r);
+        }
+      serving.clear();
+      serving.addAll(now);
+    } catch (RuntimeException e) {
+      log.warn("could not read the node's ranges: " + ErrorHandlers.describe(e));
+    }
+  }
+
+  private void metrics(PrometheusText t, StorageNode n) {
+    StorageNode.Stats s = n.stats();
+    String p = "fdbmeta_node_";
+    t.counter(p + "requests_total", "Requests processed.", s.requests())
+        .gauge(p + "data_bytes", "Bytes of keys and values held.", s.bytes())
+        .gauge(p + "keys", "Keys held.", s.keys())
+        .gauge(p + "replicas", "Ranges this node replicates.", s.replicas())
+        .gauge(p + "serving_ranges", "Ranges this node leads and serves now.", s.serving())
+        .gauge(p + "requests_in_flight", "Requests being processed.", s.inFlight())
+        .counter(p + "leases_gained_total", "Ranges it started serving.", gained.get())
+        .counter(p + "leases_lost_total", "Ranges it stopped serving.", lost.get())
+        .counter(
+            p + "leases_handed_over_total",
+            "Leases handed to another replica at a graceful stop.",
+            handedOver.get());
+  }
+
+  private HostPort parse(String option, String text) {
+    try {
+      return HostPort.parseListen(text);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), option + " " + e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,227 @@
+package io.fdbmeta.tools;
+
+import io.fdbmeta.layer.route.ChangeFeed;
+import io.fdbmeta.router.Router;
+import io.fdbmeta.router.RouterConfig;
+import io.fdbmeta.router.UpstreamFailure;
+import io.fdbmeta.tools.ServiceAdmin.Readiness;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/*
+ * `fdbmeta router`: the RESP routing proxy (router's Router) as a service process. In order:
+ *  1. Binds the admin port (ServiceAdmin), so /healthz answers at once and /readyz says what the
+ *     process waits for. The Router's own admin server is off: one admin port per process, the
+ *     same three paths as every fdbmeta service.
+ *  2. Opens the store the global options name, and the --cluster's keyspace.
+ *  3. Router.start: loads the whole route table from the catalog, then binds --listen. Ready once
+ *     it returns. A taken --listen port is one line naming it, exit 1.
+ *  4. Logs one line per significant event. The router library has no event listener (and this
+ *     slice may not change it), so a watcher reads its counters every WATCH_INTERVAL and logs what
+ *     changed: the route table reloaded from the catalog (a change feed reset), and storage node
+ *     connections lost or refused (how many; the counters do not say which node).
+ *  5. On SIGTERM or SIGINT (ServiceShutdown): not ready, Router.close, which stops accepting,
+ *     lets every connection finish the commands it has read (up to its drain timeout) and closes;
+ *     exit 0.
+ */
+/** {@code fdbmeta router}: see the comment at the top. */
+@Command(
+    name = "router",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run the RESP routing proxy against the store the global options name, until Ctrl-C or"
+          + " SIGTERM, which stop accepting clients and finish the commands in flight. Any Redis"
+          + " client can connect to --listen; run several behind a TCP load balancer.",
+      "Logs one line per event; serves /healthz, /readyz and /metrics on --admin."
+    })
+final class RouterCommand implements Callable<Integer> {
+  static final String DEFAULT_LISTEN = "127.0.0.1:6380";
+  static final String DEFAULT_ADMIN = "127.0.0.1:0";
+
+  /** How often the watcher reads the router's counters for the log. */
+  static final Duration WATCH_INTERVAL = Duration.ofMillis(500);
+
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = "--listen",
+      paramLabel = "HOST:PORT",
+      defaultValue = DEFAULT_LISTEN,
+      description =
+          "Where Redis clients connect (default: ${DEFAULT-VALUE}; port 0: a free port, printed at"
+              + " start).")
+  String listen = DEFAULT_LISTEN;
+
+  @Option(
+      names = "--admin",
+      paramLabel = "HOST:PORT",
+      defaultValue = DEFAULT_ADMIN,
+      description =
+          "Where to serve /healthz, /readyz and /metrics (default: ${DEFAULT-VALUE}: this machine,"
+              + " a free port, printed at start).")
+  String admin = DEFAULT_ADMIN;
+
+  private volatile boolean stopping;
+  private long lastResets; // only touched on the watcher thread
+  private long lastLost;
+  private long lastRefused;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    HostPort resp = parse("--listen", listen);
+    HostPort where = parse("--admin", admin);
+    ServiceAdmin adminPort = ServiceAdmin.start("router", where);
+    adminPort.readiness(() -> Readiness.notReady("opening the store"));
+    MetaSession session;
+    Router router;
+    try {
+      session = MetaSession.open(spec);
+    } catch (RuntimeException e) {
+      adminPort.close();
+      throw e;
+    }
+    adminPort.readiness(() -> Readiness.notReady("loading the route table"));
+    try {
+      router =
+          Router.start(
+              RouterConfig.builder()
+                  .host(resp.host())
+                  .port(resp.port())
+                  .adminPort(-1)
+                  .cluster(session.cluster())
+                  .build(),
+              session.db(),
+              session.keyspace());
+    } catch (Exception e) { // Netty's bind failure is a checked exception, thrown unchecked
+      adminPort.close();
+      session.close();
+      if (isBindFailure(e))
+        throw new CliException(
+            ErrorHandlers.FAILURE,
+            "cannot listen on " + resp + " (--listen): " + ServiceAdmin.bindFailure(e),
+            e);
+      if (e instanceof RuntimeException re) throw re;
+      throw new IllegalStateException(e);
+    }
+    ServiceLog log =
+        new ServiceLog(
+            spec.commandLine().getOut(), "router " + hostPort(router.address()), Clock.systemUTC());
+    adminPort.metrics(text -> text.include(router.metrics().prometheus()));
+    adminPort.readiness(
+        () ->
+            stopping
+                ? Readiness.notReady("stopping")
+                : Readiness.ready(
+                    "serving "
+                        + router.routeCache().size()
+                        + " ranges, "
+                        + router.connections()
+                        + " clients"));
+    lastResets = router.feedMetrics().resets();
+    log.info(
+        "started: store "
+            + session.storeDescription()
+            + ", cluster '"
+            + session.cluster()
+            + "', listen "
+            + hostPort(router.address())
+            + ", admin "
+            + hostPort(adminPort.address())
+            + ", "
+            + router.routeCache().size()
+            + " ranges loaded");
+    ScheduledExecutorService watcher =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "router-watch");
+              t.setDaemon(true);
+              return t;
+            });
+    watcher.scheduleWithFixedDelay(
+        () -> watch(router, log),
+        WATCH_INTERVAL.toMillis(),
+        WATCH_INTERVAL.toMillis(),
+        TimeUnit.MILLISECONDS);
+    return ServiceShutdown.runUntilSignalled(
+        log,
+        router.config().drainTimeout().plusSeconds(10),
+        step -> {
+          stopping = true;
+          watcher.shutdownNow();
+          step.accept("finishing the commands in flight");
+          log.info(
+              "stopping: no new clients; finishing the commands in flight of "
+                  + router.connections()
+                  + " clients");
+          router.close();
+          log.info("stopped after " + router.metrics().requests() + " commands");
+          step.accept("closing the admin port and the store");
+          adminPort.close();
+          session.close();
+        });
+  }
+
+  private void watch(Router router, ServiceLog log) {
+    try {
+      ChangeFeed.Metrics f = router.feedMetrics();
+      if (f.resets() > lastResets) {
+        log.warn(
+            "route table reloaded from the catalog (change feed reset; "
+                + (f.resets() - lastResets)
+                + " since the last line), "
+                + router.routeCache().size()
+                + " ranges");
+        lastResets = f.resets();
+      }
+      long lost = router.metrics().failures(UpstreamFailure.CONNECTION_LOST);
+      long refused = router.metrics().failures(UpstreamFailure.CONNECT_FAILED);
+      if (lost > lastLost || refused > lastRefused) {
+        log.warn(
+            "storage node connection lost: "
+                + (lost - lastLost)
+                + " requests failed on a lost connection, "
+                + (refused - lastRefused)
+                + " connection attempts failed in the last "
+                + WATCH_INTERVAL.toMillis()
+                + " ms");
+        lastLost = lost;
+        lastRefused = refused;
+      }
+    } catch (RuntimeException e) {
+      log.warn("could not read the router's counters: " + ErrorHandlers.describe(e));
+    }
+  }
+
+  private HostPort parse(String option, String text) {
+    try {
+      return HostPort.parseListen(text);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), option + " " + e.getMessage());
+    }
+  }
+
+  static String hostPort(InetSocketAddress a) {
+    return a.getHostString() + ":" + a.getPort();
+  }
+
+  static boolean isBindFailure(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.net.BindException) return true;
+      String m = t.getMessage();
+      if (m != null
+          && (m.contains("Address already in use") || m.contains("Cannot assign requested")))
+        return true;
+    }
+    return false;
+  }
+}

@@ -1,0 +1,187 @@
+package io.fdbmeta.tools;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.apple.foundationdb.Database;
+import io.fdbmeta.embedded.EmbeddedFdb;
+import io.fdbmeta.layer.FdbErrors;
+import io.fdbmeta.layer.Ids;
+import io.fdbmeta.layer.Keyspace;
+import io.fdbmeta.layer.LayerConfig;
+import io.fdbmeta.layer.LeaseManager;
+import io.fdbmeta.layer.RangeCatalog;
+import io.fdbmeta.layer.RangeDescriptor;
+import io.fdbmeta.tools.bench.ServedStoreProcess;
+import io.fdbmeta.wire.RespClient;
+import io.fdbmeta.wire.RespValue;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A cluster of fdbmeta service processes on loopback for the process ITs: a store server
+ * initialised with {@code fdbmeta --store ... init}, {@code fdbmeta node}, {@code fdbmeta
+ * controller} and {@code fdbmeta router} processes started from this class path, each logging to
+ * its own file in {@code dir}. The controller does not place the replicas of a fresh cluster's
+ * ranges (LocalCluster does that in-process), so {@link #placeRanges} does it through the layer.
+ */
+final class ServiceProcesses implements AutoCloseable {
+  static final List<String> JVM =
+      List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+  static final Duration START_TIMEOUT = Duration.ofSeconds(45);
+  private static final Pattern NODE_STARTED =
+      Pattern.compile(" INFO node (\\S+): started: .*, listen (\\S+:\\d+), admin (\\S+:\\d+),");
+  private static final Pattern ROUTER_STARTED =
+      Pattern.compile(" INFO router \\S+: started: .*, listen (\\S+:\\d+), admin (\\S+:\\d+),");
+  private static final Pattern CONTROLLER_ACTIVE =
+      Pattern.compile(" INFO controller (\\S+): became active");
+
+  /** A started service process and the addresses it printed. */
+  record Service(String name, FdbmetaProcess process, String listen) {
+    InetSocketAddress listenAddress() {
+      int colon = listen.lastIndexOf(':');
+      return new InetSocketAddress(
+          listen.substring(0, colon), Integer.parseInt(listen.substring(colon + 1)));
+    }
+  }
+
+  private final Path dir;
+  private final ServedStoreProcess store;
+  private final List<FdbmetaProcess> started = new ArrayList<>();
+  final EventLoopGroup clientLoop = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+
+  private ServiceProcesses(Path dir, ServedStoreProcess store) {
+    this.dir = dir;
+    this.store = store;
+  }
+
+  /** A store server on a free port, initialised. */
+  static ServiceProcesses start(Path dir) {
+    ServedStoreProcess s = ServedStoreProcess.start(dir.resolve("data"), "127.0.0.1:0");
+    ServiceProcesses c = new ServiceProcesses(dir, s);
+    Cli init = Cli.run("--store", s.address(), "init");
+    assertThat(init.exitCode()).as(init.err()).isZero();
+    return c;
+  }
+
+  String storeAddress() {
+    return store.address();
+  }
+
+  private FdbmetaProcess start(String name, List<String> args) {
+    List<String> all = new ArrayList<>(List.of("--store", store.address()));
+    all.addAll(args);
+    FdbmetaProcess p = FdbmetaProcess.start(name, JVM, all, dir.resolve(name + ".log"));
+    started.add(p);
+    return p;
+  }
+
+  /** Starts node {@code id} in zone z{i}, rack r{i}, without waiting. */
+  FdbmetaProcess startNode(String id, int i) {
+    return start(
+        "node-" + id,
+        List.of(
+            "node", "--id", id, "--listen", "127.0.0.1:0", "--zone", "z" + i, "--rack", "r" + i));
+  }
+
+  static Service awaitNode(String id, FdbmetaProcess p) throws InterruptedException {
+    return new Service(id, p, p.awaitLine(NODE_STARTED, 0, START_TIMEOUT).group(2));
+  }
+
+  FdbmetaProcess startController(String id) {
+    return start("controller-" + id, List.of("controller", "--id", id));
+  }
+
+  static void awaitActive(FdbmetaProcess controller) throws InterruptedException {
+    controller.awaitLine(CONTROLLER_ACTIVE, 0, START_TIMEOUT);
+  }
+
+  FdbmetaProcess startRouter(String name) {
+    return start(name, List.of("router", "--listen", "127.0.0.1:0"));
+  }
+
+  static Service awaitRouter(String name, FdbmetaProcess p) throws InterruptedException {
+    return new Service(name, p, p.awaitLine(ROUTER_STARTED, 0, START_TIMEOUT).group(1));
+  }
+
+  /**
+   * Splits the root range at {@code splitKeys} and gives every range {@code replication} of {@code
+   * nodes} as replicas: the i-th range the i-th node (round robin), its leader, and the ones after
+   * it, as LocalCluster places a new cluster.
+   *
+   * @return the ranges, in key order
+   */
+  List<RangeDescriptor> placeRanges(List<String> splitKeys, List<String> nodes, int replication) {
+    try (Database db = EmbeddedFdb.connect(store.address())) {
+      LayerConfig layer = LayerConfig.defaults();
+      RangeCatalog catalog = new RangeCatalog(Keyspace.open(db, "default"), layer);
+      RangeDescriptor root = catalog.listAsync(db, null, 10).join().items().get(0);
+      List<byte[]> keys = new ArrayList<>();
+      List<Long> ids = new ArrayList<>();
+      for (String k : splitKeys) keys.add(k.getBytes(StandardCharsets.UTF_8));
+      for (int i = 0; i <= keys.size(); i++) ids.add(Ids.newRangeId());
+      List<RangeDescriptor> ranges =
+          FdbErrors.join(catalog.splitManyAsync(db, Ids.newOpId(), root.rangeId(), keys, ids));
+      LeaseManager leases = new LeaseManager(catalog);
+      List<RangeDescriptor> placed = new ArrayList<>();
+      for (int i = 0; i < ranges.size(); i++) {
+        RangeDescriptor d = ranges.get(i);
+        String leader = nodes.get(i % nodes.size());
+        List<String> replicas = new ArrayList<>();
+        for (int j = 0; j < replication; j++) replicas.add(nodes.get((i + j) % nodes.size()));
+        // one transaction, as LocalCluster does: else a replica takes the free lease itself
+        FdbErrors.join(
+            db.runAsync(
+                tr -> {
+                  CompletableFuture<RangeDescriptor> added = CompletableFuture.completedFuture(d);
+                  for (String n : replicas)
+                    added = added.thenCompose(x -> catalog.addReplicaAsync(tr, d.rangeId(), n, -1));
+                  return added.thenCompose(x -> leases.acquireAsync(tr, d.rangeId(), leader));
+                }));
+        placed.add(catalog.get(db, d.rangeId()).orElseThrow());
+      }
+      return placed;
+    }
+  }
+
+  RespClient connect(Service router) throws IOException {
+    return RespClient.connect(clientLoop, router.listenAddress());
+  }
+
+  /** The reply to one command, or an Error reply standing for a lost connection or a timeout. */
+  static RespValue call(@Nullable RespClient c, String... args) {
+    if (c == null || !c.isOpen()) return new RespValue.Error("CONNECTION closed");
+    try {
+      return c.send(args).get(5, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      return new RespValue.Error("CONNECTION " + e);
+    }
+  }
+
+  static boolean ok(RespValue v) {
+    return v instanceof RespValue.Simple s && s.text().equals("OK");
+  }
+
+  @Override
+  public void close() {
+    for (FdbmetaProcess p : started) p.terminate(); // all stop at once, then each is waited for
+    for (FdbmetaProcess p : started) p.close();
+    try {
+      store.close();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    clientLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+  }
+}
