@@ -117,13 +117,13 @@ final class EmbeddedTransaction extends RangeOverloads implements Transaction {
 
   /**
    * A watch made by this transaction, armed in the cluster once it commits. {@code expected} is the
-   * value the transaction saw; it completes when the database part of it arrives.
+   * value the transaction saw; it completes when {@code database}, the key's value at the read
+   * version, arrives (null when the transaction's own writes decided the value alone).
    */
   private record PendingWatch(
       byte[] key,
       CompletableFuture<byte @Nullable []> expected,
-      @Nullable CompletableFuture<byte @Nullable []>
-          database, // the key's value at the read version
+      @Nullable CompletableFuture<byte @Nullable []> database,
       CompletableFuture<Void> future) {}
 
   EmbeddedTransaction(EmbeddedDatabase db, Executor executor, EmbeddedDatabase.Defaults defaults) {

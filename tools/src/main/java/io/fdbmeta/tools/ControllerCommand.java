@@ -12,13 +12,13 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.Callable;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -58,7 +58,6 @@ import picocli.CommandLine.Spec;
       "Logs one line per action; serves /healthz, /readyz and /metrics on --admin."
     })
 final class ControllerCommand implements Callable<Integer> {
-  static final String DEFAULT_ADMIN = "127.0.0.1:0";
 
   /** How long a clean stop (the tick in flight, the resignation, closing) may take. */
   static final Duration STOP_DEADLINE = Duration.ofSeconds(10);
@@ -79,14 +78,7 @@ final class ControllerCommand implements Callable<Integer> {
               + " digits, '.', '_' or '-'.")
   String id = "";
 
-  @Option(
-      names = "--admin",
-      paramLabel = "HOST:PORT",
-      defaultValue = DEFAULT_ADMIN,
-      description =
-          "Where to serve /healthz, /readyz and /metrics (default: ${DEFAULT-VALUE}: this machine,"
-              + " a free port, printed at start).")
-  String admin = DEFAULT_ADMIN;
+  @Mixin AdminOption admin = new AdminOption();
 
   private final AtomicLong tickFailures = new AtomicLong();
   private int failedInARow; // only touched on the ticking thread
@@ -102,12 +94,7 @@ final class ControllerCommand implements Callable<Integer> {
           spec.commandLine(),
           "--id '" + id + "' is not a controller id: use 1-64 letters, digits, '.', '_' or '-'");
     }
-    HostPort where;
-    try {
-      where = HostPort.parseListen(admin);
-    } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), "--admin " + e.getMessage());
-    }
+    HostPort where = admin.address(spec);
     ServiceLog log =
         new ServiceLog(spec.commandLine().getOut(), "controller " + id, Clock.systemUTC());
     ServiceAdmin adminPort = ServiceAdmin.start("controller", where);
@@ -145,13 +132,7 @@ final class ControllerCommand implements Callable<Integer> {
             + " ms, tick "
             + config.tickMillis()
             + " ms)");
-    ScheduledExecutorService ticker =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "controller-" + id);
-              t.setDaemon(true);
-              return t;
-            });
+    ScheduledExecutorService ticker = ServiceShutdown.daemonScheduler("controller-" + id);
     ticker.scheduleWithFixedDelay(
         () -> tick(controller, log), 0, config.tickMillis(), TimeUnit.MILLISECONDS);
     return ServiceShutdown.runUntilSignalled(

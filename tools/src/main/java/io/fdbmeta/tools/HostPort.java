@@ -2,6 +2,8 @@ package io.fdbmeta.tools;
 
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
 
 /** A HOST:PORT argument: a host name, IPv4 address or [IPv6] address, and a port 1-65535. */
 record HostPort(String host, int port) {
@@ -21,6 +23,18 @@ record HostPort(String host, int port) {
   /** Parses a HOST:PORT to listen on, where port 0 asks the system for a free one. */
   static HostPort parseListen(String text) {
     return parse(text, 0);
+  }
+
+  /**
+   * Parses the listen address an option names; a malformed one is a usage error (exit 2) naming the
+   * option.
+   */
+  static HostPort parseOption(CommandSpec spec, String option, String text) {
+    try {
+      return parseListen(text);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), option + " " + e.getMessage());
+    }
   }
 
   private static HostPort parse(String text, int lowestPort) {

@@ -14,12 +14,12 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -52,7 +52,6 @@ import picocli.CommandLine.Spec;
       "Logs one line per lease gained or lost; serves /healthz, /readyz and /metrics on --admin."
     })
 final class NodeCommand implements Callable<Integer> {
-  static final String DEFAULT_ADMIN = "127.0.0.1:0";
 
   /** How often the watcher compares the ranges the node serves, for the log. */
   static final Duration WATCH_INTERVAL = Duration.ofMillis(100);
@@ -91,14 +90,7 @@ final class NodeCommand implements Callable<Integer> {
       description = "Region (default: ${DEFAULT-VALUE}).")
   String region = "local";
 
-  @Option(
-      names = "--admin",
-      paramLabel = "HOST:PORT",
-      defaultValue = DEFAULT_ADMIN,
-      description =
-          "Where to serve /healthz, /readyz and /metrics (default: ${DEFAULT-VALUE}: this machine,"
-              + " a free port, printed at start).")
-  String admin = DEFAULT_ADMIN;
+  @Mixin AdminOption admin = new AdminOption();
 
   private volatile boolean stopping;
   private final Set<Long> serving = new HashSet<>(); // only touched on the watcher thread
@@ -108,8 +100,8 @@ final class NodeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
-    HostPort node = parse("--listen", listen);
-    HostPort where = parse("--admin", admin);
+    HostPort node = HostPort.parseOption(spec, "--listen", listen);
+    HostPort where = admin.address(spec);
     StorageNodeConfig config;
     try {
       config =
@@ -176,13 +168,7 @@ final class NodeCommand implements Callable<Integer> {
             + " (lease "
             + session.config().leaseMillis()
             + " ms)");
-    ScheduledExecutorService watcher =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "node-watch-" + id);
-              t.setDaemon(true);
-              return t;
-            });
+    ScheduledExecutorService watcher = ServiceShutdown.daemonScheduler("node-watch-" + id);
     watcher.scheduleWithFixedDelay(
         () -> watch(n, log), 0, WATCH_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
     return ServiceShutdown.runUntilSignalled(
@@ -289,13 +275,5 @@ final class NodeCommand implements Callable<Integer> {
             p + "leases_handed_over_total",
             "Leases handed to another replica at a graceful stop.",
             handedOver.get());
-  }
-
-  private HostPort parse(String option, String text) {
-    try {
-      return HostPort.parseListen(text);
-    } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), option + " " + e.getMessage());
-    }
   }
 }

@@ -9,13 +9,12 @@ import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /*
@@ -46,7 +45,6 @@ import picocli.CommandLine.Spec;
     })
 final class RouterCommand implements Callable<Integer> {
   static final String DEFAULT_LISTEN = "127.0.0.1:6380";
-  static final String DEFAULT_ADMIN = "127.0.0.1:0";
 
   /** How often the watcher reads the router's counters for the log. */
   static final Duration WATCH_INTERVAL = Duration.ofMillis(500);
@@ -62,14 +60,7 @@ final class RouterCommand implements Callable<Integer> {
               + " start).")
   String listen = DEFAULT_LISTEN;
 
-  @Option(
-      names = "--admin",
-      paramLabel = "HOST:PORT",
-      defaultValue = DEFAULT_ADMIN,
-      description =
-          "Where to serve /healthz, /readyz and /metrics (default: ${DEFAULT-VALUE}: this machine,"
-              + " a free port, printed at start).")
-  String admin = DEFAULT_ADMIN;
+  @Mixin AdminOption admin = new AdminOption();
 
   private volatile boolean stopping;
   private long lastResets; // only touched on the watcher thread
@@ -78,8 +69,8 @@ final class RouterCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
-    HostPort resp = parse("--listen", listen);
-    HostPort where = parse("--admin", admin);
+    HostPort resp = HostPort.parseOption(spec, "--listen", listen);
+    HostPort where = admin.address(spec);
     ServiceAdmin adminPort = ServiceAdmin.start("router", where);
     adminPort.readiness(() -> Readiness.notReady("opening the store"));
     MetaSession session;
@@ -140,13 +131,7 @@ final class RouterCommand implements Callable<Integer> {
             + ", "
             + router.routeCache().size()
             + " ranges loaded");
-    ScheduledExecutorService watcher =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "router-watch");
-              t.setDaemon(true);
-              return t;
-            });
+    ScheduledExecutorService watcher = ServiceShutdown.daemonScheduler("router-watch");
     watcher.scheduleWithFixedDelay(
         () -> watch(router, log),
         WATCH_INTERVAL.toMillis(),
@@ -199,14 +184,6 @@ final class RouterCommand implements Callable<Integer> {
       }
     } catch (RuntimeException e) {
       log.warn("could not read the router's counters: " + ErrorHandlers.describe(e));
-    }
-  }
-
-  private HostPort parse(String option, String text) {
-    try {
-      return HostPort.parseListen(text);
-    } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), option + " " + e.getMessage());
     }
   }
 

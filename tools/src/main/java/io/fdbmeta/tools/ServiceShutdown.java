@@ -2,6 +2,8 @@ package io.fdbmeta.tools;
 
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
@@ -83,5 +85,15 @@ final class ServiceShutdown {
       return ErrorHandlers.FAILURE;
     }
     return 0;
+  }
+
+  /** One daemon thread for a service's periodic work, so it never holds the JVM up at exit. */
+  static ScheduledExecutorService daemonScheduler(String threadName) {
+    return Executors.newSingleThreadScheduledExecutor(
+        r -> {
+          Thread t = new Thread(r, threadName);
+          t.setDaemon(true);
+          return t;
+        });
   }
 }

@@ -11,7 +11,6 @@ import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
@@ -85,12 +84,8 @@ final class StoreServeCommand implements Callable<Integer> {
   }
 
   private InetSocketAddress listenAddress() {
-    try {
-      HostPort hp = HostPort.parseListen(listen);
-      return new InetSocketAddress(hp.host(), hp.port());
-    } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), "--listen " + e.getMessage());
-    }
+    HostPort hp = HostPort.parseOption(spec, "--listen", listen);
+    return new InetSocketAddress(hp.host(), hp.port());
   }
 
   private Path embeddedDirOrDefault() {
