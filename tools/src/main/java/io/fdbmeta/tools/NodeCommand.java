@@ -129,10 +129,10 @@ final class NodeCommand implements Callable<Integer> {
     } catch (Exception e) { // Netty's bind failure is a checked exception, thrown unchecked
       adminPort.close();
       session.close();
-      if (RouterCommand.isBindFailure(e))
+      if (BindFailures.isBindFailure(e))
         throw new CliException(
             ErrorHandlers.FAILURE,
-            "cannot listen on " + node + " (--listen): " + ServiceAdmin.bindFailure(e),
+            "cannot listen on " + node + " (--listen): " + BindFailures.describe(e),
             e);
       if (e instanceof RuntimeException re) throw re;
       throw new IllegalStateException(e);

@@ -96,10 +96,10 @@ final class RouterCommand implements Callable<Integer> {
     } catch (Exception e) { // Netty's bind failure is a checked exception, thrown unchecked
       adminPort.close();
       session.close();
-      if (isBindFailure(e))
+      if (BindFailures.isBindFailure(e))
         throw new CliException(
             ErrorHandlers.FAILURE,
-            "cannot listen on " + resp + " (--listen): " + ServiceAdmin.bindFailure(e),
+            "cannot listen on " + resp + " (--listen): " + BindFailures.describe(e),
             e);
       if (e instanceof RuntimeException re) throw re;
       throw new IllegalStateException(e);
@@ -189,16 +189,5 @@ final class RouterCommand implements Callable<Integer> {
 
   static String hostPort(InetSocketAddress a) {
     return a.getHostString() + ":" + a.getPort();
-  }
-
-  static boolean isBindFailure(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof java.net.BindException) return true;
-      String m = t.getMessage();
-      if (m != null
-          && (m.contains("Address already in use") || m.contains("Cannot assign requested")))
-        return true;
-    }
-    return false;
   }
 }

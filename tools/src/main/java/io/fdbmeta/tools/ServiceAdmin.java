@@ -67,26 +67,15 @@ final class ServiceAdmin implements AutoCloseable {
     } catch (RuntimeException e) {
       throw new CliException(
           ErrorHandlers.FAILURE,
-          "cannot open the " + service + "'s admin port " + where + " (--admin): " + bindFailure(e),
+          "cannot open the "
+              + service
+              + "'s admin port "
+              + where
+              + " (--admin): "
+              + BindFailures.describe(e),
           e);
     }
     return admin;
-  }
-
-  /**
-   * Why binding a port failed, in a few words for the user: the root cause's message, with the
-   * usual two ("taken", "not an address of this machine") said plainly.
-   */
-  static String bindFailure(Throwable t) {
-    Throwable root = t;
-    while (root.getCause() != null && root.getCause() != root) root = root.getCause();
-    String m = root.getMessage();
-    if (m == null || m.isBlank()) return root.getClass().getSimpleName();
-    // Netty's native transports say "bind(..) failed with error(-98): Address already in use"
-    if (m.contains("Address already in use")) return "the port is taken (Address already in use)";
-    if (m.contains("Cannot assign requested address"))
-      return "not an address of this machine (Cannot assign requested address)";
-    return m;
   }
 
   /** Where the admin port is bound. */

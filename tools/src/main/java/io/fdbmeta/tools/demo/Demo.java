@@ -11,6 +11,7 @@ import io.fdbmeta.router.RouterConfig;
 import io.fdbmeta.storage.LocalCluster;
 import io.fdbmeta.storage.StorageNode;
 import io.fdbmeta.storage.StorageNodeConfig;
+import io.fdbmeta.tools.BindFailures;
 import io.fdbmeta.wire.RespClient;
 import io.fdbmeta.wire.Transport;
 import io.netty.channel.EventLoopGroup;
@@ -328,22 +329,18 @@ public final class Demo {
           RouterConfig.builder().host("127.0.0.1").port(port).adminPort(0).cluster(cluster).build(),
           db,
           c.keyspace());
-    } catch (RuntimeException e) {
-      if (isBindFailure(e))
+    } catch (Exception e) { // Netty's bind failure is a checked exception, thrown unchecked
+      if (BindFailures.isBindFailure(e))
         throw new IOException(
             "cannot listen on 127.0.0.1:"
                 + port
-                + " (is a Redis server or another demo running there? choose another with --port)",
+                + " (--port): "
+                + BindFailures.describe(e)
+                + "; is a Redis server or another demo running there? choose another with --port",
             e);
-      throw e;
+      if (e instanceof RuntimeException re) throw re;
+      throw new IOException(e);
     }
-  }
-
-  private static boolean isBindFailure(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof java.net.BindException) return true;
-    }
-    return false;
   }
 
   private void banner(LocalCluster c, List<Router> routers) {
