@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -135,8 +136,10 @@ final class DemoCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     // Ctrl-C asks the demo to stop; the hook then waits for the summary, since the JVM exits when
-    // hooks return.
+    // hooks return, and exits with the demo's code (0, or 1 if a write was lost) rather than the
+    // JVM's 130 for a signal: the summary, not the signal, says how the run went.
     CountDownLatch finished = new CountDownLatch(1);
+    AtomicInteger exitCode = new AtomicInteger(-1);
     boolean[] stopRequested = {false};
     Thread hook =
         new Thread(
@@ -149,6 +152,9 @@ final class DemoCommand implements Callable<Integer> {
               } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
               }
+              out.flush();
+              int code = exitCode.get();
+              if (code >= 0) Runtime.getRuntime().halt(code); // everything is closed and printed
             },
             "demo-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
@@ -161,7 +167,9 @@ final class DemoCommand implements Callable<Integer> {
                       return stopRequested[0];
                     }
                   });
-      return s.lostWrites() + s.lostOnReplicas() == 0 ? 0 : ErrorHandlers.FAILURE;
+      int code = s.lostWrites() + s.lostOnReplicas() == 0 ? 0 : ErrorHandlers.FAILURE;
+      exitCode.set(code);
+      return code;
     } finally {
       if (temporary) deleteTree(dir);
       finished.countDown();
