@@ -132,7 +132,8 @@ final class DemoCommand implements Callable<Integer> {
               lease,
               steady);
     } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), "demo: " + e.getMessage());
+      if (temporary) deleteTree(dir); // nothing ran: leave no empty directory behind
+      throw new ParameterException(spec.commandLine(), e.getMessage());
     }
     PrintWriter out = spec.commandLine().getOut();
     // Ctrl-C asks the demo to stop; the hook then waits for the summary, since the JVM exits when

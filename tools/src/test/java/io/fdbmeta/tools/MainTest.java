@@ -88,6 +88,29 @@ class MainTest {
     assertThat(r.errLines()).singleElement().asString().contains("unknown option '--bogus'");
   }
 
+  /**
+   * It said "fdbmeta demo: demo: --nodes must be at least 3 ...", and left an empty fdbmeta-demo-*
+   * directory in the temporary directory.
+   */
+  @Test
+  void badDemoArgumentSaysItsPrefixOnceAndLeavesNoDirectory() throws Exception {
+    Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+    long before = demoDirs(tmp);
+    Cli r = Cli.run("demo", "--nodes", "1");
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.errLines())
+        .singleElement()
+        .asString()
+        .startsWith("fdbmeta demo: --nodes must be at least 3");
+    assertThat(demoDirs(tmp)).isEqualTo(before);
+  }
+
+  private static long demoDirs(Path tmp) throws Exception {
+    try (var dirs = Files.list(tmp)) {
+      return dirs.filter(p -> p.getFileName().toString().startsWith("fdbmeta-demo-")).count();
+    }
+  }
+
   @Test
   void missingCommandIsAUsageError() {
     assertThat(Cli.run().exitCode()).isEqualTo(2);
