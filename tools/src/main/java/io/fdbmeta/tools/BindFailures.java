@@ -35,4 +35,18 @@ public final class BindFailures {
       return "not an address of this machine (Cannot assign requested address)";
     return m;
   }
+
+  /**
+   * What to throw when starting a listener on {@code where}, named by {@code option}, failed with
+   * {@code e}: one line naming the port when it could not be bound, else {@code e} itself.
+   */
+  static RuntimeException listenFailure(Exception e, Object where, String option) {
+    if (isBindFailure(e)) {
+      return new CliException(
+          ErrorHandlers.FAILURE,
+          "cannot listen on " + where + " (" + option + "): " + describe(e),
+          e);
+    }
+    return e instanceof RuntimeException re ? re : new IllegalStateException(e);
+  }
 }

@@ -98,14 +98,7 @@ final class ControllerCommand implements Callable<Integer> {
     ServiceLog log =
         new ServiceLog(spec.commandLine().getOut(), "controller " + id, Clock.systemUTC());
     ServiceAdmin adminPort = ServiceAdmin.start("controller", where);
-    adminPort.readiness(() -> Readiness.notReady("opening the store"));
-    MetaSession session;
-    try {
-      session = MetaSession.open(spec);
-    } catch (RuntimeException e) {
-      adminPort.close();
-      throw e;
-    }
+    MetaSession session = adminPort.openStore(spec);
     ControllerConfig config = ControllerConfig.defaults();
     String holder = id + "#" + UUID.randomUUID().toString().substring(0, 8);
     Controller controller =
@@ -252,6 +245,19 @@ final class ControllerCommand implements Callable<Integer> {
   }
 
   /** What a log line says about {@code e}. */
+  /** "a replica of range R from A to B (why)". */
+  private static String replicaMove(ControllerEvent e) {
+    return "a replica of range "
+        + e.rangeId()
+        + " from "
+        + e.node()
+        + " to "
+        + e.target()
+        + " ("
+        + e.detail()
+        + ")";
+  }
+
   static String message(ControllerEvent e) {
     String range = "range " + e.rangeId();
     return switch (e.kind()) {
@@ -259,26 +265,8 @@ final class ControllerCommand implements Callable<Integer> {
       case DEPOSED -> "no longer active (term " + e.epoch() + ")" + because(e.detail());
       case NODE_DEAD -> "marked node " + e.node() + " dead" + because(e.detail());
       case LEASE_MOVED -> "moved the lease of " + range + " from " + e.node() + " to " + e.target();
-      case MOVE_PREPARED ->
-          "moving a replica of "
-              + range
-              + " from "
-              + e.node()
-              + " to "
-              + e.target()
-              + " ("
-              + e.detail()
-              + "): the target copies it";
-      case MOVE_COMMITTED ->
-          "moved a replica of "
-              + range
-              + " from "
-              + e.node()
-              + " to "
-              + e.target()
-              + " ("
-              + e.detail()
-              + ")";
+      case MOVE_PREPARED -> "moving " + replicaMove(e) + ": the target copies it";
+      case MOVE_COMMITTED -> "moved " + replicaMove(e);
       case MOVE_ABORTED ->
           "gave up moving a replica of "
               + range

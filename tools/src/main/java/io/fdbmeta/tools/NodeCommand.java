@@ -114,14 +114,7 @@ final class NodeCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
     ServiceAdmin adminPort = ServiceAdmin.start("node", where);
-    adminPort.readiness(() -> Readiness.notReady("opening the store"));
-    MetaSession session;
-    try {
-      session = MetaSession.open(spec);
-    } catch (RuntimeException e) {
-      adminPort.close();
-      throw e;
-    }
+    MetaSession session = adminPort.openStore(spec);
     adminPort.readiness(() -> Readiness.notReady("registering and loading the route table"));
     StorageNode n;
     try {
@@ -129,13 +122,7 @@ final class NodeCommand implements Callable<Integer> {
     } catch (Exception e) { // Netty's bind failure is a checked exception, thrown unchecked
       adminPort.close();
       session.close();
-      if (BindFailures.isBindFailure(e))
-        throw new CliException(
-            ErrorHandlers.FAILURE,
-            "cannot listen on " + node + " (--listen): " + BindFailures.describe(e),
-            e);
-      if (e instanceof RuntimeException re) throw re;
-      throw new IllegalStateException(e);
+      throw BindFailures.listenFailure(e, node, "--listen");
     }
     ServiceLog log = new ServiceLog(spec.commandLine().getOut(), "node " + id, Clock.systemUTC());
     adminPort.readiness(

@@ -72,15 +72,8 @@ final class RouterCommand implements Callable<Integer> {
     HostPort resp = HostPort.parseOption(spec, "--listen", listen);
     HostPort where = admin.address(spec);
     ServiceAdmin adminPort = ServiceAdmin.start("router", where);
-    adminPort.readiness(() -> Readiness.notReady("opening the store"));
-    MetaSession session;
+    MetaSession session = adminPort.openStore(spec);
     Router router;
-    try {
-      session = MetaSession.open(spec);
-    } catch (RuntimeException e) {
-      adminPort.close();
-      throw e;
-    }
     adminPort.readiness(() -> Readiness.notReady("loading the route table"));
     try {
       router =
@@ -96,13 +89,7 @@ final class RouterCommand implements Callable<Integer> {
     } catch (Exception e) { // Netty's bind failure is a checked exception, thrown unchecked
       adminPort.close();
       session.close();
-      if (BindFailures.isBindFailure(e))
-        throw new CliException(
-            ErrorHandlers.FAILURE,
-            "cannot listen on " + resp + " (--listen): " + BindFailures.describe(e),
-            e);
-      if (e instanceof RuntimeException re) throw re;
-      throw new IllegalStateException(e);
+      throw BindFailures.listenFailure(e, resp, "--listen");
     }
     ServiceLog log =
         new ServiceLog(

@@ -9,6 +9,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
+import picocli.CommandLine.Model.CommandSpec;
 
 /*
  * The admin port every fdbmeta service process has (`--admin HOST:PORT`):
@@ -76,6 +77,20 @@ final class ServiceAdmin implements AutoCloseable {
           e);
     }
     return admin;
+  }
+
+  /**
+   * Opens the store the global options name, saying so on /readyz meanwhile; closes this admin port
+   * if the store cannot be opened.
+   */
+  MetaSession openStore(CommandSpec spec) {
+    readiness(() -> Readiness.notReady("opening the store"));
+    try {
+      return MetaSession.open(spec);
+    } catch (RuntimeException e) {
+      close();
+      throw e;
+    }
   }
 
   /** Where the admin port is bound. */
