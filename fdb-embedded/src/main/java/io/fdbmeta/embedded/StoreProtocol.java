@@ -83,10 +83,12 @@ final class StoreProtocol {
   }
 
   static void encode(StoreMessage m, ByteBuf out) {
-    out.writeInt(HEADER_BYTES + m.payloadSize());
+    int start = out.writerIndex();
+    out.writeInt(0); // the length, set once the frame is written: sizing a commit walks it all
     out.writeByte(m.type().code);
     out.writeInt(m.id());
     m.writePayload(out);
+    out.setInt(start, out.writerIndex() - start - 4);
   }
 
   /**
