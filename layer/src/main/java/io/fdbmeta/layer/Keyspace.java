@@ -34,6 +34,9 @@ import org.jspecify.annotations.Nullable;
  *   ("range_load", rangeId)                -> RangeLoad         load a leaseholder reports for a range
  *                                                               outside the normal band (hot, or small
  *                                                               and cold); cleared when back inside
+ *   ("replica_synced", rangeId, nodeId)    -> (format, incarnation, generation): that node's process
+ *                                                               holds all of the range's data as of
+ *                                                               that descriptor generation
  *   ("schema_version",)                    -> active metadata format
  * </pre>
  *
@@ -59,6 +62,7 @@ public final class Keyspace {
   private final Subspace config;
   private final Subspace ops;
   private final Subspace rangeLoad;
+  private final Subspace replicaSynced;
 
   Keyspace(String cluster, Subspace root) {
     this.cluster = cluster;
@@ -75,6 +79,7 @@ public final class Keyspace {
     this.config = root.get("config");
     this.ops = root.get("ops");
     this.rangeLoad = root.get("range_load");
+    this.replicaSynced = root.get("replica_synced");
   }
 
   /**
@@ -257,6 +262,14 @@ public final class Keyspace {
 
   Range rangeLoads() {
     return rangeLoad.range();
+  }
+
+  byte[] replicaSyncedKey(long rangeId, String nodeId) {
+    return replicaSynced.pack(Tuple.from(rangeId, nodeId));
+  }
+
+  Range replicaSyncedOf(long rangeId) {
+    return replicaSynced.range(Tuple.from(rangeId));
   }
 
   byte[] schemaVersionKey() {

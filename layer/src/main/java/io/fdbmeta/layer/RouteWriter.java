@@ -16,7 +16,9 @@ import org.jspecify.annotations.Nullable;
  * Writes routing state inside a caller's transaction so that every change of a descriptor updates
  * its indexes ({@code range}, {@code range_by_id}, {@code range_by_node}), appends a delta to the
  * changelog and bumps {@code meta_version}, all in the same commit. Every catalog and lease change
- * goes through here, which is what lets a follower trust the changelog to be complete.
+ * goes through here, which is what lets a follower trust the changelog to be complete. It also
+ * clears the {@link ReplicaSyncMarks} of replicas a change removes, so the marks stay as many as
+ * the replicas.
  *
  * <p>Changes are written through a {@link Changes} opened by one call of a layer operation inside
  * its transaction body, and closed when the call has written them all; closing sets {@code
@@ -93,7 +95,10 @@ final class RouteWriter {
           ks.rangeByIdKey(next.rangeId()), Tuple.from(Keyspace.endElement(next.endKey())).pack());
       Set<String> stale = new HashSet<>(previous == null ? Set.of() : previous.replicas());
       stale.removeAll(next.replicas());
-      for (String node : stale) tr.clear(ks.rangeByNodeKey(node, next.rangeId()));
+      for (String node : stale) {
+        tr.clear(ks.rangeByNodeKey(node, next.rangeId()));
+        tr.clear(ks.replicaSyncedKey(next.rangeId(), node));
+      }
       for (String node : next.replicas()) {
         String role = node.equals(next.leaseholder()) ? ROLE_LEASEHOLDER : ROLE_REPLICA;
         tr.set(ks.rangeByNodeKey(node, next.rangeId()), Tuple.from(role).pack());
@@ -110,6 +115,7 @@ final class RouteWriter {
       tr.clear(ks.rangeByIdKey(gone.rangeId()));
       tr.clear(ks.leaseKey(gone.rangeId()));
       for (String node : gone.replicas()) tr.clear(ks.rangeByNodeKey(node, gone.rangeId()));
+      tr.clear(ks.replicaSyncedOf(gone.rangeId()));
       return log(ChangeEvent.remove(gone.rangeId(), gone.endKey()));
     }
 

@@ -119,33 +119,9 @@ public final class LocalCluster implements AutoCloseable {
     placeAndLease();
     awaitServing(options.startTimeout);
     if (options.controller != null) {
-      ControllerConfig config =
-          options
-              .controller
-              .apply(ControllerConfig.builder())
-              .readiness(this::replicasHaveTheirData)
-              .build();
+      ControllerConfig config = options.controller.apply(ControllerConfig.builder()).build();
       controller = Controller.start(db, ks, layer, config, "controller-" + ks.cluster());
     }
-  }
-
-  /*
-   * The controller commits a replica move (target in, source out, one transaction) when its
-   * readiness check says so; the target copies the range's data only after that commit makes it a
-   * replica. Committing at once would let moves in quick succession leave a range whose only
-   * replica with all its data is the leaseholder, and losing that node would lose data. So a move
-   * commits only when every replica the range has on a running node holds its data: at most one
-   * replica of a range copies at a time, and any one node can die without taking the data with
-   * it. The nodes of this JVM answer directly; a real data path would have the nodes report it.
-   */
-  private boolean replicasHaveTheirData(long rangeId, String target, long preparedAt, long now) {
-    RangeDescriptor d = catalog.get(db, rangeId).orElse(null);
-    if (d == null) return true; // merged away: the commit aborts
-    for (String n : d.replicas()) {
-      StorageNode node = runningNode(n);
-      if (node != null && !node.isSynced(rangeId)) return false;
-    }
-    return true;
   }
 
   /**
@@ -536,8 +512,9 @@ public final class LocalCluster implements AutoCloseable {
       }
 
       /**
-       * Runs a controller once the ranges are served (default: none), with these settings; its
-       * readiness check for replica moves is the cluster's own (see replicasHaveTheirData).
+       * Runs a controller once the ranges are served (default: none), with these settings. It
+       * commits a replica move once the range's replicas have marked their copies complete in the
+       * store (ReplicaSyncMarks), as a controller in another process would.
        */
       public Builder controller(UnaryOperator<ControllerConfig.Builder> settings) {
         this.controller = Objects.requireNonNull(settings, "controller");

@@ -12,6 +12,7 @@ import io.fdbmeta.layer.NodeRecord;
 import io.fdbmeta.layer.NodeRegistry;
 import io.fdbmeta.layer.RangeCatalog;
 import io.fdbmeta.layer.RangeDescriptor;
+import io.fdbmeta.layer.ReplicaSyncMarks;
 import io.fdbmeta.layer.route.ChangeFeed;
 import io.fdbmeta.layer.route.RouteFollower;
 import io.fdbmeta.layer.route.RouteSnapshot;
@@ -57,6 +58,7 @@ import org.jspecify.annotations.Nullable;
  *   ReplicaSet / Replica               the ranges this node replicates, from the change feed
  *   Replicator                         leaseholder -> other replicas, before acknowledging
  *   RangeFetcher                       a joining replica copies its range with FETCH
+ *   SyncReporter                       tells the store which replicas hold all their data
  *   LeaseKeeper                        renews and acquires leases (policy in its header)
  *   Heartbeats                         liveness with load
  *   RangeSplitter / LeaseHandover      two-phase split, lease transfer and release
@@ -122,6 +124,7 @@ public final class StorageNode implements AutoCloseable {
   private final RangeSplitter splitter;
   private final LeaseHandover handover;
   private final Heartbeats heartbeats;
+  private final SyncReporter syncReporter;
 
   private volatile @Nullable InetSocketAddress nodeAddress;
   private volatile @Nullable InetSocketAddress respAddress;
@@ -226,6 +229,8 @@ public final class StorageNode implements AutoCloseable {
             },
             layer.clock());
     this.keeper = new LeaseKeeper(me, db, leases, replicas, layer, timer);
+    this.syncReporter =
+        new SyncReporter(me, db, new ReplicaSyncMarks(ks), replicas, timer, () -> incarnation);
     this.fetcher =
         new RangeFetcher(
             me,
@@ -234,7 +239,10 @@ public final class StorageNode implements AutoCloseable {
             timer,
             config.replicationTimeout.toMillis(),
             this::catchUp,
-            keeper::attend,
+            r -> {
+              keeper.attend(r);
+              syncReporter.nudge();
+            },
             () -> -fetchIds.incrementAndGet());
     this.splitter = new RangeSplitter(me, db, catalog, replicas, layer);
     this.handover =
@@ -336,11 +344,13 @@ public final class StorageNode implements AutoCloseable {
           @Override
           public void onChanges(Versionstamp position, List<ChangeEvent> events) {
             replicas.apply(events);
+            syncReporter.nudge();
           }
 
           @Override
           public void onReload(RouteSnapshot snapshot) {
             replicas.reload(snapshot.ranges());
+            syncReporter.nudge();
           }
         });
     return bind(config.port, new NodePortInitializer(config, processor, inFlight, channels))
@@ -370,6 +380,7 @@ public final class StorageNode implements AutoCloseable {
             () -> {
               processor.open(new WriteSequence(incarnation));
               heartbeats.start(config.heartbeatInterval(layer).toMillis());
+              syncReporter.start(config.heartbeatInterval(layer).toMillis());
               keeper.start(config.leaseRenewInterval(layer).toMillis());
               timer.scheduleWithFixedDelay(
                   () -> store.sweepTombstones(layer.now()), 10, 10, TimeUnit.SECONDS);
@@ -618,6 +629,7 @@ public final class StorageNode implements AutoCloseable {
 
   private void stopEverything() {
     heartbeats.stop();
+    syncReporter.stop();
     keeper.stop();
     fetcher.stop();
     follower.close();

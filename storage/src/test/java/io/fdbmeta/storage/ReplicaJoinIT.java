@@ -4,6 +4,7 @@ import static io.fdbmeta.storage.Bytes.b;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fdbmeta.layer.RangeDescriptor;
+import io.fdbmeta.layer.ReplicaSyncMarks;
 import io.fdbmeta.wire.NodeOp;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -22,6 +23,25 @@ class ReplicaJoinIT {
     }
   }
 
+  /**
+   * Waits until the store says every replica of the range holds its data (the marks a controller in
+   * any process reads), checking each time it does that {@code node} really finished its copy.
+   */
+  static void awaitStoredSynced(LocalCluster c, long rangeId, String node)
+      throws InterruptedException {
+    ReplicaSyncMarks marks = new ReplicaSyncMarks(c.keyspace());
+    await(
+        "the store says range " + rangeId + "'s replicas are synced",
+        () -> {
+          boolean stored = marks.replicasSynced(c.database(), rangeId, c.layerConfig().now());
+          if (stored)
+            assertThat(c.node(node).isSynced(rangeId))
+                .as("%s marked before its copy", node)
+                .isTrue();
+          return stored;
+        });
+  }
+
   @Test
   void anAddedReplicaFetchesEverythingAndCanThenLead() throws Exception {
     try (TestClusters t = TestClusters.start("join", o -> o.nodes(4));
@@ -35,8 +55,7 @@ class ReplicaJoinIT {
       RangeDescriptor grown;
       try {
         grown = c.catalog().addReplicaAsync(c.database(), d.rangeId(), "n4", -1).get();
-        StorageNode n4 = c.node("n4");
-        await("n4 synced", () -> n4.isSynced(d.rangeId()));
+        awaitStoredSynced(c, d.rangeId(), "n4");
         Thread.sleep(200);
       } finally {
         w.close();
@@ -69,7 +88,7 @@ class ReplicaJoinIT {
       c.kill(follower);
       StorageNode back = c.restart(follower);
       assertThat(back.incarnation()).isEqualTo(2);
-      await("restarted replica synced", () -> back.isSynced(d.rangeId()));
+      awaitStoredSynced(c, d.rangeId(), follower);
       for (int i = 0; i < 300; i++) assertThat(back.localValue(b("key" + i))).isEqualTo(b("v" + i));
       client.call(NodeOp.SET, new byte[][] {b("after")}, new byte[][] {b("restart")});
       assertThat(back.localValue(b("after"))).isEqualTo(b("restart"));

@@ -15,6 +15,7 @@ import io.fdbmeta.layer.OpRecord;
 import io.fdbmeta.layer.Page;
 import io.fdbmeta.layer.RangeCatalog;
 import io.fdbmeta.layer.RangeLoads;
+import io.fdbmeta.layer.ReplicaSyncMarks;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -67,6 +68,7 @@ public final class Controller implements AutoCloseable {
   private final ControllerElection election;
   private final ControllerActions.Applying actions;
   private final ChangelogTrimmer trimmer;
+  private final ControllerConfig.ReplicaReadiness readiness;
   private final List<Consumer<ControllerEvent>> listeners = new CopyOnWriteArrayList<>();
   private final Map<ControllerEvent.Kind, Long> counts = new EnumMap<>(ControllerEvent.Kind.class);
   private @Nullable Loops loops;
@@ -98,10 +100,9 @@ public final class Controller implements AutoCloseable {
       planner = new SplitMergePlanner(catalog, new RangeLoads(catalog.keyspace()), config);
     }
 
-    void commitReadyMoves(ControllerActions actions, ControllerConfig config, long now) {
-      rebalancer
-          .settling()
-          .committed(moves.commitReady(actions, fleet, config.readiness(), now), now);
+    void commitReadyMoves(
+        ControllerActions actions, ControllerConfig.ReplicaReadiness readiness, long now) {
+      rebalancer.settling().committed(moves.commitReady(actions, fleet, readiness, now), now);
     }
   }
 
@@ -122,6 +123,11 @@ public final class Controller implements AutoCloseable {
     this.actions =
         new ControllerActions.Applying(db, catalog, registry, leases, config, election, this::emit);
     this.trimmer = new ChangelogTrimmer(ks, layer);
+    ReplicaSyncMarks marks = new ReplicaSyncMarks(ks);
+    this.readiness =
+        config.readiness() == ControllerConfig.ReplicaReadiness.STORED
+            ? (rangeId, target, preparedAt, now) -> marks.replicasSynced(db, rangeId, now)
+            : config.readiness();
   }
 
   /**
@@ -195,11 +201,11 @@ public final class Controller implements AutoCloseable {
       lastDetectorKeys = l.detector.keysRead();
       detectorKeys += lastDetectorKeys;
       maxDetectorKeys = Math.max(maxDetectorKeys, lastDetectorKeys);
-      l.commitReadyMoves(actions, config, now);
+      l.commitReadyMoves(actions, readiness, now);
       if (now >= l.nextRebalance) {
         l.nextRebalance = now + config.rebalanceMillis();
         l.rebalancer.cycle(db, now, l.fleet, l.moves, actions);
-        l.commitReadyMoves(actions, config, now);
+        l.commitReadyMoves(actions, readiness, now);
       }
       if (now >= l.nextTrim) {
         l.nextTrim = now + TRIM_INTERVAL_MILLIS;

@@ -35,14 +35,21 @@ public final class ControllerConfig {
   }
 
   /**
-   * Says whether a new replica has its data yet, so a move's second phase may commit. The data path
-   * answers this in production (the target reports the replica caught up); the default says yes at
-   * once, the simulation models copy time.
+   * Says whether a range's replicas have their data, so a move's second phase may commit. The
+   * default, {@link #STORED}, reads the marks storage nodes write ({@link
+   * io.fdbmeta.layer.ReplicaSyncMarks}); the simulation models copy time instead, and tests of the
+   * loops without a data path say yes at once.
    */
   public interface ReplicaReadiness {
     boolean isReady(long rangeId, String targetNode, long preparedAt, long now);
 
     ReplicaReadiness IMMEDIATE = (rangeId, target, preparedAt, now) -> true;
+
+    /** Every replica of the range on a live node has marked its copy complete, in the store. */
+    ReplicaReadiness STORED =
+        (rangeId, target, preparedAt, now) -> {
+          throw new IllegalStateException("the controller answers STORED from its store");
+        };
   }
 
   private final Duration tickInterval;
@@ -267,7 +274,7 @@ public final class ControllerConfig {
     private Duration rebalanceCooldown = Duration.ofMinutes(10);
     private Function<RangeDescriptor, Set<String>> regionPins = d -> Set.of();
     private IdSource ids = IdSource.RANDOM;
-    private ReplicaReadiness readiness = ReplicaReadiness.IMMEDIATE;
+    private ReplicaReadiness readiness = ReplicaReadiness.STORED;
 
     private Builder() {}
 

@@ -5,6 +5,7 @@ import io.fdbmeta.layer.Lease;
 import io.fdbmeta.layer.NodeRecord;
 import io.fdbmeta.layer.NodeRegistry;
 import io.fdbmeta.layer.RangeDescriptor;
+import io.fdbmeta.layer.ReplicaSyncMarks;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,11 +51,38 @@ final class ControlFixture implements AutoCloseable {
     }
   }
 
-  /** Every node but {@code except} heartbeats now. */
+  /**
+   * Every node but {@code except} heartbeats now, and marks every replica it has complete, as a
+   * storage node does once its copy caught up (these nodes copy instantly).
+   */
   void heartbeatAllBut(String... except) {
+    heartbeatWithoutMarksBut(except);
+    markSyncedBut(except);
+  }
+
+  /** Every node but {@code except} heartbeats now; no node marks anything. */
+  void heartbeatWithoutMarksBut(String... except) {
     for (int i = 0; i < nodes.size(); i++) {
       if (List.of(except).contains(nodes.get(i))) continue;
       f.heartbeat(nodes.get(i), incarnations.get(i));
+    }
+  }
+
+  /** Every node but {@code except} marks its replicas complete at their current generation. */
+  void markSyncedBut(String... except) {
+    ReplicaSyncMarks marks = new ReplicaSyncMarks(f.ks);
+    for (RangeDescriptor d : allRanges()) {
+      for (String n : d.replicas()) {
+        if (List.of(except).contains(n)) continue;
+        long incarnation = incarnations.get(nodes.indexOf(n));
+        marks
+            .markAsync(
+                f.db,
+                n,
+                incarnation,
+                List.of(new ReplicaSyncMarks.Mark(d.rangeId(), d.generation())))
+            .join();
+      }
     }
   }
 

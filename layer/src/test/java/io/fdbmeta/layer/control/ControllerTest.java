@@ -105,6 +105,32 @@ class ControllerTest {
   }
 
   @Test
+  void aReplicaMoveCommitsOnlyOnceTheRangesLiveReplicasMarkedTheirCopies() {
+    try (ControlFixture c = new ControlFixture(6)) {
+      Controller ctl = c.controller("ctl");
+      List<ControllerEvent> events = new ArrayList<>();
+      ctl.addListener(events::add);
+      for (int s = 0; s < 15; s++) {
+        c.f.clock.advanceMillis(1_000);
+        c.heartbeatWithoutMarksBut("n0");
+        c.renewLeasesBut("n0");
+        ctl.tick();
+      }
+      assertThat(events)
+          .extracting(ControllerEvent::kind)
+          .contains(ControllerEvent.Kind.NODE_DEAD, ControllerEvent.Kind.MOVE_PREPARED)
+          .doesNotContain(ControllerEvent.Kind.MOVE_COMMITTED);
+
+      c.f.clock.advanceMillis(1_000);
+      c.heartbeatAllBut("n0"); // the live replicas mark their copies
+      ctl.tick();
+      assertThat(events)
+          .extracting(ControllerEvent::kind)
+          .contains(ControllerEvent.Kind.MOVE_COMMITTED);
+    }
+  }
+
+  @Test
   void anUnsatisfiableReplicaIsReportedNotPlaced() {
     try (ControlFixture c = new ControlFixture(6)) {
       // with n0, n3 and n6 (all of zone z0) gone, a dead replica in z0 has nowhere to go
