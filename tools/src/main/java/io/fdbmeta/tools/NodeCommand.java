@@ -125,15 +125,7 @@ final class NodeCommand implements Callable<Integer> {
       throw BindFailures.listenFailure(e, node, "--listen");
     }
     ServiceLog log = new ServiceLog(spec.commandLine().getOut(), "node " + id, Clock.systemUTC());
-    adminPort.readiness(
-        () ->
-            stopping
-                ? Readiness.notReady("handing over its leases")
-                : Readiness.ready(
-                    "serving "
-                        + n.servingRanges().size()
-                        + " ranges, replica of "
-                        + n.replicaRanges().size()));
+    adminPort.readiness(() -> readiness(n));
     adminPort.metrics(text -> metrics(text, n));
     log.info(
         "started: store "
@@ -175,6 +167,20 @@ final class NodeCommand implements Callable<Integer> {
           adminPort.close();
           session.close();
         });
+  }
+
+  /**
+   * Ready once every replica it has holds its data: a rolling restart that waits for /readyz before
+   * stopping the next node never leaves a range whose only complete copies are being restarted.
+   */
+  private Readiness readiness(StorageNode n) {
+    if (stopping) return Readiness.notReady("handing over its leases");
+    List<RangeDescriptor> replicas = n.replicaRanges();
+    long copying = replicas.stream().filter(d -> !n.isSynced(d.rangeId())).count();
+    if (copying > 0)
+      return Readiness.notReady("copying " + copying + " of " + replicas.size() + " replicas");
+    return Readiness.ready(
+        "serving " + n.servingRanges().size() + " ranges, replica of " + replicas.size());
   }
 
   /** Hands every lease the node holds to another replica; a failed one is released by close. */

@@ -19,7 +19,12 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -44,11 +49,13 @@ final class ServiceProcesses implements AutoCloseable {
       Pattern.compile(" INFO node (\\S+): started: .*, listen (\\S+:\\d+), admin (\\S+:\\d+),");
   private static final Pattern ROUTER_STARTED =
       Pattern.compile(" INFO router \\S+: started: .*, listen (\\S+:\\d+), admin (\\S+:\\d+),");
+  private static final Pattern CONTROLLER_STARTED =
+      Pattern.compile(" INFO controller (\\S+): started: .*, admin (\\S+:\\d+),");
   private static final Pattern CONTROLLER_ACTIVE =
       Pattern.compile(" INFO controller (\\S+): became active");
 
   /** A started service process and the addresses it printed. */
-  record Service(String name, FdbmetaProcess process, String listen) {
+  record Service(String name, FdbmetaProcess process, String listen, String admin) {
     InetSocketAddress listenAddress() {
       int colon = listen.lastIndexOf(':');
       return new InetSocketAddress(
@@ -56,8 +63,11 @@ final class ServiceProcesses implements AutoCloseable {
     }
   }
 
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
   private final Path dir;
-  private final ServedStoreProcess store;
+  private ServedStoreProcess store;
   private final List<FdbmetaProcess> started = new ArrayList<>();
   final EventLoopGroup clientLoop = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
 
@@ -79,10 +89,23 @@ final class ServiceProcesses implements AutoCloseable {
     return store.address();
   }
 
+  /**
+   * kill -9 of the store server; {@link #restartStore} brings it back on its directory and port.
+   */
+  void killStore() throws InterruptedException {
+    store.kill();
+  }
+
+  void restartStore() {
+    store = ServedStoreProcess.start(dir.resolve("data"), store.address());
+  }
+
   private FdbmetaProcess start(String name, List<String> args) {
     List<String> all = new ArrayList<>(List.of("--store", store.address()));
     all.addAll(args);
-    FdbmetaProcess p = FdbmetaProcess.start(name, JVM, all, dir.resolve(name + ".log"));
+    Path log = dir.resolve(name + ".log");
+    for (int run = 2; Files.exists(log); run++) log = dir.resolve(name + "-" + run + ".log");
+    FdbmetaProcess p = FdbmetaProcess.start(name, JVM, all, log);
     started.add(p);
     return p;
   }
@@ -96,15 +119,19 @@ final class ServiceProcesses implements AutoCloseable {
   }
 
   static Service awaitNode(String id, FdbmetaProcess p) throws InterruptedException {
-    return new Service(id, p, p.awaitLine(NODE_STARTED, 0, START_TIMEOUT).group(2));
+    FdbmetaProcess.Match m = p.awaitLine(NODE_STARTED, 0, START_TIMEOUT);
+    return new Service(id, p, m.group(2), m.group(3));
   }
 
   FdbmetaProcess startController(String id) {
     return start("controller-" + id, List.of("controller", "--id", id));
   }
 
-  static void awaitActive(FdbmetaProcess controller) throws InterruptedException {
+  /** Waits until the controller is active; its admin address is the one it printed. */
+  static Service awaitActive(FdbmetaProcess controller) throws InterruptedException {
+    FdbmetaProcess.Match m = controller.awaitLine(CONTROLLER_STARTED, 0, START_TIMEOUT);
     controller.awaitLine(CONTROLLER_ACTIVE, 0, START_TIMEOUT);
+    return new Service(m.group(1), controller, "", m.group(2));
   }
 
   FdbmetaProcess startRouter(String name) {
@@ -112,7 +139,8 @@ final class ServiceProcesses implements AutoCloseable {
   }
 
   static Service awaitRouter(String name, FdbmetaProcess p) throws InterruptedException {
-    return new Service(name, p, p.awaitLine(ROUTER_STARTED, 0, START_TIMEOUT).group(1));
+    FdbmetaProcess.Match m = p.awaitLine(ROUTER_STARTED, 0, START_TIMEOUT);
+    return new Service(name, p, m.group(1), m.group(2));
   }
 
   /**
@@ -152,6 +180,57 @@ final class ServiceProcesses implements AutoCloseable {
         placed.add(catalog.get(db, d.rangeId()).orElseThrow());
       }
       return placed;
+    }
+  }
+
+  /** The status and body /readyz of {@code s} answers, e.g. "200 ready: ..." or "503 ...". */
+  static String readyz(Service s) {
+    return get(s, "/readyz");
+  }
+
+  /** The value of an unlabelled series on {@code s}'s /metrics, or -1 if it has none. */
+  static double metric(Service s, String series) {
+    for (String line : get(s, "/metrics").split("\n"))
+      if (line.startsWith(series + " "))
+        return Double.parseDouble(line.substring(series.length() + 1));
+    return -1;
+  }
+
+  private static String get(Service s, String path) {
+    try {
+      HttpResponse<String> r =
+          HTTP.send(
+              HttpRequest.newBuilder(URI.create("http://" + s.admin() + path))
+                  .timeout(Duration.ofSeconds(5))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      return r.statusCode() + " " + r.body().strip();
+    } catch (IOException e) {
+      return "unreachable: " + e;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "interrupted";
+    }
+  }
+
+  /** Waits until {@code s} answers /readyz with 200. */
+  static void awaitReady(Service s, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    String last = readyz(s);
+    while (!last.startsWith("200 ")) {
+      if (System.nanoTime() > deadline)
+        throw new AssertionError(s.name() + " not ready within " + timeout + ": " + last);
+      Thread.sleep(50);
+      last = readyz(s);
+    }
+  }
+
+  /** The cluster's ranges in key order, read from the store. */
+  List<RangeDescriptor> ranges() {
+    try (Database db = EmbeddedFdb.connect(store.address())) {
+      return new RangeCatalog(Keyspace.open(db, "default"), LayerConfig.defaults())
+          .list(db, null, 10_000)
+          .items();
     }
   }
 
