@@ -3,6 +3,7 @@ package io.fdbmeta.layer;
 import com.apple.foundationdb.ReadTransactionContext;
 import com.apple.foundationdb.Transaction;
 import com.apple.foundationdb.TransactionContext;
+import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -380,7 +381,9 @@ public final class LeaseManager {
     if (now > s.node.livenessExpiresAt() + config.maxClockOffsetMillis()) {
       throw new MetaException(
           MetaException.Code.NOT_ALLOWED,
-          "node's liveness expired at " + s.node.livenessExpiresAt() + "; it must heartbeat first",
+          "node's liveness expired at "
+              + Instant.ofEpochMilli(s.node.livenessExpiresAt())
+              + "; it must heartbeat first",
           rangeId,
           nodeId,
           null,

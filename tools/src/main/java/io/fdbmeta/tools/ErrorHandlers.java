@@ -28,6 +28,7 @@ final class ErrorHandlers {
     if (helpExit != null) return helpExit;
     CommandSpec last = lastSubcommand(parseResult).commandSpec();
     Main.storeOptions(last).validate(last);
+    if (((Main) last.root().userObject()).json) JsonOption.of(last).json = true;
     return new CommandLine.RunLast().execute(parseResult);
   }
 

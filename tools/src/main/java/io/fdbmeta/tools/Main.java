@@ -8,6 +8,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
@@ -38,6 +39,13 @@ import picocli.CommandLine.Spec;
     })
 public final class Main implements Callable<Integer> {
   @Mixin StoreOptions store = new StoreOptions();
+
+  @Option(
+      names = "--json",
+      description =
+          "Print one JSON object (one line) instead of text, for the commands that can; also"
+              + " accepted after the command name.")
+  boolean json;
 
   @Spec CommandSpec spec;
 

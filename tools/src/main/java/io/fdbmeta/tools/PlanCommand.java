@@ -5,6 +5,7 @@ import io.fdbmeta.layer.control.Controller;
 import io.fdbmeta.layer.control.ControllerConfig;
 import io.fdbmeta.layer.control.ControllerPlan;
 import java.io.PrintWriter;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -52,7 +53,7 @@ final class PlanCommand implements Callable<Integer> {
           .append(" (incarnation ")
           .append(d.incarnation())
           .append(", liveness expired at ")
-          .append(d.livenessExpiredAt())
+          .append(Instant.ofEpochMilli(d.livenessExpiredAt()))
           .append(")\n");
     for (ControllerPlan.LeaseMove m : p.leaseMoves())
       sb.append("move lease  range ")

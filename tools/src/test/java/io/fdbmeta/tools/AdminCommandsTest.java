@@ -2,6 +2,7 @@ package io.fdbmeta.tools;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fdbmeta.layer.control.ControllerPlan;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -339,6 +340,32 @@ class AdminCommandsTest {
         .containsKeys("oldest", "newest");
     assertThat(ok("status").out())
         .contains("ranges:", "2", "meta_version:", "changelog:", "4 entries");
+  }
+
+  @Test
+  void jsonBeforeTheCommandNameAppliesToCommandsThatHaveIt() {
+    ok("init");
+    assertThat(json(ok("--json", "status"))).containsEntry("initialised", true);
+    Cli noJson = fdbmeta("--json", "demo", "--duration", "1s");
+    assertThat(noJson.exitCode()).isEqualTo(2);
+    assertThat(noJson.err())
+        .isEqualTo(
+            "fdbmeta demo: --json: this command prints no JSON (see 'fdbmeta demo --help')\n");
+  }
+
+  @Test
+  void planSaysWhenALivenessExpiredAsATime() {
+    ControllerPlan p =
+        new ControllerPlan(
+            List.of(new ControllerPlan.DeadNode("n1", 3, 1_796_597_260_283L)),
+            List.of(),
+            List.of(),
+            List.of(),
+            List.of(),
+            List.of());
+    assertThat(PlanCommand.text(p))
+        .isEqualTo(
+            "mark dead   n1 (incarnation 3, liveness expired at 2026-12-06T22:47:40.283Z)\n");
   }
 
   @Test

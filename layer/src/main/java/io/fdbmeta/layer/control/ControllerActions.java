@@ -12,6 +12,7 @@ import io.fdbmeta.layer.OpRecord;
 import io.fdbmeta.layer.RangeCatalog;
 import io.fdbmeta.layer.RangeDescriptor;
 import io.fdbmeta.layer.RangeLoads;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -125,7 +126,7 @@ interface ControllerActions {
             node.nodeId(),
             null,
             "liveness expired at "
-                + node.livenessExpiresAt()
+                + Instant.ofEpochMilli(node.livenessExpiresAt())
                 + ", incarnation "
                 + node.incarnation());
       return ok;

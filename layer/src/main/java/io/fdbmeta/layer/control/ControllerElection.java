@@ -7,6 +7,7 @@ import io.fdbmeta.layer.LayerConfig;
 import io.fdbmeta.layer.Lease;
 import io.fdbmeta.layer.LeaseManager;
 import io.fdbmeta.layer.MetaException;
+import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
@@ -128,9 +129,9 @@ public final class ControllerElection {
                             "controller term at epoch "
                                 + believed.epoch()
                                 + " expired at "
-                                + current.get().expiresAt()
+                                + Instant.ofEpochMilli(current.get().expiresAt())
                                 + ", now is "
-                                + now);
+                                + Instant.ofEpochMilli(now));
                       }
                       return body.apply(tr);
                     }));
