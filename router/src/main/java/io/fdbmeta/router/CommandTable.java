@@ -881,10 +881,11 @@ final class CommandTable {
     Resp.integer(out, e.step);
     statusSet(out, e.acl, resp3);
     Resp.setHeader(out, e.tips.length, resp3);
-    for (String t : e.tips) Resp.simple(out, t);
-    Resp.arrayHeader(out, e.specs.length);
+    for (String t : e.tips) Resp.bulkText(out, t);
+    // key specs and subcommands are sets in RESP3, as redis-server 7.0 sends them
+    Resp.setHeader(out, e.specs.length, resp3);
     for (KeySpec s : e.specs) writeSpec(out, s, resp3);
-    Resp.arrayHeader(out, e.subcommands.size());
+    Resp.setHeader(out, e.subcommands.size(), resp3);
     for (Entry sub : e.subcommands.values()) writeInfo(out, sub, resp3);
   }
 

@@ -45,6 +45,8 @@ final class ConnectionCommands {
     String error =
         switch (r.command()) {
           case PING -> {
+            // arity -1 in the table, as in Redis, which checks for at most one argument itself
+            if (a.length > 2) yield io.fdbmeta.wire.RespParser.wrongArity("ping");
             if (a.length == 1) Resp.simple(b, "PONG");
             else Resp.bulk(b, a[1]);
             yield null;

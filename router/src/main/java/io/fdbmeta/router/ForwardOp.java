@@ -19,6 +19,8 @@ import org.jspecify.annotations.Nullable;
  */
 /** A keyed command passed on as it is to one range's leaseholder. On the event loop. */
 final class ForwardOp extends Op {
+  private static final byte[][] NO_VALUES = new byte[0][];
+
   private final ClientSession s;
   private final ClientState client;
   private final RespRequest.Forward f;
@@ -110,8 +112,8 @@ final class ForwardOp extends Op {
           range.generation,
           range.epoch,
           client.proto,
-          f.keys(),
-          f.args());
+          f.args(),
+          NO_VALUES);
     }
 
     @Override

@@ -173,7 +173,7 @@ final class RequestProcessor {
           // commands come here), so every one gets Redis's own text for an unknown command.
           return done(
               NodeReply.failure(
-                  req.id(), ReplyStatus.REFUSED, RespParser.unknownCommand(req.values())));
+                  req.id(), ReplyStatus.REFUSED, RespParser.unknownCommand(req.keys())));
         default:
           return done(NodeReply.failure(req.id(), ReplyStatus.ERROR, "unsupported op " + req.op()));
       }
@@ -210,10 +210,8 @@ final class RequestProcessor {
         if (keys != 2) return "needs a token and a node id";
         return null;
       case COMMAND:
-        if (keys == 0 || req.values().length == 0) return "needs its keys and the command";
-        for (byte[] v : req.values()) {
-          if (v == null) return "the command's arguments must not be null";
-        }
+        if (keys < 2) return "needs the command, its name first";
+        if (req.values().length != 0) return "takes no values";
         return null;
       case SCAN:
       case FETCH:
