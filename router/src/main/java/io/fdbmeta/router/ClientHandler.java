@@ -46,8 +46,11 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         new ReplyQueue(
             ctx, svc.metrics, svc.config.maxInFlightPerConnection(), r -> commands.start(r));
     EventLoop loop = ctx.channel().eventLoop();
+    ClientState client =
+        new ClientState(svc.clientIds.incrementAndGet(), ctx.channel(), Services.nanoTime(loop));
     commands =
-        new Commands(new ClientSession(svc, loop, svc.upstreams.apply(loop), replies, ctx.alloc()));
+        new Commands(
+            new ClientSession(svc, loop, svc.upstreams.apply(loop), replies, ctx.alloc(), client));
   }
 
   @Override
@@ -58,7 +61,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    if (msg instanceof RespCommand c) replies.offer(svc.parser.parse(c));
+    if (msg instanceof RespCommand c) replies.offer(svc.commands.parse(c));
     else if (msg instanceof RespProtocolError) replies.offer(msg);
     else ReferenceCountUtil.release(msg);
   }

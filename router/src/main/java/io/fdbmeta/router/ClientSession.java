@@ -18,22 +18,35 @@ final class ClientSession {
   final ReplyQueue replies;
   final ByteBufAllocator alloc;
 
+  /** The connection's Redis state: id, protocol, name. */
+  final ClientState client;
+
   /** A command's budget from decode to reply. */
   final long timeoutNanos;
 
   ClientSession(
-      Services svc, EventLoop loop, Upstream upstream, ReplyQueue replies, ByteBufAllocator alloc) {
+      Services svc,
+      EventLoop loop,
+      Upstream upstream,
+      ReplyQueue replies,
+      ByteBufAllocator alloc,
+      ClientState client) {
     this.svc = svc;
     this.metrics = svc.metrics;
     this.loop = loop;
     this.upstream = upstream;
     this.replies = replies;
     this.alloc = alloc;
+    this.client = client;
     this.timeoutNanos = svc.config.requestTimeout().toNanos();
   }
 
   long now() {
     return Services.nanoTime(loop);
+  }
+
+  boolean resp3() {
+    return client.proto == 3;
   }
 
   ByteBuf error(String text) {

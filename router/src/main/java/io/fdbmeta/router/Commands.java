@@ -9,17 +9,19 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * Starts one connection's checked requests: keyed commands become a {@link KeysOp}, RANGE a {@link
- * ScanOp}, the rest are answered at once through the {@link ReplyQueue}. On the event loop.
+ * Starts one connection's checked requests: the split commands become a {@link KeysOp}, RANGE a
+ * {@link ScanOp}, commands passed on as they are a {@link ForwardOp}, connection commands are
+ * answered at once by {@link ConnectionCommands} through the {@link ReplyQueue}. On the event loop.
  */
 final class Commands {
-  private static final byte[] PONG = "+PONG\r\n".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] EMPTY_ARRAY = "*0\r\n".getBytes(StandardCharsets.US_ASCII);
 
   private final ClientSession s;
+  private final ConnectionCommands connection;
 
   Commands(ClientSession s) {
     this.s = s;
+    this.connection = new ConnectionCommands(s, s.client);
   }
 
   void start(RespRequest r) {
@@ -32,7 +34,11 @@ final class Commands {
           .start();
     } else if (r instanceof RespRequest.Keys k) {
       NodeOp op =
-          cmd == Command.DEL ? NodeOp.DEL : cmd == Command.EXISTS ? NodeOp.EXISTS : NodeOp.GET;
+          switch (cmd) {
+            case DEL, UNLINK -> NodeOp.DEL;
+            case EXISTS, TOUCH -> NodeOp.EXISTS;
+            default -> NodeOp.GET;
+          };
       new KeysOp(s, cmd, start, op, k.keys(), null).start();
     } else if (r instanceof RespRequest.MSet m) {
       new KeysOp(s, cmd, start, NodeOp.SET, m.keys(), m.values()).start();
@@ -40,31 +46,14 @@ final class Commands {
       if (g.to().length > 0 && Arrays.compareUnsigned(g.from(), g.to()) >= 0)
         s.replies.reply(cmd, start, bytes(EMPTY_ARRAY), false);
       else new ScanOp(s, start, g.from(), g.to(), g.limit()).start();
-    } else if (r instanceof RespRequest.Local l) {
-      local(l, start);
+    } else if (r instanceof RespRequest.Connection c) {
+      connection.answer(c, start);
+    } else if (r instanceof RespRequest.Forward f) {
+      new ForwardOp(s, s.client, f, start).start();
     } else if (r instanceof RespRequest.Invalid bad) {
       s.metrics.clientError();
       s.replies.reply(cmd, start, s.error(bad.error()), false);
     }
-  }
-
-  private void local(RespRequest.Local l, long start) {
-    Command cmd = l.command();
-    byte[] m = l.message();
-    ByteBuf reply =
-        switch (cmd) {
-          case PING -> m == null ? bytes(PONG) : bulk(m);
-          case ECHO -> bulk(m);
-          case QUIT, SELECT -> ok();
-          case INFO ->
-              bulk(
-                  s.svc
-                      .info
-                      .apply(m == null ? "" : new String(m, StandardCharsets.UTF_8))
-                      .getBytes(StandardCharsets.UTF_8));
-          default -> bytes(EMPTY_ARRAY); // COMMAND
-        };
-    s.replies.reply(cmd, start, reply, cmd == Command.QUIT);
   }
 
   private ByteBuf ok() {

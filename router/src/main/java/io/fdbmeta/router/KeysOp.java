@@ -193,10 +193,10 @@ final class KeysOp extends Op {
     } else {
       b = s.alloc.ioBuffer();
       switch (cmd) {
-        case GET -> Resp.bulk(b, got[0]);
+        case GET -> Resp.bulk(b, got[0], s.resp3());
         case MGET -> {
           Resp.arrayHeader(b, got.length);
-          for (byte[] v : got) Resp.bulk(b, v);
+          for (byte[] v : got) Resp.bulk(b, v, s.resp3());
         }
         case SET, MSET -> Resp.ok(b);
         default -> Resp.integer(b, count);

@@ -184,11 +184,13 @@ final class ReplyQueue {
     if (msg instanceof RespRequest.Get g) return gate.readMustWait(g.key());
     if (msg instanceof RespRequest.Set s) return gate.writeMustWait(s.key());
     if (msg instanceof RespRequest.Keys k)
-      return k.command() == Command.DEL
+      return k.command() == Command.DEL || k.command() == Command.UNLINK
           ? gate.writeMustWait(k.keys())
           : gate.readMustWait(k.keys());
     if (msg instanceof RespRequest.MSet m) return gate.writeMustWait(m.keys());
     if (msg instanceof RespRequest.Range r) return gate.walkMustWait(r.from(), r.to());
+    if (msg instanceof RespRequest.Forward f)
+      return f.writes() ? gate.writeMustWait(f.keys()) : gate.readMustWait(f.keys());
     return false;
   }
 

@@ -44,6 +44,16 @@ abstract class Routed implements Upstream.Call {
 
   abstract void answered(NodeReply reply);
 
+  /**
+   * The node refused the client's command as it was sent (REFUSED: the message is the RESP error to
+   * relay); only commands passed on as they are ({@link ForwardOp}) get it.
+   */
+  void refused(NodeReply reply) {
+    failed(
+        UpstreamFailure.NODE_ERROR,
+        reply.message() == null ? reply.status().name() : reply.message());
+  }
+
   /** Whether a send that may have reached the node can be sent again safely. */
   abstract boolean idempotent();
 
@@ -90,6 +100,7 @@ abstract class Routed implements Upstream.Call {
   public void onReply(NodeReply reply) {
     switch (reply.status()) {
       case OK, NOT_FOUND -> answered(reply);
+      case REFUSED -> refused(reply);
       case WRONG_RANGE, STALE_EPOCH, NOT_LEASEHOLDER -> {
         s.metrics.redirect(reply.status());
         boolean moved = false;

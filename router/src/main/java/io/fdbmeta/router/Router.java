@@ -56,6 +56,7 @@ public final class Router implements AutoCloseable {
   private final @Nullable AdminServer admin;
   private volatile boolean serving;
   private volatile boolean closed;
+  private final long startedNanos = System.nanoTime();
 
   private Router(RouterConfig config, Database db, Keyspace ks) {
     this.config = config;
@@ -244,38 +245,87 @@ public final class Router implements AutoCloseable {
     return limiter.open();
   }
 
-  /** The text of the INFO command. */
-  public String info(String section) {
-    RouteCache.Stats s = cache.stats();
-    ChangeFeed.Metrics f = sync.feed().metrics();
-    StringBuilder sb = new StringBuilder(512);
-    sb.append("# Router\r\n");
-    sb.append("requests:").append(metrics.requests()).append("\r\n");
-    sb.append("errors:").append(metrics.failures()).append("\r\n");
-    sb.append("protocol_errors:").append(metrics.protocolErrors()).append("\r\n");
-    sb.append("client_errors:").append(metrics.clientErrors()).append("\r\n");
-    sb.append("redirects:").append(metrics.redirects()).append("\r\n");
-    sb.append("retries:").append(metrics.retries()).append("\r\n");
-    sb.append("coalesced_gets:").append(metrics.coalescedGets()).append("\r\n");
-    sb.append("connected_clients:").append(limiter.open()).append("\r\n");
-    sb.append("rejected_connections:").append(metrics.rejectedConnections()).append("\r\n");
-    sb.append("get_p50_micros_max:")
-        .append(metrics.latency(Command.GET).quantileMicrosUpperBound(0.5))
-        .append("\r\n");
-    sb.append("get_p99_micros_max:")
-        .append(metrics.latency(Command.GET).quantileMicrosUpperBound(0.99))
-        .append("\r\n");
-    sb.append("# Routes\r\n");
-    sb.append("route_cache_ranges:").append(s.size()).append("\r\n");
-    sb.append("route_cache_bytes:").append(s.weight()).append("\r\n");
-    sb.append("route_cache_max_bytes:").append(s.maxWeight()).append("\r\n");
-    sb.append("route_cache_loads:").append(s.loads()).append("\r\n");
-    sb.append("route_cache_evictions:").append(s.evictions()).append("\r\n");
-    sb.append("route_cache_redirects_applied:").append(s.offersApplied()).append("\r\n");
-    sb.append("route_feed_commits:").append(f.commits()).append("\r\n");
-    sb.append("route_feed_resets:").append(f.resets()).append("\r\n");
-    sb.append("route_lag_versions:").append(lagVersions()).append("\r\n");
+  /**
+   * The text of the INFO command: {@code sections} is INFO's arguments joined by spaces (empty,
+   * {@code default}, {@code all} or {@code everything}: every section), section names in any case;
+   * Redis's server, clients, stats and keyspace, then the router's own (router, routes). An unknown
+   * section adds nothing, as in Redis.
+   */
+  public String info(String sections) {
+    java.util.Set<String> want = new java.util.HashSet<>();
+    for (String w : sections.trim().toLowerCase(java.util.Locale.ROOT).split("\\s+"))
+      if (!w.isEmpty()) want.add(w);
+    boolean all =
+        want.isEmpty()
+            || want.contains("all")
+            || want.contains("default")
+            || want.contains("everything");
+    StringBuilder sb = new StringBuilder(1024);
+    if (all || want.contains("server")) {
+      section(sb, "Server");
+      line(sb, "redis_version", ConnectionCommands.REDIS_VERSION);
+      line(sb, "redis_mode", "standalone");
+      line(sb, "fdbmeta_role", "router");
+      line(sb, "process_id", ProcessHandle.current().pid());
+      line(sb, "tcp_port", address().getPort());
+      long up =
+          java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startedNanos);
+      line(sb, "uptime_in_seconds", up);
+      line(sb, "uptime_in_days", up / 86_400);
+    }
+    if (all || want.contains("clients")) {
+      section(sb, "Clients");
+      line(sb, "connected_clients", limiter.open());
+      line(sb, "rejected_connections", metrics.rejectedConnections());
+    }
+    if (all || want.contains("stats")) {
+      section(sb, "Stats");
+      line(sb, "total_commands_processed", metrics.requests());
+      line(sb, "total_error_replies", metrics.failures() + metrics.clientErrors());
+    }
+    if (all || want.contains("keyspace")) {
+      // the keys live on the storage nodes; DBSIZE across ranges is a later slice
+      section(sb, "Keyspace");
+    }
+    if (all || want.contains("router")) {
+      section(sb, "Router");
+      line(sb, "requests", metrics.requests());
+      line(sb, "errors", metrics.failures());
+      line(sb, "protocol_errors", metrics.protocolErrors());
+      line(sb, "client_errors", metrics.clientErrors());
+      line(sb, "redirects", metrics.redirects());
+      line(sb, "retries", metrics.retries());
+      line(sb, "coalesced_gets", metrics.coalescedGets());
+      line(sb, "connected_clients", limiter.open());
+      line(sb, "rejected_connections", metrics.rejectedConnections());
+      line(sb, "get_p50_micros_max", metrics.latency(Command.GET).quantileMicrosUpperBound(0.5));
+      line(sb, "get_p99_micros_max", metrics.latency(Command.GET).quantileMicrosUpperBound(0.99));
+    }
+    if (all || want.contains("routes")) {
+      RouteCache.Stats s = cache.stats();
+      ChangeFeed.Metrics f = sync.feed().metrics();
+      section(sb, "Routes");
+      line(sb, "route_cache_ranges", s.size());
+      line(sb, "route_cache_bytes", s.weight());
+      line(sb, "route_cache_max_bytes", s.maxWeight());
+      line(sb, "route_cache_loads", s.loads());
+      line(sb, "route_cache_evictions", s.evictions());
+      line(sb, "route_cache_redirects_applied", s.offersApplied());
+      line(sb, "route_feed_commits", f.commits());
+      line(sb, "route_feed_resets", f.resets());
+      line(sb, "route_lag_versions", lagVersions());
+    }
     return sb.toString();
+  }
+
+  /** A section header, after a blank line if one came before (Redis's layout). */
+  private static void section(StringBuilder sb, String name) {
+    if (sb.length() > 0) sb.append("\r\n");
+    sb.append("# ").append(name).append("\r\n");
+  }
+
+  private static void line(StringBuilder sb, String name, Object value) {
+    sb.append(name).append(':').append(value).append("\r\n");
   }
 
   /**

@@ -8,6 +8,7 @@ import io.netty.util.concurrent.AbstractScheduledEventExecutor;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.EnumSet;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 /** What the request path shares: one per router, read by every client connection. */
@@ -21,6 +22,12 @@ final class Services {
 
   /** Checks each decoded command against what the router serves. */
   final RespParser parser;
+
+  /** Checks each decoded command against the router's command table, then {@link #parser}. */
+  final RouterParser commands;
+
+  /** Ids of client connections (CLIENT ID, HELLO), from 1. */
+  final AtomicLong clientIds = new AtomicLong();
 
   /** What the incomplete commands of all client connections may hold together. */
   final RespDecoder.Budget incompleteBytes;
@@ -43,6 +50,7 @@ final class Services {
             EnumSet.complementOf(EnumSet.of(Command.UNKNOWN)),
             config.rangeDefaultLimit(),
             config.rangeMaxLimit());
+    this.commands = new RouterParser(parser);
     this.incompleteBytes = new RespDecoder.Budget(config.incompleteBytesTotal());
   }
 

@@ -26,17 +26,22 @@
  *       {@code end} means "to the end of the keyspace". The walk goes range by range; to read
  *       further, call again with {@code start} set to the last key returned followed by a zero
  *       byte. Each range's part is read at that range's leaseholder; the whole is not one snapshot.
- *   <li>{@code PING [message]}, {@code ECHO message}, {@code QUIT}, {@code SELECT 0}, {@code
- *       COMMAND} (an empty list, for clients that ask on connect).
- *   <li>{@code INFO}: router statistics as {@code name:value} lines (requests, errors, redirects,
- *       route cache size and lag).
+ *   <li>Connection commands, answered by the router ({@code ConnectionCommands}): {@code HELLO
+ *       [2|3] [AUTH user pass] [SETNAME name]} (RESP3 replies once negotiated), {@code CLIENT
+ *       ID|GETNAME|SETNAME|SETINFO|INFO}, {@code COMMAND [COUNT|INFO|DOCS]} from the command table,
+ *       {@code PING}, {@code ECHO}, {@code QUIT}, {@code SELECT 0}, {@code RESET}, {@code INFO
+ *       [section...]} (server, clients, stats, keyspace, router, routes).
+ *   <li>Other commands of the command table ({@code CommandTable}) by their key positions: a
+ *       single-key command is passed on as it is to its key's leaseholder, which serves it or
+ *       answers Redis's unknown-command error; an atomic multi-key one (MSETNX, RENAME) only if all
+ *       its keys lie in one range, else {@code -CROSSRANGE}.
  * </ul>
  *
- * Errors: unknown commands and wrong arguments get {@code -ERR ...} (the texts of {@link
- * io.fdbmeta.wire.RespParser}, the same as a storage node's own RESP port) and the connection stays
- * open. Malformed RESP gets {@code -ERR Protocol error: ...} after the replies of the commands
- * before it, then the connection closes; so does a command still arriving that holds more memory
- * than its connection or all connections together may hold ({@link
+ * Errors: unknown commands and wrong arguments get Redis 7's {@code -ERR ...} texts ({@code
+ * RouterParser} checks the command table first) and the connection stays open. Malformed RESP gets
+ * {@code -ERR Protocol error: ...} after the replies of the commands before it, then the connection
+ * closes; so does a command still arriving that holds more memory than its connection or all
+ * connections together may hold ({@link
  * io.fdbmeta.router.RouterConfig.Builder#incompleteCommandBytes}). Routing failures get the error
  * of an {@link io.fdbmeta.router.UpstreamFailure} ({@code -TRYAGAIN}, {@code -TIMEOUT}, {@code
  * -BUSY}, ...).
@@ -62,8 +67,9 @@
  * <p>A client connection ({@code RouterChannelInitializer} names its pipeline's steps), inside:
  *
  * <ul>
- *   <li>{@code ClientHandler}: channel glue only; parses each decoded command with the router's
- *       {@link io.fdbmeta.wire.RespParser} and hands it to the reply queue.
+ *   <li>{@code ClientHandler}: channel glue only; checks each decoded command with {@code
+ *       RouterParser} (the {@code CommandTable}, then {@link io.fdbmeta.wire.RespParser} for the
+ *       typed ones) and hands it to the reply queue.
  *   <li>{@code ReplyQueue}: replies in command order, the order-of-effects gate ({@code KeyGate}: a
  *       command touching a key an unanswered earlier one writes, or writing one it touches, waits;
  *       cost proportional to the keys involved), and backpressure for every reply path.
@@ -72,7 +78,9 @@
  *       or an answer at once; each is an {@code Op}, a slot in the reply order.
  *   <li>{@code Routed}: one node request of an op, sent to the range's leaseholder through the
  *       loop's {@code Upstream}, with redirects, backoff and retries within the command's budget.
- *   <li>{@code ClientSession}: what a connection's ops share (services, loop, upstream, queue).
+ *   <li>{@code ForwardOp}: a command passed on as it is (node op COMMAND) to one range.
+ *   <li>{@code ClientSession}: what a connection's ops share (services, loop, upstream, queue, the
+ *       connection's {@code ClientState}: id, protocol, name).
  * </ul>
  */
 @NullMarked

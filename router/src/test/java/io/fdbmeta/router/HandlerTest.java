@@ -67,7 +67,7 @@ class HandlerTest {
             "*1\r\n$4\r\nPING\r\n*2\r\n$4\r\necho\r\n$3\r\na\0b\r\n*2\r\n$5\r\nFLUSH\r\n$1\r\nx\r\nPING hi\r\n*1\r\n$3\r\nGET\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n"));
     assertThat(out(ch))
         .isEqualTo(
-            "+PONG\r\n$3\r\na\0b\r\n-ERR unknown command 'FLUSH'\r\n$2\r\nhi\r\n-ERR wrong number of arguments for 'get' command\r\n+OK\r\n");
+            "+PONG\r\n$3\r\na\0b\r\n-ERR unknown command 'FLUSH', with args beginning with: 'x' \r\n$2\r\nhi\r\n-ERR wrong number of arguments for 'get' command\r\n+OK\r\n");
     assertThat(metrics.clientErrors()).isEqualTo(2);
     assertThat(metrics.requests(Command.PING)).isEqualTo(2);
     assertThat(ch.isOpen()).isTrue();

@@ -7,6 +7,7 @@ import io.fdbmeta.wire.NodeOp;
 import io.fdbmeta.wire.NodeReply;
 import io.fdbmeta.wire.NodeRequest;
 import io.fdbmeta.wire.ReplyStatus;
+import io.fdbmeta.wire.RespParser;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -167,6 +168,12 @@ final class RequestProcessor {
           return hello(req, session);
         case VOUCH:
           return done(vouch(req));
+        case COMMAND:
+          // A client command the router passes on as it is: none is served yet (issue 19's string
+          // commands come here), so every one gets Redis's own text for an unknown command.
+          return done(
+              NodeReply.failure(
+                  req.id(), ReplyStatus.REFUSED, RespParser.unknownCommand(req.keys())));
         default:
           return done(NodeReply.failure(req.id(), ReplyStatus.ERROR, "unsupported op " + req.op()));
       }
@@ -201,6 +208,10 @@ final class RequestProcessor {
         return null;
       case VOUCH:
         if (keys != 2) return "needs a token and a node id";
+        return null;
+      case COMMAND:
+        if (keys < 2) return "needs the command, its name first";
+        if (req.values().length != 0) return "takes no values";
         return null;
       case SCAN:
       case FETCH:

@@ -17,6 +17,16 @@ public enum Command {
   INFO,
   SELECT,
   COMMAND,
+  HELLO,
+  CLIENT,
+  RESET,
+  UNLINK,
+  TOUCH,
+  /**
+   * A command the router's command table knows and routes by its keys without understanding it (the
+   * storage node decides whether it serves it); never returned by {@link #of}.
+   */
+  OTHER,
   /** Anything else: answered with an error. */
   UNKNOWN;
 
@@ -28,7 +38,7 @@ public enum Command {
   /** The command named by {@code name} (ASCII, any case), or UNKNOWN; allocates nothing. */
   public static Command of(byte[] name) {
     for (Command c : ALL) {
-      if (c != UNKNOWN && matches(c.name(), name)) return c;
+      if (c != UNKNOWN && c != OTHER && matches(c.name(), name)) return c;
     }
     return UNKNOWN;
   }

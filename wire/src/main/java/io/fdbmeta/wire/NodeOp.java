@@ -23,6 +23,14 @@ public enum NodeOp {
    */
   SCAN(5),
   /**
+   * A client command passed on as it is (the router knows its key positions, not its meaning):
+   * {@code keys} = the whole command, the name first, whose key arguments all lie in the request's
+   * range; no values; {@code limit} = the client's protocol (2 or 3). Reply OK with values[0] = the
+   * RESP reply to relay as it is, or REFUSED with the RESP error text (a command the node does not
+   * serve gets Redis's "unknown command" text).
+   */
+  COMMAND(6),
+  /**
    * Leader to follower: apply {@code keys}/{@code values} (null value: delete) at a sequence
    * number; reply number = the follower's applied sequence.
    */

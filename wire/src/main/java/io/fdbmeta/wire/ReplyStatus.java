@@ -22,7 +22,13 @@ public enum ReplyStatus {
   /** Try again later (queue full, range being handed over). */
   OVERLOADED(5, false),
   /** The request failed; the message says why. */
-  ERROR(6, false);
+  ERROR(6, false),
+  /**
+   * The client's command is refused as it was sent (not served, wrong arguments, wrong type): the
+   * message is the RESP error text to relay to the client, such as {@code ERR unknown command ...}.
+   * Not a failure of the node or the route.
+   */
+  REFUSED(7, false);
 
   private static final ReplyStatus[] BY_CODE = values();
 

@@ -56,7 +56,7 @@ public final class RespParser {
               cmd, "ERR syntax error: SET takes a key and a value (no options)");
         yield new RespRequest.Set(c.arg(1), c.arg(2));
       }
-      case DEL, EXISTS, MGET ->
+      case DEL, EXISTS, MGET, UNLINK, TOUCH ->
           n < 1
               ? wrongArgs(cmd)
               : new RespRequest.Keys(cmd, Arrays.copyOfRange(c.args(), 1, n + 1));
@@ -73,7 +73,7 @@ public final class RespParser {
         yield new RespRequest.Local(cmd, null);
       }
       case INFO -> n <= 1 ? new RespRequest.Local(cmd, n == 1 ? c.arg(1) : null) : wrongArgs(cmd);
-      case UNKNOWN -> unknown(c);
+      case HELLO, CLIENT, RESET, OTHER, UNKNOWN -> unknown(c);
     };
   }
 
@@ -111,13 +111,44 @@ public final class RespParser {
   }
 
   private static RespRequest wrongArgs(Command cmd) {
-    return new RespRequest.Invalid(
-        cmd, "ERR wrong number of arguments for '" + cmd.tag + "' command");
+    return new RespRequest.Invalid(cmd, wrongArity(cmd.tag));
   }
 
   private static RespRequest unknown(RespCommand c) {
     return new RespRequest.Invalid(
         Command.UNKNOWN, "ERR unknown command '" + printable(c.arg(0)) + "'");
+  }
+
+  /**
+   * Redis 7's text for a command it does not know: {@code ERR unknown command 'name', with args
+   * beginning with: 'a' 'b' }, the name cut at 128 bytes and the quoted arguments at about 128.
+   */
+  public static String unknownCommand(byte[][] args) {
+    StringBuilder sb = new StringBuilder("ERR unknown command '");
+    sb.append(text(args[0], 128)).append("', with args beginning with: ");
+    int start = sb.length();
+    for (int i = 1; i < args.length && sb.length() - start < 128; i++)
+      sb.append('\'').append(text(args[i], 128 - (sb.length() - start))).append("' ");
+    return sb.toString();
+  }
+
+  /** Redis 7's text for a wrong number of arguments; {@code name}: the command's full name. */
+  public static String wrongArity(String name) {
+    return "ERR wrong number of arguments for '" + name + "' command";
+  }
+
+  /**
+   * At most {@code max} bytes of {@code b} as text: printable ASCII as is (as Redis), anything else
+   * as \xNN (Redis copies raw bytes, up to a zero byte, into the error line).
+   */
+  private static String text(byte[] b, int max) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < Math.min(b.length, max); i++) {
+      int c = b[i] & 0xff;
+      if (c >= 0x20 && c < 0x7f) sb.append((char) c);
+      else sb.append(String.format("\\x%02x", c));
+    }
+    return sb.toString();
   }
 
   /** The reply to malformed RESP, before the connection closes. */

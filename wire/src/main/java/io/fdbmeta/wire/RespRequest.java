@@ -26,7 +26,10 @@ public sealed interface RespRequest {
     }
   }
 
-  /** {@code DEL key...}, {@code EXISTS key...} or {@code MGET key...}: at least one key. */
+  /**
+   * {@code DEL}, {@code UNLINK}, {@code EXISTS}, {@code TOUCH} or {@code MGET} {@code key...}: at
+   * least one key.
+   */
   record Keys(Command command, byte[][] keys) implements RespRequest {}
 
   /** {@code MSET key value...}: at least one pair, keys and values in parallel. */
@@ -56,4 +59,23 @@ public sealed interface RespRequest {
 
   /** A command refused as it stands: {@code error} is the reply's text, {@code ERR ...}. */
   record Invalid(Command command, String error) implements RespRequest {}
+
+  /**
+   * A connection command the router answers from the connection's state (HELLO, CLIENT, COMMAND,
+   * RESET, SELECT, INFO, ...), already checked for arity: {@code args} are the whole command, the
+   * name first.
+   */
+  record Connection(Command command, byte[][] args) implements RespRequest {}
+
+  /**
+   * A command whose keys are known from a command table but which is passed on as it is: {@code
+   * args} are the whole command, the name first, {@code keys} the key arguments (at least one), all
+   * of which must lie in one range. {@code writes}: whether it may write its keys.
+   */
+  record Forward(String name, byte[][] args, byte[][] keys, boolean writes) implements RespRequest {
+    @Override
+    public Command command() {
+      return Command.OTHER;
+    }
+  }
 }
