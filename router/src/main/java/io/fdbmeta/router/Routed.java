@@ -160,7 +160,11 @@ abstract class Routed implements Upstream.Call {
    * @param reload read the route from the catalog rather than the cache
    */
   void retry(UpstreamFailure exhausted, String detail, boolean backoff, boolean reload) {
-    if (attempts + 1 >= s.svc.config.maxAttempts() || s.now() - op().start > s.timeoutNanos) {
+    // OVERLOADED says "later" (a replica restarting holds writes for seconds): only the deadline
+    // bounds it; every other failure also has a count, since repeating it fast teaches nothing.
+    boolean outOfAttempts =
+        exhausted != UpstreamFailure.OVERLOADED && attempts + 1 >= s.svc.config.maxAttempts();
+    if (outOfAttempts || s.now() - op().start > s.timeoutNanos) {
       failed(exhausted, detail + " (after " + (attempts + 1) + " attempts)");
       return;
     }

@@ -348,8 +348,8 @@ public final class RouterConfig {
     }
 
     /**
-     * Sends of one command part to storage nodes, first one included (redirects and overloads
-     * retry).
+     * Sends of one command part to storage nodes, first one included, while redirects and lost
+     * connections retry; OVERLOADED replies retry until the request timeout whatever this says.
      */
     public Builder maxAttempts(int n) {
       if (n < 1 || n > 100)

@@ -239,6 +239,22 @@ class RouterIT {
     }
   }
 
+  /**
+   * A rolling restart of storage nodes failed writes: while a replica restarts, its leaseholder
+   * answers OVERLOADED for seconds, and the router gave up after 8 attempts (about 0.4 s of
+   * backoff). OVERLOADED is now retried until the request's deadline.
+   */
+  @Test
+  void overloadedRepliesAreRetriedUntilTheDeadlineNotEightTimes() throws Exception {
+    cluster = new TestCluster("n1");
+    Router router = cluster.router();
+    try (RespClient c = new RespClient(router.address())) {
+      cluster.node("n1").overloadNext.set(20);
+      assertThat(c.call("SET", "k", "v")).isEqualTo("OK");
+    }
+    assertThat(router.metrics().retries()).isEqualTo(20);
+  }
+
   @Test
   void pipelinedCommandsOnOneKeyTakeEffectInOrderWhenTheFirstIsRetried() throws Exception {
     cluster = new TestCluster("n1");

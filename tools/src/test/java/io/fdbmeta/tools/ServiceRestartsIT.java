@@ -106,12 +106,13 @@ class ServiceRestartsIT {
     System.out.printf(
         "ServiceRestartsIT: kill -9 of the store server, serving again on its directory %d ms"
             + " after the kill: %d writes acknowledged while it was down (the data path does not"
-            + " need it), %d failed; controller still active, %.0f ticks since the store came"
+            + " need it), %d failed %s; controller still active, %.0f ticks since the store came"
             + " back; a split made after the restart known to the router and every node %d ms"
             + " after the restart; %d writes acknowledged in all, %d lost%n",
         (restartedAt - killedAt) / 1_000_000,
         ackedWhileDown,
         w.failed.get(),
+        w.failures,
         ticksAfter - ticksBefore,
         splitServedAt == 0 ? -1 : (splitServedAt - restartedAt) / 1_000_000,
         w.acked.size(),
