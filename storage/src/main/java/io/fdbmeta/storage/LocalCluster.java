@@ -12,6 +12,7 @@ import io.fdbmeta.layer.RangeCatalog;
 import io.fdbmeta.layer.RangeDescriptor;
 import io.fdbmeta.layer.control.Controller;
 import io.fdbmeta.layer.control.ControllerConfig;
+import io.fdbmeta.layer.control.ControllerEvent;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -23,6 +24,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import org.jspecify.annotations.Nullable;
 
@@ -120,7 +122,9 @@ public final class LocalCluster implements AutoCloseable {
     awaitServing(options.startTimeout);
     if (options.controller != null) {
       ControllerConfig config = options.controller.apply(ControllerConfig.builder()).build();
-      controller = Controller.start(db, ks, layer, config, "controller-" + ks.cluster());
+      controller =
+          Controller.start(
+              db, ks, layer, config, "controller-" + ks.cluster(), options.controllerListeners);
     }
   }
 
@@ -255,7 +259,18 @@ public final class LocalCluster implements AutoCloseable {
     return node(d.leaseholder());
   }
 
-  /** True if every replica of every range is a running node that holds the range's data. */
+  /** True if every replica on a running node holds its range's data. */
+  public boolean runningReplicasSynced() {
+    for (RangeDescriptor d : ranges()) {
+      for (String n : d.replicas()) {
+        StorageNode node = runningNode(n);
+        if (node != null && !node.isSynced(d.rangeId())) return false;
+      }
+    }
+    return true;
+  }
+
+  /** True if every replica of every range is on a running node and holds its data. */
   public boolean allReplicasSynced() {
     for (RangeDescriptor d : ranges()) {
       for (String n : d.replicas()) {
@@ -438,6 +453,7 @@ public final class LocalCluster implements AutoCloseable {
     private final UnaryOperator<StorageNodeConfig.Builder> nodeConfig;
     private final Duration startTimeout;
     private final @Nullable UnaryOperator<ControllerConfig.Builder> controller;
+    private final List<Consumer<ControllerEvent>> controllerListeners;
 
     private Options(Builder b) {
       this.nodes = b.nodes;
@@ -447,6 +463,7 @@ public final class LocalCluster implements AutoCloseable {
       this.nodeConfig = b.nodeConfig;
       this.startTimeout = b.startTimeout;
       this.controller = b.controller;
+      this.controllerListeners = List.copyOf(b.controllerListeners);
     }
 
     public static Builder builder() {
@@ -461,6 +478,7 @@ public final class LocalCluster implements AutoCloseable {
       private UnaryOperator<StorageNodeConfig.Builder> nodeConfig = b -> b;
       private Duration startTimeout = Duration.ofSeconds(20);
       private @Nullable UnaryOperator<ControllerConfig.Builder> controller;
+      private final List<Consumer<ControllerEvent>> controllerListeners = new ArrayList<>();
 
       private Builder() {}
 
@@ -518,6 +536,12 @@ public final class LocalCluster implements AutoCloseable {
        */
       public Builder controller(UnaryOperator<ControllerConfig.Builder> settings) {
         this.controller = Objects.requireNonNull(settings, "controller");
+        return this;
+      }
+
+      /** Receives every event of the controller from its first tick on. */
+      public Builder controllerListener(Consumer<ControllerEvent> listener) {
+        controllerListeners.add(Objects.requireNonNull(listener, "listener"));
         return this;
       }
 

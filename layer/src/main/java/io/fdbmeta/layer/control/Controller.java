@@ -149,7 +149,22 @@ public final class Controller implements AutoCloseable {
    */
   public static Controller start(
       Database db, Keyspace ks, LayerConfig layer, ControllerConfig config, String controllerId) {
+    return start(db, ks, layer, config, controllerId, List.of());
+  }
+
+  /**
+   * {@link #start}, with {@code listeners} receiving every event from the first tick on (a listener
+   * added after start may miss the first tick's, such as becoming active).
+   */
+  public static Controller start(
+      Database db,
+      Keyspace ks,
+      LayerConfig layer,
+      ControllerConfig config,
+      String controllerId,
+      List<Consumer<ControllerEvent>> listeners) {
     Controller c = new Controller(db, ks, layer, config, controllerId);
+    for (Consumer<ControllerEvent> l : listeners) c.addListener(l);
     c.scheduler =
         Executors.newSingleThreadScheduledExecutor(
             r -> {

@@ -5,6 +5,7 @@ import io.fdbmeta.embedded.EmbeddedFdb;
 import io.fdbmeta.layer.LayerConfig;
 import io.fdbmeta.layer.RangeDescriptor;
 import io.fdbmeta.layer.control.ControllerConfig;
+import io.fdbmeta.layer.control.ControllerEvent;
 import io.fdbmeta.layer.control.ControllerStats;
 import io.fdbmeta.router.Router;
 import io.fdbmeta.router.RouterConfig;
@@ -26,7 +27,9 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Queue;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.BooleanSupplier;
 import org.jspecify.annotations.Nullable;
 
@@ -133,7 +136,7 @@ public final class Demo {
    */
   static final Duration MAX_CLOCK_OFFSET = Duration.ofMillis(250);
 
-  /** What the summary reports; {@code lostWrites} and {@code lostOnReplicas} must be 0. */
+  /** What the summary reports; {@link #lostWrites} must be 0. */
   public record Summary(
       double seconds,
       long requests,
@@ -143,14 +146,17 @@ public final class Demo {
       long redirects,
       int splits,
       int ranges,
-      long verifiedKeys,
-      long lostWrites,
+      DemoWorkload.Verification viaRouter,
       java.util.Map<String, Long> errorKinds,
-      long checkedOnReplicas,
-      long lostOnReplicas,
+      DemoWorkload.Verification onReplicas,
       DemoScenario.Outcome scenario,
       long rebalanceMoves,
-      java.util.Map<String, Integer> replicasPerNode) {}
+      java.util.Map<String, Integer> replicasPerNode) {
+    /** Acknowledged writes found lost, through the router or on a replica. */
+    public long lostWrites() {
+      return viaRouter.lost() + onReplicas.lost();
+    }
+  }
 
   private static final long PROGRESS_EVERY_MILLIS = 2_000;
   private static final int INITIAL_RANGES = 4;
@@ -174,8 +180,9 @@ public final class Demo {
         new MultiThreadIoEventLoopGroup(1, Transport.preferred().ioHandlerFactory());
     List<Router> routers = new ArrayList<>();
     List<RespClient> clients = new ArrayList<>();
+    Queue<ControllerEvent> events = new ConcurrentLinkedQueue<>();
     try (Database db = EmbeddedFdb.open(options.dataDir());
-        LocalCluster cluster0 = startCluster(db, cluster)) {
+        LocalCluster cluster0 = startCluster(db, cluster, events)) {
       LocalCluster c = cluster0;
       for (int i = 0; i < options.routers(); i++)
         routers.add(startRouter(db, c, cluster, options.port() == 0 ? 0 : options.port() + i));
@@ -188,6 +195,7 @@ public final class Demo {
       DemoScenario scenario =
           new DemoScenario(
               c,
+              events,
               workload,
               out,
               options.lease().toMillis(),
@@ -226,9 +234,6 @@ public final class Demo {
         sleep(100);
       }
 
-      out.println(
-          "demo: stopping the workload and the controller; reading every acknowledged write back through the router and on every replica...");
-      out.flush();
       workload.stop();
       long elapsed = (System.nanoTime() - start) / 1_000_000;
       double seconds = elapsed / 1e3;
@@ -240,10 +245,14 @@ public final class Demo {
                     return ctl.stats();
                   })
               .orElseThrow();
-      DemoScenario.Outcome outcome = scenario.outcome(elapsed);
+      DemoScenario.Outcome outcome = scenario.outcome(elapsed); // prints its last actions
+      out.println(
+          "demo: stopped the workload and the controller; reading every acknowledged write back"
+              + " through the router and on every replica...");
+      out.flush();
       DemoWorkload.Verification v;
       try (RespClient checker = RespClient.connect(clientLoops, routers.get(0).address())) {
-        v = workload.verify(checker);
+        v = workload.verify(checker, options.lease().multipliedBy(2).plusSeconds(2));
       }
       awaitReplicasSynced(c);
       DemoWorkload.Verification onReplicas = workload.verifyOnReplicas(c);
@@ -258,11 +267,9 @@ public final class Demo {
               redirects,
               splitter.splits(),
               c.ranges().size(),
-              v.checked(),
-              v.lost(),
+              v,
               workload.errorKinds(),
-              onReplicas.checked(),
-              onReplicas.lost(),
+              onReplicas,
               outcome,
               stats.rebalanceMoves(),
               replicasPerNode(c));
@@ -278,13 +285,13 @@ public final class Demo {
   }
 
   /**
-   * Waits (up to 30 s) until every replica finished copying its range's data, so each can be
-   * checked.
+   * Waits (up to 30 s) until every replica on a running node finished copying its range's data, so
+   * each can be checked.
    */
   private static void awaitReplicasSynced(LocalCluster c) {
     long deadline = System.nanoTime() + 30_000_000_000L;
     while (System.nanoTime() - deadline < 0) {
-      if (c.allReplicasSynced()) return;
+      if (c.runningReplicasSynced()) return;
       sleep(20);
     }
     throw new IllegalStateException("replicas still copying their data after 30 s");
@@ -299,7 +306,7 @@ public final class Demo {
     return out;
   }
 
-  private LocalCluster startCluster(Database db, String cluster) {
+  private LocalCluster startCluster(Database db, String cluster, Queue<ControllerEvent> events) {
     List<byte[]> splitKeys = new ArrayList<>();
     for (int i = 1; i < INITIAL_RANGES; i++)
       splitKeys.add(DemoWorkload.keyBytes(i * DemoWorkload.KEYS / INITIAL_RANGES));
@@ -319,6 +326,7 @@ public final class Demo {
             .replication(3)
             .splitKeys(splitKeys)
             .controller(options::controller)
+            .controllerListener(events::add)
             .build());
   }
 
@@ -448,17 +456,23 @@ public final class Demo {
     } else if (o.victim() != null) {
       out.printf(
           Locale.ROOT,
-          "  node failure             %s killed at %.1f s; marked dead after %s, %d leases moved by the controller, %d replicas re-created%n",
+          "  node failure             %s killed at %.1f s; %s, %d leases moved by the controller, %d replicas re-created%n",
           o.victim(),
           o.killedAtSeconds(),
-          seconds(o.markedDeadAfterSeconds()),
+          o.markedDeadAfterSeconds() < 0
+              ? "not marked dead yet"
+              : "marked dead after " + seconds(o.markedDeadAfterSeconds()),
           o.leasesMoved(),
           o.recreated());
       out.printf(
           Locale.ROOT,
-          "  failed over              every range of %s served again after %s (lease %.1f s)%s%n",
-          o.victim(),
-          seconds(o.recoveredAfterSeconds()),
+          "  failed over              %s (lease %.1f s)%s%n",
+          o.recoveredAfterSeconds() < 0
+              ? "not yet: the run stopped before every range of " + o.victim() + " served again"
+              : "every range of "
+                  + o.victim()
+                  + " served again after "
+                  + seconds(o.recoveredAfterSeconds()),
           options.lease().toMillis() / 1e3,
           o.restartedAtSeconds() < 0
               ? ""
@@ -487,19 +501,31 @@ public final class Demo {
         s.rebalanceMoves(),
         o.movedBack(),
         s.replicasPerNode());
-    out.printf(Locale.ROOT, "  keys read back           %,d%n", s.verifiedKeys());
     out.printf(
         Locale.ROOT,
-        "  copies on replicas       %,d checked, %,d lost%n",
-        s.checkedOnReplicas(),
-        s.lostOnReplicas());
-    long lost = s.lostWrites() + s.lostOnReplicas();
+        "  keys read back           %,d%s%n",
+        s.viaRouter().checked(),
+        unchecked(s.viaRouter(), "keys"));
+    out.printf(
+        Locale.ROOT,
+        "  copies on replicas       %,d checked, %,d lost%s%n",
+        s.onReplicas().checked(),
+        s.onReplicas().lost(),
+        unchecked(s.onReplicas(), "copies"));
+    long lost = s.lostWrites();
     out.printf(
         Locale.ROOT,
         "  acknowledged writes lost %,d%s%n",
         lost,
         lost == 0 ? "" : "   <-- SHOULD BE 0");
     out.flush();
+  }
+
+  /** ", N <what> not checked: why", or nothing. */
+  private static String unchecked(DemoWorkload.Verification v, String what) {
+    return v.unchecked() == 0
+        ? ""
+        : String.format(Locale.ROOT, "; %,d %s not checked: %s", v.unchecked(), what, v.why());
   }
 
   private static String seconds(double s) {

@@ -11,8 +11,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Queue;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import org.jspecify.annotations.Nullable;
 
 /*
@@ -48,7 +48,7 @@ public final class DemoScenario {
   private final long leaseMillis;
   private final long killAt;
   private final long addAt;
-  private final ConcurrentLinkedQueue<ControllerEvent> events = new ConcurrentLinkedQueue<>();
+  private final Queue<ControllerEvent> events;
 
   private @Nullable String victim;
   private long killedAt = -1;
@@ -72,21 +72,25 @@ public final class DemoScenario {
   private long addedAt = -1;
   private @Nullable String skipped;
 
-  /** {@code killAt}/{@code addAt}: millis from the start of the workload; negative: never. */
+  /**
+   * {@code events}: what the controller's listener receives, from its first tick on; {@code
+   * killAt}/{@code addAt}: millis from the start of the workload; negative: never.
+   */
   DemoScenario(
       LocalCluster cluster,
+      Queue<ControllerEvent> events,
       DemoWorkload workload,
       PrintWriter out,
       long leaseMillis,
       long killAt,
       long addAt) {
     this.cluster = cluster;
+    this.events = events;
     this.workload = workload;
     this.out = out;
     this.leaseMillis = leaseMillis;
     this.killAt = killAt;
     this.addAt = addAt;
-    cluster.controller().ifPresent(c -> c.addListener(events::add));
   }
 
   /** True from the kill until the failover's errors are counted: no splits meanwhile. */

@@ -7,9 +7,14 @@ import io.fdbmeta.storage.StorageNode;
 import io.fdbmeta.wire.RespClient;
 import io.fdbmeta.wire.RespValue;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -123,54 +128,82 @@ public final class DemoWorkload {
   /**
    * Reads every acknowledged key back through {@code client} and counts those whose value is older
    * than the last acknowledged one, or missing (see the comment at the top). Call after {@link
-   * #stop()}.
+   * #stop()}. A batch whose MGET fails (a range still failing over when the run was stopped) is
+   * sent again until {@code retry} has passed since the first failure; keys still unanswered then
+   * are counted as unchecked, with the last answer as the reason.
    */
-  public Verification verify(RespClient client) {
-    long checked = 0, lost = 0;
+  public Verification verify(RespClient client, Duration retry) {
+    long checked = 0, lost = 0, unchecked = 0;
+    String why = "";
+    long giveUpAt = Long.MAX_VALUE;
     List<Integer> batch = new ArrayList<>();
     for (int i = 0; i <= KEYS; i++) {
       if (i < KEYS && acked[i] != 0) batch.add(i);
-      if (batch.size() == 500 || (i == KEYS && !batch.isEmpty())) {
-        byte[][] args = new byte[batch.size() + 1][];
-        args[0] = "MGET".getBytes(StandardCharsets.US_ASCII);
-        for (int j = 0; j < batch.size(); j++) args[j + 1] = keyBytes(batch.get(j));
-        RespValue reply = client.send(args).join();
-        if (!(reply instanceof RespValue.Array a) || a.elements() == null)
-          throw new IllegalStateException("MGET during verification answered " + reply);
+      if (batch.size() < 500 && (i < KEYS || batch.isEmpty())) continue;
+      byte[][] args = new byte[batch.size() + 1][];
+      args[0] = "MGET".getBytes(StandardCharsets.US_ASCII);
+      for (int j = 0; j < batch.size(); j++) args[j + 1] = keyBytes(batch.get(j));
+      RespValue reply = client.send(args).join();
+      while (!(reply instanceof RespValue.Array a && a.elements() != null)) {
+        if (giveUpAt == Long.MAX_VALUE) giveUpAt = System.nanoTime() + retry.toNanos();
+        if (System.nanoTime() - giveUpAt >= 0) break;
+        sleep(50);
+        reply = client.send(args).join();
+      }
+      if (reply instanceof RespValue.Array a && a.elements() != null) {
         for (int j = 0; j < batch.size(); j++) {
           checked++;
           RespValue v = a.elements().get(j);
-          if (!(v instanceof RespValue.Bulk b) || !holds(batch.get(j), b.bytes())) lost++;
+          if (!(v instanceof RespValue.Bulk bulk) || !holds(batch.get(j), bulk.bytes())) lost++;
         }
-        batch.clear();
+      } else {
+        unchecked += batch.size();
+        why = "MGET answered " + reply;
       }
+      batch.clear();
     }
-    return new Verification(checked, lost);
+    return new Verification(checked, lost, unchecked, why);
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /**
    * Checks every acknowledged key on every replica of its range, as the catalog lists them now: the
    * value each replica's node stores must be the last acknowledged one or a later try. Call after
-   * {@link #stop()}, once every replica finished copying its data. {@code checked} counts copies
-   * (keys x replicas).
-   *
-   * @throws IllegalStateException if a replica's node is not running
+   * {@link #stop()}, once every replica on a running node finished copying its data. {@code
+   * checked} counts copies (keys x replicas); copies on nodes not running (the run was stopped
+   * before the controller replaced them) are unchecked.
    */
   public Verification verifyOnReplicas(LocalCluster cluster) {
     List<RangeDescriptor> ranges = cluster.ranges();
-    long checked = 0, lost = 0;
+    Map<String, StorageNode> running = new HashMap<>();
+    for (StorageNode n : cluster.nodes()) running.put(n.nodeId(), n);
+    long checked = 0, lost = 0, unchecked = 0;
+    Set<String> stopped = new TreeSet<>();
     int r = 0;
     for (int i = 0; i < KEYS; i++) {
       if (acked[i] == 0) continue;
       byte[] key = keyBytes(i);
       while (!ranges.get(r).contains(key)) r++; // keys and ranges both ascend
       for (String nodeId : ranges.get(r).replicas()) {
-        StorageNode node = cluster.node(nodeId);
+        StorageNode node = running.get(nodeId);
+        if (node == null) {
+          unchecked++;
+          stopped.add(nodeId);
+          continue;
+        }
         checked++;
         if (!holds(i, node.localValue(key))) lost++;
       }
     }
-    return new Verification(checked, lost);
+    return new Verification(
+        checked, lost, unchecked, stopped.isEmpty() ? "" : "replicas on stopped nodes " + stopped);
   }
 
   /**
@@ -194,7 +227,8 @@ public final class DemoWorkload {
   /**
    * {@code checked} keys (or copies), {@code lost} of them without their last acknowledged write.
    */
-  public record Verification(long checked, long lost) {}
+  /** {@code unchecked}: keys (or copies) that could not be read, {@code why} says why. */
+  public record Verification(long checked, long lost, long unchecked, String why) {}
 
   private final class Client {
     private final int number;
