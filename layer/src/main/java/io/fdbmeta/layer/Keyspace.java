@@ -34,7 +34,7 @@ import org.jspecify.annotations.Nullable;
  *   ("range_load", rangeId)                -> RangeLoad         load a leaseholder reports for a range
  *                                                               outside the normal band (hot, or small
  *                                                               and cold); cleared when back inside
- *   ("replica_synced", rangeId, nodeId)    -> (format, incarnation, generation): that node's process
+ *   ("ready", rangeId, nodeId)             -> (format, incarnation, generation): that node's process
  *                                                               holds all of the range's data as of
  *                                                               that descriptor generation
  *   ("schema_version",)                    -> active metadata format
@@ -79,7 +79,7 @@ public final class Keyspace {
     this.config = root.get("config");
     this.ops = root.get("ops");
     this.rangeLoad = root.get("range_load");
-    this.replicaSynced = root.get("replica_synced");
+    this.replicaSynced = root.get("ready");
   }
 
   /**
