@@ -110,6 +110,12 @@ class RedisDifferentialIT {
           String[] cmd = next(rnd);
           log.add(String.join(" ", cmd));
           String context = "sequence " + seq + " (seed " + SEED + "): " + log;
+          if (cmd[0].equals("KEYS") && cmd.length == 2 || cmd[0].equals("SCAN-ALL")) {
+            // the order of keys is each server's own: compared as sorted sets
+            assertThat(keySet(f, cmd)).as(context).isEqualTo(keySet(r, cmd));
+            compared++;
+            continue;
+          }
           Difference d = difference(cmd);
           String fromRouter;
           try {
@@ -137,6 +143,42 @@ class RedisDifferentialIT {
     }
     assertThat(compared).isGreaterThan(SEQUENCES * 5);
     assertThat(router.metrics().failures()).isEqualTo(before);
+  }
+
+  /**
+   * KEYS' keys, or SCAN-ALL's: SCAN from "0" with the command's options until the cursor is "0"
+   * again, each key once.
+   */
+  private static java.util.SortedSet<String> keySet(RedisServerProcess.Conn c, String[] cmd)
+      throws java.io.IOException {
+    java.util.TreeSet<String> keys = new java.util.TreeSet<>();
+    if (cmd[0].equals("KEYS")) {
+      keys.addAll(elements(c.call(cmd), 0));
+      return keys;
+    }
+    String cursor = "0";
+    int calls = 0;
+    do {
+      String[] scan = cmd.clone();
+      scan[0] = "SCAN";
+      scan[1] = cursor;
+      String reply = c.call(scan);
+      assertThat(reply).startsWith("*2\r\n$");
+      String[] lines = reply.split("\r\n");
+      cursor = lines[2];
+      for (String k : elements(reply, 3))
+        assertThat(keys.add(k)).as("SCAN returned " + k + " twice").isTrue();
+      assertThat(++calls).isLessThan(1000);
+    } while (!cursor.equals("0"));
+    return keys;
+  }
+
+  /** The bulk strings of a flat array reply, from line {@code from} (its header). */
+  private static List<String> elements(String reply, int from) {
+    String[] lines = reply.split("\r\n");
+    List<String> out = new ArrayList<>();
+    for (int i = from + 1; i + 1 < lines.length; i += 2) out.add(lines[i + 1]);
+    return out;
   }
 
   private static String positive(String reply) {
@@ -319,7 +361,7 @@ class RedisDifferentialIT {
           "SETRANGE",
           k,
           rnd.nextInt(6) == 0
-              ? pick(rnd, "-1", "x", "536870912", "536870911")
+              ? pick(rnd, "-1", "x", "536870912")
               : Integer.toString(rnd.nextInt(12)),
           rnd.nextInt(6) == 0 ? "" : value(rnd)
         };
@@ -345,9 +387,40 @@ class RedisDifferentialIT {
       case 19:
         return new String[] {"PERSIST", k};
       case 20:
-        return new String[] {"TYPE", k};
+        return rnd.nextBoolean() ? new String[] {"TYPE", k} : walk(rnd);
       default:
         return new String[] {"SET", k, Integer.toString(rnd.nextInt(50))};
+    }
+  }
+
+  /** SCAN until done, KEYS, DBSIZE, and SCAN's errors. */
+  private static String[] walk(Random rnd) {
+    String pattern = pick(rnd, "*", "k*", "k[1-5]", "k?", "*[^2]", "x*", "k\\3", "k[3");
+    switch (rnd.nextInt(6)) {
+      case 0:
+        return new String[] {"KEYS", pattern};
+      case 1:
+        return new String[] {"DBSIZE"};
+      case 2:
+        return pick(
+                rnd,
+                "SCAN x",
+                "SCAN 0 COUNT 0",
+                "SCAN 0 COUNT x",
+                "SCAN 0 MATCH",
+                "SCAN 0 FOO 1",
+                "SCAN -1x",
+                "DBSIZE x",
+                "KEYS")
+            .split(" ");
+      default:
+        {
+          String[] c = {"SCAN-ALL", "0"};
+          if (rnd.nextBoolean()) c = concat(c, "MATCH", pattern);
+          if (rnd.nextBoolean()) c = concat(c, "COUNT", Integer.toString(1 + rnd.nextInt(5)));
+          if (rnd.nextInt(4) == 0) c = concat(c, "TYPE", pick(rnd, "string", "STRING", "list"));
+          return c;
+        }
     }
   }
 

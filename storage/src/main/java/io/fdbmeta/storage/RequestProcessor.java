@@ -156,6 +156,7 @@ final class RequestProcessor {
         case GET:
         case EXISTS:
         case SCAN:
+        case COUNT:
           return done(read(req));
         case SET:
         case DEL:
@@ -214,6 +215,7 @@ final class RequestProcessor {
         if (req.values().length != 0) return "takes no values";
         return null;
       case SCAN:
+      case COUNT:
       case FETCH:
         if (keys != 2) return "needs a start and an end key (empty end: the range's end)";
         if (req.keys()[1].length > 0 && Arrays.compareUnsigned(req.keys()[0], req.keys()[1]) >= 0)
@@ -253,6 +255,11 @@ final class RequestProcessor {
             if (store.exists(k, now)) n++;
           }
           return NodeReply.ok(req.id(), n);
+        }
+      case COUNT:
+        {
+          byte[] end = req.keys()[1].length == 0 ? r.descriptor().endKey() : req.keys()[1];
+          return NodeReply.ok(req.id(), store.count(req.keys()[0], end, now));
         }
       default:
         return scan(req, r.descriptor());
@@ -362,7 +369,7 @@ final class RequestProcessor {
     }
     if (!r.synced())
       return overloaded(req, "replica of range " + r.rangeId + " is still copying its data; retry");
-    if (req.op() == NodeOp.SCAN) {
+    if (req.op() == NodeOp.SCAN || req.op() == NodeOp.COUNT) {
       byte[] end = req.keys()[1];
       if (!d.contains(firstKey)) return outside(req, firstKey, d);
       if (end.length > 0 && Span.compareEnds(end, d.endKey()) > 0) {
