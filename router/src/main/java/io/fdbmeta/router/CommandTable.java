@@ -30,7 +30,7 @@ import org.jspecify.annotations.Nullable;
  *                 answers Redis's "unknown command" (ForwardOp)
  *   SINGLE_RANGE  atomic on several keys: passed on only if every key lies in the first key's
  *                 range, else -CROSSRANGE (as Redis Cluster's -CROSSSLOT)
- *   WALK          RANGE: a walk range by range (ScanOp)
+ *   WALK          RANGE, SCAN, KEYS, DBSIZE: a walk range by range in key order (ScanOp)
  */
 /** The commands the router knows, with Redis's COMMAND INFO data and the router's routing. */
 final class CommandTable {
@@ -753,6 +753,42 @@ final class CommandTable {
                 new String[] {
                   "nondeterministic_output", "request_policy:all_shards", "response_policy:special"
                 },
+                NO_SPECS),
+            entry(
+                "scan",
+                Command.OTHER,
+                Route.WALK,
+                -2,
+                new String[] {"readonly"},
+                0,
+                0,
+                0,
+                new String[] {"@keyspace", "@read", "@slow"},
+                new String[] {"nondeterministic_output", "request_policy:special"},
+                NO_SPECS),
+            entry(
+                "keys",
+                Command.OTHER,
+                Route.WALK,
+                2,
+                new String[] {"readonly"},
+                0,
+                0,
+                0,
+                new String[] {"@keyspace", "@read", "@slow", "@dangerous"},
+                new String[] {"request_policy:all_shards", "nondeterministic_output_order"},
+                NO_SPECS),
+            entry(
+                "dbsize",
+                Command.OTHER,
+                Route.WALK,
+                1,
+                new String[] {"readonly", "fast"},
+                0,
+                0,
+                0,
+                new String[] {"@keyspace", "@read", "@fast"},
+                new String[] {"request_policy:all_shards", "response_policy:agg_sum"},
                 NO_SPECS),
             entry(
                 "range",

@@ -44,8 +44,19 @@ final class Commands {
       new KeysOp(s, cmd, start, NodeOp.SET, m.keys(), m.values()).start();
     } else if (r instanceof RespRequest.Range g) {
       if (g.to().length > 0 && Arrays.compareUnsigned(g.from(), g.to()) >= 0)
-        s.replies.reply(cmd, start, bytes(EMPTY_ARRAY), false);
-      else new ScanOp(s, start, g.from(), g.to(), g.limit()).start();
+        s.replies.reply(
+            cmd,
+            start,
+            bytes(
+                !g.withCursor()
+                    ? EMPTY_ARRAY
+                    : (s.client.proto == 3 ? "*2\r\n_\r\n*0\r\n" : "*2\r\n$-1\r\n*0\r\n")
+                        .getBytes(StandardCharsets.US_ASCII)),
+            false);
+      else new ScanOp(s, start, g.from(), g.to(), g.limit(), g.withCursor()).start();
+    } else if (r instanceof RespRequest.Walk w) {
+      ScanOp op = ScanOp.of(s, start, w.name(), w.args());
+      if (op != null) op.start();
     } else if (r instanceof RespRequest.Connection c) {
       connection.answer(c, start);
     } else if (r instanceof RespRequest.Forward f) {

@@ -42,7 +42,14 @@ final class RouterParser {
       return new RespRequest.Invalid(e.command(), RespParser.wrongArity(e.name()));
     return switch (e.route()) {
       case ROUTER -> new RespRequest.Connection(e.command(), args);
-      case SPLIT, WALK -> typed.parse(c);
+      case WALK ->
+          e.command() == Command.RANGE ? typed.parse(c) : new RespRequest.Walk(e.name(), args);
+      case SPLIT ->
+          // SET with options (EX, NX, GET ...) is the storage node's, as one forwarded command;
+          // plain SET keeps the split fast path
+          e.command() == Command.SET && args.length > 3
+              ? new RespRequest.Forward(e.name(), args, e.keys(args), true)
+              : typed.parse(c);
       case SINGLE_KEY, SINGLE_RANGE ->
           new RespRequest.Forward(e.name(), args, e.keys(args), e.writes());
     };

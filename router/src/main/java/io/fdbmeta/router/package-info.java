@@ -12,8 +12,8 @@
  * key the later one wins, whatever retries either of them needed.
  *
  * <ul>
- *   <li>{@code GET key}, {@code SET key value} (no options), {@code DEL key...}, {@code EXISTS
- *       key...}: as in Redis.
+ *   <li>{@code GET key}, {@code SET key value}, {@code DEL key...}, {@code EXISTS key...}: as in
+ *       Redis. SET with options goes as a single-key command (below).
  *   <li>{@code MGET key...}, {@code MSET key value...}: keys are grouped by range and each group is
  *       one request to that range's leaseholder (a group of more than 1,000 keys goes as several
  *       requests, and one command has at most 4 requests in flight, so that one huge command leaves
@@ -25,16 +25,20 @@
  *       at most 10,000: see {@link io.fdbmeta.router.RouterConfig.Builder#rangeLimits}). An empty
  *       {@code end} means "to the end of the keyspace". The walk goes range by range; to read
  *       further, call again with {@code start} set to the last key returned followed by a zero
- *       byte. Each range's part is read at that range's leaseholder; the whole is not one snapshot.
+ *       byte, or add {@code WITHCURSOR} to get {@code [next start or null, [pairs]]}. Each range's
+ *       part is read at that range's leaseholder; the whole is not one snapshot.
+ *   <li>{@code SCAN cursor [MATCH p] [COUNT n] [TYPE t]}, {@code KEYS pattern}, {@code DBSIZE}:
+ *       walks over the ranges in key order ({@code ScanOp}); SCAN's cursor is a key (valid across
+ *       splits, merges and moves), KEYS is bounded, DBSIZE sums the leaseholders' counts.
  *   <li>Connection commands, answered by the router ({@code ConnectionCommands}): {@code HELLO
  *       [2|3] [AUTH user pass] [SETNAME name]} (RESP3 replies once negotiated), {@code CLIENT
  *       ID|GETNAME|SETNAME|SETINFO|INFO}, {@code COMMAND [COUNT|INFO|DOCS]} from the command table,
  *       {@code PING}, {@code ECHO}, {@code QUIT}, {@code SELECT 0}, {@code RESET}, {@code INFO
  *       [section...]} (server, clients, stats, keyspace, router, routes).
  *   <li>Other commands of the command table ({@code CommandTable}) by their key positions: a
- *       single-key command is passed on as it is to its key's leaseholder, which serves it or
- *       answers Redis's unknown-command error; an atomic multi-key one (MSETNX, RENAME) only if all
- *       its keys lie in one range, else {@code -CROSSRANGE}.
+ *       single-key command is passed on as it is to its key's leaseholder, which serves it (the
+ *       string and expiry commands) or answers Redis's unknown-command error; an atomic multi-key
+ *       one (MSETNX, RENAME) only if all its keys lie in one range, else {@code -CROSSRANGE}.
  * </ul>
  *
  * Errors: unknown commands and wrong arguments get Redis 7's {@code -ERR ...} texts ({@code

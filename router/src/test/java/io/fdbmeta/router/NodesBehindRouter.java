@@ -36,6 +36,12 @@ final class NodesBehindRouter implements AutoCloseable {
   }
 
   static NodesBehindRouter start(String name) {
+    return start(name, o -> o);
+  }
+
+  /** As {@link #start(String)}, with {@code adjust} applied to the cluster's options last. */
+  static NodesBehindRouter start(
+      String name, java.util.function.UnaryOperator<LocalCluster.Options.Builder> adjust) {
     Database db = EmbeddedFdb.inMemory();
     try {
       LocalCluster c =
@@ -43,14 +49,16 @@ final class NodesBehindRouter implements AutoCloseable {
               db,
               name,
               LAYER,
-              LocalCluster.Options.builder()
-                  .nodes(3)
-                  .replication(3)
-                  .nodeConfig(
-                      n ->
-                          n.replicationTimeout(Duration.ofSeconds(1))
-                              .drainTimeout(Duration.ofSeconds(2))
-                              .routePollInterval(Duration.ofMillis(200)))
+              adjust
+                  .apply(
+                      LocalCluster.Options.builder()
+                          .nodes(3)
+                          .replication(3)
+                          .nodeConfig(
+                              n ->
+                                  n.replicationTimeout(Duration.ofSeconds(1))
+                                      .drainTimeout(Duration.ofSeconds(2))
+                                      .routePollInterval(Duration.ofMillis(200))))
                   .build());
       return new NodesBehindRouter(db, c, name);
     } catch (RuntimeException e) {

@@ -30,7 +30,17 @@ import org.jspecify.annotations.Nullable;
  *
  * The leaseholder applies its own writes under one lock so that, for every key, the order of
  * sequence numbers is the order in which values were stored: followers then converge on the
- * leaseholder's value whatever order the REPLICATEs arrive in.
+ * leaseholder's value whatever order the REPLICATEs arrive in. A read-modify-write command (INCR,
+ * SET NX, EXPIRE ...) reads and writes its key under the same lock (update), so two of them on one
+ * key never interleave.
+ *
+ * Expiry: an entry may carry an absolute expiry time (epoch milliseconds, 0 for none), replicated
+ * and fetched with its value, so every replica knows the same time. A live entry is one whose
+ * value is not null and whose time has not passed (Redis: alive while now <= expiresAt); every
+ * read asks with the reader's clock, so a key read after its time is absent on every replica
+ * whether or not anything removed it yet. The periodic sweep turns entries past their time into
+ * tombstones of the same write (same writer and sequence number), which the tombstone sweep drops
+ * later: like a delete's tombstone it keeps a delayed older REPLICATE from bringing the value back.
  */
 /**
  * The node's in-memory data: all ranges in one unsigned-ordered map, with per-key write versions.
@@ -42,18 +52,51 @@ final class DataStore {
   /** How long a tombstone stays after the delete that made it. */
   static final long TOMBSTONE_MILLIS = 60_000;
 
-  /** A stored value and the write that produced it; {@code value == null} is a tombstone. */
-  record Entry(byte @Nullable [] value, String writer, long seq, long deletedAt) {
+  /**
+   * A stored value and the write that produced it; {@code value == null} is a tombstone. {@code
+   * expiresAt}: absolute expiry time in epoch milliseconds, 0 for none.
+   */
+  record Entry(byte @Nullable [] value, String writer, long seq, long deletedAt, long expiresAt) {
+    Entry(byte @Nullable [] value, String writer, long seq, long deletedAt) {
+      this(value, writer, seq, deletedAt, 0);
+    }
+
     long size(byte[] key) {
       return value == null ? 0 : key.length + value.length;
     }
+
+    /** Whether the entry holds a value at {@code now} (Redis: alive while now <= expiresAt). */
+    boolean live(long now) {
+      return value != null && (expiresAt == 0 || now <= expiresAt);
+    }
+  }
+
+  /**
+   * A read-modify-write's new state of its key: a value (null deletes) and its expiry (0: none).
+   */
+  record Change(byte @Nullable [] value, long expiresAt) {}
+
+  /** A read-modify-write of one key at the leaseholder, run under the leaseholder's write lock. */
+  interface Update {
+    /**
+     * Given the key's live value (null: absent or expired) and its expiry (0: none), returns the
+     * key's new state, or null to leave it as it is.
+     */
+    @Nullable Change apply(byte @Nullable [] value, long expiresAt);
   }
 
   /** The result of a leaseholder's write: its sequence number and what the op counts. */
   record Applied(long seq, long count) {}
 
-  /** One page of a scan: alternating keys and values, and whether more live pairs follow. */
-  record Page(List<byte[]> pairs, boolean more) {}
+  /**
+   * One page of a scan: alternating keys and values, their expiry times (0: none) one per pair, and
+   * whether more live pairs follow.
+   */
+  record Page(List<byte[]> pairs, List<Long> expiries, boolean more) {
+    Page(List<byte[]> pairs, boolean more) {
+      this(pairs, List.of(), more);
+    }
+  }
 
   private final ConcurrentSkipListMap<byte[], Entry> map =
       new ConcurrentSkipListMap<>(Arrays::compareUnsigned);
@@ -61,15 +104,29 @@ final class DataStore {
       new ConcurrentLinkedQueue<>();
   private final AtomicLong bytes = new AtomicLong();
   private final Object leaderOrder = new Object();
+  private final ConcurrentLinkedQueue<Map.Entry<byte[], Long>> expiring =
+      new ConcurrentLinkedQueue<>();
 
+  /** The value of {@code key}, expiry not considered (tests). */
   byte @Nullable [] get(byte[] key) {
-    Entry e = map.get(key);
-    return e == null ? null : e.value;
+    return get(key, 0);
   }
 
-  boolean exists(byte[] key) {
+  /** The value of {@code key} if it is live at {@code now}, else null. */
+  byte @Nullable [] get(byte[] key, long now) {
     Entry e = map.get(key);
-    return e != null && e.value != null;
+    return e == null || !e.live(now) ? null : e.value;
+  }
+
+  /** The entry of {@code key} if it is live at {@code now}, else null. */
+  @Nullable Entry live(byte[] key, long now) {
+    Entry e = map.get(key);
+    return e == null || !e.live(now) ? null : e;
+  }
+
+  boolean exists(byte[] key, long now) {
+    Entry e = map.get(key);
+    return e != null && e.live(now);
   }
 
   /**
@@ -79,23 +136,43 @@ final class DataStore {
    * refuse.
    */
   Page scan(byte[] start, byte @Nullable [] end, int limit, long maxBytes) {
+    return scan(start, end, limit, maxBytes, 0, 0);
+  }
+
+  /**
+   * As {@link #scan(byte[], byte[], int, long)}, of the pairs live at {@code now}, counting {@code
+   * perPair} more bytes for each (FETCH's expiry).
+   */
+  Page scan(byte[] start, byte @Nullable [] end, int limit, long maxBytes, long perPair, long now) {
     ConcurrentNavigableMap<byte[], Entry> view =
         end == null ? map.tailMap(start, true) : map.subMap(start, true, end, false);
     List<byte[]> pairs = new ArrayList<>();
+    List<Long> expiries = new ArrayList<>();
     int n = 0;
     long bytes = 0;
     Iterator<Map.Entry<byte[], Entry>> it = view.entrySet().iterator();
     while (it.hasNext()) {
       Map.Entry<byte[], Entry> e = it.next();
-      byte[] value = e.getValue().value;
-      if (value == null) continue;
-      bytes += NodeCodec.valueBytes(e.getKey()) + NodeCodec.valueBytes(value);
-      if (n == limit || (n > 0 && bytes > maxBytes)) return new Page(pairs, true);
+      Entry entry = e.getValue();
+      if (!entry.live(now)) continue;
+      byte[] value = entry.value;
+      bytes += NodeCodec.valueBytes(e.getKey()) + NodeCodec.valueBytes(value) + perPair;
+      if (n == limit || (n > 0 && bytes > maxBytes)) return new Page(pairs, expiries, true);
       pairs.add(e.getKey());
       pairs.add(value);
+      expiries.add(entry.expiresAt);
       n++;
     }
-    return new Page(pairs, false);
+    return new Page(pairs, expiries, false);
+  }
+
+  /** Live keys in [start, end) (end null: no end) at {@code now}. */
+  long count(byte[] start, byte @Nullable [] end, long now) {
+    ConcurrentNavigableMap<byte[], Entry> view =
+        end == null ? map.tailMap(start, true) : map.subMap(start, true, end, false);
+    long n = 0;
+    for (Entry e : view.values()) if (e.live(now)) n++;
+    return n;
   }
 
   /**
@@ -114,9 +191,30 @@ final class DataStore {
         Entry next = new Entry(value, writer, seq, value == null ? now : 0);
         Entry old = map.put(keys[i], next);
         account(keys[i], old, next);
-        if (value != null || (old != null && old.value != null)) count++;
+        if (value != null || (old != null && old.live(now))) count++;
       }
       return new Applied(seq, count);
+    }
+  }
+
+  /**
+   * The leaseholder's read-modify-write of {@code key}: {@code update} sees the key's live value
+   * and expiry at {@code now} and returns its new state; that is stored under the next sequence
+   * number, in one step with respect to other leaseholder writes.
+   *
+   * @return the sequence number of the write, or -1 if {@code update} changed nothing
+   */
+  long updateAsLeader(String writer, WriteSequence sequence, byte[] key, long now, Update update) {
+    synchronized (leaderOrder) {
+      Entry old = map.get(key);
+      boolean live = old != null && old.live(now);
+      Change c = update.apply(live ? old.value : null, live ? old.expiresAt : 0);
+      if (c == null) return -1;
+      long seq = sequence.next();
+      Entry next = new Entry(c.value(), writer, seq, c.value() == null ? now : 0, c.expiresAt());
+      old = map.put(key, next);
+      account(key, old, next);
+      return seq;
     }
   }
 
@@ -125,7 +223,13 @@ final class DataStore {
    * process. Returns true if it was stored.
    */
   boolean applyReplicated(byte[] key, byte @Nullable [] value, String writer, long seq, long now) {
-    Entry incoming = new Entry(value, writer, seq, value == null ? now : 0);
+    return applyReplicated(key, value, 0, writer, seq, now);
+  }
+
+  /** As {@link #applyReplicated(byte[], byte[], String, long, long)}, with an expiry (0: none). */
+  boolean applyReplicated(
+      byte[] key, byte @Nullable [] value, long expiresAt, String writer, long seq, long now) {
+    Entry incoming = new Entry(value, writer, seq, value == null ? now : 0, expiresAt);
     Entry[] replaced = new Entry[1];
     Entry result =
         map.compute(
@@ -144,7 +248,12 @@ final class DataStore {
    * A value copied by FETCH: stored only where the key holds nothing yet (not even a tombstone).
    */
   boolean applyFetched(byte[] key, byte[] value) {
-    Entry e = new Entry(value, FETCHED, 0, 0);
+    return applyFetched(key, value, 0);
+  }
+
+  /** As {@link #applyFetched(byte[], byte[])}, with the value's expiry (0: none). */
+  boolean applyFetched(byte[] key, byte[] value, long expiresAt) {
+    Entry e = new Entry(value, FETCHED, 0, 0, expiresAt);
     if (map.putIfAbsent(key, e) != null) return false;
     account(key, null, e);
     return true;
@@ -167,8 +276,12 @@ final class DataStore {
     }
   }
 
-  /** Drops tombstones older than {@link #TOMBSTONE_MILLIS}; returns how many. */
+  /**
+   * Turns entries whose expiry passed into tombstones of the same write (see the header), then
+   * drops tombstones older than {@link #TOMBSTONE_MILLIS}; returns how many it dropped.
+   */
   int sweepTombstones(long now) {
+    expire(now);
     int n = 0;
     Map.Entry<byte[], Long> t;
     while ((t = tombstones.peek()) != null && t.getValue() < now - TOMBSTONE_MILLIS) {
@@ -176,6 +289,27 @@ final class DataStore {
       Entry e = map.get(t.getKey());
       if (e != null && e.value == null && e.deletedAt == t.getValue() && map.remove(t.getKey(), e))
         n++;
+    }
+    return n;
+  }
+
+  /** Turns entries past their expiry at {@code now} into tombstones; returns how many. */
+  int expire(long now) {
+    int n = 0;
+    int left = expiring.size();
+    Map.Entry<byte[], Long> t;
+    while (left-- > 0 && (t = expiring.poll()) != null) {
+      Entry e = map.get(t.getKey());
+      if (e == null || e.value == null || e.expiresAt != t.getValue()) continue; // since rewritten
+      if (e.live(now)) {
+        expiring.add(t); // not yet
+        continue;
+      }
+      Entry dead = new Entry(null, e.writer, e.seq, e.expiresAt, 0);
+      if (map.replace(t.getKey(), e, dead)) {
+        account(t.getKey(), e, dead);
+        n++;
+      }
     }
     return n;
   }
@@ -194,5 +328,6 @@ final class DataStore {
     long delta = next.size(key) - (old == null ? 0 : old.size(key));
     if (delta != 0) bytes.addAndGet(delta);
     if (next.value == null) tombstones.add(Map.entry(key, next.deletedAt));
+    else if (next.expiresAt != 0) expiring.add(Map.entry(key, next.expiresAt));
   }
 }

@@ -97,14 +97,17 @@ final class RangeFetcher {
         .whenComplete(
             (reply, e) -> {
               if (e == null && reply.status() == ReplyStatus.OK) {
-                byte[][] pairs = reply.values();
-                for (int i = 0; i + 1 < pairs.length; i += 2)
-                  store.applyFetched(pairs[i], pairs[i + 1]);
-                if (reply.number() == 1 && pairs.length >= 2) {
-                  byte[] next =
-                      Arrays.copyOf(
-                          pairs[pairs.length - 2],
-                          pairs[pairs.length - 2].length + 1); // the key's successor
+                byte[][] triples = reply.values(); // key, value, expiry (null: none)
+                for (int i = 0; i + 2 < triples.length; i += 3) {
+                  byte[] exp = triples[i + 2];
+                  store.applyFetched(
+                      triples[i],
+                      triples[i + 1],
+                      exp == null || exp.length != 8 ? 0 : ReplicatedWrite.expiryOf(exp));
+                }
+                if (reply.number() == 1 && triples.length >= 3) {
+                  byte[] last = triples[triples.length - 3];
+                  byte[] next = Arrays.copyOf(last, last.length + 1); // the key's successor
                   later(() -> step(r, next, 0), 0);
                 } else {
                   finish(r);

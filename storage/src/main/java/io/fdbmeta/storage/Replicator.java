@@ -157,9 +157,11 @@ final class Replicator {
       List<Integer> idx = g.getValue();
       byte[][] keys = new byte[idx.size()][];
       byte[][] values = new byte[idx.size()][];
+      long[] exp = w.expiries();
       for (int j = 0; j < idx.size(); j++) {
         keys[j] = w.keys()[idx.get(j)];
-        values[j] = w.values()[idx.get(j)];
+        byte[] v = w.values()[idx.get(j)];
+        values[j] = exp == null || v == null ? v : ReplicatedWrite.withExpiry(v, exp[idx.get(j)]);
       }
       out.add(
           new NodeRequest(
@@ -168,7 +170,7 @@ final class Replicator {
               d.rangeId(),
               d.generation(),
               d.leaseEpoch(),
-              0,
+              exp == null ? 0 : 1,
               keys,
               values));
     }

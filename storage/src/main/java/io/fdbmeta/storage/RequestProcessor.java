@@ -156,6 +156,7 @@ final class RequestProcessor {
         case GET:
         case EXISTS:
         case SCAN:
+        case COUNT:
           return done(read(req));
         case SET:
         case DEL:
@@ -169,11 +170,7 @@ final class RequestProcessor {
         case VOUCH:
           return done(vouch(req));
         case COMMAND:
-          // A client command the router passes on as it is: none is served yet (issue 19's string
-          // commands come here), so every one gets Redis's own text for an unknown command.
-          return done(
-              NodeReply.failure(
-                  req.id(), ReplyStatus.REFUSED, RespParser.unknownCommand(req.keys())));
+          return command(req);
         default:
           return done(NodeReply.failure(req.id(), ReplyStatus.ERROR, "unsupported op " + req.op()));
       }
@@ -202,6 +199,10 @@ final class RequestProcessor {
       case REPLICATE:
         if (keys == 0) return "needs at least one key";
         if (req.values().length != keys) return "needs one value (or null) per key";
+        if (req.limit() > 1) return "limit must be 0 or 1 (values carry their expiry)";
+        if (req.limit() == 1)
+          for (byte[] v : req.values())
+            if (v != null && v.length < 8) return "a value with its expiry needs 8 bytes or more";
         return null;
       case HELLO:
         if (keys != 2 || req.keys()[1].length != 16) return "needs a node id and a 16-byte token";
@@ -214,6 +215,7 @@ final class RequestProcessor {
         if (req.values().length != 0) return "takes no values";
         return null;
       case SCAN:
+      case COUNT:
       case FETCH:
         if (keys != 2) return "needs a start and an end key (empty end: the range's end)";
         if (req.keys()[1].length > 0 && Arrays.compareUnsigned(req.keys()[0], req.keys()[1]) >= 0)
@@ -228,9 +230,10 @@ final class RequestProcessor {
 
   private NodeReply read(NodeRequest req) {
     Replica r = replicas.byId(req.rangeId());
-    NodeReply refusal = fence(req, r);
+    NodeReply refusal = fence(req, r, req.keys());
     if (refusal != null) return refusal;
     byte[][] keys = req.keys();
+    long now = clock.millis();
     switch (req.op()) {
       case GET:
         {
@@ -238,7 +241,7 @@ final class RequestProcessor {
           long found = 0;
           long bytes = NodeCodec.EMPTY_REPLY_BYTES;
           for (int i = 0; i < keys.length; i++) {
-            values[i] = store.get(keys[i]);
+            values[i] = store.get(keys[i], now);
             bytes += NodeCodec.valueBytes(values[i]);
             if (values[i] != null) found++;
           }
@@ -249,9 +252,14 @@ final class RequestProcessor {
         {
           long n = 0;
           for (byte[] k : keys) {
-            if (store.exists(k)) n++;
+            if (store.exists(k, now)) n++;
           }
           return NodeReply.ok(req.id(), n);
+        }
+      case COUNT:
+        {
+          byte[] end = req.keys()[1].length == 0 ? r.descriptor().endKey() : req.keys()[1];
+          return NodeReply.ok(req.id(), store.count(req.keys()[0], end, now));
         }
       default:
         return scan(req, r.descriptor());
@@ -275,7 +283,7 @@ final class RequestProcessor {
     Lock lock = r == null ? null : r.readLock();
     if (lock != null) lock.lock();
     try {
-      NodeReply refusal = fence(req, r);
+      NodeReply refusal = fence(req, r, req.keys());
       if (refusal != null) return done(refusal);
       if (r.writesBlocked())
         return done(
@@ -310,8 +318,8 @@ final class RequestProcessor {
    * The routing-header and key check of a client request; null means serve it. Holds no lock of its
    * own; writes call it under the replica's read lock.
    */
-  private @Nullable NodeReply fence(NodeRequest req, @Nullable Replica r) {
-    byte[] firstKey = req.keys()[0];
+  private @Nullable NodeReply fence(NodeRequest req, @Nullable Replica r, byte[][] keys) {
+    byte[] firstKey = keys[0];
     if (r == null || r.removed()) return unknownRange(req, firstKey);
     RangeDescriptor d = r.descriptor();
     switch (r.guard.check(req.rangeId(), req.generation(), req.epoch())) {
@@ -361,7 +369,7 @@ final class RequestProcessor {
     }
     if (!r.synced())
       return overloaded(req, "replica of range " + r.rangeId + " is still copying its data; retry");
-    if (req.op() == NodeOp.SCAN) {
+    if (req.op() == NodeOp.SCAN || req.op() == NodeOp.COUNT) {
       byte[] end = req.keys()[1];
       if (!d.contains(firstKey)) return outside(req, firstKey, d);
       if (end.length > 0 && Span.compareEnds(end, d.endKey()) > 0) {
@@ -378,10 +386,93 @@ final class RequestProcessor {
       }
       return null;
     }
-    for (byte[] k : req.keys()) {
+    for (byte[] k : keys) {
       if (!d.contains(k)) return outside(req, k, d);
     }
     return null;
+  }
+
+  /**
+   * A client command passed on as it is (COMMAND): a string command of StringCommands on the key
+   * args[1], at this node as the key's leaseholder. A read is answered from the store; a write runs
+   * under the store's leaseholder lock and is replicated as the value and expiry it produced, like
+   * SET, and answered once every replica stored it. A write that could not be replicated is
+   * answered ERROR unless sending it again is harmless (SET without NX/XX/GET, SETEX, PSETEX):
+   * OVERLOADED would make the router send an INCR twice.
+   */
+  private CompletableFuture<NodeReply> command(NodeRequest req) {
+    byte[][] args = req.keys();
+    StringCommands.Spec spec = StringCommands.find(args[0]);
+    if (spec == null)
+      return done(
+          NodeReply.failure(req.id(), ReplyStatus.REFUSED, RespParser.unknownCommand(args)));
+    if (!spec.arityFits(args.length))
+      return done(
+          NodeReply.failure(req.id(), ReplyStatus.REFUSED, RespParser.wrongArity(spec.name())));
+    byte[][] key = {args[1]};
+    boolean resp3 = req.limit() == 3;
+    long maxValue = maxReplyBytes - 1024L;
+    Replica r = replicas.byId(req.rangeId());
+    if (!spec.writes()) {
+      NodeReply refusal = fence(req, r, key);
+      if (refusal != null) return done(refusal);
+      long now = clock.millis();
+      StringCommands.Execution ex = new StringCommands.Execution(spec, args, now, resp3, maxValue);
+      DataStore.Entry e = store.live(args[1], now);
+      ex.apply(e == null ? null : e.value(), e == null ? 0 : e.expiresAt());
+      return done(commandReply(req, ex));
+    }
+    WriteSequence seq = sequence;
+    if (seq == null)
+      return done(NodeReply.failure(req.id(), ReplyStatus.OVERLOADED, "node is starting"));
+    StringCommands.Execution ex;
+    ReplicatedWrite w;
+    List<String> targets;
+    Lock lock = r == null ? null : r.readLock();
+    if (lock != null) lock.lock();
+    try {
+      NodeReply refusal = fence(req, r, key);
+      if (refusal != null) return done(refusal);
+      if (r.writesBlocked())
+        return done(
+            NodeReply.failure(
+                req.id(),
+                ReplyStatus.OVERLOADED,
+                "lease of range " + r.rangeId + " is being handed over; retry"));
+      long now = clock.millis();
+      ex = new StringCommands.Execution(spec, args, now, resp3, maxValue);
+      long written = store.updateAsLeader(me, seq, args[1], now, ex);
+      if (written < 0) return done(commandReply(req, ex));
+      DataStore.Change c = ex.change();
+      targets = new ArrayList<>(r.descriptor().replicas());
+      targets.remove(me);
+      if (!targets.isEmpty()) r.writeStarted();
+      w = new ReplicatedWrite(written, key, new byte[][] {c.value()}, new long[] {c.expiresAt()});
+    } finally {
+      if (lock != null) lock.unlock();
+    }
+    if (targets.isEmpty()) return done(commandReply(req, ex));
+    return env.replicate(w, targets)
+        .handle(
+            (v, e) -> {
+              r.writeEnded();
+              if (e == null) return commandReply(req, ex);
+              String why = "write not acknowledged: " + Async.describe(e);
+              if (ex.retriable()) return NodeReply.failure(req.id(), ReplyStatus.OVERLOADED, why);
+              return NodeReply.failure(
+                  req.id(),
+                  ReplyStatus.ERROR,
+                  spec.name().toUpperCase(java.util.Locale.ROOT)
+                      + " may or may not have been applied ("
+                      + why
+                      + ")");
+            });
+  }
+
+  private static NodeReply commandReply(NodeRequest req, StringCommands.Execution ex) {
+    byte[] reply = ex.reply();
+    if (reply == null) return NodeReply.failure(req.id(), ReplyStatus.REFUSED, ex.error());
+    return NodeReply.values(req.id(), 1, new byte[][] {reply});
   }
 
   private NodeReply outside(NodeRequest req, byte[] key, RangeDescriptor named) {
@@ -485,8 +576,19 @@ final class RequestProcessor {
       }
       long now = clock.millis();
       byte[][] keys = req.keys();
-      for (int i = 0; i < keys.length; i++)
-        store.applyReplicated(keys[i], req.values()[i], writer, req.id(), now);
+      boolean expiring = req.limit() == 1;
+      for (int i = 0; i < keys.length; i++) {
+        byte[] v = req.values()[i];
+        if (expiring && v != null)
+          store.applyReplicated(
+              keys[i],
+              ReplicatedWrite.valueOf(v),
+              ReplicatedWrite.expiryOf(v),
+              writer,
+              req.id(),
+              now);
+        else store.applyReplicated(keys[i], v, writer, req.id(), now);
+      }
       return NodeReply.ok(req.id(), req.id());
     } finally {
       lock.unlock();
@@ -594,16 +696,29 @@ final class RequestProcessor {
   private NodeReply page(NodeRequest req, byte[] start, byte @Nullable [] end) {
     int limit = req.limit() == 0 ? DEFAULT_SCAN_LIMIT : Math.min(req.limit(), MAX_SCAN_LIMIT);
     long budget = maxReplyBytes - NodeCodec.EMPTY_REPLY_BYTES;
-    DataStore.Page page = store.scan(start, end, limit, budget);
+    boolean fetch = req.op() == NodeOp.FETCH;
+    long perPair = fetch ? NodeCodec.valueBytes(new byte[8]) : 0;
+    DataStore.Page page = store.scan(start, end, limit, budget, perPair, clock.millis());
     List<byte[]> pairs = page.pairs();
     if (pairs.size() == 2
-        && NodeCodec.valueBytes(pairs.get(0)) + NodeCodec.valueBytes(pairs.get(1)) > budget)
+        && NodeCodec.valueBytes(pairs.get(0)) + NodeCodec.valueBytes(pairs.get(1)) + perPair
+            > budget)
       return tooLarge(
           req,
           NodeCodec.EMPTY_REPLY_BYTES
               + NodeCodec.valueBytes(pairs.get(0))
-              + NodeCodec.valueBytes(pairs.get(1)));
-    return NodeReply.values(req.id(), page.more() ? 1 : 0, pairs.toArray(NO_VALUES));
+              + NodeCodec.valueBytes(pairs.get(1))
+              + perPair);
+    if (!fetch) return NodeReply.values(req.id(), page.more() ? 1 : 0, pairs.toArray(NO_VALUES));
+    // FETCH: key, value, expiry (8 bytes, big-endian epoch milliseconds; null: none)
+    byte[][] triples = new byte[pairs.size() / 2 * 3][];
+    for (int i = 0, j = 0; i < pairs.size(); i += 2, j += 3) {
+      triples[j] = pairs.get(i);
+      triples[j + 1] = pairs.get(i + 1);
+      long exp = page.expiries().get(i / 2);
+      triples[j + 2] = exp == 0 ? null : ReplicatedWrite.expiryBytes(exp);
+    }
+    return NodeReply.values(req.id(), page.more() ? 1 : 0, triples);
   }
 
   /**

@@ -28,7 +28,10 @@ import org.jspecify.annotations.Nullable;
  * command must lie in one range (-CROSSRANGE otherwise). Commands are checked by the same
  * RespParser as the router's, so a mistake gets the same error on both ports.
  */
-/** The RESP commands of a storage node's own port: GET, SET, DEL, EXISTS, PING, ECHO, QUIT. */
+/**
+ * The RESP commands of a storage node's own port: GET, SET, DEL, EXISTS, PING, ECHO, QUIT, and the
+ * string and expiry commands of {@link StringCommands} (RESP2 replies).
+ */
 final class RespCommands {
   /** A reply, written when its turn comes. */
   interface Reply {
@@ -57,6 +60,11 @@ final class RespCommands {
   }
 
   CompletableFuture<Reply> execute(RespCommand c) {
+    byte[][] args = c.args();
+    StringCommands.Spec spec = StringCommands.find(args[0]);
+    if (spec != null
+        && !spec.name().equals("get")
+        && !(spec.name().equals("set") && args.length == 3)) return command(spec, args);
     RespRequest r = PARSER.parse(c);
     if (r instanceof RespRequest.Invalid bad) return done(error(bad.error()));
     if (r instanceof RespRequest.Local l) {
@@ -77,21 +85,37 @@ final class RespCommands {
         .thenApply(o -> o.reply != null ? o.reply : integer(o.node.number()));
   }
 
+  /** A string command of StringCommands (not GET or plain SET), as the router passes it on. */
+  private CompletableFuture<Reply> command(StringCommands.Spec spec, byte[][] args) {
+    if (!spec.arityFits(args.length)) return done(error(RespParser.wrongArity(spec.name())));
+    return node(NodeOp.COMMAND, new byte[][] {args[1]}, args, NONE, 2)
+        .thenApply(o -> o.reply != null ? o.reply : raw(o.node.values()[0]));
+  }
+
   /** The processor's reply, or the RESP reply that replaces it (refusals). */
   private record Outcome(@Nullable NodeReply node, @Nullable Reply reply) {}
 
   private CompletableFuture<Outcome> node(NodeOp op, byte[][] keys, byte[][] values) {
-    Replica r = replicas.forKey(keys[0]);
+    return node(op, keys, keys, values, 0);
+  }
+
+  /**
+   * A node request of {@code op} with {@code keys} and {@code values}, addressed to the range of
+   * {@code routing} (the keys, or for COMMAND its key arguments).
+   */
+  private CompletableFuture<Outcome> node(
+      NodeOp op, byte[][] routing, byte[][] keys, byte[][] values, int limit) {
+    Replica r = replicas.forKey(routing[0]);
     if (r == null)
-      return moved(processor.descriptorFor(keys[0])).thenApply(m -> new Outcome(null, m));
-    for (byte[] k : keys) {
+      return moved(processor.descriptorFor(routing[0])).thenApply(m -> new Outcome(null, m));
+    for (byte[] k : routing) {
       if (replicas.forKey(k) != r)
         return done(
             new Outcome(null, error("CROSSRANGE keys of one command must lie in one range")));
     }
     RangeDescriptor d = r.descriptor();
     NodeRequest req =
-        new NodeRequest(0, op, r.rangeId, d.generation(), d.leaseEpoch(), 0, keys, values);
+        new NodeRequest(0, op, r.rangeId, d.generation(), d.leaseEpoch(), limit, keys, values);
     return processor
         .handle(req)
         .thenCompose(
@@ -109,6 +133,8 @@ final class RespCommands {
                       .thenApply(m -> new Outcome(null, m));
                 case OVERLOADED:
                   return done(new Outcome(null, error("TRYAGAIN " + reply.message())));
+                case REFUSED:
+                  return done(new Outcome(null, error(String.valueOf(reply.message()))));
                 default:
                   return done(new Outcome(null, error("ERR " + reply.message())));
               }
@@ -136,6 +162,10 @@ final class RespCommands {
 
   private static Reply bulk(byte @Nullable [] b) {
     return out -> Resp.bulk(out, b);
+  }
+
+  private static Reply raw(byte[] resp) {
+    return out -> out.writeBytes(resp);
   }
 
   private static Reply integer(long n) {

@@ -25,6 +25,15 @@
  *       cannot regress a value, a deposed leaseholder gets no acknowledgement from a replica that
  *       learned the new epoch, and no one else can make a replica skip later writes. The sequence
  *       number travels as the REPLICATE's request id.
+ *   <li><b>Redis commands and expiry.</b> The string and expiry commands a router passes on as they
+ *       are (node op COMMAND) run at the leaseholder ({@code StringCommands}, as Redis 7.0.15
+ *       executes them): a write reads and writes its key under the store's leaseholder lock and is
+ *       replicated as the value and absolute expiry time it produced, never as the command, so
+ *       replicas cannot diverge. The expiry is stored with the value ({@code DataStore}), travels
+ *       in REPLICATE and FETCH and stays in split children; every read asks with the reader's
+ *       clock, so a key read after its time is absent on every replica, and a sweep turns expired
+ *       entries into tombstones. A write that could not be replicated is answered ERROR rather than
+ *       OVERLOADED unless sending it again is harmless, so a router never applies an INCR twice.
  *   <li><b>Joining.</b> A replica that gains a range it has no data for (added replica, restarted
  *       process) copies it with FETCH from the leaseholder (from another replica when it is itself
  *       the named holder) and neither serves nor asks for the lease until done. A range that never

@@ -78,4 +78,41 @@ class DataStoreTest {
     assertThat(store.get(new byte[] {0x01})).isEqualTo(b("low"));
     assertThat(store.bytes()).isEqualTo(4);
   }
+
+  @Test
+  void anExpiredKeyIsAbsentToEveryReadAndTheSweepKeepsAnOlderWriteFromReturning() {
+    WriteSequence seq = new WriteSequence(3);
+    store.applyAsLeader("n1", seq, new byte[][] {b("k")}, new byte[][] {b("old")}, 0);
+    long first = seq.next(); // an older write of the same process, delayed
+    long s =
+        store.updateAsLeader(
+            "n1", seq, b("k"), 100, (v, exp) -> new DataStore.Change(b("new"), 200));
+    assertThat(s).isPositive();
+    assertThat(store.get(b("k"), 200)).isEqualTo(b("new"));
+    assertThat(store.get(b("k"), 201)).isNull();
+    assertThat(store.exists(b("k"), 201)).isFalse();
+    assertThat(store.scan(b("a"), null, 10, Long.MAX_VALUE, 0, 201).pairs()).isEmpty();
+    assertThat(store.count(b("a"), null, 200)).isEqualTo(1);
+    assertThat(store.count(b("a"), null, 201)).isZero();
+    // the leaseholder's read-modify-write sees nothing past the expiry
+    store.updateAsLeader(
+        "n1",
+        seq,
+        b("k"),
+        300,
+        (v, exp) -> {
+          assertThat(v).isNull();
+          return null;
+        });
+    assertThat(store.expire(300)).isEqualTo(1);
+    assertThat(store.applyReplicated(b("k"), b("old"), "n1", first, 300)).isFalse();
+    assertThat(store.get(b("k"), 300)).isNull();
+    // a replicated value with an expiry, and a fetched one, carry it
+    assertThat(store.applyReplicated(b("r"), b("v"), 500, "n2", P2 | 1, 0)).isTrue();
+    assertThat(store.applyFetched(b("f"), b("v"), 500)).isTrue();
+    assertThat(store.get(b("r"), 500)).isEqualTo(b("v"));
+    assertThat(store.get(b("f"), 501)).isNull();
+    assertThat(store.scan(b("a"), null, 10, Long.MAX_VALUE, 0, 400).expiries())
+        .containsExactly(500L, 500L);
+  }
 }

@@ -416,11 +416,12 @@ class RequestProcessorTest {
     for (String k : List.of("c", "d", "e")) send(set(1, RANGE, 4, 3, k, k + "!"));
     NodeReply page = send(NodeRequest.scan(-1, NodeOp.FETCH, RANGE, 4, 3, b("a"), new byte[0], 2));
     assertThat(page.status()).isEqualTo(ReplyStatus.OK);
-    assertThat(page.values()).isDeepEqualTo(new byte[][] {b("c"), b("c!"), b("d"), b("d!")});
+    assertThat(page.values())
+        .isDeepEqualTo(new byte[][] {b("c"), b("c!"), null, b("d"), b("d!"), null});
     assertThat(page.number()).isEqualTo(1);
     NodeReply rest =
         send(NodeRequest.scan(-2, NodeOp.FETCH, RANGE, 4, 3, b("d\0"), new byte[0], 2));
-    assertThat(rest.values()).isDeepEqualTo(new byte[][] {b("e"), b("e!")});
+    assertThat(rest.values()).isDeepEqualTo(new byte[][] {b("e"), b("e!"), null});
     assertThat(rest.number()).isZero();
     assertThat(
             send(NodeRequest.scan(-3, NodeOp.FETCH, RANGE, 5, 3, b("b"), new byte[0], 2)).status())
@@ -498,7 +499,7 @@ class RequestProcessorTest {
     assertThat(stranger.status()).isEqualTo(ReplyStatus.ERROR);
     assertThat(stranger.message()).contains("not another replica");
     assertThat(stranger.values().length).isZero();
-    assertThat(sendAs(vouched("n3", 1), fetch).values().length).isEqualTo(2);
+    assertThat(sendAs(vouched("n3", 1), fetch).values().length).isEqualTo(3);
   }
 
   @Test

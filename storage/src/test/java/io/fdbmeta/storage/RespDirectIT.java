@@ -102,7 +102,10 @@ class RespDirectIT {
       assertThat(c.call("EXISTS", "a", "b", "zz")).isEqualTo(":2");
       assertThat(c.call("DEL", "a", "zz")).isEqualTo(":1");
       assertThat(c.call("GET", "a")).isEqualTo("$nil");
-      assertThat(c.call("SET", "a", "1", "NX")).startsWith("-ERR syntax error");
+      assertThat(c.call("SET", "a", "1", "NX")).isEqualTo("+OK");
+      assertThat(c.call("SET", "a", "2", "NX")).isEqualTo("$nil");
+      assertThat(c.call("INCR", "a")).isEqualTo(":2");
+      assertThat(c.call("SET", "a", "1", "NX", "XX")).isEqualTo("-ERR syntax error");
       assertThat(c.call("GET")).isEqualTo("-ERR wrong number of arguments for 'get' command");
       assertThat(c.call("FLUSHALL")).isEqualTo("-ERR unknown command 'FLUSHALL'");
       c.send("PING\r\n"); // inline, as at a terminal

@@ -31,13 +31,20 @@ public enum NodeOp {
    */
   COMMAND(6),
   /**
+   * How many live keys lie in [keys[0], keys[1]) (keys[1] empty: to the range's end), as SCAN names
+   * them; reply number = that count (DBSIZE).
+   */
+  COUNT(7),
+  /**
    * Leader to follower: apply {@code keys}/{@code values} (null value: delete) at a sequence
-   * number; reply number = the follower's applied sequence.
+   * number; reply number = the follower's applied sequence. {@code limit} 1: every non-null value
+   * starts with its absolute expiry time, 8 bytes big-endian epoch milliseconds (0: none).
    */
   REPLICATE(16),
   /**
    * Like SCAN, for a node copying a range's data (replica creation, lease handover); served by any
-   * synced replica, to a peer the range lists as a replica.
+   * synced replica, to a peer the range lists as a replica. Reply values are triples: key, value,
+   * expiry (8 bytes big-endian epoch milliseconds, null for none); only keys live at the source.
    */
   FETCH(17),
   /**

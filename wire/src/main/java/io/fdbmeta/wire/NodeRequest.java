@@ -9,7 +9,8 @@ import org.jspecify.annotations.Nullable;
  *
  * @param id chosen by the sender, echoed in the reply (replies on one connection may come out of
  *     order)
- * @param limit SCAN/FETCH: most pairs to return; otherwise 0
+ * @param limit SCAN/FETCH: most pairs to return; COMMAND: the client's protocol (2 or 3);
+ *     REPLICATE: 1 if values carry their expiry; otherwise 0
  * @param keys the keys, all in the named range
  * @param values SET/REPLICATE: one per key (REPLICATE: null deletes); otherwise empty
  */

@@ -89,15 +89,17 @@ public final class RespParser {
     return new RespRequest.MSet(keys, values);
   }
 
-  /** RANGE start end [LIMIT n] */
+  /** RANGE start end [LIMIT n] [WITHCURSOR] */
   private RespRequest range(RespCommand c) {
     int n = c.arity();
+    boolean withCursor = (n == 3 || n == 5) && "WITHCURSOR".equalsIgnoreCase(ascii(c.arg(n)));
+    if (withCursor) n--;
     if (n != 2 && n != 4) return wrongArgs(Command.RANGE);
     int limit = rangeDefaultLimit;
     if (n == 4) {
       if (!"LIMIT".equalsIgnoreCase(ascii(c.arg(3))))
         return new RespRequest.Invalid(
-            Command.RANGE, "ERR syntax error: RANGE start end [LIMIT n]");
+            Command.RANGE, "ERR syntax error: RANGE start end [LIMIT n] [WITHCURSOR]");
       try {
         limit = Integer.parseInt(ascii(c.arg(4)));
       } catch (NumberFormatException e) {
@@ -107,7 +109,7 @@ public final class RespParser {
         return new RespRequest.Invalid(
             Command.RANGE, "ERR LIMIT must be an integer in [1, " + rangeMaxLimit + "]");
     }
-    return new RespRequest.Range(c.arg(1), c.arg(2), limit);
+    return new RespRequest.Range(c.arg(1), c.arg(2), limit, withCursor);
   }
 
   private static RespRequest wrongArgs(Command cmd) {

@@ -41,10 +41,15 @@ public sealed interface RespRequest {
   }
 
   /**
-   * {@code RANGE start end [LIMIT n]}: {@code limit} is in [1, the parser's maximum], the parser's
-   * default if none was given; an empty {@code end} means no end.
+   * {@code RANGE start end [LIMIT n] [WITHCURSOR]}: {@code limit} is in [1, the parser's maximum],
+   * the parser's default if none was given; an empty {@code end} means no end. {@code withCursor}:
+   * the reply is [next start key or null when the walk reached end, [key, value, ...]].
    */
-  record Range(byte[] from, byte[] to, int limit) implements RespRequest {
+  record Range(byte[] from, byte[] to, int limit, boolean withCursor) implements RespRequest {
+    public Range(byte[] from, byte[] to, int limit) {
+      this(from, to, limit, false);
+    }
+
     @Override
     public Command command() {
       return Command.RANGE;
@@ -66,6 +71,17 @@ public sealed interface RespRequest {
    * name first.
    */
   record Connection(Command command, byte[][] args) implements RespRequest {}
+
+  /**
+   * A command over the whole keyspace (SCAN, KEYS, DBSIZE), already checked for arity: {@code args}
+   * are the whole command, the name first; {@code name} its lower-case name.
+   */
+  record Walk(String name, byte[][] args) implements RespRequest {
+    @Override
+    public Command command() {
+      return Command.OTHER;
+    }
+  }
 
   /**
    * A command whose keys are known from a command table but which is passed on as it is: {@code

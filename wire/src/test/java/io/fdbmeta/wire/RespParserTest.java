@@ -54,7 +54,7 @@ class RespParserTest {
   @Test
   void rangeAndSelectArgumentsAreChecked() {
     assertThat(error(router.parse(RespCommand.of("RANGE", "a", "b", "LIMT", "3"))))
-        .isEqualTo("ERR syntax error: RANGE start end [LIMIT n]");
+        .isEqualTo("ERR syntax error: RANGE start end [LIMIT n] [WITHCURSOR]");
     assertThat(error(router.parse(RespCommand.of("RANGE", "a", "b", "LIMIT", "1001"))))
         .isEqualTo("ERR LIMIT must be an integer in [1, 1000]");
     assertThat(error(router.parse(RespCommand.of("MSET", "a"))))

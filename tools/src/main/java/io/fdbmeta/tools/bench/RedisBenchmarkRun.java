@@ -77,6 +77,39 @@ final class RedisBenchmarkRun {
   }
 
   /**
+   * The arguments of one run of a custom command ({@code args}, "__rand_int__" replaced by
+   * redis-benchmark with a number below {@code keyspace}).
+   */
+  static List<String> custom(
+      Path program,
+      int port,
+      long requests,
+      int clients,
+      int pipeline,
+      int keyspace,
+      List<String> args) {
+    List<String> out =
+        new java.util.ArrayList<>(
+            List.of(
+                program.toString(),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                Integer.toString(port),
+                "-n",
+                Long.toString(requests),
+                "-c",
+                Integer.toString(clients),
+                "-P",
+                Integer.toString(pipeline),
+                "-r",
+                Integer.toString(keyspace),
+                "--csv"));
+    out.addAll(args);
+    return out;
+  }
+
+  /**
    * Runs the command and returns one entry per test, in its order.
    *
    * @throws IllegalStateException if it fails, runs past {@code timeoutSeconds}, or prints no

@@ -105,6 +105,17 @@ public final class RouterBenchmark {
   static final int NODES = 3;
   static final int REPLICATION = 3;
   static final int VALUE_BYTES = 100;
+
+  /**
+   * redis-benchmark runs of commands the storage node executes: the row's name, then the command
+   * (VALUE: a VALUE_BYTES value). Their routed / direct target is {@link #CUSTOM_TARGET}.
+   */
+  static final String[][] CUSTOM_TESTS = {
+    {"INCR", "INCR", "key:c__rand_int__"},
+    {"SET EX", "SET", "key:e__rand_int__", "VALUE", "EX", "3600"}
+  };
+
+  static final double CUSTOM_TARGET = 0.7;
   static final int LOOKUP_ROUNDS = 5;
   static final int PRELOAD_BATCH = 100;
   static final long REDIS_BENCHMARK_TIMEOUT_SECONDS = 120;
@@ -632,6 +643,49 @@ public final class RouterBenchmark {
                 String.join(" ", command.subList(1, command.size()))));
       }
       turn++;
+    }
+    // INCR and SET EX, executed by the storage node (the router passes them on as they are), on
+    // keys of the benchmark range that no other run writes: sized from our SET rates
+    for (String[] custom : CUSTOM_TESTS) {
+      for (boolean pipelined : new boolean[] {false, true}) {
+        Workload w = pipelined ? Workload.SET_PIPELINED : Workload.SET;
+        double rate =
+            Math.sqrt(
+                data.get(w).get(Route.DIRECT).measurement().unitsPerSecond()
+                    * data.get(w).get(Route.ROUTED).measurement().unitsPerSecond());
+        long requests = Math.max(1000, Math.round(rate * config.seconds() / 1000) * 1000);
+        int pipeline = pipelined ? config.pipeline() : 1;
+        for (int k = 0; k < 2; k++) {
+          Route r = Route.values()[(k + turn) % 2];
+          List<String> args = new ArrayList<>(List.of(custom).subList(1, custom.length));
+          args.replaceAll(a -> a.equals("VALUE") ? "x".repeat(VALUE_BYTES) : a);
+          List<String> command =
+              RedisBenchmarkRun.custom(
+                  program.get(),
+                  r == Route.DIRECT ? directPort : routerPort,
+                  requests,
+                  config.clients(),
+                  pipeline,
+                  config.keys(),
+                  args);
+          say("bench router: " + String.join(" ", command));
+          List<RedisBenchmarkRun.Figures> figures = new ArrayList<>();
+          for (RedisBenchmarkRun.Figures f :
+              RedisBenchmarkRun.run(command, REDIS_BENCHMARK_TIMEOUT_SECONDS))
+            figures.add(
+                new RedisBenchmarkRun.Figures(
+                    custom[0], f.requestsPerSec(), f.p50Millis(), f.p99Millis()));
+          out.add(
+              new RedisRun(
+                  r,
+                  config.clients(),
+                  pipeline,
+                  requests,
+                  figures,
+                  String.join(" ", command.subList(1, command.size()))));
+        }
+        turn++;
+      }
     }
     return "redis-benchmark: " + program.get();
   }

@@ -294,9 +294,14 @@ public final class RouterReport implements Report {
             right =
                 String.format(
                     Locale.ROOT,
-                    "%.2fx; p50 %+.0f us",
+                    "%.2fx; p50 %+.0f us%s",
                     f.requestsPerSec() / d.requestsPerSec(),
-                    (f.p50Millis() - d.p50Millis()) * 1e3);
+                    (f.p50Millis() - d.p50Millis()) * 1e3,
+                    customTest(f.test())
+                        ? (f.requestsPerSec() / d.requestsPerSec() >= RouterBenchmark.CUSTOM_TARGET
+                            ? "; >= 0.7x PASS"
+                            : "; >= 0.7x MISS")
+                        : "");
         }
         sb.append(
             String.format(
@@ -317,13 +322,23 @@ public final class RouterReport implements Report {
         String.format(
             Locale.ROOT,
             "(redis-benchmark -h 127.0.0.1 -p PORT -t set|get -n N -c %d|%d -P 1|%d -r %d -d %d --csv, N sized from our rate for the same workload;%n"
-                + " its latencies are per request, also when pipelined)%n",
+                + " its latencies are per request, also when pipelined; INCR and SET EX: redis-benchmark -n N -c %d -P 1|%d -r %d"
+                + " INCR key:c__rand_int__ | SET key:e__rand_int__ <%d bytes> EX 3600, executed by the storage node)%n",
             config.clients(),
             config.lightClients(),
             config.pipeline(),
             config.keys(),
+            RouterBenchmark.VALUE_BYTES,
+            config.clients(),
+            config.pipeline(),
+            config.keys(),
             RouterBenchmark.VALUE_BYTES));
     return sb.toString();
+  }
+
+  private static boolean customTest(String test) {
+    for (String[] c : RouterBenchmark.CUSTOM_TESTS) if (c[0].equals(test)) return true;
+    return false;
   }
 
   private RedisBenchmarkRun.@org.jspecify.annotations.Nullable Figures redisFigures(
