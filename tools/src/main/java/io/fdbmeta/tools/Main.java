@@ -34,7 +34,8 @@ import picocli.CommandLine.Spec;
       StoreCommand.class,
       ControllerCommand.class,
       RouterCommand.class,
-      NodeCommand.class
+      NodeCommand.class,
+      PlaygroundCommand.class
     })
 public final class Main implements Callable<Integer> {
   @Mixin StoreOptions store = new StoreOptions();
