@@ -28,6 +28,7 @@ final class ErrorHandlers {
     if (helpExit != null) return helpExit;
     CommandSpec last = lastSubcommand(parseResult).commandSpec();
     Main.storeOptions(last).validate(last);
+    ConfigFile.of(last); // a --config file with an unknown key fails even if every option is given
     return new CommandLine.RunLast().execute(parseResult);
   }
 

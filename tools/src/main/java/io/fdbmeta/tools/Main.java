@@ -63,6 +63,7 @@ public final class Main implements Callable<Integer> {
     CommandLine cmd = new CommandLine(new Main(env));
     cmd.setOut(out);
     cmd.setErr(err);
+    cmd.setDefaultValueProvider(new ConfigFile.DefaultsFromFile());
     cmd.setExecutionStrategy(ErrorHandlers::validateThenRun);
     cmd.setParameterExceptionHandler(ErrorHandlers::onParameterError);
     cmd.setExecutionExceptionHandler(ErrorHandlers::onExecutionError);

@@ -92,6 +92,8 @@ final class NodeCommand implements Callable<Integer> {
 
   @Mixin AdminOption admin = new AdminOption();
 
+  @Mixin ConfigFile.ConfigOption configFile = new ConfigFile.ConfigOption();
+
   private volatile boolean stopping;
   private final Set<Long> serving = new HashSet<>(); // only touched on the watcher thread
   private final AtomicLong gained = new AtomicLong();
@@ -102,14 +104,15 @@ final class NodeCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     HostPort node = HostPort.parseOption(spec, "--listen", listen);
     HostPort where = admin.address(spec);
+    StorageNodeConfig.Builder builder;
+    try {
+      builder = StorageNodeConfig.builder(id);
+    } catch (IllegalArgumentException e) {
+      throw ConfigFile.badValue(spec, "--id", e.getMessage());
+    }
     StorageNodeConfig config;
     try {
-      config =
-          StorageNodeConfig.builder(id)
-              .host(node.host())
-              .port(node.port())
-              .locality(region, zone, rack)
-              .build();
+      config = builder.host(node.host()).port(node.port()).locality(region, zone, rack).build();
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }

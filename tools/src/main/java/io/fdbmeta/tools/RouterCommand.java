@@ -62,6 +62,8 @@ final class RouterCommand implements Callable<Integer> {
 
   @Mixin AdminOption admin = new AdminOption();
 
+  @Mixin ConfigFile.ConfigOption configFile = new ConfigFile.ConfigOption();
+
   private volatile boolean stopping;
   private long lastResets; // only touched on the watcher thread
   private long lastLost;
