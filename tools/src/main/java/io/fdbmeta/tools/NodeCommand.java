@@ -56,6 +56,9 @@ final class NodeCommand implements Callable<Integer> {
   /** How often the watcher compares the ranges the node serves, for the log. */
   static final Duration WATCH_INTERVAL = Duration.ofMillis(100);
 
+  /** How long a clean stop (every hand-over, closing) may take before the process exits anyway. */
+  static final Duration STOP_DEADLINE = Duration.ofSeconds(60);
+
   /** How long one lease hand-over may take at SIGTERM before the next replica is tried. */
   static final Duration HANDOVER_TIMEOUT = Duration.ofSeconds(5);
 
@@ -163,7 +166,7 @@ final class NodeCommand implements Callable<Integer> {
         () -> watch(n, log), 0, WATCH_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
     return ServiceShutdown.runUntilSignalled(
         log,
-        Duration.ofSeconds(60),
+        STOP_DEADLINE,
         step -> {
           stopping = true;
           step.accept("handing over its leases");
