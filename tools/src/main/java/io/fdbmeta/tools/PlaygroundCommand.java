@@ -4,6 +4,7 @@ import io.fdbmeta.tools.PlaygroundState.Component;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.io.Writer;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -110,8 +111,8 @@ final class PlaygroundCommand implements Callable<Integer> {
   private final List<Child> children = new CopyOnWriteArrayList<>();
   private volatile boolean stopping;
   private Path home = Path.of(".");
-  private ServiceLog log =
-      new ServiceLog(new PrintWriter(System.out), "playground", Clock.systemUTC());
+  private ServiceLog log = // replaced in call(), by one on the command line's output
+      new ServiceLog(new PrintWriter(Writer.nullWriter()), "playground", Clock.systemUTC());
 
   @Override
   public Integer call() throws InterruptedException {
@@ -179,6 +180,14 @@ final class PlaygroundCommand implements Callable<Integer> {
         if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false))
           throw new CliException(1, "a playground already runs in " + d + " (pid " + pid + ")");
       }
+      if (Files.exists(d.resolve("data")))
+        throw new CliException(
+            1,
+            d
+                + " holds the store of an earlier playground, whose ranges lost their data when its"
+                + " nodes stopped (the reference storage node keeps data in memory): use a new"
+                + " --dir, or delete "
+                + d.resolve("data"));
       return d;
     } catch (IOException e) {
       throw new CliException(
