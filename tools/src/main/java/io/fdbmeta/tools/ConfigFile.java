@@ -15,6 +15,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
 
 /*
  * `--config FILE` of the service commands (controller, router, node): one format for all three.
@@ -167,11 +168,8 @@ final class ConfigFile {
     String key = option.substring(2);
     ConfigFile f = of(spec);
     Entry e = f == null ? null : f.entries.get(key);
-    boolean fromFile =
-        e != null && spec.commandLine().getParseResult() != null
-            ? !spec.commandLine().getParseResult().hasMatchedOption(option)
-            : e != null;
-    if (fromFile && e != null && f != null)
+    ParseResult parsed = spec.commandLine().getParseResult();
+    if (f != null && e != null && (parsed == null || !parsed.hasMatchedOption(option)))
       return new ParameterException(
           spec.commandLine(),
           f.file + ":" + e.line() + ": bad value for key '" + key + "': " + message);
