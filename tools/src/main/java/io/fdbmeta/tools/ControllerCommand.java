@@ -21,7 +21,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /*
@@ -80,6 +79,8 @@ final class ControllerCommand implements Callable<Integer> {
 
   @Mixin AdminOption admin = new AdminOption();
 
+  @Mixin ConfigFile.ConfigOption configFile = new ConfigFile.ConfigOption();
+
   private final AtomicLong tickFailures = new AtomicLong();
   private int failedInARow; // only touched on the ticking thread
   private volatile boolean ticked;
@@ -90,9 +91,10 @@ final class ControllerCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     if (!ID.matcher(id).matches()) {
-      throw new ParameterException(
-          spec.commandLine(),
-          "--id '" + id + "' is not a controller id: use 1-64 letters, digits, '.', '_' or '-'");
+      throw ConfigFile.badValue(
+          spec,
+          "--id",
+          "'" + id + "' is not a controller id: use 1-64 letters, digits, '.', '_' or '-'");
     }
     HostPort where = admin.address(spec);
     ServiceLog log =

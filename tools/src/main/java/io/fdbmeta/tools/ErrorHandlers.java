@@ -29,6 +29,7 @@ final class ErrorHandlers {
     CommandSpec last = lastSubcommand(parseResult).commandSpec();
     Main.storeOptions(last).validate(last);
     if (((Main) last.root().userObject()).json) JsonOption.of(last).json = true;
+    ConfigFile.of(last); // a --config file with an unknown key fails even if every option is given
     return new CommandLine.RunLast().execute(parseResult);
   }
 

@@ -42,12 +42,7 @@ public final class FdbmetaProcess implements AutoCloseable {
    */
   public static FdbmetaProcess start(
       String name, List<String> jvmOptions, List<String> args, @Nullable Path log) {
-    String java = ProcessHandle.current().info().command().orElse("java");
-    List<String> command = new ArrayList<>();
-    command.add(java);
-    command.addAll(jvmOptions);
-    command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
-    command.addAll(args);
+    List<String> command = command(jvmOptions, args);
     Writer logWriter = null;
     Process p;
     try {
@@ -63,6 +58,20 @@ public final class FdbmetaProcess implements AutoCloseable {
     reader.setDaemon(true);
     reader.start();
     return fp;
+  }
+
+  /**
+   * {@code java <jvmOptions> -cp <this class path> io.fdbmeta.tools.Main <args>}: this JVM's java
+   * and class path (the jar, when run with {@code java -jar fdbmeta.jar}).
+   */
+  public static List<String> command(List<String> jvmOptions, List<String> args) {
+    String java = ProcessHandle.current().info().command().orElse("java");
+    List<String> command = new ArrayList<>();
+    command.add(java);
+    command.addAll(jvmOptions);
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
+    command.addAll(args);
+    return command;
   }
 
   private void readOutput(@Nullable Writer log) {

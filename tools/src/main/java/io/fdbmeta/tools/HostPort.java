@@ -3,7 +3,6 @@ package io.fdbmeta.tools;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.ParameterException;
 
 /** A HOST:PORT argument: a host name, IPv4 address or [IPv6] address, and a port 1-65535. */
 record HostPort(String host, int port) {
@@ -33,7 +32,7 @@ record HostPort(String host, int port) {
     try {
       return parseListen(text);
     } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), option + " " + e.getMessage());
+      throw ConfigFile.badValue(spec, option, e.getMessage());
     }
   }
 

@@ -35,7 +35,8 @@ import picocli.CommandLine.Spec;
       StoreCommand.class,
       ControllerCommand.class,
       RouterCommand.class,
-      NodeCommand.class
+      NodeCommand.class,
+      PlaygroundCommand.class
     })
 public final class Main implements Callable<Integer> {
   @Mixin StoreOptions store = new StoreOptions();
@@ -70,6 +71,7 @@ public final class Main implements Callable<Integer> {
     CommandLine cmd = new CommandLine(new Main(env));
     cmd.setOut(out);
     cmd.setErr(err);
+    cmd.setDefaultValueProvider(new ConfigFile.DefaultsFromFile());
     cmd.setExecutionStrategy(ErrorHandlers::validateThenRun);
     cmd.setParameterExceptionHandler(ErrorHandlers::onParameterError);
     cmd.setExecutionExceptionHandler(ErrorHandlers::onExecutionError);

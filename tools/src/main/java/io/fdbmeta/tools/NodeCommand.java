@@ -56,6 +56,9 @@ final class NodeCommand implements Callable<Integer> {
   /** How often the watcher compares the ranges the node serves, for the log. */
   static final Duration WATCH_INTERVAL = Duration.ofMillis(100);
 
+  /** How long a clean stop (every hand-over, closing) may take before the process exits anyway. */
+  static final Duration STOP_DEADLINE = Duration.ofSeconds(60);
+
   /** How long one lease hand-over may take at SIGTERM before the next replica is tried. */
   static final Duration HANDOVER_TIMEOUT = Duration.ofSeconds(5);
 
@@ -92,6 +95,8 @@ final class NodeCommand implements Callable<Integer> {
 
   @Mixin AdminOption admin = new AdminOption();
 
+  @Mixin ConfigFile.ConfigOption configFile = new ConfigFile.ConfigOption();
+
   private volatile boolean stopping;
   private final Set<Long> serving = new HashSet<>(); // only touched on the watcher thread
   private final AtomicLong gained = new AtomicLong();
@@ -102,14 +107,15 @@ final class NodeCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     HostPort node = HostPort.parseOption(spec, "--listen", listen);
     HostPort where = admin.address(spec);
+    StorageNodeConfig.Builder builder;
+    try {
+      builder = StorageNodeConfig.builder(id);
+    } catch (IllegalArgumentException e) {
+      throw ConfigFile.badValue(spec, "--id", e.getMessage());
+    }
     StorageNodeConfig config;
     try {
-      config =
-          StorageNodeConfig.builder(id)
-              .host(node.host())
-              .port(node.port())
-              .locality(region, zone, rack)
-              .build();
+      config = builder.host(node.host()).port(node.port()).locality(region, zone, rack).build();
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
@@ -152,7 +158,7 @@ final class NodeCommand implements Callable<Integer> {
         () -> watch(n, log), 0, WATCH_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
     return ServiceShutdown.runUntilSignalled(
         log,
-        Duration.ofSeconds(60),
+        STOP_DEADLINE,
         step -> {
           stopping = true;
           step.accept("handing over its leases");

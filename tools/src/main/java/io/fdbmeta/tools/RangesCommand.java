@@ -15,7 +15,8 @@ import picocli.CommandLine.Spec;
       RangesListCommand.class,
       RangesLookupCommand.class,
       RangesSplitCommand.class,
-      RangesMergeCommand.class
+      RangesMergeCommand.class,
+      RangesPlaceCommand.class
     })
 final class RangesCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -23,6 +24,6 @@ final class RangesCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     throw new ParameterException(
-        spec.commandLine(), "missing command: list, lookup, split or merge");
+        spec.commandLine(), "missing command: list, lookup, split, merge or place");
   }
 }

@@ -62,6 +62,8 @@ final class RouterCommand implements Callable<Integer> {
 
   @Mixin AdminOption admin = new AdminOption();
 
+  @Mixin ConfigFile.ConfigOption configFile = new ConfigFile.ConfigOption();
+
   private volatile boolean stopping;
   private long lastResets; // only touched on the watcher thread
   private long lastLost;
@@ -126,7 +128,7 @@ final class RouterCommand implements Callable<Integer> {
         TimeUnit.MILLISECONDS);
     return ServiceShutdown.runUntilSignalled(
         log,
-        router.config().drainTimeout().plusSeconds(10),
+        stopDeadline(router.config()),
         step -> {
           stopping = true;
           watcher.shutdownNow();
@@ -172,6 +174,11 @@ final class RouterCommand implements Callable<Integer> {
     } catch (RuntimeException e) {
       log.warn("could not read the router's counters: " + ErrorHandlers.describe(e));
     }
+  }
+
+  /** How long a clean stop may take: the drain, then closing the admin port and the store. */
+  static Duration stopDeadline(RouterConfig config) {
+    return config.drainTimeout().plusSeconds(10);
   }
 
   static String hostPort(InetSocketAddress a) {

@@ -411,7 +411,8 @@ class AdminCommandsTest {
         .contains("odd number of hex digits");
     assertThat(fails(2, "ranges", "list", "--limit", "0").err())
         .contains("--limit must be at least 1");
-    assertThat(fails(2, "ranges").err()).contains("missing command: list, lookup, split or merge");
+    assertThat(fails(2, "ranges").err())
+        .contains("missing command: list, lookup, split, merge or place");
     assertThat(fails(2, "ranges", "spilt").err())
         .contains("unknown command 'spilt'")
         .contains("split");
@@ -460,5 +461,29 @@ class AdminCommandsTest {
                 .err())
         .startsWith("fdbmeta nodes add: ID 'n\uFFFD1' is not valid ");
     assertThat(json(ok("nodes", "list", "--json")).toString()).doesNotContain("\uFFFD");
+  }
+
+  @Test
+  void rangesPlaceGivesAFreshClusterItsReplicasOverZonesOnceAndNeedsLiveNodes() {
+    ok("init");
+    assertThat(fdbmeta("ranges", "place").exitCode()).isEqualTo(1);
+    for (int i = 1; i <= 4; i++)
+      ok(
+          "nodes",
+          "add",
+          "n" + i,
+          "--addr",
+          "10.0.0." + i + ":7000",
+          "--zone",
+          "z" + ((i - 1) % 3 + 1),
+          "--rack",
+          "r1");
+    Cli placed = ok("ranges", "place");
+    assertThat(placed.out())
+        .contains("replicas n1,n2,n3, leaseholder n1")
+        .contains("placed 1 of 1");
+    assertThat(ok("ranges", "place").out()).contains("nothing changed");
+    assertThat(fails(2, "ranges", "place", "--replication", "0").err())
+        .contains("--replication must be at least 1");
   }
 }

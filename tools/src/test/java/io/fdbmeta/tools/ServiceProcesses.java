@@ -8,7 +8,6 @@ import io.fdbmeta.layer.FdbErrors;
 import io.fdbmeta.layer.Ids;
 import io.fdbmeta.layer.Keyspace;
 import io.fdbmeta.layer.LayerConfig;
-import io.fdbmeta.layer.LeaseManager;
 import io.fdbmeta.layer.RangeCatalog;
 import io.fdbmeta.layer.RangeDescriptor;
 import io.fdbmeta.tools.bench.ServedStoreProcess;
@@ -29,7 +28,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
@@ -39,7 +37,8 @@ import org.jspecify.annotations.Nullable;
  * initialised with {@code fdbmeta --store ... init}, {@code fdbmeta node}, {@code fdbmeta
  * controller} and {@code fdbmeta router} processes started from this class path, each logging to
  * its own file in {@code dir}. The controller does not place the replicas of a fresh cluster's
- * ranges (LocalCluster does that in-process), so {@link #placeRanges} does it through the layer.
+ * ranges (LocalCluster does that in-process), so {@link #placeRanges} does it (InitialPlacement, as
+ * `fdbmeta ranges place` does).
  */
 final class ServiceProcesses implements AutoCloseable {
   static final List<String> JVM =
@@ -161,23 +160,11 @@ final class ServiceProcesses implements AutoCloseable {
       for (int i = 0; i <= keys.size(); i++) ids.add(Ids.newRangeId());
       List<RangeDescriptor> ranges =
           FdbErrors.join(catalog.splitManyAsync(db, Ids.newOpId(), root.rangeId(), keys, ids));
-      LeaseManager leases = new LeaseManager(catalog);
       List<RangeDescriptor> placed = new ArrayList<>();
       for (int i = 0; i < ranges.size(); i++) {
-        RangeDescriptor d = ranges.get(i);
-        String leader = nodes.get(i % nodes.size());
         List<String> replicas = new ArrayList<>();
         for (int j = 0; j < replication; j++) replicas.add(nodes.get((i + j) % nodes.size()));
-        // one transaction, as LocalCluster does: else a replica takes the free lease itself
-        FdbErrors.join(
-            db.runAsync(
-                tr -> {
-                  CompletableFuture<RangeDescriptor> added = CompletableFuture.completedFuture(d);
-                  for (String n : replicas)
-                    added = added.thenCompose(x -> catalog.addReplicaAsync(tr, d.rangeId(), n, -1));
-                  return added.thenCompose(x -> leases.acquireAsync(tr, d.rangeId(), leader));
-                }));
-        placed.add(catalog.get(db, d.rangeId()).orElseThrow());
+        placed.add(InitialPlacement.place(db, catalog, ranges.get(i), replicas));
       }
       return placed;
     }

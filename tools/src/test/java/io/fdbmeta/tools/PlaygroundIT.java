@@ -1,0 +1,147 @@
+package io.fdbmeta.tools;
+
+import static io.fdbmeta.tools.ServiceProcesses.call;
+import static io.fdbmeta.tools.ServiceProcesses.ok;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fdbmeta.layer.LayerConfig;
+import io.fdbmeta.tools.PlaygroundState.Component;
+import io.fdbmeta.wire.RespClient;
+import io.fdbmeta.wire.RespValue;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code fdbmeta playground --nodes 3 --routers 1 --controllers 1} as a user runs it: it comes up,
+ * a Redis client writes and reads through its router, {@code playground status} says all are up,
+ * kill -9 of the node holding the lease heals (writes succeed again within about 1.2x the lease)
+ * and status then says one is down, and SIGTERM stops every child and exits 0. Reproduce with
+ * {@code mvn -B -o verify -pl tools -am -Dit.test=PlaygroundIT -Dtest=NoSuchTest
+ * -Dsurefire.failIfNoSpecifiedTests=false -Dfailsafe.failIfNoSpecifiedTests=false
+ * -DfailIfNoTests=false}.
+ */
+class PlaygroundIT {
+  private static final Pattern LEASEHOLDER = Pattern.compile("\"leaseholder\": ?\"([^\"]+)\"");
+
+  @TempDir Path tmp;
+
+  private @Nullable FdbmetaProcess playground;
+  private final EventLoopGroup loop = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+
+  @AfterEach
+  void stop() throws InterruptedException {
+    if (playground != null) playground.close();
+    for (Component c : components())
+      ProcessHandle.of(c.pid()).ifPresent(ProcessHandle::destroyForcibly);
+    loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+  }
+
+  private List<Component> components() {
+    try {
+      return PlaygroundState.read(tmp).components();
+    } catch (RuntimeException e) {
+      return List.of();
+    }
+  }
+
+  @Test
+  void comesUpServesRedisHealsAKilledNodeAndStopsEveryChildOnSigterm() throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    FdbmetaProcess p =
+        FdbmetaProcess.start(
+            "playground",
+            ServiceProcesses.JVM,
+            List.of(
+                "playground",
+                "--nodes",
+                "3",
+                "--routers",
+                "1",
+                "--controllers",
+                "1",
+                "--dir",
+                tmp.toString(),
+                "--port",
+                Integer.toString(port)),
+            tmp.resolve("playground.out"));
+    playground = p;
+    p.awaitLine(Pattern.compile("^ready in .*redis-cli -p " + port), 0, Duration.ofSeconds(90));
+
+    InetSocketAddress router = new InetSocketAddress("127.0.0.1", port);
+    try (RespClient c = RespClient.connect(loop, router)) {
+      assertThat(ok(call(c, "SET", "greeting", "hello"))).isTrue();
+      assertThat(call(c, "GET", "greeting"))
+          .isInstanceOfSatisfying(
+              RespValue.Bulk.class, b -> assertThat(b.utf8()).isEqualTo("hello"));
+    }
+    Cli status = Cli.run("playground", "status", "--dir", tmp.toString());
+    assertThat(status.exitCode()).as(status.out() + status.err()).isZero();
+    assertThat(status.out()).contains("all 6 up");
+
+    List<Component> all = components();
+    Component store = all.stream().filter(c -> c.kind().equals("store")).findFirst().orElseThrow();
+    Cli ranges = Cli.run("--store", store.endpoint(), "ranges", "list", "--json");
+    Matcher m = LEASEHOLDER.matcher(ranges.out());
+    assertThat(m.find()).as(ranges.out()).isTrue();
+    Component leader =
+        all.stream().filter(c -> c.id().equals(m.group(1))).findFirst().orElseThrow();
+    ProcessHandle.of(leader.pid()).orElseThrow().destroyForcibly();
+    long killed = System.nanoTime();
+    long lease = LayerConfig.defaults().leaseMillis();
+    long healedMillis = -1;
+    RespClient c = null;
+    try {
+      while (System.nanoTime() - killed < TimeUnit.MILLISECONDS.toNanos(lease * 3)) {
+        if (c == null || !c.isOpen()) c = RespClient.connect(loop, router);
+        if (ok(call(c, "SET", "after-kill", "1"))) {
+          healedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed);
+          break;
+        }
+        Thread.sleep(100);
+      }
+    } finally {
+      if (c != null) c.close();
+    }
+    System.out.println(
+        "PlaygroundIT: writes succeed again "
+            + healedMillis
+            + " ms after kill -9 of "
+            + leader.id()
+            + " (lease "
+            + lease
+            + " ms)");
+    // 1.2x the lease, plus 2 s for a machine shared with builds
+    assertThat(healedMillis).isBetween(0L, lease * 12 / 10 + 2000);
+    p.awaitLine(
+        Pattern.compile("WARN playground: node " + leader.id() + " .*exited with code 137"),
+        0,
+        Duration.ofSeconds(5));
+    Cli after = Cli.run("playground", "status", "--dir", tmp.toString());
+    assertThat(after.exitCode()).isEqualTo(1);
+    assertThat(after.out()).contains("1 of 6 down");
+
+    p.terminate();
+    assertThat(p.waitFor(Duration.ofSeconds(120))).as(String.join("\n", p.output())).isZero();
+    for (Component k : all)
+      assertThat(ProcessHandle.of(k.pid()).map(ProcessHandle::isAlive).orElse(false))
+          .as(k.kind() + " " + k.id() + " still runs")
+          .isFalse();
+    assertThat(p.output()).anyMatch(l -> l.contains("stopped; the logs are in " + tmp));
+  }
+}
