@@ -717,6 +717,18 @@ final class CommandTable {
                 NONE,
                 NO_SPECS),
             sub(
+                "client|maint_notifications",
+                Command.OTHER,
+                Route.ROUTER,
+                -3,
+                new String[] {"noscript", "loading", "stale"},
+                0,
+                0,
+                0,
+                new String[] {"@slow", "@connection"},
+                NONE,
+                NO_SPECS),
+            sub(
                 "client|getname",
                 Command.OTHER,
                 Route.ROUTER,

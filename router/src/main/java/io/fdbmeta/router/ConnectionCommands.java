@@ -17,6 +17,9 @@ import org.jspecify.annotations.Nullable;
  *   HELLO [2|3] [AUTH user pass] [SETNAME name]   negotiates RESP2/RESP3; the reply map is Redis's
  *                                                 (server, version, proto, id, mode, role, modules)
  *   CLIENT ID | GETNAME | SETNAME n | INFO | SETINFO LIB-NAME|LIB-VER v   (SETINFO as Redis 7.2)
+ *   CLIENT MAINT_NOTIFICATIONS ON|OFF [option value]...   (as Redis 8: ioredis 6 sends it at every
+ *                                        connect); accepted, and no maintenance push ever follows:
+ *                                        ranges move behind the router, never the client's endpoint
  *   COMMAND [COUNT | INFO name... | DOCS name...]
  *   PING [m], ECHO m, SELECT 0, RESET, QUIT, INFO [section...]
  *
@@ -71,7 +74,7 @@ final class ConnectionCommands {
             yield null;
           }
           case INFO -> {
-            Resp.bulk(b, s.svc.info.apply(sections(a)).getBytes(StandardCharsets.UTF_8));
+            Resp.verbatim(b, s.svc.info.apply(sections(a)), c.resp3()); // "=" in RESP3, as Redis
             yield null;
           }
           default -> RespErrors.unknownCommand(a);
@@ -183,6 +186,12 @@ final class ConnectionCommands {
         Resp.ok(b);
       }
       case "info" -> Resp.verbatim(b, clientInfo(), c.resp3());
+      case "maint_notifications" -> {
+        String mode = RouterParser.ascii(a[2]).toLowerCase(Locale.ROOT);
+        if (!mode.equals("on") && !mode.equals("off")) return "ERR syntax error";
+        if (a.length % 2 == 0) return "ERR syntax error"; // options come in pairs
+        Resp.ok(b);
+      }
       default -> {
         return RespErrors.unknownCommand(a);
       }

@@ -64,6 +64,25 @@ class ConnectionCommandsTest {
     assertThat(metrics.failures()).isZero();
   }
 
+  /**
+   * ioredis 6.1 connects with HELLO 3, CLIENT SETINFO twice, then CLIENT MAINT_NOTIFICATIONS ON
+   * moving-endpoint-type internal-ip (a Redis 8 command) and INFO: the router counted that as a
+   * client error on every connection.
+   */
+  @Test
+  void theHandshakeOfIoredis6IsAnsweredWithoutAnError() {
+    long id = Long.parseLong(call("CLIENT", "ID").substring(1).trim());
+    assertThat(call("HELLO", "3")).isEqualTo(hello(3, id));
+    assertThat(call("CLIENT", "SETINFO", "LIB-VER", "6.1.0")).isEqualTo("+OK\r\n");
+    assertThat(call("CLIENT", "SETINFO", "LIB-NAME", "ioredis")).isEqualTo("+OK\r\n");
+    assertThat(call("CLIENT", "MAINT_NOTIFICATIONS", "ON", "moving-endpoint-type", "internal-ip"))
+        .isEqualTo("+OK\r\n");
+    assertThat(call("INFO")).startsWith("=");
+    assertThat(call("PING")).isEqualTo("+PONG\r\n");
+    assertThat(metrics.clientErrors()).isZero();
+    assertThat(call("CLIENT", "MAINT_NOTIFICATIONS", "maybe")).isEqualTo("-ERR syntax error\r\n");
+  }
+
   @Test
   void helloAnswersAsRedisWithoutUsersDoes() {
     assertThat(call("HELLO", "3", "AUTH", "u", "p"))
