@@ -47,7 +47,11 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
             ctx, svc.metrics, svc.config.maxInFlightPerConnection(), r -> commands.start(r));
     EventLoop loop = ctx.channel().eventLoop();
     ClientState client =
-        new ClientState(svc.clientIds.incrementAndGet(), ctx.channel(), Services.nanoTime(loop));
+        new ClientState(
+            svc.clientIds.incrementAndGet(),
+            ctx.channel(),
+            Services.nanoTime(loop),
+            svc.config.users() == null ? Users.NOPASS_DEFAULT : null);
     commands =
         new Commands(
             new ClientSession(svc, loop, svc.upstreams.apply(loop), replies, ctx.alloc(), client));
