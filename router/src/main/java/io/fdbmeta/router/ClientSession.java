@@ -5,6 +5,7 @@ import io.fdbmeta.wire.Resp;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.EventLoop;
+import java.util.function.Consumer;
 
 /**
  * What a connection's commands share while they run: the router's services, the connection's event
@@ -53,6 +54,22 @@ final class ClientSession {
     ByteBuf b = alloc.ioBuffer(text.length() + 3);
     Resp.error(b, text);
     return b;
+  }
+
+  /**
+   * Reads the route of {@code key} from the catalog, then continues on this connection's loop with
+   * the range, or with the failure's message.
+   */
+  void loadRoute(byte[] key, Consumer<CachedRange> then, Consumer<String> failed) {
+    svc.cache
+        .load(key)
+        .whenComplete(
+            (r, e) ->
+                loop.execute(
+                    () -> {
+                      if (e != null) failed.accept(message(e));
+                      else then.accept(r);
+                    }));
   }
 
   static String message(Throwable e) {

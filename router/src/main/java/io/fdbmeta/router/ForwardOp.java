@@ -56,16 +56,7 @@ final class ForwardOp extends Op {
         return;
       }
       int next = hint != null ? attempts + 1 : attempts;
-      s.svc
-          .cache
-          .load(first)
-          .whenComplete(
-              (loaded, e) ->
-                  s.loop.execute(
-                      () -> {
-                        if (e != null) fail(UpstreamFailure.NO_ROUTE, ClientSession.message(e));
-                        else route(next, loaded);
-                      }));
+      s.loadRoute(first, loaded -> route(next, loaded), why -> fail(UpstreamFailure.NO_ROUTE, why));
       return;
     }
     for (byte[] k : f.keys()) {

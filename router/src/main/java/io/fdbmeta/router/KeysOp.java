@@ -161,20 +161,16 @@ final class KeysOp extends Op {
       return;
     }
     outstanding++;
-    s.svc
-        .cache
-        .load(keys[idx[0]])
-        .whenComplete(
-            (r, e) ->
-                s.loop.execute(
-                    () -> {
-                      if (e != null) {
-                        fail(UpstreamFailure.NO_ROUTE, ClientSession.message(e));
-                      } else {
-                        route(idx, afterLoad ? attempts + 1 : attempts, r);
-                      }
-                      partDone();
-                    }));
+    s.loadRoute(
+        keys[idx[0]],
+        r -> {
+          route(idx, afterLoad ? attempts + 1 : attempts, r);
+          partDone();
+        },
+        why -> {
+          fail(UpstreamFailure.NO_ROUTE, why);
+          partDone();
+        });
   }
 
   private void fail(UpstreamFailure f, String detail) {

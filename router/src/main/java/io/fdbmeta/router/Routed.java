@@ -175,17 +175,10 @@ abstract class Routed implements Upstream.Call {
             again(attempts + 1, null);
             return;
           }
-          s.svc
-              .cache
-              .load(firstKey())
-              .whenComplete(
-                  (r, e) ->
-                      s.loop.execute(
-                          () -> {
-                            if (e != null)
-                              failed(UpstreamFailure.NO_ROUTE, ClientSession.message(e));
-                            else again(attempts + 1, r);
-                          }));
+          s.loadRoute(
+              firstKey(),
+              r -> again(attempts + 1, r),
+              why -> failed(UpstreamFailure.NO_ROUTE, why));
         };
     if (!backoff) {
       go.run();

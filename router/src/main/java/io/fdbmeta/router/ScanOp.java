@@ -349,16 +349,7 @@ final class ScanOp extends Op implements KeyGate.Walk {
       return;
     }
     int next = hint != null ? attempts + 1 : attempts;
-    s.svc
-        .cache
-        .load(cursor)
-        .whenComplete(
-            (loaded, e) ->
-                s.loop.execute(
-                    () -> {
-                      if (e != null) fail(UpstreamFailure.NO_ROUTE, ClientSession.message(e));
-                      else route(next, loaded);
-                    }));
+    s.loadRoute(cursor, loaded -> route(next, loaded), why -> fail(UpstreamFailure.NO_ROUTE, why));
   }
 
   private void fail(UpstreamFailure f, String detail) {

@@ -284,13 +284,8 @@ final class RequestProcessor {
     if (lock != null) lock.lock();
     try {
       NodeReply refusal = fence(req, r, req.keys());
+      if (refusal == null) refusal = handingOver(req, r);
       if (refusal != null) return done(refusal);
-      if (r.writesBlocked())
-        return done(
-            NodeReply.failure(
-                req.id(),
-                ReplyStatus.OVERLOADED,
-                "lease of range " + r.rangeId + " is being handed over; retry"));
       byte[][] values = req.op() == NodeOp.SET ? req.values() : new byte[req.keys().length][];
       targets = new ArrayList<>(r.descriptor().replicas());
       targets.remove(me);
@@ -312,6 +307,15 @@ final class RequestProcessor {
               return NodeReply.failure(
                   req.id(), ReplyStatus.OVERLOADED, "write not acknowledged: " + Async.describe(e));
             });
+  }
+
+  /** OVERLOADED while {@code r}'s lease is being handed over (writes are blocked), else null. */
+  private static @Nullable NodeReply handingOver(NodeRequest req, Replica r) {
+    if (!r.writesBlocked()) return null;
+    return NodeReply.failure(
+        req.id(),
+        ReplyStatus.OVERLOADED,
+        "lease of range " + r.rangeId + " is being handed over; retry");
   }
 
   /**
@@ -432,13 +436,8 @@ final class RequestProcessor {
     if (lock != null) lock.lock();
     try {
       NodeReply refusal = fence(req, r, key);
+      if (refusal == null) refusal = handingOver(req, r);
       if (refusal != null) return done(refusal);
-      if (r.writesBlocked())
-        return done(
-            NodeReply.failure(
-                req.id(),
-                ReplyStatus.OVERLOADED,
-                "lease of range " + r.rangeId + " is being handed over; retry"));
       long now = clock.millis();
       ex = new StringCommands.Execution(spec, args, now, resp3, maxValue);
       long written = store.updateAsLeader(me, seq, args[1], now, ex);

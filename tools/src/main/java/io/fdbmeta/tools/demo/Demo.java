@@ -555,18 +555,30 @@ public final class Demo {
           o.failoverErrors());
     }
     if (o.added() != null) {
+      int replicas = s.replicasPerNode().values().stream().mapToInt(Integer::intValue).sum();
+      int nodes = s.replicasPerNode().size();
+      int lowerBound = replicas / nodes; // what it must receive to reach the mean, rounded down
       out.printf(
           Locale.ROOT,
-          "  node added               %s at %.1f s; the rebalancer moved %d replicas onto it, %d off it%n",
+          "  node added               %s at %.1f s; the rebalancer moved %d replicas onto it"
+              + " (lower bound %d, the mean of %d replicas over %d nodes: %s), %d off it%n",
           o.added(),
           o.addedAtSeconds(),
           o.rebalancedOntoAdded(),
+          lowerBound,
+          replicas,
+          nodes,
+          lowerBound == 0
+              ? "-"
+              : String.format(Locale.ROOT, "%.2fx", o.rebalancedOntoAdded() / (double) lowerBound),
           o.rebalancedOffAdded());
     }
     out.printf(
         Locale.ROOT,
-        "  rebalance moves          %d (%d back between the same two nodes within the cool-down); replicas per node now %s%n",
+        "  rebalance moves          %d: %d swaps (two nodes exchanging replicas in one round), %d"
+            + " back to a node the range left within the cool-down; replicas per node now %s%n",
         s.rebalanceMoves(),
+        o.swaps(),
         o.movedBack(),
         s.replicasPerNode());
     out.printf(

@@ -63,8 +63,9 @@ public final class DemoScenario {
   private int rebalancedOffAdded;
   private static final long REBALANCE_COOLDOWN_MILLIS =
       ControllerConfig.defaults().rebalanceCooldownMillis();
-  private int movedBack; // a rebalance move the other way of one within the cool-down
-  private final Map<String, Long> directionAt = new HashMap<>(); // "from>to" -> when
+  private int movedBack; // a range's replica returning to a node it left within the cool-down
+  private int swaps; // replicas exchanged both ways between two nodes in one controller batch
+  private final Map<Long, Map<String, Long>> leftAt = new HashMap<>(); // range -> node -> when
   private long errorsAtKill;
   private long failoverErrors;
   private boolean failoverErrorsCounted;
@@ -223,9 +224,10 @@ public final class DemoScenario {
             rebalanced++;
             if (e.target() != null && e.target().equals(added)) rebalancedOntoAdded++;
             if (e.node() != null && e.node().equals(added)) rebalancedOffAdded++;
-            Long back = directionAt.get(e.target() + ">" + e.node());
+            Map<String, Long> left = leftAt.computeIfAbsent(e.rangeId(), k -> new HashMap<>());
+            Long back = left.get(e.target());
             if (back != null && e.at() - back < REBALANCE_COOLDOWN_MILLIS) movedBack++;
-            directionAt.put(e.node() + ">" + e.target(), e.at());
+            left.put(e.node(), e.at());
             rebalances.merge(e.node() + " -> " + e.target(), 1, Integer::sum);
           }
         }
@@ -236,6 +238,12 @@ public final class DemoScenario {
                 "controller cannot place a replica of range " + e.rangeId() + ": " + e.detail());
         default -> {}
       }
+    }
+    for (Map.Entry<String, Integer> m : rebalances.entrySet()) {
+      String[] ends = m.getKey().split(" -> ");
+      Integer reverse = rebalances.get(ends[1] + " -> " + ends[0]);
+      if (reverse != null && ends[0].compareTo(ends[1]) < 0)
+        swaps += Math.min(m.getValue(), reverse);
     }
     for (String s : other) out.println("demo: " + s);
     if (!leases.isEmpty())
@@ -276,6 +284,7 @@ public final class DemoScenario {
       int rebalancedOntoAdded,
       int rebalancedOffAdded,
       int movedBack,
+      int swaps,
       @Nullable String skipped) {}
 
   Outcome outcome(long elapsed) {
@@ -297,6 +306,7 @@ public final class DemoScenario {
         rebalancedOntoAdded,
         rebalancedOffAdded,
         movedBack,
+        swaps,
         skipped);
   }
 }
