@@ -6,6 +6,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import org.jspecify.annotations.Nullable;
@@ -47,7 +48,11 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
             ctx, svc.metrics, svc.config.maxInFlightPerConnection(), r -> commands.start(r));
     EventLoop loop = ctx.channel().eventLoop();
     ClientState client =
-        new ClientState(svc.clientIds.incrementAndGet(), ctx.channel(), Services.nanoTime(loop));
+        new ClientState(
+            svc.clientIds.incrementAndGet(),
+            ctx.channel(),
+            Services.nanoTime(loop),
+            svc.config.users() == null ? Users.NOPASS_DEFAULT : null);
     commands =
         new Commands(
             new ClientSession(svc, loop, svc.upstreams.apply(loop), replies, ctx.alloc(), client));
@@ -82,6 +87,10 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     if (evt == DRAIN || evt instanceof ChannelInputShutdownEvent) {
       replies.closeWhenDone();
       return;
+    }
+    if (evt instanceof SslHandshakeCompletionEvent h) {
+      if (!h.isSuccess()) svc.metrics.reject(RouterMetrics.Security.TLS_HANDSHAKE);
+      return; // a failed handshake also reaches exceptionCaught, which closes
     }
     if (evt instanceof IdleStateEvent) {
       if (replies.size() == 0) {

@@ -5,8 +5,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * What Redis keeps about a client connection and the connection commands change: its id, the
- * protocol it negotiated with HELLO (2 or 3), its name and the library it said it is. On the
- * connection's event loop.
+ * protocol it negotiated with HELLO (2 or 3), its user, its name and the library it said it is. On
+ * the connection's event loop.
  */
 final class ClientState {
   final long id;
@@ -16,14 +16,21 @@ final class ClientState {
   /** 2 until HELLO 3; RESET brings it back to 2. */
   int proto = 2;
 
+  /**
+   * Who the connection is authenticated as: null until AUTH when auth is on, Redis's passwordless
+   * default user when it is off. RESET brings it back to that.
+   */
+  Users.@Nullable User user;
+
   byte @Nullable [] name;
   @Nullable String libName;
   @Nullable String libVersion;
 
-  ClientState(long id, Channel channel, long createdNanos) {
+  ClientState(long id, Channel channel, long createdNanos, Users.@Nullable User user) {
     this.id = id;
     this.channel = channel;
     this.createdNanos = createdNanos;
+    this.user = user;
   }
 
   boolean resp3() {

@@ -573,6 +573,18 @@ final class CommandTable {
                 NONE,
                 NO_SPECS),
             entry(
+                "auth",
+                Command.AUTH,
+                Route.ROUTER,
+                -2,
+                new String[] {"noscript", "loading", "stale", "fast", "no_auth", "allow_busy"},
+                0,
+                0,
+                0,
+                new String[] {"@fast", "@connection"},
+                NONE,
+                NO_SPECS),
+            entry(
                 "quit",
                 Command.QUIT,
                 Route.ROUTER,

@@ -7,6 +7,7 @@ import io.fdbmeta.wire.RespRequest;
 import io.netty.buffer.ByteBuf;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Starts one connection's checked requests: the split commands become a {@link KeysOp}, RANGE a
@@ -27,6 +28,11 @@ final class Commands {
   void start(RespRequest r) {
     long start = s.now();
     Command cmd = r.command();
+    String refused = refusal(r);
+    if (refused != null) {
+      s.replies.reply(cmd, start, s.error(refused), false);
+      return;
+    }
     if (r instanceof RespRequest.Get g) {
       new KeysOp(s, cmd, start, NodeOp.GET, new byte[][] {g.key()}, null).start();
     } else if (r instanceof RespRequest.Set set) {
@@ -65,6 +71,36 @@ final class Commands {
       s.metrics.clientError();
       s.replies.reply(cmd, start, s.error(bad.error()), false);
     }
+  }
+
+  /**
+   * Redis's -NOAUTH or -NOPERM if the connection's user may not run {@code r}, else null. As in
+   * Redis, unknown commands and wrong arities ({@link RespRequest.Invalid}) are answered first.
+   */
+  private @Nullable String refusal(RespRequest r) {
+    if (r instanceof RespRequest.Invalid) return null;
+    Users.User user = s.client.user;
+    if (user == null) {
+      switch (r.command()) {
+        case AUTH, HELLO, QUIT, RESET -> { // Redis's no_auth commands
+          return null;
+        }
+        default -> {
+          s.metrics.reject(RouterMetrics.Security.NOAUTH);
+          return "NOAUTH Authentication required.";
+        }
+      }
+    }
+    if (user.canWrite()) return null;
+    String write = null;
+    if (r instanceof RespRequest.Set) write = "set";
+    else if (r instanceof RespRequest.MSet) write = "mset";
+    else if (r instanceof RespRequest.Keys k
+        && (k.command() == Command.DEL || k.command() == Command.UNLINK)) write = k.command().tag;
+    else if (r instanceof RespRequest.Forward f && f.writes()) write = f.name();
+    if (write == null) return null;
+    s.metrics.reject(RouterMetrics.Security.NOPERM);
+    return "NOPERM this user has no permissions to run the '" + write + "' command";
   }
 
   private ByteBuf ok() {

@@ -23,9 +23,16 @@ import org.jspecify.annotations.Nullable;
  *   COMMAND [COUNT | INFO name... | DOCS name...]
  *   PING [m], ECHO m, SELECT 0, RESET, QUIT, INFO [section...]
  *
- * Authentication is off until the hardening issue adds users: every connection is Redis's
- * "default" user without a password, so HELLO's AUTH succeeds for user "default" with any password
- * and answers any other user with Redis's -WRONGPASS, exactly as a redis-server without users does.
+ *   AUTH [user] password                          Redis 7's AUTH: "AUTH password" is user "default"
+ *
+ * Authentication (RouterConfig.users, see Users). Off: every connection is Redis's passwordless
+ * "default" user, so AUTH and HELLO's AUTH succeed for user "default" with any password, "AUTH
+ * password" gets Redis's "called without any password configured" error and any other user
+ * -WRONGPASS, exactly as a redis-server without users. On: a connection starts unauthenticated;
+ * Commands.start refuses everything but the no_auth commands (AUTH, HELLO, QUIT, RESET: PING too
+ * gets -NOAUTH, as from redis-server with requirepass) until AUTH or HELLO AUTH succeeds; a failed
+ * AUTH leaves the connection as it was (authenticated or not), as in Redis; RESET
+ * unauthenticates. Failed AUTHs count in fdbmeta_router_security_rejections_total{kind=auth_failed}.
  * SELECT answers Redis Cluster's error for any database but 0.
  */
 /** Answers connection commands ({@link RespRequest.Connection}) at once. On the event loop. */
@@ -65,11 +72,13 @@ final class ConnectionCommands {
           }
           case SELECT -> select(b, a[1]);
           case HELLO -> hello(b, a);
+          case AUTH -> auth(b, a);
           case CLIENT -> client(b, a);
           case COMMAND -> command(b, a);
           case RESET -> {
             c.proto = 2;
             c.name = null;
+            c.user = s.svc.config.users() == null ? Users.NOPASS_DEFAULT : null;
             Resp.simple(b, "RESET");
             yield null;
           }
@@ -113,12 +122,14 @@ final class ConnectionCommands {
       proto = v.intValue();
     }
     byte @Nullable [] user = null;
+    byte @Nullable [] pass = null;
     byte @Nullable [] name = null;
     for (int j = 2; j < a.length; j++) {
       int more = a.length - 1 - j;
       String opt = RouterParser.ascii(a[j]);
       if (opt.equalsIgnoreCase("AUTH") && more >= 2) {
         user = a[j + 1];
+        pass = a[j + 2];
         j += 2;
       } else if (opt.equalsIgnoreCase("SETNAME") && more >= 1) {
         name = a[j + 1];
@@ -127,8 +138,14 @@ final class ConnectionCommands {
         return "ERR Syntax error in HELLO option '" + opt + "'";
       }
     }
-    if (user != null && !"default".equals(RouterParser.ascii(user)))
-      return "WRONGPASS invalid username-password pair or user is disabled.";
+    if (user != null && pass != null) {
+      String failed = authenticate(user, pass);
+      if (failed != null) return failed;
+    } else if (c.user == null) {
+      return "NOAUTH HELLO must be called with the client already authenticated, otherwise the"
+          + " HELLO AUTH <user> <pass> option can be used to authenticate the client and"
+          + " select the RESP protocol version at the same time";
+    }
     if (name != null) {
       String bad = checkName(name);
       if (bad != null) return bad;
@@ -151,6 +168,36 @@ final class ConnectionCommands {
     Resp.bulkText(b, "master");
     Resp.bulkText(b, "modules");
     Resp.arrayHeader(b, 0);
+    return null;
+  }
+
+  private static final String WRONGPASS =
+      "WRONGPASS invalid username-password pair or user is disabled.";
+
+  private @Nullable String auth(ByteBuf b, byte[][] a) {
+    if (a.length > 3) return "ERR syntax error";
+    if (a.length == 2 && s.svc.config.users() == null)
+      return "ERR AUTH <password> called without any password configured for the default user."
+          + " Are you sure your configuration is correct?";
+    String failed = a.length == 2 ? authenticate(null, a[1]) : authenticate(a[1], a[2]);
+    if (failed != null) return failed;
+    Resp.ok(b);
+    return null;
+  }
+
+  /** Authenticates the connection as {@code user} (null: "default"), or answers why not. */
+  private @Nullable String authenticate(byte @Nullable [] user, byte[] pass) {
+    String name = user == null ? "default" : new String(user, StandardCharsets.UTF_8);
+    Users users = s.svc.config.users();
+    Users.User u =
+        users == null
+            ? (name.equals("default") ? Users.NOPASS_DEFAULT : null)
+            : users.authenticate(name, pass);
+    if (u == null) {
+      s.metrics.reject(RouterMetrics.Security.AUTH_FAILED);
+      return WRONGPASS;
+    }
+    c.user = u;
     return null;
   }
 
@@ -215,7 +262,9 @@ final class ConnectionCommands {
         + age
         + " idle=0 flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0"
         + " multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=client|info"
-        + " user=default redir=-1 resp="
+        + " user="
+        + (c.user == null ? "default" : c.user.name())
+        + " redir=-1 resp="
         + c.proto
         + " lib-name="
         + (c.libName == null ? "" : c.libName)

@@ -114,7 +114,12 @@ public final class Router implements AutoCloseable {
               .childOption(
                   ChannelOption.WRITE_BUFFER_WATER_MARK,
                   new WriteBufferWaterMark(config.writeLowWaterMark(), config.writeHighWaterMark()))
-              .childHandler(new RouterChannelInitializer(svc, limiter, clients));
+              .childHandler(
+                  new RouterChannelInitializer(
+                      svc,
+                      limiter,
+                      clients,
+                      config.tls() == null ? null : RouterTls.serverContext(config.tls())));
       this.server = sb.bind(config.host(), config.port()).syncUninterruptibly().channel();
       a =
           config.adminPort() < 0

@@ -6,13 +6,19 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.flush.FlushConsolidationHandler;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Builds a client connection's pipeline from small named steps, in this order:
  *
  * <pre>
+ * tls        SslHandler                 only with TLS on (RouterConfig.tls): first, so everything
+ *                                       after it sees plaintext; handshake within the request
+ *                                       timeout; ClientHandler counts failed handshakes
  * flush      FlushConsolidationHandler  one flush per read batch, or per loop turn for async replies
  * limit      ConnectionLimiter          connection cap (shared)
  * idle       IdleStateHandler           read-idle timer; ClientHandler closes if nothing is in flight
@@ -27,17 +33,21 @@ final class RouterChannelInitializer extends ChannelInitializer<Channel> {
   private final Services svc;
   private final ConnectionLimiter limiter;
   private final ChannelGroup clients;
+  private final @Nullable SslContext tls;
 
-  RouterChannelInitializer(Services svc, ConnectionLimiter limiter, ChannelGroup clients) {
+  RouterChannelInitializer(
+      Services svc, ConnectionLimiter limiter, ChannelGroup clients, @Nullable SslContext tls) {
     this.svc = svc;
     this.limiter = limiter;
     this.clients = clients;
+    this.tls = tls;
   }
 
   @Override
   protected void initChannel(Channel ch) {
     ChannelPipeline p = ch.pipeline();
     clients.add(ch);
+    encrypting(ch, p);
     flushing(p);
     limiting(p);
     idling(p);
@@ -49,6 +59,17 @@ final class RouterChannelInitializer extends ChannelInitializer<Channel> {
     decoding(p, decoder);
     deadlines(p, decoder);
     serving(p);
+  }
+
+  /**
+   * Before the flush step, so that a consolidated flush is encrypted as one batch of records rather
+   * than one record per reply.
+   */
+  void encrypting(Channel ch, ChannelPipeline p) {
+    if (tls == null) return;
+    SslHandler h = tls.newHandler(ch.alloc());
+    h.setHandshakeTimeout(svc.config.requestTimeout().toNanos(), TimeUnit.NANOSECONDS);
+    p.addLast("tls", h);
   }
 
   void flushing(ChannelPipeline p) {

@@ -3,8 +3,11 @@ package io.fdbmeta.router;
 import io.fdbmeta.layer.route.ChangeFeed;
 import io.fdbmeta.wire.NodeCodec;
 import io.fdbmeta.wire.RespDecoder;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How a router runs. Built with {@link #builder()}; every setting is validated when set, with a
@@ -39,6 +42,14 @@ public final class RouterConfig {
   private final int nodeMaxFrameBytes;
   private final int rangeDefaultLimit;
   private final int rangeMaxLimit;
+  private final @Nullable Users users;
+  private final @Nullable Tls tls;
+
+  /**
+   * TLS on the RESP port: the server's certificate chain and private key (PEM, the key PKCS#8
+   * unencrypted), and optionally the CA (PEM) whose certificates clients must present.
+   */
+  public record Tls(Path cert, Path key, @Nullable Path clientCa, boolean requireClientCert) {}
 
   private RouterConfig(Builder b) {
     this.host = b.host;
@@ -68,6 +79,8 @@ public final class RouterConfig {
     this.nodeMaxFrameBytes = b.nodeMaxFrameBytes;
     this.rangeDefaultLimit = b.rangeDefaultLimit;
     this.rangeMaxLimit = b.rangeMaxLimit;
+    this.users = b.users;
+    this.tls = b.tls;
     if (backoffMax.compareTo(backoffBase) < 0)
       throw new IllegalArgumentException(
           "backoffMax " + backoffMax + " must be >= backoffBase " + backoffBase);
@@ -212,6 +225,16 @@ public final class RouterConfig {
     return rangeMaxLimit;
   }
 
+  /** The users a client must authenticate as (AUTH, HELLO AUTH), or null: auth off. */
+  public @Nullable Users users() {
+    return users;
+  }
+
+  /** TLS on the RESP port, or null: plaintext. */
+  public @Nullable Tls tls() {
+    return tls;
+  }
+
   /** Builder; each setter validates its argument. */
   public static final class Builder {
     private String host = "127.0.0.1";
@@ -241,8 +264,38 @@ public final class RouterConfig {
     private int nodeMaxFrameBytes = NodeCodec.DEFAULT_MAX_FRAME_BYTES;
     private int rangeDefaultLimit = 100;
     private int rangeMaxLimit = 10_000;
+    private @Nullable Users users;
+    private @Nullable Tls tls;
 
     private Builder() {}
+
+    /** Turns authentication on with these users; null turns it off (the default). */
+    public Builder users(@Nullable Users u) {
+      this.users = u;
+      return this;
+    }
+
+    /**
+     * Turns TLS on for the RESP port (null: off, the default). The files must be readable; a client
+     * certificate can only be required with a CA to check it against.
+     */
+    public Builder tls(@Nullable Tls t) {
+      if (t != null) {
+        readable(t.cert(), "TLS certificate");
+        readable(t.key(), "TLS key");
+        if (t.clientCa() != null) readable(t.clientCa(), "TLS client CA");
+        else if (t.requireClientCert())
+          throw new IllegalArgumentException(
+              "requiring a client certificate needs a CA file to check it against");
+      }
+      this.tls = t;
+      return this;
+    }
+
+    private static void readable(Path p, String what) {
+      if (!Files.isReadable(p))
+        throw new IllegalArgumentException(what + " file " + p + " is missing or unreadable");
+    }
 
     public Builder host(String h) {
       this.host = Objects.requireNonNull(h, "host");

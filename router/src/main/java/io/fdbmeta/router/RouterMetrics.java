@@ -84,6 +84,22 @@ public final class RouterMetrics {
   private final LongAdder acceptedConnections = new LongAdder();
   private final LongAdder deadlineCloses = new LongAdder();
   private final LongAdder idleCloses = new LongAdder();
+  private final LongAdder[] security = adders(Security.values().length);
+
+  /** What the security checks refused; the tag of fdbmeta_router_security_rejections_total. */
+  public enum Security {
+    /** AUTH or HELLO AUTH with an unknown user or a wrong password. */
+    AUTH_FAILED,
+    /** A command before authentication (-NOAUTH). */
+    NOAUTH,
+    /** A command the user may not run (-NOPERM). */
+    NOPERM,
+    /** A TLS handshake that failed (a plaintext client, an untrusted client certificate). */
+    TLS_HANDSHAKE;
+
+    final String tag = name().toLowerCase(Locale.ROOT);
+  }
+
   private final List<Gauge> gauges = new ArrayList<>();
 
   public RouterMetrics() {
@@ -150,6 +166,14 @@ public final class RouterMetrics {
 
   void idleClose() {
     idleCloses.increment();
+  }
+
+  void reject(Security s) {
+    security[s.ordinal()].increment();
+  }
+
+  public long security(Security s) {
+    return security[s.ordinal()].sum();
   }
 
   public long requests(Command c) {
@@ -277,6 +301,19 @@ public final class RouterMetrics {
         "counter",
         "Client connections closed for being idle.");
     sb.append("fdbmeta_router_idle_closes_total ").append(idleCloses.sum()).append('\n');
+    header(
+        sb,
+        "fdbmeta_router_security_rejections_total",
+        "counter",
+        "Failed AUTHs, commands refused before AUTH or for want of permission, failed TLS"
+            + " handshakes.");
+    for (Security x : Security.values())
+      sample(
+          sb,
+          "fdbmeta_router_security_rejections_total",
+          "kind",
+          x.tag,
+          security[x.ordinal()].sum());
     header(
         sb,
         "fdbmeta_router_request_seconds",

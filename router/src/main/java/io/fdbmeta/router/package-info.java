@@ -33,8 +33,11 @@
  *   <li>Connection commands, answered by the router ({@code ConnectionCommands}): {@code HELLO
  *       [2|3] [AUTH user pass] [SETNAME name]} (RESP3 replies once negotiated), {@code CLIENT
  *       ID|GETNAME|SETNAME|SETINFO|INFO}, {@code COMMAND [COUNT|INFO|DOCS]} from the command table,
- *       {@code PING}, {@code ECHO}, {@code QUIT}, {@code SELECT 0}, {@code RESET}, {@code INFO
- *       [section...]} (server, clients, stats, keyspace, router, routes).
+ *       {@code AUTH [user] password} (users of {@code Users}; with users, -NOAUTH before AUTH and
+ *       -NOPERM for a read-only user's writes, checked in {@code Commands}), {@code PING}, {@code
+ *       ECHO}, {@code QUIT}, {@code SELECT 0}, {@code RESET}, {@code INFO [section...]} (server,
+ *       clients, stats, keyspace, router, routes). TLS on the port: {@code RouterTls}, the {@code
+ *       tls} step of {@code RouterChannelInitializer}.
  *   <li>Other commands of the command table ({@code CommandTable}) by their key positions: a
  *       single-key command is passed on as it is to its key's leaseholder, which serves it (the
  *       string and expiry commands) or answers Redis's unknown-command error; an atomic multi-key

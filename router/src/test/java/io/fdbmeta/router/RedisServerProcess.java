@@ -37,13 +37,23 @@ final class RedisServerProcess implements AutoCloseable {
   }
 
   static RedisServerProcess start() throws Exception {
+    return start(new String[0], null);
+  }
+
+  /**
+   * With more arguments for redis-server (e.g. {@code --aclfile F}); {@code password}, if not null,
+   * is the default user's, used for the start-up PING.
+   */
+  static RedisServerProcess start(
+      String[] extra, @org.jspecify.annotations.Nullable String password) throws Exception {
     String bin = binary();
     int port;
     try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       port = s.getLocalPort();
     }
-    Process p =
-        new ProcessBuilder(
+    java.util.List<String> cmd =
+        new java.util.ArrayList<>(
+            java.util.List.of(
                 bin,
                 "--port",
                 Integer.toString(port),
@@ -52,7 +62,10 @@ final class RedisServerProcess implements AutoCloseable {
                 "--save",
                 "",
                 "--appendonly",
-                "no")
+                "no"));
+    cmd.addAll(java.util.List.of(extra));
+    Process p =
+        new ProcessBuilder(cmd)
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.DISCARD)
             .start();
@@ -60,6 +73,7 @@ final class RedisServerProcess implements AutoCloseable {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (true) {
       try (Conn c = r.connect()) {
+        if (password != null) c.call("AUTH", password);
         if (c.call("PING").equals("+PONG\r\n")) return r;
       } catch (IOException e) {
         if (!p.isAlive() || System.nanoTime() > deadline) {

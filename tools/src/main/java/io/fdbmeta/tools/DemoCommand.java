@@ -112,6 +112,14 @@ final class DemoCommand implements Callable<Integer> {
           "No node failure and no node added: only the workload, splits and the controller watching.")
   boolean steady;
 
+  @Option(
+      names = "--secure",
+      description =
+          "TLS and AUTH on the routers: a test CA and certificates in the data directory's tls/"
+              + " ('fdbmeta certs create'), user 'demo' with a random password; the banner prints"
+              + " the redis-cli line, the workload connects with both.")
+  boolean secure;
+
   @Override
   public Integer call() throws IOException, InterruptedException {
     boolean temporary = dataDir == null;
@@ -130,7 +138,8 @@ final class DemoCommand implements Callable<Integer> {
               maxRanges,
               seed,
               lease,
-              steady);
+              steady,
+              secure);
     } catch (IllegalArgumentException e) {
       if (temporary) deleteTree(dir); // nothing ran: leave no empty directory behind
       throw new ParameterException(spec.commandLine(), e.getMessage());

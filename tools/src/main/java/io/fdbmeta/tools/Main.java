@@ -36,7 +36,9 @@ import picocli.CommandLine.Spec;
       ControllerCommand.class,
       RouterCommand.class,
       NodeCommand.class,
-      PlaygroundCommand.class
+      PlaygroundCommand.class,
+      CertsCommand.class,
+      UsersCommand.class
     })
 public final class Main implements Callable<Integer> {
   @Mixin StoreOptions store = new StoreOptions();

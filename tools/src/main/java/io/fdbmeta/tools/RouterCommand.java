@@ -4,17 +4,21 @@ import io.fdbmeta.layer.route.ChangeFeed;
 import io.fdbmeta.router.Router;
 import io.fdbmeta.router.RouterConfig;
 import io.fdbmeta.router.UpstreamFailure;
+import io.fdbmeta.router.Users;
 import io.fdbmeta.tools.ServiceAdmin.Readiness;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /*
@@ -62,6 +66,40 @@ final class RouterCommand implements Callable<Integer> {
 
   @Mixin AdminOption admin = new AdminOption();
 
+  @Option(
+      names = "--users",
+      paramLabel = "FILE",
+      description =
+          "Turn AUTH on with the users of FILE: one 'NAME sha256$SALT$HASH [+@all [-@write]]' a"
+              + " line ('fdbmeta users hash' makes the hash; '+@all -@write' is read-only; user"
+              + " 'default' is the one 'AUTH password' means). Default: auth off.")
+  @Nullable Path users;
+
+  @Option(
+      names = "--tls-cert",
+      paramLabel = "FILE",
+      description =
+          "Serve --listen over TLS with this certificate chain (PEM); needs --tls-key."
+              + " 'fdbmeta certs create' makes test ones.")
+  @Nullable Path tlsCert;
+
+  @Option(
+      names = "--tls-key",
+      paramLabel = "FILE",
+      description = "The private key of --tls-cert (PEM, PKCS#8, unencrypted).")
+  @Nullable Path tlsKey;
+
+  @Option(
+      names = "--tls-ca",
+      paramLabel = "FILE",
+      description = "CA certificate(s) (PEM) to check client certificates against.")
+  @Nullable Path tlsCa;
+
+  @Option(
+      names = "--tls-client-auth",
+      description = "Require a client certificate signed by --tls-ca.")
+  boolean tlsClientAuth;
+
   @Mixin ConfigFile.ConfigOption configFile = new ConfigFile.ConfigOption();
 
   private volatile boolean stopping;
@@ -73,6 +111,7 @@ final class RouterCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     HostPort resp = HostPort.parseOption(spec, "--listen", listen);
     HostPort where = admin.address(spec);
+    RouterConfig.Builder security = security(spec, users, tlsCert, tlsKey, tlsCa, tlsClientAuth);
     ServiceAdmin adminPort = ServiceAdmin.start("router", where);
     MetaSession session = adminPort.openStore(spec);
     Router router;
@@ -80,7 +119,7 @@ final class RouterCommand implements Callable<Integer> {
     try {
       router =
           Router.start(
-              RouterConfig.builder()
+              security
                   .host(resp.host())
                   .port(resp.port())
                   .adminPort(-1)
@@ -115,6 +154,12 @@ final class RouterCommand implements Callable<Integer> {
             + session.cluster()
             + "', listen "
             + hostPort(router.address())
+            + (tlsCert == null
+                ? ""
+                : " (TLS" + (tlsClientAuth ? ", client certificates" : "") + ")")
+            + (users == null
+                ? ""
+                : ", auth on (" + router.config().users().names().size() + " users)")
             + ", admin "
             + hostPort(adminPort.address())
             + ", "
@@ -174,6 +219,31 @@ final class RouterCommand implements Callable<Integer> {
     } catch (RuntimeException e) {
       log.warn("could not read the router's counters: " + ErrorHandlers.describe(e));
     }
+  }
+
+  /**
+   * A builder with auth and TLS as the options say, checked before anything starts: a bad file or a
+   * missing pair is a usage error (exit 2) naming the option.
+   */
+  static RouterConfig.Builder security(
+      CommandSpec spec,
+      @Nullable Path users,
+      @Nullable Path cert,
+      @Nullable Path key,
+      @Nullable Path ca,
+      boolean clientAuth) {
+    RouterConfig.Builder b = RouterConfig.builder();
+    try {
+      if (users != null) b.users(Users.load(users));
+      if ((cert == null) != (key == null))
+        throw new IllegalArgumentException("--tls-cert and --tls-key go together");
+      if (cert == null && (ca != null || clientAuth))
+        throw new IllegalArgumentException("--tls-ca and --tls-client-auth need --tls-cert");
+      if (cert != null) b.tls(new RouterConfig.Tls(cert, key, ca, clientAuth));
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
+    return b;
   }
 
   /** How long a clean stop may take: the drain, then closing the admin port and the store. */

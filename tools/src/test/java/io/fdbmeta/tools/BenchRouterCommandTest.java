@@ -39,6 +39,8 @@ class BenchRouterCommandTest {
     assertThat(r.out())
         .contains(
             "GET, 1 outstanding per client, router",
+            "GET, 1 outstanding per client, router, TLS",
+            "TLS / router",
             "RouteCache.lookup, uniform keys",
             "redis-benchmark: skipped")
         .containsPattern("(PASS|MISS)");
@@ -51,7 +53,7 @@ class BenchRouterCommandTest {
         .containsEntry("lightLoadClients", 2.0)
         .containsKeys("targets", "allTargetsPass");
     for (String w : List.of("get", "set", "getPipelined", "setPipelined", "getLightLoad")) {
-      for (String route : List.of("direct", "routed")) {
+      for (String route : List.of("direct", "routed", "routedTls")) {
         @SuppressWarnings("unchecked")
         Map<String, Object> f =
             (Map<String, Object>) ((Map<String, Object>) json.get(w)).get(route);

@@ -18,6 +18,7 @@ public enum Command {
   SELECT,
   COMMAND,
   HELLO,
+  AUTH,
   CLIENT,
   RESET,
   UNLINK,

@@ -4,6 +4,7 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -17,6 +18,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A small pipelined RESP client on one connection: commands go out in call order and each returned
@@ -40,6 +43,19 @@ public final class RespClient implements AutoCloseable {
    */
   public static RespClient connect(EventLoopGroup group, InetSocketAddress address)
       throws IOException {
+    return connect(group, address, null);
+  }
+
+  /**
+   * As {@link #connect(EventLoopGroup, InetSocketAddress)}, with {@code outermost}'s handler (if
+   * not null) first in the pipeline, nearest the socket: a TLS client's {@code SslHandler}, which
+   * holds commands sent before its handshake until the handshake is done.
+   */
+  public static RespClient connect(
+      EventLoopGroup group,
+      InetSocketAddress address,
+      @Nullable Function<Channel, ChannelHandler> outermost)
+      throws IOException {
     RespClient[] client = new RespClient[1];
     Bootstrap b =
         new Bootstrap()
@@ -51,6 +67,7 @@ public final class RespClient implements AutoCloseable {
                   @Override
                   protected void initChannel(SocketChannel ch) {
                     client[0] = new RespClient(ch);
+                    if (outermost != null) ch.pipeline().addLast("outermost", outermost.apply(ch));
                     ch.pipeline().addLast("replies", new RespReplyDecoder());
                     ch.pipeline().addLast("dispatch", client[0].new Dispatch());
                   }

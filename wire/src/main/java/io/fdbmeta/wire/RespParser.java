@@ -73,7 +73,7 @@ public final class RespParser {
         yield new RespRequest.Local(cmd, null);
       }
       case INFO -> n <= 1 ? new RespRequest.Local(cmd, n == 1 ? c.arg(1) : null) : wrongArgs(cmd);
-      case HELLO, CLIENT, RESET, OTHER, UNKNOWN -> unknown(c);
+      case HELLO, AUTH, CLIENT, RESET, OTHER, UNKNOWN -> unknown(c);
     };
   }
 

@@ -6,6 +6,7 @@ import io.fdbmeta.layer.LayerConfig;
 import io.fdbmeta.layer.RangeDescriptor;
 import io.fdbmeta.router.Router;
 import io.fdbmeta.router.RouterConfig;
+import io.fdbmeta.router.TestCertificates;
 import io.fdbmeta.storage.LocalCluster;
 import io.fdbmeta.storage.StorageNode;
 import io.fdbmeta.wire.RespClient;
@@ -13,6 +14,8 @@ import io.fdbmeta.wire.RespValue;
 import io.fdbmeta.wire.Transport;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -20,6 +23,7 @@ import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -71,6 +75,11 @@ import org.jspecify.annotations.Nullable;
  * the other's garbage; the rounds of one (workload, path) are merged (operations and windows
  * summed, latency samples pooled). Rates are commands per second; pipelined latency is that of a
  * whole batch (first command sent to last reply).
+ *
+ * TLS. A second router on the same cluster serves its RESP port over TLS (a test CA from
+ * TestCertificates, the JDK's provider on both sides, connections made before the runs, so the
+ * handshakes are not measured); it is a third path in the same rounds, so "router, TLS" beside
+ * "router" is the cost of TLS, reported and not judged. Without openssl the path is left out.
  *
  * Everything shares the machine's cpus: client, router and three nodes. The router's work per
  * command (RESP decode, route lookup, node-protocol request, reply, RESP encode) is therefore paid
@@ -171,7 +180,9 @@ public final class RouterBenchmark {
   /** Where the benchmark's client sends commands. */
   enum Route {
     DIRECT("direct"),
-    ROUTED("router");
+    ROUTED("router"),
+    /** A second router on the same cluster with TLS on its RESP port (TestCertificates). */
+    ROUTED_TLS("router, TLS");
 
     final String label;
 
@@ -315,8 +326,29 @@ public final class RouterBenchmark {
               .respPorts(true)
               .splitKeys(List.of(bytes("key:"), bytes("key;")))
               .build();
+      Path certs = tlsCertificates();
       try (LocalCluster cluster = LocalCluster.start(db, CLUSTER, LayerConfig.defaults(), options);
-          Router router = Router.start(routerConfig(), db, cluster.keyspace())) {
+          Router router = Router.start(routerConfig(), db, cluster.keyspace());
+          Router tlsRouter =
+              certs == null
+                  ? null
+                  : Router.start(
+                      RouterConfig.builder()
+                          .host("127.0.0.1")
+                          .port(0)
+                          .adminPort(-1)
+                          .cluster(CLUSTER)
+                          .tls(
+                              new RouterConfig.Tls(
+                                  certs.resolve("server.pem"),
+                                  certs.resolve("server.key"),
+                                  null,
+                                  false))
+                          .build(),
+                      db,
+                      cluster.keyspace())) {
+        List<Route> routes =
+            tlsRouter == null ? List.of(Route.DIRECT, Route.ROUTED) : List.of(Route.values());
         routerIoThreads = router.config().ioThreads();
         RangeDescriptor range = cluster.rangeFor(keys[0]);
         check(
@@ -333,10 +365,34 @@ public final class RouterBenchmark {
                         new IllegalStateException("node " + target.nodeId() + " has no RESP port"));
         List<RespClient> directClients = new ArrayList<>();
         List<RespClient> routedClients = new ArrayList<>();
+        List<RespClient> tlsClients = new ArrayList<>();
+        Map<Route, List<RespClient>> byRoute =
+            Map.of(
+                Route.DIRECT,
+                directClients,
+                Route.ROUTED,
+                routedClients,
+                Route.ROUTED_TLS,
+                tlsClients);
         try {
+          SslContext tls =
+              certs == null
+                  ? null
+                  : SslContextBuilder.forClient()
+                      .trustManager(certs.resolve("ca.pem").toFile())
+                      .build();
           for (int i = 0; i < Math.max(config.clients(), config.lightClients()); i++) {
             directClients.add(RespClient.connect(clientLoops, direct));
             routedClients.add(RespClient.connect(clientLoops, router.address()));
+            if (tls != null) {
+              RespClient c =
+                  RespClient.connect(
+                      clientLoops,
+                      tlsRouter.address(),
+                      ch -> tls.newHandler(ch.alloc(), "127.0.0.1", tlsRouter.address().getPort()));
+              c.send("PING").get(10, TimeUnit.SECONDS); // the handshake, before any timing
+              tlsClients.add(c);
+            }
           }
           say(
               String.format(
@@ -357,7 +413,7 @@ public final class RouterBenchmark {
 
           // Untimed: until the JIT has compiled both paths, whichever ran first would pay for it.
           for (Workload w : Workload.values()) {
-            for (Route r : Route.values()) {
+            for (Route r : routes) {
               say(
                   String.format(
                       Locale.ROOT,
@@ -366,15 +422,15 @@ public final class RouterBenchmark {
                       w.pipelined ? "pipelined" : "1 outstanding",
                       config.clientsOf(w),
                       r.label));
-              warmUp(w, clientsOf(w, r == Route.DIRECT ? directClients : routedClients));
+              warmUp(w, clientsOf(w, byRoute.get(r)));
             }
           }
           LayerBenchmark.Gc gc0 = LayerBenchmark.Gc.now();
           Map<Workload, Map<Route, List<Run>>> runs = new EnumMap<>(Workload.class);
           for (int round = 0; round < config.rounds(); round++) {
             for (Workload w : Workload.values()) {
-              for (int k = 0; k < 2; k++) {
-                Route r = Route.values()[(k + round + w.ordinal()) % 2];
+              for (int k = 0; k < routes.size(); k++) {
+                Route r = routes.get((k + round + w.ordinal()) % routes.size());
                 say(
                     String.format(
                         Locale.ROOT,
@@ -385,8 +441,7 @@ public final class RouterBenchmark {
                         w.pipelined ? "pipelined x" + config.pipeline() : "1 outstanding",
                         config.clientsOf(w),
                         r.label));
-                Run run =
-                    measure(w, clientsOf(w, r == Route.DIRECT ? directClients : routedClients));
+                Run run = measure(w, clientsOf(w, byRoute.get(r)));
                 runs.computeIfAbsent(w, x -> new EnumMap<>(Route.class))
                     .computeIfAbsent(r, x -> new ArrayList<>())
                     .add(run);
@@ -395,9 +450,9 @@ public final class RouterBenchmark {
           }
           dataGc = LayerBenchmark.Gc.now().minus(gc0);
           for (Workload w : Workload.values()) {
-            Map<Route, Figures> byRoute = new EnumMap<>(Route.class);
-            for (Route r : Route.values()) byRoute.put(r, pool(runs.get(w).get(r)));
-            data.put(w, byRoute);
+            Map<Route, Figures> figures = new EnumMap<>(Route.class);
+            for (Route r : routes) figures.put(r, pool(runs.get(w).get(r)));
+            data.put(w, figures);
           }
         } catch (IOException e) {
           throw new UncheckedIOException(e);
@@ -407,6 +462,7 @@ public final class RouterBenchmark {
         } finally {
           for (RespClient c : directClients) c.close();
           for (RespClient c : routedClients) c.close();
+          for (RespClient c : tlsClients) c.close();
         }
 
         redisNote = redisBenchmark(direct.getPort(), router.address().getPort(), data, redis);
@@ -439,6 +495,23 @@ public final class RouterBenchmark {
             LayerBenchmark.Gc.now(),
             seconds(runStart));
     return new RouterReport(config, r);
+  }
+
+  /**
+   * A test CA and server certificate in a temporary directory (deleted at exit), or null, with a
+   * note, if openssl cannot make them: the TLS path is then left out.
+   */
+  private @Nullable Path tlsCertificates() {
+    try {
+      Path dir = Files.createTempDirectory("fdbmeta-bench-tls-");
+      dir.toFile().deleteOnExit();
+      TestCertificates.create(dir, List.of("127.0.0.1"));
+      for (String f : TestCertificates.FILES) dir.resolve(f).toFile().deleteOnExit();
+      return dir;
+    } catch (IOException | IllegalStateException e) {
+      say("bench router: no TLS path (" + e.getMessage() + ")");
+      return null;
+    }
   }
 
   /**

@@ -74,6 +74,12 @@ public final class RouterReport implements Report {
     return r.get(w, Route.ROUTED).unitsPerSecond() / r.get(w, Route.DIRECT).unitsPerSecond();
   }
 
+  /** Routed with TLS over routed without, commands per second (NaN without a TLS path). */
+  double tlsRatio(Workload w) {
+    if (!r.data().get(w).containsKey(Route.ROUTED_TLS)) return Double.NaN;
+    return r.get(w, Route.ROUTED_TLS).unitsPerSecond() / r.get(w, Route.ROUTED).unitsPerSecond();
+  }
+
   /** Routed p50 minus direct p50, microseconds. */
   double addedP50Micros(Workload w) {
     return r.get(w, Route.ROUTED).latencyMicros(50) - r.get(w, Route.DIRECT).latencyMicros(50);
@@ -99,10 +105,13 @@ public final class RouterReport implements Report {
     sb.append(
         String.format(
             Locale.ROOT,
-            "%d storage nodes (replication %d) + 1 router (%d io threads) + client (%d event loops) in one JVM, fdb-embedded in memory; sockets: %s; %d cpus; Java %s; total %.1f s%n",
+            "%d storage nodes (replication %d) + 1 router (%d io threads; %s) + client (%d event loops) in one JVM, fdb-embedded in memory; sockets: %s; %d cpus; Java %s; total %.1f s%n",
             RouterBenchmark.NODES,
             RouterBenchmark.REPLICATION,
             r.routerIoThreads(),
+            r.data().get(Workload.GET).containsKey(Route.ROUTED_TLS)
+                ? "and a second one with TLS on its RESP port, the JDK's provider"
+                : "no TLS path: openssl is missing",
             r.clientThreads(),
             TRANSPORT,
             cpus,
@@ -150,6 +159,7 @@ public final class RouterReport implements Report {
                   : ", 1 outstanding per client")
               + (w.lightLoad ? ", light load" : "");
       for (Route route : Route.values()) {
+        if (!r.data().get(w).containsKey(route)) continue; // no TLS path without openssl
         Measurement m = r.get(w, route);
         double cpu = r.figures(w, route).cpuMicrosPerCommand();
         String right = "";
@@ -163,6 +173,13 @@ public final class RouterReport implements Report {
           if (w == Workload.GET_LIGHT_LOAD)
             right += " " + target("getAddedP50Micros").verdict("%.0f", " us");
         }
+        if (route == Route.ROUTED_TLS)
+          right =
+              String.format(
+                  Locale.ROOT,
+                  "TLS / router %.2fx; p50 %+.0f us (reported, not judged)",
+                  tlsRatio(w),
+                  m.latencyMicros(50) - r.get(w, Route.ROUTED).latencyMicros(50));
         sb.append(
             String.format(
                 Locale.ROOT,
@@ -248,7 +265,7 @@ public final class RouterReport implements Report {
             r.totalGc().millis()));
     long errors = 0;
     for (Workload w : Workload.values())
-      for (Route route : Route.values()) errors += r.get(w, route).errors();
+      for (Route route : r.data().get(w).keySet()) errors += r.get(w, route).errors();
     sb.append(
         String.format(
             Locale.ROOT,
@@ -402,14 +419,16 @@ public final class RouterReport implements Report {
             .put("totalSeconds", r.totalSeconds())
             .put("preloadSeconds", r.preloadSeconds());
     for (Workload w : Workload.values()) {
-      root.put(
-          w.id,
+      Json o =
           Json.object()
               .put("clients", config.clientsOf(w))
               .put("direct", figures(r.figures(w, Route.DIRECT)))
               .put("routed", figures(r.figures(w, Route.ROUTED)))
               .put("ratio", ratio(w))
-              .put("addedP50Micros", addedP50Micros(w)));
+              .put("addedP50Micros", addedP50Micros(w));
+      if (r.data().get(w).containsKey(Route.ROUTED_TLS))
+        o.put("routedTls", figures(r.figures(w, Route.ROUTED_TLS))).put("tlsRatio", tlsRatio(w));
+      root.put(w.id, o);
     }
     RouteLookups.Results l = r.lookups();
     Json lookups =

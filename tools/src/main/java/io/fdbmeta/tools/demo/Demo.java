@@ -9,27 +9,36 @@ import io.fdbmeta.layer.control.ControllerEvent;
 import io.fdbmeta.layer.control.ControllerStats;
 import io.fdbmeta.router.Router;
 import io.fdbmeta.router.RouterConfig;
+import io.fdbmeta.router.TestCertificates;
+import io.fdbmeta.router.Users;
 import io.fdbmeta.storage.LocalCluster;
 import io.fdbmeta.storage.StorageNode;
 import io.fdbmeta.storage.StorageNodeConfig;
 import io.fdbmeta.tools.BindFailures;
 import io.fdbmeta.wire.RespClient;
+import io.fdbmeta.wire.RespValue;
 import io.fdbmeta.wire.Transport;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Queue;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.jspecify.annotations.Nullable;
 
@@ -64,7 +73,8 @@ public final class Demo {
       int maxRanges,
       long seed,
       Duration lease,
-      boolean steady) {
+      boolean steady,
+      boolean secure) {
     public Options {
       if (nodes < 3)
         throw new IllegalArgumentException(
@@ -184,12 +194,14 @@ public final class Demo {
     try (Database db = EmbeddedFdb.open(options.dataDir());
         LocalCluster cluster0 = startCluster(db, cluster, events)) {
       LocalCluster c = cluster0;
+      Secure secure = options.secure() ? Secure.create(options.dataDir().resolve("tls")) : null;
       for (int i = 0; i < options.routers(); i++)
-        routers.add(startRouter(db, c, cluster, options.port() == 0 ? 0 : options.port() + i));
-      banner(c, routers);
+        routers.add(
+            startRouter(db, c, cluster, options.port() == 0 ? 0 : options.port() + i, secure));
+      banner(c, routers, secure);
 
       for (int i = 0; i < options.clients(); i++)
-        clients.add(RespClient.connect(clientLoops, routers.get(i % routers.size()).address()));
+        clients.add(connect(clientLoops, routers.get(i % routers.size()).address(), secure));
       DemoWorkload workload = new DemoWorkload(clients, true);
       Splitter splitter = new Splitter(c, workload);
       DemoScenario scenario =
@@ -251,7 +263,7 @@ public final class Demo {
               + " through the router and on every replica...");
       out.flush();
       DemoWorkload.Verification v;
-      try (RespClient checker = RespClient.connect(clientLoops, routers.get(0).address())) {
+      try (RespClient checker = connect(clientLoops, routers.get(0).address(), secure)) {
         v = workload.verify(checker, options.lease().multipliedBy(2).plusSeconds(2));
       }
       awaitReplicasSynced(c);
@@ -330,13 +342,60 @@ public final class Demo {
             .build());
   }
 
-  private static Router startRouter(Database db, LocalCluster c, String cluster, int port)
+  /**
+   * --secure: a test CA and certificates in the data directory's tls/ (TestCertificates), and one
+   * user "demo" with a random password; the routers serve TLS and AUTH, the workload uses both.
+   */
+  record Secure(Path dir, String password, Users users, SslContext client) {
+    static Secure create(Path dir) throws IOException {
+      TestCertificates.create(dir, List.of("127.0.0.1", "localhost"));
+      byte[] b = new byte[12];
+      new SecureRandom().nextBytes(b);
+      String password = HexFormat.of().formatHex(b);
+      Users users = Users.parse(List.of("demo " + Users.hash(password) + " +@all"), "demo");
+      SslContext client =
+          SslContextBuilder.forClient().trustManager(dir.resolve("ca.pem").toFile()).build();
+      return new Secure(dir, password, users, client);
+    }
+
+    RouterConfig.Builder apply(RouterConfig.Builder b) {
+      return b.users(users)
+          .tls(
+              new RouterConfig.Tls(
+                  dir.resolve("server.pem"), dir.resolve("server.key"), null, false));
+    }
+  }
+
+  /** A workload connection: with --secure over TLS and authenticated as the demo user. */
+  private static RespClient connect(
+      EventLoopGroup loops, InetSocketAddress address, @Nullable Secure secure) throws IOException {
+    if (secure == null) return RespClient.connect(loops, address);
+    RespClient client =
+        RespClient.connect(
+            loops,
+            address,
+            ch -> secure.client().newHandler(ch.alloc(), "127.0.0.1", address.getPort()));
+    RespValue ok;
+    try {
+      ok = client.send("AUTH", "demo", secure.password()).get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      client.close();
+      throw new IOException("cannot authenticate to the router at " + address + ": " + e, e);
+    }
+    if (!(ok instanceof RespValue.Simple s && s.text().equals("OK"))) {
+      client.close();
+      throw new IOException("the router at " + address + " refused the demo user: " + ok);
+    }
+    return client;
+  }
+
+  private static Router startRouter(
+      Database db, LocalCluster c, String cluster, int port, @Nullable Secure secure)
       throws IOException {
     try {
-      return Router.start(
-          RouterConfig.builder().host("127.0.0.1").port(port).adminPort(0).cluster(cluster).build(),
-          db,
-          c.keyspace());
+      RouterConfig.Builder b =
+          RouterConfig.builder().host("127.0.0.1").port(port).adminPort(0).cluster(cluster);
+      return Router.start((secure == null ? b : secure.apply(b)).build(), db, c.keyspace());
     } catch (Exception e) { // Netty's bind failure is a checked exception, thrown unchecked
       if (BindFailures.isBindFailure(e))
         throw new IOException(
@@ -351,7 +410,7 @@ public final class Demo {
     }
   }
 
-  private void banner(LocalCluster c, List<Router> routers) {
+  private void banner(LocalCluster c, List<Router> routers, @Nullable Secure secure) {
     out.println("demo: storage nodes");
     for (StorageNode n : c.nodes()) {
       StorageNodeConfig cfg = n.config();
@@ -372,10 +431,19 @@ public final class Demo {
           hostPort(r.address()),
           hostPort(r.adminAddress()));
     }
-    out.printf(
-        Locale.ROOT,
-        "demo: connect with   redis-cli -p %d   then e.g.  set a 1 / get a / range a z / info%n",
-        routers.get(0).address().getPort());
+    if (secure == null)
+      out.printf(
+          Locale.ROOT,
+          "demo: connect with   redis-cli -p %d   then e.g.  set a 1 / get a / range a z / info%n",
+          routers.get(0).address().getPort());
+    else
+      out.printf(
+          Locale.ROOT,
+          "demo: TLS and AUTH on: connect with   redis-cli --tls --cacert %s -p %d --user demo"
+              + " --pass %s   then e.g.  set a 1 / get a / range a z / info%n",
+          secure.dir().resolve("ca.pem"),
+          routers.get(0).address().getPort(),
+          secure.password());
     out.printf(
         Locale.ROOT,
         "demo: the built-in workload writes and reads keys %s000000..%s%06d with %d clients%s%n",

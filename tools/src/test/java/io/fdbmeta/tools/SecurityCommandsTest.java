@@ -1,0 +1,67 @@
+package io.fdbmeta.tools;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fdbmeta.router.TestCertificates;
+import io.fdbmeta.router.Users;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code fdbmeta certs create}, {@code fdbmeta users hash} and the router's auth and TLS options.
+ */
+class SecurityCommandsTest {
+  @Test
+  void certsCreateWritesACaAndCertificatesForTheHosts(@TempDir Path tmp) throws Exception {
+    Path dir = tmp.resolve("certs");
+    Cli r = Cli.run("certs", "create", "--dir", dir.toString(), "--hosts", "127.0.0.1,db.local");
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    for (String f : TestCertificates.FILES) assertThat(dir.resolve(f)).isNotEmptyFile();
+    assertThat(r.out()).contains("redis-cli --tls --cacert " + dir.resolve("ca.pem"));
+    var cert =
+        (java.security.cert.X509Certificate)
+            java.security.cert.CertificateFactory.getInstance("X.509")
+                .generateCertificate(Files.newInputStream(dir.resolve("server.pem")));
+    List<Object> names = new java.util.ArrayList<>();
+    for (List<?> n : cert.getSubjectAlternativeNames()) names.add(n.get(1));
+    assertThat(names).containsExactly("127.0.0.1", "db.local");
+  }
+
+  @Test
+  void usersHashMakesALineTheUsersFileAccepts() {
+    Cli r = Cli.run("users", "hash", "s3cret");
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    String hash = r.out().strip();
+    assertThat(hash).matches("sha256\\$[0-9a-f]{32}\\$[0-9a-f]{64}");
+    Users u = Users.parse(List.of("app " + hash + " +@all -@write"), "test");
+    assertThat(u.names()).containsExactly("app");
+    assertThat(Cli.run("users", "hash", "s3cret").out()).isNotEqualTo(r.out()); // fresh salt
+  }
+
+  @Test
+  void aBadUsersFileOrAHalfTlsPairIsAUsageErrorNamingIt(@TempDir Path tmp) throws Exception {
+    Path users = tmp.resolve("users");
+    Files.writeString(users, "app plaintext-password\n");
+    Cli r = Cli.run("router", "--embedded", tmp.toString(), "--users", users.toString());
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err()).contains(users + ":1: the password must be stored as sha256$SALT$HASH");
+    r = Cli.run("router", "--embedded", tmp.toString(), "--tls-cert", users.toString());
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err()).contains("--tls-cert and --tls-key go together");
+    r =
+        Cli.run(
+            "router",
+            "--embedded",
+            tmp.toString(),
+            "--tls-cert",
+            tmp.resolve("missing.pem").toString(),
+            "--tls-key",
+            users.toString());
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err())
+        .contains("TLS certificate file " + tmp.resolve("missing.pem") + " is missing");
+  }
+}
