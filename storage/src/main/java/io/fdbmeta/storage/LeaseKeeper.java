@@ -6,6 +6,7 @@ import io.fdbmeta.layer.LayerConfig;
 import io.fdbmeta.layer.Lease;
 import io.fdbmeta.layer.LeaseManager;
 import io.fdbmeta.layer.MetaException;
+import io.fdbmeta.layer.NodeLiveness;
 import io.fdbmeta.layer.RangeDescriptor;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
@@ -14,18 +15,23 @@ import java.util.concurrent.TimeUnit;
 
 /*
  * Lease policy while there is no controller: the catalog decides, nodes only ask.
- *  - The descriptor's leaseholder renews its lease every tick (a third of the lease by default,
- *    so a renewal fails twice before the guard stops serving).
+ *  - Range leases ride on the node's liveness (Lease.onLiveness): the node's heartbeats keep all
+ *    of them alive in one write, so a held liveness lease needs nothing here. A held lease an
+ *    older binary wrote with its own expiry is renewed once, which converts it to a liveness lease
+ *    at the same epoch (the online conversion of an old store: within one tick, while serving).
  *  - If the descriptor names this node but this process holds no lease at that epoch (a transfer
- *    to it, a grant made for it by an operator or LocalCluster, a renewal that came too late) it
- *    acquires: a grant to the recorded holder process only extends the lease, keeping the epoch.
+ *    to it, a grant made for it by an operator or LocalCluster), or holds it under an earlier
+ *    incarnation (it was marked DEAD and registered again), it acquires: a grant to the recorded
+ *    holder process keeps the epoch; one to a later incarnation takes the next.
  *  - Any synced replica acquires a range whose lease is vacant (released) or free for others
- *    (expired + maxClockOffset). All replicas may try at once; the transaction admits one
- *    winner, the others get LEASE_CONFLICT and see the winner through the change feed.
+ *    (LeaseManager.isFreeAsync: for a liveness lease, its holder is DEAD, gone or restarted; never
+ *    on time alone, so without a controller a stopped holder's ranges wait for it to be marked
+ *    DEAD). All replicas may try at once; the transaction admits one winner, the others get
+ *    LEASE_CONFLICT and see the winner through the change feed.
  *  - A replica still copying its data never asks, and nothing is asked during a handover or after
  *    close() began.
  */
-/** Renews and acquires this node's range leases. */
+/** Acquires this node's range leases, and converts older expiring ones. */
 final class LeaseKeeper {
   private static final System.Logger LOG = System.getLogger(LeaseKeeper.class.getName());
 
@@ -33,6 +39,7 @@ final class LeaseKeeper {
   private final Database db;
   private final LeaseManager leases;
   private final ReplicaSet replicas;
+  private final NodeLiveness liveness;
   private final LayerConfig config;
   private final ScheduledExecutorService timer;
   private volatile boolean active = true;
@@ -42,8 +49,10 @@ final class LeaseKeeper {
       Database db,
       LeaseManager leases,
       ReplicaSet replicas,
+      NodeLiveness liveness,
       LayerConfig config,
       ScheduledExecutorService timer) {
+    this.liveness = liveness;
     this.me = me;
     this.db = db;
     this.leases = leases;
@@ -106,21 +115,15 @@ final class LeaseKeeper {
     Lease mine = r.lease();
     if (me.equals(d.leaseholder())) {
       if (mine != null && mine.epoch() == d.leaseEpoch()) {
-        return r.guard.isHolder()
-            ? renew(r, mine)
-            : done(); // revoked: a handover or close is under way
+        if (!r.guard.isHolder()) return done(); // revoked: a handover or close is under way
+        if (!mine.ridesOnLiveness()) return renew(r, mine); // converts it
+        if (mine.holderIncarnation() == liveness.incarnation()) return done(); // heartbeats keep it
       }
       return acquire(r);
     }
     if (r.busy.get()) return done();
     if (d.leaseholder() == null) return acquire(r);
-    return leases
-        .getAsync(db, r.rangeId)
-        .thenCompose(
-            l ->
-                l.isEmpty() || l.get().isFreeForOthers(config.now(), config.maxClockOffsetMillis())
-                    ? acquire(r)
-                    : done());
+    return leases.isFreeAsync(db, r.rangeId).thenCompose(free -> free ? acquire(r) : done());
   }
 
   private CompletableFuture<Void> renew(Replica r, Lease mine) {

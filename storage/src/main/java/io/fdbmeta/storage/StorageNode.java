@@ -8,6 +8,7 @@ import io.fdbmeta.layer.Keyspace;
 import io.fdbmeta.layer.LayerConfig;
 import io.fdbmeta.layer.Lease;
 import io.fdbmeta.layer.LeaseManager;
+import io.fdbmeta.layer.NodeLiveness;
 import io.fdbmeta.layer.NodeRecord;
 import io.fdbmeta.layer.NodeRegistry;
 import io.fdbmeta.layer.RangeCatalog;
@@ -130,6 +131,9 @@ public final class StorageNode implements AutoCloseable {
   private volatile @Nullable InetSocketAddress respAddress;
   private volatile long incarnation;
 
+  /** This process's liveness as of its last committed registration or heartbeat. */
+  private final NodeLiveness liveness = new NodeLiveness();
+
   private StorageNode(Database db, Keyspace ks, LayerConfig layer, StorageNodeConfig config) {
     this.config = config;
     this.layer = layer;
@@ -171,7 +175,8 @@ public final class StorageNode implements AutoCloseable {
               public void dropped(Span span) {
                 store.clear(span.start(), span.end());
               }
-            });
+            },
+            liveness);
     this.follower =
         new RouteFollower(
             db,
@@ -228,7 +233,7 @@ public final class StorageNode implements AutoCloseable {
               }
             },
             layer.clock());
-    this.keeper = new LeaseKeeper(me, db, leases, replicas, layer, timer);
+    this.keeper = new LeaseKeeper(me, db, leases, replicas, liveness, layer, timer);
     this.syncReporter =
         new SyncReporter(me, db, new ReplicaSyncMarks(ks), replicas, timer, () -> incarnation);
     this.fetcher =
@@ -258,6 +263,11 @@ public final class StorageNode implements AutoCloseable {
               @Override
               public long incarnation() {
                 return incarnation;
+              }
+
+              @Override
+              public void alive(NodeRecord committed) {
+                liveness.update(committed);
               }
 
               @Override
@@ -430,6 +440,7 @@ public final class StorageNode implements AutoCloseable {
         .thenApply(
             rec -> {
               incarnation = rec.incarnation();
+              liveness.update(rec);
               return rec;
             });
   }
