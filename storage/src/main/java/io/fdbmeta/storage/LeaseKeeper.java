@@ -28,6 +28,13 @@ import java.util.concurrent.TimeUnit;
  *    on time alone, so without a controller a stopped holder's ranges wait for it to be marked
  *    DEAD). All replicas may try at once; the transaction admits one winner, the others get
  *    LEASE_CONFLICT and see the winner through the change feed.
+ *  - The weak spot of leases riding on liveness: a node that still heartbeats but cannot reach its
+ *    replicas would keep its leases for ever while no write of those ranges succeeds. So a
+ *    leaseholder whose writes of a range have failed to replicate (Replicator times out) for
+ *    longer than a lease gives that lease up: it stops serving (revoke) and releases, so another
+ *    synced replica acquires it at the next epoch; the node itself does not take a range it gave
+ *    up back for a lease. Nothing acknowledged is lost: a write is acknowledged only once every
+ *    replica stored it.
  *  - A replica still copying its data never asks, and nothing is asked during a handover or after
  *    close() began.
  */
@@ -113,9 +120,13 @@ final class LeaseKeeper {
   private CompletableFuture<Void> work(Replica r) {
     RangeDescriptor d = r.descriptor();
     Lease mine = r.lease();
+    if (r.gaveUpAt != 0 && config.now() - r.gaveUpAt < config.leaseMillis())
+      return done(); // gave it up: let a replica that can replicate take it
     if (me.equals(d.leaseholder())) {
       if (mine != null && mine.epoch() == d.leaseEpoch()) {
         if (!r.guard.isHolder()) return done(); // revoked: a handover or close is under way
+        long failing = r.replicationFailingSince();
+        if (failing != 0 && config.now() - failing > config.leaseMillis()) return giveUp(r, mine);
         if (!mine.ridesOnLiveness()) return renew(r, mine); // converts it
         if (mine.holderIncarnation() == liveness.incarnation()) return done(); // heartbeats keep it
       }
@@ -144,6 +155,31 @@ final class LeaseKeeper {
                         + ": "
                         + Async.describe(e));
               }
+              return null;
+            });
+  }
+
+  /** Stops serving {@code r} and releases its lease: its writes cannot be replicated. */
+  private CompletableFuture<Void> giveUp(Replica r, Lease mine) {
+    LOG.log(
+        System.Logger.Level.WARNING,
+        "node "
+            + me
+            + " gives up the lease of range "
+            + r.rangeId
+            + " at epoch "
+            + mine.epoch()
+            + ": its writes have not replicated for more than "
+            + config.leaseMillis()
+            + " ms");
+    r.revoke();
+    r.gaveUpAt = config.now();
+    r.replicated(); // counted afresh if it ever leads again
+    return leases
+        .releaseAsync(db, r.rangeId, me, mine.epoch())
+        .<Void>handle(
+            (x, e) -> {
+              if (e == null) r.leaseLost(mine);
               return null;
             });
   }

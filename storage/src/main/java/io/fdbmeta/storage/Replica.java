@@ -35,6 +35,15 @@ final class Replica {
   private volatile boolean removed;
   private volatile boolean writesBlocked;
 
+  /**
+   * Since when (layer clock millis) this leaseholder's writes of the range have failed to
+   * replicate, 0 while they succeed (see LeaseKeeper: past a lease, it gives the lease up).
+   */
+  private volatile long replicationFailingSince;
+
+  /** When this node last gave the lease up for failing to replicate (0: never). */
+  volatile long gaveUpAt;
+
   /** A split or lease handover of this range is running (one at a time). */
   final AtomicBoolean busy = new AtomicBoolean();
 
@@ -161,6 +170,21 @@ final class Replica {
     } finally {
       viewLock.writeLock().unlock();
     }
+  }
+
+  /** A write of this range reached every replica. */
+  void replicated() {
+    if (replicationFailingSince != 0) replicationFailingSince = 0;
+  }
+
+  /** A write of this range could not be replicated within the budget at {@code now}. */
+  synchronized void replicationFailed(long now) {
+    if (replicationFailingSince == 0) replicationFailingSince = now;
+  }
+
+  /** Since when writes have failed to replicate, 0 if the last one succeeded. */
+  long replicationFailingSince() {
+    return replicationFailingSince;
   }
 
   /** The lease is no longer this node's (a renewal was refused). */

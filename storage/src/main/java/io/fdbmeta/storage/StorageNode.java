@@ -197,7 +197,13 @@ public final class StorageNode implements AutoCloseable {
             (int) Math.min(Integer.MAX_VALUE, config.replicationTimeout.toMillis()));
     this.replicator =
         new Replicator(
-            me, replicas, peers, timer, config.replicationTimeout.toMillis(), this::catchUp);
+            me,
+            replicas,
+            peers,
+            timer,
+            config.replicationTimeout.toMillis(),
+            this::catchUp,
+            layer::now);
     this.processor =
         new RequestProcessor(
             me,
@@ -474,6 +480,14 @@ public final class StorageNode implements AutoCloseable {
   /** The RESP port's bound address, if the config asked for one. */
   public Optional<InetSocketAddress> respSocketAddress() {
     return Optional.ofNullable(respAddress);
+  }
+
+  /**
+   * Fault hook for tests: cuts this node's requests to {@code peers} (REPLICATE, FETCH, handover)
+   * as a network partition would, while it keeps heartbeating; an empty set heals it.
+   */
+  void partitionFrom(java.util.Set<String> peers) {
+    this.peers.partitionFrom(peers);
   }
 
   /** The incarnation this process registered as. */
