@@ -125,8 +125,7 @@ final class LeaseKeeper {
     if (me.equals(d.leaseholder())) {
       if (mine != null && mine.epoch() == d.leaseEpoch()) {
         if (!r.guard.isHolder()) return done(); // revoked: a handover or close is under way
-        long failing = r.replicationFailingSince();
-        if (failing != 0 && config.now() - failing > config.leaseMillis()) return giveUp(r, mine);
+        if (r.replicationFailingFor(config.leaseMillis(), config.now())) return giveUp(r, mine);
         if (!mine.ridesOnLiveness()) return renew(r, mine); // converts it
         if (mine.holderIncarnation() == liveness.incarnation()) return done(); // heartbeats keep it
       }

@@ -41,6 +41,9 @@ final class Replica {
    */
   private volatile long replicationFailingSince;
 
+  /** When a write of the range last failed to replicate (0: never). */
+  private volatile long replicationLastFailure;
+
   /** When this node last gave the lease up for failing to replicate (0: never). */
   volatile long gaveUpAt;
 
@@ -180,11 +183,17 @@ final class Replica {
   /** A write of this range could not be replicated within the budget at {@code now}. */
   synchronized void replicationFailed(long now) {
     if (replicationFailingSince == 0) replicationFailingSince = now;
+    replicationLastFailure = now;
   }
 
-  /** Since when writes have failed to replicate, 0 if the last one succeeded. */
-  long replicationFailingSince() {
-    return replicationFailingSince;
+  /**
+   * True if writes of this range have failed to replicate, with no success between, for more than
+   * {@code millis} up to a failure within the last {@code millis} (so an old failure followed by
+   * silence, e.g. from an earlier term as leaseholder, does not count).
+   */
+  boolean replicationFailingFor(long millis, long now) {
+    long since = replicationFailingSince;
+    return since != 0 && now - since > millis && now - replicationLastFailure < millis;
   }
 
   /** The lease is no longer this node's (a renewal was refused). */

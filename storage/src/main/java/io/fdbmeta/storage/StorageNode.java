@@ -60,7 +60,7 @@ import org.jspecify.annotations.Nullable;
  *   Replicator                         leaseholder -> other replicas, before acknowledging
  *   RangeFetcher                       a joining replica copies its range with FETCH
  *   SyncReporter                       tells the store which replicas hold all their data
- *   LeaseKeeper                        renews and acquires leases (policy in its header)
+ *   LeaseKeeper                        acquires leases, gives up unreplicable ones (policy in its header)
  *   Heartbeats                         liveness with load
  *   RangeSplitter / LeaseHandover      two-phase split, lease transfer and release
  *   PeerClients / NodeClient           connections to the other nodes
