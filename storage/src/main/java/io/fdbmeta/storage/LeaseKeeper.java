@@ -7,7 +7,11 @@ import io.fdbmeta.layer.Lease;
 import io.fdbmeta.layer.LeaseManager;
 import io.fdbmeta.layer.MetaException;
 import io.fdbmeta.layer.NodeLiveness;
+import io.fdbmeta.layer.NodeRegistry;
+import io.fdbmeta.layer.NodeStatus;
 import io.fdbmeta.layer.RangeDescriptor;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -27,7 +31,10 @@ import java.util.concurrent.TimeUnit;
  *    (LeaseManager.isFreeAsync: for a liveness lease, its holder is DEAD, gone or restarted; never
  *    on time alone, so without a controller a stopped holder's ranges wait for it to be marked
  *    DEAD). All replicas may try at once; the transaction admits one winner, the others get
- *    LEASE_CONFLICT and see the winner through the change feed.
+ *    LEASE_CONFLICT and see the winner through the change feed. A released lease reaches the
+ *    replicas through the change feed; for the others a tick reads each distinct holder's node
+ *    record once, and a range's lease only if its holder is not LIVE or DRAINING: so a tick costs
+ *    reads per holder node, not per range, while the fleet is healthy.
  *  - The weak spot of leases riding on liveness: a node that still heartbeats but cannot reach its
  *    replicas would keep its leases for ever while no write of those ranges succeeds. So a
  *    leaseholder whose writes of a range have failed to replicate (Replicator times out) for
@@ -47,6 +54,7 @@ final class LeaseKeeper {
   private final LeaseManager leases;
   private final ReplicaSet replicas;
   private final NodeLiveness liveness;
+  private final NodeRegistry registry;
   private final LayerConfig config;
   private final ScheduledExecutorService timer;
   private volatile boolean active = true;
@@ -57,9 +65,11 @@ final class LeaseKeeper {
       LeaseManager leases,
       ReplicaSet replicas,
       NodeLiveness liveness,
+      NodeRegistry registry,
       LayerConfig config,
       ScheduledExecutorService timer) {
     this.liveness = liveness;
+    this.registry = registry;
     this.me = me;
     this.db = db;
     this.leases = leases;
@@ -86,24 +96,29 @@ final class LeaseKeeper {
   }
 
   void tick() {
-    for (Replica r : replicas.all()) maintain(r);
+    Map<String, CompletableFuture<Boolean>> running = new HashMap<>();
+    for (Replica r : replicas.all()) maintain(r, running);
   }
 
   /** Looks after one replica's lease now rather than at the next tick. */
   void attend(Replica r) {
     try {
-      timer.execute(() -> maintain(r));
+      timer.execute(() -> maintain(r, new HashMap<>()));
     } catch (RejectedExecutionException e) {
       // shutting down
     }
   }
 
-  private void maintain(Replica r) {
+  /**
+   * {@code running}: per holder node id, whether its record is LIVE or DRAINING, read at most once
+   * per tick.
+   */
+  private void maintain(Replica r, Map<String, CompletableFuture<Boolean>> running) {
     if (!active || r.removed() || !r.synced()) return;
     if (!r.leaseWork.compareAndSet(false, true)) return;
     CompletableFuture<Void> work;
     try {
-      work = work(r);
+      work = work(r, running);
     } catch (RuntimeException e) {
       work = CompletableFuture.failedFuture(e);
     }
@@ -117,7 +132,7 @@ final class LeaseKeeper {
         });
   }
 
-  private CompletableFuture<Void> work(Replica r) {
+  private CompletableFuture<Void> work(Replica r, Map<String, CompletableFuture<Boolean>> running) {
     RangeDescriptor d = r.descriptor();
     Lease mine = r.lease();
     if (r.gaveUpAt != 0 && config.now() - r.gaveUpAt < config.leaseMillis())
@@ -133,7 +148,24 @@ final class LeaseKeeper {
     }
     if (r.busy.get()) return done();
     if (d.leaseholder() == null) return acquire(r);
-    return leases.isFreeAsync(db, r.rangeId).thenCompose(free -> free ? acquire(r) : done());
+    return running
+        .computeIfAbsent(
+            d.leaseholder(),
+            h ->
+                registry
+                    .getAsync(db, h)
+                    .thenApply(
+                        n ->
+                            n.isPresent()
+                                && (n.get().status() == NodeStatus.LIVE
+                                    || n.get().status() == NodeStatus.DRAINING)))
+        .thenCompose(
+            up ->
+                up
+                    ? done() // its leases are its own while it runs; nothing read per range
+                    : leases
+                        .isFreeAsync(db, r.rangeId)
+                        .thenCompose(free -> free ? acquire(r) : done()));
   }
 
   private CompletableFuture<Void> renew(Replica r, Lease mine) {

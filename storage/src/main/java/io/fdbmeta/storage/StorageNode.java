@@ -239,7 +239,7 @@ public final class StorageNode implements AutoCloseable {
               }
             },
             layer.clock());
-    this.keeper = new LeaseKeeper(me, db, leases, replicas, liveness, layer, timer);
+    this.keeper = new LeaseKeeper(me, db, leases, replicas, liveness, registry, layer, timer);
     this.syncReporter =
         new SyncReporter(me, db, new ReplicaSyncMarks(ks), replicas, timer, () -> incarnation);
     this.fetcher =
