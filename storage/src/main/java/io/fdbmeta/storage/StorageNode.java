@@ -638,8 +638,9 @@ public final class StorageNode implements AutoCloseable {
   }
 
   /**
-   * Stops abruptly, as a crash would: closes every socket at once, releases nothing (its leases run
-   * out on their own), stops heartbeats. For failure tests. Idempotent.
+   * Stops abruptly, as a crash would: closes every socket at once, releases nothing, stops
+   * heartbeats (its leases, riding on its liveness, end when the controller marks it DEAD). For
+   * failure tests. Idempotent.
    */
   public void kill() {
     if (state.getAndSet(State.CLOSING) == State.CLOSED) {
