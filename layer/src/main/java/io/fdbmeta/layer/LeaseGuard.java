@@ -11,8 +11,11 @@ import org.jspecify.annotations.Nullable;
  * A request carries (rangeId, generation, epoch). Lower than what the guard holds means the sender
  * routed with an old view (STALE_REQUEST: send it our descriptor); higher means this node has not
  * yet learned of a change (NODE_BEHIND: it should refresh). Equal values are served only while the
- * node holds the lease and now < expiresAt - maxClockOffset, so that with clocks within the offset
- * the node stops before any other node can be granted the lease.
+ * node holds the lease and it is valid: for a lease riding on liveness (every lease granted now),
+ * while the node's own NodeLiveness has the lease's incarnation and now < livenessExpiresAt -
+ * maxClockOffset; for an older expiring lease, while now < expiresAt - maxClockOffset. Either way,
+ * with clocks within the offset the node stops before any other node can be granted the lease.
+ * A guard without a NodeLiveness serves no liveness lease.
  *
  * The state is one immutable snapshot in a volatile field: check() is a volatile read and a clock
  * read. Updates are rare (renewals, transfers) and synchronized; they never move (generation,
@@ -43,17 +46,38 @@ public final class LeaseGuard {
   }
 
   private record State(
-      long generation, long epoch, long expiresAt, boolean holder, long revokedEpoch) {}
+      long generation,
+      long epoch,
+      long expiresAt,
+      long incarnation,
+      boolean holder,
+      long revokedEpoch) {}
 
   private final String nodeId;
   private final long rangeId;
   private final Clock clock;
   private final long maxClockOffsetMillis;
+  private final @Nullable NodeLiveness liveness;
   private volatile State state;
 
   /** A guard that serves nothing until {@link #update} gives it a lease held by {@code nodeId}. */
   public LeaseGuard(
       String nodeId, long rangeId, long generation, Clock clock, long maxClockOffsetMillis) {
+    this(nodeId, rangeId, generation, clock, maxClockOffsetMillis, null);
+  }
+
+  /**
+   * A guard that serves nothing until {@link #update} gives it a lease held by {@code nodeId};
+   * liveness leases are served while {@code liveness} (the node's own view) says so.
+   */
+  public LeaseGuard(
+      String nodeId,
+      long rangeId,
+      long generation,
+      Clock clock,
+      long maxClockOffsetMillis,
+      @Nullable NodeLiveness liveness) {
+    this.liveness = liveness;
     if (maxClockOffsetMillis < 0)
       throw new IllegalArgumentException(
           "maxClockOffsetMillis must be >= 0, got " + maxClockOffsetMillis);
@@ -61,7 +85,7 @@ public final class LeaseGuard {
     this.rangeId = rangeId;
     this.clock = Objects.requireNonNull(clock, "clock");
     this.maxClockOffsetMillis = maxClockOffsetMillis;
-    this.state = new State(generation, 0, Long.MIN_VALUE, false, 0);
+    this.state = new State(generation, 0, Long.MIN_VALUE, 0, false, 0);
   }
 
   /**
@@ -70,13 +94,26 @@ public final class LeaseGuard {
    */
   public static LeaseGuard forRange(
       String nodeId, RangeDescriptor range, @Nullable Lease lease, LayerConfig config) {
+    return forRange(nodeId, range, lease, config, null);
+  }
+
+  /**
+   * As {@link #forRange(String, RangeDescriptor, Lease, LayerConfig)}, with the node's liveness.
+   */
+  public static LeaseGuard forRange(
+      String nodeId,
+      RangeDescriptor range,
+      @Nullable Lease lease,
+      LayerConfig config,
+      @Nullable NodeLiveness liveness) {
     LeaseGuard g =
         new LeaseGuard(
             nodeId,
             range.rangeId(),
             range.generation(),
             config.clock(),
-            config.maxClockOffsetMillis());
+            config.maxClockOffsetMillis(),
+            liveness);
     if (lease != null) g.update(range.generation(), lease);
     return g;
   }
@@ -89,15 +126,14 @@ public final class LeaseGuard {
       return generation < s.generation ? Verdict.STALE_REQUEST : Verdict.NODE_BEHIND;
     if (epoch != s.epoch) return epoch < s.epoch ? Verdict.STALE_REQUEST : Verdict.NODE_BEHIND;
     if (!s.holder || s.epoch <= s.revokedEpoch) return Verdict.NOT_LEASEHOLDER;
-    return clock.millis() < s.expiresAt - maxClockOffsetMillis
-        ? Verdict.SERVE
-        : Verdict.LEASE_EXPIRED;
+    return isValid(s) ? Verdict.SERVE : Verdict.LEASE_EXPIRED;
   }
 
   /**
    * Takes in the outcome of an acquire, renew, transfer or split at the range's {@code generation}.
    * Ignored if (generation, epoch) is older than what the guard has; at the same (generation,
-   * epoch) only a later expiry is kept. Returns true if anything changed.
+   * epoch) only a later expiry is kept (a lease riding on liveness counts as later than any, so an
+   * older expiring lease's conversion is taken in). Returns true if anything changed.
    */
   public synchronized boolean update(long generation, Lease lease) {
     State s = state;
@@ -105,7 +141,14 @@ public final class LeaseGuard {
     if (order < 0) return false;
     if (order == 0) {
       if (lease.expiresAt() <= s.expiresAt) return false;
-      state = new State(s.generation, s.epoch, lease.expiresAt(), s.holder, s.revokedEpoch);
+      state =
+          new State(
+              s.generation,
+              s.epoch,
+              lease.expiresAt(),
+              lease.holderIncarnation(),
+              s.holder,
+              s.revokedEpoch);
       return true;
     }
     state =
@@ -113,6 +156,7 @@ public final class LeaseGuard {
             generation,
             lease.epoch(),
             lease.expiresAt(),
+            lease.holderIncarnation(),
             lease.holder().equals(nodeId),
             s.revokedEpoch);
     return true;
@@ -133,7 +177,13 @@ public final class LeaseGuard {
   public synchronized void revoke() {
     State s = state;
     state =
-        new State(s.generation, s.epoch, s.expiresAt, s.holder, Math.max(s.revokedEpoch, s.epoch));
+        new State(
+            s.generation,
+            s.epoch,
+            s.expiresAt,
+            s.incarnation,
+            s.holder,
+            Math.max(s.revokedEpoch, s.epoch));
   }
 
   public long rangeId() {
@@ -148,8 +198,22 @@ public final class LeaseGuard {
     return state.epoch;
   }
 
+  /** The lease's expiry, {@link Lease#RIDES_ON_LIVENESS} for a lease riding on liveness. */
   public long expiresAt() {
     return state.expiresAt;
+  }
+
+  /** True if this node holds the lease, has not revoked it, and it is valid now. */
+  public boolean isServing() {
+    State s = state;
+    return s.holder && s.epoch > s.revokedEpoch && isValid(s);
+  }
+
+  private boolean isValid(State s) {
+    long now = clock.millis();
+    if (s.expiresAt == Lease.RIDES_ON_LIVENESS)
+      return liveness != null && liveness.isValid(s.incarnation, now, maxClockOffsetMillis);
+    return now < s.expiresAt - maxClockOffsetMillis;
   }
 
   /**

@@ -15,14 +15,22 @@ import org.jspecify.annotations.Nullable;
  * (LeaseRules) for both.
  *
  * Who may hold what: a range lease only goes to a LIVE replica of the range; the controller lease
- * to any holder id. A new holder is granted only once the old lease is free for others (expiresAt
- * + maxClockOffset has passed), or at once when the holder hands it over (transfer) or gives it up
- * (release): in those two cases the old holder stopped serving before asking.
+ * to any holder id. A new holder is granted only once the old lease is free for others, or at once
+ * when the holder hands it over (transfer) or gives it up (release): in those two cases the old
+ * holder stopped serving before asking.
+ *
+ * Range leases ride on the holder's liveness (Lease.RIDES_ON_LIVENESS): free for others only once
+ * the holder's node record is DEAD, DECOMMISSIONED, gone or at another incarnation, so each rule
+ * that needs it reads the holder's node record in the same transaction. Upkeep is the node's
+ * heartbeat alone: renewing a liveness lease writes nothing. Renewing (or re-acquiring) a range
+ * lease an older binary wrote with its own expiry converts it to a liveness lease at the same
+ * epoch, so an old store is converted online within one renewal interval of each holder, without
+ * stopping service. The controller lease stays expiration-based.
  *
  * What changes where: a change of holder or epoch is a routing change, so it rewrites the range
  * descriptor (leaseholder, leaseEpoch, range_by_node roles) through RouteWriter in the same commit,
- * which bumps meta_version and appends to the changelog. A renewal only moves the expiry, which
- * routers do not need, so it writes the lease record alone.
+ * which bumps meta_version and appends to the changelog. A renewal changes at most the lease
+ * record's format (conversion), which routers do not need, so it writes the lease record alone.
  *
  * Retries after commit_unknown_result: a retried grant finds the caller already holding the lease
  * and only extends it (epoch counted once); a retried transfer finds the target holding it at
@@ -34,19 +42,22 @@ public final class LeaseManager {
   private final Keyspace ks;
   private final LayerConfig config;
   private final LeaseRules rules;
+  private final LeaseRules controllerRules;
 
   public LeaseManager(RangeCatalog catalog) {
     this.catalog = Objects.requireNonNull(catalog, "catalog");
     this.ks = catalog.keyspace();
     this.config = catalog.config();
-    this.rules = new LeaseRules(config);
+    this.rules = LeaseRules.forRanges(config);
+    this.controllerRules = LeaseRules.forController(config);
   }
 
   // ---------------------------------------------------------------- range leases
 
   /**
-   * Grants the range's lease to {@code nodeId}, or extends it if the node already holds it (same
-   * epoch). A grant to a new holder takes the next epoch and updates the descriptor.
+   * Grants the range's lease to {@code nodeId} as a liveness lease, or keeps it if the node already
+   * holds it (same epoch; an older expiring lease is converted, otherwise nothing is written). A
+   * grant to a new holder takes the next epoch and updates the descriptor.
    *
    * @throws MetaException (through the future) UNKNOWN_RANGE; UNKNOWN_NODE; NOT_ALLOWED if the node
    *     is not a replica of the range, not LIVE, or its liveness expired; LEASE_CONFLICT if another
@@ -63,12 +74,13 @@ public final class LeaseManager {
                       Lease next =
                           rules.grant(
                               s.lease,
+                              s.holderNode,
                               s.range.leaseEpoch(),
                               nodeId,
                               s.node.incarnation(),
                               now,
                               conflict(rangeId));
-                      write(tr, s.range, next);
+                      write(tr, s.range, s.lease, next);
                       return next;
                     }));
   }
@@ -78,7 +90,9 @@ public final class LeaseManager {
   }
 
   /**
-   * Extends the holder's lease to now + leaseDuration. Writes only the lease record.
+   * Confirms the holder's lease. A liveness lease is returned unchanged and nothing is written (the
+   * holder's heartbeats keep it alive); an older expiring lease is converted to a liveness lease at
+   * the same epoch, writing only the lease record.
    *
    * @throws MetaException (through the future) UNKNOWN_RANGE; LEASE_CONFLICT if {@code nodeId} does
    *     not hold the lease at {@code epoch}, the lease is no longer valid for it (acquire it
@@ -106,10 +120,11 @@ public final class LeaseManager {
                         LeaseRules.requireSameProcess(
                             current, node.incarnation(), conflict(rangeId));
                       }
-                      return current;
+                      return new Held(current, node);
                     })
                 .thenCompose(
-                    current -> {
+                    held -> {
+                      Lease current = held.lease;
                       if (current == null) {
                         return catalog
                             .requireRange(tr, rangeId)
@@ -119,8 +134,14 @@ public final class LeaseManager {
                                 });
                       }
                       Lease next =
-                          rules.renew(current, nodeId, epoch, config.now(), conflict(rangeId));
-                      tr.set(ks.leaseKey(rangeId), next.encode());
+                          rules.renew(
+                              current,
+                              current.holder().equals(nodeId) ? held.node : null,
+                              nodeId,
+                              epoch,
+                              config.now(),
+                              conflict(rangeId));
+                      if (!next.equals(current)) tr.set(ks.leaseKey(rangeId), next.encode());
                       return CompletableFuture.completedFuture(next);
                     }));
   }
@@ -158,18 +179,19 @@ public final class LeaseManager {
                           && s.lease.holder().equals(toNode)
                           && s.lease.epoch() == fromEpoch + 1) return s.lease; // already done
                       long now = config.now();
-                      rules.requireHeld(s.lease, fromNode, fromEpoch, now, conflict(rangeId));
-                      if (fromValue != null)
+                      NodeRecord from = fromValue == null ? null : NodeRecord.decode(fromValue);
+                      if (from != null && s.lease != null && s.lease.holder().equals(fromNode))
                         LeaseRules.requireSameProcess(
-                            s.lease, NodeRecord.decode(fromValue).incarnation(), conflict(rangeId));
+                            s.lease, from.incarnation(), conflict(rangeId));
+                      rules.requireHeld(s.lease, from, fromNode, fromEpoch, now, conflict(rangeId));
                       requireLiveReplica(s, toNode, now);
                       Lease next =
-                          new Lease(
+                          rules.fresh(
                               toNode,
                               Math.max(fromEpoch, s.range.leaseEpoch()) + 1,
-                              now + config.leaseMillis(),
-                              s.node.incarnation());
-                      write(tr, s.range, next);
+                              s.node.incarnation(),
+                              now);
+                      write(tr, s.range, s.lease, next);
                       return next;
                     }));
   }
@@ -199,7 +221,7 @@ public final class LeaseManager {
                       if (current == null
                           || !current.holder().equals(nodeId)
                           || current.epoch() != epoch) return null;
-                      write(tr, d, LeaseRules.vacated(current));
+                      write(tr, d, current, LeaseRules.vacated(current));
                       return null;
                     }));
   }
@@ -224,6 +246,33 @@ public final class LeaseManager {
     return FdbErrors.join(getAsync(db, rangeId));
   }
 
+  /**
+   * True if another node may be granted the range's lease now: there is none, it was released, or
+   * it is free for others ({@link Lease#isFreeForOthers(long, long, NodeRecord)}, reading the
+   * holder's node record for a liveness lease).
+   */
+  public CompletableFuture<Boolean> isFreeAsync(ReadTransactionContext db, long rangeId) {
+    return db.readAsync(
+        tr ->
+            tr.get(ks.leaseKey(rangeId))
+                .thenCompose(
+                    v -> {
+                      Lease l = v == null ? null : Lease.decode(v);
+                      if (l == null || LeaseRules.isVacant(l))
+                        return CompletableFuture.completedFuture(true);
+                      if (!l.ridesOnLiveness())
+                        return CompletableFuture.completedFuture(
+                            l.isFreeForOthers(config.now(), config.maxClockOffsetMillis()));
+                      return tr.get(ks.nodeKey(l.holder()))
+                          .thenApply(
+                              n ->
+                                  l.isFreeForOthers(
+                                      config.now(),
+                                      config.maxClockOffsetMillis(),
+                                      n == null ? null : NodeRecord.decode(n)));
+                    }));
+  }
+
   // ---------------------------------------------------------------- controller lease
 
   /**
@@ -241,7 +290,8 @@ public final class LeaseManager {
                 .thenApply(
                     current -> {
                       Lease next =
-                          rules.grant(current, 0, holderId, 0, config.now(), CONTROLLER_CONFLICT);
+                          controllerRules.grant(
+                              current, null, 0, holderId, 0, config.now(), CONTROLLER_CONFLICT);
                       tr.set(ks.controllerKey(), next.encode());
                       return next;
                     }));
@@ -265,7 +315,8 @@ public final class LeaseManager {
                 .thenApply(
                     current -> {
                       Lease next =
-                          rules.renew(current, holderId, epoch, config.now(), CONTROLLER_CONFLICT);
+                          controllerRules.renew(
+                              current, null, holderId, epoch, config.now(), CONTROLLER_CONFLICT);
                       tr.set(ks.controllerKey(), next.encode());
                       return next;
                     }));
@@ -331,8 +382,18 @@ public final class LeaseManager {
     }
   }
 
-  /** What a range lease decision needs: the descriptor, its lease record and one node's record. */
-  private record State(RangeDescriptor range, @Nullable Lease lease, @Nullable NodeRecord node) {}
+  /** A lease record with its holder's node record. */
+  private record Held(@Nullable Lease lease, @Nullable NodeRecord node) {}
+
+  /**
+   * What a range lease decision needs: the descriptor, its lease record, one node's record and the
+   * current holder's record (null if none).
+   */
+  private record State(
+      RangeDescriptor range,
+      @Nullable Lease lease,
+      @Nullable NodeRecord node,
+      @Nullable NodeRecord holderNode) {}
 
   private CompletableFuture<State> readState(Transaction tr, long rangeId, String nodeId) {
     CompletableFuture<byte @Nullable []> lease = tr.get(ks.leaseKey(rangeId));
@@ -347,7 +408,26 @@ public final class LeaseManager {
                         new State(
                             d,
                             l == null ? null : Lease.decode(l),
-                            n == null ? null : NodeRecord.decode(n))));
+                            n == null ? null : NodeRecord.decode(n),
+                            null)))
+        .thenCompose(
+            s -> {
+              if (s.lease == null
+                  || LeaseRules.isVacant(s.lease)
+                  || !s.lease.ridesOnLiveness()
+                  || s.lease.holder().equals(nodeId))
+                return CompletableFuture.completedFuture(
+                    new State(
+                        s.range,
+                        s.lease,
+                        s.node,
+                        s.lease != null && s.lease.holder().equals(nodeId) ? s.node : null));
+              return tr.get(ks.nodeKey(s.lease.holder()))
+                  .thenApply(
+                      h ->
+                          new State(
+                              s.range, s.lease, s.node, h == null ? null : NodeRecord.decode(h)));
+            });
   }
 
   private void requireLiveReplica(State s, String nodeId, long now) {
@@ -394,11 +474,11 @@ public final class LeaseManager {
   }
 
   /**
-   * Stores {@code next}; if the holder or epoch changed, rewrites the descriptor through
-   * RouteWriter.
+   * Stores {@code next} unless it equals {@code current}; if the holder or epoch changed, rewrites
+   * the descriptor through RouteWriter.
    */
-  private void write(Transaction tr, RangeDescriptor range, Lease next) {
-    tr.set(ks.leaseKey(range.rangeId()), next.encode());
+  private void write(Transaction tr, RangeDescriptor range, @Nullable Lease current, Lease next) {
+    if (!next.equals(current)) tr.set(ks.leaseKey(range.rangeId()), next.encode());
     String holder = LeaseRules.isVacant(next) ? null : next.holder();
     if (!Objects.equals(holder, range.leaseholder()) || next.epoch() != range.leaseEpoch()) {
       try (RouteWriter.Changes changes = catalog.writer().changes(tr)) {

@@ -7,7 +7,11 @@ import java.util.Objects;
  * A storage node: where it is (address, region, zone, rack), what it can take (capacity), what it
  * carries (load), its status, the incarnation of its current process and when its liveness expires.
  * {@code processToken} is the token of the registration that created the current incarnation; a
- * register retried with the same token finds it and does not count again.
+ * register retried with the same token finds it and does not count again. {@code priorLivenessEnd}
+ * is the liveness expiry the previous incarnation had when this one replaced it while it was not
+ * DEAD (0 otherwise): that process may still serve until then, so range leases of older
+ * incarnations are free for others only after it (see {@link Lease#isFreeForOthers(long, long,
+ * NodeRecord)}).
  */
 public final class NodeRecord {
   static final int FORMAT = 1;
@@ -21,6 +25,7 @@ public final class NodeRecord {
   private final long incarnation;
   private final long livenessExpiresAt;
   private final String processToken;
+  private final long priorLivenessEnd;
 
   /** Where a node sits, for placement: replicas of a range go to distinct racks and zones. */
   public record Locality(String region, String zone, String rack) {
@@ -61,6 +66,31 @@ public final class NodeRecord {
       long incarnation,
       long livenessExpiresAt,
       String processToken) {
+    this(
+        nodeId,
+        address,
+        locality,
+        capacity,
+        load,
+        status,
+        incarnation,
+        livenessExpiresAt,
+        processToken,
+        0);
+  }
+
+  public NodeRecord(
+      String nodeId,
+      String address,
+      Locality locality,
+      Capacity capacity,
+      Load load,
+      NodeStatus status,
+      long incarnation,
+      long livenessExpiresAt,
+      String processToken,
+      long priorLivenessEnd) {
+    this.priorLivenessEnd = priorLivenessEnd;
     this.nodeId = Objects.requireNonNull(nodeId, "nodeId");
     this.address = Objects.requireNonNull(address, "address");
     this.locality = Objects.requireNonNull(locality, "locality");
@@ -110,6 +140,14 @@ public final class NodeRecord {
     return processToken;
   }
 
+  /**
+   * The liveness expiry the previous incarnation had when this one replaced it while it was not
+   * DEAD, 0 if it was DEAD or there was none.
+   */
+  public long priorLivenessEnd() {
+    return priorLivenessEnd;
+  }
+
   NodeRecord with(NodeStatus newStatus, long newExpiresAt, Load newLoad) {
     return new NodeRecord(
         nodeId,
@@ -120,7 +158,8 @@ public final class NodeRecord {
         newStatus,
         incarnation,
         newExpiresAt,
-        processToken);
+        processToken,
+        priorLivenessEnd);
   }
 
   public NodeRecord withStatus(NodeStatus newStatus) {
@@ -137,13 +176,15 @@ public final class NodeRecord {
         status,
         incarnation,
         newExpiresAt,
-        processToken);
+        processToken,
+        priorLivenessEnd);
   }
 
   /**
    * The tuple (FORMAT, nodeId, address, region, zone, rack, diskBytes, cpuCores, rangeCount,
-   * requestsPerSecond, bytesUsed, cpuUsed, status, incarnation, livenessExpiresAt, processToken),
-   * packed. Written with TupleBytes because every heartbeat does this; the bytes are Tuple's.
+   * requestsPerSecond, bytesUsed, cpuUsed, status, incarnation, livenessExpiresAt, processToken [,
+   * priorLivenessEnd if not 0]), packed. Written with TupleBytes because every heartbeat does this;
+   * the bytes are Tuple's.
    */
   public byte[] encode() {
     int size =
@@ -160,25 +201,28 @@ public final class NodeRecord {
             + TupleBytes.sizeOf(status.name())
             + TupleBytes.sizeOf(incarnation)
             + TupleBytes.sizeOf(livenessExpiresAt)
-            + TupleBytes.sizeOf(processToken);
-    return new TupleBytes.Writer(new byte[0], size)
-        .integer(FORMAT)
-        .string(nodeId)
-        .string(address)
-        .string(locality.region)
-        .string(locality.zone)
-        .string(locality.rack)
-        .integer(capacity.diskBytes)
-        .floating(capacity.cpuCores)
-        .integer(load.rangeCount)
-        .floating(load.requestsPerSecond)
-        .integer(load.bytesUsed)
-        .floating(load.cpuUsed)
-        .string(status.name())
-        .integer(incarnation)
-        .integer(livenessExpiresAt)
-        .string(processToken)
-        .toBytes();
+            + TupleBytes.sizeOf(processToken)
+            + (priorLivenessEnd == 0 ? 0 : TupleBytes.sizeOf(priorLivenessEnd));
+    TupleBytes.Writer w =
+        new TupleBytes.Writer(new byte[0], size)
+            .integer(FORMAT)
+            .string(nodeId)
+            .string(address)
+            .string(locality.region)
+            .string(locality.zone)
+            .string(locality.rack)
+            .integer(capacity.diskBytes)
+            .floating(capacity.cpuCores)
+            .integer(load.rangeCount)
+            .floating(load.requestsPerSecond)
+            .integer(load.bytesUsed)
+            .floating(load.cpuUsed)
+            .string(status.name())
+            .integer(incarnation)
+            .integer(livenessExpiresAt)
+            .string(processToken);
+    if (priorLivenessEnd != 0) w.integer(priorLivenessEnd);
+    return w.toBytes();
   }
 
   /**
@@ -208,7 +252,8 @@ public final class NodeRecord {
             NodeStatus.valueOf(r.string()),
             r.integer(),
             r.integer(),
-            r.atEnd() ? "" : r.string());
+            r.atEnd() ? "" : r.string(),
+            r.atEnd() ? 0 : r.integer());
     if (!r.atEnd()) throw new IllegalArgumentException("trailing elements");
     return n;
   }
@@ -226,7 +271,8 @@ public final class NodeRecord {
           NodeStatus.valueOf(t.getString(12)),
           t.getLong(13),
           t.getLong(14),
-          t.size() > 15 ? t.getString(15) : ""); // field 15 was added within format 1
+          t.size() > 15 ? t.getString(15) : "", // fields 15 and 16 were added within format 1
+          t.size() > 16 ? t.getLong(16) : 0);
     } catch (RuntimeException e) {
       throw MetaException.of(MetaException.Code.CORRUPT_RECORD, "cannot decode " + what + ": " + e);
     }
@@ -245,7 +291,8 @@ public final class NodeRecord {
         && capacity.equals(n.capacity)
         && load.equals(n.load)
         && status == n.status
-        && processToken.equals(n.processToken);
+        && processToken.equals(n.processToken)
+        && priorLivenessEnd == n.priorLivenessEnd;
   }
 
   @Override
@@ -259,7 +306,8 @@ public final class NodeRecord {
         status,
         incarnation,
         livenessExpiresAt,
-        processToken);
+        processToken,
+        priorLivenessEnd);
   }
 
   @Override

@@ -126,7 +126,12 @@ public final class NodeRegistry {
                               status,
                               current.incarnation() + 1,
                               Math.max(expiresAt, current.livenessExpiresAt()),
-                              processToken);
+                              processToken,
+                              // the replaced process may serve its liveness leases until then
+                              current.status() == NodeStatus.DEAD
+                                  ? 0
+                                  : Math.max(
+                                      current.livenessExpiresAt(), current.priorLivenessEnd()));
                       store(tr, current, next);
                       return next;
                     }));

@@ -566,7 +566,10 @@ public final class RangeCatalog {
                           tr.get(ks.leaseKey(rightId));
                       CompletableFuture<RangeDescriptor> leftRange = requireRange(tr, leftId);
                       CompletableFuture<RangeDescriptor> rightRange = requireRange(tr, rightId);
-                      return CompletableFuture.allOf(leftRange, rightRange, leftLease, rightLease)
+                      CompletableFuture<@Nullable NodeRecord> rightHolder =
+                          rightLease.thenCompose(v -> holderRecord(tr, decodeLease(v)));
+                      return CompletableFuture.allOf(
+                              leftRange, rightRange, leftLease, rightLease, rightHolder)
                           .thenApply(
                               ignored -> {
                                 RangeDescriptor left = leftRange.join();
@@ -600,6 +603,7 @@ public final class RangeCatalog {
                                         rightId,
                                         decodeLease(leftLease.join()),
                                         decodeLease(rightLease.join()),
+                                        rightHolder.join(),
                                         now);
                                 RangeDescriptor merged =
                                     left.withBounds(
@@ -718,10 +722,16 @@ public final class RangeCatalog {
    * @throws MetaException LEASE_CONFLICT if another node may still serve the right range's keys
    */
   private @Nullable Lease mergedLease(
-      long leftId, long rightId, @Nullable Lease left, @Nullable Lease right, long now) {
+      long leftId,
+      long rightId,
+      @Nullable Lease left,
+      @Nullable Lease right,
+      @Nullable NodeRecord rightHolder,
+      long now) {
     long offset = config.maxClockOffsetMillis();
-    if (right == null || LeaseRules.isVacant(right) || right.isFreeForOthers(now, offset))
-      return null;
+    if (right == null
+        || LeaseRules.isVacant(right)
+        || right.isFreeForOthers(now, offset, rightHolder)) return null;
     boolean sameHolder =
         left != null
             && !LeaseRules.isVacant(left)
@@ -735,8 +745,7 @@ public final class RangeCatalog {
               + rightId
               + " is leased to "
               + right.holder()
-              + " until "
-              + right.expiresAt()
+              + (right.ridesOnLiveness() ? " on its liveness" : " until " + right.expiresAt())
               + " and its keys would be served by "
               + (left == null || LeaseRules.isVacant(left) ? "a new holder" : left.holder())
               + " too; transfer that lease to the left range's leaseholder or release it first");
@@ -746,6 +755,15 @@ public final class RangeCatalog {
         Math.max(left.epoch(), right.epoch()) + 1,
         Math.max(left.expiresAt(), right.expiresAt()),
         left.holderIncarnation());
+  }
+
+  /** The node record of a liveness lease's holder; null if none or not needed. */
+  private CompletableFuture<@Nullable NodeRecord> holderRecord(
+      Transaction tr, @Nullable Lease lease) {
+    if (lease == null || LeaseRules.isVacant(lease) || !lease.ridesOnLiveness())
+      return CompletableFuture.completedFuture(null);
+    return tr.get(ks.nodeKey(lease.holder()))
+        .thenApply(v -> v == null ? null : NodeRecord.decode(v));
   }
 
   private static @Nullable Lease decodeLease(byte @Nullable [] value) {

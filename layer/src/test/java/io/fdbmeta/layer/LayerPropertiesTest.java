@@ -80,6 +80,10 @@ import org.jspecify.annotations.Nullable;
  *  - at no instant do two nodes both SERVE the same key, whatever (possibly stale) header each
  *    serves: a guard serves the span its range had at the guard's generation; and no serving
  *    guard believes in a longer lease than the catalog granted at its epoch;
+ *  - range leases ride on liveness: a node serves them from its NodeLiveness (taken in from its
+ *    own committed registrations and heartbeats; no per-range renewal), and a node serving one
+ *    believes in no more liveness than its node record has, at the record's incarnation, and is
+ *    not marked DEAD (the failure detector runs on the controller's skewed clock);
  *  - at most one node acts as controller (its term valid on its own clock), under the recorded
  *    term, and controller epochs never decrease.
  * On Sync (and at the end) the route follower must equal the catalog, and every commit it applied
@@ -386,6 +390,12 @@ class LayerPropertiesTest {
     /** The controller term this node believes it holds, or null. */
     @Nullable Lease controllerTerm;
 
+    /**
+     * The process's view of its own liveness, from its committed registrations and heartbeats: what
+     * its guards serve liveness leases on.
+     */
+    NodeLiveness liveness = new NodeLiveness();
+
     SimNode(Actor actor) {
       this.actor = actor;
     }
@@ -561,6 +571,7 @@ class LayerPropertiesTest {
             n.actor.registry.heartbeat(
                 db,
                 new NodeRegistry.Heartbeat(n.id(), n.incarnation, NodeRecord.Load.NONE, CAPACITY));
+        n.liveness.update(rec); // one write keeps every lease of the node alive
         trace.add("    " + rec);
       } else if (a instanceof DetectFailures d) {
         detectFailures(d.moveLeases());
@@ -668,6 +679,7 @@ class LayerPropertiesTest {
     void register(SimNode n) {
       n.guards.clear(); // a new process: whatever the old one believed is gone with it
       n.controllerTerm = null;
+      n.liveness = new NodeLiveness();
       n.starts++;
       NodeRecord rec =
           n.actor.registry.register(
@@ -679,6 +691,7 @@ class LayerPropertiesTest {
                   CAPACITY),
               n.id() + "-process-" + n.starts);
       n.incarnation = rec.incarnation();
+      n.liveness.update(rec);
       trace.add("    " + rec);
     }
 
@@ -883,7 +896,8 @@ class LayerPropertiesTest {
                 return other != null && other.overlaps(span);
               });
       return n.guards.computeIfAbsent(
-          d.rangeId(), id -> new LeaseGuard(n.id(), id, d.generation(), n.actor.clock, MAX_OFFSET));
+          d.rangeId(),
+          id -> new LeaseGuard(n.id(), id, d.generation(), n.actor.clock, MAX_OFFSET, n.liveness));
     }
 
     // ---------------------------------------------------------------- checks
@@ -1116,6 +1130,21 @@ class LayerPropertiesTest {
                 n.id(),
                 g,
                 granted);
+          }
+          // a lease riding on liveness: the node believes in no more liveness than its record has
+          if (g.expiresAt() == Lease.RIDES_ON_LIVENESS) {
+            NodeRecord rec = controller.registry.get(db, n.id()).orElse(null);
+            require(
+                rec != null
+                    && rec.incarnation() == n.liveness.incarnation()
+                    && n.liveness.expiresAt() <= rec.livenessExpiresAt()
+                    && rec.status() != NodeStatus.DEAD
+                    && rec.status() != NodeStatus.DECOMMISSIONED,
+                "%s serves with %s on liveness %s, its record is %s",
+                n.id(),
+                g,
+                n.liveness,
+                rec);
           }
         }
       }

@@ -30,6 +30,61 @@ class LeaseGuardTest {
     assertThat(guard.check(7, 3, 2)).isEqualTo(Verdict.LEASE_EXPIRED);
   }
 
+  /** A node record of "me" at {@code incarnation}, LIVE until {@code expiresAt}. */
+  private static NodeRecord me(long incarnation, long expiresAt) {
+    return new NodeRecord(
+        "me",
+        "h:1",
+        new NodeRecord.Locality("r", "z", "k"),
+        new NodeRecord.Capacity(1, 1),
+        NodeRecord.Load.NONE,
+        NodeStatus.LIVE,
+        incarnation,
+        expiresAt);
+  }
+
+  @Test
+  void aLivenessLeaseServesWhileTheNodesOwnLivenessIsValidAtItsIncarnation() {
+    NodeLiveness liveness = new NodeLiveness();
+    LeaseGuard g = new LeaseGuard("me", 7, 3, clock, 500, liveness);
+    g.update(3, Lease.onLiveness("me", 2, 1));
+    assertThat(g.check(7, 3, 2)).as("no heartbeat yet").isEqualTo(Verdict.LEASE_EXPIRED);
+
+    liveness.update(me(1, T0 + 9000)); // registered: one view for every range of the node
+    assertThat(g.check(7, 3, 2)).isEqualTo(Verdict.SERVE);
+    clock.set(T0 + 8500);
+    assertThat(g.check(7, 3, 2)).isEqualTo(Verdict.LEASE_EXPIRED);
+    liveness.update(me(1, T0 + 12_000)); // a heartbeat extends it: no per-range renewal
+    assertThat(g.check(7, 3, 2)).isEqualTo(Verdict.SERVE);
+    liveness.update(me(1, T0 + 10_000)); // never backwards
+    assertThat(liveness.expiresAt()).isEqualTo(T0 + 12_000);
+
+    // marked DEAD and registered again: the lease of incarnation 1 is over
+    liveness.update(me(2, T0 + 20_000));
+    assertThat(g.check(7, 3, 2)).isEqualTo(Verdict.LEASE_EXPIRED);
+    liveness.update(me(1, T0 + 30_000)); // a late result of the old incarnation is ignored
+    assertThat(g.check(7, 3, 2)).isEqualTo(Verdict.LEASE_EXPIRED);
+    assertThat(new LeaseGuard("me", 7, 3, clock, 500).update(3, Lease.onLiveness("me", 2, 1)))
+        .isTrue();
+  }
+
+  @Test
+  void aGuardWithoutALivenessViewServesNoLivenessLease() {
+    guard.update(3, Lease.onLiveness("me", 2, 1));
+    assertThat(guard.check(7, 3, 2)).isEqualTo(Verdict.LEASE_EXPIRED);
+  }
+
+  @Test
+  void anOldExpiringLeaseConvertedAtTheSameEpochIsTakenIn() {
+    NodeLiveness liveness = new NodeLiveness();
+    liveness.update(me(1, T0 + 9000));
+    LeaseGuard g = new LeaseGuard("me", 7, 3, clock, 500, liveness);
+    g.update(3, new Lease("me", 2, T0 + 3000, 1)); // as an older binary granted it
+    assertThat(g.update(3, Lease.onLiveness("me", 2, 1))).isTrue();
+    clock.set(T0 + 5000);
+    assertThat(g.check(7, 3, 2)).isEqualTo(Verdict.SERVE);
+  }
+
   @Test
   void olderHeadersAreStaleAndNewerOnesMeanThisNodeIsBehind() {
     guard.update(3, new Lease("me", 2, T0 + 9000));

@@ -27,7 +27,8 @@ class LeaseManagerTest {
 
     Lease lease = leases.acquire(f.db, rangeId, "a");
 
-    assertThat(lease).isEqualTo(new Lease("a", 1, Fixture.START + leaseMs, 1));
+    assertThat(lease).isEqualTo(Lease.onLiveness("a", 1, 1));
+    assertThat(lease.ridesOnLiveness()).isTrue();
     RangeDescriptor d = f.range(rangeId);
     assertThat(d.leaseholder()).isEqualTo("a");
     assertThat(d.leaseEpoch()).isEqualTo(1);
@@ -39,15 +40,18 @@ class LeaseManagerTest {
   }
 
   @Test
-  void noSecondHolderBeforeExpiryPlusOffset() {
+  void noSecondHolderUntilTheHolderIsMarkedDeadNotOnTimeAlone() {
     f.rootWithReplicas("a", "b");
-    Lease first = leases.acquire(f.db, rangeId, "a");
+    leases.acquire(f.db, rangeId, "a");
 
-    f.clock.set(first.expiresAt() + offsetMs); // not yet free: free only strictly after
+    // a's liveness lapsed long ago, but it may still heartbeat again and serve: not free
+    f.clock.advance(Duration.ofMinutes(5));
     keepAlive("b");
     assertConflict(() -> leases.acquire(f.db, rangeId, "b"), "held by a");
+    assertThat(leases.isFreeAsync(f.db, rangeId).join()).isFalse();
 
-    f.clock.advanceMillis(1);
+    f.registry.markDead(f.db, "a", 1); // ends incarnation 1 and with it all of a's leases
+    assertThat(leases.isFreeAsync(f.db, rangeId).join()).isTrue();
     Lease second = leases.acquire(f.db, rangeId, "b");
     assertThat(second.holder()).isEqualTo("b");
     assertThat(second.epoch()).isEqualTo(2);
@@ -56,16 +60,18 @@ class LeaseManagerTest {
   }
 
   @Test
-  void reacquireByTheHolderKeepsTheEpochAndDoesNotTouchRoutes() {
+  void reacquireByTheHolderKeepsTheEpochAndWritesNothing() {
     f.rootWithReplicas("a");
     leases.acquire(f.db, rangeId, "a");
     byte[] metaVersion = metaVersion();
+    byte[] record = rawLease();
     f.clock.advanceMillis(1000);
 
     Lease again = leases.acquire(f.db, rangeId, "a");
 
-    assertThat(again).isEqualTo(new Lease("a", 1, Fixture.START + 1000 + leaseMs, 1));
+    assertThat(again).isEqualTo(Lease.onLiveness("a", 1, 1));
     assertThat(metaVersion()).isEqualTo(metaVersion);
+    assertThat(rawLease()).isEqualTo(record);
   }
 
   @Test
@@ -105,22 +111,75 @@ class LeaseManagerTest {
   }
 
   @Test
-  void renewExtendsOnlyForTheCurrentHolderAndEpochWhileValid() {
+  void renewOfALivenessLeaseWritesNothingAndHoldsOnlyWhileTheHoldersLivenessIsValid() {
     f.rootWithReplicas("a", "b");
     Lease lease = leases.acquire(f.db, rangeId, "a");
     byte[] metaVersion = metaVersion();
+    byte[] record = rawLease();
 
     f.clock.advanceMillis(3000);
+    NodeRecord a = f.heartbeat("a", 1); // the one write that keeps all of a's leases
     Lease renewed = leases.renew(f.db, rangeId, "a", 1);
-    assertThat(renewed).isEqualTo(new Lease("a", 1, Fixture.START + 3000 + leaseMs, 1));
+    assertThat(renewed).isEqualTo(lease);
+    assertThat(rawLease()).as("nothing written").isEqualTo(record);
     assertThat(metaVersion()).as("a renewal is not a routing change").isEqualTo(metaVersion);
 
     assertConflict(() -> leases.renew(f.db, rangeId, "b", 1), "does not hold");
     assertConflict(() -> leases.renew(f.db, rangeId, "a", 0), "does not hold");
 
-    f.clock.set(renewed.expiresAt() - offsetMs); // valid only strictly before expiresAt - offset
-    assertConflict(() -> leases.renew(f.db, rangeId, "a", 1), "expired");
-    assertThat(lease.epoch()).isEqualTo(renewed.epoch());
+    // valid only strictly before livenessExpiresAt - offset
+    f.clock.set(a.livenessExpiresAt() - offsetMs);
+    assertConflict(() -> leases.renew(f.db, rangeId, "a", 1), "whose liveness is LIVE");
+    keepAlive("a"); // a heartbeat brings it back: it was never free for others
+    assertThat(leases.renew(f.db, rangeId, "a", 1)).isEqualTo(lease);
+  }
+
+  /*
+   * Online conversion of a store written by an older binary: its range leases carry their own
+   * expiry. The holder keeps serving throughout; its next renewal (within one renewal interval)
+   * turns the record into a liveness lease at the same epoch, without a routing change.
+   */
+  @Test
+  void anOldExpiringLeaseIsConvertedToALivenessLeaseByItsNextRenewalAtTheSameEpoch() {
+    f.rootWithReplicas("a", "b");
+    leases.acquire(f.db, rangeId, "a");
+    Lease old = new Lease("a", 1, Fixture.START + leaseMs, 1); // as an older binary wrote it
+    f.db.run(
+        tr -> {
+          tr.set(f.ks.leaseKey(rangeId), old.encode());
+          return null;
+        });
+    byte[] metaVersion = metaVersion();
+    assertThat(old.isValidForHolder(f.clock.millis(), offsetMs, null)).isTrue();
+
+    f.clock.advanceMillis(3000);
+    keepAlive("a", "b");
+    Lease converted = leases.renew(f.db, rangeId, "a", 1);
+
+    assertThat(converted).isEqualTo(Lease.onLiveness("a", 1, 1));
+    assertThat(leases.get(f.db, rangeId)).contains(converted);
+    assertThat(metaVersion()).isEqualTo(metaVersion);
+    // past the old expiry it is still a's: it now rides on a's liveness
+    f.clock.set(old.expiresAt() + offsetMs + 1);
+    keepAlive("a", "b");
+    assertConflict(() -> leases.acquire(f.db, rangeId, "b"), "held by a");
+    assertThat(leases.renew(f.db, rangeId, "a", 1)).isEqualTo(converted);
+  }
+
+  @Test
+  void anOldExpiringLeaseIsFreeForOthersByTimeAsBefore() {
+    f.rootWithReplicas("a", "b");
+    leases.acquire(f.db, rangeId, "a");
+    Lease old = new Lease("a", 1, Fixture.START + leaseMs, 1);
+    f.db.run(
+        tr -> {
+          tr.set(f.ks.leaseKey(rangeId), old.encode());
+          return null;
+        });
+    f.clock.set(old.expiresAt() + offsetMs + 1);
+    keepAlive("a", "b");
+    Lease b = leases.acquire(f.db, rangeId, "b");
+    assertThat(b).isEqualTo(Lease.onLiveness("b", 2, 1));
   }
 
   @Test
@@ -150,7 +209,7 @@ class LeaseManagerTest {
 
     Lease moved = leases.transfer(f.db, rangeId, "a", 1, "b");
 
-    assertThat(moved).isEqualTo(new Lease("b", 2, Fixture.START + 1000 + leaseMs, 1));
+    assertThat(moved).isEqualTo(Lease.onLiveness("b", 2, 1));
     assertThat(f.range(rangeId).leaseholder()).isEqualTo("b");
     assertThat(f.range(rangeId).leaseEpoch()).isEqualTo(2);
     assertThat(f.catalog.rangesOfNode(f.db, "a"))
@@ -174,9 +233,13 @@ class LeaseManagerTest {
     assertConflict(() -> leases.renew(f.db, rangeId, "a", old.epoch()), "has restarted");
     assertConflict(() -> leases.transfer(f.db, rangeId, "a", old.epoch(), "b"), "has restarted");
 
-    f.clock.advanceMillis(
-        leaseMs + f.config.maxClockOffsetMillis()); // the old grant is free for others now
+    // the old process may serve until the liveness it had when it was replaced ran out
+    NodeRecord a = f.registry.get(f.db, "a").orElseThrow();
+    assertThat(a.priorLivenessEnd()).isEqualTo(Fixture.START + f.config.livenessMillis());
+    f.clock.set(a.priorLivenessEnd() + offsetMs);
     f.heartbeat("a", 2);
+    assertConflict(() -> leases.acquire(f.db, rangeId, "a"), "previous process");
+    f.clock.advanceMillis(1);
     Lease fresh = leases.acquire(f.db, rangeId, "a");
     assertThat(fresh.epoch()).isEqualTo(old.epoch() + 1);
     assertThat(fresh.holderIncarnation()).isEqualTo(2);
@@ -201,8 +264,10 @@ class LeaseManagerTest {
         () -> leases.transfer(f.db, rangeId, "a", 1, "a"),
         MetaException.Code.INVALID_ARGUMENT,
         "itself");
-    f.clock.set(lease.expiresAt());
-    assertConflict(() -> leases.transfer(f.db, rangeId, "a", 1, "b"), "expired");
+    assertThat(lease.ridesOnLiveness()).isTrue();
+    f.clock.set(Fixture.START + f.config.livenessMillis()); // a's liveness is no longer valid
+    keepAlive("b");
+    assertConflict(() -> leases.transfer(f.db, rangeId, "a", 1, "b"), "liveness");
   }
 
   @Test
@@ -254,8 +319,9 @@ class LeaseManagerTest {
     leases.acquire(f.db, left, "a");
     assertConflict(() -> f.catalog.merge(f.db, left, right), "is leased to b");
 
-    f.clock.advanceMillis(
-        leaseMs + offsetMs + 1); // b's lease is free for others: b stopped serving
+    f.clock.advanceMillis(f.config.livenessMillis() + offsetMs + 1);
+    keepAlive("a");
+    f.registry.markDead(f.db, "b", 1); // b's lease is free for others: b stopped serving
     RangeDescriptor merged = f.catalog.merge(f.db, left, right);
     assertThat(merged.leaseholder()).isEqualTo("a");
     assertThat(f.catalog.rangesOfNode(f.db, "b"))
@@ -268,27 +334,22 @@ class LeaseManagerTest {
    * of the left half; b then served the whole range while a's guard of the right half still served.
    */
   @Test
-  void mergeOfHalvesLeasedToOneNodeTakesANewEpochAndTheLaterExpiry() {
+  void mergeOfHalvesLeasedToOneNodeTakesANewEpoch() {
     f.rootWithReplicas("a", "b");
     leases.acquire(f.db, rangeId, "a");
     RangeCatalog.SplitResult split = f.catalog.split(f.db, rangeId, new byte[] {'m'});
     f.clock.advanceMillis(1_000);
-    Lease right = leases.renew(f.db, split.right().rangeId(), "a", 1);
+    leases.renew(f.db, split.right().rangeId(), "a", 1);
 
     RangeDescriptor merged = f.catalog.merge(f.db, split.left().rangeId(), split.right().rangeId());
 
-    assertThat(leases.get(f.db, merged.rangeId()))
-        .contains(new Lease("a", 2, right.expiresAt(), 1));
+    assertThat(leases.get(f.db, merged.rangeId())).contains(Lease.onLiveness("a", 2, 1));
     assertThat(merged.leaseholder()).isEqualTo("a");
     assertThat(merged.leaseEpoch()).isEqualTo(2);
     assertConflict(
         () -> leases.transfer(f.db, merged.rangeId(), "a", 1, "b"), "does not hold the lease");
     assertConflict(() -> leases.renew(f.db, merged.rangeId(), "a", 1), "does not hold the lease");
-    f.clock.set(
-        right.expiresAt()
-            - 1_000
-            + offsetMs
-            + 1); // the left half's lease is free for others, the right's is not
+    f.clock.advance(Duration.ofMinutes(1)); // a stopped heartbeating but is not marked DEAD
     keepAlive("b");
     assertConflict(() -> leases.acquire(f.db, merged.rangeId(), "b"), "held by a");
   }
@@ -304,7 +365,9 @@ class LeaseManagerTest {
       assertThat(l.epoch()).isGreaterThan(lastEpoch);
       assertThat(f.range(rangeId).leaseEpoch()).isEqualTo(l.epoch());
       lastEpoch = l.epoch();
-      f.clock.set(l.expiresAt() + offsetMs + 1);
+      f.clock.advanceMillis(f.config.livenessMillis() + offsetMs + 1);
+      f.registry.markDead(f.db, node, f.registry.get(f.db, node).orElseThrow().incarnation());
+      f.register(node); // rejoins at a new incarnation
     }
     assertThat(lastEpoch).isEqualTo(order.size());
   }
@@ -347,6 +410,10 @@ class LeaseManagerTest {
   /** Heartbeats the nodes so that advancing the clock past a lease does not leave them expired. */
   private void keepAlive(String... nodes) {
     for (String n : nodes) f.heartbeat(n, f.registry.get(f.db, n).orElseThrow().incarnation());
+  }
+
+  private byte[] rawLease() {
+    return f.db.read(tr -> tr.get(f.ks.leaseKey(rangeId)).join());
   }
 
   private byte[] metaVersion() {

@@ -59,6 +59,24 @@ class RecordsTest {
             3,
             1_700_000_000_000L);
     assertThat(NodeRecord.decode(n.encode())).isEqualTo(n);
+    NodeRecord replaced =
+        new NodeRecord(
+            "node-1",
+            "127.0.0.1:7001",
+            new NodeRecord.Locality("us-east", "z1", "r2"),
+            new NodeRecord.Capacity(1L << 40, 16),
+            NodeRecord.Load.NONE,
+            NodeStatus.LIVE,
+            4,
+            1_700_000_009_000L,
+            "token",
+            1_700_000_000_000L);
+    assertThat(NodeRecord.decode(replaced.encode())).isEqualTo(replaced);
+    assertThat(NodeRecord.decode(replaced.encode()).priorLivenessEnd())
+        .isEqualTo(1_700_000_000_000L);
+    assertThat(NodeRecord.decode(Tuple.fromBytes(replaced.encode()).pack()))
+        .as("the Tuple path reads the field too")
+        .isEqualTo(replaced);
   }
 
   @Test

@@ -11,9 +11,12 @@ import java.util.function.LongSupplier;
 
 /**
  * Renews this node's liveness with its load: request rate since the last heartbeat, bytes stored,
- * ranges replicated. A heartbeat rejected because the node was marked DEAD makes it register again
- * (a new incarnation; its old leases then lapse and are acquired again); one rejected because
- * another process registered the same node id is logged, since this process must stop.
+ * ranges replicated. Every range lease of the node rides on this liveness, so this one write per
+ * interval is the node's whole lease upkeep: each committed heartbeat is handed to {@link
+ * Source#alive}, which extends what the node's guards serve on. A heartbeat rejected because the
+ * node was marked DEAD makes it register again (a new incarnation; its old leases then lapse and
+ * are acquired again); one rejected because another process registered the same node id is logged,
+ * since this process must stop.
  */
 final class Heartbeats {
   private static final System.Logger LOG = System.getLogger(Heartbeats.class.getName());
@@ -21,6 +24,9 @@ final class Heartbeats {
   /** What the node reports and how it rejoins. */
   interface Source {
     long incarnation();
+
+    /** A heartbeat of this process committed this record: the node's liveness is extended. */
+    void alive(NodeRecord committed);
 
     long requests();
 
@@ -84,7 +90,11 @@ final class Heartbeats {
         .whenComplete(
             (rec, e) -> {
               inFlight.set(false);
-              if (e == null || !active) return;
+              if (e == null) {
+                source.alive(rec);
+                return;
+              }
+              if (!active) return;
               MetaException.Code code = LeaseKeeper.code(e);
               if (code == MetaException.Code.NOT_ALLOWED) {
                 LOG.log(

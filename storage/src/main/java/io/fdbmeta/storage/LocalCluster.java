@@ -36,9 +36,11 @@ import org.jspecify.annotations.Nullable;
  * each, spread round robin over the zones and each zone's nodes; {@link #start} returns once every
  * range is served. With {@link Options.Builder#controller} it also runs the layer's {@link
  * Controller} (failure detection and failover, re-creating lost replicas, rebalancing), so a killed
- * node's ranges fail over and nodes added later take replicas; without it leases still move
- * (replicas acquire expired ones), but a dead replica stays in its ranges and blocks their writes
- * until its node returns.
+ * node's ranges fail over and nodes added later take replicas. Without it, leases move only when
+ * released (a stopped node, a leaseholder that cannot replicate): leases ride on their holder's
+ * liveness and are free only once the holder is marked DEAD, which the controller does, so a killed
+ * leaseholder's ranges wait for it to return; a dead replica also stays in its ranges and blocks
+ * their writes.
  *
  * <pre>{@code
  * try (LocalCluster c = LocalCluster.start(db, "demo", LayerConfig.defaults(), LocalCluster.Options.builder().build())) {
@@ -371,7 +373,10 @@ public final class LocalCluster implements AutoCloseable {
     }
   }
 
-  /** Stops a node abruptly, as a crash would (its leases run out on their own). */
+  /**
+   * Stops a node abruptly, as a crash would: its leases end when the controller marks it DEAD (none
+   * runs without {@link Options.Builder#controller}).
+   */
   public void kill(String nodeId) {
     node(nodeId).kill();
     synchronized (running) {

@@ -12,6 +12,7 @@ import io.netty.channel.EventLoopGroup;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
@@ -40,6 +41,9 @@ final class PeerClients implements AutoCloseable {
   private final AtomicLong vouchIds = new AtomicLong();
   private volatile boolean closed;
 
+  /** Peers this node cannot reach (a fault hook for partition tests); empty in production. */
+  private volatile Set<String> unreachable = Set.of();
+
   PeerClients(
       String me,
       PeerAuth auth,
@@ -66,6 +70,9 @@ final class PeerClients implements AutoCloseable {
   CompletableFuture<NodeReply> send(String nodeId, NodeRequest request, long timeoutMillis) {
     if (closed)
       return CompletableFuture.failedFuture(new IllegalStateException("peer clients are closed"));
+    if (unreachable.contains(nodeId))
+      return CompletableFuture.failedFuture(
+          new java.net.ConnectException("connection to " + nodeId + " refused (partitioned)"));
     return addressOf(nodeId)
         .thenCompose(address -> client(nodeId, address).send(request, timeoutMillis))
         .whenComplete(
@@ -108,6 +115,14 @@ final class PeerClients implements AutoCloseable {
               // the node may have restarted elsewhere: read its address again next time
               if (e != null || incarnation == 0) forget(nodeId);
             });
+  }
+
+  /**
+   * Fault hook for tests: from now on every request to these peers fails as a refused connection (a
+   * network partition between this node and them); an empty set heals it.
+   */
+  void partitionFrom(Set<String> nodeIds) {
+    unreachable = Set.copyOf(nodeIds);
   }
 
   /** The node's registered address ("host:port"), cached. */

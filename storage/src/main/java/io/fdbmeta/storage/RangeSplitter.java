@@ -100,6 +100,9 @@ final class RangeSplitter {
       RangeDescriptor parent, long id, byte[] start, byte @Nullable [] end, Replica from) {
     RangeDescriptor child = parent.splitChild(id, start, end);
     return new Replica(
-        me, child, LeaseGuard.forRange(me, child, from.lease(), config), from.synced());
+        me,
+        child,
+        LeaseGuard.forRange(me, child, from.lease(), config, replicas.liveness()),
+        from.synced());
   }
 }

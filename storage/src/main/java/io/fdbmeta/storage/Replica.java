@@ -35,6 +35,18 @@ final class Replica {
   private volatile boolean removed;
   private volatile boolean writesBlocked;
 
+  /**
+   * Since when (layer clock millis) this leaseholder's writes of the range have failed to
+   * replicate, 0 while they succeed (see LeaseKeeper: past a lease, it gives the lease up).
+   */
+  private volatile long replicationFailingSince;
+
+  /** When a write of the range last failed to replicate (0: never). */
+  private volatile long replicationLastFailure;
+
+  /** When this node last gave the lease up for failing to replicate (0: never). */
+  volatile long gaveUpAt;
+
   /** A split or lease handover of this range is running (one at a time). */
   final AtomicBoolean busy = new AtomicBoolean();
 
@@ -161,6 +173,27 @@ final class Replica {
     } finally {
       viewLock.writeLock().unlock();
     }
+  }
+
+  /** A write of this range reached every replica. */
+  void replicated() {
+    if (replicationFailingSince != 0) replicationFailingSince = 0;
+  }
+
+  /** A write of this range could not be replicated within the budget at {@code now}. */
+  synchronized void replicationFailed(long now) {
+    if (replicationFailingSince == 0) replicationFailingSince = now;
+    replicationLastFailure = now;
+  }
+
+  /**
+   * True if writes of this range have failed to replicate, with no success between, for more than
+   * {@code millis} up to a failure within the last {@code millis} (so an old failure followed by
+   * silence, e.g. from an earlier term as leaseholder, does not count).
+   */
+  boolean replicationFailingFor(long millis, long now) {
+    long since = replicationFailingSince;
+    return since != 0 && now - since > millis && now - replicationLastFailure < millis;
   }
 
   /** The lease is no longer this node's (a renewal was refused). */

@@ -4,6 +4,7 @@ import io.fdbmeta.layer.ChangeEvent;
 import io.fdbmeta.layer.LayerConfig;
 import io.fdbmeta.layer.Lease;
 import io.fdbmeta.layer.LeaseGuard;
+import io.fdbmeta.layer.NodeLiveness;
 import io.fdbmeta.layer.RangeCatalog;
 import io.fdbmeta.layer.RangeDescriptor;
 import java.util.ArrayList;
@@ -64,11 +65,23 @@ final class ReplicaSet {
   private final ConcurrentSkipListMap<byte[], Replica> byStart =
       new ConcurrentSkipListMap<>(Arrays::compareUnsigned);
   private final Object topology = new Object();
+  private final NodeLiveness liveness;
 
   ReplicaSet(String me, LayerConfig config, Hooks hooks) {
+    this(me, config, hooks, new NodeLiveness());
+  }
+
+  /** {@code liveness}: the node's own liveness, which its guards serve liveness leases on. */
+  ReplicaSet(String me, LayerConfig config, Hooks hooks, NodeLiveness liveness) {
     this.me = me;
     this.config = config;
     this.hooks = hooks;
+    this.liveness = liveness;
+  }
+
+  /** This node's view of its own liveness, shared by the guards of all its replicas. */
+  NodeLiveness liveness() {
+    return liveness;
   }
 
   @Nullable Replica byId(long rangeId) {
@@ -152,7 +165,12 @@ final class ReplicaSet {
               me,
               d,
               new LeaseGuard(
-                  me, d.rangeId(), d.generation(), config.clock(), config.maxClockOffsetMillis()),
+                  me,
+                  d.rangeId(),
+                  d.generation(),
+                  config.clock(),
+                  config.maxClockOffsetMillis(),
+                  liveness),
               synced);
       byId.put(r.rangeId, r);
       actions.attach.add(r); // by key at the end of the commit

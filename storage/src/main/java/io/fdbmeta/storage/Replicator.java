@@ -1,6 +1,7 @@
 package io.fdbmeta.storage;
 
 import com.apple.foundationdb.tuple.ByteArrayUtil;
+import io.fdbmeta.layer.FdbErrors;
 import io.fdbmeta.layer.RangeDescriptor;
 import io.fdbmeta.wire.NodeOp;
 import io.fdbmeta.wire.NodeReply;
@@ -63,6 +64,7 @@ final class Replicator {
   private final ScheduledExecutorService timer;
   private final long timeoutMillis;
   private final Runnable catchUp;
+  private final java.util.function.LongSupplier now;
 
   Replicator(
       String me,
@@ -71,6 +73,19 @@ final class Replicator {
       ScheduledExecutorService timer,
       long timeoutMillis,
       Runnable catchUp) {
+    this(me, replicas, peers, timer, timeoutMillis, catchUp, System::currentTimeMillis);
+  }
+
+  /** {@code now}: the layer clock, for how long a range's writes have failed to replicate. */
+  Replicator(
+      String me,
+      ReplicaSet replicas,
+      PeerClients peers,
+      ScheduledExecutorService timer,
+      long timeoutMillis,
+      Runnable catchUp,
+      java.util.function.LongSupplier now) {
+    this.now = now;
     this.me = me;
     this.replicas = replicas;
     this.peers = peers;
@@ -81,14 +96,32 @@ final class Replicator {
 
   /**
    * Completes when every target stored {@code write}; fails with TimeoutException when the budget
-   * runs out, or IllegalStateException when this node no longer holds the lease of the keys.
+   * runs out, or IllegalStateException when this node no longer holds the lease of the keys. The
+   * outcome is recorded on the ranges of the write's keys (Replica#replicated, #replicationFailed
+   * on a timeout), so that a leaseholder cut off from its replicas gives its lease up
+   * (LeaseKeeper).
    */
   CompletableFuture<Void> replicate(ReplicatedWrite write, List<String> targets) {
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
     CompletableFuture<?>[] all = new CompletableFuture<?>[targets.size()];
     for (int i = 0; i < all.length; i++)
       all[i] = toTarget(targets.get(i), write, deadline, 0, "no attempt yet");
-    return CompletableFuture.allOf(all);
+    CompletableFuture<Void> done = CompletableFuture.allOf(all);
+    done.whenComplete(
+        (x, e) -> {
+          if (e != null && !(FdbErrors.cause(e) instanceof TimeoutException)) return;
+          java.util.Set<Replica> ranges = new java.util.HashSet<>();
+          for (byte[] k : write.keys()) {
+            Replica r = replicas.forKey(k);
+            if (r != null) ranges.add(r);
+          }
+          long at = now.getAsLong();
+          for (Replica r : ranges) {
+            if (e == null) r.replicated();
+            else r.replicationFailed(at);
+          }
+        });
+    return done;
   }
 
   private CompletableFuture<Void> toTarget(

@@ -8,6 +8,7 @@ import io.fdbmeta.layer.Keyspace;
 import io.fdbmeta.layer.LayerConfig;
 import io.fdbmeta.layer.Lease;
 import io.fdbmeta.layer.LeaseManager;
+import io.fdbmeta.layer.NodeLiveness;
 import io.fdbmeta.layer.NodeRecord;
 import io.fdbmeta.layer.NodeRegistry;
 import io.fdbmeta.layer.RangeCatalog;
@@ -59,7 +60,7 @@ import org.jspecify.annotations.Nullable;
  *   Replicator                         leaseholder -> other replicas, before acknowledging
  *   RangeFetcher                       a joining replica copies its range with FETCH
  *   SyncReporter                       tells the store which replicas hold all their data
- *   LeaseKeeper                        renews and acquires leases (policy in its header)
+ *   LeaseKeeper                        acquires leases, gives up unreplicable ones (policy in its header)
  *   Heartbeats                         liveness with load
  *   RangeSplitter / LeaseHandover      two-phase split, lease transfer and release
  *   PeerClients / NodeClient           connections to the other nodes
@@ -130,6 +131,9 @@ public final class StorageNode implements AutoCloseable {
   private volatile @Nullable InetSocketAddress respAddress;
   private volatile long incarnation;
 
+  /** This process's liveness as of its last committed registration or heartbeat. */
+  private final NodeLiveness liveness = new NodeLiveness();
+
   private StorageNode(Database db, Keyspace ks, LayerConfig layer, StorageNodeConfig config) {
     this.config = config;
     this.layer = layer;
@@ -171,7 +175,8 @@ public final class StorageNode implements AutoCloseable {
               public void dropped(Span span) {
                 store.clear(span.start(), span.end());
               }
-            });
+            },
+            liveness);
     this.follower =
         new RouteFollower(
             db,
@@ -192,7 +197,13 @@ public final class StorageNode implements AutoCloseable {
             (int) Math.min(Integer.MAX_VALUE, config.replicationTimeout.toMillis()));
     this.replicator =
         new Replicator(
-            me, replicas, peers, timer, config.replicationTimeout.toMillis(), this::catchUp);
+            me,
+            replicas,
+            peers,
+            timer,
+            config.replicationTimeout.toMillis(),
+            this::catchUp,
+            layer::now);
     this.processor =
         new RequestProcessor(
             me,
@@ -228,7 +239,7 @@ public final class StorageNode implements AutoCloseable {
               }
             },
             layer.clock());
-    this.keeper = new LeaseKeeper(me, db, leases, replicas, layer, timer);
+    this.keeper = new LeaseKeeper(me, db, leases, replicas, liveness, registry, layer, timer);
     this.syncReporter =
         new SyncReporter(me, db, new ReplicaSyncMarks(ks), replicas, timer, () -> incarnation);
     this.fetcher =
@@ -258,6 +269,11 @@ public final class StorageNode implements AutoCloseable {
               @Override
               public long incarnation() {
                 return incarnation;
+              }
+
+              @Override
+              public void alive(NodeRecord committed) {
+                liveness.update(committed);
               }
 
               @Override
@@ -430,6 +446,7 @@ public final class StorageNode implements AutoCloseable {
         .thenApply(
             rec -> {
               incarnation = rec.incarnation();
+              liveness.update(rec);
               return rec;
             });
   }
@@ -463,6 +480,14 @@ public final class StorageNode implements AutoCloseable {
   /** The RESP port's bound address, if the config asked for one. */
   public Optional<InetSocketAddress> respSocketAddress() {
     return Optional.ofNullable(respAddress);
+  }
+
+  /**
+   * Fault hook for tests: cuts this node's requests to {@code peers} (REPLICATE, FETCH, handover)
+   * as a network partition would, while it keeps heartbeating; an empty set heals it.
+   */
+  void partitionFrom(java.util.Set<String> peers) {
+    this.peers.partitionFrom(peers);
   }
 
   /** The incarnation this process registered as. */
@@ -613,8 +638,9 @@ public final class StorageNode implements AutoCloseable {
   }
 
   /**
-   * Stops abruptly, as a crash would: closes every socket at once, releases nothing (its leases run
-   * out on their own), stops heartbeats. For failure tests. Idempotent.
+   * Stops abruptly, as a crash would: closes every socket at once, releases nothing, stops
+   * heartbeats (its leases, riding on its liveness, end when the controller marks it DEAD). For
+   * failure tests. Idempotent.
    */
   public void kill() {
     if (state.getAndSet(State.CLOSING) == State.CLOSED) {

@@ -26,9 +26,10 @@ import org.jspecify.annotations.Nullable;
  * (markDead re-checks the expiry in its transaction, so a heartbeat that raced us wins) and joins
  * the pending set. For every pending dead node the cycle reads its ranges through range_by_node,
  * and for each range:
- *  - if the dead node holds the lease: once the lease is free for others (now > expiresAt +
- *    maxClockOffset on our clock, which LeaseManager.acquire enforces again), grant it to the
- *    least loaded LIVE replica;
+ *  - if the dead node holds the lease: once the lease is free for others (a liveness lease at
+ *    once, since the node is DEAD, so all its leases end together; an older expiring lease once
+ *    now > expiresAt + maxClockOffset; LeaseManager.acquire enforces it again), grant it to the
+ *    LIVE replica with the latest liveness;
  *  - then replace its replica with one on a node chosen by Placement (a RECREATE move), unless a
  *    move of the range is in flight (it waits for its target's data); the lease moves regardless.
  * A node leaves the pending set when it holds no replicas, or when it registered again (LIVE at a
@@ -108,12 +109,20 @@ final class FailureDetector {
         rec.ifPresent(fleet::update);
         continue;
       }
+      // a plan (ControllerActions.Recording) marks nodes DEAD only in the fleet view
+      NodeRecord known = fleet.get(nodeId);
+      NodeRecord holder =
+          known != null
+                  && known.status() == NodeStatus.DEAD
+                  && known.incarnation() == rec.get().incarnation()
+              ? known
+              : rec.get();
       for (Affected a : ranges) {
         RangeDescriptor d = a.range;
         // The lease moves even while a replica move of the range waits to commit: that move may be
         // waiting for a new replica to copy its data, which it can do only from a live leaseholder.
         if (nodeId.equals(d.leaseholder())) {
-          if (a.lease == null || !a.lease.isFreeForOthers(now, maxOffset))
+          if (a.lease == null || !a.lease.isFreeForOthers(now, maxOffset, holder))
             continue; // not yet: next cycle
           String to = liveReplica(db, d, nodeId, fleet, now);
           if (to == null) {

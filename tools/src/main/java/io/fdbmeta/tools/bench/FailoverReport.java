@@ -133,7 +133,7 @@ public final class FailoverReport implements Report {
     sb.append(
         String.format(
             Locale.ROOT,
-            "(times from the kill; leases moved by the controller (ctl) or taken by a surviving replica itself (repl) once expired; 're-created': replicas placed on other nodes;%n"
+            "(times from the kill; leases moved by the controller (ctl) or taken by a surviving replica itself (repl) once free (released, or its holder marked DEAD: leases ride on liveness); 're-created': replicas placed on other nodes;%n"
                 + " a range serves again when a write and a read of a probe key through the router both succeed; each killed node restarts empty before the next kill)%n"));
     sb.append('\n');
     sb.append(

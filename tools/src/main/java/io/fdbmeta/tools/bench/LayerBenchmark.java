@@ -80,6 +80,15 @@ import org.jspecify.annotations.Nullable;
  *  6. Splits on the big catalog: sequentially (prepare untimed, then the phase-2 commit timed,
  *     and the two phases together), then 8 concurrent clients each looking up a random range,
  *     preparing and committing its split.
+ *  8. Lease upkeep, before and after range leases rode on liveness (step 7 is below; this runs
+ *     last). Before: each held range lease was renewed on its own every leaseRenewInterval (a
+ *     third of the lease), one lease-record write per range: ranges / interval writes per second
+ *     are needed (computed: that renewal path no longer exists, renewing now converts a lease to
+ *     one riding on liveness). Measured beside it: one pass rewriting a lease record (the bytes an
+ *     old renewal wrote) per range, 1,000 per transaction, 8 transactions in flight, i.e. how
+ *     many seconds of this store's writes one second of the old upkeep would cost. After: upkeep
+ *     is the heartbeats alone, nodes / heartbeat interval (the storage node's default, a third of
+ *     the liveness), offered open loop through a HeartbeatBatcher and measured.
  *  7. Propagation: a running RouteFollower (the one from step 4, then a new one); splits committed one at a time; for each, the time
  *     from the commit's acknowledgement to the follower's listener seeing the left child. Once
  *     with default options (watch on meta_version plus a 1 s poll), once with watches only.
@@ -154,6 +163,7 @@ public final class LayerBenchmark {
       Measurement propagationWatchesOnly,
       RouteFollower.Metrics followerMetrics,
       Gc heartbeatGc,
+      LeaseUpkeep leaseUpkeep,
       Gc propagationGc,
       Gc totalGc,
       double totalSeconds) {}
@@ -164,6 +174,29 @@ public final class LayerBenchmark {
    * rounds each (the first rounds also warm the lookup code up).
    */
   record FirstLookups(int lookups, long firstNanos, long againNanos) {}
+
+  /**
+   * Lease upkeep for {@code leases} range leases: before (per-range renewal every {@code
+   * renewMillis}; {@code rewriteSeconds} for one pass of lease-record writes, measured) and after
+   * (heartbeats every {@code heartbeatMillis}, offered open loop and measured).
+   */
+  record LeaseUpkeep(
+      long leases,
+      long renewMillis,
+      double rewriteSeconds,
+      long heartbeatMillis,
+      double heartbeatRate,
+      Measurement heartbeats) {
+    /** Writes per second the old per-range renewal needs: leases / renew interval. */
+    double beforeNeeded() {
+      return leases * 1000.0 / renewMillis;
+    }
+
+    /** Lease-record writes per second this store sustained in the measured pass. */
+    double rewritesPerSecond() {
+      return leases / rewriteSeconds;
+    }
+  }
 
   /** Garbage collections and their accumulated time (ms) since the JVM started, or in a phase. */
   record Gc(long count, long millis) {
@@ -427,6 +460,9 @@ public final class LayerBenchmark {
       p2 = propagation(db, catalog, f, keySpace);
     }
 
+    // 8. lease upkeep, before and after
+    LeaseUpkeep upkeep = leaseUpkeep(db, ks, registry, beats);
+
     return new Results(
         loadAverage,
         threads,
@@ -452,9 +488,73 @@ public final class LayerBenchmark {
         p2.latencies,
         p1.metrics,
         heartbeatGc,
+        upkeep,
         propagationGc,
         Gc.now(),
         seconds(runStart));
+  }
+
+  /** Step 8: see the comment at the top. */
+  private LeaseUpkeep leaseUpkeep(
+      Database db, Keyspace ks, NodeRegistry registry, NodeRegistry.Heartbeat[] beats)
+      throws InterruptedException {
+    long renewMillis = Math.max(10, layerConfig.leaseMillis() / 3);
+    long heartbeatMillis = Math.max(10, layerConfig.livenessMillis() / 3);
+    say(
+        String.format(
+            Locale.ROOT,
+            "bench layer: lease upkeep before: rewriting %,d lease records once",
+            config.ranges()));
+    // the benchmark's own keys, inside its keyspace (cleared with it)
+    byte[] begin = ks.all().begin;
+    com.apple.foundationdb.subspace.Subspace old =
+        new com.apple.foundationdb.subspace.Subspace(Arrays.copyOf(begin, begin.length - 1))
+            .get("bench-lease-upkeep");
+    long t0 = System.nanoTime();
+    List<CompletableFuture<Void>> inFlight = new ArrayList<>();
+    for (long from = 0; from < config.ranges(); from += 1_000) {
+      long start = from;
+      long end = Math.min(config.ranges(), from + 1_000);
+      long now = layerConfig.now();
+      inFlight.add(
+          db.runAsync(
+              tr -> {
+                for (long id = start; id < end; id++) {
+                  tr.set(
+                      old.pack(id),
+                      new io.fdbmeta.layer.Lease(
+                              nodeId((int) (id % config.nodes())),
+                              1,
+                              now + layerConfig.leaseMillis(),
+                              1)
+                          .encode());
+                }
+                return CompletableFuture.completedFuture((Void) null);
+              }));
+      if (inFlight.size() >= 8) inFlight.remove(0).join();
+    }
+    inFlight.forEach(CompletableFuture::join);
+    double rewriteSeconds = seconds(t0);
+    db.run(
+        tr -> {
+          tr.clear(old.range());
+          return null;
+        });
+    double rate = config.nodes() * 1000.0 / heartbeatMillis;
+    say(
+        String.format(
+            Locale.ROOT,
+            "bench layer: lease upkeep after: heartbeats of %,d nodes at %,.0f/s",
+            config.nodes(),
+            rate));
+    Measurement hb;
+    try (HeartbeatBatcher batcher = new HeartbeatBatcher(registry, db)) {
+      OpenLoop.run(rate, config.warmupSeconds(), i -> batcher.submit(beats[i % beats.length]));
+      hb =
+          OpenLoop.run(rate, config.seconds(), i -> batcher.submit(beats[i % beats.length]))
+              .measurement();
+    }
+    return new LeaseUpkeep(config.ranges(), renewMillis, rewriteSeconds, heartbeatMillis, rate, hb);
   }
 
   /**

@@ -285,6 +285,43 @@ public final class LayerReport implements Report {
             "propagation commit -> applied (watches only)",
             r.propagationWatchesOnly(),
             "(information)"));
+    LayerBenchmark.LeaseUpkeep u = r.leaseUpkeep();
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            ROW,
+            String.format(
+                Locale.ROOT,
+                "lease upkeep before: %,d leases renewed every %.1f s",
+                u.leases(),
+                u.renewMillis() / 1000.0),
+            perSec(u.beforeNeeded()),
+            "",
+            "",
+            "",
+            String.format(
+                Locale.ROOT,
+                "computed (ranges / renew interval; that path is gone); one measured pass of"
+                    + " %,d lease-record writes: %.2f s = %,.0f/s, so %.1f s of this store's"
+                    + " writes per second",
+                u.leases(),
+                u.rewriteSeconds(),
+                u.rewritesPerSecond(),
+                u.beforeNeeded() / u.rewritesPerSecond())));
+    sb.append(
+        row(
+            String.format(
+                Locale.ROOT,
+                "lease upkeep after: %,d nodes' heartbeats every %.1f s",
+                config.nodes(),
+                u.heartbeatMillis() / 1000.0),
+            u.heartbeats(),
+            String.format(
+                Locale.ROOT,
+                "measured, %,.0f/s offered (nodes / heartbeat interval); 0 lease writes;"
+                    + " before / after = %,.0fx",
+                u.heartbeatRate(),
+                u.beforeNeeded() / Math.max(1e-9, u.heartbeats().opsPerSecond()))));
     sb.append(
         String.format(
             Locale.ROOT,
@@ -386,7 +423,18 @@ public final class LayerReport implements Report {
             .put("splitCommitConcurrent", figures(r.splitCommitConcurrent()))
             .put("splitTwoPhaseConcurrent", figures(r.splitTwoPhaseConcurrent()))
             .put("splitClients", LayerBenchmark.SPLIT_CLIENTS)
-            .put("coldLookup", figures(r.coldLookups()));
+            .put("coldLookup", figures(r.coldLookups()))
+            .put(
+                "leaseUpkeep",
+                Json.object()
+                    .put("leases", r.leaseUpkeep().leases())
+                    .put("renewIntervalMillis", r.leaseUpkeep().renewMillis())
+                    .put("beforeWritesPerSecComputed", r.leaseUpkeep().beforeNeeded())
+                    .put("beforeRewritePassSeconds", r.leaseUpkeep().rewriteSeconds())
+                    .put("beforeRewritesPerSecMeasured", r.leaseUpkeep().rewritesPerSecond())
+                    .put("heartbeatIntervalMillis", r.leaseUpkeep().heartbeatMillis())
+                    .put("afterOfferedPerSec", r.leaseUpkeep().heartbeatRate())
+                    .put("after", figures(r.leaseUpkeep().heartbeats())));
     List<Object> scans = Json.list();
     for (long n : r.scanNanos()) scans.add(n / 1e9);
     List<Object> decodes = Json.list();

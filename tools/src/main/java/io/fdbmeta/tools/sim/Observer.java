@@ -23,12 +23,13 @@ import org.jspecify.annotations.Nullable;
  * Per commit, on the final state of the ranges the commit touched:
  *  - placement: replicas in distinct zones and racks, and inside the pinned region if the range is
  *    pinned (the simulation's own rule and topology, not the controller's);
- *  - leases: when a range's leaseholder changes from A to B at true time t, A may still serve
- *    until its lease runs out on its own clock: while it keeps renewing, forever; once it stopped,
- *    until holderExpiry - maxClockOffset on A's clock, i.e. true time holderExpiry - offset -
- *    skew(A). If that is after t, two nodes hold a valid lease for the range at once: a
- *    double-leader interval of that length. A merge is checked the same way for the range it
- *    removes, whose keys the merged range's holder now serves.
+ *  - leases (riding on liveness): when a range's leaseholder changes from A to B at true time t,
+ *    A may still serve under the incarnation the lease was granted to: while A runs that
+ *    incarnation, for ever (its heartbeats go on); once it stopped or registered again, until the
+ *    liveness view of that incarnation (its last committed heartbeat) - maxClockOffset on A's
+ *    clock (SimNode.serveEnd). If that is after t, two nodes hold a valid lease for the range at
+ *    once: a double-leader interval of that length. A merge is checked the same way for the range
+ *    it removes, whose keys the merged range's holder now serves.
  *  - moves: a commit that swaps one replica for another is a move; it counts as a re-creation
  *    when the replica it removes is on a node that is down, else as a rebalance move.
  */
@@ -47,6 +48,7 @@ final class Observer {
   long recreations;
   long splits;
   long merges;
+  long leaseChanges;
   final List<String> examples = new ArrayList<>();
 
   Observer(Simulation sim, Database db, Keyspace ks, LeaseManager adminLeases) {
@@ -111,7 +113,10 @@ final class Observer {
       }
       checkPlacement(r);
     }
-    if (removed.size() == 1 && createdCount == 2) splits++;
+    if (removed.size() == 1 && createdCount == 2) {
+      splits++;
+      sim.metaWrite("splits and merges", now);
+    }
   }
 
   /** A range that did not exist: a split child, taking its share of the parent's load and lease. */
@@ -132,8 +137,7 @@ final class Observer {
       r.bytes = Math.round(parent.bytes * share);
       r.hot = parent.hot;
       r.hotSince = now;
-      r.holderExpiry = parent.holderExpiry;
-      r.renewingSince = parent.renewingSince;
+      r.holderIncarnation = parent.holderIncarnation;
     }
     r.holder = d.leaseholder() == null ? -1 : sim.index(d.leaseholder());
     r.epoch = d.leaseEpoch();
@@ -149,6 +153,7 @@ final class Observer {
       for (SimRange gone : removed) {
         if (gone.start >= r.end && gone.end <= newEnd) {
           merges++;
+          sim.metaWrite("splits and merges", now);
           checkHandover(gone, gone.holder, newHolder, now, "merge into range " + r.id);
           sim.mergeLoad(r, gone);
         }
@@ -156,26 +161,30 @@ final class Observer {
       sim.setEnd(r, newEnd);
     }
     int[] replicas = sim.indexes(d.replicas());
-    countMove(r, r.replicas, replicas);
+    countMove(r, r.replicas, replicas, now);
     sim.setReplicas(r, replicas);
     if (newHolder != r.holder) {
       checkHandover(r, r.holder, newHolder, now, "lease of range " + r.id);
       sim.setHolder(r, newHolder);
+    }
+    if (d.leaseEpoch() != r.epoch) {
+      leaseChanges++;
+      sim.leaseChanged(now);
       if (newHolder >= 0) {
         Lease l = leases.getAsync(db, r.id).join().orElse(null);
-        r.holderExpiry = l == null ? 0 : l.expiresAt();
-        r.renewingSince = sim.node(newHolder).up() ? now : -1;
+        r.holderIncarnation = l == null ? 0 : l.holderIncarnation();
       }
     }
     r.epoch = d.leaseEpoch();
   }
 
-  private void countMove(SimRange r, int[] before, int[] after) {
+  private void countMove(SimRange r, int[] before, int[] after, long now) {
     List<Integer> added = new ArrayList<>();
     List<Integer> gone = new ArrayList<>();
     for (int n : after) if (!contains(before, n)) added.add(n);
     for (int n : before) if (!contains(after, n)) gone.add(n);
     if (added.size() == 1 && gone.size() == 1) {
+      sim.metaWrite("moves", now);
       if (sim.node(gone.get(0)).up()) {
         rebalanceMoves++;
         sim.onRebalanceMove(r, sim.node(gone.get(0)), sim.node(added.get(0)));
@@ -197,8 +206,7 @@ final class Observer {
   private void checkHandover(SimRange r, int from, int to, long now, String what) {
     if (from < 0 || from == to) return;
     SimNode old = sim.node(from);
-    long serveEnd =
-        r.renewingSince >= 0 ? Long.MAX_VALUE : r.holderExpiry - sim.maxClockOffset() - old.skew;
+    long serveEnd = old.serveEnd(r.holderIncarnation, sim.maxClockOffset());
     if (now < serveEnd) {
       doubleLeaders++;
       long overlap = serveEnd == Long.MAX_VALUE ? sim.leaseMillis() : serveEnd - now;
@@ -211,7 +219,7 @@ final class Observer {
               + " ("
               + old.state
               + ", serving until "
-              + (serveEnd == Long.MAX_VALUE ? "it stops renewing" : String.valueOf(serveEnd))
+              + (serveEnd == Long.MAX_VALUE ? "it stops" : String.valueOf(serveEnd))
               + ") to "
               + (to < 0 ? "nobody" : sim.node(to).id)
               + " at "

@@ -22,6 +22,14 @@ final class SimNode {
   State state = State.UP;
   long incarnation;
   int processStarts;
+
+  /** The liveness expiry of this incarnation's last committed heartbeat or registration. */
+  long livenessView = Long.MIN_VALUE;
+
+  /** The incarnation before this one and the liveness view it ended with (0 if none). */
+  long previousIncarnation;
+
+  long previousView = Long.MIN_VALUE;
   long stoppedAt = -1;
   long resumeAt = -1;
 
@@ -43,6 +51,35 @@ final class SimNode {
     this.locality = locality;
     this.skewClass = skewClass;
     this.skew = skew;
+  }
+
+  /** Takes in a committed registration: a new incarnation, with its own liveness view. */
+  void registered(NodeRecord rec) {
+    if (rec.incarnation() != incarnation) {
+      previousIncarnation = incarnation;
+      previousView = livenessView;
+      incarnation = rec.incarnation();
+      livenessView = Long.MIN_VALUE;
+    }
+    alive(rec);
+  }
+
+  /** Takes in a committed heartbeat of this incarnation. */
+  void alive(NodeRecord rec) {
+    if (rec.incarnation() == incarnation)
+      livenessView = Math.max(livenessView, rec.livenessExpiresAt());
+  }
+
+  /**
+   * Until when (true time) this node may serve a lease riding on its liveness under {@code
+   * leaseIncarnation}: for ever while it runs that incarnation (its heartbeats go on), else until
+   * that incarnation's liveness view - maxClockOffset on its clock. Long.MAX_VALUE: for ever.
+   */
+  long serveEnd(long leaseIncarnation, long maxClockOffset) {
+    if (leaseIncarnation == incarnation)
+      return up() ? Long.MAX_VALUE : livenessView - maxClockOffset - skew;
+    if (leaseIncarnation == previousIncarnation) return previousView - maxClockOffset - skew;
+    return Long.MIN_VALUE; // older still: ended before the previous one began
   }
 
   boolean up() {

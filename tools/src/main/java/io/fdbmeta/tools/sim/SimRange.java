@@ -2,9 +2,8 @@ package io.fdbmeta.tools.sim;
 
 /**
  * One range as the simulation knows it from the changelog: span (as 64-bit keys), replicas, lease
- * holder, and its load. The lease fields model what the holder believes: {@code renewingSince} is
- * when the holder started renewing this lease continuously (-1: it is not renewing), and {@code
- * holderExpiry} the expiry (on the holder's clock) of the last lease record it was given.
+ * holder, and its load. The lease rides on the holder's liveness: {@code holderIncarnation} is the
+ * holder incarnation it was granted to (see SimNode#serveEnd).
  */
 final class SimRange {
   final long id;
@@ -13,8 +12,7 @@ final class SimRange {
   int[] replicas;
   int holder = -1;
   long epoch;
-  long holderExpiry;
-  long renewingSince = -1;
+  long holderIncarnation;
   double rps;
   long bytes;
 

@@ -165,6 +165,13 @@ public final class SimReport {
   }
 
   /** Collects figures during a run. */
+  /** Steady-state lease upkeep target: heartbeats + lease changes per second, over the bound. */
+  static final double UPKEEP_RATIO = 1.2;
+
+  /** The kinds of metadata write the steady state is measured by. */
+  static final List<String> WRITE_KINDS =
+      List.of("heartbeats", "lease changes", "moves", "splits and merges");
+
   static final class Builder {
     private double setUpSeconds;
     private double wallSeconds;
@@ -195,6 +202,13 @@ public final class SimReport {
     private Observer observer;
     private ChurnMeter churn;
     private List<Simulation.StopRecord> stops = List.of();
+
+    /** Steady-state metadata writes by kind (heartbeats, lease changes, moves, splits). */
+    private final Map<String, Long> steadyWrites = new LinkedHashMap<>();
+
+    {
+      for (String k : WRITE_KINDS) steadyWrites.put(k, 0L);
+    }
 
     private final double loadAverage =
         java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
@@ -293,6 +307,19 @@ public final class SimReport {
       stats.put(id, s);
     }
 
+    /** {@code n} metadata writes of {@code kind} at {@code at}; counted in the steady state. */
+    void write(String kind, long at, long n) {
+      if (at >= steadyFrom && at < steadyTo) steadyWrites.merge(kind, n, Long::sum);
+    }
+
+    void heartbeats(long at, long n) {
+      write("heartbeats", at, n);
+    }
+
+    void leaseChange(long at) {
+      write("lease changes", at, 1);
+    }
+
     void observer(Observer o) {
       observer = o;
     }
@@ -336,6 +363,15 @@ public final class SimReport {
       f.put("steady state: rebalance moves per hour", steadyMoves / steadyHours);
       f.put("failures phase: rebalance moves (refilling resumed nodes)", failureMoves);
       f.put("rack failure and additions phase: rebalance moves", lateMoves);
+      double steadySeconds = (steadyTo - steadyFrom) / 1000.0;
+      double bound = cfg.nodes() / (Simulation.HEARTBEAT_STEPS * Simulation.STEP / 1000.0);
+      for (Map.Entry<String, Long> e : steadyWrites.entrySet())
+        f.put("steady state: metadata writes/s, " + e.getKey(), e.getValue() / steadySeconds);
+      double upkeep =
+          (steadyWrites.get("heartbeats") + steadyWrites.get("lease changes")) / steadySeconds;
+      f.put("steady state: metadata writes/s, heartbeats + lease changes", upkeep);
+      f.put("steady state: bound nodes / heartbeat interval (writes/s)", bound);
+      f.put("steady state: (heartbeats + lease changes) / bound", upkeep / bound);
       List<Double> detect = new ArrayList<>();
       List<Double> failover = new ArrayList<>();
       int undetected = 0;
@@ -424,6 +460,13 @@ public final class SimReport {
               true));
       t.add(
           new Target("double_leaders", "double-leader intervals", 0, observer.doubleLeaders, true));
+      t.add(
+          new Target(
+              "steady_upkeep_ratio",
+              "steady (heartbeats + lease changes)/s / (nodes / heartbeat interval)",
+              UPKEEP_RATIO,
+              upkeep / bound,
+              true));
       t.add(
           new Target(
               "two_controllers", "instants with two active controllers", 0, twoActive, true));

@@ -50,15 +50,16 @@ import org.jspecify.annotations.Nullable;
  * ranges that became hot or cold; each running controller ticks; the Observer reads the changelog
  * and checks invariants; stopped nodes are checked for detection and failover.
  *
- * Scale. A million leases renewed every few seconds would be hundreds of thousands of writes per
- * simulated second, which no 2-core machine replays for 2 hours in minutes. So renewals are
- * written lazily, with the same result for everyone who reads them: a running node's lease
- * records are not rewritten while it runs (no one else reads them then: the controller only takes
- * leases of DEAD nodes, moves only replicas that are not leaseholders, and splits and merges keep
- * the holder), and when the node stops (death, pause), the simulation writes, through
- * LeaseManager.acquire on the node's clock at its last renewal, exactly the expiry its last
- * renewal would have written. The Observer's double-leader check uses the same model: a running
- * holder serves for ever, a stopped one until that expiry.
+ * Leases. Range leases ride on the holder's liveness (Lease.onLiveness), so nothing models or
+ * skips renewals: every write the system makes is made for real. A running node's leases need no
+ * writes at all; its heartbeat (written every HEARTBEAT_STEPS) keeps all of them alive. Each node
+ * keeps the liveness expiry of its last committed heartbeat or registration (its NodeLiveness
+ * view), and that is what the Observer's double-leader check uses: a node serves a lease granted
+ * to its current incarnation while it runs, and once stopped (death, pause) until that expiry -
+ * maxClockOffset on its own clock. A node marked DEAD while paused registers again on resume (a
+ * new incarnation) and acquires for real, with a new epoch, whatever leases are still recorded for
+ * it. Steady-state metadata writes are counted by kind (heartbeats, lease changes, moves, splits)
+ * against the bound nodes / heartbeat interval.
  *
  * Phases: see scheduleEvents().
  */
@@ -325,7 +326,7 @@ public final class Simulation {
                 return fs.stream().map(CompletableFuture::join).toList();
               });
       for (int i = 0; i < chunk.size(); i++) {
-        chunk.get(i).incarnation = recs.get(i).incarnation();
+        chunk.get(i).registered(recs.get(i));
         chunk.get(i).processStarts++;
       }
     }
@@ -383,8 +384,7 @@ public final class Simulation {
       r.holder = replicas[random.nextInt(3)];
       r.epoch = 1;
       SimNode h = nodes.get(r.holder);
-      r.holderExpiry = START + h.skew + defaults.leaseMillis();
-      r.renewingSince = START;
+      r.holderIncarnation = h.incarnation;
       addRange(r);
       chunk.add(
           new CatalogImport.ImportedRange(
@@ -392,7 +392,7 @@ public final class Simulation {
               end == Long.MAX_VALUE ? null : key(end),
               ids(replicas),
               h.id,
-              r.holderExpiry,
+              Lease.RIDES_ON_LIVENESS,
               h.incarnation));
       if (chunk.size() == CatalogImport.DEFAULT_CHUNK || i == cfg.ranges() - 1) {
         importer.importChunkAsync(db, chunk).join();
@@ -572,27 +572,29 @@ public final class Simulation {
       NodeRecord.Load load = new NodeRecord.Load(n.replicas, noisy, n.bytes, noisy / 2000);
       byClass.get(n.skewClass).add(new NodeRegistry.Heartbeat(n.id, n.incarnation, load, CAPACITY));
     }
-    List<CompletableFuture<Void>> sent = new ArrayList<>();
+    List<CompletableFuture<List<NodeRecord>>> sent = new ArrayList<>();
     for (int i = 0; i < SKEWS.length; i++) {
       NodeRegistry registry = registries[i];
       List<NodeRegistry.Heartbeat> beats = byClass.get(i);
       if (beats.isEmpty()) continue;
       sent.add(
-          CompletableFuture.runAsync(
+          CompletableFuture.supplyAsync(
               () ->
                   db.run(
                       tr -> {
                         List<CompletableFuture<NodeRecord>> fs = new ArrayList<>(beats.size());
                         for (NodeRegistry.Heartbeat hb : beats)
                           fs.add(registry.heartbeatAsync(tr, hb));
-                        fs.forEach(CompletableFuture::join);
-                        return null;
+                        return fs.stream().map(CompletableFuture::join).toList();
                       }),
               pool));
     }
-    for (CompletableFuture<Void> f : sent) {
+    for (CompletableFuture<List<NodeRecord>> f : sent) {
       try {
-        f.join();
+        List<NodeRecord> committed = f.join();
+        // committed: each node's liveness view moves on (what its guards serve on)
+        for (NodeRecord rec : committed) nodes.get(nodeIndex.get(rec.nodeId())).alive(rec);
+        report.heartbeats(now, committed.size());
       } catch (RuntimeException e) {
         report.simError("heartbeats of running nodes refused: " + e.getMessage());
       }
@@ -616,35 +618,11 @@ public final class Simulation {
   }
 
   /**
-   * Stops a node at this step: before, writes its lease records as its last renewal (one step ago)
-   * would have left them, since renewals of running nodes are not written (see the top).
+   * Stops a node at this step. Nothing is written: its leases ride on its liveness, which its last
+   * committed heartbeat set, and which it serves on until it runs out.
    */
   private void stop(SimNode n, String kind, long pauseMillis) {
     long now = clock.millis();
-    long lastRenewal = now - STEP;
-    LeaseManager asNode =
-        new LeaseManager(
-            new RangeCatalog(
-                ks,
-                LayerConfig.builder().clock(VirtualClock.fixedAt(lastRenewal + n.skew)).build()));
-    List<SimRange> held = new ArrayList<>();
-    for (long id : n.leases) {
-      SimRange r = ranges.get(id);
-      if (r != null && r.renewingSince >= 0 && r.renewingSince <= lastRenewal) held.add(r);
-    }
-    if (!held.isEmpty()) {
-      List<Lease> written =
-          db.run(
-              tr ->
-                  held.stream().map(r -> asNode.acquireAsync(tr, r.id, n.id)).toList().stream()
-                      .map(CompletableFuture::join)
-                      .toList());
-      for (int i = 0; i < held.size(); i++) held.get(i).holderExpiry = written.get(i).expiresAt();
-    }
-    for (long id : n.leases) {
-      SimRange r = ranges.get(id);
-      if (r != null) r.renewingSince = -1;
-    }
     n.state = pauseMillis > 0 ? SimNode.State.PAUSED : SimNode.State.DEAD;
     n.stoppedAt = now;
     n.resumeAt = pauseMillis > 0 ? now + pauseMillis : -1;
@@ -656,28 +634,37 @@ public final class Simulation {
       if (n.state != SimNode.State.PAUSED || n.resumeAt > now) continue;
       n.state = SimNode.State.UP;
       try {
-        n.incarnation =
-            registries[n.skewClass]
-                .heartbeat(
-                    db,
-                    new NodeRegistry.Heartbeat(n.id, n.incarnation, NodeRecord.Load.NONE, CAPACITY))
-                .incarnation();
+        n.alive(
+            registries[n.skewClass].heartbeat(
+                db,
+                new NodeRegistry.Heartbeat(n.id, n.incarnation, NodeRecord.Load.NONE, CAPACITY)));
       } catch (MetaException e) {
         register(List.of(n)); // marked DEAD while paused: a new process, a new incarnation
       }
-      n.reacquire = !n.leases.isEmpty();
+      // leases granted to its current incarnation are served again as they are; any granted to an
+      // earlier one must be acquired again
+      boolean stale = false;
+      for (long id : n.leases) {
+        SimRange r = ranges.get(id);
+        if (r != null && r.holderIncarnation != n.incarnation) stale = true;
+      }
+      n.reacquire = stale;
     }
   }
 
   /**
-   * A resumed node acquires again the leases still recorded for it, on its own clock, until all are
-   * its again.
+   * A node that registered again acquires the leases still recorded for it under an earlier
+   * incarnation, on its own clock, until all are its again (each a lease change, new epoch).
    */
   private void reacquire(long now) {
     for (SimNode n : nodes) {
       if (!n.reacquire || !n.up()) continue;
       LeaseManager asNode = new LeaseManager(new RangeCatalog(ks, config(n.skew)));
-      List<Long> ids = new ArrayList<>(n.leases);
+      List<Long> ids = new ArrayList<>();
+      for (long id : n.leases) {
+        SimRange r = ranges.get(id);
+        if (r != null && r.holderIncarnation != n.incarnation) ids.add(id);
+      }
       List<Lease> got =
           db.run(
               tr ->
@@ -698,8 +685,8 @@ public final class Simulation {
           all &= r == null;
           continue;
         }
-        r.holderExpiry = got.get(i).expiresAt();
-        r.renewingSince = now;
+        r.holderIncarnation = got.get(i).holderIncarnation();
+        report.leaseChange(now);
       }
       n.reacquire = !all;
     }
@@ -908,6 +895,16 @@ public final class Simulation {
     n.replicas += replicas;
     n.rps += rps;
     n.bytes += bytes;
+  }
+
+  /** A lease record changed (a new holder or epoch), as the changelog shows. */
+  void leaseChanged(long at) {
+    report.leaseChange(at);
+  }
+
+  /** A move (rebalance or re-creation), split or merge committed, as the changelog shows. */
+  void metaWrite(String kind, long at) {
+    report.write(kind, at, 1);
   }
 
   void onRebalanceMove(SimRange r, SimNode from, SimNode to) {

@@ -28,6 +28,7 @@ class SimulationTest {
         new String[] {
           "placement_violations",
           "double_leaders",
+          "steady_upkeep_ratio",
           "two_controllers",
           "failover_seconds",
           "detector_quiet_keys",
