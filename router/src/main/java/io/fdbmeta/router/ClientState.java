@@ -23,6 +23,10 @@ final class ClientState {
   Users.@Nullable User user;
 
   byte @Nullable [] name;
+
+  /** AUTHs (and HELLO AUTHs) that failed on this connection. */
+  int failedAuths;
+
   @Nullable String libName;
   @Nullable String libVersion;
 

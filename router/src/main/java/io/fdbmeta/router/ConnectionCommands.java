@@ -40,6 +40,12 @@ final class ConnectionCommands {
   /** The Redis version whose behaviour the router follows; HELLO and INFO report it. */
   static final String REDIS_VERSION = "7.0.15";
 
+  /**
+   * Failed AUTHs after which the connection is closed (after the reply): Redis answers guesses
+   * forever, so a pipeline could try thousands of passwords a second on one connection.
+   */
+  static final int MAX_FAILED_AUTHS = 10;
+
   private final ClientSession s;
   private final ClientState c;
 
@@ -93,6 +99,7 @@ final class ConnectionCommands {
       Resp.error(b, error);
       s.metrics.clientError();
     }
+    if (c.failedAuths >= MAX_FAILED_AUTHS) close = true;
     s.replies.reply(r.command(), start, b, close);
   }
 
@@ -138,6 +145,10 @@ final class ConnectionCommands {
         return "ERR Syntax error in HELLO option '" + opt + "'";
       }
     }
+    if (name != null) { // checked before AUTH, as Redis does: a refused HELLO changes nothing
+      String bad = checkName(name);
+      if (bad != null) return bad;
+    }
     if (user != null && pass != null) {
       String failed = authenticate(user, pass);
       if (failed != null) return failed;
@@ -146,11 +157,7 @@ final class ConnectionCommands {
           + " HELLO AUTH <user> <pass> option can be used to authenticate the client and"
           + " select the RESP protocol version at the same time";
     }
-    if (name != null) {
-      String bad = checkName(name);
-      if (bad != null) return bad;
-      c.name = name.length == 0 ? null : name;
-    }
+    if (name != null) c.name = name.length == 0 ? null : name;
     c.proto = proto;
     boolean r3 = c.resp3();
     Resp.mapHeader(b, 7, r3);
@@ -195,6 +202,7 @@ final class ConnectionCommands {
             : users.authenticate(name, pass);
     if (u == null) {
       s.metrics.reject(RouterMetrics.Security.AUTH_FAILED);
+      c.failedAuths++;
       return WRONGPASS;
     }
     c.user = u;

@@ -8,6 +8,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** HELLO, CLIENT, COMMAND and the other connection commands on EmbeddedChannel: Redis's bytes. */
@@ -24,6 +25,10 @@ class ConnectionCommandsTest {
   }
 
   private String call(String... args) {
+    return call(ch, args);
+  }
+
+  private static String call(EmbeddedChannel ch, String... args) {
     StringBuilder sb = new StringBuilder("*" + args.length + "\r\n");
     for (String a : args) sb.append('$').append(a.length()).append("\r\n").append(a).append("\r\n");
     ch.writeInbound(Unpooled.copiedBuffer(sb, StandardCharsets.ISO_8859_1));
@@ -81,6 +86,38 @@ class ConnectionCommandsTest {
     assertThat(call("PING")).isEqualTo("+PONG\r\n");
     assertThat(metrics.clientErrors()).isZero();
     assertThat(call("CLIENT", "MAINT_NOTIFICATIONS", "maybe")).isEqualTo("-ERR syntax error\r\n");
+  }
+
+  /**
+   * Redis answers AUTH guesses for ever, so one pipelined connection could try thousands of
+   * passwords a second: the router closes a connection after its tenth failed AUTH.
+   */
+  @Test
+  void aConnectionIsClosedAfterTenFailedAuths() {
+    for (int i = 1; i < ConnectionCommands.MAX_FAILED_AUTHS; i++) {
+      assertThat(call("AUTH", "someone", "guess" + i)).startsWith("-WRONGPASS");
+      assertThat(ch.isOpen()).as("after %d failures", i).isTrue();
+    }
+    assertThat(call("AUTH", "someone", "last")).startsWith("-WRONGPASS");
+    assertThat(ch.isOpen()).isFalse();
+  }
+
+  /** Redis checks HELLO's SETNAME before its AUTH: a refused HELLO must not log the client in. */
+  @Test
+  void helloWithABadNameDoesNotLogTheClientIn() {
+    RouterConfig config =
+        RouterConfig.builder()
+            .requestTimeout(Duration.ofMillis(100))
+            .users(Users.parse(List.of("alice " + Users.hash("apw") + " +@all"), "test"))
+            .build();
+    EmbeddedChannel secured = new EmbeddedChannel();
+    secured
+        .pipeline()
+        .addLast(new RespDecoder())
+        .addLast(new ClientHandler(HandlerTest.services(config, metrics, s -> "")));
+    assertThat(call(secured, "HELLO", "3", "AUTH", "alice", "apw", "SETNAME", "a b"))
+        .isEqualTo("-ERR Client names cannot contain spaces, newlines or special characters.\r\n");
+    assertThat(call(secured, "CLIENT", "GETNAME")).startsWith("-NOAUTH");
   }
 
   @Test
