@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fdbmeta.layer.RangeDescriptor;
 import io.fdbmeta.tools.ServiceProcesses.Service;
+import io.fdbmeta.wire.RespClient;
+import io.fdbmeta.wire.RespValue;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -82,24 +84,39 @@ class ServiceRestartsIT {
     // new range serves
     List<RangeDescriptor> ranges = c.ranges();
     RangeDescriptor last = ranges.get(ranges.size() - 1);
+    RespClient probe = c.connect(router);
+    long commitsBeforeSplit = feedCommits(probe);
     Cli split = Cli.run("--store", c.storeAddress(), "ranges", "split", "" + last.rangeId(), "w");
     assertThat(split.exitCode()).as(split.err()).isZero();
-    // the controller may split a hot range meanwhile too: compare with the store's count
+    // Nodes replicate every range here, so each must list the store's ranges (the controller may
+    // split a hot range meanwhile too: compare with the store's count). The router's cache is
+    // bounded and loads on a miss, and a redirect may teach it a child first, so its count proves
+    // nothing: its change feed delivering the split's commit does.
     long splitServedAt = 0;
     long deadline = System.nanoTime() + 30_000_000_000L;
     String seen = "";
     while (System.nanoTime() < deadline) {
       int now = c.ranges().size();
-      double routes = ServiceProcesses.metric(router, "fdbmeta_router_route_cache_ranges");
+      long routerCommits = feedCommits(probe);
       List<Double> replicas =
           nodes.stream().map(n -> ServiceProcesses.metric(n, "fdbmeta_node_replicas")).toList();
-      seen = now + " ranges in the store, " + routes + " in the router, " + replicas + " on nodes";
-      if (now > ranges.size() && routes == now && replicas.stream().allMatch(r -> r == now)) {
+      seen =
+          now
+              + " ranges in the store, "
+              + replicas
+              + " on nodes, router feed commits "
+              + commitsBeforeSplit
+              + " -> "
+              + routerCommits;
+      if (now > ranges.size()
+          && routerCommits > commitsBeforeSplit
+          && replicas.stream().allMatch(r -> r == now)) {
         splitServedAt = System.nanoTime();
         break;
       }
       Thread.sleep(100);
     }
+    probe.close();
     Thread.sleep(2000); // a couple of controller ticks
     double ticksAfter = ServiceProcesses.metric(ctl, "fdbmeta_controller_ticks_total");
     Thread.sleep(500);
@@ -111,7 +128,7 @@ class ServiceRestartsIT {
         "ServiceRestartsIT: kill -9 of the store server, serving again on its directory %d ms"
             + " after the kill: %d writes acknowledged while it was down (the data path does not"
             + " need it), %d failed %s; controller still active, %.0f ticks since the store came"
-            + " back; a split made after the restart known to the router and every node %d ms"
+            + " back; a split made after the restart delivered to the router and every node %d ms"
             + " after the restart; %d writes acknowledged in all, %d lost%n",
         (restartedAt - killedAt) / 1_000_000,
         ackedWhileDown,
@@ -129,6 +146,14 @@ class ServiceRestartsIT {
     assertThat(ticksAfter).isGreaterThan(ticksBefore);
     for (Service s : nodes) assertThat(s.process().isAlive()).as(s.name()).isTrue();
     assertThat(router.process().isAlive()).isTrue();
+  }
+
+  /** The commits the router's change feed delivered, from its INFO routes section. */
+  private static long feedCommits(RespClient router) {
+    if (!(ServiceProcesses.call(router, "INFO", "routes") instanceof RespValue.Bulk b)) return -1;
+    for (String line : b.utf8().split("\r\n"))
+      if (line.startsWith("route_feed_commits:")) return Long.parseLong(line.substring(19));
+    return -1;
   }
 
   @Test
