@@ -435,20 +435,14 @@ public final class LayerReport implements Report {
                     .put("heartbeatIntervalMillis", r.leaseUpkeep().heartbeatMillis())
                     .put("afterOfferedPerSec", r.leaseUpkeep().heartbeatRate())
                     .put("after", figures(r.leaseUpkeep().heartbeats())));
-    List<Object> scans = Json.list();
-    for (long n : r.scanNanos()) scans.add(n / 1e9);
-    List<Object> decodes = Json.list();
-    for (long n : r.decodeNanos()) decodes.add(n / 1e9);
-    List<Object> loads = Json.list();
-    for (long n : r.loadNanos()) loads.add(n / 1e9);
     root.put(
         "coldLoad",
         Json.object()
             .put("pageSize", LayerBenchmark.LOAD_PAGE_SIZE)
             .put("rounds", r.loadNanos().length)
-            .put("rawScanSeconds", scans)
-            .put("listDecodeSeconds", decodes)
-            .put("loadSeconds", loads)
+            .put("rawScanSeconds", seconds(r.scanNanos()))
+            .put("listDecodeSeconds", seconds(r.decodeNanos()))
+            .put("loadSeconds", seconds(r.loadNanos()))
             .put("rawScanKeysPerSec", scanKeysPerSec())
             .put("listDecodePerSec", config.ranges() * 1e9 / best(r.decodeNanos()))
             .put("loadDescriptorsPerSec", loadDescriptorsPerSec())
@@ -483,5 +477,12 @@ public final class LayerReport implements Report {
     root.put("targets", Target.json(targets));
     root.put("allTargetsPass", allTargetsPass());
     return root.toString();
+  }
+
+  /** Each of {@code nanos} in seconds, as a JSON list. */
+  private static List<Object> seconds(long[] nanos) {
+    List<Object> out = Json.list();
+    for (long n : nanos) out.add(n / 1e9);
+    return out;
   }
 }

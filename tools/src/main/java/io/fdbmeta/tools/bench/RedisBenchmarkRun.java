@@ -55,25 +55,11 @@ final class RedisBenchmarkRun {
       int pipeline,
       int keyspace,
       int valueBytes) {
-    return List.of(
-        program.toString(),
-        "-h",
-        "127.0.0.1",
-        "-p",
-        Integer.toString(port),
-        "-t",
-        tests,
-        "-n",
-        Long.toString(requests),
-        "-c",
-        Integer.toString(clients),
-        "-P",
-        Integer.toString(pipeline),
-        "-r",
-        Integer.toString(keyspace),
-        "-d",
-        Integer.toString(valueBytes),
-        "--csv");
+    List<String> out = target(program, port);
+    out.addAll(List.of("-t", tests));
+    out.addAll(load(requests, clients, pipeline, keyspace));
+    out.addAll(List.of("-d", Integer.toString(valueBytes), "--csv"));
+    return List.copyOf(out);
   }
 
   /**
@@ -88,25 +74,30 @@ final class RedisBenchmarkRun {
       int pipeline,
       int keyspace,
       List<String> args) {
-    List<String> out =
-        new java.util.ArrayList<>(
-            List.of(
-                program.toString(),
-                "-h",
-                "127.0.0.1",
-                "-p",
-                Integer.toString(port),
-                "-n",
-                Long.toString(requests),
-                "-c",
-                Integer.toString(clients),
-                "-P",
-                Integer.toString(pipeline),
-                "-r",
-                Integer.toString(keyspace),
-                "--csv"));
+    List<String> out = target(program, port);
+    out.addAll(load(requests, clients, pipeline, keyspace));
+    out.add("--csv");
     out.addAll(args);
     return out;
+  }
+
+  /** The program and the server it drives. */
+  private static List<String> target(Path program, int port) {
+    return new ArrayList<>(
+        List.of(program.toString(), "-h", "127.0.0.1", "-p", Integer.toString(port)));
+  }
+
+  /** How much load: requests, clients, pipeline depth and the keyspace of __rand_int__. */
+  private static List<String> load(long requests, int clients, int pipeline, int keyspace) {
+    return List.of(
+        "-n",
+        Long.toString(requests),
+        "-c",
+        Integer.toString(clients),
+        "-P",
+        Integer.toString(pipeline),
+        "-r",
+        Integer.toString(keyspace));
   }
 
   /**
