@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -65,6 +66,10 @@ final class PlaygroundStatusCommand implements Callable<Integer> {
             + (playground ? "runs" : "is not running")
             + "; logs in "
             + d);
+    List<String> orphans = new ArrayList<>();
+    for (Component c : state.components()) if (c.alive()) orphans.add(0, Long.toString(c.pid()));
+    if (!playground && !orphans.isEmpty()) // it was killed (kill -9): nothing stopped them
+    out.println("its processes outlived it; stop them with: kill " + String.join(" ", orphans));
     out.flush();
     return down == 0 && playground ? 0 : 1;
   }

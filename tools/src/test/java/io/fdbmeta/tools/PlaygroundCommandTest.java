@@ -71,6 +71,22 @@ class PlaygroundCommandTest {
         .contains("2 of 2 down; the playground (pid " + self + ") runs");
   }
 
+  /** kill -9 of the playground leaves its children running (they run in their own sessions). */
+  @Test
+  void statusSaysHowToStopProcessesThatOutlivedTheirPlayground() {
+    long self = ProcessHandle.current().pid();
+    PlaygroundState.write(
+        tmp,
+        Long.MAX_VALUE - 1, // a playground that is gone
+        List.of(
+            new Component("node", "n1", self, "127.0.0.1:1", "127.0.0.1:1", tmp.resolve("n.log"))));
+    Cli r = Cli.run("playground", "status", "--dir", tmp.toString());
+    assertThat(r.exitCode()).isEqualTo(1);
+    assertThat(r.out())
+        .contains("is not running")
+        .contains("its processes outlived it; stop them with: kill " + self);
+  }
+
   @Test
   void replicationLeavesANodeSpare() {
     assertThat(List.of(1, 2, 3, 4, 6).stream().map(PlaygroundCommand::replication))
