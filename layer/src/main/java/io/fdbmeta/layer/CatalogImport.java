@@ -1,9 +1,12 @@
 package io.fdbmeta.layer;
 
+import com.apple.foundationdb.Transaction;
 import com.apple.foundationdb.TransactionContext;
 import com.apple.foundationdb.tuple.ByteArrayUtil;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.IntFunction;
 import org.jspecify.annotations.Nullable;
 
 /*
@@ -57,6 +60,12 @@ public final class CatalogImport {
   }
 
   /**
+   * One range restored exactly as another cluster held it (an export, {@link MetaDump}): its
+   * descriptor and its lease record, if it has one.
+   */
+  public record RestoredRange(RangeDescriptor descriptor, @Nullable Lease lease) {}
+
+  /**
    * Imports one chunk after the ranges imported so far (the first chunk starts at the empty key).
    *
    * @throws MetaException (through the future) NOT_ALLOWED if the rest range is missing or has
@@ -66,78 +75,127 @@ public final class CatalogImport {
   public CompletableFuture<Void> importChunkAsync(
       TransactionContext db, List<ImportedRange> chunk) {
     if (chunk.isEmpty()) throw new IllegalArgumentException("empty chunk");
+    return importAsync(db, chunk.size(), i -> restored(chunk.get(i)), Ids.ROOT_RANGE_ID, false);
+  }
+
+  /**
+   * Imports one chunk of exact descriptors and lease records (generation, lease epoch and lease
+   * fields as given) after the ranges imported so far. The rest range takes id {@code restId}:
+   * {@link Ids#ROOT_RANGE_ID}, or {@link #RESERVED_REST_RANGE_ID} when the imported ranges include
+   * the root id. Each descriptor must start where the previous one ended.
+   *
+   * @throws MetaException (through the future) as {@link #importChunkAsync}, and INVALID_ARGUMENT
+   *     if a descriptor does not start where the one before ended
+   */
+  public CompletableFuture<Void> restoreChunkAsync(
+      TransactionContext db, List<RestoredRange> chunk, long restId) {
+    if (chunk.isEmpty()) throw new IllegalArgumentException("empty chunk");
+    if (restId != Ids.ROOT_RANGE_ID && restId != RESERVED_REST_RANGE_ID)
+      throw new IllegalArgumentException("rest range id must be 1 or 2, got " + restId);
+    return importAsync(db, chunk.size(), chunk::get, restId, true);
+  }
+
+  /**
+   * A reserved id (ids 2..1000 are never assigned) for the rest range of an import whose ranges
+   * include the root range's id.
+   */
+  public static final long RESERVED_REST_RANGE_ID = 2;
+
+  private static RestoredRange restored(ImportedRange r) {
+    long epoch = r.leaseholder() == null ? 0 : 1;
+    // bounds are checked against the running start in the transaction; a placeholder start here
+    return new RestoredRange(
+        new RangeDescriptor(
+            r.rangeId(), new byte[0], r.endKey(), 1, r.replicas(), r.leaseholder(), epoch),
+        r.leaseholder() == null
+            ? null
+            : new Lease(r.leaseholder(), epoch, r.leaseExpiresAt(), r.holderIncarnation()));
+  }
+
+  private CompletableFuture<Void> importAsync(
+      TransactionContext db,
+      int size,
+      IntFunction<RestoredRange> chunk,
+      long restId,
+      boolean exactStarts) {
+    RestoredRange first = chunk.apply(0);
     return db.runAsync(
         tr ->
-            tr.get(ks.rangeByIdKey(chunk.get(0).rangeId()))
+            catalog
+                .writer()
+                .read(tr, first.descriptor().rangeId())
                 .thenCompose(
                     done -> {
-                      if (done != null)
+                      if (done != null && (!exactStarts || sameRecord(done, first.descriptor())))
                         return CompletableFuture.completedFuture(
                             null); // a retry of a chunk that committed
-                      return catalog
-                          .writer()
-                          .read(tr, Ids.ROOT_RANGE_ID)
-                          .thenCombine(
-                              tr.get(ks.leaseKey(Ids.ROOT_RANGE_ID)),
-                              (rest, lease) -> {
-                                if (rest == null
-                                    || !rest.replicas().isEmpty()
-                                    || lease != null
-                                    || rest.endKey() != null) {
-                                  throw MetaException.forRange(
-                                      MetaException.Code.NOT_ALLOWED,
-                                      Ids.ROOT_RANGE_ID,
-                                      "import needs a fresh catalog: the last range must be range 1 with no replicas and no lease, found "
-                                          + rest);
-                                }
-                                try (RouteWriter.Changes changes = catalog.writer().changes(tr)) {
-                                  changes.remove(rest, true);
-                                  byte[] start = rest.startKey();
-                                  for (ImportedRange r : chunk) {
-                                    byte[] end = r.endKey();
-                                    if (end != null
-                                        && ByteArrayUtil.compareUnsigned(start, end) >= 0) {
-                                      throw MetaException.forRange(
-                                          MetaException.Code.INVALID_ARGUMENT,
-                                          r.rangeId(),
-                                          "imported end keys must increase");
-                                    }
-                                    long epoch = r.leaseholder() == null ? 0 : 1;
-                                    RangeDescriptor d =
-                                        new RangeDescriptor(
-                                            r.rangeId(),
-                                            start,
-                                            end,
-                                            1,
-                                            r.replicas(),
-                                            r.leaseholder(),
-                                            epoch);
-                                    changes.put(null, d);
-                                    if (r.leaseholder() != null)
-                                      tr.set(
-                                          ks.leaseKey(r.rangeId()),
-                                          new Lease(
-                                                  r.leaseholder(),
-                                                  epoch,
-                                                  r.leaseExpiresAt(),
-                                                  r.holderIncarnation())
-                                              .encode());
-                                    if (end == null) return null;
-                                    start = end;
-                                  }
-                                  changes.put(
-                                      null,
-                                      new RangeDescriptor(
-                                          Ids.ROOT_RANGE_ID,
-                                          start,
-                                          null,
-                                          rest.generation() + 1,
-                                          List.of(),
-                                          null,
-                                          0));
-                                  return null;
-                                }
+                      return tr.get(ks.rangeKey(null))
+                          .thenCompose(
+                              restValue -> {
+                                RangeDescriptor rest =
+                                    restValue == null ? null : RangeDescriptor.decode(restValue);
+                                return tr.get(
+                                        ks.leaseKey(
+                                            rest == null ? Ids.ROOT_RANGE_ID : rest.rangeId()))
+                                    .thenApply(
+                                        lease -> {
+                                          write(tr, rest, lease, size, chunk, restId, exactStarts);
+                                          return null;
+                                        });
                               });
                     }));
+  }
+
+  private static boolean sameRecord(RangeDescriptor a, RangeDescriptor b) {
+    return Arrays.equals(a.encode(), b.encode());
+  }
+
+  private void write(
+      Transaction tr,
+      @Nullable RangeDescriptor rest,
+      byte @Nullable [] restLease,
+      int size,
+      IntFunction<RestoredRange> chunk,
+      long restId,
+      boolean exactStarts) {
+    if (rest == null
+        || (rest.rangeId() != Ids.ROOT_RANGE_ID && rest.rangeId() != RESERVED_REST_RANGE_ID)
+        || !rest.replicas().isEmpty()
+        || restLease != null) {
+      throw MetaException.forRange(
+          MetaException.Code.NOT_ALLOWED,
+          Ids.ROOT_RANGE_ID,
+          "import needs a fresh catalog: the last range must be range 1 with no replicas and no lease, found "
+              + rest);
+    }
+    try (RouteWriter.Changes changes = catalog.writer().changes(tr)) {
+      changes.remove(rest, true);
+      byte[] start = rest.startKey();
+      for (int i = 0; i < size; i++) {
+        RestoredRange r = chunk.apply(i);
+        RangeDescriptor d = r.descriptor();
+        byte[] end = d.endKey();
+        if (end != null && ByteArrayUtil.compareUnsigned(start, end) >= 0) {
+          throw MetaException.forRange(
+              MetaException.Code.INVALID_ARGUMENT, d.rangeId(), "imported end keys must increase");
+        }
+        if (exactStarts) {
+          if (!Arrays.equals(d.startKey(), start))
+            throw MetaException.forRange(
+                MetaException.Code.INVALID_ARGUMENT,
+                d.rangeId(),
+                "range does not start where the range before it ended");
+        } else {
+          d = d.withBounds(d.rangeId(), start, end, d.generation());
+        }
+        changes.put(null, d);
+        if (r.lease() != null) tr.set(ks.leaseKey(d.rangeId()), r.lease().encode());
+        if (end == null) return;
+        start = end;
+      }
+      changes.put(
+          null,
+          new RangeDescriptor(restId, start, null, rest.generation() + 1, List.of(), null, 0));
+    }
   }
 }

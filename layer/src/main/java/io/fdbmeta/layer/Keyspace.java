@@ -38,6 +38,8 @@ import org.jspecify.annotations.Nullable;
  *                                                               holds all of the range's data as of
  *                                                               that descriptor generation
  *   ("schema_version",)                    -> active metadata format
+ *   ("import",)                            -> ImportMarker      an import (fdbmeta import) under way or
+ *                                                               interrupted; cleared by its last step
  * </pre>
  *
  * Values are tuples whose first element is a format version (see the record classes). The user
@@ -174,6 +176,14 @@ public final class Keyspace {
     return lease.pack(Tuple.from(rangeId));
   }
 
+  Range leaseRange() {
+    return lease.range();
+  }
+
+  Subspace leaseSubspace() {
+    return lease;
+  }
+
   byte[] nodeKey(String nodeId) {
     return new TupleBytes.Writer(nodePrefix, nodePrefix.length + TupleBytes.sizeOf(nodeId))
         .string(nodeId)
@@ -244,6 +254,14 @@ public final class Keyspace {
     return config.pack(Tuple.from(name));
   }
 
+  Range configRange() {
+    return config.range();
+  }
+
+  Subspace configSubspace() {
+    return config;
+  }
+
   byte[] opKey(String opId) {
     return ops.pack(Tuple.from(opId));
   }
@@ -274,5 +292,9 @@ public final class Keyspace {
 
   byte[] schemaVersionKey() {
     return root.pack(Tuple.from("schema_version"));
+  }
+
+  byte[] importMarkerKey() {
+    return root.pack(Tuple.from("import"));
   }
 }

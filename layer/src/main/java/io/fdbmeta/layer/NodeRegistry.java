@@ -484,6 +484,14 @@ public final class NodeRegistry {
 
   // ---------------------------------------------------------------- helpers
 
+  /**
+   * Writes a node record exactly as another cluster held it, with its liveness entry (an import of
+   * an export, {@link CatalogRestore}); replaces a record this same import wrote before.
+   */
+  void restore(Transaction tr, NodeRecord node, @Nullable NodeRecord previous) {
+    store(tr, previous, node);
+  }
+
   /** Writes {@code next} and moves its liveness entry, so record and index change in one commit. */
   private void store(Transaction tr, @Nullable NodeRecord previous, NodeRecord next) {
     if (previous != null)
