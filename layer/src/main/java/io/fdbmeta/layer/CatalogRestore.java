@@ -119,7 +119,8 @@ public final class CatalogRestore {
             ks,
             sha256,
             ranges.get(ranges.size() - 1).descriptor().rangeId(),
-            dump.schemaVersion()));
+            dump.schemaVersion(),
+            true));
     return resumed;
   }
 }

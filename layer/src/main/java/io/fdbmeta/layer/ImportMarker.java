@@ -139,8 +139,8 @@ public record ImportMarker(String kind, String source, String sha256, long range
 
   /**
    * The import's last step: checks the marker is still this import's and the catalog's last range
-   * is {@code lastRangeId} (so no rest range is left), writes {@code schemaVersion} (clears it if
-   * null) and clears the marker, in one transaction. Safe to retry.
+   * is {@code lastRangeId} (so no rest range is left), if {@code setSchema} writes {@code
+   * schemaVersion} (clears it if null), and clears the marker, in one transaction. Safe to retry.
    *
    * @throws MetaException (through the future) CONFLICTING_OPERATION if the marker changed or the
    *     ranges are not all imported
@@ -150,7 +150,8 @@ public record ImportMarker(String kind, String source, String sha256, long range
       Keyspace ks,
       String sha256,
       long lastRangeId,
-      byte @Nullable [] schemaVersion) {
+      byte @Nullable [] schemaVersion,
+      boolean setSchema) {
     return db.runAsync(
         tr ->
             tr.get(ks.importMarkerKey())
@@ -171,8 +172,9 @@ public record ImportMarker(String kind, String source, String sha256, long range
                                 + ", expected "
                                 + lastRangeId
                                 + ")");
-                      if (schemaVersion != null) tr.set(ks.schemaVersionKey(), schemaVersion);
-                      else tr.clear(ks.schemaVersionKey()); // as the source had it: exact
+                      if (setSchema && schemaVersion != null)
+                        tr.set(ks.schemaVersionKey(), schemaVersion);
+                      else if (setSchema) tr.clear(ks.schemaVersionKey()); // as the source: exact
                       tr.clear(ks.importMarkerKey());
                       return null;
                     }));
