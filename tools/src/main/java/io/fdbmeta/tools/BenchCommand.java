@@ -15,7 +15,8 @@ import picocli.CommandLine.Spec;
       BenchStoreCommand.class,
       BenchLayerCommand.class,
       BenchRouterCommand.class,
-      BenchFailoverCommand.class
+      BenchFailoverCommand.class,
+      BenchExportCommand.class
     })
 final class BenchCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -24,6 +25,6 @@ final class BenchCommand implements Callable<Integer> {
   public Integer call() {
     throw new ParameterException(
         spec.commandLine(),
-        "missing benchmark, e.g. 'fdbmeta bench store', 'fdbmeta bench layer', 'fdbmeta bench router' or 'fdbmeta bench failover'");
+        "missing benchmark, e.g. 'fdbmeta bench store', 'fdbmeta bench layer', 'fdbmeta bench router', 'fdbmeta bench failover' or 'fdbmeta bench export'");
   }
 }

@@ -29,6 +29,8 @@ import picocli.CommandLine.Spec;
       NodesCommand.class,
       RangesCommand.class,
       PlanCommand.class,
+      ExportCommand.class,
+      ImportCommand.class,
       PingCommand.class,
       SimCommand.class,
       BenchCommand.class,

@@ -2,6 +2,7 @@ package io.fdbmeta.tools;
 
 import com.apple.foundationdb.tuple.Versionstamp;
 import io.fdbmeta.layer.ClusterStats;
+import io.fdbmeta.layer.ImportMarker;
 import io.fdbmeta.layer.NodeStatus;
 import java.io.PrintWriter;
 import java.util.Map;
@@ -28,6 +29,7 @@ final class StatusCommand implements Callable<Integer> {
   public Integer call() {
     try (MetaSession session = MetaSession.open(spec)) {
       ClusterStats.Summary s = session.stats().summary(session.db());
+      ImportMarker pending = ImportMarker.get(session.db(), session.keyspace());
       PrintWriter out = spec.commandLine().getOut();
       if (output.json) {
         Json nodes = Json.object().put("total", s.nodes());
@@ -39,6 +41,15 @@ final class StatusCommand implements Callable<Integer> {
                 .put("cluster", s.cluster())
                 .put("initialised", s.bootstrapped())
                 .put("schemaVersion", s.schemaVersion())
+                .put(
+                    "incompleteImport",
+                    pending == null
+                        ? null
+                        : Json.object()
+                            .put("kind", pending.kind())
+                            .put("source", pending.source())
+                            .put("sha256", pending.sha256())
+                            .put("ranges", pending.ranges()))
                 .put("ranges", s.ranges())
                 .put("nodes", nodes)
                 .put("metaVersion", hex(s.metaVersion()))
@@ -59,6 +70,16 @@ final class StatusCommand implements Callable<Integer> {
             s.bootstrapped()
                 ? "yes (schema version " + s.schemaVersion() + ")"
                 : "no: run 'fdbmeta init'");
+        if (pending != null)
+          t.row(
+              "import:",
+              "INCOMPLETE: the "
+                  + pending.kind()
+                  + " import of "
+                  + pending.source()
+                  + " ("
+                  + pending.ranges()
+                  + " ranges) did not finish; run the same 'fdbmeta import' again to finish it");
         t.row("ranges:", s.ranges());
         t.row("nodes:", s.nodes() + " (" + byStatus + ")");
         t.row(
