@@ -104,7 +104,9 @@ public final class CatalogExport {
 
   /** One attempt; null if the changelog was trimmed past its start. */
   private @Nullable MetaDump attempt(Database db, Progress progress) {
+    progress.phase("count", -1);
     long total = FdbErrors.join(new ClusterStats(ks).countAsync(db, ks.rangeIndex()));
+    progress.at(total);
     Versionstamp cursor = FdbErrors.join(db.readAsync(this::head));
     List<RangeDescriptor> rows = readRanges(db, progress, total);
     if (rows.isEmpty())

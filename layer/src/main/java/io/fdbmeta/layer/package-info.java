@@ -29,6 +29,12 @@
  *   <li>{@link io.fdbmeta.layer.OpLog}: the one reader and writer of op records.
  *   <li>{@link io.fdbmeta.layer.RangeLoads}, {@link io.fdbmeta.layer.ChangelogTrimmer}, {@link
  *       io.fdbmeta.layer.CatalogImport}, {@link io.fdbmeta.layer.ClusterStats}.
+ *   <li>Migration: {@link io.fdbmeta.layer.CatalogExport} (a whole cluster as of one read version,
+ *       in pages), {@link io.fdbmeta.layer.MetaDump} (the dump file: model, writer, checking
+ *       reader), {@link io.fdbmeta.layer.CatalogRestore} (a dump into an empty cluster), {@link
+ *       io.fdbmeta.layer.RangeTable} and {@link io.fdbmeta.layer.RangeTableImport} (a SQL range
+ *       table, checked, then loaded), {@link io.fdbmeta.layer.ImportMarker} (an import under way or
+ *       interrupted).
  * </ul>
  *
  * <h2>Errors, time, ids</h2>

@@ -241,9 +241,30 @@ class CatalogExportTest {
       mutator.start();
       int exportsThatSawChanges = 0;
       try {
-        for (int i = 0; i < 8; i++) {
+        for (int i = 0; i < 6; i++) {
           int before = states.size();
-          MetaDump dump = new CatalogExport(f.ks, 5).export(f.db, Progress.NONE);
+          // between pages, wait for the mutator to commit again: changes land mid-export
+          Progress interleave =
+              new Progress() {
+                String phase = "";
+                int pages;
+
+                @Override
+                public void phase(String name, long total) {
+                  phase = name;
+                }
+
+                @Override
+                public void at(long done) {
+                  if (!phase.equals("ranges") && !phase.equals("leases")) return;
+                  if (pages++ % 8 != 3) return;
+                  int seen = states.size();
+                  long until = System.nanoTime() + 2_000_000_000L;
+                  while (states.size() == seen && System.nanoTime() < until)
+                    java.util.concurrent.locks.LockSupport.parkNanos(200_000);
+                }
+              };
+          MetaDump dump = new CatalogExport(f.ks, 5).export(f.db, interleave);
           int after = states.size();
           if (after > before + 1) exportsThatSawChanges++;
           // the mutator records each state after its commit: wait for one read after the dump's
@@ -286,7 +307,7 @@ class CatalogExportTest {
         stop.set(true);
         mutator.join();
       }
-      assertThat(exportsThatSawChanges).as("exports during which the catalog changed").isPositive();
+      assertThat(exportsThatSawChanges).as("exports during which the catalog changed").isEqualTo(6);
     }
   }
 
