@@ -168,7 +168,8 @@ public final class CatalogImport {
           "import needs a fresh catalog: the last range must be range 1 with no replicas and no lease, found "
               + rest);
     }
-    try (RouteWriter.Changes changes = catalog.writer().changes(tr)) {
+    catalog.writer().addBulkConflictRanges(tr);
+    try (RouteWriter.Changes changes = catalog.writer().bulkChanges(tr)) {
       changes.remove(rest, true);
       byte[] start = rest.startKey();
       for (int i = 0; i < size; i++) {
@@ -189,7 +190,7 @@ public final class CatalogImport {
           d = d.withBounds(d.rangeId(), start, end, d.generation());
         }
         changes.put(null, d);
-        if (r.lease() != null) tr.set(ks.leaseKey(d.rangeId()), r.lease().encode());
+        if (r.lease() != null) changes.setLease(d.rangeId(), r.lease());
         if (end == null) return;
         start = end;
       }

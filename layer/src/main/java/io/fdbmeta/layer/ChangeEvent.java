@@ -31,10 +31,15 @@ public record ChangeEvent(
 
   public byte[] encode() {
     if (kind == Kind.UPSERT) {
-      return Tuple.from(FORMAT, kind.name(), descriptor.encode()).pack();
+      return encodeUpsert(descriptor.encode());
     }
     return Tuple.from(FORMAT, kind.name(), removedRangeId, Keyspace.endElement(removedEndKey))
         .pack();
+  }
+
+  /** The encoding of {@code upsert(d)} from {@code d.encode()}, so a writer encodes d once. */
+  static byte[] encodeUpsert(byte[] encodedDescriptor) {
+    return Tuple.from(FORMAT, Kind.UPSERT.name(), encodedDescriptor).pack();
   }
 
   public static ChangeEvent decode(byte[] value) {
