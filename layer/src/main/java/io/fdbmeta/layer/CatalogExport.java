@@ -26,14 +26,16 @@ import org.jspecify.annotations.Nullable;
  *    transaction at a later read version. Every change of a descriptor goes through RouteWriter,
  *    which appends the range's id to the changelog in the same commit (UPSERT with the new
  *    descriptor, or REMOVE). A lease record changes with its descriptor (a grant, transfer or
- *    release changes the descriptor's holder or epoch and goes through RouteWriter), except the
- *    renewal of an expiring lease (written by older binaries), which rewrites only the lease.
+ *    release changes the descriptor's holder or epoch and goes through RouteWriter), except where
+ *    a renewal rewrites only the lease (LeaseRules.renew): an expiring lease (written by older
+ *    binaries) gets a later expiry, and a lease recorded without its holder's incarnation gets
+ *    it. Those are few, and are re-read in the final transaction (renewalRewrites).
  *  - The small ones, nodes (rewritten by every heartbeat), config, ops, schema_version, are read
  *    in the final transaction.
  *
  * The argument. Before the pages, read the changelog head C0 (newest entry, or the trim floor).
  * Read the pages. Then, in the final transaction F (read version Vf), read the changelog after the
- * cursor, re-read in F every range id it names and every range whose lease is an expiring one, and
+ * cursor, re-read in F every range id it names and every range whose lease a renewal may rewrite, and
  * read the small families. A range id that appears in no changelog entry after C0 was not changed
  * by any commit after C0, so its descriptor and its (liveness) lease are what its page read and
  * what they are at Vf; every other id is re-read in F (present: its record at Vf; absent: gone at
@@ -275,16 +277,25 @@ public final class CatalogExport {
               }
               if (entries.size() > MAX_FINAL_CHANGES)
                 return CompletableFuture.completedFuture(new Final(null, changed, last, false));
-              // expiring leases change without a changelog entry: re-read them here too
+              // leases a renewal may rewrite without a changelog entry: re-read them here too
               for (Map.Entry<Long, Lease> e : leases.entrySet())
-                if (!e.getValue().ridesOnLiveness()) changed.add(e.getKey());
+                if (renewalRewrites(e.getValue())) changed.add(e.getKey());
               for (Map.Entry<Long, @Nullable Current> e : patched.entrySet()) {
                 Current c = e.getValue();
-                if (c != null && c.lease() != null && !c.lease().ridesOnLiveness())
+                if (c != null && c.lease() != null && renewalRewrites(c.lease()))
                   changed.add(e.getKey());
               }
               return tail(tr, changed).thenApply(t -> new Final(t, changed, cursor, false));
             });
+  }
+
+  /**
+   * True if renewing {@code lease} rewrites its record (LeaseRules.renew): an expiring lease (older
+   * binaries) gets a later expiry, a lease recorded without the holder's incarnation gets it. A
+   * liveness lease with an incarnation changes only with its descriptor.
+   */
+  static boolean renewalRewrites(Lease lease) {
+    return !lease.ridesOnLiveness() || lease.holderIncarnation() == 0;
   }
 
   private CompletableFuture<Tail> tail(ReadTransaction tr, Set<Long> changed) {

@@ -312,6 +312,45 @@ class CatalogExportTest {
   }
 
   @Test
+  void aLeaseRenewedAloneDuringTheExportIsReadAtTheExportsVersion() {
+    try (Fixture f = new Fixture()) {
+      populate(f, 50);
+      long id = 5010;
+      Lease expiring = new Lease("a", 1, Fixture.START + 9_000, 7);
+      f.db.run(
+          tr -> {
+            tr.set(f.ks.leaseKey(id), expiring.encode());
+            return null;
+          });
+      Lease renewed = new Lease("a", 1, Fixture.START + 18_000, 7);
+      // an expiring lease's renewal rewrites only the lease record: no changelog entry
+      Progress renewAfterThePages =
+          new Progress() {
+            @Override
+            public void phase(String name, long total) {
+              if (name.equals("catch-up"))
+                f.db.run(
+                    tr -> {
+                      tr.set(f.ks.leaseKey(id), renewed.encode());
+                      return null;
+                    });
+            }
+
+            @Override
+            public void at(long done) {}
+          };
+      MetaDump dump = new CatalogExport(f.ks, 7).export(f.db, renewAfterThePages);
+      Lease exported =
+          dump.ranges().stream()
+              .filter(r -> r.descriptor().rangeId() == id)
+              .findFirst()
+              .orElseThrow()
+              .lease();
+      assertThat(exported).isEqualTo(renewed);
+    }
+  }
+
+  @Test
   void aTruncatedOrEditedDumpIsRefusedWithTheLine() throws IOException {
     try (Fixture f = new Fixture()) {
       populate(f, 20);
