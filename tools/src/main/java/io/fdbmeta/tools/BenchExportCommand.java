@@ -19,8 +19,8 @@ import picocli.CommandLine.Spec;
       "Build a catalog of --ranges ranges (3 replicas and a lease each), then time its export to a"
           + " dump file and the import of that file into an empty cluster, and check the round trip"
           + " is exact. Target: each under 60 s for 1,000,000 ranges.",
-      "Always runs on its own store (durable in a temporary directory, or --dir, or --memory), not"
-          + " on the one --embedded/--cluster-file names."
+      "Always runs on its own stores, a source and a fresh target (durable in a temporary"
+          + " directory, or --dir, or --memory), not on the one --embedded/--cluster-file names."
     })
 final class BenchExportCommand implements Callable<Integer> {
   static final String REPRODUCE = "java -jar tools/target/fdbmeta.jar bench export";
@@ -40,9 +40,10 @@ final class BenchExportCommand implements Callable<Integer> {
       names = "--dir",
       paramLabel = "DIR",
       description =
-          "Run on fdb-embedded durable in DIR (default: a temporary directory, deleted after). Only"
-              + " keys under /fdbmeta/fdbmeta-bench-export/ and /fdbmeta/fdbmeta-bench-import/ are"
-              + " written, and they are cleared afterwards.")
+          "Run on fdb-embedded durable in DIR/source (the exported store) and DIR/target (the"
+              + " import's) (default: a temporary directory, deleted after). Only keys under"
+              + " /fdbmeta/fdbmeta-bench-export/ and /fdbmeta/fdbmeta-bench-import/ are written, and"
+              + " they are cleared afterwards.")
   @Nullable Path dir;
 
   @Option(names = "--memory", description = "Run on fdb-embedded in memory instead.")

@@ -41,8 +41,10 @@ import org.jspecify.annotations.Nullable;
  * dump record for record (everything but the header's cluster and read version and the trailer's
  * checksum), so the figures are of a round trip that is exact.
  *
- * It runs on its own store: fdb-embedded durable in a temporary directory (what `fdbmeta export`
- * and `import` use by default), or in DIR, or in memory; and on its own clusters, cleared after.
+ * It runs on its own stores, as a migration from one store to another does: the source catalog
+ * in one, exported and closed, then the import into a fresh one. Both fdb-embedded, durable in a
+ * temporary directory (what `fdbmeta export` and `import` use by default), or under DIR (source/
+ * and target/), or in memory; the benchmark's clusters are cleared after.
  * Targets (the issue's): each of export and import of 1,000,000 ranges under 60 s; for R ranges,
  * 60 s * R / 1,000,000.
  */
@@ -162,32 +164,40 @@ public final class ExportBenchmark {
     ForkJoinPool pool = new ForkJoinPool(Math.max(2, Runtime.getRuntime().availableProcessors()));
     try {
       tmp = Files.createTempDirectory("fdbmeta-bench-export");
-      Path dir =
-          config.memory() ? null : config.dir() != null ? config.dir() : tmp.resolve("store");
-      EmbeddedFdb.Builder b = EmbeddedFdb.builder().executor(pool);
-      if (dir != null) {
-        Files.createDirectories(dir);
-        b.directory(dir);
-      }
-      String store = dir == null ? "fdb-embedded in memory" : "fdb-embedded durable in " + dir;
-      try (Database db = b.build()) {
+      Path base = config.memory() ? null : config.dir() != null ? config.dir() : tmp;
+      String store =
+          base == null
+              ? "fdb-embedded in memory"
+              : "fdb-embedded durable in "
+                  + base.resolve("source")
+                  + " and "
+                  + base.resolve("target");
+      LayerConfig lc = LayerConfig.defaults();
+      Path file = tmp.resolve("catalog.dump");
+      double build;
+      double export;
+      long records;
+      // the source store: built, exported, then closed, as a migration leaves it
+      try (Database db = open(base, "source", pool)) {
         Keyspace src = Keyspace.open(db, SOURCE);
-        Keyspace dst = Keyspace.open(db, TARGET);
-        clear(db, src, dst);
-        LayerConfig lc = LayerConfig.defaults();
+        clear(db, src);
         long t0 = System.nanoTime();
         say(String.format(Locale.ROOT, "bench export: building %,d ranges", config.ranges()));
         build(db, new RangeCatalog(src, lc), new NodeRegistry(src, lc));
-        double build = seconds(t0);
-
-        Path file = tmp.resolve("catalog.dump");
+        build = seconds(t0);
         long t1 = System.nanoTime();
         MetaDump dump = new CatalogExport(src).export(db, progress);
         write(dump, file);
-        double export = seconds(t1);
-        long records = dump.records();
-        dump = null; // the import starts from the file alone
-
+        export = seconds(t1);
+        records = dump.records();
+        clear(db, src);
+      }
+      // the target store: a fresh one, as `fdbmeta import` in its own process finds it
+      double imported;
+      boolean exact;
+      try (Database db = open(base, "target", pool)) {
+        Keyspace dst = Keyspace.open(db, TARGET);
+        clear(db, dst);
         long t2 = System.nanoTime();
         progress.phase("check", -1);
         MetaDump.Parsed parsed;
@@ -198,29 +208,39 @@ public final class ExportBenchmark {
           throw new IllegalStateException("the dump was refused: " + parsed.problems());
         new CatalogRestore(new RangeCatalog(dst, lc))
             .restore(db, parsed.dump(), parsed.sha256(), file.toString(), progress);
-        double imported = seconds(t2);
+        imported = seconds(t2);
         parsed = null;
-
         Path again = tmp.resolve("again.dump");
         write(new CatalogExport(dst).export(db, progress), again);
         progress.phase("compare", -1);
-        boolean exact = sameRecords(file, again);
-        long bytes = Files.size(file);
-        clear(db, src, dst);
-        double scale = config.ranges() / 1_000_000.0;
-        List<Target> targets =
-            List.of(
-                Target.atMost("export", "export of the catalog, seconds", 60 * scale, export),
-                Target.atMost("import", "import of the dump, seconds", 60 * scale, imported));
-        return new Result(
-            config, store, loadAverage, build, export, imported, records, bytes, exact, targets);
+        exact = sameRecords(file, again);
+        clear(db, dst);
       }
+      long bytes = Files.size(file);
+      double scale = config.ranges() / 1_000_000.0;
+      List<Target> targets =
+          List.of(
+              Target.atMost("export", "export of the catalog, seconds", 60 * scale, export),
+              Target.atMost("import", "import of the dump, seconds", 60 * scale, imported));
+      return new Result(
+          config, store, loadAverage, build, export, imported, records, bytes, exact, targets);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } finally {
       pool.shutdown();
       if (tmp != null) deleteQuietly(tmp);
     }
+  }
+
+  /** fdb-embedded in {@code base/name}, or in memory if {@code base} is null. */
+  private static Database open(@Nullable Path base, String name, ForkJoinPool pool)
+      throws IOException {
+    EmbeddedFdb.Builder b = EmbeddedFdb.builder().executor(pool);
+    if (base != null) {
+      Files.createDirectories(base.resolve(name));
+      b.directory(base.resolve(name));
+    }
+    return b.build();
   }
 
   private static double seconds(long since) {
