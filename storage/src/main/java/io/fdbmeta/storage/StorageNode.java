@@ -18,6 +18,7 @@ import io.fdbmeta.layer.route.ChangeFeed;
 import io.fdbmeta.layer.route.RouteFollower;
 import io.fdbmeta.layer.route.RouteSnapshot;
 import io.fdbmeta.layer.route.RouteTable;
+import io.fdbmeta.wire.ClusterTls;
 import io.fdbmeta.wire.RespDecoder;
 import io.fdbmeta.wire.Transport;
 import io.netty.bootstrap.ServerBootstrap;
@@ -194,7 +195,8 @@ public final class StorageNode implements AutoCloseable {
             registry,
             group,
             config.maxFrameBytes,
-            (int) Math.min(Integer.MAX_VALUE, config.replicationTimeout.toMillis()));
+            (int) Math.min(Integer.MAX_VALUE, config.replicationTimeout.toMillis()),
+            config.tls);
     this.replicator =
         new Replicator(
             me,
@@ -382,6 +384,8 @@ public final class StorageNode implements AutoCloseable {
                         @Override
                         protected void initChannel(SocketChannel ch) {
                           channels.add(ch);
+                          if (config.tls != null)
+                            config.tls.serve(ch.pipeline(), ClusterTls.MEMBERS, r -> {});
                           ch.pipeline()
                               .addLast("flush", new FlushConsolidationHandler(FLUSH_BATCH, true));
                           ch.pipeline().addLast("resp-decoder", new RespDecoder());

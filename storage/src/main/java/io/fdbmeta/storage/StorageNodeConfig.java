@@ -2,6 +2,7 @@ package io.fdbmeta.storage;
 
 import io.fdbmeta.layer.LayerConfig;
 import io.fdbmeta.layer.NodeRecord;
+import io.fdbmeta.wire.ClusterTls;
 import io.fdbmeta.wire.NodeCodec;
 import java.time.Duration;
 import java.util.Objects;
@@ -27,6 +28,7 @@ public final class StorageNodeConfig {
   final int maxConnections;
   final Duration idleTimeout;
   final long maxPartialFrameBytes;
+  final @Nullable ClusterTls tls;
 
   private StorageNodeConfig(Builder b) {
     this.nodeId = b.nodeId;
@@ -47,6 +49,7 @@ public final class StorageNodeConfig {
     this.maxConnections = b.maxConnections;
     this.idleTimeout = b.idleTimeout;
     this.maxPartialFrameBytes = Math.max(b.maxPartialFrameBytes, b.maxFrameBytes);
+    this.tls = b.tls;
   }
 
   /**
@@ -152,6 +155,7 @@ public final class StorageNodeConfig {
     private int maxConnections = 1024;
     private Duration idleTimeout = Duration.ofMinutes(5);
     private long maxPartialFrameBytes = 256L << 20;
+    private @Nullable ClusterTls tls;
 
     private Builder(String nodeId) {
       if (nodeId.isEmpty() || nodeId.length() > 128 || !nodeId.matches("[A-Za-z0-9._:-]+")) {
@@ -274,6 +278,16 @@ public final class StorageNodeConfig {
       if (bytes < 1024)
         throw new IllegalArgumentException("maxPartialFrameBytes must be >= 1024, got " + bytes);
       this.maxPartialFrameBytes = bytes;
+      return this;
+    }
+
+    /**
+     * Mutual TLS on the node protocol (and the node's RESP port): connections only from
+     * certificates of the cluster's CA, peer operations only from node certificates, and this
+     * node's own connections to peers with its certificate. Default none (plaintext).
+     */
+    public Builder tls(@Nullable ClusterTls tls) {
+      this.tls = tls;
       return this;
     }
 

@@ -1,6 +1,6 @@
 package io.fdbmeta.tools;
 
-import io.fdbmeta.router.TestCertificates;
+import io.fdbmeta.wire.TestCertificates;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;

@@ -2,8 +2,8 @@ package io.fdbmeta.tools;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fdbmeta.router.TestCertificates;
 import io.fdbmeta.router.Users;
+import io.fdbmeta.wire.TestCertificates;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
