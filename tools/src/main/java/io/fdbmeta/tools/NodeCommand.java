@@ -95,6 +95,8 @@ final class NodeCommand implements Callable<Integer> {
 
   @Mixin AdminOption admin = new AdminOption();
 
+  @Mixin ClusterTlsOption clusterTls = new ClusterTlsOption();
+
   @Mixin ConfigFile.ConfigOption configFile = new ConfigFile.ConfigOption();
 
   private volatile boolean stopping;
@@ -115,7 +117,13 @@ final class NodeCommand implements Callable<Integer> {
     }
     StorageNodeConfig config;
     try {
-      config = builder.host(node.host()).port(node.port()).locality(region, zone, rack).build();
+      config =
+          builder
+              .host(node.host())
+              .port(node.port())
+              .locality(region, zone, rack)
+              .tls(clusterTls.load(spec))
+              .build();
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
@@ -140,6 +148,7 @@ final class NodeCommand implements Callable<Integer> {
             + session.cluster()
             + "', listen "
             + n.address()
+            + (clusterTls.cert == null ? "" : " (mutual TLS)")
             + ", admin "
             + RouterCommand.hostPort(adminPort.address())
             + ", locality "

@@ -100,6 +100,8 @@ final class RouterCommand implements Callable<Integer> {
       description = "Require a client certificate signed by --tls-ca.")
   boolean tlsClientAuth;
 
+  @Mixin ClusterTlsOption clusterTls = new ClusterTlsOption();
+
   @Mixin ConfigFile.ConfigOption configFile = new ConfigFile.ConfigOption();
 
   private volatile boolean stopping;
@@ -111,7 +113,9 @@ final class RouterCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     HostPort resp = HostPort.parseOption(spec, "--listen", listen);
     HostPort where = admin.address(spec);
-    RouterConfig.Builder security = security(spec, users, tlsCert, tlsKey, tlsCa, tlsClientAuth);
+    RouterConfig.Builder security =
+        security(spec, users, tlsCert, tlsKey, tlsCa, tlsClientAuth)
+            .clusterTls(clusterTls.load(spec));
     ServiceAdmin adminPort = ServiceAdmin.start("router", where);
     MetaSession session = adminPort.openStore(spec);
     Router router;
@@ -157,6 +161,7 @@ final class RouterCommand implements Callable<Integer> {
             + (tlsCert == null
                 ? ""
                 : " (TLS" + (tlsClientAuth ? ", client certificates" : "") + ")")
+            + (clusterTls.cert == null ? "" : ", mutual TLS to nodes")
             + (users == null
                 ? ""
                 : ", auth on (" + router.config().users().names().size() + " users)")
