@@ -127,7 +127,7 @@ final class NodeCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
-    ServiceAdmin adminPort = ServiceAdmin.start("node", where);
+    ServiceAdmin adminPort = ServiceAdmin.start("node", where, admin.token(spec));
     MetaSession session = adminPort.openStore(spec);
     adminPort.readiness(() -> Readiness.notReady("registering and loading the route table"));
     StorageNode n;

@@ -116,7 +116,7 @@ final class RouterCommand implements Callable<Integer> {
     RouterConfig.Builder security =
         security(spec, users, tlsCert, tlsKey, tlsCa, tlsClientAuth)
             .clusterTls(clusterTls.load(spec));
-    ServiceAdmin adminPort = ServiceAdmin.start("router", where);
+    ServiceAdmin adminPort = ServiceAdmin.start("router", where, admin.token(spec));
     MetaSession session = adminPort.openStore(spec);
     Router router;
     adminPort.readiness(() -> Readiness.notReady("loading the route table"));
