@@ -80,7 +80,9 @@ class ConfigFileTest {
     Cli r = Cli.run("node", "--config", f.toString(), "--listen", "127.0.0.1:0", "--zone", "z");
     assertThat(r.exitCode()).isEqualTo(2);
     assertThat(r.errLines()).singleElement().asString().contains(f + ":3: unknown key 'lisen'");
-    assertThat(r.err()).contains("known: admin, id, listen, rack, region, zone");
+    assertThat(r.err())
+        .contains(
+            "known: admin, admin-token-file, cluster-tls-ca, cluster-tls-cert, cluster-tls-key, id, listen, rack, region, zone");
     assertThat(r.out()).isEmpty();
   }
 

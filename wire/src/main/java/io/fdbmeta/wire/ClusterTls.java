@@ -137,6 +137,19 @@ public final class ClusterTls {
   }
 
   /**
+   * Puts TLS first in the pipeline of a port that every process of the cluster may use (the store
+   * server's): a client certificate of the CA is required, whatever its role.
+   */
+  public void serveAnyCertificate(ChannelPipeline p) {
+    p.addFirst("tls", server.newHandler(p.channel().alloc()));
+  }
+
+  /** Puts TLS first in the pipeline of a connection to such a port (the store server). */
+  public void dialAnyCertificate(ChannelPipeline p) {
+    p.addFirst("tls", client.newHandler(p.channel().alloc()));
+  }
+
+  /**
    * The role a verified certificate chain's first certificate claims by its subject OU, or null if
    * it claims none of ours.
    */

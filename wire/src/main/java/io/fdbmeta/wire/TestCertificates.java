@@ -26,6 +26,8 @@ import java.util.concurrent.TimeUnit;
  *   node.key    their connections to peers, so serverAuth and clientAuth (ClusterTls)
  *   router.pem  routers' certificate toward nodes (OU=router), clientAuth (ClusterTls)
  *   router.key
+ *   store.pem   the store server's certificate (OU=store), serverAuth; its clients show any of the
+ *   store.key   certificates above (ClusterTls.serveAnyCertificate)
  *
  * Not for production: the CA key lies beside the certificates, and nothing rotates them.
  */
@@ -43,7 +45,9 @@ public final class TestCertificates {
           "node.pem",
           "node.key",
           "router.pem",
-          "router.key");
+          "router.key",
+          "store.pem",
+          "store.key");
 
   private TestCertificates() {}
 
@@ -100,7 +104,14 @@ public final class TestCertificates {
         "/O=fdbmeta/OU=" + ClusterTls.ROUTER_UNIT + "/CN=fdbmeta router",
         "clientAuth",
         null);
-    for (String key : List.of("ca.key", "server.key", "client.key", "node.key", "router.key")) {
+    leaf(
+        dir,
+        "store",
+        "/O=fdbmeta/OU=store/CN=fdbmeta store",
+        "serverAuth",
+        "subjectAltName=" + String.join(",", san));
+    for (String key :
+        List.of("ca.key", "server.key", "client.key", "node.key", "router.key", "store.key")) {
       try {
         Files.setPosixFilePermissions(
             dir.resolve(key), PosixFilePermissions.fromString("rw-------"));
