@@ -14,6 +14,7 @@ import io.fdbmeta.layer.NodeRegistry;
 import io.fdbmeta.layer.RangeCatalog;
 import io.fdbmeta.layer.RangeDescriptor;
 import io.fdbmeta.layer.ReplicaSyncMarks;
+import io.fdbmeta.layer.SchemaVersion;
 import io.fdbmeta.layer.route.ChangeFeed;
 import io.fdbmeta.layer.route.RouteFollower;
 import io.fdbmeta.layer.route.RouteSnapshot;
@@ -326,6 +327,7 @@ public final class StorageNode implements AutoCloseable {
     Objects.requireNonNull(layer, "layer");
     Objects.requireNonNull(config, "config");
     config.validateAgainst(layer);
+    SchemaVersion.check(db, ks); // before anything registers: a newer format is refused
     StorageNode n = new StorageNode(db, ks, layer, config);
     CompletableFuture<Void> started;
     try {
