@@ -1,8 +1,12 @@
 package io.fdbmeta.layer;
 
+import com.apple.foundationdb.KeyValue;
 import com.apple.foundationdb.Range;
 import com.apple.foundationdb.Transaction;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.jspecify.annotations.Nullable;
 
@@ -81,34 +85,55 @@ public final class LeaseLivenessMigration implements Migration {
   }
 
   @Override
-  public CompletableFuture<Outcome> transform(
-      Transaction tr, Keyspace ks, byte[] key, byte[] value) {
-    Lease lease = Lease.decode(value);
-    if (LeaseRules.isVacant(lease) || lease.ridesOnLiveness())
-      return CompletableFuture.completedFuture(Outcome.current());
+  public CompletableFuture<List<Outcome>> transform(
+      Transaction tr, Keyspace ks, List<KeyValue> records) {
     long now = config.now();
     long offset = config.maxClockOffsetMillis();
-    if (lease.isFreeForOthers(now, offset))
-      return CompletableFuture.completedFuture(Outcome.rewrite(LeaseRules.vacated(lease).encode()));
-    if (lease.holderIncarnation() == 0)
-      return CompletableFuture.completedFuture(
-          Outcome.later("held by " + lease.holder() + " with no incarnation recorded"));
-    return tr.get(ks.nodeKey(lease.holder()))
+    List<Lease> leases = new ArrayList<>();
+    Map<String, CompletableFuture<byte @Nullable []>> holders = new HashMap<>();
+    for (KeyValue kv : records) {
+      Lease l = Lease.decode(kv.getValue());
+      leases.add(l);
+      if (needsHolder(l, now, offset))
+        holders.computeIfAbsent(l.holder(), h -> tr.get(ks.nodeKey(h)));
+    }
+    return CompletableFuture.allOf(holders.values().toArray(CompletableFuture[]::new))
         .thenApply(
-            v -> {
-              NodeRecord n = v == null ? null : NodeRecord.decode(v);
-              if (n == null
-                  || n.incarnation() != lease.holderIncarnation()
-                  || (n.status() != NodeStatus.LIVE && n.status() != NodeStatus.DRAINING))
-                return Outcome.later(
-                    "held by "
-                        + lease.holder()
-                        + " at incarnation "
-                        + lease.holderIncarnation()
-                        + ", which is not that node's live process");
-              return Outcome.rewrite(
-                  Lease.onLiveness(lease.holder(), lease.epoch(), lease.holderIncarnation())
-                      .encode());
+            x -> {
+              List<Outcome> out = new ArrayList<>();
+              for (Lease l : leases) {
+                CompletableFuture<byte @Nullable []> n = holders.get(l.holder());
+                byte[] v = n == null ? null : n.join();
+                out.add(decide(l, now, offset, v == null ? null : NodeRecord.decode(v)));
+              }
+              return out;
             });
+  }
+
+  /** True if deciding {@code l} needs its holder's node record. */
+  private static boolean needsHolder(Lease l, long now, long offset) {
+    return !LeaseRules.isVacant(l)
+        && !l.ridesOnLiveness()
+        && !l.isFreeForOthers(now, offset)
+        && l.holderIncarnation() != 0;
+  }
+
+  private static Outcome decide(Lease lease, long now, long offset, @Nullable NodeRecord n) {
+    if (LeaseRules.isVacant(lease) || lease.ridesOnLiveness()) return Outcome.current();
+    if (lease.isFreeForOthers(now, offset))
+      return Outcome.rewrite(LeaseRules.vacated(lease).encode());
+    if (lease.holderIncarnation() == 0)
+      return Outcome.later("held by " + lease.holder() + " with no incarnation recorded");
+    if (n == null
+        || n.incarnation() != lease.holderIncarnation()
+        || (n.status() != NodeStatus.LIVE && n.status() != NodeStatus.DRAINING))
+      return Outcome.later(
+          "held by "
+              + lease.holder()
+              + " at incarnation "
+              + lease.holderIncarnation()
+              + ", which is not that node's live process");
+    return Outcome.rewrite(
+        Lease.onLiveness(lease.holder(), lease.epoch(), lease.holderIncarnation()).encode());
   }
 }

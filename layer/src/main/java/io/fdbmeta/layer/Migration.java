@@ -1,5 +1,6 @@
 package io.fdbmeta.layer;
 
+import com.apple.foundationdb.KeyValue;
 import com.apple.foundationdb.Range;
 import com.apple.foundationdb.Transaction;
 import java.util.Arrays;
@@ -34,10 +35,11 @@ public interface Migration {
   List<byte[]> touchedBy(Keyspace ks, ChangeEvent event);
 
   /**
-   * What the record {@code key} = {@code value} becomes, decided in {@code tr} (which may read
-   * other records, adding them to its conflicts) at {@code now}.
+   * What each of {@code records} becomes (one outcome per record, in order), decided in {@code tr},
+   * which may read other records, adding them to its conflicts. A batch at a time, so a migration
+   * reads what its records share (a node record, say) once.
    */
-  CompletableFuture<Outcome> transform(Transaction tr, Keyspace ks, byte[] key, byte[] value);
+  CompletableFuture<List<Outcome>> transform(Transaction tr, Keyspace ks, List<KeyValue> records);
 
   /**
    * What abort writes back to {@code key}, which holds {@code current} (null: deleted) and which

@@ -557,13 +557,17 @@ public final class Migrations {
 
   private CompletableFuture<List<Decided>> decide(
       Transaction tr, Migration m, List<KeyValue> rows) {
-    List<CompletableFuture<Decided>> out = new ArrayList<>();
-    for (KeyValue kv : rows)
-      out.add(
-          m.transform(tr, ks, kv.getKey(), kv.getValue())
-              .thenApply(o -> new Decided(kv.getKey(), kv.getValue(), o)));
-    return CompletableFuture.allOf(out.toArray(CompletableFuture[]::new))
-        .thenApply(x -> out.stream().map(CompletableFuture::join).toList());
+    return m.transform(tr, ks, rows)
+        .thenApply(
+            outcomes -> {
+              if (outcomes.size() != rows.size())
+                throw new IllegalStateException(
+                    m.id() + " decided " + outcomes.size() + " of " + rows.size() + " records");
+              List<Decided> out = new ArrayList<>(rows.size());
+              for (int i = 0; i < rows.size(); i++)
+                out.add(new Decided(rows.get(i).getKey(), rows.get(i).getValue(), outcomes.get(i)));
+              return out;
+            });
   }
 
   /** Writes the rewritten records and their backups; returns how many. */
