@@ -181,7 +181,7 @@ public final class Keyspace {
 
   // leases, nodes, liveness
 
-  byte[] leaseKey(long rangeId) {
+  public byte[] leaseKey(long rangeId) {
     return lease.pack(Tuple.from(rangeId));
   }
 
