@@ -54,6 +54,54 @@ public record MigrationProgress(
         id, s, cursor, pass, captured, scanned, rewritten, later, startedAt, now, why);
   }
 
+  /** The backfill moved on to {@code next}, having read {@code read} more records. */
+  MigrationProgress advanced(byte[] next, long read, long rewrote, long notYet, long now) {
+    return new MigrationProgress(
+        id,
+        state,
+        next,
+        pass,
+        captured,
+        scanned + read,
+        rewritten + rewrote,
+        later + notYet,
+        startedAt,
+        now,
+        detail);
+  }
+
+  /** Another full pass from {@code begin}, replaying the changelog after {@code from} later. */
+  MigrationProgress nextPass(byte[] begin, Versionstamp from, long rewrote, long now, String why) {
+    return new MigrationProgress(
+        id,
+        State.BACKFILL,
+        begin,
+        pass + 1,
+        from,
+        0,
+        rewritten + rewrote,
+        0,
+        startedAt,
+        now,
+        why + "; pass " + (pass + 1));
+  }
+
+  /** The catch-up replayed the changelog up to {@code last}. */
+  MigrationProgress replayed(Versionstamp last, long rewrote, long now, String why) {
+    return new MigrationProgress(
+        id,
+        State.CATCHUP,
+        cursor,
+        pass,
+        last,
+        scanned,
+        rewritten + rewrote,
+        0,
+        startedAt,
+        now,
+        why);
+  }
+
   byte[] encode() {
     return Tuple.from(
             FORMAT,

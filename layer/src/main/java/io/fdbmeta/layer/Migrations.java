@@ -294,69 +294,46 @@ public final class Migrations {
         .thenApply(
             decided -> {
               long rewritten = apply(tr, m, decided);
-              long later = p.later() + count(decided, Migration.Outcome.Kind.LATER);
-              long scanned = p.scanned() + decided.size();
+              long later = count(decided, Migration.Outcome.Kind.LATER);
               long now = config.now();
-              MigrationProgress next;
-              if (decided.size() == BATCH) {
-                byte[] cursor = ByteArrayUtil.join(decided.get(BATCH - 1).key, new byte[1]);
-                next =
-                    new MigrationProgress(
-                        p.id(),
-                        p.state(),
-                        cursor,
-                        p.pass(),
-                        p.captured(),
-                        scanned,
-                        p.rewritten() + rewritten,
+              if (decided.size() == BATCH)
+                return save(
+                    tr,
+                    p.advanced(
+                        ByteArrayUtil.join(decided.get(BATCH - 1).key, new byte[1]),
+                        decided.size(),
+                        rewritten,
                         later,
-                        p.startedAt(),
-                        now,
-                        p.detail());
-              } else if (later > 0) {
-                next =
-                    new MigrationProgress(
-                        p.id(),
-                        p.state(),
+                        now));
+              MigrationProgress end = p.advanced(all.end, decided.size(), rewritten, later, now);
+              if (end.later() > 0)
+                return save(
+                    tr,
+                    end.nextPass(
                         all.begin,
-                        p.pass() + 1,
                         p.captured(),
                         0,
-                        p.rewritten() + rewritten,
-                        0,
-                        p.startedAt(),
                         now,
                         "pass "
                             + p.pass()
                             + " read "
-                            + scanned
+                            + end.scanned()
                             + " records and left "
-                            + later
+                            + end.later()
                             + " it cannot rewrite yet ("
                             + firstLater(decided)
-                            + "); pass "
-                            + (p.pass() + 1));
-              } else {
-                next =
-                    new MigrationProgress(
-                        p.id(),
-                        MigrationProgress.State.CATCHUP,
-                        all.end,
-                        p.pass(),
-                        p.captured(),
-                        scanned,
-                        p.rewritten() + rewritten,
-                        0,
-                        p.startedAt(),
-                        now,
-                        "pass "
-                            + p.pass()
-                            + " read "
-                            + scanned
-                            + " records; replaying the routing changes made meanwhile");
-              }
-              tr.set(ks.migrationKey(p.id()), next.encode());
-              return next;
+                            + ")"));
+              return save(
+                  tr,
+                  end.replayed(
+                      p.captured(),
+                      0,
+                      now,
+                      "pass "
+                          + p.pass()
+                          + " read "
+                          + end.scanned()
+                          + " records; replaying the routing changes made meanwhile"));
             });
   }
 
@@ -380,19 +357,12 @@ public final class Migrations {
                         newest ->
                             save(
                                 tr,
-                                new MigrationProgress(
-                                    p.id(),
-                                    MigrationProgress.State.BACKFILL,
+                                p.nextPass(
                                     m.records(ks).begin,
-                                    p.pass() + 1,
                                     newest,
                                     0,
-                                    p.rewritten(),
-                                    0,
-                                    p.startedAt(),
                                     now,
-                                    "the changelog was trimmed past the capture point; pass "
-                                        + (p.pass() + 1))));
+                                    "the changelog was trimmed past the capture point")));
               List<KeyValue> entries = page.join();
               if (entries.isEmpty())
                 return CompletableFuture.completedFuture(swap(tr, m, p, version.join()));
@@ -420,37 +390,17 @@ public final class Migrations {
                         if (later > 0)
                           return save(
                               tr,
-                              new MigrationProgress(
-                                  p.id(),
-                                  MigrationProgress.State.BACKFILL,
+                              p.nextPass(
                                   m.records(ks).begin,
-                                  p.pass() + 1,
                                   last,
-                                  0,
-                                  p.rewritten() + rewritten,
-                                  0,
-                                  p.startedAt(),
+                                  rewritten,
                                   now,
                                   "the catch-up met "
                                       + later
                                       + " records it cannot rewrite yet ("
                                       + firstLater(decided)
-                                      + "); pass "
-                                      + (p.pass() + 1)));
-                        return save(
-                            tr,
-                            new MigrationProgress(
-                                p.id(),
-                                p.state(),
-                                p.cursor(),
-                                p.pass(),
-                                last,
-                                p.scanned(),
-                                p.rewritten() + rewritten,
-                                0,
-                                p.startedAt(),
-                                now,
-                                p.detail()));
+                                      + ")"));
+                        return save(tr, p.replayed(last, rewritten, now, p.detail()));
                       });
             });
   }

@@ -38,11 +38,18 @@ final class ClusterTlsOption {
    * is a usage error (exit 2) naming the options.
    */
   @Nullable ClusterTls load(CommandSpec spec) {
+    return load(spec, cert, key, ca, "--cluster-tls-cert, --cluster-tls-key and --cluster-tls-ca");
+  }
+
+  /**
+   * The material of three options named {@code names}, or null if none is given; a partial set or
+   * an unusable file is a usage error (exit 2).
+   */
+  static @Nullable ClusterTls load(
+      CommandSpec spec, @Nullable Path cert, @Nullable Path key, @Nullable Path ca, String names) {
     if (cert == null && key == null && ca == null) return null;
     if (cert == null || key == null || ca == null)
-      throw new ParameterException(
-          spec.commandLine(),
-          "--cluster-tls-cert, --cluster-tls-key and --cluster-tls-ca go together");
+      throw new ParameterException(spec.commandLine(), names + " go together");
     try {
       return ClusterTls.load(cert, key, ca);
     } catch (IllegalArgumentException e) {

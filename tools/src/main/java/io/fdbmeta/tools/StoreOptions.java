@@ -89,9 +89,16 @@ public final class StoreOptions {
     return cluster;
   }
 
-  /** The TLS material for the store server, or null: plaintext. Call after {@link #validate}. */
-  @Nullable ClusterTls storeTls() {
-    return storeTlsCert == null ? null : ClusterTls.load(storeTlsCert, storeTlsKey, storeTlsCa);
+  /**
+   * The TLS material for the store server, or null: plaintext; an unusable file is a usage error.
+   */
+  @Nullable ClusterTls storeTls(CommandSpec spec) {
+    return ClusterTlsOption.load(
+        spec,
+        storeTlsCert,
+        storeTlsKey,
+        storeTlsCa,
+        "--store-tls-cert, --store-tls-key and --store-tls-ca");
   }
 
   /**

@@ -12,7 +12,6 @@ import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
@@ -72,7 +71,8 @@ final class StoreServeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     InetSocketAddress address = listenAddress();
-    ClusterTls tls = tls();
+    ClusterTls tls =
+        ClusterTlsOption.load(spec, tlsCert, tlsKey, tlsCa, "--tls-cert, --tls-key and --tls-ca");
     Path directory = dir != null ? dir : embeddedDirOrDefault();
     EmbeddedDatabase db = (EmbeddedDatabase) Stores.openEmbedded(directory);
     StoreServer server;
@@ -106,18 +106,6 @@ final class StoreServeCommand implements Callable<Integer> {
     out.flush();
     stopped.await();
     return 0;
-  }
-
-  private @Nullable ClusterTls tls() {
-    if (tlsCert == null && tlsKey == null && tlsCa == null) return null;
-    if (tlsCert == null || tlsKey == null || tlsCa == null)
-      throw new ParameterException(
-          spec.commandLine(), "--tls-cert, --tls-key and --tls-ca go together");
-    try {
-      return ClusterTls.load(tlsCert, tlsKey, tlsCa);
-    } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), e.getMessage());
-    }
   }
 
   private InetSocketAddress listenAddress() {

@@ -93,12 +93,7 @@ public final class Stores {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
     if (choice instanceof Served s) {
-      ClusterTls tls;
-      try {
-        tls = Main.storeOptions(spec).storeTls();
-      } catch (IllegalArgumentException e) {
-        throw new ParameterException(spec.commandLine(), e.getMessage());
-      }
+      ClusterTls tls = Main.storeOptions(spec).storeTls(spec);
       return new OpenStore(
           connect(s.server(), tls),
           "fdb-embedded served by "
