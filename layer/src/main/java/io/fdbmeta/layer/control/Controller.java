@@ -207,9 +207,12 @@ public final class Controller implements AutoCloseable {
     ControllerElection.Change change = election.tick(db);
     if (change == ControllerElection.Change.DEPOSED) depose("renewal refused");
     try {
-      if (change == ControllerElection.Change.TOOK_OVER) takeOver();
       Loops l = loops;
-      if (l == null || !election.isActive()) return;
+      if (!election.isActive()) return;
+      SchemaVersion.check(db, ks); // a migration by a newer binary: act on nothing it may change
+      if (change == ControllerElection.Change.TOOK_OVER) takeOver();
+      l = loops;
+      if (l == null) return;
       long now = layer.now();
       if (l.fleet.isEmpty() || now - l.fleet.readAt() >= config.rebalanceMillis())
         l.fleet.refresh(allNodes(), now);
