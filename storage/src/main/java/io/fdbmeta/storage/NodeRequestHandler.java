@@ -17,8 +17,9 @@ import org.jspecify.annotations.Nullable;
  * while {@value #MAX_PENDING} requests of the connection are unanswered. A frame that cannot be
  * decoded gets an ERROR reply with id 0 saying why, and the connection is closed: nothing after it
  * can be trusted to be framed right (this includes a frame above the limit, closed as soon as its
- * length arrives). Other connections are not affected. An idle connection (see {@link
- * NodePortInitializer}) is closed once nothing of it is pending.
+ * length arrives), so requests decoded after it, even in the same read, are dropped unanswered.
+ * Other connections are not affected. An idle connection (see {@link NodePortInitializer}) is
+ * closed once nothing of it is pending.
  */
 final class NodeRequestHandler extends SimpleChannelInboundHandler<NodeRequest> {
   static final int MAX_PENDING = 256;
@@ -28,6 +29,7 @@ final class NodeRequestHandler extends SimpleChannelInboundHandler<NodeRequest> 
   private final AtomicInteger nodeInFlight;
   private final PeerAuth.Session session;
   private int pending; // event loop only
+  private boolean closing; // event loop only: a malformed frame arrived, nothing after it counts
 
   NodeRequestHandler(RequestProcessor processor, AtomicInteger nodeInFlight) {
     this(processor, nodeInFlight, new PeerAuth.Session());
@@ -43,6 +45,7 @@ final class NodeRequestHandler extends SimpleChannelInboundHandler<NodeRequest> 
 
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, NodeRequest req) {
+    if (closing) return;
     nodeInFlight.incrementAndGet();
     if (++pending >= MAX_PENDING) ctx.channel().config().setAutoRead(false);
     processor
@@ -69,6 +72,11 @@ final class NodeRequestHandler extends SimpleChannelInboundHandler<NodeRequest> 
                 req.id(),
                 ReplyStatus.ERROR,
                 "internal error: " + (e == null ? "no reply" : Async.describe(e)));
+    if (closing) { // the ERROR reply about a malformed frame is the connection's last
+      nodeInFlight.decrementAndGet();
+      --pending;
+      return;
+    }
     ctx.writeAndFlush(out).addListener(w -> nodeInFlight.decrementAndGet());
     if (--pending < MAX_PENDING / 2 && !ctx.channel().config().isAutoRead())
       ctx.channel().config().setAutoRead(true);
@@ -90,6 +98,9 @@ final class NodeRequestHandler extends SimpleChannelInboundHandler<NodeRequest> 
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (closing) return;
+    closing = true;
+    ctx.channel().config().setAutoRead(false);
     if (cause instanceof DecoderException) {
       String why =
           cause.getCause() != null && cause.getMessage() == null
