@@ -45,7 +45,12 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
   public void handlerAdded(ChannelHandlerContext ctx) {
     replies =
         new ReplyQueue(
-            ctx, svc.metrics, svc.config.maxInFlightPerConnection(), r -> commands.start(r));
+            ctx,
+            svc.metrics,
+            svc.config.maxInFlightPerConnection(),
+            r -> commands.start(r),
+            svc.config.unsentReplyBytesPerConnection(),
+            svc.unsentReplyBytes);
     EventLoop loop = ctx.channel().eventLoop();
     ClientState client =
         new ClientState(

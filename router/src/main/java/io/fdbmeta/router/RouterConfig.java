@@ -39,6 +39,8 @@ public final class RouterConfig {
   private final RespDecoder.Limits respLimits;
   private final long incompleteBytesPerConnection;
   private final long incompleteBytesTotal;
+  private final long unsentReplyBytesPerConnection;
+  private final long unsentReplyBytesTotal;
   private final int nodeMaxFrameBytes;
   private final int rangeDefaultLimit;
   private final int rangeMaxLimit;
@@ -76,6 +78,8 @@ public final class RouterConfig {
     this.respLimits = b.respLimits;
     this.incompleteBytesPerConnection = b.incompleteBytesPerConnection;
     this.incompleteBytesTotal = b.incompleteBytesTotal;
+    this.unsentReplyBytesPerConnection = b.unsentReplyBytesPerConnection;
+    this.unsentReplyBytesTotal = b.unsentReplyBytesTotal;
     this.nodeMaxFrameBytes = b.nodeMaxFrameBytes;
     this.rangeDefaultLimit = b.rangeDefaultLimit;
     this.rangeMaxLimit = b.rangeMaxLimit;
@@ -213,6 +217,19 @@ public final class RouterConfig {
     return incompleteBytesTotal;
   }
 
+  /**
+   * Most reply bytes one connection may have written beyond its write high-water mark (replies of
+   * commands that started while it was writable and were answered after it stopped being so).
+   */
+  public long unsentReplyBytesPerConnection() {
+    return unsentReplyBytesPerConnection;
+  }
+
+  /** Most reply bytes all connections together may have written beyond their high-water marks. */
+  public long unsentReplyBytesTotal() {
+    return unsentReplyBytesTotal;
+  }
+
   public int nodeMaxFrameBytes() {
     return nodeMaxFrameBytes;
   }
@@ -261,6 +278,8 @@ public final class RouterConfig {
     private RespDecoder.Limits respLimits = RespDecoder.Limits.DEFAULT;
     private long incompleteBytesPerConnection = 96L << 20;
     private long incompleteBytesTotal = 512L << 20;
+    private long unsentReplyBytesPerConnection = 96L << 20;
+    private long unsentReplyBytesTotal = 512L << 20;
     private int nodeMaxFrameBytes = NodeCodec.DEFAULT_MAX_FRAME_BYTES;
     private int rangeDefaultLimit = 100;
     private int rangeMaxLimit = 10_000;
@@ -459,6 +478,27 @@ public final class RouterConfig {
                 + total);
       this.incompleteBytesPerConnection = perConnection;
       this.incompleteBytesTotal = total;
+      return this;
+    }
+
+    /**
+     * Memory that replies past a connection's write high-water mark may hold: per connection, and
+     * all connections together. A command starts only while its connection is writable, but its
+     * reply may come after the connection stopped being so (a client that pipelines GETs of large
+     * values and does not read); those bytes count here until the connection drains below its low
+     * mark. A connection whose reply would go over either bound is closed without that reply (its
+     * client is not reading anyway); others are not affected. Defaults 96 MiB (a reply of the
+     * largest value fits) and 512 MiB, as the incomplete-command bounds.
+     */
+    public Builder unsentReplyBytes(long perConnection, long total) {
+      if (perConnection < 1 || total < perConnection)
+        throw new IllegalArgumentException(
+            "unsent reply bytes need 1 <= per connection <= total, got "
+                + perConnection
+                + ", "
+                + total);
+      this.unsentReplyBytesPerConnection = perConnection;
+      this.unsentReplyBytesTotal = total;
       return this;
     }
 

@@ -15,7 +15,8 @@ import java.util.function.LongSupplier;
  *
  * <p>Series: {@code fdbmeta_router_requests_total{command}}, {@code
  * fdbmeta_router_errors_total{kind}} (an {@link UpstreamFailure} tag, or {@code protocol}, {@code
- * incomplete_over_limit} for connections whose partial command held too much, {@code client} for
+ * incomplete_over_limit} for connections whose partial command held too much, {@code
+ * unsent_replies_over_limit} for connections whose unread replies held too much, {@code client} for
  * bad commands, {@code rejected} for connections over the cap), {@code
  * fdbmeta_router_redirects_total{status}}, {@code fdbmeta_router_retries_total}, {@code
  * fdbmeta_router_coalesced_gets_total}, {@code fdbmeta_router_request_seconds{command}}
@@ -76,6 +77,7 @@ public final class RouterMetrics {
   private final LongAdder[] failures = adders(UpstreamFailure.values().length);
   private final LongAdder protocolErrors = new LongAdder();
   private final LongAdder incompleteRejections = new LongAdder();
+  private final LongAdder unsentReplyRejections = new LongAdder();
   private final LongAdder clientErrors = new LongAdder();
   private final LongAdder rejectedConnections = new LongAdder();
   private final LongAdder[] redirects = adders(ReplyStatus.values().length);
@@ -133,6 +135,15 @@ public final class RouterMetrics {
   /** A connection closed because its incomplete command held more than the limits allow. */
   void incompleteCommandRejected() {
     incompleteRejections.increment();
+  }
+
+  /** A connection closed because replies it did not read held more than the limits allow. */
+  void unsentRepliesRejected() {
+    unsentReplyRejections.increment();
+  }
+
+  public long unsentReplyRejections() {
+    return unsentReplyRejections.sum();
   }
 
   void clientError() {
@@ -261,6 +272,12 @@ public final class RouterMetrics {
         "kind",
         "incomplete_over_limit",
         incompleteRejections.sum());
+    sample(
+        sb,
+        "fdbmeta_router_errors_total",
+        "kind",
+        "unsent_replies_over_limit",
+        unsentReplyRejections.sum());
     sample(sb, "fdbmeta_router_errors_total", "kind", "client", clientErrors.sum());
     sample(sb, "fdbmeta_router_errors_total", "kind", "rejected", rejectedConnections.sum());
     sample(sb, "fdbmeta_router_errors_total", "kind", "deadline", deadlineCloses.sum());

@@ -220,4 +220,43 @@ class HardeningIT {
     }
     assertThat(router.metrics().failures(UpstreamFailure.CONNECT_FAILED)).isEqualTo(1);
   }
+
+  /**
+   * Found by HostileConnectionsIT: commands start only while the connection is writable, but a
+   * pipeline of GETs of large values all started at once and every reply landed in the buffer of a
+   * client that never read (64 GETs of 1 MiB: 64 MiB held for one connection; maxInFlight of them,
+   * gigabytes). Replies past the high-water mark are now bounded, per connection and in total.
+   */
+  @Test
+  void aClientThatDoesNotReadRepliesOfLargeGetsIsCutOff() throws Exception {
+    cluster = new TestCluster("n1");
+    Router router =
+        cluster.router(
+            b -> b.writeWaterMarks(16 << 10, 64 << 10).unsentReplyBytes(4 << 20, 8 << 20));
+    byte[] big = new byte[1 << 20];
+    java.util.Arrays.fill(big, (byte) 'b');
+    try (RespClient c = new RespClient(router.address())) {
+      assertThat(c.call("SET".getBytes(), "big".getBytes(), big)).isEqualTo("OK");
+    }
+    try (Bystander by = new Bystander(router);
+        java.net.Socket greedy = new java.net.Socket()) {
+      greedy.setReceiveBufferSize(4096);
+      greedy.connect(router.address());
+      ByteArrayOutputStream pipeline = new ByteArrayOutputStream();
+      for (int i = 0; i < 64; i++) pipeline.write(RespClient.command("GET", "big"));
+      greedy.getOutputStream().write(pipeline.toByteArray()); // and never read
+      TestCluster.await(
+          "the greedy connection to be cut off",
+          Duration.ofSeconds(20),
+          () -> router.metrics().unsentReplyRejections() == 1,
+          () -> router.connections() + " connections");
+      TestCluster.await(
+          "the greedy connection to be closed",
+          Duration.ofSeconds(10),
+          () -> router.connections() == 1,
+          () -> router.connections() + " connections");
+    }
+    assertThat(router.metrics().prometheus())
+        .contains("fdbmeta_router_errors_total{kind=\"unsent_replies_over_limit\"} 1");
+  }
 }

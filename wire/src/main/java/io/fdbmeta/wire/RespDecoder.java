@@ -67,7 +67,8 @@ public final class RespDecoder extends ByteToMessageDecoder {
 
   /**
    * Bytes that incomplete commands may hold, together, across the connections that share it (one
-   * per server). Thread-safe.
+   * per server). Thread-safe. Also usable for any other bytes connections hold against one shared
+   * bound (the router's unsent replies).
    */
   public static final class Budget {
     private final long limit;
@@ -92,7 +93,8 @@ public final class RespDecoder extends ByteToMessageDecoder {
       return limit;
     }
 
-    boolean tryTake(long n) {
+    /** Takes {@code n} bytes if they fit; false (nothing taken) if they do not. */
+    public boolean tryTake(long n) {
       while (true) {
         long u = used.get();
         if (u + n > limit) return false;
@@ -100,7 +102,8 @@ public final class RespDecoder extends ByteToMessageDecoder {
       }
     }
 
-    void give(long n) {
+    /** Gives back {@code n} bytes taken before. */
+    public void give(long n) {
       used.addAndGet(-n);
     }
   }
