@@ -26,6 +26,7 @@ public final class RouterConfig {
   private final ChangeFeed.Options feedOptions;
   private final int ioThreads;
   private final int maxConnections;
+  private final int maxConnectionsPerAddress;
   private final int maxInFlightPerConnection;
   private final Duration requestTimeout;
   private final Duration idleTimeout;
@@ -65,6 +66,7 @@ public final class RouterConfig {
     this.feedOptions = b.feedOptions;
     this.ioThreads = b.ioThreads;
     this.maxConnections = b.maxConnections;
+    this.maxConnectionsPerAddress = b.maxConnectionsPerAddress;
     this.maxInFlightPerConnection = b.maxInFlightPerConnection;
     this.requestTimeout = b.requestTimeout;
     this.idleTimeout = b.idleTimeout;
@@ -161,6 +163,11 @@ public final class RouterConfig {
 
   public int maxConnections() {
     return maxConnections;
+  }
+
+  /** Most client connections open at once from one source IP address. */
+  public int maxConnectionsPerAddress() {
+    return maxConnectionsPerAddress;
   }
 
   public int maxInFlightPerConnection() {
@@ -265,6 +272,7 @@ public final class RouterConfig {
     private ChangeFeed.Options feedOptions = ChangeFeed.Options.defaults();
     private int ioThreads = Math.max(1, Runtime.getRuntime().availableProcessors());
     private int maxConnections = 10_000;
+    private int maxConnectionsPerAddress = 1_000;
     private int maxInFlightPerConnection = 1_024;
     private Duration requestTimeout = Duration.ofSeconds(5);
     private Duration idleTimeout = Duration.ofMinutes(5);
@@ -385,6 +393,21 @@ public final class RouterConfig {
     public Builder maxConnections(int n) {
       if (n < 1) throw new IllegalArgumentException("maxConnections must be >= 1, got " + n);
       this.maxConnections = n;
+      return this;
+    }
+
+    /**
+     * Client connections open at once from one source IP address; one more is told {@code -ERR max
+     * number of clients reached for this address} and closed. Default 1,000, a tenth of the default
+     * total (Redis's maxclients, 10,000): an application host's connection pools rarely hold more
+     * than a few hundred, and one host that leaks connections, or one attacker's address, then
+     * takes at most a tenth of the router. Behind a TCP load balancer (without the PROXY protocol)
+     * every client has the balancer's address: set this to maxConnections there.
+     */
+    public Builder maxConnectionsPerAddress(int n) {
+      if (n < 1)
+        throw new IllegalArgumentException("maxConnectionsPerAddress must be >= 1, got " + n);
+      this.maxConnectionsPerAddress = n;
       return this;
     }
 

@@ -17,11 +17,11 @@ import java.util.function.LongSupplier;
  * fdbmeta_router_errors_total{kind}} (an {@link UpstreamFailure} tag, or {@code protocol}, {@code
  * incomplete_over_limit} for connections whose partial command held too much, {@code
  * unsent_replies_over_limit} for connections whose unread replies held too much, {@code client} for
- * bad commands, {@code rejected} for connections over the cap), {@code
- * fdbmeta_router_redirects_total{status}}, {@code fdbmeta_router_retries_total}, {@code
- * fdbmeta_router_coalesced_gets_total}, {@code fdbmeta_router_request_seconds{command}}
- * (histogram), connection gauges, and the route cache's size, weight and lag behind {@code
- * meta_version}.
+ * bad commands, {@code rejected} for connections over the cap, {@code rejected_per_address} for
+ * connections over their source address's cap), {@code fdbmeta_router_redirects_total{status}},
+ * {@code fdbmeta_router_retries_total}, {@code fdbmeta_router_coalesced_gets_total}, {@code
+ * fdbmeta_router_request_seconds{command}} (histogram), connection gauges, and the route cache's
+ * size, weight and lag behind {@code meta_version}.
  */
 public final class RouterMetrics {
   /** Histogram bucket upper bounds, in microseconds. */
@@ -80,6 +80,7 @@ public final class RouterMetrics {
   private final LongAdder unsentReplyRejections = new LongAdder();
   private final LongAdder clientErrors = new LongAdder();
   private final LongAdder rejectedConnections = new LongAdder();
+  private final LongAdder rejectedPerAddress = new LongAdder();
   private final LongAdder[] redirects = adders(ReplyStatus.values().length);
   private final LongAdder retries = new LongAdder();
   private final LongAdder coalescedGets = new LongAdder();
@@ -152,6 +153,15 @@ public final class RouterMetrics {
 
   void rejected() {
     rejectedConnections.increment();
+  }
+
+  /** A connection refused for its source address's cap. */
+  void rejectedPerAddress() {
+    rejectedPerAddress.increment();
+  }
+
+  public long rejectedConnectionsPerAddress() {
+    return rejectedPerAddress.sum();
   }
 
   void accepted() {
@@ -280,6 +290,12 @@ public final class RouterMetrics {
         unsentReplyRejections.sum());
     sample(sb, "fdbmeta_router_errors_total", "kind", "client", clientErrors.sum());
     sample(sb, "fdbmeta_router_errors_total", "kind", "rejected", rejectedConnections.sum());
+    sample(
+        sb,
+        "fdbmeta_router_errors_total",
+        "kind",
+        "rejected_per_address",
+        rejectedPerAddress.sum());
     sample(sb, "fdbmeta_router_errors_total", "kind", "deadline", deadlineCloses.sum());
     header(
         sb,

@@ -259,4 +259,43 @@ class HardeningIT {
     assertThat(router.metrics().prometheus())
         .contains("fdbmeta_router_errors_total{kind=\"unsent_replies_over_limit\"} 1");
   }
+
+  @Test
+  void connectionsOverTheirAddressCapAreToldAndClosedWhileOtherAddressesAreServed()
+      throws Exception {
+    cluster = new TestCluster("n1");
+    Router router = cluster.router(b -> b.maxConnectionsPerAddress(2));
+    try (RespClient a = new RespClient(router.address());
+        RespClient b = new RespClient(router.address())) {
+      assertThat(a.call("PING")).isEqualTo("PONG");
+      assertThat(b.call("PING")).isEqualTo("PONG");
+      try (RespClient c = new RespClient(router.address())) {
+        assertThat(c.read())
+            .isEqualTo(new RespClient.Err("ERR max number of clients reached for this address"));
+        assertThat(c.closedByServer()).isTrue();
+      }
+      // another source address (Linux routes all of 127/8 to loopback) has its own count
+      try (java.net.Socket other = new java.net.Socket()) {
+        other.bind(new java.net.InetSocketAddress("127.0.0.2", 0));
+        other.connect(router.address());
+        other.setSoTimeout(5000);
+        other.getOutputStream().write(RespClient.command("PING"));
+        assertThat(new String(other.getInputStream().readNBytes(7), StandardCharsets.US_ASCII))
+            .isEqualTo("+PONG\r\n");
+      }
+      assertThat(a.call("PING")).isEqualTo("PONG");
+    }
+    TestCluster.await(
+        "connections to close",
+        Duration.ofSeconds(5),
+        () -> router.connections() == 0,
+        () -> "open: " + router.connections());
+    try (RespClient d = new RespClient(router.address())) {
+      assertThat(d.call("PING")).as("a slot freed by a close").isEqualTo("PONG");
+    }
+    assertThat(router.metrics().rejectedConnectionsPerAddress()).isEqualTo(1);
+    assertThat(router.metrics().rejectedConnections()).isZero();
+    assertThat(router.metrics().prometheus())
+        .contains("fdbmeta_router_errors_total{kind=\"rejected_per_address\"} 1");
+  }
 }

@@ -98,10 +98,26 @@ class HostileConnectionsIT {
   void aThousandHostileConnectionsEachOnRouterAndNodeCostBoundedMemoryAndNoWorkloadError()
       throws Exception {
     List<Socket> hostile = new ArrayList<>();
-    try (NodesBehindRouter e = NodesBehindRouter.start("hostile");
+    // every connection here comes from 127.0.0.1: the caps per source address are raised to the
+    // total caps, so that the attack is a thousand connections at once (HardeningIT and
+    // NodePortLimitsIT check the per-address caps)
+    try (NodesBehindRouter e =
+            NodesBehindRouter.start(
+                "hostile",
+                o ->
+                    o.nodeConfig(
+                        n ->
+                            n.replicationTimeout(Duration.ofSeconds(1))
+                                .drainTimeout(Duration.ofSeconds(2))
+                                .routePollInterval(Duration.ofMillis(200))
+                                .maxConnectionsPerAddress(1024)));
         CheckedWorkload w =
             new CheckedWorkload(
-                e.router(b -> b.requestTimeout(Duration.ofSeconds(30))), 4, 2000, 14)) {
+                e.router(
+                    b -> b.requestTimeout(Duration.ofSeconds(30)).maxConnectionsPerAddress(10_000)),
+                4,
+                2000,
+                14)) {
       Router router = e.routers().get(0);
       StorageNode node = e.cluster.nodes().get(0);
       try (RespClient c = new RespClient(router.address())) {

@@ -9,6 +9,7 @@ import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.timeout.IdleStateEvent;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -28,19 +29,33 @@ final class NodeRequestHandler extends SimpleChannelInboundHandler<NodeRequest> 
   private final RequestProcessor processor;
   private final AtomicInteger nodeInFlight;
   private final PeerAuth.Session session;
+  private final LongAdder malformedFrames;
   private int pending; // event loop only
   private boolean closing; // event loop only: a malformed frame arrived, nothing after it counts
 
-  NodeRequestHandler(RequestProcessor processor, AtomicInteger nodeInFlight) {
-    this(processor, nodeInFlight, new PeerAuth.Session());
+  /**
+   * @param malformedFrames counts connections closed for a frame that could not be decoded
+   */
+  NodeRequestHandler(
+      RequestProcessor processor, AtomicInteger nodeInFlight, LongAdder malformedFrames) {
+    this(processor, nodeInFlight, new PeerAuth.Session(), malformedFrames);
   }
 
   /** With the connection's peer session given (tests start one already vouched). */
   NodeRequestHandler(
       RequestProcessor processor, AtomicInteger nodeInFlight, PeerAuth.Session session) {
+    this(processor, nodeInFlight, session, new LongAdder());
+  }
+
+  private NodeRequestHandler(
+      RequestProcessor processor,
+      AtomicInteger nodeInFlight,
+      PeerAuth.Session session,
+      LongAdder malformedFrames) {
     this.processor = processor;
     this.nodeInFlight = nodeInFlight;
     this.session = session;
+    this.malformedFrames = malformedFrames;
   }
 
   @Override
@@ -102,6 +117,7 @@ final class NodeRequestHandler extends SimpleChannelInboundHandler<NodeRequest> 
     closing = true;
     ctx.channel().config().setAutoRead(false);
     if (cause instanceof DecoderException) {
+      malformedFrames.increment();
       String why =
           cause.getCause() != null && cause.getMessage() == null
               ? cause.getCause().toString()

@@ -129,6 +129,7 @@ public final class StorageNode implements AutoCloseable {
 
   private volatile @Nullable InetSocketAddress nodeAddress;
   private volatile @Nullable InetSocketAddress respAddress;
+  private volatile @Nullable NodePortInitializer port;
   private volatile long incarnation;
 
   /** This process's liveness as of its last committed registration or heartbeat. */
@@ -369,7 +370,8 @@ public final class StorageNode implements AutoCloseable {
             syncReporter.nudge();
           }
         });
-    return bind(config.port, new NodePortInitializer(config, processor, inFlight, channels))
+    port = new NodePortInitializer(config, processor, inFlight, channels);
+    return bind(config.port, port)
         .thenCompose(
             node -> {
               nodeAddress = node;
@@ -540,6 +542,20 @@ public final class StorageNode implements AutoCloseable {
    */
   public byte @Nullable [] localValue(byte[] key) {
     return store.get(key);
+  }
+
+  /**
+   * Node protocol connections the port refused or closed, by why: over the connection cap, over the
+   * cap of their source address, a partial frame the port's budget could not take, a frame that
+   * could not be decoded (these two overlap: a refused partial frame is also malformed).
+   */
+  public record PortRejections(
+      long overCap, long overAddressCap, long partialFrameBudget, long malformedFrames) {}
+
+  /** What the node protocol port refused so far. */
+  public PortRejections portRejections() {
+    NodePortInitializer p = port;
+    return p == null ? new PortRejections(0, 0, 0, 0) : p.rejections();
   }
 
   /** Counters for tests, benchmarks and the demo. */

@@ -25,6 +25,7 @@ public final class StorageNodeConfig {
   final int maxFrameBytes;
   final int ioThreads;
   final int maxConnections;
+  final int maxConnectionsPerAddress;
   final Duration idleTimeout;
   final long maxPartialFrameBytes;
 
@@ -45,6 +46,7 @@ public final class StorageNodeConfig {
     this.maxFrameBytes = b.maxFrameBytes;
     this.ioThreads = b.ioThreads;
     this.maxConnections = b.maxConnections;
+    this.maxConnectionsPerAddress = Math.min(b.maxConnectionsPerAddress, b.maxConnections);
     this.idleTimeout = b.idleTimeout;
     this.maxPartialFrameBytes = Math.max(b.maxPartialFrameBytes, b.maxFrameBytes);
   }
@@ -150,6 +152,7 @@ public final class StorageNodeConfig {
     private int maxFrameBytes = NodeCodec.DEFAULT_MAX_FRAME_BYTES;
     private int ioThreads = 2;
     private int maxConnections = 1024;
+    private int maxConnectionsPerAddress = 256;
     private Duration idleTimeout = Duration.ofMinutes(5);
     private long maxPartialFrameBytes = 256L << 20;
 
@@ -253,6 +256,20 @@ public final class StorageNodeConfig {
     public Builder maxConnections(int n) {
       if (n < 1) throw new IllegalArgumentException("maxConnections must be >= 1, got " + n);
       this.maxConnections = n;
+      return this;
+    }
+
+    /**
+     * Node protocol connections open at once from one source IP address; one more gets OVERLOADED
+     * and is closed as it is accepted. Default 256, a quarter of the default total: a router opens
+     * one connection per I/O thread to each node, a peer node a few, so even a host running several
+     * routers and nodes stays far below it, while one address (a leaking or hostile client) can
+     * take at most a quarter of the port. At most maxConnections.
+     */
+    public Builder maxConnectionsPerAddress(int n) {
+      if (n < 1)
+        throw new IllegalArgumentException("maxConnectionsPerAddress must be >= 1, got " + n);
+      this.maxConnectionsPerAddress = n;
       return this;
     }
 

@@ -18,6 +18,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -95,6 +96,14 @@ final class NodeCommand implements Callable<Integer> {
 
   @Mixin AdminOption admin = new AdminOption();
 
+  @Option(
+      names = "--max-connections-per-address",
+      paramLabel = "N",
+      description =
+          "Most node protocol connections from one source IP address (default: 256, a quarter of"
+              + " the 1024 total; a router opens one per I/O thread).")
+  @Nullable Integer maxConnectionsPerAddress;
+
   @Mixin ConfigFile.ConfigOption configFile = new ConfigFile.ConfigOption();
 
   private volatile boolean stopping;
@@ -115,6 +124,8 @@ final class NodeCommand implements Callable<Integer> {
     }
     StorageNodeConfig config;
     try {
+      if (maxConnectionsPerAddress != null)
+        builder.maxConnectionsPerAddress(maxConnectionsPerAddress);
       config = builder.host(node.host()).port(node.port()).locality(region, zone, rack).build();
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
@@ -274,5 +285,29 @@ final class NodeCommand implements Callable<Integer> {
             p + "leases_handed_over_total",
             "Leases handed to another replica at a graceful stop.",
             handedOver.get());
+    StorageNode.PortRejections r = n.portRejections();
+    String name = p + "port_rejections_total";
+    t.include(
+        "# HELP "
+            + name
+            + " Node protocol connections refused or closed, by why.\n# TYPE "
+            + name
+            + " counter\n"
+            + name
+            + "{kind=\"over_cap\"} "
+            + r.overCap()
+            + "\n"
+            + name
+            + "{kind=\"over_address_cap\"} "
+            + r.overAddressCap()
+            + "\n"
+            + name
+            + "{kind=\"partial_frame_budget\"} "
+            + r.partialFrameBudget()
+            + "\n"
+            + name
+            + "{kind=\"malformed_frame\"} "
+            + r.malformedFrames()
+            + "\n");
   }
 }

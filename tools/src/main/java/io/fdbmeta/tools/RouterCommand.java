@@ -100,6 +100,15 @@ final class RouterCommand implements Callable<Integer> {
       description = "Require a client certificate signed by --tls-ca.")
   boolean tlsClientAuth;
 
+  @Option(
+      names = "--max-connections-per-address",
+      paramLabel = "N",
+      description =
+          "Most client connections from one source IP address (default: 1000, a tenth of the"
+              + " 10000 total). Behind a TCP load balancer every client has its address: set"
+              + " 10000 there.")
+  @Nullable Integer maxConnectionsPerAddress;
+
   @Mixin ConfigFile.ConfigOption configFile = new ConfigFile.ConfigOption();
 
   private volatile boolean stopping;
@@ -112,6 +121,12 @@ final class RouterCommand implements Callable<Integer> {
     HostPort resp = HostPort.parseOption(spec, "--listen", listen);
     HostPort where = admin.address(spec);
     RouterConfig.Builder security = security(spec, users, tlsCert, tlsKey, tlsCa, tlsClientAuth);
+    try {
+      if (maxConnectionsPerAddress != null)
+        security.maxConnectionsPerAddress(maxConnectionsPerAddress);
+    } catch (IllegalArgumentException e) {
+      throw ConfigFile.badValue(spec, "--max-connections-per-address", e.getMessage());
+    }
     ServiceAdmin adminPort = ServiceAdmin.start("router", where);
     MetaSession session = adminPort.openStore(spec);
     Router router;
