@@ -30,6 +30,7 @@ public final class RouterConfig {
   private final int maxInFlightPerConnection;
   private final Duration requestTimeout;
   private final Duration idleTimeout;
+  private final Duration unauthenticatedIdleTimeout;
   private final Duration connectTimeout;
   private final int maxAttempts;
   private final Duration backoffBase;
@@ -70,6 +71,7 @@ public final class RouterConfig {
     this.maxInFlightPerConnection = b.maxInFlightPerConnection;
     this.requestTimeout = b.requestTimeout;
     this.idleTimeout = b.idleTimeout;
+    this.unauthenticatedIdleTimeout = b.unauthenticatedIdleTimeout;
     this.connectTimeout = b.connectTimeout;
     this.maxAttempts = b.maxAttempts;
     this.backoffBase = b.backoffBase;
@@ -182,6 +184,11 @@ public final class RouterConfig {
     return idleTimeout;
   }
 
+  /** With users on, how long a connection that has not authenticated may stay idle. */
+  public Duration unauthenticatedIdleTimeout() {
+    return unauthenticatedIdleTimeout;
+  }
+
   public Duration connectTimeout() {
     return connectTimeout;
   }
@@ -276,6 +283,7 @@ public final class RouterConfig {
     private int maxInFlightPerConnection = 1_024;
     private Duration requestTimeout = Duration.ofSeconds(5);
     private Duration idleTimeout = Duration.ofMinutes(5);
+    private Duration unauthenticatedIdleTimeout = Duration.ofSeconds(10);
     private Duration connectTimeout = Duration.ofSeconds(2);
     private int maxAttempts = 8;
     private Duration backoffBase = Duration.ofMillis(1);
@@ -434,6 +442,19 @@ public final class RouterConfig {
      */
     public Builder idleTimeout(Duration d) {
       this.idleTimeout = positive(d, "idleTimeout");
+      return this;
+    }
+
+    /**
+     * With users on, a connection that has not authenticated (or was RESET) and sent no command for
+     * this long is closed, and counted as {@code
+     * fdbmeta_router_security_rejections_total{kind="unauthenticated_idle"}}. Default 10 s: a
+     * client authenticates right after it connects, and an idle unauthenticated connection is only
+     * a slot taken from the connection caps. An authenticated connection's idle time is counted in
+     * steps of this timeout (so checked up to this much late). At most the idle timeout.
+     */
+    public Builder unauthenticatedIdleTimeout(Duration d) {
+      this.unauthenticatedIdleTimeout = positive(d, "unauthenticatedIdleTimeout");
       return this;
     }
 

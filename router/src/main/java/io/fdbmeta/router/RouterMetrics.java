@@ -98,7 +98,9 @@ public final class RouterMetrics {
     /** A command the user may not run (-NOPERM). */
     NOPERM,
     /** A TLS handshake that failed (a plaintext client, an untrusted client certificate). */
-    TLS_HANDSHAKE;
+    TLS_HANDSHAKE,
+    /** A connection closed for being idle before it authenticated. */
+    UNAUTHENTICATED_IDLE;
 
     final String tag = name().toLowerCase(Locale.ROOT);
   }
@@ -339,7 +341,7 @@ public final class RouterMetrics {
         "fdbmeta_router_security_rejections_total",
         "counter",
         "Failed AUTHs, commands refused before AUTH or for want of permission, failed TLS"
-            + " handshakes.");
+            + " handshakes, connections idle before AUTH.");
     for (Security x : Security.values())
       sample(
           sb,
