@@ -27,6 +27,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
@@ -92,6 +93,12 @@ public final class StorageNode implements AutoCloseable {
    */
   static final int FLUSH_BATCH = 256;
 
+  /**
+   * Unsent reply bytes at which a RESP connection stops being served and read (high), and resumes
+   * (low): the router's defaults.
+   */
+  static final WriteBufferWaterMark RESP_WATER_MARK = new WriteBufferWaterMark(64 << 10, 256 << 10);
+
   private enum State {
     STARTING,
     RUNNING,
@@ -110,6 +117,7 @@ public final class StorageNode implements AutoCloseable {
       new DefaultChannelGroup("storage-node", GlobalEventExecutor.INSTANCE);
   private final List<Channel> listeners = new ArrayList<>();
   private final AtomicInteger inFlight = new AtomicInteger();
+  private final RespDecoder.Budget respIncomplete; // what the RESP port's partial commands hold
   private final AtomicLong fetchIds = new AtomicLong();
   private final AtomicBoolean catchUpRunning = new AtomicBoolean();
   private final AtomicReference<State> state = new AtomicReference<>(State.STARTING);
@@ -137,6 +145,7 @@ public final class StorageNode implements AutoCloseable {
 
   private StorageNode(Database db, Keyspace ks, LayerConfig layer, StorageNodeConfig config) {
     this.config = config;
+    this.respIncomplete = new RespDecoder.Budget(config.respIncompleteBytesTotal);
     this.layer = layer;
     this.db = db;
     String me = config.nodeId;
@@ -386,7 +395,14 @@ public final class StorageNode implements AutoCloseable {
                           channels.add(ch);
                           ch.pipeline()
                               .addLast("flush", new FlushConsolidationHandler(FLUSH_BATCH, true));
-                          ch.pipeline().addLast("resp-decoder", new RespDecoder());
+                          ch.config().setWriteBufferWaterMark(RESP_WATER_MARK);
+                          ch.pipeline()
+                              .addLast(
+                                  "resp-decoder",
+                                  new RespDecoder(
+                                      RespDecoder.Limits.DEFAULT,
+                                      config.respIncompleteBytesPerConnection,
+                                      respIncomplete));
                           ch.pipeline().addLast("commands", new RespHandler(commands, inFlight));
                         }
                       })

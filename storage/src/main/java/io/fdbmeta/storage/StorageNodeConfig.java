@@ -28,6 +28,8 @@ public final class StorageNodeConfig {
   final int maxConnectionsPerAddress;
   final Duration idleTimeout;
   final long maxPartialFrameBytes;
+  final long respIncompleteBytesPerConnection;
+  final long respIncompleteBytesTotal;
 
   private StorageNodeConfig(Builder b) {
     this.nodeId = b.nodeId;
@@ -49,6 +51,8 @@ public final class StorageNodeConfig {
     this.maxConnectionsPerAddress = Math.min(b.maxConnectionsPerAddress, b.maxConnections);
     this.idleTimeout = b.idleTimeout;
     this.maxPartialFrameBytes = Math.max(b.maxPartialFrameBytes, b.maxFrameBytes);
+    this.respIncompleteBytesPerConnection = b.respIncompleteBytesPerConnection;
+    this.respIncompleteBytesTotal = b.respIncompleteBytesTotal;
   }
 
   /**
@@ -155,6 +159,8 @@ public final class StorageNodeConfig {
     private int maxConnectionsPerAddress = 256;
     private Duration idleTimeout = Duration.ofMinutes(5);
     private long maxPartialFrameBytes = 256L << 20;
+    private long respIncompleteBytesPerConnection = 96L << 20;
+    private long respIncompleteBytesTotal = 512L << 20;
 
     private Builder(String nodeId) {
       if (nodeId.isEmpty() || nodeId.length() > 128 || !nodeId.matches("[A-Za-z0-9._:-]+")) {
@@ -291,6 +297,23 @@ public final class StorageNodeConfig {
       if (bytes < 1024)
         throw new IllegalArgumentException("maxPartialFrameBytes must be >= 1024, got " + bytes);
       this.maxPartialFrameBytes = bytes;
+      return this;
+    }
+
+    /**
+     * Memory that commands still arriving on the RESP port may hold: per connection, and all
+     * connections together (as the router's incompleteCommandBytes, and the same defaults: 96 MiB
+     * and 512 MiB). A connection over either gets {@code -ERR} and is closed.
+     */
+    public Builder respIncompleteCommandBytes(long perConnection, long total) {
+      if (perConnection < 1 || total < perConnection)
+        throw new IllegalArgumentException(
+            "RESP incomplete command bytes need 1 <= per connection <= total, got "
+                + perConnection
+                + ", "
+                + total);
+      this.respIncompleteBytesPerConnection = perConnection;
+      this.respIncompleteBytesTotal = total;
       return this;
     }
 
