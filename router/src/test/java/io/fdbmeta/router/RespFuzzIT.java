@@ -31,6 +31,10 @@ import org.junit.jupiter.api.Test;
  * command follows the damage. Case n draws everything from its own Random(seed, n), so a failing
  * case replays alone (-Dfdbmeta.fuzz.case=n with the printed seed).
  *
+ * A quarter of the cases go to a second router with AUTH on (users), half of those preceded by a
+ * valid AUTH: before it, Redis's limits for unauthenticated clients apply, and AUTH in the middle of
+ * a pipeline lifts them.
+ *
  * A case runs on a connection of its own, WORKERS at a time, in one of two ways: it sends the case
  * and half-closes (the router answers what was whole, then closes), or it sends the case followed
  * by ECHO <token> and reads until the token's reply comes back or the router closes (after a
@@ -67,6 +71,7 @@ class RespFuzzIT {
   private static final long CASE_DEADLINE_NANOS = REQUEST_TIMEOUT.toNanos() * 2 + 5_000_000_000L;
 
   private static final int PRE_KEYS = 200;
+  private static final String PASSWORD = "fuzz-password-1";
 
   /** One failed case, with what it takes to replay it. */
   record Failure(int caseNo, String mode, String why, byte[] sent, byte[] received) {
@@ -94,6 +99,13 @@ class RespFuzzIT {
         SEED, CASES, ONLY >= 0 ? ", only case " + ONLY : "", SEED, CASES);
     try (NodesBehindRouter e = NodesBehindRouter.start("fuzz-resp")) {
       Router router = e.router(b -> b.requestTimeout(REQUEST_TIMEOUT));
+      Router guarded =
+          e.router(
+              b ->
+                  b.requestTimeout(REQUEST_TIMEOUT)
+                      .users(
+                          Users.parse(
+                              List.of("default " + Users.hash(PASSWORD) + " +@all"), "fuzz")));
       try (RespClient c = new RespClient(router.address())) {
         for (int i = 0; i < PRE_KEYS; i++)
           assertThat(c.call("SET", "pre:" + i, "value-" + i)).isEqualTo("OK");
@@ -115,7 +127,7 @@ class RespFuzzIT {
               pool.submit(
                   () -> {
                     for (int n = next.getAndIncrement(); n < last; n = next.getAndIncrement()) {
-                      Failure f = runCase(router, n);
+                      Failure f = runCase(router, guarded, n);
                       if (f != null) failures.add(f);
                     }
                     return null;
@@ -166,11 +178,15 @@ class RespFuzzIT {
   }
 
   /** Runs case {@code n} on a connection of its own; null if it passed. */
-  private static Failure runCase(Router router, int n) {
+  private static Failure runCase(Router open, Router guarded, int n) {
     Random r = new Random(SEED * 1_000_003L + n);
     byte[] sent = Mutations.generate(r);
     boolean halfClose = r.nextInt(5) != 0;
-    String mode = halfClose ? "half-close" : "sentinel";
+    boolean auth = r.nextInt(4) == 0;
+    Router router = auth ? guarded : open;
+    if (auth && r.nextBoolean())
+      sent = Mutations.concat(List.of(RespClient.command("AUTH", PASSWORD), sent));
+    String mode = (halfClose ? "half-close" : "sentinel") + (auth ? ", auth on" : "");
     ByteArrayOutputStream got = new ByteArrayOutputStream();
     long start = System.nanoTime();
     long nudgeAt = start + REQUEST_TIMEOUT.toNanos() + 2_000_000_000L;
@@ -182,7 +198,7 @@ class RespFuzzIT {
       try {
         s.getOutputStream().write(sent);
         if (halfClose) s.shutdownOutput();
-        else s.getOutputStream().write(sentinel(n, tokens++));
+        else s.getOutputStream().write(sentinel(n, tokens++, auth));
       } catch (IOException closedEarly) {
         // the router may close while we still write (a protocol error early in the case)
       }
@@ -202,7 +218,7 @@ class RespFuzzIT {
           // the first token may have ended up inside something the case left whole and answered
           // (an inline line, a bulk): a second one must then be answered
           try {
-            s.getOutputStream().write(sentinel(n, tokens++));
+            s.getOutputStream().write(sentinel(n, tokens++, auth));
           } catch (IOException closed) {
             tokens++;
           }
@@ -234,10 +250,16 @@ class RespFuzzIT {
     return null;
   }
 
-  /** A line end (which ends an inline line the case left open), then ECHO of a token. */
-  private static byte[] sentinel(int caseNo, int i) {
+  /**
+   * A line end (which ends an inline line the case left open), an AUTH if the router wants one,
+   * then ECHO of a token.
+   */
+  private static byte[] sentinel(int caseNo, int i, boolean auth) {
     return Mutations.concat(
-        List.of(Mutations.b("\r\n"), RespClient.command("ECHO", "fuzz-token-" + caseNo + "-" + i)));
+        List.of(
+            Mutations.b("\r\n"),
+            auth ? RespClient.command("AUTH", PASSWORD) : new byte[0],
+            RespClient.command("ECHO", "fuzz-token-" + caseNo + "-" + i)));
   }
 
   private static boolean endsWithToken(byte[] got, int caseNo, int sent) {
