@@ -270,6 +270,24 @@ final class NodeCommand implements Callable<Integer> {
     }
   }
 
+  /** {@code fdbmeta_node_port_rejections_total{kind}}: what the node protocol port refused. */
+  static void portRejections(PrometheusText t, StorageNode.PortRejections r) {
+    String name = "fdbmeta_node_port_rejections_total";
+    StringBuilder sb =
+        new StringBuilder()
+            .append("# HELP ")
+            .append(name)
+            .append(" Node protocol connections refused or closed, by why.\n")
+            .append("# TYPE ")
+            .append(name)
+            .append(" counter\n");
+    long[] n = {r.overCap(), r.overAddressCap(), r.partialFrameBudget(), r.malformedFrames()};
+    String[] kinds = {"over_cap", "over_address_cap", "partial_frame_budget", "malformed_frame"};
+    for (int i = 0; i < n.length; i++)
+      sb.append(name).append("{kind=\"").append(kinds[i]).append("\"} ").append(n[i]).append('\n');
+    t.include(sb.toString());
+  }
+
   private void metrics(PrometheusText t, StorageNode n) {
     StorageNode.Stats s = n.stats();
     String p = "fdbmeta_node_";
@@ -285,29 +303,6 @@ final class NodeCommand implements Callable<Integer> {
             p + "leases_handed_over_total",
             "Leases handed to another replica at a graceful stop.",
             handedOver.get());
-    StorageNode.PortRejections r = n.portRejections();
-    String name = p + "port_rejections_total";
-    t.include(
-        "# HELP "
-            + name
-            + " Node protocol connections refused or closed, by why.\n# TYPE "
-            + name
-            + " counter\n"
-            + name
-            + "{kind=\"over_cap\"} "
-            + r.overCap()
-            + "\n"
-            + name
-            + "{kind=\"over_address_cap\"} "
-            + r.overAddressCap()
-            + "\n"
-            + name
-            + "{kind=\"partial_frame_budget\"} "
-            + r.partialFrameBudget()
-            + "\n"
-            + name
-            + "{kind=\"malformed_frame\"} "
-            + r.malformedFrames()
-            + "\n");
+    portRejections(t, n.portRejections());
   }
 }
