@@ -1,6 +1,7 @@
 package io.fdbmeta.router;
 
 import io.fdbmeta.layer.route.ChangeFeed;
+import io.fdbmeta.wire.ClusterTls;
 import io.fdbmeta.wire.NodeCodec;
 import io.fdbmeta.wire.RespDecoder;
 import java.nio.file.Files;
@@ -48,6 +49,7 @@ public final class RouterConfig {
   private final int rangeMaxLimit;
   private final @Nullable Users users;
   private final @Nullable Tls tls;
+  private final @Nullable ClusterTls clusterTls;
 
   /**
    * TLS on the RESP port: the server's certificate chain and private key (PEM, the key PKCS#8
@@ -89,6 +91,7 @@ public final class RouterConfig {
     this.rangeMaxLimit = b.rangeMaxLimit;
     this.users = b.users;
     this.tls = b.tls;
+    this.clusterTls = b.clusterTls;
     if (backoffMax.compareTo(backoffBase) < 0)
       throw new IllegalArgumentException(
           "backoffMax " + backoffMax + " must be >= backoffBase " + backoffBase);
@@ -266,6 +269,11 @@ public final class RouterConfig {
     return tls;
   }
 
+  /** Mutual TLS toward the storage nodes, with the router's certificate, or null: plaintext. */
+  public @Nullable ClusterTls clusterTls() {
+    return clusterTls;
+  }
+
   /** Builder; each setter validates its argument. */
   public static final class Builder {
     private String host = "127.0.0.1";
@@ -301,6 +309,7 @@ public final class RouterConfig {
     private int rangeMaxLimit = 10_000;
     private @Nullable Users users;
     private @Nullable Tls tls;
+    private @Nullable ClusterTls clusterTls;
 
     private Builder() {}
 
@@ -324,6 +333,16 @@ public final class RouterConfig {
               "requiring a client certificate needs a CA file to check it against");
       }
       this.tls = t;
+      return this;
+    }
+
+    /**
+     * Connects to storage nodes over mutual TLS with this material (a certificate with OU=router;
+     * see ClusterTls), or plaintext if null, the default. Nodes of a cluster with TLS refuse
+     * plaintext connections.
+     */
+    public Builder clusterTls(@Nullable ClusterTls t) {
+      this.clusterTls = t;
       return this;
     }
 

@@ -1,5 +1,6 @@
 package io.fdbmeta.storage;
 
+import io.fdbmeta.wire.ClusterTls;
 import io.fdbmeta.wire.ConnectionsPerAddress;
 import io.fdbmeta.wire.NodeCodec;
 import io.fdbmeta.wire.NodeReply;
@@ -21,6 +22,9 @@ import java.util.concurrent.atomic.LongAdder;
 /*
  * The node protocol port's pipeline, one named step each:
  *
+ *   tls, tls-peer     with cluster TLS only (ClusterTls): the handshake, a client certificate of the
+ *                     cluster's CA required, then only OU=node or OU=router kept; the role goes
+ *                     to the connection's PeerAuth.Session
  *   flush             FlushConsolidationHandler: replies of one read leave in one flush
  *   frames            NodeCodec's frame decoder: payload limit maxFrameBytes, checked as soon as a
  *                     length arrives; a partial frame reserves its length in the port's
@@ -86,7 +90,10 @@ final class NodePortInitializer extends ChannelInitializer<SocketChannel> {
         .addLast(
             "idle",
             new IdleStateHandler(0, 0, config.idleTimeout.toMillis(), TimeUnit.MILLISECONDS));
-    ch.pipeline().addLast("requests", new NodeRequestHandler(processor, inFlight, malformedFrames));
+    PeerAuth.Session session = new PeerAuth.Session(config.tls != null);
+    if (config.tls != null) config.tls.serve(ch.pipeline(), ClusterTls.MEMBERS, session::certified);
+    ch.pipeline()
+        .addLast("requests", new NodeRequestHandler(processor, inFlight, session, malformedFrames));
   }
 
   private void refuse(SocketChannel ch, String why) {

@@ -33,21 +33,16 @@ final class NodeRequestHandler extends SimpleChannelInboundHandler<NodeRequest> 
   private int pending; // event loop only
   private boolean closing; // event loop only: a malformed frame arrived, nothing after it counts
 
-  /**
-   * @param malformedFrames counts connections closed for a frame that could not be decoded
-   */
-  NodeRequestHandler(
-      RequestProcessor processor, AtomicInteger nodeInFlight, LongAdder malformedFrames) {
-    this(processor, nodeInFlight, new PeerAuth.Session(), malformedFrames);
-  }
-
   /** With the connection's peer session given (tests start one already vouched). */
   NodeRequestHandler(
       RequestProcessor processor, AtomicInteger nodeInFlight, PeerAuth.Session session) {
     this(processor, nodeInFlight, session, new LongAdder());
   }
 
-  private NodeRequestHandler(
+  /**
+   * @param malformedFrames counts connections closed for a frame that could not be decoded
+   */
+  NodeRequestHandler(
       RequestProcessor processor,
       AtomicInteger nodeInFlight,
       PeerAuth.Session session,

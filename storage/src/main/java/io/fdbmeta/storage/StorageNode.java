@@ -14,10 +14,12 @@ import io.fdbmeta.layer.NodeRegistry;
 import io.fdbmeta.layer.RangeCatalog;
 import io.fdbmeta.layer.RangeDescriptor;
 import io.fdbmeta.layer.ReplicaSyncMarks;
+import io.fdbmeta.layer.SchemaVersion;
 import io.fdbmeta.layer.route.ChangeFeed;
 import io.fdbmeta.layer.route.RouteFollower;
 import io.fdbmeta.layer.route.RouteSnapshot;
 import io.fdbmeta.layer.route.RouteTable;
+import io.fdbmeta.wire.ClusterTls;
 import io.fdbmeta.wire.RespDecoder;
 import io.fdbmeta.wire.Transport;
 import io.netty.bootstrap.ServerBootstrap;
@@ -204,7 +206,8 @@ public final class StorageNode implements AutoCloseable {
             registry,
             group,
             config.maxFrameBytes,
-            (int) Math.min(Integer.MAX_VALUE, config.replicationTimeout.toMillis()));
+            (int) Math.min(Integer.MAX_VALUE, config.replicationTimeout.toMillis()),
+            config.tls);
     this.replicator =
         new Replicator(
             me,
@@ -334,6 +337,7 @@ public final class StorageNode implements AutoCloseable {
     Objects.requireNonNull(layer, "layer");
     Objects.requireNonNull(config, "config");
     config.validateAgainst(layer);
+    SchemaVersion.check(db, ks); // before anything registers: a newer format is refused
     StorageNode n = new StorageNode(db, ks, layer, config);
     CompletableFuture<Void> started;
     try {
@@ -393,6 +397,8 @@ public final class StorageNode implements AutoCloseable {
                         @Override
                         protected void initChannel(SocketChannel ch) {
                           channels.add(ch);
+                          if (config.tls != null)
+                            config.tls.serve(ch.pipeline(), ClusterTls.MEMBERS, r -> {});
                           ch.pipeline()
                               .addLast("flush", new FlushConsolidationHandler(FLUSH_BATCH, true));
                           ch.config().setWriteBufferWaterMark(RESP_WATER_MARK);

@@ -2,6 +2,7 @@ package io.fdbmeta.storage;
 
 import io.fdbmeta.layer.LayerConfig;
 import io.fdbmeta.layer.NodeRecord;
+import io.fdbmeta.wire.ClusterTls;
 import io.fdbmeta.wire.NodeCodec;
 import java.time.Duration;
 import java.util.Objects;
@@ -30,6 +31,7 @@ public final class StorageNodeConfig {
   final long maxPartialFrameBytes;
   final long respIncompleteBytesPerConnection;
   final long respIncompleteBytesTotal;
+  final @Nullable ClusterTls tls;
 
   private StorageNodeConfig(Builder b) {
     this.nodeId = b.nodeId;
@@ -53,6 +55,7 @@ public final class StorageNodeConfig {
     this.maxPartialFrameBytes = Math.max(b.maxPartialFrameBytes, b.maxFrameBytes);
     this.respIncompleteBytesPerConnection = b.respIncompleteBytesPerConnection;
     this.respIncompleteBytesTotal = b.respIncompleteBytesTotal;
+    this.tls = b.tls;
   }
 
   /**
@@ -161,6 +164,7 @@ public final class StorageNodeConfig {
     private long maxPartialFrameBytes = 256L << 20;
     private long respIncompleteBytesPerConnection = 96L << 20;
     private long respIncompleteBytesTotal = 512L << 20;
+    private @Nullable ClusterTls tls;
 
     private Builder(String nodeId) {
       if (nodeId.isEmpty() || nodeId.length() > 128 || !nodeId.matches("[A-Za-z0-9._:-]+")) {
@@ -314,6 +318,16 @@ public final class StorageNodeConfig {
                 + total);
       this.respIncompleteBytesPerConnection = perConnection;
       this.respIncompleteBytesTotal = total;
+      return this;
+    }
+
+    /**
+     * Mutual TLS on the node protocol (and the node's RESP port): connections only from
+     * certificates of the cluster's CA, peer operations only from node certificates, and this
+     * node's own connections to peers with its certificate. Default none (plaintext).
+     */
+    public Builder tls(@Nullable ClusterTls tls) {
+      this.tls = tls;
       return this;
     }
 

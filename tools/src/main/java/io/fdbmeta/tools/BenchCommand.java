@@ -15,7 +15,8 @@ import picocli.CommandLine.Spec;
       BenchStoreCommand.class,
       BenchLayerCommand.class,
       BenchRouterCommand.class,
-      BenchFailoverCommand.class
+      BenchFailoverCommand.class,
+      BenchMigrateCommand.class
     })
 final class BenchCommand implements Callable<Integer> {
   @Spec CommandSpec spec;

@@ -104,6 +104,8 @@ final class NodeCommand implements Callable<Integer> {
               + " the 1024 total; a router opens one per I/O thread).")
   @Nullable Integer maxConnectionsPerAddress;
 
+  @Mixin ClusterTlsOption clusterTls = new ClusterTlsOption();
+
   @Mixin ConfigFile.ConfigOption configFile = new ConfigFile.ConfigOption();
 
   private volatile boolean stopping;
@@ -126,11 +128,17 @@ final class NodeCommand implements Callable<Integer> {
     try {
       if (maxConnectionsPerAddress != null)
         builder.maxConnectionsPerAddress(maxConnectionsPerAddress);
-      config = builder.host(node.host()).port(node.port()).locality(region, zone, rack).build();
+      config =
+          builder
+              .host(node.host())
+              .port(node.port())
+              .locality(region, zone, rack)
+              .tls(clusterTls.load(spec))
+              .build();
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
-    ServiceAdmin adminPort = ServiceAdmin.start("node", where);
+    ServiceAdmin adminPort = ServiceAdmin.start("node", where, admin.token(spec));
     MetaSession session = adminPort.openStore(spec);
     adminPort.readiness(() -> Readiness.notReady("registering and loading the route table"));
     StorageNode n;
@@ -151,6 +159,7 @@ final class NodeCommand implements Callable<Integer> {
             + session.cluster()
             + "', listen "
             + n.address()
+            + (clusterTls.cert == null ? "" : " (mutual TLS)")
             + ", admin "
             + RouterCommand.hostPort(adminPort.address())
             + ", locality "

@@ -104,7 +104,8 @@ class ConfigFileTest {
     assertThat(r.exitCode()).isEqualTo(2);
     assertThat(r.errLines()).singleElement().asString().contains(f + ":3: unknown key 'lisen'");
     assertThat(r.err())
-        .contains("known: admin, id, listen, max-connections-per-address, rack, region, zone");
+        .contains(
+            "known: admin, admin-token-file, cluster-tls-ca, cluster-tls-cert, cluster-tls-key, id, listen, max-connections-per-address, rack, region, zone");
     assertThat(r.out()).isEmpty();
   }
 

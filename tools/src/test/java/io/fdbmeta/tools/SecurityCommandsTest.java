@@ -2,8 +2,8 @@ package io.fdbmeta.tools;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fdbmeta.router.TestCertificates;
 import io.fdbmeta.router.Users;
+import io.fdbmeta.wire.TestCertificates;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,6 +29,14 @@ class SecurityCommandsTest {
     List<Object> names = new java.util.ArrayList<>();
     for (List<?> n : cert.getSubjectAlternativeNames()) names.add(n.get(1));
     assertThat(names).containsExactly("127.0.0.1", "db.local");
+    for (String role : List.of("node", "router")) {
+      var c =
+          (java.security.cert.X509Certificate)
+              java.security.cert.CertificateFactory.getInstance("X.509")
+                  .generateCertificate(Files.newInputStream(dir.resolve(role + ".pem")));
+      assertThat(c.getSubjectX500Principal().getName()).contains("OU=" + role);
+    }
+    assertThat(r.out()).contains("--cluster-tls-cert " + dir.resolve("node.pem"));
   }
 
   /** Runs {@code fdbmeta users hash} with {@code input} on standard input (not a terminal). */
