@@ -12,6 +12,7 @@ import io.netty.channel.SimpleChannelInboundHandler;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -44,9 +45,19 @@ final class RespHandler extends SimpleChannelInboundHandler<Object> {
   private final ArrayDeque<Object> held = new ArrayDeque<>(); // decoded, waiting for writability
   private boolean closing; // event loop only
 
+  private final LongAdder overLimit;
+
   RespHandler(RespCommands commands, AtomicInteger nodeInFlight) {
+    this(commands, nodeInFlight, new LongAdder());
+  }
+
+  /**
+   * @param overLimit counts connections closed for an incomplete command over the memory bounds
+   */
+  RespHandler(RespCommands commands, AtomicInteger nodeInFlight, LongAdder overLimit) {
     this.commands = commands;
     this.nodeInFlight = nodeInFlight;
+    this.overLimit = overLimit;
   }
 
   @Override
@@ -74,10 +85,11 @@ final class RespHandler extends SimpleChannelInboundHandler<Object> {
   }
 
   private void start(ChannelHandlerContext ctx, Object msg) {
-    if (msg instanceof RespProtocolError) {
+    if (msg instanceof RespProtocolError e) {
+      if (e.overLimit()) overLimit.increment();
       closing = true;
       ctx.channel().config().setAutoRead(false);
-      String text = RespParser.protocolError((RespProtocolError) msg);
+      String text = RespParser.protocolError(e);
       enqueue(ctx, CompletableFuture.completedFuture(out -> Resp.error(out, text)), true);
       return;
     }

@@ -50,6 +50,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
 import org.jspecify.annotations.Nullable;
 
 /*
@@ -120,6 +121,7 @@ public final class StorageNode implements AutoCloseable {
   private final List<Channel> listeners = new ArrayList<>();
   private final AtomicInteger inFlight = new AtomicInteger();
   private final RespDecoder.Budget respIncomplete; // what the RESP port's partial commands hold
+  private final LongAdder respIncompleteRejections = new LongAdder();
   private final AtomicLong fetchIds = new AtomicLong();
   private final AtomicBoolean catchUpRunning = new AtomicBoolean();
   private final AtomicReference<State> state = new AtomicReference<>(State.STARTING);
@@ -409,7 +411,10 @@ public final class StorageNode implements AutoCloseable {
                                       RespDecoder.Limits.DEFAULT,
                                       config.respIncompleteBytesPerConnection,
                                       respIncomplete));
-                          ch.pipeline().addLast("commands", new RespHandler(commands, inFlight));
+                          ch.pipeline()
+                              .addLast(
+                                  "commands",
+                                  new RespHandler(commands, inFlight, respIncompleteRejections));
                         }
                       })
                   .thenAccept(resp -> respAddress = resp);
@@ -573,6 +578,11 @@ public final class StorageNode implements AutoCloseable {
    */
   public record PortRejections(
       long overCap, long overAddressCap, long partialFrameBudget, long malformedFrames) {}
+
+  /** RESP connections closed so far because their incomplete command held too much. */
+  public long respIncompleteRejections() {
+    return respIncompleteRejections.sum();
+  }
 
   /** What the node protocol port refused so far. */
   public PortRejections portRejections() {

@@ -117,6 +117,7 @@ class RespPortLimitsIT {
               "-ERR incomplete command holds more than 1048576 bytes (the connection's limit)",
               "<reset>");
       if (!answer.equals("<reset>")) assertThat(readOrReset(c)).isIn("<closed>", "<reset>");
+      assertThat(t.cluster.nodes().get(0).respIncompleteRejections()).isEqualTo(1);
       assertThat(bystander.call("PING")).isEqualTo("+PONG");
     }
   }
