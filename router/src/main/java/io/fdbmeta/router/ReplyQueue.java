@@ -42,7 +42,8 @@ import java.util.function.Consumer;
  * after it stopped being so: a pipeline of GETs of large values, started in one read, all answer
  * into a channel whose client does not read. Such bytes (written while unwritable) are counted
  * against a per-connection bound and a budget shared by all connections, and given back once the
- * channel is writable again (its buffer then holds less than the low mark, so they were sent). A
+ * channel is writable again (its buffer then holds less than the low mark, so all but at most the
+ * low mark of them were sent). A
  * reply that would go over either bound is dropped and the connection closed: its client is not
  * reading, and others keep their share.
  *
