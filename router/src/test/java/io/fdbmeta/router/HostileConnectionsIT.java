@@ -52,6 +52,7 @@ import org.junit.jupiter.api.Test;
  */
 class HostileConnectionsIT {
   private static final int HOSTILE = 1000;
+  private static final int WORKLOAD_CLIENTS = 4;
   private static final long HEAP_BOUND_MB = 32;
   private static final long DIRECT_BOUND_MB = 320;
   private static final int BIG_VALUE = 4 << 10;
@@ -115,7 +116,7 @@ class HostileConnectionsIT {
             new CheckedWorkload(
                 e.router(
                     b -> b.requestTimeout(Duration.ofSeconds(30)).maxConnectionsPerAddress(10_000)),
-                4,
+                WORKLOAD_CLIENTS,
                 2000,
                 14)) {
       Router router = e.routers().get(0);
@@ -128,7 +129,13 @@ class HostileConnectionsIT {
       awaitWrites(w, 100);
       long heapBefore = usedHeapAfterGc();
       long directBefore = usedDirect();
-      int connectionsBefore = router.connections();
+      // the workload's connections only (the one that wrote "big" may still be closing)
+      int connectionsBefore = WORKLOAD_CLIENTS;
+      TestCluster.await(
+          "only the workload's connections open",
+          Duration.ofSeconds(10),
+          () -> router.connections() == WORKLOAD_CLIENTS,
+          () -> router.connections() + " connections");
 
       ByteArrayOutputStream pipeline = new ByteArrayOutputStream();
       for (int i = 0; i < 80; i++) {

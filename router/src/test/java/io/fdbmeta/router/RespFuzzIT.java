@@ -98,11 +98,15 @@ class RespFuzzIT {
         "RespFuzzIT: seed %d, %d cases%s (-Dfdbmeta.fuzz.seed=%d -Dfdbmeta.fuzz.cases=%d)%n",
         SEED, CASES, ONLY >= 0 ? ", only case " + ONLY : "", SEED, CASES);
     try (NodesBehindRouter e = NodesBehindRouter.start("fuzz-resp")) {
-      Router router = e.router(b -> b.requestTimeout(REQUEST_TIMEOUT));
+      // every case connects from 127.0.0.1, and closed ones may still be counted: no cap per
+      // address
+      Router router =
+          e.router(b -> b.requestTimeout(REQUEST_TIMEOUT).maxConnectionsPerAddress(10_000));
       Router guarded =
           e.router(
               b ->
                   b.requestTimeout(REQUEST_TIMEOUT)
+                      .maxConnectionsPerAddress(10_000)
                       .users(
                           Users.parse(
                               List.of("default " + Users.hash(PASSWORD) + " +@all"), "fuzz")));
