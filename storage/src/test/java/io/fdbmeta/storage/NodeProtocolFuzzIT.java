@@ -108,7 +108,9 @@ class NodeProtocolFuzzIT {
                         n ->
                             n.replicationTimeout(Duration.ofSeconds(1))
                                 .maxFrameBytes(MAX_FRAME)
-                                .idleTimeout(IDLE)))) {
+                                .idleTimeout(IDLE)
+                                // every case connects from 127.0.0.1: the whole cap per address
+                                .maxConnectionsPerAddress(1024)))) {
       StorageNode node = t.cluster.nodes().get(0);
       RangeDescriptor d = t.cluster.ranges().get(0);
       assertThat(t.cluster.ranges()).hasSize(1);
