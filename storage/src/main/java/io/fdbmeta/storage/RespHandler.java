@@ -9,6 +9,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.timeout.IdleStateEvent;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -24,7 +25,9 @@ import org.jspecify.annotations.Nullable;
  * replies before them. Reading stops while {@value #MAX_PENDING} commands are unanswered, and while
  * the channel is not writable (its unsent replies passed the high-water mark): commands decoded
  * meanwhile wait, unexecuted, until it is writable again, so a client that pipelines without
- * reading stops being served, as on the router.
+ * reading stops being served, as on the router. A connection with no whole command for the node's
+ * idle timeout (the idle step sits after the decoder, so a command trickling in does not count) and
+ * no reply pending is closed.
  */
 final class RespHandler extends SimpleChannelInboundHandler<Object> {
   static final int MAX_PENDING = 256;
@@ -76,6 +79,15 @@ final class RespHandler extends SimpleChannelInboundHandler<Object> {
     while (!closing && !held.isEmpty() && ctx.channel().isWritable()) start(ctx, held.poll());
     resumeIfDue(ctx);
     ctx.fireChannelWritabilityChanged();
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof IdleStateEvent) {
+      if (queue.isEmpty()) ctx.close();
+      return;
+    }
+    ctx.fireUserEventTriggered(evt);
   }
 
   @Override

@@ -34,6 +34,7 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.flush.FlushConsolidationHandler;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
@@ -411,6 +412,11 @@ public final class StorageNode implements AutoCloseable {
                                       RespDecoder.Limits.DEFAULT,
                                       config.respIncompleteBytesPerConnection,
                                       respIncomplete));
+                          ch.pipeline()
+                              .addLast(
+                                  "idle",
+                                  new IdleStateHandler(
+                                      config.idleTimeout.toMillis(), 0, 0, TimeUnit.MILLISECONDS));
                           ch.pipeline()
                               .addLast(
                                   "commands",

@@ -121,4 +121,39 @@ class RespPortLimitsIT {
       assertThat(bystander.call("PING")).isEqualTo("+PONG");
     }
   }
+
+  /** Was: the node's RESP port had no idle timeout, so a partial command held its connection. */
+  @Test
+  void aCommandTricklingInDoesNotKeepItsConnectionOpen() throws Exception {
+    try (TestClusters idle =
+            TestClusters.start(
+                "resp-idle",
+                o ->
+                    o.nodes(1)
+                        .replication(1)
+                        .respPorts(true)
+                        .nodeConfig(
+                            n ->
+                                n.replicationTimeout(Duration.ofSeconds(1))
+                                    .idleTimeout(Duration.ofMillis(400))));
+        Socket trickle =
+            new Socket(
+                idle.cluster.nodes().get(0).respSocketAddress().orElseThrow().getAddress(),
+                idle.cluster.nodes().get(0).respSocketAddress().orElseThrow().getPort())) {
+      var out = trickle.getOutputStream();
+      out.write("*2\r\n$4\r\nECHO\r\n$100000\r\n".getBytes(StandardCharsets.US_ASCII));
+      boolean closed = false;
+      long until = System.nanoTime() + 10_000_000_000L;
+      while (!closed && System.nanoTime() < until) {
+        try {
+          out.write('x');
+          out.flush();
+          Thread.sleep(50); // a byte every 50 ms: never idle at the socket, never a whole command
+        } catch (java.io.IOException e) {
+          closed = true;
+        }
+      }
+      assertThat(closed).as("the trickling connection closed by the node").isTrue();
+    }
+  }
 }
