@@ -44,11 +44,10 @@ final class RespHandler extends SimpleChannelInboundHandler<Object> {
 
   private final RespCommands commands;
   private final AtomicInteger nodeInFlight;
+  private final LongAdder overLimit;
   private final ArrayDeque<Slot> queue = new ArrayDeque<>(); // event loop only
   private final ArrayDeque<Object> held = new ArrayDeque<>(); // decoded, waiting for writability
   private boolean closing; // event loop only
-
-  private final LongAdder overLimit;
 
   RespHandler(RespCommands commands, AtomicInteger nodeInFlight) {
     this(commands, nodeInFlight, new LongAdder());
