@@ -101,7 +101,9 @@ public final class Router implements AutoCloseable {
         upstreams.put(
             (EventLoop) e,
             new Upstream((EventLoop) e, directory, config, metrics, System::nanoTime));
-      this.limiter = new ConnectionLimiter(config.maxConnections(), metrics);
+      this.limiter =
+          new ConnectionLimiter(
+              config.maxConnections(), config.maxConnectionsPerAddress(), metrics);
       Services svc =
           new Services(config, cache, directory, metrics, Services.fixed(upstreams), this::info);
       ServerBootstrap sb =

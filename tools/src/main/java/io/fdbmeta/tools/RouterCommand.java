@@ -100,6 +100,15 @@ final class RouterCommand implements Callable<Integer> {
       description = "Require a client certificate signed by --tls-ca.")
   boolean tlsClientAuth;
 
+  @Option(
+      names = "--max-connections-per-address",
+      paramLabel = "N",
+      description =
+          "Most client connections from one source IP address (default: 1000, a tenth of the"
+              + " 10000 total). Behind a TCP load balancer every client has its address: set"
+              + " 10000 there.")
+  @Nullable Integer maxConnectionsPerAddress;
+
   @Mixin ClusterTlsOption clusterTls = new ClusterTlsOption();
 
   @Mixin ConfigFile.ConfigOption configFile = new ConfigFile.ConfigOption();
@@ -116,6 +125,12 @@ final class RouterCommand implements Callable<Integer> {
     RouterConfig.Builder security =
         security(spec, users, tlsCert, tlsKey, tlsCa, tlsClientAuth)
             .clusterTls(clusterTls.load(spec));
+    try {
+      if (maxConnectionsPerAddress != null)
+        security.maxConnectionsPerAddress(maxConnectionsPerAddress);
+    } catch (IllegalArgumentException e) {
+      throw ConfigFile.badValue(spec, "--max-connections-per-address", e.getMessage());
+    }
     ServiceAdmin adminPort = ServiceAdmin.start("router", where, admin.token(spec));
     MetaSession session = adminPort.openStore(spec);
     Router router;
