@@ -52,7 +52,7 @@ public final class EmbeddedDatabase implements Database {
     this.watchSlots = new WatchSlots(config.maxWatches);
     if (config.server != null) {
       this.store = null;
-      this.cluster = RemoteCluster.connect(config.server, config.clock);
+      this.cluster = RemoteCluster.connect(config.server, config.clock, config.serverTls);
       this.blockingReads = daemonPool("fdb-embedded-reads-");
       return;
     }

@@ -1,6 +1,7 @@
 package io.fdbmeta.embedded;
 
 import com.apple.foundationdb.Database;
+import io.fdbmeta.wire.ClusterTls;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -88,6 +89,7 @@ public final class EmbeddedFdb {
   public static final class Builder {
     @Nullable Path directory;
     @Nullable String server;
+    @Nullable ClusterTls serverTls;
     Clock clock = Clock.systemUTC();
     FaultPlan faults = FaultPlan.none();
     @Nullable Executor executor;
@@ -108,6 +110,16 @@ public final class EmbeddedFdb {
      */
     public Builder server(String hostPort) {
       this.server = Objects.requireNonNull(hostPort, "hostPort");
+      return this;
+    }
+
+    /**
+     * Talk to the store server over mutual TLS with this certificate, one its CA signed (the server
+     * requires it when started with TLS; see {@link StoreServer#start(EmbeddedDatabase,
+     * InetSocketAddress, ClusterTls)}).
+     */
+    public Builder serverTls(ClusterTls tls) {
+      this.serverTls = Objects.requireNonNull(tls, "tls");
       return this;
     }
 
@@ -152,6 +164,8 @@ public final class EmbeddedFdb {
     }
 
     public EmbeddedDatabase build() {
+      if (serverTls != null && server == null)
+        throw new IllegalStateException("serverTls is for a served database: name its server");
       if (server != null && (directory != null || faults.isActive())) {
         throw new IllegalStateException(
             "a served database keeps its directory and faults in the server process");

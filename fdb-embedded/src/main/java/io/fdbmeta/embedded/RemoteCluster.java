@@ -2,6 +2,7 @@ package io.fdbmeta.embedded;
 
 import io.fdbmeta.embedded.RemoteConnection.Call;
 import io.fdbmeta.embedded.RemoteConnection.Kind;
+import io.fdbmeta.wire.ClusterTls;
 import io.fdbmeta.wire.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -65,7 +66,7 @@ final class RemoteCluster implements Cluster {
   private volatile @Nullable RemoteConnection connection;
   private long backoffMillis = FIRST_BACKOFF_MILLIS; // event loop only
 
-  private RemoteCluster(InetSocketAddress address, Clock clock) {
+  private RemoteCluster(InetSocketAddress address, Clock clock, @Nullable ClusterTls tls) {
     this.address = address;
     this.peer = address.getHostString() + ":" + address.getPort();
     this.clock = clock;
@@ -88,24 +89,25 @@ final class RemoteCluster implements Cluster {
                   protected void initChannel(SocketChannel ch) {
                     StoreProtocol.clientPipeline(ch.pipeline());
                     ch.pipeline().addLast("calls", new RemoteConnection(ch, peer, onLost));
+                    if (tls != null) tls.dialAnyCertificate(ch.pipeline());
                   }
                 });
   }
 
   /** A client of the store server at {@code hostPort}, with the system clock. */
   static RemoteCluster connect(String hostPort) {
-    return connect(hostPort, Clock.systemUTC());
+    return connect(hostPort, Clock.systemUTC(), null);
   }
 
   /**
-   * A client of the store server at {@code hostPort} ("host:port"). Waits for the first attempt to
-   * connect (at most about a second) but not for its success: without a server, requests fail with
-   * 1037 until one answers.
+   * A client of the store server at {@code hostPort} ("host:port"), over mutual TLS if {@code tls}
+   * is given. Waits for the first attempt to connect (at most about a second) but not for its
+   * success: without a server, requests fail with 1037 until one answers.
    *
    * @throws IllegalArgumentException if {@code hostPort} is not host:port
    */
-  static RemoteCluster connect(String hostPort, Clock clock) {
-    RemoteCluster cluster = new RemoteCluster(parse(hostPort), clock);
+  static RemoteCluster connect(String hostPort, Clock clock, @Nullable ClusterTls tls) {
+    RemoteCluster cluster = new RemoteCluster(parse(hostPort), clock, tls);
     cluster.loop.execute(cluster::connectNow);
     try {
       cluster.firstAttempt.get(CONNECT_TIMEOUT_MILLIS + 500, TimeUnit.MILLISECONDS);

@@ -1,5 +1,6 @@
 package io.fdbmeta.embedded;
 
+import io.fdbmeta.wire.ClusterTls;
 import io.fdbmeta.wire.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -18,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 
 /*
  * An EmbeddedDatabase served over TCP to RemoteCluster clients (protocol: StoreProtocol). Each
@@ -73,11 +75,20 @@ public final class StoreServer implements AutoCloseable {
    *     (address already in use, ...)
    */
   public static StoreServer start(EmbeddedDatabase db, InetSocketAddress listen) {
-    return serve(db.cluster(), listen, MAX_CONNECTIONS);
+    return serve(db.cluster(), listen, MAX_CONNECTIONS, null);
+  }
+
+  /**
+   * As {@link #start(EmbeddedDatabase, InetSocketAddress)}, over TLS with this certificate, taking
+   * only clients with a certificate that {@code tls}'s CA signed.
+   */
+  public static StoreServer start(EmbeddedDatabase db, InetSocketAddress listen, ClusterTls tls) {
+    return serve(db.cluster(), listen, MAX_CONNECTIONS, tls);
   }
 
   /** Serves any cluster (tests wrap the database's), with a connection limit. */
-  static StoreServer serve(Cluster cluster, InetSocketAddress listen, int maxConnections) {
+  static StoreServer serve(
+      Cluster cluster, InetSocketAddress listen, int maxConnections, @Nullable ClusterTls tls) {
     DefaultThreadFactory threads = new DefaultThreadFactory("store-server", true);
     Transport transport = Transport.preferred();
     EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, threads, transport.ioHandlerFactory());
@@ -91,7 +102,7 @@ public final class StoreServer implements AutoCloseable {
             .option(ChannelOption.SO_REUSEADDR, true)
             .childOption(ChannelOption.TCP_NODELAY, true)
             .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
-            .childHandler(new Initializer(cluster, connections, maxConnections));
+            .childHandler(new Initializer(cluster, connections, maxConnections, tls));
     try {
       Channel listener = bootstrap.bind(listen).sync().channel();
       return new StoreServer(boss, workers, connections, listener);
@@ -137,11 +148,14 @@ public final class StoreServer implements AutoCloseable {
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicBoolean refusing = new AtomicBoolean();
     private final int maxConnections;
+    private final @Nullable ClusterTls tls;
 
-    Initializer(Cluster cluster, ChannelGroup connections, int maxConnections) {
+    Initializer(
+        Cluster cluster, ChannelGroup connections, int maxConnections, @Nullable ClusterTls tls) {
       this.cluster = cluster;
       this.connections = connections;
       this.maxConnections = maxConnections;
+      this.tls = tls;
     }
 
     @Override
@@ -165,6 +179,7 @@ public final class StoreServer implements AutoCloseable {
       ch.pipeline().addLast("flush", new FlushConsolidationHandler(FLUSH_AFTER_WRITES, true));
       StoreProtocol.serverPipeline(ch.pipeline());
       ch.pipeline().addLast("connection", new StoreConnection(cluster, newestVersion));
+      if (tls != null) tls.serveAnyCertificate(ch.pipeline());
     }
   }
 }

@@ -48,7 +48,7 @@ class RemoteClusterFailureIT {
 
   private StoreServer serveGated() {
     return StoreServer.serve(
-        gated, new InetSocketAddress("127.0.0.1", port), StoreServer.MAX_CONNECTIONS);
+        gated, new InetSocketAddress("127.0.0.1", port), StoreServer.MAX_CONNECTIONS, null);
   }
 
   private long readVersion() {

@@ -182,7 +182,7 @@ class StoreServerIT {
 
   @Test
   void connectionsBeyondTheLimitAreClosed() throws Exception {
-    try (StoreServer small = StoreServer.serve(db.cluster(), ANY_PORT, 2)) {
+    try (StoreServer small = StoreServer.serve(db.cluster(), ANY_PORT, 2, null)) {
       List<Socket> sockets = new ArrayList<>();
       try {
         for (int i = 0; i < 3; i++) {

@@ -50,7 +50,8 @@ import org.jspecify.annotations.Nullable;
  * trimmer moved the floor past the cursor, changes may be lost: the export starts over, at most
  * MAX_ATTEMPTS times. The result is checked to tile the keyspace before it is returned.
  *
- * An incomplete import (ImportMarker) is refused: that cluster is not a state worth exporting.
+ * An incomplete import (ImportMarker) or a migration under way (MigrationProgress not ended) is
+ * refused: such a cluster mixes states. Ended migrations' records are history and not exported.
  */
 /** Reads a whole cluster's metadata as of one read version, in pages; see the header comment. */
 public final class CatalogExport {
@@ -192,10 +193,8 @@ public final class CatalogExport {
     Map<Long, Lease> leases = new HashMap<>((int) Math.min(total * 2 + 16, 1 << 30));
     scan(
         db,
-        ks.leaseRange(),
-        kv ->
-            leases.put(
-                ks.leaseSubspace().unpack(kv.getKey()).getLong(0), Lease.decode(kv.getValue())),
+        ks.leases(),
+        kv -> leases.put(ks.rangeIdOfLeaseKey(kv.getKey()), Lease.decode(kv.getValue())),
         () -> progress.at(leases.size()));
     return leases;
   }
@@ -249,9 +248,21 @@ public final class CatalogExport {
     CompletableFuture<List<KeyValue>> log = tr.getRange(after, end, MAX_FINAL_CHANGES + 1).asList();
     CompletableFuture<byte @Nullable []> floor = tr.get(ks.changelogFloorKey());
     CompletableFuture<byte @Nullable []> marker = tr.get(ks.importMarkerKey());
-    return CompletableFuture.allOf(log, floor, marker)
+    CompletableFuture<List<KeyValue>> migrations = tr.getRange(ks.migrations()).asList();
+    return CompletableFuture.allOf(log, floor, marker, migrations)
         .thenCompose(
             x -> {
+              for (KeyValue kv : migrations.join()) {
+                MigrationProgress p = MigrationProgress.decode(kv.getValue());
+                if (!p.ended())
+                  throw MetaException.of(
+                      MetaException.Code.NOT_ALLOWED,
+                      "cluster '"
+                          + ks.cluster()
+                          + "' is in the middle of migration "
+                          + p.id()
+                          + ": finish or abort it (fdbmeta migrate) before exporting");
+              }
               byte[] m = marker.join();
               if (m != null) {
                 throw MetaException.of(

@@ -37,9 +37,16 @@ import org.jspecify.annotations.Nullable;
  *   ("ready", rangeId, nodeId)             -> (format, incarnation, generation): that node's process
  *                                                               holds all of the range's data as of
  *                                                               that descriptor generation
- *   ("schema_version",)                    -> active metadata format
+ *   ("schema_version",)                    -> active metadata format (SchemaVersion)
  *   ("import",)                            -> ImportMarker      an import (fdbmeta import) under way or
  *                                                               interrupted; cleared by its last step
+ *   ("migration", id)                      -> MigrationProgress  an online migration and its phase
+ *                                                               (not under ops/: OpLog reads every
+ *                                                               op record as a split/merge/move)
+ *   ("migration_backup", id, recordKey)    -> (format, before, after): a record's value before and
+ *                                                               after the migration rewrote it, so
+ *                                                               abort can restore it; cleared when
+ *                                                               the migration ends
  * </pre>
  *
  * Values are tuples whose first element is a format version (see the record classes). The user
@@ -65,6 +72,8 @@ public final class Keyspace {
   private final Subspace ops;
   private final Subspace rangeLoad;
   private final Subspace replicaSynced;
+  private final Subspace migration;
+  private final Subspace migrationBackup;
 
   Keyspace(String cluster, Subspace root) {
     this.cluster = cluster;
@@ -82,6 +91,8 @@ public final class Keyspace {
     this.ops = root.get("ops");
     this.rangeLoad = root.get("range_load");
     this.replicaSynced = root.get("ready");
+    this.migration = root.get("migration");
+    this.migrationBackup = root.get("migration_backup");
   }
 
   /**
@@ -172,12 +183,8 @@ public final class Keyspace {
 
   // leases, nodes, liveness
 
-  byte[] leaseKey(long rangeId) {
+  public byte[] leaseKey(long rangeId) {
     return lease.pack(Tuple.from(rangeId));
-  }
-
-  Range leaseRange() {
-    return lease.range();
   }
 
   Subspace leaseSubspace() {
@@ -290,7 +297,29 @@ public final class Keyspace {
     return replicaSynced.range(Tuple.from(rangeId));
   }
 
-  byte[] schemaVersionKey() {
+  byte[] migrationKey(String id) {
+    return migration.pack(Tuple.from(id));
+  }
+
+  Range migrations() {
+    return migration.range();
+  }
+
+  Subspace migrationBackup(String id) {
+    return migrationBackup.get(id);
+  }
+
+  /** The lease records of every range. */
+  Range leases() {
+    return lease.range();
+  }
+
+  /** The range id of a lease record's key. */
+  long rangeIdOfLeaseKey(byte[] key) {
+    return lease.unpack(key).getLong(0);
+  }
+
+  public byte[] schemaVersionKey() {
     return root.pack(Tuple.from("schema_version"));
   }
 

@@ -405,6 +405,15 @@ public final class MetaDump {
             fields(f, 2);
             if (schema != null) throw new Bad("a second schema line");
             schema = value(f[1]);
+            long version = SchemaVersion.decode(schema);
+            if (version < SchemaVersion.OLDEST || version > SchemaVersion.LATEST)
+              throw new Bad(
+                  "schema version "
+                      + version
+                      + ": this build imports versions "
+                      + SchemaVersion.OLDEST
+                      + " to "
+                      + SchemaVersion.LATEST);
           }
           case "config" -> {
             fields(f, 3);

@@ -98,7 +98,7 @@ public final class RangeCatalog {
                       try (RouteWriter.Changes changes = writer.changes(tr)) {
                         changes.put(null, root);
                       }
-                      tr.set(ks.schemaVersionKey(), Tuple.from(1L).pack());
+                      SchemaVersion.write(tr, ks, SchemaVersion.LATEST);
                       return new Bootstrap(root, true);
                     }));
   }

@@ -80,10 +80,8 @@ final class RouteWriter {
   void addBulkConflictRanges(Transaction tr) {
     for (com.apple.foundationdb.Range r :
         java.util.List.of(
-            ks.rangeIndex(),
-            ks.rangeByIdIndex(),
-            ks.rangeByNodeSubspace().range(),
-            ks.leaseRange())) tr.addWriteConflictRange(r.begin, r.end);
+            ks.rangeIndex(), ks.rangeByIdIndex(), ks.rangeByNodeSubspace().range(), ks.leases()))
+      tr.addWriteConflictRange(r.begin, r.end);
   }
 
   /**

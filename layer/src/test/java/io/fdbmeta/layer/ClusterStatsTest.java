@@ -61,7 +61,7 @@ class ClusterStatsTest {
         .containsEntry(NodeStatus.LIVE, 2L)
         .containsEntry(NodeStatus.DEAD, 1L)
         .containsEntry(NodeStatus.DRAINING, 0L);
-    assertThat(s.schemaVersion()).isEqualTo(1);
+    assertThat(s.schemaVersion()).isEqualTo(SchemaVersion.LATEST);
     assertThat(s.metaVersion()).hasSize(10);
     assertThat(s.changelogEntries())
         .isEqualTo(1 + 5 * 3); // init: 1 upsert; each split: remove + 2 upserts

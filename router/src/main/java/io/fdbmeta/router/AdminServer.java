@@ -33,6 +33,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Map;
@@ -54,7 +55,8 @@ import org.jspecify.annotations.Nullable;
  * Limits#maxConnections} a new connection closes the longest-open one rather than being refused, so
  * slow clients can never lock a checker out; and a connection whose replies the client does not
  * read is not read from until they drain, and is closed if it sent another request meanwhile. All
- * of it runs on one event loop thread of its own.
+ * of it runs on one event loop thread of its own. With a bearer token, a request without it gets
+ * 401 before any handler runs (health checkers and Prometheus send it as a header).
  *
  * <pre>{@code
  * try (AdminServer admin = AdminServer.start("127.0.0.1", 0, Map.of(
@@ -117,7 +119,22 @@ public final class AdminServer implements AutoCloseable {
    */
   public static AdminServer start(
       String host, int port, Map<String, Supplier<Reply>> routes, Limits limits) {
+    return start(host, port, routes, limits, null);
+  }
+
+  /**
+   * As {@link #start(String, int, Map, Limits)}, and with a {@code bearerToken} every request must
+   * carry as {@code Authorization: Bearer <token>}, or get 401 and no handler is called.
+   */
+  public static AdminServer start(
+      String host,
+      int port,
+      Map<String, Supplier<Reply>> routes,
+      Limits limits,
+      @Nullable String bearerToken) {
     Map<String, Supplier<Reply>> table = Map.copyOf(routes);
+    byte[] expected =
+        bearerToken == null ? null : ("Bearer " + bearerToken).getBytes(StandardCharsets.UTF_8);
     Transport transport = Transport.preferred();
     EventLoopGroup loop =
         new MultiThreadIoEventLoopGroup(
@@ -141,7 +158,7 @@ public final class AdminServer implements AutoCloseable {
                                     .setMaxInitialLineLength(limits.maxHeadBytes())
                                     .setMaxHeaderSize(limits.maxHeadBytes())))
                         .addLast(new HttpObjectAggregator(limits.maxBodyBytes()))
-                        .addLast(new Exchange(table, limits.requestTimeout().toNanos()));
+                        .addLast(new Exchange(table, limits.requestTimeout().toNanos(), expected));
                   }
                 })
             .bind(host, port)
@@ -172,15 +189,29 @@ public final class AdminServer implements AutoCloseable {
     loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(2, TimeUnit.SECONDS);
   }
 
+  private static final Reply UNAUTHORIZED =
+      Reply.text(401, "unauthorized: send the admin token as 'Authorization: Bearer TOKEN'\n");
+
   /** One connection: requests in, replies out, under the request deadline and writability. */
   private static final class Exchange extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final Map<String, Supplier<Reply>> routes;
     private final long timeoutNanos;
+    private final byte @Nullable [] authorization;
     private @Nullable ScheduledFuture<?> deadline;
 
-    Exchange(Map<String, Supplier<Reply>> routes, long timeoutNanos) {
+    Exchange(
+        Map<String, Supplier<Reply>> routes, long timeoutNanos, byte @Nullable [] authorization) {
       this.routes = routes;
       this.timeoutNanos = timeoutNanos;
+      this.authorization = authorization;
+    }
+
+    /** True if no token is set or the request carries it (compared in constant time). */
+    private boolean authorized(FullHttpRequest req) {
+      if (authorization == null) return true;
+      String given = req.headers().get(HttpHeaderNames.AUTHORIZATION);
+      return given != null
+          && MessageDigest.isEqual(authorization, given.getBytes(StandardCharsets.UTF_8));
     }
 
     @Override
@@ -206,6 +237,10 @@ public final class AdminServer implements AutoCloseable {
       HttpMethod m = req.method();
       Supplier<Reply> route = routes.get(new QueryStringDecoder(req.uri()).path());
       Reply reply;
+      if (!authorized(req)) {
+        send(ctx, req, UNAUTHORIZED, HttpUtil.isKeepAlive(req));
+        return;
+      }
       if (!HttpMethod.GET.equals(m) && !HttpMethod.HEAD.equals(m))
         reply = Reply.text(405, "method not allowed: use GET\n");
       else if (route == null)
@@ -229,6 +264,8 @@ public final class AdminServer implements AutoCloseable {
       res.headers()
           .set(HttpHeaderNames.CONTENT_TYPE, reply.contentType())
           .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+      if (reply.status() == 401)
+        res.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"fdbmeta admin\"");
       HttpUtil.setKeepAlive(res, keepAlive);
       if (!keepAlive) {
         ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);

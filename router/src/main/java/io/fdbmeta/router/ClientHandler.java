@@ -1,6 +1,7 @@
 package io.fdbmeta.router;
 
 import io.fdbmeta.wire.RespCommand;
+import io.fdbmeta.wire.RespDecoder;
 import io.fdbmeta.wire.RespProtocolError;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -22,6 +23,12 @@ import org.jspecify.annotations.Nullable;
  *
  * Half-closed clients. The server channels allow half closure: a client that shuts down its write
  * side after sending commands still gets their replies, then the connection closes.
+ *
+ * Before AUTH (users on). After each command this handler tells the RESP decoder whether the
+ * client is authenticated, so redis-server's limits for unauthenticated clients apply exactly until
+ * an AUTH succeeds and again after RESET. The idle step's timer runs at the short timeout for
+ * unauthenticated connections: an unauthenticated connection is closed at its first idle event, an
+ * authenticated one once its idle events add up to the idle timeout.
  */
 /** Serves RESP commands on one client connection. Not sharable. */
 final class ClientHandler extends ChannelInboundHandlerAdapter {
@@ -31,6 +38,9 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
   private final Services svc;
   private @Nullable ReplyQueue replies;
   private @Nullable Commands commands;
+  private @Nullable ClientState client;
+  private @Nullable RespDecoder decoder;
+  private long idleNanos; // idle time so far, counted in idle events of the idle step
 
   ClientHandler(Services svc) {
     this.svc = svc;
@@ -45,9 +55,14 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
   public void handlerAdded(ChannelHandlerContext ctx) {
     replies =
         new ReplyQueue(
-            ctx, svc.metrics, svc.config.maxInFlightPerConnection(), r -> commands.start(r));
+            ctx,
+            svc.metrics,
+            svc.config.maxInFlightPerConnection(),
+            r -> commands.start(r),
+            svc.config.unsentReplyBytesPerConnection(),
+            svc.unsentReplyBytes);
     EventLoop loop = ctx.channel().eventLoop();
-    ClientState client =
+    client =
         new ClientState(
             svc.clientIds.incrementAndGet(),
             ctx.channel(),
@@ -60,15 +75,21 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
+    if (svc.config.users() != null) {
+      decoder = ctx.pipeline().get(RespDecoder.class);
+      if (decoder != null) decoder.limitUnauthenticated(true);
+    }
     ctx.read();
     ctx.fireChannelActive();
   }
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    idleNanos = 0;
     if (msg instanceof RespCommand c) replies.offer(svc.commands.parse(c));
     else if (msg instanceof RespProtocolError) replies.offer(msg);
     else ReferenceCountUtil.release(msg);
+    if (decoder != null) decoder.limitUnauthenticated(client.user == null);
   }
 
   @Override
@@ -93,10 +114,15 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
       return; // a failed handshake also reaches exceptionCaught, which closes
     }
     if (evt instanceof IdleStateEvent) {
-      if (replies.size() == 0) {
-        svc.metrics.idleClose();
-        ctx.close();
+      if (replies.size() != 0) return;
+      if (client.user == null) {
+        svc.metrics.reject(RouterMetrics.Security.UNAUTHENTICATED_IDLE);
+      } else {
+        idleNanos += RouterChannelInitializer.idleTimerNanos(svc.config);
+        if (idleNanos < svc.config.idleTimeout().toNanos()) return;
       }
+      svc.metrics.idleClose();
+      ctx.close();
       return;
     }
     ctx.fireUserEventTriggered(evt);

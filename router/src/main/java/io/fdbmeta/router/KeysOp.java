@@ -180,6 +180,18 @@ final class KeysOp extends Op {
     }
   }
 
+  /**
+   * The reply's size, near enough that its buffer need not grow: a grown buffer has up to twice the
+   * room it uses, and replies waiting for a slow reader hold that room (ReplyQueue bounds what they
+   * hold by their bytes).
+   */
+  private int replyBytes() {
+    if (got == null) return 16;
+    long n = 16;
+    for (byte[] v : got) n += 16 + (v == null ? 0 : v.length);
+    return (int) Math.min(n, Integer.MAX_VALUE - 8);
+  }
+
   private void partDone() {
     if (--outstanding > 0) return;
     ByteBuf b;
@@ -187,7 +199,7 @@ final class KeysOp extends Op {
       s.metrics.failure(failure);
       b = s.error(failure.respError(failureDetail));
     } else {
-      b = s.alloc.ioBuffer();
+      b = s.alloc.ioBuffer(replyBytes());
       switch (cmd) {
         case GET -> Resp.bulk(b, got[0], s.resp3());
         case MGET -> {

@@ -2,6 +2,7 @@ package io.fdbmeta.router;
 
 import io.fdbmeta.wire.Command;
 import io.fdbmeta.wire.Resp;
+import io.fdbmeta.wire.RespDecoder;
 import io.fdbmeta.wire.RespParser;
 import io.fdbmeta.wire.RespProtocolError;
 import io.fdbmeta.wire.RespRequest;
@@ -37,6 +38,15 @@ import java.util.function.Consumer;
  * answered at once (PING, INFO, errors), therefore stops being served and read once its unread
  * replies pass the high water mark, and its commands stop reaching storage nodes.
  *
+ * Replies past the mark. A command that started while the channel was writable may be answered
+ * after it stopped being so: a pipeline of GETs of large values, started in one read, all answer
+ * into a channel whose client does not read. Such bytes (written while unwritable) are counted
+ * against a per-connection bound and a budget shared by all connections, and given back once the
+ * channel is writable again (its buffer then holds less than the low mark, so all but at most the
+ * low mark of them were sent). A
+ * reply that would go over either bound is dropped and the connection closed: its client is not
+ * reading, and others keep their share.
+ *
  * Closing. QUIT and a protocol error close after their reply; closeWhenDone() (the router's drain,
  * or a client that shut down its write side) stops reading, answers everything read so far, then
  * closes.
@@ -47,6 +57,9 @@ final class ReplyQueue {
   private final RouterMetrics metrics;
   private final int maxInFlight;
   private final Consumer<RespRequest> starter;
+  private final RespDecoder.Budget unsentBudget;
+  private final long maxUnsent;
+  private long unsent; // reply bytes written while unwritable, held against unsentBudget
   private final ArrayDeque<Op> queue = new ArrayDeque<>();
 
   /** Read but not yet started: RespRequests and RespProtocolErrors, in command order. */
@@ -56,6 +69,7 @@ final class ReplyQueue {
   private boolean closing;
   private boolean closeWhenDone;
   private boolean inactive;
+  private boolean closedForUnsent;
 
   /**
    * @param starter starts a request that may start now; it answers through {@link #reply} or an Op
@@ -66,10 +80,26 @@ final class ReplyQueue {
       RouterMetrics metrics,
       int maxInFlight,
       Consumer<RespRequest> starter) {
+    this(ctx, metrics, maxInFlight, starter, Long.MAX_VALUE, RespDecoder.Budget.unbounded());
+  }
+
+  /**
+   * @param maxUnsent most reply bytes this connection may write while unwritable
+   * @param unsentBudget what all connections may write while unwritable, together
+   */
+  ReplyQueue(
+      ChannelHandlerContext ctx,
+      RouterMetrics metrics,
+      int maxInFlight,
+      Consumer<RespRequest> starter,
+      long maxUnsent,
+      RespDecoder.Budget unsentBudget) {
     this.ctx = ctx;
     this.metrics = metrics;
     this.maxInFlight = maxInFlight;
     this.starter = starter;
+    this.maxUnsent = maxUnsent;
+    this.unsentBudget = unsentBudget;
   }
 
   /** Commands started but not yet answered. */
@@ -101,6 +131,7 @@ final class ReplyQueue {
   }
 
   void writabilityChanged() {
+    if (ctx.channel().isWritable()) giveBackUnsent();
     if (ctx.channel().isWritable() && !held.isEmpty()) {
       release();
       ctx.flush();
@@ -117,6 +148,7 @@ final class ReplyQueue {
   /** The channel is gone: drops held commands and parked replies. */
   void inactive() {
     inactive = true;
+    giveBackUnsent();
     held.clear();
     for (Op op : queue) {
       if (op.reply != null) {
@@ -149,7 +181,7 @@ final class ReplyQueue {
     if (closeAfter) closing = true;
     if (queue.isEmpty() && !closeAfter) {
       metrics.request(cmd, Services.nanoTime(ctx.executor()) - start);
-      ctx.write(reply, ctx.voidPromise());
+      if (mayWrite(reply)) ctx.write(reply, ctx.voidPromise());
       return;
     }
     Op op = new Op(cmd, start);
@@ -211,6 +243,7 @@ final class ReplyQueue {
       ByteBuf r = op.reply;
       op.reply = null;
       metrics.request(op.cmd, Services.nanoTime(ctx.executor()) - op.start);
+      if (!mayWrite(r)) return;
       if (op.closeAfter) {
         ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
         closing = true;
@@ -232,6 +265,35 @@ final class ReplyQueue {
       return;
     }
     maybeRead();
+  }
+
+  /**
+   * True if {@code reply} may be written now: the channel is writable, or its bytes fit both bounds
+   * on replies written while unwritable. Else releases it, counts the rejection and closes the
+   * connection.
+   */
+  private boolean mayWrite(ByteBuf reply) {
+    if (closedForUnsent) {
+      reply.release();
+      return false;
+    }
+    if (ctx.channel().isWritable()) return true;
+    long n = reply.readableBytes();
+    if (unsent + n <= maxUnsent && unsentBudget.tryTake(n)) {
+      unsent += n;
+      return true;
+    }
+    reply.release();
+    closedForUnsent = true;
+    closing = true;
+    metrics.unsentRepliesRejected();
+    ctx.close();
+    return false;
+  }
+
+  private void giveBackUnsent() {
+    if (unsent > 0) unsentBudget.give(unsent);
+    unsent = 0;
   }
 
   private void maybeRead() {

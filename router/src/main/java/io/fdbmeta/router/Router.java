@@ -6,6 +6,7 @@ import io.fdbmeta.layer.Keyspace;
 import io.fdbmeta.layer.LayerConfig;
 import io.fdbmeta.layer.NodeRegistry;
 import io.fdbmeta.layer.RangeCatalog;
+import io.fdbmeta.layer.SchemaVersion;
 import io.fdbmeta.layer.route.ChangeFeed;
 import io.fdbmeta.wire.Command;
 import io.fdbmeta.wire.Transport;
@@ -100,7 +101,9 @@ public final class Router implements AutoCloseable {
         upstreams.put(
             (EventLoop) e,
             new Upstream((EventLoop) e, directory, config, metrics, System::nanoTime));
-      this.limiter = new ConnectionLimiter(config.maxConnections(), metrics);
+      this.limiter =
+          new ConnectionLimiter(
+              config.maxConnections(), config.maxConnectionsPerAddress(), metrics);
       Services svc =
           new Services(config, cache, directory, metrics, Services.fixed(upstreams), this::info);
       ServerBootstrap sb =
@@ -153,6 +156,7 @@ public final class Router implements AutoCloseable {
    * @throws io.netty.channel.ChannelException or an IOException wrapper if a port cannot be bound
    */
   public static Router start(RouterConfig config, Database db, Keyspace keyspace) {
+    SchemaVersion.check(db, keyspace); // a newer metadata format is refused before anything loads
     return new Router(
         Objects.requireNonNull(config, "config"),
         Objects.requireNonNull(db, "db"),

@@ -22,6 +22,7 @@ import org.jspecify.annotations.Nullable;
  * flush      FlushConsolidationHandler  one flush per read batch, or per loop turn for async replies
  * limit      ConnectionLimiter          connection cap (shared)
  * idle       IdleStateHandler           read-idle timer; ClientHandler closes if nothing is in flight
+ *                                       (with users on, it ticks at the unauthenticated timeout)
  * resp       RespDecoder                bytes to RespCommand, lengths checked before allocation,
  *                                       memory of incomplete commands bounded (per connection, total)
  * deadline   RequestDeadlineHandler     a command must arrive whole within the request deadline
@@ -86,9 +87,18 @@ final class RouterChannelInitializer extends ChannelInitializer<Channel> {
    * all-idle timer it puts no listener on every reply.
    */
   void idling(ChannelPipeline p) {
-    p.addLast(
-        "idle",
-        new IdleStateHandler(svc.config.idleTimeout().toNanos(), 0, 0, TimeUnit.NANOSECONDS));
+    p.addLast("idle", new IdleStateHandler(idleTimerNanos(svc.config), 0, 0, TimeUnit.NANOSECONDS));
+  }
+
+  /**
+   * The idle step's period: the idle timeout, or with users on the shorter unauthenticated one
+   * (ClientHandler then adds up idle events for authenticated connections).
+   */
+  static long idleTimerNanos(RouterConfig config) {
+    long idle = config.idleTimeout().toNanos();
+    return config.users() == null
+        ? idle
+        : Math.min(idle, config.unauthenticatedIdleTimeout().toNanos());
   }
 
   void deadlines(ChannelPipeline p, RespDecoder decoder) {

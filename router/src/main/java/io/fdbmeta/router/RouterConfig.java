@@ -1,6 +1,7 @@
 package io.fdbmeta.router;
 
 import io.fdbmeta.layer.route.ChangeFeed;
+import io.fdbmeta.wire.ClusterTls;
 import io.fdbmeta.wire.NodeCodec;
 import io.fdbmeta.wire.RespDecoder;
 import java.nio.file.Files;
@@ -26,9 +27,11 @@ public final class RouterConfig {
   private final ChangeFeed.Options feedOptions;
   private final int ioThreads;
   private final int maxConnections;
+  private final int maxConnectionsPerAddress;
   private final int maxInFlightPerConnection;
   private final Duration requestTimeout;
   private final Duration idleTimeout;
+  private final Duration unauthenticatedIdleTimeout;
   private final Duration connectTimeout;
   private final int maxAttempts;
   private final Duration backoffBase;
@@ -39,11 +42,14 @@ public final class RouterConfig {
   private final RespDecoder.Limits respLimits;
   private final long incompleteBytesPerConnection;
   private final long incompleteBytesTotal;
+  private final long unsentReplyBytesPerConnection;
+  private final long unsentReplyBytesTotal;
   private final int nodeMaxFrameBytes;
   private final int rangeDefaultLimit;
   private final int rangeMaxLimit;
   private final @Nullable Users users;
   private final @Nullable Tls tls;
+  private final @Nullable ClusterTls clusterTls;
 
   /**
    * TLS on the RESP port: the server's certificate chain and private key (PEM, the key PKCS#8
@@ -63,9 +69,11 @@ public final class RouterConfig {
     this.feedOptions = b.feedOptions;
     this.ioThreads = b.ioThreads;
     this.maxConnections = b.maxConnections;
+    this.maxConnectionsPerAddress = b.maxConnectionsPerAddress;
     this.maxInFlightPerConnection = b.maxInFlightPerConnection;
     this.requestTimeout = b.requestTimeout;
     this.idleTimeout = b.idleTimeout;
+    this.unauthenticatedIdleTimeout = b.unauthenticatedIdleTimeout;
     this.connectTimeout = b.connectTimeout;
     this.maxAttempts = b.maxAttempts;
     this.backoffBase = b.backoffBase;
@@ -76,11 +84,14 @@ public final class RouterConfig {
     this.respLimits = b.respLimits;
     this.incompleteBytesPerConnection = b.incompleteBytesPerConnection;
     this.incompleteBytesTotal = b.incompleteBytesTotal;
+    this.unsentReplyBytesPerConnection = b.unsentReplyBytesPerConnection;
+    this.unsentReplyBytesTotal = b.unsentReplyBytesTotal;
     this.nodeMaxFrameBytes = b.nodeMaxFrameBytes;
     this.rangeDefaultLimit = b.rangeDefaultLimit;
     this.rangeMaxLimit = b.rangeMaxLimit;
     this.users = b.users;
     this.tls = b.tls;
+    this.clusterTls = b.clusterTls;
     if (backoffMax.compareTo(backoffBase) < 0)
       throw new IllegalArgumentException(
           "backoffMax " + backoffMax + " must be >= backoffBase " + backoffBase);
@@ -159,6 +170,11 @@ public final class RouterConfig {
     return maxConnections;
   }
 
+  /** Most client connections open at once from one source IP address. */
+  public int maxConnectionsPerAddress() {
+    return maxConnectionsPerAddress;
+  }
+
   public int maxInFlightPerConnection() {
     return maxInFlightPerConnection;
   }
@@ -169,6 +185,11 @@ public final class RouterConfig {
 
   public Duration idleTimeout() {
     return idleTimeout;
+  }
+
+  /** With users on, how long a connection that has not authenticated may stay idle. */
+  public Duration unauthenticatedIdleTimeout() {
+    return unauthenticatedIdleTimeout;
   }
 
   public Duration connectTimeout() {
@@ -213,6 +234,19 @@ public final class RouterConfig {
     return incompleteBytesTotal;
   }
 
+  /**
+   * Most reply bytes one connection may have written beyond its write high-water mark (replies of
+   * commands that started while it was writable and were answered after it stopped being so).
+   */
+  public long unsentReplyBytesPerConnection() {
+    return unsentReplyBytesPerConnection;
+  }
+
+  /** Most reply bytes all connections together may have written beyond their high-water marks. */
+  public long unsentReplyBytesTotal() {
+    return unsentReplyBytesTotal;
+  }
+
   public int nodeMaxFrameBytes() {
     return nodeMaxFrameBytes;
   }
@@ -235,6 +269,11 @@ public final class RouterConfig {
     return tls;
   }
 
+  /** Mutual TLS toward the storage nodes, with the router's certificate, or null: plaintext. */
+  public @Nullable ClusterTls clusterTls() {
+    return clusterTls;
+  }
+
   /** Builder; each setter validates its argument. */
   public static final class Builder {
     private String host = "127.0.0.1";
@@ -248,9 +287,11 @@ public final class RouterConfig {
     private ChangeFeed.Options feedOptions = ChangeFeed.Options.defaults();
     private int ioThreads = Math.max(1, Runtime.getRuntime().availableProcessors());
     private int maxConnections = 10_000;
+    private int maxConnectionsPerAddress = 1_000;
     private int maxInFlightPerConnection = 1_024;
     private Duration requestTimeout = Duration.ofSeconds(5);
     private Duration idleTimeout = Duration.ofMinutes(5);
+    private Duration unauthenticatedIdleTimeout = Duration.ofSeconds(10);
     private Duration connectTimeout = Duration.ofSeconds(2);
     private int maxAttempts = 8;
     private Duration backoffBase = Duration.ofMillis(1);
@@ -261,11 +302,14 @@ public final class RouterConfig {
     private RespDecoder.Limits respLimits = RespDecoder.Limits.DEFAULT;
     private long incompleteBytesPerConnection = 96L << 20;
     private long incompleteBytesTotal = 512L << 20;
+    private long unsentReplyBytesPerConnection = 96L << 20;
+    private long unsentReplyBytesTotal = 512L << 20;
     private int nodeMaxFrameBytes = NodeCodec.DEFAULT_MAX_FRAME_BYTES;
     private int rangeDefaultLimit = 100;
     private int rangeMaxLimit = 10_000;
     private @Nullable Users users;
     private @Nullable Tls tls;
+    private @Nullable ClusterTls clusterTls;
 
     private Builder() {}
 
@@ -289,6 +333,16 @@ public final class RouterConfig {
               "requiring a client certificate needs a CA file to check it against");
       }
       this.tls = t;
+      return this;
+    }
+
+    /**
+     * Connects to storage nodes over mutual TLS with this material (a certificate with OU=router;
+     * see ClusterTls), or plaintext if null, the default. Nodes of a cluster with TLS refuse
+     * plaintext connections.
+     */
+    public Builder clusterTls(@Nullable ClusterTls t) {
+      this.clusterTls = t;
       return this;
     }
 
@@ -370,6 +424,21 @@ public final class RouterConfig {
     }
 
     /**
+     * Client connections open at once from one source IP address; one more is told {@code -ERR max
+     * number of clients reached for this address} and closed. Default 1,000, a tenth of the default
+     * total (Redis's maxclients, 10,000): an application host's connection pools rarely hold more
+     * than a few hundred, and one host that leaks connections, or one attacker's address, then
+     * takes at most a tenth of the router. Behind a TCP load balancer (without the PROXY protocol)
+     * every client has the balancer's address: set this to maxConnections there.
+     */
+    public Builder maxConnectionsPerAddress(int n) {
+      if (n < 1)
+        throw new IllegalArgumentException("maxConnectionsPerAddress must be >= 1, got " + n);
+      this.maxConnectionsPerAddress = n;
+      return this;
+    }
+
+    /**
      * Commands one client connection may have in flight before the router stops reading from it.
      */
     public Builder maxInFlightPerConnection(int n) {
@@ -392,6 +461,19 @@ public final class RouterConfig {
      */
     public Builder idleTimeout(Duration d) {
       this.idleTimeout = positive(d, "idleTimeout");
+      return this;
+    }
+
+    /**
+     * With users on, a connection that has not authenticated (or was RESET) and sent no command for
+     * this long is closed, and counted as {@code
+     * fdbmeta_router_security_rejections_total{kind="unauthenticated_idle"}}. Default 10 s: a
+     * client authenticates right after it connects, and an idle unauthenticated connection is only
+     * a slot taken from the connection caps. An authenticated connection's idle time is counted in
+     * steps of this timeout (so checked up to this much late). At most the idle timeout.
+     */
+    public Builder unauthenticatedIdleTimeout(Duration d) {
+      this.unauthenticatedIdleTimeout = positive(d, "unauthenticatedIdleTimeout");
       return this;
     }
 
@@ -459,6 +541,27 @@ public final class RouterConfig {
                 + total);
       this.incompleteBytesPerConnection = perConnection;
       this.incompleteBytesTotal = total;
+      return this;
+    }
+
+    /**
+     * Memory that replies past a connection's write high-water mark may hold: per connection, and
+     * all connections together. A command starts only while its connection is writable, but its
+     * reply may come after the connection stopped being so (a client that pipelines GETs of large
+     * values and does not read); those bytes count here until the connection drains below its low
+     * mark. A connection whose reply would go over either bound is closed without that reply (its
+     * client is not reading anyway); others are not affected. Defaults 96 MiB (a reply of the
+     * largest value fits) and 512 MiB, as the incomplete-command bounds.
+     */
+    public Builder unsentReplyBytes(long perConnection, long total) {
+      if (perConnection < 1 || total < perConnection)
+        throw new IllegalArgumentException(
+            "unsent reply bytes need 1 <= per connection <= total, got "
+                + perConnection
+                + ", "
+                + total);
+      this.unsentReplyBytesPerConnection = perConnection;
+      this.unsentReplyBytesTotal = total;
       return this;
     }
 

@@ -15,12 +15,13 @@ import java.util.function.LongSupplier;
  *
  * <p>Series: {@code fdbmeta_router_requests_total{command}}, {@code
  * fdbmeta_router_errors_total{kind}} (an {@link UpstreamFailure} tag, or {@code protocol}, {@code
- * incomplete_over_limit} for connections whose partial command held too much, {@code client} for
- * bad commands, {@code rejected} for connections over the cap), {@code
- * fdbmeta_router_redirects_total{status}}, {@code fdbmeta_router_retries_total}, {@code
- * fdbmeta_router_coalesced_gets_total}, {@code fdbmeta_router_request_seconds{command}}
- * (histogram), connection gauges, and the route cache's size, weight and lag behind {@code
- * meta_version}.
+ * incomplete_over_limit} for connections whose partial command held too much, {@code
+ * unsent_replies_over_limit} for connections whose unread replies held too much, {@code client} for
+ * bad commands, {@code rejected} for connections over the cap, {@code rejected_per_address} for
+ * connections over their source address's cap), {@code fdbmeta_router_redirects_total{status}},
+ * {@code fdbmeta_router_retries_total}, {@code fdbmeta_router_coalesced_gets_total}, {@code
+ * fdbmeta_router_request_seconds{command}} (histogram), connection gauges, and the route cache's
+ * size, weight and lag behind {@code meta_version}.
  */
 public final class RouterMetrics {
   /** Histogram bucket upper bounds, in microseconds. */
@@ -76,8 +77,10 @@ public final class RouterMetrics {
   private final LongAdder[] failures = adders(UpstreamFailure.values().length);
   private final LongAdder protocolErrors = new LongAdder();
   private final LongAdder incompleteRejections = new LongAdder();
+  private final LongAdder unsentReplyRejections = new LongAdder();
   private final LongAdder clientErrors = new LongAdder();
   private final LongAdder rejectedConnections = new LongAdder();
+  private final LongAdder rejectedPerAddress = new LongAdder();
   private final LongAdder[] redirects = adders(ReplyStatus.values().length);
   private final LongAdder retries = new LongAdder();
   private final LongAdder coalescedGets = new LongAdder();
@@ -95,7 +98,9 @@ public final class RouterMetrics {
     /** A command the user may not run (-NOPERM). */
     NOPERM,
     /** A TLS handshake that failed (a plaintext client, an untrusted client certificate). */
-    TLS_HANDSHAKE;
+    TLS_HANDSHAKE,
+    /** A connection closed for being idle before it authenticated. */
+    UNAUTHENTICATED_IDLE;
 
     final String tag = name().toLowerCase(Locale.ROOT);
   }
@@ -135,12 +140,30 @@ public final class RouterMetrics {
     incompleteRejections.increment();
   }
 
+  /** A connection closed because replies it did not read held more than the limits allow. */
+  void unsentRepliesRejected() {
+    unsentReplyRejections.increment();
+  }
+
+  public long unsentReplyRejections() {
+    return unsentReplyRejections.sum();
+  }
+
   void clientError() {
     clientErrors.increment();
   }
 
   void rejected() {
     rejectedConnections.increment();
+  }
+
+  /** A connection refused for its source address's cap. */
+  void rejectedPerAddress() {
+    rejectedPerAddress.increment();
+  }
+
+  public long rejectedConnectionsPerAddress() {
+    return rejectedPerAddress.sum();
   }
 
   void accepted() {
@@ -261,8 +284,20 @@ public final class RouterMetrics {
         "kind",
         "incomplete_over_limit",
         incompleteRejections.sum());
+    sample(
+        sb,
+        "fdbmeta_router_errors_total",
+        "kind",
+        "unsent_replies_over_limit",
+        unsentReplyRejections.sum());
     sample(sb, "fdbmeta_router_errors_total", "kind", "client", clientErrors.sum());
     sample(sb, "fdbmeta_router_errors_total", "kind", "rejected", rejectedConnections.sum());
+    sample(
+        sb,
+        "fdbmeta_router_errors_total",
+        "kind",
+        "rejected_per_address",
+        rejectedPerAddress.sum());
     sample(sb, "fdbmeta_router_errors_total", "kind", "deadline", deadlineCloses.sum());
     header(
         sb,
@@ -306,7 +341,7 @@ public final class RouterMetrics {
         "fdbmeta_router_security_rejections_total",
         "counter",
         "Failed AUTHs, commands refused before AUTH or for want of permission, failed TLS"
-            + " handshakes.");
+            + " handshakes, connections idle before AUTH.");
     for (Security x : Security.values())
       sample(
           sb,

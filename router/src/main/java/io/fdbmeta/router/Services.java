@@ -32,6 +32,9 @@ final class Services {
   /** What the incomplete commands of all client connections may hold together. */
   final RespDecoder.Budget incompleteBytes;
 
+  /** Reply bytes all connections wrote beyond their high-water marks (see ReplyQueue). */
+  final RespDecoder.Budget unsentReplyBytes;
+
   Services(
       RouterConfig config,
       RouteCache cache,
@@ -52,6 +55,7 @@ final class Services {
             config.rangeMaxLimit());
     this.commands = new RouterParser(parser);
     this.incompleteBytes = new RespDecoder.Budget(config.incompleteBytesTotal());
+    this.unsentReplyBytes = new RespDecoder.Budget(config.unsentReplyBytesTotal());
   }
 
   static Function<EventLoop, Upstream> fixed(Map<EventLoop, Upstream> byLoop) {

@@ -1,5 +1,6 @@
 package io.fdbmeta.router;
 
+import io.fdbmeta.wire.ClusterTls;
 import io.fdbmeta.wire.NodeCodec;
 import io.fdbmeta.wire.NodeOp;
 import io.fdbmeta.wire.NodeReply;
@@ -83,6 +84,7 @@ final class Upstream {
   private final NodeDirectory directory;
   private final RouterMetrics metrics;
   private final int maxFrameBytes;
+  private final @Nullable ClusterTls clusterTls;
   private final Map<NodeDirectory.Node, Connection> connections = new HashMap<>();
   private boolean closed;
 
@@ -98,6 +100,7 @@ final class Upstream {
     this.timeoutNanos = config.requestTimeout().toNanos();
     this.nanoTime = nanoTime;
     this.maxFrameBytes = config.nodeMaxFrameBytes();
+    this.clusterTls = config.clusterTls();
     this.bootstrap =
         new Bootstrap()
             .group(loop)
@@ -179,6 +182,7 @@ final class Upstream {
                       ch.pipeline().addLast("flush", new FlushConsolidationHandler(256, true));
                       NodeCodec.clientPipeline(ch.pipeline(), maxFrameBytes);
                       ch.pipeline().addLast("upstream", Connection.this);
+                      if (clusterTls != null) clusterTls.dial(ch.pipeline());
                     }
                   })
               .connect(address);

@@ -74,12 +74,16 @@
  * <p>A client connection ({@code RouterChannelInitializer} names its pipeline's steps), inside:
  *
  * <ul>
+ *   <li>{@code ConnectionLimiter}: the connection caps, in total and per source address.
  *   <li>{@code ClientHandler}: channel glue only; checks each decoded command with {@code
  *       RouterParser} (the {@code CommandTable}, then {@link io.fdbmeta.wire.RespParser} for the
- *       typed ones) and hands it to the reply queue.
+ *       typed ones) and hands it to the reply queue; with users on, tells the decoder whether the
+ *       client is authenticated (Redis's limits before AUTH) and closes idle unauthenticated
+ *       connections early.
  *   <li>{@code ReplyQueue}: replies in command order, the order-of-effects gate ({@code KeyGate}: a
  *       command touching a key an unanswered earlier one writes, or writing one it touches, waits;
- *       cost proportional to the keys involved), and backpressure for every reply path.
+ *       cost proportional to the keys involved), and backpressure for every reply path (replies
+ *       that land past the write high-water mark are bounded per connection and in total).
  *   <li>{@code Commands}: starts a request: a {@code KeysOp} (GET, SET, DEL, EXISTS, MGET, MSET:
  *       keys split by range into bounded batches), a {@code ScanOp} (RANGE: a walk range by range),
  *       or an answer at once; each is an {@code Op}, a slot in the reply order.

@@ -151,6 +151,89 @@ class AuthIT {
     }
   }
 
+  /**
+   * Redis 7 limits what a client that has not authenticated may announce (CVE-2021-32675): more
+   * than 10 arguments or a bulk string longer than 16384 bytes is a protocol error, and the
+   * connection is closed; after AUTH (also pipelined in the same packet) the limits are gone, after
+   * RESET they are back. Each case is sent in one write, to the router and to redis-server, and
+   * everything each sends back until it closes is compared byte for byte.
+   */
+  @Test
+  void beforeAuthTheLimitsOfRedisApplyByteForByte() throws Exception {
+    String x16384 = "x".repeat(16384);
+    String x20000 = "x".repeat(20000);
+    String mget9 = "MGET a b c d e f g h i";
+    String mget10 = "MGET a b c d e f g h i j";
+    List<byte[]> cases =
+        List.of(
+            raw("*11\r\n"),
+            raw("*2\r\n$16385\r\n"),
+            raw("*2\r\n$4\r\nECHO\r\n$20000000\r\n"),
+            raw("*1048577\r\n"),
+            raw("*-1\r\n*12\r\n"),
+            cat(cmd("PING abc"), raw("*11\r\n")),
+            cat(cmd(mget9), cmd("ECHO " + x16384), cmd("QUIT")),
+            cat(cmd("AUTH secret"), cmd(mget10), cmd("ECHO " + x20000), cmd("QUIT")),
+            cat(cmd("AUTH alice apw"), cmd("RESET"), raw("*11\r\n")),
+            cat(cmd("HELLO 2 AUTH alice apw"), cmd("RESET"), raw("*2\r\n$16385\r\n")));
+    for (byte[] c : cases) {
+      String fromRedis = transcript(redis.address(), c);
+      String fromRouter = transcript(router.address(), c);
+      assertThat(withoutId(fromRouter))
+          .as(RespFuzzIT.escape(c, 80))
+          .isEqualTo(withoutId(fromRedis));
+    }
+  }
+
+  private static byte[] raw(String s) {
+    return s.getBytes(StandardCharsets.ISO_8859_1);
+  }
+
+  private static byte[] cmd(String line) {
+    return RespClient.command(line.split(" "));
+  }
+
+  private static byte[] cat(byte[]... parts) {
+    java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+    for (byte[] p : parts) b.writeBytes(p);
+    return b.toByteArray();
+  }
+
+  /** Everything a server sends back to {@code bytes}, sent in one write, until it closes. */
+  private static String transcript(java.net.InetSocketAddress a, byte[] bytes) throws Exception {
+    try (java.net.Socket s = new java.net.Socket(a.getAddress(), a.getPort())) {
+      s.setSoTimeout(10_000);
+      s.getOutputStream().write(bytes);
+      return new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+    }
+  }
+
+  @Test
+  void anUnauthenticatedConnectionIsClosedWhenIdleForItsShortTimeout() throws Exception {
+    Router strict =
+        nodes.router(
+            b ->
+                b.users(router.config().users())
+                    .unauthenticatedIdleTimeout(java.time.Duration.ofMillis(300)));
+    try (RespClient idle = new RespClient(strict.address());
+        RespClient authed = new RespClient(strict.address());
+        RespClient reset = new RespClient(strict.address())) {
+      assertThat(authed.call("AUTH", "secret")).isEqualTo("OK");
+      assertThat(reset.call("AUTH", "secret")).isEqualTo("OK");
+      assertThat(reset.call("RESET")).isEqualTo("RESET");
+      long t0 = System.nanoTime();
+      assertThat(idle.closedByServer()).as("the unauthenticated connection").isTrue();
+      assertThat(reset.closedByServer()).as("the connection that was RESET").isTrue();
+      long closedAfterMillis = (System.nanoTime() - t0) / 1_000_000;
+      assertThat(authed.call("PING")).as("the authenticated one, as idle").isEqualTo("PONG");
+      assertThat(strict.metrics().security(RouterMetrics.Security.UNAUTHENTICATED_IDLE))
+          .isEqualTo(2);
+      assertThat(closedAfterMillis).isLessThan(9_000); // far below the 5-minute idle timeout
+    }
+    assertThat(strict.metrics().prometheus())
+        .contains("fdbmeta_router_security_rejections_total{kind=\"unauthenticated_idle\"} 2");
+  }
+
   private static String withoutId(String hello) {
     return hello.replaceAll("\\$2\r\nid\r\n:\\d+\r\n", "");
   }

@@ -220,4 +220,82 @@ class HardeningIT {
     }
     assertThat(router.metrics().failures(UpstreamFailure.CONNECT_FAILED)).isEqualTo(1);
   }
+
+  /**
+   * Found by HostileConnectionsIT: commands start only while the connection is writable, but a
+   * pipeline of GETs of large values all started at once and every reply landed in the buffer of a
+   * client that never read (64 GETs of 1 MiB: 64 MiB held for one connection; maxInFlight of them,
+   * gigabytes). Replies past the high-water mark are now bounded, per connection and in total.
+   */
+  @Test
+  void aClientThatDoesNotReadRepliesOfLargeGetsIsCutOff() throws Exception {
+    cluster = new TestCluster("n1");
+    Router router =
+        cluster.router(
+            b -> b.writeWaterMarks(16 << 10, 64 << 10).unsentReplyBytes(4 << 20, 8 << 20));
+    byte[] big = new byte[1 << 20];
+    java.util.Arrays.fill(big, (byte) 'b');
+    try (RespClient c = new RespClient(router.address())) {
+      assertThat(c.call("SET".getBytes(), "big".getBytes(), big)).isEqualTo("OK");
+    }
+    try (Bystander by = new Bystander(router);
+        java.net.Socket greedy = new java.net.Socket()) {
+      greedy.setReceiveBufferSize(4096);
+      greedy.connect(router.address());
+      ByteArrayOutputStream pipeline = new ByteArrayOutputStream();
+      for (int i = 0; i < 64; i++) pipeline.write(RespClient.command("GET", "big"));
+      greedy.getOutputStream().write(pipeline.toByteArray()); // and never read
+      TestCluster.await(
+          "the greedy connection to be cut off",
+          Duration.ofSeconds(20),
+          () -> router.metrics().unsentReplyRejections() == 1,
+          () -> router.connections() + " connections");
+      TestCluster.await(
+          "the greedy connection to be closed",
+          Duration.ofSeconds(10),
+          () -> router.connections() == 1,
+          () -> router.connections() + " connections");
+    }
+    assertThat(router.metrics().prometheus())
+        .contains("fdbmeta_router_errors_total{kind=\"unsent_replies_over_limit\"} 1");
+  }
+
+  @Test
+  void connectionsOverTheirAddressCapAreToldAndClosedWhileOtherAddressesAreServed()
+      throws Exception {
+    cluster = new TestCluster("n1");
+    Router router = cluster.router(b -> b.maxConnectionsPerAddress(2));
+    try (RespClient a = new RespClient(router.address());
+        RespClient b = new RespClient(router.address())) {
+      assertThat(a.call("PING")).isEqualTo("PONG");
+      assertThat(b.call("PING")).isEqualTo("PONG");
+      try (RespClient c = new RespClient(router.address())) {
+        assertThat(c.read())
+            .isEqualTo(new RespClient.Err("ERR max number of clients reached for this address"));
+        assertThat(c.closedByServer()).isTrue();
+      }
+      // another source address (Linux routes all of 127/8 to loopback) has its own count
+      try (java.net.Socket other = new java.net.Socket()) {
+        other.bind(new java.net.InetSocketAddress("127.0.0.2", 0));
+        other.connect(router.address());
+        other.setSoTimeout(5000);
+        other.getOutputStream().write(RespClient.command("PING"));
+        assertThat(new String(other.getInputStream().readNBytes(7), StandardCharsets.US_ASCII))
+            .isEqualTo("+PONG\r\n");
+      }
+      assertThat(a.call("PING")).isEqualTo("PONG");
+    }
+    TestCluster.await(
+        "connections to close",
+        Duration.ofSeconds(5),
+        () -> router.connections() == 0,
+        () -> "open: " + router.connections());
+    try (RespClient d = new RespClient(router.address())) {
+      assertThat(d.call("PING")).as("a slot freed by a close").isEqualTo("PONG");
+    }
+    assertThat(router.metrics().rejectedConnectionsPerAddress()).isEqualTo(1);
+    assertThat(router.metrics().rejectedConnections()).isZero();
+    assertThat(router.metrics().prometheus())
+        .contains("fdbmeta_router_errors_total{kind=\"rejected_per_address\"} 1");
+  }
 }

@@ -2,6 +2,7 @@ package io.fdbmeta.router;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fdbmeta.wire.TestCertificates;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;

@@ -519,11 +519,13 @@ public final class LocalCluster implements AutoCloseable {
       }
 
       /**
-       * Adjusts each node's config (timeouts, intervals) after the cluster set id, host and
-       * locality.
+       * Adjusts each node's config (timeouts, intervals, TLS) after the cluster set id, host and
+       * locality; a second call adjusts after the first.
        */
       public Builder nodeConfig(UnaryOperator<StorageNodeConfig.Builder> adjust) {
-        this.nodeConfig = Objects.requireNonNull(adjust, "nodeConfig");
+        Objects.requireNonNull(adjust, "nodeConfig");
+        UnaryOperator<StorageNodeConfig.Builder> before = this.nodeConfig;
+        this.nodeConfig = b -> adjust.apply(before.apply(b));
         return this;
       }
 

@@ -1,5 +1,6 @@
 package io.fdbmeta.storage;
 
+import io.fdbmeta.wire.ClusterTls;
 import io.fdbmeta.wire.NodeCodec;
 import io.fdbmeta.wire.NodeReply;
 import io.fdbmeta.wire.NodeRequest;
@@ -60,14 +61,16 @@ final class NodeClient implements AutoCloseable {
       InetSocketAddress address,
       int maxFrameBytes,
       int connectTimeoutMillis) {
-    this(group, address, maxFrameBytes, connectTimeoutMillis, null);
+    this(group, address, maxFrameBytes, connectTimeoutMillis, null, null);
   }
 
+  /** With cluster TLS (null: plaintext) and, for a peer connection, the HELLO it says first. */
   NodeClient(
       EventLoopGroup group,
       InetSocketAddress address,
       int maxFrameBytes,
       int connectTimeoutMillis,
+      @Nullable ClusterTls tls,
       @Nullable Handshake handshake) {
     this.address = address;
     this.connectTimeoutMillis = connectTimeoutMillis;
@@ -84,6 +87,7 @@ final class NodeClient implements AutoCloseable {
                   protected void initChannel(SocketChannel ch) {
                     NodeCodec.clientPipeline(ch.pipeline(), maxFrameBytes);
                     ch.pipeline().addLast("replies", new ReplyHandler());
+                    if (tls != null) tls.dial(ch.pipeline());
                   }
                 });
   }

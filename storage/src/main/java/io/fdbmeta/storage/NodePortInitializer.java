@@ -1,5 +1,7 @@
 package io.fdbmeta.storage;
 
+import io.fdbmeta.wire.ClusterTls;
+import io.fdbmeta.wire.ConnectionsPerAddress;
 import io.fdbmeta.wire.NodeCodec;
 import io.fdbmeta.wire.NodeReply;
 import io.fdbmeta.wire.PartialFrameBudget;
@@ -12,12 +14,17 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.timeout.IdleStateHandler;
+import java.net.InetAddress;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /*
  * The node protocol port's pipeline, one named step each:
  *
+ *   tls, tls-peer     with cluster TLS only (ClusterTls): the handshake, a client certificate of the
+ *                     cluster's CA required, then only OU=node or OU=router kept; the role goes
+ *                     to the connection's PeerAuth.Session
  *   flush             FlushConsolidationHandler: replies of one read leave in one flush
  *   frames            NodeCodec's frame decoder: payload limit maxFrameBytes, checked as soon as a
  *                     length arrives; a partial frame reserves its length in the port's
@@ -28,8 +35,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *                     closed by NodeRequestHandler (a partial frame trickling in keeps nobody open)
  *   requests          NodeRequestHandler
  *
- * A connection beyond maxConnections gets one OVERLOADED reply (id 0) saying so and is closed
- * before anything of it is read.
+ * A connection beyond maxConnections, or beyond maxConnectionsPerAddress from its source IP, gets
+ * one OVERLOADED reply (id 0) saying so and is closed before anything of it is read. Every refusal
+ * and every connection closed for a malformed frame is counted (StorageNode.portRejections).
  */
 /** Sets up each accepted node protocol connection, within the port's limits. */
 final class NodePortInitializer extends ChannelInitializer<SocketChannel> {
@@ -41,6 +49,10 @@ final class NodePortInitializer extends ChannelInitializer<SocketChannel> {
   private final ChannelGroup channels;
   private final PartialFrameBudget budget;
   private final AtomicInteger open = new AtomicInteger();
+  private final ConnectionsPerAddress perAddress;
+  private final LongAdder overCap = new LongAdder();
+  private final LongAdder overAddressCap = new LongAdder();
+  private final LongAdder malformedFrames = new LongAdder();
 
   NodePortInitializer(
       StorageNodeConfig config,
@@ -52,6 +64,7 @@ final class NodePortInitializer extends ChannelInitializer<SocketChannel> {
     this.inFlight = inFlight;
     this.channels = channels;
     this.budget = new PartialFrameBudget(config.maxPartialFrameBytes);
+    this.perAddress = new ConnectionsPerAddress(config.maxConnectionsPerAddress);
   }
 
   @Override
@@ -62,15 +75,36 @@ final class NodePortInitializer extends ChannelInitializer<SocketChannel> {
     ch.pipeline().addLast("flush", new FlushConsolidationHandler(StorageNode.FLUSH_BATCH, true));
     NodeCodec.serverPipeline(ch.pipeline(), config.maxFrameBytes, budget);
     if (now > config.maxConnections) {
-      ch.config().setAutoRead(false);
-      ch.pipeline().addLast("refuse", new Refuse(now - 1));
+      overCap.increment();
+      refuse(ch, (now - 1) + " node protocol connections open, its limit");
       return;
     }
+    InetAddress ip = ConnectionsPerAddress.ipOf(ch.remoteAddress());
+    if (!perAddress.tryOpen(ip)) {
+      overAddressCap.increment();
+      refuse(ch, perAddress.max() + " node protocol connections open from " + ip + ", its limit");
+      return;
+    }
+    ch.closeFuture().addListener(f -> perAddress.close(ip));
     ch.pipeline()
         .addLast(
             "idle",
             new IdleStateHandler(0, 0, config.idleTimeout.toMillis(), TimeUnit.MILLISECONDS));
-    ch.pipeline().addLast("requests", new NodeRequestHandler(processor, inFlight));
+    PeerAuth.Session session = new PeerAuth.Session(config.tls != null);
+    if (config.tls != null) config.tls.serve(ch.pipeline(), ClusterTls.MEMBERS, session::certified);
+    ch.pipeline()
+        .addLast("requests", new NodeRequestHandler(processor, inFlight, session, malformedFrames));
+  }
+
+  private void refuse(SocketChannel ch, String why) {
+    ch.config().setAutoRead(false);
+    ch.pipeline().addLast("refuse", new Refuse(why));
+  }
+
+  /** What the port refused so far. */
+  StorageNode.PortRejections rejections() {
+    return new StorageNode.PortRejections(
+        overCap.sum(), overAddressCap.sum(), budget.refusals(), malformedFrames.sum());
   }
 
   /** Node protocol connections open now (for tests). */
@@ -80,10 +114,10 @@ final class NodePortInitializer extends ChannelInitializer<SocketChannel> {
 
   /** Tells a connection over the cap why, and closes it. */
   private final class Refuse extends ChannelInboundHandlerAdapter {
-    private final int openBefore;
+    private final String why;
 
-    Refuse(int openBefore) {
-      this.openBefore = openBefore;
+    Refuse(String why) {
+      this.why = why;
     }
 
     @Override
@@ -95,18 +129,12 @@ final class NodePortInitializer extends ChannelInitializer<SocketChannel> {
               + " refused a node protocol connection from "
               + ctx.channel().remoteAddress()
               + ": "
-              + openBefore
-              + " open, the limit is "
-              + config.maxConnections);
+              + why);
       ctx.writeAndFlush(
               NodeReply.failure(
                   0,
                   ReplyStatus.OVERLOADED,
-                  "node "
-                      + config.nodeId
-                      + " has "
-                      + openBefore
-                      + " node protocol connections open, its limit; closing this one"))
+                  "node " + config.nodeId + " has " + why + "; closing this one"))
           .addListener(ChannelFutureListener.CLOSE);
     }
   }

@@ -9,6 +9,7 @@ import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.timeout.IdleStateEvent;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -17,8 +18,9 @@ import org.jspecify.annotations.Nullable;
  * while {@value #MAX_PENDING} requests of the connection are unanswered. A frame that cannot be
  * decoded gets an ERROR reply with id 0 saying why, and the connection is closed: nothing after it
  * can be trusted to be framed right (this includes a frame above the limit, closed as soon as its
- * length arrives). Other connections are not affected. An idle connection (see {@link
- * NodePortInitializer}) is closed once nothing of it is pending.
+ * length arrives), so requests decoded after it, even in the same read, are dropped unanswered.
+ * Other connections are not affected. An idle connection (see {@link NodePortInitializer}) is
+ * closed once nothing of it is pending.
  */
 final class NodeRequestHandler extends SimpleChannelInboundHandler<NodeRequest> {
   static final int MAX_PENDING = 256;
@@ -27,22 +29,33 @@ final class NodeRequestHandler extends SimpleChannelInboundHandler<NodeRequest> 
   private final RequestProcessor processor;
   private final AtomicInteger nodeInFlight;
   private final PeerAuth.Session session;
+  private final LongAdder malformedFrames;
   private int pending; // event loop only
-
-  NodeRequestHandler(RequestProcessor processor, AtomicInteger nodeInFlight) {
-    this(processor, nodeInFlight, new PeerAuth.Session());
-  }
+  private boolean closing; // event loop only: a malformed frame arrived, nothing after it counts
 
   /** With the connection's peer session given (tests start one already vouched). */
   NodeRequestHandler(
       RequestProcessor processor, AtomicInteger nodeInFlight, PeerAuth.Session session) {
+    this(processor, nodeInFlight, session, new LongAdder());
+  }
+
+  /**
+   * @param malformedFrames counts connections closed for a frame that could not be decoded
+   */
+  NodeRequestHandler(
+      RequestProcessor processor,
+      AtomicInteger nodeInFlight,
+      PeerAuth.Session session,
+      LongAdder malformedFrames) {
     this.processor = processor;
     this.nodeInFlight = nodeInFlight;
     this.session = session;
+    this.malformedFrames = malformedFrames;
   }
 
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, NodeRequest req) {
+    if (closing) return;
     nodeInFlight.incrementAndGet();
     if (++pending >= MAX_PENDING) ctx.channel().config().setAutoRead(false);
     processor
@@ -69,6 +82,11 @@ final class NodeRequestHandler extends SimpleChannelInboundHandler<NodeRequest> 
                 req.id(),
                 ReplyStatus.ERROR,
                 "internal error: " + (e == null ? "no reply" : Async.describe(e)));
+    if (closing) { // the ERROR reply about a malformed frame is the connection's last
+      nodeInFlight.decrementAndGet();
+      --pending;
+      return;
+    }
     ctx.writeAndFlush(out).addListener(w -> nodeInFlight.decrementAndGet());
     if (--pending < MAX_PENDING / 2 && !ctx.channel().config().isAutoRead())
       ctx.channel().config().setAutoRead(true);
@@ -90,7 +108,11 @@ final class NodeRequestHandler extends SimpleChannelInboundHandler<NodeRequest> 
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (closing) return;
+    closing = true;
+    ctx.channel().config().setAutoRead(false);
     if (cause instanceof DecoderException) {
+      malformedFrames.increment();
       String why =
           cause.getCause() != null && cause.getMessage() == null
               ? cause.getCause().toString()

@@ -1,12 +1,14 @@
 package io.fdbmeta.storage;
 
+import io.fdbmeta.wire.ClusterTls;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 
 /*
- * Who is on the other end of a node protocol connection, until mTLS says it with certificates.
+ * Who is on the other end of a node protocol connection. With cluster TLS, certificates say whether
+ * it is a node at all (ClusterTls); HELLO and VOUCH say which node, and which incarnation of it.
  *
  * A node opening a connection to a peer first sends HELLO(its id, a fresh 128-bit token). The
  * receiver does not believe the id: it asks the named node, on its own connection to the address
@@ -43,10 +45,34 @@ final class PeerAuth {
     return asker.equals(issued.get(HexFormat.of().formatHex(token)));
   }
 
-  /** The peer a node protocol connection was vouched for; one per connection. */
+  /**
+   * The peer a node protocol connection was vouched for; one per connection. With cluster TLS, the
+   * connection may act as a peer only if its certificate is a node's (ClusterTls).
+   */
   static final class Session {
+    private final boolean certificateRequired;
+    private volatile ClusterTls.@Nullable Role certified;
     private volatile @Nullable String node;
     private volatile long incarnation;
+
+    /** A session of a plaintext port: HELLO and VOUCH alone say who the peer is. */
+    Session() {
+      this(false);
+    }
+
+    Session(boolean certificateRequired) {
+      this.certificateRequired = certificateRequired;
+    }
+
+    /** The role the connection's verified certificate claims (set once TLS says so). */
+    void certified(ClusterTls.Role role) {
+      this.certified = role;
+    }
+
+    /** True if the connection may say HELLO or ask for a VOUCH: a node's certificate or no TLS. */
+    boolean mayActAsPeer() {
+      return !certificateRequired || certified == ClusterTls.Role.NODE;
+    }
 
     /** The vouched peer, or null while the connection has not (or not yet) said HELLO. */
     @Nullable String node() {
@@ -65,9 +91,11 @@ final class PeerAuth {
     /** "node n2 (incarnation 5)" or "an unauthenticated connection", for messages. */
     String describe() {
       String n = node;
-      return n == null
+      if (n != null) return "node " + n + " (incarnation " + incarnation + ")";
+      ClusterTls.Role r = certified;
+      return r == null
           ? "an unauthenticated connection"
-          : "node " + n + " (incarnation " + incarnation + ")";
+          : "a connection with a " + r.name().toLowerCase(java.util.Locale.ROOT) + " certificate";
     }
   }
 }

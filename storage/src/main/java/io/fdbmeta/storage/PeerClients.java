@@ -4,6 +4,7 @@ import com.apple.foundationdb.Database;
 import io.fdbmeta.layer.FdbErrors;
 import io.fdbmeta.layer.NodeRecord;
 import io.fdbmeta.layer.NodeRegistry;
+import io.fdbmeta.wire.ClusterTls;
 import io.fdbmeta.wire.NodeOp;
 import io.fdbmeta.wire.NodeReply;
 import io.fdbmeta.wire.NodeRequest;
@@ -17,6 +18,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Connections to the other storage nodes, by node id. Addresses come from the node registry and are
@@ -34,6 +36,7 @@ final class PeerClients implements AutoCloseable {
   private final EventLoopGroup group;
   private final int maxFrameBytes;
   private final int connectTimeoutMillis;
+  private final @Nullable ClusterTls tls;
   private final ConcurrentHashMap<String, CompletableFuture<String>> addresses =
       new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, NodeClient> clients = new ConcurrentHashMap<>();
@@ -51,8 +54,10 @@ final class PeerClients implements AutoCloseable {
       NodeRegistry registry,
       EventLoopGroup group,
       int maxFrameBytes,
-      int connectTimeoutMillis) {
+      int connectTimeoutMillis,
+      @Nullable ClusterTls tls) {
     this.me = me;
+    this.tls = tls;
     this.auth = auth;
     this.db = db;
     this.registry = registry;
@@ -107,7 +112,9 @@ final class PeerClients implements AutoCloseable {
                 plain
                     .computeIfAbsent(
                         address,
-                        a -> new NodeClient(group, parse(a), maxFrameBytes, connectTimeoutMillis))
+                        a ->
+                            new NodeClient(
+                                group, parse(a), maxFrameBytes, connectTimeoutMillis, tls, null))
                     .send(ask, timeoutMillis))
         .thenApply(reply -> reply.status() == ReplyStatus.OK ? reply.number() : 0L)
         .whenComplete(
@@ -169,6 +176,7 @@ final class PeerClients implements AutoCloseable {
                 parse(a),
                 maxFrameBytes,
                 connectTimeoutMillis,
+                tls,
                 new NodeClient.Handshake() {
                   @Override
                   public NodeRequest hello() {

@@ -166,8 +166,10 @@ final class RequestProcessor {
         case FETCH:
           return done(fetch(req, session));
         case HELLO:
+          if (session != null && !session.mayActAsPeer()) return done(notANode(req, session));
           return hello(req, session);
         case VOUCH:
+          if (session != null && !session.mayActAsPeer()) return done(notANode(req, session));
           return done(vouch(req));
         case COMMAND:
           return command(req);
@@ -677,6 +679,15 @@ final class RequestProcessor {
     String asker = new String(req.keys()[1], StandardCharsets.UTF_8);
     boolean yes = seq != null && auth.issuedTo(req.keys()[0], asker);
     return NodeReply.ok(req.id(), yes ? seq.incarnation() : 0);
+  }
+
+  private static NodeReply notANode(NodeRequest req, PeerAuth.Session session) {
+    return NodeReply.failure(
+        req.id(),
+        ReplyStatus.ERROR,
+        req.op()
+            + " is taken only on a connection with a node certificate of this cluster; this came on "
+            + session.describe());
   }
 
   private static NodeReply unauthenticated(NodeRequest req, PeerAuth.@Nullable Session session) {

@@ -14,10 +14,12 @@ import io.fdbmeta.layer.NodeRegistry;
 import io.fdbmeta.layer.RangeCatalog;
 import io.fdbmeta.layer.RangeDescriptor;
 import io.fdbmeta.layer.ReplicaSyncMarks;
+import io.fdbmeta.layer.SchemaVersion;
 import io.fdbmeta.layer.route.ChangeFeed;
 import io.fdbmeta.layer.route.RouteFollower;
 import io.fdbmeta.layer.route.RouteSnapshot;
 import io.fdbmeta.layer.route.RouteTable;
+import io.fdbmeta.wire.ClusterTls;
 import io.fdbmeta.wire.RespDecoder;
 import io.fdbmeta.wire.Transport;
 import io.netty.bootstrap.ServerBootstrap;
@@ -27,10 +29,12 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.flush.FlushConsolidationHandler;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
@@ -47,6 +51,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
 import org.jspecify.annotations.Nullable;
 
 /*
@@ -92,6 +97,12 @@ public final class StorageNode implements AutoCloseable {
    */
   static final int FLUSH_BATCH = 256;
 
+  /**
+   * Unsent reply bytes at which a RESP connection stops being served and read (high), and resumes
+   * (low): the router's defaults.
+   */
+  static final WriteBufferWaterMark RESP_WATER_MARK = new WriteBufferWaterMark(64 << 10, 256 << 10);
+
   private enum State {
     STARTING,
     RUNNING,
@@ -110,6 +121,8 @@ public final class StorageNode implements AutoCloseable {
       new DefaultChannelGroup("storage-node", GlobalEventExecutor.INSTANCE);
   private final List<Channel> listeners = new ArrayList<>();
   private final AtomicInteger inFlight = new AtomicInteger();
+  private final RespDecoder.Budget respIncomplete; // what the RESP port's partial commands hold
+  private final LongAdder respIncompleteRejections = new LongAdder();
   private final AtomicLong fetchIds = new AtomicLong();
   private final AtomicBoolean catchUpRunning = new AtomicBoolean();
   private final AtomicReference<State> state = new AtomicReference<>(State.STARTING);
@@ -129,6 +142,7 @@ public final class StorageNode implements AutoCloseable {
 
   private volatile @Nullable InetSocketAddress nodeAddress;
   private volatile @Nullable InetSocketAddress respAddress;
+  private volatile @Nullable NodePortInitializer port;
   private volatile long incarnation;
 
   /** This process's liveness as of its last committed registration or heartbeat. */
@@ -136,6 +150,7 @@ public final class StorageNode implements AutoCloseable {
 
   private StorageNode(Database db, Keyspace ks, LayerConfig layer, StorageNodeConfig config) {
     this.config = config;
+    this.respIncomplete = new RespDecoder.Budget(config.respIncompleteBytesTotal);
     this.layer = layer;
     this.db = db;
     String me = config.nodeId;
@@ -194,7 +209,8 @@ public final class StorageNode implements AutoCloseable {
             registry,
             group,
             config.maxFrameBytes,
-            (int) Math.min(Integer.MAX_VALUE, config.replicationTimeout.toMillis()));
+            (int) Math.min(Integer.MAX_VALUE, config.replicationTimeout.toMillis()),
+            config.tls);
     this.replicator =
         new Replicator(
             me,
@@ -324,6 +340,7 @@ public final class StorageNode implements AutoCloseable {
     Objects.requireNonNull(layer, "layer");
     Objects.requireNonNull(config, "config");
     config.validateAgainst(layer);
+    SchemaVersion.check(db, ks); // before anything registers: a newer format is refused
     StorageNode n = new StorageNode(db, ks, layer, config);
     CompletableFuture<Void> started;
     try {
@@ -369,7 +386,8 @@ public final class StorageNode implements AutoCloseable {
             syncReporter.nudge();
           }
         });
-    return bind(config.port, new NodePortInitializer(config, processor, inFlight, channels))
+    port = new NodePortInitializer(config, processor, inFlight, channels);
+    return bind(config.port, port)
         .thenCompose(
             node -> {
               nodeAddress = node;
@@ -382,10 +400,27 @@ public final class StorageNode implements AutoCloseable {
                         @Override
                         protected void initChannel(SocketChannel ch) {
                           channels.add(ch);
+                          if (config.tls != null)
+                            config.tls.serve(ch.pipeline(), ClusterTls.MEMBERS, r -> {});
                           ch.pipeline()
                               .addLast("flush", new FlushConsolidationHandler(FLUSH_BATCH, true));
-                          ch.pipeline().addLast("resp-decoder", new RespDecoder());
-                          ch.pipeline().addLast("commands", new RespHandler(commands, inFlight));
+                          ch.config().setWriteBufferWaterMark(RESP_WATER_MARK);
+                          ch.pipeline()
+                              .addLast(
+                                  "resp-decoder",
+                                  new RespDecoder(
+                                      RespDecoder.Limits.DEFAULT,
+                                      config.respIncompleteBytesPerConnection,
+                                      respIncomplete));
+                          ch.pipeline()
+                              .addLast(
+                                  "idle",
+                                  new IdleStateHandler(
+                                      config.idleTimeout.toMillis(), 0, 0, TimeUnit.MILLISECONDS));
+                          ch.pipeline()
+                              .addLast(
+                                  "commands",
+                                  new RespHandler(commands, inFlight, respIncompleteRejections));
                         }
                       })
                   .thenAccept(resp -> respAddress = resp);
@@ -540,6 +575,25 @@ public final class StorageNode implements AutoCloseable {
    */
   public byte @Nullable [] localValue(byte[] key) {
     return store.get(key);
+  }
+
+  /**
+   * Node protocol connections the port refused or closed, by why: over the connection cap, over the
+   * cap of their source address, a partial frame the port's budget could not take, a frame that
+   * could not be decoded (these two overlap: a refused partial frame is also malformed).
+   */
+  public record PortRejections(
+      long overCap, long overAddressCap, long partialFrameBudget, long malformedFrames) {}
+
+  /** RESP connections closed so far because their incomplete command held too much. */
+  public long respIncompleteRejections() {
+    return respIncompleteRejections.sum();
+  }
+
+  /** What the node protocol port refused so far. */
+  public PortRejections portRejections() {
+    NodePortInitializer p = port;
+    return p == null ? new PortRejections(0, 0, 0, 0) : p.rejections();
   }
 
   /** Counters for tests, benchmarks and the demo. */

@@ -2,6 +2,7 @@ package io.fdbmeta.storage;
 
 import io.fdbmeta.layer.LayerConfig;
 import io.fdbmeta.layer.NodeRecord;
+import io.fdbmeta.wire.ClusterTls;
 import io.fdbmeta.wire.NodeCodec;
 import java.time.Duration;
 import java.util.Objects;
@@ -25,8 +26,12 @@ public final class StorageNodeConfig {
   final int maxFrameBytes;
   final int ioThreads;
   final int maxConnections;
+  final int maxConnectionsPerAddress;
   final Duration idleTimeout;
   final long maxPartialFrameBytes;
+  final long respIncompleteBytesPerConnection;
+  final long respIncompleteBytesTotal;
+  final @Nullable ClusterTls tls;
 
   private StorageNodeConfig(Builder b) {
     this.nodeId = b.nodeId;
@@ -45,8 +50,12 @@ public final class StorageNodeConfig {
     this.maxFrameBytes = b.maxFrameBytes;
     this.ioThreads = b.ioThreads;
     this.maxConnections = b.maxConnections;
+    this.maxConnectionsPerAddress = Math.min(b.maxConnectionsPerAddress, b.maxConnections);
     this.idleTimeout = b.idleTimeout;
     this.maxPartialFrameBytes = Math.max(b.maxPartialFrameBytes, b.maxFrameBytes);
+    this.respIncompleteBytesPerConnection = b.respIncompleteBytesPerConnection;
+    this.respIncompleteBytesTotal = b.respIncompleteBytesTotal;
+    this.tls = b.tls;
   }
 
   /**
@@ -150,8 +159,12 @@ public final class StorageNodeConfig {
     private int maxFrameBytes = NodeCodec.DEFAULT_MAX_FRAME_BYTES;
     private int ioThreads = 2;
     private int maxConnections = 1024;
+    private int maxConnectionsPerAddress = 256;
     private Duration idleTimeout = Duration.ofMinutes(5);
     private long maxPartialFrameBytes = 256L << 20;
+    private long respIncompleteBytesPerConnection = 96L << 20;
+    private long respIncompleteBytesTotal = 512L << 20;
+    private @Nullable ClusterTls tls;
 
     private Builder(String nodeId) {
       if (nodeId.isEmpty() || nodeId.length() > 128 || !nodeId.matches("[A-Za-z0-9._:-]+")) {
@@ -257,6 +270,20 @@ public final class StorageNodeConfig {
     }
 
     /**
+     * Node protocol connections open at once from one source IP address; one more gets OVERLOADED
+     * and is closed as it is accepted. Default 256, a quarter of the default total: a router opens
+     * one connection per I/O thread to each node, a peer node a few, so even a host running several
+     * routers and nodes stays far below it, while one address (a leaking or hostile client) can
+     * take at most a quarter of the port. At most maxConnections.
+     */
+    public Builder maxConnectionsPerAddress(int n) {
+      if (n < 1)
+        throw new IllegalArgumentException("maxConnectionsPerAddress must be >= 1, got " + n);
+      this.maxConnectionsPerAddress = n;
+      return this;
+    }
+
+    /**
      * A node protocol connection on which no whole frame arrived and no reply left for this long is
      * closed (a partial frame trickling in does not count). Default 5 minutes.
      */
@@ -274,6 +301,33 @@ public final class StorageNodeConfig {
       if (bytes < 1024)
         throw new IllegalArgumentException("maxPartialFrameBytes must be >= 1024, got " + bytes);
       this.maxPartialFrameBytes = bytes;
+      return this;
+    }
+
+    /**
+     * Memory that commands still arriving on the RESP port may hold: per connection, and all
+     * connections together (as the router's incompleteCommandBytes, and the same defaults: 96 MiB
+     * and 512 MiB). A connection over either gets {@code -ERR} and is closed.
+     */
+    public Builder respIncompleteCommandBytes(long perConnection, long total) {
+      if (perConnection < 1 || total < perConnection)
+        throw new IllegalArgumentException(
+            "RESP incomplete command bytes need 1 <= per connection <= total, got "
+                + perConnection
+                + ", "
+                + total);
+      this.respIncompleteBytesPerConnection = perConnection;
+      this.respIncompleteBytesTotal = total;
+      return this;
+    }
+
+    /**
+     * Mutual TLS on the node protocol (and the node's RESP port): connections only from
+     * certificates of the cluster's CA, peer operations only from node certificates, and this
+     * node's own connections to peers with its certificate. Default none (plaintext).
+     */
+    public Builder tls(@Nullable ClusterTls tls) {
+      this.tls = tls;
       return this;
     }
 

@@ -101,4 +101,40 @@ class MalformedFrameIT {
       }
     }
   }
+
+  /** Found by NodeProtocolFuzzIT: requests framed after a malformed one were still served. */
+  @Test
+  void aRequestAfterAMalformedFrameIsNotServed() throws Exception {
+    try (TestClusters t = TestClusters.start("after-malformed", o -> o.nodes(1).replication(1))) {
+      StorageNode n = t.cluster.nodes().get(0);
+      RangeDescriptor d = t.cluster.ranges().get(0);
+      try (Socket bad = connect(n.nodeSocketAddress());
+          Socket good = connect(n.nodeSocketAddress())) {
+        ByteBuf b = Unpooled.buffer();
+        b.writeBytes(new byte[] {0, 0, 0, 3, 1, 99, 0}); // unknown op code 99
+        NodeCodec.encode(
+            NodeRequest.set(
+                2,
+                d.rangeId(),
+                d.generation(),
+                d.leaseEpoch(),
+                new byte[][] {b("after")},
+                new byte[][] {b("garbage")}),
+            b);
+        NodeCodec.encode(NodeRequest.ping(3), b);
+        byte[] bytes = new byte[b.readableBytes()];
+        b.readBytes(bytes);
+        bad.getOutputStream().write(bytes); // one write: the node reads all three at once
+        NodeReply r = read(bad);
+        assertThat(r.status()).isEqualTo(ReplyStatus.ERROR);
+        assertThat(r.message()).contains("unknown op code 99");
+        assertThat(closedByPeer(bad)).as("nothing after the ERROR reply").isTrue();
+        write(
+            good,
+            NodeRequest.keys(
+                4, NodeOp.GET, d.rangeId(), d.generation(), d.leaseEpoch(), b("after")));
+        assertThat(read(good).values()[0]).as("the SET after the malformed frame").isNull();
+      }
+    }
+  }
 }

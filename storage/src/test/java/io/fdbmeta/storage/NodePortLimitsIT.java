@@ -126,4 +126,61 @@ class NodePortLimitsIT {
       assertThat(closedByPeer(quiet)).isTrue();
     }
   }
+
+  @Test
+  void connectionsBeyondTheirAddressCapAreRefusedAndCountedWhileOtherAddressesAreServed()
+      throws Exception {
+    try (TestClusters t = node("per-address", n -> n.maxConnectionsPerAddress(3))) {
+      StorageNode n = t.cluster.nodes().get(0);
+      List<Socket> open = new ArrayList<>();
+      try {
+        for (int i = 0; i < 3; i++) {
+          open.add(connect(n.nodeSocketAddress()));
+          assertThat(pings(open.get(i))).isTrue();
+        }
+        try (Socket extra = connect(n.nodeSocketAddress())) {
+          NodeReply r = read(extra);
+          assertThat(r.status()).isEqualTo(ReplyStatus.OVERLOADED);
+          assertThat(r.message())
+              .contains("3 node protocol connections open from /127.0.0.1, its limit");
+          assertThat(closedByPeer(extra)).isTrue();
+        }
+        try (Socket other = new Socket()) { // Linux routes all of 127/8 to loopback
+          other.bind(new java.net.InetSocketAddress("127.0.0.2", 0));
+          other.connect(n.nodeSocketAddress());
+          other.setSoTimeout(5000);
+          assertThat(pings(other)).as("another address has its own count").isTrue();
+        }
+        assertThat(pings(open.get(0))).isTrue();
+      } finally {
+        for (Socket s : open) s.close();
+      }
+      assertThat(n.portRejections()).isEqualTo(new StorageNode.PortRejections(0, 1, 0, 0));
+    }
+  }
+
+  @Test
+  void refusedPartialFramesAndMalformedFramesAreCounted() throws Exception {
+    try (TestClusters t =
+            node("counted", n -> n.maxFrameBytes(1 << 20).maxPartialFrameBytes(1 << 20));
+        Socket a = connect(t.cluster.nodes().get(0).nodeSocketAddress());
+        Socket b = connect(t.cluster.nodes().get(0).nodeSocketAddress())) {
+      StorageNode n = t.cluster.nodes().get(0);
+      announce(a, 1 << 20, 10);
+      announce(b, 1 << 20, 10);
+      // one fits the budget and waits for the rest of its frame; the other, whichever, is refused
+      int refused = 0;
+      for (Socket s : List.of(a, b)) {
+        s.setSoTimeout(1500);
+        try {
+          assertThat(read(s).message()).contains("partial frames would hold more than");
+          refused++;
+        } catch (java.net.SocketTimeoutException stillWaiting) {
+          // holds its partial frame
+        }
+      }
+      assertThat(refused).isEqualTo(1);
+      assertThat(n.portRejections()).isEqualTo(new StorageNode.PortRejections(0, 0, 1, 1));
+    }
+  }
 }

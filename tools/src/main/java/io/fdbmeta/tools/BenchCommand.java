@@ -16,6 +16,7 @@ import picocli.CommandLine.Spec;
       BenchLayerCommand.class,
       BenchRouterCommand.class,
       BenchFailoverCommand.class,
+      BenchMigrateCommand.class,
       BenchExportCommand.class
     })
 final class BenchCommand implements Callable<Integer> {

@@ -1,6 +1,6 @@
 package io.fdbmeta.tools;
 
-import io.fdbmeta.router.TestCertificates;
+import io.fdbmeta.wire.TestCertificates;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -15,15 +15,16 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "certs",
     mixinStandardHelpOptions = true,
-    description = "Certificates for TLS on the router's RESP port.",
+    description = "Test certificates for TLS on the RESP port, the node protocol and the store.",
     subcommands = CertsCommand.Create.class)
 final class CertsCommand {
   @Command(
       name = "create",
       mixinStandardHelpOptions = true,
       description = {
-        "Make a test CA and a server and a client certificate with openssl (P-256, PEM):"
-            + " ca.pem ca.key server.pem server.key client.pem client.key in --dir.",
+        "Make a test CA and certificates with openssl (P-256, PEM) in --dir: ca.pem, server.pem"
+            + " (the router's RESP port), client.pem (a client), node.pem and router.pem (mutual"
+            + " TLS on the node protocol), store.pem (the store server), each with its .key.",
         "For a playground or a demo, not production: the CA's key lies beside them."
       })
   static final class Create implements Callable<Integer> {
@@ -62,6 +63,11 @@ final class CertsCommand {
               + dir.resolve("server.key"));
       out.println(
           "client: redis-cli --tls --cacert " + dir.resolve("ca.pem") + " -h " + hosts.get(0));
+      out.println(
+          "nodes and routers: --cluster-tls-cert "
+              + dir.resolve("node.pem")
+              + " (router.pem for a router) --cluster-tls-key ... --cluster-tls-ca "
+              + dir.resolve("ca.pem"));
       return 0;
     }
   }

@@ -99,7 +99,7 @@ final class ControllerCommand implements Callable<Integer> {
     HostPort where = admin.address(spec);
     ServiceLog log =
         new ServiceLog(spec.commandLine().getOut(), "controller " + id, Clock.systemUTC());
-    ServiceAdmin adminPort = ServiceAdmin.start("controller", where);
+    ServiceAdmin adminPort = ServiceAdmin.start("controller", where, admin.token(spec));
     MetaSession session = adminPort.openStore(spec);
     ControllerConfig config = ControllerConfig.defaults();
     String holder = id + "#" + UUID.randomUUID().toString().substring(0, 8);

@@ -40,7 +40,8 @@ import picocli.CommandLine.Spec;
       NodeCommand.class,
       PlaygroundCommand.class,
       CertsCommand.class,
-      UsersCommand.class
+      UsersCommand.class,
+      MigrateCommand.class
     })
 public final class Main implements Callable<Integer> {
   @Mixin StoreOptions store = new StoreOptions();

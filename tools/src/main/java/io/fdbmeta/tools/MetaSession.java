@@ -6,6 +6,7 @@ import io.fdbmeta.layer.Keyspace;
 import io.fdbmeta.layer.LayerConfig;
 import io.fdbmeta.layer.NodeRegistry;
 import io.fdbmeta.layer.RangeCatalog;
+import io.fdbmeta.layer.SchemaVersion;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
@@ -26,7 +27,9 @@ final class MetaSession implements AutoCloseable {
   static MetaSession open(CommandSpec spec) {
     Stores.OpenStore store = Stores.open(spec);
     try {
-      return new MetaSession(store, Keyspace.open(store.db(), Main.storeOptions(spec).cluster()));
+      Keyspace ks = Keyspace.open(store.db(), Main.storeOptions(spec).cluster());
+      SchemaVersion.check(store.db(), ks); // every command: a newer metadata format is refused
+      return new MetaSession(store, ks);
     } catch (RuntimeException e) {
       store.close();
       throw e;

@@ -18,6 +18,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -95,6 +96,16 @@ final class NodeCommand implements Callable<Integer> {
 
   @Mixin AdminOption admin = new AdminOption();
 
+  @Option(
+      names = "--max-connections-per-address",
+      paramLabel = "N",
+      description =
+          "Most node protocol connections from one source IP address (default: 256, a quarter of"
+              + " the 1024 total; a router opens one per I/O thread).")
+  @Nullable Integer maxConnectionsPerAddress;
+
+  @Mixin ClusterTlsOption clusterTls = new ClusterTlsOption();
+
   @Mixin ConfigFile.ConfigOption configFile = new ConfigFile.ConfigOption();
 
   private volatile boolean stopping;
@@ -115,11 +126,19 @@ final class NodeCommand implements Callable<Integer> {
     }
     StorageNodeConfig config;
     try {
-      config = builder.host(node.host()).port(node.port()).locality(region, zone, rack).build();
+      if (maxConnectionsPerAddress != null)
+        builder.maxConnectionsPerAddress(maxConnectionsPerAddress);
+      config =
+          builder
+              .host(node.host())
+              .port(node.port())
+              .locality(region, zone, rack)
+              .tls(clusterTls.load(spec))
+              .build();
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
-    ServiceAdmin adminPort = ServiceAdmin.start("node", where);
+    ServiceAdmin adminPort = ServiceAdmin.start("node", where, admin.token(spec));
     MetaSession session = adminPort.openStore(spec);
     adminPort.readiness(() -> Readiness.notReady("registering and loading the route table"));
     StorageNode n;
@@ -140,6 +159,7 @@ final class NodeCommand implements Callable<Integer> {
             + session.cluster()
             + "', listen "
             + n.address()
+            + (clusterTls.cert == null ? "" : " (mutual TLS)")
             + ", admin "
             + RouterCommand.hostPort(adminPort.address())
             + ", locality "
@@ -259,6 +279,24 @@ final class NodeCommand implements Callable<Integer> {
     }
   }
 
+  /** {@code fdbmeta_node_port_rejections_total{kind}}: what the node protocol port refused. */
+  static void portRejections(PrometheusText t, StorageNode.PortRejections r) {
+    String name = "fdbmeta_node_port_rejections_total";
+    StringBuilder sb =
+        new StringBuilder()
+            .append("# HELP ")
+            .append(name)
+            .append(" Node protocol connections refused or closed, by why.\n")
+            .append("# TYPE ")
+            .append(name)
+            .append(" counter\n");
+    long[] n = {r.overCap(), r.overAddressCap(), r.partialFrameBudget(), r.malformedFrames()};
+    String[] kinds = {"over_cap", "over_address_cap", "partial_frame_budget", "malformed_frame"};
+    for (int i = 0; i < n.length; i++)
+      sb.append(name).append("{kind=\"").append(kinds[i]).append("\"} ").append(n[i]).append('\n');
+    t.include(sb.toString());
+  }
+
   private void metrics(PrometheusText t, StorageNode n) {
     StorageNode.Stats s = n.stats();
     String p = "fdbmeta_node_";
@@ -274,5 +312,6 @@ final class NodeCommand implements Callable<Integer> {
             p + "leases_handed_over_total",
             "Leases handed to another replica at a graceful stop.",
             handedOver.get());
+    portRejections(t, n.portRejections());
   }
 }

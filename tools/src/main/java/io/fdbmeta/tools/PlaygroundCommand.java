@@ -105,12 +105,22 @@ final class PlaygroundCommand implements Callable<Integer> {
       description = "The first router's RESP port (default: ${DEFAULT-VALUE}).")
   int port = 6380;
 
+  @Option(
+      names = "--secure",
+      description =
+          "Authenticate and encrypt every port: TLS and AUTH on the routers, mutual TLS between"
+              + " routers and nodes, TLS with client certificates on the store server, a bearer"
+              + " token on the admin ports; test certificates and secrets in DIR/secure.")
+  boolean secure;
+
   /** A started child process. */
   private record Child(Component component, Process process, Duration stopDeadline) {}
 
   private final List<Child> children = new CopyOnWriteArrayList<>();
   private volatile boolean stopping;
   private Path home = Path.of(".");
+  private PlaygroundSecurity security = PlaygroundSecurity.NONE;
+  private @Nullable String adminToken;
   private ServiceLog log = // replaced in call(), by one on the command line's output
       new ServiceLog(new PrintWriter(Writer.nullWriter()), "playground", Clock.systemUTC());
 
@@ -197,18 +207,25 @@ final class PlaygroundCommand implements Callable<Integer> {
 
   private void startAll(PrintWriter out) throws InterruptedException, IOException {
     long t0 = System.nanoTime();
+    if (secure) {
+      security = PlaygroundSecurity.create(home);
+      adminToken = PlaygroundSecurity.adminToken(home);
+    }
     String store = HOST + ":" + freePort();
     Child server =
         launch(
             "store",
             "server",
             STORE_JVM,
-            List.of("store", "serve", "--dir", home.resolve("data").toString(), "--listen", store),
+            args(
+                List.of("store", "serve", "--dir", home.resolve("data").toString()),
+                List.of("--listen", store),
+                security.storeServer()),
             store,
             "-",
             STORE_STOP);
     awaitReady(List.of(server));
-    runOnce("init", List.of("--store", store, "init"));
+    runOnce("init", args(globals(store), List.of("init")));
     List<Child> started = new ArrayList<>();
     for (int i = 0; i < nodes; i++) {
       String id = "n" + (i + 1);
@@ -219,20 +236,12 @@ final class PlaygroundCommand implements Callable<Integer> {
               "node",
               id,
               JVM,
-              List.of(
-                  "--store",
-                  store,
-                  "node",
-                  "--id",
-                  id,
-                  "--listen",
-                  listen,
-                  "--admin",
-                  admin,
-                  "--zone",
-                  "z" + (i % 3 + 1),
-                  "--rack",
-                  "r" + (i / 3 % 2 + 1)),
+              args(
+                  globals(store),
+                  List.of("node", "--id", id, "--listen", listen, "--admin", admin),
+                  List.of("--zone", "z" + (i % 3 + 1), "--rack", "r" + (i / 3 % 2 + 1)),
+                  security.admin(),
+                  security.node()),
               listen,
               admin,
               NODE_STOP));
@@ -240,7 +249,7 @@ final class PlaygroundCommand implements Callable<Integer> {
     awaitReady(started);
     runOnce(
         "place",
-        List.of("--store", store, "ranges", "place", "--replication", "" + replication(nodes)));
+        args(globals(store), List.of("ranges", "place", "--replication", "" + replication(nodes))));
     started.clear();
     for (int i = 0; i < controllers; i++) {
       String id = "ctl-" + (i + 1);
@@ -250,7 +259,10 @@ final class PlaygroundCommand implements Callable<Integer> {
               "controller",
               id,
               JVM,
-              List.of("--store", store, "controller", "--id", id, "--admin", admin),
+              args(
+                  globals(store),
+                  List.of("controller", "--id", id, "--admin", admin),
+                  security.admin()),
               "-",
               admin,
               CONTROLLER_STOP));
@@ -265,7 +277,11 @@ final class PlaygroundCommand implements Callable<Integer> {
               "router",
               "router-" + (i + 1),
               JVM,
-              List.of("--store", store, "router", "--listen", listen, "--admin", admin),
+              args(
+                  globals(store),
+                  List.of("router", "--listen", listen, "--admin", admin),
+                  security.admin(),
+                  security.router()),
               listen,
               admin,
               ROUTER_STOP));
@@ -281,7 +297,9 @@ final class PlaygroundCommand implements Callable<Integer> {
       out.println(
           "ready in "
               + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) / 100 / 10.0
-              + " s: try 'redis-cli -p "
+              + " s: try 'redis-cli "
+              + security.redisCli()
+              + "-p "
               + port
               + "'. Logs and "
               + PlaygroundState.FILE
@@ -295,6 +313,18 @@ final class PlaygroundCommand implements Callable<Integer> {
               + "' shows who is up; Ctrl-C stops everything.");
       out.flush();
     }
+  }
+
+  /** The global options naming the store, for every process that uses it. */
+  private List<String> globals(String store) {
+    return args(List.of("--store", store), security.storeClient());
+  }
+
+  @SafeVarargs
+  private static List<String> args(List<String>... parts) {
+    List<String> out = new ArrayList<>();
+    for (List<String> p : parts) out.addAll(p);
+    return out;
   }
 
   private Child launch(
@@ -392,7 +422,7 @@ final class PlaygroundCommand implements Callable<Integer> {
                   + c.process().exitValue()
                   + " before it was ready"
                   + tail(k.log()));
-        if (k.ready()) it.remove();
+        if (k.ready(adminToken)) it.remove();
       }
       if (waiting.isEmpty()) return;
       if (System.nanoTime() > deadline) {

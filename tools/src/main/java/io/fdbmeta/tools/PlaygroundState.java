@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The file {@code fdbmeta playground} keeps in its directory ({@value #FILE}) so that {@code
@@ -38,16 +39,16 @@ final class PlaygroundState {
     }
 
     /**
-     * Its admin port's /healthz answers 200 (the store server, which has none: its endpoint accepts
-     * a connection).
+     * Its admin port's /healthz answers 200, asked with the playground's admin token if it has one
+     * (the store server, which has no admin port: its endpoint accepts a connection).
      */
-    boolean healthy() {
-      return admin.equals("-") ? accepts(endpoint) : ok("http://" + admin + "/healthz");
+    boolean healthy(@Nullable String adminToken) {
+      return admin.equals("-") ? accepts(endpoint) : ok("http://" + admin + "/healthz", adminToken);
     }
 
     /** Its admin port's /readyz answers 200 (the store server: as {@link #healthy}). */
-    boolean ready() {
-      return admin.equals("-") ? accepts(endpoint) : ok("http://" + admin + "/readyz");
+    boolean ready(@Nullable String adminToken) {
+      return admin.equals("-") ? accepts(endpoint) : ok("http://" + admin + "/readyz", adminToken);
     }
   }
 
@@ -106,9 +107,10 @@ final class PlaygroundState {
     return new State(pid, out);
   }
 
-  private static boolean ok(String url) {
+  private static boolean ok(String url, @Nullable String adminToken) {
     try {
       HttpURLConnection c = (HttpURLConnection) URI.create(url).toURL().openConnection();
+      if (adminToken != null) c.setRequestProperty("Authorization", "Bearer " + adminToken);
       c.setConnectTimeout(1000);
       c.setReadTimeout(2000);
       try {

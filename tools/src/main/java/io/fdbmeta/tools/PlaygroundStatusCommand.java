@@ -46,10 +46,11 @@ final class PlaygroundStatusCommand implements Callable<Integer> {
         ProcessHandle.of(state.playgroundPid()).map(ProcessHandle::isAlive).orElse(false);
     Table table = new Table("COMPONENT", "ID", "PID", "ENDPOINT", "ADMIN", "UP");
     int down = 0;
+    String token = PlaygroundSecurity.adminToken(d);
     for (Component c : state.components()) {
       String up;
       if (!c.alive()) up = "no: not running (see " + c.log().getFileName() + ")";
-      else if (!c.healthy())
+      else if (!c.healthy(token))
         up = "no: " + (c.admin().equals("-") ? "port closed" : "/healthz does not answer");
       else up = "yes";
       if (!up.equals("yes")) down++;

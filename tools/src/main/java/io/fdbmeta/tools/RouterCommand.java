@@ -100,6 +100,17 @@ final class RouterCommand implements Callable<Integer> {
       description = "Require a client certificate signed by --tls-ca.")
   boolean tlsClientAuth;
 
+  @Option(
+      names = "--max-connections-per-address",
+      paramLabel = "N",
+      description =
+          "Most client connections from one source IP address (default: 1000, a tenth of the"
+              + " 10000 total). Behind a TCP load balancer every client has its address: set"
+              + " 10000 there.")
+  @Nullable Integer maxConnectionsPerAddress;
+
+  @Mixin ClusterTlsOption clusterTls = new ClusterTlsOption();
+
   @Mixin ConfigFile.ConfigOption configFile = new ConfigFile.ConfigOption();
 
   private volatile boolean stopping;
@@ -111,8 +122,16 @@ final class RouterCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     HostPort resp = HostPort.parseOption(spec, "--listen", listen);
     HostPort where = admin.address(spec);
-    RouterConfig.Builder security = security(spec, users, tlsCert, tlsKey, tlsCa, tlsClientAuth);
-    ServiceAdmin adminPort = ServiceAdmin.start("router", where);
+    RouterConfig.Builder security =
+        security(spec, users, tlsCert, tlsKey, tlsCa, tlsClientAuth)
+            .clusterTls(clusterTls.load(spec));
+    try {
+      if (maxConnectionsPerAddress != null)
+        security.maxConnectionsPerAddress(maxConnectionsPerAddress);
+    } catch (IllegalArgumentException e) {
+      throw ConfigFile.badValue(spec, "--max-connections-per-address", e.getMessage());
+    }
+    ServiceAdmin adminPort = ServiceAdmin.start("router", where, admin.token(spec));
     MetaSession session = adminPort.openStore(spec);
     Router router;
     adminPort.readiness(() -> Readiness.notReady("loading the route table"));
@@ -157,6 +176,7 @@ final class RouterCommand implements Callable<Integer> {
             + (tlsCert == null
                 ? ""
                 : " (TLS" + (tlsClientAuth ? ", client certificates" : "") + ")")
+            + (clusterTls.cert == null ? "" : ", mutual TLS to nodes")
             + (users == null
                 ? ""
                 : ", auth on (" + router.config().users().names().size() + " users)")

@@ -50,12 +50,13 @@ final class ServiceAdmin implements AutoCloseable {
 
   /**
    * Binds {@code where} (port 0: a free one) for {@code service} (e.g. "controller"), not ready
-   * until {@link #readiness} says otherwise.
+   * until {@link #readiness} says otherwise; with a {@code token}, every request must carry it as a
+   * bearer token.
    *
    * @throws CliException exit code 1, naming the address, if it cannot be bound (taken, or not an
    *     address of this machine)
    */
-  static ServiceAdmin start(String service, HostPort where) {
+  static ServiceAdmin start(String service, HostPort where, @Nullable String token) {
     ServiceAdmin admin = new ServiceAdmin();
     Map<String, Supplier<AdminServer.Reply>> routes =
         Map.of(
@@ -64,7 +65,7 @@ final class ServiceAdmin implements AutoCloseable {
             "/metrics", admin::metricsReply);
     try {
       admin.server =
-          AdminServer.start(where.host(), where.port(), routes, AdminServer.Limits.DEFAULT);
+          AdminServer.start(where.host(), where.port(), routes, AdminServer.Limits.DEFAULT, token);
     } catch (RuntimeException e) {
       throw new CliException(
           ErrorHandlers.FAILURE,

@@ -1,5 +1,6 @@
 package io.fdbmeta.tools;
 
+import io.fdbmeta.wire.ClusterTls;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.regex.Pattern;
@@ -41,6 +42,29 @@ public final class StoreOptions {
   @Nullable String storeServer;
 
   @Option(
+      names = "--store-tls-cert",
+      paramLabel = "FILE",
+      scope = ScopeType.INHERIT,
+      description =
+          "Connect to --store over TLS with this client certificate (PEM), for a store server run"
+              + " with --tls-cert; needs --store-tls-key and --store-tls-ca.")
+  @Nullable Path storeTlsCert;
+
+  @Option(
+      names = "--store-tls-key",
+      paramLabel = "FILE",
+      scope = ScopeType.INHERIT,
+      description = "The private key of --store-tls-cert (PEM, PKCS#8, unencrypted).")
+  @Nullable Path storeTlsKey;
+
+  @Option(
+      names = "--store-tls-ca",
+      paramLabel = "FILE",
+      scope = ScopeType.INHERIT,
+      description = "The CA certificate(s) (PEM) the store server's certificate must chain to.")
+  @Nullable Path storeTlsCa;
+
+  @Option(
       names = "--cluster",
       paramLabel = "NAME",
       scope = ScopeType.INHERIT,
@@ -66,6 +90,18 @@ public final class StoreOptions {
   }
 
   /**
+   * The TLS material for the store server, or null: plaintext; an unusable file is a usage error.
+   */
+  @Nullable ClusterTls storeTls(CommandSpec spec) {
+    return ClusterTlsOption.load(
+        spec,
+        storeTlsCert,
+        storeTlsKey,
+        storeTlsCa,
+        "--store-tls-cert, --store-tls-key and --store-tls-ca");
+  }
+
+  /**
    * Checks the options before any command runs, so mistakes surface as one usage line (exit 2)
    * whatever the command. Only checks files named on the command line; FDB_CLUSTER_FILE is checked
    * when a command actually opens the store.
@@ -86,6 +122,13 @@ public final class StoreOptions {
         throw new ParameterException(spec.commandLine(), "--store " + e.getMessage());
       }
     }
+    int tlsFiles =
+        (storeTlsCert != null ? 1 : 0)
+            + (storeTlsKey != null ? 1 : 0)
+            + (storeTlsCa != null ? 1 : 0);
+    if (tlsFiles != 0 && tlsFiles != 3)
+      throw new ParameterException(
+          spec.commandLine(), "--store-tls-cert, --store-tls-key and --store-tls-ca go together");
     if (!CLUSTER_NAME.matcher(cluster).matches()) {
       throw new ParameterException(
           spec.commandLine(),

@@ -2,6 +2,7 @@ package io.fdbmeta.tools;
 
 import io.fdbmeta.embedded.EmbeddedDatabase;
 import io.fdbmeta.embedded.StoreServer;
+import io.fdbmeta.wire.ClusterTls;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -46,14 +47,37 @@ final class StoreServeCommand implements Callable<Integer> {
           "Where to accept clients (default: ${DEFAULT-VALUE}; only this machine). Port 0 picks a free one.")
   String listen = DEFAULT_LISTEN;
 
+  @Option(
+      names = "--tls-cert",
+      paramLabel = "FILE",
+      description =
+          "Serve over TLS with this certificate (PEM) and take only clients with a certificate"
+              + " that --tls-ca signed (they connect with --store-tls-*); needs --tls-key and"
+              + " --tls-ca. Default: plaintext.")
+  @Nullable Path tlsCert;
+
+  @Option(
+      names = "--tls-key",
+      paramLabel = "FILE",
+      description = "The private key of --tls-cert (PEM, PKCS#8, unencrypted).")
+  @Nullable Path tlsKey;
+
+  @Option(
+      names = "--tls-ca",
+      paramLabel = "FILE",
+      description = "The CA certificate(s) (PEM) that client certificates must chain to.")
+  @Nullable Path tlsCa;
+
   @Override
   public Integer call() throws InterruptedException {
     InetSocketAddress address = listenAddress();
+    ClusterTls tls =
+        ClusterTlsOption.load(spec, tlsCert, tlsKey, tlsCa, "--tls-cert, --tls-key and --tls-ca");
     Path directory = dir != null ? dir : embeddedDirOrDefault();
     EmbeddedDatabase db = (EmbeddedDatabase) Stores.openEmbedded(directory);
     StoreServer server;
     try {
-      server = StoreServer.start(db, address);
+      server = tls == null ? StoreServer.start(db, address) : StoreServer.start(db, address, tls);
     } catch (IllegalStateException e) {
       db.close();
       throw new CliException(1, e.getMessage(), e);
@@ -77,6 +101,7 @@ final class StoreServeCommand implements Callable<Integer> {
             + bound.getHostString()
             + ":"
             + bound.getPort()
+            + (tls == null ? "" : " over TLS, client certificates of " + tls.ca() + " required")
             + " (Ctrl-C to stop)");
     out.flush();
     stopped.await();

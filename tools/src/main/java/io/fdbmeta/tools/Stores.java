@@ -1,7 +1,9 @@
 package io.fdbmeta.tools;
 
 import com.apple.foundationdb.Database;
+import com.apple.foundationdb.Transaction;
 import io.fdbmeta.embedded.EmbeddedFdb;
+import io.fdbmeta.wire.ClusterTls;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -9,6 +11,9 @@ import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
@@ -88,9 +93,15 @@ public final class Stores {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
     if (choice instanceof Served s) {
+      ClusterTls tls = Main.storeOptions(spec).storeTls(spec);
       return new OpenStore(
-          connect(s.server()),
-          "fdb-embedded served by " + s.server() + " (from " + s.source() + ")");
+          connect(s.server(), tls),
+          "fdb-embedded served by "
+              + s.server()
+              + (tls == null ? "" : " over TLS")
+              + " (from "
+              + s.source()
+              + ")");
     }
     if (choice instanceof Cluster c) {
       StoreOptions.checkClusterFile(spec, c.clusterFile(), c.source());
@@ -107,7 +118,7 @@ public final class Stores {
    * Connects to a store server, failing at once with a clear message when nothing answers there:
    * the client itself would keep reconnecting, right for a service, not for a one-shot command.
    */
-  static Database connect(HostPort server) {
+  static Database connect(HostPort server, @Nullable ClusterTls tls) {
     try (Socket probe = new Socket()) {
       probe.connect(new InetSocketAddress(server.host(), server.port()), PROBE_TIMEOUT_MILLIS);
     } catch (IOException e) {
@@ -120,10 +131,58 @@ public final class Stores {
               + "): start one with `fdbmeta store serve`",
           e);
     }
-    return EmbeddedFdb.connect(server.toString());
+    EmbeddedFdb.Builder b = EmbeddedFdb.builder().server(server.toString());
+    Database db = (tls == null ? b : b.serverTls(tls)).build();
+    try {
+      awaitReadVersion(db);
+      return db;
+    } catch (RuntimeException e) {
+      db.close();
+      throw new CliException(
+          1,
+          "the store server at "
+              + server
+              + " accepts connections but answered no read version within "
+              + PROBE_TIMEOUT_MILLIS / 1000
+              + " s ("
+              + ErrorHandlers.describe(e)
+              + (tls == null
+                  ? "): if it serves TLS (store serve --tls-cert), connect with --store-tls-cert,"
+                      + " --store-tls-key and --store-tls-ca"
+                  : "): check that its CA signed --store-tls-cert and that --store-tls-ca signed"
+                      + " its certificate"),
+          e);
+    }
   }
 
-  private static final int PROBE_TIMEOUT_MILLIS = 2_000;
+  /**
+   * Asks for a read version until one comes or PROBE_TIMEOUT_MILLIS pass: a server that closes
+   * every connection (one that wants TLS, or a certificate this client does not have) would
+   * otherwise leave a one-shot command retrying forever.
+   */
+  private static void awaitReadVersion(Database db) {
+    long deadline = System.nanoTime() + PROBE_TIMEOUT_MILLIS * 1_000_000L;
+    while (true) {
+      try (Transaction tr = db.createTransaction()) {
+        tr.getReadVersion().get(PROBE_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+        return;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted", e);
+      } catch (ExecutionException | TimeoutException e) {
+        if (System.nanoTime() > deadline)
+          throw new IllegalStateException(e instanceof ExecutionException ? e.getCause() : e);
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted", e);
+      }
+    }
+  }
+
+  private static final int PROBE_TIMEOUT_MILLIS = 5_000;
 
   static Database openEmbedded(Path dir) {
     try {

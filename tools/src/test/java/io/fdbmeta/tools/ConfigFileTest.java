@@ -61,6 +61,29 @@ class ConfigFileTest {
   }
 
   @Test
+  void theConnectionCapPerAddressIsAKeyOfRouterAndNode() throws IOException {
+    RouterCommand r =
+        (RouterCommand)
+            parse(
+                "router",
+                "--config",
+                file("r.conf", "max-connections-per-address = 10000").toString());
+    assertThat(r.maxConnectionsPerAddress).isEqualTo(10_000);
+    NodeCommand n =
+        (NodeCommand)
+            parse(
+                "node",
+                "--id=n1",
+                "--listen=127.0.0.1:0",
+                "--zone=z",
+                "--rack=r",
+                "--config",
+                file("n.conf", "max-connections-per-address = 64").toString());
+    assertThat(n.maxConnectionsPerAddress).isEqualTo(64);
+    assertThat(((RouterCommand) parse("router")).maxConnectionsPerAddress).isNull();
+  }
+
+  @Test
   void anOptionOnTheCommandLineWinsOverTheFile() throws IOException {
     Path f = file("router.conf", "listen = 127.0.0.1:6390", "admin = 127.0.0.1:9390");
     RouterCommand r =
@@ -80,7 +103,9 @@ class ConfigFileTest {
     Cli r = Cli.run("node", "--config", f.toString(), "--listen", "127.0.0.1:0", "--zone", "z");
     assertThat(r.exitCode()).isEqualTo(2);
     assertThat(r.errLines()).singleElement().asString().contains(f + ":3: unknown key 'lisen'");
-    assertThat(r.err()).contains("known: admin, id, listen, rack, region, zone");
+    assertThat(r.err())
+        .contains(
+            "known: admin, admin-token-file, cluster-tls-ca, cluster-tls-cert, cluster-tls-key, id, listen, max-connections-per-address, rack, region, zone");
     assertThat(r.out()).isEmpty();
   }
 

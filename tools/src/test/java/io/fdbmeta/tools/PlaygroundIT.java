@@ -144,4 +144,93 @@ class PlaygroundIT {
           .isFalse();
     assertThat(p.output()).anyMatch(l -> l.contains("stopped; the logs are in " + tmp));
   }
+
+  /**
+   * {@code playground --secure}: redis-cli needs TLS and the password it is shown, the admin ports
+   * want the token, the store server wants a client certificate; routers and nodes speak mutual TLS
+   * (the SET replicates over it); status still sees every process up.
+   */
+  @Test
+  void aSecurePlaygroundServesOnlyClientsWithItsCertificatesAndSecrets() throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    FdbmetaProcess p =
+        FdbmetaProcess.start(
+            "playground",
+            ServiceProcesses.JVM,
+            List.of(
+                "playground",
+                "--secure",
+                "--nodes",
+                "3",
+                "--routers",
+                "1",
+                "--controllers",
+                "1",
+                "--dir",
+                tmp.toString(),
+                "--port",
+                Integer.toString(port)),
+            tmp.resolve("playground.out"));
+    playground = p;
+    String ready =
+        p.awaitLine(
+                Pattern.compile(
+                    "^ready in .*redis-cli --tls --cacert \\S+ --user play --pass \\w+ -p "),
+                0,
+                Duration.ofSeconds(120))
+            .line();
+    Matcher cli = Pattern.compile("'redis-cli ([^']+)'").matcher(ready);
+    assertThat(cli.find()).as(ready).isTrue();
+    List<String> secureCli = List.of(cli.group(1).split(" "));
+    assertThat(redisCli(secureCli, "SET", "greeting", "hello")).isEqualTo("OK");
+    assertThat(redisCli(secureCli, "GET", "greeting")).isEqualTo("hello");
+    List<String> noPassword = new java.util.ArrayList<>(secureCli.subList(0, 3));
+    noPassword.addAll(List.of("-p", Integer.toString(port)));
+    assertThat(redisCli(noPassword, "GET", "greeting")).startsWith("NOAUTH");
+    assertThat(redisCli(List.of("-p", Integer.toString(port)), "PING")).doesNotContain("PONG");
+
+    Cli status = Cli.run("playground", "status", "--dir", tmp.toString());
+    assertThat(status.exitCode()).as(status.out() + status.err()).isZero();
+    assertThat(status.out()).contains("all 6 up");
+    List<Component> all = components();
+    Component router =
+        all.stream().filter(c -> c.kind().equals("router")).findFirst().orElseThrow();
+    assertThat(router.ready(null)).as("/readyz without the token").isFalse();
+    assertThat(router.ready(PlaygroundSecurity.adminToken(tmp))).isTrue();
+
+    Component store = all.stream().filter(c -> c.kind().equals("store")).findFirst().orElseThrow();
+    Cli plain = Cli.run("--store", store.endpoint(), "status");
+    assertThat(plain.exitCode()).as(plain.out() + plain.err()).isNotZero();
+    Path secure = tmp.resolve(PlaygroundSecurity.DIR);
+    Cli withCertificate =
+        Cli.run(
+            "--store",
+            store.endpoint(),
+            "--store-tls-cert",
+            secure.resolve("client.pem").toString(),
+            "--store-tls-key",
+            secure.resolve("client.key").toString(),
+            "--store-tls-ca",
+            secure.resolve("ca.pem").toString(),
+            "status");
+    assertThat(withCertificate.exitCode()).as(withCertificate.err()).isZero();
+    assertThat(withCertificate.out()).containsPattern("initialised: +yes");
+
+    p.terminate();
+    assertThat(p.waitFor(Duration.ofSeconds(120))).as(String.join("\n", p.output())).isZero();
+  }
+
+  /** What redis-cli prints on standard output, trimmed (its warnings go to standard error). */
+  private static String redisCli(List<String> options, String... command) throws Exception {
+    List<String> cmd = new java.util.ArrayList<>(List.of("redis-cli"));
+    cmd.addAll(options);
+    cmd.addAll(List.of(command));
+    Process r = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    assertThat(r.waitFor(20, TimeUnit.SECONDS)).as("redis-cli finished").isTrue();
+    return new String(r.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+        .strip();
+  }
 }

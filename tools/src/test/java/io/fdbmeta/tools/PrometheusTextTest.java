@@ -55,4 +55,17 @@ class PrometheusTextTest {
     assertThatThrownBy(() -> new PrometheusText().counter("r_total", "h", 1).include(router))
         .hasMessageContaining("metric r_total written twice");
   }
+
+  @Test
+  void aNodeCountsWhatItsPortRefusedByKind() {
+    PrometheusText t = new PrometheusText();
+    NodeCommand.portRejections(t, new io.fdbmeta.storage.StorageNode.PortRejections(1, 2, 3, 4));
+    assertThat(t.toString())
+        .contains(
+            "# TYPE fdbmeta_node_port_rejections_total counter\n",
+            "fdbmeta_node_port_rejections_total{kind=\"over_cap\"} 1\n",
+            "fdbmeta_node_port_rejections_total{kind=\"over_address_cap\"} 2\n",
+            "fdbmeta_node_port_rejections_total{kind=\"partial_frame_budget\"} 3\n",
+            "fdbmeta_node_port_rejections_total{kind=\"malformed_frame\"} 4\n");
+  }
 }

@@ -22,13 +22,15 @@ class ServiceAdminIT {
   private final HttpClient http = HttpClient.newHttpClient();
 
   private String get(ServiceAdmin admin, String path) throws Exception {
-    HttpResponse<String> r =
-        http.send(
-            HttpRequest.newBuilder(
-                    URI.create("http://127.0.0.1:" + admin.address().getPort() + path))
-                .timeout(Duration.ofSeconds(5))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
+    return get(admin, path, null);
+  }
+
+  private String get(ServiceAdmin admin, String path, String authorization) throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin.address().getPort() + path))
+            .timeout(Duration.ofSeconds(5));
+    if (authorization != null) b.header("Authorization", authorization);
+    HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     return r.statusCode()
         + " "
         + r.headers().firstValue("content-type").orElse("")
@@ -38,7 +40,8 @@ class ServiceAdminIT {
 
   @Test
   void answersHealthReadinessAndMetrics() throws Exception {
-    try (ServiceAdmin admin = ServiceAdmin.start("test", HostPort.parseListen("127.0.0.1:0"))) {
+    try (ServiceAdmin admin =
+        ServiceAdmin.start("test", HostPort.parseListen("127.0.0.1:0"), null)) {
       assertThat(admin.address().getPort()).isPositive();
       assertThat(get(admin, "/healthz")).isEqualTo("200 text/plain; charset=utf-8 ok\n");
       assertThat(get(admin, "/readyz"))
@@ -71,10 +74,48 @@ class ServiceAdminIT {
   }
 
   @Test
+  void withATokenEveryPathAnswersOnlyRequestsThatCarryIt() throws Exception {
+    String token = "0123456789abcdef-token";
+    try (ServiceAdmin admin =
+        ServiceAdmin.start("test", HostPort.parseListen("127.0.0.1:0"), token)) {
+      admin.readiness(() -> ServiceAdmin.Readiness.ready("serving"));
+      for (String path : new String[] {"/healthz", "/readyz", "/metrics", "/nothing"}) {
+        for (String wrong :
+            new String[] {null, "Bearer wrong", "Bearer " + token + "x", "Basic " + token, token})
+          assertThat(get(admin, path, wrong))
+              .as(path + " with " + wrong)
+              .startsWith("401 ")
+              .contains("Authorization: Bearer TOKEN");
+      }
+      assertThat(get(admin, "/healthz", "Bearer " + token)).startsWith("200 ").endsWith("ok\n");
+      assertThat(get(admin, "/readyz", "Bearer " + token)).endsWith("ready: serving\n");
+    }
+  }
+
+  @Test
+  void aShortOrMissingTokenFileIsAUsageError() throws Exception {
+    Path shortToken = tmp.resolve("short");
+    java.nio.file.Files.writeString(shortToken, "tooshort\n");
+    for (Path file : new Path[] {shortToken, tmp.resolve("missing")}) {
+      Cli r =
+          Cli.run(
+              "--embedded",
+              tmp.toString(),
+              "controller",
+              "--id",
+              "c1",
+              "--admin-token-file",
+              file.toString());
+      assertThat(r.exitCode()).as(r.err()).isEqualTo(2);
+      assertThat(r.err()).contains("--admin-token-file " + file);
+    }
+  }
+
+  @Test
   void aTakenPortIsOneLineNamingItAndExitOne() throws Exception {
     try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       String at = "127.0.0.1:" + taken.getLocalPort();
-      assertThatThrownBy(() -> ServiceAdmin.start("test", HostPort.parseListen(at)))
+      assertThatThrownBy(() -> ServiceAdmin.start("test", HostPort.parseListen(at), null))
           .isInstanceOf(CliException.class)
           .hasMessage(
               "cannot open the test's admin port "

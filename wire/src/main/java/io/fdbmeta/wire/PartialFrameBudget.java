@@ -1,6 +1,7 @@
 package io.fdbmeta.wire;
 
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Bytes that incomplete node protocol frames may hold, summed over every connection that shares
@@ -11,6 +12,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class PartialFrameBudget {
   private final long limit;
   private final AtomicLong held = new AtomicLong();
+  private final LongAdder refusals = new LongAdder();
 
   /**
    * @throws IllegalArgumentException if {@code limitBytes} is not positive
@@ -26,7 +28,10 @@ public final class PartialFrameBudget {
     long now;
     do {
       now = held.get();
-      if (now + bytes > limit) return false;
+      if (now + bytes > limit) {
+        refusals.increment();
+        return false;
+      }
     } while (!held.compareAndSet(now, now + bytes));
     return true;
   }
@@ -38,6 +43,11 @@ public final class PartialFrameBudget {
   /** Bytes reserved now. */
   public long held() {
     return held.get();
+  }
+
+  /** Frames refused so far because the budget could not take them. */
+  public long refusals() {
+    return refusals.sum();
   }
 
   public long limit() {

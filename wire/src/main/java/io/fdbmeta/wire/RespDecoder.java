@@ -31,6 +31,15 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * Time is not its concern: a client that trickles a legal command slowly is cut off by the
  * channel's request deadline, not here.
+ *
+ * Before authentication. A server that requires AUTH turns on limitUnauthenticated: then, as
+ * redis-server 7 does for a client that has not authenticated, an array of more than 10 elements or
+ * a bulk string longer than 16384 bytes is a protocol error ("unauthenticated multibulk length",
+ * "unauthenticated bulk length"), checked in Redis's order (a malformed number first, then these,
+ * then our own limits). Once it has been turned on, the decoder passes on an AUTH, HELLO or RESET,
+ * and any command while the limits apply, on its own (one decode call), so the handler answers it
+ * and sets the limits before the command after it (pipelined in the same read) is decoded, as
+ * Redis, which runs each command before parsing the next, does.
  */
 /**
  * Decodes RESP requests into {@link RespCommand}s; on malformed input emits one {@link
@@ -67,7 +76,8 @@ public final class RespDecoder extends ByteToMessageDecoder {
 
   /**
    * Bytes that incomplete commands may hold, together, across the connections that share it (one
-   * per server). Thread-safe.
+   * per server). Thread-safe. Also usable for any other bytes connections hold against one shared
+   * bound (the router's unsent replies).
    */
   public static final class Budget {
     private final long limit;
@@ -92,7 +102,8 @@ public final class RespDecoder extends ByteToMessageDecoder {
       return limit;
     }
 
-    boolean tryTake(long n) {
+    /** Takes {@code n} bytes if they fit; false (nothing taken) if they do not. */
+    public boolean tryTake(long n) {
       while (true) {
         long u = used.get();
         if (u + n > limit) return false;
@@ -100,7 +111,8 @@ public final class RespDecoder extends ByteToMessageDecoder {
       }
     }
 
-    void give(long n) {
+    /** Gives back {@code n} bytes taken before. */
+    public void give(long n) {
       used.addAndGet(-n);
     }
   }
@@ -122,8 +134,15 @@ public final class RespDecoder extends ByteToMessageDecoder {
 
   private static final byte[][] NO_ARGS = new byte[0][];
 
+  /** Redis's bounds for an unauthenticated client: elements of an array, bytes of a bulk string. */
+  static final int UNAUTHENTICATED_MAX_ARGS = 10;
+
+  static final int UNAUTHENTICATED_MAX_BULK_BYTES = 16384;
+
   private final Limits limits;
   private final long maxHeldBytes;
+  private boolean unauthenticated;
+  private boolean watchAuth;
   private final Budget budget;
   private State state = State.COMMAND;
   private byte[][] args = NO_ARGS;
@@ -151,6 +170,30 @@ public final class RespDecoder extends ByteToMessageDecoder {
     this.limits = limits;
     this.maxHeldBytes = maxHeldBytes;
     this.budget = budget;
+  }
+
+  /**
+   * Applies redis-server's limits for a client that has not authenticated (see the class comment)
+   * from the next command header on, or lifts them. Call on the channel's event loop.
+   */
+  public void limitUnauthenticated(boolean on) {
+    unauthenticated = on;
+    watchAuth = true;
+  }
+
+  /** True if decoding must stop after {@code args}: the handler must see it before what follows. */
+  private boolean stopAfter(byte[][] args) {
+    return unauthenticated
+        || (watchAuth
+            && args.length > 0
+            && (is(args[0], "AUTH") || is(args[0], "HELLO") || is(args[0], "RESET")));
+  }
+
+  private static boolean is(byte[] arg, String upper) {
+    if (arg.length != upper.length()) return false;
+    for (int i = 0; i < arg.length; i++)
+      if ((arg[i] & 0xdf) != upper.charAt(i)) return false; // ASCII letters, either case
+    return true;
   }
 
   /** Bytes this connection's incomplete command holds, as last counted. */
@@ -224,11 +267,15 @@ public final class RespDecoder extends ByteToMessageDecoder {
         case COMMAND -> {
           if (!in.isReadable()) return;
           if (in.getByte(in.readerIndex()) != '*') {
+            int before = out.size();
             if (!readInline(in, out)) return;
+            if (out.size() > before && stopAfter(((RespCommand) out.get(before)).args())) return;
             continue;
           }
           long count = readHeaderLine(in, '*', "multibulk length");
           if (count == INCOMPLETE) return;
+          if (unauthenticated && count > UNAUTHENTICATED_MAX_ARGS)
+            throw new Malformed("unauthenticated multibulk length");
           if (count > limits.maxArgs())
             throw new Malformed(
                 "invalid multibulk length "
@@ -250,6 +297,8 @@ public final class RespDecoder extends ByteToMessageDecoder {
           if (type != '$') throw new Malformed("expected '$', got '" + printable(type) + "'");
           long length = readHeaderLine(in, '$', "bulk length");
           if (length == INCOMPLETE) return;
+          if (unauthenticated && length > UNAUTHENTICATED_MAX_BULK_BYTES)
+            throw new Malformed("unauthenticated bulk length");
           if (length < 0 || length > limits.maxBulkBytes())
             throw new Malformed(
                 "invalid bulk length " + length + " (at most " + limits.maxBulkBytes() + " bytes)");
@@ -272,9 +321,11 @@ public final class RespDecoder extends ByteToMessageDecoder {
           if (argCount < argsExpected) {
             state = State.BULK_HEADER;
           } else {
-            out.add(new RespCommand(args));
+            byte[][] done = args;
+            out.add(new RespCommand(done));
             args = NO_ARGS;
             state = State.COMMAND;
+            if (stopAfter(done)) return; // the handler answers it before the next is decoded
           }
         }
       }

@@ -18,7 +18,8 @@
  * </ul>
  *
  * Every length read from the wire is checked against a limit and against the bytes actually present
- * before anything is allocated for it.
+ * before anything is allocated for it. Both servers cap the connections of one source address with
+ * a {@link io.fdbmeta.wire.ConnectionsPerAddress}.
  */
 @NullMarked
 package io.fdbmeta.wire;

@@ -239,4 +239,45 @@ class RespDecoderTest {
     a.finishAndReleaseAll();
     b.finishAndReleaseAll();
   }
+
+  /**
+   * With the pre-AUTH limits on, a handler that lifts them when it sees AUTH gets the command after
+   * it decoded under the lifted limits, in the same read (the decoder stops after AUTH).
+   */
+  @Test
+  void unauthenticatedLimitsApplyUntilTheHandlerLiftsThemAfterAuth() {
+    RespDecoder decoder = new RespDecoder();
+    List<Object> seen = new ArrayList<>();
+    EmbeddedChannel ch =
+        new EmbeddedChannel(
+            decoder,
+            new io.netty.channel.ChannelInboundHandlerAdapter() {
+              @Override
+              public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+                seen.add(msg);
+                if (msg instanceof RespCommand c && c.name().equals("AUTH"))
+                  decoder.limitUnauthenticated(false);
+              }
+            });
+    decoder.limitUnauthenticated(true);
+    String eleven = "*11\r\n" + "$1\r\nx\r\n".repeat(11);
+    ch.writeInbound(
+        Unpooled.copiedBuffer(
+            "*2\r\n$4\r\nauth\r\n$1\r\np\r\n" + eleven, StandardCharsets.ISO_8859_1));
+    assertThat(seen).hasSize(2);
+    assertThat(((RespCommand) seen.get(1)).arity()).isEqualTo(10);
+    decoder.limitUnauthenticated(true); // RESET
+    ch.writeInbound(Unpooled.copiedBuffer(eleven, StandardCharsets.ISO_8859_1));
+    assertThat(seen).hasSize(3);
+    assertThat(((RespProtocolError) seen.get(2)).message())
+        .isEqualTo("unauthenticated multibulk length");
+    ch.finishAndReleaseAll();
+    RespDecoder bulk = new RespDecoder();
+    bulk.limitUnauthenticated(true);
+    EmbeddedChannel b = new EmbeddedChannel(bulk);
+    b.writeInbound(Unpooled.copiedBuffer("*1\r\n$16385\r\n", StandardCharsets.ISO_8859_1));
+    assertThat(((RespProtocolError) b.readInbound()).message())
+        .isEqualTo("unauthenticated bulk length");
+    b.finishAndReleaseAll();
+  }
 }

@@ -16,6 +16,7 @@ import io.fdbmeta.layer.Page;
 import io.fdbmeta.layer.RangeCatalog;
 import io.fdbmeta.layer.RangeLoads;
 import io.fdbmeta.layer.ReplicaSyncMarks;
+import io.fdbmeta.layer.SchemaVersion;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -163,6 +164,7 @@ public final class Controller implements AutoCloseable {
       ControllerConfig config,
       String controllerId,
       List<Consumer<ControllerEvent>> listeners) {
+    SchemaVersion.check(db, ks); // a newer metadata format is refused before the first tick
     Controller c = new Controller(db, ks, layer, config, controllerId);
     for (Consumer<ControllerEvent> l : listeners) c.addListener(l);
     c.scheduler =
@@ -205,9 +207,12 @@ public final class Controller implements AutoCloseable {
     ControllerElection.Change change = election.tick(db);
     if (change == ControllerElection.Change.DEPOSED) depose("renewal refused");
     try {
-      if (change == ControllerElection.Change.TOOK_OVER) takeOver();
       Loops l = loops;
-      if (l == null || !election.isActive()) return;
+      if (!election.isActive()) return;
+      SchemaVersion.check(db, ks); // a migration by a newer binary: act on nothing it may change
+      if (change == ControllerElection.Change.TOOK_OVER) takeOver();
+      l = loops;
+      if (l == null) return;
       long now = layer.now();
       if (l.fleet.isEmpty() || now - l.fleet.readAt() >= config.rebalanceMillis())
         l.fleet.refresh(allNodes(), now);

@@ -1,13 +1,17 @@
 package io.fdbmeta.layer.control;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.apple.foundationdb.tuple.Tuple;
+import io.fdbmeta.layer.MetaException;
 import io.fdbmeta.layer.NodeRecord;
 import io.fdbmeta.layer.NodeStatus;
 import io.fdbmeta.layer.OpRecord;
 import io.fdbmeta.layer.RangeDescriptor;
 import io.fdbmeta.layer.RangeLoad;
 import io.fdbmeta.layer.RangeLoads;
+import io.fdbmeta.layer.SchemaVersion;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,6 +22,27 @@ import org.junit.jupiter.api.Test;
  * The controller end to end on a small cluster: failover, re-creation through placement, ops, plan.
  */
 class ControllerTest {
+  @Test
+  void anActiveControllerActsOnNothingOnceTheSchemaIsNewerThanItKnows() {
+    try (ControlFixture c = new ControlFixture(6)) {
+      Controller ctl = c.controller("ctl");
+      ctl.tick();
+      c.f.db.run(
+          tr -> {
+            tr.set(c.f.ks.schemaVersionKey(), Tuple.from(SchemaVersion.LATEST + 1).pack());
+            return null;
+          });
+      for (int s = 0; s < 15; s++) { // n0 stops: an older controller would mark it dead
+        c.f.clock.advanceMillis(1_000);
+        c.heartbeatAllBut("n0");
+        assertThatThrownBy(ctl::tick)
+            .isInstanceOf(MetaException.class)
+            .hasMessageContaining("newer than this binary knows");
+      }
+      assertThat(c.f.registry.get(c.f.db, "n0").orElseThrow().status()).isEqualTo(NodeStatus.LIVE);
+    }
+  }
+
   @Test
   void aDeadNodesLeasesMoveOnlyAfterTheyExpiredAndItsReplicasAreRecreatedByPlacement() {
     try (ControlFixture c = new ControlFixture(24)) {

@@ -34,8 +34,8 @@ import org.jspecify.annotations.Nullable;
 
 /*
  * `fdbmeta bench export`: the time to export a catalog of R ranges (3 replicas and a lease each,
- * over 30 nodes) to a dump file and to import that file into an empty cluster, each from the
- * command's point of view: export = CatalogExport (pages, catch-up) + writing the file; import =
+ * over 30 nodes, random range ids as a real catalog has) to a dump file and to import that file
+ * into an empty cluster, each from the command's point of view: export = CatalogExport (pages, catch-up) + writing the file; import =
  * reading and checking the whole file + CatalogRestore. Building the source catalog (CatalogImport)
  * is set-up and timed apart. Then the imported cluster is exported again and compared with the
  * dump record for record (everything but the header's cluster and read version and the trailer's
@@ -274,6 +274,10 @@ public final class ExportBenchmark {
     CatalogImport importer = new CatalogImport(catalog);
     List<CatalogImport.ImportedRange> chunk = new ArrayList<>();
     int n = config.ranges();
+    // random 52-bit ids above the reserved ones, as Ids.newRangeId makes them (seeded: the same
+    // catalog every run): the id-keyed indexes then see the scattered writes a real catalog causes
+    java.util.SplittableRandom random = new java.util.SplittableRandom(18);
+    java.util.Set<Long> used = new java.util.HashSet<>();
     progress.phase("build", n);
     for (int i = 0; i < n; i++) {
       NodeRecord a = nodes.get(i % NODES);
@@ -285,9 +289,12 @@ public final class ExportBenchmark {
               ? null
               : String.format(Locale.ROOT, "user:%010d", (long) (i + 1) * 1000)
                   .getBytes(StandardCharsets.US_ASCII);
+      long id;
+      do id = random.nextLong(1001, 1L << 52);
+      while (!used.add(id));
       chunk.add(
           new CatalogImport.ImportedRange(
-              1001 + i, end, replicas, a.nodeId(), Lease.RIDES_ON_LIVENESS, a.incarnation()));
+              id, end, replicas, a.nodeId(), Lease.RIDES_ON_LIVENESS, a.incarnation()));
       if (chunk.size() == CatalogImport.DEFAULT_CHUNK || i == n - 1) {
         importer.importChunkAsync(db, chunk).join();
         chunk.clear();

@@ -9,14 +9,15 @@ import io.fdbmeta.layer.control.ControllerEvent;
 import io.fdbmeta.layer.control.ControllerStats;
 import io.fdbmeta.router.Router;
 import io.fdbmeta.router.RouterConfig;
-import io.fdbmeta.router.TestCertificates;
 import io.fdbmeta.router.Users;
 import io.fdbmeta.storage.LocalCluster;
 import io.fdbmeta.storage.StorageNode;
 import io.fdbmeta.storage.StorageNodeConfig;
 import io.fdbmeta.tools.BindFailures;
+import io.fdbmeta.wire.ClusterTls;
 import io.fdbmeta.wire.RespClient;
 import io.fdbmeta.wire.RespValue;
+import io.fdbmeta.wire.TestCertificates;
 import io.fdbmeta.wire.Transport;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -191,10 +192,10 @@ public final class Demo {
     List<Router> routers = new ArrayList<>();
     List<RespClient> clients = new ArrayList<>();
     Queue<ControllerEvent> events = new ConcurrentLinkedQueue<>();
+    Secure secure = options.secure() ? Secure.create(options.dataDir().resolve("tls")) : null;
     try (Database db = EmbeddedFdb.open(options.dataDir());
-        LocalCluster cluster0 = startCluster(db, cluster, events)) {
+        LocalCluster cluster0 = startCluster(db, cluster, events, secure)) {
       LocalCluster c = cluster0;
-      Secure secure = options.secure() ? Secure.create(options.dataDir().resolve("tls")) : null;
       for (int i = 0; i < options.routers(); i++)
         routers.add(
             startRouter(db, c, cluster, options.port() == 0 ? 0 : options.port() + i, secure));
@@ -321,7 +322,8 @@ public final class Demo {
     return out;
   }
 
-  private LocalCluster startCluster(Database db, String cluster, Queue<ControllerEvent> events) {
+  private LocalCluster startCluster(
+      Database db, String cluster, Queue<ControllerEvent> events, @Nullable Secure secure) {
     List<byte[]> splitKeys = new ArrayList<>();
     for (int i = 1; i < INITIAL_RANGES; i++)
       splitKeys.add(DemoWorkload.keyBytes(i * DemoWorkload.KEYS / INITIAL_RANGES));
@@ -342,12 +344,14 @@ public final class Demo {
             .splitKeys(splitKeys)
             .controller(options::controller)
             .controllerListener(events::add)
+            .nodeConfig(n -> secure == null ? n : n.tls(secure.cluster("node")))
             .build());
   }
 
   /**
    * --secure: a test CA and certificates in the data directory's tls/ (TestCertificates), and one
-   * user "demo" with a random password; the routers serve TLS and AUTH, the workload uses both.
+   * user "demo" with a random password; the routers serve TLS and AUTH, the workload uses both, and
+   * routers and nodes speak the node protocol over mutual TLS (ClusterTls).
    */
   record Secure(Path dir, String password, Users users, SslContext client) {
     static Secure create(Path dir) throws IOException {
@@ -361,8 +365,15 @@ public final class Demo {
       return new Secure(dir, password, users, client);
     }
 
+    /** The cluster TLS material of {@code role}'s certificate ("node" or "router"). */
+    ClusterTls cluster(String role) {
+      return ClusterTls.load(
+          dir.resolve(role + ".pem"), dir.resolve(role + ".key"), dir.resolve("ca.pem"));
+    }
+
     RouterConfig.Builder apply(RouterConfig.Builder b) {
       return b.users(users)
+          .clusterTls(cluster("router"))
           .tls(
               new RouterConfig.Tls(
                   dir.resolve("server.pem"), dir.resolve("server.key"), null, false));
@@ -447,6 +458,12 @@ public final class Demo {
           secure.dir().resolve("ca.pem"),
           routers.get(0).address().getPort(),
           secure.password());
+    if (secure != null)
+      out.printf(
+          Locale.ROOT,
+          "demo: routers and nodes speak the node protocol over mutual TLS (node.pem, router.pem in"
+              + " %s)%n",
+          secure.dir());
     out.printf(
         Locale.ROOT,
         "demo: the built-in workload writes and reads keys %s000000..%s%06d with %d clients%s%n",

@@ -1,4 +1,4 @@
-package io.fdbmeta.router;
+package io.fdbmeta.wire;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -22,14 +22,32 @@ import java.util.concurrent.TimeUnit;
  *   server.key
  *   client.pem  client certificate (CN=fdbmeta client), clientAuth, for --tls-client-auth
  *   client.key
+ *   node.pem    storage nodes' certificate (OU=node): serves their node protocol port and opens
+ *   node.key    their connections to peers, so serverAuth and clientAuth (ClusterTls)
+ *   router.pem  routers' certificate toward nodes (OU=router), clientAuth (ClusterTls)
+ *   router.key
+ *   store.pem   the store server's certificate (OU=store), serverAuth; its clients show any of the
+ *   store.key   certificates above (ClusterTls.serveAnyCertificate)
  *
  * Not for production: the CA key lies beside the certificates, and nothing rotates them.
  */
-/** Makes a test CA and server and client certificates with openssl; see the comment at the top. */
+/** Makes a test CA and the certificates of a secure playground with openssl; see the top. */
 public final class TestCertificates {
   /** The files {@link #create} writes, by name. */
   public static final List<String> FILES =
-      List.of("ca.pem", "ca.key", "server.pem", "server.key", "client.pem", "client.key");
+      List.of(
+          "ca.pem",
+          "ca.key",
+          "server.pem",
+          "server.key",
+          "client.pem",
+          "client.key",
+          "node.pem",
+          "node.key",
+          "router.pem",
+          "router.key",
+          "store.pem",
+          "store.key");
 
   private TestCertificates() {}
 
@@ -74,7 +92,26 @@ public final class TestCertificates {
         "serverAuth",
         "subjectAltName=" + String.join(",", san));
     leaf(dir, "client", "/CN=fdbmeta client", "clientAuth", null);
-    for (String key : List.of("ca.key", "server.key", "client.key")) {
+    leaf(
+        dir,
+        "node",
+        "/O=fdbmeta/OU=" + ClusterTls.NODE_UNIT + "/CN=fdbmeta node",
+        "serverAuth,clientAuth",
+        "subjectAltName=" + String.join(",", san));
+    leaf(
+        dir,
+        "router",
+        "/O=fdbmeta/OU=" + ClusterTls.ROUTER_UNIT + "/CN=fdbmeta router",
+        "clientAuth",
+        null);
+    leaf(
+        dir,
+        "store",
+        "/O=fdbmeta/OU=store/CN=fdbmeta store",
+        "serverAuth",
+        "subjectAltName=" + String.join(",", san));
+    for (String key :
+        List.of("ca.key", "server.key", "client.key", "node.key", "router.key", "store.key")) {
       try {
         Files.setPosixFilePermissions(
             dir.resolve(key), PosixFilePermissions.fromString("rw-------"));
