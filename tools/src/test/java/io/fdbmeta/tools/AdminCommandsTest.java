@@ -328,7 +328,7 @@ class AdminCommandsTest {
         .containsEntry("cluster", "default")
         .containsEntry("initialised", true)
         .containsEntry("ranges", 2.0)
-        .containsEntry("schemaVersion", 1.0);
+        .containsEntry("schemaVersion", (double) io.fdbmeta.layer.SchemaVersion.LATEST);
     assertThat(j.get("store")).asString().contains(dir);
     assertThat(obj(j.get("nodes")))
         .containsEntry("total", 0.0)
