@@ -90,7 +90,7 @@ final class MigrateCommand implements Callable<Integer> {
         var out = spec.commandLine().getOut();
         var p =
             new Migrations(session.keyspace(), session.config())
-                .abort(session.db(), MigrationViews.lines(out));
+                .abort(session.db(), MigrationViews.lines(out, spec.commandLine().getErr()));
         if (p == null) out.println("no migration is under way");
         return 0;
       }

@@ -41,7 +41,9 @@ final class MigrateRunCommand implements Callable<Integer> {
         out.println("schema version " + before + ": nothing to migrate");
         return 0;
       }
-      long after = migrations.run(session.db(), rate, MigrationViews.lines(out));
+      long after =
+          migrations.run(
+              session.db(), rate, MigrationViews.lines(out, spec.commandLine().getErr()));
       out.println("schema version " + before + " -> " + after);
       return 0;
     }

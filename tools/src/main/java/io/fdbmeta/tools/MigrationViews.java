@@ -59,36 +59,29 @@ final class MigrationViews {
       out.println(p.migration().id() + ": " + p.migration().description());
   }
 
-  /** A listener printing a line per note, and progress with rate and ETA every 2 s. */
-  static Migrations.Listener lines(PrintWriter out) {
+  /**
+   * A listener printing a line per note on {@code out}, and each pass's progress on {@code err}
+   * (ProgressReporter: a bar with rate and ETA on a terminal, plain lines otherwise).
+   */
+  static Migrations.Listener lines(PrintWriter out, PrintWriter err) {
+    ProgressReporter progress = ProgressReporter.forConsole(err);
     return new Migrations.Listener() {
-      private final long started = System.nanoTime();
-      private long lastPrint = started;
+      private String phase = "";
 
       @Override
       public void progress(Migration m, MigrationProgress p, long total) {
-        long now = System.nanoTime();
-        if (now - lastPrint < 2_000_000_000L || total == 0) return;
-        lastPrint = now;
-        double seconds = (now - started) / 1e9;
-        double rate = p.scanned() / Math.max(seconds, 1e-3);
-        long left = Math.max(0, total - p.scanned());
-        out.printf(
-            Locale.ROOT,
-            "%s: pass %d, %s %,d of %,d records (%.0f%%), %,.0f records/s, ETA %.0f s%n",
-            m.id(),
-            p.pass(),
-            p.state().name().toLowerCase(Locale.ROOT),
-            p.scanned(),
-            total,
-            100.0 * p.scanned() / total,
-            rate,
-            rate > 0 ? left / rate : 0);
-        out.flush();
+        String now = m.id() + " " + p.state().name().toLowerCase(Locale.ROOT) + " pass " + p.pass();
+        if (!now.equals(phase)) {
+          phase = now;
+          progress.phase(now, total);
+        }
+        progress.at(p.scanned());
       }
 
       @Override
       public void note(String line) {
+        progress.finish();
+        phase = "";
         out.println(line);
         out.flush();
       }
