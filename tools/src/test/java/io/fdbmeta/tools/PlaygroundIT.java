@@ -57,30 +57,30 @@ class PlaygroundIT {
     }
   }
 
-  @Test
-  void comesUpServesRedisHealsAKilledNodeAndStopsEveryChildOnSigterm() throws Exception {
-    int port;
+  private static int freePort() throws java.io.IOException {
     try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
+      return s.getLocalPort();
     }
+  }
+
+  /** {@code playground} with 3 nodes, a router and a controller in tmp, RESP on {@code port}. */
+  private FdbmetaProcess startPlayground(int port, String... extra) {
+    List<String> args =
+        new java.util.ArrayList<>(
+            List.of("playground", "--nodes", "3", "--routers", "1", "--controllers", "1"));
+    args.addAll(List.of(extra));
+    args.addAll(List.of("--dir", tmp.toString(), "--port", Integer.toString(port)));
     FdbmetaProcess p =
         FdbmetaProcess.start(
-            "playground",
-            ServiceProcesses.JVM,
-            List.of(
-                "playground",
-                "--nodes",
-                "3",
-                "--routers",
-                "1",
-                "--controllers",
-                "1",
-                "--dir",
-                tmp.toString(),
-                "--port",
-                Integer.toString(port)),
-            tmp.resolve("playground.out"));
+            "playground", ServiceProcesses.JVM, args, tmp.resolve("playground.out"));
     playground = p;
+    return p;
+  }
+
+  @Test
+  void comesUpServesRedisHealsAKilledNodeAndStopsEveryChildOnSigterm() throws Exception {
+    int port = freePort();
+    FdbmetaProcess p = startPlayground(port);
     p.awaitLine(Pattern.compile("^ready in .*redis-cli -p " + port), 0, Duration.ofSeconds(90));
 
     InetSocketAddress router = new InetSocketAddress("127.0.0.1", port);
@@ -152,29 +152,8 @@ class PlaygroundIT {
    */
   @Test
   void aSecurePlaygroundServesOnlyClientsWithItsCertificatesAndSecrets() throws Exception {
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
-    FdbmetaProcess p =
-        FdbmetaProcess.start(
-            "playground",
-            ServiceProcesses.JVM,
-            List.of(
-                "playground",
-                "--secure",
-                "--nodes",
-                "3",
-                "--routers",
-                "1",
-                "--controllers",
-                "1",
-                "--dir",
-                tmp.toString(),
-                "--port",
-                Integer.toString(port)),
-            tmp.resolve("playground.out"));
-    playground = p;
+    int port = freePort();
+    FdbmetaProcess p = startPlayground(port, "--secure");
     String ready =
         p.awaitLine(
                 Pattern.compile(
