@@ -24,7 +24,7 @@ import org.jspecify.annotations.Nullable;
  *   1. Start. The migration's progress record (MigrationProgress, migration/<id>) is created with
  *      the newest changelog position: the capture point. From here on every routing change is in
  *      the changelog, which is to this migration what the binlog is to gh-ost.
- *   2. Backfill. Batches of BATCH records, in key order, each in one transaction that reads the
+ *   2. Backfill. Batches of BATCH records (or the batch asked for), in key order, each in one transaction that reads the
  *      records, decides each with Migration.transform, writes the rewritten ones (and their before
  *      and after values under migration_backup/<id>/, for abort) and advances the cursor in the
  *      progress record. Transactions stay far below FoundationDB's 5 s and 10 MB. A record written
@@ -53,7 +53,7 @@ import org.jspecify.annotations.Nullable;
  */
 /** Runs, plans, reports and aborts online migrations: see the comment at the top. */
 public final class Migrations {
-  /** Records per backfill transaction. */
+  /** Records per backfill transaction, by default. */
   public static final int BATCH = 2_000;
 
   /** Changelog entries per catch-up transaction. */
@@ -71,16 +71,25 @@ public final class Migrations {
   private final Keyspace ks;
   private final LayerConfig config;
   private final List<Migration> known;
+  private final int batch;
 
   public Migrations(Keyspace ks, LayerConfig config) {
-    this(ks, config, List.of(new LeaseLivenessMigration(config)));
+    this(ks, config, List.of(new LeaseLivenessMigration(config)), BATCH);
   }
 
-  /** With other migrations (tests). */
-  public Migrations(Keyspace ks, LayerConfig config, List<Migration> known) {
+  /** With other migrations (tests) and {@code batch} records per backfill transaction. */
+  public Migrations(Keyspace ks, LayerConfig config, List<Migration> known, int batch) {
+    if (batch < 1 || batch > 10_000)
+      throw new IllegalArgumentException("batch must be in [1, 10000], got " + batch);
     this.ks = ks;
     this.config = config;
     this.known = List.copyOf(known);
+    this.batch = batch;
+  }
+
+  /** The same migrations, {@code n} records per backfill transaction (smaller: shorter ones). */
+  public Migrations withBatch(int n) {
+    return new Migrations(ks, config, known, n);
   }
 
   /** The migrations this binary knows, oldest first. */
@@ -124,7 +133,7 @@ public final class Migrations {
   /** What {@code run} would do to one migration's records, by a dry run over all of them. */
   public record Plan(Migration migration, long records, long toRewrite, long later) {}
 
-  /** Dry-runs every pending migration (reads only, in pages of {@link #BATCH}). */
+  /** Dry-runs every pending migration (reads only, a batch a page). */
   public List<Plan> plan(Database db) {
     long version = requireInitialised(db);
     List<Plan> out = new ArrayList<>();
@@ -138,7 +147,7 @@ public final class Migrations {
                 db.runAsync(
                     tr ->
                         tr.snapshot()
-                            .getRange(from, m.records(ks).end, BATCH)
+                            .getRange(from, m.records(ks).end, batch)
                             .asList()
                             .thenCompose(rows -> decide(tr, m, rows))
                             .thenApply(
@@ -150,7 +159,7 @@ public final class Migrations {
                                     if (x.outcome.kind() == Migration.Outcome.Kind.LATER)
                                       counts[2]++;
                                   }
-                                  return d.size() < BATCH
+                                  return d.size() < batch
                                       ? null
                                       : ByteArrayUtil.join(d.get(d.size() - 1).key, new byte[1]);
                                 })));
@@ -288,7 +297,7 @@ public final class Migrations {
   private CompletableFuture<MigrationProgress> backfill(
       Transaction tr, Migration m, MigrationProgress p) {
     Range all = m.records(ks);
-    return tr.getRange(p.cursor(), all.end, BATCH)
+    return tr.getRange(p.cursor(), all.end, batch)
         .asList()
         .thenCompose(rows -> decide(tr, m, rows))
         .thenApply(
@@ -296,11 +305,11 @@ public final class Migrations {
               long rewritten = apply(tr, m, decided);
               long later = count(decided, Migration.Outcome.Kind.LATER);
               long now = config.now();
-              if (decided.size() == BATCH)
+              if (decided.size() == batch)
                 return save(
                     tr,
                     p.advanced(
-                        ByteArrayUtil.join(decided.get(BATCH - 1).key, new byte[1]),
+                        ByteArrayUtil.join(decided.get(batch - 1).key, new byte[1]),
                         decided.size(),
                         rewritten,
                         later,
@@ -463,7 +472,7 @@ public final class Migrations {
                         + " already swapped to schema version "
                         + m.to()
                         + "; it cannot be undone");
-              return tr.getRange(backups.range(), BATCH)
+              return tr.getRange(backups.range(), batch)
                   .asList()
                   .thenCompose(
                       rows -> {
@@ -487,7 +496,7 @@ public final class Migrations {
                                 x ->
                                     save(
                                         tr,
-                                        rows.size() < BATCH
+                                        rows.size() < batch
                                             ? p.with(
                                                 MigrationProgress.State.ABORTED,
                                                 "aborted: schema version stays " + m.from(),

@@ -30,12 +30,23 @@ final class MigrateRunCommand implements Callable<Integer> {
       description = "At most N records a second (default: no limit).")
   long rate;
 
+  @Option(
+      names = "--batch",
+      paramLabel = "N",
+      defaultValue = "" + Migrations.BATCH,
+      description =
+          "Records per transaction (default: ${DEFAULT-VALUE}; smaller batches conflict less with a"
+              + " busy cluster's own writes).")
+  int batch = Migrations.BATCH;
+
   @Override
   public Integer call() throws InterruptedException {
     if (rate < 0) throw new ParameterException(spec.commandLine(), "--rate must be 0 or more");
+    if (batch < 1 || batch > 10_000)
+      throw new ParameterException(spec.commandLine(), "--batch must be 1 to 10000");
     try (MetaSession session = MetaSession.open(spec)) {
       PrintWriter out = spec.commandLine().getOut();
-      Migrations migrations = new Migrations(session.keyspace(), session.config());
+      Migrations migrations = new Migrations(session.keyspace(), session.config()).withBatch(batch);
       long before = migrations.status(session.db()).schemaVersion();
       if (before == SchemaVersion.LATEST) {
         out.println("schema version " + before + ": nothing to migrate");
