@@ -108,10 +108,15 @@ class RespPortLimitsIT {
   void anIncompleteCommandOverTheMemoryBoundGetsAnErrorAndIsClosed() throws Exception {
     try (Conn c = new Conn(resp);
         Conn bystander = new Conn(resp)) {
-      c.send("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2000000\r\n" + "x".repeat(1_200_000));
+      boolean sent = true;
+      try {
+        c.send("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2000000\r\n" + "x".repeat(1_200_000));
+      } catch (java.net.SocketException closedWhileSending) {
+        sent = false; // the node refused and closed before it read all of it: a broken pipe
+      }
       // the node answers and closes at once, maybe before it read all we sent: then the close
       // resets the connection and the answer may be lost (old code waited for the rest: timeout)
-      String answer = readOrReset(c);
+      String answer = sent ? readOrReset(c) : "<reset>";
       assertThat(answer)
           .isIn(
               "-ERR incomplete command holds more than 1048576 bytes (the connection's limit)",
