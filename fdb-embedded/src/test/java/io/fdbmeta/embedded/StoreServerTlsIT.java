@@ -32,8 +32,7 @@ class StoreServerTlsIT {
   }
 
   private static ClusterTls tls(Path dir, String name) {
-    return ClusterTls.load(
-        dir.resolve(name + ".pem"), dir.resolve(name + ".key"), dir.resolve("ca.pem"));
+    return TestCertificates.clusterTls(dir, name);
   }
 
   @Test

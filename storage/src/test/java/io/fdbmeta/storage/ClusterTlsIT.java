@@ -155,8 +155,7 @@ class ClusterTlsIT {
   }
 
   private static ClusterTls tls(Path dir, String name) {
-    return ClusterTls.load(
-        dir.resolve(name + ".pem"), dir.resolve(name + ".key"), dir.resolve("ca.pem"));
+    return TestCertificates.clusterTls(dir, name);
   }
 
   private static String leaseholder(TestClusters t) {

@@ -41,15 +41,22 @@ final class ClusterTlsOption {
     return load(spec, cert, key, ca, "--cluster-tls-cert, --cluster-tls-key and --cluster-tls-ca");
   }
 
+  /** Three TLS file options named {@code names} are all given or none: else a usage error. */
+  static void requireAllOrNone(
+      CommandSpec spec, @Nullable Path cert, @Nullable Path key, @Nullable Path ca, String names) {
+    int given = (cert != null ? 1 : 0) + (key != null ? 1 : 0) + (ca != null ? 1 : 0);
+    if (given != 0 && given != 3)
+      throw new ParameterException(spec.commandLine(), names + " go together");
+  }
+
   /**
    * The material of three options named {@code names}, or null if none is given; a partial set or
    * an unusable file is a usage error (exit 2).
    */
   static @Nullable ClusterTls load(
       CommandSpec spec, @Nullable Path cert, @Nullable Path key, @Nullable Path ca, String names) {
-    if (cert == null && key == null && ca == null) return null;
-    if (cert == null || key == null || ca == null)
-      throw new ParameterException(spec.commandLine(), names + " go together");
+    requireAllOrNone(spec, cert, key, ca, names);
+    if (cert == null || key == null || ca == null) return null;
     try {
       return ClusterTls.load(cert, key, ca);
     } catch (IllegalArgumentException e) {

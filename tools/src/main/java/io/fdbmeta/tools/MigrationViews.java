@@ -14,6 +14,7 @@ final class MigrationViews {
   private MigrationViews() {}
 
   static void printStatus(PrintWriter out, Migrations.Status s, Migrations migrations) {
+    List<Migration> pending = migrations.pending(s.schemaVersion());
     out.println(
         "schema version "
             + s.schemaVersion()
@@ -22,11 +23,9 @@ final class MigrationViews {
             + " to "
             + SchemaVersion.LATEST
             + "); pending: "
-            + (migrations.pending(s.schemaVersion()).isEmpty()
+            + (pending.isEmpty()
                 ? "none"
-                : String.join(
-                    ", ",
-                    migrations.pending(s.schemaVersion()).stream().map(Migration::id).toList())));
+                : String.join(", ", pending.stream().map(Migration::id).toList())));
     if (s.migrations().isEmpty()) return;
     Table t = new Table("MIGRATION", "STATE", "PASS", "REWRITTEN", "UPDATED", "DETAIL");
     for (MigrationProgress p : s.migrations())

@@ -93,13 +93,10 @@ public final class StoreOptions {
    * The TLS material for the store server, or null: plaintext; an unusable file is a usage error.
    */
   @Nullable ClusterTls storeTls(CommandSpec spec) {
-    return ClusterTlsOption.load(
-        spec,
-        storeTlsCert,
-        storeTlsKey,
-        storeTlsCa,
-        "--store-tls-cert, --store-tls-key and --store-tls-ca");
+    return ClusterTlsOption.load(spec, storeTlsCert, storeTlsKey, storeTlsCa, STORE_TLS);
   }
+
+  private static final String STORE_TLS = "--store-tls-cert, --store-tls-key and --store-tls-ca";
 
   /**
    * Checks the options before any command runs, so mistakes surface as one usage line (exit 2)
@@ -122,13 +119,7 @@ public final class StoreOptions {
         throw new ParameterException(spec.commandLine(), "--store " + e.getMessage());
       }
     }
-    int tlsFiles =
-        (storeTlsCert != null ? 1 : 0)
-            + (storeTlsKey != null ? 1 : 0)
-            + (storeTlsCa != null ? 1 : 0);
-    if (tlsFiles != 0 && tlsFiles != 3)
-      throw new ParameterException(
-          spec.commandLine(), "--store-tls-cert, --store-tls-key and --store-tls-ca go together");
+    ClusterTlsOption.requireAllOrNone(spec, storeTlsCert, storeTlsKey, storeTlsCa, STORE_TLS);
     if (!CLUSTER_NAME.matcher(cluster).matches()) {
       throw new ParameterException(
           spec.commandLine(),

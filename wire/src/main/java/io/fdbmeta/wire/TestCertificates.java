@@ -121,6 +121,15 @@ public final class TestCertificates {
     }
   }
 
+  /**
+   * The cluster TLS material of certificate {@code name} ("node", "router", "client", "store") in a
+   * directory {@link #create} wrote, with its CA.
+   */
+  public static ClusterTls clusterTls(Path dir, String name) {
+    return ClusterTls.load(
+        dir.resolve(name + ".pem"), dir.resolve(name + ".key"), dir.resolve("ca.pem"));
+  }
+
   private static void leaf(
       Path dir,
       String name,

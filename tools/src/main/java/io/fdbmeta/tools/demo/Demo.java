@@ -367,8 +367,7 @@ public final class Demo {
 
     /** The cluster TLS material of {@code role}'s certificate ("node" or "router"). */
     ClusterTls cluster(String role) {
-      return ClusterTls.load(
-          dir.resolve(role + ".pem"), dir.resolve(role + ".key"), dir.resolve("ca.pem"));
+      return TestCertificates.clusterTls(dir, role);
     }
 
     RouterConfig.Builder apply(RouterConfig.Builder b) {
