@@ -87,6 +87,39 @@ class RetentionTest {
   }
 
   @Test
+  void oneCommitsSetsClearsAndRewritesOfOneKeyEndAsWrittenAndLeaveNothingToTrim() {
+    try (EmbeddedDatabase db = EmbeddedFdb.inMemory()) {
+      Store store = db.store();
+      set(db, "old", "0");
+      db.run(
+          tr -> {
+            // a run of sets out of key order, two of one key: the later one wins
+            tr.set(b("c"), b("c1"));
+            tr.set(b("a"), b("a1"));
+            tr.set(b("c"), b("c2"));
+            tr.set(b("b"), b("b1"));
+            // a new key set, cleared and set again; another set then cleared; an old key cleared
+            tr.set(b("d"), b("d1"));
+            tr.clear(b("d"));
+            tr.set(b("d"), b("d2"));
+            tr.set(b("e"), b("e1"));
+            tr.clear(b("e"));
+            tr.clear(b("old"));
+            tr.set(b("a"), b("a2"));
+            return null;
+          });
+      assertThat(
+              db.read(tr -> tr.getRange(b(""), b("z")).asList().join()).stream()
+                  .map(kv -> s(kv.getKey()) + "=" + s(kv.getValue())))
+          .containsExactly("a=a2", "b=b1", "c=c2", "d=d2");
+      store.maintainNow();
+      for (String k : List.of("a", "b", "c", "d")) assertThat(store.versionCount(b(k))).isOne();
+      assertThat(store.versionCount(b("e"))).isZero();
+      assertThat(store.versionCount(b("old"))).isZero();
+    }
+  }
+
+  @Test
   void aReaderThatReadNothingYetStillHoldsItsVersion() {
     try (EmbeddedDatabase db = EmbeddedFdb.inMemory()) {
       set(db, "k", "old");

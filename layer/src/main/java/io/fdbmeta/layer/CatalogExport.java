@@ -33,7 +33,7 @@ import org.jspecify.annotations.Nullable;
  *  - The small ones, nodes (rewritten by every heartbeat), config, ops, schema_version, are read
  *    in the final transaction.
  *
- * The argument. Before the pages, read the changelog head C0 (newest entry, or the trim floor).
+ * The argument. Before the pages, read the changelog head C0 (the newer of newest entry and the floor).
  * Read the pages. Then, in the final transaction F (read version Vf), read the changelog after the
  * cursor, re-read in F every range id it names and every range whose lease a renewal may rewrite, and
  * read the small families. A range id that appears in no changelog entry after C0 was not changed
@@ -110,7 +110,7 @@ public final class CatalogExport {
     progress.phase("count", -1);
     long total = FdbErrors.join(new ClusterStats(ks).countAsync(db, ks.rangeIndex()));
     progress.at(total);
-    Versionstamp cursor = FdbErrors.join(db.readAsync(this::head));
+    Versionstamp cursor = FdbErrors.join(db.readAsync(tr -> Versionstamps.headAsync(tr, ks)));
     List<RangeDescriptor> rows = readRanges(db, progress, total);
     if (rows.isEmpty())
       throw MetaException.of(
@@ -164,18 +164,6 @@ public final class CatalogExport {
       Map<Long, @Nullable Current> reread) {}
 
   // ---------------------------------------------------------------- reads
-
-  /** The changelog position every later change comes after: newest entry, or the floor. */
-  private CompletableFuture<Versionstamp> head(ReadTransaction tr) {
-    return tr.getRange(ks.changelogRange(), 1, true)
-        .asList()
-        .thenCombine(
-            tr.get(ks.changelogFloorKey()),
-            (last, floor) ->
-                last.isEmpty()
-                    ? Versionstamps.decodePosition(floor)
-                    : Versionstamps.position(ks.changelogSubspace(), last.get(0).getKey()));
-  }
 
   private List<RangeDescriptor> readRanges(Database db, Progress progress, long total) {
     progress.phase("ranges", total);

@@ -239,7 +239,7 @@ public final class Migrations {
   private CompletableFuture<MigrationProgress> begin(Transaction tr, Migration m) {
     CompletableFuture<Long> version = SchemaVersion.readAsync(tr, ks);
     CompletableFuture<byte @Nullable []> existing = tr.get(ks.migrationKey(m.id()));
-    CompletableFuture<Versionstamp> newest = newestChange(tr);
+    CompletableFuture<Versionstamp> newest = Versionstamps.headAsync(tr, ks);
     return CompletableFuture.allOf(version, existing, newest)
         .thenApply(
             x -> {
@@ -361,7 +361,7 @@ public final class Migrations {
             x -> {
               long now = config.now();
               if (floor.join().compareTo(p.captured()) > 0)
-                return newestChange(tr)
+                return Versionstamps.headAsync(tr, ks)
                     .thenApply(
                         newest ->
                             save(
@@ -558,17 +558,6 @@ public final class Migrations {
   private MigrationProgress save(Transaction tr, MigrationProgress p) {
     tr.set(ks.migrationKey(p.id()), p.encode());
     return p;
-  }
-
-  private CompletableFuture<Versionstamp> newestChange(Transaction tr) {
-    return tr.getRange(ks.changelogRange(), 1, true)
-        .asList()
-        .thenCompose(
-            rows ->
-                rows.isEmpty()
-                    ? tr.get(ks.changelogFloorKey()).thenApply(Versionstamps::decodePosition)
-                    : CompletableFuture.completedFuture(
-                        Versionstamps.position(ks.changelogSubspace(), rows.get(0).getKey())));
   }
 
   private long requireInitialised(Database db) {

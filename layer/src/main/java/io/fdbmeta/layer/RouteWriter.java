@@ -68,9 +68,11 @@ final class RouteWriter {
   }
 
   /**
-   * Changes of a bulk load (an import into an empty cluster): the index writes take no write
-   * conflict range each; the caller adds ranges covering them ({@link #addBulkConflictRanges}).
-   * Saves a conflict range per key on a million-range import.
+   * Changes of a bulk load (an import into an empty cluster), which cost a fraction of a million
+   * single changes: the index writes take no write conflict range each (the caller adds ranges
+   * covering them, {@link #addBulkConflictRanges}), and nothing is logged per range. Instead the
+   * commit advances {@code changelog_floor} past itself, as a trim of its entries would: a follower
+   * behind it reloads the table, which a catalog loaded in bulk needs anyway.
    */
   Changes bulkChanges(Transaction tr) {
     return new Changes(tr, true);
@@ -150,6 +152,8 @@ final class RouteWriter {
     }
 
     private Changes log(byte[] event) {
+      logged = true;
+      if (bulk) return this; // close() advances the floor instead
       int userVersion = entriesByTransaction.merge(tr, 1, Integer::sum) - 1;
       if (userVersion > 0xffff) {
         throw MetaException.of(
@@ -157,14 +161,18 @@ final class RouteWriter {
             "more than 65536 routing changes in one transaction");
       }
       Versionstamps.setVersionstampedKey(tr, ks.changelogSubspace(), userVersion, event);
-      logged = true;
       return this;
     }
 
-    /** Sets meta_version to this commit's versionstamp, once, if anything was logged. */
+    /**
+     * Sets meta_version to this commit's versionstamp, once, if anything was logged (for bulk
+     * changes, also the changelog floor past this commit).
+     */
     @Override
     public void close() {
-      if (logged) Versionstamps.setVersionstampValue(tr, ks.metaVersionKey());
+      if (!logged) return;
+      Versionstamps.setVersionstampValue(tr, ks.metaVersionKey());
+      if (bulk) Versionstamps.setPositionOfCommit(tr, ks.changelogFloorKey());
     }
   }
 }

@@ -1,6 +1,7 @@
 package io.fdbmeta.layer;
 
 import com.apple.foundationdb.MutationType;
+import com.apple.foundationdb.ReadTransaction;
 import com.apple.foundationdb.Transaction;
 import com.apple.foundationdb.subspace.Subspace;
 import com.apple.foundationdb.tuple.Tuple;
@@ -8,6 +9,7 @@ import com.apple.foundationdb.tuple.Versionstamp;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -28,12 +30,21 @@ public final class Versionstamps {
   /** Sets subspace + (versionstamp of this commit, userVersion) to {@code value}. */
   static void setVersionstampedKey(
       Transaction tr, Subspace subspace, int userVersion, byte[] value) {
-    byte[] prefix = subspace.getKey();
+    tr.mutate(
+        MutationType.SET_VERSIONSTAMPED_KEY, incomplete(subspace.getKey(), userVersion), value);
+  }
+
+  /**
+   * {@code prefix}, then one tuple-encoded incomplete versionstamp with {@code userVersion}, then
+   * the 4-byte little-endian offset of its 10 placeholder bytes that the versionstamped mutations
+   * take as their last bytes.
+   */
+  private static byte[] incomplete(byte[] prefix, int userVersion) {
     ByteBuffer b = ByteBuffer.allocate(prefix.length + 1 + Versionstamp.LENGTH + 4);
     b.put(prefix).put(VERSIONSTAMP_CODE);
     b.put(new byte[10]).putShort((short) userVersion);
     b.order(ByteOrder.LITTLE_ENDIAN).putInt(prefix.length + 1);
-    tr.mutate(MutationType.SET_VERSIONSTAMPED_KEY, b.array(), value);
+    return b.array();
   }
 
   /** Sets {@code key} to the 10-byte versionstamp of this commit. */
@@ -41,6 +52,17 @@ public final class Versionstamps {
     ByteBuffer b = ByteBuffer.allocate(10 + 4).order(ByteOrder.LITTLE_ENDIAN);
     b.put(new byte[10]).putInt(0);
     tr.mutate(MutationType.SET_VERSIONSTAMPED_VALUE, key, b.array());
+  }
+
+  /**
+   * Sets {@code key} to the stored position ({@link #encodePosition}) after every changelog entry
+   * this commit may write: its versionstamp with the largest user version.
+   */
+  static void setPositionOfCommit(Transaction tr, byte[] key) {
+    tr.mutate(
+        MutationType.SET_VERSIONSTAMPED_VALUE,
+        key,
+        incomplete(Tuple.from(POSITION_FORMAT).pack(), 0xffff));
   }
 
   /** The changelog key for a completed position: subspace + (versionstamp,). */
@@ -70,6 +92,23 @@ public final class Versionstamps {
         1,
         Versionstamp.class,
         "changelog position");
+  }
+
+  /**
+   * The changelog position every later change comes after: the newer of the newest entry and the
+   * floor (a bulk load moves the floor past entries it does not write; a trim can leave none).
+   */
+  public static CompletableFuture<Versionstamp> headAsync(ReadTransaction tr, Keyspace ks) {
+    return tr.getRange(ks.changelogRange(), 1, true)
+        .asList()
+        .thenCombine(
+            tr.get(ks.changelogFloorKey()),
+            (last, floorValue) -> {
+              Versionstamp floor = decodePosition(floorValue);
+              if (last.isEmpty()) return floor;
+              Versionstamp newest = position(ks.changelogSubspace(), last.get(0).getKey());
+              return newest.compareTo(floor) > 0 ? newest : floor;
+            });
   }
 
   /** True if both positions are entries of one commit (same commit version, any batch order). */

@@ -4,6 +4,7 @@ import com.apple.foundationdb.tuple.Versionstamp;
 import io.fdbmeta.layer.ClusterStats;
 import io.fdbmeta.layer.ImportMarker;
 import io.fdbmeta.layer.NodeStatus;
+import io.fdbmeta.layer.Versionstamps;
 import java.io.PrintWriter;
 import java.util.Map;
 import java.util.StringJoiner;
@@ -59,7 +60,7 @@ final class StatusCommand implements Callable<Integer> {
                         .put("entries", s.changelogEntries())
                         .put("oldest", position(s.oldestChange()))
                         .put("newest", position(s.newestChange()))
-                        .put("floor", hex(s.changelogFloor()))));
+                        .put("floor", floor(s.changelogFloor()))));
       } else {
         StringJoiner byStatus = new StringJoiner(", ");
         s.nodesByStatus().forEach((status, n) -> byStatus.add(status.name() + " " + n));
@@ -96,7 +97,9 @@ final class StatusCommand implements Callable<Integer> {
                         + ", newest "
                         + position(s.newestChange()))
                 + ", floor "
-                + (s.changelogFloor() == null ? "none (never trimmed)" : hex(s.changelogFloor())));
+                + (s.changelogFloor() == null
+                    ? "none (never trimmed)"
+                    : floor(s.changelogFloor())));
         t.print(out);
       }
       out.flush();
@@ -106,6 +109,11 @@ final class StatusCommand implements Callable<Integer> {
 
   private static @Nullable String hex(byte @Nullable [] bytes) {
     return bytes == null ? null : Keys.hex(bytes);
+  }
+
+  /** The stored changelog floor as a position, like the entries' (or null if never set). */
+  private static @Nullable String floor(byte @Nullable [] stored) {
+    return stored == null ? null : position(Versionstamps.decodePosition(stored));
   }
 
   /**

@@ -93,20 +93,9 @@ final class ChangelogTail {
         .thenApply(v -> state.result);
   }
 
-  /** The newest changelog position, or the floor if the log is empty (origin if never written). */
+  /** The changelog position every later change comes after (Versionstamps.headAsync). */
   CompletableFuture<Versionstamp> headAsync() {
-    return db.readAsync(
-        tr ->
-            tr.get(ks.changelogFloorKey())
-                .thenCombine(
-                    tr.getRange(ks.changelogRange(), 1, true).asList(),
-                    (floor, rows) -> {
-                      Versionstamp f = Versionstamps.decodePosition(floor);
-                      if (rows.isEmpty()) return f;
-                      Versionstamp last =
-                          Versionstamps.position(ks.changelogSubspace(), rows.get(0).getKey());
-                      return last.compareTo(f) > 0 ? last : f;
-                    }));
+    return db.readAsync(tr -> Versionstamps.headAsync(tr, ks));
   }
 
   private CompletableFuture<Page> readPage(Versionstamp after) {

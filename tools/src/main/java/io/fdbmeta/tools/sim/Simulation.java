@@ -15,6 +15,7 @@ import io.fdbmeta.layer.NodeStatus;
 import io.fdbmeta.layer.RangeCatalog;
 import io.fdbmeta.layer.RangeLoad;
 import io.fdbmeta.layer.RangeLoads;
+import io.fdbmeta.layer.Versionstamps;
 import io.fdbmeta.layer.control.Controller;
 import io.fdbmeta.layer.control.ControllerConfig;
 import java.io.PrintWriter;
@@ -228,12 +229,7 @@ public final class Simulation {
     importCatalog();
     new ChangelogTrimmer(ks, defaults).trimAsync(db).join();
     observer = new Observer(this, db, ks, adminLeases);
-    observer.skipTo(
-        new io.fdbmeta.layer.route.ChangelogReader(ks)
-            .readAfterAsync(db, null, Integer.MAX_VALUE).join().entries().stream()
-                .reduce((a, b) -> b)
-                .map(at -> at.position())
-                .orElse(null));
+    observer.skipTo(db.readAsync(tr -> Versionstamps.headAsync(tr, ks)).join());
     ControllerConfig cc =
         ControllerConfig.builder()
             .regionPins(d -> isPinned(keyOf(d.startKey())) ? Set.of(PINNED_REGION) : Set.of())
