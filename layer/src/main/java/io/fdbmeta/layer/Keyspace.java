@@ -26,7 +26,9 @@ import org.jspecify.annotations.Nullable;
  *   ("liveness", status, expiresAt, nodeId)-> ''                scanned up to "now" to find expired nodes
  *   ("meta_version",)                      -> versionstamp of the last routing change (watched)
  *   ("changelog", versionstamp)            -> ChangeEvent       route deltas, in commit order
- *   ("changelog_floor",)                   -> (format, versionstamp): the newest trimmed entry;
+ *   ("changelog_floor",)                   -> (format, versionstamp): the newest trimmed entry,
+ *                                                               or the end of a bulk import's
+ *                                                               commit (it logs no entries);
  *                                                               entries at or before it are gone
  *   ("controller",)                        -> Lease             the active controller
  *   ("config", name)                       -> setting

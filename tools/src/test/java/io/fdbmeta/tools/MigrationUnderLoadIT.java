@@ -39,12 +39,20 @@ import org.junit.jupiter.api.io.TempDir;
  * meanwhile is exactly the old one transformed.
  *
  * <p>Seed and kills: {@code -Dfdbmeta.migrate.seed=N -Dfdbmeta.migrate.kills=K} (default 1 and 2).
- * Reproduce with {@code mvn -B -o verify -pl tools -am -Dit.test=MigrationUnderLoadIT
- * -Dtest=NoSuchTest -Dsurefire.failIfNoSpecifiedTests=false}.
+ * Scale: {@code -Dfdbmeta.migrate.ranges=100000} (default 41, placed range by range as `ranges
+ * place` does; more are loaded with `fdbmeta import --from-csv`, the cut-over path, and migrated at
+ * a rate that makes the backfill last about 10 s so the kills land in it). Reproduce with {@code
+ * mvn -B -o verify -pl tools -am -Dit.test=MigrationUnderLoadIT -Dtest=NoSuchTest
+ * -Dsurefire.failIfNoSpecifiedTests=false}.
  */
 class MigrationUnderLoadIT {
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
   private static final int SPLIT_KEYS = 40;
+
+  /** Catalogs larger than this are imported from a CSV instead of placed range by range. */
+  private static final int PLACED_AT_MOST = 1_000;
+
+  private static final int PAGE = 5_000;
 
   @TempDir Path tmp;
 
@@ -59,18 +67,24 @@ class MigrationUnderLoadIT {
   void killedAtRandomPointsUnderLoadItFinishesWithNothingFailedOrLost() throws Exception {
     long seed = Long.getLong("fdbmeta.migrate.seed", 1);
     int kills = Integer.getInteger("fdbmeta.migrate.kills", 2);
+    int rangeCount = Integer.getInteger("fdbmeta.migrate.ranges", SPLIT_KEYS + 1);
     ServiceProcesses c = ServiceProcesses.start(tmp);
     cluster = c;
     List<FdbmetaProcess> nodeProcs = new ArrayList<>();
     for (int i = 1; i <= 3; i++) nodeProcs.add(c.startNode("n" + i, i));
-    FdbmetaProcess ctl = c.startController("ctl-1");
-    FdbmetaProcess routerProc = c.startRouter("router-1");
     List<Service> nodes = new ArrayList<>();
     for (int i = 0; i < 3; i++)
       nodes.add(ServiceProcesses.awaitNode("n" + (i + 1), nodeProcs.get(i)));
-    List<String> splitKeys = new ArrayList<>();
-    for (int i = 1; i <= SPLIT_KEYS; i++) splitKeys.add(String.format("k%02d", i));
-    c.placeRanges(splitKeys, List.of("n1", "n2", "n3"), 3);
+    if (rangeCount <= PLACED_AT_MOST) {
+      List<String> splitKeys = new ArrayList<>();
+      for (int i = 1; i < rangeCount; i++) splitKeys.add(String.format("k%02d", i));
+      c.placeRanges(splitKeys, List.of("n1", "n2", "n3"), 3);
+    } else {
+      importRanges(c, rangeCount);
+      awaitLeases(c, rangeCount);
+    }
+    FdbmetaProcess ctl = c.startController("ctl-1");
+    FdbmetaProcess routerProc = c.startRouter("router-1");
     ServiceProcesses.awaitActive(ctl);
     List<Service> routers = new CopyOnWriteArrayList<>();
     routers.add(ServiceProcesses.awaitRouter("router-1", routerProc));
@@ -78,7 +92,7 @@ class MigrationUnderLoadIT {
     ServiceProcesses.awaitReady(routers.get(0), READY_TIMEOUT);
 
     Map<Long, Lease> old = toVersionOne(c.storeAddress());
-    assertThat(old).hasSizeGreaterThan(SPLIT_KEYS);
+    assertThat(old.size()).isGreaterThanOrEqualTo(rangeCount);
     LoadWriter w = new LoadWriter(c, () -> routers, List.of("k05", "k17", "k29", "k38"));
     AtomicBoolean splitting = new AtomicBoolean(true);
     AtomicInteger splits = new AtomicInteger();
@@ -88,15 +102,15 @@ class MigrationUnderLoadIT {
     Random random = new Random(seed);
     List<String> killedAfter = new ArrayList<>();
     for (int k = 0; k < kills; k++) {
-      FdbmetaProcess m = migrate(c, "migrate-" + k);
+      FdbmetaProcess m = migrate(c, "migrate-" + k, rangeCount);
       long wait = 1500 + random.nextInt(2500); // the JVM starts in about a second
       Thread.sleep(wait);
       if (k == 0) c.startNode("n4", 1); // joins empty: the controller moves replicas onto it
       m.kill(); // kill -9
       killedAfter.add(wait + " ms");
     }
-    FdbmetaProcess last = migrate(c, "migrate-last");
-    Integer exit = last.waitFor(Duration.ofSeconds(120));
+    FdbmetaProcess last = migrate(c, "migrate-last", rangeCount);
+    Integer exit = last.waitFor(Duration.ofSeconds(120 + rangeCount / 500));
     assertThat(exit).as(String.join("\n", last.output())).isZero();
     Cli status = Cli.run("--store", c.storeAddress(), "migrate", "status");
     String swapped =
@@ -123,7 +137,7 @@ class MigrationUnderLoadIT {
       assertThat(SchemaVersion.check(db, ks)).isEqualTo(2);
       RangeCatalog catalog = new RangeCatalog(ks, LayerConfig.defaults());
       LeaseManager leases = new LeaseManager(catalog);
-      for (RangeDescriptor d : catalog.list(db, null, 10_000).items()) {
+      for (RangeDescriptor d : all(db, catalog)) {
         Optional<Lease> l = leases.get(db, d.rangeId());
         if (l.isEmpty()) continue; // vacant
         assertThat(l.get().ridesOnLiveness()).as("range %d: %s", d.rangeId(), l.get()).isTrue();
@@ -142,9 +156,10 @@ class MigrationUnderLoadIT {
       }
     }
     System.out.printf(
-        "MigrationUnderLoadIT: seed %d, migrate killed with kill -9 after %s, then run to the swap"
-            + " (%s); %d splits meanwhile; %d leases exactly the old ones transformed, %d changed"
-            + " meanwhile; %d writes acknowledged, %d failed %s, %d lost%n",
+        "MigrationUnderLoadIT: %,d ranges, seed %d, migrate killed with kill -9 after %s, then run"
+            + " to the swap (%s); %d splits meanwhile; %d leases exactly the old ones transformed,"
+            + " %d changed meanwhile; %d writes acknowledged, %d failed %s, %d lost%n",
+        rangeCount,
         seed,
         killedAfter,
         swapped.strip(),
@@ -161,12 +176,82 @@ class MigrationUnderLoadIT {
     assertThat(transformedExactly).isPositive();
   }
 
-  private FdbmetaProcess migrate(ServiceProcesses c, String name) {
-    return FdbmetaProcess.start(
-        name,
-        ServiceProcesses.JVM,
-        List.of("--store", c.storeAddress(), "migrate", "run", "--batch", "4", "--rate", "6"),
-        tmp.resolve(name + ".log"));
+  /**
+   * Starts `fdbmeta migrate run`, paced so its backfill lasts about 7 s (the kills land 1.5 s to 4
+   * s after the start, of which the JVM takes about one).
+   */
+  private FdbmetaProcess migrate(ServiceProcesses c, String name, int rangeCount) {
+    List<String> pace =
+        rangeCount <= PLACED_AT_MOST
+            ? List.of("--batch", "4", "--rate", "6")
+            : List.of("--rate", "" + rangeCount / 7);
+    List<String> args = new ArrayList<>(List.of("--store", c.storeAddress(), "migrate", "run"));
+    args.addAll(pace);
+    return FdbmetaProcess.start(name, ServiceProcesses.JVM, args, tmp.resolve(name + ".log"));
+  }
+
+  /**
+   * Loads {@code n} ranges over n1, n2 and n3 (each a replica of all) as a cut-over does: a range
+   * table in a CSV, through `fdbmeta import --from-csv`. Without a leaseholder column: the
+   * reference nodes hold no data for the ranges, so they take them as new and acquire the leases
+   * themselves (with imported leases each replica would wait to copy from another; see the README).
+   */
+  private void importRanges(ServiceProcesses c, int n) throws Exception {
+    Path csv = tmp.resolve("ranges.csv");
+    try (var w = java.nio.file.Files.newBufferedWriter(csv)) {
+      for (int i = 0; i < n; i++) {
+        String start = i == 0 ? "" : String.format("k%07d", i);
+        String end = i == n - 1 ? "" : String.format("k%07d", i + 1);
+        w.write(start + "," + end + ",n1;n2;n3\n");
+      }
+    }
+    Cli r =
+        Cli.run(
+            "--store",
+            c.storeAddress(),
+            "import",
+            "--from-csv",
+            csv.toString(),
+            "--columns",
+            "start,end,replicas");
+    assertThat(r.exitCode()).as(r.out() + r.err()).isZero();
+  }
+
+  /** Waits until the nodes hold a lease on each of the {@code n} ranges (up to 10 minutes). */
+  private static void awaitLeases(ServiceProcesses c, int n) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+    try (Database db = EmbeddedFdb.connect(c.storeAddress())) {
+      Keyspace ks = Keyspace.open(db, "default");
+      while (true) {
+        long held = 0;
+        byte[] from = ks.leaseKey(0);
+        byte[] to = ks.leaseKey(Long.MAX_VALUE);
+        while (true) {
+          byte[] begin = from;
+          List<com.apple.foundationdb.KeyValue> page =
+              db.read(tr -> tr.snapshot().getRange(begin, to, PAGE).asList().join());
+          held += page.size();
+          if (page.size() < PAGE) break;
+          from =
+              com.apple.foundationdb.tuple.ByteArrayUtil.join(
+                  page.get(page.size() - 1).getKey(), new byte[1]);
+        }
+        if (held >= n) return;
+        assertThat(System.nanoTime()).as("leases held: %d of %d", held, n).isLessThan(deadline);
+        Thread.sleep(2_000);
+      }
+    }
+  }
+
+  private static List<RangeDescriptor> all(Database db, RangeCatalog catalog) {
+    List<RangeDescriptor> out = new ArrayList<>();
+    byte[] cursor = null;
+    do {
+      var page = catalog.list(db, cursor, PAGE);
+      out.addAll(page.items());
+      cursor = page.nextCursor();
+    } while (cursor != null);
+    return out;
   }
 
   /**
@@ -182,17 +267,22 @@ class MigrationUnderLoadIT {
       RangeCatalog catalog = new RangeCatalog(ks, LayerConfig.defaults());
       LeaseManager leases = new LeaseManager(catalog);
       long expires = System.currentTimeMillis() + 120_000;
-      for (RangeDescriptor d : catalog.list(db, null, 10_000).items()) {
-        Optional<Lease> l = leases.get(db, d.rangeId());
-        if (l.isEmpty()) continue;
-        Lease oldForm =
-            new Lease(l.get().holder(), l.get().epoch(), expires, l.get().holderIncarnation());
+      List<RangeDescriptor> ranges = all(db, catalog);
+      for (int i = 0; i < ranges.size(); i += 500) {
+        Map<Long, Lease> batch = new HashMap<>();
+        for (RangeDescriptor d : ranges.subList(i, Math.min(ranges.size(), i + 500))) {
+          Optional<Lease> l = leases.get(db, d.rangeId());
+          if (l.isEmpty()) continue;
+          batch.put(
+              d.rangeId(),
+              new Lease(l.get().holder(), l.get().epoch(), expires, l.get().holderIncarnation()));
+        }
         db.run(
             tr -> {
-              tr.set(ks.leaseKey(d.rangeId()), oldForm.encode());
+              batch.forEach((id, lease) -> tr.set(ks.leaseKey(id), lease.encode()));
               return null;
             });
-        out.put(d.rangeId(), oldForm);
+        out.putAll(batch);
       }
       db.run(
           tr -> {

@@ -41,8 +41,16 @@ import org.jspecify.annotations.Nullable;
  * `fdbmeta ranges place` does).
  */
 final class ServiceProcesses implements AutoCloseable {
+  /**
+   * Service JVMs' options: small and quick to start; runs at scale set their own with {@code
+   * -Dfdbmeta.it.jvm="-Xmx2g"}.
+   */
   static final List<String> JVM =
-      List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+      List.of(
+          System.getProperty("fdbmeta.it.jvm", "-Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1")
+              .trim()
+              .split("\\s+"));
+
   static final Duration START_TIMEOUT = Duration.ofSeconds(45);
   private static final Pattern NODE_STARTED =
       Pattern.compile(" INFO node (\\S+): started: .*, listen (\\S+:\\d+), admin (\\S+:\\d+),");
