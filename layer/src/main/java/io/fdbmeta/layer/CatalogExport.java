@@ -33,14 +33,14 @@ import org.jspecify.annotations.Nullable;
  *  - The small ones, nodes (rewritten by every heartbeat), config, ops, schema_version, are read
  *    in the final transaction.
  *
- * The argument. Before the pages, read the changelog head C0 (the newer of newest entry and the floor).
- * Read the pages. Then, in the final transaction F (read version Vf), read the changelog after the
- * cursor, re-read in F every range id it names and every range whose lease a renewal may rewrite, and
- * read the small families. A range id that appears in no changelog entry after C0 was not changed
- * by any commit after C0, so its descriptor and its (liveness) lease are what its page read and
- * what they are at Vf; every other id is re-read in F (present: its record at Vf; absent: gone at
- * Vf). So the ranges and leases written are exactly those at Vf, and so are the small families,
- * read in F: the whole dump is the state at read version Vf, which its header names.
+ * The argument. Before the pages, read the changelog head C0 (the newer of the newest entry and the
+ * floor). Read the pages. Then, in the final transaction F (read version Vf), read the changelog
+ * after the cursor, re-read in F every range id it names and every range whose lease a renewal may
+ * rewrite, and read the small families. A range id that appears in no changelog entry after C0 was
+ * not changed by any commit after C0, so its descriptor and its (liveness) lease are what its page
+ * read and what they are at Vf; every other id is re-read in F (present: its record at Vf; absent:
+ * gone at Vf). So the ranges and leases written are exactly those at Vf, and so are the small
+ * families, read in F: the whole dump is the state at read version Vf, which its header names.
  *
  * That is the issue's "a page set is consistent if no routing change committed between its first
  * and last read, else the changed ranges are re-read": with no change after C0, F re-reads nothing
