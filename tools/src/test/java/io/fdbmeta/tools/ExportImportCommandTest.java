@@ -40,19 +40,7 @@ class ExportImportCommandTest {
   }
 
   private void nodes(String cluster, String... ids) {
-    for (String id : ids)
-      ok(
-          "--cluster",
-          cluster,
-          "nodes",
-          "add",
-          id,
-          "--addr",
-          "127.0.0.1:7001",
-          "--zone",
-          id,
-          "--rack",
-          id);
+    Cli.addNodes(List.of("--embedded", dir, "--cluster", cluster), ids);
   }
 
   private String rangeIdOf(String key) {

@@ -29,21 +29,7 @@ class ExportImportStoreServerIT {
   }
 
   private static void nodes(String at, String cluster, String... ids) {
-    for (String id : ids)
-      ok(
-          "--store",
-          at,
-          "--cluster",
-          cluster,
-          "nodes",
-          "add",
-          id,
-          "--addr",
-          "127.0.0.1:7001",
-          "--zone",
-          id,
-          "--rack",
-          id);
+    Cli.addNodes(List.of("--store", at, "--cluster", cluster), ids);
   }
 
   private static List<String> records(Path file) throws IOException {
