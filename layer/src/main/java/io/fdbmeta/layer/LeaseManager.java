@@ -4,9 +4,15 @@ import com.apple.foundationdb.ReadTransactionContext;
 import com.apple.foundationdb.Transaction;
 import com.apple.foundationdb.TransactionContext;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
@@ -65,24 +71,66 @@ public final class LeaseManager {
    */
   public CompletableFuture<Lease> acquireAsync(TransactionContext db, long rangeId, String nodeId) {
     return db.runAsync(
-        tr ->
-            readState(tr, rangeId, nodeId)
-                .thenApply(
-                    s -> {
-                      long now = config.now();
-                      requireLiveReplica(s, nodeId, now);
-                      Lease next =
-                          rules.grant(
-                              s.lease,
-                              s.holderNode,
-                              s.range.leaseEpoch(),
-                              nodeId,
-                              s.node.incarnation(),
-                              now,
-                              conflict(rangeId));
-                      write(tr, s.range, s.lease, next);
-                      return next;
-                    }));
+        tr -> readState(tr, rangeId, nodeId).thenApply(s -> grant(tr, s, nodeId, config.now())));
+  }
+
+  /**
+   * {@link #acquireAsync} for several ranges in one transaction: a node taking many vacant leases
+   * (a catalog just imported, a failed node's ranges) pays one commit per batch, not per range. A
+   * range the node may not take (any refusal {@code acquireAsync} fails with) is left out of the
+   * result and does not hold up the others. Keep batches to a few hundred ranges: each is a few
+   * reads and a descriptor rewrite.
+   *
+   * @return the leases granted (or kept), by range id
+   */
+  public CompletableFuture<Map<Long, Lease>> acquireEachAsync(
+      TransactionContext db, Collection<Long> rangeIds, String nodeId) {
+    return db.runAsync(
+        tr -> {
+          List<CompletableFuture<@Nullable State>> reads = new ArrayList<>();
+          for (long id : rangeIds) reads.add(readState(tr, id, nodeId).exceptionally(refused()));
+          return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new))
+              .thenApply(
+                  x -> {
+                    long now = config.now();
+                    Map<Long, Lease> granted = new LinkedHashMap<>();
+                    for (CompletableFuture<@Nullable State> read : reads) {
+                      State s = read.join();
+                      if (s == null) continue;
+                      try {
+                        granted.put(s.range.rangeId(), grant(tr, s, nodeId, now));
+                      } catch (MetaException refusedHere) {
+                        // another holder, or not a live replica: the other ranges go on
+                      }
+                    }
+                    return granted;
+                  });
+        });
+  }
+
+  /** Null for a refusal (a MetaException); a store error is rethrown for the retry loop. */
+  private static <T> Function<Throwable, @Nullable T> refused() {
+    return e -> {
+      Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+      if (c instanceof MetaException) return null;
+      throw c instanceof RuntimeException ? (RuntimeException) c : new CompletionException(c);
+    };
+  }
+
+  /** Grants (or keeps) the lease read in {@code s} to {@code nodeId}, or throws the refusal. */
+  private Lease grant(Transaction tr, State s, String nodeId, long now) {
+    requireLiveReplica(s, nodeId, now);
+    Lease next =
+        rules.grant(
+            s.lease,
+            s.holderNode,
+            s.range.leaseEpoch(),
+            nodeId,
+            s.node.incarnation(),
+            now,
+            conflict(s.range.rangeId()));
+    write(tr, s.range, s.lease, next);
+    return next;
   }
 
   public Lease acquire(TransactionContext db, long rangeId, String nodeId) {

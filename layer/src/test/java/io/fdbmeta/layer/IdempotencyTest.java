@@ -68,6 +68,9 @@ class IdempotencyTest {
     assertThat(leases.acquireController(f.db, "ctl").epoch()).isEqualTo(1);
     leases.resignController(f.db, "ctl", 1);
     assertThat(leases.acquireController(f.db, "ctl2").epoch()).isEqualTo(2);
+    leases.release(f.db, range, "c", 3);
+    assertThat(leases.acquireEachAsync(f.db, List.of(424242L, range), "a").join())
+        .containsOnlyKeys(range);
 
     r.drain(f.db, "c");
     r.register(f.db, Fixture.reg("d"), "token-d-1");

@@ -1,10 +1,12 @@
 package io.fdbmeta.layer;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -95,6 +97,38 @@ class LeaseManagerTest {
     f.registry.markDead(f.db, "a", 1);
     assertRejected(
         () -> leases.acquire(f.db, rangeId, "a"), MetaException.Code.NOT_ALLOWED, "DEAD");
+  }
+
+  @Test
+  void acquireEachGrantsTheRangesItMayInOneCommitAndLeavesOutTheRefusedOnes() {
+    f.rootWithReplicas("a", "b");
+    RangeCatalog.SplitResult halves = f.catalog.split(f.db, rangeId, "m".getBytes(UTF_8));
+    long left = halves.left().rangeId();
+    long right = halves.right().rangeId();
+    RangeCatalog.SplitResult quarters = f.catalog.split(f.db, right, "t".getBytes(UTF_8));
+    long heldByA = quarters.left().rangeId();
+    leases.acquire(f.db, heldByA, "a");
+    long entriesBefore = changelogEntries();
+
+    Map<Long, Lease> granted =
+        leases
+            .acquireEachAsync(
+                f.db, List.of(left, heldByA, 424242L, quarters.right().rangeId()), "b")
+            .join();
+
+    assertThat(granted)
+        .as("held by a live node, and an unknown range, are left out")
+        .containsOnlyKeys(left, quarters.right().rangeId());
+    assertThat(granted.get(left)).isEqualTo(Lease.onLiveness("b", 1, 1));
+    assertThat(f.range(left).leaseholder()).isEqualTo("b");
+    assertThat(f.range(heldByA).leaseholder()).isEqualTo("a");
+    assertThat(changelogEntries() - entriesBefore).as("one entry per grant").isEqualTo(2);
+
+    f.register("outsider");
+    assertThat(leases.acquireEachAsync(f.db, List.of(left), "outsider").join()).isEmpty();
+    assertThat(leases.acquireEachAsync(f.db, List.of(left), "b").join())
+        .as("a holder asking again keeps its epoch")
+        .containsEntry(left, Lease.onLiveness("b", 1, 1));
   }
 
   @Test
@@ -410,6 +444,10 @@ class LeaseManagerTest {
   /** Heartbeats the nodes so that advancing the clock past a lease does not leave them expired. */
   private void keepAlive(String... nodes) {
     for (String n : nodes) f.heartbeat(n, f.registry.get(f.db, n).orElseThrow().incarnation());
+  }
+
+  private long changelogEntries() {
+    return f.db.read(tr -> tr.getRange(f.ks.changelogSubspace().range()).asList().join()).size();
   }
 
   private byte[] rawLease() {

@@ -10,12 +10,17 @@ import io.fdbmeta.layer.NodeLiveness;
 import io.fdbmeta.layer.NodeRegistry;
 import io.fdbmeta.layer.NodeStatus;
 import io.fdbmeta.layer.RangeDescriptor;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /*
  * Lease policy while there is no controller: the catalog decides, nodes only ask.
@@ -30,11 +35,19 @@ import java.util.concurrent.TimeUnit;
  *  - Any synced replica acquires a range whose lease is vacant (released) or free for others
  *    (LeaseManager.isFreeAsync: for a liveness lease, its holder is DEAD, gone or restarted; never
  *    on time alone, so without a controller a stopped holder's ranges wait for it to be marked
- *    DEAD). All replicas may try at once; the transaction admits one winner, the others get
- *    LEASE_CONFLICT and see the winner through the change feed. A released lease reaches the
+ *    DEAD). The replicas take turns rather than race: the range id picks the first of the
+ *    candidates (the replicas but the holder that stopped), and the k-th after it waits k renewal
+ *    intervals first. So leases up for grabs spread evenly over the replicas, and a node whose
+ *    turn comes rarely finds another taking the same range in the same moment (each such race
+ *    costs the loser a conflict and a retry, which at a hundred thousand vacant ranges kept the
+ *    nodes too busy to heartbeat). If two still try, the transaction admits one winner, the others
+ *    are refused and see the winner through the change feed. A released lease reaches the
  *    replicas through the change feed; for the others a tick reads each distinct holder's node
  *    record once, and a range's lease only if its holder is not LIVE or DRAINING: so a tick costs
  *    reads per holder node, not per range, while the fleet is healthy.
+ *  - Acquisitions are queued and go to the store in batches (LeaseManager.acquireEachAsync), one
+ *    batch in flight: a catalog imported with no leaseholders, or a failed node's ranges, cost a
+ *    commit per batch, and the node's timer stays free for its heartbeats.
  *  - The weak spot of leases riding on liveness: a node that still heartbeats but cannot reach its
  *    replicas would keep its leases for ever while no write of those ranges succeeds. So a
  *    leaseholder whose writes of a range have failed to replicate (Replicator times out) for
@@ -49,6 +62,12 @@ import java.util.concurrent.TimeUnit;
 final class LeaseKeeper {
   private static final System.Logger LOG = System.getLogger(LeaseKeeper.class.getName());
 
+  /**
+   * Ranges per acquisition transaction: each is a few reads and a descriptor rewrite, so a batch
+   * stays far below 5 s and 10 MB.
+   */
+  static final int ACQUIRE_BATCH = 200;
+
   private final String me;
   private final Database db;
   private final LeaseManager leases;
@@ -58,6 +77,12 @@ final class LeaseKeeper {
   private final LayerConfig config;
   private final ScheduledExecutorService timer;
   private volatile boolean active = true;
+  private volatile long turnMillis;
+
+  /** Acquisitions waiting for the next batch, each with what completes when its batch is done. */
+  private final Map<Replica, CompletableFuture<Void>> wanted = new LinkedHashMap<>();
+
+  private boolean acquiring; // a batch is in flight; guarded by this, as is wanted
 
   LeaseKeeper(
       String me,
@@ -79,12 +104,19 @@ final class LeaseKeeper {
   }
 
   void start(long intervalMillis) {
+    turnMillis = intervalMillis;
     timer.scheduleWithFixedDelay(this::tick, intervalMillis, intervalMillis, TimeUnit.MILLISECONDS);
   }
 
   /** No more renewals or acquisitions (close() is releasing the leases). */
   void stop() {
     active = false;
+    List<CompletableFuture<Void>> dropped;
+    synchronized (this) {
+      dropped = List.copyOf(wanted.values());
+      wanted.clear();
+    }
+    dropped.forEach(f -> f.complete(null));
   }
 
   /** True while a renewal or acquisition is in flight for some replica. */
@@ -138,6 +170,7 @@ final class LeaseKeeper {
     if (r.gaveUpAt != 0 && config.now() - r.gaveUpAt < config.leaseMillis())
       return done(); // gave it up: let a replica that can replicate take it
     if (me.equals(d.leaseholder())) {
+      r.upForGrabsSince = 0;
       if (mine != null && mine.epoch() == d.leaseEpoch()) {
         if (!r.guard.isHolder()) return done(); // revoked: a handover or close is under way
         if (r.replicationFailingFor(config.leaseMillis(), config.now())) return giveUp(r, mine);
@@ -147,7 +180,7 @@ final class LeaseKeeper {
       return acquire(r);
     }
     if (r.busy.get()) return done();
-    if (d.leaseholder() == null) return acquire(r);
+    if (d.leaseholder() == null) return acquireInTurn(r, d, null);
     return running
         .computeIfAbsent(
             d.leaseholder(),
@@ -160,12 +193,41 @@ final class LeaseKeeper {
                                 && (n.get().status() == NodeStatus.LIVE
                                     || n.get().status() == NodeStatus.DRAINING)))
         .thenCompose(
-            up ->
-                up
-                    ? done() // its leases are its own while it runs; nothing read per range
-                    : leases
-                        .isFreeAsync(db, r.rangeId)
-                        .thenCompose(free -> free ? acquire(r) : done()));
+            up -> {
+              if (up) {
+                r.upForGrabsSince = 0;
+                return done(); // its leases are its own while it runs; nothing read per range
+              }
+              return leases
+                  .isFreeAsync(db, r.rangeId)
+                  .thenCompose(free -> free ? acquireInTurn(r, d, d.leaseholder()) : done());
+            });
+  }
+
+  /**
+   * Acquires a lease up for grabs once it is this node's turn: at once for the first candidate the
+   * range id picks, after k renewal intervals for the k-th after it. {@code stopped}: the holder
+   * that stopped, which is no candidate.
+   */
+  private CompletableFuture<Void> acquireInTurn(
+      Replica r, RangeDescriptor d, @Nullable String stopped) {
+    long now = config.now();
+    if (r.upForGrabsSince == 0) r.upForGrabsSince = now;
+    long wait = turn(d, me, stopped) * turnMillis;
+    return now - r.upForGrabsSince >= wait ? acquire(r) : done();
+  }
+
+  /**
+   * {@code node}'s place among the candidates to take the range's lease, counted from the one the
+   * range id picks: 0 goes first.
+   */
+  static int turn(RangeDescriptor d, String node, @Nullable String stopped) {
+    List<String> candidates = new ArrayList<>(d.replicas());
+    if (stopped != null) candidates.remove(stopped);
+    int at = candidates.indexOf(node);
+    if (at < 0) return 0;
+    int first = Math.floorMod(Long.hashCode(d.rangeId() * 0x9E3779B97F4A7C15L), candidates.size());
+    return Math.floorMod(at - first, candidates.size());
   }
 
   private CompletableFuture<Void> renew(Replica r, Lease mine) {
@@ -215,16 +277,55 @@ final class LeaseKeeper {
             });
   }
 
+  /** Queues {@code r} for the next batch; completes when its batch is done. */
   private CompletableFuture<Void> acquire(Replica r) {
-    if (!active) return done();
-    return leases
-        .acquireAsync(db, r.rangeId, me)
-        .<Void>handle(
-            (l, e) -> {
-              if (e == null)
-                r.leaseChanged(l); // even when stopping: close() releases what it knows of
-              return null;
-            });
+    CompletableFuture<Void> queued;
+    synchronized (this) {
+      if (!active) return done();
+      queued = wanted.computeIfAbsent(r, x -> new CompletableFuture<>());
+    }
+    nextBatch();
+    return queued;
+  }
+
+  /** Sends the next batch of wanted acquisitions, unless one is in flight. */
+  private void nextBatch() {
+    Map<Replica, CompletableFuture<Void>> batch = new LinkedHashMap<>();
+    synchronized (this) {
+      if (acquiring || wanted.isEmpty()) return;
+      Iterator<Map.Entry<Replica, CompletableFuture<Void>>> it = wanted.entrySet().iterator();
+      while (it.hasNext() && batch.size() < ACQUIRE_BATCH) {
+        Map.Entry<Replica, CompletableFuture<Void>> e = it.next();
+        batch.put(e.getKey(), e.getValue());
+        it.remove();
+      }
+      acquiring = true;
+    }
+    List<Long> ids = new ArrayList<>();
+    for (Replica r : batch.keySet()) ids.add(r.rangeId);
+    CompletableFuture<Map<Long, Lease>> granted;
+    try {
+      granted = leases.acquireEachAsync(db, ids, me);
+    } catch (RuntimeException e) {
+      granted = CompletableFuture.failedFuture(e);
+    }
+    granted.whenComplete(
+        (got, e) -> {
+          for (Map.Entry<Replica, CompletableFuture<Void>> w : batch.entrySet()) {
+            Lease l = got == null ? null : got.get(w.getKey().rangeId);
+            if (l != null) w.getKey().leaseChanged(l); // even when stopping: close() releases it
+            if (e == null) w.getValue().complete(null);
+            else w.getValue().completeExceptionally(e);
+          }
+          synchronized (this) {
+            acquiring = false;
+          }
+          try {
+            timer.execute(this::nextBatch);
+          } catch (RejectedExecutionException stopping) {
+            stop(); // completes what is still queued, so close() does not wait for it
+          }
+        });
   }
 
   static MetaException.Code code(Throwable e) {

@@ -47,6 +47,12 @@ final class Replica {
   /** When this node last gave the lease up for failing to replicate (0: never). */
   volatile long gaveUpAt;
 
+  /**
+   * Since when (layer clock millis) LeaseKeeper has seen this range's lease up for grabs (vacant,
+   * or its holder not running), 0 while it is not: a replica waits its turn before taking it.
+   */
+  volatile long upForGrabsSince;
+
   /** A split or lease handover of this range is running (one at a time). */
   final AtomicBoolean busy = new AtomicBoolean();
 

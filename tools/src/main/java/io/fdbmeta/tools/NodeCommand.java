@@ -35,8 +35,10 @@ import picocli.CommandLine.Spec;
  *  3. StorageNode.start: binds --listen, registers the node (its bound address, locality), loads
  *     its route table, then heartbeats, follows the catalog and keeps its leases. Ready once it
  *     returns. A taken --listen port is one line naming it, exit 1.
- *  4. Logs a line per lease gained or lost. StorageNode has no lease listener (and this slice may
- *     not change it), so a watcher compares the ranges it serves every WATCH_INTERVAL.
+ *  4. Logs a line per lease gained or lost, and one line for the rest beyond WATCH_LINES in one
+ *     look (a node taking a hundred thousand leases does not log each). StorageNode has no lease
+ *     listener (serving also ends with the node's own liveness), so a watcher compares the ranges
+ *     it serves every WATCH_INTERVAL; each look walks every replica, hence not more often.
  *  5. On SIGTERM or SIGINT (ServiceShutdown): not ready, then for every range it leads, hands the
  *     lease to another replica (StorageNode.transferLeaseAsync: writes drain, the target serves at
  *     the next epoch), trying the replicas in the descriptor's order; then StorageNode.close, which
@@ -55,7 +57,10 @@ import picocli.CommandLine.Spec;
 final class NodeCommand implements Callable<Integer> {
 
   /** How often the watcher compares the ranges the node serves, for the log. */
-  static final Duration WATCH_INTERVAL = Duration.ofMillis(100);
+  static final Duration WATCH_INTERVAL = Duration.ofSeconds(1);
+
+  /** Ranges gained (and lost) logged one per line in one look; the rest are counted in one. */
+  static final int WATCH_LINES = 20;
 
   /** How long a clean stop (every hand-over, closing) may take before the process exits anyway. */
   static final Duration STOP_DEADLINE = Duration.ofSeconds(60);
@@ -217,8 +222,9 @@ final class NodeCommand implements Callable<Integer> {
       return;
     }
     log.info("stopping: handing over the leases of " + leading.size() + " ranges");
+    Set<Long> leads = new HashSet<>(leading);
     for (RangeDescriptor d : n.replicaRanges()) {
-      if (!leading.contains(d.rangeId())) continue;
+      if (!leads.contains(d.rangeId())) continue;
       String failure = "no other replica";
       boolean done = false;
       for (String to : d.replicas()) {
@@ -262,20 +268,26 @@ final class NodeCommand implements Callable<Integer> {
   private void watch(StorageNode n, ServiceLog log) {
     try {
       Set<Long> now = new HashSet<>(n.servingRanges());
-      for (Long r : now)
-        if (!serving.contains(r)) {
-          gained.incrementAndGet();
-          log.info("lease gained: serving range " + r);
-        }
-      for (Long r : serving)
-        if (!now.contains(r)) {
-          lost.incrementAndGet();
-          log.info("lease lost: no longer serving range " + r);
-        }
+      List<Long> newly = now.stream().filter(r -> !serving.contains(r)).toList();
+      List<Long> gone = serving.stream().filter(r -> !now.contains(r)).toList();
+      gained.addAndGet(newly.size());
+      lost.addAndGet(gone.size());
+      logEach(log, newly, "lease gained: serving range ", "lease gained: serving ");
+      logEach(log, gone, "lease lost: no longer serving range ", "lease lost: no longer serving ");
       serving.clear();
       serving.addAll(now);
     } catch (RuntimeException e) {
       log.warn("could not read the node's ranges: " + ErrorHandlers.describe(e));
+    }
+  }
+
+  private static void logEach(ServiceLog log, List<Long> ranges, String each, String rest) {
+    for (int i = 0; i < ranges.size(); i++) {
+      if (i == WATCH_LINES) {
+        log.info(rest + (ranges.size() - i) + " more ranges");
+        return;
+      }
+      log.info(each + ranges.get(i));
     }
   }
 

@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -68,6 +69,7 @@ class MigrationUnderLoadIT {
     long seed = Long.getLong("fdbmeta.migrate.seed", 1);
     int kills = Integer.getInteger("fdbmeta.migrate.kills", 2);
     int rangeCount = Integer.getInteger("fdbmeta.migrate.ranges", SPLIT_KEYS + 1);
+    String setUp = "placed range by range";
     ServiceProcesses c = ServiceProcesses.start(tmp);
     cluster = c;
     List<FdbmetaProcess> nodeProcs = new ArrayList<>();
@@ -80,8 +82,14 @@ class MigrationUnderLoadIT {
       for (int i = 1; i < rangeCount; i++) splitKeys.add(String.format("k%02d", i));
       c.placeRanges(splitKeys, List.of("n1", "n2", "n3"), 3);
     } else {
+      long t0 = System.nanoTime();
       importRanges(c, rangeCount);
-      awaitLeases(c, rangeCount);
+      long t1 = System.nanoTime();
+      Map<String, Long> holders = awaitLeases(c, rangeCount);
+      setUp =
+          String.format(
+              "imported in %.1f s, leases taken in %.1f s (%s)",
+              (t1 - t0) / 1e9, (System.nanoTime() - t1) / 1e9, holders);
     }
     FdbmetaProcess ctl = c.startController("ctl-1");
     FdbmetaProcess routerProc = c.startRouter("router-1");
@@ -156,10 +164,11 @@ class MigrationUnderLoadIT {
       }
     }
     System.out.printf(
-        "MigrationUnderLoadIT: %,d ranges, seed %d, migrate killed with kill -9 after %s, then run"
+        "MigrationUnderLoadIT: %,d ranges (%s), seed %d, migrate killed with kill -9 after %s, then run"
             + " to the swap (%s); %d splits meanwhile; %d leases exactly the old ones transformed,"
             + " %d changed meanwhile; %d writes acknowledged, %d failed %s, %d lost%n",
         rangeCount,
+        setUp,
         seed,
         killedAfter,
         swapped.strip(),
@@ -217,13 +226,19 @@ class MigrationUnderLoadIT {
     assertThat(r.exitCode()).as(r.out() + r.err()).isZero();
   }
 
-  /** Waits until the nodes hold a lease on each of the {@code n} ranges (up to 10 minutes). */
-  private static void awaitLeases(ServiceProcesses c, int n) throws InterruptedException {
+  /**
+   * Waits until the nodes hold a lease on each of the {@code n} ranges (up to 10 minutes).
+   *
+   * @return how many each node holds
+   */
+  private static Map<String, Long> awaitLeases(ServiceProcesses c, int n)
+      throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
     try (Database db = EmbeddedFdb.connect(c.storeAddress())) {
       Keyspace ks = Keyspace.open(db, "default");
       while (true) {
         long held = 0;
+        Map<String, Long> byHolder = new TreeMap<>();
         byte[] from = ks.leaseKey(0);
         byte[] to = ks.leaseKey(Long.MAX_VALUE);
         while (true) {
@@ -231,12 +246,13 @@ class MigrationUnderLoadIT {
           List<com.apple.foundationdb.KeyValue> page =
               db.read(tr -> tr.snapshot().getRange(begin, to, PAGE).asList().join());
           held += page.size();
+          for (var kv : page) byHolder.merge(Lease.decode(kv.getValue()).holder(), 1L, Long::sum);
           if (page.size() < PAGE) break;
           from =
               com.apple.foundationdb.tuple.ByteArrayUtil.join(
                   page.get(page.size() - 1).getKey(), new byte[1]);
         }
-        if (held >= n) return;
+        if (held >= n) return byHolder;
         assertThat(System.nanoTime()).as("leases held: %d of %d", held, n).isLessThan(deadline);
         Thread.sleep(2_000);
       }
