@@ -11,6 +11,7 @@ import io.fdbmeta.layer.NodeRegistry;
 import io.fdbmeta.layer.NodeStatus;
 import io.fdbmeta.layer.RangeDescriptor;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -43,8 +44,9 @@ import org.jspecify.annotations.Nullable;
  *    nodes too busy to heartbeat). If two still try, the transaction admits one winner, the others
  *    are refused and see the winner through the change feed. A released lease reaches the
  *    replicas through the change feed; for the others a tick reads each distinct holder's node
- *    record once, and a range's lease only if its holder is not LIVE or DRAINING: so a tick costs
- *    reads per holder node, not per range, while the fleet is healthy.
+ *    record once, and a range's lease only if its holder is not LIVE or DRAINING: so while the
+ *    fleet is healthy a tick costs a walk of the replicas in memory (what each needs is decided
+ *    there, Need) and a read per holder node, nothing per range.
  *  - Acquisitions are queued and go to the store in batches (LeaseManager.acquireEachAsync), one
  *    batch in flight: a catalog imported with no leaseholders, or a failed node's ranges, cost a
  *    commit per batch, and the node's timer stays free for its heartbeats.
@@ -128,29 +130,85 @@ final class LeaseKeeper {
   }
 
   void tick() {
-    Map<String, CompletableFuture<Boolean>> running = new HashMap<>();
-    for (Replica r : replicas.all()) maintain(r, running);
+    look(replicas.all());
   }
 
   /** Looks after one replica's lease now rather than at the next tick. */
   void attend(Replica r) {
-    try {
-      timer.execute(() -> maintain(r, new HashMap<>()));
-    } catch (RejectedExecutionException e) {
-      // shutting down
-    }
+    execute(() -> look(List.of(r)));
+  }
+
+  /** What a replica's lease needs, decided from what this node knows without reading the store. */
+  private enum Need {
+    NOTHING,
+    /** An older expiring lease of this node: renewing converts it. */
+    RENEW,
+    /** This node's writes of the range have failed to replicate for longer than a lease. */
+    GIVE_UP,
+    /** The catalog names this node, at an epoch this process does not hold. */
+    ACQUIRE,
+    /** Vacant: acquire in this node's turn. */
+    ACQUIRE_IN_TURN,
+    /** Held by another node: up for grabs only if that node is not running. */
+    CHECK_HOLDER,
+    /** Held by another node that is not running: acquire in turn if the lease is free. */
+    ACQUIRE_IF_FREE
   }
 
   /**
-   * {@code running}: per holder node id, whether its record is LIVE or DRAINING, read at most once
-   * per tick.
+   * Starts what each replica's lease needs. The replicas other nodes lead wait for one read of each
+   * such node's record; while those nodes run, that is all a tick reads.
    */
-  private void maintain(Replica r, Map<String, CompletableFuture<Boolean>> running) {
-    if (!active || r.removed() || !r.synced()) return;
-    if (!r.leaseWork.compareAndSet(false, true)) return;
+  private void look(Collection<Replica> rs) {
+    Map<String, List<Replica>> byHolder = new HashMap<>();
+    for (Replica r : rs) {
+      Need need = need(r);
+      if (need == Need.CHECK_HOLDER)
+        byHolder.computeIfAbsent(r.descriptor().leaseholder(), h -> new ArrayList<>()).add(r);
+      else start(r, need);
+    }
+    byHolder.forEach(
+        (holder, waiting) ->
+            running(holder)
+                .whenComplete(
+                    (up, e) -> {
+                      if (e != null) return; // the next tick asks again
+                      if (up) waiting.forEach(r -> r.upForGrabsSince = 0);
+                      else
+                        execute(
+                            () -> {
+                              for (Replica r : waiting)
+                                if (need(r) == Need.CHECK_HOLDER) start(r, Need.ACQUIRE_IF_FREE);
+                            });
+                    }));
+  }
+
+  private Need need(Replica r) {
+    if (!active || r.removed() || !r.synced() || r.leaseWork.get()) return Need.NOTHING;
+    if (r.gaveUpAt != 0 && config.now() - r.gaveUpAt < config.leaseMillis())
+      return Need.NOTHING; // gave it up: let a replica that can replicate take it
+    RangeDescriptor d = r.descriptor();
+    if (me.equals(d.leaseholder())) {
+      r.upForGrabsSince = 0;
+      Lease mine = r.lease();
+      if (mine != null && mine.epoch() == d.leaseEpoch()) {
+        if (!r.guard.isHolder()) return Need.NOTHING; // revoked: a handover or close is under way
+        if (r.replicationFailingFor(config.leaseMillis(), config.now())) return Need.GIVE_UP;
+        if (!mine.ridesOnLiveness()) return Need.RENEW;
+        if (mine.holderIncarnation() == liveness.incarnation())
+          return Need.NOTHING; // its heartbeats keep it
+      }
+      return Need.ACQUIRE;
+    }
+    if (r.busy.get()) return Need.NOTHING;
+    return d.leaseholder() == null ? Need.ACQUIRE_IN_TURN : Need.CHECK_HOLDER;
+  }
+
+  private void start(Replica r, Need need) {
+    if (need == Need.NOTHING || !r.leaseWork.compareAndSet(false, true)) return;
     CompletableFuture<Void> work;
     try {
-      work = work(r, running);
+      work = work(r, need);
     } catch (RuntimeException e) {
       work = CompletableFuture.failedFuture(e);
     }
@@ -164,44 +222,39 @@ final class LeaseKeeper {
         });
   }
 
-  private CompletableFuture<Void> work(Replica r, Map<String, CompletableFuture<Boolean>> running) {
+  private CompletableFuture<Void> work(Replica r, Need need) {
     RangeDescriptor d = r.descriptor();
     Lease mine = r.lease();
-    if (r.gaveUpAt != 0 && config.now() - r.gaveUpAt < config.leaseMillis())
-      return done(); // gave it up: let a replica that can replicate take it
-    if (me.equals(d.leaseholder())) {
-      r.upForGrabsSince = 0;
-      if (mine != null && mine.epoch() == d.leaseEpoch()) {
-        if (!r.guard.isHolder()) return done(); // revoked: a handover or close is under way
-        if (r.replicationFailingFor(config.leaseMillis(), config.now())) return giveUp(r, mine);
-        if (!mine.ridesOnLiveness()) return renew(r, mine); // converts it
-        if (mine.holderIncarnation() == liveness.incarnation()) return done(); // heartbeats keep it
-      }
-      return acquire(r);
+    return switch (need) {
+      case RENEW -> mine == null ? done() : renew(r, mine);
+      case GIVE_UP -> mine == null ? done() : giveUp(r, mine);
+      case ACQUIRE -> acquire(r);
+      case ACQUIRE_IN_TURN -> acquireInTurn(r, d, null);
+      case ACQUIRE_IF_FREE ->
+          leases
+              .isFreeAsync(db, r.rangeId)
+              .thenCompose(free -> free ? acquireInTurn(r, d, d.leaseholder()) : done());
+      case NOTHING, CHECK_HOLDER -> done();
+    };
+  }
+
+  /** Whether the node's record is LIVE or DRAINING: its leases are its own while it runs. */
+  private CompletableFuture<Boolean> running(String node) {
+    return registry
+        .getAsync(db, node)
+        .thenApply(
+            n ->
+                n.isPresent()
+                    && (n.get().status() == NodeStatus.LIVE
+                        || n.get().status() == NodeStatus.DRAINING));
+  }
+
+  private void execute(Runnable task) {
+    try {
+      timer.execute(task);
+    } catch (RejectedExecutionException e) {
+      // shutting down
     }
-    if (r.busy.get()) return done();
-    if (d.leaseholder() == null) return acquireInTurn(r, d, null);
-    return running
-        .computeIfAbsent(
-            d.leaseholder(),
-            h ->
-                registry
-                    .getAsync(db, h)
-                    .thenApply(
-                        n ->
-                            n.isPresent()
-                                && (n.get().status() == NodeStatus.LIVE
-                                    || n.get().status() == NodeStatus.DRAINING)))
-        .thenCompose(
-            up -> {
-              if (up) {
-                r.upForGrabsSince = 0;
-                return done(); // its leases are its own while it runs; nothing read per range
-              }
-              return leases
-                  .isFreeAsync(db, r.rangeId)
-                  .thenCompose(free -> free ? acquireInTurn(r, d, d.leaseholder()) : done());
-            });
   }
 
   /**

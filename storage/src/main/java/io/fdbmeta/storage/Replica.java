@@ -53,6 +53,14 @@ final class Replica {
    */
   volatile long upForGrabsSince;
 
+  /**
+   * The process incarnation and descriptor generation SyncReporter last recorded this replica as
+   * synced at (0: never); guarded by the SyncReporter.
+   */
+  private long markedIncarnation;
+
+  private long markedGeneration;
+
   /** A split or lease handover of this range is running (one at a time). */
   final AtomicBoolean busy = new AtomicBoolean();
 
@@ -81,6 +89,17 @@ final class Replica {
 
   @Nullable Lease lease() {
     return lease;
+  }
+
+  /** SyncReporter: the store records this replica as synced at {@code generation}. */
+  void marked(long incarnation, long generation) {
+    markedIncarnation = incarnation;
+    markedGeneration = generation;
+  }
+
+  /** SyncReporter: true if the store records this replica as synced at {@code generation}. */
+  boolean isMarked(long incarnation, long generation) {
+    return markedIncarnation == incarnation && markedGeneration == generation;
   }
 
   boolean synced() {

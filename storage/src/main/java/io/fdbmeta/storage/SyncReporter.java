@@ -4,11 +4,7 @@ import com.apple.foundationdb.Database;
 import io.fdbmeta.layer.ReplicaSyncMarks;
 import io.fdbmeta.layer.ReplicaSyncMarks.Mark;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -37,9 +33,7 @@ final class SyncReporter {
   private final ScheduledExecutorService timer;
   private final LongSupplier incarnation;
 
-  // only touched by the one running batch (running guards it)
-  private final Map<Long, Long> markedGeneration = new HashMap<>();
-  private long markedIncarnation;
+  // guarded by this, as are the replicas' marked fields
   private boolean running;
   private boolean again;
   private volatile boolean active = true;
@@ -87,11 +81,7 @@ final class SyncReporter {
         return;
       }
       inc = incarnation.getAsLong();
-      if (inc != markedIncarnation) {
-        markedGeneration.clear(); // a new process incarnation: every mark is void
-        markedIncarnation = inc;
-      }
-      due = due();
+      due = due(inc);
       if (due.isEmpty()) return;
       running = true;
       again = false;
@@ -104,7 +94,10 @@ final class SyncReporter {
               synchronized (this) {
                 running = false;
                 if (e == null) {
-                  for (Mark m : recorded) markedGeneration.put(m.rangeId(), m.generation());
+                  for (Mark m : recorded) {
+                    Replica r = replicas.byId(m.rangeId());
+                    if (r != null) r.marked(inc, m.generation());
+                  }
                 } else {
                   LOG.log(
                       System.Logger.Level.DEBUG,
@@ -116,18 +109,19 @@ final class SyncReporter {
             });
   }
 
-  /** Synced replicas not yet marked at the generation this node knows, at most one batch. */
-  private List<Mark> due() {
+  /**
+   * Synced replicas not yet marked by process incarnation {@code inc} at the generation this node
+   * knows, at most one batch. A walk of the replicas' own fields: a sweep of a node that replicates
+   * a hundred thousand ranges, all marked, costs about a millisecond.
+   */
+  private List<Mark> due(long inc) {
     List<Mark> due = new ArrayList<>();
-    Set<Long> held = new HashSet<>();
     for (Replica r : replicas.all()) {
-      held.add(r.rangeId);
-      if (!r.synced() || r.removed() || due.size() == BATCH) continue;
+      if (due.size() == BATCH) break;
+      if (!r.synced() || r.removed()) continue;
       long generation = r.descriptor().generation();
-      Long marked = markedGeneration.get(r.rangeId);
-      if (marked == null || marked != generation) due.add(new Mark(r.rangeId, generation));
+      if (!r.isMarked(inc, generation)) due.add(new Mark(r.rangeId, generation));
     }
-    markedGeneration.keySet().retainAll(held);
     return due;
   }
 }

@@ -8,6 +8,8 @@ import io.fdbmeta.storage.StorageNodeConfig;
 import io.fdbmeta.tools.ServiceAdmin.Readiness;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -114,7 +116,7 @@ final class NodeCommand implements Callable<Integer> {
   @Mixin ConfigFile.ConfigOption configFile = new ConfigFile.ConfigOption();
 
   private volatile boolean stopping;
-  private final Set<Long> serving = new HashSet<>(); // only touched on the watcher thread
+  private long[] serving = {}; // sorted; only touched on the watcher thread
   private final AtomicLong gained = new AtomicLong();
   private final AtomicLong lost = new AtomicLong();
   private final AtomicLong handedOver = new AtomicLong();
@@ -267,15 +269,25 @@ final class NodeCommand implements Callable<Integer> {
 
   private void watch(StorageNode n, ServiceLog log) {
     try {
-      Set<Long> now = new HashSet<>(n.servingRanges());
-      List<Long> newly = now.stream().filter(r -> !serving.contains(r)).toList();
-      List<Long> gone = serving.stream().filter(r -> !now.contains(r)).toList();
+      long[] now = n.servingRanges().stream().mapToLong(Long::longValue).sorted().toArray();
+      if (Arrays.equals(now, serving)) return; // the usual look: nothing else to allocate
+      List<Long> newly = new ArrayList<>();
+      List<Long> gone = new ArrayList<>();
+      int i = 0;
+      int j = 0;
+      while (i < serving.length || j < now.length) {
+        if (j == now.length || (i < serving.length && serving[i] < now[j])) gone.add(serving[i++]);
+        else if (i == serving.length || now[j] < serving[i]) newly.add(now[j++]);
+        else {
+          i++;
+          j++;
+        }
+      }
       gained.addAndGet(newly.size());
       lost.addAndGet(gone.size());
       logEach(log, newly, "lease gained: serving range ", "lease gained: serving ");
       logEach(log, gone, "lease lost: no longer serving range ", "lease lost: no longer serving ");
-      serving.clear();
-      serving.addAll(now);
+      serving = now;
     } catch (RuntimeException e) {
       log.warn("could not read the node's ranges: " + ErrorHandlers.describe(e));
     }

@@ -12,18 +12,23 @@ import com.apple.foundationdb.Database;
 import com.apple.foundationdb.tuple.Versionstamp;
 import io.fdbmeta.embedded.EmbeddedFdb;
 import io.fdbmeta.embedded.FaultPlan;
+import io.fdbmeta.layer.CatalogImport;
 import io.fdbmeta.layer.ChangeEvent;
 import io.fdbmeta.layer.ChangelogTrimmer;
 import io.fdbmeta.layer.Keyspace;
 import io.fdbmeta.layer.LayerConfig;
+import io.fdbmeta.layer.LeaseManager;
 import io.fdbmeta.layer.RangeCatalog;
 import io.fdbmeta.layer.RangeDescriptor;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -31,6 +36,7 @@ import org.junit.jupiter.api.Test;
 class RouteFollowerTest {
   private static final Duration CONVERGE = Duration.ofSeconds(10);
   private static final int KEYS = 100_000;
+  private static final int LEASE_BATCH = 200;
 
   private Database db;
   private Keyspace ks;
@@ -61,6 +67,59 @@ class RouteFollowerTest {
                 + f.table().size()
                 + " ranges, catalog "
                 + catalogRanges(db, catalog).size());
+  }
+
+  /**
+   * The cut-over path with nodes running: a bulk import (no changelog entry per range; each chunk
+   * moves the floor, so a follower reloads, and a reload under way when the next chunk commits
+   * starts over) while a node grants itself the new ranges' leases as soon as its follower shows
+   * them. The follower must end equal to the catalog, leases included.
+   */
+  @Test
+  void aFollowerEqualsTheCatalogAfterABulkImportRacedByLeaseGrants() throws Exception {
+    open(EmbeddedFdb.inMemory(), LayerConfig.defaults());
+    for (String n : List.of("a", "b")) registerNode(db, ks, n);
+    follower = new RouteFollower(db, ks);
+    follower.start();
+    LeaseManager leases = new LeaseManager(catalog);
+    AtomicBoolean importing = new AtomicBoolean(true);
+    AtomicInteger grantedWhileImporting = new AtomicInteger();
+    Thread granter =
+        new Thread(
+            () -> {
+              while (importing.get()) {
+                List<Long> vacant = new ArrayList<>();
+                for (RangeDescriptor d : follower.table().snapshot().ranges())
+                  if (!d.replicas().isEmpty() && d.leaseholder() == null) vacant.add(d.rangeId());
+                for (int i = 0; i < vacant.size(); i += LEASE_BATCH) {
+                  List<Long> batch = vacant.subList(i, Math.min(vacant.size(), i + LEASE_BATCH));
+                  String node = batch.get(0) % 2 == 0 ? "a" : "b";
+                  int granted = leases.acquireEachAsync(db, batch, node).join().size();
+                  if (importing.get()) grantedWhileImporting.addAndGet(granted);
+                }
+              }
+            },
+            "granter");
+    granter.start();
+    int n = 3 * CatalogImport.DEFAULT_CHUNK;
+    CatalogImport importer = new CatalogImport(catalog);
+    for (int from = 0; from < n; from += CatalogImport.DEFAULT_CHUNK) {
+      List<CatalogImport.ImportedRange> chunk = new ArrayList<>();
+      for (int i = from; i < from + CatalogImport.DEFAULT_CHUNK; i++) {
+        byte[] end = i == n - 1 ? null : key(i + 1);
+        chunk.add(new CatalogImport.ImportedRange(10_000 + i, end, List.of("a", "b"), null, 0, 0));
+      }
+      importer.importChunkAsync(db, chunk).join();
+      Thread.sleep(50); // lets the follower load and the granter grant between chunks
+    }
+    importing.set(false);
+    granter.join();
+
+    assertThat(grantedWhileImporting.get()).as("leases granted during the import").isPositive();
+    follower.sync();
+    awaitConverged(follower);
+    for (RangeDescriptor d : catalogRanges(db, catalog))
+      assertThat(follower.table().byId(d.rangeId())).as("by id").isEqualTo(d);
   }
 
   /**
