@@ -217,31 +217,79 @@ public final class LeaseManager {
               rangeId,
               "cannot transfer a lease from " + fromNode + " to itself"));
     }
+    Transfer t = new Transfer(rangeId, fromEpoch, toNode);
     return db.runAsync(
         tr ->
             readState(tr, rangeId, toNode)
                 .thenCombine(
                     tr.get(ks.nodeKey(fromNode)),
-                    (s, fromValue) -> {
-                      if (s.lease != null
-                          && s.lease.holder().equals(toNode)
-                          && s.lease.epoch() == fromEpoch + 1) return s.lease; // already done
-                      long now = config.now();
-                      NodeRecord from = fromValue == null ? null : NodeRecord.decode(fromValue);
-                      if (from != null && s.lease != null && s.lease.holder().equals(fromNode))
-                        LeaseRules.requireSameProcess(
-                            s.lease, from.incarnation(), conflict(rangeId));
-                      rules.requireHeld(s.lease, from, fromNode, fromEpoch, now, conflict(rangeId));
-                      requireLiveReplica(s, toNode, now);
-                      Lease next =
-                          rules.fresh(
-                              toNode,
-                              Math.max(fromEpoch, s.range.leaseEpoch()) + 1,
-                              s.node.incarnation(),
-                              now);
-                      write(tr, s.range, s.lease, next);
-                      return next;
-                    }));
+                    (s, from) -> handOver(tr, s, decodeNode(from), fromNode, t, config.now())));
+  }
+
+  /** One lease to hand over: the range, the epoch its holder holds, and the replica to take it. */
+  public record Transfer(long rangeId, long fromEpoch, String toNode) {}
+
+  /**
+   * {@link #transferAsync} for several of {@code fromNode}'s leases in one transaction: a node
+   * handing over all it leads as it stops pays one commit per batch, not per range. A transfer the
+   * rules refuse (any refusal {@code transferAsync} fails with) is left out of the result and does
+   * not hold up the others. Keep batches to a few hundred ranges.
+   *
+   * @return the leases handed over (or found handed over already), by range id
+   */
+  public CompletableFuture<Map<Long, Lease>> transferEachAsync(
+      TransactionContext db, String fromNode, Collection<Transfer> transfers) {
+    return db.runAsync(
+        tr -> {
+          CompletableFuture<byte @Nullable []> fromValue = tr.get(ks.nodeKey(fromNode));
+          List<CompletableFuture<@Nullable State>> reads = new ArrayList<>();
+          for (Transfer t : transfers)
+            reads.add(readState(tr, t.rangeId(), t.toNode()).exceptionally(refused()));
+          return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new))
+              .thenCombine(
+                  fromValue,
+                  (x, value) -> {
+                    NodeRecord from = decodeNode(value);
+                    long now = config.now();
+                    Map<Long, Lease> done = new LinkedHashMap<>();
+                    int i = 0;
+                    for (Transfer t : transfers) {
+                      State s = reads.get(i++).join();
+                      if (s == null || fromNode.equals(t.toNode())) continue;
+                      try {
+                        done.put(t.rangeId(), handOver(tr, s, from, fromNode, t, now));
+                      } catch (MetaException refusedHere) {
+                        // not held at that epoch, or the target is not a live replica
+                      }
+                    }
+                    return done;
+                  });
+        });
+  }
+
+  /** Hands the lease read in {@code s} to {@code t.toNode()}, or throws the refusal. */
+  private Lease handOver(
+      Transaction tr, State s, @Nullable NodeRecord from, String fromNode, Transfer t, long now) {
+    long rangeId = t.rangeId();
+    if (s.lease != null
+        && s.lease.holder().equals(t.toNode())
+        && s.lease.epoch() == t.fromEpoch() + 1) return s.lease; // already done
+    if (from != null && s.lease != null && s.lease.holder().equals(fromNode))
+      LeaseRules.requireSameProcess(s.lease, from.incarnation(), conflict(rangeId));
+    rules.requireHeld(s.lease, from, fromNode, t.fromEpoch(), now, conflict(rangeId));
+    requireLiveReplica(s, t.toNode(), now);
+    Lease next =
+        rules.fresh(
+            t.toNode(),
+            Math.max(t.fromEpoch(), s.range.leaseEpoch()) + 1,
+            s.node.incarnation(),
+            now);
+    write(tr, s.range, s.lease, next);
+    return next;
+  }
+
+  private static @Nullable NodeRecord decodeNode(byte @Nullable [] value) {
+    return value == null ? null : NodeRecord.decode(value);
   }
 
   public Lease transfer(
@@ -258,20 +306,40 @@ public final class LeaseManager {
    */
   public CompletableFuture<Void> releaseAsync(
       TransactionContext db, long rangeId, String nodeId, long epoch) {
+    return db.runAsync(tr -> releaseIn(tr, rangeId, nodeId, epoch));
+  }
+
+  /**
+   * {@link #releaseAsync} for several of {@code nodeId}'s leases in one transaction (a node
+   * stopping); a range that is gone is skipped. Keep batches to a few hundred ranges.
+   *
+   * @param epochs the epoch held, by range id
+   */
+  public CompletableFuture<Void> releaseEachAsync(
+      TransactionContext db, String nodeId, Map<Long, Long> epochs) {
     return db.runAsync(
-        tr ->
-            catalog
-                .requireRange(tr, rangeId)
-                .thenCombine(
-                    tr.get(ks.leaseKey(rangeId)),
-                    (d, leaseValue) -> {
-                      Lease current = leaseValue == null ? null : Lease.decode(leaseValue);
-                      if (current == null
-                          || !current.holder().equals(nodeId)
-                          || current.epoch() != epoch) return null;
-                      write(tr, d, current, LeaseRules.vacated(current));
-                      return null;
-                    }));
+        tr -> {
+          List<CompletableFuture<@Nullable Void>> each = new ArrayList<>();
+          epochs.forEach(
+              (rangeId, epoch) ->
+                  each.add(releaseIn(tr, rangeId, nodeId, epoch).exceptionally(refused())));
+          return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new));
+        });
+  }
+
+  private CompletableFuture<Void> releaseIn(
+      Transaction tr, long rangeId, String nodeId, long epoch) {
+    return catalog
+        .requireRange(tr, rangeId)
+        .thenCombine(
+            tr.get(ks.leaseKey(rangeId)),
+            (d, leaseValue) -> {
+              Lease current = leaseValue == null ? null : Lease.decode(leaseValue);
+              if (current == null || !current.holder().equals(nodeId) || current.epoch() != epoch)
+                return null;
+              write(tr, d, current, LeaseRules.vacated(current));
+              return null;
+            });
   }
 
   public void release(TransactionContext db, long rangeId, String nodeId, long epoch) {

@@ -71,6 +71,13 @@ class IdempotencyTest {
     leases.release(f.db, range, "c", 3);
     assertThat(leases.acquireEachAsync(f.db, List.of(424242L, range), "a").join())
         .containsOnlyKeys(range);
+    assertThat(
+            leases
+                .transferEachAsync(f.db, "a", List.of(new LeaseManager.Transfer(range, 4, "c")))
+                .join())
+        .containsEntry(range, Lease.onLiveness("c", 5, 1));
+    leases.releaseEachAsync(f.db, "c", Map.of(range, 5L)).join();
+    assertThat(f.range(range).leaseholder()).isNull();
 
     r.drain(f.db, "c");
     r.register(f.db, Fixture.reg("d"), "token-d-1");

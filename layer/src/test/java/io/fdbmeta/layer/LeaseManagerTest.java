@@ -132,6 +132,64 @@ class LeaseManagerTest {
   }
 
   @Test
+  void transferEachHandsOverTheLeasesItMayInOneCommitAndLeavesOutTheRefusedOnes() {
+    f.rootWithReplicas("a", "b");
+    RangeCatalog.SplitResult halves = f.catalog.split(f.db, rangeId, "m".getBytes(UTF_8));
+    long left = halves.left().rangeId();
+    RangeCatalog.SplitResult quarters =
+        f.catalog.split(f.db, halves.right().rangeId(), "t".getBytes(UTF_8));
+    long heldByA = quarters.left().rangeId();
+    long heldByB = quarters.right().rangeId();
+    leases.acquire(f.db, left, "a");
+    leases.acquire(f.db, heldByA, "a");
+    leases.acquire(f.db, heldByB, "b");
+    f.register("outsider");
+    long entriesBefore = changelogEntries();
+
+    Map<Long, Lease> moved =
+        leases
+            .transferEachAsync(
+                f.db,
+                "a",
+                List.of(
+                    new LeaseManager.Transfer(left, 1, "b"),
+                    new LeaseManager.Transfer(heldByA, 1, "outsider"),
+                    new LeaseManager.Transfer(heldByB, 1, "a"),
+                    new LeaseManager.Transfer(424242L, 1, "b")))
+            .join();
+
+    assertThat(moved)
+        .as("to a node that is no replica, of another's lease, of an unknown range: left out")
+        .containsOnlyKeys(left);
+    assertThat(moved.get(left)).isEqualTo(Lease.onLiveness("b", 2, 1));
+    assertThat(f.range(left).leaseholder()).isEqualTo("b");
+    assertThat(f.range(heldByA).leaseholder()).isEqualTo("a");
+    assertThat(f.range(heldByB).leaseholder()).isEqualTo("b");
+    assertThat(changelogEntries() - entriesBefore).as("one entry per transfer").isEqualTo(1);
+    assertThat(
+            leases
+                .transferEachAsync(f.db, "a", List.of(new LeaseManager.Transfer(left, 1, "b")))
+                .join())
+        .as("a retry finds it done")
+        .containsEntry(left, Lease.onLiveness("b", 2, 1));
+  }
+
+  @Test
+  void releaseEachVacatesTheLeasesHeldAtTheirEpochsAndSkipsTheRest() {
+    f.rootWithReplicas("a", "b");
+    RangeCatalog.SplitResult halves = f.catalog.split(f.db, rangeId, "m".getBytes(UTF_8));
+    long left = halves.left().rangeId();
+    long right = halves.right().rangeId();
+    leases.acquire(f.db, left, "a");
+    leases.acquire(f.db, right, "b");
+
+    leases.releaseEachAsync(f.db, "a", Map.of(left, 1L, right, 1L, 424242L, 1L)).join();
+
+    assertThat(f.range(left).leaseholder()).isNull();
+    assertThat(f.range(right).leaseholder()).as("b's lease is not a's to release").isEqualTo("b");
+  }
+
+  @Test
   void nodeWhoseLivenessExpiredGetsNoLeaseEvenBeforeItIsMarkedDead() {
     f.rootWithReplicas("a");
     f.clock.advance(Duration.ofSeconds(10));

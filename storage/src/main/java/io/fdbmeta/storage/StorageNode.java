@@ -40,6 +40,7 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
@@ -90,6 +91,12 @@ import org.jspecify.annotations.Nullable;
  */
 public final class StorageNode implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(StorageNode.class.getName());
+
+  /** Leases per transaction when the node hands over or releases many (transferLeasesAsync). */
+  public static final int LEASE_BATCH = LeaseHandover.BATCH;
+
+  /** What close() allows each batch of lease releases, beyond the drain timeout. */
+  private static final long RELEASE_BATCH_MILLIS = 1000;
 
   /**
    * Replies written during one read (or one loop turn, for replies completed later) leave in one
@@ -639,6 +646,19 @@ public final class StorageNode implements AutoCloseable {
     return handover.transfer(rangeId, toNode);
   }
 
+  /**
+   * Hands each range's lease to the replica named, a few hundred per transaction, as a node that
+   * stops hands over all it leads: each range stops serving only while its own batch drains and
+   * commits. A range this node does not serve, that is splitting or handing over, whose target is
+   * not a LIVE replica or whose writes do not drain within the drain timeout is left out and keeps
+   * serving; one the store refuses is taken back at a new epoch.
+   *
+   * @return the leases handed over, by range id
+   */
+  public CompletableFuture<Map<Long, Lease>> transferLeasesAsync(Map<Long, String> toNodes) {
+    return handover.transferEach(toNodes);
+  }
+
   // ---------------------------------------------------------------- stopping
 
   /**
@@ -658,29 +678,13 @@ public final class StorageNode implements AutoCloseable {
       for (Channel c : listeners) c.close().awaitUninterruptibly(1000);
     }
     Async.until(timer, () -> !keeper.busy(), drain).join();
-    List<CompletableFuture<Void>> releases = new ArrayList<>();
-    for (Replica r : replicas.all()) {
-      if (r.lease() == null || !r.guard.isHolder()) continue;
-      releases.add(
-          handover
-              .quiesce(r)
-              .thenCompose(x -> handover.release(r))
-              .exceptionally(
-                  e -> {
-                    LOG.log(
-                        System.Logger.Level.WARNING,
-                        "node "
-                            + config.nodeId
-                            + " could not release range "
-                            + r.rangeId
-                            + ": "
-                            + Async.describe(e));
-                    return null;
-                  }));
-    }
+    List<Replica> held = new ArrayList<>();
+    for (Replica r : replicas.all()) if (r.lease() != null && r.guard.isHolder()) held.add(r);
+    long batches = (held.size() + LEASE_BATCH - 1) / LEASE_BATCH;
     try {
-      CompletableFuture.allOf(releases.toArray(new CompletableFuture<?>[0]))
-          .get(drain + 2000, TimeUnit.MILLISECONDS);
+      handover
+          .releaseEach(held)
+          .get(drain + 2000 + batches * RELEASE_BATCH_MILLIS, TimeUnit.MILLISECONDS);
     } catch (Exception e) {
       LOG.log(
           System.Logger.Level.WARNING,

@@ -11,10 +11,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -41,11 +42,12 @@ import picocli.CommandLine.Spec;
  *     look (a node taking a hundred thousand leases does not log each). StorageNode has no lease
  *     listener (serving also ends with the node's own liveness), so a watcher compares the ranges
  *     it serves every WATCH_INTERVAL; each look walks every replica, hence not more often.
- *  5. On SIGTERM or SIGINT (ServiceShutdown): not ready, then for every range it leads, hands the
- *     lease to another replica (StorageNode.transferLeaseAsync: writes drain, the target serves at
- *     the next epoch), trying the replicas in the descriptor's order; then StorageNode.close, which
- *     releases any lease it still holds (one whose hand-over failed: others may take it at once)
- *     and drains requests in flight; exit 0.
+ *  5. On SIGTERM or SIGINT (ServiceShutdown): not ready, then hands the lease of every range it
+ *     leads to another replica (StorageNode.transferLeasesAsync, a batch of ranges per
+ *     transaction: writes drain, the target serves at the next epoch), first each to its first
+ *     other replica in the descriptor's order, then what is left to the next; then
+ *     StorageNode.close, which releases any lease it still holds (one whose hand-over failed:
+ *     others may take it at once) and drains requests in flight; exit 0.
  */
 /** {@code fdbmeta node}: see the comment at the top. */
 @Command(
@@ -67,7 +69,9 @@ final class NodeCommand implements Callable<Integer> {
   /** How long a clean stop (every hand-over, closing) may take before the process exits anyway. */
   static final Duration STOP_DEADLINE = Duration.ofSeconds(60);
 
-  /** How long one lease hand-over may take at SIGTERM before the next replica is tried. */
+  /**
+   * How long one batch of lease hand-overs may take at SIGTERM before the next replicas are tried.
+   */
   static final Duration HANDOVER_TIMEOUT = Duration.ofSeconds(5);
 
   @Spec CommandSpec spec;
@@ -216,55 +220,58 @@ final class NodeCommand implements Callable<Integer> {
         "serving " + n.servingRanges().size() + " ranges, replica of " + replicas.size());
   }
 
-  /** Hands every lease the node holds to another replica; a failed one is released by close. */
+  /**
+   * Hands every lease the node leads to another replica, in rounds: first each to its first other
+   * replica in the descriptor's order, then what is left to the next. Whatever is left after the
+   * last round is released by close.
+   */
   private void handOver(StorageNode n, ServiceLog log, java.util.function.Consumer<String> step) {
-    List<Long> leading = n.servingRanges();
+    Set<Long> leading = new HashSet<>(n.servingRanges());
     if (leading.isEmpty()) {
       log.info("stopping: leads no range");
       return;
     }
     log.info("stopping: handing over the leases of " + leading.size() + " ranges");
-    Set<Long> leads = new HashSet<>(leading);
+    Map<Long, List<String>> others = new LinkedHashMap<>(); // of each led range, in order
     for (RangeDescriptor d : n.replicaRanges()) {
-      if (!leads.contains(d.rangeId())) continue;
-      String failure = "no other replica";
-      boolean done = false;
-      for (String to : d.replicas()) {
-        if (to.equals(id)) continue;
-        step.accept("handing the lease of range " + d.rangeId() + " to " + to);
-        try {
-          Lease l =
-              n.transferLeaseAsync(d.rangeId(), to)
-                  .get(HANDOVER_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-          handedOver.incrementAndGet();
-          log.info(
-              "handed the lease of range "
-                  + d.rangeId()
-                  + " to "
-                  + to
-                  + " (epoch "
-                  + l.epoch()
-                  + ")");
-          done = true;
-          break;
-        } catch (ExecutionException | CompletionException e) {
-          failure = to + ": " + ErrorHandlers.describe(FdbErrors.cause(e.getCause()));
-        } catch (TimeoutException e) {
-          failure = to + ": no answer in " + HANDOVER_TIMEOUT.toMillis() + " ms";
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return;
-        }
-        if (!n.isServing(d.rangeId())) break; // the node lost the lease meanwhile
-      }
-      if (!done)
-        log.warn(
-            "could not hand over the lease of range "
-                + d.rangeId()
-                + " ("
-                + failure
-                + "); releasing it instead");
+      if (leading.contains(d.rangeId()))
+        others.put(d.rangeId(), d.replicas().stream().filter(r -> !r.equals(id)).toList());
     }
+    for (int round = 0; !others.isEmpty(); round++) {
+      Map<Long, String> targets = new LinkedHashMap<>();
+      for (Map.Entry<Long, List<String>> e : others.entrySet())
+        if (round < e.getValue().size()) targets.put(e.getKey(), e.getValue().get(round));
+      if (targets.isEmpty()) break;
+      step.accept("handing over the leases of " + targets.size() + " ranges");
+      long batches = (targets.size() + StorageNode.LEASE_BATCH - 1) / StorageNode.LEASE_BATCH;
+      Map<Long, Lease> moved;
+      try {
+        moved =
+            n.transferLeasesAsync(targets)
+                .get(HANDOVER_TIMEOUT.toMillis() * batches, TimeUnit.MILLISECONDS);
+      } catch (ExecutionException | TimeoutException e) {
+        log.warn("handing over leases failed: " + ErrorHandlers.describe(FdbErrors.cause(e)));
+        break;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      handedOver.addAndGet(moved.size());
+      List<String> lines = new ArrayList<>();
+      moved.forEach(
+          (range, l) -> lines.add(range + " to " + l.holder() + " (epoch " + l.epoch() + ")"));
+      logEach(log, lines, "handed the lease of range ", "handed over the leases of ");
+      others.keySet().removeAll(moved.keySet());
+      others.keySet().retainAll(new HashSet<>(n.servingRanges())); // lost meanwhile: nothing to do
+    }
+    if (!others.isEmpty())
+      log.warn(
+          "could not hand over the leases of "
+              + others.size()
+              + " ranges (e.g. "
+              + others.keySet().stream().limit(WATCH_LINES).toList()
+              + ": no other replica LIVE, writes not drained, or the store refused); releasing"
+              + " them instead");
   }
 
   private void watch(StorageNode n, ServiceLog log) {
@@ -293,7 +300,7 @@ final class NodeCommand implements Callable<Integer> {
     }
   }
 
-  private static void logEach(ServiceLog log, List<Long> ranges, String each, String rest) {
+  private static void logEach(ServiceLog log, List<?> ranges, String each, String rest) {
     for (int i = 0; i < ranges.size(); i++) {
       if (i == WATCH_LINES) {
         log.info(rest + (ranges.size() - i) + " more ranges");
