@@ -2,6 +2,7 @@ package io.fdbmeta.storage;
 
 import com.apple.foundationdb.Database;
 import io.fdbmeta.embedded.EmbeddedFdb;
+import io.fdbmeta.embedded.FaultPlan;
 import io.fdbmeta.layer.LayerConfig;
 import java.time.Duration;
 import java.util.function.UnaryOperator;
@@ -25,7 +26,13 @@ final class TestClusters implements AutoCloseable {
   }
 
   static TestClusters start(String name, UnaryOperator<LocalCluster.Options.Builder> options) {
-    Database db = EmbeddedFdb.inMemory();
+    return start(name, options, FaultPlan.none());
+  }
+
+  /** A cluster whose store injects {@code faults} into commits from the start. */
+  static TestClusters start(
+      String name, UnaryOperator<LocalCluster.Options.Builder> options, FaultPlan faults) {
+    Database db = EmbeddedFdb.builder().faults(faults).build();
     try {
       LocalCluster.Options.Builder b =
           LocalCluster.Options.builder()
