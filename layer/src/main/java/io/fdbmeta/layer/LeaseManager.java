@@ -210,13 +210,6 @@ public final class LeaseManager {
    */
   public CompletableFuture<Lease> transferAsync(
       TransactionContext db, long rangeId, String fromNode, long fromEpoch, String toNode) {
-    if (fromNode.equals(toNode)) {
-      return CompletableFuture.failedFuture(
-          MetaException.forRange(
-              MetaException.Code.INVALID_ARGUMENT,
-              rangeId,
-              "cannot transfer a lease from " + fromNode + " to itself"));
-    }
     Transfer t = new Transfer(rangeId, fromEpoch, toNode);
     return db.runAsync(
         tr ->
@@ -255,11 +248,11 @@ public final class LeaseManager {
                     int i = 0;
                     for (Transfer t : transfers) {
                       State s = reads.get(i++).join();
-                      if (s == null || fromNode.equals(t.toNode())) continue;
+                      if (s == null) continue;
                       try {
                         done.put(t.rangeId(), handOver(tr, s, from, fromNode, t, now));
                       } catch (MetaException refusedHere) {
-                        // not held at that epoch, or the target is not a live replica
+                        // not held at that epoch, or the target is not another live replica
                       }
                     }
                     return done;
@@ -271,6 +264,12 @@ public final class LeaseManager {
   private Lease handOver(
       Transaction tr, State s, @Nullable NodeRecord from, String fromNode, Transfer t, long now) {
     long rangeId = t.rangeId();
+    if (fromNode.equals(t.toNode())) {
+      throw MetaException.forRange(
+          MetaException.Code.INVALID_ARGUMENT,
+          rangeId,
+          "cannot transfer a lease from " + fromNode + " to itself");
+    }
     if (s.lease != null
         && s.lease.holder().equals(t.toNode())
         && s.lease.epoch() == t.fromEpoch() + 1) return s.lease; // already done

@@ -101,24 +101,19 @@ class LeaseManagerTest {
 
   @Test
   void acquireEachGrantsTheRangesItMayInOneCommitAndLeavesOutTheRefusedOnes() {
-    f.rootWithReplicas("a", "b");
-    RangeCatalog.SplitResult halves = f.catalog.split(f.db, rangeId, "m".getBytes(UTF_8));
-    long left = halves.left().rangeId();
-    long right = halves.right().rangeId();
-    RangeCatalog.SplitResult quarters = f.catalog.split(f.db, right, "t".getBytes(UTF_8));
-    long heldByA = quarters.left().rangeId();
+    long[] ids = threeRangesOnAAndB();
+    long left = ids[0];
+    long heldByA = ids[1];
+    long vacant = ids[2];
     leases.acquire(f.db, heldByA, "a");
     long entriesBefore = changelogEntries();
 
     Map<Long, Lease> granted =
-        leases
-            .acquireEachAsync(
-                f.db, List.of(left, heldByA, 424242L, quarters.right().rangeId()), "b")
-            .join();
+        leases.acquireEachAsync(f.db, List.of(left, heldByA, 424242L, vacant), "b").join();
 
     assertThat(granted)
         .as("held by a live node, and an unknown range, are left out")
-        .containsOnlyKeys(left, quarters.right().rangeId());
+        .containsOnlyKeys(left, vacant);
     assertThat(granted.get(left)).isEqualTo(Lease.onLiveness("b", 1, 1));
     assertThat(f.range(left).leaseholder()).isEqualTo("b");
     assertThat(f.range(heldByA).leaseholder()).isEqualTo("a");
@@ -133,13 +128,10 @@ class LeaseManagerTest {
 
   @Test
   void transferEachHandsOverTheLeasesItMayInOneCommitAndLeavesOutTheRefusedOnes() {
-    f.rootWithReplicas("a", "b");
-    RangeCatalog.SplitResult halves = f.catalog.split(f.db, rangeId, "m".getBytes(UTF_8));
-    long left = halves.left().rangeId();
-    RangeCatalog.SplitResult quarters =
-        f.catalog.split(f.db, halves.right().rangeId(), "t".getBytes(UTF_8));
-    long heldByA = quarters.left().rangeId();
-    long heldByB = quarters.right().rangeId();
+    long[] ids = threeRangesOnAAndB();
+    long left = ids[0];
+    long heldByA = ids[1];
+    long heldByB = ids[2];
     leases.acquire(f.db, left, "a");
     leases.acquire(f.db, heldByA, "a");
     leases.acquire(f.db, heldByB, "b");
@@ -502,6 +494,17 @@ class LeaseManagerTest {
   /** Heartbeats the nodes so that advancing the clock past a lease does not leave them expired. */
   private void keepAlive(String... nodes) {
     for (String n : nodes) f.heartbeat(n, f.registry.get(f.db, n).orElseThrow().incarnation());
+  }
+
+  /** Splits the root, replicated on a and b, at m and t: the ids of [, m), [m, t) and [t, ). */
+  private long[] threeRangesOnAAndB() {
+    f.rootWithReplicas("a", "b");
+    RangeCatalog.SplitResult halves = f.catalog.split(f.db, rangeId, "m".getBytes(UTF_8));
+    RangeCatalog.SplitResult quarters =
+        f.catalog.split(f.db, halves.right().rangeId(), "t".getBytes(UTF_8));
+    return new long[] {
+      halves.left().rangeId(), quarters.left().rangeId(), quarters.right().rangeId()
+    };
   }
 
   private long changelogEntries() {

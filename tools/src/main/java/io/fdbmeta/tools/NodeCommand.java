@@ -278,18 +278,8 @@ final class NodeCommand implements Callable<Integer> {
     try {
       long[] now = n.servingRanges().stream().mapToLong(Long::longValue).sorted().toArray();
       if (Arrays.equals(now, serving)) return; // the usual look: nothing else to allocate
-      List<Long> newly = new ArrayList<>();
-      List<Long> gone = new ArrayList<>();
-      int i = 0;
-      int j = 0;
-      while (i < serving.length || j < now.length) {
-        if (j == now.length || (i < serving.length && serving[i] < now[j])) gone.add(serving[i++]);
-        else if (i == serving.length || now[j] < serving[i]) newly.add(now[j++]);
-        else {
-          i++;
-          j++;
-        }
-      }
+      List<Long> newly = notIn(serving, now);
+      List<Long> gone = notIn(now, serving);
       gained.addAndGet(newly.size());
       lost.addAndGet(gone.size());
       logEach(log, newly, "lease gained: serving range ", "lease gained: serving ");
@@ -298,6 +288,13 @@ final class NodeCommand implements Callable<Integer> {
     } catch (RuntimeException e) {
       log.warn("could not read the node's ranges: " + ErrorHandlers.describe(e));
     }
+  }
+
+  /** The ids of {@code ids} that {@code sorted} lacks. */
+  private static List<Long> notIn(long[] sorted, long[] ids) {
+    List<Long> out = new ArrayList<>();
+    for (long id : ids) if (Arrays.binarySearch(sorted, id) < 0) out.add(id);
+    return out;
   }
 
   private static void logEach(ServiceLog log, List<?> ranges, String each, String rest) {
